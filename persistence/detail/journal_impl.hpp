@@ -1,0 +1,79 @@
+// State behind endure::journal (LevelDB's DB/DBImpl split): the LMDB
+// environment, its databases, the data directory lock and the group-commit
+// writer. Internal to persistence/.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <thread>
+#include <vector>
+
+#include "persistence/detail/data_dir_lock.hpp"
+#include "persistence/detail/lmdb.hpp"
+#include "persistence/journal.hpp"
+
+namespace endure {
+
+struct journal::impl {
+  // -- state set at open, then read-only ------------------------------------
+  journal_options opts;
+  record_types types;
+  std::optional<detail::data_dir_lock> lock;
+  detail::lmdb_env env;
+  MDB_dbi runs_db = 0;
+  MDB_dbi journal_db = 0;
+  MDB_dbi snapshots_db = 0;
+  MDB_dbi timers_db = 0;
+
+  // -- map resizing: readers hold it shared, the writer exclusive -----------
+  mutable std::shared_mutex resize_mutex;
+  std::atomic<std::size_t> map_size{0};
+
+  // -- the writer's queue ----------------------------------------------------
+  struct pending {
+    write_batch batch;
+    completion done;
+  };
+  std::mutex queue_mutex;
+  std::condition_variable queue_cv;
+  std::vector<pending> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  // -- counters --------------------------------------------------------------
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> failed_batches{0};
+
+  /// Opens the LMDB environment and its databases (at journal::open).
+  expected<void> open_env();
+  expected<void> open_dbis();
+
+  /// Runs on the writer thread until `stopping` and the queue is empty.
+  void writer_loop();
+  /// Commits one group of batches, then calls each completion.
+  void commit_group(std::vector<pending>& group);
+  /// Applies one batch inside `txn`; any error leaves the txn to be aborted.
+  expected<void> apply(MDB_txn* txn, const write_batch& batch);
+  /// Doubles the map up to opts.max_map_size; false if already at the max.
+  bool grow_map();
+
+  /// Begins a read transaction under the shared resize lock.
+  template <class F>
+  auto read(F&& fn) const -> decltype(fn(static_cast<MDB_txn*>(nullptr)));
+};
+
+template <class F>
+auto journal::impl::read(F&& fn) const
+  -> decltype(fn(static_cast<MDB_txn*>(nullptr))) {
+  std::shared_lock guard{resize_mutex};
+  auto txn = detail::lmdb_txn::begin(env.get(), MDB_RDONLY);
+  if (!txn)
+    return std::move(txn).error();
+  return fn(txn->get());
+}
+
+} // namespace endure

@@ -1,0 +1,298 @@
+// endure::journal: opening the environment, reads, and the public face of
+// the group-commit writer (journal_writer.cpp).
+#include "persistence/journal.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <future>
+
+#include "persistence/detail/journal_impl.hpp"
+#include "persistence/detail/keys.hpp"
+#include "persistence/detail/run_meta_codec.hpp"
+
+namespace endure {
+
+using detail::to_val;
+using detail::to_view;
+
+const char* to_string(durability d) noexcept {
+  switch (d) {
+    case durability::sync: return "sync";
+    case durability::nometasync: return "nometasync";
+    case durability::nosync: return "nosync";
+  }
+  return "unknown";
+}
+
+error detail::lmdb_error(int rc, std::string_view what) {
+  std::string text = std::string{what} + ": " + mdb_strerror(rc);
+  switch (rc) {
+    case MDB_MAP_FULL: return make_error(errc::map_full, text);
+    case MDB_KEYEXIST: return make_error(errc::already_exists, text);
+    case MDB_NOTFOUND: return make_error(errc::not_found, text);
+    case ENOSPC: return make_error(errc::disk_full, text + " (no space left on the disk "
+                                                          "holding the journal)");
+    case EIO: case EACCES: case EROFS: return make_error(errc::io_error, text);
+    default: return make_error(errc::storage_error, text);
+  }
+}
+
+namespace {
+
+expected<void> prepare_dir(const journal_options& opts) {
+  if (opts.data_dir.empty())
+    return make_error(errc::invalid_argument, "journal_options.data_dir is empty");
+  if (opts.initial_map_size == 0 || opts.initial_map_size > opts.max_map_size)
+    return make_error(errc::invalid_argument,
+                      "initial_map_size must be > 0 and <= max_map_size");
+  std::error_code ec;
+  if (!opts.read_only)
+    std::filesystem::create_directories(opts.data_dir, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot create data directory " + opts.data_dir
+                                        + ": " + ec.message());
+  if (!std::filesystem::is_directory(opts.data_dir, ec))
+    return make_error(errc::not_found, "data directory " + opts.data_dir + " does not exist");
+  int mode = opts.read_only ? R_OK : (R_OK | W_OK);
+  if (::access(opts.data_dir.c_str(), mode) != 0)
+    return make_error(errc::io_error, "data directory " + opts.data_dir + " is not "
+                                        + (opts.read_only ? "readable" : "writable")
+                                        + ": " + std::strerror(errno));
+  return {};
+}
+
+unsigned env_flags(const journal_options& opts) {
+  unsigned flags = MDB_NOTLS | MDB_NORDAHEAD;
+  if (opts.read_only)
+    return flags | MDB_RDONLY;
+  if (opts.mode == durability::nometasync)
+    flags |= MDB_NOMETASYNC;
+  if (opts.mode == durability::nosync)
+    flags |= MDB_NOSYNC;
+  return flags;
+}
+
+} // namespace
+
+expected<void> journal::impl::open_dbis() {
+  auto& p = *this;
+  auto txn = detail::lmdb_txn::begin(p.env.get(), p.opts.read_only ? MDB_RDONLY : 0);
+  if (!txn)
+    return std::move(txn).error();
+  unsigned flags = p.opts.read_only ? 0 : MDB_CREATE;
+  std::pair<const char*, MDB_dbi*> dbs[] = {{"runs", &p.runs_db},
+                                           {"journal", &p.journal_db},
+                                           {"snapshots", &p.snapshots_db},
+                                           {"timers", &p.timers_db}};
+  for (auto& [name, dbi] : dbs)
+    if (int rc = mdb_dbi_open(txn->get(), name, flags, dbi); rc != 0)
+      return detail::lmdb_error(rc, std::string{"open database "} + name + " in "
+                                      + p.opts.data_dir);
+  if (int rc = txn->commit(); rc != 0)
+    return detail::lmdb_error(rc, "open databases");
+  return {};
+}
+
+expected<void> journal::impl::open_env() {
+  auto& p = *this;
+  MDB_env* raw = nullptr;
+  if (int rc = mdb_env_create(&raw); rc != 0)
+    return detail::lmdb_error(rc, "create environment");
+  p.env = detail::lmdb_env{raw};
+  mdb_env_set_maxdbs(raw, 32);  // room for approvals, ledger, memory, ...
+  mdb_env_set_mapsize(raw, p.opts.initial_map_size);
+  if (int rc = mdb_env_open(raw, p.opts.data_dir.c_str(), env_flags(p.opts), 0644); rc != 0)
+    return detail::lmdb_error(rc, "open journal in " + p.opts.data_dir);
+  int dead = 0;
+  mdb_reader_check(raw, &dead);  // clear slots of crashed readers
+  MDB_envinfo info;
+  mdb_env_info(raw, &info);
+  p.map_size = info.me_mapsize;  // an existing file may be larger than asked
+  return open_dbis();
+}
+
+journal::journal(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+expected<std::unique_ptr<journal>> journal::open(journal_options opts) {
+  if (auto ok = prepare_dir(opts); !ok)
+    return std::move(ok).error();
+  auto p = std::make_unique<impl>();
+  p->opts = std::move(opts);
+  detail::register_persistence_types(p->types);
+  if (!p->opts.read_only) {
+    auto lock = detail::data_dir_lock::acquire(p->opts.data_dir);
+    if (!lock)
+      return std::move(lock).error();
+    p->lock.emplace(std::move(*lock));
+  }
+  if (auto ok = p->open_env(); !ok)
+    return std::move(ok).error();
+  if (!p->opts.read_only)
+    p->writer = std::thread{[raw = p.get()] { raw->writer_loop(); }};
+  return std::unique_ptr<journal>{new journal(std::move(p))};
+}
+
+journal::~journal() {
+  {
+    std::lock_guard guard{impl_->queue_mutex};
+    impl_->stopping = true;
+  }
+  impl_->queue_cv.notify_one();
+  if (impl_->writer.joinable())
+    impl_->writer.join();
+}
+
+record_types& journal::types() noexcept { return impl_->types; }
+const journal_options& journal::options() const noexcept { return impl_->opts; }
+
+journal_stats journal::stats() const {
+  return {impl_->commits.load(), impl_->batches.load(), impl_->failed_batches.load(),
+          impl_->map_size.load()};
+}
+
+// -- writes ------------------------------------------------------------------
+
+void journal::commit(write_batch batch, completion done) {
+  if (impl_->opts.read_only) {
+    done(make_error(errc::invalid_argument,
+                    "journal in " + impl_->opts.data_dir + " is open read-only"));
+    return;
+  }
+  {
+    std::lock_guard guard{impl_->queue_mutex};
+    if (impl_->stopping) {
+      done(make_error(errc::shut_down, "journal is closing"));
+      return;
+    }
+    impl_->queue.push_back({std::move(batch), std::move(done)});
+  }
+  impl_->queue_cv.notify_one();
+}
+
+expected<void> journal::commit(write_batch batch) {
+  std::promise<expected<void>> promise;
+  auto result = promise.get_future();
+  commit(std::move(batch), [&promise](const expected<void>& r) { promise.set_value(r); });
+  return result.get();
+}
+
+expected<run_meta> journal::create_run_if_absent(const run_meta& meta) {
+  if (auto ok = validate_run_id(meta.id); !ok)
+    return std::move(ok).error();
+  write_batch batch;
+  batch.create_run(meta);
+  if (auto ok = commit(std::move(batch)); !ok)
+    return std::move(ok).error();
+  return run(meta.id);
+}
+
+// -- reads -------------------------------------------------------------------
+
+expected<run_meta> journal::run(std::string_view run_id) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<run_meta> {
+    auto k = to_val(run_id);
+    MDB_val v;
+    if (int rc = mdb_get(txn, impl_->runs_db, &k, &v); rc != 0) {
+      if (rc == MDB_NOTFOUND)
+        return make_error(errc::not_found, "no run with id " + std::string{run_id});
+      return detail::lmdb_error(rc, "read run");
+    }
+    return detail::decode_run_meta(to_view(v), run_id);
+  });
+}
+
+expected<std::vector<run_meta>> journal::list_runs(std::optional<run_status> status) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<std::vector<run_meta>> {
+    detail::lmdb_cursor cur{txn, impl_->runs_db};
+    std::vector<run_meta> out;
+    MDB_val k, v;
+    for (bool ok = cur.first(k, v); ok; ok = cur.next(k, v)) {
+      auto meta = detail::decode_run_meta(to_view(v), to_view(k));
+      if (!meta)
+        return std::move(meta).error();
+      if (!status || meta->status == *status)
+        out.push_back(std::move(*meta));
+    }
+    return out;
+  });
+}
+
+expected<std::vector<stored_record>> journal::read(std::string_view run_id,
+                                                   std::uint64_t from_seq,
+                                                   std::size_t max_count) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<std::vector<stored_record>> {
+    detail::lmdb_cursor cur{txn, impl_->journal_db};
+    auto prefix = detail::journal_prefix(run_id);
+    std::vector<stored_record> out;
+    MDB_val k, v;
+    for (bool ok = cur.seek(detail::journal_key(run_id, from_seq), k, v);
+         ok && out.size() < max_count; ok = cur.next(k, v)) {
+      auto key = to_view(k);
+      if (!detail::has_prefix(key, prefix))
+        break;
+      auto seq = detail::get_be64(key.substr(prefix.size()));
+      auto rec = decode_record(to_view(v), {run_id, seq}, impl_->types);
+      if (!rec)
+        return std::move(rec).error();
+      out.push_back({seq, std::move(*rec)});
+    }
+    return out;
+  });
+}
+
+expected<std::uint64_t> journal::last_seq(std::string_view run_id) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<std::uint64_t> {
+    detail::lmdb_cursor cur{txn, impl_->journal_db};
+    auto prefix = detail::journal_prefix(run_id);
+    MDB_val k, v;
+    // Seek just past the run's last possible key, then step back once.
+    auto past = detail::journal_key(run_id, UINT64_MAX);
+    bool ok = cur.seek(past, k, v);
+    if (ok && to_view(k) == past)
+      return UINT64_MAX;
+    ok = ok ? cur.prev(k, v) : cur.last(k, v);
+    if (ok && detail::has_prefix(to_view(k), prefix))
+      return detail::get_be64(to_view(k).substr(prefix.size()));
+    return std::uint64_t{0};
+  });
+}
+
+expected<std::optional<snapshot_entry>> journal::snapshot(std::string_view run_id) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<std::optional<snapshot_entry>> {
+    auto k = to_val(run_id);
+    MDB_val v;
+    int rc = mdb_get(txn, impl_->snapshots_db, &k, &v);
+    if (rc == MDB_NOTFOUND)
+      return std::optional<snapshot_entry>{};
+    if (rc != 0)
+      return detail::lmdb_error(rc, "read snapshot");
+    auto snap = detail::decode_snapshot(to_view(v), run_id);
+    if (!snap)
+      return std::move(snap).error();
+    return std::optional<snapshot_entry>{snapshot_entry{snap->first, std::move(snap->second)}};
+  });
+}
+
+expected<std::vector<timer_entry>> journal::due_timers(std::int64_t until_ms,
+                                                       std::size_t max_count) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<std::vector<timer_entry>> {
+    detail::lmdb_cursor cur{txn, impl_->timers_db};
+    std::vector<timer_entry> out;
+    MDB_val k, v;
+    for (bool ok = cur.first(k, v); ok && out.size() < max_count; ok = cur.next(k, v)) {
+      detail::timer_key_parts parts;
+      if (!detail::parse_timer_key(to_view(k), parts))
+        return make_error(errc::corrupt_record, "malformed key in the timers database");
+      if (parts.due_ms > until_ms)
+        break;
+      out.push_back({parts.due_ms, std::string{parts.run_id}, parts.id});
+    }
+    return out;
+  });
+}
+
+} // namespace endure

@@ -1,0 +1,114 @@
+// The journal: endure's write-ahead log in one LMDB environment per data
+// directory (see persistence/FORMAT.md for the on-disk layout).
+//
+// Writes: one writer thread owns every write transaction. `commit` queues a
+// write batch; the writer folds everything queued into one transaction (one
+// fsync in durability::sync) and then calls each batch's completion, in
+// queue order, on the writer thread. Completions must be quick (send a
+// message, fulfil a promise) and must not call blocking journal methods.
+// Reads: any thread, any time, each in its own read transaction (MDB_NOTLS).
+//
+// The data directory is locked for the process lifetime (a LOCK file holding
+// the pid); a second writer gets errc::data_dir_locked naming the holder.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "persistence/error.hpp"
+#include "persistence/options.hpp"
+#include "persistence/record.hpp"
+#include "persistence/run_meta.hpp"
+#include "persistence/write_batch.hpp"
+
+namespace endure {
+
+/// A record read back with its position.
+struct stored_record {
+  std::uint64_t seq = 0;
+  record rec;
+};
+
+/// A run's latest snapshot: state after the record at `seq`.
+struct snapshot_entry {
+  std::uint64_t seq = 0;
+  std::string state;
+};
+
+/// Counters of the writer, for benchmarks and `endure inspect`.
+struct journal_stats {
+  std::uint64_t commits = 0;        ///< LMDB transactions committed
+  std::uint64_t batches = 0;        ///< write batches acknowledged
+  std::uint64_t failed_batches = 0; ///< write batches that got an error
+  std::uint64_t map_size = 0;       ///< current LMDB map size in bytes
+};
+
+class journal {
+public:
+  using completion = std::function<void(const expected<void>&)>;
+
+  /// Opens (creating if needed) the journal in `opts.data_dir`. Errors:
+  /// invalid_argument (empty dir, bad sizes), io_error (cannot create or
+  /// write the directory), data_dir_locked (another process or journal
+  /// holds it), storage_error (LMDB refused the environment).
+  static expected<std::unique_ptr<journal>> open(journal_options opts);
+
+  /// Drains queued batches (each still completes), then closes.
+  ~journal();
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+
+  /// Record types readers accept. Register tags before the first read.
+  record_types& types() noexcept;
+
+  // -- writes ----------------------------------------------------------------
+
+  /// Queues `batch` for the next group commit; `done` runs on the writer
+  /// thread once it is durable (per the durability mode) or has failed.
+  /// Errors passed to `done`: already_exists, not_found, map_full,
+  /// disk_full, io_error, storage_error, shut_down. A failed batch changes
+  /// nothing; other batches of the same group are unaffected.
+  void commit(write_batch batch, completion done);
+
+  /// Blocking form of commit: returns once durable or failed.
+  expected<void> commit(write_batch batch);
+
+  /// Creates the run unless it exists; returns the stored meta either way.
+  expected<run_meta> create_run_if_absent(const run_meta& meta);
+
+  // -- reads -----------------------------------------------------------------
+
+  /// The run's meta; errc::not_found if absent.
+  expected<run_meta> run(std::string_view run_id) const;
+  /// All runs, or those with `status`, in run id order.
+  expected<std::vector<run_meta>> list_runs(
+    std::optional<run_status> status = std::nullopt) const;
+  /// Up to `max_count` records of the run with seq >= `from_seq`, in seq
+  /// order. A damaged record fails the read with corrupt_record (or
+  /// unknown_record_type / newer_record_version) naming run and seq.
+  expected<std::vector<stored_record>> read(std::string_view run_id,
+                                            std::uint64_t from_seq = 0,
+                                            std::size_t max_count = SIZE_MAX) const;
+  /// Highest seq of the run, or 0 if it has no records.
+  expected<std::uint64_t> last_seq(std::string_view run_id) const;
+  /// The run's latest snapshot, if any.
+  expected<std::optional<snapshot_entry>> snapshot(std::string_view run_id) const;
+  /// Timers due at or before `until_ms`, earliest first, at most `max_count`.
+  expected<std::vector<timer_entry>> due_timers(std::int64_t until_ms,
+                                                std::size_t max_count) const;
+
+  journal_stats stats() const;
+  const journal_options& options() const noexcept;
+
+private:
+  struct impl;
+  explicit journal(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace endure

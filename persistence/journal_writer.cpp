@@ -1,0 +1,219 @@
+// The group-commit writer: the one thread that owns LMDB write transactions.
+//
+// It takes everything queued, applies each batch in queue order inside one
+// transaction and commits once (one fsync in durability::sync), then calls
+// every completion. A batch that fails (seq taken, unknown run) is dropped
+// and the transaction redone without it, so batches stay atomic and
+// independent. MDB_MAP_FULL grows the map and redoes the transaction.
+#include <algorithm>
+
+#include "persistence/detail/journal_impl.hpp"
+#include "persistence/detail/keys.hpp"
+#include "persistence/detail/run_meta_codec.hpp"
+
+namespace endure {
+
+using detail::to_val;
+using detail::to_view;
+using op_kind = write_batch::op_kind;
+
+namespace {
+
+error map_full_error(std::size_t max) {
+  return make_error(errc::map_full,
+                    "the journal reached its maximum size of "
+                      + std::to_string(max >> 20)
+                      + " MiB (max_map_size); raise it or free space. Nothing "
+                        "acknowledged before was lost.");
+}
+
+expected<void> put(MDB_txn* txn, MDB_dbi db, std::string_view key,
+                   std::string_view value, unsigned flags, const char* what) {
+  auto k = to_val(key);
+  auto v = to_val(value);
+  if (int rc = mdb_put(txn, db, &k, &v, flags); rc != 0)
+    return detail::lmdb_error(rc, what);
+  return {};
+}
+
+expected<void> set_status(MDB_txn* txn, MDB_dbi runs, const write_batch::op& op) {
+  auto k = to_val(op.run_id);
+  MDB_val v;
+  if (int rc = mdb_get(txn, runs, &k, &v); rc != 0) {
+    if (rc == MDB_NOTFOUND)
+      return make_error(errc::not_found, "cannot set status of unknown run " + op.run_id);
+    return detail::lmdb_error(rc, "read run");
+  }
+  auto meta = detail::decode_run_meta(to_view(v), op.run_id);
+  if (!meta)
+    return std::move(meta).error();
+  meta->status = op.status;
+  meta->detail = op.bytes;
+  meta->updated_at_ms = op.time_ms;
+  return put(txn, runs, op.run_id, detail::encode_run_meta(*meta), 0, "write run");
+}
+
+expected<void> truncate_before(MDB_txn* txn, MDB_dbi db, const write_batch::op& op) {
+  detail::lmdb_cursor cur{txn, db};
+  if (cur.open_rc() != 0)
+    return detail::lmdb_error(cur.open_rc(), "open cursor");
+  auto prefix = detail::journal_prefix(op.run_id);
+  MDB_val k, v;
+  for (bool ok = cur.seek(prefix, k, v); ok; ok = cur.seek(prefix, k, v)) {
+    auto key = to_view(k);
+    if (!detail::has_prefix(key, prefix)
+        || detail::get_be64(key.substr(prefix.size())) >= op.number)
+      break;
+    if (int rc = cur.del(); rc != 0)
+      return detail::lmdb_error(rc, "truncate journal");
+  }
+  return {};
+}
+
+} // namespace
+
+expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
+  for (auto& op : batch.ops()) {
+    expected<void> r;
+    switch (op.kind) {
+      case op_kind::create_run: {
+        auto k = to_val(op.run_id);
+        auto v = to_val(op.bytes);
+        int rc = mdb_put(txn, runs_db, &k, &v, MDB_NOOVERWRITE);
+        if (rc != 0 && rc != MDB_KEYEXIST)
+          r = detail::lmdb_error(rc, "create run");
+        break;
+      }
+      case op_kind::append: {
+        auto k = to_val(op.run_id);
+        MDB_val v;
+        if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
+          return make_error(errc::not_found, "cannot append to unknown run "
+                                               + op.run_id + "; create it first");
+        r = put(txn, journal_db, detail::journal_key(op.run_id, op.number), op.bytes,
+                MDB_NOOVERWRITE, "append");
+        if (!r && r.error().code == errc::already_exists)
+          return make_error(errc::already_exists,
+                            "run " + op.run_id + " seq " + std::to_string(op.number)
+                              + " is already written; a journal position is "
+                                "written once");
+        break;
+      }
+      case op_kind::set_status:
+        r = set_status(txn, runs_db, op);
+        break;
+      case op_kind::put_snapshot:
+        r = put(txn, snapshots_db, op.run_id, op.bytes, 0, "write snapshot");
+        break;
+      case op_kind::truncate_before:
+        r = truncate_before(txn, journal_db, op);
+        break;
+      case op_kind::put_timer:
+        r = put(txn, timers_db, detail::timer_key(op.time_ms, op.run_id, op.number),
+                {}, 0, "write timer");
+        break;
+      case op_kind::erase_timer: {
+        auto key = detail::timer_key(op.time_ms, op.run_id, op.number);
+        auto k = to_val(key);
+        int rc = mdb_del(txn, timers_db, &k, nullptr);
+        if (rc != 0 && rc != MDB_NOTFOUND)
+          r = detail::lmdb_error(rc, "erase timer");
+        break;
+      }
+    }
+    if (!r)
+      return r;
+  }
+  return {};
+}
+
+bool journal::impl::grow_map() {
+  auto current = map_size.load();
+  if (current >= opts.max_map_size)
+    return false;
+  auto next = std::min(current * 2, opts.max_map_size);
+  std::unique_lock guard{resize_mutex};  // no read txn may be open
+  if (mdb_env_set_mapsize(env.get(), next) != 0)
+    return false;
+  map_size = next;
+  return true;
+}
+
+void journal::impl::commit_group(std::vector<pending>& group) {
+  std::vector<std::optional<error>> failed(group.size());
+  for (;;) {
+    auto txn = detail::lmdb_txn::begin(env.get(), 0);
+    if (!txn) {
+      for (auto& f : failed)
+        if (!f)
+          f = txn.error();
+      break;
+    }
+    std::optional<error> env_error;
+    bool redo = false;
+    for (std::size_t i = 0; i < group.size() && !redo; ++i) {
+      if (failed[i])
+        continue;
+      auto r = apply(txn->get(), group[i].batch);
+      if (r)
+        continue;
+      if (r.error().code == errc::map_full)
+        env_error = r.error();
+      else
+        failed[i] = r.error();
+      redo = true;
+    }
+    if (!redo) {
+      int rc = txn->commit();
+      if (rc == 0) {
+        ++commits;
+        break;
+      }
+      env_error = detail::lmdb_error(rc, "commit");
+    }
+    txn->abort();
+    if (env_error && env_error->code == errc::map_full && !grow_map())
+      env_error = map_full_error(opts.max_map_size);
+    else if (env_error && env_error->code == errc::map_full)
+      continue;  // grown: redo the whole group
+    if (env_error) {
+      for (auto& f : failed)
+        if (!f)
+          f = *env_error;
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    ++batches;
+    if (failed[i]) {
+      ++failed_batches;
+      group[i].done(*failed[i]);
+    } else {
+      group[i].done(expected<void>{});
+    }
+  }
+}
+
+void journal::impl::writer_loop() {
+  std::vector<pending> group;
+  for (;;) {
+    {
+      std::unique_lock guard{queue_mutex};
+      queue_cv.wait(guard, [this] { return stopping || !queue.empty(); });
+      if (queue.empty())
+        return;  // stopping and drained
+      auto take = std::min(queue.size(), opts.max_batches_per_commit);
+      if (take == queue.size()) {
+        group.swap(queue);
+      } else {
+        group.assign(std::make_move_iterator(queue.begin()),
+                     std::make_move_iterator(queue.begin() + take));
+        queue.erase(queue.begin(), queue.begin() + take);
+      }
+    }
+    commit_group(group);
+    group.clear();
+  }
+}
+
+} // namespace endure

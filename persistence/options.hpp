@@ -1,0 +1,51 @@
+// Options of a journal (one LMDB environment per data directory).
+//
+// Plain struct, every field documented with its default, in LevelDB's style.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace endure {
+
+/// How hard each group commit pushes data to stable storage.
+enum class durability : std::uint8_t {
+  /// fsync data and meta page on every commit: survives an OS crash or power
+  /// loss. The default.
+  sync,
+  /// fsync data but not the meta page (MDB_NOMETASYNC): an OS crash may lose
+  /// the last commits but never corrupts the environment.
+  nometasync,
+  /// No fsync (MDB_NOSYNC): survives a process crash (kill -9, OOM), since
+  /// the data is in the OS page cache; an OS crash or power loss may lose
+  /// recent commits (the environment stays consistent on a file system that
+  /// keeps write order, not guaranteed elsewhere).
+  nosync,
+};
+
+/// "sync", "nometasync" or "nosync".
+const char* to_string(durability d) noexcept;
+
+struct journal_options {
+  /// Directory holding data.mdb, lock.mdb and the LOCK file; created if
+  /// missing. Default: none, must be set.
+  std::string data_dir;
+  /// Durability of each commit. Default: durability::sync.
+  durability mode = durability::sync;
+  /// Initial size of the LMDB map in bytes; grown by doubling on
+  /// MDB_MAP_FULL. Default: 64 MiB.
+  std::size_t initial_map_size = std::size_t{64} << 20;
+  /// The map never grows beyond this; past it, writes fail with
+  /// errc::map_full. Default: 64 GiB.
+  std::size_t max_map_size = std::size_t{64} << 30;
+  /// Most write batches the group-commit writer folds into one transaction.
+  /// Default: 4096.
+  std::size_t max_batches_per_commit = 4096;
+  /// Open read-only: no lock file, no writer thread; writes fail with
+  /// errc::invalid_argument. Lets `endure inspect` read a journal a live
+  /// process holds. Default: false.
+  bool read_only = false;
+};
+
+} // namespace endure

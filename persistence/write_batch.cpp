@@ -1,0 +1,45 @@
+// write_batch: records and rows are encoded here, on the caller's thread.
+#include "persistence/write_batch.hpp"
+
+#include "persistence/detail/run_meta_codec.hpp"
+
+namespace endure {
+
+void write_batch::create_run(const run_meta& meta) {
+  ops_.push_back({op_kind::create_run, meta.id, 0, meta.created_at_ms,
+                  detail::encode_run_meta(meta), meta.status});
+}
+
+void write_batch::append(std::string run_id, std::uint64_t seq, const record& r) {
+  ops_.push_back({op_kind::append, std::move(run_id), seq, 0, encode_record(r),
+                  run_status::running});
+}
+
+void write_batch::set_status(std::string run_id, run_status status,
+                             std::string detail, std::int64_t now_ms) {
+  ops_.push_back({op_kind::set_status, std::move(run_id), 0, now_ms,
+                  std::move(detail), status});
+}
+
+void write_batch::put_snapshot(std::string run_id, std::uint64_t seq,
+                               std::string state) {
+  ops_.push_back({op_kind::put_snapshot, std::move(run_id), seq, 0,
+                  detail::encode_snapshot(seq, state), run_status::running});
+}
+
+void write_batch::truncate_before(std::string run_id, std::uint64_t seq) {
+  ops_.push_back({op_kind::truncate_before, std::move(run_id), seq, 0, {},
+                  run_status::running});
+}
+
+void write_batch::put_timer(timer_entry t) {
+  ops_.push_back({op_kind::put_timer, std::move(t.run_id), t.timer_id,
+                  t.due_at_ms, {}, run_status::running});
+}
+
+void write_batch::erase_timer(timer_entry t) {
+  ops_.push_back({op_kind::erase_timer, std::move(t.run_id), t.timer_id,
+                  t.due_at_ms, {}, run_status::running});
+}
+
+} // namespace endure

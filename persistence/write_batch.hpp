@@ -1,0 +1,66 @@
+// A write batch: operations applied atomically, in order, by the journal's
+// single writer as part of one group commit.
+//
+// Built on the caller's thread (records are encoded here, not in the
+// writer), then handed to journal::commit. Cheap to move.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "persistence/record.hpp"
+#include "persistence/run_meta.hpp"
+
+namespace endure {
+
+/// A pending timer: the `timers` database maps (due, run, id) -> nothing.
+struct timer_entry {
+  std::int64_t due_at_ms = 0;
+  std::string run_id;
+  std::uint64_t timer_id = 0;
+  friend bool operator==(const timer_entry&, const timer_entry&) = default;
+};
+
+class write_batch {
+public:
+  enum class op_kind : std::uint8_t {
+    create_run, append, set_status, put_snapshot, truncate_before,
+    put_timer, erase_timer,
+  };
+  struct op {
+    op_kind kind;
+    std::string run_id;
+    std::uint64_t number = 0;  ///< seq, timer id
+    std::int64_t time_ms = 0;  ///< timestamps, timer due time
+    std::string bytes;         ///< encoded record, snapshot, detail text
+    run_status status = run_status::running;
+  };
+
+  /// Creates the run if no run with this id exists; otherwise does nothing
+  /// (idempotent start).
+  void create_run(const run_meta& meta);
+  /// Appends `r` at (run, seq). Fails the batch with errc::already_exists if
+  /// that seq is taken: a journal position is written once.
+  void append(std::string run_id, std::uint64_t seq, const record& r);
+  /// Sets a run's status and detail. Fails with errc::not_found for an
+  /// unknown run.
+  void set_status(std::string run_id, run_status status, std::string detail,
+                  std::int64_t now_ms);
+  /// Stores `state` as the run's snapshot taken after `seq` (replacing any
+  /// older one).
+  void put_snapshot(std::string run_id, std::uint64_t seq, std::string state);
+  /// Deletes the run's records with seq < `seq` (after a snapshot).
+  void truncate_before(std::string run_id, std::uint64_t seq);
+  void put_timer(timer_entry t);
+  void erase_timer(timer_entry t);
+
+  bool empty() const noexcept { return ops_.empty(); }
+  std::size_t size() const noexcept { return ops_.size(); }
+  const std::vector<op>& ops() const noexcept { return ops_; }
+
+private:
+  std::vector<op> ops_;
+};
+
+} // namespace endure
