@@ -51,8 +51,9 @@ failure_class classify_http_status(int status) noexcept;
 /// as retryable.
 class step_error : public std::runtime_error {
 public:
-  step_error(failure f) : std::runtime_error(f.message), failure_(std::move(f)) {}
-  const endure::failure& failure() const noexcept { return failure_; }
+  explicit step_error(endure::failure f)
+    : std::runtime_error(f.message), failure_(std::move(f)) {}
+  const endure::failure& info() const noexcept { return failure_; }
 
 private:
   endure::failure failure_;
