@@ -1,0 +1,38 @@
+// The floor: what raw LMDB does on this disk with the journal's flags, key
+// shape and payload size, and no journal around it. The journal's figures
+// are read as ratios to these. Runs on the calling thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "persistence/options.hpp"
+
+namespace endure::bench {
+
+/// Per-commit latencies (microseconds) and the wall time of the whole loop.
+struct latency_sample {
+  std::vector<double> micros;
+  double wall_seconds = 0;
+};
+
+/// (a) `commits` write transactions, each one 200-byte put and a commit
+/// (synced per `mode`), timed one by one.
+latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits);
+
+/// Where the puts of one batched transaction land.
+enum class key_layout {
+  /// The i-th put goes to run i, as the journal's i-th appender would: the
+  /// puts are spread over the whole B-tree.
+  one_run_per_put,
+  /// All puts go to one run with consecutive seqs: a pure append at the
+  /// B-tree's right edge (the best case LMDB offers).
+  sequential,
+};
+
+/// (b) `txns` transactions of `puts_per_txn` 200-byte puts each; returns
+/// puts per second.
+double floor_batched_puts(const std::string& dir, durability mode, int txns,
+                          int puts_per_txn, key_layout layout);
+
+} // namespace endure::bench
