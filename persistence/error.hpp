@@ -80,6 +80,12 @@ public:
   const endure::error& error() const& { return std::get<1>(state_); }
   endure::error&& error() && { return std::get<1>(std::move(state_)); }
 
+  /// True if this holds a value equal to `v` (as std::expected).
+  template <class U>
+  friend bool operator==(const expected& e, const U& v) {
+    return e.has_value() && e.value() == v;
+  }
+
 private:
   std::variant<T, endure::error> state_;
 };

@@ -1,0 +1,44 @@
+// What every run actor shares, owned by the runtime: the journal, the
+// activity pool, the workflow registry, the limits. Internal.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+
+#include <caf/actor.hpp>
+
+namespace endure {
+class journal;
+class activity_pool;
+class workflow_registry;
+} // namespace endure
+
+namespace endure::detail {
+
+struct run_limits {
+  /// A step whose attempts crashed the process this often quarantines its
+  /// run instead of crash-looping.
+  std::uint32_t max_step_crashes = 5;
+  /// A run idle-waiting (timers, signals) this long is passivated.
+  std::chrono::milliseconds passivate_after{60'000};
+};
+
+/// Counters every run actor adds to (for `endure demo` and benchmarks).
+struct run_counters {
+  std::atomic<std::uint64_t> steps_executed{0};  ///< attempts that ran a body
+  std::atomic<std::uint64_t> steps_replayed{0};  ///< outcomes read from the journal
+  std::atomic<std::uint64_t> retries{0};
+  std::atomic<std::uint64_t> live_actors{0};
+};
+
+struct run_env {
+  journal* store = nullptr;
+  activity_pool* pool = nullptr;
+  const workflow_registry* workflows = nullptr;
+  caf::actor manager;
+  run_limits limits;
+  run_counters* counters = nullptr;
+};
+
+} // namespace endure::detail

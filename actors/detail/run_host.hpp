@@ -1,0 +1,75 @@
+// The contract between workflow code (context, awaiters) and the run actor
+// that hosts it. Awaiters describe an operation (op_request) and own the
+// slot its outcome lands in; the host replays it from the journal or
+// executes it live, fills the slot, and calls the slot's notify on the run
+// actor's thread. Internal: users never name this.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "actors/retry_policy.hpp"
+#include "actors/step_info.hpp"
+#include "persistence/failure.hpp"
+
+namespace endure::detail {
+
+enum class op_kind : std::uint8_t {
+  activity,  ///< blocking function, runs on the activity pool
+  async,     ///< non-blocking function that calls back when done
+  value,     ///< a value the host computes and journals (now, random, uuid)
+  sleep,     ///< durable timer
+  signal,    ///< wait for a named signal, optionally with a timeout
+};
+
+/// Completes an async step: result bytes, or a failure.
+using async_done = std::function<void(std::optional<std::string> result,
+                                      std::optional<failure> error)>;
+
+struct op_request {
+  op_kind kind = op_kind::activity;
+  std::uint64_t step = 0;  ///< set by host.prepare
+  std::string name;
+  std::uint64_t input_hash = 0;
+  retry_policy policy;
+  /// activity: runs the user function, returns msgpack of its result.
+  std::function<std::string(const step_info&)> body;
+  /// async: starts the operation; must not block.
+  std::function<void(const step_info&, async_done)> async_body;
+  /// value: computes the value to journal (in the host, once).
+  std::function<std::string()> value;
+  /// sleep: how long; signal: the timeout (zero: wait forever).
+  std::chrono::milliseconds duration{0};
+};
+
+/// Where an operation's outcome lands.
+struct op_slot {
+  bool ready = false;
+  std::optional<std::string> result;  ///< msgpack bytes
+  std::optional<failure> error;       ///< final failure: thrown to the workflow
+  bool cancelled = false;             ///< the run was cancelled: thrown
+  bool timed_out = false;             ///< a signal wait's timeout fired
+  std::function<void()> notify;       ///< resumes whoever waits
+};
+
+class run_host {
+public:
+  virtual ~run_host() = default;
+  virtual const std::string& run_id() const noexcept = 0;
+  /// Gives `req` its step index, checks it against the journal (throws
+  /// non_determinism_error on a mismatch) and, if the journal already holds
+  /// the outcome, fills `slot` (ready = true).
+  virtual void prepare(op_request& req, op_slot& slot) = 0;
+  /// Executes a prepared, not-ready operation; fills `slot` and calls
+  /// slot.notify when done. `slot` must stay put until then.
+  virtual void submit(op_request req, op_slot& slot) = 0;
+  /// Registers the compensation of completed step `step` (saga).
+  virtual void add_compensation(std::uint64_t step, std::string name,
+                                std::function<void(const step_info&)> undo,
+                                retry_policy policy) = 0;
+};
+
+} // namespace endure::detail

@@ -1,0 +1,131 @@
+// The state of one run actor: the journal fold (replay_log), the workflow
+// coroutine, the operations in flight. It implements run_host for the
+// workflow's awaiters and one handler per message the actor receives.
+// Runs only on the run actor's thread (CAF guarantees one message at a
+// time), so nothing here is locked.
+//
+// The rule everything follows: a change is appended to the journal and
+// acknowledged (persist) before the run acts on it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/context.hpp"
+#include "actors/detail/run_env.hpp"
+#include "actors/replay_log.hpp"
+#include "persistence/write_batch.hpp"
+
+namespace endure::detail {
+
+class run_state : public run_host {
+public:
+  using actor_ptr = caf::stateful_actor<run_state>*;
+
+  ~run_state() override;
+
+  // -- lifecycle (run_lifecycle.cpp) -------------------------------------------
+  void init(actor_ptr self, std::string run_id, run_env env);
+  /// Loads the journal; resumes the run if it exists. `barrier` first waits
+  /// for commits a previous incarnation may have left queued.
+  void load(bool barrier);
+  /// A start request: creates the run if the journal has none, then replies.
+  void on_start(const std::string& workflow, std::string input, caf::response_promise rp);
+  void on_signal(const std::string& name, std::string payload, caf::response_promise rp);
+  void on_cancel(const std::string& reason, caf::response_promise rp);
+  void on_passivate(std::uint64_t generation);
+  void on_persisted(std::uint64_t token, const std::string& error);
+
+  // -- operations (run_state.cpp) ----------------------------------------------
+  void on_step_done(std::uint64_t step, std::uint32_t attempt, std::string result,
+                    std::int64_t duration_us);
+  void on_step_fail(std::uint64_t step, std::uint32_t attempt, failure f,
+                    std::int64_t duration_us);
+  void on_timer(std::uint64_t step);
+  void on_retry(std::uint64_t step);
+  void on_attempt_timeout(std::uint64_t step, std::uint32_t attempt);
+
+  // -- run_host ----------------------------------------------------------------
+  const std::string& run_id() const noexcept override { return run_id_; }
+  void prepare(op_request& req, op_slot& slot) override;
+  void submit(op_request req, op_slot& slot) override;
+  void add_compensation(std::uint64_t step, std::string name,
+                        std::function<void(const step_info&)> undo,
+                        retry_policy policy) override;
+
+private:
+  struct pending_op {
+    op_request req;
+    op_slot* slot = nullptr;
+    std::shared_ptr<std::function<std::string(const step_info&)>> body;
+    std::uint32_t attempt = 0;      ///< attempt in flight; 0 = none (backoff)
+    std::int64_t first_started_ms = 0;
+    std::optional<std::int64_t> timer_due;
+  };
+  struct compensation {
+    std::uint64_t step;
+    std::string name;
+    std::function<void(const step_info&)> undo;
+    retry_policy policy;
+  };
+
+  // journal
+  void append(write_batch& batch, const run_event& e);
+  void persist(write_batch batch, std::function<void()> then);
+  void persist_quietly(write_batch batch);
+  // operations
+  void start_attempt(pending_op& p, std::uint32_t attempt);
+  void dispatch_body(pending_op& p, const step_info& info);
+  void arm_timer(pending_op& p);
+  void try_consume_signal(pending_op& p);
+  void complete(std::uint64_t step, std::string result, std::uint32_t attempt,
+                std::int64_t duration_us, std::uint64_t signal_seq);
+  void deliver(std::uint64_t step, std::function<void(op_slot&)> fill);
+  // lifecycle
+  void begin_workflow();
+  void after_resume();
+  void on_root_done();
+  void run_next_compensation();
+  void finish(run_status status, std::string result, std::string error);
+  void quarantine(std::string reason);
+  void update_status();
+  std::optional<std::string> poison_step() const;
+
+  actor_ptr self_ = nullptr;
+  std::string run_id_;
+  run_env env_;
+  replay_log log_;
+  bool loaded_ = false;
+  bool created_ = false;
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t next_step_ = 0;
+  std::unique_ptr<context> ctx_;
+  task<std::string> root_;
+  std::map<std::uint64_t, pending_op> pending_;
+  std::map<std::string, std::vector<std::uint64_t>> signal_waiters_;
+  std::map<std::uint64_t, std::function<void()>> persisting_;
+  std::uint64_t next_token_ = 1;
+  std::vector<compensation> compensations_;
+  std::size_t next_compensation_ = 0;
+  std::unique_ptr<op_slot> compensation_slot_;
+  bool cancelling_ = false;
+  bool compensating_ = false;
+  bool quarantined_ = false;
+  bool finishing_ = false;
+  run_status final_status_ = run_status::failed;
+  std::string final_error_;
+  run_status stored_status_ = run_status::running;
+  std::uint64_t passivate_generation_ = 0;
+  std::vector<caf::response_promise> start_replies_;
+};
+
+} // namespace endure::detail

@@ -1,0 +1,123 @@
+// msgpack payloads of run events. Each event is a msgpack array of its
+// fields in declaration order; decoding accepts longer arrays (newer
+// writers appending fields are refused by schema version before this).
+#include "actors/events.hpp"
+
+#include <msgpack.hpp>
+
+namespace endure {
+
+namespace {
+
+constexpr std::uint16_t first_tag = 16;
+
+// Field lists, one per event, shared by encoder and decoder.
+auto fields(run_started_event& e) { return std::tie(e.workflow, e.input, e.at_ms); }
+auto fields(step_started_event& e) {
+  return std::tie(e.step, e.name, e.input_hash, e.attempt, e.at_ms);
+}
+auto fields(step_completed_event& e) {
+  return std::tie(e.step, e.name, e.input_hash, e.attempt, e.result, e.at_ms,
+                  e.duration_us, e.signal_seq);
+}
+auto fields(step_failed_event& e) {
+  return std::tie(e.step, e.name, e.attempt, e.cls, e.message, e.retry_at_ms,
+                  e.final, e.at_ms, e.duration_us, e.http_status);
+}
+auto fields(timer_scheduled_event& e) {
+  return std::tie(e.step, e.name, e.input_hash, e.due_ms);
+}
+auto fields(signal_received_event& e) { return std::tie(e.name, e.payload, e.at_ms); }
+auto fields(cancel_requested_event& e) { return std::tie(e.reason, e.at_ms); }
+auto fields(run_finished_event& e) {
+  return std::tie(e.status, e.result, e.error, e.at_ms);
+}
+
+// Enums travel as their integer value.
+template <class T>
+void pack_field(msgpack::packer<msgpack::sbuffer>& pk, const T& v) {
+  if constexpr (std::is_enum_v<T>)
+    pk.pack(static_cast<std::underlying_type_t<T>>(v));
+  else
+    pk.pack(v);
+}
+
+template <class T>
+void unpack_field(const msgpack::object& o, T& v) {
+  if constexpr (std::is_enum_v<T>)
+    v = static_cast<T>(o.as<std::underlying_type_t<T>>());
+  else
+    v = o.as<T>();
+}
+
+const msgpack::unpack_limit limits{16, 0, 1u << 30, 1u << 30, 0, 2};
+
+constexpr std::string_view names[] = {
+  "run_started", "step_started", "step_completed", "step_failed",
+  "timer_scheduled", "signal_received", "cancel_requested", "run_finished"};
+
+} // namespace
+
+std::string_view event_name(const run_event& e) { return names[e.index()]; }
+
+void register_event_types(record_types& types) {
+  for (std::size_t i = 0; i < std::variant_size_v<run_event>; ++i)
+    types.add(static_cast<std::uint16_t>(first_tag + i), 1, std::string{names[i]});
+}
+
+record encode_event(const run_event& e) {
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  std::visit([&](auto ev) {  // copy: fields() needs non-const references
+    auto tuple = fields(ev);
+    pk.pack_array(static_cast<std::uint32_t>(std::tuple_size_v<decltype(tuple)>));
+    std::apply([&](auto&... f) { (pack_field(pk, f), ...); }, tuple);
+  }, e);
+  return {static_cast<std::uint16_t>(first_tag + e.index()), 1,
+          std::string(buf.data(), buf.size())};
+}
+
+namespace {
+
+template <std::size_t I>
+expected<run_event> decode_as(const msgpack::object& arr) {
+  std::variant_alternative_t<I, run_event> ev;
+  auto tuple = fields(ev);
+  constexpr auto n = std::tuple_size_v<decltype(tuple)>;
+  if (arr.type != msgpack::type::ARRAY || arr.via.array.size < n)
+    throw std::runtime_error("expected an array of at least " + std::to_string(n)
+                             + " fields");
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (unpack_field(arr.via.array.ptr[K], std::get<K>(tuple)), ...);
+  }(std::make_index_sequence<n>{});
+  return run_event{std::move(ev)};
+}
+
+template <std::size_t... I>
+expected<run_event> decode_index(std::size_t index, const msgpack::object& arr,
+                                 std::index_sequence<I...>) {
+  expected<run_event> out = make_error(errc::unknown_record_type, "");
+  ((index == I ? (out = decode_as<I>(arr), true) : false) || ...);
+  return out;
+}
+
+} // namespace
+
+expected<run_event> decode_event(const record& r, std::string_view run_id,
+                                 std::uint64_t seq) {
+  auto where = "run " + std::string{run_id} + " seq " + std::to_string(seq);
+  if (r.tag < first_tag || r.tag >= first_tag + std::variant_size_v<run_event>)
+    return make_error(errc::unknown_record_type,
+                      where + ": record type " + std::to_string(r.tag)
+                        + " is not a workflow event");
+  try {
+    auto h = msgpack::unpack(r.payload.data(), r.payload.size(), nullptr, nullptr, limits);
+    return decode_index(r.tag - first_tag, h.get(),
+                        std::make_index_sequence<std::variant_size_v<run_event>>{});
+  } catch (const std::exception& e) {
+    return make_error(errc::corrupt_record, where + ": " + std::string{names[r.tag - first_tag]}
+                                              + " payload is malformed (" + e.what() + ")");
+  }
+}
+
+} // namespace endure

@@ -1,0 +1,69 @@
+// replay_log: the event handler of the run (Akka's "apply event to state").
+#include "actors/replay_log.hpp"
+
+namespace endure {
+
+step_record& replay_log::at(std::uint64_t index, const std::string& name,
+                            std::uint64_t hash) {
+  auto [it, inserted] = steps_.try_emplace(index);
+  if (inserted) {
+    it->second.name = name;
+    it->second.input_hash = hash;
+  }
+  return it->second;
+}
+
+void replay_log::apply(std::uint64_t seq, const run_event& e) {
+  last_seq_ = std::max(last_seq_, seq);
+  std::visit([&](const auto& ev) {
+    using T = std::decay_t<decltype(ev)>;
+    if constexpr (std::is_same_v<T, run_started_event>) {
+      started_ = ev;
+    } else if constexpr (std::is_same_v<T, step_started_event>) {
+      auto& s = at(ev.step, ev.name, ev.input_hash);
+      if (s.first_started_ms == 0)
+        s.first_started_ms = ev.at_ms;
+      s.attempts_started = std::max(s.attempts_started, ev.attempt);
+      ++s.crashed_attempts;  // until its outcome arrives
+    } else if constexpr (std::is_same_v<T, step_completed_event>) {
+      auto& s = at(ev.step, ev.name, ev.input_hash);
+      if (s.crashed_attempts > 0 && ev.attempt > 0 && ev.attempt <= s.attempts_started)
+        --s.crashed_attempts;
+      s.completed = ev;
+      s.timer_due.reset();
+      for (auto& sig : signals_)
+        if (ev.signal_seq != 0 && sig.seq == ev.signal_seq)
+          sig.consumed = true;
+    } else if constexpr (std::is_same_v<T, step_failed_event>) {
+      auto& s = at(ev.step, ev.name, 0);
+      if (s.crashed_attempts > 0 && ev.attempt <= s.attempts_started)
+        --s.crashed_attempts;
+      s.last_failure = ev;
+      if (!ev.final)
+        s.timer_due = ev.retry_at_ms;
+    } else if constexpr (std::is_same_v<T, timer_scheduled_event>) {
+      at(ev.step, ev.name, ev.input_hash).timer_due = ev.due_ms;
+    } else if constexpr (std::is_same_v<T, signal_received_event>) {
+      signals_.push_back({seq, ev.name, ev.payload, false});
+    } else if constexpr (std::is_same_v<T, cancel_requested_event>) {
+      if (!cancel_)
+        cancel_ = ev;
+    } else if constexpr (std::is_same_v<T, run_finished_event>) {
+      finished_ = ev;
+    }
+  }, e);
+}
+
+const step_record* replay_log::step(std::uint64_t index) const {
+  auto it = steps_.find(index);
+  return it == steps_.end() ? nullptr : &it->second;
+}
+
+const signal_record* replay_log::next_signal(std::string_view name) const {
+  for (auto& s : signals_)
+    if (!s.consumed && s.name == name)
+      return &s;
+  return nullptr;
+}
+
+} // namespace endure

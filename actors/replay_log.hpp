@@ -1,0 +1,69 @@
+// The fold of a run's journal: what each step did, which signals arrived
+// and were consumed, whether the run was cancelled or finished. Pure (no
+// I/O, no clock): the run actor builds it at recovery and keeps it current
+// as it appends, so live execution and replay read the same state.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/events.hpp"
+
+namespace endure {
+
+/// Everything the journal says about one step.
+struct step_record {
+  std::string name;
+  std::uint64_t input_hash = 0;
+  /// Highest attempt number started.
+  std::uint32_t attempts_started = 0;
+  /// Attempts started that have neither completed nor failed: each one is a
+  /// process crash (or kill) while the attempt ran.
+  std::uint32_t crashed_attempts = 0;
+  std::optional<step_completed_event> completed;
+  std::optional<step_failed_event> last_failure;
+  /// Due time of the step's durable timer (sleep, wait timeout, backoff).
+  std::optional<std::int64_t> timer_due;
+  /// When its first attempt started (for max_elapsed); 0 if never.
+  std::int64_t first_started_ms = 0;
+};
+
+/// A signal delivered to the run.
+struct signal_record {
+  std::uint64_t seq = 0;
+  std::string name;
+  std::string payload;
+  bool consumed = false;
+};
+
+class replay_log {
+public:
+  /// Folds the event stored at `seq`.
+  void apply(std::uint64_t seq, const run_event& e);
+
+  const step_record* step(std::uint64_t index) const;
+  /// Earliest unconsumed signal named `name`, if any.
+  const signal_record* next_signal(std::string_view name) const;
+
+  const std::optional<run_started_event>& started() const noexcept { return started_; }
+  const std::optional<cancel_requested_event>& cancel() const noexcept { return cancel_; }
+  const std::optional<run_finished_event>& finished() const noexcept { return finished_; }
+  const std::map<std::uint64_t, step_record>& steps() const noexcept { return steps_; }
+  const std::vector<signal_record>& signals() const noexcept { return signals_; }
+  std::uint64_t last_seq() const noexcept { return last_seq_; }
+
+private:
+  step_record& at(std::uint64_t index, const std::string& name, std::uint64_t hash);
+
+  std::map<std::uint64_t, step_record> steps_;
+  std::vector<signal_record> signals_;
+  std::optional<run_started_event> started_;
+  std::optional<cancel_requested_event> cancel_;
+  std::optional<run_finished_event> finished_;
+  std::uint64_t last_seq_ = 0;
+};
+
+} // namespace endure

@@ -1,0 +1,59 @@
+// The run actor: CAF wiring of run_state. Every handler forwards to the
+// state; the state does the journaling and the coroutine driving.
+#include "actors/detail/run_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/atoms.hpp"
+#include "actors/detail/run_state.hpp"
+
+namespace endure::detail {
+
+namespace {
+
+caf::behavior run_actor(caf::stateful_actor<run_state>* self, std::string run_id,
+                        run_env env, bool barrier) {
+  self->state.init(self, std::move(run_id), std::move(env));
+  self->state.load(barrier);
+  return {
+    [=](atoms::start, const std::string&, const std::string& workflow, std::string& input) {
+      self->state.on_start(workflow, std::move(input), self->make_response_promise());
+    },
+    [=](atoms::signal, const std::string&, const std::string& name, std::string& payload) {
+      self->state.on_signal(name, std::move(payload), self->make_response_promise());
+    },
+    [=](atoms::cancel, const std::string&, const std::string& reason) {
+      self->state.on_cancel(reason, self->make_response_promise());
+    },
+    [=](atoms::persisted, std::uint64_t token, const std::string& error) {
+      self->state.on_persisted(token, error);
+    },
+    [=](atoms::step_done, std::uint64_t step, std::uint32_t attempt, std::string& result,
+        std::int64_t duration_us) {
+      self->state.on_step_done(step, attempt, std::move(result), duration_us);
+    },
+    [=](atoms::step_fail, std::uint64_t step, std::uint32_t attempt, std::uint8_t cls,
+        std::string& message, std::int64_t retry_after_ms, std::int32_t http_status,
+        std::int64_t duration_us) {
+      failure f{static_cast<failure_class>(cls), std::move(message), std::nullopt, http_status};
+      if (retry_after_ms >= 0)
+        f.retry_after = std::chrono::milliseconds{retry_after_ms};
+      self->state.on_step_fail(step, attempt, std::move(f), duration_us);
+    },
+    [=](atoms::timer, std::uint64_t step) { self->state.on_timer(step); },
+    [=](atoms::retry, std::uint64_t step) { self->state.on_retry(step); },
+    [=](atoms::attempt_timeout, std::uint64_t step, std::uint32_t attempt) {
+      self->state.on_attempt_timeout(step, attempt);
+    },
+    [=](atoms::passivate, std::uint64_t generation) { self->state.on_passivate(generation); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_run_actor(caf::local_actor* parent, std::string run_id, run_env env,
+                           bool barrier) {
+  return parent->spawn<caf::monitored>(run_actor, std::move(run_id), std::move(env), barrier);
+}
+
+} // namespace endure::detail

@@ -1,0 +1,323 @@
+// A run's lifecycle: load and replay the journal, create on first start,
+// drive the workflow coroutine, take signals and cancels, run the saga's
+// compensations, finish, quarantine, passivate. Runs on the run actor's
+// thread.
+#include "actors/detail/run_state.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+
+#include "actors/atoms.hpp"
+#include "actors/workflow_registry.hpp"
+#include "persistence/journal.hpp"
+
+namespace endure::detail {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+} // namespace
+
+run_state::~run_state() {
+  if (env_.counters)
+    --env_.counters->live_actors;
+}
+
+void run_state::init(actor_ptr self, std::string run_id, run_env env) {
+  self_ = self;
+  run_id_ = std::move(run_id);
+  env_ = std::move(env);
+  ++env_.counters->live_actors;
+}
+
+// -- journal -------------------------------------------------------------------
+
+void run_state::append(write_batch& batch, const run_event& e) {
+  auto seq = next_seq_++;
+  batch.append(run_id_, seq, encode_event(e));
+  log_.apply(seq, e);
+}
+
+void run_state::persist(write_batch batch, std::function<void()> then) {
+  auto token = next_token_++;
+  persisting_.emplace(token, std::move(then));
+  auto self = caf::actor_cast<caf::actor>(self_);
+  env_.store->commit(std::move(batch), [self, token](const expected<void>& r) {
+    caf::anon_send(self, atoms::persisted::value, token,
+                   r ? std::string{} : r.error().to_string());
+  });
+}
+
+void run_state::persist_quietly(write_batch batch) {
+  env_.store->commit(std::move(batch), [](const expected<void>&) {});
+}
+
+void run_state::on_persisted(std::uint64_t token, const std::string& error) {
+  auto it = persisting_.find(token);
+  if (it == persisting_.end())
+    return;
+  auto then = std::move(it->second);
+  persisting_.erase(it);
+  if (!error.empty()) {
+    // Akka's rule: a failed persist stops the actor; the supervisor decides.
+    self_->quit(caf::make_error(caf::sec::runtime_error,
+                                "run " + run_id_ + ": journal write failed: " + error));
+    return;
+  }
+  then();
+}
+
+// -- loading and starting --------------------------------------------------------
+
+void run_state::load(bool barrier) {
+  if (barrier) {  // let a dead incarnation's queued commits land first
+    persist(write_batch{}, [this] { load(false); });
+    return;
+  }
+  auto meta = env_.store->run(run_id_);
+  if (!meta)
+    return;  // not created yet: wait for the start request
+  auto records = env_.store->read(run_id_);
+  if (!records) {
+    quarantine(records.error().message);
+    return;
+  }
+  for (auto& r : *records) {
+    auto ev = decode_event(r.rec, run_id_, r.seq);
+    if (!ev) {
+      quarantine(ev.error().message);
+      return;
+    }
+    log_.apply(r.seq, *ev);
+  }
+  next_seq_ = std::max(log_.last_seq(), *env_.store->last_seq(run_id_)) + 1;
+  created_ = loaded_ = true;
+  stored_status_ = meta->status;
+  if (log_.finished() || meta->status == run_status::quarantined) {
+    self_->quit();
+    return;
+  }
+  if (auto poison = poison_step()) {
+    quarantine(*poison);
+    return;
+  }
+  begin_workflow();
+}
+
+std::optional<std::string> run_state::poison_step() const {
+  for (auto& [index, s] : log_.steps())
+    if (!s.completed && s.crashed_attempts >= env_.limits.max_step_crashes)
+      return "step '" + s.name + "' (#" + std::to_string(index) + ") of run " + run_id_
+             + " was running when the process died " + std::to_string(s.crashed_attempts)
+             + " times; quarantined instead of crash-looping. Fix the step, then "
+               "`endure release " + run_id_ + "`";
+  return std::nullopt;
+}
+
+void run_state::on_start(const std::string& workflow, std::string input,
+                         caf::response_promise rp) {
+  if (created_) {
+    rp.deliver(static_cast<std::uint8_t>(stored_status_));
+    return;
+  }
+  start_replies_.push_back(std::move(rp));
+  if (start_replies_.size() > 1)
+    return;  // creation already in flight
+  run_meta meta{run_id_, workflow, run_status::running, now_ms(), now_ms(), {}};
+  write_batch batch;
+  batch.create_run(meta);
+  append(batch, run_started_event{workflow, std::move(input), meta.created_at_ms});
+  persist(std::move(batch), [this] {
+    created_ = loaded_ = true;
+    for (auto& r : start_replies_)
+      r.deliver(static_cast<std::uint8_t>(run_status::running));
+    start_replies_.clear();
+    begin_workflow();
+  });
+}
+
+void run_state::begin_workflow() {
+  auto* wf = env_.workflows->find(log_.started()->workflow);
+  if (!wf) {
+    quarantine("run " + run_id_ + " uses workflow '" + log_.started()->workflow
+               + "', which this process has not registered; register it, then "
+                 "`endure release " + run_id_ + "`");
+    return;
+  }
+  cancelling_ = log_.cancel().has_value();
+  ctx_ = std::make_unique<context>(*this);
+  root_ = (*wf)(*ctx_, log_.started()->input);
+  root_.start();
+  after_resume();
+}
+
+// -- after each resumption ---------------------------------------------------------
+
+void run_state::after_resume() {
+  if (finishing_ || quarantined_)
+    return;
+  if (root_.done() && !compensating_) {
+    on_root_done();
+    return;
+  }
+  update_status();
+}
+
+void run_state::on_root_done() {
+  try {
+    auto result = root_.result();
+    finish(run_status::completed, std::move(result), {});
+    return;
+  } catch (const non_determinism_error&) {
+    return;  // quarantine() is already under way
+  } catch (const cancelled_error& e) {
+    final_status_ = run_status::cancelled;
+    final_error_ = log_.cancel() ? "cancelled: " + log_.cancel()->reason : e.what();
+  } catch (const step_failed_error& e) {
+    final_status_ = run_status::failed;
+    final_error_ = "step '" + e.step_name() + "' failed (" + std::string{to_string(e.info().cls)}
+                   + "): " + e.what();
+  } catch (const std::exception& e) {
+    final_status_ = run_status::failed;
+    final_error_ = std::string{"workflow threw: "} + e.what();
+  }
+  // Saga: undo completed steps, most recent first.
+  compensating_ = true;
+  std::stable_sort(compensations_.begin(), compensations_.end(),
+                   [](auto& a, auto& b) { return a.step > b.step; });
+  run_next_compensation();
+}
+
+void run_state::run_next_compensation() {
+  if (next_compensation_ == compensations_.size()) {
+    finish(final_status_, {}, final_error_);
+    return;
+  }
+  auto& c = compensations_[next_compensation_++];
+  op_request req;
+  req.kind = op_kind::activity;
+  req.name = "compensate " + c.name;
+  req.input_hash = hash_bytes(req.name);
+  req.policy = c.policy;
+  req.body = [undo = c.undo](const step_info& info) {
+    undo(info);
+    return nil_bytes();
+  };
+  compensation_slot_ = std::make_unique<op_slot>();
+  auto next = [this, name = req.name] {
+    if (compensation_slot_->error)
+      final_error_ += "; " + name + " failed: " + compensation_slot_->error->message;
+    run_next_compensation();
+  };
+  prepare(req, *compensation_slot_);
+  if (compensation_slot_->ready) {
+    next();
+    return;
+  }
+  compensation_slot_->notify = next;
+  submit(std::move(req), *compensation_slot_);
+}
+
+// -- the end -----------------------------------------------------------------------
+
+void run_state::finish(run_status status, std::string result, std::string error) {
+  finishing_ = true;
+  write_batch batch;
+  append(batch, run_finished_event{status, result, error, now_ms()});
+  batch.set_status(run_id_, status, error, now_ms());
+  persist(std::move(batch), [this, status, result, error] {
+    caf::anon_send(env_.manager, atoms::finished::value, run_id_,
+                   static_cast<std::uint8_t>(status), result, error);
+    self_->quit();
+  });
+}
+
+void run_state::quarantine(std::string reason) {
+  if (quarantined_)
+    return;
+  quarantined_ = true;
+  write_batch batch;
+  batch.set_status(run_id_, run_status::quarantined, reason, now_ms());
+  auto done = [this, reason] {
+    caf::anon_send(env_.manager, atoms::finished::value, run_id_,
+                   static_cast<std::uint8_t>(run_status::quarantined), std::string{}, reason);
+    self_->quit();
+  };
+  persist(std::move(batch), done);
+}
+
+// -- signals, cancel, passivation ---------------------------------------------------
+
+void run_state::on_signal(const std::string& name, std::string payload,
+                          caf::response_promise rp) {
+  if (!created_ || finishing_ || log_.finished()) {
+    rp.deliver(std::string{"run " + run_id_ + " is not accepting signals (not started or finished)"});
+    return;
+  }
+  write_batch batch;
+  auto seq = next_seq_;
+  append(batch, signal_received_event{name, payload, now_ms()});
+  persist(std::move(batch), [this, rp, name, seq, payload]() mutable {
+    rp.deliver(std::string{});
+    auto& waiters = signal_waiters_[name];
+    if (waiters.empty())
+      return;
+    auto step = waiters.front();
+    waiters.erase(waiters.begin());
+    complete(step, payload, 0, 0, seq);
+  });
+}
+
+void run_state::on_cancel(const std::string& reason, caf::response_promise rp) {
+  if (!created_ || finishing_ || cancelling_) {
+    rp.deliver(std::string{});
+    return;
+  }
+  cancelling_ = true;
+  write_batch batch;
+  append(batch, cancel_requested_event{reason, now_ms()});
+  persist(std::move(batch), [this, rp]() mutable {
+    rp.deliver(std::string{});
+    // Every operation in flight ends with cancelled_error in the workflow.
+    std::vector<std::uint64_t> steps;
+    for (auto& [step, p] : pending_)
+      steps.push_back(step);
+    signal_waiters_.clear();
+    for (auto step : steps)
+      deliver(step, [](op_slot& slot) { slot.cancelled = true; });
+  });
+}
+
+void run_state::update_status() {
+  if (finishing_ || quarantined_ || !created_ || compensating_)
+    return;
+  bool waiting = !pending_.empty() && persisting_.empty();
+  for (auto& [step, p] : pending_)
+    if (p.attempt != 0 || p.req.kind == op_kind::value)
+      waiting = false;
+  auto wanted = waiting ? run_status::waiting : run_status::running;
+  if (wanted != stored_status_) {
+    stored_status_ = wanted;
+    write_batch batch;
+    batch.set_status(run_id_, wanted, {}, now_ms());
+    persist_quietly(std::move(batch));
+  }
+  if (waiting)
+    self_->delayed_send(self_, env_.limits.passivate_after, atoms::passivate::value,
+                        ++passivate_generation_);
+}
+
+void run_state::on_passivate(std::uint64_t generation) {
+  if (generation != passivate_generation_ || stored_status_ != run_status::waiting
+      || !persisting_.empty())
+    return;
+  self_->quit();  // the journal holds everything; a timer or signal respawns us
+}
+
+} // namespace endure::detail

@@ -1,0 +1,216 @@
+// The run manager actor (see detail/run_manager.hpp). One per runtime; its
+// handlers are short: journal reads for existence checks, spawns, and
+// delegation of requests to run actors so they answer the caller directly.
+#include "actors/detail/run_manager.hpp"
+
+#include <caf/all.hpp>
+
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "actors/atoms.hpp"
+#include "actors/detail/run_actor.hpp"
+#include "actors/run_outcome.hpp"
+#include "persistence/journal.hpp"
+
+namespace endure::detail {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+using outcome_msg = std::tuple<std::uint8_t, std::string, std::string>;
+
+struct manager_state {
+  struct queued_start {
+    std::string run_id;
+    std::string workflow;
+    std::string input;
+    caf::response_promise rp;  ///< invalid for wakes
+  };
+
+  run_env env;
+  manager_options opts;
+  caf::event_based_actor* self = nullptr;
+  std::unordered_map<std::string, caf::actor> active;
+  std::unordered_map<caf::actor_addr, std::string> ids;
+  std::unordered_set<std::string> crashed;  ///< respawn behind a barrier
+  std::unordered_map<std::string, std::uint32_t> restarts;
+  std::deque<queued_start> queue;
+  std::unordered_set<std::string> queued_ids;
+  std::unordered_map<std::string, std::vector<caf::response_promise>> waiters;
+  std::deque<std::string> recovery;
+
+  bool full() const { return opts.max_active > 0 && active.size() >= opts.max_active; }
+
+  caf::actor spawn(const std::string& id) {
+    bool barrier = crashed.erase(id) > 0;
+    auto a = spawn_run_actor(self, id, env, barrier);
+    active.emplace(id, a);
+    ids.emplace(a.address(), id);
+    return a;
+  }
+
+  /// Wakes an existing, unfinished run unless it is active or queued.
+  void wake(const std::string& id) {
+    if (active.count(id) || queued_ids.count(id))
+      return;
+    if (full()) {
+      queued_ids.insert(id);
+      queue.push_back({id, {}, {}, {}});
+      return;
+    }
+    spawn(id);
+  }
+
+  void admit_queued() {
+    while (!queue.empty() && !full()) {
+      auto q = std::move(queue.front());
+      queue.pop_front();
+      queued_ids.erase(q.run_id);
+      auto it = active.find(q.run_id);
+      auto a = it != active.end() ? it->second : spawn(q.run_id);
+      if (q.rp.pending())
+        q.rp.delegate(a, atoms::start::value, q.run_id, q.workflow, q.input);
+    }
+  }
+
+  void notify(const std::string& id, outcome_msg msg) {
+    auto it = waiters.find(id);
+    if (it == waiters.end())
+      return;
+    for (auto& rp : it->second)
+      rp.deliver(std::get<0>(msg), std::get<1>(msg), std::get<2>(msg));
+    waiters.erase(it);
+  }
+
+  void on_down(const caf::down_msg& dm) {
+    auto it = ids.find(dm.source);
+    if (it == ids.end())
+      return;
+    auto id = it->second;
+    ids.erase(it);
+    active.erase(id);
+    if (dm.reason && dm.reason != caf::exit_reason::normal
+        && dm.reason != caf::exit_reason::user_shutdown)
+      on_crash(id, self->system().render(dm.reason));
+    admit_queued();
+  }
+
+  void on_crash(const std::string& id, const std::string& reason) {
+    crashed.insert(id);
+    if (++restarts[id] <= opts.max_actor_restarts) {
+      wake(id);  // restart from the journal
+      return;
+    }
+    auto why = "run actor of " + id + " crashed " + std::to_string(restarts[id])
+               + " times; last: " + reason + ". Fix the cause, then `endure release " + id + "`";
+    write_batch b;
+    b.set_status(id, run_status::quarantined, why, now_ms());
+    env.store->commit(std::move(b), [](const expected<void>&) {});
+    notify(id, {static_cast<std::uint8_t>(run_status::quarantined), {}, why});
+  }
+
+  void tick() {
+    for (std::size_t n = 0; n < opts.recovery_batch && !recovery.empty(); ++n) {
+      wake(recovery.front());
+      recovery.pop_front();
+    }
+    if (auto due = env.store->due_timers(now_ms(), 10'000))
+      for (auto& t : *due)
+        wake(t.run_id);
+    self->delayed_send(self, opts.tick, atoms::tick::value);
+  }
+};
+
+/// Replies an error text to a signal/cancel for a run that cannot take it.
+std::string missing_run(const journal& store, const std::string& id) {
+  auto meta = store.run(id);
+  if (!meta)
+    return meta.error().message;
+  if (is_terminal(meta->status))
+    return "run " + id + " has already " + std::string{to_string(meta->status)};
+  return {};
+}
+
+caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
+                          manager_options opts) {
+  auto& st = self->state;
+  st.env = std::move(env);
+  st.env.manager = caf::actor_cast<caf::actor>(self);
+  st.opts = opts;
+  st.self = self;
+  self->set_down_handler([self](caf::down_msg& dm) { self->state.on_down(dm); });
+  self->send(self, atoms::tick::value);
+  return {
+    [=](atoms::start, const std::string& id, const std::string& wf, const std::string& input) {
+      auto& st = self->state;
+      if (auto it = st.active.find(id); it != st.active.end())
+        return self->delegate(it->second, atoms::start::value, id, wf, input), void();
+      if (auto meta = st.env.store->run(id);
+          meta && (is_terminal(meta->status) || meta->status == run_status::quarantined))
+        return self->make_response_promise().deliver(static_cast<std::uint8_t>(meta->status));
+      if (st.full()) {
+        st.queued_ids.insert(id);
+        st.queue.push_back({id, wf, input, self->make_response_promise()});
+        return;
+      }
+      self->delegate(st.spawn(id), atoms::start::value, id, wf, input);
+    },
+    [=](atoms::signal, const std::string& id, const std::string& name,
+        const std::string& payload) {
+      auto& st = self->state;
+      if (auto err = missing_run(*st.env.store, id); !err.empty())
+        return self->make_response_promise().deliver(err);
+      auto it = st.active.find(id);
+      auto a = it != st.active.end() ? it->second : st.spawn(id);  // signals skip the queue
+      st.queued_ids.erase(id);
+      self->delegate(a, atoms::signal::value, id, name, payload);
+    },
+    [=](atoms::cancel, const std::string& id, const std::string& reason) {
+      auto& st = self->state;
+      if (auto err = missing_run(*st.env.store, id); !err.empty())
+        return self->make_response_promise().deliver(err);
+      auto it = st.active.find(id);
+      auto a = it != st.active.end() ? it->second : st.spawn(id);
+      self->delegate(a, atoms::cancel::value, id, reason);
+    },
+    [=](atoms::wake, const std::string& id) { self->state.wake(id); },
+    [=](atoms::wait, const std::string& id) -> caf::result<std::uint8_t, std::string, std::string> {
+      auto& st = self->state;
+      auto outcome = read_outcome(*st.env.store, id);
+      if (!outcome)
+        return caf::make_error(caf::sec::runtime_error, outcome.error().message);
+      if (is_terminal(outcome->status) || outcome->status == run_status::quarantined)
+        return {static_cast<std::uint8_t>(outcome->status), outcome->result, outcome->error};
+      auto rp = self->make_response_promise();
+      st.waiters[id].push_back(rp);
+      return rp;
+    },
+    [=](atoms::finished, const std::string& id, std::uint8_t status, const std::string& result,
+        const std::string& error) {
+      self->state.restarts.erase(id);
+      self->state.notify(id, {status, result, error});
+    },
+    [=](atoms::recover) {
+      auto& st = self->state;
+      if (auto runs = st.env.store->list_runs(run_status::running))
+        for (auto& r : *runs)
+          st.recovery.push_back(r.id);
+    },
+    [=](atoms::tick) { self->state.tick(); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_run_manager(caf::actor_system& sys, run_env env, manager_options opts) {
+  return sys.spawn(run_manager, std::move(env), opts);
+}
+
+} // namespace endure::detail

@@ -1,0 +1,302 @@
+// Operations of a run: steps (attempts, retries, timeouts), timers, signal
+// waits, journaled values. Each outcome is persisted, then delivered to the
+// awaiting workflow code. Runs on the run actor's thread.
+#include "actors/detail/run_state.hpp"
+
+#include <caf/all.hpp>
+
+#include <random>
+
+#include "actors/activity_pool.hpp"
+#include "actors/atoms.hpp"
+#include "persistence/journal.hpp"
+
+namespace endure::detail {
+
+namespace {
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+double unit_random() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>{0.0, 1.0}(rng);
+}
+
+failure failure_from(const std::exception& e) {
+  if (auto* se = dynamic_cast<const step_error*>(&e))
+    return se->info();
+  return failure{failure_class::retryable, e.what(), std::nullopt, 0};
+}
+
+} // namespace
+
+// -- run_host ------------------------------------------------------------------
+
+void run_state::prepare(op_request& req, op_slot& slot) {
+  req.step = next_step_++;
+  if (quarantined_)
+    throw non_determinism_error("run " + run_id_ + " is quarantined");
+  auto* rec = log_.step(req.step);
+  if (rec && (rec->name != req.name
+              || (rec->input_hash && req.input_hash && rec->input_hash != req.input_hash))) {
+    auto why = "non-determinism in run " + run_id_ + " at step " + std::to_string(req.step)
+               + ": the journal holds step '" + rec->name + "' but the workflow asked for '"
+               + req.name + "'" + (rec->name == req.name ? " with a different input" : "")
+               + "; the workflow code changed under a live run or is not deterministic. "
+                 "Fix the code, then `endure release` the run";
+    quarantine(why);
+    throw non_determinism_error(why);
+  }
+  if (rec && rec->completed) {
+    slot.ready = true;
+    slot.result = rec->completed->result;
+    slot.timed_out = req.kind == op_kind::signal && rec->completed->signal_seq == 0;
+    ++env_.counters->steps_replayed;
+  } else if (rec && rec->last_failure && rec->last_failure->final) {
+    auto& f = *rec->last_failure;
+    slot.ready = true;
+    slot.error = failure{f.cls, f.message, std::nullopt, f.http_status};
+  } else if (cancelling_ && !compensating_) {
+    slot.ready = true;
+    slot.cancelled = true;
+  }
+}
+
+void run_state::submit(op_request req, op_slot& slot) {
+  auto step = req.step;
+  auto& p = pending_[step];
+  p.req = std::move(req);
+  p.slot = &slot;
+  auto* rec = log_.step(step);
+  switch (p.req.kind) {
+    case op_kind::activity:
+    case op_kind::async:
+      p.body = std::make_shared<std::function<std::string(const step_info&)>>(
+        std::move(p.req.body));
+      p.first_started_ms = rec && rec->first_started_ms ? rec->first_started_ms : now_ms();
+      if (rec && rec->timer_due) {  // a durable backoff was pending
+        p.timer_due = rec->timer_due;
+        self_->delayed_send(self_, std::chrono::milliseconds{std::max<std::int64_t>(0, *rec->timer_due - now_ms())},
+                            atoms::retry::value, step);
+      } else {
+        start_attempt(p, (rec ? rec->attempts_started : 0) + 1);
+      }
+      break;
+    case op_kind::value:
+      complete(step, p.req.value(), 0, 0, 0);
+      break;
+    case op_kind::sleep:
+      arm_timer(p);
+      break;
+    case op_kind::signal:
+      try_consume_signal(p);
+      break;
+  }
+}
+
+void run_state::add_compensation(std::uint64_t step, std::string name,
+                                 std::function<void(const step_info&)> undo,
+                                 retry_policy policy) {
+  compensations_.push_back({step, std::move(name), std::move(undo), policy});
+}
+
+// -- attempts ------------------------------------------------------------------
+
+void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
+  p.attempt = attempt;
+  write_batch batch;
+  append(batch, step_started_event{p.req.step, p.req.name, p.req.input_hash, attempt, now_ms()});
+  if (p.timer_due) {  // the backoff timer is spent
+    batch.erase_timer({*p.timer_due, run_id_, p.req.step});
+    p.timer_due.reset();
+  }
+  persist_quietly(std::move(batch));  // rides the next group commit, not awaited
+  step_info info{run_id_, p.req.name, p.req.step, attempt,
+                 run_id_ + "/" + std::to_string(p.req.step)};
+  ++env_.counters->steps_executed;
+  if (attempt > 1)
+    ++env_.counters->retries;
+  dispatch_body(p, info);
+  if (p.req.policy.attempt_timeout.count() > 0)
+    self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value,
+                        p.req.step, attempt);
+}
+
+void run_state::dispatch_body(pending_op& p, const step_info& info) {
+  auto self = caf::actor_cast<caf::actor>(self_);
+  auto step = p.req.step;
+  auto attempt = info.attempt;
+  if (p.req.kind == op_kind::async) {
+    auto t0 = std::chrono::steady_clock::now();
+    p.req.async_body(info, [self, step, attempt, t0](std::optional<std::string> result,
+                                                      std::optional<failure> error) {
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                  std::chrono::steady_clock::now() - t0).count();
+      if (result)
+        caf::anon_send(self, atoms::step_done::value, step, attempt, std::move(*result),
+                       static_cast<std::int64_t>(us));
+      else
+        caf::anon_send(self, atoms::step_fail::value, step, attempt,
+                       static_cast<std::uint8_t>(error->cls), error->message,
+                       static_cast<std::int64_t>(error->retry_after ? error->retry_after->count() : -1),
+                       static_cast<std::int32_t>(error->http_status), std::int64_t{0});
+    });
+    return;
+  }
+  env_.pool->submit([self, body = p.body, info, step, attempt] {
+    auto t0 = std::chrono::steady_clock::now();
+    auto elapsed = [&] {
+      return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::steady_clock::now() - t0).count());
+    };
+    try {
+      auto bytes = (*body)(info);
+      caf::anon_send(self, atoms::step_done::value, step, attempt, std::move(bytes), elapsed());
+    } catch (const std::exception& e) {
+      auto f = failure_from(e);
+      caf::anon_send(self, atoms::step_fail::value, step, attempt,
+                     static_cast<std::uint8_t>(f.cls), f.message,
+                     static_cast<std::int64_t>(f.retry_after ? f.retry_after->count() : -1),
+                     static_cast<std::int32_t>(f.http_status), elapsed());
+    } catch (...) {
+      caf::anon_send(self, atoms::step_fail::value, step, attempt,
+                     static_cast<std::uint8_t>(failure_class::retryable),
+                     std::string{"unknown exception"}, std::int64_t{-1}, std::int32_t{0},
+                     elapsed());
+    }
+  });
+}
+
+void run_state::on_step_done(std::uint64_t step, std::uint32_t attempt, std::string result,
+                             std::int64_t duration_us) {
+  auto it = pending_.find(step);
+  if (it == pending_.end() || it->second.attempt != attempt)
+    return;  // an abandoned (timed-out) attempt finished late
+  it->second.attempt = 0;
+  complete(step, std::move(result), attempt, duration_us, 0);
+}
+
+void run_state::on_attempt_timeout(std::uint64_t step, std::uint32_t attempt) {
+  auto it = pending_.find(step);
+  if (it == pending_.end() || it->second.attempt != attempt)
+    return;
+  auto ms = it->second.req.policy.attempt_timeout.count();
+  on_step_fail(step, attempt,
+               failure{failure_class::retryable,
+                       "attempt timed out after " + std::to_string(ms) + " ms and was abandoned",
+                       std::nullopt, 0},
+               ms * 1000);
+}
+
+void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure f,
+                             std::int64_t duration_us) {
+  auto it = pending_.find(step);
+  if (it == pending_.end() || it->second.attempt != attempt)
+    return;
+  auto& p = it->second;
+  p.attempt = 0;
+  auto now = now_ms();
+  auto decision = decide_retry(p.req.policy, f, attempt,
+                               std::chrono::milliseconds{now - p.first_started_ms},
+                               unit_random());
+  step_failed_event ev{step, p.req.name, attempt, f.cls, f.message,
+                       now + decision.delay.count(), !decision.retry, now, duration_us,
+                       f.http_status};
+  write_batch batch;
+  append(batch, ev);
+  if (decision.retry) {
+    p.timer_due = ev.retry_at_ms;  // durable: a passivated run is woken for it
+    batch.put_timer({ev.retry_at_ms, run_id_, step});
+    persist(std::move(batch), [this, step, delay = decision.delay] {
+      self_->delayed_send(self_, delay, atoms::retry::value, step);
+      update_status();
+    });
+    return;
+  }
+  persist(std::move(batch), [this, step, f = std::move(f)] {
+    deliver(step, [&f](op_slot& slot) { slot.error = f; });
+  });
+}
+
+void run_state::on_retry(std::uint64_t step) {
+  auto it = pending_.find(step);
+  if (it == pending_.end() || it->second.attempt != 0)
+    return;
+  auto* rec = log_.step(step);
+  start_attempt(it->second, (rec ? rec->attempts_started : 0) + 1);
+  update_status();
+}
+
+// -- timers and signals ----------------------------------------------------------
+
+void run_state::arm_timer(pending_op& p) {
+  auto* rec = log_.step(p.req.step);
+  if (rec && rec->timer_due) {
+    p.timer_due = rec->timer_due;
+  } else {
+    p.timer_due = now_ms() + p.req.duration.count();
+    write_batch batch;
+    append(batch, timer_scheduled_event{p.req.step, p.req.name, p.req.input_hash, *p.timer_due});
+    batch.put_timer({*p.timer_due, run_id_, p.req.step});
+    persist_quietly(std::move(batch));
+  }
+  auto wait = std::max<std::int64_t>(0, *p.timer_due - now_ms());
+  self_->delayed_send(self_, std::chrono::milliseconds{wait}, atoms::timer::value, p.req.step);
+}
+
+void run_state::try_consume_signal(pending_op& p) {
+  if (auto* sig = log_.next_signal(p.req.name)) {
+    complete(p.req.step, sig->payload, 0, 0, sig->seq);
+    return;
+  }
+  signal_waiters_[p.req.name].push_back(p.req.step);
+  if (p.req.duration.count() > 0)
+    arm_timer(p);
+}
+
+void run_state::on_timer(std::uint64_t step) {
+  auto it = pending_.find(step);
+  if (it == pending_.end() || !it->second.timer_due)
+    return;
+  if (it->second.req.kind == op_kind::signal) {
+    auto& waiters = signal_waiters_[it->second.req.name];
+    std::erase(waiters, step);
+  }
+  complete(step, {}, 0, 0, 0);  // sleep done, or signal wait timed out
+}
+
+void run_state::complete(std::uint64_t step, std::string result, std::uint32_t attempt,
+                         std::int64_t duration_us, std::uint64_t signal_seq) {
+  auto& p = pending_.at(step);
+  write_batch batch;
+  append(batch, step_completed_event{step, p.req.name, p.req.input_hash, attempt, result,
+                                     now_ms(), duration_us, signal_seq});
+  if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)
+    batch.erase_timer({*p.timer_due, run_id_, step});
+  bool timed_out = p.req.kind == op_kind::signal && signal_seq == 0;
+  persist(std::move(batch), [this, step, result = std::move(result), timed_out]() mutable {
+    deliver(step, [&](op_slot& slot) {
+      slot.result = std::move(result);
+      slot.timed_out = timed_out;
+    });
+  });
+}
+
+void run_state::deliver(std::uint64_t step, std::function<void(op_slot&)> fill) {
+  auto it = pending_.find(step);
+  if (it == pending_.end())
+    return;
+  auto* slot = it->second.slot;
+  pending_.erase(it);
+  fill(*slot);
+  slot->ready = true;
+  auto notify = std::move(slot->notify);
+  notify();  // resumes the workflow until its next await
+  after_resume();
+}
+
+} // namespace endure::detail

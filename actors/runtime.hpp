@@ -1,0 +1,108 @@
+// endure::runtime: the facade a program embeds. It opens the journal in a
+// data directory, owns the activity pool and the run manager actor inside
+// the caller's CAF actor system, and offers start / wait / signal / cancel.
+//
+// Thread-safe: every method may be called from any non-actor thread (they
+// block on a reply). From inside a CAF actor, use the async forms.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/run_outcome.hpp"
+#include "actors/workflow_registry.hpp"
+#include "persistence/journal.hpp"
+
+namespace endure {
+
+struct runtime_options {
+  /// Where and how the journal is kept. data_dir must be set.
+  journal_options journal;
+  /// Threads running blocking step functions. Default: 8.
+  std::size_t activity_threads = 8;
+  /// Most runs executing at once (others queue); 0 = no limit. Default: 0.
+  std::size_t max_active_runs = 0;
+  /// A step whose attempts were in flight at this many process deaths
+  /// quarantines its run (a poison step). Default: 5.
+  std::uint32_t max_step_crashes = 5;
+  /// Restarts of a crashed run actor before the run is quarantined.
+  /// Default: 3.
+  std::uint32_t max_actor_restarts = 3;
+  /// A run waiting only on timers or signals this long is passivated (its
+  /// actor stopped; the journal brings it back). Default: 60 s.
+  std::chrono::milliseconds passivate_after{60'000};
+  /// Resume unfinished runs when the runtime opens. Default: true.
+  bool resume_on_open = true;
+  /// Unfinished runs resumed per 50 ms at open, so 100,000 runs do not
+  /// stampede. Default: 1000.
+  std::size_t recovery_batch = 1000;
+};
+
+/// Counters since the runtime opened.
+struct runtime_stats {
+  std::uint64_t steps_executed = 0;  ///< step attempts that ran a body
+  std::uint64_t steps_replayed = 0;  ///< outcomes read back from the journal
+  std::uint64_t retries = 0;
+  std::uint64_t live_actors = 0;
+};
+
+class runtime {
+public:
+  /// Opens the journal and starts the run manager in `sys`. Errors are the
+  /// journal's (locked data directory, not writable, ...).
+  static expected<std::unique_ptr<runtime>> open(caf::actor_system& sys,
+                                                 runtime_options opts,
+                                                 workflow_registry workflows);
+  /// Stops every run actor (their journals keep their state), the activity
+  /// pool, then the journal.
+  ~runtime();
+  runtime(const runtime&) = delete;
+  runtime& operator=(const runtime&) = delete;
+
+  /// Starts run `run_id` of `workflow` with msgpack `input`, or attaches to
+  /// the existing run of that id (idempotent). Returns once the run is
+  /// durable, with its status.
+  expected<run_status> start_raw(const std::string& workflow, const std::string& run_id,
+                                 std::string input);
+  template <class In>
+  expected<run_status> start(const std::string& workflow, const std::string& run_id,
+                             const In& input) {
+    return start_raw(workflow, run_id, to_bytes(input));
+  }
+  /// Non-blocking start; `done` runs on an actor thread.
+  void start_async(const std::string& workflow, const std::string& run_id, std::string input,
+                   std::function<void(expected<run_status>)> done);
+
+  /// Waits until the run completes, fails, is cancelled or quarantined.
+  expected<run_outcome> wait(const std::string& run_id, std::chrono::milliseconds timeout);
+
+  /// Delivers signal `name` to the run: journaled before this returns,
+  /// consumed exactly once by a wait_signal (now or later).
+  expected<void> signal_raw(const std::string& run_id, const std::string& name,
+                            std::string payload);
+  template <class T>
+  expected<void> signal(const std::string& run_id, const std::string& name, const T& payload) {
+    return signal_raw(run_id, name, to_bytes(payload));
+  }
+
+  /// Cancels the run: its pending operation ends with cancelled_error and
+  /// the compensations of its completed steps run.
+  expected<void> cancel(const std::string& run_id, const std::string& reason);
+
+  /// The journal (reads: runs, records).
+  const journal& store() const noexcept;
+  runtime_stats stats() const;
+  const workflow_registry& workflows() const noexcept;
+
+private:
+  struct impl;
+  explicit runtime(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace endure

@@ -1,0 +1,67 @@
+// A runtime on a temp data directory inside its own CAF actor system, for
+// workflow tests. Reopen it to simulate a restart in-process (the crash
+// tests use real child processes instead).
+#pragma once
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <memory>
+#include <optional>
+
+#include "actors/endure.hpp"
+#include "support/temp_dir.hpp"
+
+namespace endure::test {
+
+class runtime_fixture {
+public:
+  explicit runtime_fixture(std::function<void(workflow_registry&)> register_fn,
+                           std::function<void(runtime_options&)> tune = {})
+    : register_(std::move(register_fn)), tune_(std::move(tune)) {
+    open();
+  }
+  ~runtime_fixture() { close(); }
+
+  void open() {
+    cfg_.emplace();
+    cfg_->set("scheduler.max-threads", 2);
+    sys_.emplace(*cfg_);
+    runtime_options opts;
+    opts.journal.data_dir = dir_.path();
+    opts.journal.mode = durability::nosync;  // tests: process-crash durability suffices
+    opts.activity_threads = 4;
+    if (tune_)
+      tune_(opts);
+    workflow_registry reg;
+    register_(reg);
+    auto rt = runtime::open(*sys_, opts, std::move(reg));
+    if (!rt)
+      throw std::runtime_error(rt.error().to_string());
+    rt_ = std::move(*rt);
+  }
+
+  void close() {
+    rt_.reset();
+    sys_.reset();
+    cfg_.reset();
+  }
+
+  void reopen() {
+    close();
+    open();
+  }
+
+  runtime& rt() { return *rt_; }
+  const std::string& dir() const { return dir_.path(); }
+
+private:
+  temp_dir dir_;
+  std::function<void(workflow_registry&)> register_;
+  std::function<void(runtime_options&)> tune_;
+  std::optional<caf::actor_system_config> cfg_;
+  std::optional<caf::actor_system> sys_;
+  std::unique_ptr<runtime> rt_;
+};
+
+} // namespace endure::test

