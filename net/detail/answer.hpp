@@ -1,0 +1,30 @@
+// From an HTTP answer to a chat/embeddings result: classify non-2xx with
+// http_failure, decode 2xx with openai_codec, price the usage, and scrub
+// the API key from any message. Shared by openai_client and sim_model so
+// the sim fails exactly as a real endpoint would. Pure; any thread.
+#pragma once
+
+#include "net/chat_types.hpp"
+#include "net/embedding_types.hpp"
+#include "net/http_types.hpp"
+#include "net/llm_config.hpp"
+#include "net/result.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace endure::net::detail {
+
+result<chat_response> chat_answer(const http_response& response, const chat_request& request,
+                                  const llm_config& config, std::string_view what,
+                                  std::string_view secret);
+
+result<embedding_response> embedding_answer(const http_response& response,
+                                            const embedding_request& request,
+                                            const llm_config& config, std::string_view what,
+                                            std::string_view secret);
+
+/// `f` with every occurrence of `secret` in its message replaced.
+endure::failure scrub(endure::failure f, std::string_view secret);
+
+} // namespace endure::net::detail

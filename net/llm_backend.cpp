@@ -1,0 +1,15 @@
+// The one place that chooses between the sim and a real endpoint.
+#include "net/llm_backend.hpp"
+
+#include "net/openai_client.hpp"
+#include "net/sim_model.hpp"
+
+namespace endure::net {
+
+std::unique_ptr<llm_backend> make_llm_backend(const llm_config& config) {
+  if (config.base_url.empty())
+    return std::make_unique<sim_model>(config);
+  return std::make_unique<openai_client>(config);
+}
+
+} // namespace endure::net

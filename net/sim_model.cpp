@@ -1,0 +1,78 @@
+// See sim_model.hpp. A call is: encode the request as a client would, let
+// sim_engine answer the wire body, wait the simulated latency on the timer
+// thread, then decode and classify the answer with the real client's code.
+#include "net/sim_model.hpp"
+
+#include "net/detail/answer.hpp"
+#include "net/detail/timer_thread.hpp"
+#include "net/openai_codec.hpp"
+
+namespace endure::net {
+
+namespace {
+
+constexpr const char* chat_what = "chat completion from sim";
+constexpr const char* embed_what = "embeddings from sim";
+
+std::chrono::milliseconds deadline_of(std::chrono::milliseconds request,
+                                      const llm_config& config) {
+  return request.count() > 0 ? request : config.request_timeout;
+}
+
+} // namespace
+
+sim_model::sim_model(llm_config config)
+  : config_(std::move(config)), timers_(std::make_unique<detail::timer_thread>()) {}
+
+sim_model::~sim_model() = default; // the timer thread completes pending calls, cancelled
+
+std::size_t sim_model::calls(sim_fault fault) const noexcept {
+  return counts_[static_cast<std::size_t>(fault)].load();
+}
+
+template <class Request, class Answer, class Callback>
+void sim_model::serve(const Request& request, sim_reply reply, Answer answer, Callback done) {
+  counts_[static_cast<std::size_t>(reply.fault)].fetch_add(1);
+  auto timeout = deadline_of(request.timeout, config_);
+  if (reply.fault == sim_fault::timeout || reply.delay > timeout) {
+    timers_->schedule(timeout, [timeout, done = std::move(done)](bool cancelled) {
+      done(make_failure(failure_class::retryable,
+                        cancelled ? std::string("sim model shut down before answering")
+                                  : "sim: request timed out after " + std::to_string(timeout.count()) +
+                                      " ms (simulated); retry or raise the timeout"));
+    });
+    return;
+  }
+  timers_->schedule(reply.delay, [response = std::move(reply.response), answer = std::move(answer),
+                                  done = std::move(done)](bool cancelled) {
+    if (cancelled)
+      done(make_failure(failure_class::retryable, "sim model shut down before answering"));
+    else
+      done(answer(response));
+  });
+}
+
+void sim_model::chat(chat_request request, chat_callback done) {
+  auto body = encode_chat_request(request, "sim");
+  if (!body) {
+    timers_->schedule(std::chrono::milliseconds{0},
+                      [f = std::move(body).failure(), done = std::move(done)](bool) { done(f); });
+    return;
+  }
+  auto reply = simulate_chat(config_.sim, *body, request.attempt);
+  auto answer = [request, this](const http_response& r) {
+    return detail::chat_answer(r, request, config_, chat_what, {});
+  };
+  serve(request, std::move(reply), std::move(answer), std::move(done));
+}
+
+void sim_model::embed(embedding_request request, embed_callback done) {
+  auto body = encode_embedding_request(request, "sim");
+  auto reply = simulate_embeddings(config_.sim, body, request.attempt);
+  auto answer = [request, this](const http_response& r) {
+    return detail::embedding_answer(r, request, config_, embed_what, {});
+  };
+  serve(request, std::move(reply), std::move(answer), std::move(done));
+}
+
+} // namespace endure::net
