@@ -170,7 +170,7 @@ struct fake_openai_server::impl {
       res.keep_alive(req.keep_alive() && !p.response.close_connection);
       res.prepare_payload();
       co_await http::async_write(stream, res, awaitable_ec(ec));
-      if (ec || !res.keep_alive())
+      if (ec || !res.keep_alive() || p.response.close_silently)
         break;
     }
     error_code ignored;

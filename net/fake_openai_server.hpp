@@ -35,6 +35,9 @@ struct scripted_response {
   std::chrono::milliseconds delay{0};
   /// Close the connection after answering (no keep-alive). Default: false.
   bool close_connection = false;
+  /// Advertise keep-alive, then close the connection after answering, as a
+  /// server whose idle timeout passed does. Default: false.
+  bool close_silently = false;
 };
 
 struct fake_server_options {

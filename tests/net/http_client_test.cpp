@@ -93,6 +93,21 @@ SCENARIO("sequential requests to one host reuse a kept-alive connection", "[net]
   }
 }
 
+SCENARIO("a kept-alive connection the server closed is replaced transparently", "[net][http]") {
+  fake_openai_server server;
+  scripted_response first{200, {}, "first"};
+  first.close_silently = true; // keep-alive advertised, then closed
+  server.push(first);
+  http_client client;
+  REQUIRE(get(client, models_url(server)));
+  auto second = get(client, models_url(server));
+  REQUIRE(second);
+  CHECK(second->status == 200);
+  CHECK_FALSE(second->reused_connection);
+  CHECK(server.connections() == 2);
+  CHECK(server.requests() == 2);
+}
+
 SCENARIO("concurrent requests each get their answer", "[net][http]") {
   fake_openai_server server;
   http_client client;
