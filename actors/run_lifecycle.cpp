@@ -256,7 +256,7 @@ void run_state::quarantine(std::string reason) {
 
 void run_state::on_signal(const std::string& name, std::string payload,
                           caf::response_promise rp) {
-  if (!created_ || finishing_ || log_.finished()) {
+  if (!created_ || finishing_ || quarantined_ || log_.finished()) {
     rp.deliver(std::string{"run " + run_id_ + " is not accepting signals (not started or finished)"});
     return;
   }

@@ -146,6 +146,13 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
   st.opts = opts;
   st.self = self;
   self->set_down_handler([self](caf::down_msg& dm) { self->state.on_down(dm); });
+  // Shutting down the manager shuts down every run actor; their journals
+  // keep their state for the next process.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    for (auto& [id, actor] : self->state.active)
+      self->send_exit(actor, caf::exit_reason::user_shutdown);
+    self->quit(em.reason);
+  });
   self->send(self, atoms::tick::value);
   return {
     [=](atoms::start, const std::string& id, const std::string& wf, const std::string& input) {

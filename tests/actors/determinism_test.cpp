@@ -1,0 +1,80 @@
+// The determinism guard and poison steps: a replay that asks for a
+// different step quarantines that run only; a step in flight at too many
+// process deaths quarantines its run instead of crash-looping.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+
+#include "actors/events.hpp"
+#include "actors/runtime_fixture.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool renamed = false;
+
+task<int> changing(context& ctx, int) {
+  co_await ctx.step(renamed ? "renamed" : "original", [] { return 1; });
+  co_await ctx.wait_signal<bool>("go");
+  co_return 1;
+}
+
+task<int> steady(context& ctx, int) {
+  co_await ctx.wait_signal<bool>("go");
+  co_return 2;
+}
+
+void workflows(workflow_registry& r) {
+  r.add("changing", &changing);
+  r.add("steady", &steady);
+}
+
+} // namespace
+
+SCENARIO("non-determinism quarantines the run and spares the others", "[determinism]") {
+  renamed = false;
+  runtime_fixture f{workflows};
+  REQUIRE(f.rt().start("changing", "bad", 0));
+  REQUIRE(f.rt().start("steady", "good", 0));
+  for (int i = 0; i < 400 && f.rt().store().run("bad")->status != run_status::waiting; ++i)
+    std::this_thread::sleep_for(5ms);
+  renamed = true;  // a deploy changed the workflow under the live run
+  f.reopen();
+  (void)f.rt().signal("bad", "go", true);  // wakes it: the replay finds the change
+  auto bad = f.rt().wait("bad", 10s);
+  REQUIRE(bad);
+  CHECK(bad->status == run_status::quarantined);
+  CHECK_THAT(bad->error, Catch::Contains("'original'") && Catch::Contains("'renamed'")
+                           && Catch::Contains("step 0"));
+  REQUIRE(f.rt().signal("good", "go", true));
+  CHECK(f.rt().wait("good", 10s)->status == run_status::completed);
+}
+
+SCENARIO("a step that keeps dying with the process is quarantined", "[determinism]") {
+  renamed = false;
+  runtime_fixture f{workflows, [](runtime_options& o) { o.max_step_crashes = 3; }};
+  f.close();
+  {
+    // Write the journal of a run whose step 0 started three times and never
+    // finished: what three process deaths inside that step leave behind.
+    journal_options jo;
+    jo.data_dir = f.dir();
+    auto j = journal::open(jo);
+    REQUIRE(j);
+    register_event_types((*j)->types());
+    write_batch b;
+    b.create_run({"poison", "changing", run_status::running, 1, 1, {}});
+    b.append("poison", 1, encode_event(run_started_event{"changing", to_bytes(0), 1}));
+    for (std::uint32_t a = 1; a <= 3; ++a)
+      b.append("poison", 1 + a, encode_event(step_started_event{0, "original", 0, a, 2}));
+    REQUIRE((*j)->commit(std::move(b)));
+  }
+  f.open();
+  auto out = f.rt().wait("poison", 10s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::quarantined);
+  CHECK_THAT(out->error, Catch::Contains("'original'") && Catch::Contains("3 times"));
+}
