@@ -132,3 +132,46 @@ SCENARIO("an endpoint that does not answer in time is retryable", "[net][errors]
   CHECK(r.failure().cls == failure_class::retryable);
   CHECK_THAT(r.failure().message, Catch::Contains("timed out"));
 }
+
+SCENARIO("the fake server's seeded faults reach the client as the right classes", "[net][errors]") {
+  auto first_call = [](sim_options sim, std::chrono::milliseconds timeout) {
+    fake_server_options o;
+    o.sim = sim;
+    fake_openai_server server(o);
+    openai_client client(config_for(server));
+    auto req = hello();
+    req.timeout = timeout;
+    auto r = await_result<chat_response>([&](auto done) { client.chat(req, done); });
+    REQUIRE_FALSE(r);
+    return r.failure();
+  };
+  sim_options limited;
+  limited.rate_limit_rate = 1.0;
+  limited.retry_after = 2500ms;
+  auto f = first_call(limited, 10s);
+  CHECK(f.cls == failure_class::rate_limited);
+  CHECK(f.retry_after == std::optional{2500ms});
+
+  sim_options hanging;
+  hanging.timeout_rate = 1.0;
+  CHECK(first_call(hanging, 100ms).cls == failure_class::retryable);
+
+  sim_options garbled;
+  garbled.malformed_rate = 1.0;
+  auto g = first_call(garbled, 10s);
+  CHECK(g.cls == failure_class::retryable);
+  CHECK_THAT(g.message, Catch::Contains("not a chat completion"));
+
+  AND_THEN("a retried call draws again and can succeed") {
+    sim_options half;
+    half.server_error_rate = 0.5;
+    fake_server_options o;
+    o.sim = half;
+    fake_openai_server server(o);
+    openai_client client(config_for(server));
+    bool ok = false;
+    for (int attempt = 0; attempt < 20 && !ok; ++attempt)
+      ok = await_result<chat_response>([&](auto done) { client.chat(hello(), done); }).has_value();
+    CHECK(ok);
+  }
+}
