@@ -188,16 +188,19 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       self->delegate(a, atoms::cancel::value, id, reason);
     },
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
-    [=](atoms::wait, const std::string& id) -> caf::result<std::uint8_t, std::string, std::string> {
+    [=](atoms::wait, const std::string& id) {
       auto& st = self->state;
-      auto outcome = read_outcome(*st.env.store, id);
-      if (!outcome)
-        return caf::make_error(caf::sec::runtime_error, outcome.error().message);
-      if (is_terminal(outcome->status) || outcome->status == run_status::quarantined)
-        return {static_cast<std::uint8_t>(outcome->status), outcome->result, outcome->error};
       auto rp = self->make_response_promise();
+      auto outcome = read_outcome(*st.env.store, id);
+      if (!outcome) {
+        bool starting = st.active.count(id) > 0 || st.queued_ids.count(id) > 0;
+        if (!starting || outcome.error().code != errc::not_found)
+          return rp.deliver(caf::make_error(caf::sec::runtime_error, outcome.error().message));
+      } else if (is_terminal(outcome->status) || outcome->status == run_status::quarantined) {
+        return rp.deliver(static_cast<std::uint8_t>(outcome->status), outcome->result,
+                          outcome->error);
+      }
       st.waiters[id].push_back(rp);
-      return rp;
     },
     [=](atoms::finished, const std::string& id, std::uint8_t status, const std::string& result,
         const std::string& error) {

@@ -1,0 +1,64 @@
+// endure::cli::main: global options, subcommand registration, exit codes.
+#include "cli/cli.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "cli/seed_pipeline.hpp"
+
+namespace endure::cli {
+
+int fail(const std::string& message) {
+  std::cerr << "endure: " << message << "\n";
+  return 1;
+}
+
+std::optional<durability> parse_mode(const std::string& mode) {
+  if (mode == "sync")
+    return durability::sync;
+  if (mode == "nometasync")
+    return durability::nometasync;
+  if (mode == "nosync")
+    return durability::nosync;
+  fail("unknown durability mode '" + mode + "': use sync, nometasync or nosync");
+  return std::nullopt;
+}
+
+int with_runtime(const command_env& env, runtime_options opts,
+                 const std::function<int(runtime&)>& body) {
+  auto mode = parse_mode(env.globals.mode);
+  if (!mode)
+    return 2;
+  opts.journal.data_dir = env.globals.data_dir;
+  opts.journal.mode = *mode;
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto rt = runtime::open(sys, opts, env.workflows);
+  if (!rt)
+    return fail(rt.error().message);
+  return body(**rt);
+}
+
+int main(int argc, char** argv, workflow_registry workflows) {
+  command_env env;
+  register_seed_pipeline(workflows);
+  env.workflows = std::move(workflows);
+  CLI::App app{"endure: durable execution for long-running AI agents"};
+  app.require_subcommand(1);
+  app.add_option("--data", env.globals.data_dir, "data directory holding the journal")
+    ->capture_default_str();
+  app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")
+    ->capture_default_str();
+  add_pipeline_command(app, env);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return env.exit_code;
+}
+
+} // namespace endure::cli

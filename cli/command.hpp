@@ -1,0 +1,46 @@
+// What every subcommand shares: the global options (data directory,
+// durability) and the registered workflows. Internal to cli/.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "actors/endure.hpp"
+
+namespace caf {
+class actor_system;
+} // namespace caf
+
+namespace endure::cli {
+
+struct global_options {
+  std::string data_dir = "endure-data";
+  std::string mode = "sync";
+};
+
+struct command_env {
+  global_options globals;
+  workflow_registry workflows;
+  /// Exit code of the subcommand that ran.
+  int exit_code = 0;
+};
+
+/// Prints "endure: <message>" to stderr and returns 1.
+int fail(const std::string& message);
+
+/// Parses --mode; nullopt (after printing why) if it is not a mode.
+std::optional<durability> parse_mode(const std::string& mode);
+
+/// Runs `body` with a runtime open on the data directory inside a fresh
+/// CAF actor system; returns body's exit code, or 1 with a message if the
+/// runtime cannot open (locked, not writable, damaged).
+int with_runtime(const command_env& env, runtime_options opts,
+                 const std::function<int(runtime&)>& body);
+
+// One function per subcommand: adds it to `app`, sets env.exit_code when run.
+void add_pipeline_command(CLI::App& app, command_env& env);
+
+} // namespace endure::cli

@@ -1,0 +1,6 @@
+// The `endure` binary: the CLI with the built-in workflows only.
+#include "cli/cli.hpp"
+
+int main(int argc, char** argv) {
+  return endure::cli::main(argc, argv, endure::workflow_registry{});
+}

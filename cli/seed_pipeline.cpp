@@ -1,0 +1,78 @@
+// The seed pipeline: SHA-256 from OpenSSL, one O_APPEND write per executed
+// step body (no fsync: a kill -9 of the process does not lose it).
+#include "cli/seed_pipeline.hpp"
+
+#include <openssl/sha.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace endure::cli {
+
+namespace {
+
+std::atomic<int> counter_fd{-1};
+
+void count_execution(const std::string& run_id, int k) {
+  int fd = counter_fd.load();
+  if (fd < 0)
+    return;
+  auto line = run_id + " " + std::to_string(k) + "\n";
+  if (::write(fd, line.data(), line.size()) < 0)
+    throw retryable_error("cannot write the counter file");
+}
+
+} // namespace
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(64);
+  for (auto b : digest) {
+    out.push_back(hex[b >> 4]);
+    out.push_back(hex[b & 0xf]);
+  }
+  return out;
+}
+
+std::string seed_value(const std::string& run_id) {
+  auto v = "seed:" + run_id + ":";
+  v.resize(200, '.');
+  return v;
+}
+
+std::string seed_step(const std::string& run_id, int k, const std::string& prev) {
+  return sha256_hex(run_id + "|" + std::to_string(k) + "|" + prev) + prev.substr(0, 136);
+}
+
+std::string seed_expected(const std::string& run_id) {
+  auto v = seed_value(run_id);
+  for (int k = 1; k <= 20; ++k)
+    v = seed_step(run_id, k, v);
+  return v;
+}
+
+void set_counter_fd(int fd) { counter_fd = fd; }
+
+task<std::string> seed_pipeline(context& ctx, std::string run_id) {
+  auto v = seed_value(run_id);
+  for (int k = 1; k <= 20; ++k) {
+    // The step function is a named local, not a temporary inside the
+    // co_await expression: g++ 12 mis-copies non-trivial temporaries that
+    // live across a suspension (see README, "Writing workflows").
+    auto body = [run_id, k](const std::string& prev) {
+      count_execution(run_id, k);
+      return seed_step(run_id, k, prev);
+    };
+    v = co_await ctx.step("step" + std::to_string(k), body, v);
+  }
+  co_return v;
+}
+
+void register_seed_pipeline(workflow_registry& registry) {
+  registry.add("seed_pipeline", &seed_pipeline);
+}
+
+} // namespace endure::cli
