@@ -73,6 +73,7 @@ void crash_and_finish(int runs, int concurrency) {
   CHECK(distinct.size() == static_cast<std::size_t>(runs) * 20);
   auto reexecuted = executions.size() - distinct.size();
   INFO("kills: " << kills << ", re-executed steps: " << reexecuted);
+  WARN("pipeline: " << kills << " kills, " << reexecuted << " re-executed steps of " << executions.size());
   CHECK(kills >= 3);
   CHECK(reexecuted <= static_cast<std::size_t>(kills * runs));
 
