@@ -1,0 +1,56 @@
+// 10,000 runs waiting on signals are passivated: no actor and no coroutine
+// is held for them, and a signal brings any of them back to finish.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <latch>
+
+#include "actors/runtime_fixture.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+task<int> wait_for_go(context& ctx, int n) {
+  auto go = co_await ctx.wait_signal<int>("go");
+  co_return n + go.value_or(0);
+}
+
+long resident_kib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0)
+      return std::stol(line.substr(6));
+  return 0;
+}
+
+} // namespace
+
+SCENARIO("10,000 waiting runs are passivated and woken by their signals", "[passivation]") {
+  runtime_fixture f{[](workflow_registry& r) { r.add("wait_for_go", &wait_for_go); },
+                    [](runtime_options& o) { o.passivate_after = 20ms; }};
+  constexpr int runs = 10'000;
+  auto rss_before = resident_kib();
+  std::latch started{runs};
+  for (int i = 0; i < runs; ++i)
+    f.rt().start_async("wait_for_go", "w" + std::to_string(i), to_bytes(i),
+                       [&](expected<run_status>) { started.count_down(); });
+  started.wait();
+  for (int i = 0; i < 3000 && f.rt().stats().live_actors > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(f.rt().stats().live_actors == 0);
+  CHECK(f.rt().store().list_runs(run_status::waiting)->size() == runs);
+  auto grown_mib = (resident_kib() - rss_before) / 1024;
+  INFO("resident memory grew by " << grown_mib << " MiB for " << runs << " passivated runs");
+  CHECK(grown_mib < 256);
+
+  for (int i = 0; i < runs; i += 1000)
+    REQUIRE(f.rt().signal("w" + std::to_string(i), "go", 1));
+  for (int i = 0; i < runs; i += 1000) {
+    auto out = f.rt().wait("w" + std::to_string(i), 30s);
+    REQUIRE(out);
+    CHECK(out->value<int>() == i + 1);
+  }
+}
