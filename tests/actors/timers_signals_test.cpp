@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "actors/runtime_fixture.hpp"
+#include "actors/events.hpp"
 #include "persistence/journal.hpp"
 
 using namespace endure;
@@ -68,6 +69,22 @@ SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]")
     REQUIRE(f.rt().signal("b", "approve", std::string{"second"}));
     CHECK(f.rt().wait("b", 10s)->value<std::string>() == "first,second");
   }
+  GIVEN("a signal sent while the process is down") {
+    REQUIRE(f.rt().start("approval", "down", 0));
+    REQUIRE(f.rt().signal("down", "approve", std::string{"before"}));
+    for (int i = 0; i < 2000 && f.rt().store().run("down")->status != run_status::waiting; ++i)
+      std::this_thread::sleep_for(5ms);
+    f.close();
+    {
+      auto j = journal::open({.data_dir = f.dir()});
+      REQUIRE(j);
+      register_event_types((*j)->types());
+      REQUIRE(deliver_signal_offline(**j, "down", "approve", to_bytes(std::string{"offline"})));
+      CHECK_FALSE(deliver_signal_offline(**j, "nobody", "approve", to_bytes(1)));
+    }
+    f.open();
+    CHECK(f.rt().wait("down", 10s)->value<std::string>() == "before,offline");
+  }
   GIVEN("a wait whose timeout expires") {
     REQUIRE(f.rt().start("approval", "c", 100));
     auto out = f.rt().wait("c", 10s);
@@ -85,7 +102,7 @@ SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]")
 SCENARIO("a waiting run is passivated and woken by its signal", "[signal][passivation]") {
   runtime_fixture f{workflows, [](runtime_options& o) { o.passivate_after = 50ms; }};
   REQUIRE(f.rt().start("approval", "p", 0));
-  for (int i = 0; i < 400 && f.rt().stats().live_actors > 0; ++i)
+  for (int i = 0; i < 2000 && f.rt().stats().live_actors > 0; ++i)
     std::this_thread::sleep_for(5ms);
   CHECK(f.rt().stats().live_actors == 0);
   CHECK(f.rt().store().run("p")->status == run_status::waiting);

@@ -1,0 +1,32 @@
+// deliver_signal_offline: one write batch, signal event plus status.
+#include "actors/offline_signal.hpp"
+
+#include <chrono>
+
+#include "actors/events.hpp"
+
+namespace endure {
+
+expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
+                                      const std::string& name, std::string payload) {
+  auto meta = store.run(run_id);
+  if (!meta)
+    return std::move(meta).error();
+  if (is_terminal(meta->status))
+    return make_error(errc::invalid_argument, "run " + run_id + " has already "
+                                                + std::string{to_string(meta->status)}
+                                                + "; the signal was not delivered");
+  auto last = store.last_seq(run_id);
+  if (!last)
+    return std::move(last).error();
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch()).count();
+  write_batch batch;
+  batch.append(run_id, *last + 1,
+               encode_event(signal_received_event{name, std::move(payload), now}));
+  if (meta->status == run_status::waiting)  // resume it at the next start
+    batch.set_status(run_id, run_status::running, {}, now);
+  return store.commit(std::move(batch));
+}
+
+} // namespace endure
