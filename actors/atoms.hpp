@@ -31,6 +31,8 @@ using start = caf::atom_constant<caf::atom("start")>;
 using signal = caf::atom_constant<caf::atom("signal")>;
 /// (cancel, run id, reason)
 using cancel = caf::atom_constant<caf::atom("cancel")>;
+/// (release, run id, reason) -> error text, empty on success
+using release = caf::atom_constant<caf::atom("release")>;
 /// (wake, run id): a timer of a passivated run is due, or recovery.
 using wake = caf::atom_constant<caf::atom("wake")>;
 /// (finished, run id, status, result bytes, error text)

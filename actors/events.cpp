@@ -32,6 +32,7 @@ auto fields(cancel_requested_event& e) { return std::tie(e.reason, e.at_ms); }
 auto fields(run_finished_event& e) {
   return std::tie(e.status, e.result, e.error, e.at_ms);
 }
+auto fields(run_released_event& e) { return std::tie(e.reason, e.at_ms); }
 
 // Enums travel as their integer value.
 template <class T>
@@ -54,7 +55,7 @@ const msgpack::unpack_limit limits{16, 0, 1u << 30, 1u << 30, 0, 2};
 
 constexpr std::string_view names[] = {
   "run_started", "step_started", "step_completed", "step_failed",
-  "timer_scheduled", "signal_received", "cancel_requested", "run_finished"};
+  "timer_scheduled", "signal_received", "cancel_requested", "run_finished", "run_released"};
 
 } // namespace
 

@@ -90,10 +90,18 @@ struct run_finished_event {
   std::int64_t at_ms = 0;
 };
 
+/// A person released a quarantined run to try again (after a fix): crash
+/// counts start over from here.
+struct run_released_event {
+  std::string reason;
+  std::int64_t at_ms = 0;
+};
+
 using run_event = std::variant<run_started_event, step_started_event,
                                step_completed_event, step_failed_event,
                                timer_scheduled_event, signal_received_event,
-                               cancel_requested_event, run_finished_event>;
+                               cancel_requested_event, run_finished_event,
+                               run_released_event>;
 
 /// The record (tag, schema, payload) of an event.
 record encode_event(const run_event& e);

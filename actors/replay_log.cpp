@@ -50,6 +50,9 @@ void replay_log::apply(std::uint64_t seq, const run_event& e) {
         cancel_ = ev;
     } else if constexpr (std::is_same_v<T, run_finished_event>) {
       finished_ = ev;
+    } else if constexpr (std::is_same_v<T, run_released_event>) {
+      for (auto& [index, s] : steps_)
+        s.crashed_attempts = 0;  // a person looked; count crashes afresh
     }
   }, e);
 }

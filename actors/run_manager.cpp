@@ -11,6 +11,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/detail/run_actor.hpp"
+#include "actors/events.hpp"
 #include "actors/run_outcome.hpp"
 #include "persistence/journal.hpp"
 
@@ -116,6 +117,30 @@ struct manager_state {
     notify(id, {static_cast<std::uint8_t>(run_status::quarantined), {}, why});
   }
 
+  /// Why `id` cannot be released now, or empty.
+  std::string release(const std::string& id, const std::string&) {
+    auto meta = env.store->run(id);
+    if (!meta)
+      return meta.error().message;
+    if (meta->status != run_status::quarantined)
+      return "run " + id + " is " + std::string{to_string(meta->status)}
+             + ", not quarantined; only a quarantined run can be released";
+    if (active.count(id))
+      return "run " + id + " is still stopping; try again in a moment";
+    restarts.erase(id);
+    crashed.erase(id);
+    return {};
+  }
+
+  write_batch release_batch(const std::string& id, const std::string& reason) {
+    auto last = env.store->last_seq(id);
+    write_batch b;
+    b.append(id, (last ? *last : 0) + 1,
+             encode_event(run_released_event{reason, now_ms()}));
+    b.set_status(id, run_status::running, {}, now_ms());
+    return b;
+  }
+
   void tick() {
     for (std::size_t n = 0; n < opts.recovery_batch && !recovery.empty(); ++n) {
       wake(recovery.front());
@@ -188,6 +213,19 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       self->delegate(a, atoms::cancel::value, id, reason);
     },
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
+    [=](atoms::release, const std::string& id, const std::string& reason) {
+      auto rp = self->make_response_promise();
+      auto err = self->state.release(id, reason);
+      if (!err.empty())
+        return rp.deliver(err);
+      // Reply once the release is durable, then resume the run.
+      auto b = self->state.release_batch(id, reason);
+      self->state.env.store->commit(std::move(b), [self, rp, id](const expected<void>& r) mutable {
+        rp.deliver(r ? std::string{} : r.error().to_string());
+        if (r)
+          caf::anon_send(self, atoms::wake::value, id);
+      });
+    },
     [=](atoms::wait, const std::string& id) {
       auto& st = self->state;
       auto rp = self->make_response_promise();

@@ -150,6 +150,11 @@ expected<void> runtime::cancel(const std::string& run_id, const std::string& rea
                     caf::make_message(atoms::cancel::value, run_id, reason));
 }
 
+expected<void> runtime::release(const std::string& run_id, const std::string& reason) {
+  return text_reply(*impl_->sys, impl_->manager,
+                    caf::make_message(atoms::release::value, run_id, reason));
+}
+
 const journal& runtime::store() const noexcept { return *impl_->store; }
 const workflow_registry& runtime::workflows() const noexcept { return impl_->workflows; }
 

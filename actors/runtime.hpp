@@ -94,6 +94,11 @@ public:
   /// the compensations of its completed steps run.
   expected<void> cancel(const std::string& run_id, const std::string& reason);
 
+  /// Lets a quarantined run try again (after a fix was deployed): journals
+  /// the release, resets its crash counts and resumes it. Errors name why
+  /// not (unknown run, not quarantined).
+  expected<void> release(const std::string& run_id, const std::string& reason);
+
   /// The journal (reads: runs, records).
   const journal& store() const noexcept;
   runtime_stats stats() const;

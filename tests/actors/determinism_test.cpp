@@ -77,4 +77,17 @@ SCENARIO("a step that keeps dying with the process is quarantined", "[determinis
   REQUIRE(out);
   CHECK(out->status == run_status::quarantined);
   CHECK_THAT(out->error, Catch::Contains("'original'") && Catch::Contains("3 times"));
+
+  WHEN("a person releases it after a fix") {
+    auto not_quarantined = f.rt().release("nobody", "fixed");
+    CHECK_FALSE(not_quarantined);
+    REQUIRE(f.rt().release("poison", "deployed the fix"));
+    REQUIRE(f.rt().signal("poison", "go", true));
+    auto done = f.rt().wait("poison", 10s);
+    REQUIRE(done);
+    CHECK(done->status == run_status::completed);
+    auto again = f.rt().release("poison", "twice");
+    REQUIRE_FALSE(again);
+    CHECK_THAT(again.error().message, Catch::Contains("not quarantined"));
+  }
 }
