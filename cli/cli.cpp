@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "cli/content_pipeline.hpp"
 #include "cli/seed_pipeline.hpp"
 
 namespace endure::cli {
@@ -45,6 +46,7 @@ int with_runtime(const command_env& env, runtime_options opts,
 int main(int argc, char** argv, workflow_registry workflows) {
   command_env env;
   register_seed_pipeline(workflows);
+  register_content_pipeline(workflows);
   env.workflows = std::move(workflows);
   CLI::App app{"endure: durable execution for long-running AI agents"};
   app.require_subcommand(1);
@@ -53,6 +55,13 @@ int main(int argc, char** argv, workflow_registry workflows) {
   app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")
     ->capture_default_str();
   add_pipeline_command(app, env);
+  add_run_command(app, env);
+  add_serve_command(app, env);
+  add_list_command(app, env);
+  add_inspect_command(app, env);
+  add_signal_command(app, env);
+  add_demo_command(app, env);
+  add_demo_worker_command(app, env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

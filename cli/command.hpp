@@ -42,5 +42,12 @@ int with_runtime(const command_env& env, runtime_options opts,
 
 // One function per subcommand: adds it to `app`, sets env.exit_code when run.
 void add_pipeline_command(CLI::App& app, command_env& env);
+void add_run_command(CLI::App& app, command_env& env);      // run and start
+void add_serve_command(CLI::App& app, command_env& env);
+void add_list_command(CLI::App& app, command_env& env);
+void add_inspect_command(CLI::App& app, command_env& env);
+void add_signal_command(CLI::App& app, command_env& env);   // signal and cancel
+void add_demo_command(CLI::App& app, command_env& env);
+void add_demo_worker_command(CLI::App& app, command_env& env);
 
 } // namespace endure::cli

@@ -1,0 +1,149 @@
+// The content pipeline workflow (content_pipeline.hpp). Each step is a
+// ctx.step_async: the chat call holds no thread while the model thinks, and
+// its failure keeps the class the net layer gave it (rate_limited with
+// Retry-After, retryable, fatal), which the retry policy reads.
+#include "cli/content_pipeline.hpp"
+
+#include <mutex>
+
+namespace endure::cli {
+
+namespace {
+
+std::mutex backend_mutex;
+std::shared_ptr<net::llm_backend> backend;
+std::chrono::milliseconds call_timeout{2000};
+
+std::shared_ptr<net::llm_backend> current_backend() {
+  std::lock_guard lock{backend_mutex};
+  if (!backend)
+    backend = net::make_llm_backend(demo_sim_config(150, 1));
+  return backend;
+}
+
+/// Keeps prompts well inside any context window.
+std::string clip(const std::string& text, std::size_t max = 1500) {
+  return text.size() <= max ? text : text.substr(0, max);
+}
+
+void call_model(const std::string& prompt, const step_info& info, detail::async_done done) {
+  net::chat_request req;
+  req.messages = {net::chat_message::system("You are a careful technical writer."),
+                  net::chat_message::user(prompt)};
+  req.attempt = info.attempt - 1;
+  req.max_tokens = 300;
+  {
+    std::lock_guard lock{backend_mutex};
+    req.timeout = call_timeout;
+  }
+  current_backend()->chat(std::move(req), [done](net::result<net::chat_response> r) {
+    if (!r) {
+      done(std::nullopt, r.failure());
+      return;
+    }
+    llm_step_result out{r->content, r->usage.prompt_tokens, r->usage.completion_tokens,
+                        r->cost_usd};
+    done(to_bytes(out), std::nullopt);
+  });
+}
+
+/// One durable model call named `name`.
+op_awaiter<llm_step_result> llm_step(context& ctx, const std::string& name,
+                                     const std::string& prompt) {
+  std::function<void(const step_info&, detail::async_done)> fn =
+    [prompt](const step_info& info, detail::async_done done) {
+      call_model(prompt, info, std::move(done));
+    };
+  retry_policy policy;
+  policy.max_attempts = 8;
+  policy.initial_interval = std::chrono::milliseconds{200};
+  policy.max_interval = std::chrono::milliseconds{3000};
+  auto op = ctx.step_async<llm_step_result>(name, hash_bytes(name + "\n" + prompt),
+                                            std::move(fn));
+  return std::move(op).retry(policy);
+}
+
+} // namespace
+
+net::llm_config demo_sim_config(int latency_ms, std::uint64_t seed) {
+  net::llm_config c;
+  c.sim.seed = seed;
+  c.sim.latency = std::chrono::milliseconds{latency_ms};
+  c.sim.latency_jitter = std::chrono::milliseconds{latency_ms};
+  c.sim.rate_limit_rate = 0.07;
+  c.sim.retry_after = std::chrono::milliseconds{500};
+  c.sim.server_error_rate = 0.05;
+  c.sim.timeout_rate = 0.02;
+  c.input_price_per_1k = demo_input_price_per_1k;
+  c.output_price_per_1k = demo_output_price_per_1k;
+  return c;
+}
+
+void set_demo_backend(std::shared_ptr<net::llm_backend> b, std::chrono::milliseconds timeout) {
+  std::lock_guard lock{backend_mutex};
+  backend = std::move(b);
+  call_timeout = timeout;
+}
+
+task<std::string> content_pipeline(context& ctx, std::string keyword) {
+  // Every name and prompt is bound to a local before co_await (g++ 12
+  // mis-relocates non-trivial temporaries inside co_await expressions).
+  std::string name = "research";
+  std::string prompt = "List four good sources about " + keyword + ".";
+  auto op = llm_step(ctx, name, prompt);
+  auto research = co_await std::move(op);
+  std::string notes;
+  for (int i = 1; i <= 4; ++i) {
+    name = "read_source_" + std::to_string(i);
+    prompt = "Read source " + std::to_string(i) + " of: " + clip(research.text, 600)
+             + "\nSummarise what it says about " + keyword + ".";
+    auto read = llm_step(ctx, name, prompt);
+    auto summary = co_await std::move(read);
+    notes += summary.text + "\n";
+  }
+  name = "extract_facts";
+  prompt = "Extract the key facts about " + keyword + " from:\n" + clip(notes);
+  auto facts_op = llm_step(ctx, name, prompt);
+  auto facts = co_await std::move(facts_op);
+  name = "outline";
+  prompt = "Outline a six-section article on " + keyword + " using:\n" + clip(facts.text);
+  auto outline_op = llm_step(ctx, name, prompt);
+  auto outline = co_await std::move(outline_op);
+  std::string draft;
+  for (int i = 1; i <= 6; ++i) {
+    name = "draft_section_" + std::to_string(i);
+    prompt = "Write section " + std::to_string(i) + " of this outline on " + keyword + ":\n"
+             + clip(outline.text, 800);
+    auto section_op = llm_step(ctx, name, prompt);
+    auto section = co_await std::move(section_op);
+    draft += section.text + "\n\n";
+  }
+  const char* finishing[] = {"draft_intro", "draft_conclusion", "edit", "fact_check"};
+  for (const char* step : finishing) {
+    name = step;
+    prompt = std::string{"Task: "} + step + " for an article on " + keyword + ".\n" + clip(draft);
+    auto finish_op = llm_step(ctx, name, prompt);
+    auto finished = co_await std::move(finish_op);
+    draft = finished.text + "\n\n" + draft;
+  }
+  name = "seo_title";
+  prompt = "Write an SEO title for this article on " + keyword + ":\n" + clip(draft, 500);
+  auto title_op = llm_step(ctx, name, prompt);
+  auto title = co_await std::move(title_op);
+  name = "score";
+  prompt = "Score this article on " + keyword + " from 1 to 10:\n" + clip(draft, 800);
+  auto score_op = llm_step(ctx, name, prompt);
+  auto score = co_await std::move(score_op);
+  name = "publish";
+  prompt = "Publish: " + clip(title.text, 120) + "\n" + clip(draft, 800);
+  auto publish_op = llm_step(ctx, name, prompt);
+  auto published = co_await std::move(publish_op);
+  co_return "published '" + clip(title.text, 80) + "' (score: " + clip(score.text, 40)
+    + ", " + std::to_string(published.text.size()) + " chars)";
+}
+
+void register_content_pipeline(workflow_registry& registry) {
+  registry.add("content_pipeline", &content_pipeline);
+}
+
+} // namespace endure::cli

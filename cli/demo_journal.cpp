@@ -1,0 +1,71 @@
+// Reading the demo's progress and totals from the journal (demo_journal.hpp).
+#include "cli/demo_journal.hpp"
+
+#include "actors/serialization.hpp"
+#include "cli/content_pipeline.hpp"
+#include "cli/run_timeline.hpp"
+
+namespace endure::cli {
+
+namespace {
+
+void add_run(demo_totals& t, const run_meta& m, const run_timeline& tl) {
+  run_progress p;
+  p.id = m.id;
+  p.status = m.status;
+  p.started_ms = tl.started_ms;
+  p.finished_ms = tl.finished ? tl.finished->at_ms : 0;
+  for (auto& [_, s] : tl.steps) {
+    p.current_step = s.name;
+    t.attempts += s.attempts.size();
+    for (auto& a : s.attempts) {
+      if (a.error_class)
+        ++p.retries;
+      if (a.outcome == "in flight" && s.result)
+        ++t.attempts_lost;  // a later attempt of the same step completed
+    }
+    if (!s.result)
+      continue;
+    ++p.steps_done;
+    try {
+      auto r = from_bytes<llm_step_result>(*s.result);
+      t.cost_usd += r.cost_usd;
+      t.tokens += r.prompt_tokens + r.completion_tokens;
+    } catch (const std::exception&) {
+      // not a demo step: no cost to count
+    }
+  }
+  for (auto& [cls, n] : retries_by_class(tl))
+    t.retries_by_class[cls] += n;
+  t.steps_done += p.steps_done;
+  t.runs_completed += m.status == run_status::completed ? 1 : 0;
+  t.runs.push_back(std::move(p));
+}
+
+} // namespace
+
+expected<demo_totals> read_demo_totals(const std::string& data_dir,
+                                       const std::vector<std::string>& ids) {
+  demo_totals t;
+  auto j = open_journal_view(data_dir);
+  if (!j && j.error().code != errc::not_found)
+    return j.error();
+  for (auto& id : ids) {
+    auto meta = j ? (*j)->run(id) : expected<run_meta>{make_error(errc::not_found, id)};
+    if (!meta) {
+      if (meta.error().code != errc::not_found)
+        return meta.error();
+      run_progress p;
+      p.id = id;
+      t.runs.push_back(p);
+      continue;
+    }
+    auto events = read_events(**j, id);
+    if (!events)
+      return events.error();
+    add_run(t, *meta, build_timeline(*events));
+  }
+  return t;
+}
+
+} // namespace endure::cli

@@ -1,0 +1,74 @@
+// demo_options.hpp: flags, worker argv, model configuration.
+#include "cli/demo_options.hpp"
+
+#include "cli/content_pipeline.hpp"
+
+namespace endure::cli {
+
+std::string demo_run_id(const std::string& keyword) {
+  std::string id = "demo-";
+  for (char c : keyword)
+    id += (c == ' ' || c == '/') ? '-' : c;
+  return id;
+}
+
+void add_demo_flags(CLI::App* cmd, demo_options& o) {
+  cmd->add_option("--keyword", o.keywords, "a keyword to write about (repeatable; one run each)")
+    ->capture_default_str();
+  cmd->add_option("--latency-ms", o.latency_ms, "sim latency per call, plus as much jitter")
+    ->capture_default_str()
+    ->check(CLI::Range(0, 60000));
+  cmd->add_option("--seed", o.seed, "sim seed")->capture_default_str();
+  cmd->add_option("--timeout-ms", o.timeout_ms, "deadline of one model call")
+    ->capture_default_str()
+    ->check(CLI::Range(10, 600000));
+  cmd->add_option("--endpoint", o.endpoint,
+                  "OpenAI-compatible API root, e.g. http://127.0.0.1:8080/v1 (default: sim)");
+  cmd->add_option("--model", o.model, "model name sent to the endpoint");
+  cmd->add_option("--api-key-env", o.api_key_env, "environment variable holding the API key")
+    ->capture_default_str();
+  cmd->add_option("--input-price", o.input_price_per_1k, "USD per 1000 prompt tokens")
+    ->capture_default_str();
+  cmd->add_option("--output-price", o.output_price_per_1k, "USD per 1000 completion tokens")
+    ->capture_default_str();
+}
+
+std::vector<std::string> demo_worker_argv(const demo_options& o, const std::string& data_dir,
+                                          const std::string& mode, const std::string& report) {
+  std::vector<std::string> a{"/proc/self/exe", "--data", data_dir, "--mode", mode, "demo-worker",
+                             "--report", report, "--latency-ms", std::to_string(o.latency_ms),
+                             "--seed", std::to_string(o.seed), "--timeout-ms",
+                             std::to_string(o.timeout_ms), "--api-key-env", o.api_key_env,
+                             "--input-price", std::to_string(o.input_price_per_1k),
+                             "--output-price", std::to_string(o.output_price_per_1k)};
+  for (auto& k : o.keywords) {
+    a.push_back("--keyword");
+    a.push_back(k);
+  }
+  if (!o.endpoint.empty()) {
+    a.insert(a.end(), {"--endpoint", o.endpoint, "--model", o.model});
+  }
+  return a;
+}
+
+net::llm_config demo_llm_config(const demo_options& o) {
+  auto c = demo_sim_config(o.latency_ms, o.seed);
+  c.base_url = o.endpoint;
+  c.model = o.model;
+  c.api_key_env = o.api_key_env;
+  c.request_timeout = std::chrono::milliseconds{o.timeout_ms};
+  c.input_price_per_1k = o.input_price_per_1k;
+  c.output_price_per_1k = o.output_price_per_1k;
+  return c;
+}
+
+std::string demo_model_description(const demo_options& o) {
+  if (!o.endpoint.empty())
+    return "OpenAI-compatible endpoint " + o.endpoint + ", model " + o.model + " (key from $"
+           + o.api_key_env + ")";
+  return "sim (the simulated model, no network: " + std::to_string(o.latency_ms) + "-"
+         + std::to_string(2 * o.latency_ms)
+         + " ms per call, injected faults: 7% rate limits, 5% server errors, 2% timeouts)";
+}
+
+} // namespace endure::cli

@@ -1,0 +1,134 @@
+// `endure inspect RUN [--json]`: a run's timeline from its journal: each
+// step with its attempts, durations, error classes and messages, and its
+// result summarised. Read-only; a damaged record is reported with its run
+// and seq (exit 1).
+#include <cstdio>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.hpp"
+#include "cli/run_timeline.hpp"
+
+namespace endure::cli {
+
+namespace {
+
+std::string attempt_line(const attempt_view& a) {
+  auto line = "attempt " + std::to_string(a.attempt) + " " + a.outcome;
+  if (a.outcome != "in flight")
+    line += " after " + format_duration_ms(a.duration_us / 1000);
+  if (a.error_class) {
+    line += ": " + std::string{to_string(*a.error_class)};
+    if (a.http_status)
+      line += " (HTTP " + std::to_string(a.http_status) + ")";
+    line += ": " + a.message.substr(0, 160);
+  }
+  return line;
+}
+
+void print_text(const run_meta& m, const run_timeline& t) {
+  std::cout << "run " << m.id << "  workflow " << m.workflow << "  status "
+            << to_string(m.status) << "  age " << format_duration_ms(now_ms() - m.created_at_ms)
+            << "\n";
+  if (!m.detail.empty())
+    std::cout << "  detail: " << m.detail << "\n";
+  std::cout << "  input: " << summarise(t.input) << "\n";
+  for (auto& [index, s] : t.steps) {
+    std::int64_t total_us = 0;
+    for (auto& a : s.attempts)
+      total_us += a.duration_us;
+    std::printf("  %3llu %-20s %u attempt%s %8s  %s\n", static_cast<unsigned long long>(index),
+                s.name.c_str(), static_cast<unsigned>(s.attempts.size()),
+                s.attempts.size() == 1 ? " " : "s", format_duration_ms(total_us / 1000).c_str(),
+                s.result ? summarise(*s.result).c_str() : "(no result)");
+    std::fflush(stdout);
+    if (s.attempts.size() > 1 || !s.result)
+      for (auto& a : s.attempts)
+        std::cout << "        " << attempt_line(a) << "\n";
+  }
+  for (auto& sig : t.signals)
+    std::cout << "  signal " << sig << "\n";
+  if (t.cancel_reason)
+    std::cout << "  cancel requested: " << *t.cancel_reason << "\n";
+  if (t.finished)
+    std::cout << "  finished " << to_string(t.finished->status) << ": "
+              << (t.finished->status == run_status::completed ? summarise(t.finished->result)
+                                                              : t.finished->error)
+              << "\n";
+}
+
+nlohmann::json attempt_json(const attempt_view& a) {
+  nlohmann::json j{{"attempt", a.attempt}, {"outcome", a.outcome},
+                   {"started_at_ms", a.started_ms}, {"duration_us", a.duration_us},
+                   {"seq", a.seq}};
+  if (a.error_class) {
+    j["error_class"] = std::string{to_string(*a.error_class)};
+    j["message"] = a.message;
+    j["http_status"] = a.http_status;
+  }
+  return j;
+}
+
+void print_json(const run_meta& m, const run_timeline& t) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (auto& [index, s] : t.steps) {
+    nlohmann::json attempts = nlohmann::json::array();
+    for (auto& a : s.attempts)
+      attempts.push_back(attempt_json(a));
+    nlohmann::json result = nullptr;
+    if (s.result)
+      result = summarise(*s.result, 200);
+    steps.push_back({{"index", index}, {"name", s.name}, {"attempts", attempts},
+                     {"result", result}});
+  }
+  nlohmann::json out{{"run", m.id}, {"workflow", m.workflow},
+                     {"status", std::string{to_string(m.status)}}, {"detail", m.detail},
+                     {"created_at_ms", m.created_at_ms}, {"updated_at_ms", m.updated_at_ms},
+                     {"input", summarise(t.input, 200)}, {"steps", steps},
+                     {"signals", t.signals}};
+  if (t.finished)
+    out["finished"] = {{"status", std::string{to_string(t.finished->status)}},
+                       {"result", summarise(t.finished->result, 200)},
+                       {"error", t.finished->error}};
+  std::cout << out.dump(2) << "\n";
+}
+
+int inspect_run(const command_env& env, const std::string& run_id, bool json) {
+  auto j = open_journal_view(env.globals.data_dir);
+  if (!j)
+    return fail(j.error().message);
+  auto meta = (*j)->run(run_id);
+  if (!meta && meta.error().code == errc::not_found)
+    return fail("no run '" + run_id + "' in " + env.globals.data_dir
+                + ": see `endure list` for the runs there");
+  if (!meta)
+    return fail("cannot read run " + run_id + ": " + meta.error().message);
+  auto events = read_events(**j, run_id);
+  if (!events)
+    return fail("the journal of run " + run_id + " is damaged: " + events.error().message
+                + "; the records before it are intact (restore the data directory from a "
+                  "backup, or cancel the run)");
+  auto timeline = build_timeline(*events);
+  if (json)
+    print_json(*meta, timeline);
+  else
+    print_text(*meta, timeline);
+  return 0;
+}
+
+} // namespace
+
+void add_inspect_command(CLI::App& app, command_env& env) {
+  struct options {
+    std::string run_id;
+    bool json = false;
+  };
+  auto o = std::make_shared<options>();
+  auto* cmd = app.add_subcommand("inspect", "show a run's timeline: steps, attempts, errors");
+  cmd->add_option("RUN", o->run_id, "run id (see endure list)")->required();
+  cmd->add_flag("--json", o->json, "print JSON for machines");
+  cmd->callback([&env, o] { env.exit_code = inspect_run(env, o->run_id, o->json); });
+}
+
+} // namespace endure::cli

@@ -1,0 +1,47 @@
+// run_endure: `timeout N endure args... 2>file` through popen.
+#include "cli/cli_runner.hpp"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "support/temp_dir.hpp"
+
+namespace endure::test {
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string{"'\\''"} : std::string(1, c);
+  return out + "'";
+}
+
+} // namespace
+
+cli_result run_endure(const std::vector<std::string>& args, std::chrono::seconds limit) {
+  temp_dir dir;
+  std::string cmd = "timeout -s KILL " + std::to_string(limit.count()) + " " + quote(ENDURE_BIN_PATH);
+  for (auto& a : args)
+    cmd += " " + quote(a);
+  cmd += " 2>" + quote(dir.file("stderr"));
+  cli_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p)
+    return r;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;)
+    r.out.append(buf, n);
+  int status = ::pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(dir.file("stderr"));
+  std::stringstream ss;
+  ss << err.rdbuf();
+  r.err = ss.str();
+  return r;
+}
+
+} // namespace endure::test

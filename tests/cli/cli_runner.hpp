@@ -1,0 +1,22 @@
+// Runs the built `endure` binary as a user would, capturing exit code,
+// stdout and stderr (through a shell, bounded by `timeout`).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace endure::test {
+
+struct cli_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs ENDURE_BIN_PATH with `args`; a run longer than `limit` is killed
+/// (exit code 124).
+cli_result run_endure(const std::vector<std::string>& args,
+                      std::chrono::seconds limit = std::chrono::seconds{60});
+
+} // namespace endure::test

@@ -1,0 +1,143 @@
+// run, start, list, inspect, signal and cancel as a user types them, and
+// every bad input: each error names what is wrong and exits 1 (failure) or
+// 2 (usage).
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "cli/cli_runner.hpp"
+#include "cli/seed_pipeline.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace endure::test;
+
+namespace {
+
+/// Flips a byte inside every occurrence of `marker` in `file`.
+std::size_t damage(const std::string& file, const std::string& marker) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::size_t hits = 0;
+  for (auto pos = data.find(marker); pos != std::string::npos; pos = data.find(marker, pos + 1)) {
+    f.seekp(static_cast<std::streamoff>(pos + 2));
+    f.put(static_cast<char>(data[pos + 2] ^ 0x01));
+    ++hits;
+  }
+  return hits;
+}
+
+} // namespace
+
+SCENARIO("run, start, list and inspect", "[cli][commands]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto r = run_endure({"--data", data, "run", "seed_pipeline", "--id", "r1", "--input", "\"r1\""});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("run r1: completed"));
+  CHECK_THAT(r.out, Catch::Contains(endure::cli::seed_expected("\"r1\"")));
+
+  auto gen = run_endure({"--data", data, "run", "seed_pipeline"});
+  CHECK(gen.code == 0);
+  CHECK_THAT(gen.out, Catch::Contains("run id: seed_pipeline-"));
+
+  auto started = run_endure({"--data", data, "start", "seed_pipeline", "--id", "later"});
+  CHECK(started.code == 0);
+  CHECK_THAT(started.out, Catch::Contains("durable"));
+
+  auto list = run_endure({"--data", data, "list"});
+  CHECK(list.code == 0);
+  CHECK_THAT(list.out, Catch::Contains("r1") && Catch::Contains("completed")
+                         && Catch::Contains("step20") && Catch::Contains("later"));
+  auto done = run_endure({"--data", data, "list", "--status", "completed"});
+  CHECK_THAT(done.out, Catch::Contains("r1"));
+  CHECK_THAT(done.out, !Catch::Contains("later"));
+
+  auto inspect = run_endure({"--data", data, "inspect", "r1"});
+  CHECK(inspect.code == 0);
+  CHECK_THAT(inspect.out, Catch::Contains("step1 ") && Catch::Contains("finished completed"));
+
+  auto attach = run_endure({"--data", data, "run", "seed_pipeline", "--id", "later"});
+  CHECK(attach.code == 0);
+  CHECK_THAT(attach.out, Catch::Contains("run later: completed"));
+}
+
+SCENARIO("signal and cancel reach a run through the journal", "[cli][commands]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  REQUIRE(run_endure({"--data", data, "start", "seed_pipeline", "--id", "c1"}).code == 0);
+  auto sig = run_endure({"--data", data, "signal", "c1", "approved", "yes"});
+  INFO(sig.err);
+  CHECK(sig.code == 0);
+  auto cancel = run_endure({"--data", data, "cancel", "c1"});
+  INFO(cancel.err);
+  CHECK(cancel.code == 0);
+  auto inspect = run_endure({"--data", data, "inspect", "c1"});
+  CHECK_THAT(inspect.out, Catch::Contains("signal approved: yes"));
+}
+
+SCENARIO("bad inputs get clear errors and exit codes", "[cli][errors]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  REQUIRE(run_endure({"--data", data, "run", "seed_pipeline", "--id", "ok"}).code == 0);
+
+  auto unknown = run_endure({"--data", data, "run", "no_such_flow"});
+  CHECK(unknown.code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("no_such_flow") && Catch::Contains("seed_pipeline"));
+
+  auto json = run_endure({"--data", data, "run", "seed_pipeline", "--input", "{bad"});
+  CHECK(json.code == 2);
+  CHECK_THAT(json.err, Catch::Contains("not valid JSON"));
+
+  for (auto cmd : std::vector<std::vector<std::string>>{
+         {"inspect", "ghost"}, {"signal", "ghost", "go"}, {"cancel", "ghost"}}) {
+    std::vector<std::string> args{"--data", data};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    auto r = run_endure(args);
+    INFO(cmd.front());
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("no run 'ghost'"));
+  }
+
+  auto status = run_endure({"--data", data, "list", "--status", "sleeping"});
+  CHECK(status.code == 2);
+  CHECK_THAT(status.err, Catch::Contains("unknown status 'sleeping'"));
+
+  auto nothing = run_endure({"--data", dir.file("empty"), "list"});
+  CHECK(nothing.code == 1);
+  CHECK_THAT(nothing.err, Catch::Contains("no journal"));
+
+  auto usage = run_endure({"--data", data, "inspect"});
+  CHECK(usage.code == 2);
+}
+
+SCENARIO("a data directory that cannot be written is reported", "[cli][errors]") {
+  temp_dir dir;
+  std::ofstream{dir.file("a_file")} << "x";
+  auto under_file = run_endure({"--data", dir.file("a_file") + "/data", "run", "seed_pipeline"});
+  CHECK(under_file.code == 1);
+  CHECK_THAT(under_file.err, Catch::Contains("a_file/data"));
+  if (::geteuid() != 0) {
+    ::mkdir(dir.file("ro").c_str(), 0500);
+    auto ro = run_endure({"--data", dir.file("ro"), "run", "seed_pipeline"});
+    CHECK(ro.code == 1);
+    CHECK_THAT(ro.err, Catch::Contains("not writable"));
+    ::chmod(dir.file("ro").c_str(), 0700);
+  }
+}
+
+SCENARIO("a damaged journal record is named by run and seq", "[cli][errors]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  REQUIRE(run_endure({"--data", data, "run", "seed_pipeline", "--id", "dmg", "--input",
+                      "\"MARKERQZX\""}).code == 0);
+  REQUIRE(damage(data + "/data.mdb", "MARKERQZX") > 0);
+  auto r = run_endure({"--data", data, "inspect", "dmg"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains("run dmg seq"));
+  CHECK_THAT(r.err, Catch::Contains("damaged"));
+}
