@@ -51,6 +51,8 @@ void print_text(const run_meta& m, const run_timeline& t) {
     std::cout << "  signal " << sig << "\n";
   if (t.cancel_reason)
     std::cout << "  cancel requested: " << *t.cancel_reason << "\n";
+  for (auto& why : t.releases)
+    std::cout << "  released: " << why << "\n";
   if (t.finished)
     std::cout << "  finished " << to_string(t.finished->status) << ": "
               << (t.finished->status == run_status::completed ? summarise(t.finished->result)
@@ -86,7 +88,7 @@ void print_json(const run_meta& m, const run_timeline& t) {
                      {"status", std::string{to_string(m.status)}}, {"detail", m.detail},
                      {"created_at_ms", m.created_at_ms}, {"updated_at_ms", m.updated_at_ms},
                      {"input", summarise(t.input, 200)}, {"steps", steps},
-                     {"signals", t.signals}};
+                     {"signals", t.signals}, {"releases", t.releases}};
   if (t.finished)
     out["finished"] = {{"status", std::string{to_string(t.finished->status)}},
                        {"result", summarise(t.finished->result, 200)},

@@ -58,6 +58,7 @@ struct folder {
   }
   void operator()(const cancel_requested_event& e) { t.cancel_reason = e.reason; }
   void operator()(const run_finished_event& e) { t.finished = e; }
+  void operator()(const run_released_event& e) { t.releases.push_back(e.reason); }
   /// Events the timeline does not show (newer ones included).
   template <class Other>
   void operator()(const Other&) {}

@@ -42,6 +42,7 @@ struct run_timeline {
   std::map<std::uint64_t, step_view> steps;
   std::vector<std::string> signals;  ///< "name: payload summary"
   std::optional<std::string> cancel_reason;
+  std::vector<std::string> releases;  ///< reasons given to `endure release`
   std::optional<run_finished_event> finished;
 };
 

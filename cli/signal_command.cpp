@@ -1,5 +1,5 @@
-// `endure signal RUN NAME [PAYLOAD]` and `endure cancel RUN`: delivered
-// through a runtime, so the data directory must not be held by another
+// `endure signal RUN NAME [PAYLOAD]`, `endure cancel RUN` and `endure
+// release RUN` (a quarantined run tries again): delivered through a runtime, so the data directory must not be held by another
 // process (the error names the holder). The payload is passed to the
 // workflow's wait_signal<std::string> as text.
 #include <iostream>
@@ -56,6 +56,17 @@ int cancel_run(const command_env& env, const signal_options& o) {
   });
 }
 
+int release_run(const command_env& env, const signal_options& o) {
+  return with_known_run(env, o.run_id, [&](runtime& rt) {
+    auto ok = rt.release(o.run_id, o.reason);
+    if (!ok)
+      return fail("cannot release run " + o.run_id + ": " + ok.error().message);
+    std::cout << "run " << o.run_id << " released; `endure serve` or `endure run` resumes it"
+              << std::endl;
+    return 0;
+  });
+}
+
 } // namespace
 
 void add_signal_command(CLI::App& app, command_env& env) {
@@ -71,6 +82,13 @@ void add_signal_command(CLI::App& app, command_env& env) {
   cancel->add_option("RUN", c->run_id, "run id")->required();
   cancel->add_option("--reason", c->reason, "why (journaled)")->capture_default_str();
   cancel->callback([&env, c] { env.exit_code = cancel_run(env, *c); });
+
+  auto r = std::make_shared<signal_options>();
+  r->reason = "released from the command line";
+  auto* release = app.add_subcommand("release", "let a quarantined run try again after a fix");
+  release->add_option("RUN", r->run_id, "run id")->required();
+  release->add_option("--reason", r->reason, "why (journaled)")->capture_default_str();
+  release->callback([&env, r] { env.exit_code = release_run(env, *r); });
 }
 
 } // namespace endure::cli

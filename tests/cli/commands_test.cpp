@@ -73,11 +73,17 @@ SCENARIO("signal and cancel reach a run through the journal", "[cli][commands]")
   auto sig = run_endure({"--data", data, "signal", "c1", "approved", "yes"});
   INFO(sig.err);
   CHECK(sig.code == 0);
+  auto release = run_endure({"--data", data, "release", "c1"});
+  CHECK(release.code == 1);
+  CHECK_THAT(release.err, Catch::Contains("cannot release run c1"));
   auto cancel = run_endure({"--data", data, "cancel", "c1"});
   INFO(cancel.err);
   CHECK(cancel.code == 0);
   auto inspect = run_endure({"--data", data, "inspect", "c1"});
   CHECK_THAT(inspect.out, Catch::Contains("signal approved: yes"));
+  auto ended = run_endure({"--data", data, "signal", "c1", "late"});
+  CHECK(ended.code == 1);
+  CHECK_THAT(ended.err, Catch::Contains("run c1 has already ended (cancelled)"));
 }
 
 SCENARIO("bad inputs get clear errors and exit codes", "[cli][errors]") {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "cli/cli_runner.hpp"
+#include "net/fake_openai_server.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure::test;
@@ -78,4 +79,32 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
     CHECK(again.code == 0);
     CHECK_THAT(again.out, Catch::Contains("runs completed: 1 of 1"));
   }
+}
+
+SCENARIO("the demo runs against an OpenAI-compatible endpoint", "[cli][demo]") {
+  endure::net::fake_server_options opts;
+  opts.sim.latency = 20ms;
+  opts.sim.rate_limit_rate = 0.05;
+  opts.sim.retry_after = 100ms;
+  opts.sim.server_error_rate = 0.05;
+  opts.hang = 2s;
+  endure::net::fake_openai_server server{opts};
+  temp_dir dir;
+  auto demo = run_endure({"--data", dir.path(), "demo", "--endpoint", server.base_url(),
+                          "--model", "test-model", "--api-key-env", "", "--timeout-ms", "1000",
+                          "--keyword", "rust", "--keyword", "lmdb"}, 180s);
+  INFO(demo.out << demo.err);
+  REQUIRE(demo.code == 0);
+  CHECK_THAT(demo.out, Catch::Contains("OpenAI-compatible endpoint " + server.base_url()));
+  CHECK_THAT(demo.out, !Catch::Contains("model: sim"));
+  CHECK_THAT(demo.out, Catch::Contains("runs completed: 2 of 2"));
+  CHECK(number_after(demo.out, "steps replayed from the journal instead of re-run:") > 0);
+  CHECK(server.requests() >= 40);
+}
+
+SCENARIO("demo usage errors", "[cli][demo]") {
+  temp_dir dir;
+  auto r = run_endure({"--data", dir.path(), "demo", "--endpoint", "http://127.0.0.1:1/v1"});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--model"));
 }
