@@ -85,9 +85,13 @@ void set_demo_backend(std::shared_ptr<net::llm_backend> b, std::chrono::millisec
   call_timeout = timeout;
 }
 
-task<std::string> content_pipeline(context& ctx, std::string keyword) {
-  // Every name and prompt is bound to a local before co_await (g++ 12
-  // mis-relocates non-trivial temporaries inside co_await expressions).
+namespace {
+
+// Every name, prompt and sub-task is bound to a local before co_await (g++ 12
+// mis-relocates non-trivial temporaries inside co_await expressions).
+
+/// Steps 1-6: research, read four sources, extract facts; returns the facts.
+task<std::string> research_facts(context& ctx, std::string keyword) {
   std::string name = "research";
   std::string prompt = "List four good sources about " + keyword + ".";
   auto op = llm_step(ctx, name, prompt);
@@ -105,8 +109,13 @@ task<std::string> content_pipeline(context& ctx, std::string keyword) {
   prompt = "Extract the key facts about " + keyword + " from:\n" + clip(notes);
   auto facts_op = llm_step(ctx, name, prompt);
   auto facts = co_await std::move(facts_op);
-  name = "outline";
-  prompt = "Outline a six-section article on " + keyword + " using:\n" + clip(facts.text);
+  co_return facts.text;
+}
+
+/// Steps 7-17: outline, six sections, intro, conclusion, edit, fact-check.
+task<std::string> write_draft(context& ctx, std::string keyword, std::string facts) {
+  std::string name = "outline";
+  std::string prompt = "Outline a six-section article on " + keyword + " using:\n" + clip(facts);
   auto outline_op = llm_step(ctx, name, prompt);
   auto outline = co_await std::move(outline_op);
   std::string draft;
@@ -126,8 +135,14 @@ task<std::string> content_pipeline(context& ctx, std::string keyword) {
     auto finished = co_await std::move(finish_op);
     draft = finished.text + "\n\n" + draft;
   }
-  name = "seo_title";
-  prompt = "Write an SEO title for this article on " + keyword + ":\n" + clip(draft, 500);
+  co_return draft;
+}
+
+/// Steps 18-20: title, score, publish; returns the run's result line.
+task<std::string> publish(context& ctx, std::string keyword, std::string draft) {
+  std::string name = "seo_title";
+  std::string prompt = "Write an SEO title for this article on " + keyword + ":\n"
+                       + clip(draft, 500);
   auto title_op = llm_step(ctx, name, prompt);
   auto title = co_await std::move(title_op);
   name = "score";
@@ -138,8 +153,19 @@ task<std::string> content_pipeline(context& ctx, std::string keyword) {
   prompt = "Publish: " + clip(title.text, 120) + "\n" + clip(draft, 800);
   auto publish_op = llm_step(ctx, name, prompt);
   auto published = co_await std::move(publish_op);
-  co_return "published '" + clip(title.text, 80) + "' (score: " + clip(score.text, 40)
-    + ", " + std::to_string(published.text.size()) + " chars)";
+  co_return "published '" + clip(title.text, 80) + "' (score: " + clip(score.text, 40) + ", "
+    + std::to_string(published.text.size()) + " chars)";
+}
+
+} // namespace
+
+task<std::string> content_pipeline(context& ctx, std::string keyword) {
+  auto research = research_facts(ctx, keyword);
+  auto facts = co_await std::move(research);
+  auto writing = write_draft(ctx, keyword, facts);
+  auto draft = co_await std::move(writing);
+  auto publishing = publish(ctx, keyword, draft);
+  co_return co_await std::move(publishing);
 }
 
 void register_content_pipeline(workflow_registry& registry) {

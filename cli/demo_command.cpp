@@ -140,6 +140,30 @@ void print_summary(const demo_state& s, const demo_totals& before, const demo_to
   std::fflush(stdout);
 }
 
+/// Runs the worker, kills it at --kill-at, runs it again. `before` gets the
+/// journal's totals at the kill. Returns the last worker's exit status.
+int run_worker_twice(const command_env& env, demo_state& s, demo_totals& before, bool& killed) {
+  auto args = demo_worker_argv(s.o, s.data_dir, env.globals.mode, s.report);
+  auto total = s.ids.size() * content_pipeline_steps;
+  auto kill_at = std::max<std::size_t>(1, static_cast<std::size_t>(s.o.kill_at * total));
+  pid_t pid = spawn(args);
+  int code = watch(s, pid, kill_at);
+  killed = code == -1;
+  if (!killed) {
+    std::printf("the worker finished before the kill point (%zu steps)\n", kill_at);
+    return code;
+  }
+  auto t = read_demo_totals(s.data_dir, s.ids);
+  if (!t)
+    return fail("demo: cannot read the journal after the kill: " + t.error().message);
+  before = *t;
+  std::printf("[%6.1fs] *** killed worker pid %d with SIGKILL at %zu of %zu steps; "
+              "restarting it: completed steps replay from the journal ***\n",
+              elapsed_s(s), static_cast<int>(pid), before.steps_done, total);
+  std::fflush(stdout);
+  return watch(s, spawn(args), 0);
+}
+
 int run_demo(const command_env& env, demo_state& s) {
   std::error_code ec;
   std::filesystem::remove_all(s.data_dir, ec);
@@ -153,26 +177,9 @@ int run_demo(const command_env& env, demo_state& s) {
               s.ids.size(), content_pipeline_steps, s.data_dir.c_str(),
               demo_model_description(s.o).c_str());
   std::fflush(stdout);
-  auto args = demo_worker_argv(s.o, s.data_dir, env.globals.mode, s.report);
-  auto total = s.ids.size() * content_pipeline_steps;
-  auto kill_at = std::max<std::size_t>(1, static_cast<std::size_t>(s.o.kill_at * total));
-  pid_t pid = spawn(args);
-  int code = watch(s, pid, kill_at);
-  bool killed = code == -1;
   demo_totals before;
-  if (killed) {
-    auto t = read_demo_totals(s.data_dir, s.ids);
-    if (!t)
-      return fail("demo: cannot read the journal after the kill: " + t.error().message);
-    before = *t;
-    std::printf("[%6.1fs] *** killed worker pid %d with SIGKILL at %zu of %zu steps; "
-                "restarting it: completed steps replay from the journal ***\n",
-                elapsed_s(s), static_cast<int>(pid), before.steps_done, total);
-    std::fflush(stdout);
-    code = watch(s, spawn(args), 0);
-  } else {
-    std::printf("the worker finished before the kill point (%zu steps)\n", kill_at);
-  }
+  bool killed = false;
+  int code = run_worker_twice(env, s, before, killed);
   auto after = read_demo_totals(s.data_dir, s.ids);
   if (!after)
     return fail("demo: cannot read the journal: " + after.error().message);
