@@ -21,8 +21,8 @@ void add_run(demo_totals& t, const run_meta& m, const run_timeline& tl) {
     for (auto& a : s.attempts) {
       if (a.error_class)
         ++p.retries;
-      if (a.outcome == "in flight" && s.result)
-        ++t.attempts_lost;  // a later attempt of the same step completed
+      if (a.outcome == "cut off")
+        ++t.attempts_lost;
     }
     if (!s.result)
       continue;

@@ -16,7 +16,7 @@ namespace {
 
 std::string attempt_line(const attempt_view& a) {
   auto line = "attempt " + std::to_string(a.attempt) + " " + a.outcome;
-  if (a.outcome != "in flight")
+  if (a.outcome == "completed" || a.outcome == "failed")
     line += " after " + format_duration_ms(a.duration_us / 1000);
   if (a.error_class) {
     line += ": " + std::string{to_string(*a.error_class)};

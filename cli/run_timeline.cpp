@@ -70,6 +70,12 @@ run_timeline build_timeline(const std::vector<seq_event>& events) {
   run_timeline t;
   for (auto& e : events)
     std::visit(folder{t, e.seq}, e.event);
+  // An attempt that never finished although a later one started was cut
+  // off: the process died while it ran.
+  for (auto& [_, s] : t.steps)
+    for (std::size_t i = 0; i + 1 < s.attempts.size(); ++i)
+      if (s.attempts[i].outcome == "in flight")
+        s.attempts[i].outcome = "cut off";
   return t;
 }
 

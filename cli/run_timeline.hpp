@@ -17,8 +17,9 @@ namespace endure::cli {
 struct attempt_view {
   std::uint32_t attempt = 1;
   std::int64_t started_ms = 0;
-  /// "completed", "failed" or "in flight" (started, never finished: the
-  /// process died during it, or it is running now).
+  /// "completed", "failed", "cut off" (started, never finished, a later
+  /// attempt started: the process died during it) or "in flight" (the
+  /// last attempt, not finished: running now, or the process died).
   std::string outcome = "in flight";
   std::int64_t duration_us = 0;
   std::optional<failure_class> error_class;
