@@ -167,6 +167,7 @@ int run_worker_twice(const command_env& env, demo_state& s, demo_totals& before,
 int run_demo(const command_env& env, demo_state& s) {
   std::error_code ec;
   std::filesystem::remove_all(s.data_dir, ec);
+  std::filesystem::remove(s.report, ec);  // a stale report would lie
   std::filesystem::create_directories(s.data_dir, ec);
   if (ec)
     return fail("demo: cannot create " + s.data_dir + ": " + ec.message()
