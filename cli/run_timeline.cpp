@@ -47,6 +47,10 @@ struct folder {
     auto& a = attempt_of(step(e.step, e.name), e.attempt);
     a.outcome = "failed";
     a.duration_us = e.duration_us;
+    // Async steps journal failures with duration 0 (actors/run_state.cpp):
+    // fall back to the time between the attempt's start and its failure.
+    if (a.duration_us == 0 && a.started_ms > 0 && e.at_ms > a.started_ms)
+      a.duration_us = (e.at_ms - a.started_ms) * 1000;
     a.error_class = e.cls;
     a.message = e.message;
     a.http_status = e.http_status;
