@@ -5,6 +5,7 @@
 // journal saved: steps replayed instead of re-run, retries by error class,
 // and the model cost a restart from scratch would have spent again.
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@ pid_t spawn(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the worker never outlives the demo
     ::execv(argv[0], argv.data());
     std::perror("endure demo: cannot exec the worker");
     ::_exit(127);
