@@ -3,6 +3,7 @@
 
 #include <chrono>
 
+#include "actors/detail/clock.hpp"
 #include "actors/events.hpp"
 
 namespace endure {
@@ -19,8 +20,7 @@ expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
   auto last = store.last_seq(run_id);
   if (!last)
     return std::move(last).error();
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+  auto now = detail::now_ms();
   write_batch batch;
   batch.append(run_id, *last + 1,
                encode_event(signal_received_event{name, std::move(payload), now}));

@@ -9,20 +9,11 @@
 #include <algorithm>
 
 #include "actors/atoms.hpp"
+#include "actors/detail/clock.hpp"
 #include "actors/workflow_registry.hpp"
 #include "persistence/journal.hpp"
 
 namespace endure::detail {
-
-namespace {
-
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
-
-} // namespace
 
 run_state::~run_state() {
   if (env_.counters)

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "actors/atoms.hpp"
+#include "actors/detail/clock.hpp"
 #include "actors/detail/run_actor.hpp"
 #include "actors/events.hpp"
 #include "actors/run_outcome.hpp"
@@ -19,11 +20,6 @@ namespace endure::detail {
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 using outcome_msg = std::tuple<std::uint8_t, std::string, std::string>;
 

@@ -9,17 +9,13 @@
 
 #include "actors/activity_pool.hpp"
 #include "actors/atoms.hpp"
+#include "actors/detail/clock.hpp"
 #include "persistence/journal.hpp"
 
 namespace endure::detail {
 
 namespace {
 
-std::int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
 
 double unit_random() {
   thread_local std::mt19937_64 rng{std::random_device{}()};

@@ -29,22 +29,29 @@ auto undoer(std::string name) {
   return [name](const step_info&) { record("undo " + name); };
 }
 
+// Step functions are named locals: g++ 12 corrupts lambda temporaries with
+// std::string captures that live across a co_await (see README).
 task<std::string> trip(context& ctx, bool fail_payment) {
-  co_await ctx.step("flight", doer("flight")).compensate_with(undoer("flight"));
-  co_await ctx.step("hotel", doer("hotel")).compensate_with(undoer("hotel"));
-  co_await ctx.step("car", doer("car"));  // nothing to undo
-  co_await ctx.step("payment", [fail_payment] {
+  auto flight = doer("flight"), hotel = doer("hotel"), car = doer("car");
+  auto undo_flight = undoer("flight"), undo_hotel = undoer("hotel");
+  auto undo_payment = undoer("payment");
+  auto pay = [fail_payment] {
     if (fail_payment)
       throw fatal_error("payment refused");
     record("payment");
     return std::string{"paid"};
-  }).compensate_with(undoer("payment"));
+  };
+  co_await ctx.step("flight", flight).compensate_with(undo_flight);
+  co_await ctx.step("hotel", hotel).compensate_with(undo_hotel);
+  co_await ctx.step("car", car);  // nothing to undo
+  co_await ctx.step("payment", pay).compensate_with(undo_payment);
   co_await ctx.wait_signal<bool>("confirm");
   co_return "booked";
 }
 
 task<std::vector<std::string>> fan_out(context& ctx, int n) {
-  auto [a, b] = co_await ctx.all(ctx.step("left", doer("L")), ctx.step("right", doer("R")));
+  auto left = doer("L"), right = doer("R");
+  auto [a, b] = co_await ctx.all(ctx.step("left", left), ctx.step("right", right));
   std::vector<op_awaiter<std::string>> many;
   for (int i = 0; i < n; ++i)
     many.push_back(ctx.step("item" + std::to_string(i), doer("I" + std::to_string(i))));
