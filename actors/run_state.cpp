@@ -139,7 +139,7 @@ void run_state::dispatch_body(pending_op& p, const step_info& info) {
         caf::anon_send(self, atoms::step_fail::value, step, attempt,
                        static_cast<std::uint8_t>(error->cls), error->message,
                        static_cast<std::int64_t>(error->retry_after ? error->retry_after->count() : -1),
-                       static_cast<std::int32_t>(error->http_status), std::int64_t{0});
+                       static_cast<std::int32_t>(error->http_status), static_cast<std::int64_t>(us));
     });
     return;
   }
