@@ -14,9 +14,9 @@ expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
   if (!meta)
     return std::move(meta).error();
   if (is_terminal(meta->status))
-    return make_error(errc::invalid_argument, "run " + run_id + " has already "
+    return make_error(errc::invalid_argument, "run " + run_id + " has already ended ("
                                                 + std::string{to_string(meta->status)}
-                                                + "; the signal was not delivered");
+                                                + "); the signal was not delivered");
   auto last = store.last_seq(run_id);
   if (!last)
     return std::move(last).error();

@@ -1,9 +1,10 @@
 // `endure signal RUN NAME [PAYLOAD]`, `endure cancel RUN` and `endure
-// release RUN` (a quarantined run tries again): delivered through a runtime, so the data directory must not be held by another
-// process (the error names the holder). The payload is passed to the
+// release RUN` (a quarantined run tries again). The data directory must not
+// be held by another process (the error names the holder). The payload is passed to the
 // workflow's wait_signal<std::string> as text.
 #include <iostream>
 
+#include "actors/events.hpp"
 #include "cli/command.hpp"
 
 namespace endure::cli {
@@ -35,14 +36,28 @@ int with_known_run(const command_env& env, const std::string& run_id,
   });
 }
 
+// A signal is journaled straight into the run's journal: opening a runtime
+// here would replay the run and start its next steps in this short-lived
+// process, only to abandon them when it exits.
 int send_signal(const command_env& env, const signal_options& o) {
-  return with_known_run(env, o.run_id, [&](runtime& rt) {
-    auto ok = rt.signal(o.run_id, o.name, o.payload);
-    if (!ok)
-      return fail("cannot signal run " + o.run_id + ": " + ok.error().message);
-    std::cout << "signal " << o.name << " journaled for run " << o.run_id << std::endl;
-    return 0;
-  });
+  auto mode = parse_mode(env.globals.mode);
+  if (!mode)
+    return 2;
+  journal_options jo;
+  jo.data_dir = env.globals.data_dir;
+  jo.mode = *mode;
+  auto store = journal::open(jo);
+  if (!store)
+    return fail(store.error().message);
+  register_event_types((*store)->types());
+  auto ok = deliver_signal_offline(**store, o.run_id, o.name, to_bytes(o.payload));
+  if (!ok && ok.error().code == errc::not_found)
+    return fail("no run '" + o.run_id + "' in " + env.globals.data_dir
+                + ": see `endure list` for the runs there");
+  if (!ok)
+    return fail("cannot signal run " + o.run_id + ": " + ok.error().message);
+  std::cout << "signal " << o.name << " journaled for run " << o.run_id << std::endl;
+  return 0;
 }
 
 int cancel_run(const command_env& env, const signal_options& o) {
