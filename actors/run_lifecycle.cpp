@@ -88,7 +88,7 @@ void run_state::load(bool barrier) {
     log_.apply(r.seq, *ev);
   }
   next_seq_ = std::max(log_.last_seq(), *env_.store->last_seq(run_id_)) + 1;
-  created_ = loaded_ = true;
+  created_ = true;
   stored_status_ = meta->status;
   if (log_.finished() || meta->status == run_status::quarantined) {
     self_->quit();
@@ -125,7 +125,7 @@ void run_state::on_start(const std::string& workflow, std::string input,
   batch.create_run(meta);
   append(batch, run_started_event{workflow, std::move(input), meta.created_at_ms});
   persist(std::move(batch), [this] {
-    created_ = loaded_ = true;
+    created_ = true;
     for (auto& r : start_replies_)
       r.deliver(static_cast<std::uint8_t>(run_status::running));
     start_replies_.clear();

@@ -114,7 +114,7 @@ struct manager_state {
   }
 
   /// Why `id` cannot be released now, or empty.
-  std::string release(const std::string& id, const std::string&) {
+  std::string release(const std::string& id) {
     auto meta = env.store->run(id);
     if (!meta)
       return meta.error().message;
@@ -211,7 +211,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
     [=](atoms::release, const std::string& id, const std::string& reason) {
       auto rp = self->make_response_promise();
-      auto err = self->state.release(id, reason);
+      auto err = self->state.release(id);
       if (!err.empty())
         return rp.deliver(err);
       // Reply once the release is durable, then resume the run.

@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include <future>
 #include <thread>
 
 #include "actors/activity_pool.hpp"
@@ -77,16 +78,11 @@ runtime::~runtime() {
 
 expected<run_status> runtime::start_raw(const std::string& workflow, const std::string& run_id,
                                         std::string input) {
-  if (auto ok = validate_run_id(run_id); !ok)
-    return std::move(ok).error();
-  if (!impl_->workflows.find(workflow))
-    return make_error(errc::not_found, "no workflow named '" + workflow + "' is registered");
-  caf::scoped_actor self{*impl_->sys};
-  expected<run_status> out = make_error(errc::shut_down, "no reply");
-  self->request(impl_->manager, caf::infinite, atoms::start::value, run_id, workflow, input)
-    .receive([&](std::uint8_t status) { out = static_cast<run_status>(status); },
-             [&](const caf::error& e) { out = caf_failure(*impl_->sys, e, "start " + run_id); });
-  return out;
+  std::promise<expected<run_status>> reply;
+  auto status = reply.get_future();
+  start_async(workflow, run_id, std::move(input),
+              [&reply](expected<run_status> r) { reply.set_value(std::move(r)); });
+  return status.get();
 }
 
 void runtime::start_async(const std::string& workflow, const std::string& run_id,

@@ -104,7 +104,6 @@ private:
   std::string run_id_;
   run_env env_;
   replay_log log_;
-  bool loaded_ = false;
   bool created_ = false;
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_step_ = 0;
