@@ -6,6 +6,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/detail/run_state.hpp"
+#include "supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 
@@ -13,6 +14,9 @@ namespace {
 
 caf::behavior run_actor(caf::stateful_actor<run_state>* self, std::string run_id,
                         run_env env, bool barrier) {
+  // An exception in a handler (a bug) ends the actor with its message as the
+  // exit reason; the run supervisor restarts the run from its journal.
+  exit_on_exception(self);
   self->state.init(self, std::move(run_id), std::move(env));
   self->state.load(barrier);
   return {

@@ -12,6 +12,7 @@
 #include "actors/detail/clock.hpp"
 #include "actors/workflow_registry.hpp"
 #include "persistence/journal.hpp"
+#include "supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 
@@ -174,15 +175,31 @@ void run_state::on_root_done() {
     final_status_ = run_status::failed;
     final_error_ = "step '" + e.step_name() + "' failed (" + std::string{to_string(e.info().cls)}
                    + "): " + e.what();
-  } catch (const std::exception& e) {
+  } catch (const step_error& e) {
+    // A failure the workflow chose to throw (fatal_error, ...): the run fails.
     final_status_ = run_status::failed;
-    final_error_ = std::string{"workflow threw: "} + e.what();
+    final_error_ = std::string{"workflow failed ("} + std::string{to_string(e.info().cls)}
+                   + "): " + e.what();
+  } catch (const std::exception& e) {
+    crash(std::string{"workflow threw "} + e.what());
+    return;
+  } catch (...) {
+    crash("workflow threw an exception not derived from std::exception");
+    return;
   }
   // Saga: undo completed steps, most recent first.
   compensating_ = true;
   std::stable_sort(compensations_.begin(), compensations_.end(),
                    [](auto& a, auto& b) { return a.step > b.step; });
   run_next_compensation();
+}
+
+void run_state::crash(const std::string& what) {
+  // Any other exception is a bug, as in Temporal: the run is not failed but
+  // its actor dies, so the run supervisor restarts it from the journal (with
+  // backoff) and quarantines it past its intensity, until a fix is deployed
+  // and the run released. Nothing of the journal is lost or undone.
+  self_->quit(exception_reason("run " + run_id_ + ": " + what));
 }
 
 void run_state::run_next_compensation() {

@@ -6,6 +6,7 @@
 #include <caf/all.hpp>
 
 #include <deque>
+#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -15,6 +16,9 @@
 #include "actors/events.hpp"
 #include "actors/run_outcome.hpp"
 #include "persistence/journal.hpp"
+#include "supervisors/backoff.hpp"
+#include "supervisors/exit_reasons.hpp"
+#include "supervisors/intensity_window.hpp"
 
 namespace endure::detail {
 
@@ -37,16 +41,29 @@ struct manager_state {
   std::unordered_map<std::string, caf::actor> active;
   std::unordered_map<caf::actor_addr, std::string> ids;
   std::unordered_set<std::string> crashed;  ///< respawn behind a barrier
-  std::unordered_map<std::string, std::uint32_t> restarts;
+  std::unordered_map<std::string, intensity_window> restarts;
+  std::minstd_rand rng{std::random_device{}()};
+  bool stopping = false;  ///< shutting down: spawns nothing, quits when empty
+  caf::error stop_reason;
   std::deque<queued_start> queue;
   std::unordered_set<std::string> queued_ids;
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiters;
   std::deque<std::string> recovery;
 
+  manager_state() = default;
+  manager_state(const manager_state&) = delete;
+  manager_state& operator=(const manager_state&) = delete;
+  /// Killed (not shut down): take the run actors along, so that no run
+  /// ever has two live actors once a new manager takes over.
+  ~manager_state() {
+    for (auto& [id, actor] : active)
+      caf::anon_send_exit(actor, caf::exit_reason::kill);
+  }
+
   bool full() const { return opts.max_active > 0 && active.size() >= opts.max_active; }
 
   caf::actor spawn(const std::string& id) {
-    bool barrier = crashed.erase(id) > 0;
+    bool barrier = crashed.erase(id) > 0 || opts.barrier_all;
     auto a = spawn_run_actor(self, id, env, barrier);
     active.emplace(id, a);
     ids.emplace(a.address(), id);
@@ -55,7 +72,7 @@ struct manager_state {
 
   /// Wakes an existing, unfinished run unless it is active or queued.
   void wake(const std::string& id) {
-    if (active.count(id) || queued_ids.count(id))
+    if (stopping || active.count(id) || queued_ids.count(id))
       return;
     if (full()) {
       queued_ids.insert(id);
@@ -93,20 +110,32 @@ struct manager_state {
     auto id = it->second;
     ids.erase(it);
     active.erase(id);
+    if (stopping) {
+      if (active.empty())
+        self->quit(stop_reason);
+      return;
+    }
     if (dm.reason && dm.reason != caf::exit_reason::normal
         && dm.reason != caf::exit_reason::user_shutdown)
-      on_crash(id, self->system().render(dm.reason));
+      on_crash(id, describe(dm.reason));
     admit_queued();
   }
 
+  /// Restarts the run from its journal after a backoff, or quarantines it
+  /// once it crashed more often than the intensity allows.
   void on_crash(const std::string& id, const std::string& reason) {
     crashed.insert(id);
-    if (++restarts[id] <= opts.max_actor_restarts) {
-      wake(id);  // restart from the journal
+    auto window = restarts.try_emplace(id, opts.restart_intensity, opts.restart_period).first;
+    auto now = std::chrono::steady_clock::now();
+    if (!window->second.record(now)) {
+      std::uniform_real_distribution<double> unit{0.0, 1.0};
+      auto delay = backoff_delay(opts.restart_backoff, window->second.count(now) - 1, unit(rng));
+      self->delayed_send(self, delay, atoms::wake::value, id);
       return;
     }
-    auto why = "run actor of " + id + " crashed " + std::to_string(restarts[id])
-               + " times; last: " + reason + ". Fix the cause, then `endure release " + id + "`";
+    auto why = "run actor of " + id + " crashed " + std::to_string(window->second.count(now))
+               + " times within " + std::to_string(opts.restart_period.count())
+               + " ms; last: " + reason + ". Fix the cause, then `endure release " + id + "`";
     write_batch b;
     b.set_status(id, run_status::quarantined, why, now_ms());
     env.store->commit(std::move(b), [](const expected<void>&) {});
@@ -137,15 +166,31 @@ struct manager_state {
     return b;
   }
 
+  /// Resumes the next batch of unfinished runs; ticks until none is left.
   void tick() {
     for (std::size_t n = 0; n < opts.recovery_batch && !recovery.empty(); ++n) {
       wake(recovery.front());
       recovery.pop_front();
     }
-    if (auto due = env.store->due_timers(now_ms(), 10'000))
-      for (auto& t : *due)
-        wake(t.run_id);
-    self->delayed_send(self, opts.tick, atoms::tick::value);
+    if (!recovery.empty())
+      self->delayed_send(self, opts.tick, atoms::tick::value);
+  }
+
+  /// Stops every run actor (their journals keep their state); the manager
+  /// quits with `reason` once the last one is down.
+  void shut_down(caf::error reason) {
+    stopping = true;
+    stop_reason = std::move(reason);
+    recovery.clear();
+    for (auto& q : queue)
+      if (q.rp.pending())
+        q.rp.deliver(caf::make_error(caf::sec::runtime_error, "the runtime is shutting down"));
+    queue.clear();
+    queued_ids.clear();
+    for (auto& [id, actor] : active)
+      self->send_exit(actor, caf::exit_reason::user_shutdown);
+    if (active.empty())
+      self->quit(stop_reason);
   }
 };
 
@@ -159,6 +204,15 @@ std::string missing_run(const journal& store, const std::string& id) {
   return {};
 }
 
+/// Refuses requests that would spawn a run actor during shutdown.
+bool refuse_if_stopping(caf::stateful_actor<manager_state>* self) {
+  if (!self->state.stopping)
+    return false;
+  self->make_response_promise().deliver(
+    caf::make_error(caf::sec::runtime_error, "the runtime is shutting down"));
+  return true;
+}
+
 caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
                           manager_options opts) {
   auto& st = self->state;
@@ -167,17 +221,18 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
   st.opts = opts;
   st.self = self;
   self->set_down_handler([self](caf::down_msg& dm) { self->state.on_down(dm); });
-  // Shutting down the manager shuts down every run actor; their journals
-  // keep their state for the next process.
   self->set_exit_handler([self](caf::exit_msg& em) {
-    for (auto& [id, actor] : self->state.active)
-      self->send_exit(actor, caf::exit_reason::user_shutdown);
-    self->quit(em.reason);
+    if (em.reason && em.reason != caf::exit_reason::normal && !self->state.stopping)
+      self->state.shut_down(std::move(em.reason));
   });
-  self->send(self, atoms::tick::value);
+  exit_on_exception(self);
+  if (opts.recover)
+    self->send(self, atoms::recover::value);
   return {
     [=](atoms::start, const std::string& id, const std::string& wf, const std::string& input) {
       auto& st = self->state;
+      if (refuse_if_stopping(self))
+        return;
       if (auto it = st.active.find(id); it != st.active.end())
         return self->delegate(it->second, atoms::start::value, id, wf, input), void();
       if (auto meta = st.env.store->run(id);
@@ -193,6 +248,8 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
     [=](atoms::signal, const std::string& id, const std::string& name,
         const std::string& payload) {
       auto& st = self->state;
+      if (refuse_if_stopping(self))
+        return;
       if (auto err = missing_run(*st.env.store, id); !err.empty())
         return self->make_response_promise().deliver(err);
       auto it = st.active.find(id);
@@ -202,6 +259,8 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
     },
     [=](atoms::cancel, const std::string& id, const std::string& reason) {
       auto& st = self->state;
+      if (refuse_if_stopping(self))
+        return;
       if (auto err = missing_run(*st.env.store, id); !err.empty())
         return self->make_response_promise().deliver(err);
       auto it = st.active.find(id);
@@ -246,6 +305,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       if (auto runs = st.env.store->list_runs(run_status::running))
         for (auto& r : *runs)
           st.recovery.push_back(r.id);
+      st.tick();
     },
     [=](atoms::tick) { self->state.tick(); },
   };
@@ -253,8 +313,8 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
 
 } // namespace
 
-caf::actor spawn_run_manager(caf::actor_system& sys, run_env env, manager_options opts) {
-  return sys.spawn(run_manager, std::move(env), opts);
+caf::actor spawn_run_manager(caf::local_actor& parent, run_env env, manager_options opts) {
+  return parent.spawn(run_manager, std::move(env), opts);
 }
 
 } // namespace endure::detail

@@ -1,5 +1,5 @@
-// runtime: wiring of journal, activity pool and run manager; blocking calls
-// are CAF requests from a scoped actor.
+// runtime: the journal plus the supervision tree; blocking calls are CAF
+// requests from a scoped actor to the current run supervisor.
 #include "actors/runtime.hpp"
 
 #include <caf/all.hpp>
@@ -7,10 +7,13 @@
 #include <future>
 #include <thread>
 
-#include "actors/activity_pool.hpp"
 #include "actors/atoms.hpp"
-#include "actors/detail/run_manager.hpp"
+#include "actors/detail/runtime_services.hpp"
+#include "actors/detail/runtime_tree.hpp"
 #include "actors/events.hpp"
+#include "supervisors/atoms.hpp"
+#include "supervisors/exit_reasons.hpp"
+#include "supervisors/validate.hpp"
 
 namespace endure {
 
@@ -19,9 +22,12 @@ struct runtime::impl {
   runtime_options opts;
   workflow_registry workflows;
   std::unique_ptr<journal> store;
-  std::unique_ptr<activity_pool> pool;
   detail::run_counters counters;
-  caf::actor manager;
+  detail::runtime_services services;
+  caf::actor root;
+
+  /// The current run supervisor (a new one after a restart).
+  caf::actor runs() const { return services.runs_actor(); }
 };
 
 namespace {
@@ -30,12 +36,33 @@ error caf_failure(const caf::actor_system& sys, const caf::error& e, const std::
   return make_error(errc::shut_down, what + ": " + sys.render(e));
 }
 
+/// Waits until the root supervisor has started its children (it starts
+/// them before it reads its first message) or has given up starting them.
+expected<void> await_tree(caf::actor_system& sys, const caf::actor& root) {
+  caf::scoped_actor self{sys};
+  expected<void> out;
+  self->request(root, caf::infinite, count_atom::value)
+    .receive([](std::uint64_t) {},
+             [&](const caf::error& e) {
+               out = make_error(errc::shut_down,
+                                "the runtime's supervision tree did not start: " + describe(e));
+             });
+  return out;
+}
+
 } // namespace
 
 runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime_options opts,
                                                  workflow_registry workflows) {
+  auto& restarts = opts.run_restarts;
+  if (restarts.intensity < 0)
+    return make_error(errc::invalid_argument, "run_restarts.intensity: must not be negative");
+  if (restarts.period.count() <= 0)
+    return make_error(errc::invalid_argument, "run_restarts.period: must be positive");
+  if (auto ok = validate(restarts.backoff, "run_restarts.backoff"); !ok)
+    return std::move(ok).error();
   auto p = std::make_unique<impl>();
   p->sys = &sys;
   p->opts = std::move(opts);
@@ -45,34 +72,37 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
     return std::move(store).error();
   p->store = std::move(*store);
   register_event_types(p->store->types());
-  p->pool = std::make_unique<activity_pool>(p->opts.activity_threads);
-  detail::run_env env;
+  auto& env = p->services.env;
   env.store = p->store.get();
-  env.pool = p->pool.get();
   env.workflows = &p->workflows;
   env.counters = &p->counters;
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
-  detail::manager_options mo;
-  mo.max_active = p->opts.max_active_runs;
-  mo.recovery_batch = p->opts.recovery_batch;
-  mo.max_actor_restarts = p->opts.max_actor_restarts;
-  p->manager = detail::spawn_run_manager(sys, std::move(env), mo);
-  if (p->opts.resume_on_open)
-    caf::anon_send(p->manager, atoms::recover::value);
+  auto& runs = p->services.runs;
+  runs.max_active = p->opts.max_active_runs;
+  runs.recovery_batch = p->opts.recovery_batch;
+  runs.restart_intensity = restarts.intensity;
+  runs.restart_period = restarts.period;
+  runs.restart_backoff = restarts.backoff;
+  p->services.activity_threads = p->opts.activity_threads;
+  p->services.resume_on_open = p->opts.resume_on_open;
+  auto root = detail::spawn_runtime_tree(sys, p->services);
+  if (!root)
+    return std::move(root).error();
+  p->root = std::move(*root);
+  if (auto up = await_tree(sys, p->root); !up)
+    return std::move(up).error();
   return std::unique_ptr<runtime>{new runtime(std::move(p))};
 }
 
 runtime::~runtime() {
-  // Order (PITFALLS): actors, then the pool's threads, then the journal.
-  caf::anon_send_exit(impl_->manager, caf::exit_reason::user_shutdown);
+  // The tree stops in reverse order (timers, runs, workers); then the
+  // journal, which every one of them writes to.
+  caf::anon_send_exit(impl_->root, caf::exit_reason::user_shutdown);
   {
     caf::scoped_actor self{*impl_->sys};
-    self->wait_for(impl_->manager);
+    self->wait_for(impl_->root);
   }
-  for (int i = 0; i < 5000 && impl_->counters.live_actors.load() > 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  impl_->pool.reset();
   impl_->store.reset();
 }
 
@@ -92,7 +122,7 @@ void runtime::start_async(const std::string& workflow, const std::string& run_id
   if (!impl_->workflows.find(workflow))
     return done(make_error(errc::not_found, "no workflow named '" + workflow + "' is registered"));
   auto* sys = impl_->sys;
-  sys->spawn([=, manager = impl_->manager, input = std::move(input)](caf::event_based_actor* self) {
+  sys->spawn([=, manager = impl_->runs(), input = std::move(input)](caf::event_based_actor* self) {
     self->request(manager, caf::infinite, atoms::start::value, run_id, workflow, input)
       .then([=](std::uint8_t status) { done(static_cast<run_status>(status)); },
             [=](const caf::error& e) { done(caf_failure(*sys, e, "start " + run_id)); });
@@ -101,20 +131,33 @@ void runtime::start_async(const std::string& workflow, const std::string& run_id
 
 expected<run_outcome> runtime::wait(const std::string& run_id,
                                     std::chrono::milliseconds timeout) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = clock::now() + timeout;
   caf::scoped_actor self{*impl_->sys};
-  expected<run_outcome> out = make_error(errc::shut_down, "no reply");
-  self->request(impl_->manager, timeout, atoms::wait::value, run_id)
-    .receive(
-      [&](std::uint8_t status, std::string& result, std::string& error) {
-        out = run_outcome{static_cast<run_status>(status), std::move(result), std::move(error)};
-      },
-      [&](const caf::error& e) {
-        out = e == caf::sec::request_timeout
-                ? make_error(errc::shut_down, "run " + run_id + " did not finish within "
-                                                + std::to_string(timeout.count()) + " ms")
-                : caf_failure(*impl_->sys, e, "wait for " + run_id);
-      });
-  return out;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    expected<run_outcome> out = make_error(errc::shut_down, "run " + run_id
+                                             + " did not finish within "
+                                             + std::to_string(timeout.count()) + " ms");
+    if (left.count() <= 0)
+      return out;
+    bool supervisor_restarting = false;
+    self->request(impl_->runs(), left, atoms::wait::value, run_id)
+      .receive(
+        [&](std::uint8_t status, std::string& result, std::string& error) {
+          out = run_outcome{static_cast<run_status>(status), std::move(result), std::move(error)};
+        },
+        [&](const caf::error& e) {
+          // The run supervisor died while we waited: its replacement resumes
+          // the run from the journal, so ask the replacement.
+          supervisor_restarting = e == caf::sec::request_receiver_down;
+          if (e != caf::sec::request_timeout)
+            out = caf_failure(*impl_->sys, e, "wait for " + run_id);
+        });
+    if (!supervisor_restarting)
+      return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
 }
 
 namespace {
@@ -137,21 +180,22 @@ expected<void> text_reply(caf::actor_system& sys, const caf::actor& manager,
 
 expected<void> runtime::signal_raw(const std::string& run_id, const std::string& name,
                                    std::string payload) {
-  return text_reply(*impl_->sys, impl_->manager,
+  return text_reply(*impl_->sys, impl_->runs(),
                     caf::make_message(atoms::signal::value, run_id, name, std::move(payload)));
 }
 
 expected<void> runtime::cancel(const std::string& run_id, const std::string& reason) {
-  return text_reply(*impl_->sys, impl_->manager,
+  return text_reply(*impl_->sys, impl_->runs(),
                     caf::make_message(atoms::cancel::value, run_id, reason));
 }
 
 expected<void> runtime::release(const std::string& run_id, const std::string& reason) {
-  return text_reply(*impl_->sys, impl_->manager,
+  return text_reply(*impl_->sys, impl_->runs(),
                     caf::make_message(atoms::release::value, run_id, reason));
 }
 
 const journal& runtime::store() const noexcept { return *impl_->store; }
+caf::actor runtime::supervisor() const { return impl_->root; }
 const workflow_registry& runtime::workflows() const noexcept { return impl_->workflows; }
 
 runtime_stats runtime::stats() const {

@@ -1,6 +1,8 @@
 // endure::runtime: the facade a program embeds. It opens the journal in a
-// data directory, owns the activity pool and the run manager actor inside
-// the caller's CAF actor system, and offers start / wait / signal / cancel.
+// data directory and starts the runtime's supervision tree inside the
+// caller's CAF actor system (root supervisor, rest_for_one: activity_workers,
+// runs, timer_service; see README "Supervision"), and offers start / wait /
+// signal / cancel / release.
 //
 // Thread-safe: every method may be called from any non-actor thread (they
 // block on a reply). From inside a CAF actor, use the async forms.
@@ -17,6 +19,7 @@
 #include "actors/run_outcome.hpp"
 #include "actors/workflow_registry.hpp"
 #include "persistence/journal.hpp"
+#include "supervisors/supervisor_flags.hpp"
 
 namespace endure {
 
@@ -30,9 +33,19 @@ struct runtime_options {
   /// A step whose attempts were in flight at this many process deaths
   /// quarantines its run (a poison step). Default: 5.
   std::uint32_t max_step_crashes = 5;
-  /// Restarts of a crashed run actor before the run is quarantined.
-  /// Default: 3.
-  std::uint32_t max_actor_restarts = 3;
+  /// How the run supervisor treats a run actor that dies (an exception
+  /// thrown by workflow code other than an endure failure, or a bug in the
+  /// runtime): it restarts the run from its journal after `backoff`; more
+  /// than `intensity` crashes of that run within `period` quarantine it, with
+  /// the reason in its status, while every other run goes on.
+  struct run_restart_policy {
+    /// Default: 3.
+    int intensity = 3;
+    /// Default: 60 s.
+    std::chrono::milliseconds period{60'000};
+    /// Default: 100 ms doubling up to 10 s, 20% jitter.
+    backoff_policy backoff;
+  } run_restarts;
   /// A run waiting only on timers or signals this long is passivated (its
   /// actor stopped; the journal brings it back). Default: 60 s.
   std::chrono::milliseconds passivate_after{60'000};
@@ -53,13 +66,15 @@ struct runtime_stats {
 
 class runtime {
 public:
-  /// Opens the journal and starts the run manager in `sys`. Errors are the
-  /// journal's (locked data directory, not writable, ...).
+  /// Opens the journal and starts the supervision tree in `sys`. Errors are
+  /// the journal's (locked data directory, not writable, ...) or a bad
+  /// run_restarts policy (naming the field).
   static expected<std::unique_ptr<runtime>> open(caf::actor_system& sys,
                                                  runtime_options opts,
                                                  workflow_registry workflows);
-  /// Stops every run actor (their journals keep their state), the activity
-  /// pool, then the journal.
+  /// Stops the tree in reverse order: the timer service, every run actor
+  /// (their journals keep their state), the activity workers once the step
+  /// bodies in flight return; then closes the journal.
   ~runtime();
   runtime(const runtime&) = delete;
   runtime& operator=(const runtime&) = delete;
@@ -101,6 +116,10 @@ public:
 
   /// The journal (reads: runs, records).
   const journal& store() const noexcept;
+  /// The root of the supervision tree. Monitor it to learn if the runtime
+  /// gave up (its children crashed beyond its intensity); find a child with
+  /// (find_child_atom, "runs") (supervisors/atoms.hpp).
+  caf::actor supervisor() const;
   runtime_stats stats() const;
   const workflow_registry& workflows() const noexcept;
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
 #include <caf/actor.hpp>
 
@@ -34,7 +35,7 @@ struct run_counters {
 
 struct run_env {
   journal* store = nullptr;
-  activity_pool* pool = nullptr;
+  std::shared_ptr<activity_pool> pool;
   const workflow_registry* workflows = nullptr;
   caf::actor manager;
   run_limits limits;

@@ -94,6 +94,9 @@ private:
   void begin_workflow();
   void after_resume();
   void on_root_done();
+  /// Ends the actor abnormally (a bug in workflow code): restarted from the
+  /// journal by the run supervisor.
+  void crash(const std::string& what);
   void run_next_compensation();
   void finish(run_status status, std::string result, std::string error);
   void quarantine(std::string reason);

@@ -53,6 +53,7 @@ public:
   }
 
   runtime& rt() { return *rt_; }
+  caf::actor_system& sys() { return *sys_; }
   const std::string& dir() const { return dir_.path(); }
 
 private:

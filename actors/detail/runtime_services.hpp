@@ -1,0 +1,50 @@
+// What the children of a runtime's supervision tree share. The runtime owns
+// it for its whole life; the tree's start functions read the fixed parts and
+// publish the handles of what they (re)started, so a restarted child finds
+// the current version of the ones it depends on. Internal.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include <caf/actor.hpp>
+
+#include "actors/detail/run_env.hpp"
+#include "actors/detail/run_manager.hpp"
+
+namespace endure::detail {
+
+struct runtime_services {
+  // -- fixed at open -----------------------------------------------------------
+  /// Run environment without pool and manager (the tree fills those in).
+  run_env env;
+  manager_options runs;
+  std::size_t activity_threads = 8;
+  bool resume_on_open = true;
+
+  // -- published by the tree's children, any thread reads ----------------------
+  void publish_pool(std::shared_ptr<activity_pool> pool) {
+    std::lock_guard guard{mutex_};
+    pool_ = std::move(pool);
+  }
+  std::shared_ptr<activity_pool> pool() const {
+    std::lock_guard guard{mutex_};
+    return pool_;
+  }
+  void publish_runs(caf::actor runs) {
+    std::lock_guard guard{mutex_};
+    runs_ = std::move(runs);
+  }
+  /// The current run supervisor (invalid before the tree started it).
+  caf::actor runs_actor() const {
+    std::lock_guard guard{mutex_};
+    return runs_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<activity_pool> pool_;
+  caf::actor runs_;
+};
+
+} // namespace endure::detail

@@ -1,0 +1,92 @@
+// The runtime's supervision tree (see detail/runtime_tree.hpp).
+#include "actors/detail/runtime_tree.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/activity_pool.hpp"
+#include "actors/detail/runtime_services.hpp"
+#include "actors/detail/timer_service.hpp"
+#include "supervisors/exit_reasons.hpp"
+#include "supervisors/supervisor.hpp"
+
+namespace endure::detail {
+
+namespace {
+
+struct workers_state {
+  std::shared_ptr<activity_pool> pool;
+};
+
+/// Owns the activity pool. Detached, because dropping the pool joins its
+/// threads, which waits for the step bodies in flight; run actors hold the
+/// pool too, so it outlives the last of them.
+caf::behavior activity_workers(caf::stateful_actor<workers_state>* self,
+                               std::shared_ptr<activity_pool> pool, std::size_t threads) {
+  exit_on_exception(self);
+  self->state.pool = std::move(pool);
+  return {
+    [=](caf::get_atom) { return static_cast<std::uint64_t>(threads); },
+  };
+}
+
+child_spec workers_child(runtime_services& services) {
+  child_spec spec;
+  spec.id = "activity_workers";
+  spec.start = [&services](caf::local_actor& sup) {
+    // Made here, on the supervisor's thread, so that the run supervisor
+    // started next finds it published.
+    auto pool = std::make_shared<activity_pool>(services.activity_threads);
+    services.publish_pool(pool);
+    return sup.spawn<caf::detached>(activity_workers, std::move(pool),
+                                    services.activity_threads);
+  };
+  spec.shutdown = shutdown_policy::infinity();  // step bodies finish
+  return spec;
+}
+
+child_spec runs_child(runtime_services& services) {
+  child_spec spec;
+  spec.id = "runs";
+  spec.type = child_type::supervisor;
+  spec.start = [&services](caf::local_actor& sup) {
+    auto env = services.env;
+    env.pool = services.pool();
+    auto opts = services.runs;
+    // A replacement resumes what its predecessor had in hand, behind a
+    // barrier for the commits that predecessor's runs left queued.
+    auto first = services.runs_actor() == nullptr;
+    opts.recover = services.resume_on_open || !first;
+    opts.barrier_all = !first;
+    auto runs = spawn_run_manager(sup, std::move(env), opts);
+    services.publish_runs(runs);
+    return runs;
+  };
+  spec.shutdown = shutdown_policy::after(std::chrono::seconds{10});
+  return spec;
+}
+
+child_spec timers_child(runtime_services& services) {
+  child_spec spec;
+  spec.id = "timer_service";
+  spec.start = [&services](caf::local_actor& sup) {
+    return spawn_timer_service(sup, *services.env.store, services.runs_actor(), {});
+  };
+  spec.shutdown = shutdown_policy::after(std::chrono::seconds{1});
+  return spec;
+}
+
+} // namespace
+
+expected<caf::actor> spawn_runtime_tree(caf::actor_system& sys, runtime_services& services) {
+  supervisor_flags flags;
+  flags.strategy = restart_strategy::rest_for_one;
+  flags.intensity = 3;
+  flags.period = std::chrono::seconds{10};
+  flags.backoff.initial = std::chrono::milliseconds{10};
+  flags.backoff.max = std::chrono::seconds{1};
+  return spawn_supervisor(sys, flags,
+                          {workers_child(services), runs_child(services),
+                           timers_child(services)});
+}
+
+} // namespace endure::detail
