@@ -3,7 +3,7 @@
 #pragma once
 
 #include "actors/context.hpp"
-#include "actors/offline_signal.hpp"
+#include "actors/offline_control.hpp"
 #include "actors/retry_policy.hpp"
 #include "actors/run_outcome.hpp"
 #include "actors/runtime.hpp"

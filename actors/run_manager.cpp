@@ -14,6 +14,7 @@
 #include "actors/detail/clock.hpp"
 #include "actors/detail/run_actor.hpp"
 #include "actors/events.hpp"
+#include "actors/offline_control.hpp"
 #include "actors/run_outcome.hpp"
 #include "persistence/journal.hpp"
 #include "supervisors/backoff.hpp"
@@ -138,8 +139,12 @@ struct manager_state {
                + " ms; last: " + reason + ". Fix the cause, then `endure release " + id + "`";
     write_batch b;
     b.set_status(id, run_status::quarantined, why, now_ms());
-    env.store->commit(std::move(b), [](const expected<void>&) {});
-    notify(id, {static_cast<std::uint8_t>(run_status::quarantined), {}, why});
+    // Waiters hear of the quarantine once it is durable.
+    auto me = caf::actor_cast<caf::actor>(self);
+    env.store->commit(std::move(b), [me, id, why](const expected<void>&) {
+      caf::anon_send(me, atoms::finished::value, id,
+                     static_cast<std::uint8_t>(run_status::quarantined), std::string{}, why);
+    });
   }
 
   /// Why `id` cannot be released now, or empty.
@@ -155,15 +160,6 @@ struct manager_state {
     restarts.erase(id);
     crashed.erase(id);
     return {};
-  }
-
-  write_batch release_batch(const std::string& id, const std::string& reason) {
-    auto last = env.store->last_seq(id);
-    write_batch b;
-    b.append(id, (last ? *last : 0) + 1,
-             encode_event(run_released_event{reason, now_ms()}));
-    b.set_status(id, run_status::running, {}, now_ms());
-    return b;
   }
 
   /// Resumes the next batch of unfinished runs; ticks until none is left.
@@ -274,7 +270,8 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       if (!err.empty())
         return rp.deliver(err);
       // Reply once the release is durable, then resume the run.
-      auto b = self->state.release_batch(id, reason);
+      auto last = self->state.env.store->last_seq(id);
+      auto b = release_batch(id, (last ? *last : 0) + 1, reason);
       self->state.env.store->commit(std::move(b), [self, rp, id](const expected<void>& r) mutable {
         rp.deliver(r ? std::string{} : r.error().to_string());
         if (r)

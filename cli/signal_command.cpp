@@ -1,10 +1,12 @@
 // `endure signal RUN NAME [PAYLOAD]`, `endure cancel RUN` and `endure
-// release RUN` (a quarantined run tries again). The data directory must not
-// be held by another process (the error names the holder). The payload is passed to the
-// workflow's wait_signal<std::string> as text.
+// release RUN` (a quarantined run tries again), journaled without starting
+// a runtime (actors/offline_control.hpp). The data directory must not be
+// held by another process (the error names the holder). The payload is
+// passed to the workflow's wait_signal<std::string> as text.
 #include <iostream>
 
 #include "actors/events.hpp"
+#include "actors/offline_control.hpp"
 #include "cli/command.hpp"
 
 namespace endure::cli {
@@ -18,28 +20,12 @@ struct signal_options {
   std::string reason = "cancelled from the command line";
 };
 
-int with_known_run(const command_env& env, const std::string& run_id,
-                   const std::function<int(runtime&)>& body) {
-  runtime_options opts;
-  opts.resume_on_open = false;
-  return with_runtime(env, opts, [&](runtime& rt) {
-    auto meta = rt.store().run(run_id);
-    if (!meta && meta.error().code == errc::not_found)
-      return fail("no run '" + run_id + "' in " + env.globals.data_dir
-                  + ": see `endure list` for the runs there");
-    if (!meta)
-      return fail("cannot read run " + run_id + ": " + meta.error().message);
-    if (is_terminal(meta->status))
-      return fail("run " + run_id + " has already ended (" + std::string{to_string(meta->status)}
-                  + "); nothing to deliver");
-    return body(rt);
-  });
-}
-
-// A signal is journaled straight into the run's journal: opening a runtime
-// here would replay the run and start its next steps in this short-lived
-// process, only to abandon them when it exits.
-int send_signal(const command_env& env, const signal_options& o) {
+// Each request is journaled straight into the run's journal: opening a
+// runtime here would replay runs and start their next steps in this
+// short-lived process, only to abandon them when it exits. The next `endure
+// serve` or `endure run` acts on it.
+int control(const command_env& env, const std::string& run_id, const std::string& what,
+            const std::function<expected<void>(journal&)>& request) {
   auto mode = parse_mode(env.globals.mode);
   if (!mode)
     return 2;
@@ -50,36 +36,42 @@ int send_signal(const command_env& env, const signal_options& o) {
   if (!store)
     return fail(store.error().message);
   register_event_types((*store)->types());
-  auto ok = deliver_signal_offline(**store, o.run_id, o.name, to_bytes(o.payload));
+  auto ok = request(**store);
   if (!ok && ok.error().code == errc::not_found)
-    return fail("no run '" + o.run_id + "' in " + env.globals.data_dir
+    return fail("no run '" + run_id + "' in " + env.globals.data_dir
                 + ": see `endure list` for the runs there");
   if (!ok)
-    return fail("cannot signal run " + o.run_id + ": " + ok.error().message);
-  std::cout << "signal " << o.name << " journaled for run " << o.run_id << std::endl;
+    return fail("cannot " + what + " run " + run_id + ": " + ok.error().message);
   return 0;
 }
 
-int cancel_run(const command_env& env, const signal_options& o) {
-  return with_known_run(env, o.run_id, [&](runtime& rt) {
-    auto ok = rt.cancel(o.run_id, o.reason);
-    if (!ok)
-      return fail("cannot cancel run " + o.run_id + ": " + ok.error().message);
-    std::cout << "cancel journaled for run " << o.run_id
-              << " (its compensations run when it next executes)" << std::endl;
-    return 0;
+int send_signal(const command_env& env, const signal_options& o) {
+  auto code = control(env, o.run_id, "signal", [&](journal& store) {
+    return deliver_signal_offline(store, o.run_id, o.name, to_bytes(o.payload));
   });
+  if (code == 0)
+    std::cout << "signal " << o.name << " journaled for run " << o.run_id << std::endl;
+  return code;
+}
+
+int cancel_run(const command_env& env, const signal_options& o) {
+  auto code = control(env, o.run_id, "cancel", [&](journal& store) {
+    return cancel_offline(store, o.run_id, o.reason);
+  });
+  if (code == 0)
+    std::cout << "cancel journaled for run " << o.run_id
+              << "; `endure serve` or `endure run` runs its compensations" << std::endl;
+  return code;
 }
 
 int release_run(const command_env& env, const signal_options& o) {
-  return with_known_run(env, o.run_id, [&](runtime& rt) {
-    auto ok = rt.release(o.run_id, o.reason);
-    if (!ok)
-      return fail("cannot release run " + o.run_id + ": " + ok.error().message);
+  auto code = control(env, o.run_id, "release", [&](journal& store) {
+    return release_offline(store, o.run_id, o.reason);
+  });
+  if (code == 0)
     std::cout << "run " << o.run_id << " released; `endure serve` or `endure run` resumes it"
               << std::endl;
-    return 0;
-  });
+  return code;
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 
 using namespace endure;
@@ -102,6 +103,39 @@ SCENARIO("cancel ends the pending wait and compensates everything done", "[saga]
   CHECK_THAT(out->error, Catch::Contains("customer changed plans"));
   CHECK(actions == std::vector<std::string>{"flight", "hotel", "car", "payment",
                                             "undo payment", "undo hotel", "undo flight"});
+}
+
+SCENARIO("a cancel journaled while the process is down compensates at the next start",
+         "[saga]") {
+  actions.clear();
+  runtime_fixture f{workflows};
+  REQUIRE(f.rt().start("trip", "t", false));
+  for (int i = 0; i < 400 && f.rt().store().run("t")->status != run_status::waiting; ++i)
+    std::this_thread::sleep_for(5ms);
+  f.close();
+  {
+    auto j = journal::open({.data_dir = f.dir()});
+    REQUIRE(j);
+    register_event_types((*j)->types());
+    REQUIRE(cancel_offline(**j, "t", "customer changed plans"));
+    auto missing = cancel_offline(**j, "nobody", "x");
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code == errc::not_found);
+    CHECK((*j)->run("t")->status == run_status::running);  // the next runtime resumes it
+  }
+  f.open();
+  auto out = f.rt().wait("t", 10s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::cancelled);
+  CHECK_THAT(out->error, Catch::Contains("customer changed plans"));
+  CHECK(actions == std::vector<std::string>{"flight", "hotel", "car", "payment",
+                                            "undo payment", "undo hotel", "undo flight"});
+  f.close();
+  auto j = journal::open({.data_dir = f.dir()});
+  REQUIRE(j);
+  auto ended = cancel_offline(**j, "t", "again");
+  REQUIRE_FALSE(ended);
+  CHECK_THAT(ended.error().message, Catch::Contains("run t is cancelled"));
 }
 
 SCENARIO("concurrent steps complete in any order and replay the same", "[workflow]") {

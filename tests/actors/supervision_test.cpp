@@ -9,6 +9,7 @@
 #include <atomic>
 #include <stdexcept>
 
+#include "actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 #include "supervisors/atoms.hpp"
 
@@ -145,6 +146,34 @@ SCENARIO("a run whose workflow throws on every replay is quarantined while 100 o
     CHECK(again->value<int>() == 1);
     CHECK(buggy_steps == 1);
   }
+}
+
+SCENARIO("a quarantined run released while the process is down resumes at the next start",
+         "[supervision]") {
+  buggy_steps = 0;
+  bug_fixed = false;
+  runtime_fixture f{workflows, fast_restarts};
+  REQUIRE(f.rt().start("buggy", "bug", 0));
+  REQUIRE(f.rt().wait("bug", 20s)->status == run_status::quarantined);
+  f.close();
+  bug_fixed = true;  // the fix is deployed with the next process
+  {
+    auto j = journal::open({.data_dir = f.dir()});
+    REQUIRE(j);
+    register_event_types((*j)->types());
+    auto cancel = cancel_offline(**j, "bug", "give up");
+    REQUIRE_FALSE(cancel);
+    CHECK_THAT(cancel.error().message, Catch::Contains("release it first"));
+    REQUIRE(release_offline(**j, "bug", "fixed the plan index"));
+    auto twice = release_offline(**j, "bug", "again");
+    REQUIRE_FALSE(twice);
+    CHECK_THAT(twice.error().message, Catch::Contains("not quarantined"));
+  }
+  f.open();
+  auto out = f.rt().wait("bug", 20s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  CHECK(buggy_steps == 1);
 }
 
 SCENARIO("a workflow that throws an endure failure fails its run, without restarts",

@@ -80,7 +80,11 @@ SCENARIO("signal and cancel reach a run through the journal", "[cli][commands]")
   INFO(cancel.err);
   CHECK(cancel.code == 0);
   auto inspect = run_endure({"--data", data, "inspect", "c1"});
-  CHECK_THAT(inspect.out, Catch::Contains("signal approved: yes"));
+  CHECK_THAT(inspect.out, Catch::Contains("signal approved: yes")
+                            && Catch::Contains("cancel requested: cancelled from the command line"));
+  CHECK_THAT(inspect.out, Catch::Contains("status running"));  // journaled, not yet acted on
+  auto resumed = run_endure({"--data", data, "run", "seed_pipeline", "--id", "c1"});
+  CHECK_THAT(resumed.out, Catch::Contains("run c1: cancelled"));
   auto ended = run_endure({"--data", data, "signal", "c1", "late"});
   CHECK(ended.code == 1);
   CHECK_THAT(ended.err, Catch::Contains("run c1 has already ended (cancelled)"));

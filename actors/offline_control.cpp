@@ -1,0 +1,104 @@
+// Offline signal, cancel and release: each is one write batch, an event at
+// the end of the run's journal plus the status the next runtime acts on.
+#include "actors/offline_control.hpp"
+
+#include <functional>
+
+#include "actors/detail/clock.hpp"
+#include "actors/events.hpp"
+
+namespace endure {
+
+namespace {
+
+/// The run's meta if `allowed(status)`, else an error built by `refusal`.
+expected<run_meta> run_in(const journal& store, const std::string& run_id,
+                          const std::function<bool(run_status)>& allowed,
+                          const std::function<std::string(run_status)>& refusal) {
+  auto meta = store.run(run_id);
+  if (!meta)
+    return std::move(meta).error();
+  if (!allowed(meta->status))
+    return make_error(errc::invalid_argument, refusal(meta->status));
+  return meta;
+}
+
+std::string status_of(const std::string& run_id, run_status s) {
+  return "run " + run_id + " is " + std::string{to_string(s)};
+}
+
+/// `event` at `next_seq`, and status running.
+write_batch resume_batch(const std::string& run_id, std::uint64_t next_seq,
+                         const run_event& event) {
+  write_batch batch;
+  batch.append(run_id, next_seq, encode_event(event));
+  batch.set_status(run_id, run_status::running, {}, detail::now_ms());
+  return batch;
+}
+
+/// Appends `event` after the run's last record, with status running.
+expected<void> append_and_resume(journal& store, const std::string& run_id,
+                                 const run_event& event) {
+  auto last = store.last_seq(run_id);
+  if (!last)
+    return std::move(last).error();
+  return store.commit(resume_batch(run_id, *last + 1, event));
+}
+
+} // namespace
+
+expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
+                                      const std::string& name, std::string payload) {
+  auto meta = run_in(
+    store, run_id, [](run_status s) { return !is_terminal(s); },
+    [&](run_status s) {
+      return "run " + run_id + " has already ended (" + std::string{to_string(s)}
+             + "); the signal was not delivered";
+    });
+  if (!meta)
+    return std::move(meta).error();
+  auto last = store.last_seq(run_id);
+  if (!last)
+    return std::move(last).error();
+  auto now = detail::now_ms();
+  write_batch batch;
+  batch.append(run_id, *last + 1,
+               encode_event(signal_received_event{name, std::move(payload), now}));
+  if (meta->status == run_status::waiting)  // resume it at the next start
+    batch.set_status(run_id, run_status::running, {}, now);
+  return store.commit(std::move(batch));
+}
+
+expected<void> cancel_offline(journal& store, const std::string& run_id,
+                              const std::string& reason) {
+  auto meta = run_in(
+    store, run_id, [](run_status s) { return s == run_status::running || s == run_status::waiting; },
+    [&](run_status s) {
+      return status_of(run_id, s)
+             + (s == run_status::quarantined
+                  ? "; release it first (`endure release " + run_id + "`), then cancel it"
+                  : "; only a running or waiting run can be cancelled");
+    });
+  if (!meta)
+    return std::move(meta).error();
+  return append_and_resume(store, run_id, cancel_requested_event{reason, detail::now_ms()});
+}
+
+write_batch release_batch(const std::string& run_id, std::uint64_t next_seq,
+                          const std::string& reason) {
+  return resume_batch(run_id, next_seq, run_released_event{reason, detail::now_ms()});
+}
+
+expected<void> release_offline(journal& store, const std::string& run_id,
+                               const std::string& reason) {
+  auto meta = run_in(
+    store, run_id, [](run_status s) { return s == run_status::quarantined; },
+    [&](run_status s) {
+      return status_of(run_id, s) + ", not quarantined; only a quarantined run can be released";
+    });
+  if (!meta)
+    return std::move(meta).error();
+  return append_and_resume(store, run_id, run_released_event{reason, detail::now_ms()});
+}
+
+} // namespace endure

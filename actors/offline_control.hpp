@@ -1,0 +1,41 @@
+// Controlling a run while no runtime has its data directory open (the
+// process is down): the request is journaled on arrival, exactly as a live
+// runtime would journal it, and the run is marked so that the next runtime
+// acts on it when it resumes the run. Used by `endure signal`, `endure
+// cancel` and `endure release`, so none of them starts a runtime (which
+// would replay runs and start their steps in a short-lived process).
+//
+// Every function needs `store` open for writing, which means no runtime
+// holds the directory (a running `endure serve` does: stop it, or use the
+// runtime API inside that process). Errors: not_found (no such run),
+// invalid_argument (the request does not apply to the run's status, with
+// what to do instead), and the journal's write errors.
+#pragma once
+
+#include <string>
+
+#include "persistence/journal.hpp"
+
+namespace endure {
+
+/// Appends a signal_received event; a waiting run is marked running so the
+/// next runtime resumes it and its wait_signal consumes the signal once.
+expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
+                                      const std::string& name, std::string payload);
+
+/// Appends a cancel_requested event and marks the run running: the next
+/// runtime resumes it, its pending operation ends with cancelled_error and
+/// the compensations of its completed steps run.
+expected<void> cancel_offline(journal& store, const std::string& run_id,
+                              const std::string& reason);
+
+/// The write batch that releases a quarantined run (a run_released event,
+/// which resets its crash counts, and status running), at `next_seq`.
+write_batch release_batch(const std::string& run_id, std::uint64_t next_seq,
+                          const std::string& reason);
+
+/// Releases a quarantined run: the next runtime resumes it.
+expected<void> release_offline(journal& store, const std::string& run_id,
+                               const std::string& reason);
+
+} // namespace endure
