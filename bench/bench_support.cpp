@@ -63,6 +63,7 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
       if (!mode)
         return fail(argv[0], std::string{"unknown mode "} + argv[i], exit_code);
       opts.mode = *mode;
+      opts.mode_given = true;
     } else if (arg == "--reps" && has_value) {
       opts.reps = std::atoi(argv[++i]);
       reps_given = true;

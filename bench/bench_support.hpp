@@ -20,6 +20,8 @@ using bench_clock = std::chrono::steady_clock;
 /// What the user asked for on the command line.
 struct options {
   durability mode = durability::sync;
+  /// --mode was given (bench/pipeline measures sync and nosync otherwise).
+  bool mode_given = false;
   int reps = 5;
   bool quick = false;
   /// Appenders call journal::commit from the completion (writer thread)
