@@ -13,13 +13,16 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <latch>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "bench/lmdb_floor.hpp"
 #include "cli/seed_pipeline.hpp"
 
 namespace endure::bench {
@@ -57,11 +60,25 @@ bool completed_right(runtime& rt, const std::string& id) {
          && out->value<std::string>() == cli::seed_expected(id);
 }
 
+/// Raw LMDB commits (the floor) in a directory beside the data directory,
+/// taken just before each run so the floor and the runs see the same disk
+/// moments: this disk switches between ~0.2 ms and ~8 ms per fsync for
+/// seconds at a time.
+std::vector<double> floor_before_run(const child_args& a, std::size_t run) {
+  auto dir = a.data_dir + "-floor";
+  std::filesystem::create_directories(dir);
+  auto mode = a.mode == "nosync" ? durability::nosync : durability::sync;
+  return floor_commit_latency(dir, mode, 20, 20 * run + 1).micros;
+}
+
 int latency(runtime& rt, const child_args& a) {
   cli::set_step_observer(&stamp_step);
-  std::vector<double> gaps_us, runs_ms;
+  std::vector<double> gaps_us, runs_ms, floor_us;
   int bad = 0;
   for (std::size_t i = 0; i <= a.runs; ++i) {  // run 0 is the warm-up
+    auto floor = floor_before_run(a, i);
+    if (i > 0)
+      floor_us.insert(floor_us.end(), floor.begin(), floor.end());
     auto id = run_name("latency", i);
     take_stamps();
     auto t0 = bench_clock::now();
@@ -77,8 +94,12 @@ int latency(runtime& rt, const child_args& a) {
       gaps_us.push_back(std::chrono::duration<double, std::micro>(s[k] - s[k - 1]).count());
   }
   cli::set_step_observer(nullptr);
-  std::printf("latency step_p50_us %.1f step_p90_us %.1f run_p50_ms %.3f bad %d\n",
-              quantile(gaps_us, 0.5), quantile(gaps_us, 0.9), median(runs_ms), bad);
+  auto commits = static_cast<double>(rt.store().stats().commits);
+  std::printf("latency step_p50_us %.1f step_p90_us %.1f run_p50_ms %.3f "
+              "floor_p50_us %.1f floor_p90_us %.1f commits_per_step %.2f bad %d\n",
+              quantile(gaps_us, 0.5), quantile(gaps_us, 0.9), median(runs_ms),
+              quantile(floor_us, 0.5), quantile(floor_us, 0.9),
+              commits / (20.0 * static_cast<double>(a.runs + 1)), bad);
   return bad == 0 ? 0 : 1;
 }
 
@@ -107,12 +128,32 @@ int all_at_once(runtime& rt, const child_args& a) {
     if (outs[i].status != run_status::completed
         || outs[i].value<std::string>() != cli::seed_expected(ids[i]))
       ++bad;
-  std::printf("%s seconds %.6f bad %d\n", a.scenario.c_str(), seconds, bad);
+  auto st = rt.store().stats();
+  std::printf("%s seconds %.6f commits %llu batches %llu bad %d\n", a.scenario.c_str(),
+              seconds, static_cast<unsigned long long>(st.commits),
+              static_cast<unsigned long long>(st.batches), bad);
   std::fflush(stdout);
   // Hold the memory a little longer, so the parent's 200 ms PSS sampler
   // sees the process as it was at the end of the work.
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
   return bad == 0 ? 0 : 1;
+}
+
+/// CAF options from $ENDURE_BENCH_CAF (space-separated, CAF's command-line
+/// syntax, e.g. "--work-stealing.moderate-poll-attempts=0"), to compare
+/// scheduler settings without rebuilding.
+void apply_caf_options(caf::actor_system_config& cfg) {
+  const char* env = std::getenv("ENDURE_BENCH_CAF");
+  if (!env || !*env)
+    return;
+  std::vector<std::string> words{"pipeline"};
+  std::istringstream in{env};
+  for (std::string w; in >> w;)
+    words.push_back(w);
+  std::vector<char*> argv;
+  for (auto& w : words)
+    argv.push_back(w.data());
+  cfg.parse(static_cast<int>(argv.size()), argv.data());
 }
 
 int run_scenario(const child_args& a) {
@@ -129,6 +170,7 @@ int run_scenario(const child_args& a) {
   opts.journal.data_dir = a.data_dir;
   opts.journal.mode = a.mode == "nosync" ? durability::nosync : durability::sync;
   caf::actor_system_config cfg;
+  apply_caf_options(cfg);
   caf::actor_system sys{cfg};
   auto rt = runtime::open(sys, opts, std::move(workflows));
   if (!rt)

@@ -145,7 +145,9 @@ latency_figures measure_latency(const std::string& dir, durability mode, int run
   child_process child{child_argv(args_for("latency", dir, mode, runs))};
   auto line = result_line(child, "latency");
   child.wait(1min);
-  return {field(line, "step_p50_us"), field(line, "step_p90_us"), field(line, "run_p50_ms"),
+  return {field(line, "step_p50_us"),  field(line, "step_p90_us"),
+          field(line, "run_p50_ms"),   field(line, "floor_p50_us"),
+          field(line, "floor_p90_us"), field(line, "commits_per_step"),
           static_cast<int>(field(line, "bad"))};
 }
 
@@ -155,7 +157,9 @@ throughput_figures measure_throughput(const std::string& dir, durability mode, i
   auto line = result_line(child, "throughput");
   child.wait(1min);
   double peak = sampler.stop();
-  return {20.0 * runs / field(line, "seconds"), peak, static_cast<int>(field(line, "bad"))};
+  return {20.0 * runs / field(line, "seconds"), peak,
+          field(line, "batches") / field(line, "commits"),
+          static_cast<int>(field(line, "bad"))};
 }
 
 crash_figures measure_crash(const std::string& dir, durability mode, int runs,

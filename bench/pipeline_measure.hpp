@@ -15,6 +15,10 @@ struct latency_figures {
   double step_p50_us = 0;
   double step_p90_us = 0;
   double run_p50_ms = 0;
+  /// Raw one-put commits interleaved with the runs (20 before each run).
+  double floor_p50_us = 0;
+  double floor_p90_us = 0;
+  double commits_per_step = 0;  ///< journal transactions / steps
   int bad_runs = 0;
 };
 latency_figures measure_latency(const std::string& dir, durability mode, int runs);
@@ -23,6 +27,7 @@ latency_figures measure_latency(const std::string& dir, durability mode, int run
 struct throughput_figures {
   double steps_per_second = 0;
   double peak_pss_mib = 0;  ///< sampled every 200 ms from /proc/PID/smaps_rollup
+  double batches_per_commit = 0;  ///< how well group commit folded appenders
   int bad_runs = 0;
 };
 throughput_figures measure_throughput(const std::string& dir, durability mode, int runs);
