@@ -170,6 +170,7 @@ int run_scenario(const child_args& a) {
   opts.journal.data_dir = a.data_dir;
   opts.journal.mode = a.mode == "nosync" ? durability::nosync : durability::sync;
   caf::actor_system_config cfg;
+  apply_recommended_settings(cfg);  // as the `endure` CLI does
   apply_caf_options(cfg);
   caf::actor_system sys{cfg};
   auto rt = runtime::open(sys, opts, std::move(workflows));
