@@ -18,13 +18,14 @@ namespace {
 void print_usage(const char* argv0) {
   std::printf(
     "usage: %s [--mode sync|nometasync|nosync] [--reps N] [--quick] [--dir DIR]\n"
-    "          [--inline-commit]\n"
+    "          [--inline-commit] [--scale]\n"
     "  --mode           durability of every commit, floor and journal (default sync)\n"
     "  --reps N         repetitions; each figure is the median (default 5, 3 with --quick)\n"
     "  --quick          a few seconds of work: a smoke run, not a measurement\n"
     "  --dir DIR        put the scratch directory in DIR (default $TMPDIR or /tmp)\n"
     "  --inline-commit  appenders issue their next commit from the completion\n"
-    "                   (writer thread) instead of via a feeder thread\n",
+    "                   (writer thread) instead of via a feeder thread\n"
+    "  --scale          bench/pipeline: also kill and recover 10,000 runs\n",
     argv0);
 }
 
@@ -56,6 +57,8 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
       return std::nullopt;
     } else if (arg == "--quick") {
       opts.quick = true;
+    } else if (arg == "--scale") {
+      opts.scale = true;
     } else if (arg == "--inline-commit") {
       opts.inline_commit = true;
     } else if (arg == "--mode" && has_value) {

@@ -24,6 +24,8 @@ struct options {
   bool mode_given = false;
   int reps = 5;
   bool quick = false;
+  /// bench/pipeline: also recover 10,000 unfinished runs (slow).
+  bool scale = false;
   /// Appenders call journal::commit from the completion (writer thread)
   /// instead of handing the next append to the feeder thread.
   bool inline_commit = false;

@@ -93,6 +93,17 @@ void run_endure(const scratch_dir& scratch, durability mode, const sizes& z, sam
   s["bad"].push_back(c.bad_runs + (c.distinct == 20L * z.crash_runs ? 0 : 1));
 }
 
+/// --scale: the crash measurement with 10,000 runs killed half way.
+void run_scale(const scratch_dir& scratch, durability mode, samples& s) {
+  auto dir = scratch.fresh("endure");
+  auto c = measure_crash(dir, mode, 10'000, 100'000);
+  scratch.wipe(dir);
+  s["scale_recovery"].push_back(c.recovery_seconds);
+  s["scale_re_executed"].push_back(static_cast<double>(c.re_executed));
+  s["scale_in_flight"].push_back(static_cast<double>(c.lines_at_kill - c.durable_at_kill));
+  s["bad"].push_back(c.bad_runs + (c.distinct == 200'000 ? 0 : 1));
+}
+
 // -- printing ------------------------------------------------------------------
 
 std::string load_average() {
@@ -163,10 +174,18 @@ void print_table(durability mode, const samples& s, int reps) {
     {"c) recovery, restart to 200 results (s)", "recovery", "%.3f", nullptr, 4.25,
      "Restate"},
   };
+  const row scale_rows[] = {
+    {"scale: recovery of 10,000 unfinished (s)", "scale_recovery", "%.3f", nullptr},
+    {"scale:   re-executed steps of 200,000", "scale_re_executed", "%.0f", nullptr},
+    {"scale:   steps in flight at the kill", "scale_in_flight", "%.0f", nullptr},
+  };
   std::printf("%-40s %12s  %-22s %8s  %s\n", "figure", "median", "min..max", "/floor",
               "/best peer (PEERS.md)");
   for (auto& r : rows)
     print_row(s, r);
+  if (s.count("scale_recovery"))
+    for (auto& r : scale_rows)
+      print_row(s, r);
   double bad = 0;
   for (double b : s.at("bad"))
     bad += b;
@@ -219,6 +238,8 @@ int main(int argc, char** argv) try {
       auto after = floor_commits(scratch, mode, z);
       commits.insert(commits.end(), after.begin(), after.end());
       run_floor(scratch, mode, z, std::move(commits), all[mode]);
+      if (opts->scale)
+        run_scale(scratch, mode, all[mode]);
     }
   for (auto mode : modes)
     print_table(mode, all[mode], opts->reps);

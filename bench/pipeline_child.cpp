@@ -123,6 +123,8 @@ int all_at_once(runtime& rt, const child_args& a) {
     outs.push_back(out ? *out : run_outcome{run_status::failed, {}, out.error().message});
   }
   double seconds = seconds_since(t0);
+  std::printf("results_in\n");  // before checking them: the parent's stopwatch
+  std::fflush(stdout);
   int bad = 0;
   for (std::size_t i = 0; i < ids.size(); ++i)
     if (outs[i].status != run_status::completed

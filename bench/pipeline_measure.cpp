@@ -39,11 +39,15 @@ double field(const std::string& line, const std::string& key) {
   throw std::runtime_error("child result '" + line + "' has no " + key);
 }
 
+/// The child's next line starting with `scenario` (others are skipped).
 std::string result_line(child_process& child, const std::string& scenario) {
-  auto line = child.read_line(10min);
-  if (!line || line->rfind(scenario, 0) != 0)
-    throw std::runtime_error(scenario + " child gave no result");
-  return *line;
+  for (;;) {
+    auto line = child.read_line(10min);
+    if (!line)
+      throw std::runtime_error(scenario + " child gave no result");
+    if (line->rfind(scenario, 0) == 0)
+      return *line;
+  }
 }
 
 child_args args_for(const std::string& scenario, const std::string& dir, durability mode,
@@ -176,8 +180,9 @@ crash_figures measure_crash(const std::string& dir, durability mode, int runs,
   f.durable_at_kill = durable_steps(args.data_dir);
   auto t0 = bench_clock::now();
   child_process restarted{child_argv(args)};
-  auto line = result_line(restarted, "crash");
+  result_line(restarted, "results_in");
   f.recovery_seconds = seconds_since(t0);
+  auto line = result_line(restarted, "crash");
   restarted.wait(1min);
   f.bad_runs = static_cast<int>(field(line, "bad"));
   auto lines = read_lines(counter);
