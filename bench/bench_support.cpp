@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace endure::bench {
@@ -146,6 +147,18 @@ double quantile(std::vector<double> samples, double q) {
 
 double seconds_since(bench_clock::time_point start) {
   return std::chrono::duration<double>(bench_clock::now() - start).count();
+}
+
+long pss_kib(const std::string& pid) {
+  std::ifstream in{"/proc/" + pid + "/smaps_rollup"};
+  std::string key;
+  long value = 0;
+  while (in >> key) {
+    if (key == "Pss:" && in >> value)
+      return value;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
 }
 
 std::string run_id(int i) {

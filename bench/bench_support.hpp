@@ -72,6 +72,10 @@ inline double median(std::vector<double> samples) { return quantile(std::move(sa
 
 double seconds_since(bench_clock::time_point start);
 
+/// Proportional set size in KiB of process `pid` ("self" for this one), from
+/// /proc/PID/smaps_rollup; 0 once it is gone.
+long pss_kib(const std::string& pid);
+
 /// "run-0042": the run id of appender `i`.
 std::string run_id(int i);
 /// The journal's key grammar (run_id 0x00 seq big-endian), so the floor

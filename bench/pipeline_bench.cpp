@@ -93,7 +93,8 @@ void run_endure(const scratch_dir& scratch, durability mode, const sizes& z, sam
   s["bad"].push_back(c.bad_runs + (c.distinct == 20L * z.crash_runs ? 0 : 1));
 }
 
-/// --scale: the crash measurement with 10,000 runs killed half way.
+/// --scale: the crash measurement with 10,000 runs killed half way; 100,000
+/// runs parked on a signal, passivated, restarted and woken.
 void run_scale(const scratch_dir& scratch, durability mode, samples& s) {
   auto dir = scratch.fresh("endure");
   auto c = measure_crash(dir, mode, 10'000, 100'000);
@@ -102,6 +103,14 @@ void run_scale(const scratch_dir& scratch, durability mode, samples& s) {
   s["scale_re_executed"].push_back(static_cast<double>(c.re_executed));
   s["scale_in_flight"].push_back(static_cast<double>(c.lines_at_kill - c.durable_at_kill));
   s["bad"].push_back(c.bad_runs + (c.distinct == 200'000 ? 0 : 1));
+  dir = scratch.fresh("endure");
+  auto p = measure_passivation(dir, mode, 100'000);
+  scratch.wipe(dir);
+  s["park_seconds"].push_back(p.park_seconds);
+  s["park_pss"].push_back(p.end_pss_mib);
+  s["park_peak_pss"].push_back(p.peak_pss_mib);
+  s["wake_seconds"].push_back(p.wake_seconds);
+  s["bad"].push_back(p.bad_runs);
 }
 
 // -- printing ------------------------------------------------------------------
@@ -178,6 +187,10 @@ void print_table(durability mode, const samples& s, int reps) {
     {"scale: recovery of 10,000 unfinished (s)", "scale_recovery", "%.3f", nullptr},
     {"scale:   re-executed steps of 200,000", "scale_re_executed", "%.0f", nullptr},
     {"scale:   steps in flight at the kill", "scale_in_flight", "%.0f", nullptr},
+    {"scale: 100,000 parked + passivated (s)", "park_seconds", "%.2f", nullptr},
+    {"scale:   PSS once passivated (MiB)", "park_pss", "%.1f", nullptr},
+    {"scale:   peak PSS while parking (MiB)", "park_peak_pss", "%.1f", nullptr},
+    {"scale:   restart + signal all to done (s)", "wake_seconds", "%.2f", nullptr},
   };
   std::printf("%-40s %12s  %-22s %8s  %s\n", "figure", "median", "min..max", "/floor",
               "/best peer (PEERS.md)");

@@ -23,6 +23,7 @@
 
 #include "bench/bench_support.hpp"
 #include "bench/lmdb_floor.hpp"
+#include "bench/passivation_child.hpp"
 #include "cli/seed_pipeline.hpp"
 
 namespace endure::bench {
@@ -168,18 +169,25 @@ int run_scenario(const child_args& a) {
   cli::set_counter_fd(fd);
   workflow_registry workflows;
   cli::register_seed_pipeline(workflows);
+  register_wait_for_go(workflows);
   runtime_options opts;
+  opts.passivate_after = std::chrono::milliseconds(100);  // the scale scenarios
   opts.journal.data_dir = a.data_dir;
   opts.journal.mode = a.mode == "nosync" ? durability::nosync : durability::sync;
   caf::actor_system_config cfg;
   apply_recommended_settings(cfg);  // as the `endure` CLI does
   apply_caf_options(cfg);
   caf::actor_system sys{cfg};
+  auto opened = bench_clock::now();
   auto rt = runtime::open(sys, opts, std::move(workflows));
   if (!rt)
     throw std::runtime_error(rt.error().message);
   if (a.scenario == "latency")
     return latency(**rt, a);
+  if (a.scenario == "passivate")
+    return passivate_runs(**rt, a);
+  if (a.scenario == "wake")
+    return wake_runs(**rt, a, opened);
   return all_at_once(**rt, a);
 }
 

@@ -56,19 +56,6 @@ child_args args_for(const std::string& scenario, const std::string& dir, durabil
           static_cast<std::size_t>(runs)};
 }
 
-/// Proportional set size of `pid` in KiB (0 once it is gone).
-long pss_kib(pid_t pid) {
-  std::ifstream in{"/proc/" + std::to_string(pid) + "/smaps_rollup"};
-  std::string key;
-  long value = 0;
-  while (in >> key) {
-    if (key == "Pss:" && in >> value)
-      return value;
-    in.ignore(1 << 10, '\n');
-  }
-  return 0;
-}
-
 /// Samples the child's PSS every 200 ms until destroyed; keeps the peak.
 class pss_sampler {
 public:
@@ -76,7 +63,7 @@ public:
       : thread_{[this, pid] {
           while (!stop_) {
             std::this_thread::sleep_for(200ms);
-            peak_ = std::max(peak_.load(), pss_kib(pid));
+            peak_ = std::max(peak_.load(), pss_kib(std::to_string(pid)));
           }
         }} {}
   ~pss_sampler() { stop(); }
@@ -164,6 +151,28 @@ throughput_figures measure_throughput(const std::string& dir, durability mode, i
   return {20.0 * runs / field(line, "seconds"), peak,
           field(line, "batches") / field(line, "commits"),
           static_cast<int>(field(line, "bad"))};
+}
+
+passivation_figures measure_passivation(const std::string& dir, durability mode, int runs) {
+  auto args = args_for("passivate", dir, mode, runs);
+  passivation_figures f;
+  {
+    child_process parker{child_argv(args)};
+    pss_sampler sampler{parker.pid()};
+    auto line = result_line(parker, "passivate");
+    parker.wait(1min);
+    f.peak_pss_mib = sampler.stop();
+    f.park_seconds = field(line, "seconds");
+    f.end_pss_mib = field(line, "pss_kib") / 1024.0;
+    f.bad_runs += field(line, "live") == 0 ? 0 : 1;
+  }
+  args.scenario = "wake";
+  child_process waker{child_argv(args)};
+  auto line = result_line(waker, "wake");
+  waker.wait(1min);
+  f.wake_seconds = field(line, "seconds");
+  f.bad_runs += static_cast<int>(field(line, "bad"));
+  return f;
 }
 
 crash_figures measure_crash(const std::string& dir, durability mode, int runs,

@@ -43,6 +43,17 @@ struct crash_figures {
   long re_executed = 0;         ///< executions - 20 x runs
   int bad_runs = 0;
 };
+/// --scale: `runs` runs parked on a signal and passivated, then the
+/// process restarted and every run signalled to its end.
+struct passivation_figures {
+  double park_seconds = 0;      ///< start of all runs until no actor is left
+  double end_pss_mib = 0;       ///< the child's PSS once all are passivated
+  double peak_pss_mib = 0;      ///< sampled every 200 ms while parking
+  double wake_seconds = 0;      ///< restart (runtime open) until all results
+  int bad_runs = 0;
+};
+passivation_figures measure_passivation(const std::string& dir, durability mode, int runs);
+
 crash_figures measure_crash(const std::string& dir, durability mode, int runs,
                             long kill_at_lines);
 
