@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -219,6 +220,10 @@ void print_header(const options& o, const scratch_dir& scratch, const sizes& z) 
               "at %ld lines; scratch %s\n",
               o.reps, o.quick ? " (--quick)" : "", z.latency_runs, z.throughput_runs,
               z.crash_runs, z.kill_at_lines, scratch.path().c_str());
+  const char* threads = std::getenv("ENDURE_BENCH_ACTIVITY_THREADS");
+  std::printf("runtime: endure::apply_recommended_settings, %s activity threads (%s)\n",
+              threads ? threads : std::to_string(std::thread::hardware_concurrency()).c_str(),
+              threads ? "$ENDURE_BENCH_ACTIVITY_THREADS" : "one per core");
   std::printf("/floor: latency / raw commit p50 (p90 / p90) interleaved with the runs "
               "(per-run: / 20 commits),\nthroughput / raw puts/s (1000 runs/txn).\n/best peer: ours / peer; lower is better except "
               "throughput.\n");
