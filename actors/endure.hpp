@@ -7,6 +7,7 @@
 #include "actors/retry_policy.hpp"
 #include "actors/run_outcome.hpp"
 #include "actors/runtime.hpp"
+#include "actors/system_settings.hpp"
 #include "actors/task.hpp"
 #include "actors/workflow_errors.hpp"
 #include "actors/workflow_registry.hpp"

@@ -37,6 +37,11 @@ void run_state::append(write_batch& batch, const run_event& e) {
 }
 
 void run_state::persist(write_batch batch, std::function<void()> then) {
+  if (open_batch_) {
+    open_batch_->splice(std::move(batch));
+    open_thens_.push_back(std::move(then));
+    return;
+  }
   auto token = next_token_++;
   persisting_.emplace(token, std::move(then));
   auto self = caf::actor_cast<caf::actor>(self_);
@@ -47,7 +52,22 @@ void run_state::persist(write_batch batch, std::function<void()> then) {
 }
 
 void run_state::persist_quietly(write_batch batch) {
+  if (open_batch_) {
+    open_batch_->splice(std::move(batch));
+    return;
+  }
   env_.store->commit(std::move(batch), [](const expected<void>&) {});
+}
+
+void run_state::persist_with(write_batch batch, const std::function<void()>& resume) {
+  open_batch_ = std::move(batch);
+  resume();
+  auto merged = std::move(*open_batch_);
+  open_batch_.reset();
+  persist(std::move(merged), [this, thens = std::exchange(open_thens_, {})] {
+    for (auto& then : thens)
+      then();
+  });
 }
 
 void run_state::on_persisted(std::uint64_t token, const std::string& error) {

@@ -123,6 +123,14 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
 }
 
 void run_state::dispatch_body(pending_op& p, const step_info& info) {
+  if (open_batch_) {  // a side effect: only once this attempt's start is durable
+    open_thens_.push_back([this, step = p.req.step, info] {
+      auto it = pending_.find(step);
+      if (it != pending_.end() && it->second.attempt == info.attempt)
+        dispatch_body(it->second, info);
+    });
+    return;
+  }
   auto self = caf::actor_cast<caf::actor>(self_);
   auto step = p.req.step;
   auto attempt = info.attempt;
@@ -274,12 +282,24 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
   if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)
     batch.erase_timer({*p.timer_due, run_id_, step});
   bool timed_out = p.req.kind == op_kind::signal && signal_seq == 0;
-  persist(std::move(batch), [this, step, result = std::move(result), timed_out]() mutable {
+  auto resume = [this, step, result = std::move(result), timed_out]() mutable {
     deliver(step, [&](op_slot& slot) {
       slot.result = std::move(result);
       slot.timed_out = timed_out;
     });
-  });
+  };
+  if (open_batch_) {  // completed during another resumption: after its commit
+    persist(std::move(batch), std::move(resume));
+    return;
+  }
+  // The result reaches the workflow before it is durable: workflow code is
+  // deterministic and has no side effects, and everything the resumption
+  // journals (the next step's step_started, a run_finished) joins this
+  // batch, while every effect (the next body, replies) waits for its commit.
+  // So one commit per step instead of two, and the next step's start is
+  // durable before its body runs. If the commit fails the actor stops and
+  // its restart replays the journal, which never saw any of it.
+  persist_with(std::move(batch), resume);
 }
 
 void run_state::deliver(std::uint64_t step, std::function<void(op_slot&)> fill) {

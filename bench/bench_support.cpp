@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 namespace endure::bench {
@@ -18,13 +19,14 @@ namespace {
 void print_usage(const char* argv0) {
   std::printf(
     "usage: %s [--mode sync|nometasync|nosync] [--reps N] [--quick] [--dir DIR]\n"
-    "          [--inline-commit]\n"
+    "          [--inline-commit] [--scale]\n"
     "  --mode           durability of every commit, floor and journal (default sync)\n"
     "  --reps N         repetitions; each figure is the median (default 5, 3 with --quick)\n"
     "  --quick          a few seconds of work: a smoke run, not a measurement\n"
     "  --dir DIR        put the scratch directory in DIR (default $TMPDIR or /tmp)\n"
     "  --inline-commit  appenders issue their next commit from the completion\n"
-    "                   (writer thread) instead of via a feeder thread\n",
+    "                   (writer thread) instead of via a feeder thread\n"
+    "  --scale          bench/pipeline: also kill and recover 10,000 runs\n",
     argv0);
 }
 
@@ -56,6 +58,8 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
       return std::nullopt;
     } else if (arg == "--quick") {
       opts.quick = true;
+    } else if (arg == "--scale") {
+      opts.scale = true;
     } else if (arg == "--inline-commit") {
       opts.inline_commit = true;
     } else if (arg == "--mode" && has_value) {
@@ -63,6 +67,7 @@ std::optional<options> parse_options(int argc, char** argv, int& exit_code) {
       if (!mode)
         return fail(argv[0], std::string{"unknown mode "} + argv[i], exit_code);
       opts.mode = *mode;
+      opts.mode_given = true;
     } else if (arg == "--reps" && has_value) {
       opts.reps = std::atoi(argv[++i]);
       reps_given = true;
@@ -142,6 +147,18 @@ double quantile(std::vector<double> samples, double q) {
 
 double seconds_since(bench_clock::time_point start) {
   return std::chrono::duration<double>(bench_clock::now() - start).count();
+}
+
+long pss_kib(const std::string& pid) {
+  std::ifstream in{"/proc/" + pid + "/smaps_rollup"};
+  std::string key;
+  long value = 0;
+  while (in >> key) {
+    if (key == "Pss:" && in >> value)
+      return value;
+    in.ignore(1 << 10, '\n');
+  }
+  return 0;
 }
 
 std::string run_id(int i) {

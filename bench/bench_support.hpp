@@ -20,8 +20,12 @@ using bench_clock = std::chrono::steady_clock;
 /// What the user asked for on the command line.
 struct options {
   durability mode = durability::sync;
+  /// --mode was given (bench/pipeline measures sync and nosync otherwise).
+  bool mode_given = false;
   int reps = 5;
   bool quick = false;
+  /// bench/pipeline: also recover 10,000 unfinished runs (slow).
+  bool scale = false;
   /// Appenders call journal::commit from the completion (writer thread)
   /// instead of handing the next append to the feeder thread.
   bool inline_commit = false;
@@ -67,6 +71,10 @@ double quantile(std::vector<double> samples, double q);
 inline double median(std::vector<double> samples) { return quantile(std::move(samples), 0.5); }
 
 double seconds_since(bench_clock::time_point start);
+
+/// Proportional set size in KiB of process `pid` ("self" for this one), from
+/// /proc/PID/smaps_rollup; 0 once it is gone.
+long pss_kib(const std::string& pid);
 
 /// "run-0042": the run id of appender `i`.
 std::string run_id(int i);

@@ -71,14 +71,15 @@ std::string batched_key(key_layout layout, const std::vector<std::string>& runs,
 
 } // namespace
 
-latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits) {
+latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits,
+                                    std::uint64_t first_seq) {
   floor_env env{dir, mode};
   auto run = run_id(0);
   latency_sample out;
   out.micros.reserve(static_cast<std::size_t>(commits));
   auto start = bench_clock::now();
-  for (int i = 1; i <= commits; ++i) {
-    auto key = journal_style_key(run, static_cast<std::uint64_t>(i));
+  for (int i = 0; i < commits; ++i) {
+    auto key = journal_style_key(run, first_seq + static_cast<std::uint64_t>(i));
     auto t0 = bench_clock::now();
     MDB_txn* txn = env.begin();
     env.put(txn, key, payload());

@@ -3,6 +3,7 @@
 // are read as ratios to these. Runs on the calling thread.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,8 +18,10 @@ struct latency_sample {
 };
 
 /// (a) `commits` write transactions, each one 200-byte put and a commit
-/// (synced per `mode`), timed one by one.
-latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits);
+/// (synced per `mode`), timed one by one. Keys are seqs `first_seq` on, so
+/// calls on one directory can add to it.
+latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits,
+                                    std::uint64_t first_seq = 1);
 
 /// Where the puts of one batched transaction land.
 enum class key_layout {

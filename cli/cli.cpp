@@ -36,6 +36,7 @@ int with_runtime(const command_env& env, runtime_options opts,
   opts.journal.data_dir = env.globals.data_dir;
   opts.journal.mode = *mode;
   caf::actor_system_config cfg;
+  apply_recommended_settings(cfg);
   caf::actor_system sys{cfg};
   auto rt = runtime::open(sys, opts, env.workflows);
   if (!rt)

@@ -12,8 +12,11 @@ namespace endure::cli {
 namespace {
 
 std::atomic<int> counter_fd{-1};
+std::atomic<step_observer> observer{nullptr};
 
 void count_execution(const std::string& run_id, int k) {
+  if (auto observe = observer.load())
+    observe(run_id, k);
   int fd = counter_fd.load();
   if (fd < 0)
     return;
@@ -55,6 +58,8 @@ std::string seed_expected(const std::string& run_id) {
 }
 
 void set_counter_fd(int fd) { counter_fd = fd; }
+
+void set_step_observer(step_observer o) { observer = o; }
 
 task<std::string> seed_pipeline(context& ctx, std::string run_id) {
   auto v = seed_value(run_id);

@@ -23,6 +23,12 @@ std::string sha256_hex(const std::string& data);
 /// Set before runs start; the file descriptor must be opened O_APPEND.
 void set_counter_fd(int fd);
 
+/// Called at the start of every executed step body (not a replay), on the
+/// thread that runs it; nullptr (the default) calls nothing. Set before
+/// runs start. The pipeline benchmark times the gaps between steps with it.
+using step_observer = void (*)(const std::string& run_id, int k);
+void set_step_observer(step_observer observer);
+
 /// The workflow: input = run id, result = v20.
 task<std::string> seed_pipeline(context& ctx, std::string run_id);
 

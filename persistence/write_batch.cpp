@@ -42,4 +42,14 @@ void write_batch::erase_timer(timer_entry t) {
                   t.due_at_ms, {}, run_status::running});
 }
 
+void write_batch::splice(write_batch&& other) {
+  if (ops_.empty()) {
+    ops_ = std::move(other.ops_);
+  } else {
+    ops_.insert(ops_.end(), std::make_move_iterator(other.ops_.begin()),
+                std::make_move_iterator(other.ops_.end()));
+  }
+  other.ops_.clear();
+}
+
 } // namespace endure

@@ -54,6 +54,8 @@ public:
   void truncate_before(std::string run_id, std::uint64_t seq);
   void put_timer(timer_entry t);
   void erase_timer(timer_entry t);
+  /// Moves `other`'s operations to the end of this batch (one atomic unit).
+  void splice(write_batch&& other);
 
   bool empty() const noexcept { return ops_.empty(); }
   std::size_t size() const noexcept { return ops_.size(); }

@@ -5,7 +5,9 @@
 // time), so nothing here is locked.
 //
 // The rule everything follows: a change is appended to the journal and
-// acknowledged (persist) before the run acts on it.
+// acknowledged (persist) before the run acts on it. A step's result may
+// resume the (side-effect free) workflow code before its commit, so the
+// next step's start joins the same commit (persist_with); effects still wait.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +84,7 @@ private:
   void append(write_batch& batch, const run_event& e);
   void persist(write_batch batch, std::function<void()> then);
   void persist_quietly(write_batch batch);
+  void persist_with(write_batch batch, const std::function<void()>& resume);
   // operations
   void start_attempt(pending_op& p, std::uint32_t attempt);
   void dispatch_body(pending_op& p, const step_info& info);
@@ -116,6 +119,10 @@ private:
   std::map<std::string, std::vector<std::uint64_t>> signal_waiters_;
   std::map<std::uint64_t, std::function<void()>> persisting_;
   std::uint64_t next_token_ = 1;
+  /// Set while persist_with runs: journal writes join this batch and their
+  /// continuations (and step bodies) wait for its one commit.
+  std::optional<write_batch> open_batch_;
+  std::vector<std::function<void()>> open_thens_;
   std::vector<compensation> compensations_;
   std::size_t next_compensation_ = 0;
   std::unique_ptr<op_slot> compensation_slot_;

@@ -43,6 +43,7 @@ endure::task<std::string> order_workflow(endure::context& ctx, std::string order
 
 int main(int argc, char** argv) {
   caf::actor_system_config cfg;
+  endure::apply_recommended_settings(cfg);         // optional: the scheduler endure is tuned for
   caf::actor_system sys{cfg};
   audit = sys.spawn(audit_log);
 

@@ -195,3 +195,31 @@ SCENARIO("a read-only journal reads but refuses writes", "[journal]") {
   b.set_status("r", run_status::failed, "", 1);
   CHECK(reader->commit(std::move(b)).error().code == errc::invalid_argument);
 }
+
+SCENARIO("a spliced batch commits both batches' operations as one, in order", "[journal]") {
+  temp_dir dir;
+  auto j = open_journal(dir.path());
+  REQUIRE(j->create_run_if_absent(make_run("r1")));
+  write_batch first, second;
+  first.append("r1", 1, test_record("r1", 1));
+  second.append("r1", 2, test_record("r1", 2));
+  second.set_status("r1", run_status::waiting, "parked", 5);
+  first.splice(std::move(second));
+  CHECK(first.size() == 3);
+  CHECK(second.empty());
+  CHECK(first.ops()[1].number == 2);
+
+  WHEN("one of the spliced operations fails") {
+    write_batch bad;
+    bad.append("r1", 3, test_record("r1", 3));
+    write_batch taken;
+    taken.append("r1", 1, test_record("r1", 1));  // seq 1 is written by `first`
+    bad.splice(std::move(taken));
+    REQUIRE(j->commit(std::move(first)));
+    THEN("none of them is written") {
+      CHECK_FALSE(j->commit(std::move(bad)));
+      CHECK(*j->last_seq("r1") == 2);
+      CHECK(j->run("r1")->status == run_status::waiting);
+    }
+  }
+}
