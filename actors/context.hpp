@@ -35,7 +35,7 @@ template <class T>
 class op_awaiter {
 public:
   op_awaiter(detail::run_host& host, detail::op_request req)
-    : host_(&host), req_(std::move(req)) {
+    : host_(&host), req_(std::move(req)), name_(req_.name) {
     host_->prepare(req_, slot_);
   }
   op_awaiter(op_awaiter&&) = default;
@@ -57,13 +57,13 @@ public:
     start([waiter] { waiter.resume(); });
   }
   T await_resume() {
+    // name_, not req_.name: start() moved req_ away.
     if (slot_.cancelled)
-      throw cancelled_error("run " + host_->run_id() + " was cancelled at step "
-                            + req_.name);
+      throw cancelled_error("run " + host_->run_id() + " was cancelled at step " + name_);
     if (slot_.error)
-      throw step_failed_error(req_.name, *slot_.error);
+      throw step_failed_error(name_, *slot_.error);
     if (undo_)
-      host_->add_compensation(req_.step, req_.name, std::move(undo_), req_.policy);
+      host_->add_compensation(req_.step, name_, std::move(undo_), req_.policy);
     if constexpr (std::is_same_v<T, void>)
       return;
     else if constexpr (is_optional<T>::value)
@@ -86,6 +86,7 @@ private:
 
   detail::run_host* host_;
   detail::op_request req_;
+  std::string name_;  ///< the step's name, for errors and compensations
   detail::op_slot slot_;
   std::function<void(const step_info&)> undo_;
 };
