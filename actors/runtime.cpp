@@ -10,6 +10,7 @@
 #include "actors/activity_pool.hpp"
 #include "actors/atoms.hpp"
 #include "actors/detail/run_manager.hpp"
+#include "actors/detail/step_services.hpp"
 #include "actors/events.hpp"
 
 namespace endure {
@@ -21,6 +22,7 @@ struct runtime::impl {
   std::unique_ptr<journal> store;
   std::unique_ptr<activity_pool> pool;
   detail::run_counters counters;
+  std::unique_ptr<detail::step_services> services;  // ctx.llm, ctx.http
   caf::actor manager;
 };
 
@@ -51,6 +53,8 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.pool = p->pool.get();
   env.workflows = &p->workflows;
   env.counters = &p->counters;
+  p->services = std::make_unique<detail::step_services>(p->opts.llm, p->opts.http);
+  env.services = p->services.get();
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   detail::manager_options mo;
