@@ -7,6 +7,8 @@
 //   auto draft = co_await ctx.step("draft", draft_fn, serp).retry({.max_attempts = 5});
 //   co_await ctx.sleep(std::chrono::minutes(10));
 //   auto ok    = co_await ctx.wait_signal<bool>("approved", std::chrono::hours(24));
+//   auto answer = co_await ctx.llm("outline", chat_request);   // net::chat_response
+//   auto page   = co_await ctx.http("fetch", http_request);    // net::http_response
 //
 // Determinism contract (as in Temporal): between awaits, workflow code must
 // make the same calls in the same order on every replay. A step function
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "actors/detail/run_host.hpp"
+#include "actors/net_msgpack.hpp"
 #include "actors/serialization.hpp"
 #include "actors/task.hpp"
 #include "actors/workflow_errors.hpp"
@@ -35,7 +38,7 @@ template <class T>
 class op_awaiter {
 public:
   op_awaiter(detail::run_host& host, detail::op_request req)
-    : host_(&host), req_(std::move(req)) {
+    : host_(&host), req_(std::move(req)), name_(req_.name) {
     host_->prepare(req_, slot_);
   }
   op_awaiter(op_awaiter&&) = default;
@@ -57,13 +60,13 @@ public:
     start([waiter] { waiter.resume(); });
   }
   T await_resume() {
+    // name_, not req_.name: start() moved req_ away.
     if (slot_.cancelled)
-      throw cancelled_error("run " + host_->run_id() + " was cancelled at step "
-                            + req_.name);
+      throw cancelled_error("run " + host_->run_id() + " was cancelled at step " + name_);
     if (slot_.error)
-      throw step_failed_error(req_.name, *slot_.error);
+      throw step_failed_error(name_, *slot_.error);
     if (undo_)
-      host_->add_compensation(req_.step, req_.name, std::move(undo_), req_.policy);
+      host_->add_compensation(req_.step, name_, std::move(undo_), req_.policy);
     if constexpr (std::is_same_v<T, void>)
       return;
     else if constexpr (is_optional<T>::value)
@@ -86,6 +89,7 @@ private:
 
   detail::run_host* host_;
   detail::op_request req_;
+  std::string name_;  ///< the step's name, for errors and compensations
   detail::op_slot slot_;
   std::function<void(const step_info&)> undo_;
 };
@@ -210,13 +214,27 @@ public:
   template <class R>
   op_awaiter<R> step_async(std::string name, std::uint64_t input_hash,
                            std::function<void(const step_info&, detail::async_done)> fn) {
-    detail::op_request req;
-    req.kind = detail::op_kind::async;
-    req.name = std::move(name);
-    req.input_hash = input_hash;
-    req.async_body = std::move(fn);
-    return op_awaiter<R>{*host_, std::move(req)};
+    return async_op<R>(std::move(name), input_hash, std::move(fn), {});
   }
+
+  /// A durable LLM call: `request` goes to the runtime's model
+  /// (runtime_options::llm) and the answer is journaled, with its token
+  /// usage and cost, before the workflow resumes; after a restart it is
+  /// replayed, never sent again. `request.attempt` is set to the attempt
+  /// number (0 first). Failures keep the net layer's class (429
+  /// rate_limited honouring Retry-After, 5xx/timeouts retryable, 4xx fatal,
+  /// context_length_exceeded), read by the step's retry policy; `.retry()`
+  /// and `.compensate_with()` work as on any step. No model configured:
+  /// the step fails (fatal) with a message naming run and step.
+  op_awaiter<net::chat_response> llm(std::string name, net::chat_request request);
+
+  /// A durable HTTP call through the runtime's client (runtime_options::http)
+  /// and journaled like llm(). A status below 400 is the result (redirects
+  /// are not followed); 4xx/5xx are failures classified like HTTP answers
+  /// (429 rate_limited, 408/409/5xx retryable, other 4xx fatal). Unless the
+  /// request has one, an `Idempotency-Key` header carries the step's
+  /// idempotency key, the same on every attempt.
+  op_awaiter<net::http_response> http(std::string name, net::http_request request);
 
   /// Durable sleep: survives restarts; a passivated run is woken for it.
   op_awaiter<void> sleep(std::chrono::milliseconds d) {
@@ -286,6 +304,19 @@ private:
       (pk.pack(args), ...);
       return hash_bytes(std::string_view{buf.data(), buf.size()});
     }
+  }
+
+  template <class R>
+  op_awaiter<R> async_op(std::string name, std::uint64_t input_hash,
+                         std::function<void(const step_info&, detail::async_done)> fn,
+                         std::function<step_usage(std::string_view)> usage) {
+    detail::op_request req;
+    req.kind = detail::op_kind::async;
+    req.name = std::move(name);
+    req.input_hash = input_hash;
+    req.async_body = std::move(fn);
+    req.usage = std::move(usage);
+    return op_awaiter<R>{*host_, std::move(req)};
   }
 
   template <class T>

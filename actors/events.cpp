@@ -18,7 +18,8 @@ auto fields(step_started_event& e) {
 }
 auto fields(step_completed_event& e) {
   return std::tie(e.step, e.name, e.input_hash, e.attempt, e.result, e.at_ms,
-                  e.duration_us, e.signal_seq);
+                  e.duration_us, e.signal_seq, e.usage.prompt_tokens,
+                  e.usage.completion_tokens, e.usage.cost_usd, e.usage.model);
 }
 auto fields(step_failed_event& e) {
   return std::tie(e.step, e.name, e.attempt, e.cls, e.message, e.retry_at_ms,
@@ -51,6 +52,20 @@ void unpack_field(const msgpack::object& o, T& v) {
     v = o.as<T>();
 }
 
+// Schema versions (FORMAT.md's evolution rule): step_completed gained its
+// usage fields in schema 2. Fields a type had in schema 1 are required;
+// later ones are optional on read and keep their defaults when absent.
+template <class T>
+constexpr std::uint16_t schema_of = 1;
+template <>
+constexpr std::uint16_t schema_of<step_completed_event> = 2;
+
+template <class T>
+constexpr std::size_t schema1_fields =
+  std::tuple_size_v<decltype(fields(std::declval<T&>()))>;
+template <>
+constexpr std::size_t schema1_fields<step_completed_event> = 8;
+
 const msgpack::unpack_limit limits{16, 0, 1u << 30, 1u << 30, 0, 2};
 
 constexpr std::string_view names[] = {
@@ -62,19 +77,24 @@ constexpr std::string_view names[] = {
 std::string_view event_name(const run_event& e) { return names[e.index()]; }
 
 void register_event_types(record_types& types) {
-  for (std::size_t i = 0; i < std::variant_size_v<run_event>; ++i)
-    types.add(static_cast<std::uint16_t>(first_tag + i), 1, std::string{names[i]});
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (types.add(static_cast<std::uint16_t>(first_tag + I),
+               schema_of<std::variant_alternative_t<I, run_event>>, std::string{names[I]}),
+     ...);
+  }(std::make_index_sequence<std::variant_size_v<run_event>>{});
 }
 
 record encode_event(const run_event& e) {
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
+  std::uint16_t schema = 1;
   std::visit([&](auto ev) {  // copy: fields() needs non-const references
+    schema = schema_of<decltype(ev)>;
     auto tuple = fields(ev);
     pk.pack_array(static_cast<std::uint32_t>(std::tuple_size_v<decltype(tuple)>));
     std::apply([&](auto&... f) { (pack_field(pk, f), ...); }, tuple);
   }, e);
-  return {static_cast<std::uint16_t>(first_tag + e.index()), 1,
+  return {static_cast<std::uint16_t>(first_tag + e.index()), schema,
           std::string(buf.data(), buf.size())};
 }
 
@@ -82,14 +102,17 @@ namespace {
 
 template <std::size_t I>
 expected<run_event> decode_as(const msgpack::object& arr) {
-  std::variant_alternative_t<I, run_event> ev;
+  using event_t = std::variant_alternative_t<I, run_event>;
+  event_t ev;
   auto tuple = fields(ev);
   constexpr auto n = std::tuple_size_v<decltype(tuple)>;
-  if (arr.type != msgpack::type::ARRAY || arr.via.array.size < n)
-    throw std::runtime_error("expected an array of at least " + std::to_string(n)
+  constexpr auto required = schema1_fields<event_t>;
+  if (arr.type != msgpack::type::ARRAY || arr.via.array.size < required)
+    throw std::runtime_error("expected an array of at least " + std::to_string(required)
                              + " fields");
+  auto size = arr.via.array.size;
   [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (unpack_field(arr.via.array.ptr[K], std::get<K>(tuple)), ...);
+    ((K < size ? unpack_field(arr.via.array.ptr[K], std::get<K>(tuple)) : void()), ...);
   }(std::make_index_sequence<n>{});
   return run_event{std::move(ev)};
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <variant>
 
+#include "actors/step_usage.hpp"
 #include "persistence/failure.hpp"
 #include "persistence/journal.hpp"
 
@@ -34,7 +35,9 @@ struct step_started_event {
 };
 
 /// Step `step` produced its result (msgpack). For a signal wait,
-/// `signal_seq` names the consumed signal record; 0 otherwise.
+/// `signal_seq` names the consumed signal record; 0 otherwise. `usage`
+/// (schema 2) is what an LLM step cost; empty for other steps and in
+/// schema 1 records.
 struct step_completed_event {
   std::uint64_t step = 0;
   std::string name;
@@ -44,6 +47,7 @@ struct step_completed_event {
   std::int64_t at_ms = 0;
   std::int64_t duration_us = 0;
   std::uint64_t signal_seq = 0;
+  step_usage usage;
 };
 
 /// An attempt failed. `final` means no further attempt will be made; else

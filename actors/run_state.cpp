@@ -277,8 +277,11 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
                          std::int64_t duration_us, std::uint64_t signal_seq) {
   auto& p = pending_.at(step);
   write_batch batch;
-  append(batch, step_completed_event{step, p.req.name, p.req.input_hash, attempt, result,
-                                     now_ms(), duration_us, signal_seq});
+  step_completed_event done{step, p.req.name, p.req.input_hash, attempt, result,
+                            now_ms(), duration_us, signal_seq, {}};
+  if (p.req.usage)
+    done.usage = p.req.usage(done.result);
+  append(batch, done);
   if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)
     batch.erase_timer({*p.timer_due, run_id_, step});
   bool timed_out = p.req.kind == op_kind::signal && signal_seq == 0;

@@ -10,6 +10,7 @@
 #include "actors/atoms.hpp"
 #include "actors/detail/runtime_services.hpp"
 #include "actors/detail/runtime_tree.hpp"
+#include "actors/detail/step_services.hpp"
 #include "actors/events.hpp"
 #include "supervisors/atoms.hpp"
 #include "supervisors/exit_reasons.hpp"
@@ -23,6 +24,7 @@ struct runtime::impl {
   workflow_registry workflows;
   std::unique_ptr<journal> store;
   detail::run_counters counters;
+  std::unique_ptr<detail::step_services> steps;  // ctx.llm, ctx.http
   detail::runtime_services services;
   caf::actor root;
 
@@ -76,6 +78,8 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.store = p->store.get();
   env.workflows = &p->workflows;
   env.counters = &p->counters;
+  p->steps = std::make_unique<detail::step_services>(p->opts.llm, p->opts.http);
+  env.services = p->steps.get();
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   auto& runs = p->services.runs;

@@ -17,9 +17,15 @@
 #include <caf/fwd.hpp>
 
 #include "actors/run_outcome.hpp"
+#include "actors/run_usage.hpp"
 #include "actors/workflow_registry.hpp"
 #include "persistence/journal.hpp"
 #include "supervisors/supervisor_flags.hpp"
+
+namespace endure::net {
+class llm_backend;
+class http_client;
+} // namespace endure::net
 
 namespace endure {
 
@@ -54,6 +60,15 @@ struct runtime_options {
   /// Unfinished runs resumed per 50 ms at open, so 100,000 runs do not
   /// stampede. Default: 1000.
   std::size_t recovery_batch = 1000;
+  /// The model ctx.llm calls, shared by every run (net/llm_backend.hpp:
+  /// make_llm_backend(config) gives the sim when config.base_url is empty).
+  /// Default: none; ctx.llm then fails its step (fatal) with a message
+  /// naming the run and step. Replaying journaled LLM steps needs no model.
+  std::shared_ptr<net::llm_backend> llm;
+  /// The client ctx.http sends with, shared by every run
+  /// (net/http_client.hpp). Default: none; the runtime makes one with
+  /// default options when a run first calls ctx.http.
+  std::shared_ptr<net::http_client> http;
 };
 
 /// Counters since the runtime opened.
@@ -113,6 +128,10 @@ public:
   /// the release, resets its crash counts and resumes it. Errors name why
   /// not (unknown run, not quarantined).
   expected<void> release(const std::string& run_id, const std::string& reason);
+
+  /// Tokens and cost of the run's LLM steps, from its journal (see
+  /// run_usage.hpp; read_run_usage does the same on a read-only journal).
+  expected<run_usage> usage(const std::string& run_id) const;
 
   /// The journal (reads: runs, records).
   const journal& store() const noexcept;

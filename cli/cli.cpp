@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/content_pipeline.hpp"
 #include "cli/seed_pipeline.hpp"
+#include "net/llm_backend.hpp"
 
 namespace endure::cli {
 
@@ -35,10 +36,14 @@ int with_runtime(const command_env& env, runtime_options opts,
     return 2;
   opts.journal.data_dir = env.globals.data_dir;
   opts.journal.mode = *mode;
+  if (!opts.llm)  // the documented default model: the sim
+    opts.llm = net::make_llm_backend(net::llm_config{});
   caf::actor_system_config cfg;
   apply_recommended_settings(cfg);
   caf::actor_system sys{cfg};
-  auto rt = runtime::open(sys, opts, env.workflows);
+  // Moved in: the runtime holds the only reference to the model, so the
+  // model stops (and completes calls in flight) before the actor system.
+  auto rt = runtime::open(sys, std::move(opts), env.workflows);
   if (!rt)
     return fail(rt.error().message);
   return body(**rt);
@@ -63,6 +68,7 @@ int main(int argc, char** argv, workflow_registry workflows) {
   add_signal_command(app, env);
   add_demo_command(app, env);
   add_demo_worker_command(app, env);
+  add_fake_openai_command(app, env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -36,7 +36,8 @@ std::optional<durability> parse_mode(const std::string& mode);
 
 /// Runs `body` with a runtime open on the data directory inside a fresh
 /// CAF actor system; returns body's exit code, or 1 with a message if the
-/// runtime cannot open (locked, not writable, damaged).
+/// runtime cannot open (locked, not writable, damaged). Without
+/// opts.llm, ctx.llm calls the sim model.
 int with_runtime(const command_env& env, runtime_options opts,
                  const std::function<int(runtime&)>& body);
 
@@ -49,5 +50,6 @@ void add_inspect_command(CLI::App& app, command_env& env);
 void add_signal_command(CLI::App& app, command_env& env);   // signal, cancel, release
 void add_demo_command(CLI::App& app, command_env& env);
 void add_demo_worker_command(CLI::App& app, command_env& env);
+void add_fake_openai_command(CLI::App& app, command_env& env);
 
 } // namespace endure::cli

@@ -1,66 +1,31 @@
 // The content pipeline workflow (content_pipeline.hpp). Each step is a
-// ctx.step_async: the chat call holds no thread while the model thinks, and
-// its failure keeps the class the net layer gave it (rate_limited with
-// Retry-After, retryable, fatal), which the retry policy reads.
+// ctx.llm call: the model's answer, usage and cost are journaled, the call
+// holds no thread while the model thinks, and its failure keeps the class
+// the net layer gave it (rate_limited with Retry-After, retryable, fatal),
+// which the retry policy reads.
 #include "cli/content_pipeline.hpp"
-
-#include <mutex>
 
 namespace endure::cli {
 
 namespace {
-
-std::mutex backend_mutex;
-std::shared_ptr<net::llm_backend> backend;
-std::chrono::milliseconds call_timeout{2000};
-
-std::shared_ptr<net::llm_backend> current_backend() {
-  std::lock_guard lock{backend_mutex};
-  if (!backend)
-    backend = net::make_llm_backend(demo_sim_config(150, 1));
-  return backend;
-}
 
 /// Keeps prompts well inside any context window.
 std::string clip(const std::string& text, std::size_t max = 1500) {
   return text.size() <= max ? text : text.substr(0, max);
 }
 
-void call_model(const std::string& prompt, const step_info& info, detail::async_done done) {
+/// One durable model call named `name`.
+op_awaiter<net::chat_response> llm_step(context& ctx, const std::string& name,
+                                        const std::string& prompt) {
   net::chat_request req;
   req.messages = {net::chat_message::system("You are a careful technical writer."),
                   net::chat_message::user(prompt)};
-  req.attempt = info.attempt - 1;
   req.max_tokens = 300;
-  {
-    std::lock_guard lock{backend_mutex};
-    req.timeout = call_timeout;
-  }
-  current_backend()->chat(std::move(req), [done](net::result<net::chat_response> r) {
-    if (!r) {
-      done(std::nullopt, r.failure());
-      return;
-    }
-    llm_step_result out{r->content, r->usage.prompt_tokens, r->usage.completion_tokens,
-                        r->cost_usd};
-    done(to_bytes(out), std::nullopt);
-  });
-}
-
-/// One durable model call named `name`.
-op_awaiter<llm_step_result> llm_step(context& ctx, const std::string& name,
-                                     const std::string& prompt) {
-  std::function<void(const step_info&, detail::async_done)> fn =
-    [prompt](const step_info& info, detail::async_done done) {
-      call_model(prompt, info, std::move(done));
-    };
   retry_policy policy;
   policy.max_attempts = 8;
   policy.initial_interval = std::chrono::milliseconds{200};
   policy.max_interval = std::chrono::milliseconds{3000};
-  auto op = ctx.step_async<llm_step_result>(name, hash_bytes(name + "\n" + prompt),
-                                            std::move(fn));
-  return std::move(op).retry(policy);
+  return ctx.llm(name, std::move(req)).retry(policy);
 }
 
 } // namespace
@@ -79,12 +44,6 @@ net::llm_config demo_sim_config(int latency_ms, std::uint64_t seed) {
   return c;
 }
 
-void set_demo_backend(std::shared_ptr<net::llm_backend> b, std::chrono::milliseconds timeout) {
-  std::lock_guard lock{backend_mutex};
-  backend = std::move(b);
-  call_timeout = timeout;
-}
-
 namespace {
 
 // Every name, prompt and sub-task is bound to a local before co_await (g++ 12
@@ -99,17 +58,17 @@ task<std::string> research_facts(context& ctx, std::string keyword) {
   std::string notes;
   for (int i = 1; i <= 4; ++i) {
     name = "read_source_" + std::to_string(i);
-    prompt = "Read source " + std::to_string(i) + " of: " + clip(research.text, 600)
+    prompt = "Read source " + std::to_string(i) + " of: " + clip(research.content, 600)
              + "\nSummarise what it says about " + keyword + ".";
     auto read = llm_step(ctx, name, prompt);
     auto summary = co_await std::move(read);
-    notes += summary.text + "\n";
+    notes += summary.content + "\n";
   }
   name = "extract_facts";
   prompt = "Extract the key facts about " + keyword + " from:\n" + clip(notes);
   auto facts_op = llm_step(ctx, name, prompt);
   auto facts = co_await std::move(facts_op);
-  co_return facts.text;
+  co_return facts.content;
 }
 
 /// Steps 7-17: outline, six sections, intro, conclusion, edit, fact-check.
@@ -122,10 +81,10 @@ task<std::string> write_draft(context& ctx, std::string keyword, std::string fac
   for (int i = 1; i <= 6; ++i) {
     name = "draft_section_" + std::to_string(i);
     prompt = "Write section " + std::to_string(i) + " of this outline on " + keyword + ":\n"
-             + clip(outline.text, 800);
+             + clip(outline.content, 800);
     auto section_op = llm_step(ctx, name, prompt);
     auto section = co_await std::move(section_op);
-    draft += section.text + "\n\n";
+    draft += section.content + "\n\n";
   }
   const char* finishing[] = {"draft_intro", "draft_conclusion", "edit", "fact_check"};
   for (const char* step : finishing) {
@@ -133,7 +92,7 @@ task<std::string> write_draft(context& ctx, std::string keyword, std::string fac
     prompt = std::string{"Task: "} + step + " for an article on " + keyword + ".\n" + clip(draft);
     auto finish_op = llm_step(ctx, name, prompt);
     auto finished = co_await std::move(finish_op);
-    draft = finished.text + "\n\n" + draft;
+    draft = finished.content + "\n\n" + draft;
   }
   co_return draft;
 }
@@ -150,11 +109,11 @@ task<std::string> publish(context& ctx, std::string keyword, std::string draft) 
   auto score_op = llm_step(ctx, name, prompt);
   auto score = co_await std::move(score_op);
   name = "publish";
-  prompt = "Publish: " + clip(title.text, 120) + "\n" + clip(draft, 800);
+  prompt = "Publish: " + clip(title.content, 120) + "\n" + clip(draft, 800);
   auto publish_op = llm_step(ctx, name, prompt);
   auto published = co_await std::move(publish_op);
-  co_return "published '" + clip(title.text, 80) + "' (score: " + clip(score.text, 40) + ", "
-    + std::to_string(published.text.size()) + " chars)";
+  co_return "published '" + clip(title.content, 80) + "' (score: " + clip(score.content, 40)
+    + ", " + std::to_string(published.content.size()) + " chars)";
 }
 
 } // namespace

@@ -1,14 +1,13 @@
 // The demo agent: the talk's content pipeline. One run per keyword, 20
-// durable steps, each one chat call to the configured model (the `sim`
+// durable steps, each one ctx.llm call to the runtime's model (the `sim`
 // unless an endpoint is given): research the keyword, read four sources,
 // extract facts, outline, draft six sections, intro and conclusion, edit,
-// fact-check, title, score, publish. Each step's journaled result carries
-// its token usage and cost so `endure demo` can price what a restart
-// without a journal would have spent again.
+// fact-check, title, score, publish. Each step's token usage and cost is
+// journaled with its answer, so `endure demo` prices what a restart without
+// a journal would have spent again.
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 
 #include "actors/endure.hpp"
@@ -24,24 +23,9 @@ inline constexpr int content_pipeline_steps = 20;
 inline constexpr double demo_input_price_per_1k = 0.0025;
 inline constexpr double demo_output_price_per_1k = 0.01;
 
-/// What every step journals: the model's text and what the call cost.
-struct llm_step_result {
-  std::string text;
-  std::uint64_t prompt_tokens = 0;
-  std::uint64_t completion_tokens = 0;
-  double cost_usd = 0.0;
-  MSGPACK_DEFINE(text, prompt_tokens, completion_tokens, cost_usd);
-};
-
 /// The sim settings of the demo: `latency_ms` + jitter, 7% rate limits, 5%
 /// server errors, 2% timeouts; `seed` changes every draw.
 net::llm_config demo_sim_config(int latency_ms, std::uint64_t seed);
-
-/// The backend the steps call and the per-call deadline. Set before runs
-/// start; without a call, a sim with demo_sim_config(150, 1) is made on
-/// first use.
-void set_demo_backend(std::shared_ptr<net::llm_backend> backend,
-                      std::chrono::milliseconds call_timeout);
 
 /// The workflow: input = keyword, result = the published article's title
 /// line and score.

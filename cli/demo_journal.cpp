@@ -1,8 +1,6 @@
 // Reading the demo's progress and totals from the journal (demo_journal.hpp).
 #include "cli/demo_journal.hpp"
 
-#include "actors/serialization.hpp"
-#include "cli/content_pipeline.hpp"
 #include "cli/run_timeline.hpp"
 
 namespace endure::cli {
@@ -27,14 +25,9 @@ void add_run(demo_totals& t, const run_meta& m, const run_timeline& tl) {
     if (!s.result)
       continue;
     ++p.steps_done;
-    try {
-      auto r = from_bytes<llm_step_result>(*s.result);
-      t.cost_usd += r.cost_usd;
-      t.tokens += r.prompt_tokens + r.completion_tokens;
-    } catch (const std::exception&) {
-      // not a demo step: no cost to count
-    }
   }
+  t.cost_usd += tl.usage.cost_usd;  // journaled by each ctx.llm step
+  t.tokens += tl.usage.tokens();
   for (auto& [cls, n] : retries_by_class(tl))
     t.retries_by_class[cls] += n;
   t.steps_done += p.steps_done;

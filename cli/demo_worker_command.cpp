@@ -54,19 +54,16 @@ void add_demo_worker_command(CLI::App& app, command_env& env) {
   add_demo_flags(cmd, o->demo);
   cmd->add_option("--report", o->report, "where to write the counters")->required();
   cmd->callback([&env, o] {
-    std::shared_ptr<net::llm_backend> backend;
+    runtime_options opts;
     try {
-      backend = net::make_llm_backend(demo_llm_config(o->demo));
+      opts.llm = net::make_llm_backend(demo_llm_config(o->demo));
     } catch (const std::exception& e) {
       env.exit_code = fail(std::string{"demo: bad endpoint: "} + e.what());
       return;
     }
-    set_demo_backend(backend, std::chrono::milliseconds{o->demo.timeout_ms});
-    runtime_options opts;
-    env.exit_code = with_runtime(env, opts, [&](runtime& rt) {
+    env.exit_code = with_runtime(env, std::move(opts), [&](runtime& rt) {
       return run_all(rt, o->demo, o->report);
     });
-    set_demo_backend(nullptr, std::chrono::milliseconds{o->demo.timeout_ms});
   });
 }
 

@@ -1,12 +1,15 @@
 // `endure inspect RUN [--json]`: a run's timeline from its journal: each
-// step with its attempts, durations, error classes and messages, and its
-// result summarised. Read-only; a damaged record is reported with its run
+// step with its attempts, durations, error classes and messages, its
+// result summarised, and for LLM steps the tokens and cost (with the run's
+// total). Read-only; a damaged record is reported with its run
 // and seq (exit 1).
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "actors/net_msgpack.hpp"
+#include "actors/serialization.hpp"
 #include "cli/command.hpp"
 #include "cli/run_timeline.hpp"
 
@@ -27,6 +30,33 @@ std::string attempt_line(const attempt_view& a) {
   return line;
 }
 
+/// The step's result as short text; for an LLM step the answer's content
+/// rather than the whole journaled response.
+std::string result_summary(const step_view& s, std::size_t max) {
+  if (!s.result)
+    return "(no result)";
+  if (!s.usage.empty()) {
+    try {
+      return summarise(to_bytes(from_bytes<net::chat_response>(*s.result).content), max);
+    } catch (const std::exception&) {
+      // not a chat answer after all: show it as it is
+    }
+  }
+  return summarise(*s.result, max);
+}
+
+std::string usage_line(const step_usage& u) {
+  char cost[32];
+  std::snprintf(cost, sizeof cost, "$%.6f", u.cost_usd);
+  return "llm " + (u.model.empty() ? std::string{"?"} : u.model) + ": "
+         + std::to_string(u.prompt_tokens) + " prompt + " + std::to_string(u.completion_tokens)
+         + " completion tokens, " + cost;
+}
+
+nlohmann::json usage_json(std::uint64_t prompt, std::uint64_t completion, double cost) {
+  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"cost_usd", cost}};
+}
+
 void print_text(const run_meta& m, const run_timeline& t) {
   std::cout << "run " << m.id << "  workflow " << m.workflow << "  status "
             << to_string(m.status) << "  age " << format_duration_ms(now_ms() - m.created_at_ms)
@@ -41,8 +71,10 @@ void print_text(const run_meta& m, const run_timeline& t) {
     std::printf("  %3llu %-20s %u attempt%s %8s  %s\n", static_cast<unsigned long long>(index),
                 s.name.c_str(), static_cast<unsigned>(s.attempts.size()),
                 s.attempts.size() == 1 ? " " : "s", format_duration_ms(total_us / 1000).c_str(),
-                s.result ? summarise(*s.result).c_str() : "(no result)");
+                result_summary(s, 60).c_str());
     std::fflush(stdout);
+    if (!s.usage.empty())
+      std::cout << "        " << usage_line(s.usage) << "\n";
     if (s.attempts.size() > 1 || !s.result)
       for (auto& a : s.attempts)
         std::cout << "        " << attempt_line(a) << "\n";
@@ -53,6 +85,11 @@ void print_text(const run_meta& m, const run_timeline& t) {
     std::cout << "  cancel requested: " << *t.cancel_reason << "\n";
   for (auto& why : t.releases)
     std::cout << "  released: " << why << "\n";
+  if (!t.usage.steps.empty())
+    std::printf("  llm usage: %zu calls, %llu prompt + %llu completion tokens, $%.6f\n",
+                t.usage.steps.size(), static_cast<unsigned long long>(t.usage.prompt_tokens),
+                static_cast<unsigned long long>(t.usage.completion_tokens), t.usage.cost_usd);
+  std::fflush(stdout);
   if (t.finished)
     std::cout << "  finished " << to_string(t.finished->status) << ": "
               << (t.finished->status == run_status::completed ? summarise(t.finished->result)
@@ -80,15 +117,24 @@ void print_json(const run_meta& m, const run_timeline& t) {
       attempts.push_back(attempt_json(a));
     nlohmann::json result = nullptr;
     if (s.result)
-      result = summarise(*s.result, 200);
-    steps.push_back({{"index", index}, {"name", s.name}, {"attempts", attempts},
-                     {"result", result}});
+      result = result_summary(s, 200);
+    nlohmann::json step{{"index", index}, {"name", s.name}, {"attempts", attempts},
+                        {"result", result}};
+    if (!s.usage.empty()) {
+      step["usage"] = usage_json(s.usage.prompt_tokens, s.usage.completion_tokens,
+                                 s.usage.cost_usd);
+      step["usage"]["model"] = s.usage.model;
+    }
+    steps.push_back(std::move(step));
   }
   nlohmann::json out{{"run", m.id}, {"workflow", m.workflow},
                      {"status", std::string{to_string(m.status)}}, {"detail", m.detail},
                      {"created_at_ms", m.created_at_ms}, {"updated_at_ms", m.updated_at_ms},
                      {"input", summarise(t.input, 200)}, {"steps", steps},
-                     {"signals", t.signals}, {"releases", t.releases}};
+                     {"signals", t.signals}, {"releases", t.releases},
+                     {"usage", usage_json(t.usage.prompt_tokens, t.usage.completion_tokens,
+                                          t.usage.cost_usd)}};
+  out["usage"]["llm_calls"] = t.usage.steps.size();
   if (t.finished)
     out["finished"] = {{"status", std::string{to_string(t.finished->status)}},
                        {"result", summarise(t.finished->result, 200)},

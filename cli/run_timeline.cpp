@@ -42,6 +42,8 @@ struct folder {
     a.seq = seq;
     s.result = e.result;
     s.completed_seq = seq;
+    s.usage = e.usage;
+    t.usage.add(e);
   }
   void operator()(const step_failed_event& e) {
     auto& a = attempt_of(step(e.step, e.name), e.attempt);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/run_usage.hpp"
 #include "cli/journal_view.hpp"
 
 namespace endure::cli {
@@ -34,6 +35,8 @@ struct step_view {
   std::vector<attempt_view> attempts;
   std::optional<std::string> result;  ///< msgpack, when completed
   std::uint64_t completed_seq = 0;
+  /// Tokens and cost, for an LLM step (empty otherwise).
+  step_usage usage;
 };
 
 struct run_timeline {
@@ -45,6 +48,8 @@ struct run_timeline {
   std::optional<std::string> cancel_reason;
   std::vector<std::string> releases;  ///< reasons given to `endure release`
   std::optional<run_finished_event> finished;
+  /// The run's LLM usage, summed over its completed steps.
+  run_usage usage;
 };
 
 run_timeline build_timeline(const std::vector<seq_event>& events);

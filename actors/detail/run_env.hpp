@@ -1,5 +1,6 @@
 // What every run actor shares, owned by the runtime: the journal, the
-// activity pool, the workflow registry, the limits. Internal.
+// activity pool, the workflow registry, the limits, the step services.
+// Internal.
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,8 @@ class workflow_registry;
 } // namespace endure
 
 namespace endure::detail {
+
+class step_services;
 
 struct run_limits {
   /// A step whose attempts crashed the process this often quarantines its
@@ -40,6 +43,8 @@ struct run_env {
   caf::actor manager;
   run_limits limits;
   run_counters* counters = nullptr;
+  /// The clients of ctx.llm and ctx.http (owned by the runtime).
+  step_services* services = nullptr;
 };
 
 } // namespace endure::detail

@@ -10,9 +10,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "actors/retry_policy.hpp"
 #include "actors/step_info.hpp"
+#include "actors/step_usage.hpp"
 #include "persistence/failure.hpp"
 
 namespace endure::detail {
@@ -39,6 +41,10 @@ struct op_request {
   std::function<std::string(const step_info&)> body;
   /// async: starts the operation; must not block.
   std::function<void(const step_info&, async_done)> async_body;
+  /// activity/async, optional: the usage to journal with a result (what an
+  /// LLM call cost), computed once from the result bytes when the step
+  /// completes live; never on replay.
+  std::function<step_usage(std::string_view result)> usage;
   /// value: computes the value to journal (in the host, once).
   std::function<std::string()> value;
   /// sleep: how long; signal: the timeout (zero: wait forever).
@@ -55,6 +61,8 @@ struct op_slot {
   std::function<void()> notify;       ///< resumes whoever waits
 };
 
+class step_services;
+
 class run_host {
 public:
   virtual ~run_host() = default;
@@ -70,6 +78,8 @@ public:
   virtual void add_compensation(std::uint64_t step, std::string name,
                                 std::function<void(const step_info&)> undo,
                                 retry_policy policy) = 0;
+  /// The clients of ctx.llm and ctx.http; null if the host has none.
+  virtual step_services* services() noexcept { return nullptr; }
 };
 
 } // namespace endure::detail

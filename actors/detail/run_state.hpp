@@ -63,6 +63,7 @@ public:
   void add_compensation(std::uint64_t step, std::string name,
                         std::function<void(const step_info&)> undo,
                         retry_policy policy) override;
+  step_services* services() noexcept override { return env_.services; }
 
 private:
   struct pending_op {

@@ -15,14 +15,6 @@ namespace {
 
 std::atomic<int> attempts{0};
 
-retry_policy fast(std::uint32_t max) {
-  retry_policy p;
-  p.max_attempts = max;
-  p.initial_interval = 1ms;
-  p.max_interval = 5ms;
-  return p;
-}
-
 task<int> flaky(context& ctx, int fail_times) {
   co_return co_await ctx.step("flaky", [fail_times](const step_info& info) {
     ++attempts;

@@ -14,6 +14,15 @@
 
 namespace endure::test {
 
+/// A retry policy for tests: `max` attempts, backoffs of 1-5 ms.
+inline retry_policy fast(std::uint32_t max) {
+  retry_policy p;
+  p.max_attempts = max;
+  p.initial_interval = std::chrono::milliseconds{1};
+  p.max_interval = std::chrono::milliseconds{5};
+  return p;
+}
+
 class runtime_fixture {
 public:
   explicit runtime_fixture(std::function<void(workflow_registry&)> register_fn,
