@@ -325,7 +325,11 @@ void run_state::on_cancel(const std::string& reason, caf::response_promise rp) {
 void run_state::update_status() {
   if (finishing_ || quarantined_ || !created_ || compensating_)
     return;
-  bool waiting = !pending_.empty() && persisting_.empty();
+  // Commits in flight do not count: a resumption nested in another one
+  // (a step completing synchronously) ends before the outer one does, and
+  // the outer one must not see the inner one's commit as activity.
+  // Passivation waits for them (on_passivate).
+  bool waiting = !pending_.empty();
   for (auto& [step, p] : pending_)
     if (p.attempt != 0 || p.req.kind == op_kind::value)
       waiting = false;
@@ -342,9 +346,13 @@ void run_state::update_status() {
 }
 
 void run_state::on_passivate(std::uint64_t generation) {
-  if (generation != passivate_generation_ || stored_status_ != run_status::waiting
-      || !persisting_.empty())
+  if (generation != passivate_generation_ || stored_status_ != run_status::waiting)
     return;
+  if (!persisting_.empty()) {  // not while a commit is in flight: look again soon
+    self_->delayed_send(self_, std::chrono::milliseconds{10}, atoms::passivate::value,
+                        generation);
+    return;
+  }
   self_->quit();  // the journal holds everything; a timer or signal respawns us
 }
 

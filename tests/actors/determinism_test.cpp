@@ -39,8 +39,7 @@ SCENARIO("non-determinism quarantines the run and spares the others", "[determin
   runtime_fixture f{workflows};
   REQUIRE(f.rt().start("changing", "bad", 0));
   REQUIRE(f.rt().start("steady", "good", 0));
-  for (int i = 0; i < 400 && f.rt().store().run("bad")->status != run_status::waiting; ++i)
-    std::this_thread::sleep_for(5ms);
+  REQUIRE(f.await_status("bad", run_status::waiting));
   renamed = true;  // a deploy changed the workflow under the live run
   f.reopen();
   (void)f.rt().signal("bad", "go", true);  // wakes it: the replay finds the change

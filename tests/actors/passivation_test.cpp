@@ -59,3 +59,32 @@ SCENARIO("10,000 waiting runs are passivated and woken by their signals", "[pass
     CHECK(out->value<int>() == i + 1);
   }
 }
+
+namespace {
+
+task<int> step_then_wait(context& ctx, int n) {
+  auto twice = [](int x) { return 2 * x; };
+  auto a = co_await ctx.step("twice", twice, n);
+  auto t = co_await ctx.now();
+  auto go = co_await ctx.wait_signal<int>("go");
+  co_return a + go.value_or(0) + (t > 0 ? 0 : -1000);
+}
+
+} // namespace
+
+SCENARIO("a run waiting after completed steps is recorded waiting and passivated",
+         "[passivation]") {
+  runtime_fixture f{[](workflow_registry& r) { r.add("step_then_wait", &step_then_wait); },
+                    [](runtime_options& o) { o.passivate_after = 20ms; }};
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(f.rt().start("step_then_wait", "p" + std::to_string(i), i));
+  for (int i = 0; i < 20; ++i)
+    CHECK(f.await_status("p" + std::to_string(i), run_status::waiting));
+  for (int i = 0; i < 1000 && f.rt().stats().live_actors > 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  CHECK(f.rt().stats().live_actors == 0);
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(f.rt().signal("p" + std::to_string(i), "go", 1));
+  for (int i = 0; i < 20; ++i)
+    CHECK(f.rt().wait("p" + std::to_string(i), 10s)->value<int>() == 2 * i + 1);
+}

@@ -6,10 +6,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "actors/endure.hpp"
+#include "actors/events.hpp"
 #include "support/temp_dir.hpp"
 
 namespace endure::test {
@@ -54,6 +57,26 @@ public:
     rt_.reset();
     sys_.reset();
     cfg_.reset();
+  }
+
+  /// Waits (at most ~10 s) until run `id` is stored with `status`.
+  bool await_status(const std::string& id, run_status status) {
+    for (int i = 0; i < 2000; ++i) {
+      if (auto meta = rt_->store().run(id); meta && meta->status == status)
+        return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+    return false;
+  }
+
+  /// The journal opened directly, as `endure signal` does while no runtime
+  /// holds the directory (close() first).
+  std::unique_ptr<journal> open_journal() const {
+    auto j = journal::open({.data_dir = dir_.path()});
+    if (!j)
+      throw std::runtime_error(j.error().to_string());
+    register_event_types((*j)->types());
+    return std::move(*j);
   }
 
   void reopen() {

@@ -93,8 +93,7 @@ SCENARIO("cancel ends the pending wait and compensates everything done", "[saga]
   runtime_fixture f{workflows};
   REQUIRE(f.rt().start("trip", "t", false));
   // Let it reach the signal wait, across a restart for good measure.
-  for (int i = 0; i < 400 && f.rt().store().run("t")->status != run_status::waiting; ++i)
-    std::this_thread::sleep_for(5ms);
+  REQUIRE(f.await_status("t", run_status::waiting));
   f.reopen();
   REQUIRE(f.rt().cancel("t", "customer changed plans"));
   auto out = f.rt().wait("t", 10s);
@@ -110,18 +109,15 @@ SCENARIO("a cancel journaled while the process is down compensates at the next s
   actions.clear();
   runtime_fixture f{workflows};
   REQUIRE(f.rt().start("trip", "t", false));
-  for (int i = 0; i < 400 && f.rt().store().run("t")->status != run_status::waiting; ++i)
-    std::this_thread::sleep_for(5ms);
+  REQUIRE(f.await_status("t", run_status::waiting));
   f.close();
   {
-    auto j = journal::open({.data_dir = f.dir()});
-    REQUIRE(j);
-    register_event_types((*j)->types());
-    REQUIRE(cancel_offline(**j, "t", "customer changed plans"));
-    auto missing = cancel_offline(**j, "nobody", "x");
+    auto j = f.open_journal();
+    REQUIRE(cancel_offline(*j, "t", "customer changed plans"));
+    auto missing = cancel_offline(*j, "nobody", "x");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().code == errc::not_found);
-    CHECK((*j)->run("t")->status == run_status::running);  // the next runtime resumes it
+    CHECK(j->run("t")->status == run_status::running);  // the next runtime resumes it
   }
   f.open();
   auto out = f.rt().wait("t", 10s);
@@ -131,9 +127,7 @@ SCENARIO("a cancel journaled while the process is down compensates at the next s
   CHECK(actions == std::vector<std::string>{"flight", "hotel", "car", "payment",
                                             "undo payment", "undo hotel", "undo flight"});
   f.close();
-  auto j = journal::open({.data_dir = f.dir()});
-  REQUIRE(j);
-  auto ended = cancel_offline(**j, "t", "again");
+  auto ended = cancel_offline(*f.open_journal(), "t", "again");
   REQUIRE_FALSE(ended);
   CHECK_THAT(ended.error().message, Catch::Contains("run t is cancelled"));
 }
@@ -154,8 +148,7 @@ SCENARIO("concurrent steps complete in any order and replay the same", "[workflo
 SCENARIO("time, randomness and ids are journaled and replayed", "[workflow]") {
   runtime_fixture f{workflows};
   REQUIRE(f.rt().start("values", "v", 0));
-  for (int i = 0; i < 400 && f.rt().store().run("v")->status != run_status::waiting; ++i)
-    std::this_thread::sleep_for(5ms);
+  REQUIRE(f.await_status("v", run_status::waiting));
   f.reopen();  // the values are replayed; a fresh draw would differ
   std::this_thread::sleep_for(20ms);
   REQUIRE(f.rt().signal("v", "go", true));

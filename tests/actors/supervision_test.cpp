@@ -39,15 +39,20 @@ task<int> refuses(context& ctx, int) {
   throw fatal_error("the customer closed the account");  // a decision: the run fails
 }
 
+/// `count` steps named `name`, each adding one with `add`.
+template <class Add>
+task<int> add_steps(context& ctx, int x, int count, const char* name, const Add& add) {
+  for (int i = 0; i < count; ++i)
+    x = co_await ctx.step(name, add, x);
+  co_return x;
+}
+
 task<int> healthy(context& ctx, int n) {
   auto add = [](int x) {
     ++healthy_steps;
     return x + 1;
   };
-  int x = n;
-  for (int i = 0; i < 3; ++i)
-    x = co_await ctx.step("add", add, x);
-  co_return x;
+  co_return co_await add_steps(ctx, n, 3, "add", add);
 }
 
 task<int> slow(context& ctx, int n) {
@@ -58,10 +63,7 @@ task<int> slow(context& ctx, int n) {
     ++bodies_done;
     return x + 1;
   };
-  int x = n;
-  for (int i = 0; i < 5; ++i)
-    x = co_await ctx.step("work", work, x);
-  co_return x;
+  co_return co_await add_steps(ctx, n, 5, "work", work);
 }
 
 task<int> sleeper(context& ctx, int) {
@@ -158,14 +160,12 @@ SCENARIO("a quarantined run released while the process is down resumes at the ne
   f.close();
   bug_fixed = true;  // the fix is deployed with the next process
   {
-    auto j = journal::open({.data_dir = f.dir()});
-    REQUIRE(j);
-    register_event_types((*j)->types());
-    auto cancel = cancel_offline(**j, "bug", "give up");
+    auto j = f.open_journal();
+    auto cancel = cancel_offline(*j, "bug", "give up");
     REQUIRE_FALSE(cancel);
     CHECK_THAT(cancel.error().message, Catch::Contains("release it first"));
-    REQUIRE(release_offline(**j, "bug", "fixed the plan index"));
-    auto twice = release_offline(**j, "bug", "again");
+    REQUIRE(release_offline(*j, "bug", "fixed the plan index"));
+    auto twice = release_offline(*j, "bug", "again");
     REQUIRE_FALSE(twice);
     CHECK_THAT(twice.error().message, Catch::Contains("not quarantined"));
   }

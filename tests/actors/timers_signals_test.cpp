@@ -72,15 +72,12 @@ SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]")
   GIVEN("a signal sent while the process is down") {
     REQUIRE(f.rt().start("approval", "down", 0));
     REQUIRE(f.rt().signal("down", "approve", std::string{"before"}));
-    for (int i = 0; i < 2000 && f.rt().store().run("down")->status != run_status::waiting; ++i)
-      std::this_thread::sleep_for(5ms);
+    REQUIRE(f.await_status("down", run_status::waiting));
     f.close();
     {
-      auto j = journal::open({.data_dir = f.dir()});
-      REQUIRE(j);
-      register_event_types((*j)->types());
-      REQUIRE(deliver_signal_offline(**j, "down", "approve", to_bytes(std::string{"offline"})));
-      CHECK_FALSE(deliver_signal_offline(**j, "nobody", "approve", to_bytes(1)));
+      auto j = f.open_journal();
+      REQUIRE(deliver_signal_offline(*j, "down", "approve", to_bytes(std::string{"offline"})));
+      CHECK_FALSE(deliver_signal_offline(*j, "nobody", "approve", to_bytes(1)));
     }
     f.open();
     CHECK(f.rt().wait("down", 10s)->value<std::string>() == "before,offline");
