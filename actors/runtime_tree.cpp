@@ -24,6 +24,8 @@ caf::behavior activity_workers(caf::stateful_actor<workers_state>* self,
                                std::shared_ptr<activity_pool> pool, std::size_t threads) {
   exit_on_exception(self);
   self->state.pool = std::move(pool);
+  // An actor with an empty behavior would quit at once; this one answers
+  // how many threads it runs, and otherwise only lives to own the pool.
   return {
     [=](caf::get_atom) { return static_cast<std::uint64_t>(threads); },
   };
