@@ -28,6 +28,42 @@ failure failure_from(const std::exception& e) {
   return failure{failure_class::retryable, e.what(), std::nullopt, 0};
 }
 
+/// What one attempt of a step's function produced: its result bytes or
+/// the failure it threw, and how long it ran.
+struct body_outcome {
+  std::optional<std::string> result;
+  failure error;
+  std::int64_t duration_us = 0;
+};
+
+/// Tells the run actor how an attempt that ran on another thread ended.
+void report_outcome(const caf::actor& self, std::uint64_t step, std::uint32_t attempt,
+                    std::optional<std::string> result, const failure& f, std::int64_t us) {
+  if (result) {
+    caf::anon_send(self, atoms::step_done::value, step, attempt, std::move(*result), us);
+    return;
+  }
+  caf::anon_send(self, atoms::step_fail::value, step, attempt, static_cast<std::uint8_t>(f.cls),
+                 f.message, static_cast<std::int64_t>(f.retry_after ? f.retry_after->count() : -1),
+                 static_cast<std::int32_t>(f.http_status), us);
+}
+
+body_outcome run_body(const std::function<std::string(const step_info&)>& body,
+                      const step_info& info) {
+  auto t0 = std::chrono::steady_clock::now();
+  body_outcome out;
+  try {
+    out.result = body(info);
+  } catch (const std::exception& e) {
+    out.error = failure_from(e);
+  } catch (...) {
+    out.error = failure{failure_class::retryable, "unknown exception", std::nullopt, 0};
+  }
+  out.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
 } // namespace
 
 // -- run_host ------------------------------------------------------------------
@@ -71,6 +107,10 @@ void run_state::submit(op_request req, op_slot& slot) {
   switch (p.req.kind) {
     case op_kind::activity:
     case op_kind::async:
+      if (p.req.run_inline && p.req.policy.attempt_timeout.count() > 0) {
+        refuse_inline_timeout(p);
+        break;
+      }
       p.body = std::make_shared<std::function<std::string(const step_info&)>>(
         std::move(p.req.body));
       p.first_started_ms = rec && rec->first_started_ms ? rec->first_started_ms : now_ms();
@@ -102,6 +142,17 @@ void run_state::add_compensation(std::uint64_t step, std::string name,
 
 // -- attempts ------------------------------------------------------------------
 
+void run_state::refuse_inline_timeout(pending_op& p) {
+  // A programming error, the same on every replay: the step fails (fatal)
+  // without running, and the message says what to change.
+  failure f{failure_class::fatal,
+            "step '" + p.req.name + "' (#" + std::to_string(p.req.step) + ") of run " + run_id_
+              + " asks for run_inline() and an attempt timeout; an inline attempt cannot be "
+                "abandoned, so drop one of the two",
+            std::nullopt, 0};
+  deliver(p.req.step, [&f](op_slot& slot) { slot.error = std::move(f); });
+}
+
 void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   p.attempt = attempt;
   write_batch batch;
@@ -117,7 +168,7 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   if (attempt > 1)
     ++env_.counters->retries;
   dispatch_body(p, info);
-  if (p.req.policy.attempt_timeout.count() > 0)
+  if (p.req.policy.attempt_timeout.count() > 0 && !p.req.run_inline)
     self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value,
                         p.req.step, attempt);
 }
@@ -140,38 +191,24 @@ void run_state::dispatch_body(pending_op& p, const step_info& info) {
                                                       std::optional<failure> error) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - t0).count();
-      if (result)
-        caf::anon_send(self, atoms::step_done::value, step, attempt, std::move(*result),
-                       static_cast<std::int64_t>(us));
-      else
-        caf::anon_send(self, atoms::step_fail::value, step, attempt,
-                       static_cast<std::uint8_t>(error->cls), error->message,
-                       static_cast<std::int64_t>(error->retry_after ? error->retry_after->count() : -1),
-                       static_cast<std::int32_t>(error->http_status), static_cast<std::int64_t>(us));
+      if (!result && !error)
+        error = failure{failure_class::retryable, "async step ended with neither result nor failure",
+                        std::nullopt, 0};
+      report_outcome(self, step, attempt, std::move(result), error ? *error : failure{}, us);
     });
     return;
   }
+  if (p.req.run_inline) {  // on this thread: no hand-off (op_awaiter::run_inline)
+    auto out = run_body(*p.body, info);
+    if (out.result)
+      on_step_done(step, attempt, std::move(*out.result), out.duration_us);
+    else
+      on_step_fail(step, attempt, std::move(out.error), out.duration_us);
+    return;
+  }
   env_.pool->submit([self, body = p.body, info, step, attempt] {
-    auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-      return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                         std::chrono::steady_clock::now() - t0).count());
-    };
-    try {
-      auto bytes = (*body)(info);
-      caf::anon_send(self, atoms::step_done::value, step, attempt, std::move(bytes), elapsed());
-    } catch (const std::exception& e) {
-      auto f = failure_from(e);
-      caf::anon_send(self, atoms::step_fail::value, step, attempt,
-                     static_cast<std::uint8_t>(f.cls), f.message,
-                     static_cast<std::int64_t>(f.retry_after ? f.retry_after->count() : -1),
-                     static_cast<std::int32_t>(f.http_status), elapsed());
-    } catch (...) {
-      caf::anon_send(self, atoms::step_fail::value, step, attempt,
-                     static_cast<std::uint8_t>(failure_class::retryable),
-                     std::string{"unknown exception"}, std::int64_t{-1}, std::int32_t{0},
-                     elapsed());
-    }
+    auto out = run_body(*body, info);
+    report_outcome(self, step, attempt, std::move(out.result), out.error, out.duration_us);
   });
 }
 

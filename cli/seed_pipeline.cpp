@@ -71,7 +71,9 @@ task<std::string> seed_pipeline(context& ctx, std::string run_id) {
       count_execution(run_id, k);
       return seed_step(run_id, k, prev);
     };
-    v = co_await ctx.step("step" + std::to_string(k), body, v);
+    // run_inline: the body takes microseconds, so it runs on the run's own
+    // thread (no hand-off to an activity worker).
+    v = co_await ctx.step("step" + std::to_string(k), body, v).run_inline();
   }
   co_return v;
 }

@@ -88,6 +88,7 @@ private:
   void persist_with(write_batch batch, const std::function<void()>& resume);
   // operations
   void start_attempt(pending_op& p, std::uint32_t attempt);
+  void refuse_inline_timeout(pending_op& p);
   void dispatch_body(pending_op& p, const step_info& info);
   void arm_timer(pending_op& p);
   void try_consume_signal(pending_op& p);
