@@ -43,7 +43,7 @@ void run_state::persist(write_batch batch, std::function<void()> then) {
     return;
   }
   auto token = next_token_++;
-  persisting_.emplace(token, std::move(then));
+  persisting_.emplace_back(token, std::move(then));
   auto self = caf::actor_cast<caf::actor>(self_);
   env_.store->commit(std::move(batch), [self, token](const expected<void>& r) {
     caf::anon_send(self, atoms::persisted::value, token,
@@ -71,7 +71,8 @@ void run_state::persist_with(write_batch batch, const std::function<void()>& res
 }
 
 void run_state::on_persisted(std::uint64_t token, const std::string& error) {
-  auto it = persisting_.find(token);
+  auto it = std::find_if(persisting_.begin(), persisting_.end(),
+                         [token](const auto& p) { return p.first == token; });
   if (it == persisting_.end())
     return;
   auto then = std::move(it->second);

@@ -1,13 +1,23 @@
 // The recommended actor system settings (see system_settings.hpp).
 #include "actors/system_settings.hpp"
 
+#include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/atom.hpp>
+#include <caf/scheduler/coordinator.hpp>
+
+#include "actors/detail/spinning_sharing.hpp"
 
 namespace endure {
 
-void apply_recommended_settings(caf::actor_system_config& cfg) {
+void apply_recommended_settings(caf::actor_system_config& cfg,
+                                std::chrono::microseconds scheduler_spin) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set(detail::scheduler_spin_key, static_cast<std::int64_t>(scheduler_spin.count()));
+  // CAF uses a scheduler module given by a factory instead of its own.
+  cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
+    return new caf::scheduler::coordinator<detail::spinning_sharing>(sys);
+  });
 }
 
 } // namespace endure

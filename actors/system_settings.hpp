@@ -5,16 +5,22 @@
 
 #include <caf/fwd.hpp>
 
+#include <chrono>
+
 namespace endure {
 
-/// Applies the recommended scheduler settings to `cfg`: the work-sharing
-/// scheduler. A durable step is a chain of wake-ups across threads (activity
-/// thread -> run actor -> journal writer -> run actor -> activity thread);
-/// CAF's default work-stealing workers, once idle, poll in naps of 50 us and
-/// are not woken by a message from a thread outside CAF, which adds up to
-/// 50 us to each hop into an actor. Work-sharing workers sleep on a
-/// condition variable that every enqueue signals. Measured with
-/// bench/pipeline (nosync, one run at a time): per-step p50 162 -> 18.5 us.
-void apply_recommended_settings(caf::actor_system_config& cfg);
+/// Applies the recommended scheduler to `cfg`: work sharing (one central
+/// queue) where one idle worker polls for `scheduler_spin` before sleeping.
+/// A durable step is a chain of hand-offs between threads (run actor ->
+/// journal writer -> run actor); CAF's default work-stealing workers, once
+/// idle, nap 50 us at a time and are not woken by a message from outside
+/// CAF, and plain work-sharing workers sleep and need a wake-up (~20-30 us
+/// on a VM) for every reply from the writer. With the poller, the reply to
+/// a commit finds a worker awake. Cost: at most one core busy for
+/// `scheduler_spin` after each burst of work; zero turns polling off.
+/// Measured with bench/pipeline: see bench/README.md.
+void apply_recommended_settings(caf::actor_system_config& cfg,
+                                std::chrono::microseconds scheduler_spin
+                                = std::chrono::microseconds{300});
 
 } // namespace endure

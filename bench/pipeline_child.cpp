@@ -172,6 +172,13 @@ void apply_caf_options(caf::actor_system_config& cfg) {
   cfg.parse(static_cast<int>(argv.size()), argv.data());
 }
 
+/// A polling time from the environment (to compare settings without a
+/// rebuild), or `fallback`.
+std::chrono::microseconds micros_from_env(const char* name, std::chrono::microseconds fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::chrono::microseconds{std::stoll(v)} : fallback;
+}
+
 int run_scenario(const child_args& a) {
   int fd = -1;
   if (!a.counter.empty()) {
@@ -188,8 +195,11 @@ int run_scenario(const child_args& a) {
   opts.activity_threads = activity_threads();
   opts.journal.data_dir = a.data_dir;
   opts.journal.mode = a.mode == "nosync" ? durability::nosync : durability::sync;
+  opts.journal.writer_spin = micros_from_env("ENDURE_BENCH_WRITER_SPIN_US", opts.journal.writer_spin);
   caf::actor_system_config cfg;
-  apply_recommended_settings(cfg);  // as the `endure` CLI does
+  // as the `endure` CLI does
+  apply_recommended_settings(cfg, micros_from_env("ENDURE_BENCH_SCHEDULER_SPIN_US",
+                                                  std::chrono::microseconds{300}));
   apply_caf_options(cfg);
   caf::actor_system sys{cfg};
   auto opened = bench_clock::now();

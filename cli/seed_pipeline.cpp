@@ -2,6 +2,7 @@
 // step body (no fsync: a kill -9 of the process does not lose it).
 #include "cli/seed_pipeline.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <unistd.h>
 
@@ -28,8 +29,14 @@ void count_execution(const std::string& run_id, int k) {
 } // namespace
 
 std::string sha256_hex(const std::string& data) {
+  // Fetched once: OpenSSL 3's one-shot SHA256() looks the algorithm up on
+  // every call, which costs as much as hashing these 200 bytes.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (!sha256)
+    throw fatal_error("OpenSSL has no SHA-256 (EVP_MD_fetch failed)");
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  if (EVP_Digest(data.data(), data.size(), digest, nullptr, sha256, nullptr) != 1)
+    throw retryable_error("OpenSSL EVP_Digest (SHA-256) failed");
   static constexpr char hex[] = "0123456789abcdef";
   std::string out;
   out.reserve(64);

@@ -49,6 +49,9 @@ expected<void> prepare_dir(const journal_options& opts) {
   if (opts.initial_map_size == 0 || opts.initial_map_size > opts.max_map_size)
     return make_error(errc::invalid_argument,
                       "initial_map_size must be > 0 and <= max_map_size");
+  if (opts.writer_spin.count() < 0 || opts.writer_spin > std::chrono::seconds{1})
+    return make_error(errc::invalid_argument,
+                      "journal_options.writer_spin must be between 0 and 1 s");
   std::error_code ec;
   if (!opts.read_only)
     std::filesystem::create_directories(opts.data_dir, ec);
@@ -140,6 +143,7 @@ journal::~journal() {
   {
     std::lock_guard guard{impl_->queue_mutex};
     impl_->stopping = true;
+    impl_->wakeup.store(true, std::memory_order_release);
   }
   impl_->queue_cv.notify_one();
   if (impl_->writer.joinable())
@@ -169,6 +173,7 @@ void journal::commit(write_batch batch, completion done) {
       return;
     }
     impl_->queue.push_back({std::move(batch), std::move(done)});
+    impl_->wakeup.store(true, std::memory_order_release);
   }
   impl_->queue_cv.notify_one();
 }

@@ -7,6 +7,7 @@
 // independent. MDB_MAP_FULL grows the map and redoes the transaction.
 #include <algorithm>
 
+#include "persistence/detail/cpu_relax.hpp"
 #include "persistence/detail/journal_impl.hpp"
 #include "persistence/detail/keys.hpp"
 #include "persistence/detail/run_meta_codec.hpp"
@@ -194,9 +195,19 @@ void journal::impl::commit_group(std::vector<pending>& group) {
   }
 }
 
+void journal::impl::spin_for_work() const {
+  auto until = std::chrono::steady_clock::now() + opts.writer_spin;
+  for (int i = 0; !wakeup.load(std::memory_order_acquire); ++i) {
+    if (i % 32 == 31 && std::chrono::steady_clock::now() >= until)
+      return;
+    detail::cpu_relax();
+  }
+}
+
 void journal::impl::writer_loop() {
   std::vector<pending> group;
   for (;;) {
+    spin_for_work();
     {
       std::unique_lock guard{queue_mutex};
       queue_cv.wait(guard, [this] { return stopping || !queue.empty(); });
@@ -205,6 +216,7 @@ void journal::impl::writer_loop() {
       auto take = std::min(queue.size(), opts.max_batches_per_commit);
       if (take == queue.size()) {
         group.swap(queue);
+        wakeup.store(stopping, std::memory_order_relaxed);
       } else {
         group.assign(std::make_move_iterator(queue.begin()),
                      std::make_move_iterator(queue.begin() + take));

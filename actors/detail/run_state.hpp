@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -119,7 +120,9 @@ private:
   task<std::string> root_;
   std::map<std::uint64_t, pending_op> pending_;
   std::map<std::string, std::vector<std::uint64_t>> signal_waiters_;
-  std::map<std::uint64_t, std::function<void()>> persisting_;
+  /// Commits in flight and what runs once each is durable, in token order
+  /// (the journal completes batches in the order they were queued).
+  std::deque<std::pair<std::uint64_t, std::function<void()>>> persisting_;
   std::uint64_t next_token_ = 1;
   /// Set while persist_with runs: journal writes join this batch and their
   /// continuations (and step bodies) wait for its one commit.

@@ -41,6 +41,9 @@ struct journal::impl {
   std::condition_variable queue_cv;
   std::vector<pending> queue;
   bool stopping = false;
+  /// `queue` is non-empty or `stopping`: read without the mutex while the
+  /// writer polls (journal_options::writer_spin).
+  std::atomic<bool> wakeup{false};
   std::thread writer;
 
   // -- counters --------------------------------------------------------------
@@ -52,6 +55,8 @@ struct journal::impl {
   expected<void> open_env();
   expected<void> open_dbis();
 
+  /// Polls `wakeup` for up to opts.writer_spin.
+  void spin_for_work() const;
   /// Runs on the writer thread until `stopping` and the queue is empty.
   void writer_loop();
   /// Commits one group of batches, then calls each completion.
