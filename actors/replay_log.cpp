@@ -13,12 +13,12 @@ step_record& replay_log::at(std::uint64_t index, const std::string& name,
   return it->second;
 }
 
-void replay_log::apply(std::uint64_t seq, const run_event& e) {
+void replay_log::apply(std::uint64_t seq, run_event e) {
   last_seq_ = std::max(last_seq_, seq);
-  std::visit([&](const auto& ev) {
+  std::visit([&](auto& ev) {
     using T = std::decay_t<decltype(ev)>;
     if constexpr (std::is_same_v<T, run_started_event>) {
-      started_ = ev;
+      started_ = std::move(ev);
     } else if constexpr (std::is_same_v<T, step_started_event>) {
       auto& s = at(ev.step, ev.name, ev.input_hash);
       if (s.first_started_ms == 0)
@@ -29,27 +29,27 @@ void replay_log::apply(std::uint64_t seq, const run_event& e) {
       auto& s = at(ev.step, ev.name, ev.input_hash);
       if (s.crashed_attempts > 0 && ev.attempt > 0 && ev.attempt <= s.attempts_started)
         --s.crashed_attempts;
-      s.completed = ev;
       s.timer_due.reset();
       for (auto& sig : signals_)
         if (ev.signal_seq != 0 && sig.seq == ev.signal_seq)
           sig.consumed = true;
+      s.completed = std::move(ev);
     } else if constexpr (std::is_same_v<T, step_failed_event>) {
       auto& s = at(ev.step, ev.name, 0);
       if (s.crashed_attempts > 0 && ev.attempt <= s.attempts_started)
         --s.crashed_attempts;
-      s.last_failure = ev;
       if (!ev.final)
         s.timer_due = ev.retry_at_ms;
+      s.last_failure = std::move(ev);
     } else if constexpr (std::is_same_v<T, timer_scheduled_event>) {
       at(ev.step, ev.name, ev.input_hash).timer_due = ev.due_ms;
     } else if constexpr (std::is_same_v<T, signal_received_event>) {
-      signals_.push_back({seq, ev.name, ev.payload, false});
+      signals_.push_back({seq, std::move(ev.name), std::move(ev.payload), false});
     } else if constexpr (std::is_same_v<T, cancel_requested_event>) {
       if (!cancel_)
-        cancel_ = ev;
+        cancel_ = std::move(ev);
     } else if constexpr (std::is_same_v<T, run_finished_event>) {
-      finished_ = ev;
+      finished_ = std::move(ev);
     } else if constexpr (std::is_same_v<T, run_released_event>) {
       for (auto& [index, s] : steps_)
         s.crashed_attempts = 0;  // a person looked; count crashes afresh

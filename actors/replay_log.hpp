@@ -41,8 +41,9 @@ struct signal_record {
 
 class replay_log {
 public:
-  /// Folds the event stored at `seq`.
-  void apply(std::uint64_t seq, const run_event& e);
+  /// Folds the event stored at `seq` (taken by value: the fold keeps parts
+  /// of it, moved rather than copied).
+  void apply(std::uint64_t seq, run_event e);
 
   const step_record* step(std::uint64_t index) const;
   /// Earliest unconsumed signal named `name`, if any.

@@ -30,10 +30,10 @@ void run_state::init(actor_ptr self, std::string run_id, run_env env) {
 
 // -- journal -------------------------------------------------------------------
 
-void run_state::append(write_batch& batch, const run_event& e) {
+void run_state::append(write_batch& batch, run_event e) {
   auto seq = next_seq_++;
   batch.append(run_id_, seq, encode_event(e));
-  log_.apply(seq, e);
+  log_.apply(seq, std::move(e));
 }
 
 void run_state::persist(write_batch batch, std::function<void()> then) {
@@ -107,7 +107,7 @@ void run_state::load(bool barrier) {
       quarantine(ev.error().message);
       return;
     }
-    log_.apply(r.seq, *ev);
+    log_.apply(r.seq, std::move(*ev));
   }
   next_seq_ = std::max(log_.last_seq(), *env_.store->last_seq(run_id_)) + 1;
   created_ = true;

@@ -167,18 +167,18 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   ++env_.counters->steps_executed;
   if (attempt > 1)
     ++env_.counters->retries;
-  dispatch_body(p, info);
+  dispatch_body(p, std::move(info));
   if (p.req.policy.attempt_timeout.count() > 0 && !p.req.run_inline)
     self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value,
                         p.req.step, attempt);
 }
 
-void run_state::dispatch_body(pending_op& p, const step_info& info) {
+void run_state::dispatch_body(pending_op& p, step_info info) {
   if (open_batch_) {  // a side effect: only once this attempt's start is durable
-    open_thens_.push_back([this, step = p.req.step, info] {
+    open_thens_.push_back([this, step = p.req.step, info = std::move(info)]() mutable {
       auto it = pending_.find(step);
       if (it != pending_.end() && it->second.attempt == info.attempt)
-        dispatch_body(it->second, info);
+        dispatch_body(it->second, std::move(info));
     });
     return;
   }
@@ -206,7 +206,7 @@ void run_state::dispatch_body(pending_op& p, const step_info& info) {
       on_step_fail(step, attempt, std::move(out.error), out.duration_us);
     return;
   }
-  env_.pool->submit([self, body = p.body, info, step, attempt] {
+  env_.pool->submit([self, body = p.body, info = std::move(info), step, attempt] {
     auto out = run_body(*body, info);
     report_outcome(self, step, attempt, std::move(out.result), out.error, out.duration_us);
   });
@@ -318,7 +318,7 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
                             now_ms(), duration_us, signal_seq, {}};
   if (p.req.usage)
     done.usage = p.req.usage(done.result);
-  append(batch, done);
+  append(batch, std::move(done));
   if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)
     batch.erase_timer({*p.timer_due, run_id_, step});
   bool timed_out = p.req.kind == op_kind::signal && signal_seq == 0;

@@ -83,14 +83,14 @@ private:
   };
 
   // journal
-  void append(write_batch& batch, const run_event& e);
+  void append(write_batch& batch, run_event e);
   void persist(write_batch batch, std::function<void()> then);
   void persist_quietly(write_batch batch);
   void persist_with(write_batch batch, const std::function<void()>& resume);
   // operations
   void start_attempt(pending_op& p, std::uint32_t attempt);
   void refuse_inline_timeout(pending_op& p);
-  void dispatch_body(pending_op& p, const step_info& info);
+  void dispatch_body(pending_op& p, step_info info);
   void arm_timer(pending_op& p);
   void try_consume_signal(pending_op& p);
   void complete(std::uint64_t step, std::string result, std::uint32_t attempt,
