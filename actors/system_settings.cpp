@@ -13,11 +13,13 @@ namespace endure {
 void apply_recommended_settings(caf::actor_system_config& cfg,
                                 std::chrono::microseconds scheduler_spin) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
-  cfg.set(detail::scheduler_spin_key, static_cast<std::int64_t>(scheduler_spin.count()));
   // CAF uses a scheduler module given by a factory instead of its own.
-  cfg.module_factories.push_back([](caf::actor_system& sys) -> caf::actor_system::module* {
-    return new caf::scheduler::coordinator<detail::spinning_sharing>(sys);
-  });
+  cfg.module_factories.push_back(
+    [scheduler_spin](caf::actor_system& sys) -> caf::actor_system::module* {
+      auto* scheduler = new caf::scheduler::coordinator<detail::spinning_sharing>(sys);
+      scheduler->data().spin = scheduler_spin;
+      return scheduler;
+    });
 }
 
 } // namespace endure

@@ -74,6 +74,7 @@ std::vector<double> floor_before_run(const child_args& a, std::size_t run) {
 }
 
 int latency(runtime& rt, const child_args& a) {
+  auto workflow = a.scenario == "latency_pooled" ? "seed_pipeline_pooled" : "seed_pipeline";
   cli::set_step_observer(&stamp_step);
   std::vector<double> gaps_us, runs_ms, floor_us;
   int bad = 0;
@@ -84,7 +85,7 @@ int latency(runtime& rt, const child_args& a) {
     auto id = run_name("latency", i);
     take_stamps();
     auto t0 = bench_clock::now();
-    auto started = rt.start("seed_pipeline", id, id);
+    auto started = rt.start(workflow, id, id);
     bool ok = started && completed_right(rt, id);
     auto run_ms = seconds_since(t0) * 1e3;
     auto s = take_stamps();
@@ -206,7 +207,7 @@ int run_scenario(const child_args& a) {
   auto rt = runtime::open(sys, opts, std::move(workflows));
   if (!rt)
     throw std::runtime_error(rt.error().message);
-  if (a.scenario == "latency")
+  if (a.scenario == "latency" || a.scenario == "latency_pooled")
     return latency(**rt, a);
   if (a.scenario == "passivate")
     return passivate_runs(**rt, a);

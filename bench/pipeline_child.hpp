@@ -15,6 +15,7 @@ namespace endure::bench {
 /// What one child process does.
 struct child_args {
   /// "latency" (one warm-up run, then `runs` runs one after another),
+  /// "latency_pooled" (the same with the steps on the activity pool),
   /// "throughput" (`runs` runs started at once) or "crash" (the same as
   /// throughput; the parent kills it and starts it again).
   std::string scenario;

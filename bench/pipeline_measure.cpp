@@ -132,8 +132,9 @@ long durable_steps(const std::string& data_dir) {
 
 } // namespace
 
-latency_figures measure_latency(const std::string& dir, durability mode, int runs) {
-  child_process child{child_argv(args_for("latency", dir, mode, runs))};
+latency_figures measure_latency(const std::string& dir, durability mode, int runs,
+                                bool pooled) {
+  child_process child{child_argv(args_for(pooled ? "latency_pooled" : "latency", dir, mode, runs))};
   auto line = result_line(child, "latency");
   child.wait(1min);
   return {field(line, "step_p50_us"),  field(line, "step_p90_us"),

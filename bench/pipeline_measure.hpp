@@ -21,7 +21,10 @@ struct latency_figures {
   double commits_per_step = 0;  ///< journal transactions / steps
   int bad_runs = 0;
 };
-latency_figures measure_latency(const std::string& dir, durability mode, int runs);
+/// `pooled`: the seed pipeline with its steps on the activity pool instead
+/// of inline.
+latency_figures measure_latency(const std::string& dir, durability mode, int runs,
+                                bool pooled = false);
 
 /// b) `runs` runs of 20 steps started at once.
 struct throughput_figures {

@@ -68,7 +68,9 @@ void set_counter_fd(int fd) { counter_fd = fd; }
 
 void set_step_observer(step_observer o) { observer = o; }
 
-task<std::string> seed_pipeline(context& ctx, std::string run_id) {
+namespace {
+
+task<std::string> seed_run(context& ctx, std::string run_id, bool inline_steps) {
   auto v = seed_value(run_id);
   for (int k = 1; k <= 20; ++k) {
     // The step function is a named local, not a temporary inside the
@@ -78,15 +80,32 @@ task<std::string> seed_pipeline(context& ctx, std::string run_id) {
       count_execution(run_id, k);
       return seed_step(run_id, k, prev);
     };
-    // run_inline: the body takes microseconds, so it runs on the run's own
-    // thread (no hand-off to an activity worker).
-    v = co_await ctx.step("step" + std::to_string(k), body, v).run_inline();
+    // The awaiter stays a temporary of the co_await: a named one awaited
+    // through std::move in a conditional ran its step with an empty
+    // request under g++ 12.
+    if (inline_steps)
+      v = co_await ctx.step("step" + std::to_string(k), body, v).run_inline();
+    else
+      v = co_await ctx.step("step" + std::to_string(k), body, v);
   }
   co_return v;
 }
 
+} // namespace
+
+task<std::string> seed_pipeline(context& ctx, std::string run_id) {
+  // run_inline: the body takes microseconds, so it runs on the run's own
+  // thread (no hand-off to an activity worker).
+  return seed_run(ctx, std::move(run_id), true);
+}
+
+task<std::string> seed_pipeline_pooled(context& ctx, std::string run_id) {
+  return seed_run(ctx, std::move(run_id), false);
+}
+
 void register_seed_pipeline(workflow_registry& registry) {
   registry.add("seed_pipeline", &seed_pipeline);
+  registry.add("seed_pipeline_pooled", &seed_pipeline_pooled);
 }
 
 } // namespace endure::cli

@@ -29,10 +29,15 @@ void set_counter_fd(int fd);
 using step_observer = void (*)(const std::string& run_id, int k);
 void set_step_observer(step_observer observer);
 
-/// The workflow: input = run id, result = v20.
+/// The workflow: input = run id, result = v20. Its steps run inline (on
+/// the run's thread: the body is a hash of 200 bytes).
 task<std::string> seed_pipeline(context& ctx, std::string run_id);
+/// The same with every step on the activity pool, to measure what the
+/// hand-off to a pool thread and back costs.
+task<std::string> seed_pipeline_pooled(context& ctx, std::string run_id);
 
-/// Registers seed_pipeline as "seed_pipeline".
+/// Registers seed_pipeline as "seed_pipeline" and seed_pipeline_pooled as
+/// "seed_pipeline_pooled".
 void register_seed_pipeline(workflow_registry& registry);
 
 } // namespace endure::cli

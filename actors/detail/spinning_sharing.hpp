@@ -11,7 +11,6 @@
 
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
-#include <caf/settings.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -22,17 +21,14 @@
 
 namespace endure::detail {
 
-/// Config key of the polling time, in microseconds (0: never poll).
-inline constexpr const char* scheduler_spin_key = "endure.scheduler-spin-us";
-
 class spinning_sharing : public caf::policy::work_sharing {
 public:
   struct coordinator_data : caf::policy::work_sharing::coordinator_data {
     explicit coordinator_data(caf::scheduler::abstract_coordinator* parent)
-      : caf::policy::work_sharing::coordinator_data(parent),
-        spin(caf::get_or(parent->config(), scheduler_spin_key, std::int64_t{0})) {}
+      : caf::policy::work_sharing::coordinator_data(parent) {}
 
-    std::chrono::microseconds spin;
+    /// How long a worker polls; set by the factory before the workers start.
+    std::chrono::microseconds spin{0};
     std::atomic<std::size_t> queued{0};  ///< jobs in `queue` (a hint for pollers)
     std::atomic<bool> polling{false};    ///< one worker polls `queued`
     int sleepers = 0;                    ///< workers in cv.wait; guarded by `lock`

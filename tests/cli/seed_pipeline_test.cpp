@@ -1,6 +1,8 @@
-// The seed pipeline workload matches the test vectors of WORKLOAD.md.
+// The seed pipeline workload matches the test vectors of WORKLOAD.md, run
+// directly and through a runtime with inline and with pooled steps.
 #include <catch2/catch.hpp>
 
+#include "actors/runtime_fixture.hpp"
 #include "cli/seed_pipeline.hpp"
 
 using namespace endure::cli;
@@ -15,4 +17,16 @@ TEST_CASE("the seed pipeline reproduces WORKLOAD.md's test vectors", "[pipeline]
         == "eea1f8b82f2c4e5db727fdf1d54e87f7c4c8b2f8003ff68a97d0dbc8ddb741f40fa5a51a0343cfde"
            "f4055dbb00395cb29f42df6a610a5b39c552052cc832b2110061348f110e917c72d732d55f89fbbf"
            "73bc5fb1007e201320b0cf7260ec76f3ea977f0a");
+}
+
+SCENARIO("both seed workflows, inline and pooled, compute the expected v20", "[pipeline]") {
+  using namespace std::chrono_literals;
+  endure::test::runtime_fixture f{[](endure::workflow_registry& r) { register_seed_pipeline(r); }};
+  for (std::string wf : {"seed_pipeline", "seed_pipeline_pooled"}) {
+    auto id = wf + "-r1";
+    REQUIRE(f.rt().start(wf, id, id) == endure::run_status::running);
+    auto out = f.rt().wait(id, 10s);
+    REQUIRE(out);
+    CHECK(out->value<std::string>() == seed_expected(id));
+  }
 }
