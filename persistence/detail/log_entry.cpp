@@ -83,13 +83,11 @@ bool decode_log_entry(std::uint64_t position, std::string_view bytes, log_entry&
   return true;
 }
 
-std::string encode_run_head(std::string_view run_id, const run_head& h) {
-  std::string v(run_head_size, '\0');
-  store_be64(v.data(), h.last_pos);
-  store_be64(v.data() + 8, h.last_seq);
-  store_be64(v.data() + 16, h.low_seq);
-  store_be64(v.data() + 24, XXH3_64bits_withSeed(v.data(), 24, head_seed(run_id)));
-  return v;
+void encode_run_head(std::string_view run_id, const run_head& h, char* out) noexcept {
+  store_be64(out, h.last_pos);
+  store_be64(out + 8, h.last_seq);
+  store_be64(out + 16, h.low_seq);
+  store_be64(out + 24, XXH3_64bits_withSeed(out, 24, head_seed(run_id)));
 }
 
 bool decode_run_head(std::string_view run_id, std::string_view bytes, run_head& out,

@@ -53,7 +53,9 @@ struct run_head {
 
 inline constexpr std::size_t run_head_size = 32;
 
-std::string encode_run_head(std::string_view run_id, const run_head& h);
+/// Writes `h`, the head of `run_id`, into `out` (run_head_size bytes; a
+/// caller's buffer, as every append writes a head).
+void encode_run_head(std::string_view run_id, const run_head& h, char* out) noexcept;
 
 /// False (and `why`) if the value is not a sound head of `run_id`.
 bool decode_run_head(std::string_view run_id, std::string_view bytes, run_head& out,

@@ -65,9 +65,10 @@ expected<run_head> load_head(MDB_txn* txn, MDB_dbi heads, std::string_view run_i
 
 expected<void> store_head(MDB_txn* txn, MDB_dbi heads, std::string_view run_id,
                           const run_head& head) {
-  auto value = encode_run_head(run_id, head);
+  char value[run_head_size];
+  encode_run_head(run_id, head, value);
   auto k = to_val(run_id);
-  auto v = to_val(value);
+  MDB_val v{sizeof value, value};
   if (int rc = mdb_put(txn, heads, &k, &v, 0); rc != 0)
     return lmdb_error(rc, "write head of run " + std::string{run_id});
   return {};
