@@ -74,6 +74,10 @@ expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op) {
       return make_error(errc::not_found, "cannot append to unknown run "
                                            + op.run_id + "; create it first");
   }
+  if (op.number == 0)
+    return make_error(errc::invalid_argument, "run " + op.run_id
+                                                + ": seq 0 is not a journal position; "
+                                                  "seqs start at 1");
   if (op.number <= head->last_seq)
     return seq_taken(op.run_id, op.number, head->last_seq);
   auto pos = txn_position;

@@ -115,6 +115,11 @@ SCENARIO("a seq at or below the run's last is refused and the batch writes nothi
     CHECK(j->commit(std::move(twice)).error().code == errc::already_exists);
     CHECK(*j->last_seq("a") == 1);
   }
+  WHEN("seq 0 is appended") {
+    write_batch zero;
+    zero.append("a", 0, test_record("a", 0));
+    CHECK(j->commit(std::move(zero)).error().code == errc::invalid_argument);
+  }
   THEN("the next seq still goes in") {
     write_batch next;
     next.append("b", 6, test_record("b", 6));
