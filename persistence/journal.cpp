@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,8 @@
 
 #include "persistence/detail/journal_impl.hpp"
 #include "persistence/detail/keys.hpp"
+#include "persistence/detail/layout.hpp"
+#include "persistence/detail/run_chain.hpp"
 #include "persistence/detail/run_meta_codec.hpp"
 
 namespace endure {
@@ -81,23 +84,63 @@ unsigned env_flags(const journal_options& opts) {
 
 } // namespace
 
-expected<void> journal::impl::open_dbis() {
-  auto& p = *this;
-  auto txn = detail::lmdb_txn::begin(p.env.get(), p.opts.read_only ? MDB_RDONLY : 0);
-  if (!txn)
-    return std::move(txn).error();
-  unsigned flags = p.opts.read_only ? 0 : MDB_CREATE;
-  std::pair<const char*, MDB_dbi*> dbs[] = {{"runs", &p.runs_db},
-                                           {"journal", &p.journal_db},
-                                           {"snapshots", &p.snapshots_db},
-                                           {"timers", &p.timers_db}};
-  for (auto& [name, dbi] : dbs)
-    if (int rc = mdb_dbi_open(txn->get(), name, flags, dbi); rc != 0)
-      return detail::lmdb_error(rc, std::string{"open database "} + name + " in "
-                                      + p.opts.data_dir);
-  if (int rc = txn->commit(); rc != 0)
-    return detail::lmdb_error(rc, "open databases");
+namespace {
+
+expected<void> open_dbi(MDB_txn* txn, const char* name, unsigned flags, MDB_dbi* dbi,
+                        const std::string& data_dir) {
+  if (int rc = mdb_dbi_open(txn, name, flags, dbi); rc != 0)
+    return detail::lmdb_error(rc, std::string{"open database "} + name + " in " + data_dir);
   return {};
+}
+
+} // namespace
+
+expected<void> journal::impl::open_dbis_for_writing(MDB_txn* txn) {
+  std::pair<const char*, MDB_dbi*> dbs[] = {
+    {"runs", &runs_db}, {"log", &log_db},         {"heads", &heads_db},
+    {"meta", &meta_db}, {"snapshots", &snapshots_db}, {"timers", &timers_db}};
+  for (auto& [name, dbi] : dbs)
+    if (auto ok = open_dbi(txn, name, MDB_CREATE, dbi, opts.data_dir); !ok)
+      return ok;
+  auto moved = detail::upgrade_layout(txn, {log_db, heads_db, meta_db}, opts.data_dir);
+  if (!moved)
+    return std::move(moved).error();
+  auto next = detail::next_free_position(txn, log_db);
+  if (!next)
+    return std::move(next).error();
+  next_position = txn_position = *next;
+  return {};
+}
+
+expected<void> journal::impl::open_dbis_for_reading(MDB_txn* txn) {
+  if (auto ok = detail::check_layout_read_only(txn, opts.data_dir); !ok)
+    return ok;
+  std::pair<const char*, MDB_dbi*> dbs[] = {
+    {"runs", &runs_db}, {"log", &log_db},         {"heads", &heads_db},
+    {"meta", &meta_db}, {"snapshots", &snapshots_db}, {"timers", &timers_db}};
+  for (auto& [name, dbi] : dbs)
+    if (auto ok = open_dbi(txn, name, 0, dbi, opts.data_dir); !ok)
+      return ok;
+  return {};
+}
+
+expected<void> journal::impl::open_dbis() {
+  // A layout upgrade may outgrow the map: grow it and redo the whole
+  // transaction (nothing of an aborted one is kept, handles included).
+  for (;;) {
+    auto txn = detail::lmdb_txn::begin(env.get(), opts.read_only ? MDB_RDONLY : 0);
+    if (!txn)
+      return std::move(txn).error();
+    auto ok = opts.read_only ? open_dbis_for_reading(txn->get())
+                             : open_dbis_for_writing(txn->get());
+    int rc = ok ? txn->commit() : 0;
+    if (ok && rc == 0)
+      return {};
+    auto err = ok ? detail::lmdb_error(rc, "open databases") : std::move(ok).error();
+    txn->abort();
+    if (err.code != errc::map_full || !grow_map())
+      return err;
+  }
 }
 
 expected<void> journal::impl::open_env() {
@@ -230,20 +273,23 @@ expected<std::vector<stored_record>> journal::read(std::string_view run_id,
                                                    std::uint64_t from_seq,
                                                    std::size_t max_count) const {
   return impl_->read([&](MDB_txn* txn) -> expected<std::vector<stored_record>> {
-    detail::lmdb_cursor cur{txn, impl_->journal_db};
-    auto prefix = detail::journal_prefix(run_id);
+    auto head = detail::load_head(txn, impl_->heads_db, run_id);
+    if (!head)
+      return std::move(head).error();
     std::vector<stored_record> out;
-    MDB_val k, v;
-    for (bool ok = cur.seek(detail::journal_key(run_id, from_seq), k, v);
-         ok && out.size() < max_count; ok = cur.next(k, v)) {
-      auto key = to_view(k);
-      if (!detail::has_prefix(key, prefix))
+    if (head->last_pos == 0 || from_seq > head->last_seq || max_count == 0)
+      return out;
+    auto links = detail::walk_chain(txn, impl_->log_db, run_id, *head, from_seq);
+    if (!links)
+      return std::move(links).error();
+    out.reserve(std::min(links->size(), max_count));
+    for (auto& link : *links) {
+      if (out.size() == max_count)
         break;
-      auto seq = detail::get_be64(key.substr(prefix.size()));
-      auto rec = decode_record(to_view(v), {run_id, seq}, impl_->types);
+      auto rec = decode_record(link.envelope, {run_id, link.seq}, impl_->types);
       if (!rec)
         return std::move(rec).error();
-      out.push_back({seq, std::move(*rec)});
+      out.push_back({link.seq, std::move(*rec)});
     }
     return out;
   });
@@ -251,18 +297,10 @@ expected<std::vector<stored_record>> journal::read(std::string_view run_id,
 
 expected<std::uint64_t> journal::last_seq(std::string_view run_id) const {
   return impl_->read([&](MDB_txn* txn) -> expected<std::uint64_t> {
-    detail::lmdb_cursor cur{txn, impl_->journal_db};
-    auto prefix = detail::journal_prefix(run_id);
-    MDB_val k, v;
-    // Seek just past the run's last possible key, then step back once.
-    auto past = detail::journal_key(run_id, UINT64_MAX);
-    bool ok = cur.seek(past, k, v);
-    if (ok && to_view(k) == past)
-      return UINT64_MAX;
-    ok = ok ? cur.prev(k, v) : cur.last(k, v);
-    if (ok && detail::has_prefix(to_view(k), prefix))
-      return detail::get_be64(to_view(k).substr(prefix.size()));
-    return std::uint64_t{0};
+    auto head = detail::load_head(txn, impl_->heads_db, run_id);
+    if (!head)
+      return std::move(head).error();
+    return head->last_seq;
   });
 }
 

@@ -52,10 +52,13 @@ class journal {
 public:
   using completion = std::function<void(const expected<void>&)>;
 
-  /// Opens (creating if needed) the journal in `opts.data_dir`. Errors:
-  /// invalid_argument (empty dir, bad sizes), io_error (cannot create or
-  /// write the directory), data_dir_locked (another process or journal
-  /// holds it), storage_error (LMDB refused the environment).
+  /// Opens (creating if needed) the journal in `opts.data_dir`; a writer
+  /// open upgrades an older on-disk layout first (FORMAT.md). Errors:
+  /// invalid_argument (empty dir, bad sizes, read-only open of a directory
+  /// not yet upgraded), io_error (cannot create or write the directory),
+  /// data_dir_locked (another process or journal holds it),
+  /// newer_record_version (layout newer than this build), storage_error
+  /// (LMDB refused the environment).
   static expected<std::unique_ptr<journal>> open(journal_options opts);
 
   /// Drains queued batches (each still completes), then closes.
@@ -90,11 +93,13 @@ public:
     std::optional<run_status> status = std::nullopt) const;
   /// Up to `max_count` records of the run with seq >= `from_seq`, in seq
   /// order. A damaged record fails the read with corrupt_record (or
-  /// unknown_record_type / newer_record_version) naming run and seq.
+  /// unknown_record_type / newer_record_version) naming run and seq; a
+  /// broken chain in the log names the run and the seq or log position.
   expected<std::vector<stored_record>> read(std::string_view run_id,
                                             std::uint64_t from_seq = 0,
                                             std::size_t max_count = SIZE_MAX) const;
-  /// Highest seq of the run, or 0 if it has no records.
+  /// Highest seq ever appended to the run (kept after truncate_before), or
+  /// 0 if it never had a record. Errors: corrupt_record (damaged run head).
   expected<std::uint64_t> last_seq(std::string_view run_id) const;
   /// The run's latest snapshot, if any.
   expected<std::optional<snapshot_entry>> snapshot(std::string_view run_id) const;

@@ -10,6 +10,7 @@
 #include "persistence/detail/cpu_relax.hpp"
 #include "persistence/detail/journal_impl.hpp"
 #include "persistence/detail/keys.hpp"
+#include "persistence/detail/run_chain.hpp"
 #include "persistence/detail/run_meta_codec.hpp"
 
 namespace endure {
@@ -54,24 +55,67 @@ expected<void> set_status(MDB_txn* txn, MDB_dbi runs, const write_batch::op& op)
   return put(txn, runs, op.run_id, detail::encode_run_meta(*meta), 0, "write run");
 }
 
-expected<void> truncate_before(MDB_txn* txn, MDB_dbi db, const write_batch::op& op) {
-  detail::lmdb_cursor cur{txn, db};
-  if (cur.open_rc() != 0)
-    return detail::lmdb_error(cur.open_rc(), "open cursor");
-  auto prefix = detail::journal_prefix(op.run_id);
-  MDB_val k, v;
-  for (bool ok = cur.seek(prefix, k, v); ok; ok = cur.seek(prefix, k, v)) {
-    auto key = to_view(k);
-    if (!detail::has_prefix(key, prefix)
-        || detail::get_be64(key.substr(prefix.size())) >= op.number)
-      break;
-    if (int rc = cur.del(); rc != 0)
-      return detail::lmdb_error(rc, "truncate journal");
-  }
-  return {};
+error seq_taken(const std::string& run_id, std::uint64_t seq, std::uint64_t last) {
+  return make_error(errc::already_exists,
+                    "run " + run_id + " seq " + std::to_string(seq)
+                      + " is at or below the run's last seq " + std::to_string(last)
+                      + "; a journal position is written once and seqs increase");
 }
 
 } // namespace
+
+expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op) {
+  auto head = detail::load_head(txn, heads_db, op.run_id);
+  if (!head)
+    return std::move(head).error();
+  if (head->last_seq == 0) {  // no head yet: is there such a run at all?
+    auto k = to_val(op.run_id);
+    MDB_val v;
+    if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
+      return make_error(errc::not_found, "cannot append to unknown run "
+                                           + op.run_id + "; create it first");
+  }
+  if (op.number == 0)
+    return make_error(errc::invalid_argument, "run " + op.run_id
+                                                + ": seq 0 is not a journal position; "
+                                                  "seqs start at 1");
+  if (op.number <= head->last_seq)
+    return seq_taken(op.run_id, op.number, head->last_seq);
+  auto pos = txn_position;
+  if (auto r = detail::append_link(txn, log_db, pos,
+                                   {op.run_id, op.number, head->last_pos, op.bytes});
+      !r)
+    return r;
+  ++txn_position;
+  // A run with no stored records starts a new chain: its oldest record is
+  // this one, and nothing below it is ever followed.
+  auto low = head->last_pos == 0 ? op.number : head->low_seq;
+  return detail::store_head(txn, heads_db, op.run_id, {pos, op.number, low});
+}
+
+expected<void> journal::impl::truncate(MDB_txn* txn, const write_batch::op& op) {
+  auto head = detail::load_head(txn, heads_db, op.run_id);
+  if (!head)
+    return std::move(head).error();
+  if (head->last_pos == 0 || op.number <= head->low_seq)
+    return {};  // nothing stored below op.number
+  auto links = detail::walk_chain(txn, log_db, op.run_id, *head, 0);
+  if (!links)
+    return std::move(links).error();
+  detail::run_head next{0, head->last_seq, 0};
+  for (auto& link : *links) {
+    if (link.seq >= op.number) {
+      next.last_pos = head->last_pos;
+      next.low_seq = link.seq;
+      break;
+    }
+    auto key = detail::position_key(link.position);
+    auto k = to_val(key);
+    if (int rc = mdb_del(txn, log_db, &k, nullptr); rc != 0)
+      return detail::lmdb_error(rc, "truncate log of run " + op.run_id);
+  }
+  return detail::store_head(txn, heads_db, op.run_id, next);
+}
 
 expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
   for (auto& op : batch.ops()) {
@@ -85,21 +129,9 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
           r = detail::lmdb_error(rc, "create run");
         break;
       }
-      case op_kind::append: {
-        auto k = to_val(op.run_id);
-        MDB_val v;
-        if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
-          return make_error(errc::not_found, "cannot append to unknown run "
-                                               + op.run_id + "; create it first");
-        r = put(txn, journal_db, detail::journal_key(op.run_id, op.number), op.bytes,
-                MDB_NOOVERWRITE, "append");
-        if (!r && r.error().code == errc::already_exists)
-          return make_error(errc::already_exists,
-                            "run " + op.run_id + " seq " + std::to_string(op.number)
-                              + " is already written; a journal position is "
-                                "written once");
+      case op_kind::append:
+        r = append(txn, op);
         break;
-      }
       case op_kind::set_status:
         r = set_status(txn, runs_db, op);
         break;
@@ -107,7 +139,7 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
         r = put(txn, snapshots_db, op.run_id, op.bytes, 0, "write snapshot");
         break;
       case op_kind::truncate_before:
-        r = truncate_before(txn, journal_db, op);
+        r = truncate(txn, op);
         break;
       case op_kind::put_timer:
         r = put(txn, timers_db, detail::timer_key(op.time_ms, op.run_id, op.number),
@@ -143,6 +175,7 @@ bool journal::impl::grow_map() {
 void journal::impl::commit_group(std::vector<pending>& group) {
   std::vector<std::optional<error>> failed(group.size());
   for (;;) {
+    txn_position = next_position;  // a redo starts from the committed log end
     auto txn = detail::lmdb_txn::begin(env.get(), 0);
     if (!txn) {
       for (auto& f : failed)
@@ -167,6 +200,7 @@ void journal::impl::commit_group(std::vector<pending>& group) {
     if (!redo) {
       int rc = txn->commit();
       if (rc == 0) {
+        next_position = txn_position;
         ++commits;
         break;
       }

@@ -40,8 +40,10 @@ public:
   /// Creates the run if no run with this id exists; otherwise does nothing
   /// (idempotent start).
   void create_run(const run_meta& meta);
-  /// Appends `r` at (run, seq). Fails the batch with errc::already_exists if
-  /// that seq is taken: a journal position is written once.
+  /// Appends `r` at (run, seq). Seqs of a run start at 1 and increase (gaps
+  /// allowed): the batch fails with errc::already_exists if `seq` is at or
+  /// below the run's last seq (a journal position is written once), with
+  /// errc::invalid_argument for seq 0.
   void append(std::string run_id, std::uint64_t seq, const record& r);
   /// Sets a run's status and detail. Fails with errc::not_found for an
   /// unknown run.

@@ -24,9 +24,19 @@ struct journal::impl {
   std::optional<detail::data_dir_lock> lock;
   detail::lmdb_env env;
   MDB_dbi runs_db = 0;
-  MDB_dbi journal_db = 0;
+  MDB_dbi log_db = 0;    ///< position -> log entry (layout 2)
+  MDB_dbi heads_db = 0;  ///< run id -> run head
+  MDB_dbi meta_db = 0;   ///< "layout" -> version
   MDB_dbi snapshots_db = 0;
   MDB_dbi timers_db = 0;
+
+  // -- log positions: writer thread only ------------------------------------
+  /// Next free position as of the last commit.
+  std::uint64_t next_position = 1;
+  /// Next free position inside the transaction being built; reset to
+  /// next_position when a group is redone, so an aborted attempt leaves no
+  /// hole and no reuse.
+  std::uint64_t txn_position = 1;
 
   // -- map resizing: readers hold it shared, the writer exclusive -----------
   mutable std::shared_mutex resize_mutex;
@@ -54,6 +64,10 @@ struct journal::impl {
   /// Opens the LMDB environment and its databases (at journal::open).
   expected<void> open_env();
   expected<void> open_dbis();
+  /// Writer open: creates the databases and upgrades layout 1, in one txn.
+  expected<void> open_dbis_for_writing(MDB_txn* txn);
+  /// Read-only open: opens the databases of an upgraded directory.
+  expected<void> open_dbis_for_reading(MDB_txn* txn);
 
   /// Polls `wakeup` for up to opts.writer_spin.
   void spin_for_work() const;
@@ -63,6 +77,10 @@ struct journal::impl {
   void commit_group(std::vector<pending>& group);
   /// Applies one batch inside `txn`; any error leaves the txn to be aborted.
   expected<void> apply(MDB_txn* txn, const write_batch& batch);
+  /// The append op: one log entry at the right edge, one head update.
+  expected<void> append(MDB_txn* txn, const write_batch::op& op);
+  /// The truncate_before op: deletes the run's older links, moves its head.
+  expected<void> truncate(MDB_txn* txn, const write_batch::op& op);
   /// Doubles the map up to opts.max_map_size; false if already at the max.
   bool grow_map();
 

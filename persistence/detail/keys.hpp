@@ -1,11 +1,12 @@
 // Key grammar of the LMDB databases (documented in persistence/FORMAT.md).
 //
-//   journal:   run_id 0x00 seq(u64 big-endian)
+//   log:       position(u64 big-endian)
 //   timers:    due_ms(i64 big-endian, sign bit flipped) run_id 0x00 id(u64 BE)
-//   runs, snapshots: run_id
+//   runs, heads, snapshots: run_id
+//   meta:      "layout"
 //
-// Big-endian numbers make byte order equal numeric order, so a cursor walk is
-// replay order (journal) or due order (timers).
+// Big-endian numbers make byte order equal numeric order, so the log only
+// grows at its right edge (MDB_APPEND) and a timers walk is due order.
 #pragma once
 
 #include <cstdint>
@@ -24,26 +25,6 @@ inline std::uint64_t get_be64(std::string_view in) {
   for (std::size_t i = 0; i < 8; ++i)
     v = (v << 8) | static_cast<unsigned char>(in[i]);
   return v;
-}
-
-/// Prefix shared by every journal key of `run_id`.
-inline std::string journal_prefix(std::string_view run_id) {
-  std::string k;
-  k.reserve(run_id.size() + 9);
-  k.append(run_id);
-  k.push_back('\0');
-  return k;
-}
-
-inline std::string journal_key(std::string_view run_id, std::uint64_t seq) {
-  auto k = journal_prefix(run_id);
-  put_be64(k, seq);
-  return k;
-}
-
-/// True if `key` is a journal key of the run whose prefix is `prefix`.
-inline bool has_prefix(std::string_view key, std::string_view prefix) {
-  return key.size() == prefix.size() + 8 && key.substr(0, prefix.size()) == prefix;
 }
 
 inline std::string timer_key(std::int64_t due_ms, std::string_view run_id,
