@@ -1,5 +1,6 @@
-// Offline signal, cancel and release: each is one write batch, an event at
-// the end of the run's journal plus the status the next runtime acts on.
+// Offline start, signal, cancel and release: each is one write batch, an
+// event at the end of the run's journal plus the status the next runtime
+// acts on.
 #include "actors/offline_control.hpp"
 
 #include <functional>
@@ -46,6 +47,23 @@ expected<void> append_and_resume(journal& store, const std::string& run_id,
 }
 
 } // namespace
+
+expected<run_status> start_offline(journal& store, const std::string& run_id,
+                                   const std::string& workflow, std::string input) {
+  if (auto ok = validate_run_id(run_id); !ok)
+    return std::move(ok).error();
+  if (auto meta = store.run(run_id))
+    return meta->status;
+  else if (meta.error().code != errc::not_found)
+    return std::move(meta).error();
+  auto now = detail::now_ms();
+  write_batch batch;  // what run_state::on_start writes for a new run
+  batch.create_run(run_meta{run_id, workflow, run_status::running, now, now, {}});
+  batch.append(run_id, 1, encode_event(run_started_event{workflow, std::move(input), now}));
+  if (auto ok = store.commit(std::move(batch)); !ok)
+    return std::move(ok).error();
+  return run_status::running;
+}
 
 expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
                                       const std::string& name, std::string payload) {

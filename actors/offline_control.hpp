@@ -1,9 +1,10 @@
 // Controlling a run while no runtime has its data directory open (the
 // process is down): the request is journaled on arrival, exactly as a live
 // runtime would journal it, and the run is marked so that the next runtime
-// acts on it when it resumes the run. Used by `endure signal`, `endure
-// cancel` and `endure release`, so none of them starts a runtime (which
-// would replay runs and start their steps in a short-lived process).
+// acts on it when it resumes the run. Used by `endure start`, `endure
+// signal`, `endure cancel` and `endure release`, so none of them starts a
+// runtime (which would replay runs and start their steps in a short-lived
+// process).
 //
 // Every function needs `store` open for writing, which means no runtime
 // holds the directory (a running `endure serve` does: stop it, or use the
@@ -17,6 +18,14 @@
 #include "persistence/journal.hpp"
 
 namespace endure {
+
+/// Journals a new run of `workflow` with msgpack `input` (its meta and its
+/// run_started event, as runtime::start writes them): the next runtime
+/// executes it. If a run of that id exists, nothing changes (idempotent,
+/// like runtime::start). Returns the run's stored status. Errors also:
+/// invalid_argument for a bad run id.
+expected<run_status> start_offline(journal& store, const std::string& run_id,
+                                   const std::string& workflow, std::string input);
 
 /// Appends a signal_received event; a waiting run is marked running so the
 /// next runtime resumes it and its wait_signal consumes the signal once.

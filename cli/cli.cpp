@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "actors/events.hpp"
 #include "cli/command.hpp"
 #include "cli/content_pipeline.hpp"
 #include "cli/seed_pipeline.hpp"
@@ -47,6 +48,20 @@ int with_runtime(const command_env& env, runtime_options opts,
   if (!rt)
     return fail(rt.error().message);
   return body(**rt);
+}
+
+int with_journal(const command_env& env, const std::function<int(journal&)>& body) {
+  auto mode = parse_mode(env.globals.mode);
+  if (!mode)
+    return 2;
+  journal_options jo;
+  jo.data_dir = env.globals.data_dir;
+  jo.mode = *mode;
+  auto store = journal::open(jo);
+  if (!store)
+    return fail(store.error().message);
+  register_event_types((*store)->types());
+  return body(**store);
 }
 
 int main(int argc, char** argv, workflow_registry workflows) {

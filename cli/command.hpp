@@ -41,6 +41,12 @@ std::optional<durability> parse_mode(const std::string& mode);
 int with_runtime(const command_env& env, runtime_options opts,
                  const std::function<int(runtime&)>& body);
 
+/// Runs `body` with the data directory's journal open for writing and no
+/// runtime (the offline control path, actors/offline_control.hpp); returns
+/// body's exit code, or 1/2 with a message if the journal cannot open (held
+/// by a running `endure serve`: the message names it) or --mode is bad.
+int with_journal(const command_env& env, const std::function<int(journal&)>& body);
+
 // One function per subcommand: adds it to `app`, sets env.exit_code when run.
 void add_pipeline_command(CLI::App& app, command_env& env);
 void add_run_command(CLI::App& app, command_env& env);      // run and start

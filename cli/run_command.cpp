@@ -1,6 +1,7 @@
 // `endure run WORKFLOW [--id ID] [--input JSON]` starts (or attaches to) a
-// run and waits for its end; `endure start ...` returns once the run is
-// durable (`endure serve` or a later `run` executes it). Workflows reached
+// run and waits for its end; `endure start ...` journals the run without
+// starting a runtime and returns once it is durable (`endure serve` or a
+// later `run` executes it). Workflows reached
 // from the CLI take and return std::string: the input is JSON text,
 // validated here, passed to the workflow as the string itself.
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "actors/offline_control.hpp"
 #include "cli/command.hpp"
 
 namespace endure::cli {
@@ -73,17 +75,21 @@ int start_run(const command_env& env, run_options o, bool wait) {
     return usage;
   if (generated)
     std::cout << "run id: " << o.id << std::endl;
+  if (!wait)  // journaled only: a runtime here would start its steps and abandon them
+    return with_journal(env, [&](journal& store) {
+      auto status = start_offline(store, o.id, o.workflow, to_bytes(o.input));
+      if (!status)
+        return fail("cannot start run " + o.id + ": " + status.error().message);
+      std::cout << "run " << o.id << ": " << to_string(*status)
+                << " (durable; `endure serve` or `endure run` executes it)" << std::endl;
+      return 0;
+    });
   runtime_options opts;
   opts.resume_on_open = false;  // this command runs only its own run
   return with_runtime(env, opts, [&](runtime& rt) {
     auto status = rt.start(o.workflow, o.id, o.input);
     if (!status)
       return fail("cannot start run " + o.id + ": " + status.error().message);
-    if (!wait) {
-      std::cout << "run " << o.id << ": " << to_string(*status)
-                << " (durable; `endure serve` or `endure run` executes it)" << std::endl;
-      return 0;
-    }
     auto out = rt.wait(o.id, std::chrono::hours(24 * 365));
     if (!out)
       return fail("waiting for run " + o.id + " failed: " + out.error().message);

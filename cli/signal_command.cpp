@@ -26,23 +26,15 @@ struct signal_options {
 // serve` or `endure run` acts on it.
 int control(const command_env& env, const std::string& run_id, const std::string& what,
             const std::function<expected<void>(journal&)>& request) {
-  auto mode = parse_mode(env.globals.mode);
-  if (!mode)
-    return 2;
-  journal_options jo;
-  jo.data_dir = env.globals.data_dir;
-  jo.mode = *mode;
-  auto store = journal::open(jo);
-  if (!store)
-    return fail(store.error().message);
-  register_event_types((*store)->types());
-  auto ok = request(**store);
-  if (!ok && ok.error().code == errc::not_found)
-    return fail("no run '" + run_id + "' in " + env.globals.data_dir
-                + ": see `endure list` for the runs there");
-  if (!ok)
-    return fail("cannot " + what + " run " + run_id + ": " + ok.error().message);
-  return 0;
+  return with_journal(env, [&](journal& store) {
+    auto ok = request(store);
+    if (!ok && ok.error().code == errc::not_found)
+      return fail("no run '" + run_id + "' in " + env.globals.data_dir
+                  + ": see `endure list` for the runs there");
+    if (!ok)
+      return fail("cannot " + what + " run " + run_id + ": " + ok.error().message);
+    return 0;
+  });
 }
 
 int send_signal(const command_env& env, const signal_options& o) {
