@@ -43,6 +43,8 @@ using wait = caf::atom_constant<caf::atom("wait")>;
 using recover = caf::atom_constant<caf::atom("recover")>;
 /// (tick): periodic timer poll.
 using tick = caf::atom_constant<caf::atom("tick")>;
+/// (trim): give freed heap memory back to the OS (run manager).
+using trim = caf::atom_constant<caf::atom("trim")>;
 /// (stats) -> counters
 using stats = caf::atom_constant<caf::atom("stats")>;
 

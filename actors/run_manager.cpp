@@ -10,10 +10,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "actors/activity_pool.hpp"
 #include "actors/atoms.hpp"
 #include "actors/detail/clock.hpp"
 #include "actors/detail/run_actor.hpp"
 #include "actors/events.hpp"
+#include "actors/heap_trim.hpp"
 #include "actors/offline_control.hpp"
 #include "actors/run_outcome.hpp"
 #include "persistence/journal.hpp"
@@ -50,6 +52,7 @@ struct manager_state {
   std::unordered_set<std::string> queued_ids;
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiters;
   std::deque<std::string> recovery;
+  heap_trim_schedule trims;
 
   manager_state() = default;
   manager_state(const manager_state&) = delete;
@@ -111,6 +114,7 @@ struct manager_state {
     auto id = it->second;
     ids.erase(it);
     active.erase(id);
+    note_stop();
     if (stopping) {
       if (active.empty())
         self->quit(stop_reason);
@@ -120,6 +124,19 @@ struct manager_state {
         && dm.reason != caf::exit_reason::user_shutdown)
       on_crash(id, describe(dm.reason));
     admit_queued();
+  }
+
+  /// Many run actors stopped (passivated, finished): their memory is free
+  /// but still held by the allocator; give it back a little later, once per
+  /// burst rather than once per actor.
+  void note_stop() {
+    if (trims.on_stop())
+      self->delayed_send(self, opts.trim_interval, atoms::trim::value);
+  }
+
+  void on_trim() {
+    trims.on_trimmed();
+    env.pool->submit([] { release_free_heap(); });
   }
 
   /// Restarts the run from its journal after a backoff, or quarantines it
@@ -215,6 +232,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
   st.env = std::move(env);
   st.env.manager = caf::actor_cast<caf::actor>(self);
   st.opts = opts;
+  st.trims = heap_trim_schedule{opts.trim_after_stops};
   st.self = self;
   self->set_down_handler([self](caf::down_msg& dm) { self->state.on_down(dm); });
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -225,6 +243,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
   if (opts.recover)
     self->send(self, atoms::recover::value);
   return {
+    [=](atoms::trim) { self->state.on_trim(); },
     [=](atoms::start, const std::string& id, const std::string& wf, const std::string& input) {
       auto& st = self->state;
       if (refuse_if_stopping(self))

@@ -88,6 +88,7 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   runs.restart_intensity = restarts.intensity;
   runs.restart_period = restarts.period;
   runs.restart_backoff = restarts.backoff;
+  runs.trim_after_stops = p->opts.trim_heap_after_stops;
   p->services.activity_threads = p->opts.activity_threads;
   p->services.resume_on_open = p->opts.resume_on_open;
   auto root = detail::spawn_runtime_tree(sys, p->services);

@@ -55,6 +55,12 @@ struct runtime_options {
   /// A run waiting only on timers or signals this long is passivated (its
   /// actor stopped; the journal brings it back). Default: 60 s.
   std::chrono::milliseconds passivate_after{60'000};
+  /// Once this many run actors stopped (passivated or finished), the heap
+  /// they freed is returned to the OS a second later (glibc malloc_trim, on
+  /// an activity thread), once per burst. Without it the process stays at
+  /// its high-water mark: 100,000 runs parked at once left ~450 MiB PSS
+  /// after all had passivated, ~50 MiB with it. 0 = never. Default: 1000.
+  std::size_t trim_heap_after_stops = 1000;
   /// Resume unfinished runs when the runtime opens. Default: true.
   bool resume_on_open = true;
   /// Unfinished runs resumed per 50 ms at open, so 100,000 runs do not

@@ -40,7 +40,12 @@ int passivate_runs(runtime& rt, const child_args& a) {
   for (int i = 0; i < 60'000 && rt.stats().live_actors > 0; ++i)
     std::this_thread::sleep_for(10ms);
   double seconds = seconds_since(t0);
-  std::printf("passivate seconds %.3f pss_kib %ld live %llu\n", seconds, pss_kib("self"),
+  // The resting state: the runtime returns the parked actors' freed heap a
+  // second after the burst (runtime_options::trim_heap_after_stops).
+  auto at_zero = pss_kib("self");
+  std::this_thread::sleep_for(1500ms);
+  std::printf("passivate seconds %.3f pss_at_zero_kib %ld pss_kib %ld live %llu\n", seconds,
+              at_zero, pss_kib("self"),
               static_cast<unsigned long long>(rt.stats().live_actors));
   std::fflush(stdout);
   std::this_thread::sleep_for(250ms);  // let the parent's sampler see the end state

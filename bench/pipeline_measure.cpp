@@ -165,6 +165,7 @@ passivation_figures measure_passivation(const std::string& dir, durability mode,
     f.peak_pss_mib = sampler.stop();
     f.park_seconds = field(line, "seconds");
     f.end_pss_mib = field(line, "pss_kib") / 1024.0;
+    f.zero_pss_mib = field(line, "pss_at_zero_kib") / 1024.0;
     f.bad_runs += field(line, "live") == 0 ? 0 : 1;
   }
   args.scenario = "wake";

@@ -50,7 +50,8 @@ struct crash_figures {
 /// process restarted and every run signalled to its end.
 struct passivation_figures {
   double park_seconds = 0;      ///< start of all runs until no actor is left
-  double end_pss_mib = 0;       ///< the child's PSS once all are passivated
+  double zero_pss_mib = 0;      ///< the child's PSS as the last one passivated
+  double end_pss_mib = 0;       ///< the same 1.5 s later (freed heap returned)
   double peak_pss_mib = 0;      ///< sampled every 200 ms while parking
   double wake_seconds = 0;      ///< restart (runtime open) until all results
   int bad_runs = 0;

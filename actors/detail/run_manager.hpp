@@ -34,6 +34,11 @@ struct manager_options {
   backoff_policy restart_backoff;
   /// Resume every unfinished run once started.
   bool recover = false;
+  /// Once this many run actors stopped since the last time, the freed heap
+  /// is returned to the OS (release_free_heap, on an activity thread)
+  /// `trim_interval` later; 0 = never.
+  std::size_t trim_after_stops = 1000;
+  std::chrono::milliseconds trim_interval{1000};
   /// Start every run actor behind a commit barrier: set when this manager
   /// replaces one that died, whose run actors may still have commits queued.
   bool barrier_all = false;
