@@ -53,6 +53,11 @@ struct manager_state {
   std::unordered_map<std::string, std::vector<caf::response_promise>> waiters;
   std::deque<std::string> recovery;
   heap_trim_schedule trims;
+  struct pending_release {
+    std::string reason;
+    caf::response_promise rp;
+  };
+  std::unordered_map<std::string, std::vector<pending_release>> releases_after_stop;
 
   manager_state() = default;
   manager_state(const manager_state&) = delete;
@@ -115,6 +120,7 @@ struct manager_state {
     ids.erase(it);
     active.erase(id);
     note_stop();
+    release_waiting(id);
     if (stopping) {
       if (active.empty())
         self->quit(stop_reason);
@@ -164,19 +170,42 @@ struct manager_state {
     });
   }
 
-  /// Why `id` cannot be released now, or empty.
-  std::string release(const std::string& id) {
+  /// Releases quarantined run `id` (journals the release, replies, wakes
+  /// the run). A run whose actor is still stopping (it has just quarantined
+  /// itself, and its waiters may already know) is released once it is down.
+  void release(const std::string& id, const std::string& reason, caf::response_promise rp) {
     auto meta = env.store->run(id);
     if (!meta)
-      return meta.error().message;
+      return rp.deliver(meta.error().message), void();
     if (meta->status != run_status::quarantined)
-      return "run " + id + " is " + std::string{to_string(meta->status)}
-             + ", not quarantined; only a quarantined run can be released";
-    if (active.count(id))
-      return "run " + id + " is still stopping; try again in a moment";
+      return rp.deliver("run " + id + " is " + std::string{to_string(meta->status)}
+                        + ", not quarantined; only a quarantined run can be released"),
+             void();
+    if (active.count(id)) {
+      releases_after_stop[id].push_back({reason, std::move(rp)});
+      return;
+    }
     restarts.erase(id);
     crashed.erase(id);
-    return {};
+    auto last = env.store->last_seq(id);
+    auto me = caf::actor_cast<caf::actor>(self);
+    env.store->commit(release_batch(id, (last ? *last : 0) + 1, reason),
+                      [me, rp, id](const expected<void>& r) mutable {
+                        rp.deliver(r ? std::string{} : r.error().to_string());
+                        if (r)
+                          caf::anon_send(me, atoms::wake::value, id);
+                      });
+  }
+
+  /// Releases asked for while `id`'s actor was stopping.
+  void release_waiting(const std::string& id) {
+    auto it = releases_after_stop.find(id);
+    if (it == releases_after_stop.end())
+      return;
+    auto pending = std::move(it->second);
+    releases_after_stop.erase(it);
+    for (auto& p : pending)
+      release(id, p.reason, std::move(p.rp));
   }
 
   /// Resumes the next batch of unfinished runs; ticks until none is left.
@@ -284,18 +313,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
     },
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
     [=](atoms::release, const std::string& id, const std::string& reason) {
-      auto rp = self->make_response_promise();
-      auto err = self->state.release(id);
-      if (!err.empty())
-        return rp.deliver(err);
-      // Reply once the release is durable, then resume the run.
-      auto last = self->state.env.store->last_seq(id);
-      auto b = release_batch(id, (last ? *last : 0) + 1, reason);
-      self->state.env.store->commit(std::move(b), [self, rp, id](const expected<void>& r) mutable {
-        rp.deliver(r ? std::string{} : r.error().to_string());
-        if (r)
-          caf::anon_send(self, atoms::wake::value, id);
-      });
+      self->state.release(id, reason, self->make_response_promise());
     },
     [=](atoms::wait, const std::string& id) {
       auto& st = self->state;
