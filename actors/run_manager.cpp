@@ -91,6 +91,33 @@ struct manager_state {
     spawn(id);
   }
 
+  /// Asks run actor `a` to start (attach to) its run and forwards the
+  /// answer. The actor may stop before it reads the request (a resumed run
+  /// that only had to finish or compensate); then the journal answers.
+  void start_via(const caf::actor& a, const std::string& id, const std::string& wf,
+                 const std::string& input, caf::response_promise rp) {
+    auto* store = env.store;
+    self->request(a, caf::infinite, atoms::start::value, id, wf, input)
+      .then([rp](std::uint8_t status) mutable { rp.deliver(status); },
+            [rp, store, id](caf::error& e) mutable {
+              if (auto meta = store->run(id))
+                rp.deliver(static_cast<std::uint8_t>(meta->status));
+              else
+                rp.deliver(std::move(e));
+            });
+  }
+
+  /// Forwards a signal or cancel (answered with an error text, empty for
+  /// done) to run actor `a`; if the actor stops first, the run has ended:
+  /// `if_ended` is the answer.
+  template <class... Ts>
+  void control_via(const caf::actor& a, caf::response_promise rp, std::string if_ended,
+                   Ts&&... xs) {
+    self->request(a, caf::infinite, std::forward<Ts>(xs)...)
+      .then([rp](std::string& err) mutable { rp.deliver(std::move(err)); },
+            [rp, if_ended](caf::error&) mutable { rp.deliver(if_ended); });
+  }
+
   void admit_queued() {
     while (!queue.empty() && !full()) {
       auto q = std::move(queue.front());
@@ -99,7 +126,7 @@ struct manager_state {
       auto it = active.find(q.run_id);
       auto a = it != active.end() ? it->second : spawn(q.run_id);
       if (q.rp.pending())
-        q.rp.delegate(a, atoms::start::value, q.run_id, q.workflow, q.input);
+        start_via(a, q.run_id, q.workflow, q.input, q.rp);
     }
   }
 
@@ -278,7 +305,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       if (refuse_if_stopping(self))
         return;
       if (auto it = st.active.find(id); it != st.active.end())
-        return self->delegate(it->second, atoms::start::value, id, wf, input), void();
+        return st.start_via(it->second, id, wf, input, self->make_response_promise());
       if (auto meta = st.env.store->run(id);
           meta && (is_terminal(meta->status) || meta->status == run_status::quarantined))
         return self->make_response_promise().deliver(static_cast<std::uint8_t>(meta->status));
@@ -287,7 +314,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
         st.queue.push_back({id, wf, input, self->make_response_promise()});
         return;
       }
-      self->delegate(st.spawn(id), atoms::start::value, id, wf, input);
+      st.start_via(st.spawn(id), id, wf, input, self->make_response_promise());
     },
     [=](atoms::signal, const std::string& id, const std::string& name,
         const std::string& payload) {
@@ -299,7 +326,9 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       auto it = st.active.find(id);
       auto a = it != st.active.end() ? it->second : st.spawn(id);  // signals skip the queue
       st.queued_ids.erase(id);
-      self->delegate(a, atoms::signal::value, id, name, payload);
+      st.control_via(a, self->make_response_promise(),
+                     "run " + id + " is not accepting signals (it has just finished)",
+                     atoms::signal::value, id, name, payload);
     },
     [=](atoms::cancel, const std::string& id, const std::string& reason) {
       auto& st = self->state;
@@ -309,7 +338,8 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
         return self->make_response_promise().deliver(err);
       auto it = st.active.find(id);
       auto a = it != st.active.end() ? it->second : st.spawn(id);
-      self->delegate(a, atoms::cancel::value, id, reason);
+      st.control_via(a, self->make_response_promise(), std::string{},  // ended: nothing to cancel
+                     atoms::cancel::value, id, reason);
     },
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
     [=](atoms::release, const std::string& id, const std::string& reason) {
