@@ -167,10 +167,12 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   ++env_.counters->steps_executed;
   if (attempt > 1)
     ++env_.counters->retries;
-  dispatch_body(p, std::move(info));
   if (p.req.policy.attempt_timeout.count() > 0 && !p.req.run_inline)
     self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value,
                         p.req.step, attempt);
+  // Last: an inline body may complete the step right here, and delivering
+  // its result erases `p`.
+  dispatch_body(p, std::move(info));
 }
 
 void run_state::dispatch_body(pending_op& p, step_info info) {
