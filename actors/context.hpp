@@ -64,7 +64,7 @@ public:
   /// attempt timeout is refused (nothing could abandon the attempt). Only
   /// ctx.step() has a function to run; on other operations it does nothing.
   op_awaiter&& run_inline() && {
-    req_.run_inline = true;
+    req_.run_inline = req_.kind == detail::op_kind::activity;
     return std::move(*this);
   }
 

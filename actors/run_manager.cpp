@@ -91,31 +91,27 @@ struct manager_state {
     spawn(id);
   }
 
-  /// Asks run actor `a` to start (attach to) its run and forwards the
-  /// answer. The actor may stop before it reads the request (a resumed run
-  /// that only had to finish or compensate); then the journal answers.
-  void start_via(const caf::actor& a, const std::string& id, const std::string& wf,
-                 const std::string& input, caf::response_promise rp) {
-    auto* store = env.store;
-    self->request(a, caf::infinite, atoms::start::value, id, wf, input)
-      .then([rp](std::uint8_t status) mutable { rp.deliver(status); },
-            [rp, store, id](caf::error& e) mutable {
-              if (auto meta = store->run(id))
-                rp.deliver(static_cast<std::uint8_t>(meta->status));
-              else
-                rp.deliver(std::move(e));
-            });
+  /// Forwards a request to run actor `a` and its `Reply` to `rp`. The actor
+  /// may stop before it reads the request (a resumed run that only had to
+  /// finish or compensate); then `if_gone(rp, error)` answers.
+  template <class Reply, class IfGone, class... Ts>
+  void forward_to_run(const caf::actor& a, caf::response_promise rp, IfGone if_gone,
+                      Ts&&... xs) {
+    self->request(a, caf::infinite, std::forward<Ts>(xs)...)
+      .then([rp](Reply& r) mutable { rp.deliver(std::move(r)); },
+            [rp, if_gone](caf::error& e) mutable { if_gone(rp, e); });
   }
 
-  /// Forwards a signal or cancel (answered with an error text, empty for
-  /// done) to run actor `a`; if the actor stops first, the run has ended:
-  /// `if_ended` is the answer.
-  template <class... Ts>
-  void control_via(const caf::actor& a, caf::response_promise rp, std::string if_ended,
-                   Ts&&... xs) {
-    self->request(a, caf::infinite, std::forward<Ts>(xs)...)
-      .then([rp](std::string& err) mutable { rp.deliver(std::move(err)); },
-            [rp, if_ended](caf::error&) mutable { rp.deliver(if_ended); });
+  /// A start (or attach): if the actor is gone, the journal's status answers.
+  void start_via(const caf::actor& a, const std::string& id, const std::string& wf,
+                 const std::string& input, caf::response_promise rp) {
+    auto if_gone = [store = env.store, id](caf::response_promise& rp, caf::error& e) {
+      if (auto meta = store->run(id))
+        rp.deliver(static_cast<std::uint8_t>(meta->status));
+      else
+        rp.deliver(std::move(e));
+    };
+    forward_to_run<std::uint8_t>(a, std::move(rp), if_gone, atoms::start::value, id, wf, input);
   }
 
   void admit_queued() {
@@ -326,9 +322,11 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       auto it = st.active.find(id);
       auto a = it != st.active.end() ? it->second : st.spawn(id);  // signals skip the queue
       st.queued_ids.erase(id);
-      st.control_via(a, self->make_response_promise(),
-                     "run " + id + " is not accepting signals (it has just finished)",
-                     atoms::signal::value, id, name, payload);
+      auto ended = [id](caf::response_promise& rp, caf::error&) {
+        rp.deliver("run " + id + " is not accepting signals (it has just finished)");
+      };
+      st.forward_to_run<std::string>(a, self->make_response_promise(), ended,
+                                     atoms::signal::value, id, name, payload);
     },
     [=](atoms::cancel, const std::string& id, const std::string& reason) {
       auto& st = self->state;
@@ -338,8 +336,11 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
         return self->make_response_promise().deliver(err);
       auto it = st.active.find(id);
       auto a = it != st.active.end() ? it->second : st.spawn(id);
-      st.control_via(a, self->make_response_promise(), std::string{},  // ended: nothing to cancel
-                     atoms::cancel::value, id, reason);
+      auto ended = [](caf::response_promise& rp, caf::error&) {
+        rp.deliver(std::string{});  // the run has ended: nothing left to cancel
+      };
+      st.forward_to_run<std::string>(a, self->make_response_promise(), ended,
+                                     atoms::cancel::value, id, reason);
     },
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
     [=](atoms::release, const std::string& id, const std::string& reason) {

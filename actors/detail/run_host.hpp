@@ -39,8 +39,8 @@ struct op_request {
   retry_policy policy;
   /// activity: runs the user function, returns msgpack of its result.
   std::function<std::string(const step_info&)> body;
-  /// activity: run `body` on the run actor's thread, not the activity pool
-  /// (op_awaiter::run_inline).
+  /// activity only: run `body` on the run actor's thread, not the activity
+  /// pool (op_awaiter::run_inline; never set for other kinds).
   bool run_inline = false;
   /// async: starts the operation; must not block.
   std::function<void(const step_info&, async_done)> async_body;

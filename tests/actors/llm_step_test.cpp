@@ -30,6 +30,16 @@ task<std::string> ask(context& ctx, std::string prompt) {
   co_return answer.content;
 }
 
+// run_inline() only concerns ctx.step functions: an LLM step with it keeps
+// its attempt timeout and is not refused.
+task<std::string> ask_inline_timed(context& ctx, std::string prompt) {
+  auto policy = fast(4);
+  policy.attempt_timeout = 10s;
+  auto op = ctx.llm("ask", question(prompt)).retry(policy).run_inline();
+  auto answer = co_await std::move(op);
+  co_return answer.content;
+}
+
 task<std::string> ask_twice(context& ctx, std::string prompt) {
   auto first_op = ctx.llm("first", question(prompt + " one")).retry(fast(4));
   auto first = co_await std::move(first_op);
@@ -53,6 +63,7 @@ task<std::string> fetch(context& ctx, std::string url) {
 void workflows(workflow_registry& r) {
   r.add("ask", &ask);
   r.add("ask_twice", &ask_twice);
+  r.add("ask_inline_timed", &ask_inline_timed);
   r.add("fetch", &fetch);
 }
 
@@ -129,6 +140,17 @@ SCENARIO("ctx.llm journals the answer and replays it without calling again", "[l
   CHECK(usage->completion_tokens > 0);
   CHECK(usage->cost_usd == Approx(usage->prompt_tokens * 0.5 / 1000
                                   + usage->completion_tokens * 2.0 / 1000));
+}
+
+SCENARIO("run_inline() on an LLM step changes nothing", "[llm]") {
+  net::fake_openai_server server;
+  runtime_fixture f{workflows, with_model(server)};
+  REQUIRE(f.rt().start("ask_inline_timed", "r", std::string{"durable agents"}));
+  auto out = f.rt().wait("r", 20s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  CHECK(out->error.empty());
+  CHECK(server.requests() == 1);
 }
 
 SCENARIO("ctx.llm passes the attempt number to the model", "[llm]") {
