@@ -6,6 +6,7 @@
 // and the transaction redone without it, so batches stay atomic and
 // independent. MDB_MAP_FULL grows the map and redoes the transaction.
 #include <algorithm>
+#include <utility>
 
 #include "persistence/detail/cpu_relax.hpp"
 #include "persistence/detail/journal_impl.hpp"
@@ -64,33 +65,49 @@ error seq_taken(const std::string& run_id, std::uint64_t seq, std::uint64_t last
 
 } // namespace
 
-expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op) {
-  auto head = detail::load_head(txn, heads_db, op.run_id);
-  if (!head)
-    return std::move(head).error();
-  if (head->last_seq == 0) {  // no head yet: is there such a run at all?
-    auto k = to_val(op.run_id);
-    MDB_val v;
-    if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
-      return make_error(errc::not_found, "cannot append to unknown run "
-                                           + op.run_id + "; create it first");
+expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op,
+                                     open_head& open) {
+  if (!open.run_id || *open.run_id != op.run_id) {
+    if (auto r = flush_head(txn, open); !r)
+      return r;
+    auto head = detail::load_head(txn, heads_db, op.run_id);
+    if (!head)
+      return std::move(head).error();
+    if (head->last_seq == 0) {  // no head yet: is there such a run at all?
+      auto k = to_val(op.run_id);
+      MDB_val v;
+      if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
+        return make_error(errc::not_found, "cannot append to unknown run "
+                                             + op.run_id + "; create it first");
+    }
+    open = {&op.run_id, *head, false};
   }
+  auto& head = open.head;
   if (op.number == 0)
     return make_error(errc::invalid_argument, "run " + op.run_id
                                                 + ": seq 0 is not a journal position; "
                                                   "seqs start at 1");
-  if (op.number <= head->last_seq)
-    return seq_taken(op.run_id, op.number, head->last_seq);
+  if (op.number <= head.last_seq)
+    return seq_taken(op.run_id, op.number, head.last_seq);
   auto pos = txn_position;
   if (auto r = detail::append_link(txn, log_db, pos,
-                                   {op.run_id, op.number, head->last_pos, op.bytes});
+                                   {op.run_id, op.number, head.last_pos, op.bytes});
       !r)
     return r;
   ++txn_position;
   // A run with no stored records starts a new chain: its oldest record is
   // this one, and nothing below it is ever followed.
-  auto low = head->last_pos == 0 ? op.number : head->low_seq;
-  return detail::store_head(txn, heads_db, op.run_id, {pos, op.number, low});
+  auto low = head.last_pos == 0 ? op.number : head.low_seq;
+  head = {pos, op.number, low};
+  open.dirty = true;
+  return {};
+}
+
+expected<void> journal::impl::flush_head(MDB_txn* txn, open_head& open) {
+  auto was = std::exchange(open, {});
+  if (!was.dirty)
+    return {};
+  return detail::store_head(txn, heads_db, *was.run_id, was.head);
 }
 
 expected<void> journal::impl::truncate(MDB_txn* txn, const write_batch::op& op) {
@@ -118,7 +135,11 @@ expected<void> journal::impl::truncate(MDB_txn* txn, const write_batch::op& op) 
 }
 
 expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
+  open_head open;
   for (auto& op : batch.ops()) {
+    if (op.kind != op_kind::append)  // (truncate reads the head)
+      if (auto r = flush_head(txn, open); !r)
+        return r;
     expected<void> r;
     switch (op.kind) {
       case op_kind::create_run: {
@@ -130,7 +151,7 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
         break;
       }
       case op_kind::append:
-        r = append(txn, op);
+        r = append(txn, op, open);
         break;
       case op_kind::set_status:
         r = set_status(txn, runs_db, op);
@@ -157,7 +178,7 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
     if (!r)
       return r;
   }
-  return {};
+  return flush_head(txn, open);
 }
 
 bool journal::impl::grow_map() {

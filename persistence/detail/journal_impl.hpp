@@ -13,6 +13,7 @@
 
 #include "persistence/detail/data_dir_lock.hpp"
 #include "persistence/detail/lmdb.hpp"
+#include "persistence/detail/log_entry.hpp"
 #include "persistence/journal.hpp"
 
 namespace endure {
@@ -77,8 +78,19 @@ struct journal::impl {
   void commit_group(std::vector<pending>& group);
   /// Applies one batch inside `txn`; any error leaves the txn to be aborted.
   expected<void> apply(MDB_txn* txn, const write_batch& batch);
-  /// The append op: one log entry at the right edge, one head update.
-  expected<void> append(MDB_txn* txn, const write_batch::op& op);
+  /// The head of the run a batch is appending to, read once and written
+  /// once for a batch's consecutive appends to one run (a step's batch
+  /// holds its step_completed and the next step's step_started).
+  struct open_head {
+    const std::string* run_id = nullptr;  ///< null: none loaded
+    detail::run_head head;
+    bool dirty = false;
+  };
+  /// The append op: one log entry at the right edge; the head is updated
+  /// in `open` (flush_head writes it).
+  expected<void> append(MDB_txn* txn, const write_batch::op& op, open_head& open);
+  /// Stores `open`'s head if it changed; empties `open`.
+  expected<void> flush_head(MDB_txn* txn, open_head& open);
   /// The truncate_before op: deletes the run's older links, moves its head.
   expected<void> truncate(MDB_txn* txn, const write_batch::op& op);
   /// Doubles the map up to opts.max_map_size; false if already at the max.

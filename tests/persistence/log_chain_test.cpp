@@ -55,13 +55,15 @@ SCENARIO("interleaved runs and batches read back per run", "[log]") {
       m[id];
     }
     // 30 groups of 40 queued batches; batch b of a group appends two records
-    // to run b and one to run b+1. Odd runs skip seqs (gaps are allowed).
+    // to run b, one to run b+1, then one more to run b (the writer reads a
+    // run's head once for consecutive appends: coming back must reread it).
+    // Odd runs skip seqs (gaps are allowed).
     std::map<std::string, std::uint64_t> next;
     for (int group = 0; group < 30; ++group) {
       std::vector<std::future<expected<void>>> done;
       for (int b = 0; b < runs; ++b) {
         write_batch batch;
-        for (int k : {b, b, (b + 1) % runs}) {
+        for (int k : {b, b, (b + 1) % runs, b}) {
           auto id = "run" + std::to_string(k);
           auto seq = next[id] += (k % 2 ? 2 : 1);
           batch.append(id, seq, test_record(id, seq));
@@ -167,6 +169,15 @@ SCENARIO("truncate_before drops a run's older records and keeps the rest readabl
     more.append("t", 22, test_record("t", 22));
     REQUIRE(j->commit(std::move(more)));
     m["t"] = {21, 22};
+    check_reads(*j, m);
+  }
+  WHEN("one batch appends, truncates and appends again") {
+    write_batch b;
+    b.append("t", 20, test_record("t", 20));
+    b.truncate_before("t", 20);
+    b.append("t", 23, test_record("t", 23));
+    REQUIRE(j->commit(std::move(b)));
+    m["t"] = {20, 23};
     check_reads(*j, m);
   }
   WHEN("the journal is reopened") {
