@@ -5,12 +5,15 @@ namespace endure {
 
 step_record& replay_log::at(std::uint64_t index, const std::string& name,
                             std::uint64_t hash) {
-  auto [it, inserted] = steps_.try_emplace(index);
-  if (inserted) {
-    it->second.name = name;
-    it->second.input_hash = hash;
+  if (index >= steps_.size())
+    steps_.resize(index + 1);
+  auto& s = steps_[index];
+  if (!s.seen) {
+    s.seen = true;
+    s.name = name;
+    s.input_hash = hash;
   }
-  return it->second;
+  return s;
 }
 
 void replay_log::apply(std::uint64_t seq, run_event e) {
@@ -51,15 +54,14 @@ void replay_log::apply(std::uint64_t seq, run_event e) {
     } else if constexpr (std::is_same_v<T, run_finished_event>) {
       finished_ = std::move(ev);
     } else if constexpr (std::is_same_v<T, run_released_event>) {
-      for (auto& [index, s] : steps_)
+      for (auto& s : steps_)
         s.crashed_attempts = 0;  // a person looked; count crashes afresh
     }
   }, e);
 }
 
 const step_record* replay_log::step(std::uint64_t index) const {
-  auto it = steps_.find(index);
-  return it == steps_.end() ? nullptr : &it->second;
+  return index < steps_.size() && steps_[index].seen ? &steps_[index] : nullptr;
 }
 
 const signal_record* replay_log::next_signal(std::string_view name) const {

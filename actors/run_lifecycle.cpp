@@ -124,8 +124,10 @@ void run_state::load(bool barrier) {
 }
 
 std::optional<std::string> run_state::poison_step() const {
-  for (auto& [index, s] : log_.steps())
-    if (!s.completed && s.crashed_attempts >= env_.limits.max_step_crashes)
+  auto& steps = log_.steps();
+  for (std::size_t index = 0; index < steps.size(); ++index)
+    if (auto& s = steps[index];
+        s.seen && !s.completed && s.crashed_attempts >= env_.limits.max_step_crashes)
       return "step '" + s.name + "' (#" + std::to_string(index) + ") of run " + run_id_
              + " was running when the process died " + std::to_string(s.crashed_attempts)
              + " times; quarantined instead of crash-looping. Fix the step, then "
