@@ -18,6 +18,8 @@ namespace endure {
 /// on a VM) for every reply from the writer. With the poller, the reply to
 /// a commit finds a worker awake. Cost: at most one core busy for
 /// `scheduler_spin` after each burst of work; zero turns polling off.
+/// Also one worker per core unless `cfg` already sets
+/// scheduler.max-threads (CAF's default is at least 4).
 /// Measured with bench/pipeline: see bench/README.md.
 void apply_recommended_settings(caf::actor_system_config& cfg,
                                 std::chrono::microseconds scheduler_spin

@@ -6,6 +6,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <random>
@@ -85,4 +86,22 @@ TEST_CASE("the recommended scheduler answers every message", "[scheduler]") {
   SECTION("one worker polls for 50 us") { check_scheduler(50us); }
   SECTION("polling turned off") { check_scheduler(0us); }
   SECTION("a long poll") { check_scheduler(2000us); }
+}
+
+TEST_CASE("the recommended settings run one worker per core unless the program chose",
+          "[scheduler]") {
+  auto cores = std::max(1u, std::thread::hardware_concurrency());
+  {
+    caf::actor_system_config cfg;
+    endure::apply_recommended_settings(cfg);
+    caf::actor_system sys{cfg};
+    CHECK(sys.scheduler().num_workers() == cores);
+  }
+  {
+    caf::actor_system_config cfg;
+    cfg.set("scheduler.max-threads", 3);
+    endure::apply_recommended_settings(cfg);
+    caf::actor_system sys{cfg};
+    CHECK(sys.scheduler().num_workers() == 3);
+  }
 }
