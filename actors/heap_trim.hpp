@@ -36,9 +36,10 @@ private:
   bool pending_ = false;
 };
 
-/// Returns the free pages of every malloc arena to the OS (glibc
-/// malloc_trim); does nothing with another C library. Blocking: it walks
-/// the arenas (milliseconds for a heap of hundreds of MiB).
+/// Returns the free pages of every malloc arena to the OS: jemalloc's
+/// arena purge when the program runs on jemalloc, else glibc's
+/// malloc_trim; nothing with another C library. Blocking: it walks the
+/// arenas (milliseconds for a heap of hundreds of MiB).
 void release_free_heap() noexcept;
 
 } // namespace endure

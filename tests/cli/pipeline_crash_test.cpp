@@ -88,10 +88,12 @@ void crash_and_finish(int runs, int concurrency) {
 
 SCENARIO("the pipeline survives repeated SIGKILLs with no journaled step re-run",
          "[crash][pipeline]") {
-  crash_and_finish(40, 0);
+  // Enough steps that a kill lands before the end although a child runs
+  // ~100 steps per millisecond and the test polls once per millisecond.
+  crash_and_finish(200, 0);
 }
 
 SCENARIO("the pipeline with a concurrency limit survives repeated SIGKILLs",
          "[crash][pipeline]") {
-  crash_and_finish(30, 5);
+  crash_and_finish(100, 5);
 }
