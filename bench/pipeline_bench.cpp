@@ -4,6 +4,7 @@
 // in durability sync and nosync. Prints one table per mode: medians over the
 // repetitions, ratios to the floor and to the best peer of PEERS.md. A
 // program that prints figures: nothing here passes or fails.
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,12 @@ using namespace endure;
 using namespace endure::bench;
 
 namespace {
+
+/// The malloc this program (and so the measured child) runs on: jemalloc
+/// when the build linked it (ENDURE_JEMALLOC), else the C library's.
+const char* allocator_name() {
+  return ::dlsym(RTLD_DEFAULT, "mallctl") ? "jemalloc (linked)" : "C library malloc";
+}
 
 /// The workload's sizes (WORKLOAD.md); smaller with --quick.
 struct sizes {
@@ -75,6 +82,7 @@ void run_endure(const scratch_dir& scratch, durability mode, const sizes& z, sam
   s["run_p50"].push_back(lat.run_p50_ms);
   s["lat_floor_p50"].push_back(lat.floor_p50_us);
   s["lat_floor_p90"].push_back(lat.floor_p90_us);
+  s["lat_layout_p50"].push_back(lat.layout_p50_us);
   s["commits_per_step"].push_back(lat.commits_per_step);
   s["bad"].push_back(lat.bad_runs);
   dir = scratch.fresh("endure");
@@ -171,15 +179,18 @@ void print_table(durability mode, const samples& s, int reps) {
   auto floor_20 = [](const samples& x) { return 20 * med(x, "lat_floor_p50") / 1000; };
   auto floor_puts = [](const samples& x) { return med(x, "floor_puts"); };
   auto pooled_floor = [](const samples& x) { return med(x, "pooled_floor_p50"); };
+  auto layout_floor = [](const samples& x) { return med(x, "lat_layout_p50"); };
   const row rows[] = {
     {"floor: raw commit, 1 put, p50 (us)", "floor_p50", "%.1f", nullptr},
     {"floor: raw commit, 1 put, p90 (us)", "floor_p90", "%.1f", nullptr},
     {"floor: same, interleaved with a), p50", "lat_floor_p50", "%.1f", nullptr},
     {"floor: same, interleaved with a), p90", "lat_floor_p90", "%.1f", nullptr},
+    {"floor: journal layout, interleaved, p50", "lat_layout_p50", "%.1f", floor_p50},
     {"floor: raw puts/s, 1000 runs/txn", "floor_puts", "%.0f", nullptr},
     {"floor: raw puts/s, 1000 seq keys/txn", "floor_puts_seq", "%.0f", nullptr},
     {"a) per-step latency p50 (us)", "step_p50", "%.1f", floor_p50, 2530, "Restate"},
     {"a) per-step latency p90 (us)", "step_p90", "%.1f", floor_p90, 6140, "Restate"},
+    {"a) same p50 / journal-layout floor", "step_p50", "%.1f", layout_floor},
     {"a) per-run latency p50 (ms) [/20 commits]", "run_p50", "%.2f", floor_20, 79.8,
      "Restate"},
     {"a) same, steps on the pool, p50 (us)", "pooled_p50", "%.1f", pooled_floor, 2530,
@@ -232,9 +243,10 @@ void print_header(const options& o, const scratch_dir& scratch, const sizes& z) 
               o.reps, o.quick ? " (--quick)" : "", z.latency_runs, z.throughput_runs,
               z.crash_runs, z.kill_at_lines, scratch.path().c_str());
   const char* threads = std::getenv("ENDURE_BENCH_ACTIVITY_THREADS");
-  std::printf("runtime: endure::apply_recommended_settings, %s activity threads (%s)\n",
+  std::printf("runtime: endure::apply_recommended_settings, %s activity threads (%s); "
+              "allocator: %s\n",
               threads ? threads : std::to_string(std::thread::hardware_concurrency()).c_str(),
-              threads ? "$ENDURE_BENCH_ACTIVITY_THREADS" : "one per core");
+              threads ? "$ENDURE_BENCH_ACTIVITY_THREADS" : "one per core", allocator_name());
   std::printf("/floor: latency / raw commit p50 (p90 / p90) interleaved with the runs "
               "(per-run: / 20 commits),\nthroughput / raw puts/s (1000 runs/txn).\n/best peer: ours / peer; lower is better except "
               "throughput.\n");

@@ -73,15 +73,27 @@ std::vector<double> floor_before_run(const child_args& a, std::size_t run) {
   return floor_commit_latency(dir, mode, 20, 20 * run + 1).micros;
 }
 
+/// The same for the journal's layout in raw LMDB (two appends and a head
+/// per commit), right after the one-put floor.
+std::vector<double> layout_floor_before_run(const child_args& a, std::size_t run) {
+  auto dir = a.data_dir + "-layout";
+  std::filesystem::create_directories(dir);
+  auto mode = a.mode == "nosync" ? durability::nosync : durability::sync;
+  return floor_layout_commit_latency(dir, mode, 20, 40 * run + 1).micros;
+}
+
 int latency(runtime& rt, const child_args& a) {
   auto workflow = a.scenario == "latency_pooled" ? "seed_pipeline_pooled" : "seed_pipeline";
   cli::set_step_observer(&stamp_step);
-  std::vector<double> gaps_us, runs_ms, floor_us;
+  std::vector<double> gaps_us, runs_ms, floor_us, layout_us;
   int bad = 0;
   for (std::size_t i = 0; i <= a.runs; ++i) {  // run 0 is the warm-up
     auto floor = floor_before_run(a, i);
-    if (i > 0)
+    auto layout = layout_floor_before_run(a, i);
+    if (i > 0) {
       floor_us.insert(floor_us.end(), floor.begin(), floor.end());
+      layout_us.insert(layout_us.end(), layout.begin(), layout.end());
+    }
     auto id = run_name("latency", i);
     take_stamps();
     auto t0 = bench_clock::now();
@@ -99,9 +111,10 @@ int latency(runtime& rt, const child_args& a) {
   cli::set_step_observer(nullptr);
   auto commits = static_cast<double>(rt.store().stats().commits);
   std::printf("latency step_p50_us %.1f step_p90_us %.1f run_p50_ms %.3f "
-              "floor_p50_us %.1f floor_p90_us %.1f commits_per_step %.2f bad %d\n",
+              "floor_p50_us %.1f floor_p90_us %.1f layout_p50_us %.1f "
+              "commits_per_step %.2f bad %d\n",
               quantile(gaps_us, 0.5), quantile(gaps_us, 0.9), median(runs_ms),
-              quantile(floor_us, 0.5), quantile(floor_us, 0.9),
+              quantile(floor_us, 0.5), quantile(floor_us, 0.9), quantile(layout_us, 0.5),
               commits / (20.0 * static_cast<double>(a.runs + 1)), bad);
   return bad == 0 ? 0 : 1;
 }

@@ -139,7 +139,8 @@ latency_figures measure_latency(const std::string& dir, durability mode, int run
   child.wait(1min);
   return {field(line, "step_p50_us"),  field(line, "step_p90_us"),
           field(line, "run_p50_ms"),   field(line, "floor_p50_us"),
-          field(line, "floor_p90_us"), field(line, "commits_per_step"),
+          field(line, "floor_p90_us"), field(line, "layout_p50_us"),
+          field(line, "commits_per_step"),
           static_cast<int>(field(line, "bad"))};
 }
 

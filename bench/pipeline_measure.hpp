@@ -18,6 +18,9 @@ struct latency_figures {
   /// Raw one-put commits interleaved with the runs (20 before each run).
   double floor_p50_us = 0;
   double floor_p90_us = 0;
+  /// Raw commits in the journal's layout (floor_layout_commit_latency),
+  /// likewise interleaved.
+  double layout_p50_us = 0;
   double commits_per_step = 0;  ///< journal transactions / steps
   int bad_runs = 0;
 };
