@@ -6,6 +6,7 @@
 #include <lmdb.h>
 
 #include <stdexcept>
+#include <string_view>
 
 #include "bench/bench_support.hpp"
 
@@ -27,80 +28,52 @@ unsigned env_flags(durability mode) {
   return flags;
 }
 
-/// One environment with its unnamed database, closed on destruction.
-class floor_env {
+/// An environment with the journal's flags and a pre-sized map, closed on
+/// destruction.
+class raw_env {
 public:
-  floor_env(const std::string& dir, durability mode) {
-    check(mdb_env_create(&env_), "create env");
-    check(mdb_env_set_mapsize(env_, bench_map_size), "set map size");
-    check(mdb_env_open(env_, dir.c_str(), env_flags(mode), 0644), "open env");
-    MDB_txn* txn = begin();
-    check(mdb_dbi_open(txn, nullptr, 0, &dbi_), "open db");
-    check(mdb_txn_commit(txn), "commit open");
-  }
-  ~floor_env() { mdb_env_close(env_); }
-  floor_env(const floor_env&) = delete;
-  floor_env& operator=(const floor_env&) = delete;
-
-  MDB_txn* begin() {
-    MDB_txn* txn = nullptr;
-    check(mdb_txn_begin(env_, nullptr, 0, &txn), "begin");
-    return txn;
-  }
-
-  void put(MDB_txn* txn, const std::string& key, const std::string& value) {
-    MDB_val k{key.size(), const_cast<char*>(key.data())};
-    MDB_val v{value.size(), const_cast<char*>(value.data())};
-    check(mdb_put(txn, dbi_, &k, &v, MDB_NOOVERWRITE), "put");
-  }
-
-private:
-  MDB_env* env_ = nullptr;
-  MDB_dbi dbi_ = 0;
-};
-
-/// One environment with the journal's `log` and `heads` databases.
-class layout_env {
-public:
-  layout_env(const std::string& dir, durability mode) {
+  raw_env(const std::string& dir, durability mode) {
     check(mdb_env_create(&env_), "create env");
     check(mdb_env_set_maxdbs(env_, 4), "set max dbs");
     check(mdb_env_set_mapsize(env_, bench_map_size), "set map size");
     check(mdb_env_open(env_, dir.c_str(), env_flags(mode), 0644), "open env");
-    MDB_txn* txn = begin();
-    check(mdb_dbi_open(txn, "log", MDB_CREATE, &log_), "open log");
-    check(mdb_dbi_open(txn, "heads", MDB_CREATE, &heads_), "open heads");
-    check(mdb_txn_commit(txn), "commit open");
   }
-  ~layout_env() { mdb_env_close(env_); }
-  layout_env(const layout_env&) = delete;
-  layout_env& operator=(const layout_env&) = delete;
+  ~raw_env() { mdb_env_close(env_); }
+  raw_env(const raw_env&) = delete;
+  raw_env& operator=(const raw_env&) = delete;
 
   MDB_txn* begin() {
     MDB_txn* txn = nullptr;
     check(mdb_txn_begin(env_, nullptr, 0, &txn), "begin");
     return txn;
   }
-  /// Appends `value` at `position` (big-endian key, MDB_APPEND).
-  void append(MDB_txn* txn, std::uint64_t position, const std::string& value) {
-    unsigned char key[8];
-    for (int i = 0; i < 8; ++i)
-      key[i] = static_cast<unsigned char>(position >> (56 - 8 * i));
-    MDB_val k{sizeof key, key};
-    MDB_val v{value.size(), const_cast<char*>(value.data())};
-    check(mdb_put(txn, log_, &k, &v, MDB_APPEND), "append");
-  }
-  void put_head(MDB_txn* txn, const std::string& run, const std::string& head) {
-    MDB_val k{run.size(), const_cast<char*>(run.data())};
-    MDB_val v{head.size(), const_cast<char*>(head.data())};
-    check(mdb_put(txn, heads_, &k, &v, 0), "put head");
+  /// The named database `name` (created if missing), or the unnamed one.
+  MDB_dbi open_db(const char* name) {
+    MDB_txn* txn = begin();
+    MDB_dbi dbi = 0;
+    check(mdb_dbi_open(txn, name, name ? MDB_CREATE : 0, &dbi), "open db");
+    check(mdb_txn_commit(txn), "commit open");
+    return dbi;
   }
 
 private:
   MDB_env* env_ = nullptr;
-  MDB_dbi log_ = 0;
-  MDB_dbi heads_ = 0;
 };
+
+void put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, const std::string& value,
+         unsigned flags) {
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v{value.size(), const_cast<char*>(value.data())};
+  check(mdb_put(txn, dbi, &k, &v, flags), "put");
+}
+
+/// A log position as the journal keys it: 8 bytes, big-endian.
+std::string position_key(std::uint64_t position) {
+  std::string key(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    key[static_cast<std::size_t>(i)] = static_cast<char>(position >> (56 - 8 * i));
+  return key;
+}
 
 /// Key of put `i` of transaction `t` (both from 0).
 std::string batched_key(key_layout layout, const std::vector<std::string>& runs, int t,
@@ -116,7 +89,8 @@ std::string batched_key(key_layout layout, const std::vector<std::string>& runs,
 
 latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits,
                                     std::uint64_t first_seq) {
-  floor_env env{dir, mode};
+  raw_env env{dir, mode};
+  auto dbi = env.open_db(nullptr);
   auto run = run_id(0);
   latency_sample out;
   out.micros.reserve(static_cast<std::size_t>(commits));
@@ -125,7 +99,7 @@ latency_sample floor_commit_latency(const std::string& dir, durability mode, int
     auto key = journal_style_key(run, first_seq + static_cast<std::uint64_t>(i));
     auto t0 = bench_clock::now();
     MDB_txn* txn = env.begin();
-    env.put(txn, key, payload());
+    put(txn, dbi, key, payload(), MDB_NOOVERWRITE);
     check(mdb_txn_commit(txn), "commit");
     out.micros.push_back(seconds_since(t0) * 1e6);
   }
@@ -135,7 +109,9 @@ latency_sample floor_commit_latency(const std::string& dir, durability mode, int
 
 latency_sample floor_layout_commit_latency(const std::string& dir, durability mode,
                                            int commits, std::uint64_t first_position) {
-  layout_env env{dir, mode};
+  raw_env env{dir, mode};
+  auto log = env.open_db("log");
+  auto heads = env.open_db("heads");
   auto run = run_id(0);
   const std::string completed(300, 'c'), started(80, 's'), head(32, 'h');
   latency_sample out;
@@ -145,9 +121,9 @@ latency_sample floor_layout_commit_latency(const std::string& dir, durability mo
     auto position = first_position + 2 * static_cast<std::uint64_t>(i);
     auto t0 = bench_clock::now();
     MDB_txn* txn = env.begin();
-    env.append(txn, position, completed);
-    env.append(txn, position + 1, started);
-    env.put_head(txn, run, head);
+    put(txn, log, position_key(position), completed, MDB_APPEND);
+    put(txn, log, position_key(position + 1), started, MDB_APPEND);
+    put(txn, heads, run, head, 0);
     check(mdb_txn_commit(txn), "commit");
     out.micros.push_back(seconds_since(t0) * 1e6);
   }
@@ -157,7 +133,8 @@ latency_sample floor_layout_commit_latency(const std::string& dir, durability mo
 
 double floor_batched_puts(const std::string& dir, durability mode, int txns,
                           int puts_per_txn, key_layout layout) {
-  floor_env env{dir, mode};
+  raw_env env{dir, mode};
+  auto dbi = env.open_db(nullptr);
   std::vector<std::string> runs;
   for (int i = 0; i < puts_per_txn; ++i)
     runs.push_back(run_id(i));
@@ -165,7 +142,7 @@ double floor_batched_puts(const std::string& dir, durability mode, int txns,
   for (int t = 0; t < txns; ++t) {
     MDB_txn* txn = env.begin();
     for (int i = 0; i < puts_per_txn; ++i)
-      env.put(txn, batched_key(layout, runs, t, i), payload());
+      put(txn, dbi, batched_key(layout, runs, t, i), payload(), MDB_NOOVERWRITE);
     check(mdb_txn_commit(txn), "commit");
   }
   return static_cast<double>(txns) * puts_per_txn / seconds_since(start);
