@@ -65,23 +65,30 @@ error seq_taken(const std::string& run_id, std::uint64_t seq, std::uint64_t last
 
 } // namespace
 
+expected<void> journal::impl::open_head_of(MDB_txn* txn, const std::string& run_id,
+                                           open_head& open) {
+  if (open.run_id && *open.run_id == run_id)
+    return {};
+  if (auto r = flush_head(txn, open); !r)
+    return r;
+  auto head = detail::load_head(txn, heads_db, run_id);
+  if (!head)
+    return std::move(head).error();
+  if (head->last_seq == 0) {  // no head yet: is there such a run at all?
+    auto k = to_val(run_id);
+    MDB_val v;
+    if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
+      return make_error(errc::not_found, "cannot append to unknown run "
+                                           + run_id + "; create it first");
+  }
+  open = {&run_id, *head, false};
+  return {};
+}
+
 expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op,
                                      open_head& open) {
-  if (!open.run_id || *open.run_id != op.run_id) {
-    if (auto r = flush_head(txn, open); !r)
-      return r;
-    auto head = detail::load_head(txn, heads_db, op.run_id);
-    if (!head)
-      return std::move(head).error();
-    if (head->last_seq == 0) {  // no head yet: is there such a run at all?
-      auto k = to_val(op.run_id);
-      MDB_val v;
-      if (mdb_get(txn, runs_db, &k, &v) == MDB_NOTFOUND)
-        return make_error(errc::not_found, "cannot append to unknown run "
-                                             + op.run_id + "; create it first");
-    }
-    open = {&op.run_id, *head, false};
-  }
+  if (auto r = open_head_of(txn, op.run_id, open); !r)
+    return r;
   auto& head = open.head;
   if (op.number == 0)
     return make_error(errc::invalid_argument, "run " + op.run_id

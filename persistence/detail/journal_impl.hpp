@@ -89,6 +89,10 @@ struct journal::impl {
   /// The append op: one log entry at the right edge; the head is updated
   /// in `open` (flush_head writes it).
   expected<void> append(MDB_txn* txn, const write_batch::op& op, open_head& open);
+  /// Makes `open` hold `run_id`'s head: kept if it already does, else the
+  /// previous one is flushed and this one read. Errors: not_found for a run
+  /// never created.
+  expected<void> open_head_of(MDB_txn* txn, const std::string& run_id, open_head& open);
   /// Stores `open`'s head if it changed; empties `open`.
   expected<void> flush_head(MDB_txn* txn, open_head& open);
   /// The truncate_before op: deletes the run's older links, moves its head.
