@@ -5,6 +5,8 @@
 
 #include <msgpack.hpp>
 
+#include "persistence/detail/string_buffer.hpp"
+
 namespace endure {
 
 namespace {
@@ -37,7 +39,7 @@ auto fields(run_released_event& e) { return std::tie(e.reason, e.at_ms); }
 
 // Enums travel as their integer value.
 template <class T>
-void pack_field(msgpack::packer<msgpack::sbuffer>& pk, const T& v) {
+void pack_field(msgpack::packer<detail::string_buffer>& pk, const T& v) {
   if constexpr (std::is_enum_v<T>)
     pk.pack(static_cast<std::underlying_type_t<T>>(v));
   else
@@ -85,17 +87,20 @@ void register_event_types(record_types& types) {
 }
 
 record encode_event(const run_event& e) {
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk(buf);
+  detail::string_buffer buf;
+  msgpack::packer<detail::string_buffer> pk(buf);
   std::uint16_t schema = 1;
-  std::visit([&](auto ev) {  // copy: fields() needs non-const references
-    schema = schema_of<decltype(ev)>;
-    auto tuple = fields(ev);
+  std::visit([&](const auto& ev) {
+    using T = std::decay_t<decltype(ev)>;
+    schema = schema_of<T>;
+    // fields() ties non-const references (decoding writes through them);
+    // packing only reads, so the event is not copied for it.
+    auto tuple = fields(const_cast<T&>(ev));
     pk.pack_array(static_cast<std::uint32_t>(std::tuple_size_v<decltype(tuple)>));
     std::apply([&](auto&... f) { (pack_field(pk, f), ...); }, tuple);
   }, e);
   return {static_cast<std::uint16_t>(first_tag + e.index()), schema,
-          std::string(buf.data(), buf.size())};
+          std::move(buf.bytes)};
 }
 
 namespace {

@@ -10,6 +10,7 @@
 
 #include <msgpack.hpp>
 
+#include "persistence/detail/string_buffer.hpp"
 #include "persistence/failure.hpp"
 
 namespace endure {
@@ -19,9 +20,9 @@ std::uint64_t hash_bytes(std::string_view bytes) noexcept;
 
 template <class T>
 std::string to_bytes(const T& value) {
-  msgpack::sbuffer buf;
+  detail::string_buffer buf;
   msgpack::pack(buf, value);
-  return std::string(buf.data(), buf.size());
+  return std::move(buf.bytes);
 }
 
 /// The bytes of "no value" (msgpack nil): results of void steps.

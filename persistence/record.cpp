@@ -7,6 +7,8 @@
 #include <msgpack.hpp>
 #include <xxhash.h>
 
+#include "persistence/detail/string_buffer.hpp"
+
 namespace endure {
 
 namespace {
@@ -64,17 +66,18 @@ std::string record_types::name(std::uint16_t tag) const {
 }
 
 std::string encode_record(const record& r) {
-  msgpack::sbuffer buf(r.payload.size() + 32);
-  msgpack::packer<msgpack::sbuffer> pk(buf);
+  detail::string_buffer buf;
+  buf.bytes.reserve(r.payload.size() + 32);
+  msgpack::packer<detail::string_buffer> pk(buf);
   pk.pack_array(5);
   pk.pack_uint8(envelope_format_version);
   pk.pack_uint16(r.tag);
   pk.pack_uint16(r.schema_version);
   pk.pack_bin(static_cast<std::uint32_t>(r.payload.size()));
   pk.pack_bin_body(r.payload.data(), static_cast<std::uint32_t>(r.payload.size()));
-  auto sum = XXH3_64bits(buf.data(), buf.size());
+  auto sum = XXH3_64bits(buf.bytes.data(), buf.bytes.size());
   pk.pack_fix_uint64(sum);
-  return std::string(buf.data(), buf.size());
+  return std::move(buf.bytes);
 }
 
 expected<record> decode_record(std::string_view bytes, record_location where,

@@ -4,6 +4,8 @@
 
 #include <msgpack.hpp>
 
+#include "persistence/detail/string_buffer.hpp"
+
 namespace endure::detail {
 
 namespace {
@@ -25,8 +27,8 @@ void register_persistence_types(record_types& types) {
 }
 
 std::string encode_run_meta(const run_meta& m) {
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk(buf);
+  string_buffer buf;
+  msgpack::packer<string_buffer> pk(buf);
   pk.pack_array(6);
   pk.pack(m.id);
   pk.pack(m.workflow);
@@ -34,7 +36,7 @@ std::string encode_run_meta(const run_meta& m) {
   pk.pack_int64(m.created_at_ms);
   pk.pack_int64(m.updated_at_ms);
   pk.pack(m.detail);
-  return encode_record({record_tag_run_meta, 1, std::string(buf.data(), buf.size())});
+  return encode_record({record_tag_run_meta, 1, std::move(buf.bytes)});
 }
 
 expected<run_meta> decode_run_meta(std::string_view bytes, std::string_view run_id) {
@@ -66,13 +68,13 @@ expected<run_meta> decode_run_meta(std::string_view bytes, std::string_view run_
 }
 
 std::string encode_snapshot(std::uint64_t seq, std::string_view state) {
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk(buf);
+  string_buffer buf;
+  msgpack::packer<string_buffer> pk(buf);
   pk.pack_array(2);
   pk.pack_uint64(seq);
   pk.pack_bin(static_cast<std::uint32_t>(state.size()));
   pk.pack_bin_body(state.data(), static_cast<std::uint32_t>(state.size()));
-  return encode_record({record_tag_snapshot, 1, std::string(buf.data(), buf.size())});
+  return encode_record({record_tag_snapshot, 1, std::move(buf.bytes)});
 }
 
 expected<std::pair<std::uint64_t, std::string>>
