@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "actors/runtime_fixture.hpp"
@@ -98,21 +99,31 @@ std::vector<step_failed_event> failures(runtime& rt, const std::string& run) {
   return out;
 }
 
-/// Runs "ask" against a fake server that first gives `scripted`; returns
-/// the outcome, the step's failed attempts and the requests the server saw.
+/// Runs `workflow` once against a fresh fake server (which first gives
+/// `scripted`, if any); returns the outcome, the failed attempts of its
+/// steps, the requests the server saw and the run's usage.
 struct scripted_run {
   run_outcome outcome;
   std::vector<step_failed_event> failed;
   std::size_t requests = 0;
+  std::optional<run_usage> usage;
 };
-scripted_run ask_after(net::scripted_response scripted) {
+scripted_run run_once(const std::string& workflow,
+                      std::optional<net::scripted_response> scripted = std::nullopt) {
   net::fake_openai_server server;
-  server.push(std::move(scripted));
+  if (scripted)
+    server.push(std::move(*scripted));
   runtime_fixture f{workflows, with_model(server)};
-  REQUIRE(f.rt().start("ask", "r", std::string{"a question"}));
+  REQUIRE(f.rt().start(workflow, "r", std::string{"a question"}));
   auto out = f.rt().wait("r", 20s);
   REQUIRE(out);
-  return {*out, failures(f.rt(), "r"), server.requests()};
+  auto usage = f.rt().usage("r");
+  return {*out, failures(f.rt(), "r"), server.requests(),
+          usage ? std::optional<run_usage>{*usage} : std::nullopt};
+}
+
+scripted_run ask_after(net::scripted_response scripted) {
+  return run_once("ask", std::move(scripted));
 }
 
 std::string error_body(const std::string& message, const std::string& code = "") {
@@ -123,16 +134,12 @@ std::string error_body(const std::string& message, const std::string& code = "")
 } // namespace
 
 SCENARIO("ctx.llm journals the answer and replays it without calling again", "[llm]") {
-  net::fake_openai_server server;
-  runtime_fixture f{workflows, with_model(server)};
-  REQUIRE(f.rt().start("ask", "r", std::string{"durable agents"}));
-  auto out = f.rt().wait("r", 20s);
-  REQUIRE(out);
-  REQUIRE(out->status == run_status::completed);
-  auto answer = out->value<std::string>();
+  auto run = run_once("ask");
+  REQUIRE(run.outcome.status == run_status::completed);
+  auto answer = run.outcome.value<std::string>();
   CHECK_FALSE(answer.empty());
-  CHECK(server.requests() == 1);
-  auto usage = f.rt().usage("r");
+  CHECK(run.requests == 1);
+  auto& usage = run.usage;
   REQUIRE(usage);
   REQUIRE(usage->steps.size() == 1);
   CHECK(usage->steps[0].name == "ask");
@@ -143,14 +150,10 @@ SCENARIO("ctx.llm journals the answer and replays it without calling again", "[l
 }
 
 SCENARIO("run_inline() on an LLM step changes nothing", "[llm]") {
-  net::fake_openai_server server;
-  runtime_fixture f{workflows, with_model(server)};
-  REQUIRE(f.rt().start("ask_inline_timed", "r", std::string{"durable agents"}));
-  auto out = f.rt().wait("r", 20s);
-  REQUIRE(out);
-  CHECK(out->status == run_status::completed);
-  CHECK(out->error.empty());
-  CHECK(server.requests() == 1);
+  auto run = run_once("ask_inline_timed");
+  CHECK(run.outcome.status == run_status::completed);
+  CHECK(run.outcome.error.empty());
+  CHECK(run.requests == 1);
 }
 
 SCENARIO("ctx.llm passes the attempt number to the model", "[llm]") {
