@@ -1,4 +1,5 @@
-// Raw LMDB C API loops for the floor figures (see lmdb_floor.hpp). Flags match
+// Raw LMDB C API loops for the floor figures (see lmdb_floor.hpp); the
+// layout floor writes through the journal's own entry and head encoders. Flags match
 // the journal's (MDB_NOTLS | MDB_NORDAHEAD plus the durability flag) and the
 // map is pre-sized, so the only difference left is the journal itself.
 #include "bench/lmdb_floor.hpp"
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "bench/bench_support.hpp"
+#include "persistence/detail/run_chain.hpp"
 
 namespace endure::bench {
 
@@ -67,12 +69,9 @@ void put(MDB_txn* txn, MDB_dbi dbi, std::string_view key, const std::string& val
   check(mdb_put(txn, dbi, &k, &v, flags), "put");
 }
 
-/// A log position as the journal keys it: 8 bytes, big-endian.
-std::string position_key(std::uint64_t position) {
-  std::string key(8, '\0');
-  for (int i = 0; i < 8; ++i)
-    key[static_cast<std::size_t>(i)] = static_cast<char>(position >> (56 - 8 * i));
-  return key;
+void check(const expected<void>& r) {
+  if (!r)
+    throw std::runtime_error("floor: " + r.error().message);
 }
 
 /// Key of put `i` of transaction `t` (both from 0).
@@ -113,19 +112,21 @@ latency_sample floor_layout_commit_latency(const std::string& dir, durability mo
   auto log = env.open_db("log");
   auto heads = env.open_db("heads");
   auto run = run_id(0);
-  const std::string completed(300, 'c'), started(80, 's'), head(32, 'h');
+  const std::string completed(300, 'c'), started(80, 's');
   latency_sample out;
   out.micros.reserve(static_cast<std::size_t>(commits));
   auto start = bench_clock::now();
+  std::uint64_t prev = 0;
   for (int i = 0; i < commits; ++i) {
-    auto position = first_position + 2 * static_cast<std::uint64_t>(i);
+    auto pos = first_position + 2 * static_cast<std::uint64_t>(i);
     auto t0 = bench_clock::now();
     MDB_txn* txn = env.begin();
-    put(txn, log, position_key(position), completed, MDB_APPEND);
-    put(txn, log, position_key(position + 1), started, MDB_APPEND);
-    put(txn, heads, run, head, 0);
+    check(detail::append_link(txn, log, pos, {run, pos, prev, completed}));
+    check(detail::append_link(txn, log, pos + 1, {run, pos + 1, pos, started}));
+    check(detail::store_head(txn, heads, run, {pos + 1, pos + 1, first_position}));
     check(mdb_txn_commit(txn), "commit");
     out.micros.push_back(seconds_since(t0) * 1e6);
+    prev = pos + 1;
   }
   out.wall_seconds = seconds_since(start);
   return out;

@@ -23,12 +23,13 @@ struct latency_sample {
 latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits,
                                     std::uint64_t first_seq = 1);
 
-/// (a, layout) The journal's own layout (persistence/FORMAT.md, layout 2)
-/// in raw LMDB: each commit appends two records (300 and 80 bytes: a
-/// step's step_completed and the next step_started) at the right edge of a
-/// `log` database and rewrites one 32-byte run head in a `heads` database,
-/// as the commit of one step does; timed one by one. What the layout costs
-/// on this disk before any runtime work: more pages per commit than one put.
+/// (a, layout) The journal's own layout (persistence/FORMAT.md, layout 2),
+/// written with its own encoders (persistence/detail/run_chain.hpp) but no
+/// writer thread, queue or runtime: each commit appends two records (300
+/// and 80 bytes: a step's step_completed and the next step_started) at the
+/// right edge of a `log` database and rewrites the run's head in a `heads`
+/// database, as the commit of one step does; timed one by one. What the
+/// layout costs on this disk: more pages per commit than one put.
 latency_sample floor_layout_commit_latency(const std::string& dir, durability mode,
                                            int commits, std::uint64_t first_position = 1);
 

@@ -62,24 +62,25 @@ bool completed_right(runtime& rt, const std::string& id) {
          && out->value<std::string>() == cli::seed_expected(id);
 }
 
-/// Raw LMDB commits (the floor) in a directory beside the data directory,
-/// taken just before each run so the floor and the runs see the same disk
-/// moments: this disk switches between ~0.2 ms and ~8 ms per fsync for
-/// seconds at a time.
-std::vector<double> floor_before_run(const child_args& a, std::size_t run) {
-  auto dir = a.data_dir + "-floor";
-  std::filesystem::create_directories(dir);
-  auto mode = a.mode == "nosync" ? durability::nosync : durability::sync;
-  return floor_commit_latency(dir, mode, 20, 20 * run + 1).micros;
+durability mode_of(const child_args& a) {
+  return a.mode == "nosync" ? durability::nosync : durability::sync;
 }
 
-/// The same for the journal's layout in raw LMDB (two appends and a head
-/// per commit), right after the one-put floor.
-std::vector<double> layout_floor_before_run(const child_args& a, std::size_t run) {
-  auto dir = a.data_dir + "-layout";
-  std::filesystem::create_directories(dir);
-  auto mode = a.mode == "nosync" ? durability::nosync : durability::sync;
-  return floor_layout_commit_latency(dir, mode, 20, 40 * run + 1).micros;
+/// Both floors' commits, taken just before each run so the floors and the
+/// runs see the same disk moments (this disk switches between ~0.2 ms and
+/// ~8 ms per fsync for seconds at a time), each in its own directory beside
+/// the data directory: 20 one-put commits, then 20 shaped like a step's.
+struct floor_sample {
+  std::vector<double> one_put_us, layout_us;
+};
+floor_sample floors_before_run(const child_args& a, std::size_t run) {
+  auto dir_for = [&](const char* suffix) {
+    auto dir = a.data_dir + suffix;
+    std::filesystem::create_directories(dir);
+    return dir;
+  };
+  return {floor_commit_latency(dir_for("-floor"), mode_of(a), 20, 20 * run + 1).micros,
+          floor_layout_commit_latency(dir_for("-layout"), mode_of(a), 20, 40 * run + 1).micros};
 }
 
 int latency(runtime& rt, const child_args& a) {
@@ -88,11 +89,10 @@ int latency(runtime& rt, const child_args& a) {
   std::vector<double> gaps_us, runs_ms, floor_us, layout_us;
   int bad = 0;
   for (std::size_t i = 0; i <= a.runs; ++i) {  // run 0 is the warm-up
-    auto floor = floor_before_run(a, i);
-    auto layout = layout_floor_before_run(a, i);
+    auto floors = floors_before_run(a, i);
     if (i > 0) {
-      floor_us.insert(floor_us.end(), floor.begin(), floor.end());
-      layout_us.insert(layout_us.end(), layout.begin(), layout.end());
+      floor_us.insert(floor_us.end(), floors.one_put_us.begin(), floors.one_put_us.end());
+      layout_us.insert(layout_us.end(), floors.layout_us.begin(), floors.layout_us.end());
     }
     auto id = run_name("latency", i);
     take_stamps();
@@ -208,7 +208,7 @@ int run_scenario(const child_args& a) {
   opts.passivate_after = std::chrono::milliseconds(100);  // the scale scenarios
   opts.activity_threads = activity_threads();
   opts.journal.data_dir = a.data_dir;
-  opts.journal.mode = a.mode == "nosync" ? durability::nosync : durability::sync;
+  opts.journal.mode = mode_of(a);
   opts.journal.writer_spin = micros_from_env("ENDURE_BENCH_WRITER_SPIN_US", opts.journal.writer_spin);
   caf::actor_system_config cfg;
   // as the `endure` CLI does
