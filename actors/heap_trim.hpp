@@ -1,7 +1,8 @@
 // Giving freed heap memory back to the operating system. A burst of run
 // actors (100,000 runs parked at once) raises the heap to its high-water
-// mark; once they passivate, glibc keeps the freed pages in its arenas, so
-// the process stays at the peak (~450 MiB there) although ~50 MiB is live.
+// mark; once they passivate, the allocator keeps the freed pages in its
+// arenas, so the process stays at the peak (~450 MiB there) although ~50
+// MiB is live.
 // The run manager calls this on an activity thread after many run actors
 // stopped (runtime_options::trim_heap_after_stops).
 #pragma once

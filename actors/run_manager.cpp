@@ -198,12 +198,15 @@ struct manager_state {
   /// itself, and its waiters may already know) is released once it is down.
   void release(const std::string& id, const std::string& reason, caf::response_promise rp) {
     auto meta = env.store->run(id);
-    if (!meta)
-      return rp.deliver(meta.error().message), void();
-    if (meta->status != run_status::quarantined)
-      return rp.deliver("run " + id + " is " + std::string{to_string(meta->status)}
-                        + ", not quarantined; only a quarantined run can be released"),
-             void();
+    if (!meta) {
+      rp.deliver(meta.error().message);
+      return;
+    }
+    if (meta->status != run_status::quarantined) {
+      rp.deliver("run " + id + " is " + std::string{to_string(meta->status)}
+                 + ", not quarantined; only a quarantined run can be released");
+      return;
+    }
     if (active.count(id)) {
       releases_after_stop[id].push_back({reason, std::move(rp)});
       return;

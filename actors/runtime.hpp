@@ -56,7 +56,7 @@ struct runtime_options {
   /// actor stopped; the journal brings it back). Default: 60 s.
   std::chrono::milliseconds passivate_after{60'000};
   /// Once this many run actors stopped (passivated or finished), the heap
-  /// they freed is returned to the OS a second later (glibc malloc_trim, on
+  /// they freed is returned to the OS a second later (release_free_heap on
   /// an activity thread), once per burst. Without it the process stays at
   /// its high-water mark: 100,000 runs parked at once left ~450 MiB PSS
   /// after all had passivated, ~50 MiB with it. 0 = never. Default: 1000.
