@@ -23,13 +23,13 @@ struct latency_sample {
 latency_sample floor_commit_latency(const std::string& dir, durability mode, int commits,
                                     std::uint64_t first_seq = 1);
 
-/// (a, layout) The journal's own layout (persistence/FORMAT.md, layout 2),
+/// (a, layout) The journal's own layout (persistence/FORMAT.md, layout 3),
 /// written with its own encoders (persistence/detail/run_chain.hpp) but no
 /// writer thread, queue or runtime: each commit appends two records (300
 /// and 80 bytes: a step's step_completed and the next step_started) at the
-/// right edge of a `log` database and rewrites the run's head in a `heads`
-/// database, as the commit of one step does; timed one by one. What the
-/// layout costs on this disk: more pages per commit than one put.
+/// right edge of the log in the main database, as the commit of one step
+/// does between heads checkpoints; timed one by one. What the layout costs
+/// on this disk against one put: two records instead of one.
 latency_sample floor_layout_commit_latency(const std::string& dir, durability mode,
                                            int commits, std::uint64_t first_position = 1);
 

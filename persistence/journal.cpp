@@ -52,6 +52,9 @@ expected<void> prepare_dir(const journal_options& opts) {
   if (opts.initial_map_size == 0 || opts.initial_map_size > opts.max_map_size)
     return make_error(errc::invalid_argument,
                       "initial_map_size must be > 0 and <= max_map_size");
+  if (opts.heads_checkpoint_entries == 0)
+    return make_error(errc::invalid_argument,
+                      "journal_options.heads_checkpoint_entries must be > 0");
   if (opts.writer_spin.count() < 0 || opts.writer_spin > std::chrono::seconds{1})
     return make_error(errc::invalid_argument,
                       "journal_options.writer_spin must be between 0 and 1 s");
@@ -89,7 +92,8 @@ namespace {
 expected<void> open_dbi(MDB_txn* txn, const char* name, unsigned flags, MDB_dbi* dbi,
                         const std::string& data_dir) {
   if (int rc = mdb_dbi_open(txn, name, flags, dbi); rc != 0)
-    return detail::lmdb_error(rc, std::string{"open database "} + name + " in " + data_dir);
+    return detail::lmdb_error(rc, std::string{"open database "} + (name ? name : "main")
+                                    + " in " + data_dir);
   return {};
 }
 
@@ -97,26 +101,22 @@ expected<void> open_dbi(MDB_txn* txn, const char* name, unsigned flags, MDB_dbi*
 
 expected<void> journal::impl::open_dbis_for_writing(MDB_txn* txn) {
   std::pair<const char*, MDB_dbi*> dbs[] = {
-    {"runs", &runs_db}, {"log", &log_db},         {"heads", &heads_db},
+    {nullptr, &log_db}, {"runs", &runs_db},           {"heads", &heads_db},
     {"meta", &meta_db}, {"snapshots", &snapshots_db}, {"timers", &timers_db}};
   for (auto& [name, dbi] : dbs)
-    if (auto ok = open_dbi(txn, name, MDB_CREATE, dbi, opts.data_dir); !ok)
+    if (auto ok = open_dbi(txn, name, name ? MDB_CREATE : 0, dbi, opts.data_dir); !ok)
       return ok;
   auto moved = detail::upgrade_layout(txn, {log_db, heads_db, meta_db}, opts.data_dir);
   if (!moved)
     return std::move(moved).error();
-  auto next = detail::next_free_position(txn, log_db);
-  if (!next)
-    return std::move(next).error();
-  next_position = txn_position = *next;
-  return {};
+  return recover_heads(txn);
 }
 
 expected<void> journal::impl::open_dbis_for_reading(MDB_txn* txn) {
   if (auto ok = detail::check_layout_read_only(txn, opts.data_dir); !ok)
     return ok;
   std::pair<const char*, MDB_dbi*> dbs[] = {
-    {"runs", &runs_db}, {"log", &log_db},         {"heads", &heads_db},
+    {nullptr, &log_db}, {"runs", &runs_db},           {"heads", &heads_db},
     {"meta", &meta_db}, {"snapshots", &snapshots_db}, {"timers", &timers_db}};
   for (auto& [name, dbi] : dbs)
     if (auto ok = open_dbi(txn, name, 0, dbi, opts.data_dir); !ok)
@@ -134,8 +134,10 @@ expected<void> journal::impl::open_dbis() {
     auto ok = opts.read_only ? open_dbis_for_reading(txn->get())
                              : open_dbis_for_writing(txn->get());
     int rc = ok ? txn->commit() : 0;
-    if (ok && rc == 0)
+    if (ok && rc == 0) {
+      publish_heads(true);
       return {};
+    }
     auto err = ok ? detail::lmdb_error(rc, "open databases") : std::move(ok).error();
     txn->abort();
     if (err.code != errc::map_full || !grow_map())
@@ -272,14 +274,12 @@ expected<std::vector<run_meta>> journal::list_runs(std::optional<run_status> sta
 expected<std::vector<stored_record>> journal::read(std::string_view run_id,
                                                    std::uint64_t from_seq,
                                                    std::size_t max_count) const {
-  return impl_->read([&](MDB_txn* txn) -> expected<std::vector<stored_record>> {
-    auto head = detail::load_head(txn, impl_->heads_db, run_id);
-    if (!head)
-      return std::move(head).error();
+  return impl_->read_with_head(run_id, [&](MDB_txn* txn, const detail::run_head& head)
+                                        -> expected<std::vector<stored_record>> {
     std::vector<stored_record> out;
-    if (head->last_pos == 0 || from_seq > head->last_seq || max_count == 0)
+    if (head.last_pos == 0 || from_seq > head.last_seq || max_count == 0)
       return out;
-    auto links = detail::walk_chain(txn, impl_->log_db, run_id, *head, from_seq);
+    auto links = detail::walk_chain(txn, impl_->log_db, run_id, head, from_seq);
     if (!links)
       return std::move(links).error();
     out.reserve(std::min(links->size(), max_count));
@@ -296,12 +296,9 @@ expected<std::vector<stored_record>> journal::read(std::string_view run_id,
 }
 
 expected<std::uint64_t> journal::last_seq(std::string_view run_id) const {
-  return impl_->read([&](MDB_txn* txn) -> expected<std::uint64_t> {
-    auto head = detail::load_head(txn, impl_->heads_db, run_id);
-    if (!head)
-      return std::move(head).error();
-    return head->last_seq;
-  });
+  return impl_->read_with_head(run_id,
+                               [](MDB_txn*, const detail::run_head& head)
+                                 -> expected<std::uint64_t> { return head.last_seq; });
 }
 
 expected<std::optional<snapshot_entry>> journal::snapshot(std::string_view run_id) const {

@@ -69,9 +69,9 @@ expected<void> journal::impl::open_head_of(MDB_txn* txn, const std::string& run_
                                            open_head& open) {
   if (open.run_id && *open.run_id == run_id)
     return {};
-  if (auto r = flush_head(txn, open); !r)
+  if (auto r = flush_head(open); !r)
     return r;
-  auto head = detail::load_head(txn, heads_db, run_id);
+  auto head = writer_head(txn, run_id);
   if (!head)
     return std::move(head).error();
   if (head->last_seq == 0) {  // no head yet: is there such a run at all?
@@ -97,28 +97,24 @@ expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op,
   if (op.number <= head.last_seq)
     return seq_taken(op.run_id, op.number, head.last_seq);
   auto pos = txn_position;
-  if (auto r = detail::append_link(txn, log_db, pos,
-                                   {op.run_id, op.number, head.last_pos, op.bytes});
-      !r)
+  detail::log_entry entry{op.run_id, op.number, head.last_pos, op.bytes};
+  if (auto r = detail::append_link(txn, log_db, pos, entry); !r)
     return r;
   ++txn_position;
-  // A run with no stored records starts a new chain: its oldest record is
-  // this one, and nothing below it is ever followed.
-  auto low = head.last_pos == 0 ? op.number : head.low_seq;
-  head = {pos, op.number, low};
+  detail::advance_head(head, pos, entry);
   open.dirty = true;
   return {};
 }
 
-expected<void> journal::impl::flush_head(MDB_txn* txn, open_head& open) {
+expected<void> journal::impl::flush_head(open_head& open) {
   auto was = std::exchange(open, {});
-  if (!was.dirty)
-    return {};
-  return detail::store_head(txn, heads_db, *was.run_id, was.head);
+  if (was.dirty)  // stored at the next checkpoint
+    txn_heads.insert_or_assign(*was.run_id, was.head);
+  return {};
 }
 
 expected<void> journal::impl::truncate(MDB_txn* txn, const write_batch::op& op) {
-  auto head = detail::load_head(txn, heads_db, op.run_id);
+  auto head = writer_head(txn, op.run_id);
   if (!head)
     return std::move(head).error();
   if (head->last_pos == 0 || op.number <= head->low_seq)
@@ -138,6 +134,9 @@ expected<void> journal::impl::truncate(MDB_txn* txn, const write_batch::op& op) 
     if (int rc = mdb_del(txn, log_db, &k, nullptr); rc != 0)
       return detail::lmdb_error(rc, "truncate log of run " + op.run_id);
   }
+  // Stored at once, not at the checkpoint: the tail replay of another
+  // process must not follow the head into deleted entries.
+  txn_heads.insert_or_assign(op.run_id, next);
   return detail::store_head(txn, heads_db, op.run_id, next);
 }
 
@@ -145,7 +144,7 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
   open_head open;
   for (auto& op : batch.ops()) {
     if (op.kind != op_kind::append)  // (truncate reads the head)
-      if (auto r = flush_head(txn, open); !r)
+      if (auto r = flush_head(open); !r)
         return r;
     expected<void> r;
     switch (op.kind) {
@@ -185,7 +184,7 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
     if (!r)
       return r;
   }
-  return flush_head(txn, open);
+  return flush_head(open);
 }
 
 bool journal::impl::grow_map() {
@@ -204,6 +203,7 @@ void journal::impl::commit_group(std::vector<pending>& group) {
   std::vector<std::optional<error>> failed(group.size());
   for (;;) {
     txn_position = next_position;  // a redo starts from the committed log end
+    txn_heads.clear();
     auto txn = detail::lmdb_txn::begin(env.get(), 0);
     if (!txn) {
       for (auto& f : failed)
@@ -225,10 +225,19 @@ void journal::impl::commit_group(std::vector<pending>& group) {
         failed[i] = r.error();
       redo = true;
     }
+    bool checkpointed = false;
+    if (!redo && txn_position - 1 - checkpoint >= opts.heads_checkpoint_entries) {
+      auto r = store_checkpoint(txn->get());
+      if (!r)
+        env_error = r.error();
+      redo = !r;
+      checkpointed = true;
+    }
     if (!redo) {
       int rc = txn->commit();
       if (rc == 0) {
         next_position = txn_position;
+        publish_heads(checkpointed);
         ++commits;
         break;
       }
@@ -257,6 +266,19 @@ void journal::impl::commit_group(std::vector<pending>& group) {
   }
 }
 
+void journal::impl::checkpoint_at_close() {
+  if (committed_heads.empty())
+    return;
+  // Not needed for recovery (a writer open replays the tail); it spares
+  // the next open and read-only readers that replay. A failure leaves the
+  // tail to be replayed.
+  txn_position = next_position;
+  txn_heads.clear();
+  auto txn = detail::lmdb_txn::begin(env.get(), 0);
+  if (txn && store_checkpoint(txn->get()) && txn->commit() == 0)
+    publish_heads(true);
+}
+
 void journal::impl::spin_for_work() const {
   auto until = std::chrono::steady_clock::now() + opts.writer_spin;
   for (int i = 0; !wakeup.load(std::memory_order_acquire); ++i) {
@@ -273,8 +295,11 @@ void journal::impl::writer_loop() {
     {
       std::unique_lock guard{queue_mutex};
       queue_cv.wait(guard, [this] { return stopping || !queue.empty(); });
-      if (queue.empty())
+      if (queue.empty()) {
+        guard.unlock();
+        checkpoint_at_close();
         return;  // stopping and drained
+      }
       auto take = std::min(queue.size(), opts.max_batches_per_commit);
       if (take == queue.size()) {
         group.swap(queue);

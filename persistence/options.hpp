@@ -49,6 +49,13 @@ struct journal_options {
   /// (~20-30 us on a VM) per commit; the price is at most this much CPU
   /// after each burst of writes. Zero: sleep at once. Default: 200 us.
   std::chrono::microseconds writer_spin{200};
+  /// The writer stores the run heads (and a checkpoint) once this many log
+  /// entries were appended since the last checkpoint; in between, a step's
+  /// commit writes only its log entries (persistence/FORMAT.md, layout 3).
+  /// Lower: less log for a read-only reader (`endure inspect`) to replay
+  /// per read; higher: fewer commits that also write heads. Must be > 0.
+  /// Default: 4096.
+  std::size_t heads_checkpoint_entries = 4096;
   /// Open read-only: no lock file, no writer thread; writes fail with
   /// errc::invalid_argument. Lets `endure inspect` read a journal a live
   /// process holds. Default: false.

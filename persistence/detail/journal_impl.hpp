@@ -14,6 +14,7 @@
 #include "persistence/detail/data_dir_lock.hpp"
 #include "persistence/detail/lmdb.hpp"
 #include "persistence/detail/log_entry.hpp"
+#include "persistence/detail/log_tail.hpp"
 #include "persistence/journal.hpp"
 
 namespace endure {
@@ -25,8 +26,8 @@ struct journal::impl {
   std::optional<detail::data_dir_lock> lock;
   detail::lmdb_env env;
   MDB_dbi runs_db = 0;
-  MDB_dbi log_db = 0;    ///< position -> log entry (layout 2)
-  MDB_dbi heads_db = 0;  ///< run id -> run head
+  MDB_dbi log_db = 0;    ///< the main database: position keys -> log entries
+  MDB_dbi heads_db = 0;  ///< run id -> run head, as of the heads checkpoint
   MDB_dbi meta_db = 0;   ///< "layout" -> version
   MDB_dbi snapshots_db = 0;
   MDB_dbi timers_db = 0;
@@ -38,6 +39,20 @@ struct journal::impl {
   /// next_position when a group is redone, so an aborted attempt leaves no
   /// hole and no reuse.
   std::uint64_t txn_position = 1;
+
+  // -- run heads past the checkpoint (log_tail.hpp) -------------------------
+  /// Log position the stored heads are valid through (writer thread).
+  std::uint64_t checkpoint = 0;
+  /// Heads moved since the checkpoint, as of the last commit. The writer
+  /// reads it freely and changes it under heads_mutex; readers hold
+  /// heads_mutex.
+  detail::head_map committed_heads;
+  /// Heads moved by the transaction being built (writer thread only).
+  detail::head_map txn_heads;
+  mutable std::mutex heads_mutex;
+  /// LMDB transaction id committed_heads matches (under heads_mutex): a read
+  /// transaction with another id waits for the writer to publish.
+  std::uint64_t heads_txn_id = 0;
 
   // -- map resizing: readers hold it shared, the writer exclusive -----------
   mutable std::shared_mutex resize_mutex;
@@ -74,6 +89,8 @@ struct journal::impl {
   void spin_for_work() const;
   /// Runs on the writer thread until `stopping` and the queue is empty.
   void writer_loop();
+  /// Stores the heads moved since the checkpoint when the writer stops.
+  void checkpoint_at_close();
   /// Commits one group of batches, then calls each completion.
   void commit_group(std::vector<pending>& group);
   /// Applies one batch inside `txn`; any error leaves the txn to be aborted.
@@ -87,22 +104,45 @@ struct journal::impl {
     bool dirty = false;
   };
   /// The append op: one log entry at the right edge; the head is updated
-  /// in `open` (flush_head writes it).
+  /// in `open` (flush_head keeps it).
   expected<void> append(MDB_txn* txn, const write_batch::op& op, open_head& open);
   /// Makes `open` hold `run_id`'s head: kept if it already does, else the
   /// previous one is flushed and this one read. Errors: not_found for a run
   /// never created.
   expected<void> open_head_of(MDB_txn* txn, const std::string& run_id, open_head& open);
-  /// Stores `open`'s head if it changed; empties `open`.
-  expected<void> flush_head(MDB_txn* txn, open_head& open);
+  /// Keeps `open`'s head in txn_heads if it changed; empties `open`.
+  expected<void> flush_head(open_head& open);
   /// The truncate_before op: deletes the run's older links, moves its head.
   expected<void> truncate(MDB_txn* txn, const write_batch::op& op);
+  /// The writer's view of a run's head: this transaction's, else the last
+  /// commit's, else the stored one.
+  expected<detail::run_head> writer_head(MDB_txn* txn, std::string_view run_id) const;
+  /// Stores every head moved since the checkpoint and the checkpoint itself
+  /// (the log's end in `txn`).
+  expected<void> store_checkpoint(MDB_txn* txn);
+  /// Writer open: brings the heads up to date from the log's tail (a crash
+  /// leaves one) and checkpoints them.
+  expected<void> recover_heads(MDB_txn* txn);
+  /// After a commit: makes this transaction's heads those readers see
+  /// (emptied when it checkpointed) and records the commit's id.
+  void publish_heads(bool checkpointed);
+  /// Readers: the run's head as of `txn`; nullopt when the writer committed
+  /// after `txn` began and has not published yet (begin a new one).
+  std::optional<expected<detail::run_head>> head_as_of(MDB_txn* txn,
+                                                       std::string_view run_id) const;
+  /// The databases the tail replay reads.
+  detail::tail_dbs tail() const { return {log_db, heads_db, runs_db, meta_db}; }
+
   /// Doubles the map up to opts.max_map_size; false if already at the max.
   bool grow_map();
 
   /// Begins a read transaction under the shared resize lock.
   template <class F>
   auto read(F&& fn) const -> decltype(fn(static_cast<MDB_txn*>(nullptr)));
+  /// As read, with the run's head as of the transaction: fn(txn, head).
+  template <class F>
+  auto read_with_head(std::string_view run_id, F&& fn) const
+    -> decltype(fn(static_cast<MDB_txn*>(nullptr), detail::run_head{}));
 };
 
 template <class F>
@@ -113,6 +153,29 @@ auto journal::impl::read(F&& fn) const
   if (!txn)
     return std::move(txn).error();
   return fn(txn->get());
+}
+
+template <class F>
+auto journal::impl::read_with_head(std::string_view run_id, F&& fn) const
+  -> decltype(fn(static_cast<MDB_txn*>(nullptr), detail::run_head{})) {
+  // Retried only while a commit is between LMDB and publish_heads: a few
+  // microseconds, and each retry sees a newer commit.
+  for (;;) {
+    std::shared_lock guard{resize_mutex};
+    auto txn = detail::lmdb_txn::begin(env.get(), MDB_RDONLY);
+    if (!txn)
+      return std::move(txn).error();
+    auto head = head_as_of(txn->get(), run_id);
+    if (!head) {
+      txn->abort();
+      guard.unlock();
+      std::this_thread::yield();
+      continue;
+    }
+    if (!*head)
+      return std::move(*head).error();
+    return fn(txn->get(), **head);
+  }
 }
 
 } // namespace endure

@@ -1,9 +1,10 @@
 // Key grammar of the LMDB databases (documented in persistence/FORMAT.md).
 //
-//   log:       position(u64 big-endian)
+//   log:       0xff position(u64 big-endian), in the main database
+//              (log_entry.hpp: position_key)
 //   timers:    due_ms(i64 big-endian, sign bit flipped) run_id 0x00 id(u64 BE)
 //   runs, heads, snapshots: run_id
-//   meta:      "layout"
+//   meta:      "layout", "heads_through"
 //
 // Big-endian numbers make byte order equal numeric order, so the log only
 // grows at its right edge (MDB_APPEND) and a timers walk is due order.

@@ -1,9 +1,10 @@
-// Layout version check and the layout 1 -> 2 upgrade (see layout.hpp).
+// Layout version check and the upgrades to layout 3 (see layout.hpp).
 #include "persistence/detail/layout.hpp"
 
 #include <optional>
 
 #include "persistence/detail/keys.hpp"
+#include "persistence/detail/log_tail.hpp"
 #include "persistence/detail/run_chain.hpp"
 
 namespace endure::detail {
@@ -88,6 +89,38 @@ expected<std::uint64_t> move_records(MDB_txn* txn, MDB_dbi journal, const layout
   return moved;
 }
 
+/// Moves every entry of the layout-2 `log` database to the same position in
+/// the main database, bytes unchanged (the header check is seeded with the
+/// position, not the key), and drops `log`.
+expected<std::uint64_t> move_log_database(MDB_txn* txn, const layout_dbs& dbs,
+                                          const std::string& data_dir) {
+  MDB_dbi old_log = 0;
+  int rc = mdb_dbi_open(txn, "log", 0, &old_log);
+  if (rc == MDB_NOTFOUND)
+    return std::uint64_t{0};
+  if (rc != 0)
+    return lmdb_error(rc, "open layout-2 log database in " + data_dir);
+  std::uint64_t moved = 0;
+  {
+    lmdb_cursor cur{txn, old_log};
+    if (cur.open_rc() != 0)
+      return lmdb_error(cur.open_rc(), "open layout-2 log cursor");
+    MDB_val k, v;
+    for (bool ok = cur.first(k, v); ok; ok = cur.next(k, v), ++moved) {
+      if (k.mv_size != 8)
+        return make_error(errc::corrupt_record, "malformed key in the layout-2 log "
+                                                "database; cannot upgrade");
+      auto key = position_key(get_be64(to_view(k)));
+      auto nk = to_val(key);
+      if (int put = mdb_put(txn, dbs.log, &nk, &v, MDB_APPEND); put != 0)
+        return lmdb_error(put, "move log entry to the main database");
+    }
+  }
+  if (int drop = mdb_drop(txn, old_log, 1); drop != 0)
+    return lmdb_error(drop, "drop layout-2 log database");
+  return moved;
+}
+
 } // namespace
 
 expected<std::uint64_t> upgrade_layout(MDB_txn* txn, const layout_dbs& dbs,
@@ -105,9 +138,10 @@ expected<std::uint64_t> upgrade_layout(MDB_txn* txn, const layout_dbs& dbs,
   if (rc == 0) {
     if (*layout && !is_empty(txn, journal))
       return make_error(errc::invalid_argument,
-                        "data directory " + data_dir + " is at layout 2 but its "
-                        "layout-1 journal database has records (written by an older "
-                        "endure after the upgrade); refusing to merge them");
+                        "data directory " + data_dir + " is at layout "
+                          + std::to_string(**layout) + " but its layout-1 journal "
+                          "database has records (written by an older endure after "
+                          "the upgrade); refusing to merge them");
     auto n = move_records(txn, journal, dbs);
     if (!n)
       return std::move(n).error();
@@ -115,20 +149,37 @@ expected<std::uint64_t> upgrade_layout(MDB_txn* txn, const layout_dbs& dbs,
     if (int drop = mdb_drop(txn, journal, 1); drop != 0)
       return lmdb_error(drop, "drop layout-1 journal database");
   }
-  if (!*layout)
-    if (auto r = write_layout(txn, dbs.meta); !r)
-      return std::move(r).error();
+  if (*layout && **layout == 2) {
+    auto n = move_log_database(txn, dbs, data_dir);
+    if (!n)
+      return std::move(n).error();
+    moved += *n;
+  }
+  if (*layout && **layout == current_layout)
+    return moved;
+  // Layouts 1 and 2 wrote every head on every commit: all are current.
+  auto end = next_free_position(txn, dbs.log);
+  if (!end)
+    return std::move(end).error();
+  if (auto r = store_checkpoint(txn, dbs.meta, *end - 1); !r)
+    return std::move(r).error();
+  if (auto r = write_layout(txn, dbs.meta); !r)
+    return std::move(r).error();
   return moved;
 }
 
 expected<void> check_layout_read_only(MDB_txn* txn, const std::string& data_dir) {
   MDB_dbi meta = 0;
   int rc = mdb_dbi_open(txn, "meta", 0, &meta);
-  if (rc == MDB_NOTFOUND)
+  auto older = [&](std::uint32_t found) {
     return make_error(errc::invalid_argument,
-                      "data directory " + data_dir + " has journal layout 1 (written by "
-                      "an older endure); open it once with a writer (`endure serve` or "
-                      "`endure run`) to upgrade it, then read it");
+                      "data directory " + data_dir + " has journal layout "
+                        + std::to_string(found) + " (written by an older endure); open "
+                        "it once with a writer (`endure serve` or `endure run`) to "
+                        "upgrade it, then read it");
+  };
+  if (rc == MDB_NOTFOUND)
+    return older(1);
   if (rc != 0)
     return lmdb_error(rc, "open meta database in " + data_dir);
   auto layout = read_layout(txn, meta);
@@ -139,6 +190,8 @@ expected<void> check_layout_read_only(MDB_txn* txn, const std::string& data_dir)
                       "data directory " + data_dir + " has no layout version");
   if (**layout > current_layout)
     return newer_layout(**layout, data_dir);
+  if (**layout < current_layout)
+    return older(**layout);
   return {};
 }
 

@@ -1,4 +1,4 @@
-// Log entry and run head codecs (layout 2, see persistence/FORMAT.md).
+// Log entry and run head codecs (layout 3, see persistence/FORMAT.md).
 //
 //   log entry: format u8 | seq u64 | prev u64 | n u8 | run id (n bytes)
 //              | XXH3-64(all of the above, seed = position) u64 | envelope
@@ -33,11 +33,35 @@ std::uint64_t head_seed(std::string_view run_id) noexcept {
 
 } // namespace
 
+constexpr char log_key_prefix = '\xff';
+constexpr std::size_t log_key_size = 1 + 8;
+
 std::string position_key(std::uint64_t position) {
   std::string k;
-  k.reserve(8);
+  k.reserve(log_key_size);
+  k.push_back(log_key_prefix);
   put_be64(k, position);
   return k;
+}
+
+bool position_of_key(std::string_view key, std::uint64_t& position) noexcept {
+  if (key.size() != log_key_size || key[0] != log_key_prefix)
+    return false;
+  position = get_be64(key.substr(1));
+  return true;
+}
+
+bool peek_log_entry(std::string_view bytes, log_entry& out) noexcept {
+  if (bytes.size() < fixed_header)
+    return false;
+  auto n = static_cast<unsigned char>(bytes[17]);
+  if (n == 0 || bytes.size() < fixed_header + n + check_size)
+    return false;
+  out.seq = get_be64(bytes.substr(1));
+  out.prev = get_be64(bytes.substr(9));
+  out.run_id = bytes.substr(fixed_header, n);
+  out.envelope = bytes.substr(fixed_header + n + check_size);
+  return true;
 }
 
 std::size_t log_entry_size(const log_entry& e) noexcept {

@@ -1,5 +1,5 @@
-// Layout of one value of the `log` database and of the `heads` database
-// (documented byte by byte in persistence/FORMAT.md, layout 2).
+// Layout of one log entry and of one value of the `heads` database
+// (documented byte by byte in persistence/FORMAT.md, layout 3).
 //
 // A log entry is a fixed header (entry format, seq, previous position of the
 // same run, run id) sealed by an XXH3-64 over the header seeded with the
@@ -19,8 +19,14 @@ namespace endure::detail {
 /// Version of the log entry header. Bumped only if the header changes.
 inline constexpr std::uint8_t log_entry_format = 1;
 
-/// Key of the `log` database: the position, u64 big-endian.
+/// Key of the log entry at `position` in LMDB's main (unnamed) database:
+/// 0xff, then the position as u64 big-endian. Database names are text, so
+/// every log key sorts after them and the log grows at the tree's right edge.
 std::string position_key(std::uint64_t position);
+
+/// The position a main-database key names; false if the key is not a log
+/// key (a database name).
+bool position_of_key(std::string_view key, std::uint64_t& position) noexcept;
 
 /// A log entry's fields. `run_id` and `envelope` view the stored bytes.
 struct log_entry {
@@ -41,6 +47,10 @@ void encode_log_entry(std::uint64_t position, const log_entry& e, char* out) noe
 /// `why`; the header is verified before any field is read.
 bool decode_log_entry(std::uint64_t position, std::string_view bytes, log_entry& out,
                       std::string& why);
+
+/// The fields a damaged entry claims, unverified: only the run id's length
+/// is checked against the entry. False if even that does not fit.
+bool peek_log_entry(std::string_view bytes, log_entry& out) noexcept;
 
 /// Value of the `heads` database: where a run's chain starts.
 /// `last_pos == 0` means the run has no stored records (never appended, or

@@ -79,6 +79,8 @@ expected<void> append_link(MDB_txn* txn, MDB_dbi log, std::uint64_t position,
   auto key = position_key(position);
   auto k = to_val(key);
   MDB_val v{log_entry_size(e), nullptr};
+  // Plain appends into LMDB's main database: a named database would add its
+  // root record in the main database to every commit's dirty pages.
   int rc = mdb_put(txn, log, &k, &v, MDB_APPEND | MDB_RESERVE);
   if (rc == MDB_KEYEXIST)  // a writer bug, not the caller's duplicate seq
     return make_error(errc::storage_error, "log position " + std::to_string(position)
@@ -94,13 +96,14 @@ expected<std::uint64_t> next_free_position(MDB_txn* txn, MDB_dbi log) {
   if (cur.open_rc() != 0)
     return lmdb_error(cur.open_rc(), "open log cursor");
   MDB_val k, v;
-  if (!cur.last(k, v))
-    return std::uint64_t{1};
-  if (k.mv_size != 8)
+  std::uint64_t last = 0;
+  if (!cur.last(k, v) || to_view(k).substr(0, 1) != "\xff")
+    return std::uint64_t{1};  // empty, or only database names: no log yet
+  if (!position_of_key(to_view(k), last))
     return make_error(errc::corrupt_record, "the log's last key is "
                                               + std::to_string(k.mv_size)
-                                              + " bytes, not an 8-byte position");
-  return get_be64(to_view(k)) + 1;
+                                              + " bytes, not 0xff and an 8-byte position");
+  return last + 1;
 }
 
 expected<std::vector<chain_link>> walk_chain(MDB_txn* txn, MDB_dbi log,

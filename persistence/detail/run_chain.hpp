@@ -1,12 +1,15 @@
-// A run's records as a chain through the `log` database (layout 2).
+// A run's records as a chain through the log (layout 3: entries live in
+// LMDB's main database under position keys, see log_entry.hpp).
 //
-// `heads` maps a run to its newest record's position; each log entry holds
-// the position of the same run's previous record. Reading a run walks that
-// chain backwards with point lookups and checks every link: header
-// checksum, run id, seqs strictly falling, positions strictly falling, and
-// the walk ends exactly at the run's lowest stored seq. Any break is a
-// corrupt_record naming the run and the seq (or, where the seq is unknown,
-// the log position and the last good seq); other runs are unaffected.
+// A run's head (stored in `heads` as of the last checkpoint and brought up
+// to date from the log's tail, see log_tail.hpp) names its newest record's
+// position; each log entry holds the position of the same run's previous
+// record. Reading a run walks that chain backwards with point lookups and
+// checks every link: header checksum, run id, seqs strictly falling,
+// positions strictly falling, and the walk ends exactly at the run's lowest
+// stored seq. Any break is a corrupt_record naming the run and the seq (or,
+// where the seq is unknown, the log position and the last good seq); other
+// runs are unaffected.
 // Works inside any LMDB transaction; the caller owns it.
 #pragma once
 
@@ -33,7 +36,8 @@ expected<void> store_head(MDB_txn* txn, MDB_dbi heads, std::string_view run_id,
 expected<void> append_link(MDB_txn* txn, MDB_dbi log, std::uint64_t position,
                            const log_entry& e);
 
-/// One past the log's last position (1 for an empty log).
+/// One past the log's last position (1 for an empty log). `log` is the
+/// main database: its keys are database names, then the log's positions.
 expected<std::uint64_t> next_free_position(MDB_txn* txn, MDB_dbi log);
 
 /// One stored record found by the walk; `envelope` views the transaction's

@@ -7,30 +7,13 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <iterator>
 
 #include "cli/cli_runner.hpp"
 #include "cli/seed_pipeline.hpp"
+#include "support/file_damage.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure::test;
-
-namespace {
-
-/// Flips a byte inside every occurrence of `marker` in `file`.
-std::size_t damage(const std::string& file, const std::string& marker) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::size_t hits = 0;
-  for (auto pos = data.find(marker); pos != std::string::npos; pos = data.find(marker, pos + 1)) {
-    f.seekp(static_cast<std::streamoff>(pos + 2));
-    f.put(static_cast<char>(data[pos + 2] ^ 0x01));
-    ++hits;
-  }
-  return hits;
-}
-
-} // namespace
 
 SCENARIO("run, start, list and inspect", "[cli][commands]") {
   temp_dir dir;
@@ -145,7 +128,7 @@ SCENARIO("a damaged journal record is named by run and seq", "[cli][errors]") {
   auto data = dir.file("data");
   REQUIRE(run_endure({"--data", data, "run", "seed_pipeline", "--id", "dmg", "--input",
                       "\"MARKERQZX\""}).code == 0);
-  REQUIRE(damage(data + "/data.mdb", "MARKERQZX") > 0);
+  REQUIRE(flip_bit_near(data + "/data.mdb", "MARKERQZX", 2) > 0);
   auto r = run_endure({"--data", data, "inspect", "dmg"});
   CHECK(r.code == 1);
   CHECK_THAT(r.err, Catch::Contains("run dmg seq"));

@@ -4,11 +4,9 @@
 // good seq), and every other run reads fine.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <iterator>
-
 #include "persistence/journal.hpp"
-#include "persistence/test_records.hpp"
+#include "persistence/journal_model.hpp"
+#include "support/file_damage.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
@@ -16,24 +14,9 @@ using namespace endure::test;
 
 namespace {
 
-/// Flips one bit `offset` bytes from the start of `marker`, which must occur
-/// exactly once in `file`.
+/// Damages the byte `offset` bytes from `marker`, which the test wrote once.
 void flip_byte_at(const std::string& file, const std::string& marker, long offset) {
-  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  std::string data((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  auto pos = data.find(marker);
-  REQUIRE(pos != std::string::npos);
-  REQUIRE(data.find(marker, pos + 1) == std::string::npos);
-  auto target = static_cast<std::size_t>(static_cast<long>(pos) + offset);
-  f.seekp(static_cast<std::streamoff>(target));
-  f.put(static_cast<char>(data[target] ^ 0x01));
-}
-
-std::string be64(std::uint64_t v) {
-  std::string out;
-  for (int shift = 56; shift >= 0; shift -= 8)
-    out.push_back(static_cast<char>((v >> shift) & 0xff));
-  return out;
+  REQUIRE(flip_bit_near(file, marker, offset) > 0);
 }
 
 /// Runs good and bad with seqs 1..5 each, one commit per run: good takes log

@@ -4,6 +4,10 @@
 //       each continuing from the run's last seq; after each acknowledged
 //       commit prints "RUN SEQ" (one write() per line). Stops after 100000.
 //   journal_child hold DIR         - opens DIR, prints "held", sleeps 60 s.
+//   journal_child fill DIR ENTRIES - with heads_checkpoint_entries ENTRIES,
+//       writes runs good and bad (seqs 1..5, one commit per run: log
+//       positions 1..5 and 6..10) and t (seqs 1..20, truncated below 8,
+//       then 21 and 22), prints "written", sleeps 60 s (to be killed).
 #include <unistd.h>
 
 #include <cstdio>
@@ -45,13 +49,37 @@ int append_loop(journal& j, int runs) {
   return 0;
 }
 
+int fill(journal& j) {
+  for (auto run : {"good", "bad", "t"})
+    if (!j.create_run_if_absent(test::make_run(run)))
+      return 3;
+  auto append = [&](const char* run, std::uint64_t from, std::uint64_t to) {
+    write_batch b;
+    for (auto seq = from; seq <= to; ++seq)
+      b.append(run, seq, test::test_record(run, seq));
+    return j.commit(std::move(b));
+  };
+  write_batch cut;
+  cut.truncate_before("t", 8);
+  if (!append("good", 1, 5) || !append("bad", 1, 5) || !append("t", 1, 20)
+      || !j.commit(std::move(cut)) || !append("t", 21, 22))
+    return 4;
+  std::puts("written");
+  std::fflush(stdout);
+  std::this_thread::sleep_for(std::chrono::seconds(60));
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3)
     return 2;
   std::string cmd = argv[1];
-  auto j = journal::open({.data_dir = argv[2]});
+  journal_options opts{.data_dir = argv[2]};
+  if (cmd == "fill" && argc == 4)
+    opts.heads_checkpoint_entries = std::stoul(argv[3]);
+  auto j = journal::open(opts);
   if (!j) {
     std::fprintf(stderr, "%s\n", j.error().to_string().c_str());
     return 1;
@@ -63,6 +91,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(60));
     return 0;
   }
+  if (cmd == "fill" && argc == 4)
+    return fill(**j);
   if (cmd == "append" && argc == 4)
     return append_loop(**j, std::stoi(argv[3]));
   return 2;

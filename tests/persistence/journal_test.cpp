@@ -186,9 +186,7 @@ SCENARIO("a read-only journal reads but refuses writes", "[journal]") {
   temp_dir dir;
   auto writer = open_journal(dir.path());
   REQUIRE(writer->create_run_if_absent(make_run("r")));
-  journal_options ro;
-  ro.data_dir = dir.path();
-  ro.read_only = true;
+  auto ro = read_only_options(dir.path());
   auto reader = open_journal(ro);  // works while the writer holds the lock
   CHECK(reader->run("r"));
   write_batch b;

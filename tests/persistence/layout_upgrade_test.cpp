@@ -1,16 +1,17 @@
 // A data directory written with layout 1 (records in the `journal` database
-// keyed run 0x00 seq) is upgraded to layout 2 by the first writer open with
-// every record kept; later opens change nothing; read-only opens of an old
+// keyed run 0x00 seq) or layout 2 (a `log` database keyed by position) is
+// upgraded to layout 3 by the first writer open with every record kept; later opens change nothing; read-only opens of an old
 // directory and any open of a newer layout are refused with a clear error.
-// The old layout is written here with raw LMDB, as endure 0.x wrote it.
+// The old layouts are written here with raw LMDB, as older endure wrote them.
 #include <catch2/catch.hpp>
 #include <lmdb.h>
 
 #include <map>
 
+#include "persistence/detail/log_entry.hpp"
 #include "persistence/detail/run_meta_codec.hpp"
 #include "persistence/journal.hpp"
-#include "persistence/test_records.hpp"
+#include "persistence/journal_model.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
@@ -51,6 +52,29 @@ public:
     REQUIRE(mdb_stat(txn_, dbi, &st) == 0);
     return st.ms_entries;
   }
+  /// Entries of the layout-3 log: main-database keys 0xff + position.
+  std::size_t log_entries() {
+    MDB_dbi main = *db(nullptr, false);
+    MDB_cursor* cur = nullptr;
+    REQUIRE(mdb_cursor_open(txn_, main, &cur) == 0);
+    std::size_t n = 0;
+    MDB_val k, v;
+    for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+      n += k.mv_size == 9 && static_cast<const char*>(k.mv_data)[0] == '\xff';
+    mdb_cursor_close(cur);
+    return n;
+  }
+  /// The meta database's value at `key`, as a big-endian number.
+  std::uint64_t meta_number(std::string_view key) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v;
+    REQUIRE(mdb_get(txn_, *db("meta", false), &k, &v) == 0);
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < v.mv_size; ++i)
+      n = (n << 8) | static_cast<const unsigned char*>(v.mv_data)[i];
+    return n;
+  }
   void commit() {
     REQUIRE(mdb_txn_commit(txn_) == 0);
     txn_ = nullptr;
@@ -68,8 +92,6 @@ std::string layout1_key(const std::string& run, std::uint64_t seq) {
     k.push_back(static_cast<char>((seq >> shift) & 0xff));
   return k;
 }
-
-using model = std::map<std::string, std::vector<std::uint64_t>>;
 
 /// Writes a layout-1 directory: runs r1, r10 (sharing a prefix), r2 (with
 /// gaps) and idle (no records); r2's seq 4 is stored damaged.
@@ -112,7 +134,66 @@ void check_all(const journal& j, const model& m) {
   CHECK_THAT(damaged.error().message, Catch::Contains("run r2 seq 4"));
 }
 
+/// Writes a layout-2 directory as endure 0.2 wrote it: runs a (seqs 1..40)
+/// and b (every third seq) interleaved in a `log` database keyed by 8-byte
+/// positions, each run's head in `heads`, layout 2 in `meta`.
+model write_layout2(const std::string& dir) {
+  model m{{"a", {}}, {"b", {}}};
+  raw_env raw{dir};
+  auto runs = *raw.db("runs", true);
+  auto log = *raw.db("log", true);
+  auto heads = *raw.db("heads", true);
+  raw.put(*raw.db("meta", true), "layout", std::string("\0\0\0\2", 4));
+  std::map<std::string, detail::run_head> head;
+  std::uint64_t pos = 1;
+  for (std::uint64_t seq = 1; seq <= 40; ++seq)
+    for (std::string run : {"a", "b"}) {
+      if (run == "b" && seq % 3 != 1)
+        continue;
+      auto envelope = encode_record(test_record(run, seq));
+      detail::log_entry e{run, seq, head[run].last_pos, envelope};
+      std::string value(detail::log_entry_size(e), '\0');
+      detail::encode_log_entry(pos, e, value.data());
+      raw.put(log, be64(pos), value);
+      head[run] = {pos++, seq, m[run].empty() ? seq : m[run].front()};
+      m[run].push_back(seq);
+    }
+  for (auto& [run, h] : head) {
+    char value[detail::run_head_size];
+    detail::encode_run_head(run, h, value);
+    raw.put(heads, run, {value, sizeof value});
+    raw.put(runs, run, detail::encode_run_meta(make_run(run)));
+  }
+  raw.commit();
+  return m;
+}
+
 } // namespace
+
+SCENARIO("a layout-2 directory is upgraded by the first writer open", "[layout]") {
+  temp_dir dir;
+  auto m = write_layout2(dir.path());
+  auto ro = read_only_options(dir.path());
+  auto refused = journal::open(ro);
+  REQUIRE_FALSE(refused);
+  CHECK_THAT(refused.error().message, Catch::Contains("layout 2")
+                                        && Catch::Contains("open it once with a writer"));
+
+  check_reads(*open_journal(dir.path()), m);
+  {
+    raw_env raw{dir.path()};  // (never two environments on one file at once)
+    CHECK_FALSE(raw.db("log", false));
+    CHECK(raw.log_entries() == m["a"].size() + m["b"].size());
+    CHECK(raw.meta_number("layout") == 3);
+    CHECK(raw.meta_number("heads_through") == raw.log_entries());
+  }
+  auto j = open_journal(dir.path());  // appends go on past the moved positions
+  REQUIRE(append_all(*j, m, {{"a", 41}, {"b", 41}}));
+  check_reads(*j, m);
+  j.reset();
+  check_reads(*open_journal(dir.path()), m);
+  check_reads(*open_journal(ro), m);
+}
 
 SCENARIO("a layout-1 directory is upgraded by the first writer open", "[layout]") {
   temp_dir dir;
@@ -122,9 +203,7 @@ SCENARIO("a layout-1 directory is upgraded by the first writer open", "[layout]"
     records += seqs.size();
 
   WHEN("it is opened read-only first") {
-    journal_options ro;
-    ro.data_dir = dir.path();
-    ro.read_only = true;
+    auto ro = read_only_options(dir.path());
     auto j = journal::open(ro);
     THEN("the open is refused with what to do") {
       REQUIRE_FALSE(j);
@@ -141,27 +220,23 @@ SCENARIO("a layout-1 directory is upgraded by the first writer open", "[layout]"
     THEN("the records moved to the log, the old database is gone") {
       raw_env raw{dir.path()};
       CHECK_FALSE(raw.db("journal", false));
-      CHECK(raw.entries(*raw.db("log", false)) == records);
+      CHECK_FALSE(raw.db("log", false));
+      CHECK(raw.log_entries() == records);
       CHECK(raw.entries(*raw.db("heads", false)) == 3);
+      CHECK(raw.meta_number("layout") == 3);
+      CHECK(raw.meta_number("heads_through") == records);  // every head stored
     }
     THEN("a second open changes nothing, reads and appends go on") {
       auto j = open_journal(dir.path());
       check_all(*j, m);
-      write_batch b;
-      b.append("r1", 61, test_record("r1", 61));
-      b.append("idle", 1, test_record("idle", 1));
-      REQUIRE(j->commit(std::move(b)));
-      m["r1"].push_back(61);
-      m["idle"].push_back(1);
+      REQUIRE(append_all(*j, m, {{"r1", 61}, {"idle", 1}}));
       check_all(*j, m);
       j.reset();
       raw_env raw{dir.path()};
-      CHECK(raw.entries(*raw.db("log", false)) == records + 2);
+      CHECK(raw.log_entries() == records + 2);
     }
     THEN("a read-only open reads it") {
-      journal_options ro;
-      ro.data_dir = dir.path();
-      ro.read_only = true;
+      auto ro = read_only_options(dir.path());
       check_all(*open_journal(ro), m);
     }
   }
@@ -169,11 +244,11 @@ SCENARIO("a layout-1 directory is upgraded by the first writer open", "[layout]"
 
 SCENARIO("a newer layout is refused", "[layout]") {
   temp_dir dir;
-  open_journal(dir.path());  // creates layout 2
+  open_journal(dir.path());  // creates layout 3
   {
     raw_env raw{dir.path()};
     auto meta = *raw.db("meta", false);
-    raw.put(meta, "layout", std::string("\0\0\0\3", 4));
+    raw.put(meta, "layout", std::string("\0\0\0\4", 4));
     raw.commit();
   }
   for (bool read_only : {false, true}) {
@@ -183,6 +258,6 @@ SCENARIO("a newer layout is refused", "[layout]") {
     auto j = journal::open(opts);
     REQUIRE_FALSE(j);
     CHECK(j.error().code == errc::newer_record_version);
-    CHECK_THAT(j.error().message, Catch::Contains("layout 3"));
+    CHECK_THAT(j.error().message, Catch::Contains("layout 4"));
   }
 }

@@ -8,38 +8,13 @@
 #include <vector>
 
 #include "persistence/journal.hpp"
-#include "persistence/test_records.hpp"
+#include "persistence/journal_model.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
 using namespace endure::test;
 
 namespace {
-
-using model = std::map<std::string, std::vector<std::uint64_t>>;  // run -> seqs
-
-/// Every read window of every run matches the model.
-void check_reads(const journal& j, const model& m) {
-  for (auto& [run, seqs] : m) {
-    REQUIRE(*j.last_seq(run) == (seqs.empty() ? 0 : seqs.back()));
-    std::uint64_t top = seqs.empty() ? 3 : seqs.back() + 2;
-    for (std::uint64_t from = 0; from <= top; ++from) {
-      for (std::size_t max : {std::size_t{1}, std::size_t{3}, SIZE_MAX}) {
-        std::vector<std::uint64_t> want;
-        for (auto s : seqs)
-          if (s >= from && want.size() < max)
-            want.push_back(s);
-        auto got = j.read(run, from, max);
-        REQUIRE(got);
-        REQUIRE(got->size() == want.size());
-        for (std::size_t i = 0; i < want.size(); ++i) {
-          REQUIRE((*got)[i].seq == want[i]);
-          REQUIRE((*got)[i].rec == test_record(run, want[i]));
-        }
-      }
-    }
-  }
-}
 
 } // namespace
 
@@ -161,14 +136,8 @@ SCENARIO("truncate_before drops a run's older records and keeps the rest readabl
     truncate(100);
     CHECK(j->read("t")->empty());
     CHECK(*j->last_seq("t") == 19);  // seqs keep increasing past a truncation
-    write_batch old;
-    old.append("t", 19, test_record("t", 19));
-    CHECK(j->commit(std::move(old)).error().code == errc::already_exists);
-    write_batch more;
-    more.append("t", 21, test_record("t", 21));
-    more.append("t", 22, test_record("t", 22));
-    REQUIRE(j->commit(std::move(more)));
-    m["t"] = {21, 22};
+    CHECK(append_all(*j, m, {{"t", 19}}).error().code == errc::already_exists);
+    REQUIRE(append_all(*j, m, {{"t", 21}, {"t", 22}}));
     check_reads(*j, m);
   }
   WHEN("one batch appends, truncates and appends again") {
@@ -184,10 +153,7 @@ SCENARIO("truncate_before drops a run's older records and keeps the rest readabl
     j.reset();
     j = open_journal(dir.path());
     check_reads(*j, m);
-    write_batch more;
-    more.append("t", 20, test_record("t", 20));
-    REQUIRE(j->commit(std::move(more)));
-    m["t"].push_back(20);
+    REQUIRE(append_all(*j, m, {{"t", 20}}));
     check_reads(*j, m);
   }
 }

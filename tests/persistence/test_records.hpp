@@ -36,6 +36,14 @@ inline std::unique_ptr<journal> open_journal(const std::string& dir) {
   return open_journal(std::move(opts));
 }
 
+/// Options of a read-only journal on `dir` (as `endure inspect` opens it).
+inline journal_options read_only_options(const std::string& dir) {
+  journal_options opts;
+  opts.data_dir = dir;
+  opts.read_only = true;
+  return opts;
+}
+
 inline run_meta make_run(const std::string& id, const std::string& workflow = "wf") {
   run_meta m;
   m.id = id;
