@@ -69,8 +69,7 @@ expected<void> journal::impl::open_head_of(MDB_txn* txn, const std::string& run_
                                            open_head& open) {
   if (open.run_id && *open.run_id == run_id)
     return {};
-  if (auto r = flush_head(open); !r)
-    return r;
+  flush_head(open);
   auto head = writer_head(txn, run_id);
   if (!head)
     return std::move(head).error();
@@ -106,11 +105,10 @@ expected<void> journal::impl::append(MDB_txn* txn, const write_batch::op& op,
   return {};
 }
 
-expected<void> journal::impl::flush_head(open_head& open) {
+void journal::impl::flush_head(open_head& open) {
   auto was = std::exchange(open, {});
   if (was.dirty)  // stored at the next checkpoint
     txn_heads.insert_or_assign(*was.run_id, was.head);
-  return {};
 }
 
 expected<void> journal::impl::truncate(MDB_txn* txn, const write_batch::op& op) {
@@ -144,8 +142,7 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
   open_head open;
   for (auto& op : batch.ops()) {
     if (op.kind != op_kind::append)  // (truncate reads the head)
-      if (auto r = flush_head(open); !r)
-        return r;
+      flush_head(open);
     expected<void> r;
     switch (op.kind) {
       case op_kind::create_run: {
@@ -184,7 +181,8 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
     if (!r)
       return r;
   }
-  return flush_head(open);
+  flush_head(open);
+  return {};
 }
 
 bool journal::impl::grow_map() {

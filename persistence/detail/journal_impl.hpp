@@ -111,7 +111,7 @@ struct journal::impl {
   /// never created.
   expected<void> open_head_of(MDB_txn* txn, const std::string& run_id, open_head& open);
   /// Keeps `open`'s head in txn_heads if it changed; empties `open`.
-  expected<void> flush_head(open_head& open);
+  void flush_head(open_head& open);
   /// The truncate_before op: deletes the run's older links, moves its head.
   expected<void> truncate(MDB_txn* txn, const write_batch::op& op);
   /// The writer's view of a run's head: this transaction's, else the last
