@@ -36,14 +36,14 @@ void replay_log::apply(std::uint64_t seq, run_event e) {
       for (auto& sig : signals_)
         if (ev.signal_seq != 0 && sig.seq == ev.signal_seq)
           sig.consumed = true;
-      s.completed = std::move(ev);
+      s.completed = std::make_unique<step_completed_event>(std::move(ev));
     } else if constexpr (std::is_same_v<T, step_failed_event>) {
       auto& s = at(ev.step, ev.name, 0);
       if (s.crashed_attempts > 0 && ev.attempt <= s.attempts_started)
         --s.crashed_attempts;
       if (!ev.final)
         s.timer_due = ev.retry_at_ms;
-      s.last_failure = std::move(ev);
+      s.last_failure = std::make_unique<step_failed_event>(std::move(ev));
     } else if constexpr (std::is_same_v<T, timer_scheduled_event>) {
       at(ev.step, ev.name, ev.input_hash).timer_due = ev.due_ms;
     } else if constexpr (std::is_same_v<T, signal_received_event>) {
