@@ -28,7 +28,7 @@ struct journal::impl {
   MDB_dbi runs_db = 0;
   MDB_dbi log_db = 0;    ///< the main database: position keys -> log entries
   MDB_dbi heads_db = 0;  ///< run id -> run head, as of the heads checkpoint
-  MDB_dbi meta_db = 0;   ///< "layout" -> version
+  MDB_dbi meta_db = 0;   ///< "layout" -> version, "heads_through" -> checkpoint
   MDB_dbi snapshots_db = 0;
   MDB_dbi timers_db = 0;
 
