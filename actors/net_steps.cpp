@@ -43,7 +43,7 @@ void call_model(detail::step_services* services, net::chat_request request,
   request.attempt = info.attempt - 1;
   backend->chat(std::move(request), [done = std::move(done)](net::result<net::chat_response> r) {
     if (!r)
-      return done(std::nullopt, std::move(r).failure());
+      return done(std::nullopt, std::move(r).error());
     done(to_bytes(*r), std::nullopt);
   });
 }
@@ -60,7 +60,7 @@ void send_http(detail::step_services* services, net::http_request request,
   services->http()->send(std::move(request), [done = std::move(done), what](
                                                 net::result<net::http_response> r) {
     if (!r)
-      return done(std::nullopt, std::move(r).failure());
+      return done(std::nullopt, std::move(r).error());
     if (r->status >= 400)
       return done(std::nullopt, net::failure_from_response(*r, what));
     done(to_bytes(*r), std::nullopt);

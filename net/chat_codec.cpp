@@ -179,7 +179,7 @@ result<std::string> encode_chat_request(const chat_request& req, std::string_vie
   if (req.response_format || req.request_confidence) {
     auto format = response_format_json(req);
     if (!format)
-      return std::move(format).failure();
+      return std::move(format).error();
     j["response_format"] = std::move(*format);
   }
   if (req.temperature)

@@ -291,7 +291,7 @@ struct http_client::impl {
       if (!conn) {
         auto fresh = co_await connect(*u, key, deadline, timeout);
         if (!fresh)
-          co_return std::move(fresh).failure();
+          co_return std::move(fresh).error();
         conn = std::move(*fresh);
       }
       exchange_outcome out;

@@ -68,7 +68,7 @@ http_request openai_client::post(const std::string& path, std::string body,
 void openai_client::chat(chat_request request, chat_callback done) {
   auto body = encode_chat_request(request, settings_->config.model);
   if (!body) {
-    done(std::move(body).failure()); // a caller bug: report at once, on the caller's thread
+    done(std::move(body).error()); // a caller bug: report at once, on the caller's thread
     return;
   }
   auto http_req = post("/chat/completions", std::move(*body), request.timeout);
@@ -78,7 +78,7 @@ void openai_client::chat(chat_request request, chat_callback done) {
                                     what = std::move(what),
                                     done = std::move(done)](result<http_response> r) {
     if (!r)
-      return done(detail::scrub(std::move(r).failure(), s->api_key));
+      return done(detail::scrub(std::move(r).error(), s->api_key));
     done(detail::chat_answer(*r, request, s->config, what, s->api_key));
   });
 }
@@ -93,7 +93,7 @@ void openai_client::embed(embedding_request request, embed_callback done) {
                                     what = std::move(what),
                                     done = std::move(done)](result<http_response> r) {
     if (!r)
-      return done(detail::scrub(std::move(r).failure(), s->api_key));
+      return done(detail::scrub(std::move(r).error(), s->api_key));
     done(detail::embedding_answer(*r, request, s->config, what, s->api_key));
   });
 }

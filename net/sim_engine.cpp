@@ -142,7 +142,7 @@ sim_reply simulate_chat(const sim_options& o, std::string_view body, std::uint32
   detail::sim_rng faults(id ^ (0x51ed270b2a4f3e1dULL * (attempt + 1ULL)));
   auto req = decode_chat_request(body);
   if (!req) {
-    auto r = json_reply(400, encode_error_body(req.failure().message, "invalid_request_error", ""));
+    auto r = json_reply(400, encode_error_body(req.error().message, "invalid_request_error", ""));
     r.delay = o.latency;
     return r;
   }
@@ -165,7 +165,7 @@ sim_reply simulate_embeddings(const sim_options& o, std::string_view body, std::
   detail::sim_rng faults(id ^ (0x2545f4914f6cdd1dULL * (attempt + 1ULL)));
   auto req = decode_embedding_request(body);
   if (!req) {
-    auto r = json_reply(400, encode_error_body(req.failure().message, "invalid_request_error", ""));
+    auto r = json_reply(400, encode_error_body(req.error().message, "invalid_request_error", ""));
     r.delay = o.latency;
     return r;
   }

@@ -56,7 +56,7 @@ void sim_model::chat(chat_request request, chat_callback done) {
   auto body = encode_chat_request(request, "sim");
   if (!body) {
     timers_->schedule(std::chrono::milliseconds{0},
-                      [f = std::move(body).failure(), done = std::move(done)](bool) { done(f); });
+                      [f = std::move(body).error(), done = std::move(done)](bool) { done(f); });
     return;
   }
   auto reply = simulate_chat(config_.sim, *body, request.attempt);

@@ -59,12 +59,14 @@ inline error make_error(errc code, std::string message) {
   return error{code, std::move(message)};
 }
 
-/// A value or an error. Minimal stand-in for C++23 std::expected.
-template <class T>
-class [[nodiscard]] expected {
+/// A value or an error of type E. Minimal stand-in for C++23
+/// std::expected<T, E>; its two uses are endure::expected<T> (below) and
+/// net::result<T>, whose error side is a classified endure::failure.
+template <class T, class E>
+class [[nodiscard]] basic_expected {
 public:
-  expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-  expected(endure::error err) : state_(std::in_place_index<1>, std::move(err)) {}
+  basic_expected(T value) : state_(std::in_place_index<0>, std::move(value)) {}
+  basic_expected(E err) : state_(std::in_place_index<1>, std::move(err)) {}
 
   bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
@@ -77,25 +79,30 @@ public:
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const endure::error& error() const& { return std::get<1>(state_); }
-  endure::error&& error() && { return std::get<1>(std::move(state_)); }
+  /// Precondition: !has_value().
+  const E& error() const& { return std::get<1>(state_); }
+  E&& error() && { return std::get<1>(std::move(state_)); }
 
   /// True if this holds a value equal to `v` (as std::expected).
   template <class U>
-  friend bool operator==(const expected& e, const U& v) {
+  friend bool operator==(const basic_expected& e, const U& v) {
     return e.has_value() && e.value() == v;
   }
 
 private:
-  std::variant<T, endure::error> state_;
+  std::variant<T, E> state_;
 };
+
+/// A value or an endure::error: what every fallible endure call returns.
+template <class T>
+using expected = basic_expected<T, error>;
 
 /// Success without a value, or an error.
 template <>
-class [[nodiscard]] expected<void> {
+class [[nodiscard]] basic_expected<void, error> {
 public:
-  expected() = default;
-  expected(endure::error err) : error_(std::move(err)), failed_(true) {}
+  basic_expected() = default;
+  basic_expected(endure::error err) : error_(std::move(err)), failed_(true) {}
 
   bool has_value() const noexcept { return !failed_; }
   explicit operator bool() const noexcept { return has_value(); }

@@ -22,7 +22,7 @@ result<chat_response> chat_answer(const http_response& response, const chat_requ
     return scrub(failure_from_response(response, what), secret);
   auto out = decode_chat_response(response.body, request, what);
   if (!out)
-    return scrub(std::move(out).failure(), secret);
+    return scrub(std::move(out).error(), secret);
   out->cost_usd = price_of(out->usage.prompt_tokens, out->usage.completion_tokens, config);
   return out;
 }
@@ -35,7 +35,7 @@ result<embedding_response> embedding_answer(const http_response& response,
     return scrub(failure_from_response(response, what), secret);
   auto out = decode_embedding_response(response.body, request.inputs.size(), what);
   if (!out)
-    return scrub(std::move(out).failure(), secret);
+    return scrub(std::move(out).error(), secret);
   out->cost_usd = price_of(out->usage.prompt_tokens, 0, config);
   return out;
 }

@@ -53,8 +53,8 @@ SCENARIO("endure fake-openai serves its script, then the sim, until SIGTERM", "[
   auto llm = net::make_llm_backend(config);
   auto limited = chat_once(*llm, "hello");
   REQUIRE_FALSE(limited);
-  CHECK(limited.failure().cls == failure_class::rate_limited);
-  CHECK(limited.failure().retry_after == std::chrono::milliseconds{2000});
+  CHECK(limited.error().cls == failure_class::rate_limited);
+  CHECK(limited.error().retry_after == std::chrono::milliseconds{2000});
   auto answered = chat_once(*llm, "hello");
   REQUIRE(answered);
   CHECK_FALSE(answered->content.empty());

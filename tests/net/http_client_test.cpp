@@ -32,8 +32,8 @@ SCENARIO("a slow server trips the per-request timeout", "[net][http]") {
   auto r = get(client, models_url(server), 200ms);
   auto took = std::chrono::steady_clock::now() - started;
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::retryable);
-  CHECK_THAT(r.failure().message, Catch::Contains("timed out after 200 ms"));
+  CHECK(r.error().cls == failure_class::retryable);
+  CHECK_THAT(r.error().message, Catch::Contains("timed out after 200 ms"));
   CHECK(took >= 200ms);
   CHECK(took < 5s);
   // The server stops at scope end without waiting out the 30 s delay.
@@ -48,8 +48,8 @@ SCENARIO("a refused connection is retryable", "[net][http]") {
   http_client client;
   auto r = get(client, "http://127.0.0.1:" + std::to_string(port) + "/v1/models");
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::retryable);
-  CHECK_THAT(r.failure().message, Catch::Contains("refused"));
+  CHECK(r.error().cls == failure_class::retryable);
+  CHECK_THAT(r.error().message, Catch::Contains("refused"));
 }
 
 SCENARIO("a response above the size limit is fatal and names the option", "[net][http]") {
@@ -61,8 +61,8 @@ SCENARIO("a response above the size limit is fatal and names the option", "[net]
   http_client client(options);
   auto big = get(client, models_url(server));
   REQUIRE_FALSE(big);
-  CHECK(big.failure().cls == failure_class::fatal);
-  CHECK_THAT(big.failure().message, Catch::Contains("max_response_bytes") && Catch::Contains("1024"));
+  CHECK(big.error().cls == failure_class::fatal);
+  CHECK_THAT(big.error().message, Catch::Contains("max_response_bytes") && Catch::Contains("1024"));
   auto small = get(client, models_url(server));
   REQUIRE(small);
   CHECK(small->body.size() == 1000);
@@ -146,6 +146,6 @@ SCENARIO("destroying the client answers requests in flight", "[net][http]") {
   REQUIRE(future.wait_for(5s) == std::future_status::ready);
   auto r = future.get();
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::retryable);
-  CHECK_THAT(r.failure().message, Catch::Contains("shut down"));
+  CHECK(r.error().cls == failure_class::retryable);
+  CHECK_THAT(r.error().message, Catch::Contains("shut down"));
 }

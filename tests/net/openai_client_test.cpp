@@ -156,8 +156,8 @@ SCENARIO("confidence without a schema wraps a plain answer", "[net][chat]") {
   CHECK_FALSE(out_of_range->confidence);
   auto not_json = chat(client, req);
   REQUIRE_FALSE(not_json);
-  CHECK(not_json.failure().cls == failure_class::fatal);
-  CHECK_THAT(not_json.failure().message, Catch::Contains("Paris, I think"));
+  CHECK(not_json.error().cls == failure_class::fatal);
+  CHECK_THAT(not_json.error().message, Catch::Contains("Paris, I think"));
 }
 
 SCENARIO("a schema string that is not JSON is rejected before sending", "[net][chat]") {
@@ -168,8 +168,8 @@ SCENARIO("a schema string that is not JSON is rejected before sending", "[net][c
   req.tools = {{"broken", "", "{not json"}};
   auto r = chat(client, req);
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::fatal);
-  CHECK_THAT(r.failure().message, Catch::Contains("broken"));
+  CHECK(r.error().cls == failure_class::fatal);
+  CHECK_THAT(r.error().message, Catch::Contains("broken"));
   CHECK(server.requests() == 0);
 }
 

@@ -38,7 +38,7 @@ endure::failure fail_with(scripted_response answer) {
   openai_client client(config_for(server));
   auto r = await_result<chat_response>([&](auto done) { client.chat(hello(), done); });
   REQUIRE_FALSE(r);
-  return r.failure();
+  return r.error();
 }
 
 std::string error_body(const std::string& message, const std::string& code = "") {
@@ -91,8 +91,8 @@ SCENARIO("the API key is sent but never appears in a failure", "[net][errors]") 
   auto r = await_result<chat_response>([&](auto done) { client.chat(hello(), done); });
   ::unsetenv("ENDURE_NET_TEST_KEY");
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::fatal);
-  CHECK_THAT(r.failure().message, !Catch::Contains("sk-test-secret") && Catch::Contains("[redacted]"));
+  CHECK(r.error().cls == failure_class::fatal);
+  CHECK_THAT(r.error().message, !Catch::Contains("sk-test-secret") && Catch::Contains("[redacted]"));
   auto seen = server.received();
   REQUIRE(seen.size() == 1);
   CHECK(find_header(seen[0].headers, "authorization") == std::optional<std::string_view>{"Bearer sk-test-secret-123456"});
@@ -129,8 +129,8 @@ SCENARIO("an endpoint that does not answer in time is retryable", "[net][errors]
   req.timeout = 150ms;
   auto r = await_result<chat_response>([&](auto done) { client.chat(req, done); });
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::retryable);
-  CHECK_THAT(r.failure().message, Catch::Contains("timed out"));
+  CHECK(r.error().cls == failure_class::retryable);
+  CHECK_THAT(r.error().message, Catch::Contains("timed out"));
 }
 
 SCENARIO("the fake server's seeded faults reach the client as the right classes", "[net][errors]") {
@@ -143,7 +143,7 @@ SCENARIO("the fake server's seeded faults reach the client as the right classes"
     req.timeout = timeout;
     auto r = await_result<chat_response>([&](auto done) { client.chat(req, done); });
     REQUIRE_FALSE(r);
-    return r.failure();
+    return r.error();
   };
   sim_options limited;
   limited.rate_limit_rate = 1.0;

@@ -107,17 +107,17 @@ SCENARIO("each sim fault surfaces as a real endpoint's failure would", "[net][si
     sim_model m(sim_config(only(&sim_options::rate_limit_rate)));
     auto r = chat(m, ask("hi there friend"));
     REQUIRE_FALSE(r);
-    CHECK(r.failure().cls == failure_class::rate_limited);
-    CHECK(r.failure().retry_after == std::optional{1500ms});
-    CHECK(r.failure().http_status == 429);
+    CHECK(r.error().cls == failure_class::rate_limited);
+    CHECK(r.error().retry_after == std::optional{1500ms});
+    CHECK(r.error().http_status == 429);
     CHECK(m.calls(sim_fault::rate_limited) == 1);
   }
   GIVEN("500") {
     sim_model m(sim_config(only(&sim_options::server_error_rate)));
     auto r = chat(m, ask("hi there friend"));
     REQUIRE_FALSE(r);
-    CHECK(r.failure().cls == failure_class::retryable);
-    CHECK(r.failure().http_status == 500);
+    CHECK(r.error().cls == failure_class::retryable);
+    CHECK(r.error().http_status == 500);
   }
   GIVEN("a timeout") {
     sim_model m(sim_config(only(&sim_options::timeout_rate)));
@@ -127,15 +127,15 @@ SCENARIO("each sim fault surfaces as a real endpoint's failure would", "[net][si
     auto r = chat(m, req);
     REQUIRE_FALSE(r);
     CHECK(std::chrono::steady_clock::now() - started >= 50ms);
-    CHECK(r.failure().cls == failure_class::retryable);
-    CHECK_THAT(r.failure().message, Catch::Contains("timed out after 50 ms"));
+    CHECK(r.error().cls == failure_class::retryable);
+    CHECK_THAT(r.error().message, Catch::Contains("timed out after 50 ms"));
   }
   GIVEN("a malformed body") {
     sim_model m(sim_config(only(&sim_options::malformed_rate)));
     auto r = chat(m, ask("hi there friend"));
     REQUIRE_FALSE(r);
-    CHECK(r.failure().cls == failure_class::retryable);
-    CHECK_THAT(r.failure().message, Catch::Contains("'{\"choices\""));
+    CHECK(r.error().cls == failure_class::retryable);
+    CHECK_THAT(r.error().message, Catch::Contains("'{\"choices\""));
   }
   GIVEN("a prompt above the context window") {
     sim_options o;
@@ -143,7 +143,7 @@ SCENARIO("each sim fault surfaces as a real endpoint's failure would", "[net][si
     sim_model m(sim_config(o));
     auto r = chat(m, ask(std::string(1000, 'x')));
     REQUIRE_FALSE(r);
-    CHECK(r.failure().cls == failure_class::context_length_exceeded);
+    CHECK(r.error().cls == failure_class::context_length_exceeded);
     CHECK(m.calls(sim_fault::context_length) == 1);
   }
 }
@@ -219,5 +219,5 @@ SCENARIO("destroying the sim answers calls still waiting", "[net][sim]") {
   REQUIRE(future.wait_for(5s) == std::future_status::ready);
   auto r = future.get();
   REQUIRE_FALSE(r);
-  CHECK_THAT(r.failure().message, Catch::Contains("shut down"));
+  CHECK_THAT(r.error().message, Catch::Contains("shut down"));
 }

@@ -45,8 +45,8 @@ SCENARIO("HTTPS with a self-signed certificate", "[net][tls]") {
     auto r = get_models(server, {});
     THEN("the certificate is rejected as untrusted, fatally") {
       REQUIRE_FALSE(r);
-      CHECK(r.failure().cls == failure_class::fatal);
-      CHECK_THAT(r.failure().message, Catch::Contains("not trusted") && Catch::Contains("ca_file"));
+      CHECK(r.error().cls == failure_class::fatal);
+      CHECK_THAT(r.error().message, Catch::Contains("not trusted") && Catch::Contains("ca_file"));
       CHECK(server.requests() == 0);
     }
   }
@@ -75,8 +75,8 @@ SCENARIO("HTTPS with a self-signed certificate", "[net][tls]") {
     tls.ca_file = "/nonexistent/ca.pem";
     auto r = get_models(server, tls);
     REQUIRE_FALSE(r);
-    CHECK(r.failure().cls == failure_class::fatal);
-    CHECK_THAT(r.failure().message, Catch::Contains("/nonexistent/ca.pem"));
+    CHECK(r.error().cls == failure_class::fatal);
+    CHECK_THAT(r.error().message, Catch::Contains("/nonexistent/ca.pem"));
   }
   WHEN("verification is turned off") {
     tls_options tls;
@@ -94,8 +94,8 @@ SCENARIO("a trusted certificate for another host is rejected", "[net][tls]") {
   tls.ca_pem = cert.certificate_pem;
   auto r = get_models(server, tls);
   REQUIRE_FALSE(r);
-  CHECK(r.failure().cls == failure_class::fatal);
-  CHECK_THAT(r.failure().message, Catch::Contains("mismatch"));
+  CHECK(r.error().cls == failure_class::fatal);
+  CHECK_THAT(r.error().message, Catch::Contains("mismatch"));
 }
 
 SCENARIO("keep-alive works over TLS too", "[net][tls]") {
