@@ -41,8 +41,7 @@ expected<void> journal::impl::recover_heads(MDB_txn* txn) {
   auto moved = detail::replay_tail(txn, tail(), *through);
   if (!moved)
     return std::move(moved).error();
-  committed_heads.clear();
-  txn_heads = std::move(*moved);
+  txn_heads = std::move(*moved);  // (nothing is committed yet at open)
   if (txn_heads.empty() && *through == txn_position - 1)
     return {};
   return store_checkpoint(txn);
@@ -56,8 +55,11 @@ void journal::impl::publish_heads(bool checkpointed) {
     committed_heads.clear();
     checkpoint = next_position - 1;
   } else {
+    // Moves the nodes of runs not there yet (no key copied); the runs left
+    // in txn_heads were there already and take their newer head.
+    committed_heads.merge(txn_heads);
     for (auto& [run_id, head] : txn_heads)
-      committed_heads.insert_or_assign(run_id, head);
+      committed_heads.find(run_id)->second = head;
   }
   heads_txn_id = info.me_last_txnid;
   txn_heads.clear();

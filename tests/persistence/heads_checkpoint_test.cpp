@@ -137,14 +137,17 @@ SCENARIO("reads in the writer's process see every acknowledged append",
       for (std::uint64_t seq = 1; seq <= appends; ++seq) {
         write_batch b;
         b.append(run, seq, test_record(run, seq));
-        auto recs = j->commit(std::move(b)) ? j->read(run) : j->read("");
-        if (!recs || recs->size() != seq || recs->back().seq != seq
-            || *j->last_seq(run) != seq)
+        if (!j->commit(std::move(b))) {
+          ++wrong;
+          continue;
+        }
+        auto recs = j->read(run);
+        auto last = j->last_seq(run);
+        if (!recs || recs->size() != seq || recs->back().seq != seq || !last || *last != seq)
           ++wrong;
       }
     });
   for (auto& w : writers)
     w.join();
   CHECK(wrong == 0);
-  CHECK(j->stats().commits > 0);
 }
