@@ -17,6 +17,8 @@ std::string_view to_string(errc code) noexcept {
     case errc::invalid_argument: return "invalid_argument";
     case errc::shut_down: return "shut_down";
     case errc::storage_error: return "storage_error";
+    case errc::timeout: return "timeout";
+    case errc::invalid_state: return "invalid_state";
   }
   return "unknown_error";
 }

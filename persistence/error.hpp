@@ -41,6 +41,13 @@ enum class errc : std::uint8_t {
   shut_down,
   /// LMDB reported an internal error; the message carries its text.
   storage_error,
+  /// A deadline passed before the operation completed (e.g. runtime::wait);
+  /// nothing was changed by the timeout itself.
+  timeout,
+  /// The request does not apply to the target's current state (a signal to
+  /// a run that has ended, the release of a run that is not quarantined);
+  /// the message says which state and what to do instead.
+  invalid_state,
 };
 
 /// Short stable name of a code, e.g. "corrupt_record".
