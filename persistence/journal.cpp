@@ -16,6 +16,7 @@
 #include "persistence/detail/layout.hpp"
 #include "persistence/detail/run_chain.hpp"
 #include "persistence/detail/run_meta_codec.hpp"
+#include "persistence/log.hpp"
 
 namespace endure {
 
@@ -42,6 +43,14 @@ error detail::lmdb_error(int rc, std::string_view what) {
     case EIO: case EACCES: case EROFS: return make_error(errc::io_error, text);
     default: return make_error(errc::storage_error, text);
   }
+}
+
+void journal::impl::warn_malformed_timer(std::size_t key_size) const {
+  if (warned_malformed_timer.exchange(true))
+    return;
+  log::error("the timers database in " + opts.data_dir + " holds a malformed key ("
+             + std::to_string(key_size) + " bytes); it is skipped, every other timer "
+             "still fires. The disk or a foreign writer damaged it.");
 }
 
 namespace {
@@ -151,14 +160,19 @@ expected<void> journal::impl::open_env() {
   if (int rc = mdb_env_create(&raw); rc != 0)
     return detail::lmdb_error(rc, "create environment");
   p.env = detail::lmdb_env{raw};
-  mdb_env_set_maxdbs(raw, 32);  // room for approvals, ledger, memory, ...
-  mdb_env_set_mapsize(raw, p.opts.initial_map_size);
+  if (int rc = mdb_env_set_maxdbs(raw, 32); rc != 0)  // room for approvals, ledger, ...
+    return detail::lmdb_error(rc, "set the number of databases");
+  if (int rc = mdb_env_set_mapsize(raw, p.opts.initial_map_size); rc != 0)
+    return detail::lmdb_error(rc, "set the map size to " + std::to_string(p.opts.initial_map_size));
   if (int rc = mdb_env_open(raw, p.opts.data_dir.c_str(), env_flags(p.opts), 0644); rc != 0)
     return detail::lmdb_error(rc, "open journal in " + p.opts.data_dir);
   int dead = 0;
-  mdb_reader_check(raw, &dead);  // clear slots of crashed readers
+  if (int rc = mdb_reader_check(raw, &dead); rc != 0)  // slots of crashed readers
+    log::warn("cannot clear reader slots of crashed processes in " + p.opts.data_dir + ": "
+              + mdb_strerror(rc) + "; the map may grow until they are cleared");
   MDB_envinfo info;
-  mdb_env_info(raw, &info);
+  if (int rc = mdb_env_info(raw, &info); rc != 0)
+    return detail::lmdb_error(rc, "read the environment of " + p.opts.data_dir);
   p.map_size = info.me_mapsize;  // an existing file may be larger than asked
   return open_dbis();
 }
@@ -256,17 +270,28 @@ expected<run_meta> journal::run(std::string_view run_id) const {
 }
 
 expected<std::vector<run_meta>> journal::list_runs(std::optional<run_status> status) const {
-  return impl_->read([&](MDB_txn* txn) -> expected<std::vector<run_meta>> {
+  auto listing = scan_runs(status);
+  if (!listing)
+    return std::move(listing).error();
+  if (!listing->damaged.empty())
+    return std::move(listing->damaged.front().why);
+  return std::move(listing->runs);
+}
+
+expected<run_listing> journal::scan_runs(std::optional<run_status> status) const {
+  return impl_->read([&](MDB_txn* txn) -> expected<run_listing> {
     detail::lmdb_cursor cur{txn, impl_->runs_db};
-    std::vector<run_meta> out;
+    run_listing out;
     MDB_val k, v;
     for (bool ok = cur.first(k, v); ok; ok = cur.next(k, v)) {
       auto meta = detail::decode_run_meta(to_view(v), to_view(k));
       if (!meta)
-        return std::move(meta).error();
-      if (!status || meta->status == *status)
-        out.push_back(std::move(*meta));
+        out.damaged.push_back({std::string{to_view(k)}, std::move(meta).error()});
+      else if (!status || meta->status == *status)
+        out.runs.push_back(std::move(*meta));
     }
+    if (cur.failed())
+      return detail::lmdb_error(cur.rc(), "list runs in " + impl_->opts.data_dir);
     return out;
   });
 }
@@ -325,12 +350,17 @@ expected<std::vector<timer_entry>> journal::due_timers(std::int64_t until_ms,
     MDB_val k, v;
     for (bool ok = cur.first(k, v); ok && out.size() < max_count; ok = cur.next(k, v)) {
       detail::timer_key_parts parts;
-      if (!detail::parse_timer_key(to_view(k), parts))
-        return make_error(errc::corrupt_record, "malformed key in the timers database");
+      if (!detail::parse_timer_key(to_view(k), parts)) {
+        // One damaged row must not stop every other run's timers.
+        impl_->warn_malformed_timer(k.mv_size);
+        continue;
+      }
       if (parts.due_ms > until_ms)
         break;
       out.push_back({parts.due_ms, std::string{parts.run_id}, parts.id});
     }
+    if (cur.failed())
+      return detail::lmdb_error(cur.rc(), "read timers in " + impl_->opts.data_dir);
     return out;
   });
 }

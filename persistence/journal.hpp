@@ -40,6 +40,18 @@ struct snapshot_entry {
   std::string state;
 };
 
+/// A run whose stored meta could not be decoded.
+struct damaged_run {
+  std::string id;
+  error why;  ///< corrupt_record naming the run
+};
+
+/// All runs (or those of a status), plus the runs whose meta is damaged.
+struct run_listing {
+  std::vector<run_meta> runs;
+  std::vector<damaged_run> damaged;
+};
+
 /// Counters of the writer, for benchmarks and `endure inspect`.
 struct journal_stats {
   std::uint64_t commits = 0;        ///< LMDB transactions committed
@@ -88,9 +100,14 @@ public:
 
   /// The run's meta; errc::not_found if absent.
   expected<run_meta> run(std::string_view run_id) const;
-  /// All runs, or those with `status`, in run id order.
+  /// All runs, or those with `status`, in run id order. A damaged meta row
+  /// fails the whole listing with its corrupt_record error (see scan_runs).
   expected<std::vector<run_meta>> list_runs(
     std::optional<run_status> status = std::nullopt) const;
+  /// Like list_runs, but a damaged meta row is reported in `damaged` and
+  /// every other run is still listed (recovery must not stop at one bad
+  /// row). Errors: storage_error / io_error when LMDB fails.
+  expected<run_listing> scan_runs(std::optional<run_status> status = std::nullopt) const;
   /// Up to `max_count` records of the run with seq >= `from_seq`, in seq
   /// order. A damaged record fails the read with corrupt_record (or
   /// unknown_record_type / newer_record_version) naming run and seq; a
@@ -104,6 +121,8 @@ public:
   /// The run's latest snapshot, if any.
   expected<std::optional<snapshot_entry>> snapshot(std::string_view run_id) const;
   /// Timers due at or before `until_ms`, earliest first, at most `max_count`.
+  /// A malformed row is skipped (and logged once), not an error; LMDB
+  /// failures are.
   expected<std::vector<timer_entry>> due_timers(std::int64_t until_ms,
                                                 std::size_t max_count) const;
 

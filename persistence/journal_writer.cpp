@@ -56,6 +56,30 @@ expected<void> set_status(MDB_txn* txn, MDB_dbi runs, const write_batch::op& op)
   return put(txn, runs, op.run_id, detail::encode_run_meta(*meta), 0, "write run");
 }
 
+expected<void> erase_timer(MDB_txn* txn, MDB_dbi timers, const write_batch::op& op) {
+  auto key = detail::timer_key(op.time_ms, op.run_id, op.number);
+  auto k = to_val(key);
+  if (int rc = mdb_del(txn, timers, &k, nullptr); rc != 0 && rc != MDB_NOTFOUND)
+    return detail::lmdb_error(rc, "erase timer of run " + op.run_id);
+  return {};
+}
+
+/// True if the run is unknown, ended or quarantined: nothing will wait on
+/// its timers until a release resumes it (which stores them again).
+expected<bool> run_has_ended(MDB_txn* txn, MDB_dbi runs, const std::string& run_id) {
+  auto k = to_val(run_id);
+  MDB_val v;
+  if (int rc = mdb_get(txn, runs, &k, &v); rc != 0) {
+    if (rc == MDB_NOTFOUND)
+      return true;
+    return detail::lmdb_error(rc, "read run " + run_id);
+  }
+  auto meta = detail::decode_run_meta(to_view(v), run_id);
+  if (!meta)
+    return false;  // damaged: keep its timers, the run is reported elsewhere
+  return is_terminal(meta->status) || meta->status == run_status::quarantined;
+}
+
 error seq_taken(const std::string& run_id, std::uint64_t seq, std::uint64_t last) {
   return make_error(errc::already_exists,
                     "run " + run_id + " seq " + std::to_string(seq)
@@ -169,12 +193,15 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
         r = put(txn, timers_db, detail::timer_key(op.time_ms, op.run_id, op.number),
                 {}, 0, "write timer");
         break;
-      case op_kind::erase_timer: {
-        auto key = detail::timer_key(op.time_ms, op.run_id, op.number);
-        auto k = to_val(key);
-        int rc = mdb_del(txn, timers_db, &k, nullptr);
-        if (rc != 0 && rc != MDB_NOTFOUND)
-          r = detail::lmdb_error(rc, "erase timer");
+      case op_kind::erase_timer:
+        r = erase_timer(txn, timers_db, op);
+        break;
+      case op_kind::erase_timer_if_ended: {
+        auto ended = run_has_ended(txn, runs_db, op.run_id);
+        if (!ended)
+          r = std::move(ended).error();
+        else if (*ended)
+          r = erase_timer(txn, timers_db, op);
         break;
       }
     }
@@ -199,6 +226,10 @@ bool journal::impl::grow_map() {
 
 void journal::impl::commit_group(std::vector<pending>& group) {
   std::vector<std::optional<error>> failed(group.size());
+  if (opts.inject_fault)  // once per batch, not per redo
+    for (std::size_t i = 0; i < group.size(); ++i)
+      if (auto r = opts.inject_fault(group[i].batch); !r)
+        failed[i] = std::move(r).error();
   for (;;) {
     txn_position = next_position;  // a redo starts from the committed log end
     txn_heads.clear();

@@ -6,9 +6,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "persistence/error.hpp"
+
 namespace endure {
+
+class write_batch;
 
 /// How hard each group commit pushes data to stable storage.
 enum class durability : std::uint8_t {
@@ -60,6 +65,12 @@ struct journal_options {
   /// errc::invalid_argument. Lets `endure inspect` read a journal a live
   /// process holds. Default: false.
   bool read_only = false;
+  /// Fault injection, for tests of the layers above (LevelDB's Env for
+  /// storage faults): called on the writer thread once for every batch
+  /// before it is applied; an error it returns fails that batch, and only
+  /// it, exactly as an LMDB error would. Must be quick and must not call
+  /// the journal. Default: none.
+  std::function<expected<void>(const write_batch&)> inject_fault{};
 };
 
 } // namespace endure

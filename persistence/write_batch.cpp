@@ -42,6 +42,11 @@ void write_batch::erase_timer(timer_entry t) {
                   t.due_at_ms, {}, run_status::running});
 }
 
+void write_batch::erase_timer_if_ended(timer_entry t) {
+  ops_.push_back({op_kind::erase_timer_if_ended, std::move(t.run_id), t.timer_id,
+                  t.due_at_ms, {}, run_status::running});
+}
+
 void write_batch::splice(write_batch&& other) {
   if (ops_.empty()) {
     ops_ = std::move(other.ops_);

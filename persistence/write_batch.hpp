@@ -26,7 +26,7 @@ class write_batch {
 public:
   enum class op_kind : std::uint8_t {
     create_run, append, set_status, put_snapshot, truncate_before,
-    put_timer, erase_timer,
+    put_timer, erase_timer, erase_timer_if_ended,
   };
   struct op {
     op_kind kind;
@@ -55,7 +55,13 @@ public:
   /// Deletes the run's records with seq < `seq` (after a snapshot).
   void truncate_before(std::string run_id, std::uint64_t seq);
   void put_timer(timer_entry t);
+  /// Erases the timer row; erasing one that does not exist is not an error.
   void erase_timer(timer_entry t);
+  /// Erases the timer row only if, inside the commit, its run is missing,
+  /// has ended (completed, failed, cancelled) or is quarantined: the timer
+  /// service's clean-up of rows a run left behind, decided atomically so it
+  /// cannot race a release that resumes the run.
+  void erase_timer_if_ended(timer_entry t);
   /// Moves `other`'s operations to the end of this batch (one atomic unit).
   void splice(write_batch&& other);
 

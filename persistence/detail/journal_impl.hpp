@@ -136,6 +136,11 @@ struct journal::impl {
   /// Doubles the map up to opts.max_map_size; false if already at the max.
   bool grow_map();
 
+  /// Logs (once per journal) that the timers database holds a row whose
+  /// key does not parse; due_timers skips such rows.
+  void warn_malformed_timer(std::size_t key_size) const;
+  mutable std::atomic<bool> warned_malformed_timer{false};
+
   /// Begins a read transaction under the shared resize lock.
   template <class F>
   auto read(F&& fn) const -> decltype(fn(static_cast<MDB_txn*>(nullptr)));

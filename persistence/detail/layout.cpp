@@ -83,6 +83,8 @@ expected<std::uint64_t> move_records(MDB_txn* txn, MDB_dbi journal, const layout
     head.last_pos = (*pos)++;
     head.last_seq = seq;
   }
+  if (cur.failed())
+    return lmdb_error(cur.rc(), "read the layout-1 journal database");
   if (!run.empty())
     if (auto r = store_head(txn, dbs.heads, run, head); !r)
       return std::move(r).error();
@@ -115,6 +117,8 @@ expected<std::uint64_t> move_log_database(MDB_txn* txn, const layout_dbs& dbs,
       if (int put = mdb_put(txn, dbs.log, &nk, &v, MDB_APPEND); put != 0)
         return lmdb_error(put, "move log entry to the main database");
     }
+    if (cur.failed())
+      return lmdb_error(cur.rc(), "read the layout-2 log database");
   }
   if (int drop = mdb_drop(txn, old_log, 1); drop != 0)
     return lmdb_error(drop, "drop layout-2 log database");

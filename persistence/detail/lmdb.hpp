@@ -74,9 +74,16 @@ private:
   MDB_txn* txn_ = nullptr;
 };
 
+/// A cursor whose positioning calls return false at the end of the data
+/// *or* on an error; `failed()` tells them apart (LMDB errors must not read
+/// as "no more records"). A cursor that failed to open fails every call.
 class lmdb_cursor {
 public:
-  lmdb_cursor(MDB_txn* txn, MDB_dbi dbi) { rc_ = mdb_cursor_open(txn, dbi, &cur_); }
+  lmdb_cursor(MDB_txn* txn, MDB_dbi dbi) {
+    rc_ = mdb_cursor_open(txn, dbi, &cur_);
+    if (rc_ != 0)
+      cur_ = nullptr;
+  }
   lmdb_cursor(const lmdb_cursor&) = delete;
   lmdb_cursor& operator=(const lmdb_cursor&) = delete;
   ~lmdb_cursor() {
@@ -84,20 +91,33 @@ public:
       mdb_cursor_close(cur_);
   }
   /// Non-zero if opening failed.
-  int open_rc() const noexcept { return rc_; }
+  int open_rc() const noexcept { return cur_ ? 0 : rc_; }
+  /// True once a call failed with an LMDB error (not MDB_NOTFOUND); rc()
+  /// is that error.
+  bool failed() const noexcept { return rc_ != 0; }
+  int rc() const noexcept { return rc_; }
 
-  /// Positions at the first key >= `key`; false at the end.
+  /// Positions at the first key >= `key`; false at the end or on error.
   bool seek(std::string_view key, MDB_val& k, MDB_val& v) {
     k = to_val(key);
-    return mdb_cursor_get(cur_, &k, &v, MDB_SET_RANGE) == 0;
+    return get(k, v, MDB_SET_RANGE);
   }
-  bool next(MDB_val& k, MDB_val& v) { return mdb_cursor_get(cur_, &k, &v, MDB_NEXT) == 0; }
-  bool prev(MDB_val& k, MDB_val& v) { return mdb_cursor_get(cur_, &k, &v, MDB_PREV) == 0; }
-  bool last(MDB_val& k, MDB_val& v) { return mdb_cursor_get(cur_, &k, &v, MDB_LAST) == 0; }
-  bool first(MDB_val& k, MDB_val& v) { return mdb_cursor_get(cur_, &k, &v, MDB_FIRST) == 0; }
-  int del() { return mdb_cursor_del(cur_, 0); }
+  bool next(MDB_val& k, MDB_val& v) { return get(k, v, MDB_NEXT); }
+  bool prev(MDB_val& k, MDB_val& v) { return get(k, v, MDB_PREV); }
+  bool last(MDB_val& k, MDB_val& v) { return get(k, v, MDB_LAST); }
+  bool first(MDB_val& k, MDB_val& v) { return get(k, v, MDB_FIRST); }
+  int del() { return cur_ ? mdb_cursor_del(cur_, 0) : rc_; }
 
 private:
+  bool get(MDB_val& k, MDB_val& v, MDB_cursor_op op) {
+    if (!cur_)
+      return false;
+    int rc = mdb_cursor_get(cur_, &k, &v, op);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      rc_ = rc;
+    return rc == 0;
+  }
+
   MDB_cursor* cur_ = nullptr;
   int rc_ = 0;
 };

@@ -64,6 +64,8 @@ expected<void> for_each_tail_entry(MDB_txn* txn, const tail_dbs& dbs,
     if (auto r = fn(position, e, sound); !r)
       return r;
   }
+  if (cur.failed())
+    return lmdb_error(cur.rc(), "read the log past the heads checkpoint");
   return {};
 }
 

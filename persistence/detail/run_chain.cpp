@@ -97,7 +97,10 @@ expected<std::uint64_t> next_free_position(MDB_txn* txn, MDB_dbi log) {
     return lmdb_error(cur.open_rc(), "open log cursor");
   MDB_val k, v;
   std::uint64_t last = 0;
-  if (!cur.last(k, v) || to_view(k).substr(0, 1) != "\xff")
+  bool found = cur.last(k, v);
+  if (cur.failed())
+    return lmdb_error(cur.rc(), "find the log's last position");
+  if (!found || to_view(k).substr(0, 1) != "\xff")
     return std::uint64_t{1};  // empty, or only database names: no log yet
   if (!position_of_key(to_view(k), last))
     return make_error(errc::corrupt_record, "the log's last key is "
