@@ -1,7 +1,8 @@
 // CAF 0.17 spellings of endure's internal messages, kept in this one file so
 // a move to a newer CAF touches only it. Atom names are at most 10
 // characters. All messages are local to one process and carry only builtin
-// types.
+// types. Requests answer with a value (or caf::ok_atom) on success and a
+// caf::error of category "endure" (detail/caf_error.hpp) when refused.
 #pragma once
 
 #include <caf/atom.hpp>
@@ -23,22 +24,35 @@ using retry = caf::atom_constant<caf::atom("retry")>;
 using attempt_timeout = caf::atom_constant<caf::atom("att_tmo")>;
 /// (passivate, generation): idle-waiting long enough; stop if still so.
 using passivate = caf::atom_constant<caf::atom("passivate")>;
+/// (stop_deadline): the shutdown's deadline passed; abandon the attempts
+/// still running (journaled as interrupted) and stop.
+using stop_deadline = caf::atom_constant<caf::atom("stop_dl")>;
 
 // -- run manager ----------------------------------------------------------------
 /// (start, run id, workflow, input bytes) -> run_status as uint8
 using start = caf::atom_constant<caf::atom("start")>;
-/// (signal, run id, name, payload bytes) -> ok / error text
+/// (signal, run id, name, payload bytes) -> ok_atom
 using signal = caf::atom_constant<caf::atom("signal")>;
-/// (cancel, run id, reason)
+/// (cancel, run id, reason) -> ok_atom
 using cancel = caf::atom_constant<caf::atom("cancel")>;
-/// (release, run id, reason) -> error text, empty on success
+/// (release, run id, reason) -> ok_atom
 using release = caf::atom_constant<caf::atom("release")>;
 /// (wake, run id): a timer of a passivated run is due, or recovery.
 using wake = caf::atom_constant<caf::atom("wake")>;
 /// (finished, run id, status, result bytes, error text)
 using finished = caf::atom_constant<caf::atom("finished")>;
-/// (wait, run id) -> (status, result bytes, error text)
+/// (wait, run id, timeout ms; 0 = none) -> (status, result bytes, error
+/// text), or errc::timeout once the timeout passed (the waiter is freed).
 using wait = caf::atom_constant<caf::atom("wait")>;
+/// (wait_timeout, run id, waiter token): a wait's timeout passed.
+using wait_timeout = caf::atom_constant<caf::atom("wait_tmo")>;
+/// (journaled, token, errc as uint8 (0 = ok), message): a write the run
+/// manager made itself (release, quarantine, a signal to an idle run)
+/// completed.
+using journaled = caf::atom_constant<caf::atom("journaled")>;
+/// (quarantine, run id, reason): journal a quarantine again after its
+/// write failed.
+using quarantine = caf::atom_constant<caf::atom("quarantine")>;
 /// (recover): resume unfinished runs from the journal.
 using recover = caf::atom_constant<caf::atom("recover")>;
 /// (tick): periodic timer poll.

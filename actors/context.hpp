@@ -78,8 +78,7 @@ public:
       throw cancelled_error("run " + host_->run_id() + " was cancelled at step " + name_);
     if (slot_.error)
       throw step_failed_error(name_, *slot_.error);
-    if (undo_)
-      host_->add_compensation(req_.step, name_, std::move(undo_), req_.policy);
+    register_compensation();
     if constexpr (std::is_same_v<T, void>)
       return;
     else if constexpr (is_optional<T>::value)
@@ -92,6 +91,15 @@ public:
   void start(std::function<void()> notify) {
     slot_.notify = std::move(notify);
     host_->submit(std::move(req_), slot_);
+  }
+
+  /// For all(): once every operation has landed, registers this step's
+  /// compensation if it completed, before any sibling's failure is thrown
+  /// (the saga must undo every step that took effect). Idempotent.
+  void register_compensation() {
+    if (undo_ && slot_.ready && !slot_.cancelled && !slot_.error)
+      host_->add_compensation(req_.step, name_, std::move(undo_), req_.policy);
+    undo_ = nullptr;
   }
 
 private:
@@ -127,6 +135,7 @@ public:
     }, ops_);
   }
   auto await_resume() {
+    std::apply([](auto&... op) { (op.register_compensation(), ...); }, ops_);
     return std::apply([](auto&... op) {
       return std::tuple<result_t<T>...>{resume_one(op)...};
     }, ops_);
@@ -178,6 +187,8 @@ public:
         });
   }
   std::vector<T> await_resume() {
+    for (auto& op : ops_)
+      op.register_compensation();
     std::vector<T> out;
     out.reserve(ops_.size());
     for (auto& op : ops_)

@@ -36,6 +36,9 @@ auto fields(run_finished_event& e) {
   return std::tie(e.status, e.result, e.error, e.at_ms);
 }
 auto fields(run_released_event& e) { return std::tie(e.reason, e.at_ms); }
+auto fields(step_interrupted_event& e) {
+  return std::tie(e.step, e.name, e.attempt, e.at_ms);
+}
 
 // Enums travel as their integer value.
 template <class T>
@@ -72,7 +75,8 @@ const msgpack::unpack_limit limits{16, 0, 1u << 30, 1u << 30, 0, 2};
 
 constexpr std::string_view names[] = {
   "run_started", "step_started", "step_completed", "step_failed",
-  "timer_scheduled", "signal_received", "cancel_requested", "run_finished", "run_released"};
+  "timer_scheduled", "signal_received", "cancel_requested", "run_finished", "run_released",
+  "step_interrupted"};
 
 } // namespace
 

@@ -101,11 +101,22 @@ struct run_released_event {
   std::int64_t at_ms = 0;
 };
 
+/// An attempt of step `step` was still running when the runtime shut down
+/// and its deadline passed (runtime_options::shutdown_timeout): it was
+/// abandoned, not crashed, so it does not count towards the poison-step
+/// limit. The step runs again (a new attempt) at the next start.
+struct step_interrupted_event {
+  std::uint64_t step = 0;
+  std::string name;
+  std::uint32_t attempt = 1;
+  std::int64_t at_ms = 0;
+};
+
 using run_event = std::variant<run_started_event, step_started_event,
                                step_completed_event, step_failed_event,
                                timer_scheduled_event, signal_received_event,
                                cancel_requested_event, run_finished_event,
-                               run_released_event>;
+                               run_released_event, step_interrupted_event>;
 
 /// The record (tag, schema, payload) of an event.
 record encode_event(const run_event& e);

@@ -53,6 +53,10 @@ void replay_log::apply(std::uint64_t seq, run_event e) {
         cancel_ = std::move(ev);
     } else if constexpr (std::is_same_v<T, run_finished_event>) {
       finished_ = std::move(ev);
+    } else if constexpr (std::is_same_v<T, step_interrupted_event>) {
+      auto& s = at(ev.step, ev.name, 0);
+      if (s.crashed_attempts > 0 && ev.attempt <= s.attempts_started)
+        --s.crashed_attempts;  // abandoned at a shutdown: not a crash
     } else if constexpr (std::is_same_v<T, run_released_event>) {
       for (auto& s : steps_)
         s.crashed_attempts = 0;  // a person looked; count crashes afresh
@@ -62,6 +66,13 @@ void replay_log::apply(std::uint64_t seq, run_event e) {
 
 const step_record* replay_log::step(std::uint64_t index) const {
   return index < steps_.size() && steps_[index].seen ? &steps_[index] : nullptr;
+}
+
+const signal_record* replay_log::signal_at(std::uint64_t seq) const {
+  for (auto& s : signals_)
+    if (s.seq == seq)
+      return &s;
+  return nullptr;
 }
 
 const signal_record* replay_log::next_signal(std::string_view name) const {

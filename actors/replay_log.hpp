@@ -53,6 +53,8 @@ public:
   const step_record* step(std::uint64_t index) const;
   /// Earliest unconsumed signal named `name`, if any.
   const signal_record* next_signal(std::string_view name) const;
+  /// The signal journaled at `seq`, if any.
+  const signal_record* signal_at(std::uint64_t seq) const;
 
   const std::optional<run_started_event>& started() const noexcept { return started_; }
   const std::optional<cancel_requested_event>& cancel() const noexcept { return cancel_; }

@@ -17,17 +17,25 @@ caf::behavior run_actor(caf::stateful_actor<run_state>* self, std::string run_id
   // An exception in a handler (a bug) ends the actor with its message as the
   // exit reason; the run supervisor restarts the run from its journal.
   exit_on_exception(self);
+  // The run supervisor stops its runs with user_shutdown: trapped, so the
+  // attempts in flight can finish and be journaled (run_state::on_shutdown).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (em.reason == caf::exit_reason::user_shutdown)
+      self->state.on_shutdown();
+    else
+      self->quit(std::move(em.reason));
+  });
   self->state.init(self, std::move(run_id), std::move(env));
   self->state.load(barrier);
   return {
     [=](atoms::start, const std::string&, const std::string& workflow, std::string& input) {
-      self->state.on_start(workflow, std::move(input), self->make_response_promise());
+      self->state.on_start(workflow, std::move(input), guarded_reply{self->make_response_promise()});
     },
     [=](atoms::signal, const std::string&, const std::string& name, std::string& payload) {
-      self->state.on_signal(name, std::move(payload), self->make_response_promise());
+      self->state.on_signal(name, std::move(payload), guarded_reply{self->make_response_promise()});
     },
     [=](atoms::cancel, const std::string&, const std::string& reason) {
-      self->state.on_cancel(reason, self->make_response_promise());
+      self->state.on_cancel(reason, guarded_reply{self->make_response_promise()});
     },
     [=](atoms::persisted, std::uint64_t token, const std::string& error) {
       self->state.on_persisted(token, error);
@@ -50,6 +58,7 @@ caf::behavior run_actor(caf::stateful_actor<run_state>* self, std::string run_id
       self->state.on_attempt_timeout(step, attempt);
     },
     [=](atoms::passivate, std::uint64_t generation) { self->state.on_passivate(generation); },
+    [=](atoms::stop_deadline) { self->state.on_stop_deadline(); },
   };
 }
 

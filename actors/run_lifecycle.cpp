@@ -9,14 +9,20 @@
 #include <algorithm>
 
 #include "actors/atoms.hpp"
+#include "actors/detail/caf_error.hpp"
 #include "actors/detail/clock.hpp"
 #include "actors/workflow_registry.hpp"
 #include "persistence/journal.hpp"
+#include "persistence/log.hpp"
 #include "supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 
 run_state::~run_state() {
+  // CAF destroys the state when the actor stops: attempts still running
+  // elsewhere must not report to it any more.
+  if (port_)
+    port_->close();
   if (env_.counters)
     --env_.counters->live_actors;
 }
@@ -25,6 +31,7 @@ void run_state::init(actor_ptr self, std::string run_id, run_env env) {
   self_ = self;
   run_id_ = std::move(run_id);
   env_ = std::move(env);
+  port_ = std::make_shared<outcome_port>(caf::actor_cast<caf::actor>(self));
   ++env_.counters->live_actors;
 }
 
@@ -56,7 +63,13 @@ void run_state::persist_quietly(write_batch batch) {
     open_batch_->splice(std::move(batch));
     return;
   }
-  env_.store->commit(std::move(batch), [](const expected<void>&) {});
+  // Not awaited, but not ignored: a lost timer_scheduled would leave the
+  // run asleep forever, so a failure stops the actor like any failed persist.
+  auto self = caf::actor_cast<caf::actor>(self_);
+  env_.store->commit(std::move(batch), [self](const expected<void>& r) {
+    if (!r)
+      caf::anon_send(self, atoms::persisted::value, std::uint64_t{0}, r.error().to_string());
+  });
 }
 
 void run_state::persist_with(write_batch batch, const std::function<void()>& resume) {
@@ -71,19 +84,26 @@ void run_state::persist_with(write_batch batch, const std::function<void()>& res
 }
 
 void run_state::on_persisted(std::uint64_t token, const std::string& error) {
-  auto it = std::find_if(persisting_.begin(), persisting_.end(),
-                         [token](const auto& p) { return p.first == token; });
-  if (it == persisting_.end())
-    return;
-  auto then = std::move(it->second);
-  persisting_.erase(it);
+  std::function<void()> then;
+  if (token != 0) {
+    auto it = std::find_if(persisting_.begin(), persisting_.end(),
+                           [token](const auto& p) { return p.first == token; });
+    if (it == persisting_.end())
+      return;
+    then = std::move(it->second);
+    persisting_.erase(it);
+  }
   if (!error.empty()) {
-    // Akka's rule: a failed persist stops the actor; the supervisor decides.
-    self_->quit(caf::make_error(caf::sec::runtime_error,
-                                "run " + run_id_ + ": journal write failed: " + error));
+    // Akka's rule: a failed persist stops the actor; the supervisor decides
+    // (it restarts the run from what the journal holds).
+    auto what = "run " + run_id_ + ": journal write failed: " + error;
+    log::error(what + "; the run restarts from its journal");
+    self_->quit(caf::make_error(caf::sec::runtime_error, what));
     return;
   }
-  then();
+  if (then)
+    then();
+  stop_when_idle();
 }
 
 // -- loading and starting --------------------------------------------------------
@@ -94,22 +114,35 @@ void run_state::load(bool barrier) {
     return;
   }
   auto meta = env_.store->run(run_id_);
-  if (!meta)
+  if (!meta && meta.error().code == errc::not_found)
     return;  // not created yet: wait for the start request
+  if (!meta) {  // damaged meta: nothing can be written for this run
+    log::error("run " + run_id_ + " cannot be resumed: " + meta.error().message);
+    self_->quit();
+    return;
+  }
   auto records = env_.store->read(run_id_);
   if (!records) {
+    created_ = true;
     quarantine(records.error().message);
     return;
   }
   for (auto& r : *records) {
     auto ev = decode_event(r.rec, run_id_, r.seq);
     if (!ev) {
+      created_ = true;
       quarantine(ev.error().message);
       return;
     }
     log_.apply(r.seq, std::move(*ev));
   }
-  next_seq_ = std::max(log_.last_seq(), *env_.store->last_seq(run_id_)) + 1;
+  auto last = env_.store->last_seq(run_id_);
+  if (!last) {
+    created_ = true;
+    quarantine(last.error().message);
+    return;
+  }
+  next_seq_ = std::max(log_.last_seq(), *last) + 1;
   created_ = true;
   stored_status_ = meta->status;
   if (log_.finished() || meta->status == run_status::quarantined) {
@@ -136,7 +169,7 @@ std::optional<std::string> run_state::poison_step() const {
 }
 
 void run_state::on_start(const std::string& workflow, std::string input,
-                         caf::response_promise rp) {
+                         guarded_reply rp) {
   if (created_) {
     rp.deliver(static_cast<std::uint8_t>(stored_status_));
     return;
@@ -259,9 +292,11 @@ void run_state::run_next_compensation() {
 
 void run_state::finish(run_status status, std::string result, std::string error) {
   finishing_ = true;
+  finishing_status_ = status;
   write_batch batch;
   append(batch, run_finished_event{status, result, error, now_ms()});
   batch.set_status(run_id_, status, error, now_ms());
+  erase_timers(batch);  // a cancelled sleeper must not be woken ever again
   persist(std::move(batch), [this, status, result, error] {
     caf::anon_send(env_.manager, atoms::finished::value, run_id_,
                    static_cast<std::uint8_t>(status), result, error);
@@ -273,8 +308,10 @@ void run_state::quarantine(std::string reason) {
   if (quarantined_)
     return;
   quarantined_ = true;
+  log::warn("run " + run_id_ + " quarantined: " + reason);
   write_batch batch;
   batch.set_status(run_id_, run_status::quarantined, reason, now_ms());
+  erase_timers(batch);
   auto done = [this, reason] {
     caf::anon_send(env_.manager, atoms::finished::value, run_id_,
                    static_cast<std::uint8_t>(run_status::quarantined), std::string{}, reason);
@@ -283,19 +320,53 @@ void run_state::quarantine(std::string reason) {
   persist(std::move(batch), done);
 }
 
+void run_state::erase_timers(write_batch& batch) const {
+  auto& steps = log_.steps();
+  for (std::size_t index = 0; index < steps.size(); ++index)
+    if (auto& s = steps[index]; s.seen && s.timer_due)
+      batch.erase_timer({*s.timer_due, run_id_, index});
+}
+
 // -- signals, cancel, passivation ---------------------------------------------------
 
+void run_state::ask_again(guarded_reply& rp) const {
+  rp.deliver(caf::make_error(caf::sec::request_receiver_down));
+}
+
+namespace {
+
+caf::error ended(const std::string& run_id, run_status status, const char* what_not) {
+  return to_caf_error(errc::invalid_state, "run " + run_id + " has already "
+                                             + std::string{to_string(status)} + "; "
+                                             + what_not);
+}
+
+} // namespace
+
 void run_state::on_signal(const std::string& name, std::string payload,
-                          caf::response_promise rp) {
-  if (!created_ || finishing_ || quarantined_ || log_.finished()) {
-    rp.deliver(std::string{"run " + run_id_ + " is not accepting signals (not started or finished)"});
+                          guarded_reply rp) {
+  if (!created_) {
+    rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
     return;
   }
+  if (finishing_ || log_.finished()) {
+    auto status = log_.finished() ? log_.finished()->status : finishing_status_;
+    rp.deliver(ended(run_id_, status, "the signal was not delivered"));
+    return;
+  }
+  if (quarantined_ || stopping_)
+    return ask_again(rp);
   write_batch batch;
   auto seq = next_seq_;
   append(batch, signal_received_event{name, payload, now_ms()});
   persist(std::move(batch), [this, rp, name, seq, payload]() mutable {
-    rp.deliver(std::string{});
+    rp.deliver(caf::ok_atom::value);
+    if (stopping_ || quarantined_)
+      return;  // journaled: consumed when the run resumes
+    // A wait_signal reached while this commit was in flight may have taken
+    // the signal already (try_consume_signal): never hand it out twice.
+    if (auto* sig = log_.signal_at(seq); !sig || sig->consumed)
+      return;
     auto& waiters = signal_waiters_[name];
     if (waiters.empty())
       return;
@@ -305,16 +376,29 @@ void run_state::on_signal(const std::string& name, std::string payload,
   });
 }
 
-void run_state::on_cancel(const std::string& reason, caf::response_promise rp) {
-  if (!created_ || finishing_ || cancelling_) {
-    rp.deliver(std::string{});
+void run_state::on_cancel(const std::string& reason, guarded_reply rp) {
+  if (!created_) {
+    rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
+    return;
+  }
+  if (finishing_ || log_.finished()) {
+    auto status = log_.finished() ? log_.finished()->status : finishing_status_;
+    rp.deliver(ended(run_id_, status, "there is nothing left to cancel"));
+    return;
+  }
+  if (quarantined_ || stopping_)
+    return ask_again(rp);
+  if (cancelling_ || compensating_) {  // already ending: the cancel is moot
+    rp.deliver(caf::ok_atom::value);
     return;
   }
   cancelling_ = true;
   write_batch batch;
   append(batch, cancel_requested_event{reason, now_ms()});
   persist(std::move(batch), [this, rp]() mutable {
-    rp.deliver(std::string{});
+    rp.deliver(caf::ok_atom::value);
+    if (stopping_ || quarantined_)
+      return;  // journaled: the resumed run cancels
     // Every operation in flight ends with cancelled_error in the workflow.
     std::vector<std::uint64_t> steps;
     for (auto& [step, p] : pending_)
@@ -326,7 +410,9 @@ void run_state::on_cancel(const std::string& reason, caf::response_promise rp) {
 }
 
 void run_state::update_status() {
-  if (finishing_ || quarantined_ || !created_ || compensating_)
+  // While stopping, steps held back from starting are not waits: the run
+  // must stay `running` so the next runtime resumes it.
+  if (finishing_ || quarantined_ || !created_ || compensating_ || stopping_)
     return;
   // Commits in flight do not count: a resumption nested in another one
   // (a step completing synchronously) ends before the outer one does, and
@@ -349,7 +435,8 @@ void run_state::update_status() {
 }
 
 void run_state::on_passivate(std::uint64_t generation) {
-  if (generation != passivate_generation_ || stored_status_ != run_status::waiting)
+  if (stopping_ || generation != passivate_generation_
+      || stored_status_ != run_status::waiting)
     return;
   if (!persisting_.empty()) {  // not while a commit is in flight: look again soon
     self_->delayed_send(self_, std::chrono::milliseconds{10}, atoms::passivate::value,
@@ -357,6 +444,51 @@ void run_state::on_passivate(std::uint64_t generation) {
     return;
   }
   self_->quit();  // the journal holds everything; a timer or signal respawns us
+}
+
+// -- shutdown --------------------------------------------------------------------
+
+bool run_state::attempts_in_flight() const {
+  for (auto& [step, p] : pending_)
+    if (p.attempt != 0 && (p.req.kind == op_kind::activity || p.req.kind == op_kind::async))
+      return true;
+  return false;
+}
+
+void run_state::on_shutdown() {
+  if (stopping_)
+    return;
+  stopping_ = true;
+  // Deploys must not cost a long step its result, nor count as its crash:
+  // let the attempts finish and journal them, within the deadline.
+  self_->delayed_send(self_, env_.limits.shutdown_timeout, atoms::stop_deadline::value);
+  stop_when_idle();
+}
+
+void run_state::stop_when_idle() {
+  // Commits in flight finish first: their continuations answer requests
+  // (a signal's "journaled") that must not be left unanswered.
+  if (stopping_ && !attempts_in_flight() && persisting_.empty())
+    self_->quit(caf::exit_reason::user_shutdown);
+}
+
+void run_state::on_stop_deadline() {
+  if (!stopping_)
+    return;
+  write_batch batch;
+  std::size_t abandoned = 0;
+  for (auto& [step, p] : pending_) {
+    if (p.attempt == 0 || (p.req.kind != op_kind::activity && p.req.kind != op_kind::async))
+      continue;
+    append(batch, step_interrupted_event{step, p.req.name, p.attempt, now_ms()});
+    ++abandoned;
+  }
+  log::warn("run " + run_id_ + ": " + std::to_string(abandoned) + " step attempt(s) still "
+            "running " + std::to_string(env_.limits.shutdown_timeout.count())
+            + " ms after shutdown began; journaled as interrupted, they run again at the "
+              "next start");
+  persist_quietly(std::move(batch));  // the writer drains it before the journal closes
+  self_->quit(caf::exit_reason::user_shutdown);
 }
 
 } // namespace endure::detail

@@ -36,18 +36,6 @@ struct body_outcome {
   std::int64_t duration_us = 0;
 };
 
-/// Tells the run actor how an attempt that ran on another thread ended.
-void report_outcome(const caf::actor& self, std::uint64_t step, std::uint32_t attempt,
-                    std::optional<std::string> result, const failure& f, std::int64_t us) {
-  if (result) {
-    caf::anon_send(self, atoms::step_done::value, step, attempt, std::move(*result), us);
-    return;
-  }
-  caf::anon_send(self, atoms::step_fail::value, step, attempt, static_cast<std::uint8_t>(f.cls),
-                 f.message, static_cast<std::int64_t>(f.retry_after ? f.retry_after->count() : -1),
-                 static_cast<std::int32_t>(f.http_status), us);
-}
-
 body_outcome run_body(const std::function<std::string(const step_info&)>& body,
                       const step_info& info) {
   auto t0 = std::chrono::steady_clock::now();
@@ -116,6 +104,7 @@ void run_state::submit(op_request req, op_slot& slot) {
       p.first_started_ms = rec && rec->first_started_ms ? rec->first_started_ms : now_ms();
       if (rec && rec->timer_due) {  // a durable backoff was pending
         p.timer_due = rec->timer_due;
+        restore_timer_row(*p.timer_due, step);
         self_->delayed_send(self_, std::chrono::milliseconds{std::max<std::int64_t>(0, *rec->timer_due - now_ms())},
                             atoms::retry::value, step);
       } else {
@@ -154,6 +143,8 @@ void run_state::refuse_inline_timeout(pending_op& p) {
 }
 
 void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
+  if (stopping_)
+    return;  // shutting down: the next runtime starts it
   p.attempt = attempt;
   write_batch batch;
   append(batch, step_started_event{p.req.step, p.req.name, p.req.input_hash, attempt, now_ms()});
@@ -176,6 +167,13 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
 }
 
 void run_state::dispatch_body(pending_op& p, step_info info) {
+  if (stopping_) {  // its start is journaled: record that it never ran
+    write_batch batch;
+    append(batch, step_interrupted_event{p.req.step, p.req.name, info.attempt, now_ms()});
+    persist_quietly(std::move(batch));
+    p.attempt = 0;
+    return;
+  }
   if (open_batch_) {  // a side effect: only once this attempt's start is durable
     open_thens_.push_back([this, step = p.req.step, info = std::move(info)]() mutable {
       auto it = pending_.find(step);
@@ -184,19 +182,18 @@ void run_state::dispatch_body(pending_op& p, step_info info) {
     });
     return;
   }
-  auto self = caf::actor_cast<caf::actor>(self_);
   auto step = p.req.step;
   auto attempt = info.attempt;
   if (p.req.kind == op_kind::async) {
     auto t0 = std::chrono::steady_clock::now();
-    p.req.async_body(info, [self, step, attempt, t0](std::optional<std::string> result,
-                                                      std::optional<failure> error) {
+    p.req.async_body(info, [port = port_, step, attempt, t0](std::optional<std::string> result,
+                                                              std::optional<failure> error) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(
                   std::chrono::steady_clock::now() - t0).count();
       if (!result && !error)
         error = failure{failure_class::retryable, "async step ended with neither result nor failure",
                         std::nullopt, 0};
-      report_outcome(self, step, attempt, std::move(result), error ? *error : failure{}, us);
+      port->report(step, attempt, std::move(result), error ? *error : failure{}, us);
     });
     return;
   }
@@ -208,9 +205,9 @@ void run_state::dispatch_body(pending_op& p, step_info info) {
       on_step_fail(step, attempt, std::move(out.error), out.duration_us);
     return;
   }
-  env_.pool->submit([self, body = p.body, info = std::move(info), step, attempt] {
+  env_.pool->submit([port = port_, body = p.body, info = std::move(info), step, attempt] {
     auto out = run_body(*body, info);
-    report_outcome(self, step, attempt, std::move(out.result), out.error, out.duration_us);
+    port->report(step, attempt, std::move(out.result), out.error, out.duration_us);
   });
 }
 
@@ -221,6 +218,7 @@ void run_state::on_step_done(std::uint64_t step, std::uint32_t attempt, std::str
     return;  // an abandoned (timed-out) attempt finished late
   it->second.attempt = 0;
   complete(step, std::move(result), attempt, duration_us, 0);
+  stop_when_idle();
 }
 
 void run_state::on_attempt_timeout(std::uint64_t step, std::uint32_t attempt) {
@@ -258,16 +256,18 @@ void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure 
       self_->delayed_send(self_, delay, atoms::retry::value, step);
       update_status();
     });
+    stop_when_idle();
     return;
   }
   persist(std::move(batch), [this, step, f = std::move(f)] {
     deliver(step, [&f](op_slot& slot) { slot.error = f; });
   });
+  stop_when_idle();
 }
 
 void run_state::on_retry(std::uint64_t step) {
   auto it = pending_.find(step);
-  if (it == pending_.end() || it->second.attempt != 0)
+  if (stopping_ || it == pending_.end() || it->second.attempt != 0)
     return;
   auto* rec = log_.step(step);
   start_attempt(it->second, (rec ? rec->attempts_started : 0) + 1);
@@ -280,6 +280,7 @@ void run_state::arm_timer(pending_op& p) {
   auto* rec = log_.step(p.req.step);
   if (rec && rec->timer_due) {
     p.timer_due = rec->timer_due;
+    restore_timer_row(*p.timer_due, p.req.step);
   } else {
     p.timer_due = now_ms() + p.req.duration.count();
     write_batch batch;
@@ -301,9 +302,17 @@ void run_state::try_consume_signal(pending_op& p) {
     arm_timer(p);
 }
 
+void run_state::restore_timer_row(std::int64_t due_ms, std::uint64_t step) {
+  // A quarantine erased the run's timer rows; the release that resumed it
+  // did not know them. Storing the row again is idempotent otherwise.
+  write_batch batch;
+  batch.put_timer({due_ms, run_id_, step});
+  persist_quietly(std::move(batch));
+}
+
 void run_state::on_timer(std::uint64_t step) {
   auto it = pending_.find(step);
-  if (it == pending_.end() || !it->second.timer_due)
+  if (stopping_ || it == pending_.end() || !it->second.timer_due)
     return;
   if (it->second.req.kind == op_kind::signal) {
     auto& waiters = signal_waiters_[it->second.req.name];

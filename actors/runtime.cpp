@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/atoms.hpp"
+#include "actors/detail/caf_error.hpp"
 #include "actors/detail/runtime_services.hpp"
 #include "actors/detail/runtime_tree.hpp"
 #include "actors/detail/step_services.hpp"
@@ -27,16 +28,13 @@ struct runtime::impl {
   std::unique_ptr<detail::step_services> steps;  // ctx.llm, ctx.http
   detail::runtime_services services;
   caf::actor root;
+  std::atomic<bool> stopping{false};
 
   /// The current run supervisor (a new one after a restart).
   caf::actor runs() const { return services.runs_actor(); }
 };
 
 namespace {
-
-error caf_failure(const caf::actor_system& sys, const caf::error& e, const std::string& what) {
-  return make_error(errc::shut_down, what + ": " + sys.render(e));
-}
 
 /// Waits until the root supervisor has started its children (it starts
 /// them before it reads its first message) or has given up starting them.
@@ -82,6 +80,9 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.services = p->steps.get();
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
+  if (p->opts.shutdown_timeout.count() < 0)
+    return make_error(errc::invalid_argument, "shutdown_timeout: must not be negative");
+  env.limits.shutdown_timeout = p->opts.shutdown_timeout;
   auto& runs = p->services.runs;
   runs.max_active = p->opts.max_active_runs;
   runs.recovery_batch = p->opts.recovery_batch;
@@ -103,6 +104,7 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
 runtime::~runtime() {
   // The tree stops in reverse order (timers, runs, workers); then the
   // journal, which every one of them writes to.
+  impl_->stopping = true;
   caf::anon_send_exit(impl_->root, caf::exit_reason::user_shutdown);
   {
     caf::scoped_actor self{*impl_->sys};
@@ -130,7 +132,7 @@ void runtime::start_async(const std::string& workflow, const std::string& run_id
   sys->spawn([=, manager = impl_->runs(), input = std::move(input)](caf::event_based_actor* self) {
     self->request(manager, caf::infinite, atoms::start::value, run_id, workflow, input)
       .then([=](std::uint8_t status) { done(static_cast<run_status>(status)); },
-            [=](const caf::error& e) { done(caf_failure(*sys, e, "start " + run_id)); });
+            [=](const caf::error& e) { done(detail::from_caf_error(e, "start " + run_id)); });
   });
 }
 
@@ -139,27 +141,26 @@ expected<run_outcome> runtime::wait(const std::string& run_id,
   using clock = std::chrono::steady_clock;
   auto deadline = clock::now() + timeout;
   caf::scoped_actor self{*impl_->sys};
+  // The run supervisor keeps the deadline (and frees the waiter at it); a
+  // replacement after a crash of the supervisor is asked again.
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    expected<run_outcome> out = make_error(errc::shut_down, "run " + run_id
-                                             + " did not finish within "
-                                             + std::to_string(timeout.count()) + " ms");
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0)
-      return out;
+      return make_error(errc::timeout, "run " + run_id + " did not end within "
+                                         + std::to_string(timeout.count()) + " ms");
+    expected<run_outcome> out = make_error(errc::shut_down, "wait for " + run_id);
     bool supervisor_restarting = false;
-    self->request(impl_->runs(), left, atoms::wait::value, run_id)
+    self->request(impl_->runs(), caf::infinite, atoms::wait::value, run_id,
+                  static_cast<std::int64_t>(left.count()))
       .receive(
         [&](std::uint8_t status, std::string& result, std::string& error) {
           out = run_outcome{static_cast<run_status>(status), std::move(result), std::move(error)};
         },
         [&](const caf::error& e) {
-          // The run supervisor died while we waited: its replacement resumes
-          // the run from the journal, so ask the replacement.
           supervisor_restarting = e == caf::sec::request_receiver_down;
-          if (e != caf::sec::request_timeout)
-            out = caf_failure(*impl_->sys, e, "wait for " + run_id);
+          out = detail::from_caf_error(e, "wait for " + run_id);
         });
-    if (!supervisor_restarting)
+    if (!supervisor_restarting || impl_->stopping)
       return out;
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
@@ -167,17 +168,14 @@ expected<run_outcome> runtime::wait(const std::string& run_id,
 
 namespace {
 
-expected<void> text_reply(caf::actor_system& sys, const caf::actor& manager,
-                          caf::message msg) {
+/// Sends a request that answers ok_atom or a typed refusal.
+expected<void> ok_reply(caf::actor_system& sys, const caf::actor& manager, caf::message msg,
+                        const std::string& what) {
   caf::scoped_actor self{sys};
   expected<void> out;
   self->request(manager, caf::infinite, std::move(msg))
-    .receive(
-      [&](const std::string& err) {
-        if (!err.empty())
-          out = make_error(errc::not_found, err);
-      },
-      [&](const caf::error& e) { out = make_error(errc::shut_down, sys.render(e)); });
+    .receive([](caf::ok_atom) {},
+             [&](const caf::error& e) { out = detail::from_caf_error(e, what); });
   return out;
 }
 
@@ -185,18 +183,20 @@ expected<void> text_reply(caf::actor_system& sys, const caf::actor& manager,
 
 expected<void> runtime::signal_raw(const std::string& run_id, const std::string& name,
                                    std::string payload) {
-  return text_reply(*impl_->sys, impl_->runs(),
-                    caf::make_message(atoms::signal::value, run_id, name, std::move(payload)));
+  return ok_reply(*impl_->sys, impl_->runs(),
+                  caf::make_message(atoms::signal::value, run_id, name, std::move(payload)),
+                  "signal " + name + " to run " + run_id);
 }
 
 expected<void> runtime::cancel(const std::string& run_id, const std::string& reason) {
-  return text_reply(*impl_->sys, impl_->runs(),
-                    caf::make_message(atoms::cancel::value, run_id, reason));
+  return ok_reply(*impl_->sys, impl_->runs(),
+                  caf::make_message(atoms::cancel::value, run_id, reason), "cancel run " + run_id);
 }
 
 expected<void> runtime::release(const std::string& run_id, const std::string& reason) {
-  return text_reply(*impl_->sys, impl_->runs(),
-                    caf::make_message(atoms::release::value, run_id, reason));
+  return ok_reply(*impl_->sys, impl_->runs(),
+                  caf::make_message(atoms::release::value, run_id, reason),
+                  "release run " + run_id);
 }
 
 const journal& runtime::store() const noexcept { return *impl_->store; }
@@ -206,7 +206,7 @@ const workflow_registry& runtime::workflows() const noexcept { return impl_->wor
 runtime_stats runtime::stats() const {
   auto& c = impl_->counters;
   return {c.steps_executed.load(), c.steps_replayed.load(), c.retries.load(),
-          c.live_actors.load()};
+          c.live_actors.load(), c.waits.load()};
 }
 
 } // namespace endure

@@ -55,6 +55,13 @@ struct runtime_options {
   /// A run waiting only on timers or signals this long is passivated (its
   /// actor stopped; the journal brings it back). Default: 60 s.
   std::chrono::milliseconds passivate_after{60'000};
+  /// How long shutdown (~runtime) waits for step attempts in flight: their
+  /// results are journaled as usual and nothing new starts. Attempts still
+  /// running at the deadline are journaled as interrupted (they run again
+  /// at the next start and do not count as crashes towards
+  /// max_step_crashes); their threads are left to finish on their own and
+  /// what they return is dropped. Default: 10 s.
+  std::chrono::milliseconds shutdown_timeout{10'000};
   /// Once this many run actors stopped (passivated or finished), the heap
   /// they freed is returned to the OS a second later (release_free_heap on
   /// an activity thread), once per burst. Without it the process stays at
@@ -83,6 +90,7 @@ struct runtime_stats {
   std::uint64_t steps_replayed = 0;  ///< outcomes read back from the journal
   std::uint64_t retries = 0;
   std::uint64_t live_actors = 0;
+  std::uint64_t waits = 0;  ///< wait() calls in progress
 };
 
 class runtime {
@@ -115,10 +123,15 @@ public:
                    std::function<void(expected<run_status>)> done);
 
   /// Waits until the run completes, fails, is cancelled or quarantined.
+  /// Errors: timeout (the run had not ended within `timeout`; nothing is
+  /// left behind), not_found (no such run), shut_down (the runtime stops).
   expected<run_outcome> wait(const std::string& run_id, std::chrono::milliseconds timeout);
 
   /// Delivers signal `name` to the run: journaled before this returns,
-  /// consumed exactly once by a wait_signal (now or later).
+  /// consumed exactly once by a wait_signal (now or later; a quarantined
+  /// run consumes it after its release). Errors: not_found (no such run),
+  /// invalid_state (the run has ended), shut_down, and the journal's write
+  /// errors.
   expected<void> signal_raw(const std::string& run_id, const std::string& name,
                             std::string payload);
   template <class T>
@@ -127,12 +140,14 @@ public:
   }
 
   /// Cancels the run: its pending operation ends with cancelled_error and
-  /// the compensations of its completed steps run.
+  /// the compensations of its completed steps run. Cancelling a run that is
+  /// already being cancelled or compensated succeeds. Errors: not_found,
+  /// invalid_state (ended, or quarantined: release it first), shut_down.
   expected<void> cancel(const std::string& run_id, const std::string& reason);
 
   /// Lets a quarantined run try again (after a fix was deployed): journals
-  /// the release, resets its crash counts and resumes it. Errors name why
-  /// not (unknown run, not quarantined).
+  /// the release, resets its crash counts and resumes it. Errors:
+  /// not_found, invalid_state (not quarantined), shut_down, write errors.
   expected<void> release(const std::string& run_id, const std::string& reason);
 
   /// Tokens and cost of the run's LLM steps, from its journal (see

@@ -37,7 +37,8 @@ child_spec workers_child(runtime_services& services) {
   spec.start = [&services](caf::local_actor& sup) {
     // Made here, on the supervisor's thread, so that the run supervisor
     // started next finds it published.
-    auto pool = std::make_shared<activity_pool>(services.activity_threads);
+    auto pool = std::make_shared<activity_pool>(services.activity_threads,
+                                                services.env.limits.shutdown_timeout);
     services.publish_pool(pool);
     return sup.spawn<caf::detached>(activity_workers, std::move(pool),
                                     services.activity_threads);
@@ -63,7 +64,10 @@ child_spec runs_child(runtime_services& services) {
     services.publish_runs(runs);
     return runs;
   };
-  spec.shutdown = shutdown_policy::after(std::chrono::seconds{10});
+  // Its run actors get shutdown_timeout to finish the attempts in flight;
+  // the margin is for journaling what they abandon.
+  spec.shutdown = shutdown_policy::after(services.env.limits.shutdown_timeout
+                                         + std::chrono::seconds{5});
   return spec;
 }
 

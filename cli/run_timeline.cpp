@@ -65,6 +65,11 @@ struct folder {
   void operator()(const cancel_requested_event& e) { t.cancel_reason = e.reason; }
   void operator()(const run_finished_event& e) { t.finished = e; }
   void operator()(const run_released_event& e) { t.releases.push_back(e.reason); }
+  void operator()(const step_interrupted_event& e) {
+    auto& a = attempt_of(step(e.step, e.name), e.attempt);
+    a.outcome = "interrupted";
+    a.seq = seq;
+  }
   /// Events the timeline does not show (newer ones included).
   template <class Other>
   void operator()(const Other&) {}

@@ -20,7 +20,8 @@ struct attempt_view {
   std::int64_t started_ms = 0;
   /// "completed", "failed", "cut off" (started, never finished, a later
   /// attempt started: the process died during it) or "in flight" (the
-  /// last attempt, not finished: running now, or the process died).
+  /// last attempt, not finished: running now, or the process died) or
+  /// "interrupted" (abandoned when a shutdown's deadline passed).
   std::string outcome = "in flight";
   std::int64_t duration_us = 0;
   std::optional<failure_class> error_class;

@@ -26,6 +26,9 @@ struct run_limits {
   std::uint32_t max_step_crashes = 5;
   /// A run idle-waiting (timers, signals) this long is passivated.
   std::chrono::milliseconds passivate_after{60'000};
+  /// At a shutdown, how long a run actor waits for its attempts in flight
+  /// to finish (their results are journaled) before it abandons them.
+  std::chrono::milliseconds shutdown_timeout{10'000};
 };
 
 /// Counters every run actor adds to (for `endure demo` and benchmarks).
@@ -34,6 +37,7 @@ struct run_counters {
   std::atomic<std::uint64_t> steps_replayed{0};  ///< outcomes read from the journal
   std::atomic<std::uint64_t> retries{0};
   std::atomic<std::uint64_t> live_actors{0};
+  std::atomic<std::uint64_t> waits{0};  ///< runtime::wait calls the manager holds
 };
 
 struct run_env {

@@ -20,10 +20,11 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
-#include <caf/response_promise.hpp>
+#include "actors/detail/guarded_reply.hpp"
 #include <caf/stateful_actor.hpp>
 
 #include "actors/context.hpp"
+#include "actors/detail/outcome_port.hpp"
 #include "actors/detail/run_env.hpp"
 #include "actors/replay_log.hpp"
 #include "persistence/write_batch.hpp"
@@ -42,11 +43,19 @@ public:
   /// for commits a previous incarnation may have left queued.
   void load(bool barrier);
   /// A start request: creates the run if the journal has none, then replies.
-  void on_start(const std::string& workflow, std::string input, caf::response_promise rp);
-  void on_signal(const std::string& name, std::string payload, caf::response_promise rp);
-  void on_cancel(const std::string& reason, caf::response_promise rp);
+  void on_start(const std::string& workflow, std::string input, guarded_reply rp);
+  void on_signal(const std::string& name, std::string payload, guarded_reply rp);
+  void on_cancel(const std::string& reason, guarded_reply rp);
   void on_passivate(std::uint64_t generation);
+  /// A commit completed; token 0 is a write nothing waits for (a quiet one).
   void on_persisted(std::uint64_t token, const std::string& error);
+  /// The run supervisor stops (runtime shutdown): attempts in flight may
+  /// finish and their outcomes are journaled, nothing new starts, and the
+  /// actor stops once none is left or at the deadline (on_stop_deadline).
+  void on_shutdown();
+  /// The shutdown's deadline passed: journal the attempts still running as
+  /// interrupted (not crashes) and stop.
+  void on_stop_deadline();
 
   // -- operations (run_state.cpp) ----------------------------------------------
   void on_step_done(std::uint64_t step, std::uint32_t attempt, std::string result,
@@ -85,6 +94,8 @@ private:
   // journal
   void append(write_batch& batch, run_event e);
   void persist(write_batch batch, std::function<void()> then);
+  /// Queues a write nothing waits for; if it fails the actor stops (the
+  /// supervisor restarts the run from what the journal holds).
   void persist_quietly(write_batch batch);
   void persist_with(write_batch batch, const std::function<void()>& resume);
   // operations
@@ -92,6 +103,8 @@ private:
   void refuse_inline_timeout(pending_op& p);
   void dispatch_body(pending_op& p, step_info info);
   void arm_timer(pending_op& p);
+  /// Stores the timer row of a timer the journal already holds (resume).
+  void restore_timer_row(std::int64_t due_ms, std::uint64_t step);
   void try_consume_signal(pending_op& p);
   void complete(std::uint64_t step, std::string result, std::uint32_t attempt,
                 std::int64_t duration_us, std::uint64_t signal_seq);
@@ -106,12 +119,25 @@ private:
   void run_next_compensation();
   void finish(run_status status, std::string result, std::string error);
   void quarantine(std::string reason);
+  /// Erases the timer rows of every step still waiting on a timer (the run
+  /// ends or is quarantined; a release stores them again at resume).
+  void erase_timers(write_batch& batch) const;
+  /// True while a step attempt runs off this thread (a body or a call).
+  bool attempts_in_flight() const;
+  /// While stopping: stops the actor once no attempt is in flight.
+  void stop_when_idle();
+  /// Refuses a request the actor cannot take any more because it is going
+  /// away (quarantining, shutting down): the run supervisor hands the
+  /// request on once the actor is down.
+  void ask_again(guarded_reply& rp) const;
   void update_status();
   std::optional<std::string> poison_step() const;
 
   actor_ptr self_ = nullptr;
   std::string run_id_;
   run_env env_;
+  /// Where attempts running elsewhere report to; closed when the actor stops.
+  std::shared_ptr<outcome_port> port_;
   replay_log log_;
   bool created_ = false;
   std::uint64_t next_seq_ = 1;
@@ -135,11 +161,13 @@ private:
   bool compensating_ = false;
   bool quarantined_ = false;
   bool finishing_ = false;
+  bool stopping_ = false;  ///< the runtime shuts down (on_shutdown)
+  run_status finishing_status_ = run_status::completed;
   run_status final_status_ = run_status::failed;
   std::string final_error_;
   run_status stored_status_ = run_status::running;
   std::uint64_t passivate_generation_ = 0;
-  std::vector<caf::response_promise> start_replies_;
+  std::vector<guarded_reply> start_replies_;
 };
 
 } // namespace endure::detail

@@ -1,8 +1,10 @@
 // The timer service: polls the journal's timer index and wakes each run
 // whose timer is due, through the run supervisor (which spawns passivated
 // runs again; active runs fire their own timers and ignore the wake).
-// Stateless between ticks: the journal is the timer wheel, so a restarted
-// service loses nothing. Internal.
+// Rows of runs that ended or are quarantined are erased when found, so no
+// number of them can crowd out live timers. Stateless between ticks: the
+// journal is the timer wheel, so a restarted service loses nothing.
+// Internal.
 #pragma once
 
 #include <chrono>
@@ -23,7 +25,7 @@ struct timer_service_options {
 };
 
 /// Spawns the service as a child of `parent`; it wakes runs through `runs`.
-caf::actor spawn_timer_service(caf::local_actor& parent, const journal& store,
+caf::actor spawn_timer_service(caf::local_actor& parent, journal& store,
                                caf::actor runs, timer_service_options opts);
 
 } // namespace endure::detail
