@@ -43,8 +43,12 @@ public:
   }
   op_awaiter(op_awaiter&&) = default;
 
-  /// Retry policy of this step (before it is awaited).
+  /// Retry policy of this step (before it is awaited). An attempt_timeout
+  /// of zero keeps the operation's own: none for ctx.step, a deadline for
+  /// ctx.llm and ctx.http (see llm()).
   op_awaiter&& retry(retry_policy p) && {
+    if (p.attempt_timeout.count() == 0)
+      p.attempt_timeout = req_.policy.attempt_timeout;
     req_.policy = p;
     return std::move(*this);
   }
@@ -247,9 +251,13 @@ public:
   /// replayed, never sent again. `request.attempt` is set to the attempt
   /// number (0 first). Failures keep the net layer's class (429
   /// rate_limited honouring Retry-After, 5xx/timeouts retryable, 4xx fatal,
-  /// context_length_exceeded), read by the step's retry policy; `.retry()`
-  /// and `.compensate_with()` work as on any step. No model configured:
-  /// the step fails (fatal) with a message naming run and step.
+  /// context_length_exceeded; an answer that breaks the schema is fatal),
+  /// read by the step's retry policy; `.retry()` and `.compensate_with()`
+  /// work as on any step. Unless the policy sets an attempt_timeout, an
+  /// attempt is abandoned (and retried) 2 s after the call's own deadline
+  /// (request.timeout, else the backend's request_timeout): a backend that
+  /// never answers cannot hang the run. No model configured: the step fails
+  /// (fatal) with a message naming run and step.
   op_awaiter<net::chat_response> llm(std::string name, net::chat_request request);
 
   /// A durable HTTP call through the runtime's client (runtime_options::http)
@@ -257,7 +265,8 @@ public:
   /// are not followed); 4xx/5xx are failures classified like HTTP answers
   /// (429 rate_limited, 408/409/5xx retryable, other 4xx fatal). Unless the
   /// request has one, an `Idempotency-Key` header carries the step's
-  /// idempotency key, the same on every attempt.
+  /// idempotency key, the same on every attempt. Attempt deadline as for
+  /// llm(): the request's timeout (else the client's default_timeout) + 2 s.
   op_awaiter<net::http_response> http(std::string name, net::http_request request);
 
   /// Durable sleep: survives restarts; a passivated run is woken for it.

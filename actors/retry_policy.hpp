@@ -25,7 +25,8 @@ struct retry_policy {
   /// zero means no limit. Default: 0.
   std::chrono::milliseconds max_elapsed{0};
   /// An attempt running longer is abandoned and counted as a retryable
-  /// timeout; zero means no limit. Default: 0.
+  /// timeout; zero means the operation's default: no limit for ctx.step,
+  /// the call's deadline + 2 s for ctx.llm / ctx.http. Default: 0.
   std::chrono::milliseconds attempt_timeout{0};
 };
 

@@ -186,15 +186,22 @@ void run_state::dispatch_body(pending_op& p, step_info info) {
   auto attempt = info.attempt;
   if (p.req.kind == op_kind::async) {
     auto t0 = std::chrono::steady_clock::now();
-    p.req.async_body(info, [port = port_, step, attempt, t0](std::optional<std::string> result,
-                                                              std::optional<failure> error) {
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-                  std::chrono::steady_clock::now() - t0).count();
-      if (!result && !error)
-        error = failure{failure_class::retryable, "async step ended with neither result nor failure",
-                        std::nullopt, 0};
-      port->report(step, attempt, std::move(result), error ? *error : failure{}, us);
-    });
+    try {
+      p.req.async_body(info, [port = port_, step, attempt, t0](std::optional<std::string> result,
+                                                                std::optional<failure> error) {
+        auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - t0).count();
+        if (!result && !error)
+          error = failure{failure_class::retryable,
+                          "async step ended with neither result nor failure", std::nullopt, 0};
+        port->report(step, attempt, std::move(result), error ? *error : failure{}, us);
+      });
+    } catch (const std::exception& e) {  // classified like a body's throw
+      port_->report(step, attempt, std::nullopt, failure_from(e), 0);
+    } catch (...) {
+      port_->report(step, attempt, std::nullopt,
+                    failure{failure_class::retryable, "unknown exception", std::nullopt, 0}, 0);
+    }
     return;
   }
   if (p.req.run_inline) {  // on this thread: no hand-off (op_awaiter::run_inline)
@@ -228,7 +235,9 @@ void run_state::on_attempt_timeout(std::uint64_t step, std::uint32_t attempt) {
   auto ms = it->second.req.policy.attempt_timeout.count();
   on_step_fail(step, attempt,
                failure{failure_class::retryable,
-                       "attempt timed out after " + std::to_string(ms) + " ms and was abandoned",
+                       "run " + run_id_ + " step '" + it->second.req.name + "': attempt "
+                         + std::to_string(attempt) + " timed out after " + std::to_string(ms)
+                         + " ms and was abandoned",
                        std::nullopt, 0},
                ms * 1000);
 }

@@ -1,14 +1,16 @@
 // `endure fake-openai`: the net layer's fake OpenAI-compatible server as a
 // command, for demos and tests of a real endpoint without one. Listens on
 // 127.0.0.1 only, prints the base URL it serves (a line a script can read),
-// answers from a script file first, then with the sim and its fault rates,
-// and stops cleanly on SIGINT or SIGTERM (printing the requests served).
+// answers from a script file first, then (--malformed) with a broken answer
+// of a named kind, then with the sim and its fault rates, and stops cleanly
+// on SIGINT or SIGTERM (printing the requests served).
 // The signals are blocked before the server's thread starts, so only the
 // sigwait here sees them.
 #include <signal.h>
 
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -33,10 +35,60 @@ struct fake_options {
   int retry_after_ms = 1000;
   std::uint64_t context_window = 32768;
   std::string script;
+  std::string malformed;
+  int malformed_count = 1;
 };
 
+const char* const malformed_kinds =
+  "null-id, wrong-type, html, empty, truncated, endless, drip, hang, reset";
+
+/// A completion the way a real server writes one, with `id` as given.
+std::string completion_with_id(const char* id_json, const char* content_json) {
+  return std::string(R"({"id":)") + id_json + R"(,"object":"chat.completion","model":"fake",)" +
+         R"("choices":[{"index":0,"message":{"role":"assistant","content":)" + content_json +
+         R"(},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":3,)" +
+         R"("total_tokens":8}})";
+}
+
+/// The answer of `--malformed KIND`: the ways real servers and networks break.
+std::optional<net::scripted_response> malformed_answer(const std::string& kind) {
+  const net::http_headers json{{"Content-Type", "application/json"}};
+  net::scripted_response r{200, json, ""};
+  if (kind == "null-id") {  // accepted: null stands for an absent optional field
+    r.body = completion_with_id("null", R"("a fine answer")");
+  } else if (kind == "wrong-type") {
+    r.body = completion_with_id(R"("chatcmpl-1")", "42");
+  } else if (kind == "html") {
+    r.headers = {{"Content-Type", "text/html"}};
+    r.body = "<html><body><h1>It works!</h1></body></html>";
+  } else if (kind == "empty") {
+  } else if (kind == "truncated") {
+    auto whole = completion_with_id(R"("chatcmpl-1")", R"("a fine answer")");
+    r.body = whole.substr(0, whole.size() / 2);
+  } else if (kind == "endless") {
+    r.stream = true;
+    r.body = std::string(64 * 1024, ' ');
+  } else if (kind == "drip") {
+    r.stream = true;
+    r.body = " ";
+    r.chunk_interval = std::chrono::milliseconds{100};
+  } else if (kind == "hang") {
+    r.hang = true;
+  } else if (kind == "reset") {
+    r.raw = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            R"({"id":"chatcmpl-1","choices":[)";
+    r.reset = true;
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
+
 /// One script entry: {"status": 429, "headers": {"Retry-After": "2"},
-/// "body": "text" or any JSON value, "delay_ms": 0}.
+/// "body": "text" or any JSON value, "delay_ms": 0}, and to misbehave:
+/// "close", "raw" (bytes sent as they are), "reset" (TCP RST after),
+/// "stream" with "chunks" and "chunk_interval_ms" (a dripping or endless
+/// body), "hang" (never answer).
 net::scripted_response scripted_from(const nlohmann::json& e) {
   net::scripted_response r;
   if (!e.is_object())
@@ -52,6 +104,13 @@ net::scripted_response scripted_from(const nlohmann::json& e) {
   if (e.contains("body"))
     r.body = e["body"].is_string() ? e["body"].get<std::string>() : e["body"].dump();
   r.delay = std::chrono::milliseconds{e.value("delay_ms", 0)};
+  r.close_connection = e.value("close", false);
+  r.raw = e.value("raw", std::string{});
+  r.reset = e.value("reset", false);
+  r.stream = e.value("stream", false);
+  r.chunks = e.value("chunks", std::size_t{0});
+  r.chunk_interval = std::chrono::milliseconds{e.value("chunk_interval_ms", 0)};
+  r.hang = e.value("hang", false);
   return r;
 }
 
@@ -108,6 +167,17 @@ int serve_fake(const fake_options& o) {
   } catch (const std::exception& e) {
     fail(std::string{"fake-openai: "} + e.what());
     return 2;
+  }
+  if (!o.malformed.empty()) {
+    auto bad = malformed_answer(o.malformed);
+    if (!bad) {
+      fail("fake-openai: --malformed " + o.malformed + " is not one of: " + malformed_kinds);
+      return 2;
+    }
+    if (o.malformed_count == 0)
+      s.fixed_answer = *bad;  // every request
+    else
+      script.insert(script.end(), static_cast<std::size_t>(o.malformed_count), *bad);
   }
   sigset_t stop;
   sigemptyset(&stop);
@@ -168,6 +238,12 @@ void add_fake_openai_command(CLI::App& app, command_env& env) {
   cmd->add_option("--script", o->script,
                   "JSON file: an array of answers served first, in order, e.g. "
                   R"([{"status": 429, "headers": {"Retry-After": "2"}, "body": "..."}])");
+  cmd->add_option("--malformed", o->malformed,
+                  std::string("answer the first --malformed-count requests (after the script) "
+                              "the broken way named: ") + malformed_kinds);
+  cmd->add_option("--malformed-count", o->malformed_count,
+                  "how many requests get the --malformed answer; 0 means every request")
+    ->capture_default_str()->check(CLI::Range(0, 1000000));
   cmd->callback([&env, o] { env.exit_code = serve_fake(*o); });
 }
 

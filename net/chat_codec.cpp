@@ -1,8 +1,13 @@
 // Chat-completions wire format (encode/decode both ways) and the confidence
 // rewrite. Tolerant where servers differ: content as string, null or parts;
-// tool-call arguments as string (OpenAI) or object (Ollama); usage optional.
+// tool-call arguments as string (OpenAI) or object (Ollama); usage optional;
+// null for an optional field. Strict everywhere else: every field of an
+// answer is type-checked before use and a mismatch is a fatal failure
+// naming the field (detail/json_answer.hpp); nothing here throws past a
+// decode function.
 #include "net/openai_codec.hpp"
 
+#include "net/detail/json_answer.hpp"
 #include "net/http_failure.hpp"
 
 #include <nlohmann/json.hpp>
@@ -143,58 +148,97 @@ std::optional<endure::failure> apply_structure(chat_response& out, const chat_re
   return std::nullopt;
 }
 
-} // namespace
+// -- reading an answer: every field type-checked (detail/json_answer.hpp) --------
 
-std::string_view to_string(chat_role r) noexcept {
-  switch (r) {
-    case chat_role::system: return "system";
-    case chat_role::user: return "user";
-    case chat_role::assistant: return "assistant";
-    case chat_role::tool: return "tool";
+/// message.content: a string, null, or OpenAI's array of parts (text kept).
+std::string read_content(const json& message, std::string_view parent) {
+  const json* content = detail::optional_field(message, "content");
+  if (!content)
+    return {};
+  if (content->is_string())
+    return content->get<std::string>();
+  auto path = detail::path_of(parent, "content");
+  if (!content->is_array())
+    detail::violate(path, "a string, null or an array of content parts", *content);
+  std::string out;
+  for (std::size_t i = 0; i < content->size(); ++i) {
+    auto part_path = detail::path_of(path, i);
+    const auto& part = detail::as_object((*content)[i], part_path);
+    if (detail::optional_string(part, "type", part_path) == "text")
+      out += detail::optional_string(part, "text", part_path);
   }
-  return "user";
+  return out;
 }
 
-result<std::string> encode_chat_request(const chat_request& req, std::string_view model) {
-  json j{{"model", req.model.empty() ? std::string(model) : req.model}, {"messages", json::array()}};
-  for (const auto& m : req.messages)
-    j["messages"].push_back(message_json(m));
-  if (!req.tools.empty()) {
-    j["tools"] = json::array();
-    for (const auto& t : req.tools) {
-      auto params = json::parse(t.parameters_schema_json, nullptr, false);
-      if (params.is_discarded())
-        return make_failure(failure_class::fatal, "tool '" + t.name +
-                                                    "': parameters_schema_json is not JSON: " +
-                                                    quote_body(t.parameters_schema_json, 80));
-      j["tools"].push_back({{"type", "function"},
-                            {"function", {{"name", t.name}, {"description", t.description},
-                                          {"parameters", params}}}});
-    }
+tool_call read_tool_call(const json& value, std::string_view path) {
+  const auto& c = detail::as_object(value, path);
+  auto function_path = detail::path_of(path, "function");
+  const auto& f = detail::as_object(detail::required_field(c, "function", path), function_path);
+  const auto& name = detail::required_field(f, "name", function_path);
+  if (!name.is_string())
+    detail::violate(detail::path_of(function_path, "name"), "a string", name);
+  tool_call call{detail::optional_string(c, "id", path), name.get<std::string>(), "{}"};
+  if (const json* args = detail::optional_field(f, "arguments")) {
+    if (args->is_string()) // OpenAI: JSON text
+      call.arguments_json = args->get<std::string>();
+    else if (args->is_object()) // Ollama: the object itself
+      call.arguments_json = args->dump();
+    else
+      detail::violate(detail::path_of(function_path, "arguments"), "a string or an object", *args);
   }
-  if (req.tool_choice == "auto" || req.tool_choice == "none" || req.tool_choice == "required")
-    j["tool_choice"] = req.tool_choice;
-  else if (!req.tool_choice.empty())
-    j["tool_choice"] = {{"type", "function"}, {"function", {{"name", req.tool_choice}}}};
-  if (req.response_format || req.request_confidence) {
-    auto format = response_format_json(req);
-    if (!format)
-      return std::move(format).error();
-    j["response_format"] = std::move(*format);
-  }
-  if (req.temperature)
-    j["temperature"] = *req.temperature;
-  if (req.max_tokens)
-    j["max_tokens"] = *req.max_tokens;
-  if (req.seed)
-    j["seed"] = *req.seed;
-  return j.dump();
+  return call;
 }
 
-result<chat_request> decode_chat_request(std::string_view body) {
-  auto bad = [&](std::string why) {
-    return make_failure(failure_class::fatal, "invalid chat request: " + why, 400);
-  };
+std::vector<tool_call> read_tool_calls(const json& message, std::string_view parent) {
+  std::vector<tool_call> calls;
+  const json* list = detail::optional_field(message, "tool_calls");
+  if (!list)
+    return calls;
+  auto path = detail::path_of(parent, "tool_calls");
+  detail::as_array(*list, path);
+  for (std::size_t i = 0; i < list->size(); ++i)
+    calls.push_back(read_tool_call((*list)[i], detail::path_of(path, i)));
+  return calls;
+}
+
+token_usage read_usage(const json& answer) {
+  token_usage usage;
+  const json* u = detail::optional_field(answer, "usage");
+  if (!u)
+    return usage;
+  detail::as_object(*u, "usage");
+  usage.prompt_tokens = detail::optional_count(*u, "prompt_tokens", "usage");
+  usage.completion_tokens = detail::optional_count(*u, "completion_tokens", "usage");
+  usage.total_tokens = detail::optional_count(*u, "total_tokens", "usage",
+                                              usage.prompt_tokens + usage.completion_tokens);
+  return usage;
+}
+
+/// The fields endure uses, from the first choice; throws schema_violation.
+chat_response read_chat_response(const json& j) {
+  const auto& choices = detail::as_array(detail::required_field(j, "choices", ""), "choices");
+  if (choices.empty())
+    throw detail::schema_violation("field 'choices' is an empty array, expected at least one choice");
+  const auto& choice = detail::as_object(choices[0], "choices[0]");
+  const auto& message =
+    detail::as_object(detail::required_field(choice, "message", "choices[0]"), "choices[0].message");
+  chat_response out;
+  out.id = detail::optional_string(j, "id", "");
+  out.model = detail::optional_string(j, "model", "");
+  out.content = read_content(message, "choices[0].message");
+  out.tool_calls = read_tool_calls(message, "choices[0].message");
+  out.finish_reason = detail::optional_string(choice, "finish_reason", "choices[0]");
+  out.usage = read_usage(j);
+  return out;
+}
+
+endure::failure bad(std::string why) {
+  return make_failure(failure_class::fatal, "invalid chat request: " + why, 400);
+}
+
+/// The tolerant server-side reading of a request (decode_chat_request
+/// catches what its `value()` calls may throw).
+result<chat_request> read_chat_request(std::string_view body) {
   auto j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object())
     return bad("body is not a JSON object: " + quote_body(body, 80));
@@ -246,6 +290,62 @@ result<chat_request> decode_chat_request(std::string_view body) {
   return req;
 }
 
+} // namespace
+
+std::string_view to_string(chat_role r) noexcept {
+  switch (r) {
+    case chat_role::system: return "system";
+    case chat_role::user: return "user";
+    case chat_role::assistant: return "assistant";
+    case chat_role::tool: return "tool";
+  }
+  return "user";
+}
+
+result<std::string> encode_chat_request(const chat_request& req, std::string_view model) {
+  json j{{"model", req.model.empty() ? std::string(model) : req.model}, {"messages", json::array()}};
+  for (const auto& m : req.messages)
+    j["messages"].push_back(message_json(m));
+  if (!req.tools.empty()) {
+    j["tools"] = json::array();
+    for (const auto& t : req.tools) {
+      auto params = json::parse(t.parameters_schema_json, nullptr, false);
+      if (params.is_discarded())
+        return make_failure(failure_class::fatal, "tool '" + t.name +
+                                                    "': parameters_schema_json is not JSON: " +
+                                                    quote_body(t.parameters_schema_json, 80));
+      j["tools"].push_back({{"type", "function"},
+                            {"function", {{"name", t.name}, {"description", t.description},
+                                          {"parameters", params}}}});
+    }
+  }
+  if (req.tool_choice == "auto" || req.tool_choice == "none" || req.tool_choice == "required")
+    j["tool_choice"] = req.tool_choice;
+  else if (!req.tool_choice.empty())
+    j["tool_choice"] = {{"type", "function"}, {"function", {{"name", req.tool_choice}}}};
+  if (req.response_format || req.request_confidence) {
+    auto format = response_format_json(req);
+    if (!format)
+      return std::move(format).error();
+    j["response_format"] = std::move(*format);
+  }
+  if (req.temperature)
+    j["temperature"] = *req.temperature;
+  if (req.max_tokens)
+    j["max_tokens"] = *req.max_tokens;
+  if (req.seed)
+    j["seed"] = *req.seed;
+  return detail::dump_text(j);
+}
+
+result<chat_request> decode_chat_request(std::string_view body) {
+  try {
+    return read_chat_request(body);
+  } catch (const json::exception& e) { // a field of an unexpected type
+    return bad(std::string("a field has the wrong type: ") + e.what());
+  }
+}
+
 std::string encode_chat_response(const chat_response& r) {
   chat_message m{chat_role::assistant, r.content, r.tool_calls, {}};
   json j{{"id", r.id},
@@ -256,48 +356,33 @@ std::string encode_chat_response(const chat_response& r) {
          {"usage", {{"prompt_tokens", r.usage.prompt_tokens},
                     {"completion_tokens", r.usage.completion_tokens},
                     {"total_tokens", r.usage.total_tokens}}}};
-  return j.dump();
+  return detail::dump_text(j);
 }
 
-result<chat_response> decode_chat_response(std::string_view body, const chat_request& req,
-                                           std::string_view what) {
-  auto j = json::parse(body, nullptr, false);
-  bool shaped = !j.is_discarded() && j.is_object() && j.contains("choices") &&
-                j["choices"].is_array() && !j["choices"].empty() &&
-                j["choices"][0].is_object() && j["choices"][0].contains("message") &&
-                j["choices"][0]["message"].is_object();
-  if (!shaped) // truncated or proxy-mangled answers are usually transient
-    return make_failure(failure_class::retryable,
-                        std::string(what) + ": the answer is not a chat completion JSON: " +
-                          quote_body(body) + "; check that base_url points at an "
-                          "OpenAI-compatible API (usually ending in /v1)");
-  const auto& choice = j["choices"][0];
-  const auto& message = choice["message"];
-  chat_response out;
-  out.id = j.value("id", "");
-  out.model = j.value("model", "");
-  out.content = message.contains("content") ? text_of(message["content"]) : "";
-  out.tool_calls = tool_calls_of(message);
-  out.finish_reason = choice.contains("finish_reason") && choice["finish_reason"].is_string()
-                        ? choice["finish_reason"].get<std::string>() : "";
-  if (j.contains("usage") && j["usage"].is_object()) {
-    const auto& u = j["usage"];
-    out.usage.prompt_tokens = u.value("prompt_tokens", std::uint64_t{0});
-    out.usage.completion_tokens = u.value("completion_tokens", std::uint64_t{0});
-    out.usage.total_tokens =
-      u.value("total_tokens", out.usage.prompt_tokens + out.usage.completion_tokens);
+result<chat_response> decode_chat_response(std::string_view body, std::string_view content_type,
+                                           const chat_request& req, std::string_view what) {
+  detail::answer_kind kind{what, "a chat completion"};
+  try {
+    auto j = detail::parse_answer(body, content_type, kind);
+    if (!j)
+      return std::move(j).error();
+    auto out = read_chat_response(*j);
+    if ((req.response_format || req.request_confidence) && out.tool_calls.empty())
+      if (auto f = apply_structure(out, req, what))
+        return std::move(*f);
+    return out;
+  } catch (const detail::schema_violation& v) {
+    return detail::schema_failure(v, body, kind);
+  } catch (const json::exception& e) { // a check the readers missed: still the answer's fault
+    return detail::schema_failure(detail::schema_violation(e.what()), body, kind);
   }
-  if ((req.response_format || req.request_confidence) && out.tool_calls.empty())
-    if (auto f = apply_structure(out, req, what))
-      return std::move(*f);
-  return out;
 }
 
 std::string encode_error_body(std::string_view message, std::string_view type,
                               std::string_view code) {
   json e{{"message", message}, {"type", type}, {"param", nullptr}};
   e["code"] = code.empty() ? json(nullptr) : json(code);
-  return json{{"error", e}}.dump();
+  return detail::dump_text(json{{"error", e}});
 }
 
 } // namespace endure::net

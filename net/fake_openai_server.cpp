@@ -5,7 +5,9 @@
 // second of net/'s two Beast files.
 #include "net/fake_openai_server.hpp"
 
+#include "net/openai_codec.hpp"
 #include "net/sim_engine.hpp"
+#include "persistence/log.hpp"
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
 #include <boost/asio/co_spawn.hpp>
@@ -54,9 +56,28 @@ void log_exception(std::exception_ptr e) {
   try {
     std::rethrow_exception(e);
   } catch (const std::exception& x) {
-    std::fprintf(stderr, "endure::net::fake_openai_server: %s\n", x.what());
+    log::error(std::string("endure::net::fake_openai_server: a connection ended with: ") +
+               x.what());
   } catch (...) {
+    log::error("endure::net::fake_openai_server: a connection ended with a non-exception");
   }
+}
+
+std::string hex(std::size_t n) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%zx", n);
+  return buf;
+}
+
+/// The status line and headers of a chunked answer, written by hand so the
+/// body can go out piece by piece.
+std::string chunked_head(const scripted_response& r) {
+  auto status = static_cast<http::status>(r.status);
+  std::string head = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                     std::string(http::obsolete_reason(status)) + "\r\n";
+  for (const auto& h : r.headers)
+    head += h.name + ": " + h.value + "\r\n";
+  return head + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
 }
 
 std::string not_found_body(std::string_view target) {
@@ -122,6 +143,19 @@ struct fake_openai_server::impl {
       script.pop_front();
       return p;
     }
+    if (options.fixed_answer)
+      return {*options.fixed_answer};
+    try {
+      return simulate(req);
+    } catch (const std::exception& e) { // e.g. a schema the sim cannot follow
+      return {{500, {{"Content-Type", "application/json"}},
+               encode_error_body(std::string("the fake server failed: ") + e.what(),
+                                 "server_error", "")}};
+    }
+  }
+
+  /// The sim's answer (caller holds the mutex).
+  planned simulate(const http::request<http::string_body>& req) {
     std::string target(req.target());
     sim_reply reply;
     if (req.method() == http::verb::post && target == "/v1/chat/completions") {
@@ -162,6 +196,10 @@ struct fake_openai_server::impl {
       }
       if (p.hang)
         co_return; // a simulated timeout: never answer
+      if (misbehaves(p.response)) {
+        co_await misbehave(stream, socket, p.response);
+        co_return;
+      }
       http::response<http::string_body> res{static_cast<http::status>(p.response.status), 11};
       res.set(http::field::server, "endure-fake-openai");
       for (const auto& h : p.response.headers)
@@ -175,6 +213,48 @@ struct fake_openai_server::impl {
     }
     error_code ignored;
     socket.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  static bool misbehaves(const scripted_response& r) {
+    return !r.raw.empty() || r.reset || r.stream || r.hang;
+  }
+
+  /// Serves a scripted misbehaviour; the connection ends after it.
+  template <class Stream>
+  asio::awaitable<void> misbehave(Stream& stream, tcp::socket& socket, const scripted_response& r) {
+    error_code ec;
+    if (r.hang) { // until the client hangs up (the read fails) or the server stops
+      beast::flat_buffer sink;
+      http::request<http::string_body> ignored;
+      co_await http::async_read(stream, sink, ignored, awaitable_ec(ec));
+      co_return;
+    }
+    if (!r.raw.empty())
+      co_await asio::async_write(stream, asio::buffer(r.raw), awaitable_ec(ec));
+    else if (r.stream)
+      co_await drip(stream, r);
+    if (r.reset) { // linger 0 makes close() send RST
+      socket.set_option(asio::socket_base::linger(true, 0), ec);
+      socket.close(ec);
+    }
+  }
+
+  template <class Stream>
+  asio::awaitable<void> drip(Stream& stream, const scripted_response& r) {
+    error_code ec;
+    co_await asio::async_write(stream, asio::buffer(chunked_head(r)), awaitable_ec(ec));
+    std::string chunk = hex(r.body.size()) + "\r\n" + r.body + "\r\n";
+    // An empty body has no chunk to repeat (and would spin): just the end.
+    for (std::size_t i = 0; !ec && !r.body.empty() && (r.chunks == 0 || i < r.chunks); ++i) {
+      if (r.chunk_interval.count() > 0) {
+        asio::steady_timer timer(io, r.chunk_interval);
+        co_await timer.async_wait(awaitable_ec(ec));
+      }
+      if (!ec)
+        co_await asio::async_write(stream, asio::buffer(chunk), awaitable_ec(ec));
+    }
+    if (!ec)
+      co_await asio::async_write(stream, asio::buffer(std::string("0\r\n\r\n")), awaitable_ec(ec));
   }
 
   asio::awaitable<void> session(tcp::socket socket) {

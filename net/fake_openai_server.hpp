@@ -3,10 +3,12 @@
 // or HTTPS, on 127.0.0.1.
 //
 // Answers come from, in order: the script (a FIFO of exact responses with an
-// optional delay, for "the next call gets a 429 with Retry-After: 3"), then
-// sim_engine with the configured seed and fault rates (random mode; the
-// attempt number is how often the same body was seen before, so a retried
-// call draws a new fault). Requests and connections are counted.
+// optional delay, for "the next call gets a 429 with Retry-After: 3", or a
+// misbehaviour: raw bytes, a reset, an endless body, no answer), then the
+// fixed answer if one is set, then sim_engine with the configured seed and
+// fault rates (random mode; the attempt number is how often the same body
+// was seen before, so a retried call draws a new fault). Requests and
+// connections are counted.
 //
 // Threads: one io thread owned by the object. All public members are safe
 // from any thread. The destructor stops the server: the listener and every
@@ -21,12 +23,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace endure::net {
 
-/// One exact answer, served to the next request whatever its path.
+/// One exact answer, served to the next request whatever its path. Besides
+/// well-formed answers it can misbehave as broken servers and networks do:
+/// raw bytes, a reset connection, an endless or dripping body, no answer.
 struct scripted_response {
   int status = 200;
   http_headers headers;
@@ -38,6 +43,24 @@ struct scripted_response {
   /// Advertise keep-alive, then close the connection after answering, as a
   /// server whose idle timeout passed does. Default: false.
   bool close_silently = false;
+  /// Bytes written as they are instead of a response made of status,
+  /// headers and body (e.g. a header declaring more body than follows, or
+  /// a status line that is not HTTP); the connection is closed after them.
+  /// Default: empty (a normal response).
+  std::string raw{};
+  /// End the connection with a TCP reset (RST) right after writing, as a
+  /// crashed server or a middlebox does. Default: false.
+  bool reset = false;
+  /// Send the status and headers, then `body` as one chunk (chunked
+  /// encoding) `chunks` times, waiting `chunk_interval` before each: a
+  /// dripping body, or with chunks = 0 one that never ends (until the
+  /// client hangs up or the server stops). Default: false.
+  bool stream = false;
+  std::size_t chunks = 0;
+  std::chrono::milliseconds chunk_interval{0};
+  /// Read the request and never answer; the connection stays open until
+  /// the client gives up or the server stops. Default: false.
+  bool hang = false;
 };
 
 struct fake_server_options {
@@ -54,6 +77,10 @@ struct fake_server_options {
   /// How long a simulated timeout keeps the request unanswered before
   /// closing the connection. Default: 10 minutes (the client gives up first).
   std::chrono::milliseconds hang{600'000};
+  /// When set, every request the script does not answer gets this answer
+  /// instead of the sim's (e.g. a server that always misbehaves the same
+  /// way). Default: none.
+  std::optional<scripted_response> fixed_answer;
 };
 
 /// A request as the server received it.

@@ -4,15 +4,21 @@
 // that runs it. All connection state lives on that thread, so none of it is
 // locked. `send` may be called from any thread (including from inside a
 // callback) and returns at once; the callback runs on the client's thread,
-// exactly once per request, and must not block (an actor turns it into a
-// message). Destroying the client cancels requests in flight (their callbacks
-// get a retryable "client shut down" failure) and joins the thread; do not
-// destroy it from inside one of its own callbacks.
+// exactly once per request (even if the callback throws: that is logged),
+// and must not block (an actor turns it into a message). Destroying the
+// client cancels requests in flight (their callbacks get a retryable
+// "client shut down" failure) and joins the thread; do not destroy it from
+// inside one of its own callbacks.
+//
+// Deadline: one per request, for the whole of it: DNS resolution, connect,
+// TLS, write, and the answer's header and body. Past it the callback gets a
+// retryable timeout naming the phase, whatever the request was waiting on.
 //
 // Results: any HTTP status is a value (the caller decides what a 404 means;
 // see http_failure.hpp to classify). Transport problems are failures:
-//   timeout, refused, reset, DNS, broken TLS session  -> retryable
-//   invalid URL, untrusted certificate, body too large -> fatal
+//   timeout, refused, reset or cut mid-answer, DNS, broken TLS -> retryable
+//   invalid URL, untrusted certificate, body over the limit,
+//   an answer that is not HTTP                                -> fatal
 #pragma once
 
 #include "net/http_types.hpp"

@@ -36,8 +36,9 @@ struct http_request {
   http_headers headers;
   /// Request body, sent as is. Default: empty.
   std::string body;
-  /// Whole-request deadline (connect, TLS, write, read) for this request;
-  /// zero means the client's default_timeout. Default: zero.
+  /// Whole-request deadline (DNS, connect, TLS, write, reading the header
+  /// and the whole body) for this request; zero means the client's
+  /// default_timeout. Default: zero.
   std::chrono::milliseconds timeout{0};
 };
 
@@ -65,10 +66,11 @@ struct tls_options {
 };
 
 struct http_client_options {
-  /// Deadline for a request that does not set its own. Default: 60 s.
+  /// Whole-request deadline for a request that does not set its own.
+  /// Default: 60 s.
   std::chrono::milliseconds default_timeout{60'000};
-  /// Largest response body accepted; a larger one fails as fatal.
-  /// Default: 8 MiB.
+  /// Largest response body accepted; a larger one (or one that never
+  /// ends) fails as fatal. Default: 8 MiB.
   std::size_t max_response_bytes = 8u << 20;
   /// Idle kept-alive connections kept per host:port. Default: 4.
   std::size_t max_idle_per_host = 4;

@@ -3,9 +3,13 @@
 // in-process `sim`, the default when no endpoint is configured).
 //
 // Threads: calls may be made from any thread and return at once; the
-// callback runs exactly once, normally later on a thread owned by the
-// backend (a request rejected before sending, e.g. a schema string that is
-// not JSON, may be answered on the caller's thread), and must not block (an actor turns it into a message). Destroying a backend
+// callback runs exactly once, whatever the server answered, normally later
+// on a thread owned by the backend (a request rejected before sending, e.g.
+// a schema string that is not JSON, may be answered on the caller's
+// thread), and must not block (an actor turns it into a message). A call
+// that throws (only possible before anything was started) never runs its
+// callback. Every call ends by its deadline: request.timeout, else
+// default_timeout(). Destroying a backend
 // completes calls in flight with a retryable "shut down" failure (the sim
 // drops pending timers the same way) and joins its thread; do not destroy it
 // from inside one of its callbacks.
@@ -20,6 +24,7 @@
 #include "net/llm_config.hpp"
 #include "net/result.hpp"
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -41,6 +46,13 @@ public:
 
   /// One embeddings call (all inputs in one request).
   virtual void embed(embedding_request request, embed_callback done) = 0;
+
+  /// The deadline of a call whose request sets no timeout (the backend
+  /// answers with a retryable timeout by then); zero if it has none.
+  /// ctx.llm derives its default attempt deadline from it. Default: zero.
+  virtual std::chrono::milliseconds default_timeout() const noexcept {
+    return std::chrono::milliseconds{0};
+  }
 };
 
 /// The sim model when config.base_url is empty, an openai_client otherwise.

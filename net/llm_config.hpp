@@ -26,9 +26,11 @@ struct llm_config {
   /// Empty or unset variable: no Authorization header. Default:
   /// "OPENAI_API_KEY".
   std::string api_key_env = "OPENAI_API_KEY";
-  /// Whole-call deadline unless a request sets its own. Default: 60 s.
+  /// Whole-call deadline (DNS to the last byte of the answer) unless a
+  /// request sets its own. Default: 60 s.
   std::chrono::milliseconds request_timeout{60'000};
-  /// Largest response accepted (fatal beyond). Default: 8 MiB.
+  /// Largest response accepted (fatal beyond, so a body that never ends
+  /// ends there). Default: 8 MiB.
   std::size_t max_response_bytes = 8u << 20;
   /// USD per 1000 prompt tokens, for chat_response::cost_usd. Default: 0.
   double input_price_per_1k = 0.0;

@@ -1,5 +1,7 @@
 // See openai_client.hpp. Encoding, decoding and classification live in
-// openai_codec and detail/answer; this file only wires them to HTTP.
+// openai_codec and detail/answer; this file only wires them to HTTP. The
+// callbacks handed to the HTTP client cannot throw before `done` runs:
+// detail::chat_answer / embedding_answer turn anything into a result.
 #include "net/openai_client.hpp"
 
 #include "net/detail/answer.hpp"
@@ -77,9 +79,7 @@ void openai_client::chat(chat_request request, chat_callback done) {
   http_->send(std::move(http_req), [s = settings_, request = std::move(request),
                                     what = std::move(what),
                                     done = std::move(done)](result<http_response> r) {
-    if (!r)
-      return done(detail::scrub(std::move(r).error(), s->api_key));
-    done(detail::chat_answer(*r, request, s->config, what, s->api_key));
+    done(detail::chat_answer(r, request, s->config, what, s->api_key)); // never throws
   });
 }
 
@@ -92,9 +92,7 @@ void openai_client::embed(embedding_request request, embed_callback done) {
   http_->send(std::move(http_req), [s = settings_, request = std::move(request),
                                     what = std::move(what),
                                     done = std::move(done)](result<http_response> r) {
-    if (!r)
-      return done(detail::scrub(std::move(r).error(), s->api_key));
-    done(detail::embedding_answer(*r, request, s->config, what, s->api_key));
+    done(detail::embedding_answer(r, request, s->config, what, s->api_key)); // never throws
   });
 }
 

@@ -27,6 +27,9 @@ public:
   const std::string& name() const noexcept override { return name_; }
   void chat(chat_request request, chat_callback done) override;
   void embed(embedding_request request, embed_callback done) override;
+  std::chrono::milliseconds default_timeout() const noexcept override {
+    return settings_->config.request_timeout;
+  }
 
   /// True when an API key was found in the configured variable.
   bool has_api_key() const noexcept { return !settings_->api_key.empty(); }

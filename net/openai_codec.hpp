@@ -2,6 +2,7 @@
 // over JSON text: the client encodes requests and decodes answers, the sim
 // and the fake server decode requests and encode answers, so all of them
 // agree by construction. Any thread. nlohmann stays in the .cpp files.
+// Decoders never throw: whatever a peer sends becomes a classified failure.
 #pragma once
 
 #include "net/chat_types.hpp"
@@ -21,33 +22,40 @@ namespace endure::net {
 /// valid JSON, naming the field.
 result<std::string> encode_chat_request(const chat_request& request, std::string_view model);
 
-/// Parses a request body as a server sees it. request_confidence is false:
-/// a confidence field, if asked for, is part of response_format's schema.
+/// Parses a request body as a server sees it; never throws (a bad body is
+/// a fatal failure with status 400). request_confidence is false: a
+/// confidence field, if asked for, is part of response_format's schema.
 result<chat_request> decode_chat_request(std::string_view body);
 
 /// Response body for a chat completion ("object": "chat.completion").
 std::string encode_chat_response(const chat_response& response);
 
-/// Parses a 2xx answer to `request`. A body that is not a chat completion,
-/// or structured content that is not JSON, is a fatal failure whose message
-/// quotes the start of the body; `what` names the call for messages.
-result<chat_response> decode_chat_response(std::string_view body, const chat_request& request,
-                                           std::string_view what);
+/// Parses a 2xx answer to `request`; never throws. An empty or cut-off
+/// body is retryable; a body that is not JSON (`content_type` is named), a
+/// field of the wrong type (the message names its path and the type
+/// expected) or structured content that is not JSON is fatal; an
+/// {"error": ...} body is classified like the error it reports. Messages
+/// quote the start of the body; `what` names the call.
+result<chat_response> decode_chat_response(std::string_view body, std::string_view content_type,
+                                           const chat_request& request, std::string_view what);
 
 // -- embeddings ------------------------------------------------------------------
 
 /// Request body for POST {base}/embeddings.
 std::string encode_embedding_request(const embedding_request& request, std::string_view model);
 
-/// Parses a request body as a server sees it.
+/// Parses a request body as a server sees it; never throws.
 result<embedding_request> decode_embedding_request(std::string_view body);
 
 /// Response body ("object": "list" of "embedding").
 std::string encode_embedding_response(const embedding_response& response);
 
 /// Parses a 2xx answer; vectors are put back in input order (by "index").
-result<embedding_response> decode_embedding_response(std::string_view body, std::size_t inputs,
-                                                     std::string_view what);
+/// Never throws; failures are classified as for decode_chat_response (a
+/// vector count or index that does not match the inputs is fatal).
+result<embedding_response> decode_embedding_response(std::string_view body,
+                                                     std::string_view content_type,
+                                                     std::size_t inputs, std::string_view what);
 
 // -- errors ----------------------------------------------------------------------
 

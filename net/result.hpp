@@ -9,7 +9,9 @@
 #include "persistence/error.hpp"
 #include "persistence/failure.hpp"
 
+#include <exception>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace endure::net {
@@ -23,5 +25,12 @@ inline endure::failure make_failure(failure_class cls, std::string message,
                                     int http_status = 0) {
   return endure::failure{cls, std::move(message), {}, http_status};
 }
+
+/// The failure for an exception caught where a call's callback must still
+/// run (between an answer and `done`): an endure::step_error keeps its
+/// class; anything else (std::bad_alloc, a bug) is retryable, as any
+/// unclassified exception is (persistence/failure.hpp). The message names
+/// `what` (the call) and the exception.
+endure::failure failure_from_exception(std::exception_ptr error, std::string_view what);
 
 } // namespace endure::net

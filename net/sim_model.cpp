@@ -19,6 +19,18 @@ std::chrono::milliseconds deadline_of(std::chrono::milliseconds request,
   return request.count() > 0 ? request : config.request_timeout;
 }
 
+/// The sim's answer, or the failure of what building it threw (a schema
+/// the sim cannot follow, say): fatal, as the same request would throw again.
+template <class Simulate>
+result<sim_reply> simulated(std::string_view what, Simulate simulate) {
+  try {
+    return simulate();
+  } catch (const std::exception& e) {
+    return make_failure(failure_class::fatal, std::string(what) + ": the sim cannot answer "
+                                                "this request: " + e.what());
+  }
+}
+
 } // namespace
 
 sim_model::sim_model(llm_config config)
@@ -48,31 +60,41 @@ void sim_model::serve(const Request& request, sim_reply reply, Answer answer, Ca
     if (cancelled)
       done(make_failure(failure_class::retryable, "sim model shut down before answering"));
     else
-      done(answer(response));
+      done(answer(response)); // never throws: detail::chat_answer / embedding_answer
   });
+}
+
+template <class Callback>
+void sim_model::fail_later(endure::failure f, Callback done) {
+  // On the timer thread, like every other answer.
+  timers_->schedule(std::chrono::milliseconds{0},
+                    [f = std::move(f), done = std::move(done)](bool) { done(f); });
 }
 
 void sim_model::chat(chat_request request, chat_callback done) {
   auto body = encode_chat_request(request, "sim");
-  if (!body) {
-    timers_->schedule(std::chrono::milliseconds{0},
-                      [f = std::move(body).error(), done = std::move(done)](bool) { done(f); });
-    return;
-  }
-  auto reply = simulate_chat(config_.sim, *body, request.attempt);
+  if (!body)
+    return fail_later(std::move(body).error(), std::move(done));
+  auto reply = simulated(chat_what, [&] { return simulate_chat(config_.sim, *body, request.attempt); });
+  if (!reply)
+    return fail_later(std::move(reply).error(), std::move(done));
   auto answer = [request, this](const http_response& r) {
     return detail::chat_answer(r, request, config_, chat_what, {});
   };
-  serve(request, std::move(reply), std::move(answer), std::move(done));
+  serve(request, std::move(*reply), std::move(answer), std::move(done));
 }
 
 void sim_model::embed(embedding_request request, embed_callback done) {
   auto body = encode_embedding_request(request, "sim");
-  auto reply = simulate_embeddings(config_.sim, body, request.attempt);
+  auto reply = simulated(embed_what, [&] {
+    return simulate_embeddings(config_.sim, body, request.attempt);
+  });
+  if (!reply)
+    return fail_later(std::move(reply).error(), std::move(done));
   auto answer = [request, this](const http_response& r) {
     return detail::embedding_answer(r, request, config_, embed_what, {});
   };
-  serve(request, std::move(reply), std::move(answer), std::move(done));
+  serve(request, std::move(*reply), std::move(answer), std::move(done));
 }
 
 } // namespace endure::net

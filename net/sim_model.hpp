@@ -33,6 +33,9 @@ public:
   const std::string& name() const noexcept override { return name_; }
   void chat(chat_request request, chat_callback done) override;
   void embed(embedding_request request, embed_callback done) override;
+  std::chrono::milliseconds default_timeout() const noexcept override {
+    return config_.request_timeout;
+  }
 
   /// Calls received so far, per fault drawn (for tests and demos).
   std::size_t calls(sim_fault fault) const noexcept;
@@ -40,6 +43,8 @@ public:
 private:
   template <class Request, class Answer, class Callback>
   void serve(const Request& request, sim_reply reply, Answer answer, Callback done);
+  template <class Callback>
+  void fail_later(endure::failure f, Callback done);
 
   llm_config config_;
   std::string name_ = "sim";

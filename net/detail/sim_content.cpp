@@ -3,6 +3,8 @@
 // fixed sentence shapes chosen by the rng.
 #include "net/detail/sim_content.hpp"
 
+#include "net/detail/json_answer.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -188,7 +190,7 @@ std::string sim_json(std::string_view schema_json, const chat_request& req, sim_
   auto schema = json::parse(schema_json, nullptr, false);
   const chat_message* user = last_of(req, chat_role::user);
   auto words = sim_keywords(user ? user->content : "", 8);
-  return generate(schema.is_discarded() ? json::object() : schema, "", words, rng, 0).dump();
+  return dump_text(generate(schema.is_discarded() ? json::object() : schema, "", words, rng, 0));
 }
 
 std::vector<float> sim_embedding(std::string_view text, std::size_t dims) {

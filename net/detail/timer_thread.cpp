@@ -1,8 +1,10 @@
 // See timer_thread.hpp. Tasks run outside the lock so they may schedule more.
 #include "net/detail/timer_thread.hpp"
 
-#include <cstdio>
+#include "persistence/log.hpp"
+
 #include <exception>
+#include <string>
 
 namespace endure::net::detail {
 
@@ -12,9 +14,11 @@ void run_task(timer_thread::task& fn, bool cancelled) {
   try {
     fn(cancelled);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "endure::net: a sim callback threw: %s\n", e.what());
+    // The task (and the callback it calls) ran; the thread must go on.
+    log::error(std::string("endure::net: a sim callback threw: ") + e.what() +
+               "; callbacks must not throw");
   } catch (...) {
-    std::fprintf(stderr, "endure::net: a sim callback threw a non-exception\n");
+    log::error("endure::net: a sim callback threw a non-exception");
   }
 }
 

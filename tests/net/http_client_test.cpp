@@ -5,6 +5,9 @@
 #include "net/fake_openai_server.hpp"
 #include "net/http_client.hpp"
 
+#include <atomic>
+#include <stdexcept>
+
 using namespace endure;
 using namespace endure::net;
 using namespace endure::test;
@@ -148,4 +151,64 @@ SCENARIO("destroying the client answers requests in flight", "[net][http]") {
   REQUIRE_FALSE(r);
   CHECK(r.error().cls == failure_class::retryable);
   CHECK_THAT(r.error().message, Catch::Contains("shut down"));
+}
+
+SCENARIO("a callback that throws is logged and the client goes on", "[net][http]") {
+  fake_openai_server server;
+  scripted_response hang;
+  hang.hang = true;
+  server.push(hang);  // the callback runs from the deadline's timer
+  http_client client;
+  http_request req;
+  req.url = models_url(server);
+  req.timeout = 100ms;
+  auto fired = std::make_shared<std::promise<void>>();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  client.send(req, [fired, calls](result<http_response> r) {
+    ++*calls;
+    fired->set_value();
+    throw std::runtime_error(r ? "an answer" : r.error().message);
+  });
+  REQUIRE(fired->get_future().wait_for(10s) == std::future_status::ready);
+  auto next = get(client, models_url(server)); // the io thread survived
+  REQUIRE(next);
+  CHECK(next->status == 200);
+  CHECK(calls->load() == 1);
+}
+
+SCENARIO("the deadline bounds the whole request, body included", "[net][http]") {
+  fake_openai_server server;
+  scripted_response drip{200, {}, "x"};
+  drip.stream = true;
+  drip.chunk_interval = 20ms;  // each read is quick; the whole never ends
+  server.push(drip);
+  http_client client;
+  auto started = std::chrono::steady_clock::now();
+  auto r = get(client, models_url(server), 300ms);
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(r);
+  CHECK(r.error().cls == failure_class::retryable);
+  CHECK_THAT(r.error().message, Catch::Contains("timed out after 300 ms while reading the answer's body"));
+  CHECK(took >= 300ms);
+  CHECK(took < 5s);
+  AND_THEN("the client still serves the next request") {
+    auto next = get(client, models_url(server));
+    REQUIRE(next);
+    CHECK(next->status == 200);
+  }
+}
+
+SCENARIO("bytes past the declared length are not read as the next answer", "[net][http]") {
+  fake_openai_server server;
+  scripted_response longer;
+  longer.raw = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 500 Stale\r\n\r\n";
+  server.push(longer);
+  http_client client;
+  auto first = get(client, models_url(server));
+  REQUIRE(first);
+  CHECK(first->body == "ok");
+  auto second = get(client, models_url(server));
+  REQUIRE(second);
+  CHECK(second->status == 200);
+  CHECK_FALSE(second->reused_connection);
 }

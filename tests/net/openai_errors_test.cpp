@@ -114,7 +114,7 @@ SCENARIO("a context-length answer is context_length_exceeded", "[net][errors]") 
 
 SCENARIO("a body that is not the expected JSON is quoted in the failure", "[net][errors]") {
   auto f = fail_with({200, {{"Content-Type", "text/html"}}, "<html><body>Bad gateway</body></html>"});
-  CHECK(f.cls == failure_class::retryable);
+  CHECK(f.cls == failure_class::fatal);  // a 2xx page that is not JSON: not an OpenAI API
   CHECK_THAT(f.message, Catch::Contains("<html><body>Bad gateway") && Catch::Contains("not a chat completion"));
   auto g = fail_with({500, {}, "upstream exploded"});
   CHECK(g.cls == failure_class::retryable);
