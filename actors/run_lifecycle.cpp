@@ -73,11 +73,19 @@ void run_state::persist_quietly(write_batch batch) {
 }
 
 void run_state::persist_with(write_batch batch, const std::function<void()>& resume) {
+  if (open_batch_) {  // nested: the outer batch collects everything
+    open_batch_->splice(std::move(batch));
+    resume();
+    return;
+  }
   open_batch_ = std::move(batch);
   resume();
   auto merged = std::move(*open_batch_);
   open_batch_.reset();
-  persist(std::move(merged), [this, thens = std::exchange(open_thens_, {})] {
+  auto thens = std::exchange(open_thens_, {});
+  if (merged.empty() && thens.empty())
+    return;
+  persist(std::move(merged), [thens = std::move(thens)] {
     for (auto& then : thens)
       then();
   });
@@ -181,11 +189,15 @@ void run_state::on_start(const std::string& workflow, std::string input,
   write_batch batch;
   batch.create_run(meta);
   append(batch, run_started_event{workflow, std::move(input), meta.created_at_ms});
-  persist(std::move(batch), [this] {
+  // One commit creates the run and starts its first steps; the replies and
+  // the first bodies wait for it.
+  persist_with(std::move(batch), [this] {
     created_ = true;
-    for (auto& r : start_replies_)
-      r.deliver(static_cast<std::uint8_t>(run_status::running));
-    start_replies_.clear();
+    persist(write_batch{}, [this] {
+      for (auto& r : start_replies_)
+        r.deliver(static_cast<std::uint8_t>(run_status::running));
+      start_replies_.clear();
+    });
     begin_workflow();
   });
 }
@@ -201,8 +213,14 @@ void run_state::begin_workflow() {
   cancelling_ = log_.cancel().has_value();
   ctx_ = std::make_unique<context>(*this);
   root_ = (*wf)(*ctx_, log_.started()->input);
-  root_.start();
-  after_resume();
+  // The steps the workflow reaches now journal their starts in one batch,
+  // and their bodies run only once it is durable: a body that kills the
+  // process must find its attempt counted (poison steps), and `endure
+  // inspect` must see every attempt that ran.
+  persist_with(write_batch{}, [this] {
+    root_.start();
+    after_resume();
+  });
 }
 
 // -- after each resumption ---------------------------------------------------------
