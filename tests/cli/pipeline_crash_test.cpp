@@ -11,13 +11,13 @@
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 #include <tuple>
 
 #include "cli/journal_view.hpp"
 #include "cli/run_timeline.hpp"
 #include "cli/seed_pipeline.hpp"
 #include "support/child_process.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
@@ -135,10 +135,8 @@ campaign kill_repeatedly(int runs, int concurrency) {
       break;
     child_process child{c.args};
     // A bounded poll of the counter file: the child reports nothing else
-    // while it runs.
-    auto until = std::chrono::steady_clock::now() + 10s;
-    while (lines_of(c.counter()).size() < target && std::chrono::steady_clock::now() < until)
-      std::this_thread::sleep_for(200us);
+    // while it runs. Killed at the target, or at the deadline if it ends.
+    eventually([&] { return lines_of(c.counter()).size() >= target; }, 10s, 200us);
     child.kill_hard();
     ++c.kills;
     auto in_flight = read_attempts(c.data(), runs).by_outcome["in flight"];
