@@ -5,10 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <future>
-#include <thread>
 
 #include "actors/runtime_fixture.hpp"
+#include "actors/step_gate.hpp"
 
 using namespace endure;
 using namespace endure::test;
@@ -35,11 +34,11 @@ task<int> inline_then_wait(context& ctx, int n) {
   co_return n + extra.value_or(0);
 }
 
-std::promise<void> release_blocker;
+step_gate gate;
 
 task<int> blocked_pooled_step(context& ctx, int n) {
   auto block = [](int x) {
-    release_blocker.get_future().wait_for(10s);
+    gate.pass("block");
     return x;
   };
   co_return co_await ctx.step("block", block, n);
@@ -68,9 +67,7 @@ SCENARIO("inline steps are journaled, retried and replayed like pooled ones", "[
   REQUIRE(f.rt().start("inline_then_wait", "r1", 20) == run_status::running);
   // The run also waits during each retry backoff: first see the third
   // attempt, then the wait for the signal.
-  for (int i = 0; i < 2000 && flaky_attempts < 3; ++i)
-    std::this_thread::sleep_for(5ms);
-  REQUIRE(flaky_attempts == 3);
+  REQUIRE(eventually([] { return flaky_attempts == 3; }));
   REQUIRE(f.await_status("r1", run_status::waiting));
   CHECK(doubled == 1);
 
@@ -85,17 +82,20 @@ SCENARIO("inline steps are journaled, retried and replayed like pooled ones", "[
 }
 
 SCENARIO("an inline step needs no activity worker", "[workflow]") {
-  release_blocker = {};
+  gate.reset();
   runtime_fixture f{[](workflow_registry& r) {
                       r.add("blocked", &blocked_pooled_step);
                       r.add("inline_only", &inline_only);
                     },
                     [](runtime_options& o) { o.activity_threads = 1; }};
+  step_gate::opener open_at_exit{gate};
   REQUIRE(f.rt().start("blocked", "holder", 1) == run_status::running);
   // The only activity worker is busy until released; inline steps go on.
+  REQUIRE(gate.await_waiting("block"));
   REQUIRE(f.rt().start("inline_only", "r2", 0) == run_status::running);
   auto out = f.rt().wait("r2", 10s);
-  release_blocker.set_value();
+  CHECK(gate.waiting() == 1);  // the worker was held throughout
+  gate.release("block");
   REQUIRE(out);
   CHECK(out->value<int>() == 5);
   auto holder = f.rt().wait("holder", 10s);

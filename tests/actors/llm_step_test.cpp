@@ -235,12 +235,10 @@ SCENARIO("usage is summed per run and not counted again after a replay", "[llm]"
   REQUIRE(server.wait_for_requests(1, 20s));
   // The first step is journaled before the run waits for "go".
   expected<run_usage> before = make_error(errc::not_found, "not yet");
-  for (int i = 0; i < 1000; ++i) {
+  CHECK(eventually([&] {
     before = f.rt().usage("r");
-    if (before && before->steps.size() == 1)
-      break;
-    std::this_thread::sleep_for(10ms);
-  }
+    return before && before->steps.size() == 1;
+  }));
   REQUIRE(before);
   REQUIRE(before->steps.size() == 1);
 

@@ -3,7 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
-#include <latch>
+#include <atomic>
+#include <memory>
 
 #include "actors/runtime_fixture.hpp"
 
@@ -33,16 +34,18 @@ SCENARIO("10,000 waiting runs are passivated and woken by their signals", "[pass
                     [](runtime_options& o) { o.passivate_after = 20ms; }};
   constexpr int runs = 10'000;
   auto rss_before = resident_kib();
-  std::latch started{runs};
+  // Shared with the callbacks, which run on actor threads and may outlive
+  // this scope if the test fails.
+  auto started = std::make_shared<std::atomic<int>>(0);
   for (int i = 0; i < runs; ++i)
     f.rt().start_async("wait_for_go", "w" + std::to_string(i), to_bytes(i),
-                       [&](expected<run_status>) { started.count_down(); });
-  started.wait();
+                       [started](expected<run_status> r) { *started += r ? 1 : 0; });
+  REQUIRE(eventually([&] { return *started == runs; }, 60s));
   // A run passivates once its waiting status is queued for the journal; the
   // last of those commits may land just after the last actor stopped.
   auto waiting = [&] { return f.rt().store().list_runs(run_status::waiting)->size(); };
-  for (int i = 0; i < 3000 && (f.rt().stats().live_actors > 0 || waiting() < runs); ++i)
-    std::this_thread::sleep_for(10ms);
+  CHECK(eventually([&] { return f.rt().stats().live_actors == 0 && waiting() == runs; }, 30s,
+                   10ms));
   CHECK(f.rt().stats().live_actors == 0);
   CHECK(waiting() == runs);
   auto grown_mib = (resident_kib() - rss_before) / 1024;
@@ -80,9 +83,7 @@ SCENARIO("a run waiting after completed steps is recorded waiting and passivated
     REQUIRE(f.rt().start("step_then_wait", "p" + std::to_string(i), i));
   for (int i = 0; i < 20; ++i)
     CHECK(f.await_status("p" + std::to_string(i), run_status::waiting));
-  for (int i = 0; i < 1000 && f.rt().stats().live_actors > 0; ++i)
-    std::this_thread::sleep_for(10ms);
-  CHECK(f.rt().stats().live_actors == 0);
+  CHECK(eventually([&] { return f.rt().stats().live_actors == 0; }));
   for (int i = 0; i < 20; ++i)
     REQUIRE(f.rt().signal("p" + std::to_string(i), "go", 1));
   for (int i = 0; i < 20; ++i)

@@ -9,13 +9,48 @@
 #include <chrono>
 #include <memory>
 #include <optional>
-#include <thread>
+#include <variant>
+#include <vector>
 
 #include "actors/endure.hpp"
 #include "actors/events.hpp"
+#include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
 namespace endure::test {
+
+/// Wall-clock milliseconds since the Unix epoch: the clock the journal's
+/// timestamps and timer due times use.
+inline std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+/// The events of run `id` in `store`, decoded, in journal order; throws if
+/// a record cannot be read (a test failure, not a case to handle).
+inline std::vector<run_event> read_events(const journal& store, const std::string& id) {
+  auto records = store.read(id);
+  if (!records)
+    throw std::runtime_error(records.error().to_string());
+  std::vector<run_event> out;
+  for (auto& r : *records) {
+    auto ev = decode_event(r.rec, id, r.seq);
+    if (!ev)
+      throw std::runtime_error(ev.error().to_string());
+    out.push_back(std::move(*ev));
+  }
+  return out;
+}
+
+/// Only the events of type E.
+template <class E>
+std::vector<E> events_of(const journal& store, const std::string& id) {
+  std::vector<E> out;
+  for (auto& ev : read_events(store, id))
+    if (auto* e = std::get_if<E>(&ev))
+      out.push_back(*e);
+  return out;
+}
 
 /// A retry policy for tests: `max` attempts, backoffs of 1-5 ms.
 inline retry_policy fast(std::uint32_t max) {
@@ -53,20 +88,30 @@ public:
     rt_ = std::move(*rt);
   }
 
+  /// Destroys the runtime only (its shutdown), keeping the actor system.
+  /// May run on another thread, unlike close(): CAF 0.17's ~actor_system
+  /// waits for its logger, which a thread-local of the thread that made the
+  /// system keeps alive, so the system must die on that thread.
+  void stop_runtime() { rt_.reset(); }
+
   void close() {
     rt_.reset();
     sys_.reset();
     cfg_.reset();
   }
 
-  /// Waits (at most ~10 s) until run `id` is stored with `status`.
+  /// Waits (at most 10 s) until run `id` is stored with `status`.
   bool await_status(const std::string& id, run_status status) {
-    for (int i = 0; i < 2000; ++i) {
-      if (auto meta = rt_->store().run(id); meta && meta->status == status)
-        return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds{5});
-    }
-    return false;
+    return eventually([&] {
+      auto meta = rt_->store().run(id);
+      return meta && meta->status == status;
+    });
+  }
+
+  /// The events of type E of run `id` in the open runtime's journal.
+  template <class E>
+  std::vector<E> events(const std::string& id) const {
+    return events_of<E>(rt_->store(), id);
   }
 
   /// The journal opened directly, as `endure signal` does while no runtime

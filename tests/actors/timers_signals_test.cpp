@@ -1,11 +1,14 @@
-// Durable timers and signals: a sleep survives a restart; a signal sent
+// Durable timers and signals: a sleep ends at its due time, never before,
+// and after a restart only its remaining time is waited; a signal sent
 // before the wait, during it or while the process is down is delivered
 // exactly once; a wait with a timeout returns nothing when it expires.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <thread>
 
 #include "actors/runtime_fixture.hpp"
+#include "actors/step_gate.hpp"
 #include "actors/events.hpp"
 #include "persistence/journal.hpp"
 
@@ -16,10 +19,15 @@ using namespace std::chrono_literals;
 namespace {
 
 std::atomic<int> after_sleep{0};
+/// Wall clock (ms) when the step after the sleep ran.
+std::atomic<std::int64_t> after_sleep_at{0};
 
 task<int> sleeper(context& ctx, int ms) {
   co_await ctx.sleep(std::chrono::milliseconds{ms});
-  co_return co_await ctx.step("after", [] { return ++after_sleep; });
+  co_return co_await ctx.step("after", [] {
+    after_sleep_at = wall_ms();
+    return ++after_sleep;
+  });
 }
 
 task<std::string> approval(context& ctx, int timeout_ms) {
@@ -28,42 +36,82 @@ task<std::string> approval(context& ctx, int timeout_ms) {
   co_return first.value_or("timeout") + "," + second.value_or("timeout");
 }
 
+step_gate gate;
+
+/// A step held at the gate, then the two waits of approval().
+task<std::string> busy_then_approval(context& ctx, int) {
+  auto hold = [] { gate.pass("busy"); };
+  co_await ctx.step("busy", hold);
+  co_return co_await approval(ctx, 0);
+}
+
 void workflows(workflow_registry& r) {
   r.add("sleeper", &sleeper);
   r.add("approval", &approval);
+  r.add("busy_then_approval", &busy_then_approval);
+}
+
+/// The due time (wall ms) of run `id`'s first durable timer, once journaled.
+std::int64_t await_timer_due(runtime_fixture& f, const std::string& id) {
+  std::vector<timer_scheduled_event> timers;
+  REQUIRE(eventually([&] { return !(timers = f.events<timer_scheduled_event>(id)).empty(); }));
+  return timers.front().due_ms;
 }
 
 } // namespace
 
-SCENARIO("a durable sleep survives a restart", "[timer]") {
+SCENARIO("a durable sleep ends at its due time, never before", "[timer]") {
   after_sleep = 0;
   runtime_fixture f{workflows};
-  REQUIRE(f.rt().start("sleeper", "s", 800));
-  auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 200 && f.rt().store().due_timers(INT64_MAX, 1)->empty(); ++i)
-    std::this_thread::sleep_for(5ms);
+  constexpr std::int64_t sleep_ms = 1000;
+  REQUIRE(f.rt().start("sleeper", "s", static_cast<int>(sleep_ms)));
+  auto due = await_timer_due(f, "s");
+  auto out = f.rt().wait("s", 10s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  CHECK(after_sleep == 1);
+  CHECK(after_sleep_at >= due);
+  CHECK(after_sleep_at - due < sleep_ms - 300);  // nor twice as long
+}
+
+SCENARIO("after a restart, a durable sleep waits only what is left of it", "[timer]") {
+  after_sleep = 0;
+  runtime_fixture f{workflows};
+  constexpr std::int64_t sleep_ms = 2000;
+  REQUIRE(f.rt().start("sleeper", "s", static_cast<int>(sleep_ms)));
+  auto due = await_timer_due(f, "s");
+  // Restart halfway through the sleep. Not synchronisation: the point in
+  // time is what this test is about.
+  std::this_thread::sleep_until(std::chrono::system_clock::time_point{
+    std::chrono::milliseconds{due - sleep_ms / 2}});
   f.reopen();
   auto out = f.rt().wait("s", 10s);
   REQUIRE(out);
   CHECK(out->status == run_status::completed);
-  auto took = std::chrono::steady_clock::now() - t0;
-  CHECK(took >= 700ms);   // the sleep was not skipped...
-  CHECK(took < 800ms + 2s);  // ...nor started over after the restart
   CHECK(after_sleep == 1);
+  // Never before its due time...
+  CHECK(after_sleep_at >= due);
+  // ...and not the whole duration again from the restart, which would end
+  // at least sleep_ms / 2 after the due time.
+  CHECK(after_sleep_at - due < sleep_ms / 2 - 300);
 }
 
 SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]") {
   runtime_fixture f{workflows};
-  GIVEN("a signal sent before the run waits for it") {
-    REQUIRE(f.rt().start("approval", "a", 0));
-    // The first wait may or may not have begun: either way both land once.
+  GIVEN("signals sent before the run waits for them") {
+    gate.reset();
+    step_gate::opener open_at_exit{gate};
+    REQUIRE(f.rt().start("busy_then_approval", "a", 0));
+    REQUIRE(gate.await_waiting("busy"));  // the run is in its step, not waiting yet
     REQUIRE(f.rt().signal("a", "approve", std::string{"one"}));
     REQUIRE(f.rt().signal("a", "approve", std::string{"two"}));
+    gate.release("busy");
     auto out = f.rt().wait("a", 10s);
     CHECK(out->value<std::string>() == "one,two");
   }
   GIVEN("a signal sent while the run waits, and another after a restart") {
     REQUIRE(f.rt().start("approval", "b", 0));
+    REQUIRE(f.await_status("b", run_status::waiting));
     REQUIRE(f.rt().signal("b", "approve", std::string{"first"}));
     f.reopen();
     REQUIRE(f.rt().signal("b", "approve", std::string{"second"}));
@@ -83,9 +131,11 @@ SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]")
     CHECK(f.rt().wait("down", 10s)->value<std::string>() == "before,offline");
   }
   GIVEN("a wait whose timeout expires") {
+    auto t0 = wall_ms();
     REQUIRE(f.rt().start("approval", "c", 100));
     auto out = f.rt().wait("c", 10s);
     CHECK(out->value<std::string>() == "timeout,timeout");
+    CHECK(wall_ms() - t0 >= 2 * 100);  // two waits, neither ended early
   }
   GIVEN("a signal to a finished run") {
     REQUIRE(f.rt().start("approval", "d", 10));
@@ -99,10 +149,8 @@ SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]")
 SCENARIO("a waiting run is passivated and woken by its signal", "[signal][passivation]") {
   runtime_fixture f{workflows, [](runtime_options& o) { o.passivate_after = 50ms; }};
   REQUIRE(f.rt().start("approval", "p", 0));
-  for (int i = 0; i < 2000 && f.rt().stats().live_actors > 0; ++i)
-    std::this_thread::sleep_for(5ms);
-  CHECK(f.rt().stats().live_actors == 0);
-  CHECK(f.rt().store().run("p")->status == run_status::waiting);
+  REQUIRE(f.await_status("p", run_status::waiting));
+  CHECK(eventually([&] { return f.rt().stats().live_actors == 0; }));
   REQUIRE(f.rt().signal("p", "approve", std::string{"x"}));
   REQUIRE(f.rt().signal("p", "approve", std::string{"y"}));
   CHECK(f.rt().wait("p", 10s)->value<std::string>() == "x,y");

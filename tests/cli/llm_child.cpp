@@ -1,16 +1,15 @@
 // The process the LLM crash test kills: one run of "ask_then_gate", whose
 // first step is a ctx.llm call to the OpenAI-compatible server at BASE_URL
-// and whose second step blocks until GATE_FILE exists (at most 60 s). It
-// prints "gate waiting" when that second step starts (so the first step is
-// journaled), then "result: <text>" when the run ends.
+// and whose second step blocks until a line "open" arrives on stdin (end of
+// file fails it). It prints "gate waiting" when that second step starts (so
+// the first step is journaled), then "result: <text>" when the run ends.
 //
-//   llm_child DATA_DIR BASE_URL GATE_FILE
+//   llm_child DATA_DIR BASE_URL
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
-#include <filesystem>
 #include <iostream>
-#include <thread>
+#include <string>
 
 #include "actors/endure.hpp"
 #include "net/llm_backend.hpp"
@@ -20,14 +19,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string gate_file;
-
 std::string wait_for_gate(const step_info& info) {
   std::cout << "gate waiting (attempt " << info.attempt << ")" << std::endl;
-  for (int i = 0; i < 6000 && !std::filesystem::exists(gate_file); ++i)
-    std::this_thread::sleep_for(10ms);
-  if (!std::filesystem::exists(gate_file))
-    throw fatal_error("gate file " + gate_file + " never appeared");
+  std::string line;
+  if (!std::getline(std::cin, line) || line != "open")
+    throw fatal_error("stdin ended before the gate opened");
   return "gate open";
 }
 
@@ -44,11 +40,10 @@ task<std::string> ask_then_gate(context& ctx, std::string prompt) {
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 4) {
-    std::cerr << "usage: llm_child DATA_DIR BASE_URL GATE_FILE\n";
+  if (argc != 3) {
+    std::cerr << "usage: llm_child DATA_DIR BASE_URL\n";
     return 2;
   }
-  gate_file = argv[3];
   net::llm_config config;
   config.base_url = argv[2];
   config.model = "fake";

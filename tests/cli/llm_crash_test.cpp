@@ -4,8 +4,6 @@
 // process.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-
 #include "actors/context.hpp"
 #include "actors/run_usage.hpp"
 #include "cli/journal_view.hpp"
@@ -50,8 +48,7 @@ SCENARIO("a journaled LLM answer is not requested again after kill -9", "[crash]
   net::fake_openai_server server;
   temp_dir dir;
   auto data = dir.file("data");
-  auto gate = dir.file("gate");
-  std::vector<std::string> argv{LLM_CHILD_PATH, data, server.base_url(), gate};
+  std::vector<std::string> argv{LLM_CHILD_PATH, data, server.base_url()};
 
   std::string answer;
   {
@@ -70,8 +67,9 @@ SCENARIO("a journaled LLM answer is not requested again after kill -9", "[crash]
   }
   CHECK(server.requests() == 1);
 
-  std::ofstream{gate} << "open\n";
   child_process second{argv};
+  REQUIRE(line_starting(second, "gate waiting"));
+  second.write_stdin("open\n");
   auto result = line_starting(second, "result: ");
   REQUIRE(result);
   CHECK(second.wait(30s) == 0);

@@ -31,7 +31,7 @@ SCENARIO("batches queued together share one commit", "[group_commit]") {
         all_done.set_value();  // completions run in queue order
     });
   }
-  all_done.get_future().wait();
+  REQUIRE(all_done.get_future().wait_for(std::chrono::seconds{20}) == std::future_status::ready);
   auto after = j->stats();
   CHECK(ok == n);
   CHECK(after.batches - before.batches == n);

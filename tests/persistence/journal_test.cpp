@@ -98,8 +98,11 @@ SCENARIO("bad input is refused with a clear error, nothing else is lost", "[jour
     good.append("r1", 2, test_record("r1", 2));
     j->commit(std::move(bad), [&](const expected<void>& r) { bad_done.set_value(r); });
     j->commit(std::move(good), [&](const expected<void>& r) { good_done.set_value(r); });
-    CHECK_FALSE(bad_done.get_future().get());
-    CHECK(good_done.get_future().get());
+    auto bad_result = bad_done.get_future(), good_result = good_done.get_future();
+    REQUIRE(bad_result.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+    REQUIRE(good_result.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
+    CHECK_FALSE(bad_result.get());
+    CHECK(good_result.get());
     CHECK(*j->last_seq("r1") == 2);
   }
 }

@@ -48,8 +48,10 @@ SCENARIO("interleaved runs and batches read back per run", "[log]") {
         done.push_back(p->get_future());
         j->commit(std::move(batch), [p](const expected<void>& r) { p->set_value(r); });
       }
-      for (auto& f : done)
+      for (auto& f : done) {
+        REQUIRE(f.wait_for(std::chrono::seconds{10}) == std::future_status::ready);
         REQUIRE(f.get());
+      }
     }
     check_reads(*j, m);
   }
