@@ -97,15 +97,11 @@ SCENARIO("a step that keeps dying with the process is quarantined", "[determinis
   }
 }
 
-// [!mayfail]: a known runtime defect. After a restart, the first pending
-// step's body runs before its attempt's start is durable
-// (run_state::begin_workflow dispatches it outside an open batch;
-// start_attempt's persist_quietly() races the body). A body that kills the
-// process at once dies before the start lands, so the deaths are never
-// counted: with the default durability (sync) the run crash-loops forever,
-// "running" with one attempt journaled.
+// A body that kills the process at once must find its attempt's start
+// durable (run_state::begin_workflow commits the starts before the first
+// bodies run), or the deaths are never counted and the run crash-loops.
 SCENARIO("a step that kills its process is quarantined after max_step_crashes deaths",
-         "[determinism][crash][!mayfail]") {
+         "[determinism][crash]") {
   temp_dir dir;
   std::optional<std::string> outcome;
   int deaths = 0;

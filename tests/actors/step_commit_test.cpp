@@ -62,9 +62,9 @@ SCENARIO("a step's start is durable, with its predecessor's result, before its b
   REQUIRE(out);
   CHECK(out->value<int>() == 3);
   REQUIRE(seen.size() == 3);
-  // The first step starts from the run's creation; its start rides the next
-  // group commit and may or may not be durable yet. Every later one:
-  for (std::size_t k = 1; k < seen.size(); ++k) {
+  // The first step's start is committed with the run's creation; every
+  // later one with its predecessor's result:
+  for (std::size_t k = 0; k < seen.size(); ++k) {
     INFO("body of step " << k);
     CHECK(seen[k].completed == static_cast<int>(k));
     CHECK(seen[k].started == static_cast<int>(k) + 1);
