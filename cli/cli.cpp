@@ -71,6 +71,10 @@ int main(int argc, char** argv, workflow_registry workflows) {
   env.workflows = std::move(workflows);
   CLI::App app{"endure: durable execution for long-running AI agents"};
   app.require_subcommand(1);
+  // Subcommands inherit fallthrough: an option a subcommand does not know
+  // (--data, --mode) goes to the app, so the global options work after the
+  // subcommand as well as before it.
+  app.fallthrough();
   app.add_option("--data", env.globals.data_dir, "data directory holding the journal")
     ->capture_default_str();
   app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")
