@@ -1,5 +1,11 @@
 // `endure serve`: opens the runtime (resuming every unfinished run) and
 // keeps it running until SIGINT or SIGTERM, printing each run that ends.
+// While it holds the data directory, other `endure` commands reach its
+// runtime through the control channel (control_server.hpp, run_control.hpp).
+// The order of stopping matters: the channel first stops taking requests
+// and finishes the ones in progress, then the runtime stops (letting go of
+// the data directory), and only then the channel closes, so a client always
+// hears either an answer or "stopping" (then it waits for the directory).
 // The signals are blocked before the actor system starts, so every thread
 // inherits the mask and only sigtimedwait here sees them.
 #include <signal.h>
@@ -9,6 +15,8 @@
 #include <map>
 
 #include "cli/command.hpp"
+#include "cli/control_server.hpp"
+#include "cli/run_control.hpp"
 
 namespace endure::cli {
 
@@ -29,7 +37,16 @@ void report_changes(const journal& j, std::map<std::string, run_status>& seen) {
   }
 }
 
-int serve(runtime& rt, const sigset_t& stop, const std::string& dir) {
+int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
+          std::unique_ptr<control_server>& channel) {
+  auto started = control_server::start(
+    dir, [&rt](const control_request& r, const std::atomic<bool>& stopping) {
+      return apply_live(rt, r, stopping);
+    });
+  if (!started)
+    return fail("cannot open the control socket, so no other command could reach this "
+                "serve: " + started.error().message);
+  channel = std::move(*started);
   std::map<std::string, run_status> seen;
   auto runs = rt.store().list_runs();
   std::size_t unfinished = 0;
@@ -39,13 +56,15 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir) {
       unfinished += is_terminal(m.status) ? 0 : 1;
     }
   std::cout << "serving " << dir << " (pid " << ::getpid() << "): " << unfinished
-            << " unfinished runs resumed; SIGINT or SIGTERM stops" << std::endl;
+            << " unfinished runs resumed; requests on " << channel->path()
+            << "; SIGINT or SIGTERM stops" << std::endl;
   timespec tick{1, 0};
   for (;;) {
     int sig = ::sigtimedwait(&stop, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
       std::cout << "stopping on " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
                 << "; unfinished runs resume at the next start" << std::endl;
+      channel->stop_requests();
       return 0;
     }
     report_changes(rt.store(), seen);
@@ -63,9 +82,11 @@ void add_serve_command(CLI::App& app, command_env& env) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     runtime_options opts;
+    std::unique_ptr<control_server> channel;  // outlives the runtime: see the top
     env.exit_code = with_runtime(env, opts, [&](runtime& rt) {
-      return serve(rt, stop, env.globals.data_dir);
+      return serve(rt, stop, env.globals.data_dir, channel);
     });
+    channel.reset();
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
   });
 }
