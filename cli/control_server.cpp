@@ -121,16 +121,21 @@ const std::string& control_server::path() const noexcept {
   return impl_->path;
 }
 
-void control_server::stop_requests() {
+bool control_server::stop_requests(std::chrono::milliseconds limit) {
   impl_->stopping = true;
   std::unique_lock lock{impl_->mu};
-  // Bounded: every connection's read and write has a deadline, and waits
-  // watch `stopping`.
-  impl_->idle.wait(lock, [&] { return impl_->requests == 0 && impl_->waits == 0; });
+  // Every connection's read and write has a deadline and waits watch
+  // `stopping`; only a handler the runtime never answers outlasts `limit`.
+  return impl_->idle.wait_for(lock, limit,
+                              [&] { return impl_->requests == 0 && impl_->waits == 0; });
 }
 
 control_server::~control_server() {
-  stop_requests();
+  impl_->stopping = true;
+  {
+    std::unique_lock lock{impl_->mu};
+    impl_->idle.wait(lock, [&] { return impl_->requests == 0 && impl_->waits == 0; });
+  }
   impl_->closing = true;
   char byte = 1;
   (void)!::write(impl_->wake_write.get(), &byte, 1);

@@ -51,15 +51,19 @@ public:
   static expected<std::unique_ptr<control_server>>
   start(const std::string& data_dir, control_handler handler, control_server_options opts = {});
 
-  /// Every new connection is told "stopping" from now on; returns once the
-  /// requests in progress have been answered (waits end with a shut_down
-  /// reply). The handler is not called afterwards.
-  void stop_requests();
+  /// Every new connection is told "stopping" from now on; returns true once
+  /// the requests in progress have been answered (waits end with a
+  /// shut_down reply), false if some are still in the handler after
+  /// `limit` (it is stuck: a runtime that does not answer). The handler is
+  /// not called for new requests afterwards.
+  bool stop_requests(std::chrono::milliseconds limit);
 
-  /// stop_requests(), then stops accepting and closes the socket. Its file
-  /// stays behind: a client finds nobody listening and uses the journal,
-  /// and the next serve replaces it. (Removing it here could remove the
-  /// socket of a serve started since the data directory was let go.)
+  /// Stops accepting and closes the socket, after the requests in progress
+  /// (call stop_requests with a limit first: this waits for them as long
+  /// as they take). The socket's file stays behind: a client finds nobody
+  /// listening and uses the journal, and the next serve replaces it.
+  /// (Removing it here could remove the socket of a serve started since the
+  /// data directory was let go.)
   ~control_server();
 
   control_server(const control_server&) = delete;
@@ -68,9 +72,8 @@ public:
   /// The socket's path.
   const std::string& path() const noexcept;
 
-  struct impl;
-
 private:
+  struct impl;
   explicit control_server(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };

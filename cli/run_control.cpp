@@ -3,7 +3,9 @@
 // serve; the rest in the client command's main thread.
 #include "cli/run_control.hpp"
 
+#include <future>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "actors/offline_control.hpp"
@@ -110,6 +112,29 @@ control_reply wait_live(runtime& rt, const std::string& run_id,
   return control_reply::failure(errc::shut_down, "endure serve is stopping");
 }
 
+/// Starts the run through start_async, waiting for the answer at most
+/// start_answer_limit: a runtime that never answers (a start that reached a
+/// run while its actor was restarting after a crash did not, in the runtime
+/// of this writing) must not hold serve's connection, nor its shutdown. The
+/// journal then says whether the run is durable, which is what start means.
+control_reply start_live(runtime& rt, const control_request& r) {
+  constexpr auto start_answer_limit = std::chrono::seconds(30);
+  // Shared with the callback, which may run after this returns.
+  auto answer = std::make_shared<std::promise<expected<run_status>>>();
+  auto status = answer->get_future();
+  rt.start_async(r.workflow, r.run_id, r.payload,
+                 [answer](expected<run_status> s) { answer->set_value(std::move(s)); });
+  if (status.wait_for(start_answer_limit) == std::future_status::ready) {
+    auto s = status.get();
+    return s ? success(*s) : failure(s.error());
+  }
+  if (auto meta = rt.store().run(r.run_id))
+    return success(meta->status);
+  return control_reply::failure(errc::timeout, "endure serve's runtime did not answer within "
+                                                 + std::to_string(start_answer_limit.count())
+                                                 + " s; try again");
+}
+
 std::string elapsed_text(std::chrono::milliseconds limit) {
   return std::to_string(limit.count() / 1000) + " s";
 }
@@ -119,10 +144,8 @@ std::string elapsed_text(std::chrono::milliseconds limit) {
 control_reply apply_live(runtime& rt, const control_request& r,
                          const std::atomic<bool>& stopping) {
   switch (r.op) {
-  case control_op::start: {
-    auto status = rt.start_raw(r.workflow, r.run_id, r.payload);
-    return status ? success(*status) : failure(status.error());
-  }
+  case control_op::start:
+    return start_live(rt, r);
   case control_op::wait:
     return wait_live(rt, r.run_id, stopping);
   default:

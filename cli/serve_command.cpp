@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -64,7 +65,14 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
     if (sig == SIGINT || sig == SIGTERM) {
       std::cout << "stopping on " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
                 << "; unfinished runs resume at the next start" << std::endl;
-      channel->stop_requests();
+      if (!channel->stop_requests(std::chrono::minutes(1))) {
+        // The runtime did not answer a request for a minute: stopping it
+        // cleanly would wait on it too. The journal is safe without a clean
+        // stop (the same as after a kill), so go now.
+        fail("a request to the runtime did not finish within a minute; exiting without a "
+             "clean shutdown (the journal is intact: unfinished runs resume at the next start)");
+        std::_Exit(1);
+      }
       return 0;
     }
     report_changes(rt.store(), seen);
