@@ -17,6 +17,7 @@
 #include <cstring>
 #include <list>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "cli/local_socket.hpp"
@@ -64,6 +65,19 @@ std::string sys_error(const std::string& what) {
 void turn_away(int fd, channel_state state, const std::string& message) {
   auto body = encode(control_greeting{state, ::getpid(), message});
   (void)write_frame(fd, body, control_clock::now() + std::chrono::milliseconds(100));
+}
+
+/// Why the peer on `fd` may not use serve's socket (another uid, or one
+/// that cannot be read); empty if it may.
+std::string foreign_peer(int fd, const std::string& data_dir) {
+  ucred peer{};
+  socklen_t len = sizeof peer;
+  bool known = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0 && len == sizeof peer;
+  if (known && peer.uid == ::geteuid())
+    return {};
+  return "endure serve (pid " + std::to_string(::getpid()) + ") on " + data_dir
+         + " takes requests only from its own user (uid " + std::to_string(::geteuid())
+         + "); you are uid " + (known ? std::to_string(peer.uid) : std::string{"unknown"});
 }
 
 expected<unique_fd> bind_socket(const std::string& data_dir, const std::string& path) {
@@ -122,8 +136,8 @@ const std::string& control_server::path() const noexcept {
 }
 
 bool control_server::stop_requests(std::chrono::milliseconds limit) {
-  impl_->stopping = true;
   std::unique_lock lock{impl_->mu};
+  impl_->stopping = true;
   // Every connection's read and write has a deadline and waits watch
   // `stopping`; only a handler the runtime never answers outlasts `limit`.
   return impl_->idle.wait_for(lock, limit,
@@ -131,9 +145,9 @@ bool control_server::stop_requests(std::chrono::milliseconds limit) {
 }
 
 control_server::~control_server() {
-  impl_->stopping = true;
   {
     std::unique_lock lock{impl_->mu};
+    impl_->stopping = true;
     impl_->idle.wait(lock, [&] { return impl_->requests == 0 && impl_->waits == 0; });
   }
   impl_->closing = true;
@@ -166,26 +180,28 @@ void control_server::impl::accept_loop() {
 /// Checks the peer and the caps; a connection that passes gets a thread.
 void control_server::impl::admit(unique_fd conn) {
   auto accepted = control_clock::now();
-  ucred peer{};
-  socklen_t len = sizeof peer;
-  if (::getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0
-      || peer.uid != ::geteuid()) {
-    auto who = len == sizeof peer ? std::to_string(peer.uid) : std::string{"unknown"};
-    log::warn("control socket " + path + ": refused a connection from uid " + who);
-    return turn_away(conn.get(), channel_state::refused,
-                     "endure serve (pid " + std::to_string(::getpid()) + ") on " + data_dir
-                       + " takes requests only from its own user (uid "
-                       + std::to_string(::geteuid()) + "); you are uid " + who);
+  if (auto why = foreign_peer(conn.get(), data_dir); !why.empty()) {
+    log::warn("control socket " + path + ": " + why);
+    return turn_away(conn.get(), channel_state::refused, why);
   }
-  if (stopping)
-    return turn_away(conn.get(), channel_state::stopping, "endure serve is stopping");
+  std::optional<channel_state> away;
+  std::string why;
   {
+    // Under the lock stop_requests sets `stopping` with: a connection is
+    // either counted before the drain looks, or told "stopping".
     std::lock_guard lock{mu};
-    if (requests >= opts.max_requests)
-      return turn_away(conn.get(), channel_state::busy,
-                       "endure serve has " + std::to_string(requests) + " requests in progress");
-    ++requests;
+    if (stopping) {
+      away = channel_state::stopping;
+      why = "endure serve is stopping";
+    } else if (requests >= opts.max_requests) {
+      away = channel_state::busy;
+      why = "endure serve has " + std::to_string(requests) + " requests in progress";
+    } else {
+      ++requests;
+    }
   }
+  if (away)
+    return turn_away(conn.get(), *away, why);
   worker w;
   w.thread = std::thread([this, c = std::move(conn), accepted, done = w.done]() mutable {
     serve_connection(std::move(c), accepted);

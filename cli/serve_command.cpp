@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "cli/command.hpp"
 #include "cli/control_server.hpp"
@@ -79,6 +80,26 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
   }
 }
 
+/// A command writing to the journal while no serve ran (`endure signal`,
+/// `start`) holds the directory for milliseconds: serve waits that out
+/// instead of failing. Default: 3 s.
+constexpr auto lock_patience = std::chrono::seconds(3);
+
+int open_and_serve(const command_env& env, const sigset_t& stop,
+                   std::unique_ptr<control_server>& channel) {
+  auto give_up = std::chrono::steady_clock::now() + lock_patience;
+  for (;;) {
+    auto code = try_with_runtime(env, runtime_options{}, [&](runtime& rt) {
+      return serve(rt, stop, env.globals.data_dir, channel);
+    });
+    if (code)
+      return *code;
+    if (std::chrono::steady_clock::now() > give_up)
+      return fail(code.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 } // namespace
 
 void add_serve_command(CLI::App& app, command_env& env) {
@@ -89,11 +110,8 @@ void add_serve_command(CLI::App& app, command_env& env) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    runtime_options opts;
     std::unique_ptr<control_server> channel;  // outlives the runtime: see the top
-    env.exit_code = with_runtime(env, opts, [&](runtime& rt) {
-      return serve(rt, stop, env.globals.data_dir, channel);
-    });
+    env.exit_code = open_and_serve(env, stop, channel);
     channel.reset();
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
   });

@@ -224,6 +224,17 @@ SCENARIO("endure run through serve finishes its run when serve dies or stops",
   }
 }
 
+SCENARIO("serve started while a short command holds the directory waits for it",
+         "[cli][control]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  child_process run{{cli_bin, "--data", data, "run", "sleeper", "--id", "brief", "--input", "800"}};
+  REQUIRE(await_status(data, "brief", "waiting"));  // its runtime holds the directory now
+  auto serve = start_serve(data);  // fails unless it waits for the lock
+  CHECK(run.wait(20s) == 0);
+  CHECK(stop(*serve) == 0);
+}
+
 SCENARIO("requests racing serve's shutdown are all carried out", "[cli][control]") {
   temp_dir dir;
   auto data = dir.file("data");
