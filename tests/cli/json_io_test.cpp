@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/endure.hpp"
 #include "cli/cli_runner.hpp"
 #include "cli/json_value.hpp"
@@ -127,6 +129,8 @@ SCENARIO("run and start take any workflow's input as JSON and print its result a
   INFO(typed.err);
   CHECK(typed.code == 0);
   CHECK(typed.out == "run o1: completed\n" + receipt + "\n");
+  auto inspected = nlohmann::json::parse(cli({"inspect", "o1", "--json"}).out);
+  CHECK(inspected["finished"]["value"] == nlohmann::json::parse(receipt));
   CHECK(cli({"run", "count_to", "--id", "n", "--input", "3"}).out == "run n: completed\n[1,2,3]\n");
   CHECK(cli({"run", "punch", "--id", "p", "--input", "41"}).out == "run p: completed\n42\n");
 
