@@ -3,8 +3,6 @@
 // acts on.
 #include "actors/offline_control.hpp"
 
-#include <functional>
-
 #include "actors/detail/clock.hpp"
 #include "actors/events.hpp"
 
@@ -12,20 +10,16 @@ namespace endure {
 
 namespace {
 
-/// The run's meta if `allowed(status)`, else an error built by `refusal`.
-expected<run_meta> run_in(const journal& store, const std::string& run_id,
-                          const std::function<bool(run_status)>& allowed,
-                          const std::function<std::string(run_status)>& refusal) {
+/// The run's meta if `request` applies to its status, else invalid_state
+/// with refusal()'s text.
+expected<run_meta> run_accepting(const journal& store, const std::string& run_id,
+                                 run_request request) {
   auto meta = store.run(run_id);
   if (!meta)
     return std::move(meta).error();
-  if (!allowed(meta->status))
-    return make_error(errc::invalid_argument, refusal(meta->status));
+  if (auto why = refusal(request, run_id, meta->status); !why.empty())
+    return make_error(errc::invalid_state, std::move(why));
   return meta;
-}
-
-std::string status_of(const std::string& run_id, run_status s) {
-  return "run " + run_id + " is " + std::string{to_string(s)};
 }
 
 /// `event` at `next_seq`, and status running.
@@ -48,6 +42,28 @@ expected<void> append_and_resume(journal& store, const std::string& run_id,
 
 } // namespace
 
+std::string refusal(run_request request, const std::string& run_id, run_status s) {
+  auto is = "run " + run_id + " is " + std::string{to_string(s)};
+  switch (request) {
+  case run_request::signal:
+    if (is_terminal(s))
+      return "run " + run_id + " has already ended (" + std::string{to_string(s)}
+             + "); the signal was not delivered";
+    return {};
+  case run_request::cancel:
+    if (s == run_status::quarantined)
+      return is + "; release it first (`endure release " + run_id + "`), then cancel it";
+    if (s != run_status::running && s != run_status::waiting)
+      return is + "; only a running or waiting run can be cancelled";
+    return {};
+  case run_request::release:
+    if (s != run_status::quarantined)
+      return is + ", not quarantined; only a quarantined run can be released";
+    return {};
+  }
+  return {};
+}
+
 expected<run_status> start_offline(journal& store, const std::string& run_id,
                                    const std::string& workflow, std::string input) {
   if (auto ok = validate_run_id(run_id); !ok)
@@ -67,12 +83,7 @@ expected<run_status> start_offline(journal& store, const std::string& run_id,
 
 expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
                                       const std::string& name, std::string payload) {
-  auto meta = run_in(
-    store, run_id, [](run_status s) { return !is_terminal(s); },
-    [&](run_status s) {
-      return "run " + run_id + " has already ended (" + std::string{to_string(s)}
-             + "); the signal was not delivered";
-    });
+  auto meta = run_accepting(store, run_id, run_request::signal);
   if (!meta)
     return std::move(meta).error();
   auto last = store.last_seq(run_id);
@@ -89,14 +100,7 @@ expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
 
 expected<void> cancel_offline(journal& store, const std::string& run_id,
                               const std::string& reason) {
-  auto meta = run_in(
-    store, run_id, [](run_status s) { return s == run_status::running || s == run_status::waiting; },
-    [&](run_status s) {
-      return status_of(run_id, s)
-             + (s == run_status::quarantined
-                  ? "; release it first (`endure release " + run_id + "`), then cancel it"
-                  : "; only a running or waiting run can be cancelled");
-    });
+  auto meta = run_accepting(store, run_id, run_request::cancel);
   if (!meta)
     return std::move(meta).error();
   return append_and_resume(store, run_id, cancel_requested_event{reason, detail::now_ms()});
@@ -109,11 +113,7 @@ write_batch release_batch(const std::string& run_id, std::uint64_t next_seq,
 
 expected<void> release_offline(journal& store, const std::string& run_id,
                                const std::string& reason) {
-  auto meta = run_in(
-    store, run_id, [](run_status s) { return s == run_status::quarantined; },
-    [&](run_status s) {
-      return status_of(run_id, s) + ", not quarantined; only a quarantined run can be released";
-    });
+  auto meta = run_accepting(store, run_id, run_request::release);
   if (!meta)
     return std::move(meta).error();
   return append_and_resume(store, run_id, run_released_event{reason, detail::now_ms()});

@@ -7,17 +7,29 @@
 // process).
 //
 // Every function needs `store` open for writing, which means no runtime
-// holds the directory (a running `endure serve` does: stop it, or use the
-// runtime API inside that process). Errors: not_found (no such run),
-// invalid_argument (the request does not apply to the run's status, with
-// what to do instead), and the journal's write errors.
+// holds the directory (a running `endure serve` does: the CLI then sends
+// the request to it instead, cli/control_server.hpp). Errors: not_found (no
+// such run), invalid_state (the request does not apply to the run's
+// status; the message is refusal()'s, with what to do instead), and the
+// journal's write errors.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "persistence/journal.hpp"
 
 namespace endure {
+
+/// The requests a run refuses in some statuses.
+enum class run_request : std::uint8_t { signal, cancel, release };
+
+/// Why `request` does not apply to a run in status `s`, with what to do
+/// instead; empty if it applies. A signal applies to a run that has not
+/// ended, a cancel to a running or waiting run, a release to a quarantined
+/// run. The offline functions refuse with this text; a program that sends
+/// requests to a live runtime can check first and say the same.
+std::string refusal(run_request request, const std::string& run_id, run_status s);
 
 /// Journals a new run of `workflow` with msgpack `input` (its meta and its
 /// run_started event, as runtime::start writes them): the next runtime

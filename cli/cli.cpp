@@ -30,8 +30,8 @@ std::optional<durability> parse_mode(const std::string& mode) {
   return std::nullopt;
 }
 
-int with_runtime(const command_env& env, runtime_options opts,
-                 const std::function<int(runtime&)>& body) {
+expected<int> try_with_runtime(const command_env& env, runtime_options opts,
+                               const std::function<int(runtime&)>& body) {
   auto mode = parse_mode(env.globals.mode);
   if (!mode)
     return 2;
@@ -45,12 +45,21 @@ int with_runtime(const command_env& env, runtime_options opts,
   // Moved in: the runtime holds the only reference to the model, so the
   // model stops (and completes calls in flight) before the actor system.
   auto rt = runtime::open(sys, std::move(opts), env.workflows);
+  if (!rt && rt.error().code == errc::data_dir_locked)
+    return std::move(rt).error();
   if (!rt)
     return fail(rt.error().message);
   return body(**rt);
 }
 
-int with_journal(const command_env& env, const std::function<int(journal&)>& body) {
+int with_runtime(const command_env& env, runtime_options opts,
+                 const std::function<int(runtime&)>& body) {
+  auto code = try_with_runtime(env, std::move(opts), body);
+  return code ? *code : fail(code.error().message);
+}
+
+expected<int> try_with_journal(const command_env& env,
+                               const std::function<int(journal&)>& body) {
   auto mode = parse_mode(env.globals.mode);
   if (!mode)
     return 2;
@@ -58,6 +67,8 @@ int with_journal(const command_env& env, const std::function<int(journal&)>& bod
   jo.data_dir = env.globals.data_dir;
   jo.mode = *mode;
   auto store = journal::open(jo);
+  if (!store && store.error().code == errc::data_dir_locked)
+    return std::move(store).error();
   if (!store)
     return fail(store.error().message);
   register_event_types((*store)->types());
@@ -71,6 +82,10 @@ int main(int argc, char** argv, workflow_registry workflows) {
   env.workflows = std::move(workflows);
   CLI::App app{"endure: durable execution for long-running AI agents"};
   app.require_subcommand(1);
+  // Subcommands inherit fallthrough: an option a subcommand does not know
+  // (--data, --mode) goes to the app, so the global options work after the
+  // subcommand as well as before it.
+  app.fallthrough();
   app.add_option("--data", env.globals.data_dir, "data directory holding the journal")
     ->capture_default_str();
   app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")

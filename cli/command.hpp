@@ -41,11 +41,18 @@ std::optional<durability> parse_mode(const std::string& mode);
 int with_runtime(const command_env& env, runtime_options opts,
                  const std::function<int(runtime&)>& body);
 
+/// with_runtime, except that a data directory held by another process is
+/// returned (data_dir_locked), not printed, so the caller can try again.
+expected<int> try_with_runtime(const command_env& env, runtime_options opts,
+                               const std::function<int(runtime&)>& body);
+
 /// Runs `body` with the data directory's journal open for writing and no
 /// runtime (the offline control path, actors/offline_control.hpp); returns
-/// body's exit code, or 1/2 with a message if the journal cannot open (held
-/// by a running `endure serve`: the message names it) or --mode is bad.
-int with_journal(const command_env& env, const std::function<int(journal&)>& body);
+/// body's exit code, 1 or 2 with a message if the journal cannot open or
+/// --mode is bad, or data_dir_locked (not printed) if another process
+/// holds the directory (a running `endure serve`: send it the request
+/// instead, run_control.hpp).
+expected<int> try_with_journal(const command_env& env, const std::function<int(journal&)>& body);
 
 // One function per subcommand: adds it to `app`, sets env.exit_code when run.
 void add_pipeline_command(CLI::App& app, command_env& env);

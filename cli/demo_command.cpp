@@ -121,9 +121,12 @@ void print_summary(const demo_state& s, const demo_totals& before, const demo_to
   std::printf("steps completed: %zu (step attempts executed: %zu)\n", after.steps_done,
               after.attempts);
   if (killed)
-    std::printf("worker killed with SIGKILL after %zu of %zu steps\n", before.steps_done,
-                s.ids.size() * content_pipeline_steps);
-  std::printf("steps replayed from the journal instead of re-run: %zu\n", report["replayed"]);
+    std::printf("worker killed with SIGKILL after %zu of %zu steps, when %zu of %zu runs had "
+                "finished\n",
+                before.steps_done, s.ids.size() * content_pipeline_steps,
+                s.ids.size() - before.redo.runs, s.ids.size());
+  std::printf("steps replayed from the journal instead of re-run: %zu%s\n", report["replayed"],
+              killed ? " (the steps the unfinished runs had completed)" : "");
   std::printf("steps cut off by the kill and run again: %zu\n", after.attempts_lost);
   std::printf("retries by error class:");
   if (after.retries_by_class.empty())
@@ -134,9 +137,18 @@ void print_summary(const demo_state& s, const demo_totals& before, const demo_to
               "prompt / completion tokens)\n",
               after.cost_usd, static_cast<unsigned long long>(after.tokens),
               s.o.input_price_per_1k, s.o.output_price_per_1k);
-  std::printf("cost a restart from scratch would have spent again: $%.4f (%zu completed steps "
-              "saved by the journal)\n",
-              before.cost_usd, before.steps_done);
+  if (killed) {
+    // A restart without the journal would start the unfinished runs over:
+    // their completed steps are what it would pay for again (and what the
+    // restart with the journal replayed). Finished runs would not run again.
+    std::printf("cost a restart from scratch would have spent again: $%.4f (the %zu steps the "
+                "%zu unfinished runs had completed before the kill)\n",
+                before.redo.cost_usd, before.redo.steps, before.redo.runs);
+    if (before.redo.steps != report["replayed"])
+      std::printf("note: the journal held %zu completed steps of unfinished runs, the restarted "
+                  "worker replayed %zu\n",
+                  before.redo.steps, report["replayed"]);
+  }
   std::printf("inspect a run: endure --data %s inspect %s\n", s.data_dir.c_str(),
               s.ids.front().c_str());
   std::fflush(stdout);

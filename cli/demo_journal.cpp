@@ -32,6 +32,11 @@ void add_run(demo_totals& t, const run_meta& m, const run_timeline& tl) {
     t.retries_by_class[cls] += n;
   t.steps_done += p.steps_done;
   t.runs_completed += m.status == run_status::completed ? 1 : 0;
+  if (!is_terminal(m.status)) {
+    ++t.redo.runs;
+    t.redo.steps += p.steps_done;
+    t.redo.cost_usd += tl.usage.cost_usd;
+  }
   t.runs.push_back(std::move(p));
 }
 

@@ -1,7 +1,8 @@
 // What `endure demo` reads from its data directory's journal (read-only,
 // while its worker writes): each run's progress for the live display, and
 // the totals of the summary (steps, attempts, retries by error class, token
-// cost of completed steps). Internal to cli/.
+// cost of completed steps, and what a restart without the journal would
+// have run again). Internal to cli/.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +37,15 @@ struct demo_totals {
   /// Model cost of the completed steps, USD.
   double cost_usd = 0.0;
   std::uint64_t tokens = 0;
+  /// What a restart without the journal would run again: the runs not
+  /// finished (completed, failed or cancelled runs would not be started
+  /// again), with the steps they had completed and their model cost. After
+  /// a restart with the journal, exactly these steps are replayed.
+  struct redo_figures {
+    std::size_t runs = 0;
+    std::size_t steps = 0;
+    double cost_usd = 0.0;
+  } redo;
 };
 
 /// Reads the runs `ids` (those not created yet show as "-"). Fails only if

@@ -1,6 +1,6 @@
 // `endure inspect RUN [--json]`: a run's timeline from its journal: each
 // step with its attempts, durations, error classes and messages, its
-// result summarised, and for LLM steps the tokens and cost (with the run's
+// result summarised (--json: the run's whole result as JSON too), and for LLM steps the tokens and cost (with the run's
 // total). Read-only; a damaged record is reported with its run
 // and seq (exit 1).
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "actors/net_msgpack.hpp"
 #include "actors/serialization.hpp"
 #include "cli/command.hpp"
+#include "cli/json_value.hpp"
 #include "cli/run_timeline.hpp"
 
 namespace endure::cli {
@@ -135,10 +136,15 @@ void print_json(const run_meta& m, const run_timeline& t) {
                      {"usage", usage_json(t.usage.prompt_tokens, t.usage.completion_tokens,
                                           t.usage.cost_usd)}};
   out["usage"]["llm_calls"] = t.usage.steps.size();
-  if (t.finished)
+  if (t.finished) {
     out["finished"] = {{"status", std::string{to_string(t.finished->status)}},
                        {"result", summarise(t.finished->result, 200)},
                        {"error", t.finished->error}};
+    // The whole result as JSON, as `endure run` prints it (json_value.hpp).
+    if (auto value = msgpack_to_json(t.finished->result);
+        value && t.finished->status == run_status::completed)
+      out["finished"]["value"] = nlohmann::json::parse(*value);
+  }
   std::cout << out.dump(2) << "\n";
 }
 

@@ -1,20 +1,22 @@
 // `endure run WORKFLOW [--id ID] [--input JSON]` starts (or attaches to) a
-// run and waits for its end; `endure start ...` journals the run without
-// starting a runtime and returns once it is durable (`endure serve` or a
-// later `run` executes it). Workflows reached
-// from the CLI take and return std::string: the input is JSON text,
-// validated here, passed to the workflow as the string itself.
-#include <unistd.h>
-
+// run and waits for its end; `endure start ...` journals the run and returns
+// once it is durable. --input is the workflow's input as JSON, turned into
+// its msgpack input (json_value.hpp) and checked against its input type
+// (workflow_registry::input) before anything is written; the result is
+// printed as JSON. While `endure serve` holds the data directory, both go
+// through its control channel (run waits there for the outcome, and takes
+// the run over in a runtime of its own if serve stops first); otherwise
+// `start` journals the run without a runtime (a runtime here would start
+// its steps and abandon them) and `run` opens a runtime that executes only
+// this run. The output is the same either way.
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <random>
 
-#include <nlohmann/json.hpp>
-
-#include "actors/offline_control.hpp"
 #include "cli/command.hpp"
+#include "cli/json_value.hpp"
+#include "cli/run_control.hpp"
 
 namespace endure::cli {
 
@@ -23,7 +25,7 @@ namespace {
 struct run_options {
   std::string workflow;
   std::string id;
-  std::string input = "null";
+  std::optional<std::string> input;  ///< JSON; none: the input type's default
 };
 
 std::string generated_id(const std::string& workflow) {
@@ -33,68 +35,117 @@ std::string generated_id(const std::string& workflow) {
   return workflow + "-" + std::to_string(::time(nullptr)) + "-" + hex;
 }
 
-/// Exit 2 with a message unless the workflow exists and the input is JSON.
-int check_usage(const command_env& env, const run_options& o) {
-  if (!env.workflows.find(o.workflow)) {
+/// What the user must pass, e.g. "a string (a JSON string, quoted: --input
+/// '\"text\"')".
+std::string expected_input(const workflow_input& in) {
+  if (in.type == "a string")
+    return in.type + " (a JSON string, quoted: --input '\"text\"')";
+  return in.type;
+}
+
+std::string shortened(const std::string& text) {
+  return text.size() > 80 ? text.substr(0, 80) + "..." : text;
+}
+
+/// The workflow's msgpack input; nullopt (after saying why) if the
+/// workflow is unknown or --input does not fit it.
+std::optional<std::string> input_bytes(const command_env& env, const run_options& o) {
+  const auto* in = env.workflows.input(o.workflow);
+  if (!in) {
     std::string known;
     for (auto& n : env.workflows.names())
       known += (known.empty() ? "" : ", ") + n;
     fail("no workflow named '" + o.workflow + "' is registered; known workflows: " + known);
-    return 2;
+    return std::nullopt;
   }
-  if (nlohmann::json::parse(o.input, nullptr, false).is_discarded()) {
-    fail("--input for workflow " + o.workflow + " is not valid JSON: " + o.input.substr(0, 80)
-         + " (quote strings: --input '\"text\"')");
-    return 2;
+  if (!o.input) {
+    if (!in->default_value)
+      fail("workflow " + o.workflow + " needs --input: " + expected_input(*in));
+    return in->default_value;
   }
-  if (auto ok = validate_run_id(o.id); !ok) {
-    fail("bad --id: " + ok.error().message);
-    return 2;
+  auto bytes = json_to_msgpack(*o.input);
+  if (!bytes) {
+    fail("--input for workflow " + o.workflow + " is " + bytes.error().message + ": "
+         + shortened(*o.input) + " (it takes " + expected_input(*in) + ")");
+    return std::nullopt;
   }
+  if (!in->decodes(*bytes)) {
+    fail("--input for workflow " + o.workflow + " must be " + expected_input(*in)
+         + "; got " + shortened(*o.input));
+    return std::nullopt;
+  }
+  return std::move(*bytes);
+}
+
+int print_outcome(const std::string& id, run_status status, const std::string& error,
+                  const std::string& result) {
+  std::cout << "run " << id << ": " << to_string(status) << "\n";
+  if (status != run_status::completed)
+    return fail("run " + id + " ended " + std::string{to_string(status)} + ": " + error
+                + " (see endure inspect " + id + ")");
+  auto json = msgpack_to_json(result);
+  std::cout << (json ? *json : "(the result is not msgpack: " + std::to_string(result.size())
+                                 + " bytes)")
+            << std::endl;
   return 0;
 }
 
-int print_outcome(const std::string& id, const run_outcome& out) {
-  std::cout << "run " << id << ": " << to_string(out.status) << "\n";
-  if (out.status != run_status::completed)
-    return fail("run " + id + " ended " + std::string{to_string(out.status)} + ": " + out.error
-                + " (see endure inspect " + id + ")");
-  try {
-    std::cout << out.value<std::string>() << std::endl;
-  } catch (const std::exception&) {
-    std::cout << "(result is not a string: " << out.result.size() << " bytes of msgpack)\n";
-  }
-  return 0;
+/// `run` without serve: a runtime of this process executes only this run.
+expected<int> run_here(const command_env& env, const control_request& r) {
+  runtime_options opts;
+  opts.resume_on_open = false;
+  return try_with_runtime(env, opts, [&](runtime& rt) {
+    auto status = rt.start_raw(r.workflow, r.run_id, r.payload);
+    if (!status)
+      return fail("cannot start run " + r.run_id + ": " + status.error().message);
+    auto out = rt.wait(r.run_id, std::chrono::hours(24 * 365));
+    if (!out)
+      return fail("waiting for run " + r.run_id + " failed: " + out.error().message);
+    return print_outcome(r.run_id, out->status, out->error, out->result);
+  });
+}
+
+/// `run` with serve: started there, waited for there. A wait that serve
+/// could not finish (it stopped, or was killed) goes round again: start is
+/// idempotent and attaches, and once serve is gone the run continues here.
+int run_and_wait(const command_env& env, const control_request& r) {
+  int interrupted = 0;
+  serve_or_offline how;
+  how.idempotent = true;
+  how.on_reply = [&](const channel_answer& started) -> std::optional<int> {
+    if (started.reply.code)
+      return report(env, r, started.reply);
+    control_request wait{control_op::wait, r.run_id, {}, {}, {}, {}};
+    auto done = ask_serve(env.globals.data_dir, wait, std::nullopt);
+    bool cut = done.outcome != channel_outcome::replied
+               || done.reply.code == errc::shut_down;
+    if (cut && ++interrupted <= 5)
+      return std::nullopt;
+    if (done.outcome != channel_outcome::replied)
+      return fail(done.message);
+    if (done.reply.code)
+      return fail("waiting for run " + r.run_id + " failed: " + done.reply.message);
+    return print_outcome(r.run_id, done.reply.status, done.reply.message, done.reply.result);
+  };
+  how.offline = [&] { return run_here(env, r); };
+  return through_serve_or(env, r, how);
 }
 
 int start_run(const command_env& env, run_options o, bool wait) {
   bool generated = o.id.empty();
   if (generated)
     o.id = generated_id(o.workflow);
-  if (int usage = check_usage(env, o))
-    return usage;
+  auto input = input_bytes(env, o);
+  if (!input)
+    return 2;
+  if (auto ok = validate_run_id(o.id); !ok) {
+    fail("bad --id: " + ok.error().message);
+    return 2;
+  }
   if (generated)
     std::cout << "run id: " << o.id << std::endl;
-  if (!wait)  // journaled only: a runtime here would start its steps and abandon them
-    return with_journal(env, [&](journal& store) {
-      auto status = start_offline(store, o.id, o.workflow, to_bytes(o.input));
-      if (!status)
-        return fail("cannot start run " + o.id + ": " + status.error().message);
-      std::cout << "run " << o.id << ": " << to_string(*status)
-                << " (durable; `endure serve` or `endure run` executes it)" << std::endl;
-      return 0;
-    });
-  runtime_options opts;
-  opts.resume_on_open = false;  // this command runs only its own run
-  return with_runtime(env, opts, [&](runtime& rt) {
-    auto status = rt.start(o.workflow, o.id, o.input);
-    if (!status)
-      return fail("cannot start run " + o.id + ": " + status.error().message);
-    auto out = rt.wait(o.id, std::chrono::hours(24 * 365));
-    if (!out)
-      return fail("waiting for run " + o.id + " failed: " + out.error().message);
-    return print_outcome(o.id, *out);
-  });
+  control_request r{control_op::start, o.id, o.workflow, {}, std::move(*input), {}};
+  return wait ? run_and_wait(env, r) : control(env, r);
 }
 
 void add_one(CLI::App& app, command_env& env, const char* name, const char* help, bool wait) {
@@ -102,7 +153,8 @@ void add_one(CLI::App& app, command_env& env, const char* name, const char* help
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("WORKFLOW", o->workflow, "registered workflow name")->required();
   cmd->add_option("--id", o->id, "run id (default: generated and printed)");
-  cmd->add_option("--input", o->input, "the workflow's input, JSON text")->capture_default_str();
+  cmd->add_option("--input", o->input,
+                  "the workflow's input as JSON (default: its input type's default value)");
   cmd->callback([&env, o, wait] { env.exit_code = start_run(env, *o, wait); });
 }
 

@@ -1,14 +1,24 @@
 // `endure serve`: opens the runtime (resuming every unfinished run) and
 // keeps it running until SIGINT or SIGTERM, printing each run that ends.
+// While it holds the data directory, other `endure` commands reach its
+// runtime through the control channel (control_server.hpp, run_control.hpp).
+// The order of stopping matters: the channel first stops taking requests
+// and finishes the ones in progress, then the runtime stops (letting go of
+// the data directory), and only then the channel closes, so a client always
+// hears either an answer or "stopping" (then it waits for the directory).
 // The signals are blocked before the actor system starts, so every thread
 // inherits the mask and only sigtimedwait here sees them.
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "cli/command.hpp"
+#include "cli/control_server.hpp"
+#include "cli/run_control.hpp"
 
 namespace endure::cli {
 
@@ -29,7 +39,16 @@ void report_changes(const journal& j, std::map<std::string, run_status>& seen) {
   }
 }
 
-int serve(runtime& rt, const sigset_t& stop, const std::string& dir) {
+int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
+          std::unique_ptr<control_server>& channel) {
+  auto started = control_server::start(
+    dir, [&rt](const control_request& r, const std::atomic<bool>& stopping) {
+      return apply_live(rt, r, stopping);
+    });
+  if (!started)
+    return fail("cannot open the control socket, so no other command could reach this "
+                "serve: " + started.error().message);
+  channel = std::move(*started);
   std::map<std::string, run_status> seen;
   auto runs = rt.store().list_runs();
   std::size_t unfinished = 0;
@@ -39,16 +58,45 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir) {
       unfinished += is_terminal(m.status) ? 0 : 1;
     }
   std::cout << "serving " << dir << " (pid " << ::getpid() << "): " << unfinished
-            << " unfinished runs resumed; SIGINT or SIGTERM stops" << std::endl;
+            << " unfinished runs resumed; requests on " << channel->path()
+            << "; SIGINT or SIGTERM stops" << std::endl;
   timespec tick{1, 0};
   for (;;) {
     int sig = ::sigtimedwait(&stop, nullptr, &tick);
     if (sig == SIGINT || sig == SIGTERM) {
       std::cout << "stopping on " << (sig == SIGINT ? "SIGINT" : "SIGTERM")
                 << "; unfinished runs resume at the next start" << std::endl;
+      if (!channel->stop_requests(std::chrono::minutes(1))) {
+        // The runtime did not answer a request for a minute: stopping it
+        // cleanly would wait on it too. The journal is safe without a clean
+        // stop (the same as after a kill), so go now.
+        fail("a request to the runtime did not finish within a minute; exiting without a "
+             "clean shutdown (the journal is intact: unfinished runs resume at the next start)");
+        std::_Exit(1);
+      }
       return 0;
     }
     report_changes(rt.store(), seen);
+  }
+}
+
+/// A command writing to the journal while no serve ran (`endure signal`,
+/// `start`) holds the directory for milliseconds: serve waits that out
+/// instead of failing. Default: 3 s.
+constexpr auto lock_patience = std::chrono::seconds(3);
+
+int open_and_serve(const command_env& env, const sigset_t& stop,
+                   std::unique_ptr<control_server>& channel) {
+  auto give_up = std::chrono::steady_clock::now() + lock_patience;
+  for (;;) {
+    auto code = try_with_runtime(env, runtime_options{}, [&](runtime& rt) {
+      return serve(rt, stop, env.globals.data_dir, channel);
+    });
+    if (code)
+      return *code;
+    if (std::chrono::steady_clock::now() > give_up)
+      return fail(code.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
 }
 
@@ -62,10 +110,9 @@ void add_serve_command(CLI::App& app, command_env& env) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-    runtime_options opts;
-    env.exit_code = with_runtime(env, opts, [&](runtime& rt) {
-      return serve(rt, stop, env.globals.data_dir);
-    });
+    std::unique_ptr<control_server> channel;  // outlives the runtime: see the top
+    env.exit_code = open_and_serve(env, stop, channel);
+    channel.reset();
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
   });
 }

@@ -1,13 +1,15 @@
 // `endure signal RUN NAME [PAYLOAD]`, `endure cancel RUN` and `endure
-// release RUN` (a quarantined run tries again), journaled without starting
-// a runtime (actors/offline_control.hpp). The data directory must not be
-// held by another process (the error names the holder). The payload is
-// passed to the workflow's wait_signal<std::string> as text.
-#include <iostream>
-
-#include "actors/events.hpp"
-#include "actors/offline_control.hpp"
+// release RUN` (a quarantined run tries again). While `endure serve` holds
+// the data directory the request goes to its runtime through the control
+// channel; otherwise it is journaled straight into the run's journal
+// without starting a runtime (actors/offline_control.hpp: a runtime here
+// would replay runs and start their next steps in this short-lived process,
+// only to abandon them), and the next `serve` or `run` acts on it. Either
+// way the output is the same (run_control.hpp). The payload is passed to the
+// workflow's wait_signal<std::string> as text.
+#include "actors/serialization.hpp"
 #include "cli/command.hpp"
+#include "cli/run_control.hpp"
 
 namespace endure::cli {
 
@@ -20,50 +22,21 @@ struct signal_options {
   std::string reason = "cancelled from the command line";
 };
 
-// Each request is journaled straight into the run's journal: opening a
-// runtime here would replay runs and start their next steps in this
-// short-lived process, only to abandon them when it exits. The next `endure
-// serve` or `endure run` acts on it.
-int control(const command_env& env, const std::string& run_id, const std::string& what,
-            const std::function<expected<void>(journal&)>& request) {
-  return with_journal(env, [&](journal& store) {
-    auto ok = request(store);
-    if (!ok && ok.error().code == errc::not_found)
-      return fail("no run '" + run_id + "' in " + env.globals.data_dir
-                  + ": see `endure list` for the runs there");
-    if (!ok)
-      return fail("cannot " + what + " run " + run_id + ": " + ok.error().message);
-    return 0;
-  });
-}
-
 int send_signal(const command_env& env, const signal_options& o) {
-  auto code = control(env, o.run_id, "signal", [&](journal& store) {
-    return deliver_signal_offline(store, o.run_id, o.name, to_bytes(o.payload));
-  });
-  if (code == 0)
-    std::cout << "signal " << o.name << " journaled for run " << o.run_id << std::endl;
-  return code;
+  control_request r;
+  r.op = control_op::signal;
+  r.run_id = o.run_id;
+  r.name = o.name;
+  r.payload = to_bytes(o.payload);
+  return control(env, r);
 }
 
-int cancel_run(const command_env& env, const signal_options& o) {
-  auto code = control(env, o.run_id, "cancel", [&](journal& store) {
-    return cancel_offline(store, o.run_id, o.reason);
-  });
-  if (code == 0)
-    std::cout << "cancel journaled for run " << o.run_id
-              << "; `endure serve` or `endure run` runs its compensations" << std::endl;
-  return code;
-}
-
-int release_run(const command_env& env, const signal_options& o) {
-  auto code = control(env, o.run_id, "release", [&](journal& store) {
-    return release_offline(store, o.run_id, o.reason);
-  });
-  if (code == 0)
-    std::cout << "run " << o.run_id << " released; `endure serve` or `endure run` resumes it"
-              << std::endl;
-  return code;
+int cancel_or_release(const command_env& env, control_op op, const signal_options& o) {
+  control_request r;
+  r.op = op;
+  r.run_id = o.run_id;
+  r.reason = o.reason;
+  return control(env, r);
 }
 
 } // namespace
@@ -80,14 +53,16 @@ void add_signal_command(CLI::App& app, command_env& env) {
   auto* cancel = app.add_subcommand("cancel", "cancel a run; its compensations run");
   cancel->add_option("RUN", c->run_id, "run id")->required();
   cancel->add_option("--reason", c->reason, "why (journaled)")->capture_default_str();
-  cancel->callback([&env, c] { env.exit_code = cancel_run(env, *c); });
+  cancel->callback(
+    [&env, c] { env.exit_code = cancel_or_release(env, control_op::cancel, *c); });
 
   auto r = std::make_shared<signal_options>();
   r->reason = "released from the command line";
   auto* release = app.add_subcommand("release", "let a quarantined run try again after a fix");
   release->add_option("RUN", r->run_id, "run id")->required();
   release->add_option("--reason", r->reason, "why (journaled)")->capture_default_str();
-  release->callback([&env, r] { env.exit_code = release_run(env, *r); });
+  release->callback(
+    [&env, r] { env.exit_code = cancel_or_release(env, control_op::release, *r); });
 }
 
 } // namespace endure::cli

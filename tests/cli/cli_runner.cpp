@@ -1,4 +1,4 @@
-// run_endure: `timeout N endure args... 2>file` through popen.
+// run_program: `timeout N program args... 2>file` through popen.
 #include "cli/cli_runner.hpp"
 
 #include <sys/wait.h>
@@ -23,8 +23,13 @@ std::string quote(const std::string& s) {
 } // namespace
 
 cli_result run_endure(const std::vector<std::string>& args, std::chrono::seconds limit) {
+  return run_program(ENDURE_BIN_PATH, args, limit);
+}
+
+cli_result run_program(const std::string& program, const std::vector<std::string>& args,
+                       std::chrono::seconds limit) {
   temp_dir dir;
-  std::string cmd = "timeout -s KILL " + std::to_string(limit.count()) + " " + quote(ENDURE_BIN_PATH);
+  std::string cmd = "timeout -s KILL " + std::to_string(limit.count()) + " " + quote(program);
   for (auto& a : args)
     cmd += " " + quote(a);
   cmd += " 2>" + quote(dir.file("stderr"));

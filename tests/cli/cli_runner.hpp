@@ -14,8 +14,12 @@ struct cli_result {
   std::string err;
 };
 
-/// Runs ENDURE_BIN_PATH with `args`; a run longer than `limit` is killed
-/// (exit code 124).
+/// Runs `program` with `args`; a run longer than `limit` is killed (exit
+/// code 137, SIGKILL's).
+cli_result run_program(const std::string& program, const std::vector<std::string>& args,
+                       std::chrono::seconds limit = std::chrono::seconds{60});
+
+/// run_program(ENDURE_BIN_PATH, ...).
 cli_result run_endure(const std::vector<std::string>& args,
                       std::chrono::seconds limit = std::chrono::seconds{60});
 

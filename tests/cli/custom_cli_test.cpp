@@ -13,7 +13,11 @@ SCENARIO("a user's own binary runs its workflows through the CLI", "[cli]") {
   auto [code, out] = run_command({CUSTOM_CLI_PATH, "--data", dir.path(), "run", "greet",
                                   "--id", "g1", "--input", "\"world\""}, 60s);
   CHECK(code == 0);
-  CHECK_THAT(out, Catch::Contains("hello, \"world\"!"));
+  CHECK(out == "run g1: completed\n\"hello, world!\"\n");
+  auto [all_code, all] = run_command({CUSTOM_CLI_PATH, "--data", dir.path(), "run", "greet_all",
+                                      "--id", "g2", "--input", R"(["ann", "bo"])"}, 60s);
+  CHECK(all_code == 0);
+  CHECK(all == "run g2: completed\n[\"hello, ann!\",\"hello, bo!\"]\n");
   auto [list_code, listing] = run_command({CUSTOM_CLI_PATH, "--data", dir.path(), "list"}, 60s);
   CHECK(list_code == 0);
   CHECK_THAT(listing, Catch::Contains("g1") && Catch::Contains("completed"));

@@ -1,15 +1,24 @@
 // `endure demo` end to end, as a user runs it: the worker is killed with
 // SIGKILL part way, restarted, and the summary shows the runs completed and
 // steps replayed from the journal; `inspect` then shows retried steps with
-// their error classes.
+// their error classes. And the summary's figures from a journal built by a
+// real runtime: what a restart without the journal would run again counts
+// only the runs that had not finished.
 #include <catch2/catch.hpp>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
 
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <thread>
 
+#include "actors/endure.hpp"
 #include "cli/cli_runner.hpp"
+#include "cli/demo_journal.hpp"
 #include "net/fake_openai_server.hpp"
+#include "net/llm_backend.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure::test;
@@ -23,7 +32,79 @@ long number_after(const std::string& text, const std::string& label) {
   return std::regex_search(text, m, re) ? std::stol(m[1]) : -1;
 }
 
+/// Three model calls, a wait for signal "go", one more call.
+endure::task<std::string> calls_then_gate(endure::context& ctx, std::string topic) {
+  std::string last;
+  for (int i = 0; i < 3; ++i) {
+    endure::net::chat_request req;
+    req.messages = {endure::net::chat_message::user(topic + " part " + std::to_string(i))};
+    auto name = "call" + std::to_string(i);
+    auto ask = ctx.llm(name, std::move(req));
+    auto answer = co_await std::move(ask);
+    last = answer.content;
+  }
+  auto go = co_await ctx.wait_signal<std::string>("go", std::chrono::hours(1));
+  endure::net::chat_request req;
+  req.messages = {endure::net::chat_message::user(topic + " " + go.value_or("-"))};
+  auto ask = ctx.llm("final", std::move(req));
+  auto answer = co_await std::move(ask);
+  co_return answer.content;
+}
+
 } // namespace
+
+SCENARIO("a restart from scratch would redo only the runs that had not finished",
+         "[cli][demo]") {
+  using namespace endure;
+  temp_dir dir;
+  net::llm_config model;  // the sim, priced
+  model.input_price_per_1k = 0.0025;
+  model.output_price_per_1k = 0.01;
+  runtime_options opts;
+  opts.journal.data_dir = dir.path();
+  opts.journal.mode = durability::nosync;
+  opts.llm = net::make_llm_backend(model);
+  workflow_registry workflows;
+  workflows.add("calls_then_gate", &calls_then_gate);
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    auto rt = runtime::open(sys, std::move(opts), std::move(workflows));
+    REQUIRE(rt);
+    auto& r = **rt;
+    REQUIRE(r.start("calls_then_gate", "finished", std::string{"a"}));
+    REQUIRE(r.signal("finished", "go", std::string{"now"}));
+    REQUIRE(r.wait("finished", 20s)->status == run_status::completed);
+    REQUIRE(r.start("calls_then_gate", "unfinished", std::string{"b"}));
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (r.store().run("unfinished")->status != run_status::waiting
+           && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    REQUIRE(r.store().run("unfinished")->status == run_status::waiting);
+    rt->reset();  // the "kill": the unfinished run stays parked in the journal
+  }
+  auto t = cli::read_demo_totals(dir.path(), {"finished", "unfinished"});
+  REQUIRE(t);
+  auto finished = t->runs[0], unfinished = t->runs[1];
+  REQUIRE(finished.steps_done >= 4);
+  REQUIRE(unfinished.steps_done >= 3);
+  CHECK(t->steps_done == finished.steps_done + unfinished.steps_done);
+  THEN("only the unfinished run's completed steps and their cost count") {
+    CHECK(t->redo.runs == 1);
+    CHECK(t->redo.steps == unfinished.steps_done);
+    CHECK(t->redo.steps < t->steps_done);
+    journal_options view;
+    view.data_dir = dir.path();
+    view.read_only = true;
+    auto j = journal::open(view);
+    REQUIRE(j);
+    register_event_types((*j)->types());
+    auto cost = read_run_usage(**j, "unfinished")->cost_usd;
+    CHECK(cost > 0);
+    CHECK(t->redo.cost_usd == Approx(cost));
+    CHECK(t->redo.cost_usd < t->cost_usd);
+  }
+}
 
 SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli][demo]") {
   temp_dir dir;
@@ -35,8 +116,15 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
   CHECK_THAT(demo.out, Catch::Contains("killed worker pid"));
   CHECK_THAT(demo.out, Catch::Contains("runs completed: 4 of 4"));
   CHECK(number_after(demo.out, "steps completed:") == 80);
-  CHECK(number_after(demo.out, "steps replayed from the journal instead of re-run:") > 0);
+  auto replayed = number_after(demo.out, "steps replayed from the journal instead of re-run:");
+  CHECK(replayed > 0);
   CHECK_THAT(demo.out, Catch::Contains("cost a restart from scratch would have spent again: $"));
+  // The two figures count the same steps: those the unfinished runs had
+  // completed before the kill.
+  std::smatch redo;
+  REQUIRE(std::regex_search(demo.out, redo, std::regex{R"(\(the (\d+) steps the (\d+) unfinished)"}));
+  CHECK(std::stol(redo[1]) == replayed);
+  CHECK_THAT(demo.out, !Catch::Contains("note: the journal held"));
 
   // Each run's timeline: some steps failed retryably, then succeeded.
   {

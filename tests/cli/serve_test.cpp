@@ -1,6 +1,8 @@
 // `endure serve` holds the data directory: it executes pending runs, other
-// commands that need a runtime say which process holds it, read-only ones
-// (list) keep working, and SIGTERM stops it cleanly.
+// commands reach its runtime through its control socket (the rest of that
+// story: control_channel_test.cpp), commands that would open a runtime of
+// their own say which process holds the directory, read-only ones (list)
+// keep working, and SIGTERM stops it cleanly.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -28,7 +30,11 @@ SCENARIO("serve runs pending runs and holds the data directory", "[cli][serve]")
   REQUIRE(line);
   CHECK(*line == "run pending: completed");
 
-  auto held = run_endure({"--data", data, "signal", "pending", "go"});
+  auto through = run_endure({"--data", data, "signal", "pending", "go"});
+  CHECK(through.code == 1);
+  CHECK_THAT(through.err, Catch::Contains("run pending has already ended (completed)"));
+
+  auto held = run_endure({"--data", data, "pipeline", "--runs", "1"});
   CHECK(held.code == 1);
   CHECK_THAT(held.err, Catch::Contains("held by process " + std::to_string(serve.pid())));
 

@@ -1,0 +1,68 @@
+// start, signal, cancel, release (and run's wait) the same way whether a
+// `endure serve` holds the data directory or nothing does: the request goes
+// through serve's control channel to its live runtime (apply_live, on
+// serve's side), or straight into the journal (apply_offline); both give a
+// control_reply with the same codes, and report() prints it the same way.
+// through_serve_or() is the client's loop over the races: serve starting
+// or stopping between the look and the act, a socket file left by a killed
+// serve, a serve that is busy. Internal to cli/.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "cli/command.hpp"
+#include "cli/control_client.hpp"
+#include "cli/control_protocol.hpp"
+
+namespace endure::cli {
+
+/// serve's handler: `r` applied to its runtime. A wait polls `stopping`
+/// and ends with shut_down when serve stops.
+control_reply apply_live(runtime& rt, const control_request& r,
+                         const std::atomic<bool>& stopping);
+
+/// `r` written into the journal (actors/offline_control.hpp); no wait.
+control_reply apply_offline(journal& store, const control_request& r);
+
+/// Prints the outcome of start, signal, cancel or release as a user reads
+/// it (the same lines from serve and from the journal); returns the exit
+/// code.
+int report(const command_env& env, const control_request& r, const control_reply& reply);
+
+/// How long a client keeps trying while the data directory is held and
+/// nobody answers on its socket (a serve starting up). Default: 3 s.
+inline constexpr std::chrono::milliseconds held_without_channel_limit{3'000};
+/// ... after serve said it is stopping (it finishes its runs' steps in
+/// flight first). Default: 60 s.
+inline constexpr std::chrono::milliseconds stopping_limit{60'000};
+/// ... while serve says it is busy. Default: 10 s.
+inline constexpr std::chrono::milliseconds busy_limit{10'000};
+
+struct serve_or_offline {
+  /// Called with serve's reply; nullopt to go round again (serve went away
+  /// during a longer exchange).
+  std::function<std::optional<int>(const channel_answer&)> on_reply;
+  /// Does the work without serve; returns an error only when the data
+  /// directory is held by another process (data_dir_locked), so the loop
+  /// tries again.
+  std::function<expected<int>()> offline;
+  /// The request may be sent again after a lost answer (start: idempotent).
+  bool idempotent = false;
+  /// How long to wait for serve's reply. Default: 60 s.
+  std::optional<std::chrono::milliseconds> reply_timeout = std::chrono::seconds(60);
+};
+
+/// Sends `r` to a running serve, or, when none listens, runs `how.offline`;
+/// loops (bounded by the limits above) while the directory changes hands.
+/// Returns the exit code.
+int through_serve_or(const command_env& env, const control_request& r,
+                     const serve_or_offline& how);
+
+/// The whole of `endure start|signal|cancel|release`: through_serve_or with
+/// report() for serve's reply and apply_offline on the journal.
+int control(const command_env& env, const control_request& r);
+
+} // namespace endure::cli
