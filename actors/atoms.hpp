@@ -14,7 +14,8 @@ namespace endure::atoms {
 using step_done = caf::atom_constant<caf::atom("stepdone")>;
 /// (step_fail, step, attempt, class, message, retry_after_ms, http, duration_us)
 using step_fail = caf::atom_constant<caf::atom("stepfail")>;
-/// (persisted, token, error text): a commit of this actor completed.
+/// (persisted, token, errc as uint8 (0 = ok), message): a commit of this
+/// actor completed.
 using persisted = caf::atom_constant<caf::atom("persisted")>;
 /// (timer, step): a durable timer of this run is due.
 using timer = caf::atom_constant<caf::atom("timer")>;
@@ -31,7 +32,8 @@ using stop_deadline = caf::atom_constant<caf::atom("stop_dl")>;
 // -- run manager ----------------------------------------------------------------
 /// (start, run id, workflow, input bytes) -> run_status as uint8
 using start = caf::atom_constant<caf::atom("start")>;
-/// (signal, run id, name, payload bytes) -> ok_atom
+/// (signal, run id, name, payload bytes) -> ok_atom; to a run actor with a
+/// fifth element, the request id the run manager gave it.
 using signal = caf::atom_constant<caf::atom("signal")>;
 /// (cancel, run id, reason) -> ok_atom
 using cancel = caf::atom_constant<caf::atom("cancel")>;
@@ -39,6 +41,8 @@ using cancel = caf::atom_constant<caf::atom("cancel")>;
 using release = caf::atom_constant<caf::atom("release")>;
 /// (wake, run id): a timer of a passivated run is due, or recovery.
 using wake = caf::atom_constant<caf::atom("wake")>;
+/// (restart, run id): the backoff after a run actor's crash is over.
+using restart = caf::atom_constant<caf::atom("restart")>;
 /// (finished, run id, status, result bytes, error text)
 using finished = caf::atom_constant<caf::atom("finished")>;
 /// (wait, run id, timeout ms; 0 = none) -> (status, result bytes, error

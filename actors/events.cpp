@@ -30,7 +30,9 @@ auto fields(step_failed_event& e) {
 auto fields(timer_scheduled_event& e) {
   return std::tie(e.step, e.name, e.input_hash, e.due_ms);
 }
-auto fields(signal_received_event& e) { return std::tie(e.name, e.payload, e.at_ms); }
+auto fields(signal_received_event& e) {
+  return std::tie(e.name, e.payload, e.at_ms, e.request_id);
+}
 auto fields(cancel_requested_event& e) { return std::tie(e.reason, e.at_ms); }
 auto fields(run_finished_event& e) {
   return std::tie(e.status, e.result, e.error, e.at_ms);
@@ -64,12 +66,16 @@ template <class T>
 constexpr std::uint16_t schema_of = 1;
 template <>
 constexpr std::uint16_t schema_of<step_completed_event> = 2;
+template <>
+constexpr std::uint16_t schema_of<signal_received_event> = 2;
 
 template <class T>
 constexpr std::size_t schema1_fields =
   std::tuple_size_v<decltype(fields(std::declval<T&>()))>;
 template <>
 constexpr std::size_t schema1_fields<step_completed_event> = 8;
+template <>
+constexpr std::size_t schema1_fields<signal_received_event> = 3;
 
 const msgpack::unpack_limit limits{16, 0, 1u << 30, 1u << 30, 0, 2};
 

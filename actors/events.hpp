@@ -74,11 +74,15 @@ struct timer_scheduled_event {
 };
 
 /// A signal arrived (before or during a wait, or while the process was
-/// down). Its journal seq identifies it.
+/// down). Its journal seq identifies it. `request_id` (schema 2) is the
+/// runtime's id of the signal request: a request handed on again after the
+/// actor that journaled it stopped finds it journaled and is not journaled
+/// twice. Empty for signals written offline and in schema 1 records.
 struct signal_received_event {
   std::string name;
   std::string payload;  ///< msgpack
   std::int64_t at_ms = 0;
+  std::string request_id;
 };
 
 struct cancel_requested_event {

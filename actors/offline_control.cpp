@@ -92,7 +92,7 @@ expected<void> deliver_signal_offline(journal& store, const std::string& run_id,
   auto now = detail::now_ms();
   write_batch batch;
   batch.append(run_id, *last + 1,
-               encode_event(signal_received_event{name, std::move(payload), now}));
+               encode_event(signal_received_event{name, std::move(payload), now, {}}));
   if (meta->status == run_status::waiting)  // resume it at the next start
     batch.set_status(run_id, run_status::running, {}, now);
   return store.commit(std::move(batch));

@@ -47,7 +47,8 @@ void replay_log::apply(std::uint64_t seq, run_event e) {
     } else if constexpr (std::is_same_v<T, timer_scheduled_event>) {
       at(ev.step, ev.name, ev.input_hash).timer_due = ev.due_ms;
     } else if constexpr (std::is_same_v<T, signal_received_event>) {
-      signals_.push_back({seq, std::move(ev.name), std::move(ev.payload), false});
+      signals_.push_back(
+        {seq, std::move(ev.name), std::move(ev.payload), false, std::move(ev.request_id)});
     } else if constexpr (std::is_same_v<T, cancel_requested_event>) {
       if (!cancel_)
         cancel_ = std::move(ev);
@@ -73,6 +74,15 @@ const signal_record* replay_log::signal_at(std::uint64_t seq) const {
     if (s.seq == seq)
       return &s;
   return nullptr;
+}
+
+bool replay_log::has_signal_request(std::string_view request_id) const {
+  if (request_id.empty())
+    return false;
+  for (auto& s : signals_)
+    if (s.request_id == request_id)
+      return true;
+  return false;
 }
 
 const signal_record* replay_log::next_signal(std::string_view name) const {

@@ -31,14 +31,16 @@ caf::behavior run_actor(caf::stateful_actor<run_state>* self, std::string run_id
     [=](atoms::start, const std::string&, const std::string& workflow, std::string& input) {
       self->state.on_start(workflow, std::move(input), guarded_reply{self->make_response_promise()});
     },
-    [=](atoms::signal, const std::string&, const std::string& name, std::string& payload) {
-      self->state.on_signal(name, std::move(payload), guarded_reply{self->make_response_promise()});
+    [=](atoms::signal, const std::string&, const std::string& name, std::string& payload,
+        const std::string& request_id) {
+      self->state.on_signal(name, std::move(payload), request_id,
+                            guarded_reply{self->make_response_promise()});
     },
     [=](atoms::cancel, const std::string&, const std::string& reason) {
       self->state.on_cancel(reason, guarded_reply{self->make_response_promise()});
     },
-    [=](atoms::persisted, std::uint64_t token, const std::string& error) {
-      self->state.on_persisted(token, error);
+    [=](atoms::persisted, std::uint64_t token, std::uint8_t code, const std::string& message) {
+      self->state.on_persisted(token, code, message);
     },
     [=](atoms::step_done, std::uint64_t step, std::uint32_t attempt, std::string& result,
         std::int64_t duration_us) {

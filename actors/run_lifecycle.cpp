@@ -54,7 +54,8 @@ void run_state::persist(write_batch batch, std::function<void()> then) {
   auto self = caf::actor_cast<caf::actor>(self_);
   env_.store->commit(std::move(batch), [self, token](const expected<void>& r) {
     caf::anon_send(self, atoms::persisted::value, token,
-                   r ? std::string{} : r.error().to_string());
+                   static_cast<std::uint8_t>(r ? 0 : static_cast<int>(r.error().code)),
+                   r ? std::string{} : r.error().message);
   });
 }
 
@@ -68,7 +69,8 @@ void run_state::persist_quietly(write_batch batch) {
   auto self = caf::actor_cast<caf::actor>(self_);
   env_.store->commit(std::move(batch), [self](const expected<void>& r) {
     if (!r)
-      caf::anon_send(self, atoms::persisted::value, std::uint64_t{0}, r.error().to_string());
+      caf::anon_send(self, atoms::persisted::value, std::uint64_t{0},
+                     static_cast<std::uint8_t>(r.error().code), r.error().message);
   });
 }
 
@@ -91,7 +93,7 @@ void run_state::persist_with(write_batch batch, const std::function<void()>& res
   });
 }
 
-void run_state::on_persisted(std::uint64_t token, const std::string& error) {
+void run_state::on_persisted(std::uint64_t token, std::uint8_t code, const std::string& message) {
   std::function<void()> then;
   if (token != 0) {
     auto it = std::find_if(persisting_.begin(), persisting_.end(),
@@ -101,11 +103,18 @@ void run_state::on_persisted(std::uint64_t token, const std::string& error) {
     then = std::move(it->second);
     persisting_.erase(it);
   }
-  if (!error.empty()) {
+  if (code != 0) {
+    error failed{static_cast<errc>(code), message};
+    if (creating_) {  // the run was never created: say why, nothing restarts
+      auto why = error{failed.code, "cannot create run " + run_id_ + ": " + message};
+      for (auto& r : start_replies_)
+        r.deliver(to_caf_error(why));
+      start_replies_.clear();
+    }
     // Akka's rule: a failed persist stops the actor; the supervisor decides
     // (it restarts the run from what the journal holds).
-    auto what = "run " + run_id_ + ": journal write failed: " + error;
-    log::error(what + "; the run restarts from its journal");
+    auto what = "run " + run_id_ + ": journal write failed: " + failed.to_string();
+    log::error(what + (creating_ ? "" : "; the run restarts from its journal"));
     self_->quit(caf::make_error(caf::sec::runtime_error, what));
     return;
   }
@@ -118,7 +127,13 @@ void run_state::on_persisted(std::uint64_t token, const std::string& error) {
 
 void run_state::load(bool barrier) {
   if (barrier) {  // let a dead incarnation's queued commits land first
-    persist(write_batch{}, [this] { load(false); });
+    loading_ = true;
+    persist(write_batch{}, [this] {
+      load(false);
+      loading_ = false;
+      for (auto& request : std::exchange(deferred_, {}))
+        request();  // answered against what the journal holds now
+    });
     return;
   }
   auto meta = env_.store->run(run_id_);
@@ -153,7 +168,15 @@ void run_state::load(bool barrier) {
   next_seq_ = std::max(log_.last_seq(), *last) + 1;
   created_ = true;
   stored_status_ = meta->status;
-  if (log_.finished() || meta->status == run_status::quarantined) {
+  if (auto& fin = log_.finished()) {
+    // The previous incarnation may have stopped before it told the run
+    // supervisor (and so the run's waiters); telling it again is harmless.
+    caf::anon_send(env_.manager, atoms::finished::value, run_id_,
+                   static_cast<std::uint8_t>(fin->status), fin->result, fin->error);
+    self_->quit();
+    return;
+  }
+  if (meta->status == run_status::quarantined) {
     self_->quit();
     return;
   }
@@ -178,6 +201,8 @@ std::optional<std::string> run_state::poison_step() const {
 
 void run_state::on_start(const std::string& workflow, std::string input,
                          guarded_reply rp) {
+  if (loading_)
+    return defer([this, workflow, input, rp]() mutable { on_start(workflow, input, rp); });
   if (created_) {
     rp.deliver(static_cast<std::uint8_t>(stored_status_));
     return;
@@ -191,9 +216,11 @@ void run_state::on_start(const std::string& workflow, std::string input,
   append(batch, run_started_event{workflow, std::move(input), meta.created_at_ms});
   // One commit creates the run and starts its first steps; the replies and
   // the first bodies wait for it.
+  creating_ = true;
   persist_with(std::move(batch), [this] {
     created_ = true;
     persist(write_batch{}, [this] {
+      creating_ = false;
       for (auto& r : start_replies_)
         r.deliver(static_cast<std::uint8_t>(run_status::running));
       start_replies_.clear();
@@ -347,6 +374,20 @@ void run_state::erase_timers(write_batch& batch) const {
 
 // -- signals, cancel, passivation ---------------------------------------------------
 
+void run_state::defer(std::function<void()> request) {
+  deferred_.push_back(std::move(request));
+}
+
+void run_state::mark_running(write_batch& batch) {
+  // A waiting run is resumed only by its timers or a request. If this actor
+  // stops before the signal or cancel is acted on, the next runtime must
+  // resume the run to act on it: it resumes only runs stored as running.
+  if (stored_status_ != run_status::waiting)
+    return;
+  stored_status_ = run_status::running;
+  batch.set_status(run_id_, run_status::running, {}, now_ms());
+}
+
 void run_state::ask_again(guarded_reply& rp) const {
   rp.deliver(caf::make_error(caf::sec::request_receiver_down));
 }
@@ -362,7 +403,11 @@ caf::error ended(const std::string& run_id, run_status status, const char* what_
 } // namespace
 
 void run_state::on_signal(const std::string& name, std::string payload,
-                          guarded_reply rp) {
+                          const std::string& request_id, guarded_reply rp) {
+  if (loading_)
+    return defer([this, name, payload, request_id, rp]() mutable {
+      on_signal(name, payload, request_id, rp);
+    });
   if (!created_) {
     rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
     return;
@@ -374,9 +419,14 @@ void run_state::on_signal(const std::string& name, std::string payload,
   }
   if (quarantined_ || stopping_)
     return ask_again(rp);
+  if (log_.has_signal_request(request_id)) {  // an earlier actor journaled it
+    rp.deliver(caf::ok_atom::value);
+    return;
+  }
   write_batch batch;
   auto seq = next_seq_;
-  append(batch, signal_received_event{name, payload, now_ms()});
+  append(batch, signal_received_event{name, payload, now_ms(), request_id});
+  mark_running(batch);
   persist(std::move(batch), [this, rp, name, seq, payload]() mutable {
     rp.deliver(caf::ok_atom::value);
     if (stopping_ || quarantined_)
@@ -395,6 +445,8 @@ void run_state::on_signal(const std::string& name, std::string payload,
 }
 
 void run_state::on_cancel(const std::string& reason, guarded_reply rp) {
+  if (loading_)
+    return defer([this, reason, rp]() mutable { on_cancel(reason, rp); });
   if (!created_) {
     rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
     return;
@@ -413,6 +465,7 @@ void run_state::on_cancel(const std::string& reason, guarded_reply rp) {
   cancelling_ = true;
   write_batch batch;
   append(batch, cancel_requested_event{reason, now_ms()});
+  mark_running(batch);
   persist(std::move(batch), [this, rp]() mutable {
     rp.deliver(caf::ok_atom::value);
     if (stopping_ || quarantined_)
@@ -461,7 +514,14 @@ void run_state::on_passivate(std::uint64_t generation) {
                         generation);
     return;
   }
-  self_->quit();  // the journal holds everything; a timer or signal respawns us
+  // Quiet writes are not tracked: an empty commit queued behind them lands
+  // after them, so the actor a request spawns next reads them (or this one
+  // learns that one failed and stops with the error instead).
+  persist(write_batch{}, [this, generation] {
+    if (generation == passivate_generation_ && stored_status_ == run_status::waiting
+        && persisting_.empty() && !stopping_)
+      self_->quit();  // the journal holds everything; a timer or signal respawns us
+  });
 }
 
 // -- shutdown --------------------------------------------------------------------
@@ -501,7 +561,8 @@ void run_state::on_stop_deadline() {
     append(batch, step_interrupted_event{step, p.req.name, p.attempt, now_ms()});
     ++abandoned;
   }
-  log::warn("run " + run_id_ + ": " + std::to_string(abandoned) + " step attempt(s) still "
+  if (abandoned > 0)
+    log::warn("run " + run_id_ + ": " + std::to_string(abandoned) + " step attempt(s) still "
             "running " + std::to_string(env_.limits.shutdown_timeout.count())
             + " ms after shutdown began; journaled as interrupted, they run again at the "
               "next start");

@@ -64,6 +64,7 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       self->state.quarantine(id, why, std::chrono::milliseconds{retry_after_ms});
     },
     [=](atoms::wake, const std::string& id) { self->state.wake(id); },
+    [=](atoms::restart, const std::string& id) { self->state.restart(id); },
     [=](atoms::recover) { self->state.recover(); },
     [=](atoms::tick) { self->state.tick(); },
     [=](atoms::trim) { self->state.on_trim(); },

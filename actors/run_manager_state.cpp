@@ -11,6 +11,7 @@
 #include "actors/detail/clock.hpp"
 #include "actors/detail/run_actor.hpp"
 #include "actors/heap_trim.hpp"
+#include "actors/run_outcome.hpp"
 #include "persistence/journal.hpp"
 #include "persistence/log.hpp"
 #include "supervisors/backoff.hpp"
@@ -97,6 +98,22 @@ void manager_state::on_trim() {
 
 void manager_state::on_crash(const std::string& id, const std::string& reason) {
   crashed.insert(id);
+  // Decided once the dead actor's queued commits have landed (an empty
+  // commit behind them), so the journal says whether the run exists; the
+  // run is busy meanwhile and requests for it wait.
+  write(id, write_batch{}, [this, id, reason](const expected<void>&) {
+    if (auto meta = env.store->run(id); !meta && meta.error().code == errc::not_found) {
+      // Its creation never became durable (the start was told why):
+      // nothing to restart or quarantine.
+      log::warn("run actor of " + id + " stopped before the run was created (" + reason + ")");
+      restarts.erase(id);
+      return;
+    }
+    after_crash(id, reason);
+  });
+}
+
+void manager_state::after_crash(const std::string& id, const std::string& reason) {
   auto window = restarts.try_emplace(id, opts.restart_intensity, opts.restart_period).first;
   auto now = std::chrono::steady_clock::now();
   if (!window->second.record(now)) {
@@ -104,7 +121,8 @@ void manager_state::on_crash(const std::string& id, const std::string& reason) {
     auto delay = backoff_delay(opts.restart_backoff, window->second.count(now) - 1, unit(rng));
     log::warn("run actor of " + id + " crashed (" + reason + "); restarting it from its journal in "
               + std::to_string(delay.count()) + " ms");
-    self->delayed_send(self, delay, atoms::wake::value, id);
+    restarting.insert(id);
+    self->delayed_send(self, delay, atoms::restart::value, id);
     return;
   }
   quarantine(id, "run actor of " + id + " crashed " + std::to_string(window->second.count(now))
@@ -115,12 +133,21 @@ void manager_state::on_crash(const std::string& id, const std::string& reason) {
 void manager_state::quarantine(const std::string& id, const std::string& why,
                                std::chrono::milliseconds retry_after) {
   write_batch b;
-  b.set_status(id, run_status::quarantined, why, now_ms());
+  b.set_status(id, run_status::quarantined, why, now_ms(), /*unless_ended=*/true);
   write(id, std::move(b), [this, id, why, retry_after](const expected<void>& r) {
     if (r) {
-      log::warn("run " + id + " quarantined: " + why);
       restarts.erase(id);
+      auto outcome = read_outcome(*env.store, id);
+      if (outcome && is_terminal(outcome->status)) {  // it ended just before
+        notify(id, {static_cast<std::uint8_t>(outcome->status), outcome->result, outcome->error});
+        return;
+      }
+      log::warn("run " + id + " quarantined: " + why);
       notify(id, {static_cast<std::uint8_t>(run_status::quarantined), {}, why});
+      return;
+    }
+    if (r.error().code == errc::not_found) {  // never created: nothing to keep out
+      restarts.erase(id);
       return;
     }
     // Not quarantined until it is durable: say so, keep the run out of
@@ -131,6 +158,18 @@ void manager_state::quarantine(const std::string& id, const std::string& why,
     self->delayed_send(self, retry_after, atoms::quarantine::value, id, why,
                        std::min<std::int64_t>(retry_after.count() * 2, 60'000));
   });
+}
+
+void manager_state::restart(const std::string& id) {
+  restarting.erase(id);
+  auto outcome = read_outcome(*env.store, id);
+  if (outcome && (is_terminal(outcome->status) || outcome->status == run_status::quarantined)) {
+    // It ended before it crashed (its last commit landed, the news did not).
+    notify(id, {static_cast<std::uint8_t>(outcome->status), outcome->result, outcome->error});
+  } else if (outcome || parked_requests.count(id) > 0) {
+    wake(id);
+  }
+  unpark(id);
 }
 
 void manager_state::recover() {
@@ -171,13 +210,13 @@ void manager_state::shut_down(caf::error reason) {
       q.rp.deliver(refusal);
   queue.clear();
   queued_ids.clear();
-  for (auto& [id, list] : waiters)
+  auto left = std::exchange(waiters, {});
+  for (auto& [id, list] : left)
+    env.counters->waits -= list.size();
+  for (auto& [id, list] : left)
     for (auto& w : list)
       w.rp.deliver(to_caf_error(errc::shut_down, "the runtime is shutting down; run " + id
                                                    + " resumes at the next start"));
-  for (auto& [id, list] : waiters)
-    env.counters->waits -= list.size();
-  waiters.clear();
   for (auto& [id, actor] : active)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
   if (active.empty())

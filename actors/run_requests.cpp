@@ -11,6 +11,7 @@
 #include "actors/atoms.hpp"
 #include "actors/detail/caf_error.hpp"
 #include "actors/detail/clock.hpp"
+#include "actors/detail/random_source.hpp"
 #include "actors/events.hpp"
 #include "actors/offline_control.hpp"
 #include "actors/run_outcome.hpp"
@@ -82,15 +83,18 @@ void manager_state::start(const std::string& id, const std::string& wf,
 }
 
 void manager_state::signal(const std::string& id, const std::string& name,
-                           const std::string& payload, guarded_reply rp) {
+                           const std::string& payload, guarded_reply rp,
+                           std::string request_id) {
   if (stopping)
     return rp.deliver(shutting_down());
-  auto again = [this, id, name, payload](guarded_reply rp) {
-    signal(id, name, payload, rp);
+  if (request_id.empty())
+    request_id = random_uuid();
+  auto again = [this, id, name, payload, request_id](guarded_reply rp) {
+    signal(id, name, payload, rp, request_id);
   };
   if (is_busy(id))
     return park(id, std::move(rp), again);
-  auto msg = caf::make_message(atoms::signal::value, id, name, payload);
+  auto msg = caf::make_message(atoms::signal::value, id, name, payload, request_id);
   if (auto it = active.find(id); it != active.end())
     return forward<caf::ok_atom>(it->second, id, std::move(rp), again, std::move(msg));
   auto meta = env.store->run(id);
@@ -104,7 +108,8 @@ void manager_state::signal(const std::string& id, const std::string& name,
     if (!last)
       return rp.deliver(to_caf_error(last.error()));
     write_batch b;
-    b.append(id, *last + 1, encode_event(signal_received_event{name, payload, now_ms()}));
+    b.append(id, *last + 1,
+             encode_event(signal_received_event{name, payload, now_ms(), request_id}));
     return write(id, std::move(b), [rp](const expected<void>& r) mutable {
       r ? rp.deliver(caf::ok_atom::value) : rp.deliver(to_caf_error(r.error()));
     });
@@ -197,23 +202,26 @@ void manager_state::wait_expired(const std::string& id, std::uint64_t token) {
     return;
   auto meta = env.store->run(id);
   auto now = meta ? std::string{to_string(meta->status)} : std::string{"unknown"};
-  w->rp.deliver(to_caf_error(errc::timeout, "run " + id + " did not end within "
-                                              + std::to_string(w->timeout_ms) + " ms (it is "
-                                              + now + ")"));
+  auto rp = std::move(w->rp);
+  auto timeout_ms = w->timeout_ms;
   list.erase(w);
-  --env.counters->waits;
   if (list.empty())
     waiters.erase(it);
+  --env.counters->waits;  // before the answer: the caller may read it next
+  rp.deliver(to_caf_error(errc::timeout, "run " + id + " did not end within "
+                                           + std::to_string(timeout_ms) + " ms (it is " + now
+                                           + ")"));
 }
 
 void manager_state::notify(const std::string& id, const outcome_msg& msg) {
   auto it = waiters.find(id);
   if (it == waiters.end())
     return;
-  for (auto& w : it->second)
-    w.rp.deliver(std::get<0>(msg), std::get<1>(msg), std::get<2>(msg));
-  env.counters->waits -= it->second.size();
+  auto list = std::move(it->second);
   waiters.erase(it);
+  env.counters->waits -= list.size();  // before the answers: callers may read it next
+  for (auto& w : list)
+    w.rp.deliver(std::get<0>(msg), std::get<1>(msg), std::get<2>(msg));
 }
 
 } // namespace endure::detail

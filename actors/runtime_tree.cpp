@@ -37,8 +37,12 @@ child_spec workers_child(runtime_services& services) {
   spec.start = [&services](caf::local_actor& sup) {
     // Made here, on the supervisor's thread, so that the run supervisor
     // started next finds it published.
-    auto pool = std::make_shared<activity_pool>(services.activity_threads,
-                                                services.env.limits.shutdown_timeout);
+    // The run actors already waited shutdown_timeout for their attempts
+    // (the pool stops after them): what still runs here was abandoned, and
+    // gets only a short grace, so shutdown takes about shutdown_timeout.
+    auto grace = std::min(services.env.limits.shutdown_timeout,
+                          std::chrono::milliseconds{100});
+    auto pool = std::make_shared<activity_pool>(services.activity_threads, grace);
     services.publish_pool(pool);
     return sup.spawn<caf::detached>(activity_workers, std::move(pool),
                                     services.activity_threads);

@@ -4,6 +4,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <cstdlib>
 #include <iostream>
 
 #include "actors/events.hpp"
@@ -35,6 +36,17 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
   auto mode = parse_mode(env.globals.mode);
   if (!mode)
     return 2;
+  if (!env.globals.log_level.empty()) {
+    auto level = log::parse_level(env.globals.log_level);
+    if (!level) {
+      fail("unknown --log-level '" + env.globals.log_level
+           + "': use trace, debug, info, warn, error or off");
+      return 2;
+    }
+    log::set_level(*level);
+  } else if (!std::getenv("ENDURE_LOG")) {
+    log::set_level(env.default_log_level);
+  }
   opts.journal.data_dir = env.globals.data_dir;
   opts.journal.mode = *mode;
   if (!opts.llm)  // the documented default model: the sim
@@ -90,6 +102,9 @@ int main(int argc, char** argv, workflow_registry workflows) {
     ->capture_default_str();
   app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")
     ->capture_default_str();
+  app.add_option("--log-level", env.globals.log_level,
+                 "runtime log: trace, debug, info, warn, error, off (default: ENDURE_LOG, "
+                 "else warn for serve, error for other commands)");
   add_pipeline_command(app, env);
   add_run_command(app, env);
   add_serve_command(app, env);

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "actors/endure.hpp"
+#include "persistence/log.hpp"
 
 namespace caf {
 class actor_system;
@@ -19,10 +20,17 @@ namespace endure::cli {
 struct global_options {
   std::string data_dir = "endure-data";
   std::string mode = "sync";
+  /// --log-level; empty: ENDURE_LOG, else the command's default.
+  std::string log_level;
 };
 
 struct command_env {
   global_options globals;
+  /// The log level of the command's runtime when neither --log-level nor
+  /// ENDURE_LOG says: warnings for `serve` (a server's log), errors only
+  /// for commands whose runtime serves one command (their output is the
+  /// same as through a running serve).
+  log::level default_log_level = log::level::error;
   workflow_registry workflows;
   /// Exit code of the subcommand that ran.
   int exit_code = 0;

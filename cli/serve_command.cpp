@@ -111,6 +111,7 @@ void add_serve_command(CLI::App& app, command_env& env) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     std::unique_ptr<control_server> channel;  // outlives the runtime: see the top
+    env.default_log_level = log::level::warn;  // a server: its log is the operator's view
     env.exit_code = open_and_serve(env, stop, channel);
     channel.reset();
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);

@@ -50,6 +50,8 @@ expected<void> set_status(MDB_txn* txn, MDB_dbi runs, const write_batch::op& op)
   auto meta = detail::decode_run_meta(to_view(v), op.run_id);
   if (!meta)
     return std::move(meta).error();
+  if (op.number == 1 && is_terminal(meta->status))
+    return {};  // unless_ended: the run's own last word stands
   meta->status = op.status;
   meta->detail = op.bytes;
   meta->updated_at_ms = op.time_ms;

@@ -16,8 +16,8 @@ void write_batch::append(std::string run_id, std::uint64_t seq, const record& r)
 }
 
 void write_batch::set_status(std::string run_id, run_status status,
-                             std::string detail, std::int64_t now_ms) {
-  ops_.push_back({op_kind::set_status, std::move(run_id), 0, now_ms,
+                             std::string detail, std::int64_t now_ms, bool unless_ended) {
+  ops_.push_back({op_kind::set_status, std::move(run_id), unless_ended ? 1u : 0u, now_ms,
                   std::move(detail), status});
 }
 

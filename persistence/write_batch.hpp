@@ -31,7 +31,7 @@ public:
   struct op {
     op_kind kind;
     std::string run_id;
-    std::uint64_t number = 0;  ///< seq, timer id
+    std::uint64_t number = 0;  ///< seq, timer id; set_status: 1 = unless ended
     std::int64_t time_ms = 0;  ///< timestamps, timer due time
     std::string bytes;         ///< encoded record, snapshot, detail text
     run_status status = run_status::running;
@@ -46,9 +46,11 @@ public:
   /// errc::invalid_argument for seq 0.
   void append(std::string run_id, std::uint64_t seq, const record& r);
   /// Sets a run's status and detail. Fails with errc::not_found for an
-  /// unknown run.
+  /// unknown run. With `unless_ended`, a run that has ended (completed,
+  /// failed, cancelled) by the time the commit applies keeps its status: a
+  /// supervisor's verdict must not overwrite the run's own last word.
   void set_status(std::string run_id, run_status status, std::string detail,
-                  std::int64_t now_ms);
+                  std::int64_t now_ms, bool unless_ended = false);
   /// Stores `state` as the run's snapshot taken after `seq` (replacing any
   /// older one).
   void put_snapshot(std::string run_id, std::uint64_t seq, std::string state);

@@ -79,6 +79,9 @@ struct manager_state {
   std::unordered_map<std::string, std::vector<parked>> parked_requests;
   /// Runs the manager is writing to itself; value: writes in flight.
   std::unordered_map<std::string, int> busy;
+  /// Runs whose actor crashed and waits out its restart backoff: requests
+  /// for them wait too, or each would respawn the crash at once.
+  std::unordered_set<std::string> restarting;
   /// Continuations of the manager's own writes, by token.
   std::unordered_map<std::uint64_t, std::function<void(const expected<void>&)>> writes;
   std::uint64_t next_write = 1;
@@ -102,6 +105,8 @@ struct manager_state {
   /// Restarts the run from its journal after a backoff, or quarantines it
   /// once it crashed more often than the intensity allows.
   void on_crash(const std::string& id, const std::string& reason);
+  /// on_crash, once the journal holds what the dead actor wrote.
+  void after_crash(const std::string& id, const std::string& reason);
   /// Journals the quarantine of a run whose actor is gone; retried with
   /// backoff while the journal refuses the write.
   void quarantine(const std::string& id, const std::string& why,
@@ -118,7 +123,12 @@ struct manager_state {
   void write(const std::string& id, write_batch batch,
              std::function<void(const expected<void>&)> then);
   void on_written(std::uint64_t token, std::uint8_t code, const std::string& message);
-  bool is_busy(const std::string& id) const { return busy.count(id) > 0; }
+  bool is_busy(const std::string& id) const {
+    return busy.count(id) > 0 || restarting.count(id) > 0;
+  }
+  /// The backoff after a crash is over: spawn the run again (if anything
+  /// still needs it) and hand it the requests that waited.
+  void restart(const std::string& id);
   /// Handles the requests parked for `id` again (they route themselves:
   /// to its actor, or park once more), unless it is busy.
   void unpark(const std::string& id);
@@ -127,8 +137,11 @@ struct manager_state {
   // -- requests (run_requests.cpp) -------------------------------------------------
   void start(const std::string& id, const std::string& wf, const std::string& input,
              guarded_reply rp);
+  /// `request_id` (made here on first handling) lets a run actor see that
+  /// an earlier actor journaled this very request, so a signal handed on
+  /// again is never journaled twice.
   void signal(const std::string& id, const std::string& name, const std::string& payload,
-              guarded_reply rp);
+              guarded_reply rp, std::string request_id = {});
   void cancel(const std::string& id, const std::string& reason, guarded_reply rp);
   void release(const std::string& id, const std::string& reason, guarded_reply rp);
   void wait(const std::string& id, std::int64_t timeout_ms, guarded_reply rp);

@@ -44,11 +44,13 @@ public:
   void load(bool barrier);
   /// A start request: creates the run if the journal has none, then replies.
   void on_start(const std::string& workflow, std::string input, guarded_reply rp);
-  void on_signal(const std::string& name, std::string payload, guarded_reply rp);
+  /// `request_id` identifies the request across actors (run manager).
+  void on_signal(const std::string& name, std::string payload, const std::string& request_id,
+                 guarded_reply rp);
   void on_cancel(const std::string& reason, guarded_reply rp);
   void on_passivate(std::uint64_t generation);
   /// A commit completed; token 0 is a write nothing waits for (a quiet one).
-  void on_persisted(std::uint64_t token, const std::string& error);
+  void on_persisted(std::uint64_t token, std::uint8_t code, const std::string& message);
   /// The run supervisor stops (runtime shutdown): attempts in flight may
   /// finish and their outcomes are journaled, nothing new starts, and the
   /// actor stops once none is left or at the deadline (on_stop_deadline).
@@ -130,6 +132,10 @@ private:
   /// away (quarantining, shutting down): the run supervisor hands the
   /// request on once the actor is down.
   void ask_again(guarded_reply& rp) const;
+  /// Holds a request until the run is loaded (after a barrier).
+  void defer(std::function<void()> request);
+  /// Adds status running to a batch that gives a waiting run work.
+  void mark_running(write_batch& batch);
   void update_status();
   std::optional<std::string> poison_step() const;
 
@@ -162,6 +168,11 @@ private:
   bool quarantined_ = false;
   bool finishing_ = false;
   bool stopping_ = false;  ///< the runtime shuts down (on_shutdown)
+  /// Loading behind a barrier: requests wait in deferred_ until it is done.
+  bool loading_ = false;
+  /// The commit creating the run is in flight (its failure is the start's).
+  bool creating_ = false;
+  std::vector<std::function<void()>> deferred_;
   run_status finishing_status_ = run_status::completed;
   run_status final_status_ = run_status::failed;
   std::string final_error_;

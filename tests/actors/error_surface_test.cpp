@@ -9,7 +9,7 @@
 #include <mutex>
 #include <sstream>
 
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/offline_control.hpp"
@@ -23,20 +23,22 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// endure's log, captured for the scope of a test.
+/// endure's log, captured for the scope of a test (the ring buffer sink
+/// locks its own mutex for writers and for reading).
 struct captured_log {
-  std::ostringstream out;
-  std::mutex mutex;
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink =
+    std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
   captured_log() {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
     auto logger = std::make_shared<spdlog::logger>("endure-test", sink);
     logger->set_pattern("%l|%v");
     log::use_logger(logger);
   }
   ~captured_log() { log::use_logger(nullptr); }
   std::string text() {
-    std::lock_guard g{mutex};
-    return out.str();
+    std::string all;
+    for (auto& line : sink->last_formatted())
+      all += line;
+    return all;
   }
 };
 
@@ -60,16 +62,31 @@ task<int> buggy(context& ctx, int n) {
   co_return n + go.value_or(-1000);
 }
 
-task<int> sleepy(context& ctx, int ms) {
+/// Waits for "go", then sleeps `ms`.
+task<int> go_then_sleep(context& ctx, int ms) {
+  auto go = co_await ctx.wait_signal<int>("go");
   co_await ctx.sleep(std::chrono::milliseconds{ms});
-  co_return ms;
+  co_return ms + go.value_or(-1000);
+}
+
+std::atomic<int> flaky_calls{0};
+
+/// One step that fails once, then succeeds after a short backoff.
+task<int> flaky_once(context& ctx, int n) {
+  auto body = [](int x) {
+    if (flaky_calls++ == 0)
+      throw retryable_error("the service blinked");
+    return x + 1;
+  };
+  co_return co_await ctx.step("flaky", body, n).retry(fast(3));
 }
 
 void workflows(workflow_registry& r) {
   r.add("parked", &parked);
   r.add("quick", &quick);
   r.add("buggy", &buggy);
-  r.add("sleepy", &sleepy);
+  r.add("go_then_sleep", &go_then_sleep);
+  r.add("flaky_once", &flaky_once);
 }
 
 bool has_op(const write_batch& b, write_batch::op_kind kind, const std::string& run,
@@ -94,7 +111,7 @@ SCENARIO("refusals come back as typed errors", "[errors]") {
   CHECK(rt.wait("nobody", 1s).error().code == errc::not_found);
 
   REQUIRE(rt.start("quick", "done", 4));
-  REQUIRE(rt.wait("done", 10s)->value<int>() == 8);
+  REQUIRE(f.ended("done", 10s).value<int>() == 8);
   auto late = rt.signal("done", "go", 1);
   REQUIRE_FALSE(late);
   CHECK(late.error().code == errc::invalid_state);
@@ -107,7 +124,7 @@ SCENARIO("refusals come back as typed errors", "[errors]") {
   // A quarantined run takes signals (journaled for after its release) but
   // not a cancel, which must follow a release.
   REQUIRE(rt.start("buggy", "bug", 1));
-  REQUIRE(rt.wait("bug", 10s)->status == run_status::quarantined);
+  REQUIRE(f.ended("bug", 10s).status == run_status::quarantined);
   REQUIRE(rt.signal("bug", "go", 41));
   auto refused = rt.cancel("bug", "x");
   CHECK(refused.error().code == errc::invalid_state);
@@ -130,27 +147,55 @@ SCENARIO("a wait that times out says so and leaves no waiter behind", "[errors]"
   CHECK_THAT(f.rt().wait("p", 5ms).error().message, Catch::Contains("did not end within 5 ms"));
   CHECK(f.rt().stats().waits == 0);
   REQUIRE(f.rt().signal("p", "go", 1));
-  CHECK(f.rt().wait("p", 10s)->value<int>() == 2);
+  CHECK(f.ended("p", 10s).value<int>() == 2);
   CHECK(f.rt().stats().waits == 0);
 }
 
-SCENARIO("a sleeper whose timer write failed is not left asleep", "[errors]") {
+SCENARIO("a signal whose consuming commit failed is consumed after the restart", "[errors]") {
   std::atomic<int> injected{0};
   captured_log logged;
   runtime_fixture f{workflows, [&](runtime_options& o) {
                       o.passivate_after = 10ms;
                       o.journal.inject_fault = [&](const write_batch& b) -> expected<void> {
+                        // The commit that consumes "go" and arms the sleep's timer.
                         if (has_op(b, write_batch::op_kind::put_timer, "s") && injected++ == 0)
                           return make_error(errc::io_error, "injected: the disk hiccupped");
                         return {};
                       };
                     }};
-  REQUIRE(f.rt().start("sleepy", "s", 300));
+  REQUIRE(f.rt().start("go_then_sleep", "s", 300));
+  REQUIRE(f.rt().signal("s", "go", 7));
   auto out = f.rt().wait("s", 20s);
   REQUIRE(out);
-  CHECK(out->status == run_status::completed);
+  REQUIRE(out->status == run_status::completed);
+  CHECK(out->value<int>() == 307);  // the signal, consumed once after the restart
   CHECK(injected >= 2);  // the lost write, then the one the restart made
   CHECK_THAT(logged.text(), Catch::Contains("run s: journal write failed"));
+}
+
+SCENARIO("a quiet write that failed is logged and the run restarts from its journal",
+         "[errors]") {
+  flaky_calls = 0;
+  std::atomic<int> injected{0};
+  captured_log logged;
+  runtime_fixture f{workflows, [&](runtime_options& o) {
+                      o.journal.inject_fault = [&](const write_batch& b) -> expected<void> {
+                        // The retry's start: not awaited by the run (erases its backoff timer).
+                        if (has_op(b, write_batch::op_kind::erase_timer, "r")
+                            && !has_op(b, write_batch::op_kind::put_timer, "r")
+                            && injected++ == 0)
+                          return make_error(errc::io_error, "injected: the disk hiccupped");
+                        return {};
+                      };
+                    }};
+  REQUIRE(f.rt().start("flaky_once", "r", 1));
+  auto out = f.rt().wait("r", 20s);
+  REQUIRE(out);
+  REQUIRE(out->status == run_status::completed);
+  CHECK(out->value<int>() == 2);
+  CHECK(injected >= 1);
+  CHECK_THAT(logged.text(), Catch::Contains("run r: journal write failed")
+                              && Catch::Contains("restarts from its journal"));
 }
 
 SCENARIO("a quarantine is reported only once it is durable", "[errors]") {

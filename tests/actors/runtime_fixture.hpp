@@ -3,6 +3,8 @@
 // tests use real child processes instead).
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
@@ -106,6 +108,16 @@ public:
       auto meta = rt_->store().run(id);
       return meta && meta->status == status;
     });
+  }
+
+  /// How run `id` ended, waiting at most `timeout`; a wait that fails
+  /// (timeout, unknown run) fails the test with its error, instead of
+  /// reading an empty expected.
+  run_outcome ended(const std::string& id, std::chrono::milliseconds timeout) {
+    auto out = rt_->wait(id, timeout);
+    INFO("wait for run " << id << ": " << (out ? "ok" : out.error().to_string()));
+    REQUIRE(out);
+    return *out;
   }
 
   /// The events of type E of run `id` in the open runtime's journal.

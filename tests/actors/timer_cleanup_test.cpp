@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
-#include <latch>
 #include <mutex>
 #include <thread>
 
@@ -46,11 +45,11 @@ SCENARIO("20,000 cancelled sleepers do not delay one live sleeper", "[timers]") 
   auto passivate = std::chrono::milliseconds{60'000};
   runtime_fixture f{[](workflow_registry& r) { r.add("nap", &nap); },
                     [&](runtime_options& o) { o.passivate_after = passivate; }};
-  std::latch started{sleepers};
+  auto started = std::make_shared<std::atomic<int>>(0);
   for (int i = 0; i < sleepers; ++i)
     f.rt().start_async("nap", "c" + std::to_string(i), to_bytes(600'000),
-                       [&](expected<run_status>) { started.count_down(); });
-  started.wait();
+                       [started](expected<run_status> s) { started->fetch_add(s ? 1 : 0); });
+  REQUIRE(eventually([&] { return started->load() == sleepers; }, 60s));
   // Cancelled from 4 threads; each cancel is journaled before it returns.
   std::atomic<int> refused{0};
   std::mutex first_mutex;
@@ -70,7 +69,7 @@ SCENARIO("20,000 cancelled sleepers do not delay one live sleeper", "[timers]") 
   INFO("first refusal: " << first_refusal);
   REQUIRE(refused == 0);
   for (int i = 0; i < sleepers; i += 997)
-    CHECK(f.rt().wait("c" + std::to_string(i), 30s)->status == run_status::cancelled);
+    CHECK(f.ended("c" + std::to_string(i), 30s).status == run_status::cancelled);
   // Every cancelled run's row went with the commit that ended it.
   for (int i = 0; i < 2000 && all_timer_rows(f.rt().store()) > 0; ++i)
     std::this_thread::sleep_for(5ms);
@@ -158,7 +157,7 @@ SCENARIO("a quarantine erases a sleeper's timer row and its release stores it ag
 SCENARIO("the timer service erases rows left behind by runs that ended", "[timers]") {
   runtime_fixture f{[](workflow_registry& r) { r.add("nap", &nap); }};
   REQUIRE(f.rt().start("nap", "done", 1));
-  REQUIRE(f.rt().wait("done", 10s)->status == run_status::completed);
+  REQUIRE(f.ended("done", 10s).status == run_status::completed);
   f.close();
   {  // as an older endure, or a crash-loop quarantine, left them
     auto j = f.open_journal();
