@@ -1,13 +1,13 @@
 // activity_pool: a mutex-and-condvar queue; jobs run in FIFO order. The
 // queue and its counters live in a block every thread co-owns, so a thread
 // detached at a bounded stop never touches a destroyed pool.
-#include "actors/activity_pool.hpp"
+#include "endure/actors/activity_pool.hpp"
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 
-#include "persistence/log.hpp"
+#include "endure/persistence/log.hpp"
 
 namespace endure {
 

@@ -1,10 +1,10 @@
 // endure::error <-> caf::error (see detail/caf_error.hpp).
-#include "actors/detail/caf_error.hpp"
+#include "endure/actors/detail/caf_error.hpp"
 
 #include <caf/message.hpp>
 #include <caf/sec.hpp>
 
-#include "supervisors/exit_reasons.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 
@@ -22,8 +22,12 @@ error from_caf_error(const caf::error& e, std::string_view what) {
   }
   if (e == caf::sec::request_timeout)
     return error{errc::timeout, std::string{what} + ": no answer in time"};
+  // The manager died before answering: the runtime is shutting down, or
+  // its run supervisor crashed and is being restarted by the tree.
   return error{errc::shut_down,
-               std::string{what} + ": the runtime is not running (" + describe(e) + ")"};
+               std::string{what} + ": no answer from the runtime (" + describe(e)
+                 + "); it is shutting down, or its run supervisor was restarting: "
+                   "try again, and see the log if it persists"};
 }
 
 } // namespace endure::detail

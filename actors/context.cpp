@@ -1,8 +1,8 @@
 // The journaled sources of non-determinism: time, randomness, ids. Each is
 // computed once, live, by the host and replayed from the journal after.
-#include "actors/context.hpp"
+#include "endure/actors/context.hpp"
 
-#include "actors/detail/random_source.hpp"
+#include "endure/actors/detail/random_source.hpp"
 
 namespace endure {
 

@@ -25,11 +25,11 @@
 #include <variant>
 #include <vector>
 
-#include "actors/detail/run_host.hpp"
-#include "actors/net_msgpack.hpp"
-#include "actors/serialization.hpp"
-#include "actors/task.hpp"
-#include "actors/workflow_errors.hpp"
+#include "endure/actors/detail/run_host.hpp"
+#include "endure/actors/net_msgpack.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/actors/task.hpp"
+#include "endure/actors/workflow_errors.hpp"
 
 namespace endure {
 

@@ -2,13 +2,13 @@
 // the program that embeds the runtime.
 #pragma once
 
-#include "actors/context.hpp"
-#include "actors/offline_control.hpp"
-#include "actors/retry_policy.hpp"
-#include "actors/run_outcome.hpp"
-#include "actors/runtime.hpp"
-#include "actors/system_settings.hpp"
-#include "actors/task.hpp"
-#include "actors/workflow_errors.hpp"
-#include "actors/workflow_registry.hpp"
-#include "persistence/failure.hpp"
+#include "endure/actors/context.hpp"
+#include "endure/actors/offline_control.hpp"
+#include "endure/actors/retry_policy.hpp"
+#include "endure/actors/run_outcome.hpp"
+#include "endure/actors/runtime.hpp"
+#include "endure/actors/system_settings.hpp"
+#include "endure/actors/task.hpp"
+#include "endure/actors/workflow_errors.hpp"
+#include "endure/actors/workflow_registry.hpp"
+#include "endure/persistence/failure.hpp"

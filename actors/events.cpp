@@ -1,11 +1,11 @@
 // msgpack payloads of run events. Each event is a msgpack array of its
 // fields in declaration order; decoding accepts longer arrays (newer
 // writers appending fields are refused by schema version before this).
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 
 #include <msgpack.hpp>
 
-#include "persistence/detail/string_buffer.hpp"
+#include "endure/persistence/detail/string_buffer.hpp"
 
 namespace endure {
 

@@ -11,9 +11,9 @@
 #include <string>
 #include <variant>
 
-#include "actors/step_usage.hpp"
-#include "persistence/failure.hpp"
-#include "persistence/journal.hpp"
+#include "endure/actors/step_usage.hpp"
+#include "endure/persistence/failure.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure {
 

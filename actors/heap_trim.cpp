@@ -1,5 +1,5 @@
 // See heap_trim.hpp.
-#include "actors/heap_trim.hpp"
+#include "endure/actors/heap_trim.hpp"
 
 #include <dlfcn.h>
 

@@ -15,8 +15,8 @@
 
 #include <msgpack.hpp>
 
-#include "net/chat_types.hpp"
-#include "net/http_types.hpp"
+#include "endure/net/chat_types.hpp"
+#include "endure/net/http_types.hpp"
 
 MSGPACK_ADD_ENUM(endure::net::chat_role);
 

@@ -9,12 +9,12 @@
 // network step has an attempt deadline (the runtime abandons the attempt
 // and retries it), by default the call's own deadline plus a grace, for a
 // backend that breaks its promise to answer.
-#include "actors/context.hpp"
+#include "endure/actors/context.hpp"
 
-#include "actors/detail/step_services.hpp"
-#include "net/http_client.hpp"
-#include "net/http_failure.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/actors/detail/step_services.hpp"
+#include "endure/net/http_client.hpp"
+#include "endure/net/http_failure.hpp"
+#include "endure/net/llm_backend.hpp"
 
 #include <atomic>
 

@@ -1,10 +1,10 @@
 // Offline start, signal, cancel and release: each is one write batch, an
 // event at the end of the run's journal plus the status the next runtime
 // acts on.
-#include "actors/offline_control.hpp"
+#include "endure/actors/offline_control.hpp"
 
-#include "actors/detail/clock.hpp"
-#include "actors/events.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/actors/events.hpp"
 
 namespace endure {
 

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure {
 

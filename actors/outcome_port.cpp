@@ -1,10 +1,10 @@
 // outcome_port: reports under a mutex, so close() cannot interleave with a
 // send in progress (see detail/outcome_port.hpp).
-#include "actors/detail/outcome_port.hpp"
+#include "endure/actors/detail/outcome_port.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
+#include "endure/actors/atoms.hpp"
 
 namespace endure::detail {
 

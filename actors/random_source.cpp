@@ -1,5 +1,5 @@
 // random_source over getrandom(2) (see detail/random_source.hpp).
-#include "actors/detail/random_source.hpp"
+#include "endure/actors/detail/random_source.hpp"
 
 #include <sys/random.h>
 

@@ -1,5 +1,5 @@
 // replay_log: the event handler of the run (Akka's "apply event to state").
-#include "actors/replay_log.hpp"
+#include "endure/actors/replay_log.hpp"
 
 namespace endure {
 

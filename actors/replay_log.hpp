@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 
 namespace endure {
 

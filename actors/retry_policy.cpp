@@ -1,5 +1,5 @@
 // decide_retry: exponential backoff with full jitter, capped.
-#include "actors/retry_policy.hpp"
+#include "endure/actors/retry_policy.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "persistence/failure.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure {
 

@@ -1,12 +1,12 @@
 // The run actor: CAF wiring of run_state. Every handler forwards to the
 // state; the state does the journaling and the coroutine driving.
-#include "actors/detail/run_actor.hpp"
+#include "endure/actors/detail/run_actor.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
-#include "actors/detail/run_state.hpp"
-#include "supervisors/exit_reasons.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/run_state.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 

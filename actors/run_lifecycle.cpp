@@ -2,19 +2,19 @@
 // drive the workflow coroutine, take signals and cancels, run the saga's
 // compensations, finish, quarantine, passivate. Runs on the run actor's
 // thread.
-#include "actors/detail/run_state.hpp"
+#include "endure/actors/detail/run_state.hpp"
 
 #include <caf/all.hpp>
 
 #include <algorithm>
 
-#include "actors/atoms.hpp"
-#include "actors/detail/caf_error.hpp"
-#include "actors/detail/clock.hpp"
-#include "actors/workflow_registry.hpp"
-#include "persistence/journal.hpp"
-#include "persistence/log.hpp"
-#include "supervisors/exit_reasons.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/actors/workflow_registry.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/log.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 
@@ -537,6 +537,9 @@ void run_state::on_shutdown() {
   if (stopping_)
     return;
   stopping_ = true;
+  if (log::enabled(log::level::debug))
+    log::debug("run " + run_id_ + ": stopping for shutdown with " + std::to_string(persisting_.size())
+               + " commit(s) in flight");
   // Deploys must not cost a long step its result, nor count as its crash:
   // let the attempts finish and journal them, within the deadline.
   self_->delayed_send(self_, env_.limits.shutdown_timeout, atoms::stop_deadline::value);

@@ -1,13 +1,13 @@
 // The run manager actor (see detail/run_manager.hpp): its behavior. The
 // handlers are short and forward to manager_state (run_requests.cpp for
 // requests, run_manager_state.cpp for the rest).
-#include "actors/detail/run_manager.hpp"
+#include "endure/actors/detail/run_manager.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
-#include "actors/detail/run_manager_state.hpp"
-#include "supervisors/exit_reasons.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/run_manager_state.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 

@@ -1,21 +1,21 @@
 // The run manager's own bookkeeping (detail/run_manager_state.hpp): run
 // actors, crashes and quarantines, recovery, its journal writes, shutdown.
 // Runs on the manager's thread.
-#include "actors/detail/run_manager_state.hpp"
+#include "endure/actors/detail/run_manager_state.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/activity_pool.hpp"
-#include "actors/atoms.hpp"
-#include "actors/detail/caf_error.hpp"
-#include "actors/detail/clock.hpp"
-#include "actors/detail/run_actor.hpp"
-#include "actors/heap_trim.hpp"
-#include "actors/run_outcome.hpp"
-#include "persistence/journal.hpp"
-#include "persistence/log.hpp"
-#include "supervisors/backoff.hpp"
-#include "supervisors/exit_reasons.hpp"
+#include "endure/actors/activity_pool.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/actors/detail/run_actor.hpp"
+#include "endure/actors/heap_trim.hpp"
+#include "endure/actors/run_outcome.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/log.hpp"
+#include "endure/supervisors/backoff.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 

@@ -1,8 +1,8 @@
 // read_outcome: the run's status from its meta, its result from its last
 // record (run_finished).
-#include "actors/run_outcome.hpp"
+#include "endure/actors/run_outcome.hpp"
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 
 namespace endure {
 

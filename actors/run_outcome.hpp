@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "actors/serialization.hpp"
-#include "persistence/journal.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure {
 

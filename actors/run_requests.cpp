@@ -4,18 +4,18 @@
 // run actor on its way out is handled again once that actor is down, so a
 // signal or cancel racing passivation is journaled, never dropped. Runs on
 // the manager's thread.
-#include "actors/detail/run_manager_state.hpp"
+#include "endure/actors/detail/run_manager_state.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
-#include "actors/detail/caf_error.hpp"
-#include "actors/detail/clock.hpp"
-#include "actors/detail/random_source.hpp"
-#include "actors/events.hpp"
-#include "actors/offline_control.hpp"
-#include "actors/run_outcome.hpp"
-#include "persistence/journal.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/actors/detail/random_source.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/actors/offline_control.hpp"
+#include "endure/actors/run_outcome.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::detail {
 

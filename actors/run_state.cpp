@@ -1,16 +1,16 @@
 // Operations of a run: steps (attempts, retries, timeouts), timers, signal
 // waits, journaled values. Each outcome is persisted, then delivered to the
 // awaiting workflow code. Runs on the run actor's thread.
-#include "actors/detail/run_state.hpp"
+#include "endure/actors/detail/run_state.hpp"
 
 #include <caf/all.hpp>
 
 #include <random>
 
-#include "actors/activity_pool.hpp"
-#include "actors/atoms.hpp"
-#include "actors/detail/clock.hpp"
-#include "persistence/journal.hpp"
+#include "endure/actors/activity_pool.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::detail {
 

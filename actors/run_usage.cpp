@@ -1,8 +1,8 @@
 // Summing a run's usage from its journal (run_usage.hpp), and
 // runtime::usage, which reads the runtime's own journal.
-#include "actors/run_usage.hpp"
+#include "endure/actors/run_usage.hpp"
 
-#include "actors/runtime.hpp"
+#include "endure/actors/runtime.hpp"
 
 namespace endure {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/events.hpp"
-#include "actors/step_usage.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/actors/step_usage.hpp"
 
 namespace endure {
 

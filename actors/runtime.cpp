@@ -1,21 +1,21 @@
 // runtime: the journal plus the supervision tree; blocking calls are CAF
 // requests from a scoped actor to the current run supervisor.
-#include "actors/runtime.hpp"
+#include "endure/actors/runtime.hpp"
 
 #include <caf/all.hpp>
 
 #include <future>
 #include <thread>
 
-#include "actors/atoms.hpp"
-#include "actors/detail/caf_error.hpp"
-#include "actors/detail/runtime_services.hpp"
-#include "actors/detail/runtime_tree.hpp"
-#include "actors/detail/step_services.hpp"
-#include "actors/events.hpp"
-#include "supervisors/atoms.hpp"
-#include "supervisors/exit_reasons.hpp"
-#include "supervisors/validate.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/runtime_services.hpp"
+#include "endure/actors/detail/runtime_tree.hpp"
+#include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/supervisors/atoms.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
+#include "endure/supervisors/validate.hpp"
 
 namespace endure {
 

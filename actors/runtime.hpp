@@ -16,11 +16,11 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/run_outcome.hpp"
-#include "actors/run_usage.hpp"
-#include "actors/workflow_registry.hpp"
-#include "persistence/journal.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/actors/run_outcome.hpp"
+#include "endure/actors/run_usage.hpp"
+#include "endure/actors/workflow_registry.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 namespace endure::net {
 class llm_backend;

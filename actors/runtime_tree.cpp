@@ -1,13 +1,13 @@
 // The runtime's supervision tree (see detail/runtime_tree.hpp).
-#include "actors/detail/runtime_tree.hpp"
+#include "endure/actors/detail/runtime_tree.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/activity_pool.hpp"
-#include "actors/detail/runtime_services.hpp"
-#include "actors/detail/timer_service.hpp"
-#include "supervisors/exit_reasons.hpp"
-#include "supervisors/supervisor.hpp"
+#include "endure/actors/activity_pool.hpp"
+#include "endure/actors/detail/runtime_services.hpp"
+#include "endure/actors/detail/timer_service.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
+#include "endure/supervisors/supervisor.hpp"
 
 namespace endure::detail {
 

@@ -1,5 +1,5 @@
 // hash_bytes: XXH3-64, kept out of the header so xxhash.h stays internal.
-#include "actors/serialization.hpp"
+#include "endure/actors/serialization.hpp"
 
 #include <xxhash.h>
 

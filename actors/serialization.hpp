@@ -10,8 +10,8 @@
 
 #include <msgpack.hpp>
 
-#include "persistence/detail/string_buffer.hpp"
-#include "persistence/failure.hpp"
+#include "endure/persistence/detail/string_buffer.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure {
 

@@ -1,7 +1,7 @@
 // step_services: the lazily made HTTP client (detail/step_services.hpp).
-#include "actors/detail/step_services.hpp"
+#include "endure/actors/detail/step_services.hpp"
 
-#include "net/http_client.hpp"
+#include "endure/net/http_client.hpp"
 
 namespace endure::detail {
 

@@ -1,5 +1,5 @@
 // The recommended actor system settings (see system_settings.hpp).
-#include "actors/system_settings.hpp"
+#include "endure/actors/system_settings.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -9,7 +9,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "actors/detail/spinning_sharing.hpp"
+#include "endure/actors/detail/spinning_sharing.hpp"
 
 namespace endure {
 

@@ -1,13 +1,13 @@
 // The timer service (see detail/timer_service.hpp).
-#include "actors/detail/timer_service.hpp"
+#include "endure/actors/detail/timer_service.hpp"
 
 #include <caf/all.hpp>
 
-#include "actors/atoms.hpp"
-#include "actors/detail/clock.hpp"
-#include "persistence/journal.hpp"
-#include "persistence/log.hpp"
-#include "supervisors/exit_reasons.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/log.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 namespace endure::detail {
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "persistence/failure.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure {
 

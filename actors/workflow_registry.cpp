@@ -1,6 +1,6 @@
 // detail::demangle for workflow_registry's input descriptions
 // (detail/type_label.hpp): kept here so <cxxabi.h> stays out of headers.
-#include "actors/workflow_registry.hpp"
+#include "endure/actors/workflow_registry.hpp"
 
 #include <cxxabi.h>
 

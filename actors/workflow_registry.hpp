@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/context.hpp"
-#include "actors/detail/type_label.hpp"
+#include "endure/actors/context.hpp"
+#include "endure/actors/detail/type_label.hpp"
 
 namespace endure {
 

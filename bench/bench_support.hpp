@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "persistence/options.hpp"
+#include "endure/persistence/options.hpp"
 
 namespace endure::bench {
 

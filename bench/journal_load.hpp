@@ -8,7 +8,7 @@
 #include <string>
 
 #include "bench/lmdb_floor.hpp"
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::bench {
 

@@ -10,7 +10,7 @@
 #include <string_view>
 
 #include "bench/bench_support.hpp"
-#include "persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
 
 namespace endure::bench {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "persistence/options.hpp"
+#include "endure/persistence/options.hpp"
 
 namespace endure::bench {
 

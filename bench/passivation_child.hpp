@@ -3,7 +3,7 @@
 // woken after a restart. Each prints one result line on stdout.
 #pragma once
 
-#include "actors/endure.hpp"
+#include "endure/actors/endure.hpp"
 
 namespace endure::bench {
 

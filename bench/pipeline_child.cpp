@@ -25,7 +25,7 @@
 #include "bench/bench_support.hpp"
 #include "bench/lmdb_floor.hpp"
 #include "bench/passivation_child.hpp"
-#include "cli/seed_pipeline.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 
 namespace endure::bench {
 

@@ -11,10 +11,10 @@
 #include <stdexcept>
 #include <thread>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 #include "bench/bench_support.hpp"
 #include "bench/pipeline_child.hpp"
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "support/child_process.hpp"
 
 namespace endure::bench {

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "persistence/options.hpp"
+#include "endure/persistence/options.hpp"
 
 namespace endure::bench {
 

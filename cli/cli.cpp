@@ -1,5 +1,5 @@
 // endure::cli::main: global options, subcommand registration, exit codes.
-#include "cli/cli.hpp"
+#include "endure/cli/cli.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -7,11 +7,11 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "actors/events.hpp"
-#include "cli/command.hpp"
-#include "cli/content_pipeline.hpp"
-#include "cli/seed_pipeline.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/content_pipeline.hpp"
+#include "endure/cli/seed_pipeline.hpp"
+#include "endure/net/llm_backend.hpp"
 
 namespace endure::cli {
 

@@ -8,7 +8,7 @@
 //   }
 #pragma once
 
-#include "actors/workflow_registry.hpp"
+#include "endure/actors/workflow_registry.hpp"
 
 namespace endure::cli {
 

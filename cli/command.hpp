@@ -8,8 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include "actors/endure.hpp"
-#include "persistence/log.hpp"
+#include "endure/actors/endure.hpp"
+#include "endure/persistence/log.hpp"
 
 namespace caf {
 class actor_system;

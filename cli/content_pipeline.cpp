@@ -3,7 +3,7 @@
 // holds no thread while the model thinks, and its failure keeps the class
 // the net layer gave it (rate_limited with Retry-After, retryable, fatal),
 // which the retry policy reads.
-#include "cli/content_pipeline.hpp"
+#include "endure/cli/content_pipeline.hpp"
 
 namespace endure::cli {
 

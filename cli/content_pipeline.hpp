@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <string>
 
-#include "actors/endure.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/actors/endure.hpp"
+#include "endure/net/llm_backend.hpp"
 
 namespace endure::cli {
 

@@ -1,12 +1,12 @@
 // ask_serve (control_client.hpp): connect, greeting, request, reply.
-#include "cli/control_client.hpp"
+#include "endure/cli/control_client.hpp"
 
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 
-#include "cli/local_socket.hpp"
+#include "endure/cli/local_socket.hpp"
 
 namespace endure::cli {
 

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "cli/control_protocol.hpp"
+#include "endure/cli/control_protocol.hpp"
 
 namespace endure::cli {
 

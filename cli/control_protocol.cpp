@@ -2,11 +2,11 @@
 //   greeting [version, state, pid, message]
 //   request  [version, op, run_id, workflow, name, payload, reason]
 //   reply    [version, code (0 = success), status, message, result]
-#include "cli/control_protocol.hpp"
+#include "endure/cli/control_protocol.hpp"
 
 #include <msgpack.hpp>
 
-#include "persistence/detail/string_buffer.hpp"
+#include "endure/persistence/detail/string_buffer.hpp"
 
 namespace endure::cli {
 

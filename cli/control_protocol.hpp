@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "persistence/error.hpp"
-#include "persistence/run_meta.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 namespace endure::cli {
 

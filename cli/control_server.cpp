@@ -3,7 +3,7 @@
 // connection. Counters under one mutex say how many connections are busy,
 // so stop_requests can wait for them and the accept thread can refuse
 // more than the caps.
-#include "cli/control_server.hpp"
+#include "endure/cli/control_server.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -20,8 +20,8 @@
 #include <optional>
 #include <thread>
 
-#include "cli/local_socket.hpp"
-#include "persistence/log.hpp"
+#include "endure/cli/local_socket.hpp"
+#include "endure/persistence/log.hpp"
 
 namespace endure::cli {
 

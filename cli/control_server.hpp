@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "cli/control_protocol.hpp"
+#include "endure/cli/control_protocol.hpp"
 
 namespace endure::cli {
 

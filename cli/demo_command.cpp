@@ -18,11 +18,11 @@
 #include <map>
 #include <thread>
 
-#include "cli/command.hpp"
-#include "cli/content_pipeline.hpp"
-#include "cli/demo_journal.hpp"
-#include "cli/demo_options.hpp"
-#include "cli/journal_view.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/content_pipeline.hpp"
+#include "endure/cli/demo_journal.hpp"
+#include "endure/cli/demo_options.hpp"
+#include "endure/cli/journal_view.hpp"
 
 namespace endure::cli {
 

@@ -1,7 +1,7 @@
 // Reading the demo's progress and totals from the journal (demo_journal.hpp).
-#include "cli/demo_journal.hpp"
+#include "endure/cli/demo_journal.hpp"
 
-#include "cli/run_timeline.hpp"
+#include "endure/cli/run_timeline.hpp"
 
 namespace endure::cli {
 

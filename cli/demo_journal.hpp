@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "persistence/error.hpp"
-#include "persistence/run_meta.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 namespace endure::cli {
 

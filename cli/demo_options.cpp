@@ -1,7 +1,7 @@
 // demo_options.hpp: flags, worker argv, model configuration.
-#include "cli/demo_options.hpp"
+#include "endure/cli/demo_options.hpp"
 
-#include "cli/content_pipeline.hpp"
+#include "endure/cli/content_pipeline.hpp"
 
 namespace endure::cli {
 

@@ -10,7 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "net/llm_config.hpp"
+#include "endure/net/llm_config.hpp"
 
 namespace endure::cli {
 

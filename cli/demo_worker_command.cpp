@@ -5,9 +5,9 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli/command.hpp"
-#include "cli/content_pipeline.hpp"
-#include "cli/demo_options.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/content_pipeline.hpp"
+#include "endure/cli/demo_options.hpp"
 
 namespace endure::cli {
 

@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/command.hpp"
-#include "net/fake_openai_server.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/net/fake_openai_server.hpp"
 
 namespace endure::cli {
 

@@ -8,11 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/net_msgpack.hpp"
-#include "actors/serialization.hpp"
-#include "cli/command.hpp"
-#include "cli/json_value.hpp"
-#include "cli/run_timeline.hpp"
+#include "endure/actors/net_msgpack.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/json_value.hpp"
+#include "endure/cli/run_timeline.hpp"
 
 namespace endure::cli {
 

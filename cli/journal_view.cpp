@@ -1,5 +1,5 @@
 // Read-only journal access and text helpers for the CLI (journal_view.hpp).
-#include "cli/journal_view.hpp"
+#include "endure/cli/journal_view.hpp"
 
 #include <chrono>
 #include <cstdio>

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "actors/events.hpp"
-#include "persistence/journal.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::cli {
 

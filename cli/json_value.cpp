@@ -1,5 +1,5 @@
 // JSON <-> msgpack for the CLI (json_value.hpp).
-#include "cli/json_value.hpp"
+#include "endure/cli/json_value.hpp"
 
 #include <msgpack.hpp>
 #include <nlohmann/json.hpp>

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli/command.hpp"
-#include "cli/journal_view.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/journal_view.hpp"
 
 namespace endure::cli {
 

@@ -1,6 +1,6 @@
 // File descriptors, socket addresses and deadline-bounded frames for the
 // control channel (local_socket.hpp).
-#include "cli/local_socket.hpp"
+#include "endure/cli/local_socket.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure::cli {
 

@@ -1,5 +1,5 @@
 // The `endure` binary: the CLI with the built-in workflows only.
-#include "cli/cli.hpp"
+#include "endure/cli/cli.hpp"
 
 int main(int argc, char** argv) {
   return endure::cli::main(argc, argv, endure::workflow_registry{});

@@ -7,8 +7,8 @@
 #include <iostream>
 #include <latch>
 
-#include "cli/command.hpp"
-#include "cli/seed_pipeline.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 
 namespace endure::cli {
 

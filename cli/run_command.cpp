@@ -14,9 +14,9 @@
 #include <iostream>
 #include <random>
 
-#include "cli/command.hpp"
-#include "cli/json_value.hpp"
-#include "cli/run_control.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/json_value.hpp"
+#include "endure/cli/run_control.hpp"
 
 namespace endure::cli {
 

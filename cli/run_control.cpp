@@ -1,15 +1,15 @@
 // Requests to runs through serve or the journal, with one set of answers
 // (run_control.hpp). apply_live runs on a control connection's thread in
 // serve; the rest in the client command's main thread.
-#include "cli/run_control.hpp"
+#include "endure/cli/run_control.hpp"
 
 #include <future>
 #include <iostream>
 #include <memory>
 #include <thread>
 
-#include "actors/offline_control.hpp"
-#include "cli/local_socket.hpp"
+#include "endure/actors/offline_control.hpp"
+#include "endure/cli/local_socket.hpp"
 
 namespace endure::cli {
 

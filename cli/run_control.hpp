@@ -13,9 +13,9 @@
 #include <functional>
 #include <optional>
 
-#include "cli/command.hpp"
-#include "cli/control_client.hpp"
-#include "cli/control_protocol.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/control_client.hpp"
+#include "endure/cli/control_protocol.hpp"
 
 namespace endure::cli {
 

@@ -1,5 +1,5 @@
 // Folding a run's events into a timeline (run_timeline.hpp).
-#include "cli/run_timeline.hpp"
+#include "endure/cli/run_timeline.hpp"
 
 namespace endure::cli {
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "actors/run_usage.hpp"
-#include "cli/journal_view.hpp"
+#include "endure/actors/run_usage.hpp"
+#include "endure/cli/journal_view.hpp"
 
 namespace endure::cli {
 

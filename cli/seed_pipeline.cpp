@@ -1,6 +1,6 @@
 // The seed pipeline: SHA-256 from OpenSSL, one O_APPEND write per executed
 // step body (no fsync: a kill -9 of the process does not lose it).
-#include "cli/seed_pipeline.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "actors/endure.hpp"
+#include "endure/actors/endure.hpp"
 
 namespace endure::cli {
 

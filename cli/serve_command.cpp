@@ -16,9 +16,9 @@
 #include <map>
 #include <thread>
 
-#include "cli/command.hpp"
-#include "cli/control_server.hpp"
-#include "cli/run_control.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/control_server.hpp"
+#include "endure/cli/run_control.hpp"
 
 namespace endure::cli {
 

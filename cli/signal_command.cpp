@@ -7,9 +7,9 @@
 // only to abandon them), and the next `serve` or `run` acts on it. Either
 // way the output is the same (run_control.hpp). The payload is passed to the
 // workflow's wait_signal<std::string> as text.
-#include "actors/serialization.hpp"
-#include "cli/command.hpp"
-#include "cli/run_control.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/cli/command.hpp"
+#include "endure/cli/run_control.hpp"
 
 namespace endure::cli {
 

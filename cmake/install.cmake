@@ -7,11 +7,35 @@ install(TARGETS ${ENDURE_INSTALL_TARGETS} EXPORT endureTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Headers: the public ones (outside detail/ folders) and exactly the
+# internal ones they include, found by following their includes. So an
+# installed endure has no header that pulls in lmdb.h, Beast or nlohmann;
+# users include "endure/endure.hpp" (or one header, "endure/actors/...").
+set(endure_headers_todo)
 foreach(dir persistence actors supervisors net)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
-    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/endure/${dir}
-    FILES_MATCHING PATTERN "*.hpp")
+  file(GLOB public RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)
+  list(APPEND endure_headers_todo ${public})
 endforeach()
+set(endure_headers)
+while(endure_headers_todo)
+  list(POP_FRONT endure_headers_todo header)
+  if(header IN_LIST endure_headers)
+    continue()
+  endif()
+  list(APPEND endure_headers ${header})
+  file(STRINGS ${PROJECT_SOURCE_DIR}/${header} includes REGEX "^#include \"endure/")
+  foreach(line ${includes})
+    string(REGEX REPLACE "^#include \"endure/([^\"]+)\".*" "\\1" included "${line}")
+    list(APPEND endure_headers_todo ${included})
+  endforeach()
+endwhile()
+foreach(header ${endure_headers})
+  get_filename_component(folder ${header} DIRECTORY)
+  install(FILES ${PROJECT_SOURCE_DIR}/${header}
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/endure/${folder})
+endforeach()
+install(FILES ${PROJECT_SOURCE_DIR}/actors/endure.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/endure)
 install(EXPORT endureTargets NAMESPACE endure::
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/endure)
 install(FILES ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake

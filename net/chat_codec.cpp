@@ -5,10 +5,10 @@
 // answer is type-checked before use and a mismatch is a fatal failure
 // naming the field (detail/json_answer.hpp); nothing here throws past a
 // decode function.
-#include "net/openai_codec.hpp"
+#include "endure/net/openai_codec.hpp"
 
-#include "net/detail/json_answer.hpp"
-#include "net/http_failure.hpp"
+#include "endure/net/detail/json_answer.hpp"
+#include "endure/net/http_failure.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,10 +3,10 @@
 // "index" since the API does not promise order. Every field of an answer is
 // type-checked before use (detail/json_answer.hpp); nothing here throws
 // past a decode function.
-#include "net/openai_codec.hpp"
+#include "endure/net/openai_codec.hpp"
 
-#include "net/detail/json_answer.hpp"
-#include "net/http_failure.hpp"
+#include "endure/net/detail/json_answer.hpp"
+#include "endure/net/http_failure.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,7 +1,7 @@
 // The plain structs of an OpenAI-compatible embeddings call. Value types.
 #pragma once
 
-#include "net/chat_types.hpp"
+#include "endure/net/chat_types.hpp"
 
 #include <chrono>
 #include <string>

@@ -3,11 +3,11 @@
 // io_context::stop + join: pending reads, delays and hangs are abandoned and
 // their frames (and sockets) destroyed with the io_context. This is the
 // second of net/'s two Beast files.
-#include "net/fake_openai_server.hpp"
+#include "endure/net/fake_openai_server.hpp"
 
-#include "net/openai_codec.hpp"
-#include "net/sim_engine.hpp"
-#include "persistence/log.hpp"
+#include "endure/net/openai_codec.hpp"
+#include "endure/net/sim_engine.hpp"
+#include "endure/persistence/log.hpp"
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
 #include <boost/asio/co_spawn.hpp>

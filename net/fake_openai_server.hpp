@@ -16,8 +16,8 @@
 // the client sees the connection drop) and the thread is joined.
 #pragma once
 
-#include "net/http_types.hpp"
-#include "net/sim_options.hpp"
+#include "endure/net/http_types.hpp"
+#include "endure/net/sim_options.hpp"
 
 #include <chrono>
 #include <cstddef>

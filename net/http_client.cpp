@@ -11,10 +11,10 @@
 // shutdown. A coroutine that resumes after its call was finished stops
 // without touching the result. This is one of the two Beast files (slow to
 // compile).
-#include "net/http_client.hpp"
+#include "endure/net/http_client.hpp"
 
-#include "net/url.hpp"
-#include "persistence/log.hpp"
+#include "endure/net/url.hpp"
+#include "endure/persistence/log.hpp"
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
 #include <boost/asio/co_spawn.hpp>

@@ -21,8 +21,8 @@
 //   an answer that is not HTTP                                -> fatal
 #pragma once
 
-#include "net/http_types.hpp"
-#include "net/result.hpp"
+#include "endure/net/http_types.hpp"
+#include "endure/net/result.hpp"
 
 #include <cstddef>
 #include <functional>

@@ -1,7 +1,7 @@
 // Error taxonomy for HTTP answers. Uses nlohmann only to read the usual
 // {"error": {"message", "type", "code"}} shapes (OpenAI, llama.cpp, vLLM,
 // Ollama); anything else falls back to quoting the body.
-#include "net/http_failure.hpp"
+#include "endure/net/http_failure.hpp"
 
 #include <nlohmann/json.hpp>
 

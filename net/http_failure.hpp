@@ -11,8 +11,8 @@
 //   "maximum context length")   -> context_length_exceeded
 #pragma once
 
-#include "net/http_types.hpp"
-#include "persistence/failure.hpp"
+#include "endure/net/http_types.hpp"
+#include "endure/persistence/failure.hpp"
 
 #include <chrono>
 #include <optional>

@@ -1,5 +1,5 @@
 // Header lookup for the plain HTTP structs.
-#include "net/http_types.hpp"
+#include "endure/net/http_types.hpp"
 
 #include <cctype>
 

@@ -1,8 +1,8 @@
 // The one place that chooses between the sim and a real endpoint.
-#include "net/llm_backend.hpp"
+#include "endure/net/llm_backend.hpp"
 
-#include "net/openai_client.hpp"
-#include "net/sim_model.hpp"
+#include "endure/net/openai_client.hpp"
+#include "endure/net/sim_model.hpp"
 
 namespace endure::net {
 

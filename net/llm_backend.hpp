@@ -19,10 +19,10 @@
 // read; see http_failure.hpp for how answers are classified.
 #pragma once
 
-#include "net/chat_types.hpp"
-#include "net/embedding_types.hpp"
-#include "net/llm_config.hpp"
-#include "net/result.hpp"
+#include "endure/net/chat_types.hpp"
+#include "endure/net/embedding_types.hpp"
+#include "endure/net/llm_config.hpp"
+#include "endure/net/result.hpp"
 
 #include <chrono>
 #include <functional>

@@ -2,8 +2,8 @@
 // backend is made (make_llm_backend in llm_backend.hpp).
 #pragma once
 
-#include "net/http_types.hpp"
-#include "net/sim_options.hpp"
+#include "endure/net/http_types.hpp"
+#include "endure/net/sim_options.hpp"
 
 #include <chrono>
 #include <cstddef>

@@ -2,11 +2,11 @@
 // openai_codec and detail/answer; this file only wires them to HTTP. The
 // callbacks handed to the HTTP client cannot throw before `done` runs:
 // detail::chat_answer / embedding_answer turn anything into a result.
-#include "net/openai_client.hpp"
+#include "endure/net/openai_client.hpp"
 
-#include "net/detail/answer.hpp"
-#include "net/openai_codec.hpp"
-#include "net/url.hpp"
+#include "endure/net/detail/answer.hpp"
+#include "endure/net/openai_codec.hpp"
+#include "endure/net/url.hpp"
 
 #include <cstdlib>
 #include <stdexcept>

@@ -9,8 +9,8 @@
 // as "Authorization: Bearer ...", and scrubbed from every failure message.
 #pragma once
 
-#include "net/http_client.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/net/http_client.hpp"
+#include "endure/net/llm_backend.hpp"
 
 #include <memory>
 #include <string>

@@ -5,9 +5,9 @@
 // Decoders never throw: whatever a peer sends becomes a classified failure.
 #pragma once
 
-#include "net/chat_types.hpp"
-#include "net/embedding_types.hpp"
-#include "net/result.hpp"
+#include "endure/net/chat_types.hpp"
+#include "endure/net/embedding_types.hpp"
+#include "endure/net/result.hpp"
 
 #include <string>
 #include <string_view>

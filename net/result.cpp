@@ -1,6 +1,6 @@
 // See result.hpp: turning an exception that escaped a decoder or a callback
 // into a classified failure. Any thread.
-#include "net/result.hpp"
+#include "endure/net/result.hpp"
 
 namespace endure::net {
 

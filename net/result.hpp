@@ -6,8 +6,8 @@
 // value and nobody parses messages. Plain value type, no threads involved.
 #pragma once
 
-#include "persistence/error.hpp"
-#include "persistence/failure.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/persistence/failure.hpp"
 
 #include <exception>
 #include <string>

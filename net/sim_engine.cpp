@@ -1,10 +1,10 @@
 // The sim model's decisions: which fault (if any), how long to wait, and
 // the answer body. Every draw comes from one rng seeded by hash(seed,
 // request body, attempt), so outcomes repeat exactly for the same call.
-#include "net/sim_engine.hpp"
+#include "endure/net/sim_engine.hpp"
 
-#include "net/detail/sim_content.hpp"
-#include "net/openai_codec.hpp"
+#include "endure/net/detail/sim_content.hpp"
+#include "endure/net/openai_codec.hpp"
 
 #include <cstdio>
 

@@ -5,8 +5,8 @@
 // the wire. Deterministic: no clock, no global state; any thread.
 #pragma once
 
-#include "net/http_types.hpp"
-#include "net/sim_options.hpp"
+#include "endure/net/http_types.hpp"
+#include "endure/net/sim_options.hpp"
 
 #include <chrono>
 #include <cstdint>

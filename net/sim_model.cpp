@@ -1,11 +1,11 @@
 // See sim_model.hpp. A call is: encode the request as a client would, let
 // sim_engine answer the wire body, wait the simulated latency on the timer
 // thread, then decode and classify the answer with the real client's code.
-#include "net/sim_model.hpp"
+#include "endure/net/sim_model.hpp"
 
-#include "net/detail/answer.hpp"
-#include "net/detail/timer_thread.hpp"
-#include "net/openai_codec.hpp"
+#include "endure/net/detail/answer.hpp"
+#include "endure/net/detail/timer_thread.hpp"
+#include "endure/net/openai_codec.hpp"
 
 namespace endure::net {
 

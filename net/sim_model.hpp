@@ -10,8 +10,8 @@
 // deadline (request.timeout, else config.request_timeout).
 #pragma once
 
-#include "net/llm_backend.hpp"
-#include "net/sim_engine.hpp"
+#include "endure/net/llm_backend.hpp"
+#include "endure/net/sim_engine.hpp"
 
 #include <atomic>
 #include <cstddef>

@@ -1,6 +1,6 @@
 // URL splitting for the HTTP client. Deliberately small: absolute http and
 // https URLs only, no userinfo, no percent-decoding (targets go out as given).
-#include "net/url.hpp"
+#include "endure/net/url.hpp"
 
 #include <charconv>
 

@@ -2,7 +2,7 @@
 // Pure functions, any thread.
 #pragma once
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 #include <cstdint>
 #include <string>

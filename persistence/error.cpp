@@ -1,5 +1,5 @@
 // Names and rendering of endure::error.
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure {
 

@@ -1,5 +1,5 @@
 // Names of failure classes and the HTTP status mapping.
-#include "persistence/failure.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure {
 

@@ -1,6 +1,6 @@
 // endure::journal: opening the environment, reads, and the public face of
 // the group-commit writer (journal_writer.cpp).
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,12 +11,12 @@
 #include <filesystem>
 #include <future>
 
-#include "persistence/detail/journal_impl.hpp"
-#include "persistence/detail/keys.hpp"
-#include "persistence/detail/layout.hpp"
-#include "persistence/detail/run_chain.hpp"
-#include "persistence/detail/run_meta_codec.hpp"
-#include "persistence/log.hpp"
+#include "endure/persistence/detail/journal_impl.hpp"
+#include "endure/persistence/detail/keys.hpp"
+#include "endure/persistence/detail/layout.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/run_meta_codec.hpp"
+#include "endure/persistence/log.hpp"
 
 namespace endure {
 

@@ -20,11 +20,11 @@
 #include <string_view>
 #include <vector>
 
-#include "persistence/error.hpp"
-#include "persistence/options.hpp"
-#include "persistence/record.hpp"
-#include "persistence/run_meta.hpp"
-#include "persistence/write_batch.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/persistence/options.hpp"
+#include "endure/persistence/record.hpp"
+#include "endure/persistence/run_meta.hpp"
+#include "endure/persistence/write_batch.hpp"
 
 namespace endure {
 

@@ -3,8 +3,8 @@
 // read consistently with a reader's LMDB snapshot (see log_tail.hpp).
 #include <algorithm>
 
-#include "persistence/detail/journal_impl.hpp"
-#include "persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/journal_impl.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
 
 namespace endure {
 

@@ -8,11 +8,11 @@
 #include <algorithm>
 #include <utility>
 
-#include "persistence/detail/cpu_relax.hpp"
-#include "persistence/detail/journal_impl.hpp"
-#include "persistence/detail/keys.hpp"
-#include "persistence/detail/run_chain.hpp"
-#include "persistence/detail/run_meta_codec.hpp"
+#include "endure/persistence/detail/cpu_relax.hpp"
+#include "endure/persistence/detail/journal_impl.hpp"
+#include "endure/persistence/detail/keys.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/run_meta_codec.hpp"
 
 namespace endure {
 

@@ -1,7 +1,7 @@
 // endure's log over spdlog (see log.hpp). The logger is found or made on
 // first use; the level filter is ours, one atomic, so a disabled message
 // never reaches spdlog.
-#include "persistence/log.hpp"
+#include "endure/persistence/log.hpp"
 
 #include <atomic>
 #include <cstdlib>

@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure {
 

@@ -2,12 +2,12 @@
 // where the checksum is a fixed 9-byte uint64 (0xcf + 8 bytes big-endian)
 // over every byte before it. Checked before any msgpack parsing, so a
 // damaged record is never half-decoded.
-#include "persistence/record.hpp"
+#include "endure/persistence/record.hpp"
 
 #include <msgpack.hpp>
 #include <xxhash.h>
 
-#include "persistence/detail/string_buffer.hpp"
+#include "endure/persistence/detail/string_buffer.hpp"
 
 namespace endure {
 

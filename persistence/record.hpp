@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure {
 

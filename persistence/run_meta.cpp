@@ -1,5 +1,5 @@
 // Names of run statuses and run id validation.
-#include "persistence/run_meta.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 #include <array>
 

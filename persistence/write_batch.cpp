@@ -1,7 +1,7 @@
 // write_batch: records and rows are encoded here, on the caller's thread.
-#include "persistence/write_batch.hpp"
+#include "endure/persistence/write_batch.hpp"
 
-#include "persistence/detail/run_meta_codec.hpp"
+#include "endure/persistence/detail/run_meta_codec.hpp"
 
 namespace endure {
 

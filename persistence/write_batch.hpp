@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "persistence/record.hpp"
-#include "persistence/run_meta.hpp"
+#include "endure/persistence/record.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 namespace endure {
 

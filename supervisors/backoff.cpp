@@ -1,5 +1,5 @@
 // Restart backoff.
-#include "supervisors/backoff.hpp"
+#include "endure/supervisors/backoff.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 // caller draws, so it is tested without clocks or seeds.
 #pragma once
 
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 #include <chrono>
 #include <cstddef>

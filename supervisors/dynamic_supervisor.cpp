@@ -1,8 +1,8 @@
 // Dynamic supervisors: validation, then spawn.
-#include "supervisors/dynamic_supervisor.hpp"
+#include "endure/supervisors/dynamic_supervisor.hpp"
 
-#include "supervisors/detail/dynamic_supervisor_actor.hpp"
-#include "supervisors/validate.hpp"
+#include "endure/supervisors/detail/dynamic_supervisor_actor.hpp"
+#include "endure/supervisors/validate.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/local_actor.hpp>

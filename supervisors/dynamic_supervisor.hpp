@@ -15,9 +15,9 @@
 // policy, then the supervisor exits with that reason.
 #pragma once
 
-#include "persistence/error.hpp"
-#include "supervisors/child_spec.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/supervisors/child_spec.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/error.hpp>

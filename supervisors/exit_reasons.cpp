@@ -1,5 +1,5 @@
 // Exit reasons: building, describing and classifying them.
-#include "supervisors/exit_reasons.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 #include <caf/exit_reason.hpp>
 #include <caf/message.hpp>

@@ -16,7 +16,7 @@
 // supervisor decides what happens next.
 #pragma once
 
-#include "supervisors/restart_decision.hpp"
+#include "endure/supervisors/restart_decision.hpp"
 
 // CAF_ERROR_CODE_ENUM's factory needs make_message in scope.
 #include <caf/error.hpp>

@@ -1,5 +1,5 @@
 // The restart-intensity window.
-#include "supervisors/intensity_window.hpp"
+#include "endure/supervisors/intensity_window.hpp"
 
 #include <algorithm>
 

@@ -2,9 +2,9 @@
 // to be restarted (temporary, or transient that ended cleanly) touches no
 // sibling; otherwise the strategy picks the scope, siblings in scope are
 // stopped in reverse order and all non-temporary ones in scope restart.
-#include "supervisors/restart_decision.hpp"
+#include "endure/supervisors/restart_decision.hpp"
 
-#include "supervisors/intensity_window.hpp"
+#include "endure/supervisors/intensity_window.hpp"
 
 namespace endure {
 

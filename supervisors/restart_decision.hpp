@@ -8,8 +8,8 @@
 // apply_intensity(); a plan may then become "escalate".
 #pragma once
 
-#include "supervisors/child_spec.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/supervisors/child_spec.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 #include <cstddef>
 #include <span>

@@ -1,8 +1,8 @@
 // Static supervisors: validation, then spawn.
-#include "supervisors/supervisor.hpp"
+#include "endure/supervisors/supervisor.hpp"
 
-#include "supervisors/detail/supervisor_actor.hpp"
-#include "supervisors/validate.hpp"
+#include "endure/supervisors/detail/supervisor_actor.hpp"
+#include "endure/supervisors/validate.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/local_actor.hpp>

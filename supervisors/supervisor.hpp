@@ -13,9 +13,9 @@
 // (find_child_atom, id) -> caf::actor of a running child (atoms.hpp).
 #pragma once
 
-#include "persistence/error.hpp"
-#include "supervisors/child_spec.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/supervisors/child_spec.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 #include <caf/actor.hpp>
 

@@ -1,5 +1,5 @@
 // Spec validation: each check names the field it rejects.
-#include "supervisors/validate.hpp"
+#include "endure/supervisors/validate.hpp"
 
 #include <map>
 

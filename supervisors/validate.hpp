@@ -6,9 +6,9 @@
 // a typo in a spec is found at start-up, not at the first crash.
 #pragma once
 
-#include "persistence/error.hpp"
-#include "supervisors/child_spec.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/supervisors/child_spec.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 #include <vector>
 

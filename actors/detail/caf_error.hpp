@@ -11,7 +11,7 @@
 #include <caf/error.hpp>
 #include <caf/make_message.hpp>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 CAF_ERROR_CODE_ENUM(endure::errc, "endure")
 

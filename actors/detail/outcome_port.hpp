@@ -16,7 +16,7 @@
 
 #include <caf/actor.hpp>
 
-#include "persistence/failure.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure::detail {
 

@@ -5,7 +5,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/detail/run_env.hpp"
+#include "endure/actors/detail/run_env.hpp"
 
 namespace endure::detail {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <string_view>
 
-#include "actors/retry_policy.hpp"
-#include "actors/step_info.hpp"
-#include "actors/step_usage.hpp"
-#include "persistence/failure.hpp"
+#include "endure/actors/retry_policy.hpp"
+#include "endure/actors/step_info.hpp"
+#include "endure/actors/step_usage.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure::detail {
 

@@ -14,8 +14,8 @@
 
 #include <caf/fwd.hpp>
 
-#include "actors/detail/run_env.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/actors/detail/run_env.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 namespace endure::detail {
 

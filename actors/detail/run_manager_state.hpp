@@ -25,11 +25,11 @@
 #include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 #include <caf/event_based_actor.hpp>
-#include "actors/detail/guarded_reply.hpp"
-#include "actors/detail/run_manager.hpp"
-#include "actors/heap_trim.hpp"
-#include "persistence/write_batch.hpp"
-#include "supervisors/intensity_window.hpp"
+#include "endure/actors/detail/guarded_reply.hpp"
+#include "endure/actors/detail/run_manager.hpp"
+#include "endure/actors/heap_trim.hpp"
+#include "endure/persistence/write_batch.hpp"
+#include "endure/supervisors/intensity_window.hpp"
 
 namespace caf {
 struct down_msg;

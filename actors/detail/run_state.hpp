@@ -20,14 +20,14 @@
 #include <vector>
 
 #include <caf/fwd.hpp>
-#include "actors/detail/guarded_reply.hpp"
+#include "endure/actors/detail/guarded_reply.hpp"
 #include <caf/stateful_actor.hpp>
 
-#include "actors/context.hpp"
-#include "actors/detail/outcome_port.hpp"
-#include "actors/detail/run_env.hpp"
-#include "actors/replay_log.hpp"
-#include "persistence/write_batch.hpp"
+#include "endure/actors/context.hpp"
+#include "endure/actors/detail/outcome_port.hpp"
+#include "endure/actors/detail/run_env.hpp"
+#include "endure/actors/replay_log.hpp"
+#include "endure/persistence/write_batch.hpp"
 
 namespace endure::detail {
 

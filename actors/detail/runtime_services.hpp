@@ -9,8 +9,8 @@
 
 #include <caf/actor.hpp>
 
-#include "actors/detail/run_env.hpp"
-#include "actors/detail/run_manager.hpp"
+#include "endure/actors/detail/run_env.hpp"
+#include "endure/actors/detail/run_manager.hpp"
 
 namespace endure::detail {
 

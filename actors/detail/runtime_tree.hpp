@@ -17,7 +17,7 @@
 
 #include <caf/fwd.hpp>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure::detail {
 

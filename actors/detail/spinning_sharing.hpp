@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "persistence/detail/cpu_relax.hpp"
+#include "endure/persistence/detail/cpu_relax.hpp"
 
 namespace endure::detail {
 

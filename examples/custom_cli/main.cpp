@@ -8,8 +8,8 @@
 // --input is the workflow's input as JSON (a JSON string for a std::string,
 // an array for a vector, an object for a struct with MSGPACK_DEFINE_MAP);
 // the result is printed as JSON.
-#include "actors/endure.hpp"
-#include "cli/cli.hpp"
+#include "endure/endure.hpp"
+#include "endure/cli/cli.hpp"
 
 namespace {
 

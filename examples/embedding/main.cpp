@@ -13,7 +13,7 @@
 
 #include <iostream>
 
-#include "actors/endure.hpp"
+#include "endure/endure.hpp"
 
 namespace {
 

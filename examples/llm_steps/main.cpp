@@ -15,9 +15,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "actors/endure.hpp"
-#include "net/fake_openai_server.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/endure.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/llm_backend.hpp"
 
 using namespace std::chrono_literals;
 

@@ -1,8 +1,8 @@
 // See answer.hpp.
-#include "net/detail/answer.hpp"
+#include "endure/net/detail/answer.hpp"
 
-#include "net/http_failure.hpp"
-#include "net/openai_codec.hpp"
+#include "endure/net/http_failure.hpp"
+#include "endure/net/openai_codec.hpp"
 
 namespace endure::net::detail {
 

@@ -9,11 +9,11 @@
 // hand the result to its callback. Pure; any thread.
 #pragma once
 
-#include "net/chat_types.hpp"
-#include "net/embedding_types.hpp"
-#include "net/http_types.hpp"
-#include "net/llm_config.hpp"
-#include "net/result.hpp"
+#include "endure/net/chat_types.hpp"
+#include "endure/net/embedding_types.hpp"
+#include "endure/net/http_types.hpp"
+#include "endure/net/llm_config.hpp"
+#include "endure/net/result.hpp"
 
 #include <string>
 #include <string_view>

@@ -1,8 +1,8 @@
 // See json_answer.hpp. The only place that decides how a 2xx body that is
 // not the expected JSON is classified, for chat and embeddings alike.
-#include "net/detail/json_answer.hpp"
+#include "endure/net/detail/json_answer.hpp"
 
-#include "net/http_failure.hpp"
+#include "endure/net/http_failure.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -12,7 +12,7 @@
 // the forward declaration of nlohmann::json is all the header needs.
 #pragma once
 
-#include "net/result.hpp"
+#include "endure/net/result.hpp"
 
 #include <nlohmann/json_fwd.hpp>
 

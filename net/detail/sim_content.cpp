@@ -1,9 +1,9 @@
 // The sim model's words. The answers are meant to read plausibly in demos
 // and logs, not to be right: they echo the prompt's content words in a few
 // fixed sentence shapes chosen by the rng.
-#include "net/detail/sim_content.hpp"
+#include "endure/net/detail/sim_content.hpp"
 
-#include "net/detail/json_answer.hpp"
+#include "endure/net/detail/json_answer.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -3,7 +3,7 @@
 // net/sim_engine.cpp; deterministic given the rng state; any thread.
 #pragma once
 
-#include "net/chat_types.hpp"
+#include "endure/net/chat_types.hpp"
 
 #include <cstdint>
 #include <string>

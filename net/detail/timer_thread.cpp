@@ -1,7 +1,7 @@
 // See timer_thread.hpp. Tasks run outside the lock so they may schedule more.
-#include "net/detail/timer_thread.hpp"
+#include "endure/net/detail/timer_thread.hpp"
 
-#include "persistence/log.hpp"
+#include "endure/persistence/log.hpp"
 
 #include <exception>
 #include <string>

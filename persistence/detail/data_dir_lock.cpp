@@ -1,5 +1,5 @@
 // flock-based data directory lock with the holder's pid for error messages.
-#include "persistence/detail/data_dir_lock.hpp"
+#include "endure/persistence/detail/data_dir_lock.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

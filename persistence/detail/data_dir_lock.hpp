@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure::detail {
 

@@ -11,11 +11,11 @@
 #include <thread>
 #include <vector>
 
-#include "persistence/detail/data_dir_lock.hpp"
-#include "persistence/detail/lmdb.hpp"
-#include "persistence/detail/log_entry.hpp"
-#include "persistence/detail/log_tail.hpp"
-#include "persistence/journal.hpp"
+#include "endure/persistence/detail/data_dir_lock.hpp"
+#include "endure/persistence/detail/lmdb.hpp"
+#include "endure/persistence/detail/log_entry.hpp"
+#include "endure/persistence/detail/log_tail.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure {
 

@@ -1,11 +1,11 @@
 // Layout version check and the upgrades to layout 3 (see layout.hpp).
-#include "persistence/detail/layout.hpp"
+#include "endure/persistence/detail/layout.hpp"
 
 #include <optional>
 
-#include "persistence/detail/keys.hpp"
-#include "persistence/detail/log_tail.hpp"
-#include "persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/keys.hpp"
+#include "endure/persistence/detail/log_tail.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
 
 namespace endure::detail {
 

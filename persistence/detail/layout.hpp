@@ -13,8 +13,8 @@
 #include <cstdint>
 #include <string>
 
-#include "persistence/detail/lmdb.hpp"
-#include "persistence/error.hpp"
+#include "endure/persistence/detail/lmdb.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure::detail {
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include "persistence/error.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure::detail {
 

@@ -7,13 +7,13 @@
 // All numbers big-endian. Seeding with the position binds an entry to its
 // key (a flipped key bit cannot pass for another entry); seeding with the
 // run id binds a head to its run.
-#include "persistence/detail/log_entry.hpp"
+#include "endure/persistence/detail/log_entry.hpp"
 
 #include <xxhash.h>
 
 #include <cstring>
 
-#include "persistence/detail/keys.hpp"
+#include "endure/persistence/detail/keys.hpp"
 
 namespace endure::detail {
 

@@ -1,11 +1,11 @@
 // Heads checkpoints and the tail replay (see log_tail.hpp).
-#include "persistence/detail/log_tail.hpp"
+#include "endure/persistence/detail/log_tail.hpp"
 
 #include <algorithm>
 #include <unordered_set>
 
-#include "persistence/detail/keys.hpp"
-#include "persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/keys.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
 
 namespace endure::detail {
 

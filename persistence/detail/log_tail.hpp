@@ -24,9 +24,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "persistence/detail/lmdb.hpp"
-#include "persistence/detail/log_entry.hpp"
-#include "persistence/error.hpp"
+#include "endure/persistence/detail/lmdb.hpp"
+#include "endure/persistence/detail/log_entry.hpp"
+#include "endure/persistence/error.hpp"
 
 namespace endure::detail {
 

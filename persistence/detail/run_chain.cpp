@@ -1,10 +1,10 @@
 // Chain walk over the `log` database: see run_chain.hpp for the checks.
-#include "persistence/detail/run_chain.hpp"
+#include "endure/persistence/detail/run_chain.hpp"
 
 #include <algorithm>
 #include <string>
 
-#include "persistence/detail/keys.hpp"
+#include "endure/persistence/detail/keys.hpp"
 
 namespace endure::detail {
 

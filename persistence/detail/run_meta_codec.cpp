@@ -1,10 +1,10 @@
 // msgpack payloads of the runs and snapshots databases, inside the common
 // record envelope so they carry a checksum and a schema version too.
-#include "persistence/detail/run_meta_codec.hpp"
+#include "endure/persistence/detail/run_meta_codec.hpp"
 
 #include <msgpack.hpp>
 
-#include "persistence/detail/string_buffer.hpp"
+#include "endure/persistence/detail/string_buffer.hpp"
 
 namespace endure::detail {
 

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "persistence/record.hpp"
-#include "persistence/run_meta.hpp"
+#include "endure/persistence/record.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 namespace endure::detail {
 

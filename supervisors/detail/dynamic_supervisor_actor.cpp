@@ -1,11 +1,11 @@
 // The dynamic supervisor actor: per-child restart counting, give-up reports.
-#include "supervisors/detail/dynamic_supervisor_actor.hpp"
+#include "endure/supervisors/detail/dynamic_supervisor_actor.hpp"
 
-#include "supervisors/atoms.hpp"
-#include "supervisors/backoff.hpp"
-#include "supervisors/detail/stop_child.hpp"
-#include "supervisors/exit_reasons.hpp"
-#include "supervisors/restart_decision.hpp"
+#include "endure/supervisors/atoms.hpp"
+#include "endure/supervisors/backoff.hpp"
+#include "endure/supervisors/detail/stop_child.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
+#include "endure/supervisors/restart_decision.hpp"
 
 #include <caf/all.hpp>
 

@@ -7,8 +7,8 @@
 // supervisor itself is killed.
 #pragma once
 
-#include "supervisors/dynamic_supervisor.hpp"
-#include "supervisors/intensity_window.hpp"
+#include "endure/supervisors/dynamic_supervisor.hpp"
+#include "endure/supervisors/intensity_window.hpp"
 
 #include <caf/event_based_actor.hpp>
 #include <caf/response_promise.hpp>

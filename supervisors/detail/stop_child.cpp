@@ -1,5 +1,5 @@
 // Sends a child the first stop signal of its shutdown policy.
-#include "supervisors/detail/stop_child.hpp"
+#include "endure/supervisors/detail/stop_child.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/exit_reason.hpp>

@@ -5,7 +5,7 @@
 // type) when this returns true.
 #pragma once
 
-#include "supervisors/child_spec.hpp"
+#include "endure/supervisors/child_spec.hpp"
 
 #include <caf/fwd.hpp>
 

@@ -14,9 +14,9 @@
 // queued and decided afterwards, one at a time.
 #pragma once
 
-#include "supervisors/child_spec.hpp"
-#include "supervisors/intensity_window.hpp"
-#include "supervisors/supervisor_flags.hpp"
+#include "endure/supervisors/child_spec.hpp"
+#include "endure/supervisors/intensity_window.hpp"
+#include "endure/supervisors/supervisor_flags.hpp"
 
 #include <caf/event_based_actor.hpp>
 

@@ -10,7 +10,7 @@
 #include <atomic>
 #include <optional>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 #include "support/child_process.hpp"
 

@@ -12,9 +12,9 @@
 #include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "actors/offline_control.hpp"
+#include "endure/actors/offline_control.hpp"
 #include "actors/runtime_fixture.hpp"
-#include "persistence/log.hpp"
+#include "endure/persistence/log.hpp"
 #include "support/file_damage.hpp"
 
 using namespace endure;

@@ -10,7 +10,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 
 using namespace endure;

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <vector>
 
-#include "actors/heap_trim.hpp"
+#include "endure/actors/heap_trim.hpp"
 
 namespace {
 

@@ -4,7 +4,7 @@
 
 #include <sstream>
 
-#include "actors/heap_trim.hpp"
+#include "endure/actors/heap_trim.hpp"
 #include "support/child_process.hpp"
 
 using endure::heap_trim_schedule;

@@ -3,8 +3,8 @@
 // was journaled) still decode, with empty usage (FORMAT.md's evolution rule).
 #include <catch2/catch.hpp>
 
-#include "actors/context.hpp"
-#include "actors/events.hpp"
+#include "endure/actors/context.hpp"
+#include "endure/actors/events.hpp"
 
 using namespace endure;
 

@@ -10,8 +10,8 @@
 #include <stdexcept>
 
 #include "actors/runtime_fixture.hpp"
-#include "net/fake_openai_server.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/llm_backend.hpp"
 
 using namespace endure;
 using namespace endure::test;

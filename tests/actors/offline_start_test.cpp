@@ -2,7 +2,7 @@
 // the next runtime executes it, exactly as if runtime::start had made it.
 #include <catch2/catch.hpp>
 
-#include "actors/offline_control.hpp"
+#include "endure/actors/offline_control.hpp"
 #include "actors/runtime_fixture.hpp"
 
 using namespace endure;

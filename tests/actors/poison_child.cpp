@@ -13,7 +13,7 @@
 
 #include <iostream>
 
-#include "actors/endure.hpp"
+#include "endure/actors/endure.hpp"
 
 using namespace endure;
 using namespace std::chrono_literals;

@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "actors/detail/random_source.hpp"
+#include "endure/actors/detail/random_source.hpp"
 
 using namespace endure;
 

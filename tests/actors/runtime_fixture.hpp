@@ -14,8 +14,8 @@
 #include <variant>
 #include <vector>
 
-#include "actors/endure.hpp"
-#include "actors/events.hpp"
+#include "endure/actors/endure.hpp"
+#include "endure/actors/events.hpp"
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 

@@ -11,7 +11,7 @@
 #include <mutex>
 #include <vector>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 #include "actors/step_gate.hpp"
 

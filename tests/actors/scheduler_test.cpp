@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "actors/system_settings.hpp"
+#include "endure/actors/system_settings.hpp"
 
 using namespace std::chrono_literals;
 

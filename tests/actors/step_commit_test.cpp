@@ -6,7 +6,7 @@
 #include <mutex>
 #include <vector>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 
 using namespace endure;

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "persistence/failure.hpp"
+#include "endure/persistence/failure.hpp"
 
 namespace endure::test {
 

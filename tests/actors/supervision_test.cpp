@@ -15,10 +15,10 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "actors/events.hpp"
+#include "endure/actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
 #include "actors/step_gate.hpp"
-#include "supervisors/atoms.hpp"
+#include "endure/supervisors/atoms.hpp"
 
 using namespace endure;
 using namespace endure::test;

@@ -9,8 +9,8 @@
 
 #include "actors/runtime_fixture.hpp"
 #include "actors/step_gate.hpp"
-#include "actors/events.hpp"
-#include "persistence/journal.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/persistence/journal.hpp"
 
 using namespace endure;
 using namespace endure::test;

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "cli/cli_runner.hpp"
-#include "cli/seed_pipeline.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 #include "support/child_process.hpp"
 #include "support/file_damage.hpp"
 #include "support/temp_dir.hpp"

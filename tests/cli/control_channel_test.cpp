@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "cli/cli_runner.hpp"
-#include "cli/control_protocol.hpp"
-#include "cli/local_socket.hpp"
+#include "endure/cli/control_protocol.hpp"
+#include "endure/cli/local_socket.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 

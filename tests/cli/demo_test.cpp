@@ -14,11 +14,11 @@
 #include <set>
 #include <thread>
 
-#include "actors/endure.hpp"
+#include "endure/actors/endure.hpp"
 #include "cli/cli_runner.hpp"
-#include "cli/demo_journal.hpp"
-#include "net/fake_openai_server.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/cli/demo_journal.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/llm_backend.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure::test;

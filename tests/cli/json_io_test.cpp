@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/endure.hpp"
+#include "endure/actors/endure.hpp"
 #include "cli/cli_runner.hpp"
-#include "cli/json_value.hpp"
+#include "endure/cli/json_value.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 

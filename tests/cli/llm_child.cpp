@@ -11,8 +11,8 @@
 #include <iostream>
 #include <string>
 
-#include "actors/endure.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/actors/endure.hpp"
+#include "endure/net/llm_backend.hpp"
 
 using namespace endure;
 using namespace std::chrono_literals;

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.hpp"
-#include "net/llm_backend.hpp"
+#include "endure/net/llm_backend.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -4,10 +4,10 @@
 // process.
 #include <catch2/catch.hpp>
 
-#include "actors/context.hpp"
-#include "actors/run_usage.hpp"
-#include "cli/journal_view.hpp"
-#include "net/fake_openai_server.hpp"
+#include "endure/actors/context.hpp"
+#include "endure/actors/run_usage.hpp"
+#include "endure/cli/journal_view.hpp"
+#include "endure/net/fake_openai_server.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -13,9 +13,9 @@
 #include <sstream>
 #include <tuple>
 
-#include "cli/journal_view.hpp"
-#include "cli/run_timeline.hpp"
-#include "cli/seed_pipeline.hpp"
+#include "endure/cli/journal_view.hpp"
+#include "endure/cli/run_timeline.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/runtime_fixture.hpp"
-#include "cli/seed_pipeline.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 
 using namespace endure::cli;
 

@@ -7,8 +7,8 @@
 
 #include <stdexcept>
 
-#include "actors/endure.hpp"
-#include "cli/cli.hpp"
+#include "endure/actors/endure.hpp"
+#include "endure/cli/cli.hpp"
 
 using namespace std::chrono_literals;
 

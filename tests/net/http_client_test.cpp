@@ -2,8 +2,8 @@
 // connections, the response size limit and keep-alive reuse.
 #include "net_test_support.hpp"
 
-#include "net/fake_openai_server.hpp"
-#include "net/http_client.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/http_client.hpp"
 
 #include <atomic>
 #include <stdexcept>

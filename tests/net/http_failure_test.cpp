@@ -2,8 +2,8 @@
 // recognition in the bodies real servers send, and URL splitting.
 #include <catch2/catch.hpp>
 
-#include "net/http_failure.hpp"
-#include "net/url.hpp"
+#include "endure/net/http_failure.hpp"
+#include "endure/net/url.hpp"
 
 using namespace endure;
 using namespace endure::net;

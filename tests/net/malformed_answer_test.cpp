@@ -5,8 +5,8 @@
 // within a bounded time. Run with -s to see how long each case took.
 #include "net_test_support.hpp"
 
-#include "net/fake_openai_server.hpp"
-#include "net/openai_client.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/openai_client.hpp"
 
 #include <string>
 #include <vector>

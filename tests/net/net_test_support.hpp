@@ -3,7 +3,7 @@
 // API (the `openssl` binary may not be installed).
 #pragma once
 
-#include "net/result.hpp"
+#include "endure/net/result.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,8 +3,8 @@
 // shapes real servers send, and the fake server's sim answers.
 #include "net_test_support.hpp"
 
-#include "net/fake_openai_server.hpp"
-#include "net/openai_client.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/openai_client.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -2,9 +2,9 @@
 // answer over loopback (scripted on the fake server).
 #include "net_test_support.hpp"
 
-#include "net/fake_openai_server.hpp"
-#include "net/http_failure.hpp"
-#include "net/openai_client.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/http_failure.hpp"
+#include "endure/net/openai_client.hpp"
 
 #include <cstdlib>
 

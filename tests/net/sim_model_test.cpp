@@ -3,9 +3,9 @@
 // endpoint's would, plausible answers and valid structured output.
 #include "net_test_support.hpp"
 
-#include "net/openai_codec.hpp"
-#include "net/sim_engine.hpp"
-#include "net/sim_model.hpp"
+#include "endure/net/openai_codec.hpp"
+#include "endure/net/sim_engine.hpp"
+#include "endure/net/sim_model.hpp"
 
 #include <nlohmann/json.hpp>
 

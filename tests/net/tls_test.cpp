@@ -4,8 +4,8 @@
 // host.
 #include "net_test_support.hpp"
 
-#include "net/fake_openai_server.hpp"
-#include "net/http_client.hpp"
+#include "endure/net/fake_openai_server.hpp"
+#include "endure/net/http_client.hpp"
 #include "support/temp_dir.hpp"
 
 #include <fstream>

@@ -4,7 +4,7 @@
 // good seq), and every other run reads fine.
 #include <catch2/catch.hpp>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/journal_model.hpp"
 #include "support/file_damage.hpp"
 #include "support/temp_dir.hpp"

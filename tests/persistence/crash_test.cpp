@@ -7,7 +7,7 @@
 #include <random>
 #include <sstream>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/test_records.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"

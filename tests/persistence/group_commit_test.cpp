@@ -6,7 +6,7 @@
 #include <future>
 #include <thread>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/test_records.hpp"
 #include "support/temp_dir.hpp"
 

@@ -11,7 +11,7 @@
 #include <atomic>
 #include <thread>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/journal_model.hpp"
 #include "support/child_process.hpp"
 #include "support/file_damage.hpp"

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/test_records.hpp"
 
 using namespace endure;

@@ -8,9 +8,9 @@
 
 #include <map>
 
-#include "persistence/detail/log_entry.hpp"
-#include "persistence/detail/run_meta_codec.hpp"
-#include "persistence/journal.hpp"
+#include "endure/persistence/detail/log_entry.hpp"
+#include "endure/persistence/detail/run_meta_codec.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/journal_model.hpp"
 #include "support/temp_dir.hpp"
 

@@ -3,7 +3,7 @@
 // holder releases it.
 #include <catch2/catch.hpp>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <vector>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/journal_model.hpp"
 #include "support/temp_dir.hpp"
 

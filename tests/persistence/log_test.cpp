@@ -7,7 +7,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include "persistence/log.hpp"
+#include "endure/persistence/log.hpp"
 
 using namespace endure;
 

@@ -2,7 +2,7 @@
 // fail with errc::map_full and nothing acknowledged is lost.
 #include <catch2/catch.hpp>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/test_records.hpp"
 #include "support/temp_dir.hpp"
 

@@ -4,8 +4,8 @@
 
 #include <random>
 
-#include "persistence/detail/run_meta_codec.hpp"
-#include "persistence/record.hpp"
+#include "endure/persistence/detail/run_meta_codec.hpp"
+#include "endure/persistence/record.hpp"
 
 using namespace endure;
 

@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::test {
 

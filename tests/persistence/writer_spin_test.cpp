@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "persistence/journal.hpp"
+#include "endure/persistence/journal.hpp"
 #include "persistence/test_records.hpp"
 #include "support/temp_dir.hpp"
 

@@ -3,8 +3,8 @@
 // while 100 healthy siblings keep running.
 #include "sup_fixture.hpp"
 
-#include "supervisors/dynamic_supervisor.hpp"
-#include "supervisors/exit_reasons.hpp"
+#include "endure/supervisors/dynamic_supervisor.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -3,8 +3,8 @@
 // the deterministic scheduler and on real threads.
 #include "sup_fixture.hpp"
 
-#include "supervisors/exit_reasons.hpp"
-#include "supervisors/supervisor.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
+#include "endure/supervisors/supervisor.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,8 +1,8 @@
 // The pure restart decision, for every strategy x restart type x exit kind,
 // plus the intensity window and the backoff. No actor system here.
-#include "supervisors/backoff.hpp"
-#include "supervisors/intensity_window.hpp"
-#include "supervisors/restart_decision.hpp"
+#include "endure/supervisors/backoff.hpp"
+#include "endure/supervisors/intensity_window.hpp"
+#include "endure/supervisors/restart_decision.hpp"
 
 #include <catch2/catch.hpp>
 

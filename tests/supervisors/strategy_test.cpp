@@ -3,8 +3,8 @@
 // backoff; transient and temporary children; exceptions become reasons.
 #include "sup_fixture.hpp"
 
-#include "supervisors/exit_reasons.hpp"
-#include "supervisors/supervisor.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
+#include "endure/supervisors/supervisor.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -1,7 +1,7 @@
 // Test support for the supervisor tests.
 #include "sup_fixture.hpp"
 
-#include "supervisors/exit_reasons.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
 
 #include <catch2/catch.hpp>
 

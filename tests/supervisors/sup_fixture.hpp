@@ -6,8 +6,8 @@
 // (test_coordinator), hence the mutex. Everything else is test-thread only.
 #pragma once
 
-#include "supervisors/atoms.hpp"
-#include "supervisors/child_spec.hpp"
+#include "endure/supervisors/atoms.hpp"
+#include "endure/supervisors/child_spec.hpp"
 
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>

@@ -1,8 +1,8 @@
 // Spec validation: a bad spec is rejected before anything starts, with an
 // error that names the field.
-#include "supervisors/dynamic_supervisor.hpp"
-#include "supervisors/supervisor.hpp"
-#include "supervisors/validate.hpp"
+#include "endure/supervisors/dynamic_supervisor.hpp"
+#include "endure/supervisors/supervisor.hpp"
+#include "endure/supervisors/validate.hpp"
 
 #include <caf/actor.hpp>
 
