@@ -9,6 +9,7 @@
 
 #include "endure/cli/command.hpp"
 #include "endure/cli/seed_pipeline.hpp"
+#include "endure/net/sha256.hpp"
 
 namespace endure::cli {
 
@@ -51,7 +52,7 @@ int run_pipeline(runtime& rt, const pipeline_options& o) {
   }
   if (failed > 0)
     return fail(std::to_string(failed) + " of " + std::to_string(o.runs) + " runs failed");
-  std::cout << "completed " << o.runs << " runs, digest " << sha256_hex(results) << std::endl;
+  std::cout << "completed " << o.runs << " runs, digest " << net::sha256_hex(results) << std::endl;
   return 0;
 }
 

@@ -1,9 +1,9 @@
-// The seed pipeline: SHA-256 from OpenSSL, one O_APPEND write per executed
+// The seed pipeline: SHA-256 (net/sha256.hpp), one O_APPEND write per executed
 // step body (no fsync: a kill -9 of the process does not lose it).
 #include "endure/cli/seed_pipeline.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include "endure/net/sha256.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -28,24 +28,6 @@ void count_execution(const std::string& run_id, int k) {
 
 } // namespace
 
-std::string sha256_hex(const std::string& data) {
-  // Fetched once: OpenSSL 3's one-shot SHA256() looks the algorithm up on
-  // every call, which costs as much as hashing these 200 bytes.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (!sha256)
-    throw fatal_error("OpenSSL has no SHA-256 (EVP_MD_fetch failed)");
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (EVP_Digest(data.data(), data.size(), digest, nullptr, sha256, nullptr) != 1)
-    throw retryable_error("OpenSSL EVP_Digest (SHA-256) failed");
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (auto b : digest) {
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 0xf]);
-  }
-  return out;
-}
 
 std::string seed_value(const std::string& run_id) {
   auto v = "seed:" + run_id + ":";
@@ -54,7 +36,7 @@ std::string seed_value(const std::string& run_id) {
 }
 
 std::string seed_step(const std::string& run_id, int k, const std::string& prev) {
-  return sha256_hex(run_id + "|" + std::to_string(k) + "|" + prev) + prev.substr(0, 136);
+  return net::sha256_hex(run_id + "|" + std::to_string(k) + "|" + prev) + prev.substr(0, 136);
 }
 
 std::string seed_expected(const std::string& run_id) {

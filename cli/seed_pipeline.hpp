@@ -16,8 +16,6 @@ std::string seed_value(const std::string& run_id);
 std::string seed_step(const std::string& run_id, int k, const std::string& prev);
 /// v20 computed directly, without a runtime (test oracle).
 std::string seed_expected(const std::string& run_id);
-/// Lowercase hex SHA-256 of `data`.
-std::string sha256_hex(const std::string& data);
 
 /// Where step executions are counted; -1 (the default) counts nothing.
 /// Set before runs start; the file descriptor must be opened O_APPEND.

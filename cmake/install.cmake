@@ -12,7 +12,7 @@ install(TARGETS ${ENDURE_INSTALL_TARGETS} EXPORT endureTargets
 # installed endure has no header that pulls in lmdb.h, Beast or nlohmann;
 # users include "endure/endure.hpp" (or one header, "endure/actors/...").
 set(endure_headers_todo)
-foreach(dir persistence actors supervisors net)
+foreach(dir persistence actors actors/agent supervisors net)
   file(GLOB public RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)
   list(APPEND endure_headers_todo ${public})
 endforeach()

@@ -16,6 +16,7 @@
 #include "endure/cli/journal_view.hpp"
 #include "endure/cli/run_timeline.hpp"
 #include "endure/cli/seed_pipeline.hpp"
+#include "endure/net/sha256.hpp"
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
@@ -59,7 +60,7 @@ std::string expected_line(int runs) {
   std::string all;
   for (int i = 0; i < runs; ++i)
     all += cli::seed_expected(run_name(i));
-  return "completed " + std::to_string(runs) + " runs, digest " + cli::sha256_hex(all);
+  return "completed " + std::to_string(runs) + " runs, digest " + net::sha256_hex(all);
 }
 
 constexpr int max_kills = 12;
