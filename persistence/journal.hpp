@@ -52,6 +52,18 @@ struct run_listing {
   std::vector<damaged_run> damaged;
 };
 
+/// A row of a side table, read back.
+struct stored_row {
+  std::string key;
+  record rec;
+};
+
+/// One page of a side table scan.
+struct row_page {
+  std::vector<stored_row> rows;
+  std::vector<std::pair<std::string, error>> damaged;  ///< key, why
+};
+
 /// Counters of the writer, for benchmarks and `endure inspect`.
 struct journal_stats {
   std::uint64_t commits = 0;        ///< LMDB transactions committed
@@ -125,6 +137,16 @@ public:
   /// failures are.
   expected<std::vector<timer_entry>> due_timers(std::int64_t until_ms,
                                                 std::size_t max_count) const;
+
+  /// The row `key` of `table`; nullopt if there is none. A damaged row
+  /// fails with corrupt_record naming the table and key.
+  expected<std::optional<record>> row(side_table table, std::string_view key) const;
+  /// Up to `max_count` rows of `table` whose key starts with `prefix`, with
+  /// keys after `after` (exclusive; empty = from the first), in key order:
+  /// page through with the last key returned. A damaged row is returned in
+  /// `damaged` and the scan goes on (one bad row must not hide the others).
+  expected<row_page> rows(side_table table, std::string_view prefix, std::string_view after,
+                          std::size_t max_count) const;
 
   journal_stats stats() const;
   const journal_options& options() const noexcept;

@@ -198,6 +198,12 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
       case op_kind::erase_timer:
         r = erase_timer(txn, timers_db, op);
         break;
+      case op_kind::put_row:
+        r = put_row(txn, op);
+        break;
+      case op_kind::erase_row:
+        r = erase_row(txn, op);
+        break;
       case op_kind::erase_timer_if_ended: {
         auto ended = run_has_ended(txn, runs_db, op.run_id);
         if (!ended)

@@ -16,6 +16,8 @@ namespace {
 constexpr std::size_t checksum_size = 9;  // 0xcf marker + 8 bytes
 
 std::string where_text(record_location where) {
+  if (!where.label.empty())
+    return std::string{where.label};
   return "run " + std::string{where.run_id} + " seq " + std::to_string(where.seq);
 }
 

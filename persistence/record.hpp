@@ -32,6 +32,9 @@ struct record {
 struct record_location {
   std::string_view run_id;
   std::uint64_t seq = 0;
+  /// Replaces "run R seq N" in messages where the record is not in a run's
+  /// log (a side table row: "requests row K").
+  std::string_view label{};
 };
 
 /// The set of tags and the newest schema version of each that a reader

@@ -47,6 +47,23 @@ void write_batch::erase_timer_if_ended(timer_entry t) {
                   t.due_at_ms, {}, run_status::running});
 }
 
+const char* table_name(side_table t) noexcept {
+  switch (t) {
+    case side_table::requests:
+      return "requests";
+  }
+  return "unknown";
+}
+
+void write_batch::put_row(side_table table, std::string key, const record& r) {
+  ops_.push_back({op_kind::put_row, std::move(key), 0, 0, encode_record(r), run_status::running,
+                  table});
+}
+
+void write_batch::erase_row(side_table table, std::string key) {
+  ops_.push_back({op_kind::erase_row, std::move(key), 0, 0, {}, run_status::running, table});
+}
+
 void write_batch::splice(write_batch&& other) {
   if (ops_.empty()) {
     ops_ = std::move(other.ops_);

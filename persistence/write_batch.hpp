@@ -22,19 +22,30 @@ struct timer_entry {
   friend bool operator==(const timer_entry&, const timer_entry&) = default;
 };
 
+/// Keyed tables beside the log, for state that is not one run's history:
+/// what the layers above own (the human gateway's requests, ...). A row is
+/// a record envelope (checksummed) under a key of 1 to 500 bytes.
+enum class side_table : std::uint8_t {
+  requests = 1,  ///< LMDB database "requests": the human gateway's requests
+};
+
+/// The LMDB database name of `t`.
+const char* table_name(side_table t) noexcept;
+
 class write_batch {
 public:
   enum class op_kind : std::uint8_t {
     create_run, append, set_status, put_snapshot, truncate_before,
-    put_timer, erase_timer, erase_timer_if_ended,
+    put_timer, erase_timer, erase_timer_if_ended, put_row, erase_row,
   };
   struct op {
     op_kind kind;
-    std::string run_id;
+    std::string run_id;        ///< put_row, erase_row: the row's key
     std::uint64_t number = 0;  ///< seq, timer id; set_status: 1 = unless ended
     std::int64_t time_ms = 0;  ///< timestamps, timer due time
     std::string bytes;         ///< encoded record, snapshot, detail text
     run_status status = run_status::running;
+    side_table table = side_table::requests;  ///< put_row, erase_row
   };
 
   /// Creates the run if no run with this id exists; otherwise does nothing
@@ -64,6 +75,11 @@ public:
   /// service's clean-up of rows a run left behind, decided atomically so it
   /// cannot race a release that resumes the run.
   void erase_timer_if_ended(timer_entry t);
+  /// Stores `r` as the row `key` of `table`, replacing any row there. A key
+  /// outside 1..500 bytes fails the batch with errc::invalid_argument.
+  void put_row(side_table table, std::string key, const record& r);
+  /// Erases the row; erasing one that does not exist is not an error.
+  void erase_row(side_table table, std::string key);
   /// Moves `other`'s operations to the end of this batch (one atomic unit).
   void splice(write_batch&& other);
 

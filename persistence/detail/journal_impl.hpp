@@ -31,6 +31,18 @@ struct journal::impl {
   MDB_dbi meta_db = 0;   ///< "layout" -> version, "heads_through" -> checkpoint
   MDB_dbi snapshots_db = 0;
   MDB_dbi timers_db = 0;
+  /// Side tables (write_batch::put_row), indexed by side_table; a read-only
+  /// open of a directory written before a table existed leaves it absent.
+  MDB_dbi requests_db = 0;
+  bool requests_present = false;
+  /// The side table's database; nullopt if absent (read-only opens only).
+  std::optional<MDB_dbi> table_dbi(side_table t) const noexcept {
+    switch (t) {
+      case side_table::requests:
+        return requests_present ? std::optional<MDB_dbi>{requests_db} : std::nullopt;
+    }
+    return std::nullopt;
+  }
 
   // -- log positions: writer thread only ------------------------------------
   /// Next free position as of the last commit.
@@ -114,6 +126,9 @@ struct journal::impl {
   void flush_head(open_head& open);
   /// The truncate_before op: deletes the run's older links, moves its head.
   expected<void> truncate(MDB_txn* txn, const write_batch::op& op);
+  /// put_row / erase_row of a write batch (journal_rows.cpp).
+  expected<void> put_row(MDB_txn* txn, const write_batch::op& op);
+  expected<void> erase_row(MDB_txn* txn, const write_batch::op& op);
   /// The writer's view of a run's head: this transaction's, else the last
   /// commit's, else the stored one.
   expected<detail::run_head> writer_head(MDB_txn* txn, std::string_view run_id) const;
