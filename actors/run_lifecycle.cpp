@@ -141,6 +141,7 @@ void run_state::load(bool barrier) {
     return;  // not created yet: wait for the start request
   if (!meta) {  // damaged meta: nothing can be written for this run
     log::error("run " + run_id_ + " cannot be resumed: " + meta.error().message);
+    quarantined_ = true;  // out of service: deferred requests go back to the manager
     self_->quit();
     return;
   }
@@ -177,6 +178,7 @@ void run_state::load(bool barrier) {
     return;
   }
   if (meta->status == run_status::quarantined) {
+    quarantined_ = true;  // requests deferred behind the barrier go back to the manager
     self_->quit();
     return;
   }
@@ -203,13 +205,18 @@ void run_state::on_start(const std::string& workflow, std::string input,
                          guarded_reply rp) {
   if (loading_)
     return defer([this, workflow, input, rp]() mutable { on_start(workflow, input, rp); });
+  // While the creating commit is in flight, `created_` is already set (the
+  // workflow's first steps join that commit) but the run does not exist
+  // yet: later starts wait for the commit's verdict like the first.
+  if (creating_) {
+    start_replies_.push_back(std::move(rp));
+    return;
+  }
   if (created_) {
     rp.deliver(static_cast<std::uint8_t>(stored_status_));
     return;
   }
   start_replies_.push_back(std::move(rp));
-  if (start_replies_.size() > 1)
-    return;  // creation already in flight
   run_meta meta{run_id_, workflow, run_status::running, now_ms(), now_ms(), {}};
   write_batch batch;
   batch.create_run(meta);
@@ -436,8 +443,10 @@ void run_state::on_signal(const std::string& name, std::string payload,
     if (auto* sig = log_.signal_at(seq); !sig || sig->consumed)
       return;
     auto& waiters = signal_waiters_[name];
-    if (waiters.empty())
+    if (waiters.empty()) {
+      update_status();  // nobody takes it yet: the run waits (and passivates) again
       return;
+    }
     auto step = waiters.front();
     waiters.erase(waiters.begin());
     complete(step, payload, 0, 0, seq);
@@ -517,6 +526,8 @@ void run_state::on_passivate(std::uint64_t generation) {
   // Quiet writes are not tracked: an empty commit queued behind them lands
   // after them, so the actor a request spawns next reads them (or this one
   // learns that one failed and stops with the error instead).
+  if (log::enabled(log::level::debug))
+    log::debug("run " + run_id_ + ": passivating once its writes have landed");
   persist(write_batch{}, [this, generation] {
     if (generation == passivate_generation_ && stored_status_ == run_status::waiting
         && persisting_.empty() && !stopping_)

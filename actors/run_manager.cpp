@@ -35,7 +35,9 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
       self->state.start(id, wf, input, promise());
     },
     [=](atoms::signal, const std::string& id, const std::string& name,
-        const std::string& payload) { self->state.signal(id, name, payload, promise()); },
+        const std::string& payload, const std::string& request_id) {
+      self->state.signal(id, name, payload, promise(), request_id);
+    },
     [=](atoms::cancel, const std::string& id, const std::string& reason) {
       self->state.cancel(id, reason, promise());
     },

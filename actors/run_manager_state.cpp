@@ -75,11 +75,8 @@ void manager_state::on_down(const caf::down_msg& dm) {
       && dm.reason != caf::exit_reason::user_shutdown)
     on_crash(id, describe(dm.reason));
   unpark(id);
-  if (stopping) {
-    if (active.empty())
-      self->quit(stop_reason);
-    return;
-  }
+  if (stopping)
+    return quit_when_drained();
   admit_queued();
 }
 
@@ -107,6 +104,8 @@ void manager_state::on_crash(const std::string& id, const std::string& reason) {
       // nothing to restart or quarantine.
       log::warn("run actor of " + id + " stopped before the run was created (" + reason + ")");
       restarts.erase(id);
+      refuse_waiters(id, to_caf_error(errc::not_found, "run " + id + " was never created: "
+                                      "its creating commit failed (" + reason + ")"));
       return;
     }
     after_crash(id, reason);
@@ -154,6 +153,14 @@ void manager_state::quarantine(const std::string& id, const std::string& why,
     // service (busy) and try again.
     log::error("run " + id + " could not be quarantined: " + r.error().to_string()
                + "; trying again in " + std::to_string(retry_after.count()) + " ms");
+    // Requests waiting for the run get the storage error once the disk has
+    // failed for seconds, instead of waiting for as long as it fails.
+    if (auto parked = retry_after >= std::chrono::seconds{2} ? parked_requests.extract(id)
+                                                              : decltype(parked_requests)::node_type{})
+      for (auto& p : parked.mapped())
+        p.rp.deliver(to_caf_error(r.error().code,
+                                  "run " + id + " is out of service: its quarantine could not "
+                                  "be journaled (" + r.error().message + "); try again later"));
     ++busy[id];
     self->delayed_send(self, retry_after, atoms::quarantine::value, id, why,
                        std::min<std::int64_t>(retry_after.count() * 2, 60'000));
@@ -219,7 +226,14 @@ void manager_state::shut_down(caf::error reason) {
                                                    + " resumes at the next start"));
   for (auto& [id, actor] : active)
     self->send_exit(actor, caf::exit_reason::user_shutdown);
-  if (active.empty())
+  quit_when_drained();
+}
+
+void manager_state::quit_when_drained() {
+  // The manager's own writes in flight (a signal to a quarantined run, a
+  // release) land and answer their callers first: an acknowledged-later
+  // request must not look lost and be sent again.
+  if (stopping && active.empty() && writes.empty())
     self->quit(stop_reason);
 }
 
@@ -255,6 +269,7 @@ void manager_state::on_written(std::uint64_t token, std::uint8_t code,
     then(expected<void>{});
   else
     then(error{static_cast<errc>(code), message});
+  quit_when_drained();
 }
 
 void manager_state::park(const std::string& id, guarded_reply rp, retry_fn again) {

@@ -82,6 +82,26 @@ void manager_state::start(const std::string& id, const std::string& wf,
   start_via(spawn(id), id, wf, input, std::move(rp));
 }
 
+namespace {
+
+/// Whether the run's journal holds a signal with `request_id`.
+expected<bool> journal_has_signal(const journal& store, const std::string& id,
+                                  const std::string& request_id) {
+  auto records = store.read(id);
+  if (!records)
+    return std::move(records).error();
+  for (auto& r : *records) {
+    auto ev = decode_event(r.rec, id, r.seq);
+    if (!ev)
+      return std::move(ev).error();
+    if (auto* s = std::get_if<signal_received_event>(&*ev); s && s->request_id == request_id)
+      return true;
+  }
+  return false;
+}
+
+} // namespace
+
 void manager_state::signal(const std::string& id, const std::string& name,
                            const std::string& payload, guarded_reply rp,
                            std::string request_id) {
@@ -103,7 +123,13 @@ void manager_state::signal(const std::string& id, const std::string& name,
   if (is_terminal(meta->status))
     return rp.deliver(already_ended(id, meta->status, "the signal was not delivered"));
   if (meta->status == run_status::quarantined) {
-    // Journaled now, consumed once a release resumes the run.
+    // Journaled now, consumed once a release resumes the run; unless the
+    // actor that crashed into the quarantine journaled it already.
+    auto seen = journal_has_signal(*env.store, id, request_id);
+    if (!seen)
+      return rp.deliver(to_caf_error(seen.error()));
+    if (*seen)
+      return rp.deliver(caf::ok_atom::value);
     auto last = env.store->last_seq(id);
     if (!last)
       return rp.deliver(to_caf_error(last.error()));
@@ -222,6 +248,17 @@ void manager_state::notify(const std::string& id, const outcome_msg& msg) {
   env.counters->waits -= list.size();  // before the answers: callers may read it next
   for (auto& w : list)
     w.rp.deliver(std::get<0>(msg), std::get<1>(msg), std::get<2>(msg));
+}
+
+void manager_state::refuse_waiters(const std::string& id, const caf::error& why) {
+  auto it = waiters.find(id);
+  if (it == waiters.end())
+    return;
+  auto list = std::move(it->second);
+  waiters.erase(it);
+  env.counters->waits -= list.size();
+  for (auto& w : list)
+    w.rp.deliver(why);
 }
 
 } // namespace endure::detail

@@ -9,6 +9,7 @@
 
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/random_source.hpp"
 #include "endure/actors/detail/runtime_services.hpp"
 #include "endure/actors/detail/runtime_tree.hpp"
 #include "endure/actors/detail/step_services.hpp"
@@ -183,9 +184,26 @@ expected<void> ok_reply(caf::actor_system& sys, const caf::actor& manager, caf::
 
 expected<void> runtime::signal_raw(const std::string& run_id, const std::string& name,
                                    std::string payload) {
-  return ok_reply(*impl_->sys, impl_->runs(),
-                  caf::make_message(atoms::signal::value, run_id, name, std::move(payload)),
-                  "signal " + name + " to run " + run_id);
+  // The request id is made here, once: if the run supervisor dies before
+  // answering (it is restarted by the tree), the same signal goes to its
+  // successor, and a run that journaled it already does not journal it again.
+  auto request_id = detail::random_uuid();
+  auto what = "signal " + name + " to run " + run_id;
+  for (int attempt = 1;; ++attempt) {
+    caf::scoped_actor self{*impl_->sys};
+    expected<void> out;
+    bool supervisor_restarting = false;
+    self->request(impl_->runs(), caf::infinite, atoms::signal::value, run_id, name, payload,
+                  request_id)
+      .receive([](caf::ok_atom) {},
+               [&](const caf::error& e) {
+                 supervisor_restarting = e == caf::sec::request_receiver_down;
+                 out = detail::from_caf_error(e, what);
+               });
+    if (!supervisor_restarting || impl_->stopping || attempt == 250)
+      return out;
+    std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  }
 }
 
 expected<void> runtime::cancel(const std::string& run_id, const std::string& reason) {

@@ -122,6 +122,10 @@ struct manager_state {
   /// result. The run is busy meanwhile.
   void write(const std::string& id, write_batch batch,
              std::function<void(const expected<void>&)> then);
+  /// Quits once stopping, with no run actor left and no write in flight.
+  /// Answers every wait for `id` with `why` (the run will never end).
+  void refuse_waiters(const std::string& id, const caf::error& why);
+  void quit_when_drained();
   void on_written(std::uint64_t token, std::uint8_t code, const std::string& message);
   bool is_busy(const std::string& id) const {
     return busy.count(id) > 0 || restarting.count(id) > 0;

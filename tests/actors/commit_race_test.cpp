@@ -154,19 +154,20 @@ SCENARIO("a signal journaled while the runtime shuts down is consumed after the 
   CHECK(f.ended("w1", 5s).value<int>() == 5);
 }
 
-SCENARIO("a run that passivates while its timer commit is in flight takes a later signal",
+SCENARIO("a signal reaching a run that passivates behind its timer commit is consumed once",
          "[commit][race]") {
+  captured_debug_log log;
   runtime_fixture f{workflows, [](runtime_options& o) {
                       o.passivate_after = 0ms;
                       hold_batches(o);
                     }};
   hold.arm(puts_timer_of("p4"));
   REQUIRE(f.rt().start("fail_then_wait", "p4", 0));
-  REQUIRE(hold.await_holding());
+  REQUIRE(hold.await_holding());  // the backoff timer's (quiet) commit is in the writer
+  // The run waits and begins to passivate: its empty commit queues behind.
+  REQUIRE(eventually([&] { return log.contains("run p4: passivating once its writes"); }));
   expected<void> sent;
   std::thread sender([&] { sent = f.rt().signal("p4", "x", 9); });
-  // The signal brings an actor back (or finds it still there); it loads
-  // behind the held commit.
   REQUIRE(eventually([&] { return f.rt().stats().live_actors == 1; }));
   hold.release();
   sender.join();
@@ -223,8 +224,12 @@ SCENARIO("a retry's quiet commit that fails after the run finished still lets it
   REQUIRE(hold.await_holding());
   // The second attempt runs while its start is still being written.
   REQUIRE(eventually([] { return flaky_calls.load() >= 2; }));
+  // A caller waits before the outcome exists: it must be told, not left.
+  expected<run_outcome> out = make_error(errc::timeout, "not answered");
+  std::thread waiter([&] { out = f.rt().wait("r8", 10s); });
+  REQUIRE(eventually([&] { return f.rt().stats().waits == 1; }));
   hold.release();  // ...and that write fails
-  auto out = f.rt().wait("r8", 10s);
+  waiter.join();
   INFO("wait: " << (out ? std::string{to_string(out->status)} : out.error().to_string()));
   REQUIRE(out);
   CHECK(out->status == run_status::completed);

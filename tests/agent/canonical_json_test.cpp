@@ -2,6 +2,8 @@
 // call written differently must hash the same, and any change must not.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/agent/canonical_json.hpp"
@@ -42,7 +44,48 @@ SCENARIO("numbers beyond a double's exact integers keep their own text", "[agent
   CHECK(canonical_json(json::parse("-0.0")) == "0");
 }
 
-SCENARIO("a string that is not UTF-8 has no canonical text", "[agent][json]") {
+SCENARIO("values without a JSON text of their own have no canonical text", "[agent][json]") {
   json bad = std::string{"\xff\xfe"};
-  CHECK_THROWS_AS(canonical_json(bad), json::type_error);
+  CHECK_THROWS_AS(canonical_json(bad), std::invalid_argument);
+  // nlohmann writes NaN and infinities as null: they must not hash as null.
+  CHECK_THROWS_AS(canonical_json(json{{"x", std::nan("")}}), std::invalid_argument);
+  CHECK_THROWS_AS(canonical_json(json{{"x", HUGE_VAL}}), std::invalid_argument);
+  CHECK_THROWS_AS(canonical_json(json::binary({1, 2})), std::invalid_argument);
+}
+
+SCENARIO("an integral float agrees with the integer a model would write", "[agent][json]") {
+  CHECK(canonical_json(json::parse("1e16")) == canonical_json(json::parse("10000000000000000")));
+  CHECK(canonical_json(json::parse("-1e18")) == "-1000000000000000000");
+  CHECK(canonical_json(json::parse("1e19")) == canonical_json(json::parse("10000000000000000000")));
+}
+
+SCENARIO("a peer's JSON is parsed strictly", "[agent][json]") {
+  using endure::agent::parse_json_strict;
+  auto ok = parse_json_strict(R"({"a": {"x": 1}, "b": [{"x": 2}, {"x": 3}]})");
+  REQUIRE(ok);
+  CHECK((*ok)["b"][1]["x"] == 3);
+  GIVEN("a duplicate key, at the top or nested") {
+    for (auto text : {R"({"amount": 10, "amount": 1000})",
+                      R"({"a": {"to": "ann", "cc": 1, "to": "bob"}})",
+                      R"([{"k": 1, "k": 2}])"}) {
+      INFO(text);
+      auto r = parse_json_strict(text);
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == endure::errc::invalid_argument);
+      CHECK_THAT(r.error().message, Catch::Contains("duplicate key"));
+    }
+  }
+  GIVEN("nesting beyond the limit") {
+    std::string deep(100000, '[');
+    auto r = parse_json_strict(deep + std::string(100000, ']'));
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message, Catch::Contains("nested deeper than 64"));
+    CHECK(parse_json_strict(std::string(64, '[') + std::string(64, ']')));
+  }
+  GIVEN("text that is not one JSON value") {
+    for (auto text : {"", "{", R"({"a": 1} trailing)", "{'a': 1}", "nul"}) {
+      INFO(text);
+      CHECK_FALSE(parse_json_strict(text));
+    }
+  }
 }
