@@ -3,14 +3,22 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
+# The same names as the build tree's aliases: endure::actors, endure::agent...
+foreach(target ${ENDURE_INSTALL_TARGETS})
+  if(NOT target STREQUAL "endure")
+    string(REGEX REPLACE "^endure_" "" short ${target})
+    set_target_properties(${target} PROPERTIES EXPORT_NAME ${short})
+  endif()
+endforeach()
 install(TARGETS ${ENDURE_INSTALL_TARGETS} EXPORT endureTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # Headers: the public ones (outside detail/ folders) and exactly the
 # internal ones they include, found by following their includes. So an
-# installed endure has no header that pulls in lmdb.h, Beast or nlohmann;
-# users include "endure/endure.hpp" (or one header, "endure/actors/...").
+# installed endure has no header that pulls in lmdb.h, Beast or Asio (the
+# agent headers use nlohmann-json: tools take and return JSON); users include
+# "endure/endure.hpp" (or one header, "endure/actors/...").
 set(endure_headers_todo)
 foreach(dir persistence actors actors/agent supervisors net)
   file(GLOB public RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)

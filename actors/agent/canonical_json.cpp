@@ -108,9 +108,13 @@ expected<json> parse_json_strict(std::string_view text, std::size_t max_depth) {
   try {
     return json::parse(text.begin(), text.end(), check);
   } catch (const std::invalid_argument&) {
-    return make_error(errc::invalid_argument, "JSON refused: " + refusal);
-  } catch (const json::exception& e) {
-    return make_error(errc::invalid_argument, std::string{"not valid JSON: "} + e.what());
+    return make_error(errc::invalid_argument, refusal);
+  } catch (const json::exception& e) {  // parse_error; out_of_range for 1e400
+    // nlohmann's message without its "[json.exception.parse_error.101] " tag.
+    std::string_view what = e.what();
+    if (auto end = what.find("] "); what.starts_with("[json.exception.") && end != what.npos)
+      what.remove_prefix(end + 2);
+    return make_error(errc::invalid_argument, std::string{what});
   }
 }
 

@@ -3,6 +3,8 @@
 // call that does not fit its tool, with an answer the model can act on.
 #include "endure/actors/agent/tool_registry.hpp"
 
+#include "endure/actors/agent/canonical_json.hpp"
+
 #include <algorithm>
 
 #include "endure/actors/agent/detail/schema_support.hpp"
@@ -60,13 +62,6 @@ bool blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
-/// nlohmann's message without its "[json.exception.parse_error.101] " tag.
-std::string parse_message(const json::exception& e) {
-  std::string_view what = e.what();
-  if (auto end = what.find("] "); !what.empty() && what.front() == '[' && end != what.npos)
-    what.remove_prefix(end + 2);
-  return detail::excerpt(what, 300);
-}
 
 tool_error argument_error(const tool& t, std::string message) {
   return {tool_error_kind::invalid_arguments, t.name, std::move(message), {}, {}, t.parameters};
@@ -145,14 +140,15 @@ call_preparation tool_registry::prepare_call(const net::tool_call& call) const {
                                 std::to_string(limits_.max_argument_depth) + " levels; flatten them");
   json args = json::object();
   if (!blank(text)) {
-    try {
-      args = json::parse(text);
-    } catch (const json::exception& e) {  // parse_error, and out_of_range for 1e400
+    // Strict: a duplicate key would make the value checked here (the last)
+    // differ from the one a reviewer reads first.
+    auto parsed = parse_json_strict(text, limits_.max_argument_depth + 1);
+    if (!parsed)
       return tool_error{tool_error_kind::invalid_json, t->name,
-                        "the arguments are not valid JSON: " + parse_message(e) +
+                        "the arguments are not valid JSON: " + detail::excerpt(parsed.error().message, 300) +
                           ". Send one JSON object that follows the parameters schema",
                         {}, {}, t->parameters};
-    }
+    args = std::move(*parsed);
   }
   if (!args.is_object())
     return argument_error(*t, "the arguments must be a JSON object, got " +

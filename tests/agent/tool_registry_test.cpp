@@ -103,6 +103,16 @@ SCENARIO("arguments that are not JSON are refused with the parser's reason", "[a
   CHECK_THAT(refused(r, "send_email", R"({"n": 1e400})").message, Contains("number overflow"));
 }
 
+SCENARIO("arguments with a duplicate key are refused, not read as the last value",
+         "[agent][tools]") {
+  auto r = registry_with_tools();
+  // A reviewer shown the first "to" must not approve a call that sends to the second.
+  auto e = refused(r, "send_email",
+                   R"({"to": "ann@example.com", "subject": "hi", "to": "all@example.com"})");
+  CHECK(e.kind == tool_error_kind::invalid_json);
+  CHECK_THAT(e.message, Contains("duplicate key \"to\""));
+}
+
 SCENARIO("arguments that are JSON but not an object are refused", "[agent][tools]") {
   auto r = registry_with_tools();
   for (auto [text, type] : std::vector<std::pair<std::string, std::string>>{

@@ -42,6 +42,12 @@ while read -r included; do
   [ -f "$prefix/include/$included" ] || { echo "FAIL: $included is included but not installed"; exit 1; }
 done < <(grep -rhoE '#include "endure/[^"]+"' "$includes" | sed -E 's/#include "(.*)"/\1/' | sort -u)
 
+# The exported targets carry the build tree's names (endure::actors, ...).
+targets=$(cat "$prefix"/lib*/cmake/endure/endureTargets.cmake)
+for t in endure::endure endure::actors endure::agent endure::persistence endure::net; do
+  grep -q "$t\b" <<<"$targets" || { echo "FAIL: the install exports no $t"; exit 1; }
+done
+
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 cmake -S "$source/examples/embedding" -B "$work/build" -G Ninja \
