@@ -25,6 +25,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "endure/actors/detail/run_host.hpp"
 #include "endure/actors/net_msgpack.hpp"
 #include "endure/actors/serialization.hpp"
@@ -268,6 +270,17 @@ public:
   /// idempotency key, the same on every attempt. Attempt deadline as for
   /// llm(): the request's timeout (else the client's default_timeout) + 2 s.
   op_awaiter<net::http_response> http(std::string name, net::http_request request);
+
+  /// A durable tool call: the tool `name` of runtime_options::tools runs
+  /// with `args` as one step ("tool:NAME"; its input is the canonical JSON of
+  /// `args`, so a replay that passes other arguments is caught like any
+  /// changed step input), and its JSON result is journaled and replayed,
+  /// never re-run. Irreversible tools are attempted once; others retry per
+  /// the default policy. Arguments that fail the tool's schema, an unknown
+  /// tool or no tools configured fail (fatal_error) naming run and tool.
+  /// Defined in endure::agent: include "endure/actors/agent/tool_call.hpp"
+  /// (nlohmann-json) and link endure::agent (or endure::endure).
+  task<nlohmann::json> tool(std::string name, nlohmann::json args);
 
   /// Durable sleep: survives restarts; a passivated run is woken for it.
   op_awaiter<void> sleep(std::chrono::milliseconds d) {

@@ -77,7 +77,7 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.store = p->store.get();
   env.workflows = &p->workflows;
   env.counters = &p->counters;
-  p->steps = std::make_unique<detail::step_services>(p->opts.llm, p->opts.http);
+  p->steps = std::make_unique<detail::step_services>(p->opts.llm, p->opts.http, p->opts.tools);
   env.services = p->steps.get();
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;

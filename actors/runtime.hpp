@@ -25,6 +25,9 @@
 namespace endure::net {
 class llm_backend;
 class http_client;
+}
+namespace endure::agent {
+class tool_registry;
 } // namespace endure::net
 
 namespace endure {
@@ -82,6 +85,10 @@ struct runtime_options {
   /// (net/http_client.hpp). Default: none; the runtime makes one with
   /// default options when a run first calls ctx.http.
   std::shared_ptr<net::http_client> http;
+  /// The tools ctx.tool (and run_agent) may call, shared by every run
+  /// (actors/agent/tool_registry.hpp; link endure::agent). Default: none;
+  /// ctx.tool then fails (fatal) naming the run and the tool.
+  std::shared_ptr<const agent::tool_registry> tools;
 };
 
 /// Counters since the runtime opened.
