@@ -1,0 +1,389 @@
+// The sim's tool-calling plan. It reads the conversation back (which tools
+// were called, how each call ended), then calls the tools it has not
+// called yet in plan order, retries once a call whose result said its
+// arguments or its name were wrong, never calls a rejected tool again, and
+// finally answers with what each tool gave. Every choice is a function of
+// the request and the seed; arguments are drawn from an rng of their own,
+// seeded by (seed, prompt, tool, how many calls of it came before), so
+// they do not shift when an unrelated result changes.
+#include "endure/net/detail/sim_turn.hpp"
+
+#include "endure/net/detail/json_answer.hpp"
+#include "endure/net/detail/sim_directives.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace endure::net::detail {
+
+namespace {
+
+using json = nlohmann::json;
+
+/// How a tool call ended, as its result says.
+enum class outcome : std::uint8_t {
+  pending,  ///< no result in the conversation
+  ok,       ///< anything but a structured error
+  retry,    ///< {"error": "invalid_arguments" | "unknown_tool"}: one corrected retry
+  failed,   ///< another structured error: go on without the tool
+  rejected, ///< {"error": "rejected"}: never call it again, and say so
+};
+
+struct call_state {
+  outcome result = outcome::pending;
+  /// The result text (ok), the error code (retry, failed) or the reason
+  /// (rejected).
+  std::string detail;
+};
+
+/// What the conversation says about one tool.
+struct tool_record {
+  std::string name;
+  std::vector<call_state> calls;
+};
+
+struct history {
+  std::vector<tool_record> tools; ///< in first-call order
+  std::unordered_set<std::string> ids;
+
+  const tool_record* find(std::string_view name) const {
+    for (const auto& t : tools)
+      if (t.name == name)
+        return &t;
+    return nullptr;
+  }
+  std::size_t calls_of(std::string_view name) const {
+    const auto* t = find(name);
+    return t ? t->calls.size() : 0;
+  }
+};
+
+/// Reason for a rejection, as quoted in the final answer.
+constexpr std::size_t max_reason = 160;
+
+std::string string_at(const json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
+}
+
+call_state read_result(const std::string& content) {
+  auto j = json::parse(content, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("error") || j["error"].is_null() ||
+      j["error"] == false)
+    return {outcome::ok, content};
+  const json& e = j["error"];
+  std::string code = e.is_string() ? e.get<std::string>() : string_at(e, "code");
+  if (code.empty())
+    code = string_at(e, "type");
+  if (code.empty())
+    code = "error";
+  if (code == "rejected") {
+    std::string reason = string_at(j, "reason");
+    for (const char* key : {"message", "detail"})
+      if (reason.empty())
+        reason = string_at(j, key);
+    if (reason.empty())
+      reason = string_at(e, "message");
+    return {outcome::rejected, reason.substr(0, max_reason)};
+  }
+  if (code == "invalid_arguments" || code == "unknown_tool")
+    return {outcome::retry, code};
+  return {outcome::failed, code};
+}
+
+history read_history(const chat_request& req) {
+  history h;
+  std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> by_id; // -> (tool, call)
+  for (const auto& m : req.messages) {
+    if (m.role == chat_role::assistant) {
+      for (const auto& c : m.tool_calls) {
+        auto it = std::find_if(h.tools.begin(), h.tools.end(),
+                               [&](const tool_record& t) { return t.name == c.name; });
+        if (it == h.tools.end())
+          it = h.tools.insert(h.tools.end(), tool_record{c.name, {}});
+        by_id[c.id] = {static_cast<std::size_t>(it - h.tools.begin()), it->calls.size()};
+        it->calls.emplace_back();
+        h.ids.insert(c.id);
+      }
+    } else if (m.role == chat_role::tool) {
+      auto it = by_id.find(m.tool_call_id);
+      if (it != by_id.end()) // a result for no call is ignored, as a model would
+        h.tools[it->second.first].calls[it->second.second] = read_result(m.content);
+    }
+  }
+  return h;
+}
+
+// -- the plan --------------------------------------------------------------------
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::vector<std::string> offered_names(const chat_request& req) {
+  std::vector<std::string> out;
+  for (const auto& t : req.tools)
+    if (!t.name.empty() && !contains(out, t.name))
+      out.push_back(t.name);
+  return out;
+}
+
+/// The tools to call, in order: `[sim: call ...]` (those offered), else all
+/// offered.
+std::vector<std::string> plan_of(const sim_directives& d, const std::vector<std::string>& offered) {
+  if (!d.call)
+    return offered;
+  std::vector<std::string> out;
+  for (const auto& name : *d.call)
+    if (contains(offered, name) && !contains(out, name))
+      out.push_back(name);
+  return out;
+}
+
+/// Retries first (tools called once whose result asks for one), then the
+/// plan's tools not called yet.
+std::vector<std::string> due(const history& h, const std::vector<std::string>& plan,
+                             const std::vector<std::string>& offered) {
+  std::vector<std::string> out;
+  for (const auto& t : h.tools)
+    if (contains(offered, t.name) && t.calls.size() == 1 && t.calls.back().result == outcome::retry)
+      out.push_back(t.name);
+  for (const auto& name : plan)
+    if (!h.find(name))
+      out.push_back(name);
+  return out;
+}
+
+/// A name like the first call's, but not offered: a model's slip.
+std::string unknown_name(std::string name, const std::vector<std::string>& offered) {
+  do
+    name += "_v2";
+  while (contains(offered, name));
+  return name;
+}
+
+bool forces_a_tool(const std::string& choice, const std::vector<std::string>& offered) {
+  return choice != "auto" && choice != "none" && choice != "required" && contains(offered, choice);
+}
+
+struct planned_call {
+  std::string name;
+  std::string schema_of; ///< whose schema the arguments follow
+};
+
+std::vector<planned_call> calls_this_turn(const chat_request& req, const sim_directives& d,
+                                          const history& h, std::size_t parallel) {
+  auto offered = offered_names(req);
+  if (offered.empty() || req.tool_choice == "none")
+    return {};
+  if (forces_a_tool(req.tool_choice, offered))
+    return {{req.tool_choice, req.tool_choice}};
+  auto plan = plan_of(d, offered);
+  std::vector<std::string> names = d.no_tools ? std::vector<std::string>{} : due(h, plan, offered);
+  if (names.empty() && req.tool_choice == "required")
+    names.push_back(plan.empty() ? offered.front() : plan.front());
+  std::vector<planned_call> out;
+  if (d.unknown_tool && h.tools.empty() && !names.empty())
+    out.push_back({unknown_name(names.front(), offered), names.front()});
+  for (const auto& name : names)
+    out.push_back({name, name});
+  out.resize(std::min(out.size(), std::max<std::size_t>(parallel, 1)));
+  return out;
+}
+
+// -- building the turn -----------------------------------------------------------
+
+std::string hex(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+/// A call id no earlier call of the conversation used.
+std::string fresh_id(sim_rng& rng, std::unordered_set<std::string>& used) {
+  std::string id;
+  for (int draw = 0; draw < 4; ++draw) {
+    id = "call_" + hex(rng.next()).substr(0, 12);
+    if (used.insert(id).second)
+      return id;
+  }
+  id += "_" + std::to_string(used.size()); // four 48-bit collisions: not in this universe
+  used.insert(id);
+  return id;
+}
+
+/// The system and user text, directives left out: what the prompt says.
+std::string prompt_text(const chat_request& req) {
+  std::string out;
+  for (const auto& m : req.messages)
+    if (m.role == chat_role::system || m.role == chat_role::user)
+      out += strip_sim_directives(m.content) + "\n";
+  return out;
+}
+
+bool has_word(std::string_view text, std::string_view word) {
+  std::string current;
+  for (std::size_t i = 0; i <= text.size(); ++i) {
+    unsigned char c = i < text.size() ? static_cast<unsigned char>(text[i]) : ' ';
+    if (std::isalnum(c)) {
+      current += static_cast<char>(std::tolower(c));
+    } else {
+      if (current == word)
+        return true;
+      current.clear();
+    }
+  }
+  return false;
+}
+
+double confidence_of(const sim_directives& d, const std::string& prompt, std::uint64_t seed) {
+  if (d.confidence)
+    return *d.confidence;
+  double u = sim_rng(sim_hash(prompt, seed ^ 0x636f6e666964656eULL)).unit();
+  double c = has_word(prompt, "ambiguous") ? 0.15 + 0.30 * u : 0.55 + 0.43 * u;
+  return std::round(c * 100.0) / 100.0;
+}
+
+const tool_definition* tool_named(const chat_request& req, std::string_view name) {
+  for (const auto& t : req.tools)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+std::string listed(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == items.size() ? " and " : ", ") + items[i];
+  return out;
+}
+
+std::string note_for(const std::vector<planned_call>& calls, const history& h,
+                     const std::vector<std::string>& words) {
+  std::vector<std::string> items;
+  for (const auto& c : calls)
+    items.push_back(h.calls_of(c.name) > 0 ? c.name + " again, with corrected arguments" : c.name);
+  return "Next I call " + listed(items) + " to look into " +
+         (words.empty() ? std::string("the request") : words.front()) + ".";
+}
+
+std::string describe(const tool_record& t) {
+  const auto& last = t.calls.back();
+  bool retried = t.calls.size() > 1 && t.calls[t.calls.size() - 2].result == outcome::retry;
+  switch (last.result) {
+    case outcome::ok: {
+      auto words = sim_keywords(last.detail, 3);
+      return t.name + " returned " + (words.empty() ? "nothing notable" : listed(words)) +
+             (retried ? " on the second try, with corrected arguments" : "");
+    }
+    case outcome::rejected:
+      return t.name + " was rejected" + (last.detail.empty() ? "" : " (" + last.detail + ")") +
+             ", so I did not call it again and left that part undone";
+    case outcome::retry:
+    case outcome::failed:
+      return t.name + " failed (" + last.detail + ")" + (retried ? " twice" : "") +
+             ", so I went on without it";
+    case outcome::pending:
+      break;
+  }
+  return t.name + " gave no result";
+}
+
+std::string summary(const history& h, const std::vector<std::string>& words) {
+  std::string out = "Here is what the tools gave: ";
+  for (std::size_t i = 0; i < h.tools.size(); ++i)
+    out += (i == 0 ? "" : "; ") + describe(h.tools[i]);
+  return out + ". " +
+         (words.empty() ? std::string("That is everything I could find.")
+                        : "Taken together, that answers the question about " + words.front() + ".");
+}
+
+/// Whether `schema.properties[name]` is a plain `{"type": type}` slot the
+/// sim may fill with its own value.
+bool plain_slot(const json& schema, const char* name, const char* type) {
+  if (!schema.is_object() || !schema.contains("properties") || !schema["properties"].is_object())
+    return false;
+  const auto& props = schema["properties"];
+  if (!props.contains(name) || !props[name].is_object())
+    return false;
+  const auto& p = props[name];
+  for (const char* constraint : {"enum", "const", "format", "pattern", "minLength", "maxLength"})
+    if (p.contains(constraint))
+      return false;
+  return p.value("type", json()) == type;
+}
+
+/// Whether a number schema (the one request_confidence adds: 0 to 1)
+/// admits `x`; a schema of another shape keeps its generated value.
+bool accepts(const json& schema, double x) {
+  if (!schema.is_object() || schema.value("type", json()) != "number")
+    return false;
+  auto within = [&](const char* key, bool below) {
+    if (!schema.contains(key))
+      return true;
+    const auto& b = schema[key];
+    return b.is_number() && (below ? x <= b.get<double>() : x >= b.get<double>());
+  };
+  return within("minimum", false) && within("maximum", true);
+}
+
+} // namespace
+
+double sim_confidence(const chat_request& req, std::uint64_t seed) {
+  return confidence_of(sim_directives_of(req), prompt_text(req), seed);
+}
+
+sim_turn sim_next_turn(const chat_request& req, const sim_options& o, sim_rng& rng) {
+  auto d = sim_directives_of(req);
+  auto prompt = prompt_text(req);
+  auto h = read_history(req);
+  auto words = sim_prompt_words(req, 8);
+  sim_turn turn;
+  turn.confidence = confidence_of(d, prompt, o.seed);
+  auto planned = calls_this_turn(req, d, h, d.parallel.value_or(o.parallel_tool_calls));
+  if (planned.empty()) {
+    turn.text = h.tools.empty() ? sim_text(req, rng) : summary(h, words);
+    return turn;
+  }
+  for (const auto& p : planned) {
+    std::size_t nth = h.calls_of(p.name);
+    bool bad = nth == 0 && contains(d.bad_args, p.name);
+    sim_rng args(sim_hash(prompt + '\x1f' + p.name + '\x1f' + std::to_string(nth), o.seed));
+    const tool_definition* tool = tool_named(req, p.schema_of);
+    std::string schema = tool ? tool->parameters_schema_json : R"({"type":"object"})";
+    turn.calls.push_back({fresh_id(rng, h.ids), p.name,
+                          bad ? sim_invalid_json(schema, words, args) : sim_json(schema, words, args)});
+  }
+  turn.text = note_for(planned, h, words);
+  return turn;
+}
+
+std::string sim_content_of(const chat_request& req, const sim_turn& turn, sim_rng& rng) {
+  json schema = req.response_format ? json::parse(req.response_format->schema_json, nullptr, false)
+                                    : json();
+  // A client asks for a confidence by adding the property to the schema
+  // (chat_request::request_confidence); the wire has no other sign of it.
+  bool wants_confidence = schema.is_object() && schema.contains("properties") &&
+                          schema["properties"].is_object() &&
+                          schema["properties"].contains("confidence");
+  if (!turn.calls.empty())
+    return wants_confidence ? dump_text(json{{"answer", turn.text}, {"confidence", turn.confidence}})
+                            : std::string();
+  if (!req.response_format)
+    return turn.text;
+  auto value = json::parse(sim_json(req.response_format->schema_json, req, rng), nullptr, false);
+  if (value.is_object()) {
+    if (plain_slot(schema, "answer", "string"))
+      value["answer"] = turn.text;
+    if (wants_confidence && value.contains("confidence") && accepts(schema["properties"]["confidence"], turn.confidence))
+      value["confidence"] = turn.confidence;
+  }
+  return dump_text(value);
+}
+
+} // namespace endure::net::detail
