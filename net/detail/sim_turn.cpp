@@ -256,6 +256,17 @@ const tool_definition* tool_named(const chat_request& req, std::string_view name
   return nullptr;
 }
 
+/// A tool's parameters schema, with "type": "object" where it names no
+/// type: arguments are an object on the wire whatever the schema allows.
+std::string arguments_schema(const tool_definition* tool) {
+  auto schema = tool ? json::parse(tool->parameters_schema_json, nullptr, false) : json::object();
+  if (schema.is_discarded())
+    schema = json::object();
+  if (schema.is_object() && !schema.contains("type"))
+    schema["type"] = "object";
+  return dump_text(schema);
+}
+
 std::string listed(const std::vector<std::string>& items) {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i)
@@ -354,8 +365,7 @@ sim_turn sim_next_turn(const chat_request& req, const sim_options& o, sim_rng& r
     std::size_t nth = h.calls_of(p.name);
     bool bad = nth == 0 && contains(d.bad_args, p.name);
     sim_rng args(sim_hash(prompt + '\x1f' + p.name + '\x1f' + std::to_string(nth), o.seed));
-    const tool_definition* tool = tool_named(req, p.schema_of);
-    std::string schema = tool ? tool->parameters_schema_json : R"({"type":"object"})";
+    std::string schema = arguments_schema(tool_named(req, p.schema_of));
     turn.calls.push_back({fresh_id(rng, h.ids), p.name,
                           bad ? sim_invalid_json(schema, words, args) : sim_json(schema, words, args)});
   }
