@@ -266,8 +266,7 @@ std::string sim_text(const chat_request& req, sim_rng& rng) {
            ". That answers the question; the next step is to check " +
            word_or(words, 2, "the outcome") + ".";
   }
-  const chat_message* user = last_of(req, chat_role::user);
-  auto words = sim_keywords(user ? user->content : "", 5);
+  auto words = sim_prompt_words(req, 5);
   if (words.empty())
     return "Understood. There is not much to go on yet: could you say more about what you need?";
   const std::string a = words[0], b = word_or(words, 1, "the context"),

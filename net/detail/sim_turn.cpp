@@ -1,15 +1,16 @@
-// The sim's tool-calling plan. It reads the conversation back (which tools
-// were called, how each call ended), then calls the tools it has not
-// called yet in plan order, retries once a call whose result said its
-// arguments or its name were wrong, never calls a rejected tool again, and
-// finally answers with what each tool gave. Every choice is a function of
-// the request and the seed; arguments are drawn from an rng of their own,
-// seeded by (seed, prompt, tool, how many calls of it came before), so
-// they do not shift when an unrelated result changes.
+// The sim's tool-calling plan. From what the conversation says about its
+// tools (sim_history.hpp) it calls the tools it has not called yet in plan
+// order, retries once a call whose result said its arguments or its name
+// were wrong, never calls a rejected tool again, and finally answers with
+// what each tool gave. Every choice is a function of the request and the
+// seed; arguments are drawn from an rng of their own, seeded by (seed,
+// prompt, tool, how many calls of it came before), so they do not shift
+// when an unrelated result changes.
 #include "endure/net/detail/sim_turn.hpp"
 
 #include "endure/net/detail/json_answer.hpp"
 #include "endure/net/detail/sim_directives.hpp"
+#include "endure/net/detail/sim_history.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -17,7 +18,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace endure::net::detail {
@@ -25,99 +25,6 @@ namespace endure::net::detail {
 namespace {
 
 using json = nlohmann::json;
-
-/// How a tool call ended, as its result says.
-enum class outcome : std::uint8_t {
-  pending,  ///< no result in the conversation
-  ok,       ///< anything but a structured error
-  retry,    ///< {"error": "invalid_arguments" | "unknown_tool"}: one corrected retry
-  failed,   ///< another structured error: go on without the tool
-  rejected, ///< {"error": "rejected"}: never call it again, and say so
-};
-
-struct call_state {
-  outcome result = outcome::pending;
-  /// The result text (ok), the error code (retry, failed) or the reason
-  /// (rejected).
-  std::string detail;
-};
-
-/// What the conversation says about one tool.
-struct tool_record {
-  std::string name;
-  std::vector<call_state> calls;
-};
-
-struct history {
-  std::vector<tool_record> tools; ///< in first-call order
-  std::unordered_set<std::string> ids;
-
-  const tool_record* find(std::string_view name) const {
-    for (const auto& t : tools)
-      if (t.name == name)
-        return &t;
-    return nullptr;
-  }
-  std::size_t calls_of(std::string_view name) const {
-    const auto* t = find(name);
-    return t ? t->calls.size() : 0;
-  }
-};
-
-/// Reason for a rejection, as quoted in the final answer.
-constexpr std::size_t max_reason = 160;
-
-std::string string_at(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
-}
-
-call_state read_result(const std::string& content) {
-  auto j = json::parse(content, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("error") || j["error"].is_null() ||
-      j["error"] == false)
-    return {outcome::ok, content};
-  const json& e = j["error"];
-  std::string code = e.is_string() ? e.get<std::string>() : string_at(e, "code");
-  if (code.empty())
-    code = string_at(e, "type");
-  if (code.empty())
-    code = "error";
-  if (code == "rejected") {
-    std::string reason = string_at(j, "reason");
-    for (const char* key : {"message", "detail"})
-      if (reason.empty())
-        reason = string_at(j, key);
-    if (reason.empty())
-      reason = string_at(e, "message");
-    return {outcome::rejected, reason.substr(0, max_reason)};
-  }
-  if (code == "invalid_arguments" || code == "unknown_tool")
-    return {outcome::retry, code};
-  return {outcome::failed, code};
-}
-
-history read_history(const chat_request& req) {
-  history h;
-  std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> by_id; // -> (tool, call)
-  for (const auto& m : req.messages) {
-    if (m.role == chat_role::assistant) {
-      for (const auto& c : m.tool_calls) {
-        auto it = std::find_if(h.tools.begin(), h.tools.end(),
-                               [&](const tool_record& t) { return t.name == c.name; });
-        if (it == h.tools.end())
-          it = h.tools.insert(h.tools.end(), tool_record{c.name, {}});
-        by_id[c.id] = {static_cast<std::size_t>(it - h.tools.begin()), it->calls.size()};
-        it->calls.emplace_back();
-        h.ids.insert(c.id);
-      }
-    } else if (m.role == chat_role::tool) {
-      auto it = by_id.find(m.tool_call_id);
-      if (it != by_id.end()) // a result for no call is ignored, as a model would
-        h.tools[it->second.first].calls[it->second.second] = read_result(m.content);
-    }
-  }
-  return h;
-}
 
 // -- the plan --------------------------------------------------------------------
 
