@@ -692,3 +692,39 @@ SCENARIO("the same tool loop through the fake OpenAI server over loopback HTTP",
     CHECK(results == 4);
   }
 }
+
+SCENARIO("the codec reads a confidence beside tool calls only in the sim's shape",
+         "[net][sim][tools]") {
+  chat_request req = agent_request(task);
+  auto answer = [&](const std::string& content) {
+    json body{{"choices", {{{"finish_reason", "tool_calls"},
+                            {"message", {{"role", "assistant"}, {"content", content},
+                                         {"tool_calls", {{{"id", "call_1"}, {"type", "function"},
+                                                          {"function", {{"name", "search"},
+                                                                        {"arguments", "{}"}}}}}}}}}}}};
+    return decode_chat_response(body.dump(), "application/json", req, "test");
+  };
+  GIVEN("free text beside the calls, as real models write") {
+    auto r = answer("Let me look that up first.");
+    THEN("no failure, the text kept, no confidence") {
+      REQUIRE(r);
+      CHECK(r->content == "Let me look that up first.");
+      CHECK_FALSE(r->confidence);
+      CHECK(r->tool_calls.size() == 1);
+    }
+  }
+  GIVEN("a confidence out of range, or not a number") {
+    for (std::string c : {R"({"answer":"x","confidence":1.5})", R"({"answer":"x","confidence":"high"})"}) {
+      auto r = answer(c);
+      REQUIRE(r);
+      CHECK_FALSE(r->confidence);
+      CHECK(r->content == "x");
+    }
+  }
+  GIVEN("the sim's shape, but confidence was not requested") {
+    req.request_confidence = false;
+    auto r = answer(R"({"answer":"x","confidence":0.7})");
+    REQUIRE(r);
+    CHECK_FALSE(r->confidence);
+  }
+}
