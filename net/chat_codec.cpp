@@ -127,6 +127,19 @@ std::string_view strip_fence(std::string_view s) {
   return s.substr(open_end + 1, close - open_end - 1);
 }
 
+/// Pulls confidence out of structured content `j` and unwraps a bare answer.
+void take_confidence(chat_response& out, const chat_request& req, const json& j) {
+  if (!req.request_confidence || !j.is_object())
+    return;
+  if (j.contains("confidence") && j["confidence"].is_number()) {
+    double c = j["confidence"].get<double>();
+    if (c >= 0.0 && c <= 1.0)
+      out.confidence = c;
+  }
+  if (!req.response_format && j.contains("answer"))
+    out.content = j["answer"].is_string() ? j["answer"].get<std::string>() : j["answer"].dump();
+}
+
 /// Parses structured content, pulls out confidence, unwraps a bare answer.
 std::optional<endure::failure> apply_structure(chat_response& out, const chat_request& req,
                                                std::string_view what) {
@@ -136,16 +149,20 @@ std::optional<endure::failure> apply_structure(chat_response& out, const chat_re
                         std::string(what) + ": the model's structured answer is not JSON: " +
                           quote_body(out.content) + "; check that the server supports "
                           "response_format json_schema");
-  if (!req.request_confidence)
-    return std::nullopt;
-  if (j.is_object() && j.contains("confidence") && j["confidence"].is_number()) {
-    double c = j["confidence"].get<double>();
-    if (c >= 0.0 && c <= 1.0)
-      out.confidence = c;
-  }
-  if (!req.response_format && j.is_object() && j.contains("answer"))
-    out.content = j["answer"].is_string() ? j["answer"].get<std::string>() : j["answer"].dump();
+  take_confidence(out, req, j);
   return std::nullopt;
+}
+
+/// A turn that calls tools is not the structured answer: its content, if
+/// any, is the model's note. When it is {"answer": note, "confidence": x}
+/// (as the sim writes it) the confidence is read as for an answer; free
+/// text, as real models write beside tool calls, stays as it is.
+void apply_tool_turn_structure(chat_response& out, const chat_request& req) {
+  if (out.content.empty())
+    return;
+  auto j = json::parse(strip_fence(out.content), nullptr, false);
+  if (!j.is_discarded())
+    take_confidence(out, req, j);
 }
 
 // -- reading an answer: every field type-checked (detail/json_answer.hpp) --------
@@ -367,7 +384,9 @@ result<chat_response> decode_chat_response(std::string_view body, std::string_vi
     if (!j)
       return std::move(j).error();
     auto out = read_chat_response(*j);
-    if ((req.response_format || req.request_confidence) && out.tool_calls.empty())
+    if (!out.tool_calls.empty())
+      apply_tool_turn_structure(out, req);
+    else if (req.response_format || req.request_confidence)
       if (auto f = apply_structure(out, req, what))
         return std::move(*f);
     return out;

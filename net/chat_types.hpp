@@ -109,7 +109,10 @@ struct chat_response {
   std::vector<tool_call> tool_calls;
   /// "stop", "tool_calls", "length", ...
   std::string finish_reason;
-  /// In [0,1], when requested and the model gave a valid one.
+  /// In [0,1], when requested and the model gave a valid one: in the
+  /// structured answer, or, on a turn that calls tools, in content of the
+  /// form {"answer": note, "confidence": x} (the sim gives one on every
+  /// turn; real models mostly give none with tool calls).
   std::optional<double> confidence;
   token_usage usage;
   /// usage priced with the configured per-1k prices, in USD.

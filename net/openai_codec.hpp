@@ -35,7 +35,11 @@ std::string encode_chat_response(const chat_response& response);
 /// field of the wrong type (the message names its path and the type
 /// expected) or structured content that is not JSON is fatal; an
 /// {"error": ...} body is classified like the error it reports. Messages
-/// quote the start of the body; `what` names the call.
+/// quote the start of the body; `what` names the call. With
+/// request.request_confidence, a turn that calls tools takes its
+/// confidence from content of the form {"answer": note, "confidence": x}
+/// (content becomes the note when no response_format was given); other
+/// content beside tool calls is kept as it is, never a failure.
 result<chat_response> decode_chat_response(std::string_view body, std::string_view content_type,
                                            const chat_request& request, std::string_view what);
 

@@ -4,6 +4,7 @@
 #include "endure/net/sim_engine.hpp"
 
 #include "endure/net/detail/sim_content.hpp"
+#include "endure/net/detail/sim_turn.hpp"
 #include "endure/net/openai_codec.hpp"
 
 #include <cstdio>
@@ -90,28 +91,15 @@ sim_reply with_fault(const sim_options& o, detail::sim_rng& rng, sim_reply ok) {
   return r;
 }
 
-sim_reply answer_chat(const chat_request& req, detail::sim_rng& rng, std::uint64_t id) {
+sim_reply answer_chat(const sim_options& o, const chat_request& req, detail::sim_rng& rng,
+                      std::uint64_t id) {
   chat_response out;
   out.id = "chatcmpl-sim-" + hex(id);
   out.model = "sim";
-  out.finish_reason = "stop";
-  const bool after_tool = !req.messages.empty() && req.messages.back().role == chat_role::tool;
-  if (!req.tools.empty() && req.tool_choice != "none" && !after_tool) {
-    const tool_definition* pick = &req.tools.front();
-    std::string prompt = req.messages.empty() ? "" : req.messages.back().content;
-    for (const auto& t : req.tools)
-      if (t.name == req.tool_choice || (!t.name.empty() && prompt.find(t.name) != std::string::npos)) {
-        pick = &t;
-        break;
-      }
-    out.tool_calls.push_back({"call_" + hex(rng.next()).substr(0, 12), pick->name,
-                              detail::sim_json(pick->parameters_schema_json, req, rng)});
-    out.finish_reason = "tool_calls";
-  } else if (req.response_format) {
-    out.content = detail::sim_json(req.response_format->schema_json, req, rng);
-  } else {
-    out.content = detail::sim_text(req, rng);
-  }
+  auto turn = detail::sim_next_turn(req, o, rng);
+  out.content = detail::sim_content_of(req, turn, rng);
+  out.tool_calls = std::move(turn.calls);
+  out.finish_reason = out.tool_calls.empty() ? "stop" : "tool_calls";
   out.usage.prompt_tokens = prompt_tokens(req);
   out.usage.completion_tokens = tokens_of(out.content) + 1;
   for (const auto& c : out.tool_calls)
@@ -157,7 +145,7 @@ sim_reply simulate_chat(const sim_options& o, std::string_view body, std::uint32
     r.delay = o.latency;
     return r;
   }
-  return with_fault(o, faults, answer_chat(*req, rng, id));
+  return with_fault(o, faults, answer_chat(o, *req, rng, id));
 }
 
 sim_reply simulate_embeddings(const sim_options& o, std::string_view body, std::uint32_t attempt) {

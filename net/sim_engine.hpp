@@ -33,11 +33,17 @@ struct sim_reply {
   std::chrono::milliseconds delay{0};
 };
 
-/// Answer to a POST /v1/chat/completions with `request_body`. Text derived
-/// from the last user message; a tool call when tools are offered and the
-/// last message is the user's; JSON valid for simple schemas (object, array,
-/// string, number, integer, boolean, enum) when response_format asks, with
-/// "confidence" fields in [0.55, 0.98]. Model name: "sim".
+/// Answer to a POST /v1/chat/completions with `request_body`: the next turn
+/// of its conversation. With tools offered, the calls the conversation has
+/// not made yet (one per turn, or up to options.parallel_tool_calls), a
+/// corrected retry after an invalid_arguments or unknown_tool result, no
+/// second call of a rejected tool, then a text answer naming what each tool
+/// gave; `[sim: ...]` directives in system and user messages script it
+/// (net/README.md). Without tools, text derived from the last user message.
+/// JSON valid for simple schemas (object, array, string, number, integer,
+/// boolean, enum) when response_format asks; a "confidence" the schema asks
+/// for is the conversation's (sim_turn.hpp), on tool-calling turns too.
+/// Model name: "sim".
 sim_reply simulate_chat(const sim_options& options, std::string_view request_body,
                         std::uint32_t attempt);
 

@@ -1,5 +1,6 @@
-// Settings of the `sim` model: latency and fault rates. A value type shared
-// by the in-process sim model and the fake OpenAI server's random mode.
+// Settings of the `sim` model: latency, fault rates and tool calling. A
+// value type shared by the in-process sim model and the fake OpenAI
+// server's random mode.
 #pragma once
 
 #include <chrono>
@@ -35,6 +36,10 @@ struct sim_options {
   std::uint64_t context_window_tokens = 32768;
   /// Length of the sim's embedding vectors. Default: 64.
   std::size_t embedding_dimensions = 64;
+  /// Most tool calls in one assistant message: the next ones of the sim's
+  /// plan, so an agent loop meets parallel calls. A `[sim: parallel N]`
+  /// directive in the prompt overrides it. 0 counts as 1. Default: 1.
+  std::size_t parallel_tool_calls = 1;
 };
 
 } // namespace endure::net

@@ -4,12 +4,15 @@
 #include "endure/net/detail/sim_content.hpp"
 
 #include "endure/net/detail/json_answer.hpp"
+#include "endure/net/detail/sim_directives.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <unordered_set>
 
 namespace endure::net::detail {
@@ -53,18 +56,65 @@ json generate_object(const json& schema, const std::vector<std::string>& words, 
   if (schema.contains("properties") && schema["properties"].is_object())
     for (const auto& [name, sub] : schema["properties"].items())
       out[name] = generate(sub, name, words, rng, depth + 1);
+  // A required name the properties do not describe still has to be there.
+  if (schema.contains("required") && schema["required"].is_array())
+    for (const auto& name : schema["required"])
+      if (name.is_string() && !out.contains(name.get<std::string>()))
+        out[name.get<std::string>()] = word_or(words, 0, "sim");
   return out;
+}
+
+/// A bound of the schema, if it is a number.
+std::optional<double> bound(const json& schema, const char* key) {
+  if (schema.contains(key) && schema[key].is_number())
+    return schema[key].get<double>();
+  return std::nullopt;
 }
 
 json generate_number(const json& schema, const std::string& property, sim_rng& rng, bool integer) {
   if (property == "confidence")
     return std::round((0.55 + 0.43 * rng.unit()) * 100.0) / 100.0;
-  double lo = schema.value("minimum", 0.0);
-  double hi = schema.value("maximum", lo + 100.0);
+  auto min = bound(schema, "minimum"), max = bound(schema, "maximum");
+  double lo = min ? *min : (max ? *max - 100.0 : 0.0);
+  double hi = max ? *max : lo + 100.0;
   double v = lo + (hi - lo) * rng.unit();
-  if (integer)
-    return static_cast<std::int64_t>(std::ceil(lo) + std::floor((std::floor(hi) - std::ceil(lo) + 1) * rng.unit()));
-  return std::round(v * 100.0) / 100.0;
+  if (integer) {
+    double first = std::ceil(lo), last = std::floor(hi);
+    if (last < first) // no integer in range: the nearest to it
+      return static_cast<std::int64_t>(first);
+    return static_cast<std::int64_t>(first + std::floor((last - first + 1) * rng.unit()));
+  }
+  return std::clamp(std::round(v * 100.0) / 100.0, lo, std::max(lo, hi));
+}
+
+/// A string of a well-known "format", else nullopt.
+std::optional<std::string> formatted(const json& schema, const std::string& word) {
+  std::string format = schema.contains("format") && schema["format"].is_string()
+                         ? schema["format"].get<std::string>() : "";
+  if (format == "email")
+    return word + "@example.com";
+  if (format == "uri" || format == "url" || format == "iri")
+    return "https://example.com/" + word;
+  if (format == "date")
+    return std::string("2024-05-17");
+  if (format == "date-time")
+    return std::string("2024-05-17T09:30:00Z");
+  if (format == "uuid")
+    return std::string("00000000-0000-4000-8000-000000000000");
+  return std::nullopt;
+}
+
+/// `text` stretched or cut to minLength / maxLength.
+std::string fit_length(const json& schema, std::string text) {
+  std::size_t min = schema.value("minLength", std::size_t{0});
+  std::size_t max = schema.value("maxLength", std::numeric_limits<std::size_t>::max());
+  if (text.empty() && min > 0)
+    text = "sim";
+  for (std::string unit = " " + text; text.size() < min && text.size() < 4096;)
+    text += unit;
+  if (text.size() > max)
+    text.resize(max);
+  return text;
 }
 
 json generate(const json& schema, const std::string& property, const std::vector<std::string>& words,
@@ -96,7 +146,8 @@ json generate(const json& schema, const std::string& property, const std::vector
     return generate_object(schema, words, rng, depth);
   if (type == "array") {
     json out = json::array();
-    std::size_t n = std::max<std::size_t>(1, schema.value("minItems", std::size_t{1}));
+    std::size_t n = std::min(std::max<std::size_t>(1, schema.value("minItems", std::size_t{1})),
+                             schema.value("maxItems", std::size_t{16}));
     for (std::size_t i = 0; i < n && i < 16; ++i)
       out.push_back(generate(schema.value("items", json::object()), property, words, rng, depth + 1));
     return out;
@@ -108,10 +159,59 @@ json generate(const json& schema, const std::string& property, const std::vector
   if (type == "null")
     return nullptr;
   std::string text = word_or(words, rng.below(std::max<std::size_t>(words.size(), 1)), "result");
+  if (auto f = formatted(schema, text))
+    return *f;
   if (property == "answer" || property == "summary" || property == "reason" || property == "text")
     text = "The key point is " + text + ", considered together with " +
            word_or(words, rng.below(std::max<std::size_t>(words.size(), 1)), "the context") + ".";
-  return text;
+  return fit_length(schema, std::move(text));
+}
+
+std::string type_of(const json& schema) {
+  if (!schema.contains("type"))
+    return "";
+  const auto& t = schema["type"];
+  return t.is_string() ? t.get<std::string>() : "";
+}
+
+/// A value `schema` refuses, if its type or enum says what it accepts.
+std::optional<json> wrong_value(const json& schema) {
+  if (!schema.is_object())
+    return std::nullopt;
+  if (schema.contains("enum") && schema["enum"].is_array())
+    return json::array({"not one of the allowed values"});
+  std::string type = type_of(schema);
+  if (type == "string")
+    return 42;
+  if (type == "number" || type == "integer" || type == "boolean" || type == "object" ||
+      type == "null")
+    return json::array({"not a " + type});
+  if (type == "array")
+    return "not an array";
+  return std::nullopt;
+}
+
+/// `valid` (an instance of `schema`) changed so `schema` refuses it.
+json broken(const json& schema, json valid) {
+  if (schema.is_object() && valid.is_object()) {
+    if (schema.contains("required") && schema["required"].is_array())
+      for (const auto& name : schema["required"])
+        if (name.is_string() && valid.contains(name.get<std::string>())) {
+          valid.erase(name.get<std::string>());
+          return valid;
+        }
+    if (schema.contains("properties") && schema["properties"].is_object())
+      for (const auto& [name, sub] : schema["properties"].items())
+        if (auto wrong = wrong_value(sub)) {
+          valid[name] = std::move(*wrong);
+          return valid;
+        }
+  }
+  if (type_of(schema) == "object" || (schema.is_object() && schema.contains("properties")))
+    return json::array({valid}); // an array where an object belongs
+  if (auto wrong = wrong_value(schema))
+    return *wrong;
+  return json::array({valid});
 }
 
 } // namespace
@@ -166,8 +266,7 @@ std::string sim_text(const chat_request& req, sim_rng& rng) {
            ". That answers the question; the next step is to check " +
            word_or(words, 2, "the outcome") + ".";
   }
-  const chat_message* user = last_of(req, chat_role::user);
-  auto words = sim_keywords(user ? user->content : "", 5);
+  auto words = sim_prompt_words(req, 5);
   if (words.empty())
     return "Understood. There is not much to go on yet: could you say more about what you need?";
   const std::string a = words[0], b = word_or(words, 1, "the context"),
@@ -186,11 +285,27 @@ std::string sim_text(const chat_request& req, sim_rng& rng) {
   }
 }
 
-std::string sim_json(std::string_view schema_json, const chat_request& req, sim_rng& rng) {
-  auto schema = json::parse(schema_json, nullptr, false);
+std::vector<std::string> sim_prompt_words(const chat_request& req, std::size_t max) {
   const chat_message* user = last_of(req, chat_role::user);
-  auto words = sim_keywords(user ? user->content : "", 8);
+  return sim_keywords(user ? strip_sim_directives(user->content) : "", max);
+}
+
+std::string sim_json(std::string_view schema_json, const std::vector<std::string>& words,
+                     sim_rng& rng) {
+  auto schema = json::parse(schema_json, nullptr, false);
   return dump_text(generate(schema.is_discarded() ? json::object() : schema, "", words, rng, 0));
+}
+
+std::string sim_json(std::string_view schema_json, const chat_request& req, sim_rng& rng) {
+  return sim_json(schema_json, sim_prompt_words(req, 8), rng);
+}
+
+std::string sim_invalid_json(std::string_view schema_json, const std::vector<std::string>& words,
+                             sim_rng& rng) {
+  auto schema = json::parse(schema_json, nullptr, false);
+  if (schema.is_discarded())
+    schema = json::object();
+  return dump_text(broken(schema, generate(schema, "", words, rng, 0)));
 }
 
 std::vector<float> sim_embedding(std::string_view text, std::size_t dims) {

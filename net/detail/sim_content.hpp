@@ -32,12 +32,30 @@ std::uint64_t sim_hash(std::string_view text, std::uint64_t seed) noexcept;
 /// Distinct lower-case content words of `text`, in order, at most `max`.
 std::vector<std::string> sim_keywords(std::string_view text, std::size_t max);
 
+/// Keywords of the last user message, its `[sim: ...]` directives left out.
+std::vector<std::string> sim_prompt_words(const chat_request& request, std::size_t max);
+
 /// A few sentences answering the conversation's last message.
 std::string sim_text(const chat_request& request, sim_rng& rng);
 
-/// JSON text valid for the simple cases of `schema_json`, filled from the
-/// request's keywords. Unsupported constructs yield a string.
+/// JSON text valid for the simple cases of `schema_json` (object with
+/// properties, every property filled and every required name present;
+/// array within minItems/maxItems; string within minLength/maxLength;
+/// number and integer within minimum/maximum; boolean; enum; const; the
+/// first branch of anyOf/oneOf/allOf), filled from `words`. Unsupported
+/// constructs yield a string.
+std::string sim_json(std::string_view schema_json, const std::vector<std::string>& words,
+                     sim_rng& rng);
+
+/// sim_json filled from the request's prompt words (sim_prompt_words).
 std::string sim_json(std::string_view schema_json, const chat_request& request, sim_rng& rng);
+
+/// JSON text that breaks `schema_json` on purpose, as a model's bad tool
+/// arguments do: sim_json's value without the first required property;
+/// with none required, the first constrained property given a value of the
+/// wrong type; failing that, an array where an object belongs.
+std::string sim_invalid_json(std::string_view schema_json, const std::vector<std::string>& words,
+                             sim_rng& rng);
 
 /// Unit vector of `dims` floats.
 std::vector<float> sim_embedding(std::string_view text, std::size_t dims);
