@@ -33,6 +33,10 @@
 #include "endure/actors/task.hpp"
 #include "endure/actors/workflow_errors.hpp"
 
+namespace endure::agent {
+class tool_registry;
+}
+
 namespace endure {
 
 /// Awaitable of one operation; T is what `co_await` returns.
@@ -281,6 +285,9 @@ public:
   /// Defined in endure::agent: include "endure/actors/agent/tool_call.hpp"
   /// (nlohmann-json) and link endure::agent (or endure::endure).
   task<nlohmann::json> tool(std::string name, nlohmann::json args);
+  /// The runtime's tools (runtime_options::tools); null when none are.
+  /// Defined in endure::agent, like tool().
+  const agent::tool_registry* tools() const noexcept;
 
   /// Durable sleep: survives restarts; a passivated run is woken for it.
   op_awaiter<void> sleep(std::chrono::milliseconds d) {

@@ -26,10 +26,14 @@ std::string result_text(const nlohmann::json& result) {
 
 } // namespace
 
+const agent::tool_registry* context::tools() const noexcept {
+  auto* services = host_->services();
+  return services ? services->tools() : nullptr;
+}
+
 task<nlohmann::json> context::tool(std::string name, nlohmann::json args) {
   auto where = "run " + run_id() + ", tool '" + name + "'";
-  auto* services = host_->services();
-  auto* tools = services ? services->tools() : nullptr;
+  auto* tools = this->tools();
   if (!tools)
     throw fatal_error(where + ": no tools are configured (runtime_options::tools)");
   const agent::tool* t = tools->find(name);
