@@ -119,7 +119,8 @@ std::chrono::seconds duration(const yaml_field& f) {
 }
 
 deadline_rule read_deadline(const yaml_field& f, const group_map& groups) {
-  auto es = f.entries({"after", "outcome", "escalate_to"}, "a map with after, outcome, escalate_to");
+  auto es = f.entries({"after", "outcome", "escalate_to"},
+                      "a map with after, outcome, escalate_to");
   deadline_rule dl;
   auto* after = find_entry(es, "after");
   if (!after)
@@ -129,7 +130,8 @@ deadline_rule read_deadline(const yaml_field& f, const group_map& groups) {
     auto name = e->value.text("an outcome");
     auto outcome = parse_deadline_outcome(name);
     if (!outcome)
-      e->value.fail("unknown outcome '" + name + "'; expected one of: reject, escalate, keep_waiting");
+      e->value.fail("unknown outcome '" + name
+                    + "'; expected one of: reject, escalate, keep_waiting");
     dl.outcome = *outcome;
   }
   auto* to = find_entry(es, "escalate_to");
@@ -245,10 +247,12 @@ condition read_comparison(const yaml_field& f, const std::vector<map_entry>& es)
 condition read_condition(const yaml_field& f, int depth) {
   if (depth > max_condition_depth)
     f.fail("conditions nest more than " + std::to_string(max_condition_depth) + " levels deep");
+  constexpr const char* forms =
+    "{pointer, op, value}, {all: [...]}, {any: [...]} or {not: ...}";
   auto es = f.entries({"pointer", "op", "value", "all", "any", "not"},
-                      "a condition: {pointer, op, value}, {all: [...]}, {any: [...]} or {not: ...}");
+                      std::string{"a condition: "} + forms);
   if (es.empty())
-    f.fail("an empty condition: give {pointer, op, value}, {all: [...]}, {any: [...]} or {not: ...}");
+    f.fail(std::string{"an empty condition: give "} + forms);
   for (auto& e : es) {
     if (e.name != "all" && e.name != "any" && e.name != "not")
       continue;
@@ -313,7 +317,8 @@ void read_tools(const yaml_field& f, const tool_defaults& d, const group_map& gr
                 detail::policy_data& out) {
   for (auto& tool : f.entries({}, "a map of tool names, e.g. {send_email: true}")) {
     if (!valid_name(tool.name))
-      tool.key.fail("'" + tool.name + "' is not a tool name: use 1 to 64 of a-z, A-Z, 0-9, _ and -");
+      tool.key.fail("'" + tool.name
+                    + "' is not a tool name: use 1 to 64 of a-z, A-Z, 0-9, _ and -");
     if (tool.value.is_bool()) {
       if (tool.value.boolean())
         out.gated.emplace(tool.name, detail::tool_policy{default_rule(tool.name, d), std::nullopt});

@@ -157,7 +157,8 @@ SCENARIO("matches searches strings with RE2, in linear time", "[gateway][conditi
   CHECK_FALSE(holds(external, R"({"to": "ann@example.com.evil"})"));
   CHECK_FALSE(holds(external, R"({"to": 5})"));
   CHECK_FALSE(holds(external, R"({"to": ["ann@example.com"]})"));
-  CHECK(holds(cmp("/q", condition_op::matches, "(?i)drop\\s+table"), R"({"q": "x; DROP  TABLE t"})"));
+  auto drop = cmp("/q", condition_op::matches, "(?i)drop\\s+table");
+  CHECK(holds(drop, R"({"q": "x; DROP  TABLE t"})"));
 
   // Patterns that make a backtracking engine (std::regex: a stack overflow
   // at 100k characters; glibc's regexec: minutes) answer at once.
@@ -275,8 +276,9 @@ SCENARIO("conditions in a policy file", "[gateway][condition][policy]") {
   auto rule = p.gate("send_email", json{{"to", "eve@evil.com"}});
   REQUIRE(rule);
   CHECK(rule->condition == R"(/to not_in ["ops@example.com","team@example.com"])");
-  CHECK(rule->matched
-        == std::vector<std::string>{R"(/to not_in ["ops@example.com","team@example.com"] (is "eve@evil.com"))"});
+  REQUIRE(rule->matched.size() == 1);
+  CHECK(rule->matched[0]
+        == R"(/to not_in ["ops@example.com","team@example.com"] (is "eve@evil.com"))");
   CHECK_FALSE(p.gate("send_email", json::object()));  // no recipient: nothing to compare
   CHECK(p.gate("publish", json{{"price", 9.5}}));
   CHECK_FALSE(p.gate("publish", json{{"price", 9}}));
@@ -370,7 +372,8 @@ SCENARIO("comparison values: every YAML scalar and nesting, with limits",
   CHECK(value_of("1_000") == "1_000");
   CHECK(value_of("18446744073709551615") == json::parse("18446744073709551615"));
   CHECK(value_of("{a: [1, b]}") == json::parse(R"({"a": [1, "b"]})"));
-  CHECK_THAT(refusal("interrupt_on:\n  t: {when: {pointer: /v, op: eq, value: 99999999999999999999}}\n"),
+  CHECK_THAT(refusal("interrupt_on:\n  t: {when: {pointer: /v, op: eq, "
+                     "value: 99999999999999999999}}\n"),
              Catch::EndsWith("99999999999999999999 is out of range for a 64-bit integer"));
   CHECK_THAT(refusal("interrupt_on:\n  t: {when: {pointer: /v, op: eq, value: 1e999}}\n"),
              Catch::EndsWith("1e999 is out of range for a number"));

@@ -12,7 +12,8 @@ using endure::test::refusal;
 SCENARIO("a file that is not a policy document", "[gateway][policy][errors]") {
   CHECK(refusal("") == "policy.yaml: the policy is empty: it needs at least interrupt_on:, e.g. "
                        "interrupt_on: {send_email: true}");
-  CHECK_THAT(refusal("# only a comment\n\n"), Catch::StartsWith("policy.yaml: the policy is empty"));
+  CHECK_THAT(refusal("# only a comment\n\n"),
+             Catch::StartsWith("policy.yaml: the policy is empty"));
   CHECK_THAT(refusal("interrupt_on: {send_email: true\n"),
              Catch::StartsWith("policy.yaml:2:1: not valid YAML: "));
   CHECK_THAT(refusal("interrupt_on:\n  publish: [a\n  other: b\n"),
@@ -159,7 +160,8 @@ interrupt_on:
                 "    approvers: {principals: [alice], groups: [finance]}\n    quorum: 3\n")
         == "policy.yaml:5:5: interrupt_on.publish.quorum: 3 exceeds the 2 approvers named");
   // Against the default's approvers when the tool names none.
-  CHECK(refusal("default: {approvers: {principals: [ann]}}\ninterrupt_on:\n  publish: {quorum: 2}\n")
+  CHECK(refusal("default: {approvers: {principals: [ann]}}\n"
+                "interrupt_on:\n  publish: {quorum: 2}\n")
         == "policy.yaml:3:13: interrupt_on.publish.quorum: 2 exceeds the 1 approver named");
   CHECK(refusal("interrupt_on:\n  publish: {quorum: 0}\n")
         == "policy.yaml:2:13: interrupt_on.publish.quorum: 0 is not a quorum: at least 1 "

@@ -55,10 +55,13 @@ bool is_float_text(std::string_view s) {
   auto dot = mantissa.find('.');
   auto whole = mantissa.substr(0, dot);
   auto frac = dot == std::string_view::npos ? std::string_view{} : mantissa.substr(dot + 1);
-  bool mantissa_ok = dot == std::string_view::npos
-                       ? digits(whole, 10)
-                       : (whole.empty() ? digits(frac, 10) : digits(whole, 10)
-                                                                && (frac.empty() || digits(frac, 10)));
+  bool mantissa_ok = false;
+  if (dot == std::string_view::npos)
+    mantissa_ok = digits(whole, 10);
+  else if (whole.empty())
+    mantissa_ok = digits(frac, 10);  // .5
+  else
+    mantissa_ok = digits(whole, 10) && (frac.empty() || digits(frac, 10));  // 5. 5.25
   if (!mantissa_ok || e == std::string_view::npos)
     return mantissa_ok;
   auto exponent = s.substr(e + 1);
@@ -244,7 +247,8 @@ std::vector<map_entry> yaml_field::entries(std::initializer_list<std::string_vie
                "is given twice (first on line " + std::to_string(first->second) + ")");
     seen_on_line[key] = key_node.Mark().line + 1;
     if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(), key) == allowed.end())
-      throw_at(key_node.Mark(), child_path(key), "unknown field; expected one of: " + join(allowed));
+      throw_at(key_node.Mark(), child_path(key),
+               "unknown field; expected one of: " + join(allowed));
     out.push_back({key, yaml_field{key_node, child_path(key)},
                    yaml_field{value_node, child_path(key), key_node.Mark()}});
   }
