@@ -360,8 +360,9 @@ bool condition::holds(const json& args, std::vector<std::string>* matched) const
       if (!compare_holds(n, arg))
         return false;
       if (matched)
-        matched->push_back(describe()
-                           + (n.op == condition_op::exists ? "" : " (is " + shown(*arg) + ")"));
+        matched->push_back(describe() + (arg && n.op != condition_op::exists
+                                           ? " (is " + shown(*arg) + ")"
+                                           : std::string{}));
       return true;
     }
     case node::kind::all: {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/depthguard.h>
 
 #include "endure/actors/gateway/detail/policy_data.hpp"
 #include "endure/actors/gateway/detail/yaml_reader.hpp"
@@ -390,10 +391,20 @@ expected<policy> parse_policy(std::string_view text, std::string source_name) {
     return detail::make_policy(read_policy(yaml_field{root, ""}, source_name));
   } catch (const detail::policy_error& e) {
     return make_error(errc::invalid_argument, located(source_name, e));
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own message is "bad file"
+    return make_error(errc::invalid_argument,
+                      located(source_name, {e.mark.line + 1, e.mark.column + 1, "",
+                                            "not valid YAML: nested more than "
+                                              + std::to_string(e.depth()) + " levels deep"}));
   } catch (const YAML::Exception& e) {
     return make_error(errc::invalid_argument,
                       located(source_name, {e.mark.line + 1, e.mark.column + 1, "",
                                             "not valid YAML: " + e.msg}));
+  } catch (const nlohmann::json::exception& e) {
+    // Every text is checked for UTF-8 where it is read; this keeps the
+    // promise that loading never throws should a path have been missed.
+    return make_error(errc::invalid_argument,
+                      source_name + ": text that has no canonical JSON form: " + e.what());
   }
 }
 

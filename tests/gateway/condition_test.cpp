@@ -190,6 +190,12 @@ SCENARIO("all, any and not nest, and report what matched", "[gateway][condition]
   CHECK(c.holds(json::parse(R"({"amount": 5000, "to": "a@example.com"})"), &matched));
   CHECK(matched == std::vector<std::string>{"/amount gt 1000 (is 5000)", "not(/draft eq true)"});
 
+  // An `all` that failed halfway reports nothing of its first half.
+  auto either = *condition::any({*condition::all({big, draft}), has("/urgent")});
+  matched.clear();
+  CHECK(either.holds(json::parse(R"({"amount": 5000, "urgent": 1})"), &matched));
+  CHECK(matched == std::vector<std::string>{"/urgent exists"});
+
   // A long argument is shortened for the reviewer, never cut inside a character.
   matched.clear();
   json long_text{{"t", std::string(79, 'x') + "\xc3\xa9" + std::string(100, 'y')}};

@@ -249,3 +249,49 @@ SCENARIO("text fields, tags and encodings", "[gateway][policy][errors]") {
         == "policy.yaml:2:13: interrupt_on.publish.description: the YAML tag "
            "tag:yaml.org,2002:int is not supported: write the value without a tag");
 }
+
+SCENARIO("YAML nested past the parser's depth limit", "[gateway][policy][errors]") {
+  std::string deep = "interrupt_on: " + std::string(5000, '[') + std::string(5000, ']') + "\n";
+  CHECK_THAT(refusal(deep), Catch::StartsWith("policy.yaml:1:")
+                              && Catch::EndsWith(": not valid YAML: nested more than 500 levels "
+                                                 "deep"));
+}
+
+SCENARIO("a damaged policy is refused with a location, never thrown or crashed on",
+         "[gateway][policy][errors]") {
+  const std::string full = R"(groups:
+  finance: [bob, carol]
+  managers: [max]
+default:
+  description: "needs a person"
+  deadline: {after: 1h, outcome: escalate, escalate_to: managers}
+interrupt_on:
+  send_email: true
+  read_file: false
+  publish:
+    allowed_decisions: [approve, reject]
+    when: {any: [{pointer: /amount, op: gt, value: 1000}, {not: {pointer: /draft, op: exists}},
+                 {pointer: /to, op: matches, value: '@example\.com$'}]}
+    approvers: {principals: [alice], groups: [finance]}
+    quorum: 2
+    reminders: [10m, 25m]
+)";
+  endure::test::must_load(full);
+  auto check = [](const std::string& text) {
+    INFO(text);
+    std::optional<endure::expected<endure::gateway::policy>> p;
+    REQUIRE_NOTHROW(p.emplace(endure::gateway::parse_policy(text, "policy.yaml")));
+    if (!*p)
+      CHECK_THAT(p->error().message, Catch::StartsWith("policy.yaml"));
+  };
+  // Every prefix (a file cut short), and every byte replaced by characters
+  // that change YAML's structure or encoding.
+  for (std::size_t n = 0; n <= full.size(); ++n)
+    check(full.substr(0, n));
+  for (std::size_t i = 0; i < full.size(); ++i)
+    for (char c : {':', '[', '{', '"', '\'', '-', '\n', ' ', '#', '&', '*', '!', '\xff', '\0'}) {
+      auto damaged = full;
+      damaged[i] = c;
+      check(damaged);
+    }
+}
