@@ -114,6 +114,7 @@ int main(int argc, char** argv, workflow_registry workflows) {
   add_demo_command(app, env);
   add_demo_worker_command(app, env);
   add_fake_openai_command(app, env);
+  add_policy_command(app, env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -72,5 +72,6 @@ void add_signal_command(CLI::App& app, command_env& env);   // signal, cancel, r
 void add_demo_command(CLI::App& app, command_env& env);
 void add_demo_worker_command(CLI::App& app, command_env& env);
 void add_fake_openai_command(CLI::App& app, command_env& env);
+void add_policy_command(CLI::App& app, command_env& env);   // policy check
 
 } // namespace endure::cli

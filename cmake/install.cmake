@@ -20,7 +20,7 @@ install(TARGETS ${ENDURE_INSTALL_TARGETS} EXPORT endureTargets
 # agent headers use nlohmann-json: tools take and return JSON); users include
 # "endure/endure.hpp" (or one header, "endure/actors/...").
 set(endure_headers_todo)
-foreach(dir persistence actors actors/agent supervisors net)
+foreach(dir persistence actors actors/agent actors/gateway supervisors net)
   file(GLOB public RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)
   list(APPEND endure_headers_todo ${public})
 endforeach()
@@ -49,6 +49,7 @@ install(EXPORT endureTargets NAMESPACE endure::
 install(FILES ${PROJECT_SOURCE_DIR}/cmake/FindCAF.cmake
               ${PROJECT_SOURCE_DIR}/cmake/FindLMDB.cmake
               ${PROJECT_SOURCE_DIR}/cmake/Findxxhash.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/Findre2.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/endure)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/endureConfig.cmake.in
   ${PROJECT_BINARY_DIR}/endureConfig.cmake
