@@ -283,7 +283,7 @@ public:
   /// the default policy. Arguments that fail the tool's schema, an unknown
   /// tool or no tools configured fail (fatal_error) naming run and tool.
   /// Defined in endure::agent: include "endure/actors/agent/tool_call.hpp"
-  /// (nlohmann-json) and link endure::agent (or endure::endure).
+  /// (nlohmann-json).
   task<nlohmann::json> tool(std::string name, nlohmann::json args);
   /// The runtime's tools (runtime_options::tools); null when none are.
   /// Defined in endure::agent, like tool().

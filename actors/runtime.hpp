@@ -86,7 +86,7 @@ struct runtime_options {
   /// default options when a run first calls ctx.http.
   std::shared_ptr<net::http_client> http;
   /// The tools ctx.tool (and run_agent) may call, shared by every run
-  /// (actors/agent/tool_registry.hpp; link endure::agent). Default: none;
+  /// (actors/agent/tool_registry.hpp). Default: none;
   /// ctx.tool then fails (fatal) naming the run and the tool.
   std::shared_ptr<const agent::tool_registry> tools;
 };

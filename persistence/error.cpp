@@ -19,6 +19,7 @@ std::string_view to_string(errc code) noexcept {
     case errc::storage_error: return "storage_error";
     case errc::timeout: return "timeout";
     case errc::invalid_state: return "invalid_state";
+    case errc::permission_denied: return "permission_denied";
   }
   return "unknown_error";
 }

@@ -48,6 +48,8 @@ enum class errc : std::uint8_t {
   /// a run that has ended, the release of a run that is not quarantined);
   /// the message says which state and what to do instead.
   invalid_state,
+  /// The caller is not allowed to do this (not an approver of a request).
+  permission_denied,
 };
 
 /// Short stable name of a code, e.g. "corrupt_record".

@@ -2,6 +2,7 @@
 // the canonical form the policy hash is computed from. RE2 stays in here.
 #include "endure/actors/gateway/condition.hpp"
 
+#include <stdexcept>
 #include <algorithm>
 #include <array>
 
@@ -116,15 +117,17 @@ nlohmann::json canonical_set(const std::vector<condition>& parts) {
   return out;
 }
 
-/// Refuses a pointer or value that has no canonical text (not UTF-8), so
+/// Refuses a pointer or value that has no canonical text (not UTF-8, not
+/// finite), so
 /// every later canonical_json of this condition succeeds.
 expected<void> has_canonical_text(const std::string& pointer, const json& value) {
   try {
     agent::canonical_json(pointer);
     agent::canonical_json(value);
     return {};
-  } catch (const json::exception&) {
-    return invalid("pointer or value contains text that is not valid UTF-8");
+  } catch (const std::invalid_argument& e) {  // not UTF-8, NaN, infinity, binary
+    return invalid(std::string{"pointer or value has no JSON text (not valid UTF-8, or not a "
+                               "finite number): "} + e.what());
   }
 }
 

@@ -1,0 +1,139 @@
+// apply_decision: the rules a decision must pass, in the order a reviewer
+// would want them explained.
+#include "endure/actors/gateway/decide.hpp"
+
+#include <algorithm>
+
+#include "endure/actors/agent/canonical_json.hpp"
+#include "endure/actors/agent/json_schema.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
+
+namespace endure::gateway {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string when_text(std::int64_t ms) { return std::to_string(ms) + " ms since the epoch"; }
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (auto& n : names)
+    out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+bool allowed(const human_request& r, decision d) {
+  if (r.kind == request_kind::question)
+    return d == decision::respond;
+  auto& list = r.rule.at("allowed_decisions");
+  return std::any_of(list.begin(), list.end(),
+                     [&](const json& x) { return x.get<std::string>() == to_string(d); });
+}
+
+std::uint32_t quorum_of(const human_request& r) {
+  return r.kind == request_kind::approval ? r.rule.value("quorum", 1u) : 1u;
+}
+
+/// The edited arguments, checked against the tool's schema.
+expected<json> edited_arguments(const human_request& r, const json& payload,
+                                 const agent::tool_registry* tools) {
+  if (!payload.is_object() || !payload.contains("arguments") || !payload["arguments"].is_object())
+    return make_error(errc::invalid_argument,
+                      "an edit gives the arguments to run: {\"arguments\": {...}}");
+  const agent::tool* t = tools ? tools->find(r.tool) : nullptr;
+  if (!t)
+    return make_error(errc::invalid_argument, "tool '" + r.tool + "' is not registered in this "
+                      "process: its schema cannot check the edit");
+  auto violations = agent::validate(t->parameters, payload["arguments"]);
+  if (!violations.empty()) {
+    std::string what;
+    for (auto& v : violations)
+      what += (what.empty() ? "" : "; ") + (v.path.empty() ? std::string{"/"} : v.path) + ": "
+              + v.message;
+    return make_error(errc::invalid_argument, "the edited arguments break the schema of '"
+                                                + r.tool + "': " + what);
+  }
+  return payload["arguments"];
+}
+
+error refuse(human_request& r, const decision_input& in, error why) {
+  r.audit.push_back({in.now_ms, in.principal, in.channel, std::string{to_string(in.what)},
+                     "refused: " + why.message});
+  why.message = "request " + r.id + " (run " + r.run_id + "): " + why.message;
+  return why;
+}
+
+} // namespace
+
+std::vector<std::string> eligible_principals(const human_request& r) {
+  if (r.kind != request_kind::approval || !r.rule.contains("eligible"))
+    return {};
+  return r.rule["eligible"].get<std::vector<std::string>>();
+}
+
+expected<decide_result> apply_decision(human_request& r, const decision_input& in,
+                                       const agent::tool_registry* tools) {
+  if (r.status != request_status::pending) {
+    auto who = r.outcome ? joined(r.outcome->principals) : std::string{"the deadline"};
+    auto at = r.outcome ? when_text(r.outcome->at_ms) : std::string{"earlier"};
+    return refuse(r, in, make_error(errc::invalid_state,
+                                    "already " + std::string{to_string(r.status)} + " by " + who
+                                      + " at " + at + "; a request is decided once"));
+  }
+  if (in.principal.empty())
+    return refuse(r, in, make_error(errc::permission_denied, "no principal: say who decides"));
+  auto eligible = eligible_principals(r);
+  if (!eligible.empty() && std::find(eligible.begin(), eligible.end(), in.principal) == eligible.end())
+    return refuse(r, in, make_error(errc::permission_denied,
+                                    in.principal + " may not decide it; its approvers are "
+                                      + joined(eligible)));
+  if (!allowed(r, in.what))
+    return refuse(r, in, make_error(errc::invalid_argument,
+                                    std::string{to_string(in.what)} + " is not a decision this "
+                                      "request allows"));
+  request_outcome out{in.what, {in.principal}, in.now_ms, in.channel, {}, {}, {}};
+  switch (in.what) {
+    case decision::approve: {
+      if (std::find(r.approved_by.begin(), r.approved_by.end(), in.principal) != r.approved_by.end())
+        return refuse(r, in, make_error(errc::invalid_argument,
+                                        in.principal + " has approved it already; the quorum "
+                                          "needs distinct principals"));
+      r.approved_by.push_back(in.principal);
+      auto need = quorum_of(r);
+      if (r.approved_by.size() < need) {
+        r.audit.push_back({in.now_ms, in.principal, in.channel, "approve",
+                           "counted " + std::to_string(r.approved_by.size()) + " of "
+                             + std::to_string(need)});
+        return decide_result::counted;
+      }
+      out.principals = r.approved_by;
+      break;
+    }
+    case decision::edit: {
+      auto args = edited_arguments(r, in.payload, tools);
+      if (!args)
+        return refuse(r, in, std::move(args).error());
+      out.edited_hash = agent::json_hash(*args);
+      out.edited_arguments = std::move(*args);
+      break;
+    }
+    case decision::reject:
+      out.text = in.payload.is_object() ? in.payload.value("reason", std::string{}) : "";
+      break;
+    case decision::respond:
+      if (!in.payload.is_object() || !in.payload.contains("text")
+          || !in.payload["text"].is_string())
+        return refuse(r, in, make_error(errc::invalid_argument,
+                                        "a response gives its text: {\"text\": \"...\"}"));
+      out.text = in.payload["text"].get<std::string>();
+      break;
+  }
+  r.status = request_status::decided;
+  r.outcome = std::move(out);
+  r.audit.push_back({in.now_ms, in.principal, in.channel, std::string{to_string(in.what)},
+                     "accepted"});
+  return decide_result::decided;
+}
+
+} // namespace endure::gateway
