@@ -32,8 +32,9 @@ using stop_deadline = caf::atom_constant<caf::atom("stop_dl")>;
 // -- run manager ----------------------------------------------------------------
 /// (start, run id, workflow, input bytes) -> run_status as uint8
 using start = caf::atom_constant<caf::atom("start")>;
-/// (signal, run id, name, payload bytes) -> ok_atom; to a run actor with a
-/// fifth element, the request id the run manager gave it.
+/// (signal, run id, name, payload bytes, request id) -> ok_atom; the
+/// request id (made by the runtime) lets a run journal a signal handed to
+/// it twice only once.
 using signal = caf::atom_constant<caf::atom("signal")>;
 /// (cancel, run id, reason) -> ok_atom
 using cancel = caf::atom_constant<caf::atom("cancel")>;
@@ -65,5 +66,18 @@ using tick = caf::atom_constant<caf::atom("tick")>;
 using trim = caf::atom_constant<caf::atom("trim")>;
 /// (stats) -> counters
 using stats = caf::atom_constant<caf::atom("stats")>;
+
+// -- human gateway --------------------------------------------------------------
+/// (raised, request id): a request's row is durable; tell whoever watches.
+using raised = caf::atom_constant<caf::atom("raised")>;
+/// (decide, request id, principal, decision name, payload JSON, channel)
+/// -> std::string ("decided", or "counted K of N" towards a quorum)
+using decide = caf::atom_constant<caf::atom("decide")>;
+/// (subscribe, actor): lifecycle events go to `actor` as (gw_event, kind,
+/// request id, run id) until it stops; kind: waiting, decided, counted.
+using subscribe = caf::atom_constant<caf::atom("subscribe")>;
+using gw_event = caf::atom_constant<caf::atom("gw_event")>;
+/// (deliver): hand decided outcomes not yet delivered to their runs.
+using deliver = caf::atom_constant<caf::atom("deliver")>;
 
 } // namespace endure::atoms

@@ -279,12 +279,23 @@ public:
   /// with `args` as one step ("tool:NAME"; its input is the canonical JSON of
   /// `args`, so a replay that passes other arguments is caught like any
   /// changed step input), and its JSON result is journaled and replayed,
-  /// never re-run. Irreversible tools are attempted once; others retry per
-  /// the default policy. Arguments that fail the tool's schema, an unknown
+  /// never re-run. With runtime_options::policy, the policy gate comes first
+  /// ("gate:NAME", journaled): a gated call raises a request bound to the
+  /// hash of exactly these arguments and waits (passivated) for a person's
+  /// decision: approve runs these arguments, edit runs the edited ones,
+  /// reject returns {"error": "rejected", "reason", "by"} without running,
+  /// respond returns {"response": text, "by"}. Irreversible tools are
+  /// attempted once; others retry per the default policy. Arguments that fail the tool's schema, an unknown
   /// tool or no tools configured fail (fatal_error) naming run and tool.
   /// Defined in endure::agent: include "endure/actors/agent/tool_call.hpp"
   /// (nlohmann-json).
   task<nlohmann::json> tool(std::string name, nlohmann::json args);
+  /// Asks a person (durably: the run waits, passivated, until someone
+  /// answers through the human gateway: runtime::decide with respond,
+  /// `endure answer`) and returns the answer's text. The question's row is
+  /// journaled before anyone can see it. Defined in endure::agent like tool().
+  task<std::string> ask_human(std::string question, std::vector<std::string> choices = {},
+                              std::string about = {});
   /// The runtime's tools (runtime_options::tools); null when none are.
   /// Defined in endure::agent, like tool().
   const agent::tool_registry* tools() const noexcept;

@@ -5,6 +5,8 @@
 
 #include <msgpack.hpp>
 
+#include "endure/actors/gateway/human_request.hpp"
+
 #include "endure/persistence/detail/string_buffer.hpp"
 
 namespace endure {
@@ -94,6 +96,8 @@ void register_event_types(record_types& types) {
                schema_of<std::variant_alternative_t<I, run_event>>, std::string{names[I]}),
      ...);
   }(std::make_index_sequence<std::variant_size_v<run_event>>{});
+  // Rows of the requests table (actors/gateway/human_request.hpp).
+  types.add(gateway::human_request_tag, 1, "human_request");
 }
 
 record encode_event(const run_event& e) {

@@ -79,6 +79,12 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.counters = &p->counters;
   p->steps = std::make_unique<detail::step_services>(p->opts.llm, p->opts.http, p->opts.tools);
   env.services = p->steps.get();
+  p->services.tools = p->opts.tools.get();
+  auto* services = &p->services;
+  p->steps->set_gate(p->opts.policy.get(), p->store.get(), [&sys, services](const std::string& id) {
+    if (auto gateway = services->gateway_actor())
+      caf::anon_send(gateway, atoms::raised::value, id);
+  });
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   if (p->opts.shutdown_timeout.count() < 0)
@@ -204,6 +210,23 @@ expected<void> runtime::signal_raw(const std::string& run_id, const std::string&
       return out;
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
+}
+
+expected<std::string> runtime::decide(const std::string& request_id, const std::string& principal,
+                                      const std::string& decision, const std::string& payload_json,
+                                      const std::string& channel) {
+  auto gateway = impl_->services.gateway_actor();
+  if (!gateway || impl_->stopping)
+    return make_error(errc::shut_down, "decide request " + request_id + ": the runtime is not running");
+  caf::scoped_actor self{*impl_->sys};
+  expected<std::string> out = make_error(errc::shut_down, "decide request " + request_id);
+  self->request(gateway, caf::infinite, atoms::decide::value, request_id, principal, decision,
+                payload_json, channel)
+    .receive([&](std::string& verdict) { out = std::move(verdict); },
+             [&](const caf::error& e) {
+               out = detail::from_caf_error(e, "decide request " + request_id);
+             });
+  return out;
 }
 
 expected<void> runtime::cancel(const std::string& run_id, const std::string& reason) {

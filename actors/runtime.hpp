@@ -28,6 +28,9 @@ class http_client;
 }
 namespace endure::agent {
 class tool_registry;
+}
+namespace endure::gateway {
+class policy;
 } // namespace endure::net
 
 namespace endure {
@@ -89,6 +92,11 @@ struct runtime_options {
   /// (actors/agent/tool_registry.hpp). Default: none;
   /// ctx.tool then fails (fatal) naming the run and the tool.
   std::shared_ptr<const agent::tool_registry> tools;
+  /// The policy gate (actors/gateway/policy.hpp, load_policy_file): a tool
+  /// call it gates waits in ctx.tool for a person's decision, reached
+  /// through the human gateway (runtime::decide). Default: none; no call
+  /// waits.
+  std::shared_ptr<const gateway::policy> policy;
 };
 
 /// Counters since the runtime opened.
@@ -156,6 +164,21 @@ public:
   /// the release, resets its crash counts and resumes it. Errors:
   /// not_found, invalid_state (not quarantined), shut_down, write errors.
   expected<void> release(const std::string& run_id, const std::string& reason);
+
+  /// A person's decision on request `request_id` of the human gateway
+  /// (a gated tool call or a question; its id is in the journal's requests
+  /// table and `endure inbox`). `decision`: approve, edit (payload
+  /// {"arguments": {...}}, checked against the tool's schema), reject
+  /// (payload {"reason": "..."}) or respond (payload {"text": "..."}).
+  /// `principal` is who decides; the channel's authentication vouches for
+  /// it. Returns "decided" (the outcome is journaled and goes to the run) or
+  /// "counted K of N" (an approval towards a quorum). Errors: not_found,
+  /// invalid_state (decided already: says by whom and when),
+  /// permission_denied (not an approver), invalid_argument, shut_down, and
+  /// the journal's write errors. Every attempt is in the request's audit.
+  expected<std::string> decide(const std::string& request_id, const std::string& principal,
+                               const std::string& decision, const std::string& payload_json = "{}",
+                               const std::string& channel = "c++");
 
   /// Tokens and cost of the run's LLM steps, from its journal (see
   /// run_usage.hpp; read_run_usage does the same on a read-only journal).

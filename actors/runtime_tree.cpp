@@ -6,6 +6,7 @@
 #include "endure/actors/activity_pool.hpp"
 #include "endure/actors/detail/runtime_services.hpp"
 #include "endure/actors/detail/timer_service.hpp"
+#include "endure/actors/gateway/detail/human_gateway.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 #include "endure/supervisors/supervisor.hpp"
 
@@ -75,6 +76,18 @@ child_spec runs_child(runtime_services& services) {
   return spec;
 }
 
+child_spec gateway_child(runtime_services& services, const agent::tool_registry* tools) {
+  child_spec spec;
+  spec.id = "human_gateway";
+  spec.start = [&services, tools](caf::local_actor& sup) {
+    auto gateway = spawn_human_gateway(sup, {services.env.store, tools, &services});
+    services.publish_gateway(gateway);
+    return gateway;
+  };
+  spec.shutdown = shutdown_policy::after(std::chrono::seconds{1});
+  return spec;
+}
+
 child_spec timers_child(runtime_services& services) {
   child_spec spec;
   spec.id = "timer_service";
@@ -96,7 +109,7 @@ expected<caf::actor> spawn_runtime_tree(caf::actor_system& sys, runtime_services
   flags.backoff.max = std::chrono::seconds{1};
   return spawn_supervisor(sys, flags,
                           {workers_child(services), runs_child(services),
-                           timers_child(services)});
+                           gateway_child(services, services.tools), timers_child(services)});
 }
 
 } // namespace endure::detail

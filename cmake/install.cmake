@@ -21,7 +21,7 @@ install(TARGETS ${ENDURE_INSTALL_TARGETS} EXPORT endureTargets
 # "endure/endure.hpp" (or one header, "endure/actors/...").
 set(endure_headers_todo)
 foreach(dir persistence actors actors/agent actors/gateway supervisors net)
-  file(GLOB public RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)
+  file(GLOB public CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)
   list(APPEND endure_headers_todo ${public})
 endforeach()
 set(endure_headers)

@@ -1,15 +1,20 @@
-// context::tool: validate, then one durable step that runs the tool and
-// journals its result as JSON text.
+// context::tool: validate, pass the policy gate (waiting for a person when
+// it says so), then one durable step that runs the tool and journals its
+// result as JSON text.
 #include "endure/actors/agent/tool_call.hpp"
 
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/json_schema.hpp"
 #include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/raise.hpp"
 #include "endure/persistence/failure.hpp"
 
 namespace endure {
 
 namespace {
+
+using json = nlohmann::json;
 
 std::string describe(const std::vector<agent::schema_violation>& violations) {
   std::string out;
@@ -20,8 +25,23 @@ std::string describe(const std::vector<agent::schema_violation>& violations) {
 }
 
 /// The tool's result as JSON text (invalid UTF-8 replaced, never thrown).
-std::string result_text(const nlohmann::json& result) {
-  return result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+std::string result_text(const json& result) {
+  return result.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string canonical_or_fail(const json& args, const std::string& where) {
+  try {
+    return agent::canonical_json(args);
+  } catch (const std::invalid_argument& e) {
+    throw fatal_error(where + ": " + e.what());
+  }
+}
+
+/// What the model reads when a person refused the call (or the decision
+/// could not be read: fail closed).
+json rejection(const std::string& tool, const std::string& reason,
+               const std::vector<std::string>& by) {
+  return {{"error", "rejected"}, {"tool", tool}, {"reason", reason}, {"by", by}};
 }
 
 } // namespace
@@ -31,7 +51,7 @@ const agent::tool_registry* context::tools() const noexcept {
   return services ? services->tools() : nullptr;
 }
 
-task<nlohmann::json> context::tool(std::string name, nlohmann::json args) {
+task<json> context::tool(std::string name, json args) {
   auto where = "run " + run_id() + ", tool '" + name + "'";
   auto* tools = this->tools();
   if (!tools)
@@ -41,14 +61,44 @@ task<nlohmann::json> context::tool(std::string name, nlohmann::json args) {
     throw fatal_error(where + ": no such tool is registered");
   if (auto violations = agent::validate(t->parameters, args); !violations.empty())
     throw fatal_error(where + ": the arguments break the tool's schema: " + describe(violations));
-  std::string canonical;
-  try {
-    canonical = agent::canonical_json(args);
-  } catch (const std::invalid_argument& e) {
-    throw fatal_error(where + ": " + e.what());
+  auto canonical = canonical_or_fail(args, where);
+  if (auto* services = host_->services(); services && services->policy()) {
+    // The gate is a step: its answer (and the request it raised) is
+    // journaled, so a replay neither asks the policy again nor raises twice.
+    auto raise = [services, name, run = run_id()](const step_info& info, const std::string& text) {
+      return gateway::raise_if_gated(*services, run, name, json::parse(text),
+                                     info.idempotency_key);
+    };
+    auto gate_name = "gate:" + name;
+    auto gate = step(std::move(gate_name), raise, canonical);
+    std::string request_id = co_await std::move(gate);
+    if (!request_id.empty()) {
+      auto signal = gateway::decision_signal(request_id);
+      auto waiting = wait_signal<std::string>(std::move(signal));
+      auto payload = co_await std::move(waiting);
+      auto outcome = gateway::parse_outcome(payload.value_or(""));
+      if (!outcome)
+        co_return rejection(name, outcome.error().message, {});
+      switch (outcome->what) {
+        case gateway::decision::reject:
+          co_return rejection(name, outcome->text, outcome->principals);
+        case gateway::decision::respond:
+          co_return json{{"response", outcome->text}, {"by", outcome->principals}};
+        case gateway::decision::edit:
+          // Checked by the gateway against this schema; checked again here,
+          // failing closed, in case the tool changed in between.
+          if (!agent::validate(t->parameters, outcome->edited_arguments).empty())
+            co_return rejection(name, "the edited arguments no longer fit the tool's schema",
+                                outcome->principals);
+          canonical = canonical_or_fail(outcome->edited_arguments, where);
+          break;
+        case gateway::decision::approve:
+          break;  // exactly the arguments the request bound by their hash
+      }
+    }
   }
   auto run = [t](const step_info& info, const std::string& text) {
-    return result_text(t->function(info, nlohmann::json::parse(text)));
+    return result_text(t->function(info, json::parse(text)));
   };
   retry_policy policy;
   if (t->irreversible)  // a retried attempt could repeat an effect that took
@@ -56,7 +106,29 @@ task<nlohmann::json> context::tool(std::string name, nlohmann::json args) {
   auto step_name = "tool:" + name;
   auto call = step(std::move(step_name), run, std::move(canonical)).retry(policy);
   auto text = co_await std::move(call);
-  co_return nlohmann::json::parse(text);
+  co_return json::parse(text);
+}
+
+task<std::string> context::ask_human(std::string question, std::vector<std::string> choices,
+                                     std::string about) {
+  auto* services = host_->services();
+  if (!services || !services->store())
+    throw fatal_error("run " + run_id() + ": ask_human needs a runtime");
+  json asked = {{"question", question}, {"choices", choices}, {"context", about}};
+  auto raise = [services, run = run_id()](const step_info& info, const std::string& text) {
+    return gateway::raise_question(*services, run, json::parse(text), info.idempotency_key);
+  };
+  auto asked_text = asked.dump();
+  auto ask = step("ask_human", raise, asked_text);
+  std::string request_id = co_await std::move(ask);
+  auto signal = gateway::decision_signal(request_id);
+  auto waiting = wait_signal<std::string>(std::move(signal));
+  auto payload = co_await std::move(waiting);
+  auto outcome = gateway::parse_outcome(payload.value_or(""));
+  if (!outcome)
+    throw fatal_error("run " + run_id() + ": the answer to request " + request_id
+                      + " cannot be read: " + outcome.error().message);
+  co_return outcome->text;
 }
 
 } // namespace endure

@@ -11,5 +11,6 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/agent/json_msgpack.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/context.hpp"

@@ -12,6 +12,10 @@
 #include "endure/actors/detail/run_env.hpp"
 #include "endure/actors/detail/run_manager.hpp"
 
+namespace endure::agent {
+class tool_registry;
+}
+
 namespace endure::detail {
 
 struct runtime_services {
@@ -21,6 +25,8 @@ struct runtime_services {
   manager_options runs;
   std::size_t activity_threads = 8;
   bool resume_on_open = true;
+  /// Checks edited arguments in the human gateway; may be null.
+  const agent::tool_registry* tools = nullptr;
 
   // -- published by the tree's children, any thread reads ----------------------
   void publish_pool(std::shared_ptr<activity_pool> pool) {
@@ -40,11 +46,21 @@ struct runtime_services {
     std::lock_guard guard{mutex_};
     return runs_;
   }
+  void publish_gateway(caf::actor gateway) {
+    std::lock_guard guard{mutex_};
+    gateway_ = std::move(gateway);
+  }
+  /// The current human gateway (invalid before the tree started it).
+  caf::actor gateway_actor() const {
+    std::lock_guard guard{mutex_};
+    return gateway_;
+  }
 
 private:
   mutable std::mutex mutex_;
   std::shared_ptr<activity_pool> pool_;
   caf::actor runs_;
+  caf::actor gateway_;
 };
 
 } // namespace endure::detail

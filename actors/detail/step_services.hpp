@@ -7,8 +7,10 @@
 // workflows never call ctx.http starts no io thread for it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 
 namespace endure::net {
 class llm_backend;
@@ -18,6 +20,14 @@ class http_client;
 namespace endure::agent {
 class tool_registry;
 } // namespace endure::agent
+
+namespace endure::gateway {
+class policy;
+} // namespace endure::gateway
+
+namespace endure {
+class journal;
+} // namespace endure
 
 namespace endure::detail {
 
@@ -33,12 +43,32 @@ public:
   /// The configured tools; null when none are.
   const agent::tool_registry* tools() const noexcept { return tools_.get(); }
 
+  /// The policy gate ctx.tool passes, the journal its requests are rows of,
+  /// and how the human gateway hears of a new one. Set once at open.
+  void set_gate(const gateway::policy* policy, journal* store,
+                std::function<void(const std::string&)> raised) {
+    policy_ = policy;
+    store_ = store;
+    raised_ = std::move(raised);
+  }
+  /// Null when no policy is configured (no call is gated).
+  const gateway::policy* policy() const noexcept { return policy_; }
+  journal* store() const noexcept { return store_; }
+  /// Tells the human gateway that request `id`'s row is durable.
+  void raised(const std::string& id) const {
+    if (raised_)
+      raised_(id);
+  }
+
   /// The configured client, or one with default options made now.
   std::shared_ptr<net::http_client> http();
 
 private:
   std::shared_ptr<net::llm_backend> llm_;
   std::shared_ptr<const agent::tool_registry> tools_;
+  const gateway::policy* policy_ = nullptr;
+  journal* store_ = nullptr;
+  std::function<void(const std::string&)> raised_;
   std::mutex mutex_;
   std::shared_ptr<net::http_client> http_;
 };

@@ -1,0 +1,178 @@
+// The human-gateway actor (detail/human_gateway.hpp): decisions applied in
+// arrival order, each row stored before anyone is answered, outcomes handed
+// to runs as journaled signals.
+#include "endure/actors/gateway/detail/human_gateway.hpp"
+
+#include <caf/all.hpp>
+
+#include <set>
+
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/clock.hpp"
+#include "endure/actors/detail/runtime_services.hpp"
+#include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/log.hpp"
+#include "endure/supervisors/exit_reasons.hpp"
+
+namespace endure::detail {
+
+namespace {
+
+using gateway::human_request;
+
+struct gateway_state {
+  gateway_env env;
+  std::set<caf::actor> subscribers;
+  /// Decided outcomes on their way to runs (not delivered twice at once).
+  std::set<std::string> delivering;
+};
+
+using gateway_actor = caf::stateful_actor<gateway_state, caf::event_based_actor>;
+
+expected<human_request> load(journal& store, const std::string& id) {
+  auto row = store.row(side_table::requests, id);
+  if (!row)
+    return std::move(row).error();
+  if (!*row)
+    return make_error(errc::not_found, "no request " + id);
+  return gateway::from_record(**row, id);
+}
+
+expected<void> store_row(journal& store, const human_request& r) {
+  write_batch b;
+  b.put_row(side_table::requests, r.id, gateway::to_record(r));
+  return store.commit(std::move(b));
+}
+
+void publish(gateway_actor* self, const std::string& kind, const human_request& r) {
+  for (auto& s : self->state.subscribers)
+    self->send(s, atoms::gw_event::value, kind, r.id, r.run_id);
+}
+
+/// Hands `r`'s outcome to its run as a journaled signal, then marks the row
+/// delivered. A run that has ended takes nothing: the outcome stays on the
+/// row, marked delivered, and the refusal is logged.
+void deliver(gateway_actor* self, human_request r) {
+  auto& st = self->state;
+  if (!r.outcome || r.delivered || !st.delivering.insert(r.id).second)
+    return;
+  auto runs = st.env.services->runs_actor();
+  // The run's wait_signal<std::string> reads msgpack of the outcome's text.
+  auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
+  self->request(runs, caf::infinite, atoms::signal::value, r.run_id,
+                gateway::decision_signal(r.id), payload, "decision:" + r.id)
+    .then(
+      [self, r](caf::ok_atom) mutable {
+        self->state.delivering.erase(r.id);
+        r.delivered = true;
+        if (auto ok = store_row(*self->state.env.store, r); !ok)
+          log::error("request " + r.id + ": delivered, but marking it so failed ("
+                     + ok.error().to_string() + "); it is delivered again (once) at the next start");
+      },
+      [self, r](caf::error& e) mutable {
+        self->state.delivering.erase(r.id);
+        auto why = from_caf_error(e, "deliver the decision on request " + r.id);
+        if (why.code == errc::invalid_state || why.code == errc::not_found) {
+          log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
+                    + why.message + "); the outcome stays on the request");
+          r.delivered = true;
+          (void)store_row(*self->state.env.store, r);
+          return;
+        }
+        log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
+                  + why.message + "); trying again");
+        self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value);
+      });
+}
+
+/// Every decided row not yet delivered (a start after a crash, a retry).
+void deliver_pending(gateway_actor* self) {
+  std::string after;
+  for (;;) {
+    auto page = self->state.env.store->rows(side_table::requests, "", after, 1000);
+    if (!page) {
+      log::error("cannot scan the requests to deliver decisions: " + page.error().to_string());
+      return;
+    }
+    for (auto& [key, why] : page->damaged)
+      log::error("request " + key + " is damaged and skipped: " + why.to_string());
+    for (auto& row : page->rows) {
+      auto r = gateway::from_record(row.rec, row.key);
+      if (r && r->status == gateway::request_status::decided && !r->delivered)
+        deliver(self, std::move(*r));
+    }
+    if (page->rows.size() + page->damaged.size() < 1000)
+      return;
+    after = page->rows.empty() ? std::string{} : page->rows.back().key;
+    if (!page->damaged.empty())
+      after = std::max(after, page->damaged.back().first);
+  }
+}
+
+caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
+                                   const std::string& principal, const std::string& what,
+                                   const std::string& payload, const std::string& channel) {
+  auto& env = self->state.env;
+  auto d = gateway::parse_decision(what);
+  if (!d)
+    return to_caf_error(errc::invalid_argument, "'" + what + "' is not a decision: approve, edit, "
+                                                "reject or respond");
+  auto parsed = nlohmann::json::parse(payload.empty() ? "{}" : payload, nullptr, false);
+  if (parsed.is_discarded())
+    return to_caf_error(errc::invalid_argument, "the decision's payload is not JSON");
+  auto r = load(*env.store, id);
+  if (!r)
+    return to_caf_error(r.error());
+  auto verdict = gateway::apply_decision(*r, {principal, *d, parsed, channel, now_ms()},
+                                         env.tools);
+  // Stored either way: a refused attempt belongs in the audit trail too.
+  if (auto ok = store_row(*env.store, *r); !ok)
+    return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
+                                           "journaled (" + ok.error().message + "); nothing "
+                                           "was decided, try again");
+  if (!verdict)
+    return to_caf_error(verdict.error());
+  if (*verdict == gateway::decide_result::counted) {
+    publish(self, "counted", *r);
+    return "counted " + std::to_string(r->approved_by.size()) + " of "
+           + std::to_string(r->rule.value("quorum", 1u));
+  }
+  publish(self, "decided", *r);
+  deliver(self, std::move(*r));
+  return std::string{"decided"};
+}
+
+caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
+  exit_on_exception(self);
+  self->state.env = env;
+  self->set_down_handler([self](caf::down_msg& dm) {
+    self->state.subscribers.erase(caf::actor_cast<caf::actor>(dm.source));
+  });
+  self->send(self, atoms::deliver::value);
+  return {
+    [=](atoms::raised, const std::string& id) {
+      if (auto r = load(*self->state.env.store, id))
+        publish(self, "waiting", *r);
+    },
+    [=](atoms::decide, const std::string& id, const std::string& principal,
+        const std::string& what, const std::string& payload, const std::string& channel) {
+      return on_decide(self, id, principal, what, payload, channel);
+    },
+    [=](atoms::subscribe, caf::actor& who) {
+      self->monitor(who);
+      self->state.subscribers.insert(std::move(who));
+    },
+    [=](atoms::deliver) { deliver_pending(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_human_gateway(caf::local_actor& parent, gateway_env env) {
+  return parent.spawn<caf::detached>(human_gateway, env);
+}
+
+} // namespace endure::detail

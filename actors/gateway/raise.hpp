@@ -1,0 +1,31 @@
+// Raising a request: the body of the step that asks the policy about a tool
+// call (or asks a person a question) and, when a person must answer, writes
+// the request's row before anyone learns its id. Runs on an activity thread
+// as part of ctx.tool / ctx.ask_human; journaled like any step, so a replay
+// reads its answer instead of asking the policy again (a policy changed
+// later does not change a request already raised).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace endure::detail {
+class step_services;
+}
+
+namespace endure::gateway {
+
+/// The id of the request the call waits on, or "" when the policy lets it
+/// through. `id` is the step's idempotency key: a step that ran before the
+/// process died finds its row and raises nothing new. Throws
+/// retryable_error when the row cannot be read or written.
+std::string raise_if_gated(::endure::detail::step_services& services, const std::string& run_id,
+                           const std::string& tool, const nlohmann::json& args,
+                           const std::string& id);
+
+/// Raises a question (kind question, tool "ask_human"); returns its id.
+std::string raise_question(::endure::detail::step_services& services, const std::string& run_id,
+                           const nlohmann::json& question, const std::string& id);
+
+} // namespace endure::gateway

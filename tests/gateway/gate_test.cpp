@@ -1,0 +1,260 @@
+// The policy gate inside ctx.tool, end to end over a real runtime and LMDB:
+// a gated call waits (durably) for a person's decision through the human
+// gateway, runs exactly the approved (or edited) arguments, never runs when
+// rejected or answered, raises a new request for other arguments, and a
+// pending request survives a restart. ask_human waits for an answer the
+// same way.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <mutex>
+
+#include "actors/runtime_fixture.hpp"
+#include "endure/actors/agent/canonical_json.hpp"
+#include "endure/actors/agent/tool_call.hpp"
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/policy.hpp"
+#include "endure/persistence/journal.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+std::mutex published_mutex;
+std::vector<json> published;  // the arguments publish actually ran with
+std::atomic<int> search_calls{0};
+
+std::shared_ptr<const agent::tool_registry> tools() {
+  auto r = std::make_shared<agent::tool_registry>();
+  json post = {{"type", "object"},
+               {"properties", {{"title", {{"type", "string"}}}, {"audience", {{"type", "integer"}}}}},
+               {"required", {"title"}}};
+  REQUIRE(r->add({"publish", "Publishes a post.", post,
+                  [](const json& args) {
+                    std::lock_guard g{published_mutex};
+                    published.push_back(args);
+                    return json{{"url", "https://example.com/" + args["title"].get<std::string>()}};
+                  },
+                  true}));
+  json query = {{"type", "object"}, {"properties", {{"q", {{"type", "string"}}}}}};
+  REQUIRE(r->add({"search", "Searches.", query, [](const json&) {
+                    ++search_calls;
+                    return json{{"hits", 2}};
+                  }}));
+  return r;
+}
+
+std::shared_ptr<const gateway::policy> policy() {
+  auto p = gateway::parse_policy(R"(
+groups: {editors: [ann, bob]}
+interrupt_on:
+  search: false
+  publish:
+    description: Publishing is public.
+    approvers: {groups: [editors]}
+    when: {pointer: /audience, op: gt, value: 100}
+)", "test-policy.yaml");
+  REQUIRE(p);
+  return std::make_shared<const gateway::policy>(std::move(*p));
+}
+
+task<json> publishes(context& ctx, int audience) {
+  json args = {{"title", "durable"}, {"audience", audience}};
+  auto result = co_await ctx.tool("publish", args);
+  co_return result;
+}
+
+task<json> publishes_twice(context& ctx, int) {
+  json first = {{"title", "first"}, {"audience", 500}};
+  co_await ctx.tool("publish", first);
+  json changed = {{"title", "first, changed"}, {"audience", 500}};
+  auto second = co_await ctx.tool("publish", changed);
+  co_return second;
+}
+
+task<std::string> asks(context& ctx, int) {
+  // Named locals, not temporaries in the co_await (README: g++ 12 pitfall).
+  std::string question = "Which audience?";
+  std::vector<std::string> choices{"engineers", "managers"};
+  auto ask = ctx.ask_human(question, choices);
+  auto answer = co_await std::move(ask);
+  co_return answer;
+}
+
+void workflows(workflow_registry& r) {
+  r.add("publishes", &publishes);
+  r.add("publishes_twice", &publishes_twice);
+  r.add("asks", &asks);
+}
+
+void gated(runtime_options& o) {
+  o.tools = tools();
+  o.policy = policy();
+  o.passivate_after = 10ms;
+}
+
+void reset() {
+  std::lock_guard g{published_mutex};
+  published.clear();
+  search_calls = 0;
+}
+
+std::vector<json> published_now() {
+  std::lock_guard g{published_mutex};
+  return published;
+}
+
+/// The run's pending request, once it is journaled.
+std::string pending_request(runtime_fixture& f, const std::string& run) {
+  std::string id;
+  REQUIRE(eventually([&] {
+    auto page = f.rt().store().rows(side_table::requests, run + "/", "", 10);
+    if (!page)
+      return false;
+    for (auto& row : page->rows) {
+      auto r = gateway::from_record(row.rec, row.key);
+      if (r && r->status == gateway::request_status::pending)
+        id = r->id;
+    }
+    return !id.empty();
+  }));
+  return id;
+}
+
+gateway::human_request request_row(runtime_fixture& f, const std::string& id) {
+  auto row = f.rt().store().row(side_table::requests, id);
+  REQUIRE(row);
+  REQUIRE(row->has_value());
+  auto r = gateway::from_record(**row, id);
+  REQUIRE(r);
+  return *r;
+}
+
+} // namespace
+
+SCENARIO("a gated call waits for approval and then runs exactly its arguments", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g1", 500));
+  auto id = pending_request(f, "g1");
+  REQUIRE(f.await_status("g1", run_status::waiting));
+  CHECK(published_now().empty());
+  auto r = request_row(f, id);
+  CHECK(r.tool == "publish");
+  CHECK(r.arguments_hash == agent::json_hash(json{{"title", "durable"}, {"audience", 500}}));
+  CHECK(r.rule["policy_hash"] == policy()->hash());
+  CHECK(r.rule["eligible"] == json{"ann", "bob"});
+  auto verdict = f.rt().decide(id, "ann", "approve");
+  REQUIRE(verdict);
+  CHECK(*verdict == "decided");
+  auto out = f.ended("g1", 10s);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(out.value<json>()["url"] == "https://example.com/durable");
+  REQUIRE(published_now().size() == 1);
+  CHECK(published_now()[0] == json{{"title", "durable"}, {"audience", 500}});
+  REQUIRE(eventually([&] { return request_row(f, id).delivered; }));
+  auto again = f.rt().decide(id, "bob", "reject");
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::invalid_state);
+  CHECK_THAT(again.error().message, Catch::Contains("by ann"));
+}
+
+SCENARIO("a call the policy does not gate runs at once", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g2", 10));  // audience 10: the condition does not hold
+  CHECK(f.ended("g2", 10s).status == run_status::completed);
+  CHECK(published_now().size() == 1);
+  auto page = f.rt().store().rows(side_table::requests, "g2/", "", 10);
+  REQUIRE(page);
+  CHECK(page->rows.empty());
+}
+
+SCENARIO("a rejected call never runs, not after a restart either", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g3", 500));
+  auto id = pending_request(f, "g3");
+  auto stranger = f.rt().decide(id, "mallory", "approve");
+  REQUIRE_FALSE(stranger);
+  CHECK(stranger.error().code == errc::permission_denied);
+  REQUIRE(f.rt().decide(id, "bob", "reject", R"({"reason": "not on a Friday"})"));
+  auto out = f.ended("g3", 10s);
+  REQUIRE(out.status == run_status::completed);
+  auto result = out.value<json>();
+  CHECK(result["error"] == "rejected");
+  CHECK(result["reason"] == "not on a Friday");
+  CHECK(result["by"] == json{"bob"});
+  f.reopen();
+  REQUIRE(f.rt().start("publishes", "g3", 500));  // started again: the same run, ended
+  CHECK(f.ended("g3", 5s).value<json>()["error"] == "rejected");
+  CHECK(published_now().empty());
+  auto trail = request_row(f, id).audit;
+  REQUIRE(trail.size() == 3);  // raised, mallory refused, bob's reject
+  CHECK(trail[1].principal == "mallory");
+  CHECK(trail[2].action == "reject");
+}
+
+SCENARIO("an edit runs the edited arguments; a response replaces the call", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g4", 500));
+  auto id = pending_request(f, "g4");
+  CHECK_FALSE(f.rt().decide(id, "ann", "edit", R"({"arguments": {"title": 5}})"));
+  REQUIRE(f.rt().decide(id, "ann", "edit", R"({"arguments": {"title": "edited", "audience": 500}})"));
+  CHECK(f.ended("g4", 10s).value<json>()["url"] == "https://example.com/edited");
+  REQUIRE(f.rt().start("publishes", "g5", 500));
+  auto answer = pending_request(f, "g5");
+  REQUIRE(f.rt().decide(answer, "bob", "respond", R"({"text": "already published yesterday"})"));
+  CHECK(f.ended("g5", 10s).value<json>()["response"] == "already published yesterday");
+  REQUIRE(published_now().size() == 1);
+  CHECK(published_now()[0]["title"] == "edited");
+}
+
+SCENARIO("other arguments after an approval are gated again", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes_twice", "g6", 0));
+  auto first = pending_request(f, "g6");
+  REQUIRE(f.rt().decide(first, "ann", "approve"));
+  REQUIRE(eventually([&] { return published_now().size() == 1; }));
+  auto second = pending_request(f, "g6");  // a new request, not the first approval
+  CHECK(second != first);
+  CHECK(request_row(f, second).arguments["title"] == "first, changed");
+  CHECK(published_now().size() == 1);
+  REQUIRE(f.rt().decide(second, "bob", "approve"));
+  CHECK(f.ended("g6", 10s).status == run_status::completed);
+  CHECK(published_now().size() == 2);
+}
+
+SCENARIO("a pending request survives a restart and its decision resumes the run once",
+         "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g7", 500));
+  auto id = pending_request(f, "g7");
+  REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));  // passivated
+  f.reopen();
+  auto r = request_row(f, id);
+  CHECK(r.status == gateway::request_status::pending);
+  CHECK(r.arguments["title"] == "durable");
+  REQUIRE(f.rt().decide(id, "bob", "approve"));
+  CHECK(f.ended("g7", 10s).status == run_status::completed);
+  CHECK(published_now().size() == 1);
+  CHECK(f.events<signal_received_event>("g7").size() == 1);
+}
+
+SCENARIO("ask_human waits for a person's answer", "[gate]") {
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("asks", "q1", 0));
+  auto id = pending_request(f, "q1");
+  auto q = request_row(f, id);
+  CHECK(q.kind == gateway::request_kind::question);
+  CHECK(q.arguments["question"] == "Which audience?");
+  CHECK_FALSE(f.rt().decide(id, "ann", "approve"));
+  REQUIRE(f.rt().decide(id, "ann", "respond", R"({"text": "engineers"})"));
+  CHECK(f.ended("q1", 10s).value<std::string>() == "engineers");
+}
