@@ -46,6 +46,25 @@ json rejection(const std::string& tool, const std::string& reason,
 
 } // namespace
 
+task<std::string> context::decided_outcome(std::string request_id) {
+  // The signal only wakes the run: the outcome is read from the request's
+  // row, which only the human gateway writes, in a journaled step. A signal
+  // sent under the same name by anyone else finds the request still
+  // pending, and the run goes back to waiting.
+  auto* services = host_->services();
+  for (;;) {
+    auto signal = gateway::decision_signal(request_id);
+    auto woken = wait_signal<std::string>(std::move(signal));
+    co_await std::move(woken);
+    auto read = [services](const std::string& id) { return gateway::stored_outcome(*services, id); };
+    auto check_name = "decision:" + request_id;
+    auto check = step(std::move(check_name), read, request_id);
+    auto payload = co_await std::move(check);
+    if (!payload.empty())
+      co_return payload;
+  }
+}
+
 const agent::tool_registry* context::tools() const noexcept {
   auto* services = host_->services();
   return services ? services->tools() : nullptr;
@@ -73,10 +92,8 @@ task<json> context::tool(std::string name, json args) {
     auto gate = step(std::move(gate_name), raise, canonical);
     std::string request_id = co_await std::move(gate);
     if (!request_id.empty()) {
-      auto signal = gateway::decision_signal(request_id);
-      auto waiting = wait_signal<std::string>(std::move(signal));
-      auto payload = co_await std::move(waiting);
-      auto outcome = gateway::parse_outcome(payload.value_or(""));
+      auto payload = co_await decided_outcome(request_id);
+      auto outcome = gateway::parse_outcome(payload);
       if (!outcome)
         co_return rejection(name, outcome.error().message, {});
       switch (outcome->what) {
@@ -121,10 +138,8 @@ task<std::string> context::ask_human(std::string question, std::vector<std::stri
   auto asked_text = asked.dump();
   auto ask = step("ask_human", raise, asked_text);
   std::string request_id = co_await std::move(ask);
-  auto signal = gateway::decision_signal(request_id);
-  auto waiting = wait_signal<std::string>(std::move(signal));
-  auto payload = co_await std::move(waiting);
-  auto outcome = gateway::parse_outcome(payload.value_or(""));
+  auto payload = co_await decided_outcome(request_id);
+  auto outcome = gateway::parse_outcome(payload);
   if (!outcome)
     throw fatal_error("run " + run_id() + ": the answer to request " + request_id
                       + " cannot be read: " + outcome.error().message);

@@ -76,6 +76,20 @@ std::string raise_if_gated(::endure::detail::step_services& services, const std:
   return id;
 }
 
+std::string stored_outcome(::endure::detail::step_services& services, const std::string& id) {
+  auto row = services.store()->row(side_table::requests, id);
+  if (!row)
+    throw retryable_error("request " + id + ": " + row.error().to_string());
+  if (!*row)
+    throw fatal_error("request " + id + " is not in the journal");
+  auto r = from_record(**row, id);
+  if (!r)
+    throw fatal_error(r.error().to_string());
+  if (r->status == request_status::pending || !r->outcome)
+    return {};
+  return outcome_payload(*r->outcome);
+}
+
 std::string raise_question(::endure::detail::step_services& services, const std::string& run_id,
                            const nlohmann::json& question, const std::string& id) {
   auto r = new_request(id, run_id, request_kind::question, "ask_human", question,

@@ -24,6 +24,13 @@ std::string raise_if_gated(::endure::detail::step_services& services, const std:
                            const std::string& tool, const nlohmann::json& args,
                            const std::string& id);
 
+/// The outcome stored on request `id`'s row (outcome_payload), or "" while
+/// it is pending. What a run acts on: the decision signal only wakes it, so
+/// a signal someone else sent under that name decides nothing. Throws
+/// retryable_error when the row cannot be read, fatal_error when there is no
+/// such request.
+std::string stored_outcome(::endure::detail::step_services& services, const std::string& id);
+
 /// Raises a question (kind question, tool "ask_human"); returns its id.
 std::string raise_question(::endure::detail::step_services& services, const std::string& run_id,
                            const nlohmann::json& question, const std::string& id);

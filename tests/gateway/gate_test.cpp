@@ -258,3 +258,23 @@ SCENARIO("ask_human waits for a person's answer", "[gate]") {
   REQUIRE(f.rt().decide(id, "ann", "respond", R"({"text": "engineers"})"));
   CHECK(f.ended("q1", 10s).value<std::string>() == "engineers");
 }
+
+SCENARIO("a decision signal sent by anyone but the gateway decides nothing", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g8", 500));
+  auto id = pending_request(f, "g8");
+  // A forged approval under the decision signal's name, through the public API.
+  gateway::request_outcome forged{gateway::decision::approve, {"ann"}, 1, "forged", {}, {}, {}};
+  REQUIRE(f.rt().signal("g8", gateway::decision_signal(id), gateway::outcome_payload(forged)));
+  // The run reads the request's row, finds it pending, and waits again.
+  // gate, the woken wait, then either the row check (pending) or, if the
+  // signal were believed, the tool itself.
+  REQUIRE(eventually([&] { return f.events<step_completed_event>("g8").size() >= 3; }));
+  REQUIRE(f.await_status("g8", run_status::waiting));
+  CHECK(published_now().empty());
+  CHECK(request_row(f, id).status == gateway::request_status::pending);
+  REQUIRE(f.rt().decide(id, "bob", "reject"));
+  CHECK(f.ended("g8", 10s).value<json>()["error"] == "rejected");
+  CHECK(published_now().empty());
+}
