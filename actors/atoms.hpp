@@ -77,7 +77,8 @@ using decide = caf::atom_constant<caf::atom("decide")>;
 /// request id, run id) until it stops; kind: waiting, decided, counted.
 using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 using gw_event = caf::atom_constant<caf::atom("gw_event")>;
-/// (deliver): hand decided outcomes not yet delivered to their runs.
+/// (deliver): hand decided outcomes not yet delivered to their runs;
+/// (deliver, request id, next backoff ms): try that one again.
 using deliver = caf::atom_constant<caf::atom("deliver")>;
 
 } // namespace endure::atoms

@@ -44,7 +44,8 @@ expected<void> journal::impl::put_row(MDB_txn* txn, const write_batch::op& op) {
     return no_table(op.table);
   auto k = to_val(op.run_id);
   auto v = to_val(op.bytes);
-  if (int rc = mdb_put(txn, *dbi, &k, &v, 0); rc != 0)
+  unsigned flags = op.number == 1 ? MDB_NOOVERWRITE : 0;  // if_absent
+  if (int rc = mdb_put(txn, *dbi, &k, &v, flags); rc != 0 && rc != MDB_KEYEXIST)
     return detail::lmdb_error(rc, "write " + where(op.table, op.run_id));
   return {};
 }

@@ -55,9 +55,9 @@ const char* table_name(side_table t) noexcept {
   return "unknown";
 }
 
-void write_batch::put_row(side_table table, std::string key, const record& r) {
-  ops_.push_back({op_kind::put_row, std::move(key), 0, 0, encode_record(r), run_status::running,
-                  table});
+void write_batch::put_row(side_table table, std::string key, const record& r, bool if_absent) {
+  ops_.push_back({op_kind::put_row, std::move(key), if_absent ? 1u : 0u, 0, encode_record(r),
+                  run_status::running, table});
 }
 
 void write_batch::erase_row(side_table table, std::string key) {

@@ -75,9 +75,10 @@ public:
   /// service's clean-up of rows a run left behind, decided atomically so it
   /// cannot race a release that resumes the run.
   void erase_timer_if_ended(timer_entry t);
-  /// Stores `r` as the row `key` of `table`, replacing any row there. A key
-  /// outside 1..500 bytes fails the batch with errc::invalid_argument.
-  void put_row(side_table table, std::string key, const record& r);
+  /// Stores `r` as the row `key` of `table`, replacing any row there (or,
+  /// with `if_absent`, leaving an existing row as it is). A key outside
+  /// 1..500 bytes fails the batch with errc::invalid_argument.
+  void put_row(side_table table, std::string key, const record& r, bool if_absent = false);
   /// Erases the row; erasing one that does not exist is not an error.
   void erase_row(side_table table, std::string key);
   /// Moves `other`'s operations to the end of this batch (one atomic unit).

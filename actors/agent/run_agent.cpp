@@ -71,8 +71,12 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
         try {
           auto run = ctx.tool(call.name, prepared->arguments);
           result = co_await std::move(run);
-          ++answer.tool_calls;
-          answer.tools_called.push_back(call.name);
+          if (result.is_object() && result.value("error", "") == "rejected") {
+            ++answer.rejected;  // a person said no: the tool did not run
+          } else {
+            ++answer.tool_calls;
+            answer.tools_called.push_back(call.name);
+          }
         } catch (const step_failed_error& e) {
           ++answer.tool_errors;
           result = tool_failed(call.name, e.what());

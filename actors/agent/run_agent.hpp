@@ -49,8 +49,9 @@ struct agent_answer {
   std::uint32_t tool_calls = 0;      ///< tool calls that ran
   std::uint32_t tool_errors = 0;     ///< calls refused back to the model or failed
   std::vector<std::string> tools_called;  ///< in order, one entry per call that ran
+  std::uint32_t rejected = 0;        ///< gated calls a person rejected (they did not run)
 
-  MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called);
+  MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called, rejected);
 };
 
 /// Runs the loop in `ctx`'s run. Needs runtime_options::llm and ::tools.

@@ -46,7 +46,7 @@ json rejection(const std::string& tool, const std::string& reason,
 
 } // namespace
 
-task<std::string> context::decided_outcome(std::string request_id) {
+task<std::string> context::decided_outcome(std::string request_id, std::string arguments_hash) {
   // The signal only wakes the run: the outcome is read from the request's
   // row, which only the human gateway writes, in a journaled step. A signal
   // sent under the same name by anyone else finds the request still
@@ -56,7 +56,9 @@ task<std::string> context::decided_outcome(std::string request_id) {
     auto signal = gateway::decision_signal(request_id);
     auto woken = wait_signal<std::string>(std::move(signal));
     co_await std::move(woken);
-    auto read = [services](const std::string& id) { return gateway::stored_outcome(*services, id); };
+    auto read = [services, arguments_hash](const std::string& id) {
+      return gateway::stored_outcome(*services, id, arguments_hash);
+    };
     auto check_name = "decision:" + request_id;
     auto check = step(std::move(check_name), read, request_id);
     auto payload = co_await std::move(check);
@@ -81,7 +83,10 @@ task<json> context::tool(std::string name, json args) {
   if (auto violations = agent::validate(t->parameters, args); !violations.empty())
     throw fatal_error(where + ": the arguments break the tool's schema: " + describe(violations));
   auto canonical = canonical_or_fail(args, where);
-  if (auto* services = host_->services(); services && services->policy()) {
+  if (auto* services = host_->services()) {
+    // Always a gate step, policy or not, so turning a policy on or off under
+    // live runs does not change their step sequence (a replay would see a
+    // different step and quarantine the run).
     // The gate is a step: its answer (and the request it raised) is
     // journaled, so a replay neither asks the policy again nor raises twice.
     auto raise = [services, name, run = run_id()](const step_info& info, const std::string& text) {
@@ -92,7 +97,7 @@ task<json> context::tool(std::string name, json args) {
     auto gate = step(std::move(gate_name), raise, canonical);
     std::string request_id = co_await std::move(gate);
     if (!request_id.empty()) {
-      auto payload = co_await decided_outcome(request_id);
+      auto payload = co_await decided_outcome(request_id, agent::json_hash(args));
       auto outcome = gateway::parse_outcome(payload);
       if (!outcome)
         co_return rejection(name, outcome.error().message, {});
@@ -102,10 +107,11 @@ task<json> context::tool(std::string name, json args) {
         case gateway::decision::respond:
           co_return json{{"response", outcome->text}, {"by", outcome->principals}};
         case gateway::decision::edit:
-          // Checked by the gateway against this schema; checked again here,
-          // failing closed, in case the tool changed in between.
-          if (!agent::validate(t->parameters, outcome->edited_arguments).empty())
-            co_return rejection(name, "the edited arguments no longer fit the tool's schema",
+          // Checked against the tool's schema by the gateway when decided
+          // (not again here: a replay must not depend on today's schema);
+          // run only what the decision's hash binds.
+          if (agent::json_hash(outcome->edited_arguments) != outcome->edited_hash)
+            co_return rejection(name, "the edited arguments do not match their hash",
                                 outcome->principals);
           canonical = canonical_or_fail(outcome->edited_arguments, where);
           break;
@@ -138,7 +144,7 @@ task<std::string> context::ask_human(std::string question, std::vector<std::stri
   auto asked_text = asked.dump();
   auto ask = step("ask_human", raise, asked_text);
   std::string request_id = co_await std::move(ask);
-  auto payload = co_await decided_outcome(request_id);
+  auto payload = co_await decided_outcome(request_id, agent::json_hash(asked));
   auto outcome = gateway::parse_outcome(payload);
   if (!outcome)
     throw fatal_error("run " + run_id() + ": the answer to request " + request_id

@@ -57,9 +57,30 @@ expected<json> edited_arguments(const human_request& r, const json& payload,
   return payload["arguments"];
 }
 
+/// 1 to 200 bytes of valid UTF-8 with no control characters: what a
+/// principal or channel may be (it is journaled, shown and compared).
+bool well_formed(const std::string& name) {
+  if (name.empty() || name.size() > 200)
+    return false;
+  for (unsigned char c : name)
+    if (c < 0x20 || c == 0x7f)
+      return false;
+  try {
+    (void)agent::canonical_json(json(name));  // throws if not UTF-8
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
+
+/// For the audit trail: a name that is not well formed, made printable.
+std::string printable(const std::string& name) {
+  return well_formed(name) ? name : json(name).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 error refuse(human_request& r, const decision_input& in, error why) {
-  r.audit.push_back({in.now_ms, in.principal, in.channel, std::string{to_string(in.what)},
-                     "refused: " + why.message});
+  r.audit.push_back({in.now_ms, printable(in.principal), printable(in.channel),
+                     std::string{to_string(in.what)}, "refused: " + why.message});
   why.message = "request " + r.id + " (run " + r.run_id + "): " + why.message;
   return why;
 }
@@ -81,8 +102,10 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
                                     "already " + std::string{to_string(r.status)} + " by " + who
                                       + " at " + at + "; a request is decided once"));
   }
-  if (in.principal.empty())
-    return refuse(r, in, make_error(errc::permission_denied, "no principal: say who decides"));
+  if (!well_formed(in.principal) || !well_formed(in.channel))
+    return refuse(r, in, make_error(errc::permission_denied,
+                                    "a principal (and channel) is 1 to 200 printable UTF-8 "
+                                    "characters: say who decides"));
   auto eligible = eligible_principals(r);
   if (!eligible.empty() && std::find(eligible.begin(), eligible.end(), in.principal) == eligible.end())
     return refuse(r, in, make_error(errc::permission_denied,
@@ -111,6 +134,12 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
       break;
     }
     case decision::edit: {
+      // One person's edit must not stand in for a quorum's approval.
+      if (quorum_of(r) > 1)
+        return refuse(r, in, make_error(errc::invalid_argument,
+                                        "this request needs " + std::to_string(quorum_of(r))
+                                          + " approvals; an edit would bypass them: reject it "
+                                            "saying what to change, or approve it"));
       auto args = edited_arguments(r, in.payload, tools);
       if (!args)
         return refuse(r, in, std::move(args).error());

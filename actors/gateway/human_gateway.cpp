@@ -11,6 +11,7 @@
 #include "endure/actors/detail/caf_error.hpp"
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/runtime_services.hpp"
+#include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/persistence/journal.hpp"
@@ -55,7 +56,25 @@ void publish(gateway_actor* self, const std::string& kind, const human_request& 
 /// Hands `r`'s outcome to its run as a journaled signal, then marks the row
 /// delivered. A run that has ended takes nothing: the outcome stays on the
 /// row, marked delivered, and the refusal is logged.
-void deliver(gateway_actor* self, human_request r) {
+void deliver(gateway_actor* self, human_request r, std::chrono::milliseconds backoff);
+
+/// Marks request `id` delivered on its current row (not a copy taken
+/// earlier: attempts stored since then stay in its audit trail).
+void mark_delivered(journal& store, const std::string& id) {
+  auto r = load(store, id);
+  if (!r) {
+    log::error("request " + id + ": delivered, but its row cannot be read to say so ("
+               + r.error().to_string() + ")");
+    return;
+  }
+  r->delivered = true;
+  if (auto ok = store_row(store, *r); !ok)
+    log::error("request " + id + ": delivered, but marking it so failed ("
+               + ok.error().to_string() + "); it is delivered again (once) at the next start");
+}
+
+void deliver(gateway_actor* self, human_request r,
+             std::chrono::milliseconds backoff = std::chrono::milliseconds{200}) {
   auto& st = self->state;
   if (!r.outcome || r.delivered || !st.delivering.insert(r.id).second)
     return;
@@ -65,26 +84,24 @@ void deliver(gateway_actor* self, human_request r) {
   self->request(runs, caf::infinite, atoms::signal::value, r.run_id,
                 gateway::decision_signal(r.id), payload, "decision:" + r.id)
     .then(
-      [self, r](caf::ok_atom) mutable {
-        self->state.delivering.erase(r.id);
-        r.delivered = true;
-        if (auto ok = store_row(*self->state.env.store, r); !ok)
-          log::error("request " + r.id + ": delivered, but marking it so failed ("
-                     + ok.error().to_string() + "); it is delivered again (once) at the next start");
+      [self, id = r.id](caf::ok_atom) {
+        self->state.delivering.erase(id);
+        mark_delivered(*self->state.env.store, id);
       },
-      [self, r](caf::error& e) mutable {
+      [self, r, backoff](caf::error& e) mutable {
         self->state.delivering.erase(r.id);
         auto why = from_caf_error(e, "deliver the decision on request " + r.id);
         if (why.code == errc::invalid_state || why.code == errc::not_found) {
           log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
                     + why.message + "); the outcome stays on the request");
-          r.delivered = true;
-          (void)store_row(*self->state.env.store, r);
+          mark_delivered(*self->state.env.store, r.id);
           return;
         }
+        auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
         log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
-                  + why.message + "); trying again");
-        self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value);
+                  + why.message + "); trying again in " + std::to_string(backoff.count()) + " ms");
+        self->delayed_send(self, backoff, atoms::deliver::value, r.id,
+                           static_cast<std::int64_t>(next.count()));
       });
 }
 
@@ -101,8 +118,14 @@ void deliver_pending(gateway_actor* self) {
       log::error("request " + key + " is damaged and skipped: " + why.to_string());
     for (auto& row : page->rows) {
       auto r = gateway::from_record(row.rec, row.key);
-      if (r && r->status == gateway::request_status::decided && !r->delivered)
-        deliver(self, std::move(*r));
+      if (!r)
+        log::error(r.error().to_string() + "; its decision (if any) cannot be delivered");
+      else if (r->status == gateway::request_status::decided && !r->delivered)
+        try {
+          deliver(self, std::move(*r));
+        } catch (const std::exception& e) {
+          log::error("request " + row.key + ": its decision cannot be delivered: " + e.what());
+        }
     }
     if (page->rows.size() + page->damaged.size() < 1000)
       return;
@@ -120,13 +143,14 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!d)
     return to_caf_error(errc::invalid_argument, "'" + what + "' is not a decision: approve, edit, "
                                                 "reject or respond");
-  auto parsed = nlohmann::json::parse(payload.empty() ? "{}" : payload, nullptr, false);
-  if (parsed.is_discarded())
-    return to_caf_error(errc::invalid_argument, "the decision's payload is not JSON");
+  auto parsed = agent::parse_json_strict(payload.empty() ? "{}" : payload);
+  if (!parsed)
+    return to_caf_error(errc::invalid_argument,
+                        "the decision's payload is not usable JSON: " + parsed.error().message);
   auto r = load(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
-  auto verdict = gateway::apply_decision(*r, {principal, *d, parsed, channel, now_ms()},
+  auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now_ms()},
                                          env.tools);
   // Stored either way: a refused attempt belongs in the audit trail too.
   if (auto ok = store_row(*env.store, *r); !ok)
@@ -159,13 +183,25 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
     },
     [=](atoms::decide, const std::string& id, const std::string& principal,
         const std::string& what, const std::string& payload, const std::string& channel) {
-      return on_decide(self, id, principal, what, payload, channel);
+      // One odd row or payload must not take the gateway (and, by crash
+      // loops, the runtime's tree) down: refuse it, log it.
+      try {
+        return on_decide(self, id, principal, what, payload, channel);
+      } catch (const std::exception& e) {
+        log::error("request " + id + ": decision refused after an error: " + e.what());
+        return caf::result<std::string>{
+          to_caf_error(errc::invalid_argument, "request " + id + ": " + e.what())};
+      }
     },
     [=](atoms::subscribe, caf::actor& who) {
       self->monitor(who);
       self->state.subscribers.insert(std::move(who));
     },
     [=](atoms::deliver) { deliver_pending(self); },
+    [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
+      if (auto r = load(*self->state.env.store, id))
+        deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
+    },
   };
 }
 

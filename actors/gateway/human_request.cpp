@@ -110,7 +110,9 @@ expected<human_request> from_record(const record& rec, std::string_view id) {
   }
 }
 
-std::string outcome_payload(const request_outcome& o) { return outcome_json(o).dump(); }
+std::string outcome_payload(const request_outcome& o) {
+  return outcome_json(o).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 expected<request_outcome> parse_outcome(std::string_view payload) {
   try {

@@ -26,18 +26,13 @@ std::vector<std::string> eligible(const policy& p, const gate_rule& rule) {
   return out;
 }
 
-/// Writes `r` unless its row exists (a step re-run after a crash).
+/// Writes `r` unless its row exists (a step re-run after a crash, two
+/// attempts overlapping): checked inside the commit, never overwritten.
 void store_once(::endure::detail::step_services& services, const human_request& r) {
-  auto& store = *services.store();
-  auto existing = store.row(side_table::requests, r.id);
-  if (!existing)
-    throw retryable_error("request " + r.id + ": " + existing.error().to_string());
-  if (!*existing) {
-    write_batch b;
-    b.put_row(side_table::requests, r.id, to_record(r));
-    if (auto ok = store.commit(std::move(b)); !ok)
-      throw retryable_error("request " + r.id + " could not be journaled: " + ok.error().to_string());
-  }
+  write_batch b;
+  b.put_row(side_table::requests, r.id, to_record(r), /*if_absent*/ true);
+  if (auto ok = services.store()->commit(std::move(b)); !ok)
+    throw retryable_error("request " + r.id + " could not be journaled: " + ok.error().to_string());
   services.raised(r.id);
 }
 
@@ -60,6 +55,15 @@ human_request new_request(const std::string& id, const std::string& run_id, requ
 std::string raise_if_gated(::endure::detail::step_services& services, const std::string& run_id,
                            const std::string& tool, const nlohmann::json& args,
                            const std::string& id) {
+  // A row raised before the process died stands, whatever the policy says
+  // now: its request may be pending in someone's inbox.
+  auto existing = services.store()->row(side_table::requests, id);
+  if (!existing)
+    throw retryable_error("request " + id + ": " + existing.error().to_string());
+  if (*existing) {
+    services.raised(id);
+    return id;
+  }
   auto* p = services.policy();
   if (!p)
     return {};
@@ -76,7 +80,8 @@ std::string raise_if_gated(::endure::detail::step_services& services, const std:
   return id;
 }
 
-std::string stored_outcome(::endure::detail::step_services& services, const std::string& id) {
+std::string stored_outcome(::endure::detail::step_services& services, const std::string& id,
+                           const std::string& arguments_hash) {
   auto row = services.store()->row(side_table::requests, id);
   if (!row)
     throw retryable_error("request " + id + ": " + row.error().to_string());
@@ -85,6 +90,9 @@ std::string stored_outcome(::endure::detail::step_services& services, const std:
   auto r = from_record(**row, id);
   if (!r)
     throw fatal_error(r.error().to_string());
+  if (r->arguments_hash != arguments_hash)
+    throw fatal_error("request " + id + " binds other arguments than this call's; "
+                      "nothing runs on its decision");
   if (r->status == request_status::pending || !r->outcome)
     return {};
   return outcome_payload(*r->outcome);

@@ -29,7 +29,9 @@ std::string raise_if_gated(::endure::detail::step_services& services, const std:
 /// a signal someone else sent under that name decides nothing. Throws
 /// retryable_error when the row cannot be read, fatal_error when there is no
 /// such request.
-std::string stored_outcome(::endure::detail::step_services& services, const std::string& id);
+/// The request must bind arguments with `arguments_hash`, else fatal_error.
+std::string stored_outcome(::endure::detail::step_services& services, const std::string& id,
+                           const std::string& arguments_hash);
 
 /// Raises a question (kind question, tool "ask_human"); returns its id.
 std::string raise_question(::endure::detail::step_services& services, const std::string& run_id,

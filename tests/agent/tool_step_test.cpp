@@ -98,7 +98,8 @@ SCENARIO("a replay that passes the tool other arguments is caught", "[agent][too
   REQUIRE(f.rt().signal("t2", "go", 1));  // wakes the run: it replays
   REQUIRE(f.await_status("t2", run_status::quarantined));
   auto meta = f.rt().store().run("t2");
-  CHECK_THAT(meta->detail, Catch::Contains("tool:add"));
+  // The gate step, the first step of every tool call, sees the other input.
+  CHECK_THAT(meta->detail, Catch::Contains("gate:add") && Catch::Contains("different input"));
 }
 
 SCENARIO("arguments that break the tool's schema fail the run naming run and tool",

@@ -140,3 +140,27 @@ SCENARIO("a request row and an outcome survive their encoding", "[gateway][decid
   CHECK(refused.error().code == errc::corrupt_record);
   CHECK_THAT(refused.error().message, Catch::Contains("request run-1/4"));
 }
+
+SCENARIO("one person's edit cannot stand in for a quorum", "[gateway][decide]") {
+  auto tools = publish_tools();
+  auto r = publish_request(2);
+  auto edit = apply_decision(r, as("ann", decision::edit, {{"arguments", r.arguments}}), &tools);
+  REQUIRE_FALSE(edit);
+  CHECK_THAT(edit.error().message, Catch::Contains("needs 2 approvals"));
+  CHECK(r.status == request_status::pending);
+}
+
+SCENARIO("a principal that is not printable UTF-8 is refused and still audited",
+         "[gateway][decide]") {
+  auto tools = publish_tools();
+  auto r = publish_request(1, {});  // anyone may decide
+  for (std::string bad : {std::string{"\xff"}, std::string{"ann\n"}, std::string(201, 'a')}) {
+    auto d = apply_decision(r, as(bad, decision::approve), &tools);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == errc::permission_denied);
+  }
+  CHECK(r.status == request_status::pending);
+  CHECK(r.audit.size() == 3);
+  CHECK(gateway::outcome_payload({decision::approve, {"\xff"}, 1, "c++", {}, {}, {}}).size() > 0);
+  CHECK(from_record(to_record(r), r.id));
+}
