@@ -5,6 +5,7 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
 #include "endure/persistence/failure.hpp"
@@ -26,19 +27,27 @@ std::vector<std::string> eligible(const policy& p, const gate_rule& rule) {
   return out;
 }
 
-/// Writes `r` unless its row exists (a step re-run after a crash).
-void store_once(::endure::detail::step_services& services, const human_request& r) {
+/// Writes `r` unless its row exists (a step re-run after a crash); returns
+/// the stored row's deadline.
+raised_request store_once(::endure::detail::step_services& services, const human_request& r) {
   auto& store = *services.store();
   auto existing = store.row(side_table::requests, r.id);
   if (!existing)
     throw retryable_error("request " + r.id + ": " + existing.error().to_string());
-  if (!*existing) {
+  raised_request out{r.id, r.due_ms};
+  if (*existing) {
+    auto stored = from_record(**existing, r.id);
+    if (!stored)
+      throw retryable_error(stored.error().to_string());
+    out.due_ms = stored->due_ms;
+  } else {
     write_batch b;
     b.put_row(side_table::requests, r.id, to_record(r));
     if (auto ok = store.commit(std::move(b)); !ok)
       throw retryable_error("request " + r.id + " could not be journaled: " + ok.error().to_string());
   }
   services.raised(r.id);
+  return out;
 }
 
 human_request new_request(const std::string& id, const std::string& run_id, request_kind kind,
@@ -57,9 +66,24 @@ human_request new_request(const std::string& id, const std::string& run_id, requ
 
 } // namespace
 
-std::string raise_if_gated(::endure::detail::step_services& services, const std::string& run_id,
-                           const std::string& tool, const nlohmann::json& args,
-                           const std::string& id) {
+std::string raised_text(const raised_request& r) {
+  if (r.id.empty())
+    return {};
+  return nlohmann::json{{"request", r.id}, {"due_ms", r.due_ms}}.dump();
+}
+
+raised_request parse_raised(const std::string& text) {
+  if (text.empty() || text.front() != '{')
+    return {text, 0};
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("request") || !j["request"].is_string())
+    throw fatal_error("a gate step's journaled result cannot be read: " + text);
+  return {j["request"].get<std::string>(), j.value("due_ms", std::int64_t{0})};
+}
+
+raised_request raise_if_gated(::endure::detail::step_services& services,
+                              const std::string& run_id, const std::string& tool,
+                              const nlohmann::json& args, const std::string& id) {
   auto* p = services.policy();
   if (!p)
     return {};
@@ -72,17 +96,19 @@ std::string raise_if_gated(::endure::detail::step_services& services, const std:
   auto r = new_request(id, run_id, request_kind::approval, tool, args, std::move(why));
   r.rule = to_json(*rule);
   r.rule["eligible"] = eligible(*p, *rule);
-  store_once(services, r);
-  return id;
+  if (rule->deadline && rule->deadline->outcome == deadline_outcome::escalate)
+    r.rule["escalate_eligible"] = p->group_members(rule->deadline->escalate_to);
+  r.due_ms = first_due_ms(r.created_ms, r.rule);
+  return store_once(services, r);
 }
 
-std::string raise_question(::endure::detail::step_services& services, const std::string& run_id,
-                           const nlohmann::json& question, const std::string& id) {
+raised_request raise_question(::endure::detail::step_services& services,
+                              const std::string& run_id, const nlohmann::json& question,
+                              const std::string& id) {
   auto r = new_request(id, run_id, request_kind::question, "ask_human", question,
                        "the agent asked");
   r.rule = {{"allowed_decisions", {"respond"}}, {"quorum", 1}};
-  store_once(services, r);
-  return id;
+  return store_once(services, r);
 }
 
 } // namespace endure::gateway
