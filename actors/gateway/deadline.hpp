@@ -49,6 +49,7 @@ std::string deadline_answer(const human_request& r);
 struct parsed_deadline_answer {
   std::optional<std::string> outcome;  ///< outcome_payload text when final
   std::int64_t due_ms = 0;
+  friend bool operator==(const parsed_deadline_answer&, const parsed_deadline_answer&) = default;
 };
 /// Errors (invalid_argument) name what is missing.
 expected<parsed_deadline_answer> parse_deadline_answer(std::string_view text);
