@@ -73,8 +73,26 @@ using raised = caf::atom_constant<caf::atom("raised")>;
 /// (decide, request id, principal, decision name, payload JSON, channel)
 /// -> std::string ("decided", or "counted K of N" towards a quorum)
 using decide = caf::atom_constant<caf::atom("decide")>;
-/// (subscribe, actor): lifecycle events go to `actor` as (gw_event, kind,
-/// request id, run id) until it stops; kind: waiting, decided, counted.
+/// (deadline, request id) -> std::string: a run's wait for the request
+/// timed out; the gateway applies the deadline (serialised with decisions)
+/// and answers gateway::deadline_answer: {"outcome": payload} when the
+/// request is decided or expired, else {"due_ms": N} (0: no deadline).
+using deadline = caf::atom_constant<caf::atom("deadline")>;
+/// (remind, request id): a reminder of the request may be due (the
+/// gateway's own timer, armed from the row; a duplicate is harmless).
+using remind = caf::atom_constant<caf::atom("remind")>;
+/// (subscribe, actor): lifecycle events go to `actor` until it stops, as
+/// (gw_event, kind, request id, run id, detail JSON text). Every detail has
+/// {"tool", "kind" (approval|question), "status", "eligible" (principals
+/// who may decide; [] = anyone with the approver role), "since_ms" (when
+/// raised), "due_ms" (current deadline; 0 = none)}, and by kind:
+///   waiting:   "why" (what the policy matched), "quorum"; sent when raised,
+///              and again with "deadline_passed": true under keep_waiting
+///   counted:   "by", "approved_by", "quorum"
+///   decided:   "decision", "by"
+///   expired:   "reason" (e.g. "no decision within 30m")
+///   escalated: "to" (the group), "quorum"; eligible and due_ms are new
+///   reminder:  "number" (1-based), "of"
 using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 using gw_event = caf::atom_constant<caf::atom("gw_event")>;
 /// (deliver): hand decided outcomes not yet delivered to their runs;

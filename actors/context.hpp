@@ -344,10 +344,6 @@ public:
 
 private:
   /// Waits for request `request_id`'s outcome (actors/agent/tool_call.cpp).
-  /// Waits for request `request_id`'s outcome, checking that the request
-  /// binds arguments with `arguments_hash` (actors/agent/tool_call.cpp).
-  task<std::string> decided_outcome(std::string request_id, std::string arguments_hash);
-
   template <class F, class... Args>
   static decltype(auto) invoke(const F& fn, const step_info& info, const Args&... args) {
     if constexpr (std::is_invocable_v<const F&, const step_info&, const Args&...>)

@@ -81,10 +81,26 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.services = p->steps.get();
   p->services.tools = p->opts.tools.get();
   auto* services = &p->services;
-  p->steps->set_gate(p->opts.policy.get(), p->store.get(), [&sys, services](const std::string& id) {
+  auto raised = [services](const std::string& id) {
     if (auto gateway = services->gateway_actor())
       caf::anon_send(gateway, atoms::raised::value, id);
-  });
+  };
+  // Called on an activity thread by a run's deadline step: blocking there
+  // is what activity threads are for.
+  auto deadline = [&sys, services](const std::string& id) -> expected<std::string> {
+    auto gateway = services->gateway_actor();
+    if (!gateway)
+      return make_error(errc::shut_down, "request " + id + ": the human gateway is not running");
+    caf::scoped_actor self{sys};
+    expected<std::string> out = make_error(errc::shut_down, "deadline of request " + id);
+    self->request(gateway, caf::infinite, atoms::deadline::value, id)
+      .receive([&](std::string& answer) { out = std::move(answer); },
+               [&](const caf::error& e) {
+                 out = detail::from_caf_error(e, "the deadline of request " + id);
+               });
+    return out;
+  };
+  p->steps->set_gate(p->opts.policy.get(), p->store.get(), raised, deadline);
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   if (p->opts.shutdown_timeout.count() < 0)
@@ -227,6 +243,14 @@ expected<std::string> runtime::decide(const std::string& request_id, const std::
                out = detail::from_caf_error(e, "decide request " + request_id);
              });
   return out;
+}
+
+expected<void> runtime::subscribe_requests(const caf::actor& subscriber) {
+  auto gateway = impl_->services.gateway_actor();
+  if (!gateway || impl_->stopping)
+    return make_error(errc::shut_down, "subscribe to requests: the runtime is not running");
+  caf::anon_send(gateway, atoms::subscribe::value, subscriber);
+  return {};
 }
 
 expected<void> runtime::cancel(const std::string& run_id, const std::string& reason) {

@@ -180,6 +180,14 @@ public:
                                const std::string& decision, const std::string& payload_json = "{}",
                                const std::string& channel = "c++");
 
+  /// Sends the human gateway's lifecycle events to `subscriber` until it
+  /// stops: (gw_event, kind, request id, run id, detail JSON), kind one of
+  /// waiting, counted, decided, expired, escalated, reminder (the detail's
+  /// fields are listed in actors/atoms.hpp). A gateway restarted by its
+  /// supervisor starts without subscribers: watch it (supervisor()) and
+  /// subscribe again. Errors: shut_down.
+  expected<void> subscribe_requests(const caf::actor& subscriber);
+
   /// Tokens and cost of the run's LLM steps, from its journal (see
   /// run_usage.hpp; read_run_usage does the same on a read-only journal).
   expected<run_usage> usage(const std::string& run_id) const;

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <string>
 
+#include "endure/persistence/error.hpp"
+
 namespace endure::net {
 class llm_backend;
 class http_client;
@@ -43,13 +45,19 @@ public:
   /// The configured tools; null when none are.
   const agent::tool_registry* tools() const noexcept { return tools_.get(); }
 
+  /// Asks the human gateway, blocking, to apply request `id`'s deadline;
+  /// returns gateway::deadline_answer text, or the refusal.
+  using deadline_fn = std::function<expected<std::string>(const std::string& id)>;
+
   /// The policy gate ctx.tool passes, the journal its requests are rows of,
-  /// and how the human gateway hears of a new one. Set once at open.
+  /// how the human gateway hears of a new one and how a run asks it about
+  /// a deadline that passed. Set once at open.
   void set_gate(const gateway::policy* policy, journal* store,
-                std::function<void(const std::string&)> raised) {
+                std::function<void(const std::string&)> raised, deadline_fn deadline) {
     policy_ = policy;
     store_ = store;
     raised_ = std::move(raised);
+    deadline_ = std::move(deadline);
   }
   /// Null when no policy is configured (no call is gated).
   const gateway::policy* policy() const noexcept { return policy_; }
@@ -58,6 +66,14 @@ public:
   void raised(const std::string& id) const {
     if (raised_)
       raised_(id);
+  }
+
+  /// The gateway's answer at request `id`'s deadline (an activity thread:
+  /// it blocks until the gateway answered).
+  expected<std::string> deadline_passed(const std::string& id) const {
+    if (!deadline_)
+      return make_error(errc::shut_down, "request " + id + ": no human gateway is running");
+    return deadline_(id);
   }
 
   /// The configured client, or one with default options made now.
@@ -69,6 +85,7 @@ private:
   const gateway::policy* policy_ = nullptr;
   journal* store_ = nullptr;
   std::function<void(const std::string&)> raised_;
+  deadline_fn deadline_;
   std::mutex mutex_;
   std::shared_ptr<net::http_client> http_;
 };

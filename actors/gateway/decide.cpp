@@ -96,7 +96,8 @@ std::vector<std::string> eligible_principals(const human_request& r) {
 expected<decide_result> apply_decision(human_request& r, const decision_input& in,
                                        const agent::tool_registry* tools) {
   if (r.status != request_status::pending) {
-    auto who = r.outcome ? joined(r.outcome->principals) : std::string{"the deadline"};
+    auto who = r.outcome && !r.outcome->principals.empty() ? joined(r.outcome->principals)
+                                                           : std::string{"the deadline"};
     auto at = r.outcome ? when_text(r.outcome->at_ms) : std::string{"earlier"};
     return refuse(r, in, make_error(errc::invalid_state,
                                     "already " + std::string{to_string(r.status)} + " by " + who

@@ -1,10 +1,12 @@
-// The human-gateway actor (detail/human_gateway.hpp): decisions applied in
-// arrival order, each row stored before anyone is answered, outcomes handed
-// to runs as journaled signals.
+// The human-gateway actor (detail/human_gateway.hpp): decisions and
+// deadlines applied in arrival order, each row stored before anyone is
+// answered, outcomes handed to runs as journaled signals, reminders sent
+// from timers armed from the rows (so a restart re-arms them).
 #include "endure/actors/gateway/detail/human_gateway.hpp"
 
 #include <caf/all.hpp>
 
+#include <map>
 #include <set>
 
 #include "endure/actors/atoms.hpp"
@@ -12,7 +14,9 @@
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/runtime_services.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
+#include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/gateway/request_event.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
@@ -29,6 +33,8 @@ struct gateway_state {
   std::set<caf::actor> subscribers;
   /// Decided outcomes on their way to runs (not delivered twice at once).
   std::set<std::string> delivering;
+  /// Request id -> due time of the reminder timer armed for it (one each).
+  std::map<std::string, std::int64_t> reminder_armed;
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state, caf::event_based_actor>;
@@ -49,8 +55,44 @@ expected<void> store_row(journal& store, const human_request& r) {
 }
 
 void publish(gateway_actor* self, const std::string& kind, const human_request& r) {
+  if (self->state.subscribers.empty())
+    return;
+  auto detail = gateway::event_detail(kind, r);
   for (auto& s : self->state.subscribers)
-    self->send(s, atoms::gw_event::value, kind, r.id, r.run_id);
+    self->send(s, atoms::gw_event::value, kind, r.id, r.run_id, detail);
+}
+
+/// Arms a timer for `r`'s next reminder, unless one is armed for it already.
+void arm_reminder(gateway_actor* self, const human_request& r) {
+  auto due = gateway::next_reminder_ms(r);
+  if (!due)
+    return;
+  auto [it, fresh] = self->state.reminder_armed.emplace(r.id, *due);
+  if (!fresh && it->second <= *due)
+    return;  // the armed timer fires first and re-arms from the row
+  it->second = *due;
+  auto wait = std::chrono::milliseconds{std::max<std::int64_t>(0, *due - now_ms())};
+  self->delayed_send(self, wait, atoms::remind::value, r.id);
+}
+
+/// Sends every reminder of request `id` that is due (in order, each once:
+/// the row counts them), then arms the next. Nothing for a request decided
+/// or expired meanwhile.
+void on_remind(gateway_actor* self, const std::string& id) {
+  self->state.reminder_armed.erase(id);
+  auto r = load(*self->state.env.store, id);
+  if (!r)
+    return;
+  while (gateway::record_reminder(*r, now_ms()) > 0) {
+    if (auto ok = store_row(*self->state.env.store, *r); !ok) {
+      log::error("request " + id + ": a reminder could not be journaled (" + ok.error().to_string()
+                 + "); trying again");
+      self->delayed_send(self, std::chrono::seconds{1}, atoms::remind::value, id);
+      return;
+    }
+    publish(self, "reminder", *r);
+  }
+  arm_reminder(self, *r);
 }
 
 /// Hands `r`'s outcome to its run as a journaled signal, then marks the row
@@ -105,7 +147,8 @@ void deliver(gateway_actor* self, human_request r,
       });
 }
 
-/// Every decided row not yet delivered (a start after a crash, a retry).
+/// Every decided row not yet delivered (a start after a crash, a retry),
+/// and the reminders of every pending row.
 void deliver_pending(gateway_actor* self) {
   std::string after;
   for (;;) {
@@ -118,9 +161,13 @@ void deliver_pending(gateway_actor* self) {
       log::error("request " + key + " is damaged and skipped: " + why.to_string());
     for (auto& row : page->rows) {
       auto r = gateway::from_record(row.rec, row.key);
-      if (!r)
+      if (!r) {
         log::error(r.error().to_string() + "; its decision (if any) cannot be delivered");
-      else if (r->status == gateway::request_status::decided && !r->delivered)
+        continue;
+      }
+      if (r->status == gateway::request_status::pending)
+        arm_reminder(self, *r);
+      if (r->status == gateway::request_status::decided && !r->delivered)
         try {
           deliver(self, std::move(*r));
         } catch (const std::exception& e) {
@@ -169,6 +216,33 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   return std::string{"decided"};
 }
 
+/// A run's wait for `id` timed out: apply the deadline (or report the
+/// outcome a decision reached first) and answer what the run journals.
+caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id) {
+  auto& env = self->state.env;
+  auto r = load(*env.store, id);
+  if (!r)
+    return to_caf_error(r.error());
+  auto step = gateway::apply_deadline(*r, now_ms());
+  if (step == gateway::deadline_step::final_already || step == gateway::deadline_step::not_due)
+    return gateway::deadline_answer(*r);
+  if (auto ok = store_row(*env.store, *r); !ok)
+    return to_caf_error(ok.error().code, "request " + id + ": its deadline could not be "
+                                           "journaled (" + ok.error().message + ")");
+  switch (step) {
+    case gateway::deadline_step::expired:
+      publish(self, "expired", *r);
+      break;
+    case gateway::deadline_step::escalated:
+      publish(self, "escalated", *r);
+      break;
+    default:
+      publish(self, "waiting", *r);
+      break;
+  }
+  return gateway::deadline_answer(*r);
+}
+
 caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
   exit_on_exception(self);
   self->state.env = env;
@@ -178,9 +252,13 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
   self->send(self, atoms::deliver::value);
   return {
     [=](atoms::raised, const std::string& id) {
-      if (auto r = load(*self->state.env.store, id))
+      if (auto r = load(*self->state.env.store, id)) {
         publish(self, "waiting", *r);
+        arm_reminder(self, *r);
+      }
     },
+    [=](atoms::deadline, const std::string& id) { return on_deadline(self, id); },
+    [=](atoms::remind, const std::string& id) { on_remind(self, id); },
     [=](atoms::decide, const std::string& id, const std::string& principal,
         const std::string& what, const std::string& payload, const std::string& channel) {
       // One odd row or payload must not take the gateway (and, by crash

@@ -69,7 +69,8 @@ record to_record(const human_request& r) {
     audit.push_back(audit_json(a));
   json j = {{"id", r.id}, {"run_id", r.run_id}, {"kind", to_string(r.kind)}, {"tool", r.tool},
             {"arguments", r.arguments}, {"arguments_hash", r.arguments_hash}, {"rule", r.rule},
-            {"created_ms", r.created_ms}, {"status", to_string(r.status)},
+            {"created_ms", r.created_ms}, {"due_ms", r.due_ms}, {"escalated", r.escalated},
+            {"reminders_sent", r.reminders_sent}, {"status", to_string(r.status)},
             {"approved_by", r.approved_by},
             {"outcome", r.outcome ? outcome_json(*r.outcome) : json{}},
             {"delivered", r.delivered}, {"audit", std::move(audit)}};
@@ -94,6 +95,10 @@ expected<human_request> from_record(const record& rec, std::string_view id) {
     r.arguments_hash = j.at("arguments_hash").get<std::string>();
     r.rule = j.at("rule");
     r.created_ms = j.at("created_ms").get<std::int64_t>();
+    // Added with deadlines: rows written before them read as "none yet".
+    r.due_ms = j.value("due_ms", std::int64_t{0});
+    r.escalated = j.value("escalated", false);
+    r.reminders_sent = j.value("reminders_sent", std::uint32_t{0});
     r.status = enum_from(j.at("status"), {request_status::pending, request_status::decided,
                                           request_status::expired});
     r.approved_by = j.at("approved_by").get<std::vector<std::string>>();

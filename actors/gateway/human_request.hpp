@@ -67,6 +67,14 @@ struct human_request {
   /// approval: gateway::to_json(gate_rule), with the policy's hash.
   nlohmann::json rule;
   std::int64_t created_ms = 0;
+  /// When the current deadline passes (ms since the epoch); 0: none (no
+  /// deadline, keep_waiting after it passed, or decided). Set at raise to
+  /// created_ms + the rule's deadline; an escalation sets it again.
+  std::int64_t due_ms = 0;
+  /// The deadline escalated the request once (the next one expires it).
+  bool escalated = false;
+  /// How many of rule.reminders_seconds were sent (each once, in order).
+  std::uint32_t reminders_sent = 0;
   request_status status = request_status::pending;
   /// Distinct principals who approved so far (quorum).
   std::vector<std::string> approved_by;

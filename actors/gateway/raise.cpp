@@ -1,10 +1,12 @@
 #include "endure/actors/gateway/raise.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
 #include "endure/persistence/failure.hpp"
@@ -26,14 +28,32 @@ std::vector<std::string> eligible(const policy& p, const gate_rule& rule) {
   return out;
 }
 
-/// Writes `r` unless its row exists (a step re-run after a crash, two
-/// attempts overlapping): checked inside the commit, never overwritten.
-void store_once(::endure::detail::step_services& services, const human_request& r) {
+/// The request row `id` raised before (a step re-run after a crash), if any.
+std::optional<raised_request> raised_before(::endure::detail::step_services& services,
+                                            const std::string& id) {
+  auto existing = services.store()->row(side_table::requests, id);
+  if (!existing)
+    throw retryable_error("request " + id + ": " + existing.error().to_string());
+  if (!*existing)
+    return std::nullopt;
+  auto stored = from_record(**existing, id);
+  if (!stored)
+    throw retryable_error(stored.error().to_string());
+  services.raised(id);
+  return raised_request{id, stored->due_ms};
+}
+
+/// Writes `r` unless its row exists (checked inside the commit: two attempts
+/// that overlap never reset a decided row); returns the stored deadline.
+raised_request store_once(::endure::detail::step_services& services, const human_request& r) {
+  if (auto before = raised_before(services, r.id))
+    return *before;
   write_batch b;
   b.put_row(side_table::requests, r.id, to_record(r), /*if_absent*/ true);
   if (auto ok = services.store()->commit(std::move(b)); !ok)
     throw retryable_error("request " + r.id + " could not be journaled: " + ok.error().to_string());
   services.raised(r.id);
+  return {r.id, r.due_ms};
 }
 
 human_request new_request(const std::string& id, const std::string& run_id, request_kind kind,
@@ -52,18 +72,28 @@ human_request new_request(const std::string& id, const std::string& run_id, requ
 
 } // namespace
 
-std::string raise_if_gated(::endure::detail::step_services& services, const std::string& run_id,
-                           const std::string& tool, const nlohmann::json& args,
-                           const std::string& id) {
+std::string raised_text(const raised_request& r) {
+  if (r.id.empty())
+    return {};
+  return nlohmann::json{{"request", r.id}, {"due_ms", r.due_ms}}.dump();
+}
+
+raised_request parse_raised(const std::string& text) {
+  if (text.empty() || text.front() != '{')
+    return {text, 0};
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("request") || !j["request"].is_string())
+    throw fatal_error("a gate step's journaled result cannot be read: " + text);
+  return {j["request"].get<std::string>(), j.value("due_ms", std::int64_t{0})};
+}
+
+raised_request raise_if_gated(::endure::detail::step_services& services,
+                              const std::string& run_id, const std::string& tool,
+                              const nlohmann::json& args, const std::string& id) {
   // A row raised before the process died stands, whatever the policy says
   // now: its request may be pending in someone's inbox.
-  auto existing = services.store()->row(side_table::requests, id);
-  if (!existing)
-    throw retryable_error("request " + id + ": " + existing.error().to_string());
-  if (*existing) {
-    services.raised(id);
-    return id;
-  }
+  if (auto before = raised_before(services, id))
+    return *before;
   auto* p = services.policy();
   if (!p)
     return {};
@@ -76,8 +106,10 @@ std::string raise_if_gated(::endure::detail::step_services& services, const std:
   auto r = new_request(id, run_id, request_kind::approval, tool, args, std::move(why));
   r.rule = to_json(*rule);
   r.rule["eligible"] = eligible(*p, *rule);
-  store_once(services, r);
-  return id;
+  if (rule->deadline && rule->deadline->outcome == deadline_outcome::escalate)
+    r.rule["escalate_eligible"] = p->group_members(rule->deadline->escalate_to);
+  r.due_ms = first_due_ms(r.created_ms, r.rule);
+  return store_once(services, r);
 }
 
 std::string stored_outcome(::endure::detail::step_services& services, const std::string& id,
@@ -98,13 +130,13 @@ std::string stored_outcome(::endure::detail::step_services& services, const std:
   return outcome_payload(*r->outcome);
 }
 
-std::string raise_question(::endure::detail::step_services& services, const std::string& run_id,
-                           const nlohmann::json& question, const std::string& id) {
+raised_request raise_question(::endure::detail::step_services& services,
+                              const std::string& run_id, const nlohmann::json& question,
+                              const std::string& id) {
   auto r = new_request(id, run_id, request_kind::question, "ask_human", question,
                        "the agent asked");
   r.rule = {{"allowed_decisions", {"respond"}}, {"quorum", 1}};
-  store_once(services, r);
-  return id;
+  return store_once(services, r);
 }
 
 } // namespace endure::gateway
