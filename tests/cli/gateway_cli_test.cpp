@@ -232,6 +232,8 @@ SCENARIO("a decision with no process running reaches its run at the next start, 
     auto approved = cli_run(data, {"approve", "p1/0", "--as", "ann"});
     REQUIRE(approved.out == "request p1/0: decided (approve by ann)\n");
     CHECK(cli_run(data, {"list", "--status", "running"}).out.find("p1 ") != std::string::npos);
+    // Journaled for the run in the same batch: nothing left to deliver.
+    CHECK_THAT(cli_run(data, {"request", "p1/0"}).out, Catch::Contains("delivered:  yes"));
     THEN("the next start runs the tool once, and the one after that not again") {
       auto first = start_serve(data, policy);
       CHECK(await_status(data, "p1", "completed"));
