@@ -47,6 +47,10 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
   } else if (!std::getenv("ENDURE_LOG")) {
     log::set_level(env.default_log_level);
   }
+  if (!opts.tools)
+    opts.tools = env.tools;
+  if (!opts.policy)
+    opts.policy = env.policy;
   opts.journal.data_dir = env.globals.data_dir;
   opts.journal.mode = *mode;
   if (!opts.llm)  // the documented default model: the sim
@@ -87,8 +91,10 @@ expected<int> try_with_journal(const command_env& env,
   return body(**store);
 }
 
-int main(int argc, char** argv, workflow_registry workflows) {
+int main(int argc, char** argv, workflow_registry workflows,
+         std::shared_ptr<const agent::tool_registry> tools) {
   command_env env;
+  env.tools = std::move(tools);
   register_seed_pipeline(workflows);
   register_content_pipeline(workflows);
   env.workflows = std::move(workflows);
@@ -115,6 +121,9 @@ int main(int argc, char** argv, workflow_registry workflows) {
   add_demo_worker_command(app, env);
   add_fake_openai_command(app, env);
   add_policy_command(app, env);
+  add_inbox_command(app, env);
+  add_request_command(app, env);
+  add_decide_command(app, env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

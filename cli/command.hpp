@@ -32,6 +32,12 @@ struct command_env {
   /// same as through a running serve).
   log::level default_log_level = log::level::error;
   workflow_registry workflows;
+  /// The program's tools (cli::main's argument): ctx.tool in the command's
+  /// runtime, and the schemas `endure edit` checks against with no serve
+  /// running. May be null.
+  std::shared_ptr<const agent::tool_registry> tools;
+  /// --policy of `run` and `serve`: the gate of the command's runtime.
+  std::shared_ptr<const gateway::policy> policy;
   /// Exit code of the subcommand that ran.
   int exit_code = 0;
 };
@@ -46,6 +52,7 @@ std::optional<durability> parse_mode(const std::string& mode);
 /// CAF actor system; returns body's exit code, or 1 with a message if the
 /// runtime cannot open (locked, not writable, damaged). Without
 /// opts.llm, ctx.llm calls the sim model.
+/// The runtime also gets env.tools and env.policy unless opts has its own.
 int with_runtime(const command_env& env, runtime_options opts,
                  const std::function<int(runtime&)>& body);
 
@@ -73,5 +80,15 @@ void add_demo_command(CLI::App& app, command_env& env);
 void add_demo_worker_command(CLI::App& app, command_env& env);
 void add_fake_openai_command(CLI::App& app, command_env& env);
 void add_policy_command(CLI::App& app, command_env& env);   // policy check
+void add_inbox_command(CLI::App& app, command_env& env);
+void add_request_command(CLI::App& app, command_env& env);
+void add_decide_command(CLI::App& app, command_env& env);   // approve, reject, answer
+
+/// Adds --policy FILE to `cmd` (run, serve); returns where its value lands.
+std::shared_ptr<std::string> add_policy_option(CLI::App& cmd);
+/// Loads `path` (if not empty) into env.policy; false after printing the
+/// loader's error as it is (FILE:LINE:COL: field: what is wrong), so a bad
+/// policy is refused before anything runs.
+bool load_policy_option(command_env& env, const std::string& path);
 
 } // namespace endure::cli

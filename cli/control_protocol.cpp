@@ -1,6 +1,6 @@
 // The control channel's frames as msgpack arrays (control_protocol.hpp):
 //   greeting [version, state, pid, message]
-//   request  [version, op, run_id, workflow, name, payload, reason]
+//   request  [version, op, run_id, workflow, name, payload, reason, principal]
 //   reply    [version, code (0 = success), status, message, result]
 #include "endure/cli/control_protocol.hpp"
 
@@ -22,6 +22,8 @@ std::string_view to_string(control_op op) noexcept {
     return "release";
   case control_op::wait:
     return "wait";
+  case control_op::decide:
+    return "decide";
   }
   return "?";
 }
@@ -113,7 +115,7 @@ std::string encode(const control_request& r) {
   return pack_frame(static_cast<std::uint8_t>(r.op), r.run_id, r.workflow, r.name,
                     msgpack::type::raw_ref(r.payload.data(),
                                            static_cast<std::uint32_t>(r.payload.size())),
-                    r.reason);
+                    r.reason, r.principal);
 }
 
 std::string encode(const control_reply& r) {
@@ -132,10 +134,10 @@ expected<control_greeting> decode_greeting(std::string_view body) {
 }
 
 expected<control_request> decode_request(std::string_view body) {
-  return decode_frame<control_request>(body, 6, "request", [](const frame_reader& f) {
-    return control_request{enum_in<control_op>(f.get<std::uint8_t>(0), 1, 5),
+  return decode_frame<control_request>(body, 7, "request", [](const frame_reader& f) {
+    return control_request{enum_in<control_op>(f.get<std::uint8_t>(0), 1, 6),
                            f.get<std::string>(1), f.get<std::string>(2), f.get<std::string>(3),
-                           f.get<std::string>(4), f.get<std::string>(5)};
+                           f.get<std::string>(4), f.get<std::string>(5), f.get<std::string>(6)};
   });
 }
 
@@ -143,7 +145,7 @@ expected<control_reply> decode_reply(std::string_view body) {
   return decode_frame<control_reply>(body, 4, "reply", [](const frame_reader& f) {
     control_reply r;
     if (auto code = f.get<std::uint8_t>(0); code != 0)
-      r.code = enum_in<errc>(code, 1, static_cast<std::uint8_t>(errc::invalid_state));
+      r.code = enum_in<errc>(code, 1, static_cast<std::uint8_t>(errc::permission_denied));
     r.status = enum_in<run_status>(f.get<std::uint8_t>(1), 1, 6);
     r.message = f.get<std::string>(2);
     r.result = f.get<std::string>(3);

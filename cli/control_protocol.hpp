@@ -19,7 +19,8 @@
 namespace endure::cli {
 
 /// Bumped when a frame's layout changes; both sides must agree.
-inline constexpr std::uint32_t control_protocol_version = 1;
+/// 2: decide, and the request's principal field.
+inline constexpr std::uint32_t control_protocol_version = 2;
 
 /// Largest request or reply body. A start's input or a run's result above
 /// it cannot cross the channel.
@@ -31,6 +32,7 @@ enum class control_op : std::uint8_t {
   cancel,
   release,
   wait,  ///< reply once the run has ended (serve only)
+  decide,  ///< a person's decision on a human-gateway request
 };
 
 /// "start", "signal", ...
@@ -38,22 +40,27 @@ std::string_view to_string(control_op op) noexcept;
 
 struct control_request {
   control_op op = control_op::start;
-  std::string run_id;
-  std::string workflow;  ///< start
-  std::string name;      ///< signal
-  std::string payload;   ///< msgpack: start's input, signal's payload
-  std::string reason;    ///< cancel, release
+  std::string run_id;     ///< decide: the request id ("RUN/STEP")
+  std::string workflow;   ///< start
+  std::string name;       ///< signal; decide: approve, edit, reject or respond
+  std::string payload;    ///< msgpack: start's input, signal's payload; decide: JSON text
+  std::string reason;     ///< cancel, release
+  std::string principal;  ///< decide: who decides (--as)
 };
 
 /// The answer to a request, alike from a live runtime and from the journal.
 struct control_reply {
-  /// Empty on success; not_found (no such run), invalid_state (the request
-  /// does not apply to the run's status), or another endure error.
+  /// Empty on success; not_found (no such run or request), invalid_state
+  /// (the request does not apply to the run's status; a decision on a
+  /// request decided already), permission_denied (not an approver), or
+  /// another endure error.
   std::optional<errc> code;
   /// start: the run's status; wait: how it ended; invalid_state: the status
   /// that refused the request.
   run_status status = run_status::running;
-  /// For people: why it failed; wait: the run's error.
+  /// For people: why it failed; wait: the run's error; decide: what was
+  /// done ("decided (approve by ann)", "counted 1 of 2", plus a note when
+  /// the run has ended and takes nothing).
   std::string message;
   /// wait: the run's msgpack result.
   std::string result;

@@ -8,11 +8,14 @@
 // the run over in a runtime of its own if serve stops first); otherwise
 // `start` journals the run without a runtime (a runtime here would start
 // its steps and abandon them) and `run` opens a runtime that executes only
-// this run. The output is the same either way.
+// this run. The output is the same either way. `run --policy FILE` gates
+// the run's tool calls when this process executes it; a running serve
+// executes it under serve's own --policy (a note on stderr says so).
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <random>
+#include <utility>
 
 #include "endure/cli/command.hpp"
 #include "endure/cli/json_value.hpp"
@@ -110,12 +113,17 @@ expected<int> run_here(const command_env& env, const control_request& r) {
 /// idempotent and attaches, and once serve is gone the run continues here.
 int run_and_wait(const command_env& env, const control_request& r) {
   int interrupted = 0;
+  bool noted = false;
   serve_or_offline how;
   how.idempotent = true;
   how.on_reply = [&](const channel_answer& started) -> std::optional<int> {
+    if (env.policy && !std::exchange(noted, true))
+      std::cerr << "endure: note: the running endure serve executes run " << r.run_id
+                << " under its own --policy; this --policy applies when no serve runs"
+                << std::endl;
     if (started.reply.code)
       return report(env, r, started.reply);
-    control_request wait{control_op::wait, r.run_id, {}, {}, {}, {}};
+    control_request wait{control_op::wait, r.run_id, {}, {}, {}, {}, {}};
     auto done = ask_serve(env.globals.data_dir, wait, std::nullopt);
     bool cut = done.outcome != channel_outcome::replied
                || done.reply.code == errc::shut_down;
@@ -144,18 +152,22 @@ int start_run(const command_env& env, run_options o, bool wait) {
   }
   if (generated)
     std::cout << "run id: " << o.id << std::endl;
-  control_request r{control_op::start, o.id, o.workflow, {}, std::move(*input), {}};
+  control_request r{control_op::start, o.id, o.workflow, {}, std::move(*input), {}, {}};
   return wait ? run_and_wait(env, r) : control(env, r);
 }
 
 void add_one(CLI::App& app, command_env& env, const char* name, const char* help, bool wait) {
   auto o = std::make_shared<run_options>();
   auto* cmd = app.add_subcommand(name, help);
+  // start executes nothing itself: the process that runs the run gates it.
+  auto policy = wait ? add_policy_option(*cmd) : std::make_shared<std::string>();
   cmd->add_option("WORKFLOW", o->workflow, "registered workflow name")->required();
   cmd->add_option("--id", o->id, "run id (default: generated and printed)");
   cmd->add_option("--input", o->input,
                   "the workflow's input as JSON (default: its input type's default value)");
-  cmd->callback([&env, o, wait] { env.exit_code = start_run(env, *o, wait); });
+  cmd->callback([&env, o, wait, policy] {
+    env.exit_code = load_policy_option(env, *policy) ? start_run(env, *o, wait) : 2;
+  });
 }
 
 } // namespace

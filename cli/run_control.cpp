@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "endure/actors/offline_control.hpp"
+#include "endure/cli/human_decision.hpp"
 #include "endure/cli/local_socket.hpp"
 
 namespace endure::cli {
@@ -148,12 +149,15 @@ control_reply apply_live(runtime& rt, const control_request& r,
     return start_live(rt, r);
   case control_op::wait:
     return wait_live(rt, r.run_id, stopping);
+  case control_op::decide:
+    return decide_live(rt, r);
   default:
     return request_live(rt, r);
   }
 }
 
-control_reply apply_offline(journal& store, const control_request& r) {
+control_reply apply_offline(journal& store, const control_request& r,
+                            const agent::tool_registry* tools) {
   expected<void> done;
   switch (r.op) {
   case control_op::start: {
@@ -171,6 +175,8 @@ control_reply apply_offline(journal& store, const control_request& r) {
     break;
   case control_op::wait:
     return control_reply::failure(errc::invalid_argument, "waiting needs a runtime");
+  case control_op::decide:
+    return decide_offline(store, r, tools);
   }
   if (done)
     return success();
@@ -180,6 +186,8 @@ control_reply apply_offline(journal& store, const control_request& r) {
 }
 
 int report(const command_env& env, const control_request& r, const control_reply& reply) {
+  if (r.op == control_op::decide)
+    return report_decision(env, r, reply);
   const auto& id = r.run_id;
   if (reply.code && *reply.code == errc::not_found && r.op != control_op::start)
     return fail("no run '" + id + "' in " + env.globals.data_dir
@@ -205,6 +213,7 @@ int report(const command_env& env, const control_request& r, const control_reply
               << "running) or the next `endure run`";
     break;
   case control_op::wait:
+  case control_op::decide:
     break;
   }
   std::cout << std::endl;
@@ -232,7 +241,8 @@ int through_serve_or(const command_env& env, const control_request& r,
     case channel_outcome::lost:
       if (!how.idempotent || ++lost > 3)
         return fail(a.message + "; whether the " + std::string{to_string(r.op)}
-                    + " was carried out is unknown: check `endure inspect " + r.run_id
+                    + " was carried out is unknown: check `endure "
+                    + (r.op == control_op::decide ? "request " : "inspect ") + r.run_id
                     + "` before repeating it");
       break;
     case channel_outcome::busy:
@@ -268,7 +278,7 @@ int control(const command_env& env, const control_request& r) {
   };
   how.offline = [&]() -> expected<int> {
     return try_with_journal(env, [&](journal& store) {
-      return report(env, r, apply_offline(store, r));
+      return report(env, r, apply_offline(store, r, env.tools.get()));
     });
   };
   return through_serve_or(env, r, how);

@@ -24,10 +24,12 @@ namespace endure::cli {
 control_reply apply_live(runtime& rt, const control_request& r,
                          const std::atomic<bool>& stopping);
 
-/// `r` written into the journal (actors/offline_control.hpp); no wait.
-control_reply apply_offline(journal& store, const control_request& r);
+/// `r` written into the journal (actors/offline_control.hpp; a decision:
+/// human_decision.hpp, its edits checked against `tools`); no wait.
+control_reply apply_offline(journal& store, const control_request& r,
+                            const agent::tool_registry* tools = nullptr);
 
-/// Prints the outcome of start, signal, cancel or release as a user reads
+/// Prints the outcome of start, signal, cancel, release or decide as a user reads
 /// it (the same lines from serve and from the journal); returns the exit
 /// code.
 int report(const command_env& env, const control_request& r, const control_reply& reply);
@@ -61,7 +63,7 @@ struct serve_or_offline {
 int through_serve_or(const command_env& env, const control_request& r,
                      const serve_or_offline& how);
 
-/// The whole of `endure start|signal|cancel|release`: through_serve_or with
+/// The whole of `endure start|signal|cancel|release|approve|reject|answer`: through_serve_or with
 /// report() for serve's reply and apply_offline on the journal.
 int control(const command_env& env, const control_request& r);
 

@@ -104,7 +104,12 @@ int open_and_serve(const command_env& env, const sigset_t& stop,
 
 void add_serve_command(CLI::App& app, command_env& env) {
   auto* cmd = app.add_subcommand("serve", "resume every unfinished run and keep running");
-  cmd->callback([&env] {
+  auto policy = add_policy_option(*cmd);
+  cmd->callback([&env, policy] {
+    if (!load_policy_option(env, *policy)) {
+      env.exit_code = 2;
+      return;
+    }
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);

@@ -2,11 +2,19 @@
 // CLI tests need beyond the built-in ones: one that waits for a signal, one
 // that sleeps, one that crash-loops until a marker file exists (so it is
 // quarantined and can be released), and typed ones whose inputs and results
-// are structs, integers and arrays (JSON in, JSON out).
+// are structs, integers and arrays (JSON in, JSON out); and, for the
+// human gateway's commands, a tool `publish` that a --policy can gate
+// (each execution appends its title to the file $ENDURE_TEST_TOOL_LOG, so
+// tests count them) with a workflow calling it and one asking a question.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
+#include "endure/actors/agent/tool_call.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/endure.hpp"
 #include "endure/cli/cli.hpp"
 
@@ -94,6 +102,57 @@ endure::task<int> punch(endure::context&, ticket t) {
 
 } // namespace
 
+namespace {
+
+using nlohmann::json;
+
+/// Appends `line` to $ENDURE_TEST_TOOL_LOG (one write: O_APPEND keeps
+/// lines whole across threads and processes).
+void log_execution(const std::string& line) {
+  const char* path = std::getenv("ENDURE_TEST_TOOL_LOG");
+  if (!path)
+    return;
+  int fd = ::open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw std::runtime_error(std::string{"cannot open "} + path);
+  auto text = line + "\n";
+  auto written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size()))
+    throw std::runtime_error(std::string{"cannot append to "} + path);
+}
+
+std::shared_ptr<const endure::agent::tool_registry> tools() {
+  auto r = std::make_shared<endure::agent::tool_registry>();
+  json post = {{"type", "object"},
+               {"properties", {{"title", {{"type", "string"}}}, {"audience", {{"type", "integer"}}}}},
+               {"required", {"title"}}};
+  auto added = r->add({"publish", "Publishes a post.", post,
+                       [](const json& args) {
+                         log_execution(args.dump());
+                         return json{{"published", args["title"]}};
+                       },
+                       true});
+  if (!added)
+    throw std::runtime_error(added.error().message);
+  return r;
+}
+
+/// One gated call: the tool's result (or the refusal) as JSON text.
+endure::task<std::string> publish_post(endure::context& ctx, std::string title) {
+  json args = {{"title", title}, {"audience", 500}};
+  auto result = co_await ctx.tool("publish", args);
+  co_return result.dump();
+}
+
+endure::task<std::string> ask(endure::context& ctx, std::string question) {
+  auto asking = ctx.ask_human(question);
+  auto answer = co_await std::move(asking);
+  co_return "answered: " + answer;
+}
+
+} // namespace
+
 int main(int argc, char** argv) {
   endure::workflow_registry workflows;
   workflows.add("approval", &approval);
@@ -102,5 +161,7 @@ int main(int argc, char** argv) {
   workflows.add("checkout", &checkout);
   workflows.add("count_to", &count_to);
   workflows.add("punch", &punch);
-  return endure::cli::main(argc, argv, std::move(workflows));
+  workflows.add("publish_post", &publish_post);
+  workflows.add("ask", &ask);
+  return endure::cli::main(argc, argv, std::move(workflows), tools());
 }

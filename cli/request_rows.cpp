@@ -1,0 +1,67 @@
+// The requests table read page by page (request_rows.hpp).
+#include "endure/cli/request_rows.hpp"
+
+#include "endure/actors/gateway/decide.hpp"
+
+namespace endure::cli {
+
+namespace {
+
+constexpr std::size_t page_size = 1000;
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (auto& n : names)
+    out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+} // namespace
+
+expected<request_listing> read_requests(const journal& j) {
+  request_listing out;
+  std::string after;
+  for (;;) {
+    auto page = j.rows(side_table::requests, "", after, page_size);
+    if (!page)
+      return std::move(page).error();
+    for (auto& [key, why] : page->damaged)
+      out.damaged.emplace_back(key, why);
+    for (auto& row : page->rows) {
+      auto r = gateway::from_record(row.rec, row.key);
+      if (r)
+        out.requests.push_back(std::move(*r));
+      else
+        out.damaged.emplace_back(row.key, r.error());
+    }
+    if (page->rows.size() + page->damaged.size() < page_size)
+      return out;
+    after = page->rows.empty() ? std::string{} : page->rows.back().key;
+    if (!page->damaged.empty())
+      after = std::max(after, page->damaged.back().first);
+  }
+}
+
+nlohmann::json request_json(const gateway::human_request& r) {
+  return nlohmann::json::from_msgpack(gateway::to_record(r).payload);
+}
+
+std::string why_text(const gateway::human_request& r) {
+  if (r.kind == gateway::request_kind::question)
+    return "the agent asks: " + r.arguments.value("question", std::string{});
+  auto description = r.rule.value("description", std::string{});
+  std::vector<std::string> matched;
+  if (r.rule.contains("matched") && r.rule["matched"].is_array())
+    for (auto& m : r.rule["matched"])
+      if (m.is_string())
+        matched.push_back(m.get<std::string>());
+  auto because = matched.empty() ? "the policy gates every call of " + r.tool : joined(matched);
+  return description.empty() ? because : description + " (" + because + ")";
+}
+
+std::string deciders_text(const gateway::human_request& r) {
+  auto eligible = gateway::eligible_principals(r);
+  return eligible.empty() ? std::string{"anyone"} : joined(eligible);
+}
+
+} // namespace endure::cli

@@ -1,0 +1,36 @@
+// Reading the human gateway's requests (the journal's `requests` side
+// table) for `endure inbox` and `endure request`: every row, page by page,
+// damaged rows reported rather than hiding the rest; and the few texts both
+// commands show. Read-only: works next to a running serve. Internal to cli/.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/persistence/journal.hpp"
+
+namespace endure::cli {
+
+struct request_listing {
+  std::vector<gateway::human_request> requests;  ///< in id order
+  std::vector<std::pair<std::string, error>> damaged;  ///< id, why
+};
+
+/// Every request row of `j`.
+expected<request_listing> read_requests(const journal& j);
+
+/// The row's JSON form (the fields of human_request, as stored).
+nlohmann::json request_json(const gateway::human_request& r);
+
+/// Why the call waits: the rule's description and the conditions that held
+/// ("Publishing is public (/audience gt 100 (is 500))"), or the question.
+std::string why_text(const gateway::human_request& r);
+
+/// Who may decide: "ann, bob", or "anyone".
+std::string deciders_text(const gateway::human_request& r);
+
+} // namespace endure::cli

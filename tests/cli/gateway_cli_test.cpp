@@ -1,0 +1,264 @@
+// The human gateway from the command line: `endure inbox`, `request`,
+// `approve`, `reject`, `answer` next to a running `endure serve` (through
+// its control socket) and with no process running (straight into the
+// journal) give the same answers, and a decision made while nothing runs
+// reaches its run at the next start, once. Real processes: serve and the
+// clients are workflows_cli (endure's CLI plus a `publish` tool that logs
+// each execution to $ENDURE_TEST_TOOL_LOG).
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli_runner.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string cli_bin = WORKFLOWS_CLI_PATH;
+
+cli_result cli_run(const std::string& data, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--data", data});
+  return run_program(cli_bin, args);
+}
+
+std::unique_ptr<child_process> start_serve(const std::string& data, const std::string& policy) {
+  auto serve = std::make_unique<child_process>(
+    std::vector<std::string>{cli_bin, "--data", data, "serve", "--policy", policy});
+  auto first = serve->read_line(20s);
+  REQUIRE(first);
+  REQUIRE_THAT(*first, Catch::Contains("serving"));
+  return serve;
+}
+
+int stop(child_process& serve) {
+  ::kill(serve.pid(), SIGTERM);
+  return serve.wait(20s);
+}
+
+/// Waits (bounded) until `inbox --json` lists `count` pending requests.
+bool await_pending(const std::string& data, std::size_t count) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto inbox = cli_run(data, {"inbox", "--json", "--limit", "100000"});
+    auto j = nlohmann::json::parse(inbox.out, nullptr, false);
+    if (j.is_array() && j.size() == count)
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+/// Waits (bounded) until `endure list --status S` shows the run.
+bool await_status(const std::string& data, const std::string& run, const std::string& status) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cli_run(data, {"list", "--status", status}).out.find(run + " ") != std::string::npos)
+      return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in{path};
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    out.push_back(line);
+  return out;
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream{path} << text;
+}
+
+/// publish needs two of ann, bob, carol; questions anyone.
+const char* quorum_policy = R"(
+interrupt_on:
+  publish:
+    approvers: {principals: [ann, bob, carol]}
+    quorum: 2
+)";
+
+/// Raises the session's requests in a serve of its own, then stops it.
+void raise_requests(const std::string& data, const std::string& policy) {
+  auto serve = start_serve(data, policy);
+  REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p1", "--input", "\"hello\""}).code == 0);
+  REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p2", "--input", "\"two\""}).code == 0);
+  REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p3", "--input", "\"three\""}).code == 0);
+  REQUIRE(cli_run(data, {"start", "ask", "--id", "q1", "--input", "\"Which audience?\""}).code == 0);
+  REQUIRE(await_pending(data, 4));
+  REQUIRE(stop(*serve) == 0);
+}
+
+/// The decisions a reviewer makes, as a transcript; the clock's
+/// milliseconds replaced by T.
+std::string decisions(const std::string& data) {
+  std::vector<std::vector<std::string>> commands{
+    {"approve", "p1/0"},
+    {"approve", "p1/0", "--as", "mallory"},
+    {"approve", "p1/0", "--as", "ann", "--edit", "{\"title\": 5}"},
+    {"approve", "p1/0", "--as", "ann", "--edit", "{title"},
+    {"approve", "p1/0", "--as", "ann"},
+    {"approve", "p1/0", "--as", "ann"},
+    {"approve", "p1/0", "--as", "bob"},
+    {"approve", "p1/0", "--as", "carol"},
+    {"reject", "p2/0", "--as", "carol", "--reason", "not now"},
+    {"answer", "p3/0", "published by hand", "--as", "bob"},
+    {"answer", "q1/0", "engineers", "--as", "zed"},
+    {"reject", "q1/0", "--as", "zed"},
+    {"approve", "ghost/0", "--as", "ann"},
+  };
+  std::string transcript;
+  for (auto& c : commands) {
+    auto r = cli_run(data, c);
+    transcript += "$ " + c.front() + " " + c[1] + "\n" + r.out + r.err + "exit "
+                  + std::to_string(r.code) + "\n";
+  }
+  transcript = std::regex_replace(transcript, std::regex{"at [0-9]+ ms"}, "at T ms");
+  return std::regex_replace(transcript, std::regex{"in [^ ]*/data;"}, "in DATA;");
+}
+
+} // namespace
+
+SCENARIO("approve, reject and answer say the same with serve and without", "[cli][gateway]") {
+  temp_dir offline_dir, live_dir;
+  auto log = offline_dir.file("tools.log");
+  ::setenv("ENDURE_TEST_TOOL_LOG", log.c_str(), 1);
+  auto policy = offline_dir.file("policy.yaml");
+  write_file(policy, quorum_policy);
+
+  auto offline_data = offline_dir.file("data");
+  raise_requests(offline_data, policy);
+  auto offline = decisions(offline_data);
+
+  auto live_data = live_dir.file("data");
+  raise_requests(live_data, policy);
+  auto serve = start_serve(live_data, policy);
+  auto live = decisions(live_data);
+  INFO("without serve:\n" << offline << "\nwith serve:\n" << live);
+  CHECK(live == offline);
+  CHECK_THAT(live, Catch::Contains("$ approve p1/0\nendure: request p1/0: say who decides with "
+                                   "--as PRINCIPAL"));
+  CHECK_THAT(live, Catch::Contains("endure: request p1/0: mallory may not decide it; its "
+                                   "approvers are ann, bob, carol\nexit 1"));
+  CHECK_THAT(live, Catch::Contains("endure: request p1/0: the edited arguments break the schema "
+                                   "of 'publish': /title"));
+  CHECK_THAT(live, Catch::Contains("--edit takes the arguments to run as a JSON object"));
+  CHECK_THAT(live, Catch::Contains("request p1/0: counted 1 of 2\nexit 0"));
+  CHECK_THAT(live, Catch::Contains("ann has approved it already"));
+  CHECK_THAT(live, Catch::Contains("request p1/0: decided (approve by ann, bob)\nexit 0"));
+  CHECK_THAT(live, Catch::Contains("endure: request p1/0: already decided by ann, bob at T ms"));
+  CHECK_THAT(live, Catch::Contains("request p2/0: decided (reject by carol)\nexit 0"));
+  CHECK_THAT(live, Catch::Contains("request p3/0: decided (respond by bob)\nexit 0"));
+  CHECK_THAT(live, Catch::Contains("request q1/0: decided (respond by zed)\nexit 0"));
+  CHECK_THAT(live, Catch::Contains("endure: request ghost/0: not found in DATA; see `endure "
+                                   "inbox`"));
+
+  // Through serve the runs went on at once; without, at the next start.
+  for (auto run : {"p1", "p2", "p3", "q1"})
+    CHECK(await_status(live_data, run, "completed"));
+  CHECK(stop(*serve) == 0);
+  auto restarted = start_serve(offline_data, policy);
+  for (auto run : {"p1", "p2", "p3", "q1"})
+    CHECK(await_status(offline_data, run, "completed"));
+  CHECK(stop(*restarted) == 0);
+  for (auto& data : {offline_data, live_data}) {
+    auto p1 = cli_run(data, {"run", "publish_post", "--id", "p1"});
+    CHECK_THAT(p1.out, Catch::Contains("{\\\"published\\\":\\\"hello\\\"}"));
+    auto p2 = cli_run(data, {"run", "publish_post", "--id", "p2"});
+    CHECK_THAT(p2.out, Catch::Contains("rejected") && Catch::Contains("not now"));
+    auto p3 = cli_run(data, {"run", "publish_post", "--id", "p3"});
+    CHECK_THAT(p3.out, Catch::Contains("published by hand"));
+    CHECK(cli_run(data, {"run", "ask", "--id", "q1"}).out
+          == "run q1: completed\n\"answered: engineers\"\n");
+    auto audit = cli_run(data, {"request", "p1/0"});
+    CHECK_THAT(audit.out, Catch::Contains("decided") && Catch::Contains("delivered:  yes")
+                            && Catch::Contains("mallory (cli) approve: refused"));
+  }
+  // The tool ran once per approval (p1, in each directory): rejected and
+  // answered calls never ran, and no restart ran p1 again.
+  CHECK(lines_of(log).size() == 2);
+}
+
+SCENARIO("a decision with no process running reaches its run at the next start, once",
+         "[cli][gateway]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto log = dir.file("tools.log");
+  ::setenv("ENDURE_TEST_TOOL_LOG", log.c_str(), 1);
+  auto policy = dir.file("policy.yaml");
+  write_file(policy, "interrupt_on: {publish: true}\n");
+  {
+    auto serve = start_serve(data, policy);
+    REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p1", "--input", "\"x\""}).code == 0);
+    REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p2", "--input", "\"y\""}).code == 0);
+    REQUIRE(await_pending(data, 2));
+    REQUIRE(cli_run(data, {"cancel", "p2"}).code == 0);
+    REQUIRE(await_status(data, "p2", "cancelled"));
+    REQUIRE(stop(*serve) == 0);
+  }
+  WHEN("the plain endure binary, which has no tools, edits a call") {
+    auto edit = run_program(ENDURE_BIN_PATH, {"--data", data, "approve", "p1/0", "--as", "ann",
+                                              "--edit", "{\"title\": \"z\"}"});
+    THEN("it is refused, saying to decide next to serve") {
+      CHECK(edit.code == 1);
+      CHECK_THAT(edit.err, Catch::Contains("endure: request p1/0: ")
+                             && Catch::Contains("next to the `endure serve` that runs the tool"));
+      CHECK(lines_of(log).empty());
+    }
+  }
+  WHEN("the request of a run that ended is decided") {
+    auto late = cli_run(data, {"approve", "p2/0", "--as", "ann"});
+    THEN("the row keeps the outcome and the output says the run takes nothing") {
+      CHECK(late.code == 0);
+      CHECK(late.out == "request p2/0: decided (approve by ann); run p2 has already ended "
+                        "(cancelled), so the outcome stays on the request\n");
+    }
+  }
+  WHEN("it is approved while nothing runs") {
+    auto approved = cli_run(data, {"approve", "p1/0", "--as", "ann"});
+    REQUIRE(approved.out == "request p1/0: decided (approve by ann)\n");
+    CHECK(cli_run(data, {"list", "--status", "running"}).out.find("p1 ") != std::string::npos);
+    // Journaled for the run in the same batch: nothing left to deliver.
+    CHECK_THAT(cli_run(data, {"request", "p1/0"}).out, Catch::Contains("delivered:  yes"));
+    THEN("the next start runs the tool once, and the one after that not again") {
+      auto first = start_serve(data, policy);
+      CHECK(await_status(data, "p1", "completed"));
+      CHECK(stop(*first) == 0);
+      auto second = start_serve(data, policy);
+      CHECK(stop(*second) == 0);
+      CHECK(lines_of(log) == std::vector<std::string>{R"({"audience":500,"title":"x"})"});
+      auto inbox = cli_run(data, {"inbox"}).out;
+      CHECK(inbox.find("p1/0") == std::string::npos);
+      CHECK(inbox.find("p2/0") != std::string::npos);  // its run ended; nobody decided it
+    }
+  }
+}
+
+SCENARIO("a bad --policy is refused before anything starts", "[cli][gateway]") {
+  temp_dir dir;
+  auto policy = dir.file("policy.yaml");
+  write_file(policy, "interrupt_on:\n  publish: {qorum: 2}\n");
+  for (auto cmd : {"serve", "run"}) {
+    std::vector<std::string> args{cmd, "--policy", policy};
+    if (std::string{cmd} == "run")
+      args.insert(args.end(), {"publish_post", "--input", "\"x\""});
+    auto r = cli_run(dir.file("data"), args);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.err, Catch::Contains(policy + ":2:13: interrupt_on.publish.qorum: unknown field"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("data")));
+  }
+}
