@@ -123,7 +123,7 @@ std::map<std::string, int> executions(const std::string& log) {
 
 } // namespace
 
-SCENARIO("1,000 pending requests survive SIGKILL; each decision resumes its run once",
+SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its run once",
          "[cli][gateway][crash]") {
   temp_dir dir;
   auto data = dir.file("data");

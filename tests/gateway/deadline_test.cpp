@@ -253,7 +253,7 @@ SCENARIO("a restart between raise and deadline keeps the deadline", "[deadline][
   CHECK(waited < 2900);
 }
 
-SCENARIO("a decision made just before the deadline step wins; the request never expires",
+SCENARIO("a decision made just before the deadline step wins and the request never expires",
          "[deadline][race]") {
   runtime_fixture f{workflows, gated};
   std::string id;

@@ -43,7 +43,7 @@ decision_input as(std::string who, decision d, json payload = {}) {
 
 } // namespace
 
-SCENARIO("a request is decided once; a second decision names who decided and when",
+SCENARIO("a request is decided once and a second decision names who decided and when",
          "[gateway][decide]") {
   auto r = publish_request();
   auto tools = publish_tools();

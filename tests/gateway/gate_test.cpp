@@ -198,7 +198,7 @@ SCENARIO("a rejected call never runs, not after a restart either", "[gate]") {
   CHECK(trail[2].action == "reject");
 }
 
-SCENARIO("an edit runs the edited arguments; a response replaces the call", "[gate]") {
+SCENARIO("an edit runs the edited arguments and a response replaces the call", "[gate]") {
   reset();
   runtime_fixture f{workflows, gated};
   REQUIRE(f.rt().start("publishes", "g4", 500));

@@ -242,7 +242,7 @@ SCENARIO("an answer that never ends, or never comes, ends the call in bounded ti
   }
 }
 
-SCENARIO("a connection cut mid-answer is retryable; bytes that are not HTTP are fatal",
+SCENARIO("a connection cut mid-answer is retryable and bytes that are not HTTP are fatal",
          "[net][malformed]") {
   const std::string head =
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n";

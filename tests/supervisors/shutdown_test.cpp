@@ -77,7 +77,7 @@ TEST_CASE_METHOD(coordinator_fixture, "supervisors: brutal_kill does not wait",
 }
 
 TEST_CASE_METHOD(coordinator_fixture,
-                 "supervisors: infinity waits; killing the supervisor takes children along",
+                 "supervisors: infinity waits, and killing the supervisor takes children along",
                  "[supervisors][shutdown]") {
   auto log = std::make_shared<event_log>();
   auto stubborn = worker_spec("b", log, restart_type::permanent,
