@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.hpp"
+#include "cli/serve_child.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,21 +28,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string cli_bin = WORKFLOWS_CLI_PATH;
+const std::string& cli_bin = workflows_cli_bin;
 
-cli_result cli_run(const std::string& data, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--data", data});
-  return run_program(cli_bin, args);
-}
-
-std::unique_ptr<child_process> start_serve(const std::string& data, const std::string& policy) {
-  auto serve = std::make_unique<child_process>(
-    std::vector<std::string>{cli_bin, "--data", data, "serve", "--policy", policy});
-  auto first = serve->read_line(20s);
-  REQUIRE(first);
-  REQUIRE_THAT(*first, Catch::Contains("serving"));
-  return serve;
-}
 
 int stop(child_process& serve) {
   ::kill(serve.pid(), SIGTERM);

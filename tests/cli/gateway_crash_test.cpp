@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cli/cli_runner.hpp"
+#include "cli/serve_child.hpp"
 #include "endure/actors/events.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/offline_control.hpp"
@@ -31,22 +32,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string cli_bin = WORKFLOWS_CLI_PATH;
+const std::string& cli_bin = workflows_cli_bin;
 constexpr int runs = 1000;
 
-cli_result cli_run(const std::string& data, std::vector<std::string> args) {
-  args.insert(args.begin(), {"--data", data});
-  return run_program(cli_bin, args);
-}
-
-std::unique_ptr<child_process> start_serve(const std::string& data, const std::string& policy) {
-  auto serve = std::make_unique<child_process>(
-    std::vector<std::string>{cli_bin, "--data", data, "serve", "--policy", policy});
-  auto first = serve->read_line(20s);
-  REQUIRE(first);
-  REQUIRE_THAT(*first, Catch::Contains("serving"));
-  return serve;
-}
 
 std::string run_id(int i) { return "r" + std::to_string(1000 + i); }
 
