@@ -28,7 +28,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string& cli_bin = workflows_cli_bin;
 
 
 int stop(child_process& serve) {

@@ -32,7 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string& cli_bin = workflows_cli_bin;
 constexpr int runs = 1000;
 
 
