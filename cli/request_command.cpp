@@ -4,6 +4,7 @@
 // hash), who may decide, its status, the outcome and whether it reached the
 // run, and the audit trail (every attempt, refused ones too). Read-only:
 // works next to a running serve.
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
@@ -30,7 +31,14 @@ std::string utc_text(std::int64_t ms) {
   return buf;
 }
 
+/// JSON for a person: a list of names as "ann, bob", anything else as JSON.
 std::string text_of(const json& j) {
+  if (j.is_array() && std::all_of(j.begin(), j.end(), [](const json& x) { return x.is_string(); })) {
+    std::string out;
+    for (auto& x : j)
+      out += (out.empty() ? "" : ", ") + x.get<std::string>();
+    return out.empty() ? "nobody" : out;
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
