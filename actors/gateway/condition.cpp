@@ -215,11 +215,11 @@ expected<condition> condition::exists(std::string pointer) {
   return c;
 }
 
-expected<condition> condition::all(std::vector<condition> parts) {
+expected<condition> condition::combine(bool any_of, std::vector<condition> parts) {
   if (parts.empty())
-    return invalid("all needs at least one condition");
+    return invalid(std::string{any_of ? "any" : "all"} + " needs at least one condition");
   auto n = std::make_shared<node>();
-  n->k = node::kind::all;
+  n->k = any_of ? node::kind::any : node::kind::all;
   n->parts = std::move(parts);
   for (auto& p : n->parts)
     n->depth = std::max(n->depth, p.depth() + 1);
@@ -228,17 +228,12 @@ expected<condition> condition::all(std::vector<condition> parts) {
   return c;
 }
 
+expected<condition> condition::all(std::vector<condition> parts) {
+  return combine(false, std::move(parts));
+}
+
 expected<condition> condition::any(std::vector<condition> parts) {
-  if (parts.empty())
-    return invalid("any needs at least one condition");
-  auto n = std::make_shared<node>();
-  n->k = node::kind::any;
-  n->parts = std::move(parts);
-  for (auto& p : n->parts)
-    n->depth = std::max(n->depth, p.depth() + 1);
-  condition c{n};
-  n->canonical = agent::canonical_json(c.to_json());
-  return c;
+  return combine(true, std::move(parts));
 }
 
 condition condition::negate(condition part) {

@@ -99,6 +99,8 @@ public:
 
 private:
   explicit condition(std::shared_ptr<const node> n) : node_(std::move(n)) {}
+  /// all (any_of false) or any of `parts`.
+  static expected<condition> combine(bool any_of, std::vector<condition> parts);
   std::shared_ptr<const node> node_;
 };
 
