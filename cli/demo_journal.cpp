@@ -1,6 +1,9 @@
 // Reading the demo's progress and totals from the journal (demo_journal.hpp).
 #include "endure/cli/demo_journal.hpp"
 
+#include <algorithm>
+
+#include "endure/cli/request_rows.hpp"
 #include "endure/cli/run_timeline.hpp"
 
 namespace endure::cli {
@@ -40,7 +43,37 @@ void add_run(demo_totals& t, const run_meta& m, const run_timeline& tl) {
   t.runs.push_back(std::move(p));
 }
 
+void add_request(demo_people& p, const gateway::human_request& r) {
+  ++(r.kind == gateway::request_kind::question ? p.questions : p.approvals);
+  if (r.status == gateway::request_status::pending) {
+    ++p.pending;
+    return;
+  }
+  if (r.status == gateway::request_status::expired || !r.outcome) {
+    ++p.by_decision["expired"];
+    return;
+  }
+  ++p.by_decision[std::string{gateway::to_string(r.outcome->what)}];
+  for (auto& who : r.outcome->principals)
+    ++p.by_principal[who];
+  p.waits_ms.push_back(std::max<std::int64_t>(0, r.outcome->at_ms - r.created_ms));
+}
+
 } // namespace
+
+expected<demo_people> read_demo_people(const std::string& data_dir) {
+  demo_people p;
+  auto j = open_journal_view(data_dir);
+  if (!j)
+    return j.error().code == errc::not_found ? expected<demo_people>{p} : j.error();
+  auto listing = read_requests(**j);
+  if (!listing)
+    return listing.error();
+  for (auto& r : listing->requests)
+    add_request(p, r);
+  std::sort(p.waits_ms.begin(), p.waits_ms.end());
+  return p;
+}
 
 expected<demo_totals> read_demo_totals(const std::string& data_dir,
                                        const std::vector<std::string>& ids) {

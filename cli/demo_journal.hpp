@@ -48,6 +48,20 @@ struct demo_totals {
   } redo;
 };
 
+/// What people did in the demo: the human gateway's requests.
+struct demo_people {
+  std::size_t approvals = 0;  ///< gated calls that waited for a person
+  std::size_t questions = 0;  ///< ask_human questions
+  std::size_t pending = 0;    ///< not decided yet
+  std::map<std::string, std::size_t> by_decision;   ///< approve, edit, reject, respond, expired
+  std::map<std::string, std::size_t> by_principal;  ///< who decided, how often
+  /// How long each decided request waited, raised to decided (ms), sorted.
+  std::vector<std::int64_t> waits_ms;
+};
+
+/// Reads every request row of the demo's journal.
+expected<demo_people> read_demo_people(const std::string& data_dir);
+
 /// Reads the runs `ids` (those not created yet show as "-"). Fails only if
 /// the journal exists but cannot be read.
 expected<demo_totals> read_demo_totals(const std::string& data_dir,

@@ -3,6 +3,8 @@
 
 #include "endure/cli/content_pipeline.hpp"
 
+#include <algorithm>
+
 namespace endure::cli {
 
 std::string demo_run_id(const std::string& keyword) {
@@ -12,9 +14,22 @@ std::string demo_run_id(const std::string& keyword) {
   return id;
 }
 
+std::string demo_intent(const demo_options& o, const std::string& keyword) {
+  bool ambiguous = std::find(o.ambiguous.begin(), o.ambiguous.end(), keyword) != o.ambiguous.end();
+  return ambiguous ? "ambiguous" : "informational";
+}
+
 void add_demo_flags(CLI::App* cmd, demo_options& o) {
   cmd->add_option("--keyword", o.keywords, "a keyword to write about (repeatable; one run each)")
     ->capture_default_str();
+  cmd->add_option("--ambiguous", o.ambiguous,
+                  "a keyword whose search intent is ambiguous: the agent asks a person "
+                  "(repeatable)")
+    ->capture_default_str();
+  cmd->add_option("--policy", o.policy_file,
+                  "policy file instead of the content agent's default "
+                  "(examples/content_agent/policy.yaml)")
+    ->check(CLI::ExistingFile);
   cmd->add_option("--latency-ms", o.latency_ms, "sim latency per call, plus as much jitter")
     ->capture_default_str()
     ->check(CLI::Range(0, 60000));
@@ -34,9 +49,10 @@ void add_demo_flags(CLI::App* cmd, demo_options& o) {
 }
 
 std::vector<std::string> demo_worker_argv(const demo_options& o, const std::string& data_dir,
-                                          const std::string& mode, const std::string& report) {
+                                          const std::string& mode, const std::string& report,
+                                          const std::string& site) {
   std::vector<std::string> a{"/proc/self/exe", "--data", data_dir, "--mode", mode, "demo-worker",
-                             "--report", report, "--latency-ms", std::to_string(o.latency_ms),
+                             "--report", report, "--site", site, "--latency-ms", std::to_string(o.latency_ms),
                              "--seed", std::to_string(o.seed), "--timeout-ms",
                              std::to_string(o.timeout_ms), "--api-key-env", o.api_key_env,
                              "--input-price", std::to_string(o.input_price_per_1k),
@@ -45,6 +61,12 @@ std::vector<std::string> demo_worker_argv(const demo_options& o, const std::stri
     a.push_back("--keyword");
     a.push_back(k);
   }
+  for (auto& k : o.ambiguous) {
+    a.push_back("--ambiguous");
+    a.push_back(k);
+  }
+  if (!o.policy_file.empty())
+    a.insert(a.end(), {"--policy", o.policy_file});
   if (!o.endpoint.empty()) {
     a.insert(a.end(), {"--endpoint", o.endpoint, "--model", o.model});
   }

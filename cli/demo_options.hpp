@@ -18,6 +18,12 @@ struct demo_options {
   /// One run per keyword. Default: four keywords.
   std::vector<std::string> keywords{"durable execution", "llm agents", "lmdb journal",
                                     "actor model"};
+  /// Keywords whose search intent keyword research marked ambiguous: the
+  /// agent asks a person which meaning to write about. Default: "actor
+  /// model" (the programming model, or a model who acts?).
+  std::vector<std::string> ambiguous{"actor model"};
+  /// A policy file instead of the content agent's default policy.
+  std::string policy_file;
   /// Sim latency per call (plus the same again as jitter). Default: 150 ms.
   int latency_ms = 150;
   /// Sim seed: changes every answer, latency and fault. Default: 1.
@@ -35,6 +41,10 @@ struct demo_options {
   double output_price_per_1k = 0.01;
 };
 
+/// The search intent the demo gives a keyword: "ambiguous" or
+/// "informational".
+std::string demo_intent(const demo_options& o, const std::string& keyword);
+
 /// Run id of a keyword: "demo-" + the keyword with spaces as '-'.
 std::string demo_run_id(const std::string& keyword);
 
@@ -44,7 +54,8 @@ void add_demo_flags(CLI::App* cmd, demo_options& o);
 /// argv of the worker process for `data_dir`; it writes its counters to
 /// `report`.
 std::vector<std::string> demo_worker_argv(const demo_options& o, const std::string& data_dir,
-                                          const std::string& mode, const std::string& report);
+                                          const std::string& mode, const std::string& report,
+                                          const std::string& site);
 
 /// The model configuration: the sim unless an endpoint is set.
 net::llm_config demo_llm_config(const demo_options& o);

@@ -22,17 +22,19 @@ std::string quote(const std::string& s) {
 
 } // namespace
 
-cli_result run_endure(const std::vector<std::string>& args, std::chrono::seconds limit) {
-  return run_program(ENDURE_BIN_PATH, args, limit);
+cli_result run_endure(const std::vector<std::string>& args, std::chrono::seconds limit,
+                      const std::string& input) {
+  return run_program(ENDURE_BIN_PATH, args, limit, input);
 }
 
 cli_result run_program(const std::string& program, const std::vector<std::string>& args,
-                       std::chrono::seconds limit) {
+                       std::chrono::seconds limit, const std::string& input) {
   temp_dir dir;
+  std::ofstream(dir.file("stdin"), std::ios::binary) << input;
   std::string cmd = "timeout -s KILL " + std::to_string(limit.count()) + " " + quote(program);
   for (auto& a : args)
     cmd += " " + quote(a);
-  cmd += " 2>" + quote(dir.file("stderr"));
+  cmd += " <" + quote(dir.file("stdin")) + " 2>" + quote(dir.file("stderr"));
   cli_result r;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p)

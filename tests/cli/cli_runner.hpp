@@ -14,13 +14,16 @@ struct cli_result {
   std::string err;
 };
 
-/// Runs `program` with `args`; a run longer than `limit` is killed (exit
-/// code 137, SIGKILL's).
+/// Runs `program` with `args` and `input` on its standard input (never the
+/// test's own); a run longer than `limit` is killed (exit code 137,
+/// SIGKILL's).
 cli_result run_program(const std::string& program, const std::vector<std::string>& args,
-                       std::chrono::seconds limit = std::chrono::seconds{60});
+                       std::chrono::seconds limit = std::chrono::seconds{60},
+                       const std::string& input = {});
 
 /// run_program(ENDURE_BIN_PATH, ...).
 cli_result run_endure(const std::vector<std::string>& args,
-                      std::chrono::seconds limit = std::chrono::seconds{60});
+                      std::chrono::seconds limit = std::chrono::seconds{60},
+                      const std::string& input = {});
 
 } // namespace endure::test
