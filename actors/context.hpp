@@ -35,7 +35,10 @@
 
 namespace endure::agent {
 class tool_registry;
+namespace detail {
+struct context_access;
 }
+} // namespace endure::agent
 
 namespace endure {
 
@@ -343,7 +346,11 @@ public:
   }
 
 private:
-  /// Waits for request `request_id`'s outcome (actors/agent/tool_call.cpp).
+  // The phases of ctx.tool and ctx.ask_human (gate, wait, run), which
+  // run_agent drives for a whole model turn at once, reach the runtime's
+  // services through it (actors/agent/detail/tool_phases.hpp).
+  friend struct agent::detail::context_access;
+
   template <class F, class... Args>
   static decltype(auto) invoke(const F& fn, const step_info& info, const Args&... args) {
     if constexpr (std::is_invocable_v<const F&, const step_info&, const Args&...>)
