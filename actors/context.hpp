@@ -295,8 +295,12 @@ public:
   task<nlohmann::json> tool(std::string name, nlohmann::json args);
   /// Asks a person (durably: the run waits, passivated, until someone
   /// answers through the human gateway: runtime::decide with respond,
-  /// `endure answer`) and returns the answer's text. The question's row is
-  /// journaled before anyone can see it. Defined in endure::agent like tool().
+  /// `endure answer`) and returns the answer's text; with `choices`, the
+  /// gateway accepts only an answer that is exactly one of them. The
+  /// question's row is journaled before anyone can see it. Steps:
+  /// "ask_human", then "decision:ask_human" once answered. Defined in
+  /// endure::agent like tool(); the model's ask_human tool (run_agent)
+  /// calls it.
   task<std::string> ask_human(std::string question, std::vector<std::string> choices = {},
                               std::string about = {});
   /// The runtime's tools (runtime_options::tools); null when none are.
