@@ -35,7 +35,10 @@
 
 namespace endure::agent {
 class tool_registry;
+namespace detail {
+struct context_access;
 }
+} // namespace endure::agent
 
 namespace endure {
 
@@ -292,8 +295,12 @@ public:
   task<nlohmann::json> tool(std::string name, nlohmann::json args);
   /// Asks a person (durably: the run waits, passivated, until someone
   /// answers through the human gateway: runtime::decide with respond,
-  /// `endure answer`) and returns the answer's text. The question's row is
-  /// journaled before anyone can see it. Defined in endure::agent like tool().
+  /// `endure answer`) and returns the answer's text; with `choices`, the
+  /// gateway accepts only an answer that is exactly one of them. The
+  /// question's row is journaled before anyone can see it. Steps:
+  /// "ask_human", then "decision:ask_human" once answered. Defined in
+  /// endure::agent like tool(); the model's ask_human tool (run_agent)
+  /// calls it.
   task<std::string> ask_human(std::string question, std::vector<std::string> choices = {},
                               std::string about = {});
   /// The runtime's tools (runtime_options::tools); null when none are.
@@ -343,7 +350,11 @@ public:
   }
 
 private:
-  /// Waits for request `request_id`'s outcome (actors/agent/tool_call.cpp).
+  // The phases of ctx.tool and ctx.ask_human (gate, wait, run), which
+  // run_agent drives for a whole model turn at once, reach the runtime's
+  // services through it (actors/agent/detail/tool_phases.hpp).
+  friend struct agent::detail::context_access;
+
   template <class F, class... Args>
   static decltype(auto) invoke(const F& fn, const step_info& info, const Args&... args) {
     if constexpr (std::is_invocable_v<const F&, const step_info&, const Args&...>)

@@ -1,8 +1,16 @@
 // The tool-calling loop: model turn -> tool calls -> results -> model turn.
+// A turn's calls go through the phases of detail/tool_phases.hpp together:
+// every gate first, then one wait for every decision, then every run, so a
+// person sees all the turn's gated calls at once and none runs before all
+// are decided (fail closed: a call whose decision cannot be read is
+// rejected).
 #include "endure/actors/agent/run_agent.hpp"
 
 #include <algorithm>
+#include <optional>
 
+#include "endure/actors/agent/ask_human_tool.hpp"
+#include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_call.hpp"
 #include "endure/actors/workflow_errors.hpp"
 #include "endure/persistence/failure.hpp"
@@ -13,20 +21,135 @@ namespace {
 
 using json = nlohmann::json;
 
-std::vector<net::tool_definition> offered(const tool_registry& registry,
-                                          const std::vector<std::string>& names) {
-  auto all = registry.to_definitions();
-  if (names.empty())
-    return all;
-  std::vector<net::tool_definition> out;
-  for (auto& d : all)
-    if (std::find(names.begin(), names.end(), d.name) != names.end())
-      out.push_back(std::move(d));
+bool named(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+/// What the model is offered: the registry's tools spec.tools names (all
+/// when it names none) and the built-in ask_human when it is named; sorted
+/// by name, so the request does not depend on the order of either list.
+struct offered_tools {
+  std::vector<net::tool_definition> definitions;
+  std::vector<std::string> names;
+
+  bool has(std::string_view name) const { return named(names, name); }
+};
+
+offered_tools offered(const tool_registry& registry, const std::vector<std::string>& names) {
+  offered_tools out;
+  for (auto& d : registry.to_definitions())
+    if (names.empty() || named(names, d.name))
+      out.definitions.push_back(std::move(d));
+  if (named(names, ask_human_tool)) {
+    const tool& ask = ask_human_definition();
+    out.definitions.push_back({ask.name, ask.description, ask.parameters.dump()});
+  }
+  std::sort(out.definitions.begin(), out.definitions.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  for (auto& d : out.definitions)
+    out.names.push_back(d.name);
   return out;
 }
 
 json tool_failed(const std::string& tool, const std::string& message) {
   return {{"error", "tool_failed"}, {"tool", tool}, {"message", message}};
+}
+
+/// One call of a turn on its way through the phases: either its result is
+/// known already (an error to send back), or it waits in `gated`.
+struct turn_call {
+  net::tool_call call;
+  std::optional<json> result;
+  bool question = false;
+};
+
+/// Phase 1, in call order: each call checked against what was offered and
+/// its schema, then its gate (or question) step. `gated` gets one entry per
+/// call (settled at once for those with a result).
+task<void> gate_all(context& ctx, const tool_registry& registry, const offered_tools& offer,
+                    std::vector<turn_call>& calls, std::vector<detail::gated_call>& gated,
+                    agent_answer& answer, std::string& last_tool) {
+  for (auto& c : calls) {
+    gated.emplace_back().settled = true;
+    c.question = c.call.name == ask_human_tool;
+    auto prepared = !offer.has(c.call.name)
+                      ? call_preparation{unknown_tool_error(c.call.name, offer.names)}
+                    : c.question ? registry.prepare_arguments(ask_human_definition(),
+                                                              c.call.arguments_json)
+                                 : registry.prepare_call(c.call);
+    if (!prepared) {
+      ++answer.tool_errors;
+      c.result = prepared.error().to_json();
+      continue;
+    }
+    last_tool = c.call.name;
+    try {
+      if (c.question) {
+        auto q = question_of(prepared->arguments);
+        auto ask = detail::raise_question(ctx, std::move(q.question), std::move(q.choices),
+                                          std::move(q.context));
+        gated.back() = co_await std::move(ask);
+      } else {
+        auto gate = detail::pass_gate(ctx, c.call.name, std::move(prepared->arguments));
+        gated.back() = co_await std::move(gate);
+      }
+    } catch (const step_failed_error& e) {
+      ++answer.tool_errors;
+      c.result = tool_failed(c.call.name, e.what());
+    }
+  }
+}
+
+/// Phase 3 for one call whose decision (if any) is in: its result.
+task<json> finish(context& ctx, turn_call& c, detail::gated_call gated, agent_answer& answer) {
+  try {
+    if (c.question) {
+      auto text = detail::answer_of(gated);
+      if (!text) {
+        ++answer.tool_errors;
+        co_return tool_failed(c.call.name, text.error().message);
+      }
+      ++answer.questions;
+      co_return answer_result(*text);
+    }
+    auto run = detail::run_decided(ctx, std::move(gated));
+    json result = co_await std::move(run);
+    if (result.is_object() && result.value("error", "") == "rejected") {
+      ++answer.rejected;  // a person said no: the tool did not run
+    } else {
+      ++answer.tool_calls;
+      answer.tools_called.push_back(c.call.name);
+    }
+    co_return result;
+  } catch (const step_failed_error& e) {
+    ++answer.tool_errors;
+    co_return tool_failed(c.call.name, e.what());
+  }
+}
+
+/// A model turn's calls through the three phases; their results in call order.
+task<std::vector<json>> run_calls(context& ctx, const tool_registry& registry, const offered_tools& offer,
+                                  std::vector<net::tool_call> tool_calls, agent_answer& answer,
+                                  std::string& last_tool) {
+  std::vector<turn_call> calls;
+  for (auto& call : tool_calls)
+    calls.push_back({std::move(call), std::nullopt, false});
+  std::vector<detail::gated_call> gated;
+  auto gates = gate_all(ctx, registry, offer, calls, gated, answer, last_tool);
+  co_await std::move(gates);
+  auto decided = detail::await_decisions(ctx, gated);
+  co_await std::move(decided);
+  std::vector<json> results;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].result) {
+      results.push_back(std::move(*calls[i].result));
+      continue;
+    }
+    auto done = finish(ctx, calls[i], std::move(gated[i]), answer);
+    auto result = co_await std::move(done);
+    results.push_back(std::move(result));
+  }
+  co_return results;
 }
 
 } // namespace
@@ -40,13 +163,13 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
   if (!spec.system_prompt.empty())
     messages.push_back(net::chat_message::system(spec.system_prompt));
   messages.push_back(net::chat_message::user(std::move(input)));
-  auto definitions = offered(*registry, spec.tools);
+  auto tools = offered(*registry, spec.tools);
   agent_answer answer;
   std::string last_tool = "none";
   while (answer.turns < spec.max_turns) {
     net::chat_request request = spec.settings;
     request.messages = messages;
-    request.tools = definitions;
+    request.tools = tools.definitions;
     request.request_confidence = true;
     ++answer.turns;
     auto step_name = spec.name + "/turn " + std::to_string(answer.turns);
@@ -60,31 +183,12 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
     net::chat_message said = net::chat_message::assistant(reply.content);
     said.tool_calls = reply.tool_calls;
     messages.push_back(std::move(said));
-    for (auto& call : reply.tool_calls) {  // one after another: each may wait for a person
-      auto prepared = registry->prepare_call(call);
-      json result;
-      if (!prepared) {
-        ++answer.tool_errors;
-        result = prepared.error().to_json();
-      } else {
-        last_tool = call.name;
-        try {
-          auto run = ctx.tool(call.name, prepared->arguments);
-          result = co_await std::move(run);
-          if (result.is_object() && result.value("error", "") == "rejected") {
-            ++answer.rejected;  // a person said no: the tool did not run
-          } else {
-            ++answer.tool_calls;
-            answer.tools_called.push_back(call.name);
-          }
-        } catch (const step_failed_error& e) {
-          ++answer.tool_errors;
-          result = tool_failed(call.name, e.what());
-        }
-      }
+    auto calls = run_calls(ctx, *registry, tools, reply.tool_calls, answer, last_tool);
+    auto results = co_await std::move(calls);
+    for (std::size_t i = 0; i < results.size(); ++i)
       messages.push_back(net::chat_message::tool_result(
-        call.id, result.dump(-1, ' ', false, json::error_handler_t::replace)));
-    }
+        reply.tool_calls[i].id,
+        results[i].dump(-1, ' ', false, json::error_handler_t::replace)));
   }
   throw fatal_error("run " + ctx.run_id() + ", agent '" + spec.name + "': no final answer within "
                     + std::to_string(spec.max_turns) + " turns (max_turns); last tool called: "

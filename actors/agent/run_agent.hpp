@@ -2,14 +2,20 @@
 //
 //   auto answer = co_await endure::agent::run_agent(ctx, spec, "Write about durable agents");
 //
-// Each turn is one durable ctx.llm step (the tools' schemas offered), each
-// tool call the model makes goes through ctx.tool (one durable step each),
-// and the results go back to the model, until it answers without calling a
-// tool or max_turns is reached. A kill -9 in the middle of a turn replays
-// what was done and sends nothing again. What a model gets wrong (an
-// unknown tool, arguments that are not JSON or break the schema) goes back
-// to it as a structured tool error it can correct, and is counted; a tool
-// that fails after its retries goes back as {"error": "tool_failed", ...}.
+// Each turn is one durable ctx.llm step (the tools' schemas offered); the
+// tool calls the model makes in it go through the phases of ctx.tool (one
+// durable step each): first every call's policy gate, in call order, so
+// several gated calls of one turn are each in a person's inbox at once;
+// then the wait until every request of the turn is decided (none runs
+// before); then the calls, in call order, and all results back to the
+// model, until it answers without calling a tool or max_turns is reached.
+// The built-in ask_human tool (ask_human_tool.hpp), when spec.tools names
+// it, asks a person through ctx.ask_human in the same phases. A kill -9 in
+// the middle of a turn replays what was done and sends and raises nothing
+// again. What a model gets wrong (a tool not offered, arguments that are
+// not JSON or break the schema) goes back to it as a structured tool error
+// it can correct, and is counted; a tool that fails after its retries goes
+// back as {"error": "tool_failed", ...}.
 #pragma once
 
 #include <cstdint>
@@ -31,7 +37,10 @@ struct agent_spec {
   std::string name = "agent";
   /// The system message. Default: none.
   std::string system_prompt;
-  /// Names of the runtime's tools offered to the model; empty = all of them.
+  /// Names of the runtime's tools offered to the model; empty = all of
+  /// them. The built-in "ask_human" (ask_human_tool.hpp) is offered only
+  /// when named here. A call of a tool not offered is refused back to the
+  /// model as unknown_tool.
   std::vector<std::string> tools;
   /// Model calls at most; reaching it fails the run (fatal), naming the run
   /// and the last tool called. Default: 10.
@@ -50,8 +59,12 @@ struct agent_answer {
   std::uint32_t tool_errors = 0;     ///< calls refused back to the model or failed
   std::vector<std::string> tools_called;  ///< in order, one entry per call that ran
   std::uint32_t rejected = 0;        ///< gated calls a person rejected (they did not run)
+  /// ask_human calls a person answered (not counted in tool_calls). An
+  /// answer journaled before this field existed reads as 0.
+  std::uint32_t questions = 0;
 
-  MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called, rejected);
+  MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called, rejected,
+                     questions);
 };
 
 /// Runs the loop in `ctx`'s run. Needs runtime_options::llm and ::tools.

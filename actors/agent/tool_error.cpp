@@ -1,5 +1,7 @@
 #include "endure/actors/agent/tool_error.hpp"
 
+#include "endure/actors/agent/detail/schema_support.hpp"
+
 namespace endure::agent {
 
 std::string_view to_string(tool_error_kind kind) noexcept {
@@ -24,6 +26,17 @@ nlohmann::json tool_error::to_json() const {
   if (!parameters.is_null())
     out["parameters"] = parameters;
   return out;
+}
+
+tool_error unknown_tool_error(std::string_view name, std::vector<std::string> available) {
+  tool_error e{tool_error_kind::unknown_tool, detail::excerpt(name, 80), {}, {}, {}, {}};
+  std::string names;
+  for (const auto& n : available)
+    names += (names.empty() ? "" : ", ") + n;
+  e.message = "there is no tool named '" + e.tool + "'; " +
+              (names.empty() ? "no tools are available" : "call one of: " + names);
+  e.available_tools = std::move(available);
+  return e;
 }
 
 } // namespace endure::agent

@@ -49,4 +49,9 @@ struct tool_error {
   nlohmann::json to_json() const;
 };
 
+/// The error for a call of a tool that is not offered: `name` as the model
+/// wrote it (shortened, UTF-8 repaired) and the names it may call instead,
+/// in the order given.
+tool_error unknown_tool_error(std::string_view name, std::vector<std::string> available);
+
 } // namespace endure::agent

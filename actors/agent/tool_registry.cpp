@@ -3,6 +3,7 @@
 // call that does not fit its tool, with an answer the model can act on.
 #include "endure/actors/agent/tool_registry.hpp"
 
+#include "endure/actors/agent/ask_human_tool.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
 
 #include <algorithm>
@@ -76,6 +77,10 @@ expected<void> tool_registry::add(tool t) {
   if (!valid_name(t.name))
     return refuse(errc::invalid_argument, "the name must be 1 to 64 of a-z, A-Z, 0-9, '_' and "
                                           "'-' (OpenAI's rule for function names)");
+  if (t.name == ask_human_tool)
+    return refuse(errc::invalid_argument, "the name is reserved for the built-in tool that asks "
+                                          "a person (name \"ask_human\" in agent_spec::tools to "
+                                          "offer it); choose another name");
   if (tools_.count(t.name))
     return refuse(errc::already_exists, "a tool of this name is already registered; choose "
                                         "another name");
@@ -115,28 +120,23 @@ std::vector<net::tool_definition> tool_registry::to_definitions() const {
   return out;
 }
 
-tool_error tool_registry::unknown(const net::tool_call& call) const {
-  tool_error e{tool_error_kind::unknown_tool, detail::excerpt(call.name, 80), {}, {}, {}, {}};
-  std::string names;
-  for (const auto& [name, _] : tools_) {
-    e.available_tools.push_back(name);
-    names += (names.empty() ? "" : ", ") + name;
-  }
-  e.message = "there is no tool named '" + e.tool + "'; " +
-              (names.empty() ? "no tools are available" : "call one of: " + names);
-  return e;
-}
-
 call_preparation tool_registry::prepare_call(const net::tool_call& call) const {
   const tool* t = find(call.name);
-  if (!t)
-    return unknown(call);
-  std::string_view text = call.arguments_json;
+  if (!t) {
+    std::vector<std::string> names;
+    for (const auto& [name, _] : tools_)
+      names.push_back(name);
+    return unknown_tool_error(call.name, std::move(names));
+  }
+  return prepare_arguments(*t, call.arguments_json);
+}
+
+call_preparation tool_registry::prepare_arguments(const tool& t, std::string_view text) const {
   if (text.size() > limits_.max_argument_bytes)
-    return argument_error(*t, "the arguments are " + std::to_string(text.size()) +
+    return argument_error(t, "the arguments are " + std::to_string(text.size()) +
                                 " bytes; the limit is " + std::to_string(limits_.max_argument_bytes));
   if (nests_deeper_than(text, limits_.max_argument_depth))
-    return argument_error(*t, "the arguments nest deeper than " +
+    return argument_error(t, "the arguments nest deeper than " +
                                 std::to_string(limits_.max_argument_depth) + " levels; flatten them");
   json args = json::object();
   if (!blank(text)) {
@@ -144,21 +144,21 @@ call_preparation tool_registry::prepare_call(const net::tool_call& call) const {
     // differ from the one a reviewer reads first.
     auto parsed = parse_json_strict(text, limits_.max_argument_depth + 1);
     if (!parsed)
-      return tool_error{tool_error_kind::invalid_json, t->name,
+      return tool_error{tool_error_kind::invalid_json, t.name,
                         "the arguments are not valid JSON: " + detail::excerpt(parsed.error().message, 300) +
                           ". Send one JSON object that follows the parameters schema",
-                        {}, {}, t->parameters};
+                        {}, {}, t.parameters};
     args = std::move(*parsed);
   }
   if (!args.is_object())
-    return argument_error(*t, "the arguments must be a JSON object, got " +
+    return argument_error(t, "the arguments must be a JSON object, got " +
                                 std::string{detail::type_name(args)});
-  auto violations = validate(t->parameters, args);
+  auto violations = validate(t.parameters, args);
   if (violations.empty())
-    return prepared_call{t, std::move(args)};
+    return prepared_call{&t, std::move(args)};
   auto total = violations.size();
   violations.resize(std::min(total, limits_.max_listed_violations));
-  auto e = argument_error(*t, std::to_string(total) + " violation(s) of the parameters schema" +
+  auto e = argument_error(t, std::to_string(total) + " violation(s) of the parameters schema" +
                                 (total > violations.size() ? " (the first " +
                                   std::to_string(violations.size()) + " are listed)" : "") +
                                 "; fix them and call again");

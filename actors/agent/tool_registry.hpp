@@ -53,7 +53,8 @@ public:
 
   /// Registers `t`. Errors (the message names the tool and what to fix):
   /// errc::already_exists for a name taken; errc::invalid_argument for a
-  /// name outside [a-zA-Z0-9_-]{1,64}, a description that is not UTF-8, no
+  /// name outside [a-zA-Z0-9_-]{1,64} or reserved ("ask_human", the
+  /// built-in tool: ask_human_tool.hpp), a description that is not UTF-8, no
   /// function, parameters that are not an object schema ("type": "object")
   /// or that check_schema refuses.
   expected<void> add(tool t);
@@ -78,11 +79,15 @@ public:
   /// parameters). Never throws except bad_alloc.
   call_preparation prepare_call(const net::tool_call& call) const;
 
+  /// The checks of prepare_call after the name, for the tool `t` (which
+  /// need not be registered: the built-in ask_human is checked this way):
+  /// `arguments_json` parsed within the limits and validated against
+  /// t.parameters. The prepared call points at `t`.
+  call_preparation prepare_arguments(const tool& t, std::string_view arguments_json) const;
+
   const call_limits& limits() const noexcept { return limits_; }
 
 private:
-  tool_error unknown(const net::tool_call& call) const;
-
   call_limits limits_;
   std::map<std::string, tool, std::less<>> tools_;
 };

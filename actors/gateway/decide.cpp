@@ -7,14 +7,13 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/json_schema.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/utc_time.hpp"
 
 namespace endure::gateway {
 
 namespace {
 
 using json = nlohmann::json;
-
-std::string when_text(std::int64_t ms) { return std::to_string(ms) + " ms since the epoch"; }
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -33,6 +32,35 @@ bool allowed(const human_request& r, decision d) {
 
 std::uint32_t quorum_of(const human_request& r) {
   return r.kind == request_kind::approval ? r.rule.value("quorum", 1u) : 1u;
+}
+
+/// The choices question `r` offers (its arguments' "choices"); empty when it
+/// offers none, so any text answers it.
+std::vector<std::string> choices_of(const human_request& r) {
+  std::vector<std::string> out;
+  if (r.kind != request_kind::question || !r.arguments.is_object())
+    return out;
+  auto it = r.arguments.find("choices");
+  if (it == r.arguments.end() || !it->is_array())
+    return out;
+  for (auto& c : *it)
+    if (c.is_string())
+      out.push_back(c.get<std::string>());
+  return out;
+}
+
+/// The answer `text` to question `r`: one of its choices, exactly, when it
+/// offers any (the run acts on the answer it asked for, not on a variant).
+expected<void> check_answer(const human_request& r, const std::string& text) {
+  auto choices = choices_of(r);
+  if (choices.empty() || std::find(choices.begin(), choices.end(), text) != choices.end())
+    return {};
+  std::string listed;
+  for (auto& c : choices)
+    listed += (listed.empty() ? "" : ", ") + json(c).dump(-1, ' ', false,
+                                                          json::error_handler_t::replace);
+  return make_error(errc::invalid_argument, "the answer must be exactly one of the choices "
+                                              "the question offers: " + listed);
 }
 
 /// The edited arguments, checked against the tool's schema.
@@ -98,7 +126,7 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
   if (r.status != request_status::pending) {
     auto who = r.outcome && !r.outcome->principals.empty() ? joined(r.outcome->principals)
                                                            : std::string{"the deadline"};
-    auto at = r.outcome ? when_text(r.outcome->at_ms) : std::string{"earlier"};
+    auto at = r.outcome ? utc_time_text(r.outcome->at_ms) : std::string{"earlier"};
     return refuse(r, in, make_error(errc::invalid_state,
                                     "already " + std::string{to_string(r.status)} + " by " + who
                                       + " at " + at + "; a request is decided once"));
@@ -157,6 +185,8 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
         return refuse(r, in, make_error(errc::invalid_argument,
                                         "a response gives its text: {\"text\": \"...\"}"));
       out.text = in.payload["text"].get<std::string>();
+      if (auto ok = check_answer(r, out.text); !ok)
+        return refuse(r, in, std::move(ok).error());
       break;
   }
   r.status = request_status::decided;

@@ -41,7 +41,9 @@ enum class decide_result : std::uint8_t {
 /// longer pending: names who decided and when), permission_denied (not an
 /// approver of this request), invalid_argument (a decision the rule does not
 /// allow, the same principal approving twice, an edit whose arguments break
-/// the tool's schema or a question answered with anything but respond).
+/// the tool's schema, a question answered with anything but respond, or
+/// with a text that is not exactly one of the question's non-empty
+/// "choices"). Times in messages are UTC ISO 8601 (utc_time.hpp).
 /// `tools` checks edits; null refuses every edit.
 expected<decide_result> apply_decision(human_request& r, const decision_input& in,
                                        const agent::tool_registry* tools);

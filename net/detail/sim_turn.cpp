@@ -1,5 +1,6 @@
 // The sim's tool-calling plan. From what the conversation says about its
-// tools (sim_history.hpp) it calls the tools it has not called yet in plan
+// tools (sim_history.hpp) it asks a person first when it is unsure and
+// ask_human is offered, calls the tools it has not called yet in plan
 // order, retries once a call whose result said its arguments or its name
 // were wrong, never calls a rejected tool again, and finally answers with
 // what each tool gave. Every choice is a function of the request and the
@@ -40,11 +41,21 @@ std::vector<std::string> offered_names(const chat_request& req) {
   return out;
 }
 
+/// The built-in tool an agent asks a person with (endure::agent::ask_human_tool).
+constexpr std::string_view ask_human = "ask_human";
+
+bool scripts_ask_human(const sim_directives& d) { return d.call && contains(*d.call, ask_human); }
+
 /// The tools to call, in order: `[sim: call ...]` (those offered), else all
-/// offered.
+/// offered but ask_human, which a sim that is sure of itself never calls.
 std::vector<std::string> plan_of(const sim_directives& d, const std::vector<std::string>& offered) {
-  if (!d.call)
-    return offered;
+  if (!d.call) {
+    std::vector<std::string> out;
+    for (const auto& name : offered)
+      if (name != ask_human)
+        out.push_back(name);
+    return out;
+  }
   std::vector<std::string> out;
   for (const auto& name : *d.call)
     if (contains(offered, name) && !contains(out, name))
@@ -83,15 +94,29 @@ struct planned_call {
   std::string schema_of; ///< whose schema the arguments follow
 };
 
+/// Whether the sim asks a person before anything else: ask_human is
+/// offered and not scripted by `[sim: call ...]`, the conversation is
+/// unsure (confidence below 0.5) and no call of it was made yet.
+bool asks_first(const sim_directives& d, const std::vector<std::string>& offered, const history& h,
+                double confidence) {
+  return contains(offered, ask_human) && !scripts_ask_human(d) && confidence < 0.5
+         && !h.find(ask_human);
+}
+
 std::vector<planned_call> calls_this_turn(const chat_request& req, const sim_directives& d,
-                                          const history& h, std::size_t parallel) {
+                                          const history& h, std::size_t parallel,
+                                          double confidence) {
   auto offered = offered_names(req);
   if (offered.empty() || req.tool_choice == "none")
     return {};
   if (forces_a_tool(req.tool_choice, offered))
     return {{req.tool_choice, req.tool_choice}};
   auto plan = plan_of(d, offered);
-  std::vector<std::string> names = d.no_tools ? std::vector<std::string>{} : due(h, plan, offered);
+  std::vector<std::string> names;
+  if (asks_first(d, offered, h, confidence) && !d.no_tools)
+    names.emplace_back(ask_human);  // alone: the answer may change what comes next
+  else if (!d.no_tools)
+    names = due(h, plan, offered);
   if (names.empty() && req.tool_choice == "required")
     names.push_back(plan.empty() ? offered.front() : plan.front());
   std::vector<planned_call> out;
@@ -263,7 +288,8 @@ sim_turn sim_next_turn(const chat_request& req, const sim_options& o, sim_rng& r
   auto words = sim_prompt_words(req, 8);
   sim_turn turn;
   turn.confidence = confidence_of(d, prompt, o.seed);
-  auto planned = calls_this_turn(req, d, h, d.parallel.value_or(o.parallel_tool_calls));
+  auto planned = calls_this_turn(req, d, h, d.parallel.value_or(o.parallel_tool_calls),
+                                 turn.confidence);
   if (planned.empty()) {
     turn.text = h.tools.empty() ? sim_text(req, rng) : summary(h, words);
     return turn;

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/agent/ask_human_tool.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
 
 using namespace endure::agent;
@@ -225,6 +226,61 @@ SCENARIO("a duplicate name is refused and the first tool kept", "[agent][tools]"
         "tool 'search': a tool of this name is already registered; choose another name");
   CHECK(r.find("search")->description == "Search the web.");
   CHECK(r.list().size() == 2);
+}
+
+SCENARIO("the built-in ask_human's name is reserved", "[agent][tools]") {
+  auto r = registry_with_tools();
+  auto mine = search();
+  mine.name = "ask_human";
+  auto added = r.add(mine);
+  REQUIRE_FALSE(added);
+  CHECK(added.error().code == errc::invalid_argument);
+  CHECK_THAT(added.error().message, Contains("tool 'ask_human': the name is reserved for the "
+                                             "built-in tool") && Contains("agent_spec::tools"));
+  CHECK(r.find("ask_human") == nullptr);
+  CHECK(r.list().size() == 2);
+  for (std::string near : {"Ask_Human", "ask_human2", "ask-human"}) {  // only the exact name
+    mine.name = near;
+    CHECK(r.add(mine));
+  }
+}
+
+SCENARIO("a model's ask_human arguments are checked like any tool's", "[agent][tools]") {
+  tool_registry r;
+  const tool& ask = ask_human_definition();
+  CHECK(ask.name == ask_human_tool);
+  CHECK(check_schema(ask.parameters));
+  auto refused = [&](const std::string& args) {
+    auto prepared = r.prepare_arguments(ask, args);
+    INFO(args);
+    REQUIRE_FALSE(prepared);
+    CHECK(prepared.error().tool == "ask_human");
+    CHECK(prepared.error().parameters == ask.parameters);
+    return prepared.error();
+  };
+  CHECK(refused("{\"question\": ").kind == tool_error_kind::invalid_json);
+  CHECK(refused("[\"Which?\"]").kind == tool_error_kind::invalid_arguments);
+  for (std::string bad : {R"({})", R"({"question": ""})", R"({"question": 5})",
+                          R"({"question": "Which?", "choices": "a, b"})",
+                          R"({"question": "Which?", "choices": ["a", 2]})",
+                          R"({"question": "Which?", "context": ["x"]})",
+                          R"({"question": "Which?", "urgent": true})"}) {
+    auto e = refused(bad);
+    CHECK(e.kind == tool_error_kind::invalid_arguments);
+    CHECK(e.to_json()["violations"].size() >= 1);
+  }
+  auto ok = r.prepare_arguments(ask, R"({"question": "Which audience?",
+                                         "choices": ["engineers", "managers"],
+                                         "context": "the post goes out today"})");
+  REQUIRE(ok);
+  auto q = question_of(ok->arguments);
+  CHECK(q.question == "Which audience?");
+  CHECK(q.choices == std::vector<std::string>{"engineers", "managers"});
+  CHECK(q.context == "the post goes out today");
+  auto bare = question_of(r.prepare_arguments(ask, R"({"question": "Why?"})")->arguments);
+  CHECK(bare.choices.empty());
+  CHECK(bare.context.empty());
+  CHECK(answer_result("engineers") == json{{"answer", "engineers"}});
 }
 
 SCENARIO("a name outside [a-zA-Z0-9_-]{1,64} is refused", "[agent][tools]") {

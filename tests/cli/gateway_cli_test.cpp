@@ -114,7 +114,9 @@ std::string decisions(const std::string& data) {
     transcript += "$ " + c.front() + " " + c[1] + "\n" + r.out + r.err + "exit "
                   + std::to_string(r.code) + "\n";
   }
-  transcript = std::regex_replace(transcript, std::regex{"at [0-9]+ ms"}, "at T ms");
+  transcript = std::regex_replace(
+    transcript, std::regex{"at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z"},
+    "at TIME");
   return std::regex_replace(transcript, std::regex{"in [^ ]*/data;"}, "in DATA;");
 }
 
@@ -149,7 +151,8 @@ SCENARIO("approve, reject and answer say the same with serve and without", "[cli
   CHECK_THAT(live, Catch::Contains("request p1/0: counted 1 of 2\nexit 0"));
   CHECK_THAT(live, Catch::Contains("ann has approved it already"));
   CHECK_THAT(live, Catch::Contains("request p1/0: decided (approve by ann, bob)\nexit 0"));
-  CHECK_THAT(live, Catch::Contains("endure: request p1/0: already decided by ann, bob at T ms"));
+  CHECK_THAT(live, Catch::Contains("endure: request p1/0: already decided by ann, bob at TIME; a "
+                                   "request is decided once"));
   CHECK_THAT(live, Catch::Contains("request p2/0: decided (reject by carol)\nexit 0"));
   CHECK_THAT(live, Catch::Contains("request p3/0: decided (respond by bob)\nexit 0"));
   CHECK_THAT(live, Catch::Contains("request q1/0: decided (respond by zed)\nexit 0"));

@@ -7,6 +7,7 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/utc_time.hpp"
 
 using namespace endure;
 using namespace endure::gateway;
@@ -53,7 +54,7 @@ SCENARIO("a request is decided once and a second decision names who decided and 
   auto again = apply_decision(r, as("bob", decision::reject, {{"reason", "late"}}), &tools);
   REQUIRE_FALSE(again);
   CHECK(again.error().code == errc::invalid_state);
-  CHECK_THAT(again.error().message, Catch::Contains("already decided by ann at 2000"));
+  CHECK_THAT(again.error().message, Catch::Contains("already decided by ann at 1970-01-01T00:00:02.000Z;"));
   CHECK(r.outcome->what == decision::approve);  // unchanged
   REQUIRE(r.audit.size() == 2);
   CHECK(r.audit[1].principal == "bob");
@@ -105,6 +106,51 @@ SCENARIO("an edit runs only arguments that pass the tool's schema", "[gateway][d
   CHECK(r.outcome->edited_arguments == edited);
   CHECK(r.outcome->edited_hash == agent::json_hash(edited));
   CHECK(r.outcome->edited_hash != r.arguments_hash);
+}
+
+SCENARIO("a question with choices takes exactly one of them as its answer", "[gateway][decide]") {
+  human_request q;
+  q.id = "run-3/1";
+  q.run_id = "run-3";
+  q.kind = request_kind::question;
+  q.tool = "ask_human";
+  q.arguments = {{"question", "Which audience?"}, {"choices", {"engineers", "managers"}},
+                 {"context", ""}};
+  for (std::string near : {"Engineers", "engineers ", "", "engineers, managers", "other"}) {
+    CAPTURE(near);
+    auto refused = apply_decision(q, as("ann", decision::respond, {{"text", near}}), nullptr);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == errc::invalid_argument);
+    CHECK_THAT(refused.error().message,
+               Catch::Contains("request run-3/1 (run run-3)")
+                 && Catch::Contains("exactly one of the choices") 
+                 && Catch::Contains("\"engineers\", \"managers\""));
+    CHECK(q.status == request_status::pending);
+  }
+  REQUIRE(q.audit.size() == 5);  // every refused answer is in the trail
+  CHECK_THAT(q.audit.back().outcome, Catch::StartsWith("refused: the answer must be"));
+  auto answered = apply_decision(q, as("bob", decision::respond, {{"text", "managers"}}), nullptr);
+  REQUIRE(answered);
+  CHECK(*answered == decide_result::decided);
+  CHECK(q.outcome->text == "managers");
+
+  // Choices that are empty or not a list of texts restrict nothing.
+  for (json choices : {json::array(), json(nullptr), json("engineers"), json{5, true}}) {
+    CAPTURE(choices);
+    human_request open = q;
+    open.status = request_status::pending;
+    open.outcome.reset();
+    open.arguments["choices"] = choices;
+    CHECK(apply_decision(open, as("ann", decision::respond, {{"text", "anything"}}), nullptr));
+  }
+}
+
+SCENARIO("times in a refusal read as UTC ISO 8601", "[gateway][decide]") {
+  CHECK(utc_time_text(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(utc_time_text(1'796'124'266'215) == "2026-12-01T11:24:26.215Z");
+  CHECK(utc_time_text(1'799'064'184'250) == "2027-01-04T12:03:04.250Z");
+  CHECK(utc_time_text(-1) == "1969-12-31T23:59:59.999Z");
+  CHECK(utc_time_text(951'782'400'000) == "2000-02-29T00:00:00.000Z");  // a leap day
 }
 
 SCENARIO("a question is answered with respond only", "[gateway][decide]") {

@@ -7,6 +7,11 @@
 // the in-process sim_model and the fake server over loopback HTTP.
 #include "sim_loop_support.hpp"
 
+#include <algorithm>
+
+#include "endure/actors/agent/ask_human_tool.hpp"
+#include "endure/actors/agent/json_schema.hpp"
+
 using namespace endure;
 using namespace endure::net;
 using namespace endure::test;
@@ -131,6 +136,94 @@ SCENARIO("a structured error is acted on", "[net][sim][tools]") {
     THEN("the sim goes on without that tool, no retry") {
       CHECK(t.called() == std::vector<std::string>{"search", "read", "publish"});
       CHECK_THAT(t.final_answer().content, Catch::Contains("search failed (timeout), so I went on"));
+    }
+  }
+}
+
+// -- asking a person (the built-in ask_human tool) ------------------------------------
+
+namespace {
+
+/// The agent's tools plus ask_human, offered exactly as run_agent offers it.
+chat_request asking_request(const std::string& prompt) {
+  auto req = agent_request(prompt);
+  const auto& ask = endure::agent::ask_human_definition();
+  req.tools.insert(req.tools.begin(), {ask.name, ask.description, ask.parameters.dump()});
+  return req;
+}
+
+/// Tools that answer ask_human as a person would.
+std::string with_answers(const tool_call& c) {
+  if (c.name == "ask_human")
+    return R"({"answer":"for engineers"})";
+  return run_tool(c);
+}
+
+} // namespace
+
+SCENARIO("the sim asks a person only when it is unsure: first and once", "[net][sim][tools]") {
+  // Plain checks in the loops: a Catch2 section repeated in a loop runs once.
+  sim_options o;
+  GIVEN("ask_human offered to a sim that is sure of itself") {
+    for (std::string prompt : {task, task + " [sim: confidence 0.5]",
+                               task + " [sim: confidence 0.98]", task + " [sim: parallel 4]"}) {
+      CAPTURE(prompt);
+      auto t = run_agent(engine(o), asking_request(prompt), with_answers);
+      // it never calls it
+      CHECK(t.called() == std::vector<std::string>{"search", "read", "publish"});
+      REQUIRE(t.final_answer().confidence);
+      CHECK(*t.final_answer().confidence >= 0.5);
+    }
+  }
+  GIVEN("an unsure sim told to call no tools, or offered no ask_human") {
+    auto quiet = run_agent(engine(o), asking_request("An ambiguous ask [sim: no tools]"),
+                           with_answers);
+    auto unoffered = run_agent(engine(o), agent_request("An ambiguous ask"), with_answers);
+    THEN("it does not ask either") {
+      CHECK(quiet.called().empty());
+      CHECK(unoffered.called() == std::vector<std::string>{"search", "read", "publish"});
+    }
+  }
+  GIVEN("a prompt that says it is ambiguous, or a confidence under 0.5") {
+    for (std::string prompt : {std::string{"Write about keyword X: the intent is ambiguous"},
+                               task + " [sim: confidence 0.49]",
+                               std::string{"An ambiguous ask [sim: parallel 3]"}}) {
+      CAPTURE(prompt);
+      auto t = run_agent(engine(o), asking_request(prompt), with_answers);
+      // Its first turn is ask_human alone, then the plan, and it asks once.
+      REQUIRE(t.turns.size() >= 2);
+      REQUIRE(t.turns[0].tool_calls.size() == 1);
+      CHECK(t.turns[0].tool_calls[0].name == "ask_human");
+      auto called = t.called();
+      CHECK(std::count(called.begin(), called.end(), "ask_human") == 1);
+      CHECK(std::vector<std::string>(called.begin() + 1, called.end())
+            == std::vector<std::string>{"search", "read", "publish"});
+      REQUIRE(t.final_answer().confidence);
+      CHECK(*t.final_answer().confidence < 0.5);
+      CHECK_THAT(t.final_answer().content, Catch::Contains("ask_human returned"));
+      // Its question validates against the offered schema.
+      const auto& c = t.turns[0].tool_calls[0];
+      CAPTURE(c.arguments_json);
+      auto args = json::parse(c.arguments_json);
+      CHECK(endure::agent::validate(endure::agent::ask_human_definition().parameters, args)
+              .empty());
+      CHECK_FALSE(args["question"].get<std::string>().empty());
+    }
+  }
+  GIVEN("[sim: call ...] naming ask_human") {
+    auto sure = run_agent(engine(o), asking_request(task + " [sim: call search, ask_human]"),
+                          with_answers);
+    auto unsure = run_agent(engine(o), asking_request("Ambiguous. [sim: call read, ask_human]"),
+                            with_answers);
+    THEN("it is called where the list puts it, sure or not") {
+      CHECK(sure.called() == std::vector<std::string>{"search", "ask_human"});
+      CHECK(unsure.called() == std::vector<std::string>{"read", "ask_human"});
+    }
+  }
+  GIVEN("[sim: call ...] not naming it, and an unsure sim") {
+    auto t = run_agent(engine(o), asking_request("Ambiguous. [sim: call read]"), with_answers);
+    THEN("it still asks first") {
+      CHECK(t.called() == std::vector<std::string>{"ask_human", "read"});
     }
   }
 }
