@@ -184,6 +184,13 @@ control_reply demo_reviewer::send(const control_request& r, bool& offline) {
   return got;
 }
 
+/// A refusal that another attempt could turn into a decision (an answer
+/// that is not one of the choices, a busy or unreachable worker), as
+/// opposed to one that stays (decided already, no such request).
+bool worth_another_try(const control_reply& reply) {
+  return reply.code && *reply.code != errc::not_found && *reply.code != errc::invalid_state;
+}
+
 void demo_reviewer::decide(const gateway::human_request& r) {
   std::optional<control_request> c;
   if (interactive_) {
@@ -197,7 +204,11 @@ void demo_reviewer::decide(const gateway::human_request& r) {
     c = scripted(r);
   bool offline = false;
   auto reply = send(*c, offline);
-  done_.insert(r.id);  // decided or refused: either way not asked again
+  // Refused for a reason another answer may fix: ask again at the next
+  // look, a few times at most (a script that keeps being refused would
+  // otherwise ask forever).
+  if (!worth_another_try(reply) || ++refusals_[r.id] >= 3)
+    done_.insert(r.id);
   offline_ += offline && !reply.code ? 1 : 0;
   auto payload = json::parse(c->payload, nullptr, false);
   std::string detail;

@@ -48,6 +48,7 @@ private:
   std::function<std::string()> stamp_;
   std::map<std::string, clock::time_point> first_seen_;
   std::set<std::string> done_;
+  std::map<std::string, int> refusals_;  ///< per request, refused attempts
   bool edited_one_ = false;
   std::size_t offline_ = 0;
 };

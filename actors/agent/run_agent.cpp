@@ -25,9 +25,12 @@ bool named(const std::vector<std::string>& names, std::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-/// What the model is offered: the registry's tools spec.tools names (all
-/// when it names none) and the built-in ask_human when it is named; sorted
-/// by name, so the request does not depend on the order of either list.
+/// What the model is offered: every registered tool sorted by name when
+/// spec.tools names none (so the request does not depend on the order of
+/// add() calls), else the tools it names in its order (ask_human is the
+/// built-in one). A name neither registered nor built in is a mistake in the
+/// workflow: the run fails naming it, rather than the model never seeing a
+/// tool its author meant to give it.
 struct offered_tools {
   std::vector<net::tool_definition> definitions;
   std::vector<std::string> names;
@@ -35,17 +38,23 @@ struct offered_tools {
   bool has(std::string_view name) const { return named(names, name); }
 };
 
-offered_tools offered(const tool_registry& registry, const std::vector<std::string>& names) {
+offered_tools offered(const context& ctx, const agent_spec& spec, const tool_registry& registry) {
   offered_tools out;
-  for (auto& d : registry.to_definitions())
-    if (names.empty() || named(names, d.name))
-      out.definitions.push_back(std::move(d));
-  if (named(names, ask_human_tool)) {
-    const tool& ask = ask_human_definition();
-    out.definitions.push_back({ask.name, ask.description, ask.parameters.dump()});
+  if (spec.tools.empty()) {
+    out.definitions = registry.to_definitions();
+  } else {
+    for (auto& name : spec.tools) {
+      if (named(out.names, name))
+        continue;
+      const tool* t = name == ask_human_tool ? &ask_human_definition() : registry.find(name);
+      if (!t)
+        throw fatal_error("run " + ctx.run_id() + ", agent '" + spec.name + "': tool '" + name
+                          + "' in agent_spec::tools is not registered (runtime_options::tools)");
+      out.definitions.push_back({t->name, t->description, t->parameters.dump()});
+      out.names.push_back(name);
+    }
   }
-  std::sort(out.definitions.begin(), out.definitions.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
+  out.names.clear();
   for (auto& d : out.definitions)
     out.names.push_back(d.name);
   return out;
@@ -163,7 +172,7 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
   if (!spec.system_prompt.empty())
     messages.push_back(net::chat_message::system(spec.system_prompt));
   messages.push_back(net::chat_message::user(std::move(input)));
-  auto tools = offered(*registry, spec.tools);
+  auto tools = offered(ctx, spec, *registry);
   agent_answer answer;
   std::string last_tool = "none";
   while (answer.turns < spec.max_turns) {

@@ -37,10 +37,12 @@ struct agent_spec {
   std::string name = "agent";
   /// The system message. Default: none.
   std::string system_prompt;
-  /// Names of the runtime's tools offered to the model; empty = all of
-  /// them. The built-in "ask_human" (ask_human_tool.hpp) is offered only
-  /// when named here. A call of a tool not offered is refused back to the
-  /// model as unknown_tool.
+  /// Names of the runtime's tools offered to the model, in this order;
+  /// empty = all of them, sorted by name. The built-in "ask_human"
+  /// (ask_human_tool.hpp) is offered only when named here. A name that is
+  /// neither registered nor built in fails the run (fatal, naming it). A
+  /// call of a tool not offered is refused back to the model as
+  /// unknown_tool.
   std::vector<std::string> tools;
   /// Model calls at most; reaching it fails the run (fatal), naming the run
   /// and the last tool called. Default: 10.

@@ -85,8 +85,26 @@ task<agent::agent_answer> corrected(context& ctx, std::string topic) {
   co_return co_await agent::run_agent(ctx, spec, topic);
 }
 
+/// Names search before read (not their sorted order): the model is
+/// offered them in that order.
+task<agent::agent_answer> in_my_order(context& ctx, std::string topic) {
+  agent::agent_spec spec;
+  spec.tools = {"search", "read"};
+  co_return co_await agent::run_agent(ctx, spec, topic);
+}
+
+/// Names a tool nobody registered.
+task<agent::agent_answer> misnamed(context& ctx, std::string topic) {
+  agent::agent_spec spec;
+  spec.name = "scout";
+  spec.tools = {"search", "serach"};
+  co_return co_await agent::run_agent(ctx, spec, topic);
+}
+
 void workflows(workflow_registry& r) {
   r.add("researcher", &researcher);
+  r.add("in_my_order", &in_my_order);
+  r.add("misnamed", &misnamed);
   r.add("short_of_turns", &short_of_turns);
   r.add("corrected", &corrected);
 }
@@ -176,4 +194,26 @@ SCENARIO("a process killed in the middle of an agent turn resumes without callin
   CHECK(model_calls == 1);   // turns 1 and 2 replayed; only the final turn is new
   CHECK(search_calls == 0);  // finished before the kill: replayed
   CHECK(read_calls == 1);    // in flight at the kill: runs again
+}
+
+SCENARIO("the tools an agent names are offered in its order, and a name nobody registered "
+         "fails the run", "[agent][loop]") {
+  reset();
+  runtime_fixture f{workflows, with_agent};
+  WHEN("the spec names search before read") {
+    REQUIRE(f.rt().start("in_my_order", "o1", std::string{"durable execution"}));
+    auto out = f.ended("o1", 10s);
+    REQUIRE(out.status == run_status::completed);
+    // The sim calls what it is offered in the order offered.
+    CHECK(out.value<agent::agent_answer>().tools_called
+          == std::vector<std::string>{"search", "read"});
+  }
+  WHEN("the spec names a tool that is not registered") {
+    REQUIRE(f.rt().start("misnamed", "o2", std::string{"durable execution"}));
+    auto out = f.ended("o2", 10s);
+    CHECK(out.status == run_status::failed);
+    CHECK_THAT(out.error, Catch::Contains("run o2") && Catch::Contains("agent 'scout'")
+                            && Catch::Contains("'serach'") && Catch::Contains("not registered"));
+    CHECK(model_calls == 0);  // refused before the model is asked anything
+  }
 }
