@@ -10,7 +10,6 @@
 #include "content_agent.hpp"
 #include "endure/actors/gateway/policy.hpp"
 #include "endure/cli/command.hpp"
-#include "endure/cli/control_server.hpp"
 #include "endure/cli/demo_options.hpp"
 #include "endure/cli/run_control.hpp"
 #include "endure/net/llm_backend.hpp"
@@ -45,10 +44,7 @@ int run_all(runtime& rt, const demo_options& o, const std::string& data_dir,
             const std::string& report) {
   // The reviewer (`endure demo`, or a person with `endure approve`) reaches
   // this runtime the way it reaches `endure serve`.
-  auto channel = control_server::start(
-    data_dir, [&rt](const control_request& r, const std::atomic<bool>& stopping) {
-      return apply_live(rt, r, stopping);
-    });
+  auto channel = open_control_channel(rt, data_dir);
   if (!channel)
     return fail("demo: cannot open the control socket: " + channel.error().message);
   for (auto& k : o.keywords) {

@@ -98,6 +98,16 @@ expected<int> run_here(const command_env& env, const control_request& r) {
   runtime_options opts;
   opts.resume_on_open = false;
   return try_with_runtime(env, opts, [&](runtime& rt) {
+    // A run may wait for a person (a gated tool call, ask_human): `endure
+    // approve` and the others reach this runtime as they would a serve's.
+    auto channel = open_control_channel(rt, env.globals.data_dir, r.run_id);
+    if (!channel)
+      return fail("cannot open the control socket, so no decision could reach run " + r.run_id
+                  + ": " + channel.error().message);
+    struct stop_first {  // before the runtime closes: see serve_command.cpp
+      control_server& c;
+      ~stop_first() { c.stop_requests(std::chrono::minutes(1)); }
+    } stop{**channel};
     auto status = rt.start_raw(r.workflow, r.run_id, r.payload);
     if (!status)
       return fail("cannot start run " + r.run_id + ": " + status.error().message);

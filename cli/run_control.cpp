@@ -156,6 +156,23 @@ control_reply apply_live(runtime& rt, const control_request& r,
   }
 }
 
+expected<std::unique_ptr<control_server>> open_control_channel(runtime& rt,
+                                                               const std::string& data_dir,
+                                                               std::string only_run) {
+  auto handler = [&rt, only_run, data_dir](const control_request& r,
+                                           const std::atomic<bool>& stopping) {
+    bool elsewhere = r.op == control_op::start
+                     || (r.op == control_op::wait && r.run_id != only_run);
+    if (!only_run.empty() && elsewhere)
+      return control_reply::failure(
+        errc::invalid_state, "the process holding " + data_dir + " (endure run) executes only "
+                               "run " + only_run + " and exits when it ends; start other runs "
+                               "once it has, or run `endure serve`");
+    return apply_live(rt, r, stopping);
+  };
+  return control_server::start(data_dir, std::move(handler));
+}
+
 control_reply apply_offline(journal& store, const control_request& r,
                             const agent::tool_registry* tools) {
   expected<void> done;

@@ -16,6 +16,7 @@
 #include "endure/cli/command.hpp"
 #include "endure/cli/control_client.hpp"
 #include "endure/cli/control_protocol.hpp"
+#include "endure/cli/control_server.hpp"
 
 namespace endure::cli {
 
@@ -23,6 +24,18 @@ namespace endure::cli {
 /// and ends with shut_down when serve stops.
 control_reply apply_live(runtime& rt, const control_request& r,
                          const std::atomic<bool>& stopping);
+
+/// The control channel of a process that holds the data directory with a
+/// runtime (`serve`, `run`, the demo's worker): requests on DIR/control.sock
+/// reach `rt` through apply_live. With `only_run` set (`run`, which executes
+/// one run and exits), starting other runs or waiting for them is refused
+/// (they would be abandoned when it exits), saying to use serve; signals,
+/// cancels and decisions are taken, so a person can approve what the run
+/// waits for from another terminal. Stop it (stop_requests) before the
+/// runtime closes.
+expected<std::unique_ptr<control_server>> open_control_channel(runtime& rt,
+                                                               const std::string& data_dir,
+                                                               std::string only_run = {});
 
 /// `r` written into the journal (actors/offline_control.hpp; a decision:
 /// human_decision.hpp, its edits checked against `tools`); no wait.

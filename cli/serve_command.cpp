@@ -41,10 +41,7 @@ void report_changes(const journal& j, std::map<std::string, run_status>& seen) {
 
 int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
           std::unique_ptr<control_server>& channel) {
-  auto started = control_server::start(
-    dir, [&rt](const control_request& r, const std::atomic<bool>& stopping) {
-      return apply_live(rt, r, stopping);
-    });
+  auto started = open_control_channel(rt, dir);
   if (!started)
     return fail("cannot open the control socket, so no other command could reach this "
                 "serve: " + started.error().message);

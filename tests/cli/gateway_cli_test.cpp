@@ -240,6 +240,34 @@ SCENARIO("a decision with no process running reaches its run at the next start, 
   }
 }
 
+SCENARIO("a run executed by endure run takes decisions made from another terminal",
+         "[cli][gateway]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto log = dir.file("tools.log");
+  ::setenv("ENDURE_TEST_TOOL_LOG", log.c_str(), 1);
+  auto policy = dir.file("policy.yaml");
+  write_file(policy, "interrupt_on: {publish: true}\n");
+  child_process run{{workflows_cli_bin, "--data", data, "run", "publish_post", "--id", "r1",
+                     "--input", "\"hi\"", "--policy", policy}};
+  REQUIRE(await_pending(data, 1));
+  WHEN("someone tries to start another run in the directory it holds") {
+    auto other = cli_run(data, {"start", "publish_post", "--id", "r2", "--input", "\"x\""});
+    THEN("it is refused, naming the run it executes and what to do") {
+      CHECK(other.code == 1);
+      CHECK_THAT(other.err, Catch::Contains("executes only run r1")
+                              && Catch::Contains("endure serve"));
+    }
+  }
+  auto approved = cli_run(data, {"approve", "r1/0", "--as", "ann"});
+  CHECK(approved.out == "request r1/0: decided (approve by ann)\n");
+  auto first = run.read_line(20s);
+  REQUIRE(first);
+  CHECK(*first == "run r1: completed");
+  CHECK(run.wait(20s) == 0);
+  CHECK(lines_of(log) == std::vector<std::string>{R"({"audience":500,"title":"hi"})"});
+}
+
 SCENARIO("a bad --policy is refused before anything starts", "[cli][gateway]") {
   temp_dir dir;
   auto policy = dir.file("policy.yaml");
