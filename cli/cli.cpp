@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "endure/actors/events.hpp"
 #include "endure/cli/command.hpp"
@@ -72,6 +73,21 @@ int with_runtime(const command_env& env, runtime_options opts,
                  const std::function<int(runtime&)>& body) {
   auto code = try_with_runtime(env, std::move(opts), body);
   return code ? *code : fail(code.error().message);
+}
+
+int with_runtime_when_free(const command_env& env,
+                          const std::function<runtime_options()>& options,
+                          const std::function<int(runtime&)>& body,
+                          std::chrono::milliseconds patience) {
+  auto give_up = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    auto code = try_with_runtime(env, options(), body);
+    if (code)
+      return *code;
+    if (std::chrono::steady_clock::now() > give_up)
+      return fail(code.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 expected<int> try_with_journal(const command_env& env,

@@ -2,6 +2,7 @@
 // durability) and the registered workflows. Internal to cli/.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,6 +61,16 @@ int with_runtime(const command_env& env, runtime_options opts,
 /// returned (data_dir_locked), not printed, so the caller can try again.
 expected<int> try_with_runtime(const command_env& env, runtime_options opts,
                                const std::function<int(runtime&)>& body);
+
+/// try_with_runtime, trying again for up to `patience` while another
+/// process holds the data directory (a one-shot command writing to the
+/// journal holds it for milliseconds); `options` makes each attempt's
+/// options. Returns body's exit code, or 1 after saying why it could not
+/// open.
+int with_runtime_when_free(const command_env& env,
+                          const std::function<runtime_options()>& options,
+                          const std::function<int(runtime&)>& body,
+                          std::chrono::milliseconds patience);
 
 /// Runs `body` with the data directory's journal open for writing and no
 /// runtime (the offline control path, actors/offline_control.hpp); returns

@@ -37,12 +37,12 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 
 /// A run's steps without a question: 5 model turns (search, read, draft,
-/// publish, the answer), a gate and a tool step per tool call, and the
-/// publish decision read from the gateway. A question adds a turn, the
-/// ask_human step and its decision. Only for the progress display and the
-/// kill point.
-constexpr std::size_t agent_steps = 5 + 2 * 4 + 1;
-constexpr std::size_t question_steps = 3;
+/// publish, the answer), a gate and a tool step per tool call, and for the
+/// publish the wait for its decision and the step that reads it. A
+/// question adds a turn, the ask_human step, its wait and its read. Only
+/// for the kill point: retries and re-proposals change the real count.
+constexpr std::size_t agent_steps = 5 + 2 * 4 + 2;
+constexpr std::size_t question_steps = 4;
 
 struct demo_state {
   demo_options o;
@@ -170,8 +170,7 @@ void print_people(const demo_state& s) {
     std::printf(" %s %zu", who.c_str(), n);
   std::printf("%s\n", p->by_principal.empty() ? " nobody" : "");
   if (!p->waits_ms.empty())
-    std::printf("  runs waited for a person: median %s, longest %s (passivated while waiting: "
-                "no thread, no memory)\n",
+    std::printf("  runs waited for a person: median %s, longest %s\n",
                 seconds_text(p->waits_ms[p->waits_ms.size() / 2]).c_str(),
                 seconds_text(p->waits_ms.back()).c_str());
   if (s.reviewer->decided_offline() > 0)
@@ -182,8 +181,10 @@ void print_people(const demo_state& s) {
   for (auto it = std::filesystem::directory_iterator(s.site, ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
     articles += it->path().extension() == ".md" ? 1 : 0;
-  std::printf("articles published: %zu (in %s; each publish ran once, after its approval)\n",
-              articles, s.site.c_str());
+  auto approved = p->by_decision["approve"] + p->by_decision["edit"];
+  std::printf("articles published: %zu (in %s) for %zu approved publish(es)%s\n", articles,
+              s.site.c_str(), approved,
+              articles == approved ? "" : ": they differ, see each run's tool:publish step");
 }
 
 void print_summary(const demo_state& s, const demo_totals& before, const demo_totals& after,

@@ -119,49 +119,69 @@ control_request demo_reviewer::scripted(const gateway::human_request& r) {
   return decision(r, "approve", content_agent::default_editor, json::object());
 }
 
-std::optional<control_request> demo_reviewer::asked(const gateway::human_request& r) {
-  std::printf("\n%s request %s (run %s) waits for you:\n  %s\n", stamp_().c_str(), r.id.c_str(),
-              r.run_id.c_str(), why_text(r).c_str());
+namespace {
+
+/// One line from the terminal without surrounding blanks (a trailing '\r'
+/// included); nullopt at the end of input.
+std::optional<std::string> read_answer(const char* prompt) {
+  std::printf("  %s > ", prompt);
+  std::fflush(stdout);
   std::string line;
+  if (!std::getline(std::cin, line))
+    return std::nullopt;
+  auto first = line.find_first_not_of(" \t\r");
+  auto last = line.find_last_not_of(" \t\r");
+  return first == std::string::npos ? std::string{} : line.substr(first, last - first + 1);
+}
+
+} // namespace
+
+std::optional<control_request> demo_reviewer::asked(const gateway::human_request& r) {
+  std::printf("\n%s request %s (run %s) waits for you:\n  %s\n", stamp_().c_str(),
+              r.id.c_str(), r.run_id.c_str(), why_text(r).c_str());
   if (r.kind == gateway::request_kind::question) {
     auto choices = choices_of(r);
     for (std::size_t i = 0; i < choices.size(); ++i)
-        std::printf("  %zu) %s\n", i + 1, choices[i].dump().c_str());
-    std::printf("  your answer (a choice's number, or text) > ");
-    std::fflush(stdout);
-    if (!std::getline(std::cin, line))
-      return std::nullopt;
-    json text = line;
-    if (!line.empty() && line.size() <= 2 &&
-        std::all_of(line.begin(), line.end(), ::isdigit)) {
-      auto n = std::stoul(line);
-      if (n >= 1 && n <= choices.size())
-        text = choices[n - 1];
+      std::printf("  %zu) %s\n", i + 1, clipped(choices[i].dump(), 200).c_str());
+    for (;;) {
+      auto line = read_answer(choices.empty() ? "your answer" : "a choice's number, or your answer");
+      if (!line)
+        return std::nullopt;
+      if (line->empty())
+        continue;
+      json text = *line;
+      if (line->size() <= 2 && std::all_of(line->begin(), line->end(), ::isdigit)) {
+        auto n = std::stoul(*line);
+        if (n >= 1 && n <= choices.size())
+          text = choices[n - 1];
+      }
+      return decision(r, "respond", "you", {{"text", text}});
     }
-    return decision(r, "respond", "you", {{"text", text}});
   }
-  std::printf("  arguments: %s\n  [a]pprove, [e]dit the title, [r]eject (Enter: approve) > ",
-              clipped(r.arguments.dump(), 200).c_str());
-  std::fflush(stdout);
-  if (!std::getline(std::cin, line))
-    return std::nullopt;
-  if (!line.empty() && line[0] == 'r') {
-    std::printf("  reason > ");
-    std::fflush(stdout);
-    std::string reason;
-    std::getline(std::cin, reason);
-    return decision(r, "reject", content_agent::default_editor, {{"reason", reason}});
+  std::printf("  arguments: %s\n  you decide as %s, an editor the policy names\n",
+              clipped(r.arguments.dump(), 200).c_str(), content_agent::default_editor);
+  for (;;) {
+    auto line = read_answer("[a]pprove (or Enter), [e]dit the title, [r]eject");
+    if (!line)
+      return std::nullopt;
+    if (line->empty() || *line == "a" || *line == "approve")
+      return decision(r, "approve", content_agent::default_editor, json::object());
+    if ((*line == "e" || *line == "edit") && r.arguments.is_object()) {
+      auto title = read_answer("new title");
+      if (!title)
+        return std::nullopt;
+      auto args = r.arguments;
+      args["title"] = *title;
+      return decision(r, "edit", content_agent::default_editor, {{"arguments", args}});
+    }
+    if (*line == "r" || *line == "reject") {
+      auto reason = read_answer("reason (the agent is told)");
+      if (!reason)
+        return std::nullopt;
+      return decision(r, "reject", content_agent::default_editor, {{"reason", *reason}});
+    }
+    std::printf("  (type a, e or r)\n");  // anything else decides nothing
   }
-  if (!line.empty() && line[0] == 'e' && r.arguments.is_object()) {
-    std::printf("  new title > ");
-    std::fflush(stdout);
-    std::string title;
-    std::getline(std::cin, title);
-    auto args = r.arguments;
-    args["title"] = title;
-    return decision(r, "edit", content_agent::default_editor, {{"arguments", args}});
-  }
-  return decision(r, "approve", content_agent::default_editor, json::object());
 }
 
 control_reply demo_reviewer::send(const control_request& r, bool& offline) {
@@ -193,7 +213,9 @@ bool worth_another_try(const control_reply& reply) {
 
 void demo_reviewer::decide(const gateway::human_request& r) {
   std::optional<control_request> c;
-  if (interactive_) {
+  // Three refused answers from the terminal: the script decides instead,
+  // rather than leaving the run waiting on a request nobody will answer.
+  if (interactive_ && refusals_[r.id] < 3) {
     c = asked(r);
     if (!c) {
       std::printf("\n(end of input: the scripted reviewer decides from here on)\n");
@@ -206,8 +228,10 @@ void demo_reviewer::decide(const gateway::human_request& r) {
   auto reply = send(*c, offline);
   // Refused for a reason another answer may fix: ask again at the next
   // look, a few times at most (a script that keeps being refused would
-  // otherwise ask forever).
-  if (!worth_another_try(reply) || ++refusals_[r.id] >= 3)
+  // otherwise try forever; the run then waits, and the summary shows it
+  // pending).
+  bool give_up = worth_another_try(reply) && ++refusals_[r.id] >= 6;
+  if (!worth_another_try(reply) || give_up)
     done_.insert(r.id);
   offline_ += offline && !reply.code ? 1 : 0;
   auto payload = json::parse(c->payload, nullptr, false);
@@ -221,6 +245,10 @@ void demo_reviewer::decide(const gateway::human_request& r) {
               r.id.c_str(), reply.code ? ("refused: " + reply.message).c_str()
                                        : reply.message.c_str(),
               offline ? " [into the journal: the worker is down]" : "");
+  if (give_up)
+    std::printf("%s the reviewer gives up on request %s; the run waits for it: decide it with "
+                "`endure --data %s approve|reject|answer %s --as WHO`\n",
+                stamp_().c_str(), r.id.c_str(), env_.globals.data_dir.c_str(), r.id.c_str());
   std::fflush(stdout);
 }
 

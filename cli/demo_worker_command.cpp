@@ -18,7 +18,8 @@ namespace endure::cli {
 
 namespace {
 
-int wait_all(runtime& rt, const demo_options& o, const std::string& report) {
+int wait_all(runtime& rt, const demo_options& o, const std::string& data_dir,
+             const std::string& report) {
   int completed = 0;
   for (auto& k : o.keywords) {
     auto id = demo_run_id(k);
@@ -29,7 +30,7 @@ int wait_all(runtime& rt, const demo_options& o, const std::string& report) {
       fail("demo: run " + id + " did not complete: "
            + (out ? std::string{to_string(out->status)} + ": " + out->error
                   : out.error().message)
-           + " (see endure inspect " + id + ")");
+           + " (see endure --data " + data_dir + " inspect " + id + ")");
   }
   auto s = rt.stats();
   std::ofstream out(report, std::ios::trunc);
@@ -54,7 +55,7 @@ int run_all(runtime& rt, const demo_options& o, const std::string& data_dir,
     if (!status)
       return fail("demo: cannot start run " + id + ": " + status.error().message);
   }
-  int code = wait_all(rt, o, report);
+  int code = wait_all(rt, o, data_dir, report);
   (*channel)->stop_requests(std::chrono::seconds(5));
   return code;
 }
@@ -100,9 +101,12 @@ void add_demo_worker_command(CLI::App& app, command_env& env) {
     }
     opts.tools = content_agent::make_tools(o->site);
     content_agent::register_workflows(env.workflows);
-    env.exit_code = with_runtime(env, std::move(opts), [&](runtime& rt) {
-      return run_all(rt, o->demo, env.globals.data_dir, o->report);
-    });
+    // The reviewer may be writing a decision into the journal (it saw no
+    // worker on the socket yet) as this process starts: wait that out.
+    env.exit_code = with_runtime_when_free(
+      env, [&opts] { return opts; },
+      [&](runtime& rt) { return run_all(rt, o->demo, env.globals.data_dir, o->report); },
+      std::chrono::seconds(5));
   });
 }
 

@@ -84,17 +84,9 @@ constexpr auto lock_patience = std::chrono::seconds(3);
 
 int open_and_serve(const command_env& env, const sigset_t& stop,
                    std::unique_ptr<control_server>& channel) {
-  auto give_up = std::chrono::steady_clock::now() + lock_patience;
-  for (;;) {
-    auto code = try_with_runtime(env, runtime_options{}, [&](runtime& rt) {
-      return serve(rt, stop, env.globals.data_dir, channel);
-    });
-    if (code)
-      return *code;
-    if (std::chrono::steady_clock::now() > give_up)
-      return fail(code.error().message);
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return with_runtime_when_free(
+    env, [] { return runtime_options{}; },
+    [&](runtime& rt) { return serve(rt, stop, env.globals.data_dir, channel); }, lock_patience);
 }
 
 } // namespace
