@@ -285,9 +285,10 @@ bool keyword_fits(std::string_view key, const json& k, const json& v, int depth)
   if (key == "minimum" || key == "maximum" || key == "exclusiveMinimum" ||
       key == "exclusiveMaximum")
     return bound_fits(key, k, v);
-  if (key == "minLength" || key == "maxLength")
-    return count_fits(k, v.is_string(), v.is_string() ? code_points(v.get_ref<const std::string&>()) : 0,
-                      key == "minLength");
+  if (key == "minLength" || key == "maxLength") {
+    std::size_t n = v.is_string() ? code_points(v.get_ref<const std::string&>()) : 0;
+    return count_fits(k, v.is_string(), n, key == "minLength");
+  }
   if (key == "format") return format_fits(k, v);
   if (key == "items") return items_fit(k, v, depth);
   if (key == "minItems" || key == "maxItems")
