@@ -76,8 +76,12 @@ history read_history(const chat_request& req) {
       }
     } else if (m.role == chat_role::tool) {
       auto it = by_id.find(m.tool_call_id);
-      if (it != by_id.end()) // a result for no call is ignored, as a model would
-        h.tools[it->second.first].calls[it->second.second] = read_tool_result(m.content);
+      if (it == by_id.end()) // a result for no call is ignored, as a model would
+        continue;
+      auto& state = h.tools[it->second.first].calls[it->second.second];
+      state = read_tool_result(m.content);
+      if (state.result == outcome::ok)
+        h.results.push_back(m.content);
     }
   }
   return h;

@@ -1,8 +1,8 @@
 // What a conversation says about the tools it called: for each tool, in
 // the order first called, its calls and how each ended (a result, a
 // structured error worth a retry, another error, a rejection, or no result
-// yet). The sim's plan (sim_turn.cpp) decides from it. Pure; any thread;
-// internal to the sim.
+// yet), and the results in conversation order. The sim's plan
+// (sim_turn.cpp) decides from it. Pure; any thread; internal to the sim.
 #pragma once
 
 #include "endure/net/chat_types.hpp"
@@ -41,6 +41,9 @@ struct tool_record {
 struct history {
   std::vector<tool_record> tools; ///< in first-call order
   std::unordered_set<std::string> ids; ///< every call id used so far
+  /// The text of every result that is not a structured error, in the
+  /// order the conversation gives them: what later calls may pass along.
+  std::vector<std::string> results;
 
   const tool_record* find(std::string_view name) const;
   std::size_t calls_of(std::string_view name) const;

@@ -6,12 +6,15 @@
 // what each tool gave. Every choice is a function of the request and the
 // seed; arguments are drawn from an rng of their own, seeded by (seed,
 // prompt, tool, how many calls of it came before), so they do not shift
-// when an unrelated result changes.
+// when an unrelated result changes; then fields of earlier results pass
+// into properties of their name, and ask_human gets a readable question.
 #include "endure/net/detail/sim_turn.hpp"
 
 #include "endure/net/detail/json_answer.hpp"
+#include "endure/net/detail/sim_data_flow.hpp"
 #include "endure/net/detail/sim_directives.hpp"
 #include "endure/net/detail/sim_history.hpp"
+#include "endure/net/detail/sim_question.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -275,6 +278,19 @@ bool accepts(const json& schema, double x) {
   return within("minimum", false) && within("maximum", true);
 }
 
+/// Valid arguments for `call`: ask_human's open question when its schema
+/// takes one; else generated from the schema, with values of earlier
+/// results passed along (sim_data_flow.hpp).
+std::string arguments_for(const chat_request& req, const planned_call& call,
+                          const std::string& schema, const history& h,
+                          const std::vector<std::string>& words, sim_rng& args,
+                          double confidence) {
+  if (call.name == ask_human && call.schema_of == ask_human)
+    if (auto question = sim_question(req, schema, confidence))
+      return *question;
+  return sim_pass_results(schema, sim_json(schema, words, args), h.results);
+}
+
 } // namespace
 
 double sim_confidence(const chat_request& req, std::uint64_t seed) {
@@ -300,7 +316,8 @@ sim_turn sim_next_turn(const chat_request& req, const sim_options& o, sim_rng& r
     sim_rng args(sim_hash(prompt + '\x1f' + p.name + '\x1f' + std::to_string(nth), o.seed));
     std::string schema = arguments_schema(tool_named(req, p.schema_of));
     turn.calls.push_back({fresh_id(rng, h.ids), p.name,
-                          bad ? sim_invalid_json(schema, words, args) : sim_json(schema, words, args)});
+                          bad ? sim_invalid_json(schema, words, args)
+                              : arguments_for(req, p, schema, h, words, args, turn.confidence)});
   }
   turn.text = note_for(planned, h, words);
   return turn;

@@ -504,7 +504,7 @@ SCENARIO("a copy of the data taken while 1 of 3 is decided (what SIGKILL leaves)
 
 // -- the model asks a person -----------------------------------------------------------------
 
-SCENARIO("an unsure model asks a person, who answers with one of its choices",
+SCENARIO("an unsure model asks a person an open question, answered in their words",
          "[agent][gates][ask_human]") {
   fresh();
   runtime_fixture f{workflows, gated};
@@ -516,16 +516,13 @@ SCENARIO("an unsure model asks a person, who answers with one of its choices",
   CHECK(q.kind == gateway::request_kind::question);
   CHECK(q.tool == "ask_human");
   REQUIRE(q.arguments["question"].is_string());
-  CHECK_FALSE(q.arguments["question"].get<std::string>().empty());
-  REQUIRE(q.arguments["choices"].is_array());
-  REQUIRE_FALSE(q.arguments["choices"].empty());  // the sim fills every property
-  auto choice = q.arguments["choices"][0].get<std::string>();
-
-  auto off = f.rt().decide(q.id, "ann", "respond", json{{"text", choice + "!"}}.dump());
-  REQUIRE_FALSE(off);
-  CHECK(off.error().code == errc::invalid_argument);
-  CHECK(pending_count(f, "q1") == 1);
-  REQUIRE(f.rt().decide(q.id, "ann", "respond", json{{"text", choice}}.dump()));
+  CHECK_THAT(q.arguments["question"].get<std::string>(),
+             Catch::StartsWith("Your request is not clear to me (confidence 0.") &&
+               Catch::EndsWith("What should I focus on: durable agents?"));
+  CHECK(q.arguments["choices"].empty());  // the sim asks openly
+  CHECK_FALSE(q.arguments["context"].get<std::string>().empty());
+  const std::string words = "for engineers who run services";
+  REQUIRE(f.rt().decide(q.id, "ann", "respond", json{{"text", words}}.dump()));
 
   auto out = f.ended("q1", 10s);
   REQUIRE(out.status == run_status::completed);
@@ -542,12 +539,39 @@ SCENARIO("an unsure model asks a person, who answers with one of its choices",
   auto last = model->requests().back();
   bool read = false;
   for (auto& m : last.messages)
-    if (m.role == net::chat_role::tool && m.content == json{{"answer", choice}}.dump())
+    if (m.role == net::chat_role::tool && m.content == json{{"answer", words}}.dump())
       read = true;
   CHECK(read);
   auto steps = steps_of(f, "q1");
   CHECK(count_of(steps, "ask_human") == 1);
   CHECK(count_of(steps, "decision:ask_human") == 1);
+}
+
+SCENARIO("a model's question with choices takes exactly one of them as its answer",
+         "[agent][gates][ask_human]") {
+  fresh({{"call_1", "ask_human",
+          R"({"question": "Which audience?", "choices": ["engineers", "managers"]})"}});
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("asks_when_unsure", "q2", std::string{"durable agents"}));
+  REQUIRE(eventually([&] { return pending_count(f, "q2") == 1; }));
+  auto q = requests_of(f, "q2").at(0);
+  CHECK(q.arguments["choices"] == json{"engineers", "managers"});
+
+  auto off = f.rt().decide(q.id, "ann", "respond", json{{"text", "engineers!"}}.dump());
+  REQUIRE_FALSE(off);
+  CHECK(off.error().code == errc::invalid_argument);
+  CHECK(pending_count(f, "q2") == 1);
+  REQUIRE(f.rt().decide(q.id, "ann", "respond", json{{"text", "managers"}}.dump()));
+
+  auto out = f.ended("q2", 10s);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(out.value<agent::agent_answer>().questions == 1);
+  bool read = false;
+  auto last = model->requests().back();
+  for (auto& m : last.messages)
+    if (m.role == net::chat_role::tool && m.content == json{{"answer", "managers"}}.dump())
+      read = true;
+  CHECK(read);
 }
 
 SCENARIO("an agent answer journaled before questions existed still reads", "[agent][gates]") {
