@@ -158,8 +158,11 @@ std::optional<control_request> demo_reviewer::asked(const gateway::human_request
       return decision(r, "respond", "you", {{"text", text}});
     }
   }
-  std::printf("  arguments: %s\n  you decide as %s, an editor the policy names\n",
-              clipped(r.arguments.dump(), 200).c_str(), content_agent::default_editor);
+  if (r.arguments.is_object())
+    for (auto& [name, value] : r.arguments.items())
+      std::printf("  %s: %s\n", name.c_str(),
+                  clipped(value.is_string() ? value.get<std::string>() : value.dump(), 160).c_str());
+  std::printf("  you decide as %s, an editor the policy names\n", content_agent::default_editor);
   for (;;) {
     auto line = read_answer("[a]pprove (or Enter), [e]dit the title, [r]eject");
     if (!line)

@@ -225,18 +225,18 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
 
 SCENARIO("with --interactive the person at the terminal decides", "[cli][demo]") {
   temp_dir dir;
-  // The ambiguous keyword asks first: "2" is not one of its choices (the
-  // sim offers one), so it is refused and asked again; choice 1 answers.
-  // Then its publish waits: "no" is not a decision (asked again), then
-  // rejected with a reason. End of input after that.
+  // The ambiguous keyword asks first (an open question: an empty line is
+  // no answer, the next line is). Then its publish waits: "no" is not a
+  // decision (asked again), then rejected with a reason. End of input
+  // after that.
   auto demo = run_endure({"--data", dir.path(), "demo", "--latency-ms", "20",
                           "--timeout-ms", "400", "--keyword", "actor model", "--interactive"},
-                         180s, "2\n1\nno\n r \nnot ready for the blog\n");
+                         180s, "\nfor engineers\nno\n r \nnot ready for the blog\n");
   INFO(demo.out << demo.err);
   REQUIRE(demo.code == 0);
   CHECK_THAT(demo.out, Catch::Contains("reviewer: you (--interactive)"));
   CHECK_THAT(demo.out, Catch::Contains("the agent asks: "));
-  CHECK_THAT(demo.out, Catch::Contains("refused: ") && Catch::Contains("one of the choices"));
+  CHECK_THAT(demo.out, Catch::Contains("you: respond \"for engineers\""));
   CHECK_THAT(demo.out, Catch::Contains("Publishing puts the article on the public blog"));
   CHECK_THAT(demo.out, Catch::Contains("(type a, e or r)"));
   CHECK_THAT(demo.out, Catch::Contains("decisions: reject 1 respond 1"));
