@@ -12,14 +12,18 @@ const tool& ask_human_definition() {
       "user wants or which option is right; do not guess. Give choices when the answer must be "
       "one of a few options (the answer is then exactly one of them), and context the person "
       "needs to answer.";
+    // The limits keep a model that rambles (or loops) from filling a
+    // person's inbox and the journal: what is too long goes back to it as
+    // invalid_arguments, which it can shorten. Sizes in code points.
     t.parameters = nlohmann::json::parse(R"({
       "type": "object",
       "properties": {
-        "question": {"type": "string", "minLength": 1,
+        "question": {"type": "string", "minLength": 1, "maxLength": 2000,
                      "description": "The question, as the person will read it."},
-        "choices": {"type": "array", "items": {"type": "string"},
+        "choices": {"type": "array", "maxItems": 20,
+                    "items": {"type": "string", "maxLength": 200},
                     "description": "The answers the person may pick from; omit for a free answer."},
-        "context": {"type": "string",
+        "context": {"type": "string", "maxLength": 4000,
                     "description": "What the person needs to know to answer."}
       },
       "required": ["question"],

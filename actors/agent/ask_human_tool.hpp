@@ -22,9 +22,11 @@ inline constexpr std::string_view ask_human_tool = "ask_human";
 
 /// The tool as the model is offered it: its name, when to use it, and its
 /// parameters schema
-///   {"question": string, minLength 1 (required),
-///    "choices": array of strings (optional), "context": string (optional)},
-///   additionalProperties false.
+///   {"question": string of 1 to 2000 code points (required),
+///    "choices": at most 20 strings of at most 200 code points (optional),
+///    "context": string of at most 4000 code points (optional)},
+///   additionalProperties false. A call beyond a limit goes back to the
+///   model as invalid_arguments; nobody is asked.
 /// It has no function: its calls are run by run_agent through
 /// ctx.ask_human, never by tool::function.
 const tool& ask_human_definition();

@@ -122,14 +122,20 @@ task<json> finish(context& ctx, turn_call& c, detail::gated_call gated, agent_an
       co_return answer_result(*text);
     }
     auto run = detail::run_decided(ctx, std::move(gated));
-    json result = co_await std::move(run);
-    if (result.is_object() && result.value("error", "") == "rejected") {
-      ++answer.rejected;  // a person said no: the tool did not run
-    } else {
-      ++answer.tool_calls;
-      answer.tools_called.push_back(c.call.name);
+    auto decided = co_await std::move(run);
+    switch (decided.fate) {
+      case detail::call_fate::rejected:  // a person said no: the tool did not run
+        ++answer.rejected;
+        break;
+      case detail::call_fate::responded:  // a person's text in its place: it did not run
+        ++answer.responded;
+        break;
+      case detail::call_fate::ran:
+        ++answer.tool_calls;
+        answer.tools_called.push_back(c.call.name);
+        break;
     }
-    co_return result;
+    co_return std::move(decided.result);
   } catch (const step_failed_error& e) {
     ++answer.tool_errors;
     co_return tool_failed(c.call.name, e.what());

@@ -64,9 +64,14 @@ struct agent_answer {
   /// ask_human calls a person answered (not counted in tool_calls). An
   /// answer journaled before this field existed reads as 0.
   std::uint32_t questions = 0;
+  /// Gated calls a person answered in the tool's place (the `respond`
+  /// decision: the text is the call's result, the tool did not run; not in
+  /// tool_calls nor tools_called). An answer journaled before this field
+  /// existed reads as 0 (its responses were counted in tool_calls then).
+  std::uint32_t responded = 0;
 
   MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called, rejected,
-                     questions);
+                     questions, responded);
 };
 
 /// Runs the loop in `ctx`'s run. Needs runtime_options::llm and ::tools.

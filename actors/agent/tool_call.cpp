@@ -26,7 +26,8 @@ task<json> context::tool(std::string name, json args) {
   auto decided = agent::detail::await_decisions(*this, calls);
   co_await std::move(decided);
   auto run = agent::detail::run_decided(*this, std::move(calls.front()));
-  co_return co_await std::move(run);
+  auto done = co_await std::move(run);
+  co_return std::move(done.result);
 }
 
 task<std::string> context::ask_human(std::string question, std::vector<std::string> choices,

@@ -13,6 +13,8 @@
 #include <mutex>
 
 #include "actors/runtime_fixture.hpp"
+#include "endure/actors/agent/ask_human_tool.hpp"
+#include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/run_agent.hpp"
 #include "endure/actors/agent/tool_call.hpp"
 #include "endure/actors/gateway/human_request.hpp"
@@ -215,8 +217,14 @@ std::size_t count_of(const std::vector<std::string>& names, const std::string& n
   return std::count(names.begin(), names.end(), name);
 }
 
-std::size_t index_of(const std::vector<std::string>& names, const std::string& name) {
-  return std::find(names.begin(), names.end(), name) - names.begin();
+/// Where `name` first is in `names`; nullopt when it is not there (so an
+/// order check on a step that never happened fails instead of passing).
+std::optional<std::size_t> index_of(const std::vector<std::string>& names,
+                                    const std::string& name) {
+  auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end())
+    return std::nullopt;
+  return static_cast<std::size_t>(it - names.begin());
 }
 
 /// Once the run has journaled every step in `done` and passivated: nothing
@@ -239,7 +247,25 @@ std::string request_for(const std::vector<gateway::human_request>& all, const st
   return {};
 }
 
-/// agent_answer as it was before `questions`.
+/// A run host with none of a runtime's services (no gateway), whose steps
+/// must not be reached.
+class bare_host : public endure::detail::run_host {
+public:
+  const std::string& run_id() const noexcept override { return id_; }
+  void prepare(endure::detail::op_request& req, endure::detail::op_slot&) override {
+    FAIL("no step expected, got " << req.name);
+  }
+  void submit(endure::detail::op_request req, endure::detail::op_slot&) override {
+    FAIL("no step expected, got " << req.name);
+  }
+  void add_compensation(std::uint64_t, std::string, std::function<void(const step_info&)>,
+                        retry_policy) override {}
+
+private:
+  std::string id_ = "bare-run";
+};
+
+/// agent_answer as it was before `questions` and `responded`.
 struct old_answer {
   std::string text = "done";
   std::optional<double> confidence = 0.7;
@@ -302,27 +328,64 @@ SCENARIO("ask_human is offered only when named, and a call of it not offered is 
 
 SCENARIO("ask_human arguments that break its schema go back to the model",
          "[agent][gates][ask_human]") {
+  auto args = [](json j) { return j.dump(); };
+  std::vector<std::string> many(21, "a choice");
   fresh({{"call_1", "ask_human", R"({"question": ""})"},
          {"call_2", "ask_human", R"({"question": "Which?", "choices": "a or b"})"},
          {"call_3", "ask_human", R"({"question": "Which?", "urgent": true})"},
-         {"call_4", "ask_human", R"(not json)"}});
+         {"call_4", "ask_human", R"(not json)"},
+         {"call_5", "ask_human", args({{"question", std::string(2001, 'q')}})},
+         {"call_6", "ask_human", args({{"question", "Which?"}, {"choices", many}})},
+         {"call_7", "ask_human",
+          args({{"question", "Which?"}, {"choices", {"short", std::string(201, 'c')}}})},
+         {"call_8", "ask_human", args({{"question", "Which?"}, {"context", std::string(4001, 'x')}})}});
   runtime_fixture f{workflows, gated};
   REQUIRE(f.rt().start("offers_ask_human", "v1", std::string{"durable agents"}));
   auto answer = f.ended("v1", 10s).value<agent::agent_answer>();
-  CHECK(answer.tool_errors == 4);
+  CHECK(answer.tool_errors == 8);
   CHECK(answer.questions == 0);
   CHECK(requests_of(f, "v1").empty());  // nobody was asked
   auto second = model->requests().at(1);
-  std::vector<std::string> errors;
+  std::vector<std::string> errors, too_long;
   for (auto& m : second.messages)
     if (m.role == net::chat_role::tool) {
       auto result = json::parse(m.content);
       CHECK(result["tool"] == "ask_human");
       CHECK(result["parameters"]["required"] == json{"question"});
       errors.push_back(result["error"]);
+      if (m.tool_call_id >= "call_5")
+        too_long.push_back(result["violations"].at(0)["path"]);
     }
   CHECK(errors == std::vector<std::string>{"invalid_arguments", "invalid_arguments",
-                                           "invalid_arguments", "invalid_json"});
+                                           "invalid_arguments", "invalid_json",
+                                           "invalid_arguments", "invalid_arguments",
+                                           "invalid_arguments", "invalid_arguments"});
+  // Each names what is too long, so the model can shorten it.
+  CHECK(too_long == std::vector<std::string>{"/question", "/choices", "/choices/1", "/context"});
+}
+
+SCENARIO("ask_human's size limits: 2000 code points of question, 4000 of context, 20 choices "
+         "of 200", "[agent][ask_human]") {
+  agent::tool_registry registry;
+  auto check = [&](const json& args) {
+    return registry.prepare_arguments(agent::ask_human_definition(), args.dump());
+  };
+  std::vector<std::string> twenty(20, std::string(200, 'c'));
+  // "é" is one code point in two bytes: the limits count code points.
+  std::string question;
+  for (int i = 0; i < 2000; ++i)
+    question += "\xc3\xa9";
+  THEN("arguments at every limit pass") {
+    CHECK(check({{"question", question}, {"choices", twenty}, {"context", std::string(4000, 'x')}}));
+  }
+  THEN("one more of any of them is refused") {
+    auto over = twenty;
+    over.push_back("one more");
+    CHECK_FALSE(check({{"question", question + "?"}}));
+    CHECK_FALSE(check({{"question", "Which?"}, {"choices", over}}));
+    CHECK_FALSE(check({{"question", "Which?"}, {"choices", {std::string(201, 'c')}}}));
+    CHECK_FALSE(check({{"question", "Which?"}, {"context", std::string(4001, 'x')}}));
+  }
 }
 
 // -- several gated calls in one turn ------------------------------------------------------
@@ -379,9 +442,18 @@ SCENARIO("several gated calls of one turn wait together and run only when all ar
   CHECK_THAT(answer.text, Catch::Contains("delete_file was rejected (keep the logs)"));
   steps = steps_of(f, "t1");
   CHECK(count_of(steps, "tool:delete_file") == 0);
-  CHECK(index_of(steps, "gate:send_email") < index_of(steps, gateway::decision_signal(pub)));
-  CHECK(index_of(steps, "tool:publish") < index_of(steps, "tool:send_email"));
-  CHECK(index_of(steps, gateway::decision_signal(mail)) < index_of(steps, "tool:publish"));
+  auto last_gate = index_of(steps, "gate:send_email");
+  auto first_decision = index_of(steps, gateway::decision_signal(pub));
+  auto last_decision = index_of(steps, gateway::decision_signal(mail));
+  auto first_run = index_of(steps, "tool:publish"), second_run = index_of(steps, "tool:send_email");
+  REQUIRE(last_gate);
+  REQUIRE(first_decision);
+  REQUIRE(last_decision);
+  REQUIRE(first_run);
+  REQUIRE(second_run);
+  CHECK(*last_gate < *first_decision);
+  CHECK(*first_run < *second_run);
+  CHECK(*last_decision < *first_run);
   CHECK(requests_of(f, "t1").size() == 3);
 }
 
@@ -502,6 +574,59 @@ SCENARIO("a copy of the data taken while 1 of 3 is decided (what SIGKILL leaves)
   CHECK(model->requests().size() == 1);  // only the final turn; turn 1 was replayed
 }
 
+SCENARIO("a gated call a person responds to in the tool's place is not counted as a call that "
+         "ran", "[agent][gates]") {
+  fresh();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("search_then_publish", "t6", std::string{"durable agents"}));
+  REQUIRE(eventually([&] { return pending_count(f, "t6") == 1; }));
+  auto pub = requests_of(f, "t6").at(0);
+  REQUIRE(pub.tool == "publish");
+  REQUIRE(f.rt().decide(pub.id, "ann", "respond", json{{"text", "I published it by hand"}}.dump()));
+  auto answer = f.ended("t6", 10s).value<agent::agent_answer>();
+  CHECK(published == 0);  // the tool never ran
+  CHECK(searched == 1);
+  CHECK(answer.responded == 1);
+  CHECK(answer.tool_calls == 1);
+  CHECK(answer.tools_called == std::vector<std::string>{"search"});
+  CHECK(answer.rejected == 0);
+  CHECK(answer.tool_errors == 0);
+  CHECK(count_of(steps_of(f, "t6"), "tool:publish") == 0);
+  // The model read the person's text as publish's result.
+  auto last = model->requests().back();
+  bool read = false;
+  for (auto& m : last.messages)
+    if (m.role == net::chat_role::tool
+        && m.content == json{{"response", "I published it by hand"}, {"by", {"ann"}}}.dump())
+      read = true;
+  CHECK(read);
+}
+
+SCENARIO("a request that cannot be decided outside a runtime fails its run, naming run, "
+         "request and tool and what to do", "[agent][gates]") {
+  bare_host host;
+  context ctx{host};
+  std::vector<agent::detail::gated_call> calls(2);
+  calls[0].tool = "search";
+  calls[0].settled = true;  // let through
+  calls[1].tool = "publish";
+  calls[1].raised.id = "bare-run/4";
+  auto waiting = agent::detail::await_decisions(ctx, calls);
+  waiting.start();
+  REQUIRE(waiting.done());
+  try {
+    waiting.result();
+    FAIL("a wait without a gateway went on");
+  } catch (const fatal_error& e) {
+    std::string why = e.what();
+    CHECK_THAT(why, Catch::Contains("run bare-run"));
+    CHECK_THAT(why, Catch::Contains("tool 'publish'"));
+    CHECK_THAT(why, Catch::Contains("request bare-run/4"));
+    CHECK_THAT(why, Catch::Contains("endure serve"));
+    CHECK_THAT(why, Catch::Contains("endure approve|reject|answer bare-run/4"));
+  }
+}
+
 // -- the model asks a person -----------------------------------------------------------------
 
 SCENARIO("an unsure model asks a person an open question, answered in their words",
@@ -574,14 +699,19 @@ SCENARIO("a model's question with choices takes exactly one of them as its answe
   CHECK(read);
 }
 
-SCENARIO("an agent answer journaled before questions existed still reads", "[agent][gates]") {
+SCENARIO("an agent answer journaled before questions and responded existed still reads",
+         "[agent][gates]") {
   auto back = from_bytes<agent::agent_answer>(to_bytes(old_answer{}));
   CHECK(back.text == "done");
   CHECK(back.turns == 3);
   CHECK(back.tools_called == std::vector<std::string>{"search", "read"});
   CHECK(back.rejected == 1);
   CHECK(back.questions == 0);
+  CHECK(back.responded == 0);
   agent::agent_answer now;
   now.questions = 2;
-  CHECK(from_bytes<agent::agent_answer>(to_bytes(now)).questions == 2);
+  now.responded = 3;
+  auto again = from_bytes<agent::agent_answer>(to_bytes(now));
+  CHECK(again.questions == 2);
+  CHECK(again.responded == 3);
 }

@@ -1,7 +1,11 @@
 // The phases of a gated call: gate, wait for the decisions, run. See the
-// header for the steps each journals; their names and order for one call
-// are those ctx.tool always journaled, so runs recorded before the phases
-// were split replay unchanged.
+// header for the steps each journals. For one call their names and order
+// are those ctx.tool always journaled, so a ctx.tool call, or a run_agent
+// turn with one tool call, recorded before the phases were split replays
+// unchanged. A turn with two or more calls does not: it used to journal
+// gate, tool, gate, tool and now journals gate, gate, tool, tool, so an
+// unfinished run that an earlier build took into such a turn replays a
+// changed step and is quarantined (actors/agent/README.md, "Upgrading").
 #include "endure/actors/agent/detail/tool_phases.hpp"
 
 #include <algorithm>
@@ -170,6 +174,17 @@ task<void> wait_round(context& ctx, services_ptr services, std::vector<gated_cal
   }
 }
 
+/// Why a run whose host has no services cannot wait for `c`'s request: a
+/// host without them (not a runtime's run) replaying a gate that a
+/// runtime's run raised; nobody could deliver the decision.
+std::string no_gateway(const std::string& run_id, const gated_call& c) {
+  return "run " + run_id + ": tool '" + c.tool + "' waits for a person's decision on request "
+         + c.raised.id + ", but the run is executed outside an endure runtime, so no human "
+         "gateway can deliver that decision; execute the run in a runtime (runtime::open, "
+         "`endure run` or `endure serve`) and decide the request there (runtime::decide, or "
+         "`endure approve|reject|answer " + c.raised.id + "`)";
+}
+
 } // namespace
 
 ::endure::detail::step_services* context_access::services(context& ctx) {
@@ -228,19 +243,18 @@ task<gated_call> raise_question(context& ctx, std::string question,
 
 task<void> await_decisions(context& ctx, std::vector<gated_call>& calls) {
   auto* services = context_access::services(ctx);
-  auto waiting = [&] {
-    return std::any_of(calls.begin(), calls.end(), [](const gated_call& c) { return !c.settled; });
+  auto first_waiting = [&] {
+    return std::find_if(calls.begin(), calls.end(), [](const gated_call& c) { return !c.settled; });
   };
-  if (waiting() && !services)
-    throw fatal_error("run " + ctx.run_id() + ": a request waits for a person, but the run has "
-                      "no human gateway");
-  while (waiting()) {
+  if (auto c = first_waiting(); c != calls.end() && !services)
+    throw fatal_error(no_gateway(ctx.run_id(), *c));
+  while (first_waiting() != calls.end()) {
     auto round = wait_round(ctx, services, calls);
     co_await std::move(round);
   }
 }
 
-task<json> run_decided(context& ctx, gated_call call) {
+task<decided_call> run_decided(context& ctx, gated_call call) {
   if (call.failed)
     std::rethrow_exception(call.failed);
   auto where = "run " + ctx.run_id() + ", tool '" + call.tool + "'";
@@ -249,19 +263,24 @@ task<json> run_decided(context& ctx, gated_call call) {
   if (!call.raised.id.empty()) {
     auto outcome = gateway::parse_outcome(call.outcome);
     if (!outcome)
-      co_return rejection(call.tool, outcome.error().message, {});
+      co_return decided_call{rejection(call.tool, outcome.error().message, {}),
+                             call_fate::rejected};
     switch (outcome->what) {
       case gateway::decision::reject:
-        co_return rejection(call.tool, outcome->text, outcome->principals);
+        co_return decided_call{rejection(call.tool, outcome->text, outcome->principals),
+                               call_fate::rejected};
       case gateway::decision::respond:
-        co_return json{{"response", outcome->text}, {"by", outcome->principals}};
+        co_return decided_call{json{{"response", outcome->text}, {"by", outcome->principals}},
+                               call_fate::responded};
       case gateway::decision::edit:
         // Checked against the tool's schema by the gateway when decided
         // (not again here: a replay must not depend on today's schema);
         // run only what the decision's hash binds.
         if (json_hash(outcome->edited_arguments) != outcome->edited_hash)
-          co_return rejection(call.tool, "the edited arguments do not match their hash",
-                              outcome->principals);
+          co_return decided_call{rejection(call.tool,
+                                           "the edited arguments do not match their hash",
+                                           outcome->principals),
+                                 call_fate::rejected};
         canonical = canonical_or_fail(outcome->edited_arguments, where);
         break;
       case gateway::decision::approve:
@@ -277,7 +296,7 @@ task<json> run_decided(context& ctx, gated_call call) {
   auto step_name = "tool:" + call.tool;
   auto step = ctx.step(std::move(step_name), run, std::move(canonical)).retry(policy);
   auto text = co_await std::move(step);
-  co_return json::parse(text);
+  co_return decided_call{json::parse(text), call_fate::ran};
 }
 
 expected<std::string> answer_of(const gated_call& question) {

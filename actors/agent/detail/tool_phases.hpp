@@ -73,10 +73,23 @@ task<gated_call> raise_question(context& ctx, std::string question,
 /// request is kept in its call (`failed`), not thrown.
 task<void> await_decisions(context& ctx, std::vector<gated_call>& calls);
 
+/// What phase 3 did with a call: whether the tool ran.
+enum class call_fate {
+  ran,        ///< the tool ran (let through, approved or edited)
+  rejected,   ///< a person said no, or the decision could not be read
+  responded,  ///< a person's text stands in for the result; the tool did not run
+};
+
+/// A call's result as the model reads it, and how it came about.
+struct decided_call {
+  nlohmann::json result;
+  call_fate fate = call_fate::ran;
+};
+
 /// Phase 3 of ctx.tool for a settled call: the rejection or the response
 /// a person gave, or the tool run ("tool:NAME") on the approved or edited
 /// arguments. Rethrows what waiting failed with.
-task<nlohmann::json> run_decided(context& ctx, gated_call call);
+task<decided_call> run_decided(context& ctx, gated_call call);
 
 /// Phase 3 of ctx.ask_human: the answer's text, or why it cannot be read.
 /// Rethrows what waiting failed with.
