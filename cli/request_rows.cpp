@@ -1,6 +1,8 @@
 // The requests table read page by page (request_rows.hpp).
 #include "endure/cli/request_rows.hpp"
 
+#include <algorithm>
+
 #include "endure/actors/gateway/decide.hpp"
 
 namespace endure::cli {
@@ -40,6 +42,31 @@ expected<request_listing> read_requests(const journal& j) {
     if (!page->damaged.empty())
       after = std::max(after, page->damaged.back().first);
   }
+}
+
+expected<inbox_page> read_inbox(const journal& j, const inbox_query& q) {
+  auto listing = read_requests(j);
+  if (!listing)
+    return std::move(listing).error();
+  inbox_page out;
+  out.damaged = std::move(listing->damaged);
+  for (auto& r : listing->requests)
+    if (r.status == gateway::request_status::pending
+        && (q.principal.empty() || may_decide(r, q.principal)))
+      out.requests.push_back(std::move(r));
+  std::stable_sort(out.requests.begin(), out.requests.end(), [](auto& a, auto& b) {
+    return a.created_ms < b.created_ms;
+  });
+  out.total = out.requests.size();
+  if (out.requests.size() > q.limit)
+    out.requests.resize(q.limit);
+  return out;
+}
+
+bool may_decide(const gateway::human_request& r, const std::string& principal) {
+  auto eligible = gateway::eligible_principals(r);
+  return eligible.empty()
+         || std::find(eligible.begin(), eligible.end(), principal) != eligible.end();
 }
 
 nlohmann::json request_json(const gateway::human_request& r) {

@@ -23,6 +23,22 @@ struct request_listing {
 /// Every request row of `j`.
 expected<request_listing> read_requests(const journal& j);
 
+/// What `endure inbox` lists: the pending requests `principal` may decide
+/// (every pending one when empty), oldest first, at most `limit`.
+struct inbox_query {
+  std::string principal;
+  std::size_t limit = 100;
+};
+struct inbox_page {
+  std::vector<gateway::human_request> requests;  ///< oldest first
+  std::size_t total = 0;  ///< pending requests the query matches, shown or not
+  std::vector<std::pair<std::string, error>> damaged;  ///< id, why
+};
+expected<inbox_page> read_inbox(const journal& j, const inbox_query& q);
+
+/// Whether `principal` may decide `r`: the request names them, or nobody.
+bool may_decide(const gateway::human_request& r, const std::string& principal);
+
 /// The row's JSON form (the fields of human_request, as stored).
 nlohmann::json request_json(const gateway::human_request& r);
 
