@@ -78,8 +78,8 @@ using decide = caf::atom_constant<caf::atom("decide")>;
 /// and answers gateway::deadline_answer: {"outcome": payload} when the
 /// request is decided or expired, else {"due_ms": N} (0: no deadline).
 using deadline = caf::atom_constant<caf::atom("deadline")>;
-/// (remind, request id): a reminder of the request may be due (the
-/// gateway's own timer, armed from the row; a duplicate is harmless).
+/// (remind): reminders may be due (the gateway's own timer, armed from the
+/// request index for the earliest; a duplicate is harmless).
 using remind = caf::atom_constant<caf::atom("remind")>;
 /// (subscribe, actor): lifecycle events go to `actor` until it stops, as
 /// (gw_event, kind, request id, run id, detail JSON text). Every detail has
@@ -95,7 +95,9 @@ using remind = caf::atom_constant<caf::atom("remind")>;
 ///   reminder:  "number" (1-based), "of"
 using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 using gw_event = caf::atom_constant<caf::atom("gw_event")>;
-/// (deliver): hand decided outcomes not yet delivered to their runs;
+/// (deliver): the gateway's start: build the request index if the
+/// directory predates it, hand decided outcomes not yet delivered to their
+/// runs, send the reminders that fell due;
 /// (deliver, request id, next backoff ms): try that one again.
 using deliver = caf::atom_constant<caf::atom("deliver")>;
 

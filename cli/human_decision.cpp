@@ -11,6 +11,7 @@
 #include "endure/actors/events.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/cli/journal_view.hpp"
 
@@ -121,6 +122,7 @@ control_reply decide_offline(journal& store, const control_request& r,
   if (!row)
     return control_reply::failure(row.error().code, row.error().message);
   auto& req = *row;
+  auto entries = gateway::keys_of(req);
   auto verdict = gateway::apply_decision(req, {r.principal, *what, payload, "cli", now_ms()},
                                          tools);
   // Stored either way: a refused attempt belongs in the audit trail too.
@@ -131,6 +133,7 @@ control_reply decide_offline(journal& store, const control_request& r,
     req.delivered = true;
   }
   b.put_row(side_table::requests, req.id, gateway::to_record(req));
+  gateway::update_index(b, entries, req);  // in the row's batch (request_index.hpp)
   if (auto ok = store.commit(std::move(b)); !ok)
     return control_reply::failure(ok.error().code, "the decision could not be journaled ("
                                                      + ok.error().message + "); nothing was "

@@ -101,8 +101,10 @@ int inbox(const command_env& env, const inbox_options& o) {
     return 0;
   }
   print_table(pending, now);
-  if (total > pending.size())
+  if (total > pending.size() && page->exact)
     std::printf("... and %zu more (--limit)\n", total - pending.size());
+  else if (total > pending.size())
+    std::printf("... and more (--limit)\n");
   std::fflush(stdout);
   return 0;
 }

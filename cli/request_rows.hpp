@@ -31,9 +31,18 @@ struct inbox_query {
 };
 struct inbox_page {
   std::vector<gateway::human_request> requests;  ///< oldest first
-  std::size_t total = 0;  ///< pending requests the query matches, shown or not
+  /// Pending requests the query matches, shown or not. Exact without a
+  /// principal; with one, the reading stops at the first match past the
+  /// page (counting them all would read every row), and `exact` is false.
+  std::size_t total = 0;
+  bool exact = true;
   std::vector<std::pair<std::string, error>> damaged;  ///< id, why
 };
+/// Reads the request index (actors/gateway/request_index.hpp): the page's
+/// rows and the index's count, not every row, so the first page costs the
+/// same with 100 or 100,000 requests waiting. A directory whose index was
+/// never built (no gateway started on it since the index came) is read
+/// row by row instead.
 expected<inbox_page> read_inbox(const journal& j, const inbox_query& q);
 
 /// Whether `principal` may decide `r`: the request names them, or nobody.

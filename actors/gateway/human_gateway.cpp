@@ -1,12 +1,14 @@
 // The human-gateway actor (detail/human_gateway.hpp): decisions and
-// deadlines applied in arrival order, each row stored before anyone is
-// answered, outcomes handed to runs as journaled signals, reminders sent
-// from timers armed from the rows (so a restart re-arms them).
+// deadlines applied in arrival order, each row stored (with its index
+// entries, request_index.hpp) before anyone is answered, outcomes handed to
+// runs as journaled signals, reminders sent from one timer armed for the
+// earliest one the index holds (so a restart re-arms it by reading a few
+// index rows, not every request).
 #include "endure/actors/gateway/detail/human_gateway.hpp"
 
 #include <caf/all.hpp>
 
-#include <map>
+#include <optional>
 #include <set>
 
 #include "endure/actors/atoms.hpp"
@@ -16,6 +18,8 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/gateway/detail/request_store.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/request_event.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/persistence/journal.hpp"
@@ -27,32 +31,23 @@ namespace endure::detail {
 namespace {
 
 using gateway::human_request;
+using gateway::detail::load_request;
+using gateway::detail::store_request;
+
+/// Index entries acted on per message: a decision waits behind one batch
+/// at most, however many reminders fall due together.
+constexpr std::size_t due_batch = 1000;
 
 struct gateway_state {
   gateway_env env;
   std::set<caf::actor> subscribers;
   /// Decided outcomes on their way to runs (not delivered twice at once).
   std::set<std::string> delivering;
-  /// Request id -> due time of the reminder timer armed for it (one each).
-  std::map<std::string, std::int64_t> reminder_armed;
+  /// When the armed (remind) message fires; nullopt: none armed.
+  std::optional<std::int64_t> due_armed;
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state, caf::event_based_actor>;
-
-expected<human_request> load(journal& store, const std::string& id) {
-  auto row = store.row(side_table::requests, id);
-  if (!row)
-    return std::move(row).error();
-  if (!*row)
-    return make_error(errc::not_found, "no request " + id);
-  return gateway::from_record(**row, id);
-}
-
-expected<void> store_row(journal& store, const human_request& r) {
-  write_batch b;
-  b.put_row(side_table::requests, r.id, gateway::to_record(r));
-  return store.commit(std::move(b));
-}
 
 void publish(gateway_actor* self, const std::string& kind, const human_request& r) {
   if (self->state.subscribers.empty())
@@ -62,37 +57,30 @@ void publish(gateway_actor* self, const std::string& kind, const human_request& 
     self->send(s, atoms::gw_event::value, kind, r.id, r.run_id, detail);
 }
 
-/// Arms a timer for `r`'s next reminder, unless one is armed for it already.
-void arm_reminder(gateway_actor* self, const human_request& r) {
-  auto due = gateway::next_reminder_ms(r);
-  if (!due)
+/// Arms the (remind) message for `due_ms`, unless one fires before.
+void arm_due(gateway_actor* self, std::int64_t due_ms) {
+  auto& armed = self->state.due_armed;
+  if (armed && *armed <= due_ms)
     return;
-  auto [it, fresh] = self->state.reminder_armed.emplace(r.id, *due);
-  if (!fresh && it->second <= *due)
-    return;  // the armed timer fires first and re-arms from the row
-  it->second = *due;
-  auto wait = std::chrono::milliseconds{std::max<std::int64_t>(0, *due - now_ms())};
-  self->delayed_send(self, wait, atoms::remind::value, r.id);
+  armed = due_ms;
+  auto wait = std::chrono::milliseconds{std::max<std::int64_t>(0, due_ms - now_ms())};
+  self->delayed_send(self, wait, atoms::remind::value);
 }
 
-/// Sends every reminder of request `id` that is due (in order, each once:
-/// the row counts them), then arms the next. Nothing for a request decided
-/// or expired meanwhile.
-void on_remind(gateway_actor* self, const std::string& id) {
-  self->state.reminder_armed.erase(id);
-  auto r = load(*self->state.env.store, id);
-  if (!r)
-    return;
-  while (gateway::record_reminder(*r, now_ms()) > 0) {
-    if (auto ok = store_row(*self->state.env.store, *r); !ok) {
-      log::error("request " + id + ": a reminder could not be journaled (" + ok.error().to_string()
-                 + "); trying again");
-      self->delayed_send(self, std::chrono::seconds{1}, atoms::remind::value, id);
-      return;
+/// Sends every reminder of `r` that is due (in order, each once: the row
+/// counts them; stored before it is sent). False when a store failed.
+bool remind(gateway_actor* self, human_request& r) {
+  for (;;) {
+    auto before = gateway::keys_of(r);
+    if (gateway::record_reminder(r, now_ms()) == 0)
+      return true;
+    if (auto ok = store_request(*self->state.env.store, before, r); !ok) {
+      log::error("request " + r.id + ": a reminder could not be journaled ("
+                 + ok.error().to_string() + "); trying again");
+      return false;
     }
-    publish(self, "reminder", *r);
+    publish(self, "reminder", r);
   }
-  arm_reminder(self, *r);
 }
 
 /// Hands `r`'s outcome to its run as a journaled signal, then marks the row
@@ -103,14 +91,15 @@ void deliver(gateway_actor* self, human_request r, std::chrono::milliseconds bac
 /// Marks request `id` delivered on its current row (not a copy taken
 /// earlier: attempts stored since then stay in its audit trail).
 void mark_delivered(journal& store, const std::string& id) {
-  auto r = load(store, id);
+  auto r = load_request(store, id);
   if (!r) {
     log::error("request " + id + ": delivered, but its row cannot be read to say so ("
                + r.error().to_string() + ")");
     return;
   }
+  auto before = gateway::keys_of(*r);
   r->delivered = true;
-  if (auto ok = store_row(store, *r); !ok)
+  if (auto ok = store_request(store, before, *r); !ok)
     log::error("request " + id + ": delivered, but marking it so failed ("
                + ok.error().to_string() + "); it is delivered again (once) at the next start");
 }
@@ -147,39 +136,112 @@ void deliver(gateway_actor* self, human_request r,
       });
 }
 
-/// Every decided row not yet delivered (a start after a crash, a retry),
-/// and the reminders of every pending row.
-void deliver_pending(gateway_actor* self) {
+/// The rows the index entries on `page` name, for the entries that still
+/// match their row; an entry that does not (its row moved on or is gone, a
+/// damaged row) is erased. `act` gets each matching row.
+template <class Act>
+void for_each_entry(gateway_actor* self, const row_page& page, Act act) {
+  auto& store = *self->state.env.store;
+  write_batch stale;
+  for (auto& [key, why] : page.damaged)
+    stale.erase_row(side_table::request_index, key);
+  for (auto& row : page.rows) {
+    auto e = gateway::parse_index_key(row.key);
+    auto r = e ? load_request(store, e->id) : expected<human_request>{make_error(errc::not_found, "")};
+    if (!r && r.error().code != errc::not_found)
+      log::error(r.error().to_string() + "; its reminders and outcome are left alone");
+    if (!r || gateway::keys_of(*r).due != row.key) {
+      stale.erase_row(side_table::request_index, row.key);
+      continue;
+    }
+    act(*e, std::move(*r));
+  }
+  if (!stale.empty())
+    if (auto ok = store.commit(std::move(stale)); !ok)
+      log::warn("cannot erase stale request index entries: " + ok.error().to_string());
+}
+
+/// Start: the index (built once for an older directory), then every
+/// decided outcome not yet delivered (a start after a crash).
+void start(gateway_actor* self) {
+  auto& store = *self->state.env.store;
+  if (auto built = gateway::detail::ensure_index(store); !built)
+    log::error("cannot build the request index: " + built.error().to_string()
+               + "; reminders and undelivered decisions wait until it can be read");
+  else if (*built > 0)
+    log::info("indexed " + std::to_string(*built) + " requests (once, for a data directory "
+              "from before the request index)");
+  auto undelivered = gateway::index_key_at(gateway::due_prefix, 0);
   std::string after;
   for (;;) {
-    auto page = self->state.env.store->rows(side_table::requests, "", after, 1000);
+    auto page = store.rows(side_table::request_index, undelivered, after, due_batch);
     if (!page) {
-      log::error("cannot scan the requests to deliver decisions: " + page.error().to_string());
-      return;
+      log::error("cannot read the requests to deliver decisions: " + page.error().to_string());
+      break;
     }
-    for (auto& [key, why] : page->damaged)
-      log::error("request " + key + " is damaged and skipped: " + why.to_string());
-    for (auto& row : page->rows) {
-      auto r = gateway::from_record(row.rec, row.key);
-      if (!r) {
-        log::error(r.error().to_string() + "; its decision (if any) cannot be delivered");
-        continue;
+    for_each_entry(self, *page, [self](const gateway::index_entry& e, human_request r) {
+      try {
+        deliver(self, std::move(r));
+      } catch (const std::exception& ex) {
+        log::error("request " + e.id + ": its decision cannot be delivered: " + ex.what());
       }
-      if (r->status == gateway::request_status::pending)
-        arm_reminder(self, *r);
-      if (r->status == gateway::request_status::decided && !r->delivered)
-        try {
-          deliver(self, std::move(*r));
-        } catch (const std::exception& e) {
-          log::error("request " + row.key + ": its decision cannot be delivered: " + e.what());
-        }
-    }
-    if (page->rows.size() + page->damaged.size() < 1000)
-      return;
+    });
+    if (page->rows.size() + page->damaged.size() < due_batch)
+      break;
     after = page->rows.empty() ? std::string{} : page->rows.back().key;
     if (!page->damaged.empty())
       after = std::max(after, page->damaged.back().first);
   }
+  self->send(self, atoms::remind::value);
+}
+
+/// The first index key of a reminder (past the undelivered outcomes).
+std::string first_reminder_key() { return gateway::index_key_at(gateway::due_prefix, 1); }
+
+/// Arms the timer for the earliest reminder the index holds: at once when
+/// it is due already (a batch left some), else at its time.
+void arm_next(gateway_actor* self) {
+  auto head = self->state.env.store->rows(side_table::request_index, gateway::due_prefix,
+                                          first_reminder_key(), 1);
+  if (!head) {
+    log::error("cannot read the reminders due: " + head.error().to_string()
+               + "; trying again in 1 s");
+    return arm_due(self, now_ms() + 1000);
+  }
+  if (!head->rows.empty())
+    if (auto e = gateway::parse_index_key(head->rows.front().key))
+      arm_due(self, e->at_ms);
+}
+
+/// The reminders due by now, a batch per message (decisions interleave),
+/// then the timer armed for the next one. The rows they move (their next
+/// reminder) and the entries found stale leave the index's front, so this
+/// ends.
+void on_due(gateway_actor* self) {
+  self->state.due_armed.reset();
+  auto now = now_ms();
+  auto page = self->state.env.store->rows(side_table::request_index, gateway::due_prefix,
+                                          first_reminder_key(), due_batch);
+  if (!page) {
+    log::error("cannot read the reminders due: " + page.error().to_string()
+               + "; trying again in 1 s");
+    return arm_due(self, now + 1000);
+  }
+  row_page due;
+  for (auto& row : page->rows) {
+    auto e = gateway::parse_index_key(row.key);
+    if (e && e->at_ms > now)
+      break;
+    due.rows.push_back(std::move(row));
+  }
+  due.damaged = std::move(page->damaged);
+  bool failed = false;
+  for_each_entry(self, due, [&](const gateway::index_entry&, human_request r) {
+    failed |= !remind(self, r);
+  });
+  if (failed)
+    return arm_due(self, now + 1000);
+  arm_next(self);
 }
 
 caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
@@ -194,13 +256,14 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!parsed)
     return to_caf_error(errc::invalid_argument,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
-  auto r = load(*env.store, id);
+  auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
+  auto before = gateway::keys_of(*r);
   auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now_ms()},
                                          env.tools);
   // Stored either way: a refused attempt belongs in the audit trail too.
-  if (auto ok = store_row(*env.store, *r); !ok)
+  if (auto ok = store_request(*env.store, before, *r); !ok)
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
@@ -220,13 +283,14 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
 /// outcome a decision reached first) and answer what the run journals.
 caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id) {
   auto& env = self->state.env;
-  auto r = load(*env.store, id);
+  auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
+  auto before = gateway::keys_of(*r);
   auto step = gateway::apply_deadline(*r, now_ms());
   if (step == gateway::deadline_step::final_already || step == gateway::deadline_step::not_due)
     return gateway::deadline_answer(*r);
-  if (auto ok = store_row(*env.store, *r); !ok)
+  if (auto ok = store_request(*env.store, before, *r); !ok)
     return to_caf_error(ok.error().code, "request " + id + ": its deadline could not be "
                                            "journaled (" + ok.error().message + ")");
   switch (step) {
@@ -252,13 +316,14 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
   self->send(self, atoms::deliver::value);
   return {
     [=](atoms::raised, const std::string& id) {
-      if (auto r = load(*self->state.env.store, id)) {
+      if (auto r = load_request(*self->state.env.store, id)) {
         publish(self, "waiting", *r);
-        arm_reminder(self, *r);
+        if (auto next = gateway::next_reminder_ms(*r))  // its index entry is written
+          arm_due(self, *next);
       }
     },
     [=](atoms::deadline, const std::string& id) { return on_deadline(self, id); },
-    [=](atoms::remind, const std::string& id) { on_remind(self, id); },
+    [=](atoms::remind) { on_due(self); },
     [=](atoms::decide, const std::string& id, const std::string& principal,
         const std::string& what, const std::string& payload, const std::string& channel) {
       // One odd row or payload must not take the gateway (and, by crash
@@ -275,9 +340,9 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
       self->monitor(who);
       self->state.subscribers.insert(std::move(who));
     },
-    [=](atoms::deliver) { deliver_pending(self); },
+    [=](atoms::deliver) { start(self); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
-      if (auto r = load(*self->state.env.store, id))
+      if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
     },
   };
