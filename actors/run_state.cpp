@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "endure/actors/activity_pool.hpp"
@@ -16,6 +17,8 @@ namespace endure::detail {
 
 namespace {
 
+/// The longest a run actor's own timer message waits (send_timer).
+constexpr std::int64_t timer_hop_ms = 1000;
 
 double unit_random() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -105,8 +108,7 @@ void run_state::submit(op_request req, op_slot& slot) {
       if (rec && rec->timer_due) {  // a durable backoff was pending
         p.timer_due = rec->timer_due;
         restore_timer_row(*p.timer_due, step);
-        self_->delayed_send(self_, std::chrono::milliseconds{std::max<std::int64_t>(0, *rec->timer_due - now_ms())},
-                            atoms::retry::value, step);
+        send_timer(step, *rec->timer_due, /*retry*/ true);
       } else {
         start_attempt(p, (rec ? rec->attempts_started : 0) + 1);
       }
@@ -261,8 +263,8 @@ void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure 
   if (decision.retry) {
     p.timer_due = ev.retry_at_ms;  // durable: a passivated run is woken for it
     batch.put_timer({ev.retry_at_ms, run_id_, step});
-    persist(std::move(batch), [this, step, delay = decision.delay] {
-      self_->delayed_send(self_, delay, atoms::retry::value, step);
+    persist(std::move(batch), [this, step, due = ev.retry_at_ms] {
+      send_timer(step, due, /*retry*/ true);
       update_status();
     });
     stop_when_idle();
@@ -278,6 +280,8 @@ void run_state::on_retry(std::uint64_t step) {
   auto it = pending_.find(step);
   if (stopping_ || it == pending_.end() || it->second.attempt != 0)
     return;
+  if (auto due = it->second.timer_due; due && now_ms() < *due)
+    return send_timer(step, *due, /*retry*/ true);  // the next hop
   auto* rec = log_.step(step);
   start_attempt(it->second, (rec ? rec->attempts_started : 0) + 1);
   update_status();
@@ -297,8 +301,16 @@ void run_state::arm_timer(pending_op& p) {
     batch.put_timer({*p.timer_due, run_id_, p.req.step});
     persist_quietly(std::move(batch));
   }
-  auto wait = std::max<std::int64_t>(0, *p.timer_due - now_ms());
-  self_->delayed_send(self_, std::chrono::milliseconds{wait}, atoms::timer::value, p.req.step);
+  send_timer(p.req.step, *p.timer_due);
+}
+
+void run_state::send_timer(std::uint64_t step, std::int64_t due_ms, bool retry) {
+  auto wait = std::chrono::milliseconds{std::clamp<std::int64_t>(due_ms - now_ms(), 0,
+                                                                  timer_hop_ms)};
+  if (retry)
+    self_->delayed_send(self_, wait, atoms::retry::value, step);
+  else
+    self_->delayed_send(self_, wait, atoms::timer::value, step);
 }
 
 void run_state::try_consume_signal(pending_op& p) {
@@ -323,6 +335,8 @@ void run_state::on_timer(std::uint64_t step) {
   auto it = pending_.find(step);
   if (stopping_ || it == pending_.end() || !it->second.timer_due)
     return;
+  if (now_ms() < *it->second.timer_due)
+    return send_timer(step, *it->second.timer_due);  // the next hop
   if (it->second.req.kind == op_kind::signal) {
     auto& waiters = signal_waiters_[it->second.req.name];
     std::erase(waiters, step);

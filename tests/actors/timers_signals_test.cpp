@@ -74,6 +74,24 @@ SCENARIO("a durable sleep ends at its due time, never before", "[timer]") {
   CHECK(after_sleep_at - due < sleep_ms - 300);  // nor twice as long
 }
 
+SCENARIO("a sleep longer than a timer hop ends at its due time on a run that stays live",
+         "[timer]") {
+  // The run actor's own timer message waits at most a second at a time
+  // (run_state::send_timer), re-sent until the due time.
+  after_sleep = 0;
+  runtime_fixture f{workflows};  // passivation after 60 s: the actor stays
+  constexpr std::int64_t sleep_ms = 2500;
+  REQUIRE(f.rt().start("sleeper", "s", static_cast<int>(sleep_ms)));
+  auto due = await_timer_due(f, "s");
+  auto out = f.rt().wait("s", 10s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  CHECK(f.rt().stats().steps_executed >= 1);
+  CHECK(after_sleep == 1);
+  CHECK(after_sleep_at >= due);
+  CHECK(after_sleep_at - due < 500);
+}
+
 SCENARIO("after a restart, a durable sleep waits only what is left of it", "[timer]") {
   after_sleep = 0;
   runtime_fixture f{workflows};
