@@ -345,9 +345,10 @@ void run_state::on_timer(std::uint64_t step) {
 }
 
 void run_state::complete(std::uint64_t step, std::string result, std::uint32_t attempt,
-                         std::int64_t duration_us, std::uint64_t signal_seq) {
+                         std::int64_t duration_us, std::uint64_t signal_seq, write_batch first,
+                         std::function<void()> durable) {
   auto& p = pending_.at(step);
-  write_batch batch;
+  write_batch batch = std::move(first);
   step_completed_event done{step, p.req.name, p.req.input_hash, attempt, result,
                             now_ms(), duration_us, signal_seq, {}};
   if (p.req.usage)
@@ -363,7 +364,11 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
     });
   };
   if (open_batch_) {  // completed during another resumption: after its commit
-    persist(std::move(batch), std::move(resume));
+    persist(std::move(batch), [resume = std::move(resume), durable = std::move(durable)]() mutable {
+      if (durable)
+        durable();
+      resume();
+    });
     return;
   }
   // The result reaches the workflow before it is durable: workflow code is
@@ -373,7 +378,7 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
   // So one commit per step instead of two, and the next step's start is
   // durable before its body runs. If the commit fails the actor stops and
   // its restart replays the journal, which never saw any of it.
-  persist_with(std::move(batch), resume);
+  persist_with(std::move(batch), resume, std::move(durable));
 }
 
 void run_state::deliver(std::uint64_t step, std::function<void(op_slot&)> fill) {

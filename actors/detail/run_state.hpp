@@ -99,7 +99,11 @@ private:
   /// Queues a write nothing waits for; if it fails the actor stops (the
   /// supervisor restarts the run from what the journal holds).
   void persist_quietly(write_batch batch);
-  void persist_with(write_batch batch, const std::function<void()>& resume);
+  /// Journals `batch`, resuming the workflow (`resume`) before the commit
+  /// so what it journals next joins the same commit; `durable` (if any) and
+  /// the resumption's effects run once that commit is durable.
+  void persist_with(write_batch batch, const std::function<void()>& resume,
+                    std::function<void()> durable = {});
   // operations
   void start_attempt(pending_op& p, std::uint32_t attempt);
   void refuse_inline_timeout(pending_op& p);
@@ -117,8 +121,12 @@ private:
   /// Stores the timer row of a timer the journal already holds (resume).
   void restore_timer_row(std::int64_t due_ms, std::uint64_t step);
   void try_consume_signal(pending_op& p);
+  /// Journals step `step`'s outcome after the records already in `first`,
+  /// in one commit, and resumes the workflow with it; `durable` runs once
+  /// that commit is.
   void complete(std::uint64_t step, std::string result, std::uint32_t attempt,
-                std::int64_t duration_us, std::uint64_t signal_seq);
+                std::int64_t duration_us, std::uint64_t signal_seq, write_batch first = {},
+                std::function<void()> durable = {});
   void deliver(std::uint64_t step, std::function<void(op_slot&)> fill);
   // lifecycle
   void begin_workflow();

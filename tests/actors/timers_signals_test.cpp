@@ -45,7 +45,23 @@ task<std::string> busy_then_approval(context& ctx, int) {
   co_return co_await approval(ctx, 0);
 }
 
+/// The journal whose commits wait_then_step counts, and the count when
+/// its step's body started.
+std::atomic<const journal*> watched{nullptr};
+std::atomic<std::uint64_t> commits_at_step{0};
+
+task<int> wait_then_step(context& ctx, int) {
+  auto go = co_await ctx.wait_signal<int>("go");
+  auto count = [] {
+    commits_at_step = watched.load()->stats().commits;
+    return 1;
+  };
+  auto after = co_await ctx.step("after", count);
+  co_return go.value_or(0) + after;
+}
+
 void workflows(workflow_registry& r) {
+  r.add("wait_then_step", &wait_then_step);
   r.add("sleeper", &sleeper);
   r.add("approval", &approval);
   r.add("busy_then_approval", &busy_then_approval);
@@ -112,6 +128,31 @@ SCENARIO("after a restart, a durable sleep waits only what is left of it", "[tim
   // ...and not the whole duration again from the restart, which would end
   // at least sleep_ms / 2 after the due time.
   CHECK(after_sleep_at - due < sleep_ms / 2 - 300);
+}
+
+SCENARIO("a signal and the wait it ends share one commit with the step that follows",
+         "[signal]") {
+  for (bool passivated : {false, true}) {
+    INFO((passivated ? "the run passivated first" : "the run's actor waiting"));
+    runtime_fixture f{workflows, [passivated](runtime_options& o) {
+                        if (passivated)
+                          o.passivate_after = 10ms;
+                      }};
+    watched = &f.rt().store();
+    REQUIRE(f.rt().start("wait_then_step", "w", 0));
+    REQUIRE(f.await_status("w", run_status::waiting));
+    if (passivated)
+      REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));
+    auto before = f.rt().store().stats().commits;
+    REQUIRE(f.rt().signal("w", "go", 41));
+    auto out = f.rt().wait("w", 10s);
+    REQUIRE(out);
+    CHECK(out->value<int>() == 42);
+    // The step's body runs once its start is durable: that one commit also
+    // holds the signal and the wait's end.
+    CHECK(commits_at_step - before == 1);
+    watched = nullptr;
+  }
 }
 
 SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]") {
