@@ -100,5 +100,7 @@ using gw_event = caf::atom_constant<caf::atom("gw_event")>;
 /// runs, send the reminders that fell due;
 /// (deliver, request id, next backoff ms): try that one again.
 using deliver = caf::atom_constant<caf::atom("deliver")>;
+/// (delivered): mark the outcomes delivered lately so on their rows.
+using delivered = caf::atom_constant<caf::atom("delivered")>;
 
 } // namespace endure::atoms

@@ -38,11 +38,22 @@ using gateway::detail::store_request;
 /// at most, however many reminders fall due together.
 constexpr std::size_t due_batch = 1000;
 
+/// How long delivered outcomes wait to be marked so on their rows. Marking
+/// is one commit for all of them, after the run's own commits: a mark
+/// written at once competed with the resumed run's next commit for the
+/// journal's writer (one commit more before the approved tool ran). A mark
+/// lost to a crash means one more delivery at the next start, which the
+/// run recognises by its request id and takes no second time.
+constexpr std::chrono::milliseconds mark_delay{50};
+
 struct gateway_state {
   gateway_env env;
   std::set<caf::actor> subscribers;
-  /// Decided outcomes on their way to runs (not delivered twice at once).
+  /// Decided outcomes on their way to runs, or delivered and not marked so
+  /// yet (not delivered twice at once).
   std::set<std::string> delivering;
+  /// Delivered (or refused by an ended run), to be marked on their rows.
+  std::set<std::string> to_mark;
   /// When the armed (remind) message fires; nullopt: none armed.
   std::optional<std::int64_t> due_armed;
 };
@@ -88,20 +99,39 @@ bool remind(gateway_actor* self, human_request& r) {
 /// row, marked delivered, and the refusal is logged.
 void deliver(gateway_actor* self, human_request r, std::chrono::milliseconds backoff);
 
-/// Marks request `id` delivered on its current row (not a copy taken
-/// earlier: attempts stored since then stay in its audit trail).
-void mark_delivered(journal& store, const std::string& id) {
-  auto r = load_request(store, id);
-  if (!r) {
-    log::error("request " + id + ": delivered, but its row cannot be read to say so ("
-               + r.error().to_string() + ")");
-    return;
+/// Marks the requests delivered since the last time on their current rows
+/// (not copies taken earlier: attempts stored since stay in their audit
+/// trails), in one commit.
+void mark_delivered(gateway_actor* self) {
+  auto& st = self->state;
+  auto& store = *st.env.store;
+  write_batch b;
+  for (auto& id : st.to_mark) {
+    st.delivering.erase(id);
+    auto r = load_request(store, id);
+    if (!r) {
+      log::error("request " + id + ": delivered, but its row cannot be read to say so ("
+                 + r.error().to_string() + ")");
+      continue;
+    }
+    auto before = gateway::keys_of(*r);
+    r->delivered = true;
+    b.put_row(side_table::requests, id, gateway::to_record(*r));
+    gateway::update_index(b, before, *r);
   }
-  auto before = gateway::keys_of(*r);
-  r->delivered = true;
-  if (auto ok = store_request(store, before, *r); !ok)
-    log::error("request " + id + ": delivered, but marking it so failed ("
-               + ok.error().to_string() + "); it is delivered again (once) at the next start");
+  auto count = st.to_mark.size();
+  st.to_mark.clear();
+  if (auto ok = store.commit(std::move(b)); !ok)
+    log::error(std::to_string(count) + " requests were delivered, but marking them so failed ("
+               + ok.error().to_string() + "); they are delivered again (once) at the next start");
+}
+
+/// Marks `id` delivered with the others of the next mark_delay.
+void mark_soon(gateway_actor* self, const std::string& id) {
+  auto& marks = self->state.to_mark;
+  if (marks.empty())
+    self->delayed_send(self, mark_delay, atoms::delivered::value);
+  marks.insert(id);
 }
 
 void deliver(gateway_actor* self, human_request r,
@@ -115,19 +145,16 @@ void deliver(gateway_actor* self, human_request r,
   self->request(runs, caf::infinite, atoms::signal::value, r.run_id,
                 gateway::decision_signal(r.id), payload, "decision:" + r.id)
     .then(
-      [self, id = r.id](caf::ok_atom) {
-        self->state.delivering.erase(id);
-        mark_delivered(*self->state.env.store, id);
-      },
+      [self, id = r.id](caf::ok_atom) { mark_soon(self, id); },
       [self, r, backoff](caf::error& e) mutable {
-        self->state.delivering.erase(r.id);
         auto why = from_caf_error(e, "deliver the decision on request " + r.id);
         if (why.code == errc::invalid_state || why.code == errc::not_found) {
           log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
                     + why.message + "); the outcome stays on the request");
-          mark_delivered(*self->state.env.store, r.id);
+          mark_soon(self, r.id);
           return;
         }
+        self->state.delivering.erase(r.id);
         auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
         log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
                   + why.message + "); trying again in " + std::to_string(backoff.count()) + " ms");
@@ -341,6 +368,7 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
       self->state.subscribers.insert(std::move(who));
     },
     [=](atoms::deliver) { start(self); },
+    [=](atoms::delivered) { mark_delivered(self); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
       if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
