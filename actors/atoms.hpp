@@ -1,11 +1,18 @@
 // CAF 0.17 spellings of endure's internal messages, kept in this one file so
 // a move to a newer CAF touches only it. Atom names are at most 10
 // characters. All messages are local to one process and carry only builtin
-// types. Requests answer with a value (or caf::ok_atom) on success and a
-// caf::error of category "endure" (detail/caf_error.hpp) when refused.
+// types, except a write_batch riding with a signal (below; never sent to
+// another node). Requests answer with a value (or caf::ok_atom) on success
+// and a caf::error of category "endure" (detail/caf_error.hpp) when refused.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+
+#include "endure/persistence/write_batch.hpp"
+
+// Local messages only: a batch is handed over, never serialised.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(endure::write_batch)
 
 namespace endure::atoms {
 
@@ -35,6 +42,11 @@ using start = caf::atom_constant<caf::atom("start")>;
 /// (signal, run id, name, payload bytes, request id) -> ok_atom; the
 /// request id (made by the runtime) lets a run journal a signal handed to
 /// it twice only once.
+/// (signal, run id, name, payload bytes, request id, write_batch with) ->
+/// ok_atom: `with` (side-table rows: the human gateway's decided request)
+/// commits in the same transaction as the signal, or, when an earlier
+/// actor journaled this signal already, on its own before the answer. A
+/// refusal leaves it unwritten.
 using signal = caf::atom_constant<caf::atom("signal")>;
 /// (cancel, run id, reason) -> ok_atom
 using cancel = caf::atom_constant<caf::atom("cancel")>;

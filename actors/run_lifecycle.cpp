@@ -415,10 +415,10 @@ caf::error ended(const std::string& run_id, run_status status, const char* what_
 } // namespace
 
 void run_state::on_signal(const std::string& name, std::string payload,
-                          const std::string& request_id, guarded_reply rp) {
+                          const std::string& request_id, guarded_reply rp, write_batch with) {
   if (loading_)
-    return defer([this, name, payload, request_id, rp]() mutable {
-      on_signal(name, payload, request_id, rp);
+    return defer([this, name, payload, request_id, rp, with]() mutable {
+      on_signal(name, payload, request_id, rp, std::move(with));
     });
   if (!created_) {
     rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
@@ -432,13 +432,15 @@ void run_state::on_signal(const std::string& name, std::string payload,
   if (quarantined_ || stopping_)
     return ask_again(rp);
   if (log_.has_signal_request(request_id)) {  // an earlier actor journaled it
-    rp.deliver(caf::ok_atom::value);
-    return;
+    if (with.empty())
+      return rp.deliver(caf::ok_atom::value);
+    return persist(std::move(with), [rp]() mutable { rp.deliver(caf::ok_atom::value); });
   }
   write_batch batch;
   auto seq = next_seq_;
   append(batch, signal_received_event{name, payload, now_ms(), request_id});
   mark_running(batch);
+  batch.splice(std::move(with));
   if (auto& waiters = signal_waiters_[name]; !waiters.empty()) {
     // A wait takes it now: the signal, the wait's end and what the resumed
     // workflow journals next (its next step's start) share one commit, and

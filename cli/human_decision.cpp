@@ -37,10 +37,24 @@ expected<human_request> load(const journal& store, const std::string& id) {
   return gateway::from_record(**row, id);
 }
 
-/// A note for an outcome its run cannot take any more; empty if it can.
+/// Whether `r`'s run journaled its outcome (delivered as the signal with
+/// request id "decision:ID", by the gateway or by decide_offline).
+bool took_outcome(const journal& store, const human_request& r) {
+  auto events = read_events(store, r.run_id);
+  if (!events)
+    return false;
+  for (auto& e : *events)
+    if (auto* s = std::get_if<signal_received_event>(&e.event);
+        s && s->request_id == "decision:" + r.id)
+      return true;
+  return false;
+}
+
+/// A note for an outcome its run cannot take any more; empty if it can (or
+/// did: a run the decision woke may have ended by the time this is said).
 std::string ended_note(const journal& store, const human_request& r) {
   auto meta = store.run(r.run_id);
-  if (meta && is_terminal(meta->status))
+  if (meta && is_terminal(meta->status) && !took_outcome(store, r))
     return "; run " + r.run_id + " has already ended (" + std::string{to_string(meta->status)}
            + "), so the outcome stays on the request";
   if (!meta && meta.error().code == errc::not_found)

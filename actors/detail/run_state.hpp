@@ -45,8 +45,10 @@ public:
   /// A start request: creates the run if the journal has none, then replies.
   void on_start(const std::string& workflow, std::string input, guarded_reply rp);
   /// `request_id` identifies the request across actors (run manager).
+  /// Journals the signal (once per request id) and `with` in one commit,
+  /// then answers; a wait there to take it ends in that commit too.
   void on_signal(const std::string& name, std::string payload, const std::string& request_id,
-                 guarded_reply rp);
+                 guarded_reply rp, write_batch with = {});
   void on_cancel(const std::string& reason, guarded_reply rp);
   void on_passivate(std::uint64_t generation);
   /// A commit completed; token 0 is a write nothing waits for (a quiet one).

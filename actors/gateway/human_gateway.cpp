@@ -163,6 +163,54 @@ void deliver(gateway_actor* self, human_request r,
       });
 }
 
+/// Stores decided `r` (its index entries were `before`) in the commit that
+/// journals its outcome for its run, as the signal the run's wait consumes
+/// (one commit, where storing the row and then delivering took two):
+/// delivered, the moment it is stored. When the run takes nothing (it has
+/// ended, or there is no such run) the row is stored alone, marked
+/// delivered (the outcome stays on it); when the runs cannot be reached now
+/// (restarting, shutting down) alone and not delivered, handed on again
+/// after a backoff and at the next start. Blocks this (detached) actor
+/// until stored, so decisions and deadlines stay one at a time.
+expected<void> store_decided(gateway_actor* self, const gateway::index_keys& before,
+                             human_request& r) {
+  auto& store = *self->state.env.store;
+  auto delivered = r;
+  delivered.delivered = true;
+  write_batch with;
+  with.put_row(side_table::requests, r.id, gateway::to_record(delivered));
+  gateway::update_index(with, before, delivered);
+  // The run's wait_signal<std::string> reads msgpack of the outcome's text.
+  auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
+  std::optional<error> refused;
+  caf::scoped_actor blocking{self->system()};
+  blocking->request(self->state.env.services->runs_actor(), caf::infinite, atoms::signal::value,
+                    r.run_id, gateway::decision_signal(r.id), payload, "decision:" + r.id,
+                    std::move(with))
+    .receive([](caf::ok_atom) {},
+             [&](caf::error& e) {
+               refused = from_caf_error(e, "deliver the decision on request " + r.id);
+             });
+  if (!refused) {
+    r.delivered = true;
+    return {};
+  }
+  bool ended = refused->code == errc::invalid_state || refused->code == errc::not_found;
+  r.delivered = ended;
+  if (auto ok = store_request(store, before, r); !ok)
+    return ok;
+  if (ended) {
+    log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
+              + refused->message + "); the outcome stays on the request");
+    return {};
+  }
+  log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
+            + refused->message + "); trying again in 200 ms");
+  self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value, r.id,
+                     std::int64_t{400});
+  return {};
+}
+
 /// The rows the index entries on `page` name, for the entries that still
 /// match their row; an entry that does not (its row moved on or is gone, a
 /// damaged row) is erased. `act` gets each matching row.
@@ -289,20 +337,21 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   auto before = gateway::keys_of(*r);
   auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now_ms()},
                                          env.tools);
+  bool decided = verdict && *verdict == gateway::decide_result::decided;
   // Stored either way: a refused attempt belongs in the audit trail too.
-  if (auto ok = store_request(*env.store, before, *r); !ok)
+  auto ok = decided ? store_decided(self, before, *r) : store_request(*env.store, before, *r);
+  if (!ok)
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
   if (!verdict)
     return to_caf_error(verdict.error());
-  if (*verdict == gateway::decide_result::counted) {
+  if (!decided) {
     publish(self, "counted", *r);
     return "counted " + std::to_string(r->approved_by.size()) + " of "
            + std::to_string(r->rule.value("quorum", 1u));
   }
   publish(self, "decided", *r);
-  deliver(self, std::move(*r));
   return std::string{"decided"};
 }
 
