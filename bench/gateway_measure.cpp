@@ -88,6 +88,7 @@ restart_figures measure_restart(const std::string& dir, const std::string& mode,
   auto line = result_line(child, "restart");
   int rc = child.wait(2min);
   return {field(line, "open_s"),
+          field(line, "first_s"),
           field(line, "ready_s"),
           field(line, "pss_ready_kib") / 1024.0,
           field(line, "pss_kib") / 1024.0,
