@@ -325,7 +325,12 @@ void run_state::try_consume_signal(pending_op& p) {
 
 void run_state::restore_timer_row(std::int64_t due_ms, std::uint64_t step) {
   // A quarantine erased the run's timer rows; the release that resumed it
-  // did not know them. Storing the row again is idempotent otherwise.
+  // did not know them. Nothing else erases the row of a timer still
+  // pending, so a run never released has it: no write (it was a commit
+  // of its own in front of whatever woke a passivated run waiting with a
+  // timeout, a decision among them).
+  if (!log_.released())
+    return;
   write_batch batch;
   batch.put_timer({due_ms, run_id_, step});
   persist_quietly(std::move(batch));

@@ -49,11 +49,14 @@ task<std::string> busy_then_approval(context& ctx, int) {
 /// its step's body started.
 std::atomic<const journal*> watched{nullptr};
 std::atomic<std::uint64_t> commits_at_step{0};
+std::atomic<std::uint64_t> batches_at_step{0};
 
-task<int> wait_then_step(context& ctx, int) {
-  auto go = co_await ctx.wait_signal<int>("go");
+/// With `hours` > 0 the wait has that timeout (a durable timer of its own).
+task<int> wait_then_step(context& ctx, int hours) {
+  auto go = co_await ctx.wait_signal<int>("go", std::chrono::hours{hours});
   auto count = [] {
     commits_at_step = watched.load()->stats().commits;
+    batches_at_step = watched.load()->stats().batches;
     return 1;
   };
   auto after = co_await ctx.step("after", count);
@@ -132,25 +135,29 @@ SCENARIO("after a restart, a durable sleep waits only what is left of it", "[tim
 
 SCENARIO("a signal and the wait it ends share one commit with the step that follows",
          "[signal]") {
-  for (bool passivated : {false, true}) {
-    INFO((passivated ? "the run passivated first" : "the run's actor waiting"));
+  for (auto [passivated, hours] : {std::pair{false, 0}, std::pair{true, 0}, std::pair{true, 24}}) {
+    INFO((passivated ? "the run passivated first" : "the run's actor waiting")
+         << (hours ? ", its wait with a timeout" : ""));
     runtime_fixture f{workflows, [passivated](runtime_options& o) {
                         if (passivated)
                           o.passivate_after = 10ms;
                       }};
     watched = &f.rt().store();
-    REQUIRE(f.rt().start("wait_then_step", "w", 0));
+    REQUIRE(f.rt().start("wait_then_step", "w", hours));
     REQUIRE(f.await_status("w", run_status::waiting));
     if (passivated)
       REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));
-    auto before = f.rt().store().stats().commits;
+    auto before = f.rt().store().stats();
     REQUIRE(f.rt().signal("w", "go", 41));
     auto out = f.rt().wait("w", 10s);
     REQUIRE(out);
     CHECK(out->value<int>() == 42);
     // The step's body runs once its start is durable: that one commit also
-    // holds the signal and the wait's end.
-    CHECK(commits_at_step - before == 1);
+    // holds the signal and the wait's end, and nothing else was written
+    // (a woken run used to store its wait's timer row again, in a batch
+    // of its own).
+    CHECK(commits_at_step - before.commits == 1);
+    CHECK(batches_at_step - before.batches == 1);
     watched = nullptr;
   }
 }
