@@ -1,9 +1,10 @@
 // The human-gateway actor (detail/human_gateway.hpp): decisions and
 // deadlines applied in arrival order, each row stored (with its index
-// entries, request_index.hpp) before anyone is answered, outcomes handed to
-// runs as journaled signals, reminders sent from one timer armed for the
-// earliest one the index holds (so a restart re-arms it by reading a few
-// index rows, not every request).
+// entries, request_index.hpp) before anyone is answered, a decided row in
+// the run's own commit of the signal that hands it the outcome
+// (store_decided), reminders sent from one timer armed for the earliest one
+// the index holds (so a restart re-arms it by reading a few index rows, not
+// every request).
 #include "endure/actors/gateway/detail/human_gateway.hpp"
 
 #include <caf/all.hpp>
