@@ -1,4 +1,5 @@
-// The requests table read page by page (request_rows.hpp).
+// The requests table read page by page, and the inbox's page through the
+// request index (request_rows.hpp).
 #include "endure/cli/request_rows.hpp"
 
 #include <algorithm>

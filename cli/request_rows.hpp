@@ -1,7 +1,8 @@
 // Reading the human gateway's requests (the journal's `requests` side
 // table) for `endure inbox` and `endure request`: every row, page by page,
-// damaged rows reported rather than hiding the rest; and the few texts both
-// commands show. Read-only: works next to a running serve. Internal to cli/.
+// or the inbox's first page through the request index; damaged rows
+// reported rather than hiding the rest; and the few texts both commands
+// show. Read-only: works next to a running serve. Internal to cli/.
 #pragma once
 
 #include <string>
