@@ -184,14 +184,17 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
   // The run's wait_signal<std::string> reads msgpack of the outcome's text.
   auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
   std::optional<error> refused;
-  caf::scoped_actor blocking{self->system()};
-  blocking->request(self->state.env.services->runs_actor(), caf::infinite, atoms::signal::value,
-                    r.run_id, gateway::decision_signal(r.id), payload, "decision:" + r.id,
-                    std::move(with))
-    .receive([](caf::ok_atom) {},
-             [&](caf::error& e) {
-               refused = from_caf_error(e, "deliver the decision on request " + r.id);
-             });
+  if (auto runs = self->state.env.services->runs_actor(); !runs) {
+    refused = make_error(errc::shut_down, "the runs are being restarted");
+  } else {
+    caf::scoped_actor blocking{self->system()};
+    blocking->request(runs, caf::infinite, atoms::signal::value, r.run_id,
+                      gateway::decision_signal(r.id), payload, "decision:" + r.id, std::move(with))
+      .receive([](caf::ok_atom) {},
+               [&](caf::error& e) {
+                 refused = from_caf_error(e, "deliver the decision on request " + r.id);
+               });
+  }
   if (!refused) {
     r.delivered = true;
     return {};
