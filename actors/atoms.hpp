@@ -1,11 +1,18 @@
 // CAF 0.17 spellings of endure's internal messages, kept in this one file so
 // a move to a newer CAF touches only it. Atom names are at most 10
 // characters. All messages are local to one process and carry only builtin
-// types. Requests answer with a value (or caf::ok_atom) on success and a
-// caf::error of category "endure" (detail/caf_error.hpp) when refused.
+// types, except a write_batch riding with a signal (below; never sent to
+// another node). Requests answer with a value (or caf::ok_atom) on success
+// and a caf::error of category "endure" (detail/caf_error.hpp) when refused.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
+
+#include "endure/persistence/write_batch.hpp"
+
+// Local messages only: a batch is handed over, never serialised.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(endure::write_batch)
 
 namespace endure::atoms {
 
@@ -35,6 +42,11 @@ using start = caf::atom_constant<caf::atom("start")>;
 /// (signal, run id, name, payload bytes, request id) -> ok_atom; the
 /// request id (made by the runtime) lets a run journal a signal handed to
 /// it twice only once.
+/// (signal, run id, name, payload bytes, request id, write_batch with) ->
+/// ok_atom: `with` (side-table rows: the human gateway's decided request)
+/// commits in the same transaction as the signal, or, when an earlier
+/// actor journaled this signal already, on its own before the answer. A
+/// refusal leaves it unwritten.
 using signal = caf::atom_constant<caf::atom("signal")>;
 /// (cancel, run id, reason) -> ok_atom
 using cancel = caf::atom_constant<caf::atom("cancel")>;
@@ -78,8 +90,8 @@ using decide = caf::atom_constant<caf::atom("decide")>;
 /// and answers gateway::deadline_answer: {"outcome": payload} when the
 /// request is decided or expired, else {"due_ms": N} (0: no deadline).
 using deadline = caf::atom_constant<caf::atom("deadline")>;
-/// (remind, request id): a reminder of the request may be due (the
-/// gateway's own timer, armed from the row; a duplicate is harmless).
+/// (remind): reminders may be due (the gateway's own timer, armed from the
+/// request index for the earliest; a duplicate is harmless).
 using remind = caf::atom_constant<caf::atom("remind")>;
 /// (subscribe, actor): lifecycle events go to `actor` until it stops, as
 /// (gw_event, kind, request id, run id, detail JSON text). Every detail has
@@ -95,8 +107,12 @@ using remind = caf::atom_constant<caf::atom("remind")>;
 ///   reminder:  "number" (1-based), "of"
 using subscribe = caf::atom_constant<caf::atom("subscribe")>;
 using gw_event = caf::atom_constant<caf::atom("gw_event")>;
-/// (deliver): hand decided outcomes not yet delivered to their runs;
+/// (deliver): the gateway's start: build the request index if the
+/// directory predates it, hand decided outcomes not yet delivered to their
+/// runs, send the reminders that fell due;
 /// (deliver, request id, next backoff ms): try that one again.
 using deliver = caf::atom_constant<caf::atom("deliver")>;
+/// (delivered): mark the outcomes delivered lately so on their rows.
+using delivered = caf::atom_constant<caf::atom("delivered")>;
 
 } // namespace endure::atoms

@@ -6,6 +6,7 @@
 #include <msgpack.hpp>
 
 #include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 
 #include "endure/persistence/detail/string_buffer.hpp"
 
@@ -98,6 +99,7 @@ void register_event_types(record_types& types) {
   }(std::make_index_sequence<std::variant_size_v<run_event>>{});
   // Rows of the requests table (actors/gateway/human_request.hpp).
   types.add(gateway::human_request_tag, 1, "human_request");
+  types.add(gateway::request_index_tag, 1, "request_index_entry");
 }
 
 record encode_event(const run_event& e) {

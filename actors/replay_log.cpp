@@ -59,6 +59,7 @@ void replay_log::apply(std::uint64_t seq, run_event e) {
       if (s.crashed_attempts > 0 && ev.attempt <= s.attempts_started)
         --s.crashed_attempts;  // abandoned at a shutdown: not a crash
     } else if constexpr (std::is_same_v<T, run_released_event>) {
+      released_ = true;
       for (auto& s : steps_)
         s.crashed_attempts = 0;  // a person looked; count crashes afresh
     }

@@ -62,6 +62,9 @@ public:
   const std::optional<run_started_event>& started() const noexcept { return started_; }
   const std::optional<cancel_requested_event>& cancel() const noexcept { return cancel_; }
   const std::optional<run_finished_event>& finished() const noexcept { return finished_; }
+  /// True once a run_released is journaled: the run was quarantined, which
+  /// erased its timer rows (persistence: timers), at least once.
+  bool released() const noexcept { return released_; }
   /// Indexed by step; entries with `seen` false are gaps.
   const std::vector<step_record>& steps() const noexcept { return steps_; }
   const std::vector<signal_record>& signals() const noexcept { return signals_; }
@@ -78,6 +81,7 @@ private:
   std::optional<run_started_event> started_;
   std::optional<cancel_requested_event> cancel_;
   std::optional<run_finished_event> finished_;
+  bool released_ = false;
   std::uint64_t last_seq_ = 0;
 };
 

@@ -36,6 +36,11 @@ caf::behavior run_actor(caf::stateful_actor<run_state>* self, std::string run_id
       self->state.on_signal(name, std::move(payload), request_id,
                             guarded_reply{self->make_response_promise()});
     },
+    [=](atoms::signal, const std::string&, const std::string& name, std::string& payload,
+        const std::string& request_id, write_batch& with) {
+      self->state.on_signal(name, std::move(payload), request_id,
+                            guarded_reply{self->make_response_promise()}, std::move(with));
+    },
     [=](atoms::cancel, const std::string&, const std::string& reason) {
       self->state.on_cancel(reason, guarded_reply{self->make_response_promise()});
     },

@@ -74,10 +74,13 @@ void run_state::persist_quietly(write_batch batch) {
   });
 }
 
-void run_state::persist_with(write_batch batch, const std::function<void()>& resume) {
+void run_state::persist_with(write_batch batch, const std::function<void()>& resume,
+                             std::function<void()> durable) {
   if (open_batch_) {  // nested: the outer batch collects everything
     open_batch_->splice(std::move(batch));
     resume();
+    if (durable)
+      open_thens_.push_back(std::move(durable));
     return;
   }
   open_batch_ = std::move(batch);
@@ -85,6 +88,8 @@ void run_state::persist_with(write_batch batch, const std::function<void()>& res
   auto merged = std::move(*open_batch_);
   open_batch_.reset();
   auto thens = std::exchange(open_thens_, {});
+  if (durable)
+    thens.insert(thens.begin(), std::move(durable));
   if (merged.empty() && thens.empty())
     return;
   persist(std::move(merged), [thens = std::move(thens)] {
@@ -410,10 +415,10 @@ caf::error ended(const std::string& run_id, run_status status, const char* what_
 } // namespace
 
 void run_state::on_signal(const std::string& name, std::string payload,
-                          const std::string& request_id, guarded_reply rp) {
+                          const std::string& request_id, guarded_reply rp, write_batch with) {
   if (loading_)
-    return defer([this, name, payload, request_id, rp]() mutable {
-      on_signal(name, payload, request_id, rp);
+    return defer([this, name, payload, request_id, rp, with]() mutable {
+      on_signal(name, payload, request_id, rp, std::move(with));
     });
   if (!created_) {
     rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
@@ -427,13 +432,26 @@ void run_state::on_signal(const std::string& name, std::string payload,
   if (quarantined_ || stopping_)
     return ask_again(rp);
   if (log_.has_signal_request(request_id)) {  // an earlier actor journaled it
-    rp.deliver(caf::ok_atom::value);
-    return;
+    if (with.empty())
+      return rp.deliver(caf::ok_atom::value);
+    return persist(std::move(with), [rp]() mutable { rp.deliver(caf::ok_atom::value); });
   }
   write_batch batch;
   auto seq = next_seq_;
   append(batch, signal_received_event{name, payload, now_ms(), request_id});
   mark_running(batch);
+  batch.splice(std::move(with));
+  if (auto& waiters = signal_waiters_[name]; !waiters.empty()) {
+    // A wait takes it now: the signal, the wait's end and what the resumed
+    // workflow journals next (its next step's start) share one commit, and
+    // the sender is answered once that is durable. (Two commits before: the
+    // signal, then the wait's end.)
+    auto step = waiters.front();
+    waiters.erase(waiters.begin());
+    complete(step, payload, 0, 0, seq, std::move(batch),
+             [rp]() mutable { rp.deliver(caf::ok_atom::value); });
+    return;
+  }
   persist(std::move(batch), [this, rp, name, seq, payload]() mutable {
     rp.deliver(caf::ok_atom::value);
     if (stopping_ || quarantined_)

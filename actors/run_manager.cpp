@@ -38,6 +38,10 @@ caf::behavior run_manager(caf::stateful_actor<manager_state>* self, run_env env,
         const std::string& payload, const std::string& request_id) {
       self->state.signal(id, name, payload, promise(), request_id);
     },
+    [=](atoms::signal, const std::string& id, const std::string& name,
+        const std::string& payload, const std::string& request_id, write_batch& with) {
+      self->state.signal(id, name, payload, promise(), request_id, std::move(with));
+    },
     [=](atoms::cancel, const std::string& id, const std::string& reason) {
       self->state.cancel(id, reason, promise());
     },

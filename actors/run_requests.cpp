@@ -104,17 +104,19 @@ expected<bool> journal_has_signal(const journal& store, const std::string& id,
 
 void manager_state::signal(const std::string& id, const std::string& name,
                            const std::string& payload, guarded_reply rp,
-                           std::string request_id) {
+                           std::string request_id, write_batch with) {
   if (stopping)
     return rp.deliver(shutting_down());
   if (request_id.empty())
     request_id = random_uuid();
-  auto again = [this, id, name, payload, request_id](guarded_reply rp) {
-    signal(id, name, payload, rp, request_id);
+  auto again = [this, id, name, payload, request_id, with](guarded_reply rp) {
+    signal(id, name, payload, rp, request_id, with);
   };
   if (is_busy(id))
     return park(id, std::move(rp), again);
-  auto msg = caf::make_message(atoms::signal::value, id, name, payload, request_id);
+  auto msg = with.empty()
+               ? caf::make_message(atoms::signal::value, id, name, payload, request_id)
+               : caf::make_message(atoms::signal::value, id, name, payload, request_id, with);
   if (auto it = active.find(id); it != active.end())
     return forward<caf::ok_atom>(it->second, id, std::move(rp), again, std::move(msg));
   auto meta = env.store->run(id);
@@ -128,14 +130,17 @@ void manager_state::signal(const std::string& id, const std::string& name,
     auto seen = journal_has_signal(*env.store, id, request_id);
     if (!seen)
       return rp.deliver(to_caf_error(seen.error()));
-    if (*seen)
+    if (*seen && with.empty())
       return rp.deliver(caf::ok_atom::value);
-    auto last = env.store->last_seq(id);
-    if (!last)
-      return rp.deliver(to_caf_error(last.error()));
     write_batch b;
-    b.append(id, *last + 1,
-             encode_event(signal_received_event{name, payload, now_ms(), request_id}));
+    if (!*seen) {
+      auto last = env.store->last_seq(id);
+      if (!last)
+        return rp.deliver(to_caf_error(last.error()));
+      b.append(id, *last + 1,
+               encode_event(signal_received_event{name, payload, now_ms(), request_id}));
+    }
+    b.splice(std::move(with));
     return write(id, std::move(b), [rp](const expected<void>& r) mutable {
       r ? rp.deliver(caf::ok_atom::value) : rp.deliver(to_caf_error(r.error()));
     });

@@ -5,6 +5,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <random>
 
 #include "endure/actors/activity_pool.hpp"
@@ -16,6 +17,8 @@ namespace endure::detail {
 
 namespace {
 
+/// The longest a run actor's own timer message waits (send_timer).
+constexpr std::int64_t timer_hop_ms = 1000;
 
 double unit_random() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -105,8 +108,7 @@ void run_state::submit(op_request req, op_slot& slot) {
       if (rec && rec->timer_due) {  // a durable backoff was pending
         p.timer_due = rec->timer_due;
         restore_timer_row(*p.timer_due, step);
-        self_->delayed_send(self_, std::chrono::milliseconds{std::max<std::int64_t>(0, *rec->timer_due - now_ms())},
-                            atoms::retry::value, step);
+        send_timer(step, *rec->timer_due, /*retry*/ true);
       } else {
         start_attempt(p, (rec ? rec->attempts_started : 0) + 1);
       }
@@ -261,8 +263,8 @@ void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure 
   if (decision.retry) {
     p.timer_due = ev.retry_at_ms;  // durable: a passivated run is woken for it
     batch.put_timer({ev.retry_at_ms, run_id_, step});
-    persist(std::move(batch), [this, step, delay = decision.delay] {
-      self_->delayed_send(self_, delay, atoms::retry::value, step);
+    persist(std::move(batch), [this, step, due = ev.retry_at_ms] {
+      send_timer(step, due, /*retry*/ true);
       update_status();
     });
     stop_when_idle();
@@ -278,6 +280,8 @@ void run_state::on_retry(std::uint64_t step) {
   auto it = pending_.find(step);
   if (stopping_ || it == pending_.end() || it->second.attempt != 0)
     return;
+  if (auto due = it->second.timer_due; due && now_ms() < *due)
+    return send_timer(step, *due, /*retry*/ true);  // the next hop
   auto* rec = log_.step(step);
   start_attempt(it->second, (rec ? rec->attempts_started : 0) + 1);
   update_status();
@@ -297,8 +301,16 @@ void run_state::arm_timer(pending_op& p) {
     batch.put_timer({*p.timer_due, run_id_, p.req.step});
     persist_quietly(std::move(batch));
   }
-  auto wait = std::max<std::int64_t>(0, *p.timer_due - now_ms());
-  self_->delayed_send(self_, std::chrono::milliseconds{wait}, atoms::timer::value, p.req.step);
+  send_timer(p.req.step, *p.timer_due);
+}
+
+void run_state::send_timer(std::uint64_t step, std::int64_t due_ms, bool retry) {
+  auto wait = std::chrono::milliseconds{std::clamp<std::int64_t>(due_ms - now_ms(), 0,
+                                                                  timer_hop_ms)};
+  if (retry)
+    self_->delayed_send(self_, wait, atoms::retry::value, step);
+  else
+    self_->delayed_send(self_, wait, atoms::timer::value, step);
 }
 
 void run_state::try_consume_signal(pending_op& p) {
@@ -313,7 +325,12 @@ void run_state::try_consume_signal(pending_op& p) {
 
 void run_state::restore_timer_row(std::int64_t due_ms, std::uint64_t step) {
   // A quarantine erased the run's timer rows; the release that resumed it
-  // did not know them. Storing the row again is idempotent otherwise.
+  // did not know them. Nothing else erases the row of a timer still
+  // pending, so a run never released has it: no write (it was a commit
+  // of its own in front of whatever woke a passivated run waiting with a
+  // timeout, a decision among them).
+  if (!log_.released())
+    return;
   write_batch batch;
   batch.put_timer({due_ms, run_id_, step});
   persist_quietly(std::move(batch));
@@ -323,6 +340,8 @@ void run_state::on_timer(std::uint64_t step) {
   auto it = pending_.find(step);
   if (stopping_ || it == pending_.end() || !it->second.timer_due)
     return;
+  if (now_ms() < *it->second.timer_due)
+    return send_timer(step, *it->second.timer_due);  // the next hop
   if (it->second.req.kind == op_kind::signal) {
     auto& waiters = signal_waiters_[it->second.req.name];
     std::erase(waiters, step);
@@ -331,9 +350,10 @@ void run_state::on_timer(std::uint64_t step) {
 }
 
 void run_state::complete(std::uint64_t step, std::string result, std::uint32_t attempt,
-                         std::int64_t duration_us, std::uint64_t signal_seq) {
+                         std::int64_t duration_us, std::uint64_t signal_seq, write_batch first,
+                         std::function<void()> durable) {
   auto& p = pending_.at(step);
-  write_batch batch;
+  write_batch batch = std::move(first);
   step_completed_event done{step, p.req.name, p.req.input_hash, attempt, result,
                             now_ms(), duration_us, signal_seq, {}};
   if (p.req.usage)
@@ -349,7 +369,11 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
     });
   };
   if (open_batch_) {  // completed during another resumption: after its commit
-    persist(std::move(batch), std::move(resume));
+    persist(std::move(batch), [resume = std::move(resume), durable = std::move(durable)]() mutable {
+      if (durable)
+        durable();
+      resume();
+    });
     return;
   }
   // The result reaches the workflow before it is durable: workflow code is
@@ -359,7 +383,7 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
   // So one commit per step instead of two, and the next step's start is
   // durable before its body runs. If the commit fails the actor stops and
   // its restart replays the journal, which never saw any of it.
-  persist_with(std::move(batch), resume);
+  persist_with(std::move(batch), resume, std::move(durable));
 }
 
 void run_state::deliver(std::uint64_t step, std::function<void(op_slot&)> fill) {

@@ -149,12 +149,12 @@ double seconds_since(bench_clock::time_point start) {
   return std::chrono::duration<double>(bench_clock::now() - start).count();
 }
 
-long pss_kib(const std::string& pid) {
+long pss_kib(const std::string& pid, const char* field) {
   std::ifstream in{"/proc/" + pid + "/smaps_rollup"};
   std::string key;
   long value = 0;
   while (in >> key) {
-    if (key == "Pss:" && in >> value)
+    if (key == field && in >> value)
       return value;
     in.ignore(1 << 10, '\n');
   }

@@ -73,8 +73,10 @@ inline double median(std::vector<double> samples) { return quantile(std::move(sa
 double seconds_since(bench_clock::time_point start);
 
 /// Proportional set size in KiB of process `pid` ("self" for this one), from
-/// /proc/PID/smaps_rollup; 0 once it is gone.
-long pss_kib(const std::string& pid);
+/// /proc/PID/smaps_rollup; 0 once it is gone. `field` picks a part of it:
+/// "Pss_Anon:" (heap, stacks) or "Pss_File:" (mapped files: the journal's
+/// LMDB map counts here for every page the process has read).
+long pss_kib(const std::string& pid, const char* field = "Pss:");
 
 /// "run-0042": the run id of appender `i`.
 std::string run_id(int i);

@@ -4,15 +4,14 @@
 // the kill) say what a crash cost.
 #include "bench/pipeline_measure.hpp"
 
-#include <atomic>
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "endure/actors/events.hpp"
 #include "bench/bench_support.hpp"
+#include "bench/child_results.hpp"
 #include "bench/pipeline_child.hpp"
 #include "endure/persistence/journal.hpp"
 #include "support/child_process.hpp"
@@ -24,61 +23,11 @@ namespace {
 using test::child_process;
 using namespace std::chrono_literals;
 
-/// "scenario k1 v1 k2 v2 ..." -> the value of `key`.
-double field(const std::string& line, const std::string& key) {
-  std::istringstream in{line};
-  std::string word;
-  in >> word;  // scenario
-  while (in >> word) {
-    double v = 0;
-    if (!(in >> v))
-      break;
-    if (word == key)
-      return v;
-  }
-  throw std::runtime_error("child result '" + line + "' has no " + key);
-}
-
-/// The child's next line starting with `scenario` (others are skipped).
-std::string result_line(child_process& child, const std::string& scenario) {
-  for (;;) {
-    auto line = child.read_line(10min);
-    if (!line)
-      throw std::runtime_error(scenario + " child gave no result");
-    if (line->rfind(scenario, 0) == 0)
-      return *line;
-  }
-}
-
 child_args args_for(const std::string& scenario, const std::string& dir, durability mode,
                     int runs, std::string counter = {}) {
   return {scenario, dir + "/data", to_string(mode), std::move(counter),
           static_cast<std::size_t>(runs)};
 }
-
-/// Samples the child's PSS every 200 ms until destroyed; keeps the peak.
-class pss_sampler {
-public:
-  explicit pss_sampler(pid_t pid)
-      : thread_{[this, pid] {
-          while (!stop_) {
-            std::this_thread::sleep_for(200ms);
-            peak_ = std::max(peak_.load(), pss_kib(std::to_string(pid)));
-          }
-        }} {}
-  ~pss_sampler() { stop(); }
-  double stop() {
-    stop_ = true;
-    if (thread_.joinable())
-      thread_.join();
-    return static_cast<double>(peak_) / 1024.0;
-  }
-
-private:
-  std::atomic<bool> stop_{false};
-  std::atomic<long> peak_{0};
-  std::thread thread_;
-};
 
 std::vector<std::string> read_lines(const std::string& path) {
   std::ifstream in{path};

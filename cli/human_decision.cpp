@@ -11,6 +11,7 @@
 #include "endure/actors/events.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/cli/journal_view.hpp"
 
@@ -36,10 +37,24 @@ expected<human_request> load(const journal& store, const std::string& id) {
   return gateway::from_record(**row, id);
 }
 
-/// A note for an outcome its run cannot take any more; empty if it can.
+/// Whether `r`'s run journaled its outcome (delivered as the signal with
+/// request id "decision:ID", by the gateway or by decide_offline).
+bool took_outcome(const journal& store, const human_request& r) {
+  auto events = read_events(store, r.run_id);
+  if (!events)
+    return false;
+  for (auto& e : *events)
+    if (auto* s = std::get_if<signal_received_event>(&e.event);
+        s && s->request_id == "decision:" + r.id)
+      return true;
+  return false;
+}
+
+/// A note for an outcome its run cannot take any more; empty if it can (or
+/// did: a run the decision woke may have ended by the time this is said).
 std::string ended_note(const journal& store, const human_request& r) {
   auto meta = store.run(r.run_id);
-  if (meta && is_terminal(meta->status))
+  if (meta && is_terminal(meta->status) && !took_outcome(store, r))
     return "; run " + r.run_id + " has already ended (" + std::string{to_string(meta->status)}
            + "), so the outcome stays on the request";
   if (!meta && meta.error().code == errc::not_found)
@@ -121,6 +136,7 @@ control_reply decide_offline(journal& store, const control_request& r,
   if (!row)
     return control_reply::failure(row.error().code, row.error().message);
   auto& req = *row;
+  auto entries = gateway::keys_of(req);
   auto verdict = gateway::apply_decision(req, {r.principal, *what, payload, "cli", now_ms()},
                                          tools);
   // Stored either way: a refused attempt belongs in the audit trail too.
@@ -131,6 +147,7 @@ control_reply decide_offline(journal& store, const control_request& r,
     req.delivered = true;
   }
   b.put_row(side_table::requests, req.id, gateway::to_record(req));
+  gateway::update_index(b, entries, req);  // in the row's batch (request_index.hpp)
   if (auto ok = store.commit(std::move(b)); !ok)
     return control_reply::failure(ok.error().code, "the decision could not be journaled ("
                                                      + ok.error().message + "); nothing was "

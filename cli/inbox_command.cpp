@@ -25,12 +25,6 @@ struct inbox_options {
   std::size_t limit = 100;
 };
 
-bool may_decide(const human_request& r, const std::string& principal) {
-  auto eligible = gateway::eligible_principals(r);
-  return eligible.empty() || std::find(eligible.begin(), eligible.end(), principal)
-                               != eligible.end();
-}
-
 std::string what_text(const human_request& r) {
   return r.kind == gateway::request_kind::question ? std::string{"question"} : r.tool;
 }
@@ -82,23 +76,16 @@ int inbox(const command_env& env, const inbox_options& o) {
   auto j = open_journal_view(env.globals.data_dir);
   if (!j)
     return fail(j.error().message);
-  auto listing = read_requests(**j);
-  if (!listing)
+  auto page = read_inbox(**j, {o.principal, o.limit});
+  if (!page)
     return fail("cannot read the requests in " + env.globals.data_dir + ": "
-                + listing.error().message);
-  for (auto& [id, why] : listing->damaged)
+                + page.error().message);
+  for (auto& [id, why] : page->damaged)
     std::cerr << "endure: request " << id << " is damaged and not shown: " << why.message << "\n";
   std::vector<const human_request*> pending;
-  for (auto& r : listing->requests)
-    if (r.status == gateway::request_status::pending
-        && (o.principal.empty() || may_decide(r, o.principal)))
-      pending.push_back(&r);
-  std::stable_sort(pending.begin(), pending.end(), [](auto* a, auto* b) {
-    return a->created_ms < b->created_ms;
-  });
-  auto total = pending.size();
-  if (pending.size() > o.limit)
-    pending.resize(o.limit);
+  for (auto& r : page->requests)
+    pending.push_back(&r);
+  auto total = page->total;
   auto now = now_ms();
   if (o.json) {
     auto out = json::array();
@@ -114,8 +101,10 @@ int inbox(const command_env& env, const inbox_options& o) {
     return 0;
   }
   print_table(pending, now);
-  if (total > pending.size())
+  if (total > pending.size() && page->exact)
     std::printf("... and %zu more (--limit)\n", total - pending.size());
+  else if (total > pending.size())
+    std::printf("... and more (--limit)\n");
   std::fflush(stdout);
   return 0;
 }

@@ -1,7 +1,11 @@
-// The requests table read page by page (request_rows.hpp).
+// The requests table read page by page, and the inbox's page through the
+// request index (request_rows.hpp).
 #include "endure/cli/request_rows.hpp"
 
+#include <algorithm>
+
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 
 namespace endure::cli {
 
@@ -40,6 +44,110 @@ expected<request_listing> read_requests(const journal& j) {
     if (!page->damaged.empty())
       after = std::max(after, page->damaged.back().first);
   }
+}
+
+namespace {
+
+/// Every row read and sorted: for a directory without the request index.
+expected<inbox_page> scan_inbox(const journal& j, const inbox_query& q) {
+  auto listing = read_requests(j);
+  if (!listing)
+    return std::move(listing).error();
+  inbox_page out;
+  out.damaged = std::move(listing->damaged);
+  for (auto& r : listing->requests)
+    if (r.status == gateway::request_status::pending
+        && (q.principal.empty() || may_decide(r, q.principal)))
+      out.requests.push_back(std::move(r));
+  std::stable_sort(out.requests.begin(), out.requests.end(), [](auto& a, auto& b) {
+    return a.created_ms < b.created_ms;
+  });
+  out.total = out.requests.size();
+  if (out.requests.size() > q.limit)
+    out.requests.resize(q.limit);
+  return out;
+}
+
+/// The pending row an index entry names, or nullopt when the entry is
+/// stale (the row moved on, or is gone). A damaged row goes to `damaged`.
+expected<std::optional<gateway::human_request>> pending_row(const journal& j,
+                                                            const gateway::index_entry& e,
+                                                            inbox_page& out) {
+  auto row = j.row(side_table::requests, e.id);
+  if (!row && row.error().code != errc::corrupt_record)
+    return std::move(row).error();
+  if (!row) {
+    out.damaged.emplace_back(e.id, row.error());
+    return std::optional<gateway::human_request>{};
+  }
+  if (!*row)
+    return std::optional<gateway::human_request>{};
+  auto r = gateway::from_record(**row, e.id);
+  if (!r) {
+    out.damaged.emplace_back(e.id, r.error());
+    return std::optional<gateway::human_request>{};
+  }
+  if (r->status != gateway::request_status::pending || r->created_ms != e.at_ms)
+    return std::optional<gateway::human_request>{};
+  return std::optional<gateway::human_request>{std::move(*r)};
+}
+
+} // namespace
+
+expected<inbox_page> read_inbox(const journal& j, const inbox_query& q) {
+  auto indexed = j.row(side_table::request_index, gateway::indexed_key);
+  if (!indexed)
+    return std::move(indexed).error();
+  if (!*indexed)
+    return scan_inbox(j, q);
+  auto total = j.count_rows(side_table::request_index, gateway::pending_prefix);
+  if (!total)
+    return std::move(total).error();
+  inbox_page out;
+  out.total = *total;
+  out.exact = q.principal.empty();
+  std::size_t matched = 0, skipped = 0;
+  std::string after;
+  for (;;) {
+    auto want = std::clamp<std::size_t>(q.limit + 1, 64, page_size);
+    auto page = j.rows(side_table::request_index, gateway::pending_prefix, after, want);
+    if (!page)
+      return std::move(page).error();
+    for (auto& row : page->rows) {
+      auto e = gateway::parse_index_key(row.key);
+      if (!e)
+        continue;
+      auto r = pending_row(j, *e, out);
+      if (!r)
+        return std::move(r).error();
+      if (!*r) {
+        ++skipped;  // not pending (any more): not counted either
+        continue;
+      }
+      if (!q.principal.empty() && !may_decide(**r, q.principal))
+        continue;
+      if (++matched > q.limit) {  // one past the page: enough to say there are more
+        out.total = out.exact ? out.total - std::min(out.total, skipped) : matched;
+        return out;
+      }
+      out.requests.push_back(std::move(**r));
+    }
+    if (page->rows.size() + page->damaged.size() < want)
+      break;
+    after = page->rows.empty() ? std::string{} : page->rows.back().key;
+    if (!page->damaged.empty())
+      after = std::max(after, page->damaged.back().first);
+  }
+  // Read to the end: every match was seen.
+  out.total = out.exact ? out.total - std::min(out.total, skipped) : matched;
+  out.exact = true;
+  return out;
+}
+
+bool may_decide(const gateway::human_request& r, const std::string& principal) {
+  auto eligible = gateway::eligible_principals(r);
+  return eligible.empty()
+         || std::find(eligible.begin(), eligible.end(), principal) != eligible.end();
 }
 
 nlohmann::json request_json(const gateway::human_request& r) {

@@ -115,10 +115,12 @@ expected<void> journal::impl::open_dbis_for_writing(MDB_txn* txn) {
   for (auto& [name, dbi] : dbs)
     if (auto ok = open_dbi(txn, name, name ? MDB_CREATE : 0, dbi, opts.data_dir); !ok)
       return ok;
-  if (auto ok = open_dbi(txn, table_name(side_table::requests), MDB_CREATE, &requests_db,
-                         opts.data_dir); !ok)
-    return ok;
-  requests_present = true;
+  for (auto t : all_side_tables) {
+    MDB_dbi dbi = 0;
+    if (auto ok = open_dbi(txn, table_name(t), MDB_CREATE, &dbi, opts.data_dir); !ok)
+      return ok;
+    side_dbs[static_cast<std::size_t>(t)] = dbi;
+  }
   auto moved = detail::upgrade_layout(txn, {log_db, heads_db, meta_db}, opts.data_dir);
   if (!moved)
     return std::move(moved).error();
@@ -135,10 +137,15 @@ expected<void> journal::impl::open_dbis_for_reading(MDB_txn* txn) {
     if (auto ok = open_dbi(txn, name, 0, dbi, opts.data_dir); !ok)
       return ok;
   // Side tables came later: a directory no writer has opened since has none.
-  int rc = mdb_dbi_open(txn, table_name(side_table::requests), 0, &requests_db);
-  if (rc != 0 && rc != MDB_NOTFOUND)
-    return detail::lmdb_error(rc, std::string{"open database requests in "} + opts.data_dir);
-  requests_present = rc == 0;
+  for (auto t : all_side_tables) {
+    MDB_dbi dbi = 0;
+    int rc = mdb_dbi_open(txn, table_name(t), 0, &dbi);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return detail::lmdb_error(rc, std::string{"open database "} + table_name(t) + " in "
+                                      + opts.data_dir);
+    if (rc == 0)
+      side_dbs[static_cast<std::size_t>(t)] = dbi;
+  }
   return {};
 }
 

@@ -147,6 +147,11 @@ public:
   /// `damaged` and the scan goes on (one bad row must not hide the others).
   expected<row_page> rows(side_table table, std::string_view prefix, std::string_view after,
                           std::size_t max_count) const;
+  /// How many rows of `table` have keys starting with `prefix` (every row
+  /// for ""). Walks the keys only: the rows are not read or checked, so a
+  /// damaged row counts too. A table absent (read-only open of an older
+  /// directory) has none. Errors: storage_error when LMDB fails.
+  expected<std::size_t> count_rows(side_table table, std::string_view prefix) const;
 
   journal_stats stats() const;
   const journal_options& options() const noexcept;

@@ -115,4 +115,29 @@ expected<row_page> journal::rows(side_table table, std::string_view prefix,
   });
 }
 
+expected<std::size_t> journal::count_rows(side_table table, std::string_view prefix) const {
+  auto dbi = impl_->table_dbi(table);
+  if (!dbi)
+    return std::size_t{0};
+  return impl_->read([&](MDB_txn* txn) -> expected<std::size_t> {
+    if (prefix.empty()) {  // the whole table: LMDB keeps the count
+      MDB_stat st;
+      if (int rc = mdb_stat(txn, *dbi, &st); rc != 0)
+        return detail::lmdb_error(rc, std::string{"count table "} + table_name(table));
+      return static_cast<std::size_t>(st.ms_entries);
+    }
+    detail::lmdb_cursor cur{txn, *dbi};
+    if (cur.open_rc() != 0)
+      return detail::lmdb_error(cur.open_rc(), std::string{"count table "} + table_name(table));
+    std::size_t n = 0;
+    MDB_val k, v;
+    for (bool ok = cur.seek(prefix, k, v); ok && to_view(k).substr(0, prefix.size()) == prefix;
+         ok = cur.next(k, v))
+      ++n;
+    if (cur.failed())
+      return detail::lmdb_error(cur.rc(), std::string{"count table "} + table_name(table));
+    return n;
+  });
+}
+
 } // namespace endure

@@ -51,6 +51,8 @@ const char* table_name(side_table t) noexcept {
   switch (t) {
     case side_table::requests:
       return "requests";
+    case side_table::request_index:
+      return "request_index";
   }
   return "unknown";
 }

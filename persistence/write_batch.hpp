@@ -27,7 +27,14 @@ struct timer_entry {
 /// a record envelope (checksummed) under a key of 1 to 500 bytes.
 enum class side_table : std::uint8_t {
   requests = 1,  ///< LMDB database "requests": the human gateway's requests
+  /// LMDB database "request_index": which requests are pending (oldest
+  /// first) and which need the gateway at a time (actors/gateway/
+  /// request_index.hpp), kept in the same batches as the rows.
+  request_index = 2,
 };
+/// Every side table, for code that opens them all.
+inline constexpr side_table all_side_tables[] = {side_table::requests,
+                                                 side_table::request_index};
 
 /// The LMDB database name of `t`.
 const char* table_name(side_table t) noexcept;

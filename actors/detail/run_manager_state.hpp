@@ -143,9 +143,10 @@ struct manager_state {
              guarded_reply rp);
   /// `request_id` (made here on first handling) lets a run actor see that
   /// an earlier actor journaled this very request, so a signal handed on
-  /// again is never journaled twice.
+  /// again is never journaled twice. `with` commits with the signal (or,
+  /// when it was journaled before, on its own) before the answer.
   void signal(const std::string& id, const std::string& name, const std::string& payload,
-              guarded_reply rp, std::string request_id = {});
+              guarded_reply rp, std::string request_id = {}, write_batch with = {});
   void cancel(const std::string& id, const std::string& reason, guarded_reply rp);
   void release(const std::string& id, const std::string& reason, guarded_reply rp);
   void wait(const std::string& id, std::int64_t timeout_ms, guarded_reply rp);

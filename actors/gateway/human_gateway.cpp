@@ -1,12 +1,15 @@
 // The human-gateway actor (detail/human_gateway.hpp): decisions and
-// deadlines applied in arrival order, each row stored before anyone is
-// answered, outcomes handed to runs as journaled signals, reminders sent
-// from timers armed from the rows (so a restart re-arms them).
+// deadlines applied in arrival order, each row stored (with its index
+// entries, request_index.hpp) before anyone is answered, a decided row in
+// the run's own commit of the signal that hands it the outcome
+// (store_decided), reminders sent from one timer armed for the earliest one
+// the index holds (so a restart re-arms it by reading a few index rows, not
+// every request).
 #include "endure/actors/gateway/detail/human_gateway.hpp"
 
 #include <caf/all.hpp>
 
-#include <map>
+#include <optional>
 #include <set>
 
 #include "endure/actors/atoms.hpp"
@@ -16,6 +19,8 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/gateway/detail/request_store.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/request_event.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/persistence/journal.hpp"
@@ -27,32 +32,34 @@ namespace endure::detail {
 namespace {
 
 using gateway::human_request;
+using gateway::detail::load_request;
+using gateway::detail::store_request;
+
+/// Index entries acted on per message: a decision waits behind one batch
+/// at most, however many reminders fall due together.
+constexpr std::size_t due_batch = 1000;
+
+/// How long delivered outcomes wait to be marked so on their rows. Marking
+/// is one commit for all of them, after the run's own commits: a mark
+/// written at once competed with the resumed run's next commit for the
+/// journal's writer (one commit more before the approved tool ran). A mark
+/// lost to a crash means one more delivery at the next start, which the
+/// run recognises by its request id and takes no second time.
+constexpr std::chrono::milliseconds mark_delay{50};
 
 struct gateway_state {
   gateway_env env;
   std::set<caf::actor> subscribers;
-  /// Decided outcomes on their way to runs (not delivered twice at once).
+  /// Decided outcomes on their way to runs, or delivered and not marked so
+  /// yet (not delivered twice at once).
   std::set<std::string> delivering;
-  /// Request id -> due time of the reminder timer armed for it (one each).
-  std::map<std::string, std::int64_t> reminder_armed;
+  /// Delivered (or refused by an ended run), to be marked on their rows.
+  std::set<std::string> to_mark;
+  /// When the armed (remind) message fires; nullopt: none armed.
+  std::optional<std::int64_t> due_armed;
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state, caf::event_based_actor>;
-
-expected<human_request> load(journal& store, const std::string& id) {
-  auto row = store.row(side_table::requests, id);
-  if (!row)
-    return std::move(row).error();
-  if (!*row)
-    return make_error(errc::not_found, "no request " + id);
-  return gateway::from_record(**row, id);
-}
-
-expected<void> store_row(journal& store, const human_request& r) {
-  write_batch b;
-  b.put_row(side_table::requests, r.id, gateway::to_record(r));
-  return store.commit(std::move(b));
-}
 
 void publish(gateway_actor* self, const std::string& kind, const human_request& r) {
   if (self->state.subscribers.empty())
@@ -62,37 +69,30 @@ void publish(gateway_actor* self, const std::string& kind, const human_request& 
     self->send(s, atoms::gw_event::value, kind, r.id, r.run_id, detail);
 }
 
-/// Arms a timer for `r`'s next reminder, unless one is armed for it already.
-void arm_reminder(gateway_actor* self, const human_request& r) {
-  auto due = gateway::next_reminder_ms(r);
-  if (!due)
+/// Arms the (remind) message for `due_ms`, unless one fires before.
+void arm_due(gateway_actor* self, std::int64_t due_ms) {
+  auto& armed = self->state.due_armed;
+  if (armed && *armed <= due_ms)
     return;
-  auto [it, fresh] = self->state.reminder_armed.emplace(r.id, *due);
-  if (!fresh && it->second <= *due)
-    return;  // the armed timer fires first and re-arms from the row
-  it->second = *due;
-  auto wait = std::chrono::milliseconds{std::max<std::int64_t>(0, *due - now_ms())};
-  self->delayed_send(self, wait, atoms::remind::value, r.id);
+  armed = due_ms;
+  auto wait = std::chrono::milliseconds{std::max<std::int64_t>(0, due_ms - now_ms())};
+  self->delayed_send(self, wait, atoms::remind::value);
 }
 
-/// Sends every reminder of request `id` that is due (in order, each once:
-/// the row counts them), then arms the next. Nothing for a request decided
-/// or expired meanwhile.
-void on_remind(gateway_actor* self, const std::string& id) {
-  self->state.reminder_armed.erase(id);
-  auto r = load(*self->state.env.store, id);
-  if (!r)
-    return;
-  while (gateway::record_reminder(*r, now_ms()) > 0) {
-    if (auto ok = store_row(*self->state.env.store, *r); !ok) {
-      log::error("request " + id + ": a reminder could not be journaled (" + ok.error().to_string()
-                 + "); trying again");
-      self->delayed_send(self, std::chrono::seconds{1}, atoms::remind::value, id);
-      return;
+/// Sends every reminder of `r` that is due (in order, each once: the row
+/// counts them; stored before it is sent). False when a store failed.
+bool remind(gateway_actor* self, human_request& r) {
+  for (;;) {
+    auto before = gateway::keys_of(r);
+    if (gateway::record_reminder(r, now_ms()) == 0)
+      return true;
+    if (auto ok = store_request(*self->state.env.store, before, r); !ok) {
+      log::error("request " + r.id + ": a reminder could not be journaled ("
+                 + ok.error().to_string() + "); trying again");
+      return false;
     }
-    publish(self, "reminder", *r);
+    publish(self, "reminder", r);
   }
-  arm_reminder(self, *r);
 }
 
 /// Hands `r`'s outcome to its run as a journaled signal, then marks the row
@@ -100,19 +100,39 @@ void on_remind(gateway_actor* self, const std::string& id) {
 /// row, marked delivered, and the refusal is logged.
 void deliver(gateway_actor* self, human_request r, std::chrono::milliseconds backoff);
 
-/// Marks request `id` delivered on its current row (not a copy taken
-/// earlier: attempts stored since then stay in its audit trail).
-void mark_delivered(journal& store, const std::string& id) {
-  auto r = load(store, id);
-  if (!r) {
-    log::error("request " + id + ": delivered, but its row cannot be read to say so ("
-               + r.error().to_string() + ")");
-    return;
+/// Marks the requests delivered since the last time on their current rows
+/// (not copies taken earlier: attempts stored since stay in their audit
+/// trails), in one commit.
+void mark_delivered(gateway_actor* self) {
+  auto& st = self->state;
+  auto& store = *st.env.store;
+  write_batch b;
+  for (auto& id : st.to_mark) {
+    st.delivering.erase(id);
+    auto r = load_request(store, id);
+    if (!r) {
+      log::error("request " + id + ": delivered, but its row cannot be read to say so ("
+                 + r.error().to_string() + ")");
+      continue;
+    }
+    auto before = gateway::keys_of(*r);
+    r->delivered = true;
+    b.put_row(side_table::requests, id, gateway::to_record(*r));
+    gateway::update_index(b, before, *r);
   }
-  r->delivered = true;
-  if (auto ok = store_row(store, *r); !ok)
-    log::error("request " + id + ": delivered, but marking it so failed ("
-               + ok.error().to_string() + "); it is delivered again (once) at the next start");
+  auto count = st.to_mark.size();
+  st.to_mark.clear();
+  if (auto ok = store.commit(std::move(b)); !ok)
+    log::error(std::to_string(count) + " requests were delivered, but marking them so failed ("
+               + ok.error().to_string() + "); they are delivered again (once) at the next start");
+}
+
+/// Marks `id` delivered with the others of the next mark_delay.
+void mark_soon(gateway_actor* self, const std::string& id) {
+  auto& marks = self->state.to_mark;
+  if (marks.empty())
+    self->delayed_send(self, mark_delay, atoms::delivered::value);
+  marks.insert(id);
 }
 
 void deliver(gateway_actor* self, human_request r,
@@ -126,19 +146,16 @@ void deliver(gateway_actor* self, human_request r,
   self->request(runs, caf::infinite, atoms::signal::value, r.run_id,
                 gateway::decision_signal(r.id), payload, "decision:" + r.id)
     .then(
-      [self, id = r.id](caf::ok_atom) {
-        self->state.delivering.erase(id);
-        mark_delivered(*self->state.env.store, id);
-      },
+      [self, id = r.id](caf::ok_atom) { mark_soon(self, id); },
       [self, r, backoff](caf::error& e) mutable {
-        self->state.delivering.erase(r.id);
         auto why = from_caf_error(e, "deliver the decision on request " + r.id);
         if (why.code == errc::invalid_state || why.code == errc::not_found) {
           log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
                     + why.message + "); the outcome stays on the request");
-          mark_delivered(*self->state.env.store, r.id);
+          mark_soon(self, r.id);
           return;
         }
+        self->state.delivering.erase(r.id);
         auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
         log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
                   + why.message + "); trying again in " + std::to_string(backoff.count()) + " ms");
@@ -147,39 +164,163 @@ void deliver(gateway_actor* self, human_request r,
       });
 }
 
-/// Every decided row not yet delivered (a start after a crash, a retry),
-/// and the reminders of every pending row.
-void deliver_pending(gateway_actor* self) {
+/// Stores decided `r` (its index entries were `before`) in the commit that
+/// journals its outcome for its run, as the signal the run's wait consumes
+/// (one commit, where storing the row and then delivering took two):
+/// delivered, the moment it is stored. When the run takes nothing (it has
+/// ended, or there is no such run) the row is stored alone, marked
+/// delivered (the outcome stays on it); when the runs cannot be reached now
+/// (restarting, shutting down) alone and not delivered, handed on again
+/// after a backoff and at the next start. Blocks this (detached) actor
+/// until stored, so decisions and deadlines stay one at a time.
+expected<void> store_decided(gateway_actor* self, const gateway::index_keys& before,
+                             human_request& r) {
+  auto& store = *self->state.env.store;
+  auto delivered = r;
+  delivered.delivered = true;
+  write_batch with;
+  with.put_row(side_table::requests, r.id, gateway::to_record(delivered));
+  gateway::update_index(with, before, delivered);
+  // The run's wait_signal<std::string> reads msgpack of the outcome's text.
+  auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
+  std::optional<error> refused;
+  if (auto runs = self->state.env.services->runs_actor(); !runs) {
+    refused = make_error(errc::shut_down, "the runs are being restarted");
+  } else {
+    caf::scoped_actor blocking{self->system()};
+    blocking->request(runs, caf::infinite, atoms::signal::value, r.run_id,
+                      gateway::decision_signal(r.id), payload, "decision:" + r.id, std::move(with))
+      .receive([](caf::ok_atom) {},
+               [&](caf::error& e) {
+                 refused = from_caf_error(e, "deliver the decision on request " + r.id);
+               });
+  }
+  if (!refused) {
+    r.delivered = true;
+    return {};
+  }
+  bool ended = refused->code == errc::invalid_state || refused->code == errc::not_found;
+  r.delivered = ended;
+  if (auto ok = store_request(store, before, r); !ok)
+    return ok;
+  if (ended) {
+    log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
+              + refused->message + "); the outcome stays on the request");
+    return {};
+  }
+  log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
+            + refused->message + "); trying again in 200 ms");
+  self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value, r.id,
+                     std::int64_t{400});
+  return {};
+}
+
+/// The rows the index entries on `page` name, for the entries that still
+/// match their row; an entry that does not (its row moved on or is gone, a
+/// damaged row) is erased. `act` gets each matching row.
+template <class Act>
+void for_each_entry(gateway_actor* self, const row_page& page, Act act) {
+  auto& store = *self->state.env.store;
+  write_batch stale;
+  for (auto& [key, why] : page.damaged)
+    stale.erase_row(side_table::request_index, key);
+  for (auto& row : page.rows) {
+    auto e = gateway::parse_index_key(row.key);
+    auto r = e ? load_request(store, e->id) : expected<human_request>{make_error(errc::not_found, "")};
+    if (!r && r.error().code != errc::not_found)
+      log::error(r.error().to_string() + "; its reminders and outcome are left alone");
+    if (!r || gateway::keys_of(*r).due != row.key) {
+      stale.erase_row(side_table::request_index, row.key);
+      continue;
+    }
+    act(*e, std::move(*r));
+  }
+  if (!stale.empty())
+    if (auto ok = store.commit(std::move(stale)); !ok)
+      log::warn("cannot erase stale request index entries: " + ok.error().to_string());
+}
+
+/// Start: the index (built once for an older directory), then every
+/// decided outcome not yet delivered (a start after a crash).
+void start(gateway_actor* self) {
+  auto& store = *self->state.env.store;
+  if (auto built = gateway::detail::ensure_index(store); !built)
+    log::error("cannot build the request index: " + built.error().to_string()
+               + "; reminders and undelivered decisions wait until it can be read");
+  else if (*built > 0)
+    log::info("indexed " + std::to_string(*built) + " requests (once, for a data directory "
+              "from before the request index)");
+  auto undelivered = gateway::index_key_at(gateway::due_prefix, 0);
   std::string after;
   for (;;) {
-    auto page = self->state.env.store->rows(side_table::requests, "", after, 1000);
+    auto page = store.rows(side_table::request_index, undelivered, after, due_batch);
     if (!page) {
-      log::error("cannot scan the requests to deliver decisions: " + page.error().to_string());
-      return;
+      log::error("cannot read the requests to deliver decisions: " + page.error().to_string());
+      break;
     }
-    for (auto& [key, why] : page->damaged)
-      log::error("request " + key + " is damaged and skipped: " + why.to_string());
-    for (auto& row : page->rows) {
-      auto r = gateway::from_record(row.rec, row.key);
-      if (!r) {
-        log::error(r.error().to_string() + "; its decision (if any) cannot be delivered");
-        continue;
+    for_each_entry(self, *page, [self](const gateway::index_entry& e, human_request r) {
+      try {
+        deliver(self, std::move(r));
+      } catch (const std::exception& ex) {
+        log::error("request " + e.id + ": its decision cannot be delivered: " + ex.what());
       }
-      if (r->status == gateway::request_status::pending)
-        arm_reminder(self, *r);
-      if (r->status == gateway::request_status::decided && !r->delivered)
-        try {
-          deliver(self, std::move(*r));
-        } catch (const std::exception& e) {
-          log::error("request " + row.key + ": its decision cannot be delivered: " + e.what());
-        }
-    }
-    if (page->rows.size() + page->damaged.size() < 1000)
-      return;
+    });
+    if (page->rows.size() + page->damaged.size() < due_batch)
+      break;
     after = page->rows.empty() ? std::string{} : page->rows.back().key;
     if (!page->damaged.empty())
       after = std::max(after, page->damaged.back().first);
   }
+  self->send(self, atoms::remind::value);
+}
+
+/// The first index key of a reminder (past the undelivered outcomes).
+std::string first_reminder_key() { return gateway::index_key_at(gateway::due_prefix, 1); }
+
+/// Arms the timer for the earliest reminder the index holds: at once when
+/// it is due already (a batch left some), else at its time.
+void arm_next(gateway_actor* self) {
+  auto head = self->state.env.store->rows(side_table::request_index, gateway::due_prefix,
+                                          first_reminder_key(), 1);
+  if (!head) {
+    log::error("cannot read the reminders due: " + head.error().to_string()
+               + "; trying again in 1 s");
+    return arm_due(self, now_ms() + 1000);
+  }
+  if (!head->rows.empty())
+    if (auto e = gateway::parse_index_key(head->rows.front().key))
+      arm_due(self, e->at_ms);
+}
+
+/// The reminders due by now, a batch per message (decisions interleave),
+/// then the timer armed for the next one. The rows they move (their next
+/// reminder) and the entries found stale leave the index's front, so this
+/// ends.
+void on_due(gateway_actor* self) {
+  self->state.due_armed.reset();
+  auto now = now_ms();
+  auto page = self->state.env.store->rows(side_table::request_index, gateway::due_prefix,
+                                          first_reminder_key(), due_batch);
+  if (!page) {
+    log::error("cannot read the reminders due: " + page.error().to_string()
+               + "; trying again in 1 s");
+    return arm_due(self, now + 1000);
+  }
+  row_page due;
+  for (auto& row : page->rows) {
+    auto e = gateway::parse_index_key(row.key);
+    if (e && e->at_ms > now)
+      break;
+    due.rows.push_back(std::move(row));
+  }
+  due.damaged = std::move(page->damaged);
+  bool failed = false;
+  for_each_entry(self, due, [&](const gateway::index_entry&, human_request r) {
+    failed |= !remind(self, r);
+  });
+  if (failed)
+    return arm_due(self, now + 1000);
+  arm_next(self);
 }
 
 caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
@@ -194,25 +335,27 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!parsed)
     return to_caf_error(errc::invalid_argument,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
-  auto r = load(*env.store, id);
+  auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
+  auto before = gateway::keys_of(*r);
   auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now_ms()},
                                          env.tools);
+  bool decided = verdict && *verdict == gateway::decide_result::decided;
   // Stored either way: a refused attempt belongs in the audit trail too.
-  if (auto ok = store_row(*env.store, *r); !ok)
+  auto ok = decided ? store_decided(self, before, *r) : store_request(*env.store, before, *r);
+  if (!ok)
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
   if (!verdict)
     return to_caf_error(verdict.error());
-  if (*verdict == gateway::decide_result::counted) {
+  if (!decided) {
     publish(self, "counted", *r);
     return "counted " + std::to_string(r->approved_by.size()) + " of "
            + std::to_string(r->rule.value("quorum", 1u));
   }
   publish(self, "decided", *r);
-  deliver(self, std::move(*r));
   return std::string{"decided"};
 }
 
@@ -220,13 +363,14 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
 /// outcome a decision reached first) and answer what the run journals.
 caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id) {
   auto& env = self->state.env;
-  auto r = load(*env.store, id);
+  auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
+  auto before = gateway::keys_of(*r);
   auto step = gateway::apply_deadline(*r, now_ms());
   if (step == gateway::deadline_step::final_already || step == gateway::deadline_step::not_due)
     return gateway::deadline_answer(*r);
-  if (auto ok = store_row(*env.store, *r); !ok)
+  if (auto ok = store_request(*env.store, before, *r); !ok)
     return to_caf_error(ok.error().code, "request " + id + ": its deadline could not be "
                                            "journaled (" + ok.error().message + ")");
   switch (step) {
@@ -252,13 +396,14 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
   self->send(self, atoms::deliver::value);
   return {
     [=](atoms::raised, const std::string& id) {
-      if (auto r = load(*self->state.env.store, id)) {
+      if (auto r = load_request(*self->state.env.store, id)) {
         publish(self, "waiting", *r);
-        arm_reminder(self, *r);
+        if (auto next = gateway::next_reminder_ms(*r))  // its index entry is written
+          arm_due(self, *next);
       }
     },
     [=](atoms::deadline, const std::string& id) { return on_deadline(self, id); },
-    [=](atoms::remind, const std::string& id) { on_remind(self, id); },
+    [=](atoms::remind) { on_due(self); },
     [=](atoms::decide, const std::string& id, const std::string& principal,
         const std::string& what, const std::string& payload, const std::string& channel) {
       // One odd row or payload must not take the gateway (and, by crash
@@ -275,9 +420,10 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
       self->monitor(who);
       self->state.subscribers.insert(std::move(who));
     },
-    [=](atoms::deliver) { deliver_pending(self); },
+    [=](atoms::deliver) { start(self); },
+    [=](atoms::delivered) { mark_delivered(self); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
-      if (auto r = load(*self->state.env.store, id))
+      if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
     },
   };

@@ -9,6 +9,7 @@
 #include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/persistence/failure.hpp"
 #include "endure/persistence/journal.hpp"
 
@@ -50,6 +51,7 @@ raised_request store_once(::endure::detail::step_services& services, const human
     return *before;
   write_batch b;
   b.put_row(side_table::requests, r.id, to_record(r), /*if_absent*/ true);
+  update_index(b, {}, r);  // its entries in the row's own batch (request_index.hpp)
   if (auto ok = services.store()->commit(std::move(b)); !ok)
     throw retryable_error("request " + r.id + " could not be journaled: " + ok.error().to_string());
   services.raised(r.id);

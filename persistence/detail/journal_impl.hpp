@@ -3,7 +3,9 @@
 // writer. Internal to persistence/.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <iterator>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
@@ -31,17 +33,13 @@ struct journal::impl {
   MDB_dbi meta_db = 0;   ///< "layout" -> version, "heads_through" -> checkpoint
   MDB_dbi snapshots_db = 0;
   MDB_dbi timers_db = 0;
-  /// Side tables (write_batch::put_row), indexed by side_table; a read-only
+  /// Side tables (write_batch::put_row), by side_table's value; a read-only
   /// open of a directory written before a table existed leaves it absent.
-  MDB_dbi requests_db = 0;
-  bool requests_present = false;
+  std::array<std::optional<MDB_dbi>, std::size(all_side_tables) + 1> side_dbs;
   /// The side table's database; nullopt if absent (read-only opens only).
   std::optional<MDB_dbi> table_dbi(side_table t) const noexcept {
-    switch (t) {
-      case side_table::requests:
-        return requests_present ? std::optional<MDB_dbi>{requests_db} : std::nullopt;
-    }
-    return std::nullopt;
+    auto i = static_cast<std::size_t>(t);
+    return i < side_dbs.size() ? side_dbs[i] : std::nullopt;
   }
 
   // -- log positions: writer thread only ------------------------------------

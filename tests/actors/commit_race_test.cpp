@@ -51,6 +51,18 @@ task<int> waits_for_go(context& ctx, int) {
   co_return v.value_or(-1);
 }
 
+/// A step held at the gate, then a wait: a signal sent during the step is
+/// journaled alone and consumed by a later commit (a signal reaching a wait
+/// already there shares the wait's commit, with no window between them).
+task<int> busy_then_go(context& ctx, int) {
+  co_await ctx.step("busy", [] {
+    gate.pass("busy");
+    return 1;
+  });
+  auto v = co_await ctx.wait_signal<int>("go");
+  co_return v.value_or(-1);
+}
+
 /// A failed step (its backoff timer is the quiet commit), then a long wait.
 task<int> fail_then_wait(context& ctx, int) {
   try {
@@ -75,6 +87,7 @@ task<int> retried_once(context& ctx, int) {
 void workflows(workflow_registry& r) {
   r.add("step_then_crash_once", &step_then_crash_once);
   r.add("waits_for_go", &waits_for_go);
+  r.add("busy_then_go", &busy_then_go);
   r.add("fail_then_wait", &fail_then_wait);
   r.add("retried_once", &retried_once);
 }
@@ -185,10 +198,12 @@ SCENARIO("a process that dies between a signal's commit and the commit consuming
   temp_dir snapshot;
   {
     runtime_fixture f{workflows, hold_batches};
-    REQUIRE(f.rt().start("waits_for_go", "k1", 0));
-    REQUIRE(f.await_status("k1", run_status::waiting));
+    gate.reset();
+    REQUIRE(f.rt().start("busy_then_go", "k1", 0));
+    REQUIRE(gate.await_waiting("busy"));
     hold.arm(appends_to("k1"), /*skip the signal's own commit*/ 1);
     REQUIRE(f.rt().signal("k1", "go", 3));  // journaled: acknowledged
+    gate.release("busy");  // the step ends; the wait consumes the signal
     REQUIRE(hold.await_holding());          // the consuming commit is held
     // What a SIGKILL now leaves on disk: the journal with the signal.
     for (auto& e : fs::directory_iterator(f.dir()))

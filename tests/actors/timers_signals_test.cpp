@@ -45,7 +45,26 @@ task<std::string> busy_then_approval(context& ctx, int) {
   co_return co_await approval(ctx, 0);
 }
 
+/// The journal whose commits wait_then_step counts, and the count when
+/// its step's body started.
+std::atomic<const journal*> watched{nullptr};
+std::atomic<std::uint64_t> commits_at_step{0};
+std::atomic<std::uint64_t> batches_at_step{0};
+
+/// With `hours` > 0 the wait has that timeout (a durable timer of its own).
+task<int> wait_then_step(context& ctx, int hours) {
+  auto go = co_await ctx.wait_signal<int>("go", std::chrono::hours{hours});
+  auto count = [] {
+    commits_at_step = watched.load()->stats().commits;
+    batches_at_step = watched.load()->stats().batches;
+    return 1;
+  };
+  auto after = co_await ctx.step("after", count);
+  co_return go.value_or(0) + after;
+}
+
 void workflows(workflow_registry& r) {
+  r.add("wait_then_step", &wait_then_step);
   r.add("sleeper", &sleeper);
   r.add("approval", &approval);
   r.add("busy_then_approval", &busy_then_approval);
@@ -74,6 +93,24 @@ SCENARIO("a durable sleep ends at its due time, never before", "[timer]") {
   CHECK(after_sleep_at - due < sleep_ms - 300);  // nor twice as long
 }
 
+SCENARIO("a sleep longer than a timer hop ends at its due time on a run that stays live",
+         "[timer]") {
+  // The run actor's own timer message waits at most a second at a time
+  // (run_state::send_timer), re-sent until the due time.
+  after_sleep = 0;
+  runtime_fixture f{workflows};  // passivation after 60 s: the actor stays
+  constexpr std::int64_t sleep_ms = 2500;
+  REQUIRE(f.rt().start("sleeper", "s", static_cast<int>(sleep_ms)));
+  auto due = await_timer_due(f, "s");
+  auto out = f.rt().wait("s", 10s);
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  CHECK(f.rt().stats().steps_executed >= 1);
+  CHECK(after_sleep == 1);
+  CHECK(after_sleep_at >= due);
+  CHECK(after_sleep_at - due < 500);
+}
+
 SCENARIO("after a restart, a durable sleep waits only what is left of it", "[timer]") {
   after_sleep = 0;
   runtime_fixture f{workflows};
@@ -94,6 +131,35 @@ SCENARIO("after a restart, a durable sleep waits only what is left of it", "[tim
   // ...and not the whole duration again from the restart, which would end
   // at least sleep_ms / 2 after the due time.
   CHECK(after_sleep_at - due < sleep_ms / 2 - 300);
+}
+
+SCENARIO("a signal and the wait it ends share one commit with the step that follows",
+         "[signal]") {
+  for (auto [passivated, hours] : {std::pair{false, 0}, std::pair{true, 0}, std::pair{true, 24}}) {
+    INFO((passivated ? "the run passivated first" : "the run's actor waiting")
+         << (hours ? ", its wait with a timeout" : ""));
+    runtime_fixture f{workflows, [passivated](runtime_options& o) {
+                        if (passivated)
+                          o.passivate_after = 10ms;
+                      }};
+    watched = &f.rt().store();
+    REQUIRE(f.rt().start("wait_then_step", "w", hours));
+    REQUIRE(f.await_status("w", run_status::waiting));
+    if (passivated)
+      REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));
+    auto before = f.rt().store().stats();
+    REQUIRE(f.rt().signal("w", "go", 41));
+    auto out = f.rt().wait("w", 10s);
+    REQUIRE(out);
+    CHECK(out->value<int>() == 42);
+    // The step's body runs once its start is durable: that one commit also
+    // holds the signal and the wait's end, and nothing else was written
+    // (a woken run used to store its wait's timer row again, in a batch
+    // of its own).
+    CHECK(commits_at_step - before.commits == 1);
+    CHECK(batches_at_step - before.batches == 1);
+    watched = nullptr;
+  }
 }
 
 SCENARIO("signals are delivered exactly once, whenever they arrive", "[signal]") {

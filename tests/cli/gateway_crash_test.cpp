@@ -23,6 +23,7 @@
 #include "endure/actors/serialization.hpp"
 #include "endure/cli/journal_view.hpp"
 #include "endure/cli/request_rows.hpp"
+#include "gateway/index_check.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -100,6 +101,31 @@ bool await_completed(const std::string& data, const std::vector<std::string>& id
   return false;
 }
 
+/// Waits (bounded) until the request index matches the rows (deliveries
+/// still being marked change both); shows what does not.
+void require_index_matches(const std::string& data) {
+  std::vector<std::string> problems;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  do {
+    auto view = cli::open_journal_view(data);
+    REQUIRE(view);
+    problems = index_problems(**view);
+    if (problems.empty())
+      return;
+    std::this_thread::sleep_for(100ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  for (std::size_t i = 0; i < problems.size() && i < 20; ++i)
+    UNSCOPED_INFO(problems[i]);
+  FAIL("the request index does not match the rows");
+}
+
+/// How many requests `endure inbox` lists.
+std::size_t inbox_size(const std::string& data) {
+  auto out = cli_run(data, {"inbox", "--json", "--limit", "100000"});
+  REQUIRE(out.code == 0);
+  return nlohmann::json::parse(out.out).size();
+}
+
 std::map<std::string, int> executions(const std::string& log) {
   std::map<std::string, int> out;
   std::ifstream in{log};
@@ -126,6 +152,7 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
   auto before = take_snapshot(data);
   serve->kill_hard();
   serve->wait(10s);
+  require_index_matches(data);  // every raise wrote its entries with its row
 
   // While nothing runs: 10 decisions straight into the journal.
   std::vector<std::string> approved, rejected;
@@ -138,6 +165,8 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
   }
   // Nothing ran a tool while the process was down.
   CHECK(executions(log).empty());
+  require_index_matches(data);  // the offline decisions kept it too
+  CHECK(inbox_size(data) == runs - 10);
 
   auto again = start_serve(data, policy);
   auto after = take_snapshot(data);
@@ -168,6 +197,7 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
   ::kill(third->pid(), SIGTERM);
   CHECK(third->wait(20s) == 0);
 
+  require_index_matches(data);
   auto ran = executions(log);
   CHECK(ran.size() == approved.size());
   for (auto& id : approved)
@@ -176,4 +206,5 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
     CHECK(ran.count(id) == 0);
   auto last = take_snapshot(data);
   CHECK(pending_in(last) == runs - approved.size() - rejected.size());
+  CHECK(inbox_size(data) == pending_in(last));
 }

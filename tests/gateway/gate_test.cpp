@@ -15,6 +15,7 @@
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
 #include "endure/persistence/journal.hpp"
+#include "gateway/index_check.hpp"
 
 using namespace endure;
 using namespace endure::test;
@@ -26,6 +27,9 @@ namespace {
 std::mutex published_mutex;
 std::vector<json> published;  // the arguments publish actually ran with
 std::atomic<int> search_calls{0};
+/// The journal whose commits publish counts when it starts (null: none).
+std::atomic<const journal*> counted_store{nullptr};
+std::atomic<std::uint64_t> commits_at_publish{0};
 
 std::shared_ptr<const agent::tool_registry> tools() {
   auto r = std::make_shared<agent::tool_registry>();
@@ -34,6 +38,8 @@ std::shared_ptr<const agent::tool_registry> tools() {
                {"required", {"title"}}};
   REQUIRE(r->add({"publish", "Publishes a post.", post,
                   [](const json& args) {
+                    if (auto* store = counted_store.load())
+                      commits_at_publish = store->stats().commits;
                     std::lock_guard g{published_mutex};
                     published.push_back(args);
                     return json{{"url", "https://example.com/" + args["title"].get<std::string>()}};
@@ -277,4 +283,53 @@ SCENARIO("a decision signal sent by anyone but the gateway decides nothing", "[g
   REQUIRE(f.rt().decide(id, "bob", "reject"));
   CHECK(f.ended("g8", 10s).value<json>()["error"] == "rejected");
   CHECK(published_now().empty());
+}
+
+SCENARIO("a decision on a request whose run has ended is kept and delivered to nobody",
+         "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g9", 500));
+  auto id = pending_request(f, "g9");
+  REQUIRE(f.rt().cancel("g9", "changed my mind"));
+  REQUIRE(f.ended("g9", 10s).status == run_status::cancelled);
+  auto verdict = f.rt().decide(id, "ann", "approve");
+  REQUIRE(verdict);
+  CHECK(*verdict == "decided");
+  auto r = request_row(f, id);
+  CHECK(r.status == gateway::request_status::decided);
+  CHECK(r.outcome->principals == std::vector<std::string>{"ann"});
+  CHECK(r.delivered);  // nobody to deliver to: the outcome stays on the row
+  CHECK(index_problems(f.rt().store()).empty());
+  CHECK(published_now().empty());
+  CHECK(f.events<signal_received_event>("g9").empty());
+}
+
+SCENARIO("a decision reaches its waiting run in the commit that stores it", "[gate]") {
+  for (bool passivated : {false, true}) {
+    INFO((passivated ? "the run passivated first" : "the run's actor waiting"));
+    reset();
+    runtime_fixture f{workflows, [passivated](runtime_options& o) {
+                        gated(o);
+                        o.passivate_after = passivated ? 10ms : 10min;
+                      }};
+    auto run = std::string{"c"} + (passivated ? "p" : "l");
+    REQUIRE(f.rt().start("publishes", run, 500));
+    auto id = pending_request(f, run);
+    REQUIRE(f.await_status(run, run_status::waiting));
+    if (passivated)
+      REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));
+    counted_store = &f.rt().store();
+    auto before = f.rt().store().stats().commits;
+    REQUIRE(f.rt().decide(id, "ann", "approve"));
+    // Decided: the row comes back delivered with the signal that woke the run.
+    CHECK(request_row(f, id).delivered);
+    CHECK(f.ended(run, 10s).status == run_status::completed);
+    counted_store = nullptr;
+    // The row, the signal, the wait's end and the run's check of the row
+    // starting (one commit); the check's result and the tool starting (one).
+    CHECK(commits_at_publish - before == 2);
+    CHECK(f.events<signal_received_event>(run).size() == 1);
+    CHECK(index_problems(f.rt().store()).empty());
+  }
 }

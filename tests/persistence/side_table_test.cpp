@@ -102,6 +102,33 @@ SCENARIO("a row key that is empty or too long fails its batch", "[journal][rows]
   }
 }
 
+SCENARIO("rows are counted by key prefix without reading them, damaged ones too",
+         "[journal][rows][corruption]") {
+  temp_dir dir;
+  {
+    auto j = open_journal(dir.path());
+    CHECK(*j->count_rows(side_table::requests, "") == 0);
+    CHECK(*j->count_rows(side_table::request_index, "p") == 0);
+    write_batch b;
+    for (auto key : {"p1", "p2", "p3", "pz", "q1", "o9"})
+      b.put_row(side_table::request_index, key, row_record(std::string{"DAMAGE-"} + key));
+    b.put_row(side_table::requests, "p1", row_record("another table"));
+    REQUIRE(j->commit(std::move(b)));
+  }
+  REQUIRE(flip_bit_near(dir.path() + "/data.mdb", "DAMAGE-p2", 3) > 0);
+  auto j = open_journal(dir.path());
+  CHECK(*j->count_rows(side_table::request_index, "p") == 4);  // p2 damaged, counted
+  CHECK(*j->count_rows(side_table::request_index, "p2") == 1);
+  CHECK(*j->count_rows(side_table::request_index, "q") == 1);
+  CHECK(*j->count_rows(side_table::request_index, "r") == 0);   // past every key
+  CHECK(*j->count_rows(side_table::request_index, "\x01") == 0);  // before every key
+  CHECK(*j->count_rows(side_table::request_index, "") == 6);
+  CHECK(*j->count_rows(side_table::requests, "") == 1);
+  auto page = j->rows(side_table::request_index, "p", "", 10);
+  REQUIRE(page);
+  CHECK(page->damaged.size() == 1);
+}
+
 SCENARIO("a damaged row is reported by key and the other rows are still read",
          "[journal][rows][corruption]") {
   temp_dir dir;
@@ -153,6 +180,9 @@ SCENARIO("a read-only open of a directory from before side tables reads no rows"
   auto page = ro->rows(side_table::requests, "", "", 10);
   REQUIRE(page);
   CHECK(page->rows.empty());
+  auto count = ro->count_rows(side_table::requests, "r1");
+  REQUIRE(count);
+  CHECK(*count == 0);
   // A writer open creates the table.
   ro.reset();
   auto j = open_journal(dir.path());

@@ -5,7 +5,8 @@
 // are applied in order, each exactly once. A decided outcome reaches its run
 // as a journaled signal (decision_signal(id)); one not yet delivered when
 // the process died is delivered when the gateway starts again. Detached: it
-// commits with the blocking journal API (decisions arrive at human pace).
+// commits with the blocking journal API and waits for the run's commit of a
+// decision (decisions arrive at human pace, one at a time).
 // Internal.
 #pragma once
 

@@ -1,0 +1,29 @@
+// The human gateway's rows in the journal: a request read, a request
+// stored together with its index entries (request_index.hpp), and the
+// index built once for a directory from before it. Blocking journal calls,
+// made on the gateway's own (detached) thread. Internal.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/request_index.hpp"
+#include "endure/persistence/journal.hpp"
+
+namespace endure::gateway::detail {
+
+/// Request `id`'s row; errors: not_found, corrupt_record, the journal's.
+expected<human_request> load_request(const journal& store, const std::string& id);
+
+/// Stores `r`, whose index entries were `before` ({} for a new row), and
+/// the index update in one commit.
+expected<void> store_request(journal& store, const index_keys& before, const human_request& r);
+
+/// Writes the index entries of every row and then the "indexed" marker,
+/// unless the marker is there; returns how many rows it indexed (0 when
+/// the index existed). A damaged row is logged and skipped (it has no
+/// entries; `endure request` still shows what is readable of it).
+expected<std::size_t> ensure_index(journal& store);
+
+} // namespace endure::gateway::detail
