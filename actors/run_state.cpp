@@ -17,8 +17,11 @@ namespace endure::detail {
 
 namespace {
 
-/// The longest a run actor's own timer message waits (send_timer).
-constexpr std::int64_t timer_hop_ms = 1000;
+/// The shortest longest-wait of a run actor's own timer message
+/// (send_timer): a hop is max(this, passivate_after), since the
+/// passivation message holds the actor that long anyway, and a shorter hop
+/// only wakes every waiting live run more often.
+constexpr std::int64_t min_timer_hop_ms = 1000;
 
 double unit_random() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -305,8 +308,8 @@ void run_state::arm_timer(pending_op& p) {
 }
 
 void run_state::send_timer(std::uint64_t step, std::int64_t due_ms, bool retry) {
-  auto wait = std::chrono::milliseconds{std::clamp<std::int64_t>(due_ms - now_ms(), 0,
-                                                                  timer_hop_ms)};
+  auto hop = std::max<std::int64_t>(min_timer_hop_ms, env_.limits.passivate_after.count());
+  auto wait = std::chrono::milliseconds{std::clamp<std::int64_t>(due_ms - now_ms(), 0, hop)};
   if (retry)
     self_->delayed_send(self_, wait, atoms::retry::value, step);
   else

@@ -112,7 +112,8 @@ private:
   void dispatch_body(pending_op& p, step_info info);
   void arm_timer(pending_op& p);
   /// Sends this actor (timer, step) or, with `retry`, (retry, step) for a
-  /// timer due at `due_ms`, in hops of at most a second: a delayed message
+  /// timer due at `due_ms`, in hops of at most max(1 s, passivate_after)
+  /// (the passivation message holds the actor that long anyway): a delayed message
   /// holds a strong reference to its receiver, so one sent for a deadline a
   /// day away kept a passivated run's actor object in memory for that day
   /// (~2.4 KiB a run: 100,000 runs waiting with a deadline held ~235 MiB).

@@ -38,6 +38,9 @@ using gateway::detail::store_request;
 /// Index entries acted on per message: a decision waits behind one batch
 /// at most, however many reminders fall due together.
 constexpr std::size_t due_batch = 1000;
+/// How long a decision waits for its run's commit before it is stored
+/// undelivered and delivered again later.
+constexpr auto decided_delivery_wait = std::chrono::seconds{5};
 
 /// How long delivered outcomes wait to be marked so on their rows. Marking
 /// is one commit for all of them, after the run's own commits: a mark
@@ -187,8 +190,13 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
   if (auto runs = self->state.env.services->runs_actor(); !runs) {
     refused = make_error(errc::shut_down, "the runs are being restarted");
   } else {
+    // Bounded: a run that is slow to wake (a long replay, restart
+    // backoff) must not hold every other decision and deadline. Past the
+    // bound the row is stored undelivered and handed on again; should the
+    // run's commit land after all, the run takes the signal once (by its
+    // request id) and a later delivery finds it taken.
     caf::scoped_actor blocking{self->system()};
-    blocking->request(runs, caf::infinite, atoms::signal::value, r.run_id,
+    blocking->request(runs, decided_delivery_wait, atoms::signal::value, r.run_id,
                       gateway::decision_signal(r.id), payload, "decision:" + r.id, std::move(with))
       .receive([](caf::ok_atom) {},
                [&](caf::error& e) {
@@ -217,9 +225,12 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
 
 /// The rows the index entries on `page` name, for the entries that still
 /// match their row; an entry that does not (its row moved on or is gone, a
-/// damaged row) is erased. `act` gets each matching row.
+/// damaged row) is erased. `act` gets each matching row. Returns false when
+/// some row could not be read (its entry is kept): the caller tries again
+/// later.
 template <class Act>
-void for_each_entry(gateway_actor* self, const row_page& page, Act act) {
+bool for_each_entry(gateway_actor* self, const row_page& page, Act act) {
+  bool all_read = true;
   auto& store = *self->state.env.store;
   write_batch stale;
   for (auto& [key, why] : page.damaged)
@@ -227,8 +238,15 @@ void for_each_entry(gateway_actor* self, const row_page& page, Act act) {
   for (auto& row : page.rows) {
     auto e = gateway::parse_index_key(row.key);
     auto r = e ? load_request(store, e->id) : expected<human_request>{make_error(errc::not_found, "")};
-    if (!r && r.error().code != errc::not_found)
-      log::error(r.error().to_string() + "; its reminders and outcome are left alone");
+    if (!r && r.error().code != errc::not_found && r.error().code != errc::corrupt_record
+        && r.error().code != errc::invalid_argument) {
+      // A read that failed (too many readers, I/O): the entry may well be
+      // right, and erasing it would drop an undelivered outcome or the
+      // request's reminders for good. Keep it; the next pass reads again.
+      log::error(r.error().to_string() + "; its index entry is kept and read again later");
+      all_read = false;
+      continue;
+    }
     if (!r || gateway::keys_of(*r).due != row.key) {
       stale.erase_row(side_table::request_index, row.key);
       continue;
@@ -238,6 +256,7 @@ void for_each_entry(gateway_actor* self, const row_page& page, Act act) {
   if (!stale.empty())
     if (auto ok = store.commit(std::move(stale)); !ok)
       log::warn("cannot erase stale request index entries: " + ok.error().to_string());
+  return all_read;
 }
 
 /// Start: the index (built once for an older directory), then every
@@ -252,13 +271,16 @@ void start(gateway_actor* self) {
               "from before the request index)");
   auto undelivered = gateway::index_key_at(gateway::due_prefix, 0);
   std::string after;
+  bool again = false;  // something could not be read: this pass runs again
   for (;;) {
     auto page = store.rows(side_table::request_index, undelivered, after, due_batch);
     if (!page) {
-      log::error("cannot read the requests to deliver decisions: " + page.error().to_string());
+      log::error("cannot read the requests to deliver decisions: " + page.error().to_string()
+                 + "; trying again in 1 s");
+      again = true;
       break;
     }
-    for_each_entry(self, *page, [self](const gateway::index_entry& e, human_request r) {
+    again |= !for_each_entry(self, *page, [self](const gateway::index_entry& e, human_request r) {
       try {
         deliver(self, std::move(r));
       } catch (const std::exception& ex) {
@@ -271,6 +293,8 @@ void start(gateway_actor* self) {
     if (!page->damaged.empty())
       after = std::max(after, page->damaged.back().first);
   }
+  if (again)
+    self->delayed_send(self, std::chrono::seconds{1}, atoms::deliver::value);
   self->send(self, atoms::remind::value);
 }
 
@@ -315,9 +339,10 @@ void on_due(gateway_actor* self) {
   }
   due.damaged = std::move(page->damaged);
   bool failed = false;
-  for_each_entry(self, due, [&](const gateway::index_entry&, human_request r) {
+  bool all_read = for_each_entry(self, due, [&](const gateway::index_entry&, human_request r) {
     failed |= !remind(self, r);
   });
+  failed |= !all_read;
   if (failed)
     return arm_due(self, now + 1000);
   arm_next(self);

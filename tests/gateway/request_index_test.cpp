@@ -102,7 +102,7 @@ std::vector<std::string> ops_of(const write_batch& b) {
 
 } // namespace
 
-SCENARIO("index keys sort by time and name their request; other keys are not entries",
+SCENARIO("index keys sort by time and name their request, and other keys are not entries",
          "[gateway][index]") {
   for (std::string bad : {std::string{}, std::string{"p"}, std::string{"indexed"},
                           gateway::index_key_at("p", 5),  // no request id
