@@ -3,6 +3,8 @@
 // waits (bounded) for the gateway's events or the run's end, never sleeps.
 #include <catch2/catch.hpp>
 
+#include "gateway/request_row.hpp"
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -75,15 +77,6 @@ void gated(runtime_options& o) {
   o.tools = tools();
   o.policy = policy();
   o.passivate_after = 10ms;
-}
-
-gateway::human_request request_row(const journal& store, const std::string& id) {
-  auto row = store.row(side_table::requests, id);
-  REQUIRE(row);
-  REQUIRE(row->has_value());
-  auto r = gateway::from_record(**row, id);
-  REQUIRE(r);
-  return *r;
 }
 
 bool audited(const gateway::human_request& r, const std::string& action) {

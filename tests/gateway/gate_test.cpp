@@ -6,6 +6,8 @@
 // same way.
 #include <catch2/catch.hpp>
 
+#include "gateway/request_row.hpp"
+
 #include <atomic>
 #include <mutex>
 
@@ -131,12 +133,7 @@ std::string pending_request(runtime_fixture& f, const std::string& run) {
 }
 
 gateway::human_request request_row(runtime_fixture& f, const std::string& id) {
-  auto row = f.rt().store().row(side_table::requests, id);
-  REQUIRE(row);
-  REQUIRE(row->has_value());
-  auto r = gateway::from_record(**row, id);
-  REQUIRE(r);
-  return *r;
+  return endure::test::request_row(f.rt().store(), id);
 }
 
 } // namespace

@@ -5,6 +5,8 @@
 // compares the whole index with the rows (gateway/index_check.hpp).
 #include <catch2/catch.hpp>
 
+#include "gateway/request_row.hpp"
+
 #include <climits>
 
 #include "actors/runtime_fixture.hpp"
@@ -58,15 +60,6 @@ void gated(runtime_options& o) {
   o.tools = tools();
   o.policy = policy();
   o.passivate_after = 10ms;
-}
-
-gateway::human_request request_row(const journal& store, const std::string& id) {
-  auto row = store.row(side_table::requests, id);
-  REQUIRE(row);
-  REQUIRE(row->has_value());
-  auto r = gateway::from_record(**row, id);
-  REQUIRE(r);
-  return *r;
 }
 
 /// Waits (bounded) until the index matches the rows; shows what does not.
