@@ -71,6 +71,19 @@ void write_file(const std::string& path, const std::string& text) {
   std::ofstream{path} << text;
 }
 
+/// A data directory whose publish is gated (every call), and the log the
+/// test tool writes each execution to.
+struct publish_gated {
+  temp_dir dir;
+  std::string data = dir.file("data");
+  std::string log = dir.file("tools.log");
+  std::string policy = dir.file("policy.yaml");
+  publish_gated() {
+    ::setenv("ENDURE_TEST_TOOL_LOG", log.c_str(), 1);
+    write_file(policy, "interrupt_on: {publish: true}\n");
+  }
+};
+
 /// publish needs two of ann, bob, carol; questions anyone.
 const char* quorum_policy = R"(
 interrupt_on:
@@ -187,12 +200,8 @@ SCENARIO("approve, reject and answer say the same with serve and without", "[cli
 
 SCENARIO("a decision with no process running reaches its run at the next start, once",
          "[cli][gateway]") {
-  temp_dir dir;
-  auto data = dir.file("data");
-  auto log = dir.file("tools.log");
-  ::setenv("ENDURE_TEST_TOOL_LOG", log.c_str(), 1);
-  auto policy = dir.file("policy.yaml");
-  write_file(policy, "interrupt_on: {publish: true}\n");
+  publish_gated g;
+  auto &data = g.data, &log = g.log, &policy = g.policy;
   {
     auto serve = start_serve(data, policy);
     REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p1", "--input", "\"x\""}).code == 0);
@@ -242,12 +251,8 @@ SCENARIO("a decision with no process running reaches its run at the next start, 
 
 SCENARIO("a run executed by endure run takes decisions made from another terminal",
          "[cli][gateway]") {
-  temp_dir dir;
-  auto data = dir.file("data");
-  auto log = dir.file("tools.log");
-  ::setenv("ENDURE_TEST_TOOL_LOG", log.c_str(), 1);
-  auto policy = dir.file("policy.yaml");
-  write_file(policy, "interrupt_on: {publish: true}\n");
+  publish_gated g;
+  auto &data = g.data, &log = g.log, &policy = g.policy;
   child_process run{{workflows_cli_bin, "--data", data, "run", "publish_post", "--id", "r1",
                      "--input", "\"hi\"", "--policy", policy}};
   REQUIRE(await_pending(data, 1));
