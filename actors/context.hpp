@@ -323,12 +323,7 @@ public:
   template <class T>
   op_awaiter<std::optional<T>> wait_signal(std::string name,
                                            std::chrono::milliseconds timeout = {}) {
-    detail::op_request req;
-    req.kind = detail::op_kind::signal;
-    req.name = std::move(name);
-    req.duration = timeout;
-    req.input_hash = hash_bytes(req.name);
-    return op_awaiter<std::optional<T>>{*host_, std::move(req)};
+    return op_awaiter<std::optional<T>>{*host_, signal_request(std::move(name), timeout)};
   }
 
   /// Journaled wall-clock time, milliseconds since the Unix epoch.
@@ -354,6 +349,15 @@ private:
   // run_agent drives for a whole model turn at once, reach the runtime's
   // services through it (actors/agent/detail/tool_phases.hpp).
   friend struct agent::detail::context_access;
+
+  static detail::op_request signal_request(std::string name, std::chrono::milliseconds timeout) {
+    detail::op_request req;
+    req.kind = detail::op_kind::signal;
+    req.name = std::move(name);
+    req.duration = timeout;
+    req.input_hash = hash_bytes(req.name);
+    return req;
+  }
 
   template <class F, class... Args>
   static decltype(auto) invoke(const F& fn, const step_info& info, const Args&... args) {

@@ -80,7 +80,10 @@ void run_state::prepare(op_request& req, op_slot& slot) {
   if (rec && rec->completed) {
     slot.ready = true;
     slot.result = rec->completed->result;
-    slot.timed_out = req.kind == op_kind::signal && rec->completed->signal_seq == 0;
+    if (req.kind == op_kind::signal) {
+      slot.timed_out = rec->completed->signal_seq == 0;
+      slot.result = signal_result(req, rec->completed->signal_seq, std::move(*slot.result));
+    }
     ++env_.counters->steps_replayed;
   } else if (rec && rec->last_failure && rec->last_failure->final) {
     auto& f = *rec->last_failure;
@@ -90,6 +93,21 @@ void run_state::prepare(op_request& req, op_slot& slot) {
     slot.ready = true;
     slot.cancelled = true;
   }
+}
+
+std::optional<std::string> run_state::next_journaled_step() const {
+  auto* rec = log_.step(next_step_);
+  if (!rec)
+    return std::nullopt;
+  return rec->name;
+}
+
+std::string run_state::signal_result(const op_request& req, std::uint64_t signal_seq,
+                                     std::string payload) const {
+  if (req.trusted_sender.empty() || signal_seq == 0)
+    return payload;
+  auto* sig = log_.signal_at(signal_seq);
+  return sig && sig->request_id == req.trusted_sender ? std::move(payload) : req.foreign_result;
 }
 
 void run_state::submit(op_request req, op_slot& slot) {
@@ -365,6 +383,8 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
   if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)
     batch.erase_timer({*p.timer_due, run_id_, step});
   bool timed_out = p.req.kind == op_kind::signal && signal_seq == 0;
+  if (p.req.kind == op_kind::signal)
+    result = signal_result(p.req, signal_seq, std::move(result));
   auto resume = [this, step, result = std::move(result), timed_out]() mutable {
     deliver(step, [&](op_slot& slot) {
       slot.result = std::move(result);

@@ -45,7 +45,7 @@ bool took_outcome(const journal& store, const human_request& r) {
     return false;
   for (auto& e : *events)
     if (auto* s = std::get_if<signal_received_event>(&e.event);
-        s && s->request_id == "decision:" + r.id)
+        s && s->request_id == gateway::delivery_id(r.id))
       return true;
   return false;
 }
@@ -96,7 +96,7 @@ expected<void> add_delivery(const journal& store, const human_request& r, write_
   auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
   b.append(r.run_id, *last + 1,
            encode_event(signal_received_event{gateway::decision_signal(r.id), std::move(payload),
-                                              now, "decision:" + r.id}));
+                                              now, gateway::delivery_id(r.id)}));
   if (meta->status == run_status::waiting)  // resume it at the next start
     b.set_status(r.run_id, run_status::running, {}, now);
   return {};

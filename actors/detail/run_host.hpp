@@ -52,6 +52,12 @@ struct op_request {
   std::function<std::string()> value;
   /// sleep: how long; signal: the timeout (zero: wait forever).
   std::chrono::milliseconds duration{0};
+  /// signal, optional: only a signal journaled with this request id hands
+  /// its payload to the wait; one from any other sender still ends the
+  /// wait, but reads as `foreign_result`. Decided from the journaled
+  /// signal, so live execution and every replay agree.
+  std::string trusted_sender;
+  std::string foreign_result;
 };
 
 /// Where an operation's outcome lands.
@@ -81,6 +87,10 @@ public:
   virtual void add_compensation(std::uint64_t step, std::string name,
                                 std::function<void(const step_info&)> undo,
                                 retry_policy policy) = 0;
+  /// The name of the step the journal holds at the index the next
+  /// prepare() hands out, if any: lets code that changed its steps replay
+  /// a run an earlier build journaled (actors/agent/detail/tool_phases).
+  virtual std::optional<std::string> next_journaled_step() const { return std::nullopt; }
   /// The clients of ctx.llm and ctx.http; null if the host has none.
   virtual step_services* services() noexcept { return nullptr; }
 };

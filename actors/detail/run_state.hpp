@@ -77,6 +77,7 @@ public:
   void add_compensation(std::uint64_t step, std::string name,
                         std::function<void(const step_info&)> undo,
                         retry_policy policy) override;
+  std::optional<std::string> next_journaled_step() const override;
   step_services* services() noexcept override { return env_.services; }
 
 private:
@@ -124,6 +125,11 @@ private:
   /// Stores the timer row of a timer the journal already holds (resume).
   void restore_timer_row(std::int64_t due_ms, std::uint64_t step);
   void try_consume_signal(pending_op& p);
+  /// What a signal wait `req` that took the signal at `signal_seq` (0: it
+  /// timed out) reads: `payload`, or req.foreign_result when the signal
+  /// came from another sender than req.trusted_sender.
+  std::string signal_result(const op_request& req, std::uint64_t signal_seq,
+                            std::string payload) const;
   /// Journals step `step`'s outcome after the records already in `first`,
   /// in one commit, and resumes the workflow with it; `durable` runs once
   /// that commit is.

@@ -147,7 +147,7 @@ void deliver(gateway_actor* self, human_request r,
   // The run's wait_signal<std::string> reads msgpack of the outcome's text.
   auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
   self->request(runs, caf::infinite, atoms::signal::value, r.run_id,
-                gateway::decision_signal(r.id), payload, "decision:" + r.id)
+                gateway::decision_signal(r.id), payload, gateway::delivery_id(r.id))
     .then(
       [self, id = r.id](caf::ok_atom) { mark_soon(self, id); },
       [self, r, backoff](caf::error& e) mutable {
@@ -197,7 +197,7 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
     // request id) and a later delivery finds it taken.
     caf::scoped_actor blocking{self->system()};
     blocking->request(runs, decided_delivery_wait, atoms::signal::value, r.run_id,
-                      gateway::decision_signal(r.id), payload, "decision:" + r.id, std::move(with))
+                      gateway::decision_signal(r.id), payload, gateway::delivery_id(r.id), std::move(with))
       .receive([](caf::ok_atom) {},
                [&](caf::error& e) {
                  refused = from_caf_error(e, "deliver the decision on request " + r.id);

@@ -62,6 +62,7 @@ std::string_view to_string(request_status s) noexcept {
 }
 
 std::string decision_signal(std::string_view id) { return "decision:" + std::string{id}; }
+std::string delivery_id(std::string_view id) { return "decision:" + std::string{id}; }
 
 record to_record(const human_request& r) {
   json audit = json::array();

@@ -87,6 +87,10 @@ struct human_request {
 
 /// The signal a run waits on for request `id`'s outcome.
 std::string decision_signal(std::string_view id);
+/// The request id the gateway (and an offline decision) journals that
+/// signal under, and nobody else can: runtime::signal draws a random one.
+/// A run trusts the outcome a signal carries only under this id.
+std::string delivery_id(std::string_view id);
 
 /// The row as a record envelope's payload (msgpack of its JSON form).
 record to_record(const human_request& r);

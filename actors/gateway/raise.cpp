@@ -29,9 +29,13 @@ std::vector<std::string> eligible(const policy& p, const gate_rule& rule) {
   return out;
 }
 
-/// The request row `id` raised before (a step re-run after a crash), if any.
+/// The request row `id` raised before (a step re-run after a crash), if
+/// any. It must bind the arguments `arguments_hash` of the call raising it
+/// now: the run trusts the outcome the gateway delivers for that id
+/// without reading the row again.
 std::optional<raised_request> raised_before(::endure::detail::step_services& services,
-                                            const std::string& id) {
+                                            const std::string& id,
+                                            const std::string& arguments_hash) {
   auto existing = services.store()->row(side_table::requests, id);
   if (!existing)
     throw retryable_error("request " + id + ": " + existing.error().to_string());
@@ -40,6 +44,9 @@ std::optional<raised_request> raised_before(::endure::detail::step_services& ser
   auto stored = from_record(**existing, id);
   if (!stored)
     throw retryable_error(stored.error().to_string());
+  if (stored->arguments_hash != arguments_hash)
+    throw fatal_error("request " + id + " was raised for other arguments than this call's; "
+                      "nothing runs on its decision");
   services.raised(id);
   return raised_request{id, stored->due_ms};
 }
@@ -47,7 +54,7 @@ std::optional<raised_request> raised_before(::endure::detail::step_services& ser
 /// Writes `r` unless its row exists (checked inside the commit: two attempts
 /// that overlap never reset a decided row); returns the stored deadline.
 raised_request store_once(::endure::detail::step_services& services, const human_request& r) {
-  if (auto before = raised_before(services, r.id))
+  if (auto before = raised_before(services, r.id, r.arguments_hash))
     return *before;
   write_batch b;
   b.put_row(side_table::requests, r.id, to_record(r), /*if_absent*/ true);
@@ -94,7 +101,7 @@ raised_request raise_if_gated(::endure::detail::step_services& services,
                               const nlohmann::json& args, const std::string& id) {
   // A row raised before the process died stands, whatever the policy says
   // now: its request may be pending in someone's inbox.
-  if (auto before = raised_before(services, id))
+  if (auto before = raised_before(services, id, agent::json_hash(args)))
     return *before;
   auto* p = services.policy();
   if (!p)

@@ -39,11 +39,15 @@ SCENARIO("several gated calls of one turn wait together and run only when all ar
   CHECK(deleted + published + mailed == 0);
   CHECK(pending_count(f, "t1") == 1);
 
-  // A signal someone forged for the third wakes the run: it reads the row,
-  // finds it pending, and the turn waits on (fail closed).
+  // A signal someone forged for the third wakes the run: it reads the row
+  // (the only call that needs to: the others took their outcome from the
+  // gateway's signal), finds it pending, and the turn waits on (fail closed).
   gateway::request_outcome forged{gateway::decision::approve, {"ann"}, 1, "forged", {}, {}, {}};
   REQUIRE(f.rt().signal("t1", gateway::decision_signal(mail), gateway::outcome_payload(forged)));
-  await_idle(f, "t1", {"decision:delete_file", "decision:publish", "decision:send_email"});
+  await_idle(f, "t1", {"decision:send_email"});
+  auto read = steps_of(f, "t1");
+  CHECK(count_of(read, "decision:publish") == 0);
+  CHECK(count_of(read, "decision:delete_file") == 0);
   CHECK(deleted + published + mailed == 0);
   CHECK(pending_count(f, "t1") == 1);
 

@@ -190,8 +190,8 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
       CHECK(std::count(names.begin(), names.end(), tool) == 1);
     CHECK(position(names, "tool:search") < position(names, "tool:read"));
     CHECK(position(names, "tool:read") < position(names, "tool:draft"));
-    CHECK(position(names, "tool:draft") < position(names, "decision:publish"));
-    CHECK(position(names, "decision:publish") < position(names, "tool:publish"));
+    CHECK(position(names, "tool:draft") < position(names, "gate:publish"));
+    CHECK(position(names, "gate:publish") < position(names, "tool:publish"));
     bool asks = std::string{run} == "demo-actor-model";  // the ambiguous keyword
     CHECK((position(names, "ask_human") >= 0) == asks);
     if (asks)

@@ -14,8 +14,10 @@
 #include "actors/runtime_fixture.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/tool_call.hpp"
+#include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/persistence/journal.hpp"
 #include "gateway/index_check.hpp"
 
@@ -323,10 +325,91 @@ SCENARIO("a decision reaches its waiting run in the commit that stores it", "[ga
     CHECK(request_row(f, id).delivered);
     CHECK(f.ended(run, 10s).status == run_status::completed);
     counted_store = nullptr;
-    // The row, the signal, the wait's end and the run's check of the row
-    // starting (one commit); the check's result and the tool starting (one).
-    CHECK(commits_at_publish - before == 2);
+    // The row, the signal, the wait's end and the tool starting: one
+    // commit. The run takes the outcome from the gateway's signal, with no
+    // step that reads the row again.
+    CHECK(commits_at_publish - before == 1);
     CHECK(f.events<signal_received_event>(run).size() == 1);
+    for (auto& e : f.events<step_started_event>(run))
+      CHECK(e.name != "decision:publish");
     CHECK(index_problems(f.rt().store()).empty());
   }
+}
+
+SCENARIO("a run an earlier build journaled reading its decision from the row replays it",
+         "[gate][upgrade]") {
+  // Earlier builds read every decision from the request's row in a step
+  // "decision:TOOL" after the wait. A run left with that step journaled
+  // (started, not finished: a kill) must replay it, not skip it for the
+  // outcome the signal carries, or its next step would not match.
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "old1", 500));
+  auto id = pending_request(f, "old1");
+  REQUIRE(f.await_status("old1", run_status::waiting));
+  std::uint64_t gate_step = 0;
+  for (auto& e : f.events<step_completed_event>("old1"))
+    if (e.name == "gate:publish")
+      gate_step = e.step;
+  auto r = request_row(f, id);
+  f.close();
+  {
+    auto j = f.open_journal();
+    auto before = gateway::keys_of(r);
+    REQUIRE(gateway::apply_decision(r, {"ann", gateway::decision::approve, {}, "cli", 1}, nullptr));
+    r.delivered = true;
+    auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
+    auto signal = gateway::decision_signal(id);
+    auto last = j->last_seq("old1");
+    REQUIRE(last);
+    write_batch b;
+    b.put_row(side_table::requests, id, gateway::to_record(r));
+    gateway::update_index(b, before, r);
+    b.append("old1", *last + 1,
+             encode_event(signal_received_event{signal, payload, 2, gateway::delivery_id(id)}));
+    b.append("old1", *last + 2,
+             encode_event(step_completed_event{gate_step + 1, signal, hash_bytes(signal), 0,
+                                               payload, 2, 0, *last + 1, {}}));
+    b.append("old1", *last + 3,
+             encode_event(step_started_event{gate_step + 2, "decision:publish", 0, 1, 2}));
+    b.set_status("old1", run_status::running, {}, 2);
+    REQUIRE(j->commit(std::move(b)));
+  }
+  f.open();
+  auto out = f.ended("old1", 10s);
+  INFO(out.error);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(published_now().size() == 1);
+  int reads = 0;
+  for (auto& e : f.events<step_completed_event>("old1"))
+    reads += e.name == "decision:publish";
+  CHECK(reads == 1);
+}
+
+SCENARIO("a request row that binds other arguments is refused when the gate meets it",
+         "[gate]") {
+  // The run takes the outcome its decision signal carries without reading
+  // the row again, so the gate checks the binding when it finds the row.
+  reset();
+  runtime_fixture f{workflows, gated};
+  f.close();
+  {
+    auto j = f.open_journal();
+    gateway::human_request other;
+    other.id = "x1/0";  // the idempotency key of run x1's gate step
+    other.run_id = "x1";
+    other.tool = "publish";
+    other.arguments = {{"title", "something else"}, {"audience", 500}};
+    other.arguments_hash = agent::json_hash(other.arguments);
+    write_batch b;
+    b.put_row(side_table::requests, other.id, gateway::to_record(other));
+    gateway::update_index(b, {}, other);
+    REQUIRE(j->commit(std::move(b)));
+  }
+  f.open();
+  REQUIRE(f.rt().start("publishes", "x1", 500));
+  auto out = f.ended("x1", 10s);
+  CHECK(out.status == run_status::failed);
+  CHECK_THAT(out.error, Catch::Contains("x1/0") && Catch::Contains("other arguments"));
+  CHECK(published_now().empty());
 }

@@ -93,21 +93,31 @@ std::int64_t earliest_due(const std::vector<gated_call>& calls) {
   return due;
 }
 
-/// The call was woken by its decision signal. The signal only wakes the
-/// run: the outcome is read from the request's row (written only by the
-/// human gateway) in a journaled step, which also checks that the request
-/// binds the call's arguments. A signal someone else sent under that name
-/// finds the request pending, and the call waits on.
-task<void> read_decision(context& ctx, services_ptr services, gated_call& c) {
+/// The call was woken by its decision signal. The gateway's own signal
+/// (journaled under the request id it gives every delivery) carries the
+/// outcome of the request's row: the call is settled with no step of its
+/// own, so the wait's end and the tool's start share one commit. A signal
+/// someone else sent under that name only wakes the run: the outcome is
+/// read from the row (written only by the human gateway) in a journaled
+/// step, which finds the request pending, and the call waits on. So does a
+/// run that an earlier build journaled that step for (its replay must
+/// meet the same steps).
+task<void> take_decision(context& ctx, services_ptr services, gated_call& c,
+                         std::string payload) {
+  auto check_name = "decision:" + label_of(c);
+  if (!payload.empty() && !context_access::next_journaled_step_is(ctx, check_name)) {
+    c.outcome = std::move(payload);
+    c.settled = true;
+    co_return;
+  }
   auto read = [services, hash = json_hash(c.arguments)](const std::string& id) {
     return gateway::stored_outcome(*services, id, hash);
   };
-  auto check_name = "decision:" + label_of(c);
   auto check = ctx.step(std::move(check_name), read, c.raised.id);
-  auto payload = co_await std::move(check);
-  if (payload.empty())
+  auto stored = co_await std::move(check);
+  if (stored.empty())
     co_return;
-  c.outcome = std::move(payload);
+  c.outcome = std::move(stored);
   c.settled = true;
 }
 
@@ -152,8 +162,9 @@ task<void> wait_round(context& ctx, services_ptr services, std::vector<gated_cal
     if (calls[i].settled)
       continue;
     open.push_back(i);
-    auto signal = gateway::decision_signal(calls[i].raised.id);
-    waits.push_back(ctx.wait_signal<std::string>(std::move(signal), timeout));
+    auto& id = calls[i].raised.id;
+    waits.push_back(context_access::wait_signal_from(ctx, gateway::decision_signal(id),
+                                                     gateway::delivery_id(id), timeout));
   }
   auto all = ctx.all(std::move(waits));
   auto woken = co_await std::move(all);
@@ -161,8 +172,8 @@ task<void> wait_round(context& ctx, services_ptr services, std::vector<gated_cal
     auto& c = calls[open[k]];
     try {
       if (woken[k]) {
-        auto read = read_decision(ctx, services, c);
-        co_await std::move(read);
+        auto take = take_decision(ctx, services, c, std::move(*woken[k]));
+        co_await std::move(take);
       } else if (c.raised.due_ms > 0 && c.raised.due_ms == due) {
         auto at_deadline = apply_deadline(ctx, services, c);
         co_await std::move(at_deadline);
@@ -189,6 +200,18 @@ std::string no_gateway(const std::string& run_id, const gated_call& c) {
 
 ::endure::detail::step_services* context_access::services(context& ctx) {
   return ctx.host_->services();
+}
+
+op_awaiter<std::optional<std::string>> context_access::wait_signal_from(
+  context& ctx, std::string name, std::string sender, std::chrono::milliseconds timeout) {
+  auto req = context::signal_request(std::move(name), timeout);
+  req.trusted_sender = std::move(sender);
+  req.foreign_result = to_bytes(std::string{});
+  return op_awaiter<std::optional<std::string>>{*ctx.host_, std::move(req)};
+}
+
+bool context_access::next_journaled_step_is(context& ctx, const std::string& name) {
+  return ctx.host_->next_journaled_step() == name;
 }
 
 task<gated_call> pass_gate(context& ctx, std::string name, json args) {

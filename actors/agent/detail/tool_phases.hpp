@@ -8,7 +8,11 @@
 //
 //   gate:NAME | ask_human      the gate (or question) step, raising the request
 //   (signal waits)             until decided; per request, in call order:
-//   decision:LABEL             the outcome read from the request's row
+//   decision:LABEL             only when woken by a signal another sender
+//                              than the gateway sent (or in a run an earlier
+//                              build journaled): the outcome read from the
+//                              request's row. The gateway's own signal
+//                              carries the outcome, and no step is needed.
 //   deadline:LABEL             the gateway asked when a deadline passed
 //   tool:NAME                  the tool itself (approved or edited calls)
 //
@@ -16,7 +20,9 @@
 // thread only, like all workflow code.
 #pragma once
 
+#include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +43,12 @@ namespace endure::agent::detail {
 struct context_access {
   /// The runtime's services; null for a host without them (no gate then).
   static ::endure::detail::step_services* services(context& ctx);
+  /// Waits for signal `name`; its payload counts only if the signal was
+  /// journaled with request id `sender` (otherwise it reads as "").
+  static op_awaiter<std::optional<std::string>> wait_signal_from(
+    context& ctx, std::string name, std::string sender, std::chrono::milliseconds timeout);
+  /// True if the journal holds step `name` where the run's next step goes.
+  static bool next_journaled_step_is(context& ctx, const std::string& name);
 };
 
 /// One call between its gate and its run.
