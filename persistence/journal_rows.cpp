@@ -45,7 +45,10 @@ expected<void> journal::impl::put_row(MDB_txn* txn, const write_batch::op& op) {
   auto k = to_val(op.run_id);
   auto v = to_val(op.bytes);
   unsigned flags = op.number == 1 ? MDB_NOOVERWRITE : 0;  // if_absent
-  if (int rc = mdb_put(txn, *dbi, &k, &v, flags); rc != 0 && rc != MDB_KEYEXIST)
+  int rc = mdb_put(txn, *dbi, &k, &v, flags);
+  if (rc == MDB_KEYEXIST)
+    return make_error(errc::already_exists, where(op.table, op.run_id) + " exists already");
+  if (rc != 0)
     return detail::lmdb_error(rc, "write " + where(op.table, op.run_id));
   return {};
 }

@@ -82,9 +82,12 @@ public:
   /// service's clean-up of rows a run left behind, decided atomically so it
   /// cannot race a release that resumes the run.
   void erase_timer_if_ended(timer_entry t);
-  /// Stores `r` as the row `key` of `table`, replacing any row there (or,
-  /// with `if_absent`, leaving an existing row as it is). A key outside
-  /// 1..500 bytes fails the batch with errc::invalid_argument.
+  /// Stores `r` as the row `key` of `table`, replacing any row there. With
+  /// `if_absent`, an existing row fails the whole batch with
+  /// errc::already_exists (nothing of it is written, so rows written
+  /// alongside, such as index entries, never describe a row that was not
+  /// stored). A key outside 1..500 bytes fails the batch with
+  /// errc::invalid_argument.
   void put_row(side_table table, std::string key, const record& r, bool if_absent = false);
   /// Erases the row; erasing one that does not exist is not an error.
   void erase_row(side_table table, std::string key);

@@ -52,15 +52,20 @@ std::optional<raised_request> raised_before(::endure::detail::step_services& ser
 }
 
 /// Writes `r` unless its row exists (checked inside the commit: two attempts
-/// that overlap never reset a decided row); returns the stored deadline.
+/// that overlap never reset a decided row, nor index it as pending);
+/// returns the stored deadline.
 raised_request store_once(::endure::detail::step_services& services, const human_request& r) {
   if (auto before = raised_before(services, r.id, r.arguments_hash))
     return *before;
   write_batch b;
   b.put_row(side_table::requests, r.id, to_record(r), /*if_absent*/ true);
   update_index(b, {}, r);  // its entries in the row's own batch (request_index.hpp)
-  if (auto ok = services.store()->commit(std::move(b)); !ok)
+  if (auto ok = services.store()->commit(std::move(b)); !ok) {
+    if (ok.error().code == errc::already_exists)  // another attempt stored it first
+      if (auto before = raised_before(services, r.id, r.arguments_hash))
+        return *before;
     throw retryable_error("request " + r.id + " could not be journaled: " + ok.error().to_string());
+  }
   services.raised(r.id);
   return {r.id, r.due_ms};
 }

@@ -190,3 +190,28 @@ SCENARIO("a read-only open of a directory from before side tables reads no rows"
   b.put_row(side_table::requests, "r1/1", row_record("now"));
   CHECK(j->commit(std::move(b)));
 }
+
+SCENARIO("a row put only if absent fails its whole batch when the row exists",
+         "[journal][rows]") {
+  // The gateway stores a request row and its index entries in one batch:
+  // when the row exists already, none of the entries may be written.
+  temp_dir dir;
+  auto j = open_journal(dir.path());
+  write_batch first;
+  first.put_row(side_table::requests, "r1/3", row_record("decided"), /*if_absent*/ true);
+  REQUIRE(j->commit(std::move(first)));
+  write_batch again;
+  again.put_row(side_table::requests, "r1/3", row_record("pending"), /*if_absent*/ true);
+  again.put_row(side_table::request_index, "p/r1/3", row_record("entry"));
+  auto refused = j->commit(std::move(again));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::already_exists);
+  CHECK_THAT(refused.error().message, Catch::Contains("r1/3"));
+  auto row = j->row(side_table::requests, "r1/3");
+  REQUIRE(row);
+  REQUIRE(row->has_value());
+  CHECK((*row)->payload == "decided");
+  auto entry = j->row(side_table::request_index, "p/r1/3");
+  REQUIRE(entry);
+  CHECK_FALSE(entry->has_value());
+}
