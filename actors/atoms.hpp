@@ -112,6 +112,12 @@ using gw_event = caf::atom_constant<caf::atom("gw_event")>;
 /// runs, send the reminders that fell due;
 /// (deliver, request id, next backoff ms): try that one again.
 using deliver = caf::atom_constant<caf::atom("deliver")>;
+/// (run_ended, run id, run_status as u8): a run that waited on the
+/// gateway ended; its pending requests are withdrawn (gateway/withdraw.hpp).
+using run_ended = caf::atom_constant<caf::atom("run_ended")>;
+/// (sweep, after key): the next page of the start's pass withdrawing the
+/// requests of runs that ended while the gateway could not hear of it.
+using sweep = caf::atom_constant<caf::atom("sweep")>;
 /// (delivered): mark the outcomes delivered lately so on their rows.
 using delivered = caf::atom_constant<caf::atom("delivered")>;
 

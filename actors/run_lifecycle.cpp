@@ -11,6 +11,7 @@
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/detail/caf_error.hpp"
 #include "endure/actors/detail/clock.hpp"
+#include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/workflow_registry.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
@@ -357,6 +358,8 @@ void run_state::finish(run_status status, std::string result, std::string error)
   persist(std::move(batch), [this, status, result, error] {
     caf::anon_send(env_.manager, atoms::finished::value, run_id_,
                    static_cast<std::uint8_t>(status), result, error);
+    if (waited_on_gateway_ && env_.services)  // what it left pending leaves the inboxes
+      env_.services->run_ended(run_id_, status);
     self_->quit();
   });
 }

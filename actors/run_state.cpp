@@ -64,6 +64,7 @@ body_outcome run_body(const std::function<std::string(const step_info&)>& body,
 
 void run_state::prepare(op_request& req, op_slot& slot) {
   req.step = next_step_++;
+  waited_on_gateway_ |= req.kind == op_kind::signal && !req.trusted_sender.empty();
   if (quarantined_)
     throw non_determinism_error("run " + run_id_ + " is quarantined");
   auto* rec = log_.step(req.step);

@@ -100,7 +100,11 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
                });
     return out;
   };
-  p->steps->set_gate(p->opts.policy.get(), p->store.get(), raised, deadline);
+  auto ended = [services](const std::string& run_id, run_status status) {
+    if (auto gateway = services->gateway_actor())
+      caf::anon_send(gateway, atoms::run_ended::value, run_id, static_cast<std::uint8_t>(status));
+  };
+  p->steps->set_gate(p->opts.policy.get(), p->store.get(), raised, deadline, ended);
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   if (p->opts.shutdown_timeout.count() < 0)

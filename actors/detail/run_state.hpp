@@ -191,6 +191,10 @@ private:
   std::unique_ptr<op_slot> compensation_slot_;
   bool cancelling_ = false;
   bool compensating_ = false;
+  /// A wait for the human gateway's signal was prepared (live or
+  /// replayed): at its end the run tells the gateway, which withdraws the
+  /// requests it left pending.
+  bool waited_on_gateway_ = false;
   bool quarantined_ = false;
   bool finishing_ = false;
   bool stopping_ = false;  ///< the runtime shuts down (on_shutdown)

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "endure/persistence/error.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 namespace endure::net {
 class llm_backend;
@@ -52,12 +53,17 @@ public:
   /// The policy gate ctx.tool passes, the journal its requests are rows of,
   /// how the human gateway hears of a new one and how a run asks it about
   /// a deadline that passed. Set once at open.
+  /// Tells the human gateway that a run which waited on it ended.
+  using run_ended_fn = std::function<void(const std::string& run_id, run_status status)>;
+
   void set_gate(const gateway::policy* policy, journal* store,
-                std::function<void(const std::string&)> raised, deadline_fn deadline) {
+                std::function<void(const std::string&)> raised, deadline_fn deadline,
+                run_ended_fn ended) {
     policy_ = policy;
     store_ = store;
     raised_ = std::move(raised);
     deadline_ = std::move(deadline);
+    ended_ = std::move(ended);
   }
   /// Null when no policy is configured (no call is gated).
   const gateway::policy* policy() const noexcept { return policy_; }
@@ -66,6 +72,13 @@ public:
   void raised(const std::string& id) const {
     if (raised_)
       raised_(id);
+  }
+
+  /// Tells the human gateway that run `run_id`, which waited on one of its
+  /// requests, ended with `status` (its pending requests are withdrawn).
+  void run_ended(const std::string& run_id, run_status status) const {
+    if (ended_)
+      ended_(run_id, status);
   }
 
   /// The gateway's answer at request `id`'s deadline (an activity thread:
@@ -86,6 +99,7 @@ private:
   journal* store_ = nullptr;
   std::function<void(const std::string&)> raised_;
   deadline_fn deadline_;
+  run_ended_fn ended_;
   std::mutex mutex_;
   std::shared_ptr<net::http_client> http_;
 };

@@ -31,11 +31,7 @@ void expire(human_request& r, std::int64_t now_ms) {
   auto reason = within(r.rule);
   if (r.escalated)
     reason += " after the escalation to " + r.rule["deadline"].value("escalate_to", std::string{});
-  r.status = request_status::expired;
-  r.outcome = request_outcome{decision::reject, {}, now_ms, "system", {}, {}, reason};
-  r.due_ms = 0;
-  r.delivered = true;  // the run's deadline step carries it
-  r.audit.push_back({now_ms, "", "system", "expired", reason});
+  close_unanswered(r, now_ms, "expired", std::move(reason));  // the run's deadline step carries it
 }
 
 void escalate(human_request& r, std::int64_t now_ms) {

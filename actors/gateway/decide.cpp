@@ -124,12 +124,15 @@ std::vector<std::string> eligible_principals(const human_request& r) {
 expected<decide_result> apply_decision(human_request& r, const decision_input& in,
                                        const agent::tool_registry* tools) {
   if (r.status != request_status::pending) {
-    auto who = r.outcome && !r.outcome->principals.empty() ? joined(r.outcome->principals)
-                                                           : std::string{"the deadline"};
+    // "already decided by ann at T", or with nobody's decision "already
+    // expired at T (no decision within 30m)".
     auto at = r.outcome ? utc_time_text(r.outcome->at_ms) : std::string{"earlier"};
+    auto by_person = r.outcome && !r.outcome->principals.empty();
+    auto when = by_person ? " by " + joined(r.outcome->principals) + " at " + at
+                          : " at " + at + (r.outcome ? " (" + r.outcome->text + ")" : "");
     return refuse(r, in, make_error(errc::invalid_state,
-                                    "already " + std::string{to_string(r.status)} + " by " + who
-                                      + " at " + at + "; a request is decided once"));
+                                    "already " + std::string{to_string(r.status)} + when
+                                      + "; a request is decided once"));
   }
   if (!well_formed(in.principal) || !well_formed(in.channel))
     return refuse(r, in, make_error(errc::permission_denied,

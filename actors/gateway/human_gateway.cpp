@@ -20,6 +20,7 @@
 #include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/detail/request_store.hpp"
+#include "endure/actors/gateway/detail/withdrawals.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/request_event.hpp"
 #include "endure/actors/serialization.hpp"
@@ -60,6 +61,9 @@ struct gateway_state {
   std::set<std::string> to_mark;
   /// When the armed (remind) message fires; nullopt: none armed.
   std::optional<std::int64_t> due_armed;
+  /// The start's pass over pending requests of ended runs has begun (once
+  /// per start, however often the start's delivery is retried).
+  bool swept = false;
 };
 
 using gateway_actor = caf::stateful_actor<gateway_state, caf::event_based_actor>;
@@ -296,6 +300,36 @@ void start(gateway_actor* self) {
   if (again)
     self->delayed_send(self, std::chrono::seconds{1}, atoms::deliver::value);
   self->send(self, atoms::remind::value);
+  if (!std::exchange(self->state.swept, true))
+    self->send(self, atoms::sweep::value, std::string{});
+}
+
+/// A run that waited on the gateway ended: withdraw what it left pending.
+void on_run_ended(gateway_actor* self, const std::string& run_id, run_status status) {
+  auto withdrawn = gateway::detail::withdraw_run_requests(*self->state.env.store, run_id, status);
+  if (!withdrawn) {
+    log::error("run " + run_id + " ended, but its pending requests could not be withdrawn ("
+               + withdrawn.error().to_string() + "); the gateway's next start does it");
+    return;
+  }
+  for (auto& r : *withdrawn)
+    publish(self, "expired", r);
+}
+
+/// One page of the start's pass over the pending requests, a message per
+/// page so that decisions in between wait for one page only.
+void sweep_ended(gateway_actor* self, const std::string& after) {
+  constexpr std::size_t page_size = 500;
+  auto page = gateway::detail::withdraw_ended_page(*self->state.env.store, after, page_size);
+  if (!page) {
+    log::error("cannot withdraw the requests of ended runs (" + page.error().to_string()
+               + "); the gateway's next start tries again");
+    return;
+  }
+  for (auto& r : page->withdrawn)
+    publish(self, "expired", r);
+  if (!page->done)
+    self->send(self, atoms::sweep::value, page->last_key);
 }
 
 /// The first index key of a reminder (past the undelivered outcomes).
@@ -447,6 +481,10 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
     },
     [=](atoms::deliver) { start(self); },
     [=](atoms::delivered) { mark_delivered(self); },
+    [=](atoms::run_ended, const std::string& run_id, std::uint8_t status) {
+      on_run_ended(self, run_id, static_cast<run_status>(status));
+    },
+    [=](atoms::sweep, const std::string& after) { sweep_ended(self, after); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
       if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});

@@ -61,6 +61,15 @@ std::string_view to_string(request_status s) noexcept {
   return "unknown";
 }
 
+void close_unanswered(human_request& r, std::int64_t now_ms, std::string_view action,
+                      std::string reason) {
+  r.status = request_status::expired;
+  r.outcome = request_outcome{decision::reject, {}, now_ms, "system", {}, {}, reason};
+  r.due_ms = 0;
+  r.delivered = true;
+  r.audit.push_back({now_ms, "", "system", std::string{action}, std::move(reason)});
+}
+
 std::string decision_signal(std::string_view id) { return "decision:" + std::string{id}; }
 std::string delivery_id(std::string_view id) { return "decision:" + std::string{id}; }
 

@@ -85,6 +85,13 @@ struct human_request {
   friend bool operator==(const human_request&, const human_request&) = default;
 };
 
+/// Settles pending `r` with nobody's decision (a deadline, a run that
+/// ended): status expired, outcome reject by nobody (channel "system") with
+/// text `reason`, no deadline, delivered (the run gets it otherwise, or
+/// nobody waits), and audit entry `action`.
+void close_unanswered(human_request& r, std::int64_t now_ms, std::string_view action,
+                      std::string reason);
+
 /// The signal a run waits on for request `id`'s outcome.
 std::string decision_signal(std::string_view id);
 /// The request id the gateway (and an offline decision) journals that

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.hpp"
+#include "endure/persistence/journal.hpp"
 #include "cli/serve_child.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -209,6 +210,7 @@ SCENARIO("a decision with no process running reaches its run at the next start, 
     REQUIRE(await_pending(data, 2));
     REQUIRE(cli_run(data, {"cancel", "p2"}).code == 0);
     REQUIRE(await_status(data, "p2", "cancelled"));
+    REQUIRE(await_pending(data, 1));  // p2's request withdrawn with its run
     REQUIRE(stop(*serve) == 0);
   }
   WHEN("the plain endure binary, which has no tools, edits a call") {
@@ -223,10 +225,30 @@ SCENARIO("a decision with no process running reaches its run at the next start, 
   }
   WHEN("the request of a run that ended is decided") {
     auto late = cli_run(data, {"approve", "p2/0", "--as", "ann"});
-    THEN("the row keeps the outcome and the output says the run takes nothing") {
-      CHECK(late.code == 0);
-      CHECK(late.out == "request p2/0: decided (approve by ann); run p2 has already ended "
-                        "(cancelled), so the outcome stays on the request\n");
+    THEN("it is refused: the request was withdrawn with its run") {
+      CHECK(late.code == 1);
+      CHECK_THAT(late.err, Catch::Contains("endure: request p2/0: already expired at ")
+                             && Catch::Contains("(run p2 cancelled before a decision; nobody "
+                                                "waits for one any more); a request is decided "
+                                                "once"));
+      CHECK_THAT(cli_run(data, {"request", "p2/0"}).out,
+                 Catch::Contains("withdrawn") && Catch::Contains("ann (cli) approve: refused"));
+    }
+  }
+  WHEN("its run ended where the gateway could not see it, and it is decided with nothing running") {
+    {
+      auto j = journal::open({.data_dir = data});
+      REQUIRE(j);
+      write_batch b;
+      b.set_status("p1", run_status::failed, "ended by the test", 2);
+      REQUIRE((*j)->commit(std::move(b)));
+    }
+    auto late = cli_run(data, {"approve", "p1/0", "--as", "ann"});
+    THEN("the decision withdraws it and is refused, saying why") {
+      CHECK(late.code == 1);
+      CHECK_THAT(late.err, Catch::Contains("run p1 failed before a decision"));
+      CHECK(cli_run(data, {"inbox"}).out.find("p1/0") == std::string::npos);
+      CHECK(lines_of(log).empty());
     }
   }
   WHEN("it is approved while nothing runs") {
@@ -244,7 +266,7 @@ SCENARIO("a decision with no process running reaches its run at the next start, 
       CHECK(lines_of(log) == std::vector<std::string>{R"({"audience":500,"title":"x"})"});
       auto inbox = cli_run(data, {"inbox"}).out;
       CHECK(inbox.find("p1/0") == std::string::npos);
-      CHECK(inbox.find("p2/0") != std::string::npos);  // its run ended; nobody decided it
+      CHECK(inbox.find("p2/0") == std::string::npos);  // withdrawn: its run ended
     }
   }
 }

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "actors/runtime_fixture.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
@@ -284,24 +285,84 @@ SCENARIO("a decision signal sent by anyone but the gateway decides nothing", "[g
   CHECK(published_now().empty());
 }
 
-SCENARIO("a decision on a request whose run has ended is kept and delivered to nobody",
-         "[gate]") {
+SCENARIO("a request whose run ends before a decision is withdrawn from the inbox", "[gate]") {
   reset();
   runtime_fixture f{workflows, gated};
   REQUIRE(f.rt().start("publishes", "g9", 500));
   auto id = pending_request(f, "g9");
   REQUIRE(f.rt().cancel("g9", "changed my mind"));
   REQUIRE(f.ended("g9", 10s).status == run_status::cancelled);
-  auto verdict = f.rt().decide(id, "ann", "approve");
-  REQUIRE(verdict);
-  CHECK(*verdict == "decided");
+  REQUIRE(eventually([&] { return request_row(f, id).status != gateway::request_status::pending; }));
   auto r = request_row(f, id);
-  CHECK(r.status == gateway::request_status::decided);
-  CHECK(r.outcome->principals == std::vector<std::string>{"ann"});
-  CHECK(r.delivered);  // nobody to deliver to: the outcome stays on the row
-  CHECK(index_problems(f.rt().store()).empty());
+  CHECK(r.status == gateway::request_status::expired);
+  CHECK(r.audit.back().action == "withdrawn");
+  CHECK_THAT(r.outcome->text, Catch::Contains("run g9 cancelled before a decision"));
+  CHECK(r.outcome->principals.empty());
+  CHECK(index_problems(f.rt().store()).empty());  // and so out of the pending index
+  auto late = f.rt().decide(id, "ann", "approve");
+  REQUIRE_FALSE(late);
+  CHECK(late.error().code == errc::invalid_state);
+  CHECK_THAT(late.error().message, Catch::Contains("already expired at ")
+                                     && Catch::Contains("cancelled before a decision"));
   CHECK(published_now().empty());
   CHECK(f.events<signal_received_event>("g9").empty());
+}
+
+SCENARIO("a decision racing its run's cancellation either stands or the request is withdrawn",
+         "[gate]") {
+  // Both orders happen: the decision first (kept on the row, delivered to
+  // nobody: the run has ended), or the withdrawal first (the decision is
+  // refused). Never both, never lost, and the tool never runs.
+  reset();
+  runtime_fixture f{workflows, gated};
+  int decided = 0, withdrawn = 0;
+  for (int i = 0; i < 6; ++i) {
+    auto run = "race" + std::to_string(i);
+    REQUIRE(f.rt().start("publishes", run, 500));
+    auto id = pending_request(f, run);
+    std::thread canceller{[&] { (void)f.rt().cancel(run, "changed my mind"); }};
+    auto verdict = f.rt().decide(id, "ann", "approve");
+    canceller.join();
+    f.ended(run, 10s);
+    REQUIRE(eventually([&] { return request_row(f, id).status != gateway::request_status::pending; }));
+    auto r = request_row(f, id);
+    if (r.status == gateway::request_status::decided) {
+      ++decided;
+      CHECK(verdict);
+      CHECK(r.outcome->principals == std::vector<std::string>{"ann"});
+      REQUIRE(eventually([&] { return request_row(f, id).delivered; }));
+    } else {
+      ++withdrawn;
+      CHECK(r.status == gateway::request_status::expired);
+      CHECK(r.audit.back().action == "withdrawn");
+    }
+  }
+  INFO("decided first " << decided << ", withdrawn first " << withdrawn);
+  CHECK(decided + withdrawn == 6);
+  CHECK(index_problems(f.rt().store()).empty());
+}
+
+SCENARIO("the gateway's start withdraws the requests of runs that ended while it was down",
+         "[gate]") {
+  // A crash between a run's end and the withdrawal leaves the request
+  // pending under an ended run: the next start finds it.
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "gone1", 500));
+  auto id = pending_request(f, "gone1");
+  f.close();
+  {
+    auto j = f.open_journal();
+    write_batch b;
+    b.set_status("gone1", run_status::failed, "killed by the test", 2);
+    REQUIRE(j->commit(std::move(b)));
+  }
+  f.open();
+  REQUIRE(eventually([&] { return request_row(f, id).status != gateway::request_status::pending; }));
+  auto r = request_row(f, id);
+  CHECK(r.audit.back().action == "withdrawn");
+  CHECK_THAT(r.outcome->text, Catch::Contains("run gone1 failed before a decision"));
+  CHECK(index_problems(f.rt().store()).empty());
 }
 
 SCENARIO("a decision reaches its waiting run in the commit that stores it", "[gate]") {
