@@ -358,7 +358,7 @@ void run_state::finish(run_status status, std::string result, std::string error)
   persist(std::move(batch), [this, status, result, error] {
     caf::anon_send(env_.manager, atoms::finished::value, run_id_,
                    static_cast<std::uint8_t>(status), result, error);
-    if (waited_on_gateway_ && env_.services)  // what it left pending leaves the inboxes
+    if (uses_gateway_ && env_.services)  // what it left pending leaves the inboxes
       env_.services->run_ended(run_id_, status);
     self_->quit();
   });

@@ -64,7 +64,6 @@ body_outcome run_body(const std::function<std::string(const step_info&)>& body,
 
 void run_state::prepare(op_request& req, op_slot& slot) {
   req.step = next_step_++;
-  waited_on_gateway_ |= req.kind == op_kind::signal && !req.trusted_sender.empty();
   if (quarantined_)
     throw non_determinism_error("run " + run_id_ + " is quarantined");
   auto* rec = log_.step(req.step);
@@ -96,11 +95,9 @@ void run_state::prepare(op_request& req, op_slot& slot) {
   }
 }
 
-std::optional<std::string> run_state::next_journaled_step() const {
+bool run_state::next_journaled_step_is(const std::string& name, std::uint64_t input_hash) const {
   auto* rec = log_.step(next_step_);
-  if (!rec)
-    return std::nullopt;
-  return rec->name;
+  return rec && rec->name == name && rec->input_hash == input_hash;
 }
 
 std::string run_state::signal_result(const op_request& req, std::uint64_t signal_seq,

@@ -112,19 +112,6 @@ std::string edit_hint(const human_request& r, const agent::tool_registry* tools)
            "whose schema checks the edit)";
 }
 
-/// A pending request whose run has ended (or does not exist) is withdrawn
-/// here, as the gateway would have (actors/gateway/withdraw.hpp): the
-/// decision is then refused, saying why, and stays in the audit trail.
-void withdraw_if_ended(const journal& store, human_request& r) {
-  if (r.status != gateway::request_status::pending)
-    return;
-  auto meta = store.run(r.run_id);
-  if (meta && is_terminal(meta->status))
-    gateway::withdraw(r, now_ms(), gateway::withdrawn_reason(r.run_id, meta->status));
-  else if (!meta && meta.error().code == errc::not_found)
-    gateway::withdraw(r, now_ms(), gateway::withdrawn_reason(r.run_id, std::nullopt));
-}
-
 } // namespace
 
 control_reply decide_live(runtime& rt, const control_request& r) {
@@ -151,7 +138,9 @@ control_reply decide_offline(journal& store, const control_request& r,
     return control_reply::failure(row.error().code, row.error().message);
   auto& req = *row;
   auto entries = gateway::keys_of(req);
-  withdraw_if_ended(store, req);
+  // A request whose run has ended is withdrawn first, as the gateway
+  // would have: the decision is then refused, saying why, and audited.
+  gateway::withdraw_if_run_ended(store, req);
   auto verdict = gateway::apply_decision(req, {r.principal, *what, payload, "cli", now_ms()},
                                          tools);
   // Stored either way: a refused attempt belongs in the audit trail too.

@@ -87,10 +87,14 @@ public:
   virtual void add_compensation(std::uint64_t step, std::string name,
                                 std::function<void(const step_info&)> undo,
                                 retry_policy policy) = 0;
-  /// The name of the step the journal holds at the index the next
-  /// prepare() hands out, if any: lets code that changed its steps replay
-  /// a run an earlier build journaled (actors/agent/detail/tool_phases).
-  virtual std::optional<std::string> next_journaled_step() const { return std::nullopt; }
+  /// True if the journal holds, at the index the next prepare() hands out,
+  /// a step of this name and input hash: lets code that changed its steps
+  /// replay a run an earlier build journaled (actors/agent/detail/
+  /// tool_phases).
+  virtual bool next_journaled_step_is(const std::string&, std::uint64_t) const { return false; }
+  /// The run raises requests of the human gateway (or may: a gate step):
+  /// when it ends, the gateway withdraws what it left pending.
+  virtual void uses_gateway() {}
   /// The clients of ctx.llm and ctx.http; null if the host has none.
   virtual step_services* services() noexcept { return nullptr; }
 };

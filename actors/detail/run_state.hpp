@@ -77,7 +77,8 @@ public:
   void add_compensation(std::uint64_t step, std::string name,
                         std::function<void(const step_info&)> undo,
                         retry_policy policy) override;
-  std::optional<std::string> next_journaled_step() const override;
+  bool next_journaled_step_is(const std::string& name, std::uint64_t input_hash) const override;
+  void uses_gateway() override { uses_gateway_ = true; }
   step_services* services() noexcept override { return env_.services; }
 
 private:
@@ -191,10 +192,10 @@ private:
   std::unique_ptr<op_slot> compensation_slot_;
   bool cancelling_ = false;
   bool compensating_ = false;
-  /// A wait for the human gateway's signal was prepared (live or
-  /// replayed): at its end the run tells the gateway, which withdraws the
-  /// requests it left pending.
-  bool waited_on_gateway_ = false;
+  /// The workflow passed a gate or asked a person (live or replayed): at
+  /// its end the run tells the gateway, which withdraws the requests it
+  /// left pending.
+  bool uses_gateway_ = false;
   bool quarantined_ = false;
   bool finishing_ = false;
   bool stopping_ = false;  ///< the runtime shuts down (on_shutdown)

@@ -21,6 +21,7 @@
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/detail/request_store.hpp"
 #include "endure/actors/gateway/detail/withdrawals.hpp"
+#include "endure/actors/gateway/withdraw.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/request_event.hpp"
 #include "endure/actors/serialization.hpp"
@@ -323,7 +324,8 @@ void sweep_ended(gateway_actor* self, const std::string& after) {
   auto page = gateway::detail::withdraw_ended_page(*self->state.env.store, after, page_size);
   if (!page) {
     log::error("cannot withdraw the requests of ended runs (" + page.error().to_string()
-               + "); the gateway's next start tries again");
+               + "); trying again in 1 s");
+    self->delayed_send(self, std::chrono::seconds{1}, atoms::sweep::value, after);
     return;
   }
   for (auto& r : page->withdrawn)
@@ -398,6 +400,10 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!r)
     return to_caf_error(r.error());
   auto before = gateway::keys_of(*r);
+  // Its run ended and the withdrawal is on its way (or was lost with a
+  // crash): withdraw it now, so the decision is refused, not delivered to
+  // nobody.
+  bool withdrawn = gateway::withdraw_if_run_ended(*env.store, *r);
   auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now_ms()},
                                          env.tools);
   bool decided = verdict && *verdict == gateway::decide_result::decided;
@@ -407,6 +413,8 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
+  if (withdrawn)
+    publish(self, "expired", *r);
   if (!verdict)
     return to_caf_error(verdict.error());
   if (!decided) {
@@ -455,7 +463,19 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
   self->send(self, atoms::deliver::value);
   return {
     [=](atoms::raised, const std::string& id) {
-      if (auto r = load_request(*self->state.env.store, id)) {
+      auto& store = *self->state.env.store;
+      if (auto r = load_request(store, id)) {
+        // Raised by a gate step that finished after its run was cancelled
+        // (the step's thread outlives the run): nobody will wait for it.
+        auto before = gateway::keys_of(*r);
+        if (gateway::withdraw_if_run_ended(store, *r)) {
+          if (auto ok = store_request(store, before, *r); !ok)
+            log::error("request " + id + ": its run has ended, but withdrawing it failed ("
+                       + ok.error().to_string() + "); the gateway's next start does it");
+          else
+            publish(self, "expired", *r);
+          return;
+        }
         publish(self, "waiting", *r);
         if (auto next = gateway::next_reminder_ms(*r))  // its index entry is written
           arm_due(self, *next);

@@ -95,7 +95,9 @@ void close_unanswered(human_request& r, std::int64_t now_ms, std::string_view ac
 /// The signal a run waits on for request `id`'s outcome.
 std::string decision_signal(std::string_view id);
 /// The request id the gateway (and an offline decision) journals that
-/// signal under, and nobody else can: runtime::signal draws a random one.
+/// signal under, and no public API can: runtime::signal, the control socket
+/// and `endure signal` draw a random one (in-process code that messages the
+/// runs actor directly could, as it could write the journal itself).
 /// A run trusts the outcome a signal carries only under this id.
 std::string delivery_id(std::string_view id);
 

@@ -1,5 +1,7 @@
 #include "endure/actors/gateway/withdraw.hpp"
 
+#include "endure/actors/detail/clock.hpp"
+
 namespace endure::gateway {
 
 bool withdraw(human_request& r, std::int64_t now_ms, const std::string& reason) {
@@ -14,6 +16,17 @@ std::string withdrawn_reason(const std::string& run_id, std::optional<run_status
     return "run " + run_id + " does not exist; nobody waits for a decision";
   return "run " + run_id + " " + std::string{to_string(*status)}
          + " before a decision; nobody waits for one any more";
+}
+
+bool withdraw_if_run_ended(const journal& store, human_request& r) {
+  if (r.status != request_status::pending)
+    return false;
+  auto meta = store.run(r.run_id);
+  if (meta && is_terminal(meta->status))
+    return withdraw(r, ::endure::detail::now_ms(), withdrawn_reason(r.run_id, meta->status));
+  if (!meta && meta.error().code == errc::not_found)
+    return withdraw(r, ::endure::detail::now_ms(), withdrawn_reason(r.run_id, std::nullopt));
+  return false;
 }
 
 std::optional<std::string> run_of_request(std::string_view id) {

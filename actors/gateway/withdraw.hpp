@@ -4,7 +4,7 @@
 // a run's pending requests when the run ends (completed, failed,
 // cancelled; not quarantined: a release resumes the run and its wait), and
 // at its start those of runs that ended while it could not hear of it (a
-// crash in between). Pure functions over the row; any thread.
+// crash in between). Functions over the row; any thread.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "endure/actors/gateway/human_request.hpp"
+#include "endure/persistence/journal.hpp"
 #include "endure/persistence/run_meta.hpp"
 
 namespace endure::gateway {
@@ -26,6 +27,11 @@ bool withdraw(human_request& r, std::int64_t now_ms, const std::string& reason);
 /// Why a request of run `run_id` that ended with `status` is withdrawn
 /// (nullopt: there is no such run).
 std::string withdrawn_reason(const std::string& run_id, std::optional<run_status> status);
+
+/// Withdraws pending `r` if its run has ended or does not exist (reads the
+/// run's meta from `store`); returns whether it did. A run whose meta
+/// cannot be read now is taken as not ended.
+bool withdraw_if_run_ended(const journal& store, human_request& r);
 
 /// The run a request id ("RUN/STEP", the raising step's idempotency key)
 /// belongs to; nullopt for an id of another shape.

@@ -251,3 +251,35 @@ SCENARIO("a request that cannot be decided outside a runtime fails its run, nami
     CHECK_THAT(why, Catch::Contains("endure approve|reject|answer bare-run/4"));
   }
 }
+SCENARIO("two gated calls of one tool replay after a signal someone forged for one of them",
+         "[agent][gates][restart]") {
+  // The first call takes its outcome from the gateway's signal (no step);
+  // the second, woken by a forged signal, reads its row in a step named
+  // like the one the first would have journaled in an earlier build. A
+  // replay must tell them apart (by the step's input: the request id) and
+  // not quarantine the run.
+  fresh({{"call_1", "publish", R"({"target": "first"})"},
+         {"call_2", "publish", R"({"target": "second"})"}});
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("three_gated", "t7", std::string{"two posts"}));
+  REQUIRE(eventually([&] { return pending_count(f, "t7") == 2; }));
+  auto raised = requests_of(f, "t7");
+  REQUIRE(raised.size() == 2);
+  gateway::request_outcome forged{gateway::decision::approve, {"ann"}, 1, "forged", {}, {}, {}};
+  REQUIRE(f.rt().decide(raised[0].id, "ann", "approve"));
+  REQUIRE(f.rt().signal("t7", gateway::decision_signal(raised[1].id),
+                        gateway::outcome_payload(forged)));
+  await_idle(f, "t7", {"decision:publish"});
+  CHECK(count_of(steps_of(f, "t7"), "decision:publish") == 1);  // the forged one's read
+  CHECK(published == 0);
+
+  f.reopen();  // the replay meets both waits again
+  REQUIRE(f.await_status("t7", run_status::waiting));
+  REQUIRE(f.rt().decide(raised[1].id, "bob", "approve"));
+  // Both approved calls run (the sim then goes on to a turn of its own).
+  REQUIRE(eventually([&] { return published == 2; }));
+  auto meta = f.rt().store().run("t7");
+  REQUIRE(meta);
+  INFO(meta->detail);
+  CHECK(meta->status != run_status::quarantined);
+}

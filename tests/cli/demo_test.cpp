@@ -191,7 +191,15 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
     CHECK(position(names, "tool:search") < position(names, "tool:read"));
     CHECK(position(names, "tool:read") < position(names, "tool:draft"));
     CHECK(position(names, "tool:draft") < position(names, "gate:publish"));
-    CHECK(position(names, "gate:publish") < position(names, "tool:publish"));
+    // The wait for the editor's decision (a step named by its signal,
+    // "decision:REQUEST") between the gate and the publish.
+    auto decided = std::find_if(names.begin() + std::max<std::ptrdiff_t>(0, position(names, "gate:publish")),
+                                names.end(), [](const std::string& n) {
+                                  return n.rfind("decision:", 0) == 0;
+                                });
+    REQUIRE(decided != names.end());
+    CHECK(position(names, "gate:publish") < decided - names.begin());
+    CHECK(decided - names.begin() < position(names, "tool:publish"));
     bool asks = std::string{run} == "demo-actor-model";  // the ambiguous keyword
     CHECK((position(names, "ask_human") >= 0) == asks);
     if (asks)

@@ -310,9 +310,10 @@ SCENARIO("a request whose run ends before a decision is withdrawn from the inbox
 
 SCENARIO("a decision racing its run's cancellation either stands or the request is withdrawn",
          "[gate]") {
-  // Both orders happen: the decision first (kept on the row, delivered to
-  // nobody: the run has ended), or the withdrawal first (the decision is
-  // refused). Never both, never lost, and the tool never runs.
+  // Either order may win: the decision first (it stands; the run takes it
+  // unless the cancel got in first, then it stays on the row), or the
+  // withdrawal first (the decision is refused). Never both, never a
+  // decision reported as made and then lost.
   reset();
   runtime_fixture f{workflows, gated};
   int decided = 0, withdrawn = 0;
@@ -333,6 +334,7 @@ SCENARIO("a decision racing its run's cancellation either stands or the request 
       REQUIRE(eventually([&] { return request_row(f, id).delivered; }));
     } else {
       ++withdrawn;
+      CHECK_FALSE(verdict);
       CHECK(r.status == gateway::request_status::expired);
       CHECK(r.audit.back().action == "withdrawn");
     }
@@ -403,6 +405,8 @@ SCENARIO("a run an earlier build journaled reading its decision from the row rep
   // "decision:TOOL" after the wait. A run left with that step journaled
   // (started, not finished: a kill) must replay it, not skip it for the
   // outcome the signal carries, or its next step would not match.
+  auto completed = GENERATE(false, true);
+  INFO((completed ? "the step completed" : "the step started, then a kill"));
   reset();
   runtime_fixture f{workflows, gated};
   REQUIRE(f.rt().start("publishes", "old1", 500));
@@ -431,8 +435,19 @@ SCENARIO("a run an earlier build journaled reading its decision from the row rep
     b.append("old1", *last + 2,
              encode_event(step_completed_event{gate_step + 1, signal, hash_bytes(signal), 0,
                                                payload, 2, 0, *last + 1, {}}));
+    // As the earlier build's ctx.step("decision:publish", read, id) journaled it.
+    msgpack::sbuffer input;
+    msgpack::packer<msgpack::sbuffer> pk(input);
+    pk.pack(std::string{"decision:publish"});
+    pk.pack(id);
+    auto input_hash = hash_bytes(std::string_view{input.data(), input.size()});
     b.append("old1", *last + 3,
-             encode_event(step_started_event{gate_step + 2, "decision:publish", 0, 1, 2}));
+             encode_event(step_started_event{gate_step + 2, "decision:publish", input_hash, 1, 2}));
+    if (completed)
+      b.append("old1", *last + 4,
+               encode_event(step_completed_event{gate_step + 2, "decision:publish", input_hash, 1,
+                                                 to_bytes(gateway::outcome_payload(*r.outcome)),
+                                                 2, 0, 0, {}}));
     b.set_status("old1", run_status::running, {}, 2);
     REQUIRE(j->commit(std::move(b)));
   }
@@ -444,7 +459,7 @@ SCENARIO("a run an earlier build journaled reading its decision from the row rep
   int reads = 0;
   for (auto& e : f.events<step_completed_event>("old1"))
     reads += e.name == "decision:publish";
-  CHECK(reads == 1);
+  CHECK(reads == 1);  // replayed when completed, run once when only started
 }
 
 SCENARIO("a request row that binds other arguments is refused when the gate meets it",

@@ -105,7 +105,8 @@ std::int64_t earliest_due(const std::vector<gated_call>& calls) {
 task<void> take_decision(context& ctx, services_ptr services, gated_call& c,
                          std::string payload) {
   auto check_name = "decision:" + label_of(c);
-  if (!payload.empty() && !context_access::next_journaled_step_is(ctx, check_name)) {
+  if (!payload.empty()
+      && !context_access::next_journaled_step_is(ctx, check_name, c.raised.id)) {
     c.outcome = std::move(payload);
     c.settled = true;
     co_return;
@@ -210,9 +211,12 @@ op_awaiter<std::optional<std::string>> context_access::wait_signal_from(
   return op_awaiter<std::optional<std::string>>{*ctx.host_, std::move(req)};
 }
 
-bool context_access::next_journaled_step_is(context& ctx, const std::string& name) {
-  return ctx.host_->next_journaled_step() == name;
+bool context_access::next_journaled_step_is(context& ctx, const std::string& name,
+                                            const std::string& id) {
+  return ctx.host_->next_journaled_step_is(name, context::input_hash(name, id));
 }
+
+void context_access::uses_gateway(context& ctx) { ctx.host_->uses_gateway(); }
 
 task<gated_call> pass_gate(context& ctx, std::string name, json args) {
   auto where = "run " + ctx.run_id() + ", tool '" + name + "'";
@@ -227,6 +231,7 @@ task<gated_call> pass_gate(context& ctx, std::string name, json args) {
   auto* services = context_access::services(ctx);
   if (!services)
     co_return out;
+  context_access::uses_gateway(ctx);
   // The gate is a step: its answer (and the request it raised) is
   // journaled, so a replay neither asks the policy again nor raises twice.
   // Always a gate step, policy or not, so turning a policy on or off under
@@ -248,6 +253,7 @@ task<gated_call> raise_question(context& ctx, std::string question,
   auto* services = context_access::services(ctx);
   if (!services || !services->store())
     throw fatal_error("run " + ctx.run_id() + ": ask_human needs a runtime");
+  context_access::uses_gateway(ctx);
   gated_call out;
   out.tool = "ask_human";
   out.arguments = {{"question", std::move(question)}, {"choices", std::move(choices)},

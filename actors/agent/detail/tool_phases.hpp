@@ -47,8 +47,12 @@ struct context_access {
   /// journaled with request id `sender` (otherwise it reads as "").
   static op_awaiter<std::optional<std::string>> wait_signal_from(
     context& ctx, std::string name, std::string sender, std::chrono::milliseconds timeout);
-  /// True if the journal holds step `name` where the run's next step goes.
-  static bool next_journaled_step_is(context& ctx, const std::string& name);
+  /// True if the journal holds step `name` with the input `id` where the
+  /// run's next step goes (as ctx.step(name, fn, id) would journal it).
+  static bool next_journaled_step_is(context& ctx, const std::string& name,
+                                     const std::string& id);
+  /// Tells the run's host that the run raises requests of the gateway.
+  static void uses_gateway(context& ctx);
 };
 
 /// One call between its gate and its run.

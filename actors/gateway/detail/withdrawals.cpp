@@ -70,16 +70,18 @@ expected<sweep_page> withdraw_ended_page(journal& store, const std::string& afte
     auto run_id = e ? run_of_request(e->id) : std::nullopt;
     if (!run_id)
       continue;
-    auto meta = store.run(*run_id);
-    if (!meta && meta.error().code != errc::not_found)
-      continue;  // unreadable now: the next start looks again
-    if (meta && !is_terminal(meta->status))
+    // Most runs are alive: their meta says so without reading the row.
+    if (auto meta = store.run(*run_id); meta && !is_terminal(meta->status))
       continue;
     auto r = load_request(store, e->id);
     if (!r)
       continue;
-    auto status = meta ? std::optional{meta->status} : std::nullopt;
-    add_withdrawal(std::move(*r), withdrawn_reason(*run_id, status), b, out.withdrawn);
+    auto before = keys_of(*r);
+    if (!withdraw_if_run_ended(store, *r))
+      continue;
+    b.put_row(side_table::requests, r->id, to_record(*r));
+    update_index(b, before, *r);
+    out.withdrawn.push_back(std::move(*r));
   }
   if (!page->damaged.empty())
     out.last_key = std::max(out.last_key, page->damaged.back().first);
