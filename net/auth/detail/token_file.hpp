@@ -40,7 +40,7 @@ expected<std::optional<file_stamp>> stat_tokens_file(const std::filesystem::path
 expected<loaded_tokens> read_tokens_file(const std::filesystem::path& file);
 
 /// Replaces the file with `entries`: FILE.tmp (mode 0600), fsync, rename,
-/// fsync of the directory, which is created (mode 0700) if missing.
+/// fsync of the directory, which is created if missing.
 expected<void> write_tokens_file(const std::filesystem::path& file,
                                  const std::vector<token_entry>& entries);
 
