@@ -140,6 +140,7 @@ int main(int argc, char** argv, workflow_registry workflows,
   add_inbox_command(app, env);
   add_request_command(app, env);
   add_decide_command(app, env);
+  add_token_command(app, env);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
