@@ -176,20 +176,23 @@ struct console_server::impl {
     }
   }
 
+  /// The handler's answer; runs on the pool (see handled). A member
+  /// coroutine taking the request by value, not a capturing lambda: g++ 12
+  /// destroys a coroutine lambda's captures twice under co_spawn.
+  asio::awaitable<http_response> on_pool(http_request req) {
+    try {
+      co_return handler(req);
+    } catch (const std::exception& e) {
+      co_return error_response(500, "internal_error",
+                               std::string("the console failed: ") + e.what() +
+                                 "; the server's log may say more");
+    }
+  }
+
   /// Runs the handler on the pool; resumes here (the io thread) with its answer.
   asio::awaitable<http_response> handled(http_request req) {
-    co_return co_await asio::co_spawn(
-      pool.get_executor(),
-      [this, req = std::move(req)]() -> asio::awaitable<http_response> {
-        try {
-          co_return handler(req);
-        } catch (const std::exception& e) {
-          co_return error_response(500, "internal_error",
-                                   std::string("the console failed: ") + e.what() +
-                                     "; the server's log may say more");
-        }
-      },
-      asio::use_awaitable);
+    co_return co_await asio::co_spawn(pool.get_executor(), on_pool(std::move(req)),
+                                      asio::use_awaitable);
   }
 
   asio::awaitable<void> session(tcp::socket socket) {
