@@ -60,11 +60,17 @@ SCENARIO("the runtime's refusals map to HTTP statuses with a JSON body", "[conso
   console_fixture c;
   auto id = c.gated_run("run-b");
   WHEN("the body is not JSON, or not an object, or names no decision") {
-    for (auto body : {"{\"decision\": ", "[1, 2]", "not json", "{}", "{\"decision\": 5}"}) {
+    for (auto body : {"{\"decision\": ", "[1, 2]", "not json", "\"approve\""}) {
       CAPTURE(body);
       auto r = c.call("POST", decision_path(id), c.ann, body);
       CHECK(r.status == 400);
-      CHECK(body_of(r).contains("message"));
+      CHECK(body_of(r)["error"] == "malformed_json");
+    }
+    for (auto body : {"{}", "{\"decision\": 5}", "{\"principal\": \"ann\"}"}) {
+      CAPTURE(body);
+      auto r = c.call("POST", decision_path(id), c.ann, body);
+      CHECK(r.status == 400);
+      CHECK_THAT(body_of(r)["message"].get<std::string>(), Catch::Contains("\"decision\""));
     }
   }
   WHEN("the decision is not one of the four") {
