@@ -64,7 +64,7 @@ SCENARIO("a viewer reads but may not decide: 403, and the request stays pending"
   CHECK(row["status"] == "pending");
 }
 
-SCENARIO("health checks need no token; readyz follows the runtime", "[console][health]") {
+SCENARIO("health checks need no token, and readyz follows the runtime", "[console][health]") {
   console_fixture c;
   auto h = c.call("GET", "/healthz");
   CHECK(h.status == 200);

@@ -69,7 +69,7 @@ SCENARIO("the read timeout closes an idle connection", "[console][limits]") {
   CHECK(c.call("GET", "/healthz").status == 200);
 }
 
-SCENARIO("connections past the cap are closed; kept-alive ones serve many requests",
+SCENARIO("connections past the cap are closed, and kept-alive ones serve many requests",
          "[console][limits]") {
   console::server_options o;
   o.max_connections = 2;
