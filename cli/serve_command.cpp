@@ -8,17 +8,25 @@
 // hears either an answer or "stopping" (then it waits for the directory).
 // The signals are blocked before the actor system starts, so every thread
 // inherits the mask and only sigtimedwait here sees them.
+// With --http ADDR:PORT the console (net/console/) serves its HTTP API next
+// to the control channel, from the runtime's opening to its stopping: it is
+// stopped (and its handlers finished) before the runtime.
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "endure/cli/command.hpp"
 #include "endure/cli/control_server.hpp"
 #include "endure/cli/run_control.hpp"
+#include "endure/net/auth/token_store.hpp"
+#include "endure/net/console/console_api.hpp"
+#include "endure/net/console/console_server.hpp"
+#include "endure/net/console/listen_address.hpp"
 
 namespace endure::cli {
 
@@ -39,13 +47,56 @@ void report_changes(const journal& j, std::map<std::string, run_status>& seen) {
   }
 }
 
+/// The console over `rt`, while it lives: the API attached, the server
+/// listening; destroyed before the runtime closes.
+struct console_service {
+  net::auth::token_store tokens;
+  std::unique_ptr<console::console_api> api;
+  std::unique_ptr<console::console_server> server;
+  ~console_service() {
+    server.reset();  // no request reaches the API any more
+    if (api)
+      api->detach();
+  }
+};
+
+expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::string& dir,
+                                                        const console::listen_address& at) {
+  auto tokens = net::auth::token_store::open(dir);
+  if (!tokens)
+    return std::move(tokens).error();
+  auto svc = std::unique_ptr<console_service>(new console_service{std::move(*tokens), {}, {}});
+  svc->api = std::make_unique<console::console_api>(svc->tokens);
+  svc->api->attach(rt);
+  console::server_options o;
+  o.host = at.host;
+  o.port = at.port;
+  auto* api = svc->api.get();
+  auto server = console::console_server::start(
+    o, [api](const console::http_request& r) { return api->handle(r); });
+  if (!server)
+    return std::move(server).error();
+  svc->server = std::move(*server);
+  return svc;
+}
+
 int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
-          std::unique_ptr<control_server>& channel) {
+          std::unique_ptr<control_server>& channel,
+          const std::optional<console::listen_address>& http) {
   auto started = open_control_channel(rt, dir);
   if (!started)
     return fail("cannot open the control socket, so no other command could reach this "
                 "serve: " + started.error().message);
   channel = std::move(*started);
+  std::unique_ptr<console_service> console;
+  if (http) {
+    auto opened = open_console(rt, dir, *http);
+    if (!opened)
+      return fail("cannot start the console: " + opened.error().message);
+    console = std::move(*opened);
+    std::cout << "console listening on http://" << console->server->address() << "/"
+              << std::endl;
+  }
   std::map<std::string, run_status> seen;
   auto runs = rt.store().list_runs();
   std::size_t unfinished = 0;
@@ -83,10 +134,12 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
 constexpr auto lock_patience = std::chrono::seconds(3);
 
 int open_and_serve(const command_env& env, const sigset_t& stop,
-                   std::unique_ptr<control_server>& channel) {
+                   std::unique_ptr<control_server>& channel,
+                   const std::optional<console::listen_address>& http) {
   return with_runtime_when_free(
     env, [] { return runtime_options{}; },
-    [&](runtime& rt) { return serve(rt, stop, env.globals.data_dir, channel); }, lock_patience);
+    [&](runtime& rt) { return serve(rt, stop, env.globals.data_dir, channel, http); },
+    lock_patience);
 }
 
 } // namespace
@@ -94,10 +147,24 @@ int open_and_serve(const command_env& env, const sigset_t& stop,
 void add_serve_command(CLI::App& app, command_env& env) {
   auto* cmd = app.add_subcommand("serve", "resume every unfinished run and keep running");
   auto policy = add_policy_option(*cmd);
-  cmd->callback([&env, policy] {
+  auto http = std::make_shared<std::string>();
+  cmd->add_option("--http", *http,
+                  "serve the console's HTTP API on ADDRESS:PORT (loopback only until TLS "
+                  "lands; port 0 picks one); tokens from `endure token`");
+  cmd->callback([&env, policy, http] {
     if (!load_policy_option(env, *policy)) {
       env.exit_code = 2;
       return;
+    }
+    std::optional<console::listen_address> at;
+    if (!http->empty()) {
+      auto parsed = console::parse_listen_address(*http);
+      if (!parsed) {
+        env.exit_code = 2;
+        fail(parsed.error().message);
+        return;
+      }
+      at = *parsed;
     }
     sigset_t stop;
     sigemptyset(&stop);
@@ -106,7 +173,7 @@ void add_serve_command(CLI::App& app, command_env& env) {
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
     std::unique_ptr<control_server> channel;  // outlives the runtime: see the top
     env.default_log_level = log::level::warn;  // a server: its log is the operator's view
-    env.exit_code = open_and_serve(env, stop, channel);
+    env.exit_code = open_and_serve(env, stop, channel, at);
     channel.reset();
     pthread_sigmask(SIG_UNBLOCK, &stop, nullptr);
   });

@@ -1,13 +1,13 @@
 // The requests table read page by page, and the inbox's page through the
 // request index (request_rows.hpp).
-#include "endure/cli/request_rows.hpp"
+#include "endure/net/console/request_rows.hpp"
 
 #include <algorithm>
 
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 
-namespace endure::cli {
+namespace endure::console {
 
 namespace {
 
@@ -172,4 +172,4 @@ std::string deciders_text(const gateway::human_request& r) {
   return eligible.empty() ? std::string{"anyone"} : joined(eligible);
 }
 
-} // namespace endure::cli
+} // namespace endure::console

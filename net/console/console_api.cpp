@@ -1,0 +1,361 @@
+// The console API's routes (console_api.hpp): authenticate, check the role,
+// then read the journal or decide through the runtime. Every refusal is
+// {"error", "message"} JSON; refusals at the door (401, 403) are logged with
+// the client's address, since they never reach a request's audit trail.
+#include "endure/net/console/console_api.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/runtime.hpp"
+#include "endure/net/auth/token_store.hpp"
+#include "endure/net/console/console_server.hpp"
+#include "endure/net/console/request_rows.hpp"
+#include "endure/persistence/log.hpp"
+
+namespace endure::console {
+
+namespace {
+
+using json = nlohmann::json;
+using net::auth::principal;
+using net::auth::role;
+
+constexpr std::string_view api_prefix = "/api/v1/";
+constexpr std::size_t default_limit = 100;
+constexpr std::size_t max_limit = 1000;
+
+http_response json_response(int status, const json& body) {
+  http_response r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+/// The HTTP status for an error of the runtime or the journal.
+int status_of(errc code) {
+  switch (code) {
+    case errc::invalid_argument: return 400;
+    case errc::permission_denied: return 403;
+    case errc::not_found: return 404;
+    case errc::invalid_state: return 409;
+    case errc::shut_down: return 503;
+    default: return 500;
+  }
+}
+
+std::string code_name(int status) {
+  switch (status) {
+    case 400: return "invalid_argument";
+    case 403: return "permission_denied";
+    case 404: return "not_found";
+    case 409: return "invalid_state";
+    case 503: return "shut_down";
+    default: return "internal_error";
+  }
+}
+
+http_response from_error(const error& e) {
+  auto status = status_of(e.code);
+  return error_response(status, code_name(status), e.message);
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/// %XX decoded (and '+' as a space in a query); a bad escape stays as it is.
+std::string decoded(std::string_view s, bool query) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
+      i += 2;
+    } else {
+      out += (query && s[i] == '+') ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+struct target {
+  std::string path;  ///< still percent-encoded: a request id may hold "/" as %2F
+  std::map<std::string, std::string> query;
+};
+
+target split_target(std::string_view t) {
+  target out;
+  auto q = t.find('?');
+  out.path = std::string(t.substr(0, q));
+  if (q == std::string_view::npos)
+    return out;
+  auto rest = t.substr(q + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    auto pair = rest.substr(0, amp);
+    auto eq = pair.find('=');
+    auto name = decoded(pair.substr(0, eq), true);
+    out.query[name] = eq == std::string_view::npos ? "" : decoded(pair.substr(eq + 1), true);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+  }
+  return out;
+}
+
+/// ?limit=: default 100, 1 to 1000.
+expected<std::size_t> limit_of(const target& t) {
+  auto it = t.query.find("limit");
+  if (it == t.query.end())
+    return default_limit;
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), n);
+  if (ec != std::errc{} || end != it->second.data() + it->second.size() || n < 1 || n > max_limit)
+    return make_error(errc::invalid_argument, "limit must be a whole number from 1 to " +
+                                                std::to_string(max_limit) + ", not '" +
+                                                it->second + "'");
+  return n;
+}
+
+/// The request in the form the API shows: what a reviewer needs to decide.
+json request_view(const gateway::human_request& r) {
+  json out = {{"id", r.id},
+              {"run", r.run_id},
+              {"kind", gateway::to_string(r.kind)},
+              {"tool", r.tool},
+              {"arguments", r.arguments},
+              {"why", why_text(r)},
+              {"status", gateway::to_string(r.status)},
+              {"eligible", gateway::eligible_principals(r)},
+              {"approved_by", r.approved_by},
+              {"created_ms", r.created_ms},
+              {"due_ms", r.due_ms == 0 ? json(nullptr) : json(r.due_ms)},
+              {"outcome", nullptr},
+              {"audit", json::array()}};
+  if (r.outcome) {
+    auto& o = *r.outcome;
+    out["outcome"] = {{"decision", gateway::to_string(o.what)}, {"principals", o.principals},
+                      {"at_ms", o.at_ms}, {"channel", o.channel}, {"text", o.text},
+                      {"edited_arguments", o.edited_arguments}, {"delivered", r.delivered}};
+  }
+  for (auto& a : r.audit)
+    out["audit"].push_back({{"at_ms", a.at_ms}, {"principal", a.principal},
+                            {"channel", a.channel}, {"action", a.action},
+                            {"outcome", a.outcome}});
+  return out;
+}
+
+json damaged_view(const std::vector<std::pair<std::string, error>>& damaged) {
+  json out = json::array();
+  for (auto& [id, why] : damaged)
+    out.push_back({{"id", id}, {"error", why.message}});
+  return out;
+}
+
+/// The decision's payload for runtime::decide, from the fields that belong
+/// to it; anything else in the body (a "principal", a "by") is ignored.
+json payload_of(const json& body) {
+  json payload = json::object();
+  for (auto* field : {"arguments", "reason", "text"})
+    if (body.contains(field))
+      payload[field] = body[field];
+  return payload;
+}
+
+} // namespace
+
+struct console_api::state {
+  explicit state(net::auth::token_store& t) : tokens(t) {}
+  net::auth::token_store& tokens;
+  std::shared_mutex mutex;  // guards rt: shared while a request uses it
+  runtime* rt = nullptr;
+
+  // -- authentication ----------------------------------------------------------
+
+  expected<principal> authenticate(const http_request& req) {
+    std::string_view header = req.authorization;
+    constexpr std::string_view scheme = "bearer ";
+    if (header.size() <= scheme.size()
+        || !std::equal(scheme.begin(), scheme.end(), header.begin(),
+                       [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+      return make_error(errc::permission_denied,
+                        "no bearer token: send `Authorization: Bearer TOKEN` (`endure token "
+                        "create NAME --role ROLE` makes one)");
+    (void) tokens.refresh();  // on failure authenticate() refuses every token, with the reason
+    return tokens.authenticate(header.substr(scheme.size()));
+  }
+
+  http_response unauthorized(const http_request& req, const error& e) {
+    log::warn("console: refused " + req.method + " " + req.target + " from " +
+              req.remote_address + ": " + e.message);
+    if (e.code != errc::permission_denied)  // the token file cannot be read: not the client's fault
+      return error_response(503, "tokens_unavailable",
+                            e.message + "; the operator must fix the tokens file");
+    auto r = error_response(401, "unauthorized", e.message);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+
+  std::optional<http_response> forbidden(const http_request& req, const principal& who,
+                                         role needed) {
+    if (net::auth::role_allows(who.granted, needed))
+      return std::nullopt;
+    auto message = who.name + " is a " + std::string(net::auth::to_string(who.granted)) +
+                   "; this needs the " + std::string(net::auth::to_string(needed)) +
+                   " role (`endure token create` gives a token a role)";
+    log::warn("console: refused " + req.method + " " + req.target + " from " +
+              req.remote_address + ": " + message);
+    return error_response(403, "forbidden", message);
+  }
+
+  // -- routes ------------------------------------------------------------------
+
+  http_response inbox(runtime& rt, const principal& who, const target& t) {
+    auto limit = limit_of(t);
+    if (!limit)
+      return from_error(limit.error());
+    auto page = read_inbox(rt.store(), {who.name, *limit});
+    if (!page)
+      return from_error(page.error());
+    json rows = json::array();
+    for (auto& r : page->requests)
+      rows.push_back(request_view(r));
+    return json_response(200, {{"requests", rows}, {"total", page->total},
+                               {"exact", page->exact}, {"damaged", damaged_view(page->damaged)}});
+  }
+
+  http_response request(runtime& rt, const std::string& id) {
+    auto row = rt.store().row(side_table::requests, id);
+    if (!row)
+      return from_error(row.error());
+    if (!*row)
+      return error_response(404, "not_found",
+                            "no request " + id + "; GET /api/v1/inbox lists the pending ones");
+    auto r = gateway::from_record(**row, id);
+    if (!r)
+      return from_error(r.error());
+    return json_response(200, request_view(*r));
+  }
+
+  http_response decide(runtime& rt, const principal& who, const std::string& id,
+                       const http_request& req) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+      return error_response(400, "malformed_json",
+                            "the body must be a JSON object such as {\"decision\": \"approve\"}");
+    if (!body.contains("decision") || !body["decision"].is_string())
+      return error_response(400, "invalid_argument",
+                            "the body needs \"decision\": one of approve, edit (with "
+                            "\"arguments\"), reject (with \"reason\"), respond (with \"text\")");
+    auto result = rt.decide(id, who.name, body["decision"].get<std::string>(),
+                            payload_of(body).dump(), "http " + req.remote_address);
+    if (!result)
+      return from_error(result.error());
+    return json_response(200, {{"result", *result}});
+  }
+
+  http_response runs(runtime& rt, const target& t) {
+    auto limit = limit_of(t);
+    if (!limit)
+      return from_error(limit.error());
+    std::optional<run_status> status;
+    if (auto it = t.query.find("status"); it != t.query.end()) {
+      status = parse_run_status(it->second);
+      if (!status)
+        return error_response(400, "invalid_argument",
+                              "unknown status '" + it->second +
+                                "'; use running, waiting, completed, failed, cancelled or "
+                                "quarantined");
+    }
+    auto listed = rt.store().list_runs(status);
+    if (!listed)
+      return from_error(listed.error());
+    auto& all = *listed;
+    std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    auto after = t.query.count("after") ? t.query.at("after") : std::string{};
+    auto it = std::upper_bound(all.begin(), all.end(), after,
+                               [](const std::string& a, const run_meta& m) { return a < m.id; });
+    json rows = json::array();
+    for (; it != all.end() && rows.size() < *limit; ++it)
+      rows.push_back({{"id", it->id}, {"workflow", it->workflow},
+                      {"status", to_string(it->status)}, {"created_ms", it->created_at_ms},
+                      {"updated_ms", it->updated_at_ms}, {"detail", it->detail}});
+    json next = it == all.end() ? json(nullptr) : json(rows.back()["id"]);
+    return json_response(200, {{"runs", rows}, {"next", next}});
+  }
+
+  http_response api(const http_request& req, const target& t) {
+    auto who = authenticate(req);
+    if (!who)
+      return unauthorized(req, who.error());
+    std::shared_lock lock(mutex);
+    if (!rt)
+      return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
+                                              "try again shortly");
+    auto route = t.path.substr(api_prefix.size());
+    bool get = req.method == "GET", post = req.method == "POST";
+    constexpr std::string_view requests = "requests/", decision = "/decision";
+    role needed = post ? role::approver : role::viewer;
+    if (auto refused = forbidden(req, *who, needed); refused && (get || post))
+      return *refused;
+    if (get && route == "inbox")
+      return inbox(*rt, *who, t);
+    if (get && route == "runs")
+      return runs(*rt, t);
+    if (route.rfind(requests, 0) == 0 && route.size() > requests.size()) {
+      std::string_view rest(route);
+      rest.remove_prefix(requests.size());
+      if (post && rest.size() > decision.size()
+          && rest.substr(rest.size() - decision.size()) == decision)
+        return decide(*rt, *who, decoded(rest.substr(0, rest.size() - decision.size()), false), req);
+      if (get)
+        return request(*rt, decoded(rest, false));
+    }
+    return error_response(get || post ? 404 : 405, get || post ? "not_found" : "method_not_allowed",
+                          req.method + " " + t.path + " is not part of the API; see "
+                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs and "
+                          "POST /api/v1/requests/ID/decision");
+  }
+};
+
+console_api::console_api(net::auth::token_store& tokens)
+  : state_(std::make_unique<state>(tokens)) {}
+
+console_api::~console_api() = default;
+
+void console_api::attach(runtime& rt) {
+  std::unique_lock lock(state_->mutex);
+  state_->rt = &rt;
+}
+
+void console_api::detach() {
+  std::unique_lock lock(state_->mutex);
+  state_->rt = nullptr;
+}
+
+http_response console_api::handle(const http_request& req) {
+  auto t = split_target(req.target);
+  if (t.path == "/healthz")
+    return json_response(200, {{"status", "ok"}});
+  if (t.path == "/readyz") {
+    std::shared_lock lock(state_->mutex);
+    return state_->rt ? json_response(200, {{"status", "ready"}})
+                      : error_response(503, "not_ready",
+                                       "the runtime is not open yet (or is stopping); retry");
+  }
+  if (t.path.rfind(api_prefix, 0) == 0)
+    return state_->api(req, t);
+  return error_response(404, "not_found", "no route " + t.path + "; the API is under /api/v1/");
+}
+
+} // namespace endure::console

@@ -1,0 +1,139 @@
+// A console over a real runtime on a temp directory: a policy that gates
+// `publish` (audience over 100, approvers ann and bob), tokens for ann and
+// bob (approvers), vic (viewer) and a revoked one, the API attached and the
+// server listening on 127.0.0.1 at a port the OS picks. Requests go over
+// real loopback HTTP (http_probe.hpp).
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/runtime_fixture.hpp"
+#include "console/http_probe.hpp"
+#include "endure/actors/agent/json_msgpack.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/policy.hpp"
+#include "endure/net/auth/token_store.hpp"
+#include "endure/net/console/console_api.hpp"
+#include "endure/net/console/console_server.hpp"
+
+namespace endure::test {
+
+inline task<nlohmann::json> publishes(context& ctx, int audience) {
+  nlohmann::json args = {{"title", "durable"}, {"audience", audience}};
+  auto result = co_await ctx.tool("publish", args);
+  co_return result;
+}
+
+inline void console_tuning(runtime_options& o) {
+  auto tools = std::make_shared<agent::tool_registry>();
+  nlohmann::json schema = {{"type", "object"},
+                           {"properties", {{"title", {{"type", "string"}}},
+                                           {"audience", {{"type", "integer"}}}}},
+                           {"required", {"title"}}};
+  REQUIRE(tools->add({"publish", "Publishes a post.", schema,
+                      [](const nlohmann::json& a) { return nlohmann::json{{"url", a["title"]}}; },
+                      true}));
+  auto p = gateway::parse_policy(R"(
+groups: {editors: [ann, bob]}
+interrupt_on:
+  publish:
+    description: Publishing is public.
+    approvers: {groups: [editors]}
+    when: {pointer: /audience, op: gt, value: 100}
+)", "console-policy.yaml");
+  REQUIRE(p);
+  o.tools = tools;
+  o.policy = std::make_shared<const gateway::policy>(std::move(*p));
+}
+
+class console_fixture {
+public:
+  explicit console_fixture(console::server_options options = {})
+    : f_([](workflow_registry& r) { r.add("publishes", &publishes); }, console_tuning) {
+    auto store = net::auth::token_store::open(f_.dir());
+    REQUIRE(store);
+    tokens_ = std::make_unique<net::auth::token_store>(std::move(*store));
+    ann = make_token("ann", net::auth::role::approver);
+    bob = make_token("bob", net::auth::role::approver);
+    vic = make_token("vic", net::auth::role::viewer);
+    api_ = std::make_unique<console::console_api>(*tokens_);
+    api_->attach(f_.rt());
+    auto* api = api_.get();
+    auto server = console::console_server::start(
+      std::move(options), [api](const console::http_request& r) { return api->handle(r); });
+    REQUIRE(server);
+    server_ = std::move(*server);
+  }
+  ~console_fixture() {
+    server_.reset();
+    api_->detach();
+  }
+
+  /// One request on a new connection; its answer.
+  http_reply call(const std::string& method, const std::string& target,
+                  const std::string& token = "", const std::string& body = "") {
+    http_probe p(port());
+    p.send(http_text(method, target, token, body));
+    return p.read();
+  }
+
+  /// The id of run `run`'s pending request, once it is raised.
+  std::string pending_request(const std::string& run) {
+    std::string id;
+    REQUIRE(eventually([&] {
+      auto page = f_.rt().store().rows(side_table::requests, run + "/", "", 10);
+      if (!page)
+        return false;
+      for (auto& row : page->rows) {
+        auto r = gateway::from_record(row.rec, row.key);
+        if (r && r->status == gateway::request_status::pending)
+          id = r->id;
+      }
+      return !id.empty();
+    }));
+    return id;
+  }
+
+  /// Starts a run whose publish call waits for a decision; its request id.
+  std::string gated_run(const std::string& run) {
+    REQUIRE(f_.rt().start("publishes", run, 500));
+    return pending_request(run);
+  }
+
+  std::uint16_t port() const { return server_->port(); }
+  runtime_fixture& rt() { return f_; }
+  console::console_api& api() { return *api_; }
+  /// Another handle on the tokens file, as `endure token revoke` has.
+  net::auth::token_store other_store() {
+    auto s = net::auth::token_store::open(f_.dir());
+    REQUIRE(s);
+    return std::move(*s);
+  }
+
+  std::string ann, bob, vic;
+
+private:
+  std::string make_token(const std::string& name, net::auth::role r) {
+    auto t = tokens_->create(name, r);
+    REQUIRE(t);
+    return *t;
+  }
+
+  runtime_fixture f_;
+  std::unique_ptr<net::auth::token_store> tokens_;
+  std::unique_ptr<console::console_api> api_;
+  std::unique_ptr<console::console_server> server_;
+};
+
+/// The request id as a URL path segment ("run-1/3" -> "run-1%2F3").
+inline std::string url_id(const std::string& id) {
+  std::string out;
+  for (char c : id)
+    out += c == '/' ? std::string("%2F") : std::string(1, c);
+  return out;
+}
+
+} // namespace endure::test
