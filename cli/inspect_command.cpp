@@ -6,13 +6,10 @@
 #include <cstdio>
 #include <iostream>
 
-#include <nlohmann/json.hpp>
-
-#include "endure/actors/net_msgpack.hpp"
-#include "endure/actors/serialization.hpp"
 #include "endure/cli/command.hpp"
-#include "endure/cli/json_value.hpp"
+#include "endure/cli/journal_view.hpp"
 #include "endure/cli/run_timeline.hpp"
+#include "endure/net/console/timeline_json.hpp"
 
 namespace endure::cli {
 
@@ -31,31 +28,12 @@ std::string attempt_line(const attempt_view& a) {
   return line;
 }
 
-/// The step's result as short text; for an LLM step the answer's content
-/// rather than the whole journaled response.
-std::string result_summary(const step_view& s, std::size_t max) {
-  if (!s.result)
-    return "(no result)";
-  if (!s.usage.empty()) {
-    try {
-      return summarise(to_bytes(from_bytes<net::chat_response>(*s.result).content), max);
-    } catch (const std::exception&) {
-      // not a chat answer after all: show it as it is
-    }
-  }
-  return summarise(*s.result, max);
-}
-
 std::string usage_line(const step_usage& u) {
   char cost[32];
   std::snprintf(cost, sizeof cost, "$%.6f", u.cost_usd);
   return "llm " + (u.model.empty() ? std::string{"?"} : u.model) + ": "
          + std::to_string(u.prompt_tokens) + " prompt + " + std::to_string(u.completion_tokens)
          + " completion tokens, " + cost;
-}
-
-nlohmann::json usage_json(std::uint64_t prompt, std::uint64_t completion, double cost) {
-  return {{"prompt_tokens", prompt}, {"completion_tokens", completion}, {"cost_usd", cost}};
 }
 
 void print_text(const run_meta& m, const run_timeline& t) {
@@ -72,7 +50,7 @@ void print_text(const run_meta& m, const run_timeline& t) {
     std::printf("  %3llu %-20s %u attempt%s %8s  %s\n", static_cast<unsigned long long>(index),
                 s.name.c_str(), static_cast<unsigned>(s.attempts.size()),
                 s.attempts.size() == 1 ? " " : "s", format_duration_ms(total_us / 1000).c_str(),
-                result_summary(s, 60).c_str());
+                console::result_summary(s, 60).c_str());
     std::fflush(stdout);
     if (!s.usage.empty())
       std::cout << "        " << usage_line(s.usage) << "\n";
@@ -98,54 +76,8 @@ void print_text(const run_meta& m, const run_timeline& t) {
               << "\n";
 }
 
-nlohmann::json attempt_json(const attempt_view& a) {
-  nlohmann::json j{{"attempt", a.attempt}, {"outcome", a.outcome},
-                   {"started_at_ms", a.started_ms}, {"duration_us", a.duration_us},
-                   {"seq", a.seq}};
-  if (a.error_class) {
-    j["error_class"] = std::string{to_string(*a.error_class)};
-    j["message"] = a.message;
-    j["http_status"] = a.http_status;
-  }
-  return j;
-}
-
 void print_json(const run_meta& m, const run_timeline& t) {
-  nlohmann::json steps = nlohmann::json::array();
-  for (auto& [index, s] : t.steps) {
-    nlohmann::json attempts = nlohmann::json::array();
-    for (auto& a : s.attempts)
-      attempts.push_back(attempt_json(a));
-    nlohmann::json result = nullptr;
-    if (s.result)
-      result = result_summary(s, 200);
-    nlohmann::json step{{"index", index}, {"name", s.name}, {"attempts", attempts},
-                        {"result", result}};
-    if (!s.usage.empty()) {
-      step["usage"] = usage_json(s.usage.prompt_tokens, s.usage.completion_tokens,
-                                 s.usage.cost_usd);
-      step["usage"]["model"] = s.usage.model;
-    }
-    steps.push_back(std::move(step));
-  }
-  nlohmann::json out{{"run", m.id}, {"workflow", m.workflow},
-                     {"status", std::string{to_string(m.status)}}, {"detail", m.detail},
-                     {"created_at_ms", m.created_at_ms}, {"updated_at_ms", m.updated_at_ms},
-                     {"input", summarise(t.input, 200)}, {"steps", steps},
-                     {"signals", t.signals}, {"releases", t.releases},
-                     {"usage", usage_json(t.usage.prompt_tokens, t.usage.completion_tokens,
-                                          t.usage.cost_usd)}};
-  out["usage"]["llm_calls"] = t.usage.steps.size();
-  if (t.finished) {
-    out["finished"] = {{"status", std::string{to_string(t.finished->status)}},
-                       {"result", summarise(t.finished->result, 200)},
-                       {"error", t.finished->error}};
-    // The whole result as JSON, as `endure run` prints it (json_value.hpp).
-    if (auto value = msgpack_to_json(t.finished->result);
-        value && t.finished->status == run_status::completed)
-      out["finished"]["value"] = nlohmann::json::parse(*value);
-  }
-  std::cout << out.dump(2) << "\n";
+  std::cout << console::timeline_json(m, t).dump(2) << "\n";
 }
 
 int inspect_run(const command_env& env, const std::string& run_id, bool json) {

@@ -1,39 +1,17 @@
-// Reading a data directory's journal from the CLI without owning it: the
-// journal is opened read-only (no lock), so `list`, `inspect` and the demo's
-// progress display work next to a live `serve` or worker. Also the small
-// text helpers those commands share. Internal to cli/.
+// The journal view as the CLI names it: the code moved to
+// net/console/journal_view.hpp so the console (which the CLI links) reads a
+// run's records the same way; these names keep the commands unchanged.
 #pragma once
 
-#include <cstdint>
-#include <memory>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include "endure/actors/events.hpp"
-#include "endure/persistence/journal.hpp"
+#include "endure/net/console/journal_view.hpp"
 
 namespace endure::cli {
 
-/// Opens `data_dir`'s journal read-only with the workflow event types
-/// registered. Errors say which directory and what to do.
-expected<std::unique_ptr<journal>> open_journal_view(const std::string& data_dir);
-
-/// A run's records decoded to events, in seq order; the first damaged
-/// record fails the read with an error naming run and seq.
-struct seq_event {
-  std::uint64_t seq = 0;
-  run_event event;
-};
-expected<std::vector<seq_event>> read_events(const journal& j, const std::string& run_id);
-
-/// A msgpack value as short text: at most `max` characters, "..." if cut.
-std::string summarise(std::string_view msgpack_bytes, std::size_t max = 60);
-
-/// A duration as "850ms", "12.3s", "4m05s", "3h12m", "2d4h".
-std::string format_duration_ms(std::int64_t ms);
-
-/// Milliseconds since the Unix epoch.
-std::int64_t now_ms();
+using console::format_duration_ms;
+using console::now_ms;
+using console::open_journal_view;
+using console::read_events;
+using console::seq_event;
+using console::summarise;
 
 } // namespace endure::cli

@@ -20,6 +20,7 @@
 #include "endure/cli/command.hpp"
 #include "endure/cli/json_value.hpp"
 #include "endure/cli/run_control.hpp"
+#include "endure/net/console/start_input.hpp"
 
 namespace endure::cli {
 
@@ -38,43 +39,12 @@ std::string generated_id(const std::string& workflow) {
   return workflow + "-" + std::to_string(::time(nullptr)) + "-" + hex;
 }
 
-/// What the user must pass, e.g. "a string (a JSON string, quoted: --input
-/// '\"text\"')".
-std::string expected_input(const workflow_input& in) {
-  if (in.type == "a string")
-    return in.type + " (a JSON string, quoted: --input '\"text\"')";
-  return in.type;
-}
-
-std::string shortened(const std::string& text) {
-  return text.size() > 80 ? text.substr(0, 80) + "..." : text;
-}
-
 /// The workflow's msgpack input; nullopt (after saying why) if the
-/// workflow is unknown or --input does not fit it.
+/// workflow is unknown or --input does not fit it (start_input.hpp).
 std::optional<std::string> input_bytes(const command_env& env, const run_options& o) {
-  const auto* in = env.workflows.input(o.workflow);
-  if (!in) {
-    std::string known;
-    for (auto& n : env.workflows.names())
-      known += (known.empty() ? "" : ", ") + n;
-    fail("no workflow named '" + o.workflow + "' is registered; known workflows: " + known);
-    return std::nullopt;
-  }
-  if (!o.input) {
-    if (!in->default_value)
-      fail("workflow " + o.workflow + " needs --input: " + expected_input(*in));
-    return in->default_value;
-  }
-  auto bytes = json_to_msgpack(*o.input);
+  auto bytes = console::start_input(env.workflows, o.workflow, o.input, "--input");
   if (!bytes) {
-    fail("--input for workflow " + o.workflow + " is " + bytes.error().message + ": "
-         + shortened(*o.input) + " (it takes " + expected_input(*in) + ")");
-    return std::nullopt;
-  }
-  if (!in->decodes(*bytes)) {
-    fail("--input for workflow " + o.workflow + " must be " + expected_input(*in)
-         + "; got " + shortened(*o.input));
+    fail(bytes.error().message);
     return std::nullopt;
   }
   return std::move(*bytes);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <future>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -13,10 +14,16 @@
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/offline_control.hpp"
 #include "endure/actors/runtime.hpp"
 #include "endure/net/auth/token_store.hpp"
 #include "endure/net/console/console_server.hpp"
+#include "endure/net/console/journal_view.hpp"
+#include "endure/net/console/json_value.hpp"
 #include "endure/net/console/request_rows.hpp"
+#include "endure/net/console/run_timeline.hpp"
+#include "endure/net/console/start_input.hpp"
+#include "endure/net/console/timeline_json.hpp"
 #include "endure/persistence/log.hpp"
 
 namespace endure::console {
@@ -172,6 +179,61 @@ json payload_of(const json& body) {
   return payload;
 }
 
+/// The body as a JSON object; nullopt if it is not one.
+std::optional<json> object_body(const http_request& req) {
+  auto body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return std::nullopt;
+  return body;
+}
+
+http_response not_an_object(std::string_view example) {
+  return error_response(400, "malformed_json",
+                        "the body must be a JSON object such as " + std::string(example));
+}
+
+/// Field `name` of `body` as a string: nullopt if absent (or null), an
+/// error if it is there but not a string.
+expected<std::optional<std::string>> string_field(const json& body, const char* name) {
+  if (!body.contains(name) || body[name].is_null())
+    return std::optional<std::string>{};
+  if (!body[name].is_string())
+    return make_error(errc::invalid_argument,
+                      std::string("\"") + name + "\" must be a string, not " + body[name].dump());
+  return std::optional<std::string>{body[name].get<std::string>()};
+}
+
+http_response no_run(const std::string& id) {
+  return error_response(404, "not_found",
+                        "no run " + id + "; GET /api/v1/runs lists the runs there are");
+}
+
+/// The run's status as the journal holds it now: {"run", "status"}.
+http_response run_status_response(runtime& rt, const std::string& id) {
+  auto meta = rt.store().run(id);
+  if (!meta)
+    return from_error(meta.error());
+  return json_response(200, {{"run", id}, {"status", std::string{to_string(meta->status)}}});
+}
+
+/// Starts the run through start_async, waiting at most 30 s for the
+/// answer, as `endure serve`'s control channel does (cli/run_control.cpp):
+/// a runtime that never answers must not hold the connection's thread; the
+/// journal then says whether the run is durable, which is what start means.
+expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
+                                   const std::string& id, std::string input) {
+  constexpr auto start_answer_limit = std::chrono::seconds(30);
+  auto answer = std::make_shared<std::promise<expected<run_status>>>();
+  auto status = answer->get_future();
+  rt.start_async(workflow, id, std::move(input),
+                 [answer](expected<run_status> s) { answer->set_value(std::move(s)); });
+  if (status.wait_for(start_answer_limit) == std::future_status::ready)
+    return status.get();
+  if (auto meta = rt.store().run(id))
+    return meta->status;
+  return make_error(errc::timeout, "the runtime did not answer within 30 s; try again");
+}
+
 } // namespace
 
 struct console_api::state {
@@ -281,6 +343,11 @@ struct console_api::state {
     if (!listed)
       return from_error(listed.error());
     auto& all = *listed;
+    // ?workflow=: the metas are read already, so filtering them costs nothing more.
+    if (auto w = t.query.find("workflow"); w != t.query.end())
+      all.erase(std::remove_if(all.begin(), all.end(),
+                               [&](const run_meta& m) { return m.workflow != w->second; }),
+                all.end());
     std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.id < b.id; });
     auto after = t.query.count("after") ? t.query.at("after") : std::string{};
     auto it = std::upper_bound(all.begin(), all.end(), after,
@@ -294,6 +361,113 @@ struct console_api::state {
     return json_response(200, {{"runs", rows}, {"next", next}});
   }
 
+  http_response run(runtime& rt, const std::string& id) {
+    auto meta = rt.store().run(id);
+    if (!meta && meta.error().code == errc::not_found)
+      return no_run(id);
+    if (!meta)
+      return from_error(meta.error());
+    auto events = read_events(rt.store(), id);
+    if (!events)  // a damaged record: the message names run and seq
+      return from_error(events.error());
+    return json_response(200, timeline_json(*meta, build_timeline(*events)));
+  }
+
+  http_response start(runtime& rt, const principal& who, const http_request& req) {
+    constexpr std::string_view example =
+      R"({"workflow": "NAME", "id": "RUN", "input": ...})";
+    auto body = object_body(req);
+    if (!body)
+      return not_an_object(example);
+    auto workflow = string_field(*body, "workflow");
+    auto id = string_field(*body, "id");
+    if (!workflow || !id)
+      return from_error(!workflow ? workflow.error() : id.error());
+    if (!*workflow || !*id)
+      return error_response(400, "invalid_argument",
+                            "the body needs \"workflow\" and \"id\" (strings), e.g. " +
+                              std::string(example));
+    std::optional<std::string> input;
+    if (body->contains("input"))
+      input = (*body)["input"].dump();
+    auto bytes = start_input(rt.workflows(), **workflow, input, "\"input\"");
+    if (!bytes)
+      return from_error(bytes.error());
+    auto status = start_bounded(rt, **workflow, **id, std::move(*bytes));
+    if (!status)
+      return from_error(status.error());
+    log::info("console: " + who.name + " started run " + **id + " of " + **workflow +
+              " from " + req.remote_address);
+    return json_response(200, {{"run", **id}, {"status", std::string{to_string(*status)}}});
+  }
+
+  /// signal, cancel or release. The run's status is checked first with the
+  /// journal path's rule (refusal()), so the answer says what `endure
+  /// signal|cancel|release` would; a refusal of the runtime's own (the
+  /// status changed in between) is reported for the status then stored.
+  http_response act(runtime& rt, const principal& who, const std::string& id,
+                    run_request kind, const http_request& req) {
+    auto body = object_body(req);
+    if (!body)
+      return not_an_object(kind == run_request::signal ? R"({"name": "N", "payload": ...})"
+                                                       : R"({"reason": "why"})");
+    auto name = string_field(*body, "name");
+    auto reason = string_field(*body, "reason");
+    if (!name || !reason)
+      return from_error(!name ? name.error() : reason.error());
+    if (kind == run_request::signal && (!*name || (*name)->empty()))
+      return error_response(400, "invalid_argument",
+                            "a signal needs \"name\" (a string) and may have \"payload\" (JSON)");
+    auto meta = rt.store().run(id);
+    if (!meta && meta.error().code == errc::not_found)
+      return no_run(id);
+    if (!meta)
+      return from_error(meta.error());
+    if (auto why = refusal(kind, id, meta->status); !why.empty())
+      return error_response(409, "invalid_state", why);
+    auto why = reason->value_or(who.name + " over HTTP");
+    expected<void> done;
+    if (kind == run_request::signal) {
+      auto payload = json_to_msgpack(body->value("payload", json("")).dump());
+      if (!payload)
+        return from_error(payload.error());
+      done = rt.signal_raw(id, **name, *payload);
+    } else if (kind == run_request::cancel) {
+      done = rt.cancel(id, why);
+    } else {
+      done = rt.release(id, why);
+    }
+    if (!done) {
+      auto code = done.error().code;
+      auto now = rt.store().run(id);
+      if ((code == errc::invalid_state || code == errc::not_found) && now)
+        if (auto refused = refusal(kind, id, now->status); !refused.empty())
+          return error_response(409, "invalid_state", refused);
+      return from_error(done.error());
+    }
+    log::info("console: " + who.name + " sent " +
+              (kind == run_request::signal ? "signal " + **name
+                                           : std::string(kind == run_request::cancel ? "cancel"
+                                                                                     : "release")) +
+              " to run " + id + " from " + req.remote_address);
+    return run_status_response(rt, id);
+  }
+
+  /// runs/ID[/signal|/cancel|/release], after "runs/".
+  http_response run_route(runtime& rt, const principal& who, std::string_view rest,
+                          const http_request& req) {
+    if (req.method == "GET")
+      return run(rt, decoded(rest, false));
+    for (auto [suffix, kind] : {std::pair{std::string_view("/signal"), run_request::signal},
+                                std::pair{std::string_view("/cancel"), run_request::cancel},
+                                std::pair{std::string_view("/release"), run_request::release}})
+      if (rest.size() > suffix.size() && rest.substr(rest.size() - suffix.size()) == suffix)
+        return act(rt, who, decoded(rest.substr(0, rest.size() - suffix.size()), false), kind,
+                   req);
+    return error_response(404, "not_found",
+                          "POST /api/v1/runs/ID takes /signal, /cancel or /release");
+  }
+
   http_response api(const http_request& req, const target& t) {
     auto who = authenticate(req);
     if (!who)
@@ -304,14 +478,20 @@ struct console_api::state {
                                               "try again shortly");
     auto route = t.path.substr(api_prefix.size());
     bool get = req.method == "GET", post = req.method == "POST";
-    constexpr std::string_view requests = "requests/", decision = "/decision";
-    role needed = post ? role::approver : role::viewer;
+    constexpr std::string_view requests = "requests/", decision = "/decision", runs_ = "runs/";
+    // Deciding is an approver's; starting and steering runs an admin's.
+    bool on_runs = route == "runs" || route.rfind(runs_, 0) == 0;
+    role needed = !post ? role::viewer : on_runs ? role::admin : role::approver;
     if (auto refused = forbidden(req, *who, needed); refused && (get || post))
       return *refused;
     if (get && route == "inbox")
       return inbox(*rt, *who, t);
     if (get && route == "runs")
       return runs(*rt, t);
+    if (post && route == "runs")
+      return start(*rt, *who, req);
+    if ((get || post) && route.size() > runs_.size() && route.rfind(runs_, 0) == 0)
+      return run_route(*rt, *who, std::string_view(route).substr(runs_.size()), req);
     if (route.rfind(requests, 0) == 0 && route.size() > requests.size()) {
       std::string_view rest(route);
       rest.remove_prefix(requests.size());
@@ -323,8 +503,9 @@ struct console_api::state {
     }
     return error_response(get || post ? 404 : 405, get || post ? "not_found" : "method_not_allowed",
                           req.method + " " + t.path + " is not part of the API; see "
-                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs and "
-                          "POST /api/v1/requests/ID/decision");
+                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, /api/v1/runs/ID and "
+                          "POST /api/v1/requests/ID/decision, /api/v1/runs, "
+                          "/api/v1/runs/ID/signal|cancel|release");
   }
 };
 

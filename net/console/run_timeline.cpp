@@ -1,7 +1,7 @@
 // Folding a run's events into a timeline (run_timeline.hpp).
-#include "endure/cli/run_timeline.hpp"
+#include "endure/net/console/run_timeline.hpp"
 
-namespace endure::cli {
+namespace endure::console {
 
 namespace {
 
@@ -99,4 +99,4 @@ std::map<std::string, std::size_t> retries_by_class(const run_timeline& t) {
   return out;
 }
 
-} // namespace endure::cli
+} // namespace endure::console

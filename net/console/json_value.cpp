@@ -1,10 +1,10 @@
-// JSON <-> msgpack for the CLI (json_value.hpp).
-#include "endure/cli/json_value.hpp"
+// JSON <-> msgpack for the CLI and the console (json_value.hpp).
+#include "endure/net/console/json_value.hpp"
 
 #include <msgpack.hpp>
 #include <nlohmann/json.hpp>
 
-namespace endure::cli {
+namespace endure::console {
 
 namespace {
 
@@ -102,4 +102,4 @@ expected<std::string> msgpack_to_json(std::string_view bytes) {
   }
 }
 
-} // namespace endure::cli
+} // namespace endure::console

@@ -1,5 +1,5 @@
-// Read-only journal access and text helpers for the CLI (journal_view.hpp).
-#include "endure/cli/journal_view.hpp"
+// Read-only journal access and text helpers for the CLI and the console (journal_view.hpp).
+#include "endure/net/console/journal_view.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -8,7 +8,7 @@
 
 #include <msgpack.hpp>
 
-namespace endure::cli {
+namespace endure::console {
 
 expected<std::unique_ptr<journal>> open_journal_view(const std::string& data_dir) {
   std::error_code ec;
@@ -90,4 +90,4 @@ std::int64_t now_ms() {
     .count();
 }
 
-} // namespace endure::cli
+} // namespace endure::console
