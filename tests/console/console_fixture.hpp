@@ -1,6 +1,7 @@
 // A console over a real runtime on a temp directory: a policy that gates
-// `publish` (audience over 100, approvers ann and bob), tokens for ann and
-// bob (approvers), vic (viewer) and a revoked one, the API attached and the
+// `publish` (audience over 100, approvers ann and bob), workflows
+// `publishes`, `two_steps` and `fails`, tokens for ann and bob (approvers),
+// vic (viewer), ada (admin) and a revoked one, the API attached and the
 // server listening on 127.0.0.1 at a port the OS picks. Requests go over
 // real loopback HTTP (http_probe.hpp).
 #pragma once
@@ -25,6 +26,19 @@ inline task<nlohmann::json> publishes(context& ctx, int audience) {
   nlohmann::json args = {{"title", "durable"}, {"audience", audience}};
   auto result = co_await ctx.tool("publish", args);
   co_return result;
+}
+
+/// Two steps, each completing at once: n+1, then doubled.
+inline task<int> two_steps(context& ctx, int n) {
+  auto a = co_await ctx.step("add one", [n] { return n + 1; });
+  auto b = co_await ctx.step("double", [a] { return a * 2; });
+  co_return b;
+}
+
+/// A step that fails for good (fatal: not retried).
+inline task<int> fails(context& ctx, int) {
+  auto a = co_await ctx.step("doomed", []() -> int { throw fatal_error("the disk is full"); });
+  co_return a;
 }
 
 inline void console_tuning(runtime_options& o) {
@@ -52,13 +66,18 @@ interrupt_on:
 class console_fixture {
 public:
   explicit console_fixture(console::server_options options = {})
-    : f_([](workflow_registry& r) { r.add("publishes", &publishes); }, console_tuning) {
+    : f_([](workflow_registry& r) { 
+        r.add("publishes", &publishes);
+        r.add("two_steps", &two_steps);
+        r.add("fails", &fails);
+      }, console_tuning) {
     auto store = net::auth::token_store::open(f_.dir());
     REQUIRE(store);
     tokens_ = std::make_unique<net::auth::token_store>(std::move(*store));
     ann = make_token("ann", net::auth::role::approver);
     bob = make_token("bob", net::auth::role::approver);
     vic = make_token("vic", net::auth::role::viewer);
+    ada = make_token("ada", net::auth::role::admin);
     api_ = std::make_unique<console::console_api>(*tokens_);
     api_->attach(f_.rt());
     auto* api = api_.get();
@@ -113,7 +132,7 @@ public:
     return std::move(*s);
   }
 
-  std::string ann, bob, vic;
+  std::string ann, bob, vic, ada;
 
 private:
   std::string make_token(const std::string& name, net::auth::role r) {

@@ -1,0 +1,181 @@
+// The runs half of the console's API: a run's timeline (the JSON `endure
+// inspect --json` prints), and starting, signalling, cancelling and
+// releasing runs over HTTP, which only an admin may do; refusals are 4xx
+// with a JSON body naming what is wrong.
+#include <catch2/catch.hpp>
+
+#include "console/console_fixture.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+json body_of(const http_reply& r) {
+  auto j = json::parse(r.body, nullptr, false);
+  INFO(r.body);
+  REQUIRE(j.is_object());
+  return j;
+}
+
+/// The reply's status, with its body shown when a check fails.
+int status_of(const http_reply& r) {
+  UNSCOPED_INFO(r.body);
+  return r.status;
+}
+
+} // namespace
+
+SCENARIO("malformed bodies to start, signal, cancel and release are 400 with what is wrong",
+         "[console][runs]") {
+  console_fixture c;
+  for (auto body : {"", "not json", "[1, 2]", "\"two_steps\"", "{\"workflow\": 7, \"id\": \"x\"}",
+                    "{\"workflow\": \"two_steps\"}", "{\"id\": \"x\"}",
+                    "{\"workflow\": \"two_steps\", \"id\": \"x\", \"input\": \"not a number\"}",
+                    "{\"workflow\": \"nope\", \"id\": \"x\", \"input\": 1}"}) {
+    INFO(body);
+    auto r = c.call("POST", "/api/v1/runs", c.ada, body);
+    CHECK(status_of(r) == 400);
+    CHECK(body_of(r).contains("message"));
+  }
+  auto unknown = body_of(c.call("POST", "/api/v1/runs", c.ada,
+                                R"({"workflow": "nope", "id": "x", "input": 1})"));
+  CHECK_THAT(unknown["message"].get<std::string>(), Catch::Contains("two_steps"));
+  CHECK_FALSE(c.rt().rt().store().run("x"));  // nothing was journaled
+
+  REQUIRE(c.rt().rt().start("two_steps", "done", 1));
+  c.rt().ended("done", 10s);
+  for (auto [path, body] : {std::pair{"signal", "{}"}, {"signal", R"({"name": 3})"},
+                            {"signal", "nope"}, {"cancel", R"({"reason": ["x"]})"},
+                            {"cancel", "[]"}, {"release", R"({"reason": 1})"}}) {
+    INFO(path << " " << body);
+    auto r = c.call("POST", std::string("/api/v1/runs/done/") + path, c.ada, body);
+    CHECK(status_of(r) == 400);
+    CHECK(body_of(r).contains("error"));
+  }
+}
+
+SCENARIO("a completed run's timeline shows its steps in order with their attempts",
+         "[console][runs]") {
+  console_fixture c;
+  REQUIRE(c.rt().rt().start("two_steps", "t1", 4));
+  REQUIRE(c.rt().ended("t1", 10s).status == run_status::completed);
+
+  auto t = body_of(c.call("GET", "/api/v1/runs/t1", c.vic));
+  CHECK(t["run"] == "t1");
+  CHECK(t["workflow"] == "two_steps");
+  CHECK(t["status"] == "completed");
+  REQUIRE(t["steps"].size() == 2);
+  CHECK(t["steps"][0]["name"] == "add one");
+  CHECK(t["steps"][1]["name"] == "double");
+  for (auto& s : t["steps"]) {
+    REQUIRE(s["attempts"].size() == 1);
+    CHECK(s["attempts"][0]["outcome"] == "completed");
+    CHECK(s["attempts"][0]["started_at_ms"].get<std::int64_t>() >= t["created_at_ms"]);
+  }
+  CHECK(t["steps"][1]["result"] == "10");
+  CHECK(t["finished"]["status"] == "completed");
+  CHECK(t["finished"]["value"] == 10);
+}
+
+SCENARIO("a failed step's timeline names its error class and message", "[console][runs]") {
+  console_fixture c;
+  REQUIRE(c.rt().rt().start("fails", "f1", 0));
+  REQUIRE(c.rt().ended("f1", 10s).status == run_status::failed);
+
+  auto t = body_of(c.call("GET", "/api/v1/runs/f1", c.vic));
+  CHECK(t["status"] == "failed");
+  REQUIRE(t["steps"].size() == 1);
+  auto& a = t["steps"][0]["attempts"].back();
+  CHECK(a["outcome"] == "failed");
+  CHECK(a["error_class"] == "fatal");
+  CHECK_THAT(a["message"].get<std::string>(), Catch::Contains("the disk is full"));
+  CHECK(t["steps"][0]["result"].is_null());
+}
+
+SCENARIO("an unknown run is 404 for every runs endpoint", "[console][runs]") {
+  console_fixture c;
+  auto r = c.call("GET", "/api/v1/runs/nobody", c.vic);
+  CHECK(status_of(r) == 404);
+  CHECK(body_of(r)["error"] == "not_found");
+  CHECK_THAT(body_of(r)["message"].get<std::string>(), Catch::Contains("nobody"));
+  CHECK(status_of(c.call("POST", "/api/v1/runs/nobody/cancel", c.ada, "{}")) == 404);
+  CHECK(status_of(c.call("POST", "/api/v1/runs/nobody/signal", c.ada, R"({"name": "go"})"))
+        == 404);
+  CHECK(status_of(c.call("POST", "/api/v1/runs/nobody/frobnicate", c.ada, "{}")) == 404);
+}
+
+SCENARIO("viewers and approvers may read runs but not start or steer them", "[console][runs]") {
+  console_fixture c;
+  auto id = c.gated_run("g1");
+  for (auto* token : {&c.vic, &c.ann}) {
+    auto start = c.call("POST", "/api/v1/runs", *token,
+                        R"({"workflow": "two_steps", "id": "s1", "input": 1})");
+    CHECK(status_of(start) == 403);
+    CHECK(body_of(start)["error"] == "forbidden");
+    CHECK(status_of(c.call("POST", "/api/v1/runs/g1/cancel", *token, "{}")) == 403);
+    CHECK(status_of(c.call("POST", "/api/v1/runs/g1/signal", *token, R"({"name": "go"})"))
+          == 403);
+    CHECK(status_of(c.call("GET", "/api/v1/runs/g1", *token)) == 200);
+  }
+  CHECK(status_of(c.call("POST", "/api/v1/runs", "", "{}")) == 401);
+  CHECK_FALSE(c.rt().rt().store().run("s1"));
+  CHECK(c.rt().rt().store().run("g1")->status == run_status::waiting);
+}
+
+SCENARIO("an admin starts a run over HTTP and it completes", "[console][runs]") {
+  console_fixture c;
+  auto r = c.call("POST", "/api/v1/runs", c.ada,
+                  R"({"workflow": "two_steps", "id": "h1", "input": 20})");
+  REQUIRE(status_of(r) == 200);
+  CHECK(body_of(r)["run"] == "h1");
+  REQUIRE(c.rt().ended("h1", 10s).status == run_status::completed);
+  auto t = body_of(c.call("GET", "/api/v1/runs/h1", c.vic));
+  CHECK(t["finished"]["value"] == 42);
+  // Starting the same id again is idempotent: the run as it is.
+  auto again = c.call("POST", "/api/v1/runs", c.ada,
+                      R"({"workflow": "two_steps", "id": "h1", "input": 20})");
+  CHECK(status_of(again) == 200);
+  CHECK(body_of(again)["status"] == "completed");
+
+  auto listed = body_of(c.call("GET", "/api/v1/runs?workflow=two_steps", c.vic));
+  REQUIRE(listed["runs"].size() == 1);
+  CHECK(listed["runs"][0]["id"] == "h1");
+  CHECK(body_of(c.call("GET", "/api/v1/runs?workflow=fails", c.vic))["runs"].empty());
+}
+
+SCENARIO("cancelling a waiting run over HTTP cancels it and withdraws its request",
+         "[console][runs]") {
+  console_fixture c;
+  auto id = c.gated_run("w1");
+  auto r = c.call("POST", "/api/v1/runs/w1/cancel", c.ada, R"({"reason": "not today"})");
+  REQUIRE(status_of(r) == 200);
+  CHECK(body_of(r)["run"] == "w1");
+  CHECK(c.rt().ended("w1", 10s).status == run_status::cancelled);
+  REQUIRE(eventually([&] {
+    auto row = json::parse(c.call("GET", "/api/v1/requests/" + url_id(id), c.vic).body,
+                           nullptr, false);
+    return row.is_object() && row["status"] == "expired";
+  }));
+  auto row = body_of(c.call("GET", "/api/v1/requests/" + url_id(id), c.vic));
+  CHECK(row["audit"].back()["action"] == "withdrawn");
+  CHECK(body_of(c.call("GET", "/api/v1/inbox", c.ann))["requests"].empty());
+  // An ended run takes no more cancels or signals.
+  auto late = c.call("POST", "/api/v1/runs/w1/cancel", c.ada, "{}");
+  CHECK(status_of(late) == 409);
+  CHECK(body_of(late)["error"] == "invalid_state");
+  CHECK(status_of(c.call("POST", "/api/v1/runs/w1/signal", c.ada, R"({"name": "go"})")) == 409);
+}
+
+SCENARIO("releasing a run that is not quarantined is 409 and changes nothing",
+         "[console][runs]") {
+  console_fixture c;
+  c.gated_run("q1");
+  auto r = c.call("POST", "/api/v1/runs/q1/release", c.ada, R"({"reason": "looked fine"})");
+  CHECK(status_of(r) == 409);
+  CHECK(body_of(r)["error"] == "invalid_state");
+  CHECK_THAT(body_of(r)["message"].get<std::string>(), Catch::Contains("q1"));
+  CHECK(c.rt().rt().store().run("q1")->status == run_status::waiting);
+}
