@@ -7,12 +7,17 @@
 //   GET  /api/v1/inbox[?limit=N]            viewer: pending requests the caller may decide
 //   GET  /api/v1/requests/ID                viewer: one request with its audit trail
 //   POST /api/v1/requests/ID/decision       approver: {"decision": ..., "arguments" | "reason" | "text"}
-//   GET  /api/v1/runs[?status=&limit=&after=]  viewer: runs by id, paged
+//   GET  /api/v1/runs[?status=&workflow=&limit=&after=]  viewer: runs by id, paged
+//   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
+//   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
+//   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
 //
 // Authentication: `Authorization: Bearer TOKEN`, checked against the token
 // store (refreshed per request, so a revoke takes effect at once). The
 // deciding principal is the token's; names in a body are ignored. A
-// decision goes to runtime::decide with channel "http ADDRESS".
+// decision goes to runtime::decide with channel "http ADDRESS". Run
+// actions without a "reason" record "PRINCIPAL over HTTP"; each is logged
+// with the principal and the client's address.
 //
 // Threads: handle() may run on several threads at once; attach/detach may
 // be called from any thread and wait for requests using the runtime.
