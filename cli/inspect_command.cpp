@@ -76,8 +76,15 @@ void print_text(const run_meta& m, const run_timeline& t) {
               << "\n";
 }
 
-void print_json(const run_meta& m, const run_timeline& t) {
-  std::cout << console::timeline_json(m, t).dump(2) << "\n";
+/// The JSON GET /api/v1/runs/ID answers (net/console/timeline_json.hpp).
+int print_json(const journal& j, const run_meta& m, const run_timeline& t) {
+  auto asked = console::run_requests_json(j, m.id);
+  if (!asked)
+    return fail("cannot read the requests of run " + m.id + ": " + asked.error().message);
+  auto out = console::timeline_json(m, t);
+  out["requests"] = std::move(*asked);
+  std::cout << out.dump(2) << "\n";
+  return 0;
 }
 
 int inspect_run(const command_env& env, const std::string& run_id, bool json) {
@@ -97,7 +104,7 @@ int inspect_run(const command_env& env, const std::string& run_id, bool json) {
                   "backup, or cancel the run)");
   auto timeline = build_timeline(*events);
   if (json)
-    print_json(*meta, timeline);
+    return print_json(**j, *meta, timeline);
   else
     print_text(*meta, timeline);
   return 0;

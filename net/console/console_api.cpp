@@ -370,7 +370,12 @@ struct console_api::state {
     auto events = read_events(rt.store(), id);
     if (!events)  // a damaged record: the message names run and seq
       return from_error(events.error());
-    return json_response(200, timeline_json(*meta, build_timeline(*events)));
+    auto asked = run_requests_json(rt.store(), id);
+    if (!asked)
+      return from_error(asked.error());
+    auto out = timeline_json(*meta, build_timeline(*events));
+    out["requests"] = std::move(*asked);
+    return json_response(200, out);
   }
 
   http_response start(runtime& rt, const principal& who, const http_request& req) {

@@ -2,6 +2,9 @@
 // inspect` so the console answers with the same fields.
 #include "endure/net/console/timeline_json.hpp"
 
+#include <algorithm>
+
+#include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/net_msgpack.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/net/console/journal_view.hpp"
@@ -44,7 +47,44 @@ json step_json(std::uint64_t index, const step_view& s) {
   return step;
 }
 
+json request_json(const gateway::human_request& r) {
+  json outcome = nullptr;
+  if (r.outcome)
+    outcome = {{"decision", gateway::to_string(r.outcome->what)},
+               {"principals", r.outcome->principals}, {"at_ms", r.outcome->at_ms},
+               {"channel", r.outcome->channel}, {"text", r.outcome->text}};
+  return {{"id", r.id}, {"kind", gateway::to_string(r.kind)}, {"tool", r.tool},
+          {"status", gateway::to_string(r.status)}, {"created_ms", r.created_ms},
+          {"outcome", outcome}};
+}
+
 } // namespace
+
+expected<json> run_requests_json(const journal& j, const std::string& run_id) {
+  constexpr std::size_t page_size = 1000;
+  json out = json::array();
+  std::string after;
+  for (;;) {  // ends: each page starts past the last key of the one before
+    auto page = j.rows(side_table::requests, run_id + "/", after, page_size);
+    if (!page)
+      return page.error();
+    std::vector<std::pair<std::string, json>> keyed;
+    for (auto& row : page->rows) {
+      auto r = gateway::from_record(row.rec, row.key);
+      keyed.emplace_back(row.key, r ? request_json(*r)
+                                    : json{{"id", row.key}, {"error", r.error().message}});
+    }
+    for (auto& [key, why] : page->damaged)
+      keyed.emplace_back(key, json{{"id", key}, {"error", why.message}});
+    std::sort(keyed.begin(), keyed.end(),
+              [](auto& a, auto& b) { return a.first < b.first; });
+    for (auto& [_, row] : keyed)
+      out.push_back(std::move(row));
+    if (keyed.size() < page_size)
+      return out;
+    after = keyed.back().first;
+  }
+}
 
 std::string result_summary(const step_view& s, std::size_t max) {
   if (!s.result)

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "endure/net/console/run_timeline.hpp"
+#include "endure/persistence/journal.hpp"
 #include "endure/persistence/run_meta.hpp"
 
 namespace endure::console {
@@ -19,6 +20,14 @@ namespace endure::console {
 ///  "message", "http_status"}], "result", and for an LLM step "usage"}],
 ///  "signals", "releases", "usage", and once ended "finished"}.
 nlohmann::json timeline_json(const run_meta& m, const run_timeline& t);
+
+/// The run's waits for people: its human-gateway requests (the `requests`
+/// rows "RUN/..."), in key order, each {"id", "kind", "tool", "status",
+/// "created_ms", "outcome"}: once answered, the outcome says who
+/// ("principals"), how ("decision", "text"), when ("at_ms") and through what
+/// ("channel"); null while pending. A damaged row is {"id", "error"}.
+/// `endure inspect --json` and GET /api/v1/runs/ID put it under "requests".
+expected<nlohmann::json> run_requests_json(const journal& j, const std::string& run_id);
 
 /// The step's result as text of at most `max` characters; for an LLM step
 /// the answer's content rather than the whole journaled response.

@@ -179,3 +179,26 @@ SCENARIO("releasing a run that is not quarantined is 409 and changes nothing",
   CHECK_THAT(body_of(r)["message"].get<std::string>(), Catch::Contains("q1"));
   CHECK(c.rt().rt().store().run("q1")->status == run_status::waiting);
 }
+
+SCENARIO("a run's timeline says what it waited for and who answered", "[console][runs]") {
+  console_fixture c;
+  auto id = c.gated_run("d1");
+  auto waiting = body_of(c.call("GET", "/api/v1/runs/d1", c.vic));
+  CHECK(waiting["status"] == "waiting");
+  REQUIRE(waiting["requests"].size() == 1);
+  CHECK(waiting["requests"][0]["id"] == id);
+  CHECK(waiting["requests"][0]["tool"] == "publish");
+  CHECK(waiting["requests"][0]["status"] == "pending");
+  CHECK(waiting["requests"][0]["outcome"].is_null());
+
+  REQUIRE(status_of(c.call("POST", "/api/v1/requests/" + url_id(id) + "/decision", c.ann,
+                           R"({"decision": "approve"})")) == 200);
+  REQUIRE(c.rt().ended("d1", 10s).status == run_status::completed);
+  auto t = body_of(c.call("GET", "/api/v1/runs/d1", c.vic));
+  REQUIRE(t["requests"].size() == 1);
+  auto& outcome = t["requests"][0]["outcome"];
+  CHECK(outcome["decision"] == "approve");
+  CHECK(outcome["principals"] == json{"ann"});
+  CHECK(outcome["channel"] == "http 127.0.0.1");
+  CHECK(t["requests"][0]["status"] == "decided");
+}
