@@ -339,6 +339,16 @@ struct console_api::state {
                                 "'; use running, waiting, completed, failed, cancelled or "
                                 "quarantined");
     }
+    bool human_only = false;
+    if (auto it = t.query.find("waiting_for_human"); it != t.query.end()) {
+      if (it->second != "true")
+        return error_response(400, "invalid_argument",
+                              "waiting_for_human takes only true, not '" + it->second + "'");
+      if (status && *status != run_status::waiting)
+        return json_response(200, {{"runs", json::array()}, {"next", nullptr}});
+      human_only = true;
+      status = run_status::waiting;
+    }
     auto listed = rt.store().list_runs(status);
     if (!listed)
       return from_error(listed.error());
@@ -353,10 +363,22 @@ struct console_api::state {
     auto it = std::upper_bound(all.begin(), all.end(), after,
                                [](const std::string& a, const run_meta& m) { return a < m.id; });
     json rows = json::array();
-    for (; it != all.end() && rows.size() < *limit; ++it)
+    for (; it != all.end() && rows.size() < *limit; ++it) {
+      // Waiting for a person, not a timer or a signal: a pending request.
+      // Read only for the runs this page gets to, so a page costs its own.
+      if (human_only) {
+        auto asked = read_requests(rt.store(), it->id + "/");
+        if (!asked)
+          return from_error(asked.error());
+        if (std::none_of(asked->requests.begin(), asked->requests.end(), [](auto& r) {
+              return r.status == gateway::request_status::pending;
+            }))
+          continue;
+      }
       rows.push_back({{"id", it->id}, {"workflow", it->workflow},
                       {"status", to_string(it->status)}, {"created_ms", it->created_at_ms},
                       {"updated_ms", it->updated_at_ms}, {"detail", it->detail}});
+    }
     json next = it == all.end() ? json(nullptr) : json(rows.back()["id"]);
     return json_response(200, {{"runs", rows}, {"next", next}});
   }

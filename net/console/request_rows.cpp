@@ -22,11 +22,11 @@ std::string joined(const std::vector<std::string>& names) {
 
 } // namespace
 
-expected<request_listing> read_requests(const journal& j) {
+expected<request_listing> read_requests(const journal& j, std::string_view prefix) {
   request_listing out;
   std::string after;
   for (;;) {
-    auto page = j.rows(side_table::requests, "", after, page_size);
+    auto page = j.rows(side_table::requests, prefix, after, page_size);
     if (!page)
       return std::move(page).error();
     for (auto& [key, why] : page->damaged)

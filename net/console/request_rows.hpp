@@ -23,8 +23,9 @@ struct request_listing {
   std::vector<std::pair<std::string, error>> damaged;  ///< id, why
 };
 
-/// Every request row of `j`.
-expected<request_listing> read_requests(const journal& j);
+/// Every request row of `j` whose id starts with `prefix` ("RUN/": the
+/// run's requests).
+expected<request_listing> read_requests(const journal& j, std::string_view prefix = {});
 
 /// What `endure inbox` lists: the pending requests `principal` may decide
 /// (every pending one when empty), oldest first, at most `limit`.

@@ -1,6 +1,6 @@
 // A console over a real runtime on a temp directory: a policy that gates
 // `publish` (audience over 100, approvers ann and bob), workflows
-// `publishes`, `two_steps` and `fails`, tokens for ann and bob (approvers),
+// `publishes`, `two_steps`, `fails` and `awaits_go`, tokens for ann and bob (approvers),
 // vic (viewer), ada (admin) and a revoked one, the API attached and the
 // server listening on 127.0.0.1 at a port the OS picks. Requests go over
 // real loopback HTTP (http_probe.hpp).
@@ -41,6 +41,12 @@ inline task<int> fails(context& ctx, int) {
   co_return a;
 }
 
+/// Waits (an hour at most) for signal "go" and returns its text payload.
+inline task<std::string> awaits_go(context& ctx, int) {
+  auto got = co_await ctx.wait_signal<std::string>("go", std::chrono::hours(1));
+  co_return got.value_or("(timed out)");
+}
+
 inline void console_tuning(runtime_options& o) {
   auto tools = std::make_shared<agent::tool_registry>();
   nlohmann::json schema = {{"type", "object"},
@@ -70,6 +76,7 @@ public:
         r.add("publishes", &publishes);
         r.add("two_steps", &two_steps);
         r.add("fails", &fails);
+        r.add("awaits_go", &awaits_go);
       }, console_tuning) {
     auto store = net::auth::token_store::open(f_.dir());
     REQUIRE(store);

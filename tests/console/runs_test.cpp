@@ -202,3 +202,36 @@ SCENARIO("a run's timeline says what it waited for and who answered", "[console]
   CHECK(outcome["channel"] == "http 127.0.0.1");
   CHECK(t["requests"][0]["status"] == "decided");
 }
+
+SCENARIO("runs waiting for a person are listed apart from the others", "[console][runs]") {
+  console_fixture c;
+  c.gated_run("p1");
+  REQUIRE(c.rt().rt().start("two_steps", "p0", 1));
+  c.rt().ended("p0", 10s);
+  REQUIRE(c.rt().rt().start("awaits_go", "p2", 0));  // waiting, for a signal
+  REQUIRE(c.rt().await_status("p2", run_status::waiting));
+  auto r = body_of(c.call("GET", "/api/v1/runs?waiting_for_human=true", c.vic));
+  REQUIRE(r["runs"].size() == 1);
+  CHECK(r["runs"][0]["id"] == "p1");
+  CHECK(body_of(c.call("GET", "/api/v1/runs?waiting_for_human=true&status=completed", c.vic))
+          ["runs"].empty());
+  CHECK(status_of(c.call("GET", "/api/v1/runs?waiting_for_human=yes", c.vic)) == 400);
+  CHECK(body_of(c.call("GET", "/api/v1/runs?status=waiting", c.vic))["runs"].size() == 2);
+}
+
+SCENARIO("a signal over HTTP resumes the run that waits for it", "[console][runs]") {
+  console_fixture c;
+  auto r = c.call("POST", "/api/v1/runs", c.ada,
+                  R"({"workflow": "awaits_go", "id": "s1", "input": 0})");
+  REQUIRE(status_of(r) == 200);
+  REQUIRE(c.rt().await_status("s1", run_status::waiting));
+  auto sent = c.call("POST", "/api/v1/runs/s1/signal", c.ada,
+                     R"({"name": "go", "payload": "green light"})");
+  REQUIRE(status_of(sent) == 200);
+  CHECK(body_of(sent)["run"] == "s1");
+  REQUIRE(c.rt().ended("s1", 10s).status == run_status::completed);
+  auto t = body_of(c.call("GET", "/api/v1/runs/s1", c.vic));
+  CHECK(t["finished"]["value"] == "green light");
+  REQUIRE(t["signals"].size() == 1);
+  CHECK_THAT(t["signals"][0].get<std::string>(), Catch::Contains("go"));
+}
