@@ -10,6 +10,7 @@
 #include "endure/persistence/log.hpp"
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
+#include "endure/net/detail/coroutine_support.hpp"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -48,20 +49,9 @@ struct planned {
   bool hang = false;
 };
 
-auto awaitable_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
-
-void log_exception(std::exception_ptr e) {
-  if (!e)
-    return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    log::error(std::string("endure::net::fake_openai_server: a connection ended with: ") +
-               x.what());
-  } catch (...) {
-    log::error("endure::net::fake_openai_server: a connection ended with a non-exception");
-  }
-}
+using net::detail::awaitable_ec;
+/// Logs what ended a coroutine (co_spawn's completion handler).
+const auto log_exception = net::detail::exception_logger("endure::net::fake_openai_server");
 
 std::string hex(std::size_t n) {
   char buf[20];

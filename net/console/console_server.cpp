@@ -10,6 +10,7 @@
 #include "endure/persistence/log.hpp"
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
+#include "endure/net/detail/coroutine_support.hpp"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -33,19 +34,9 @@ using error_code = boost::system::error_code;
 
 namespace {
 
-auto awaitable_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
-
-void log_exception(std::exception_ptr e) {
-  if (!e)
-    return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& x) {
-    log::error(std::string("endure console: a connection ended with: ") + x.what());
-  } catch (...) {
-    log::error("endure console: a connection ended with a non-exception");
-  }
-}
+using net::detail::awaitable_ec;
+/// Logs what ended a coroutine (co_spawn's completion handler).
+const auto log_exception = net::detail::exception_logger("endure console");
 
 std::string json_escaped(std::string_view s) {
   std::string out;

@@ -9,17 +9,6 @@ using namespace endure;
 using namespace endure::test;
 using nlohmann::json;
 
-namespace {
-
-json body_of(const http_reply& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  INFO(r.body);
-  REQUIRE(j.is_object());
-  return j;
-}
-
-} // namespace
-
 SCENARIO("the API refuses a request without a valid token with 401 and says why",
          "[console][auth]") {
   console_fixture c;

@@ -12,6 +12,7 @@
 
 #include "actors/runtime_fixture.hpp"
 #include "console/http_probe.hpp"
+#include "gateway/request_row.hpp"
 #include "endure/actors/agent/json_msgpack.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/gateway/human_request.hpp"
@@ -21,6 +22,14 @@
 #include "endure/net/console/console_server.hpp"
 
 namespace endure::test {
+
+/// The JSON object an API answer carries (fails the test otherwise).
+inline nlohmann::json body_of(const http_reply& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  INFO(r.body);
+  REQUIRE(j.is_object());
+  return j;
+}
 
 inline task<nlohmann::json> publishes(context& ctx, int audience) {
   nlohmann::json args = {{"title", "durable"}, {"audience", audience}};
@@ -108,19 +117,7 @@ public:
 
   /// The id of run `run`'s pending request, once it is raised.
   std::string pending_request(const std::string& run) {
-    std::string id;
-    REQUIRE(eventually([&] {
-      auto page = f_.rt().store().rows(side_table::requests, run + "/", "", 10);
-      if (!page)
-        return false;
-      for (auto& row : page->rows) {
-        auto r = gateway::from_record(row.rec, row.key);
-        if (r && r->status == gateway::request_status::pending)
-          id = r->id;
-      }
-      return !id.empty();
-    }));
-    return id;
+    return pending_request_of(f_.rt().store(), run);
   }
 
   /// Starts a run whose publish call waits for a decision; its request id.

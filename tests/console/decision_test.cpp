@@ -13,12 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-json body_of(const http_reply& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  INFO(r.body);
-  REQUIRE(j.is_object());
-  return j;
-}
 
 std::string decision_path(const std::string& id) {
   return "/api/v1/requests/" + url_id(id) + "/decision";

@@ -13,12 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-json body_of(const http_reply& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  INFO(r.body);
-  REQUIRE(j.is_object());
-  return j;
-}
 
 /// The reply's status, with its body shown when a check fails.
 int status_of(const http_reply& r) {

@@ -120,19 +120,7 @@ std::vector<json> published_now() {
 
 /// The run's pending request, once it is journaled.
 std::string pending_request(runtime_fixture& f, const std::string& run) {
-  std::string id;
-  REQUIRE(eventually([&] {
-    auto page = f.rt().store().rows(side_table::requests, run + "/", "", 10);
-    if (!page)
-      return false;
-    for (auto& row : page->rows) {
-      auto r = gateway::from_record(row.rec, row.key);
-      if (r && r->status == gateway::request_status::pending)
-        id = r->id;
-    }
-    return !id.empty();
-  }));
-  return id;
+  return pending_request_of(f.rt().store(), run);
 }
 
 gateway::human_request request_row(runtime_fixture& f, const std::string& id) {
