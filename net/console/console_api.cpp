@@ -179,17 +179,30 @@ json payload_of(const json& body) {
   return payload;
 }
 
-/// The body as a JSON object; nullopt if it is not one.
+/// How deep a body's JSON may nest. The parser itself is iterative, but
+/// what handles the value afterwards (dump, msgpack, the schema check)
+/// recurses: a 64 KiB body of brackets would otherwise run a handler
+/// thread out of stack.
+constexpr int max_body_depth = 64;
+
+/// The body as a JSON object; nullopt if it is not one (or nests deeper
+/// than max_body_depth).
 std::optional<json> object_body(const http_request& req) {
-  auto body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object())
+  bool too_deep = false;
+  auto limit = [&too_deep](int depth, json::parse_event_t, json&) {
+    too_deep |= depth > max_body_depth;
+    return !too_deep;
+  };
+  auto body = json::parse(req.body, limit, false);
+  if (too_deep || body.is_discarded() || !body.is_object())
     return std::nullopt;
   return body;
 }
 
 http_response not_an_object(std::string_view example) {
   return error_response(400, "malformed_json",
-                        "the body must be a JSON object such as " + std::string(example));
+                        "the body must be a JSON object such as " + std::string(example)
+                          + ", nested at most " + std::to_string(max_body_depth) + " deep");
 }
 
 /// Field `name` of `body` as a string: nullopt if absent (or null), an
@@ -311,10 +324,10 @@ struct console_api::state {
 
   http_response decide(runtime& rt, const principal& who, const std::string& id,
                        const http_request& req) {
-    auto body = json::parse(req.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
-      return error_response(400, "malformed_json",
-                            "the body must be a JSON object such as {\"decision\": \"approve\"}");
+    auto parsed = object_body(req);
+    if (!parsed)
+      return not_an_object("{\"decision\": \"approve\"}");
+    auto& body = *parsed;
     if (!body.contains("decision") || !body["decision"].is_string())
       return error_response(400, "invalid_argument",
                             "the body needs \"decision\": one of approve, edit (with "
@@ -370,8 +383,9 @@ struct console_api::state {
         auto asked = read_requests(rt.store(), it->id + "/");
         if (!asked)
           return from_error(asked.error());
-        if (std::none_of(asked->requests.begin(), asked->requests.end(), [](auto& r) {
-              return r.status == gateway::request_status::pending;
+        // The prefix also matches runs "ID/..." (a run id may hold '/').
+        if (std::none_of(asked->requests.begin(), asked->requests.end(), [&](auto& r) {
+              return r.run_id == it->id && r.status == gateway::request_status::pending;
             }))
           continue;
       }

@@ -22,6 +22,8 @@
 #include <boost/beast/http.hpp>
 
 #include <atomic>
+
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace endure::console {
@@ -37,23 +39,6 @@ namespace {
 using net::detail::awaitable_ec;
 /// Logs what ended a coroutine (co_spawn's completion handler).
 const auto log_exception = net::detail::exception_logger("endure console");
-
-std::string json_escaped(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 /// The answer to a request the parser refused, or nullopt when the
 /// connection just ended (closed, timed out, reset): nobody to answer.
@@ -92,8 +77,10 @@ http::response<http::string_body> to_beast(const http_response& r, bool keep_ali
 http_response error_response(int status, std::string_view code, std::string_view message) {
   http_response r;
   r.status = status;
-  r.body = "{\"error\":\"" + json_escaped(code) + "\",\"message\":\"" + json_escaped(message) +
-           "\"}";
+  // Messages echo client input (ids, query values): invalid UTF-8 in it is
+  // replaced, so the body is always valid JSON.
+  nlohmann::json body{{"error", code}, {"message", message}};
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 

@@ -70,6 +70,10 @@ expected<json> run_requests_json(const journal& j, const std::string& run_id) {
       return page.error();
     std::vector<std::pair<std::string, json>> keyed;
     for (auto& row : page->rows) {
+      // "RUN/STEP": a run id may hold '/', so run "a" sees the rows of run
+      // "a/b" under its prefix; only those whose step part has none are its.
+      if (row.key.find('/', run_id.size() + 1) != std::string::npos)
+        continue;
       auto r = gateway::from_record(row.rec, row.key);
       keyed.emplace_back(row.key, r ? request_json(*r)
                                     : json{{"id", row.key}, {"error", r.error().message}});

@@ -69,6 +69,18 @@ SCENARIO("the runtime's refusals map to HTTP statuses with a JSON body", "[conso
   }
   WHEN("the decision is not one of the four") {
     CHECK(c.call("POST", decision_path(id), c.ann, R"({"decision": "maybe"})").status == 400);
+    THEN("the request is still pending") {
+      auto row = body_of(c.call("GET", "/api/v1/requests/" + url_id(id), c.ann));
+      CHECK(row["status"] == "pending");
+    }
+  }
+  WHEN("the body nests deeper than any decision needs") {
+    std::string deep = R"({"decision": "edit", "arguments": )" + std::string(5000, '[')
+                       + std::string(5000, ']') + "}";
+    auto r = c.call("POST", decision_path(id), c.ann, deep);
+    CHECK(r.status == 400);
+    CHECK(body_of(r)["error"] == "malformed_json");
+    CHECK(c.call("GET", "/healthz", "").status == 200);  // and the server is up
   }
   WHEN("the request does not exist") {
     auto r = c.call("POST", decision_path("run-b/999"), c.ann, R"({"decision": "approve"})");
@@ -81,10 +93,13 @@ SCENARIO("the runtime's refusals map to HTTP statuses with a JSON body", "[conso
     auto again = c.call("POST", decision_path(id), c.bob, R"({"decision": "approve"})");
     CHECK(again.status == 409);
     CHECK(body_of(again)["error"] == "invalid_state");
-  }
-  THEN("the request is still pending after refused attempts, each in the audit trail") {
-    auto row = body_of(c.call("GET", "/api/v1/requests/" + url_id(id), c.ann));
-    CHECK(row["status"] != "expired");
+    THEN("the refused attempt is in the audit trail, with who and from where") {
+      auto row = body_of(c.call("GET", "/api/v1/requests/" + url_id(id), c.ann));
+      auto& last = row["audit"].back();
+      CHECK(last["principal"] == "bob");
+      CHECK_THAT(last["channel"].get<std::string>(), Catch::StartsWith("http 127.0.0.1"));
+      CHECK_THAT(last["outcome"].get<std::string>(), Catch::Contains("refused"));
+    }
   }
 }
 

@@ -229,3 +229,26 @@ SCENARIO("a signal over HTTP resumes the run that waits for it", "[console][runs
   REQUIRE(t["signals"].size() == 1);
   CHECK_THAT(t["signals"][0].get<std::string>(), Catch::Contains("go"));
 }
+
+SCENARIO("a run's timeline lists its own requests, not those of a run whose id extends it",
+         "[console][runs]") {
+  // Request ids are "RUN/STEP" and a run id may hold '/': run "a"'s
+  // prefix "a/" also matches run "a/b"'s requests.
+  console_fixture c;
+  auto mine = c.gated_run("a");
+  auto theirs = c.gated_run("a/b");
+  auto a = body_of(c.call("GET", "/api/v1/runs/a", c.vic));
+  REQUIRE(a["requests"].size() == 1);
+  CHECK(a["requests"][0]["id"] == mine);
+  auto ab = body_of(c.call("GET", "/api/v1/runs/" + url_id("a/b"), c.vic));
+  REQUIRE(ab["requests"].size() == 1);
+  CHECK(ab["requests"][0]["id"] == theirs);
+}
+
+SCENARIO("error answers are valid JSON even when they echo bytes that are not UTF-8",
+         "[console]") {
+  console_fixture c;
+  auto r = c.call("GET", "/api/v1/runs/%FF%FE", c.vic);
+  CHECK(r.status == 404);
+  CHECK(body_of(r)["error"] == "not_found");
+}
