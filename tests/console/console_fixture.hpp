@@ -121,9 +121,14 @@ public:
   }
 
   /// Starts a run whose publish call waits for a decision; its request id.
+  /// Starts run `run` of "publishes" and returns its pending request's id
+  /// once the run waits for it (the gate step raises the request a moment
+  /// before the wait marks the run waiting).
   std::string gated_run(const std::string& run) {
     REQUIRE(f_.rt().start("publishes", run, 500));
-    return pending_request(run);
+    auto id = pending_request(run);
+    REQUIRE(f_.await_status(run, run_status::waiting));
+    return id;
   }
 
   std::uint16_t port() const { return server_->port(); }
