@@ -275,7 +275,7 @@ struct console_api::state {
               req.remote_address + ": " + e.message);
     if (e.code != errc::permission_denied)  // the token file cannot be read: not the client's fault
       return error_response(503, "tokens_unavailable",
-                            e.message + "; the operator must fix the tokens file");
+                            "tokens cannot be checked now; the server's log says why");
     auto r = error_response(401, "unauthorized", e.message);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;

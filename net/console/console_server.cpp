@@ -161,9 +161,10 @@ struct console_server::impl {
     try {
       co_return handler(req);
     } catch (const std::exception& e) {
+      // The detail goes to the operator's log, not to the client.
+      log::error("endure console: " + req.method + " " + req.target + " failed: " + e.what());
       co_return error_response(500, "internal_error",
-                               std::string("the console failed: ") + e.what() +
-                                 "; the server's log may say more");
+                               "the console failed on this request; the server's log says why");
     }
   }
 
