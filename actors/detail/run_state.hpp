@@ -37,7 +37,8 @@ public:
 
   ~run_state() override;
 
-  // -- lifecycle (run_lifecycle.cpp) -------------------------------------------
+  // -- lifecycle (run_lifecycle.cpp; signals, cancel, passivation and
+  // -- shutdown in run_interrupts.cpp) ----------------------------------------
   void init(actor_ptr self, std::string run_id, run_env env);
   /// Loads the journal; resumes the run if it exists. `barrier` first waits
   /// for commits a previous incarnation may have left queued.
