@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/withdraw.hpp"
 #include "endure/actors/net_msgpack.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/net/console/journal_view.hpp"
@@ -70,9 +71,9 @@ expected<json> run_requests_json(const journal& j, const std::string& run_id) {
       return page.error();
     std::vector<std::pair<std::string, json>> keyed;
     for (auto& row : page->rows) {
-      // "RUN/STEP": a run id may hold '/', so run "a" sees the rows of run
-      // "a/b" under its prefix; only those whose step part has none are its.
-      if (row.key.find('/', run_id.size() + 1) != std::string::npos)
+      // A run id may hold '/', so run "a" sees the rows of run "a/b" under
+      // its prefix: keep only its own.
+      if (gateway::run_of_request(row.key) != run_id)
         continue;
       auto r = gateway::from_record(row.rec, row.key);
       keyed.emplace_back(row.key, r ? request_json(*r)
