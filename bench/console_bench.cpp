@@ -1,0 +1,317 @@
+// bench/console: the console's figures of issue 16, in one process with a
+// real runtime, the real console (API + Beast server) on 127.0.0.1 and
+// plain keep-alive sockets as clients:
+//   1. decision -> run resumed over HTTP, next to the same decision made in
+//      process (runtime::decide), samples interleaved so both see the same
+//      disk moments; with the one-put synced commit floor of the same run;
+//   2. API reads per second on loopback with keep-alive (GET one request,
+//      GET one run's timeline, GET the inbox page).
+// A program that prints figures: nothing here passes or fails. See
+// bench/README.md.
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_support.hpp"
+#include "bench/gateway_workload.hpp"
+#include "bench/lmdb_floor.hpp"
+#include "console/http_probe.hpp"
+#include "endure/actors/system_settings.hpp"
+#include "endure/net/auth/token_store.hpp"
+#include "endure/net/console/console_api.hpp"
+#include "endure/net/console/console_server.hpp"
+
+using namespace endure;
+using namespace endure::bench;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct console_options {
+  int reps = 3;
+  std::size_t samples = 300;  ///< decisions per repetition (half of them over HTTP)
+  double read_seconds = 3;    ///< per read figure per repetition
+  int clients = 2;            ///< keep-alive connections reading at once
+  std::string dir;
+};
+
+void usage(const char* argv0) {
+  std::printf("usage: %s [--reps N] [--samples N] [--read-seconds S] [--clients N] [--dir DIR]\n"
+              "  --reps N          repetitions; each figure is the median (default 3)\n"
+              "  --samples N       decisions per repetition, alternately in process and over\n"
+              "                    HTTP (default 300)\n"
+              "  --read-seconds S  length of each read figure per repetition (default 3)\n"
+              "  --clients N       keep-alive connections reading at once (default 2)\n"
+              "  --dir DIR         scratch directory's parent (default $TMPDIR or /tmp)\n",
+              argv0);
+}
+
+bool parse(int argc, char** argv, console_options& o) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i + 1 >= argc) {
+      usage(argv[0]);
+      return false;
+    }
+    if (arg == "--reps")
+      o.reps = std::atoi(argv[++i]);
+    else if (arg == "--samples")
+      o.samples = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--read-seconds")
+      o.read_seconds = std::atof(argv[++i]);
+    else if (arg == "--clients")
+      o.clients = std::atoi(argv[++i]);
+    else if (arg == "--dir")
+      o.dir = argv[++i];
+    else {
+      usage(argv[0]);
+      return false;
+    }
+  }
+  return o.reps > 0 && o.samples > 1 && o.read_seconds > 0 && o.clients > 0;
+}
+
+/// A runtime with the gated workload and the console in front of it, on
+/// a fresh directory; an approver's token.
+class console_under_test {
+public:
+  explicit console_under_test(const std::string& dir) {
+    apply_recommended_settings(cfg_);
+    sys_ = std::make_unique<caf::actor_system>(cfg_);
+    workflow_registry workflows;
+    register_gated_workflow(workflows);
+    auto rt = runtime::open(*sys_, gated_options(dir, "sync", 60s, 8), std::move(workflows));
+    if (!rt)
+      throw std::runtime_error(rt.error().message);
+    rt_ = std::move(*rt);
+    auto tokens = net::auth::token_store::open(dir);
+    if (!tokens)
+      throw std::runtime_error(tokens.error().message);
+    tokens_ = std::make_unique<net::auth::token_store>(std::move(*tokens));
+    auto token = tokens_->create(approver, net::auth::role::approver);
+    if (!token)
+      throw std::runtime_error(token.error().message);
+    token_ = *token;
+    api_ = std::make_unique<console::console_api>(*tokens_);
+    api_->attach(*rt_);
+    auto* api = api_.get();
+    auto server = console::console_server::start(
+      {}, [api](const console::http_request& r) { return api->handle(r); });
+    if (!server)
+      throw std::runtime_error(server.error().message);
+    server_ = std::move(*server);
+    watch_commits(&rt_->store());
+  }
+  ~console_under_test() {
+    watch_commits(nullptr);
+    server_.reset();
+    api_->detach();
+    rt_.reset();
+  }
+
+  runtime& rt() { return *rt_; }
+  std::uint16_t port() const { return server_->port(); }
+  const std::string& token() const { return token_; }
+
+private:
+  caf::actor_system_config cfg_;
+  std::unique_ptr<caf::actor_system> sys_;
+  std::unique_ptr<runtime> rt_;
+  std::unique_ptr<net::auth::token_store> tokens_;
+  std::string token_;
+  std::unique_ptr<console::console_api> api_;
+  std::unique_ptr<console::console_server> server_;
+};
+
+/// Polls `done` every 100 us, at most 10 s: only to set a sample up.
+template <class F>
+bool settle(F done) {
+  auto until = bench_clock::now() + 10s;
+  while (!done()) {
+    if (bench_clock::now() > until)
+      return false;
+    std::this_thread::sleep_for(100us);
+  }
+  return true;
+}
+
+std::string url_id(const std::string& id) {
+  std::string out;
+  for (char c : id)
+    out += c == '/' ? std::string("%2F") : std::string(1, c);
+  return out;
+}
+
+struct resume_figures {
+  std::vector<double> http_us, local_us, floor_us;
+  int bad = 0;
+};
+
+/// Starts run `id`, waits until it waits for its request; false on failure.
+bool park(runtime& rt, const std::string& id, int n) {
+  if (!rt.start(gated_workflow, id, n))
+    return false;
+  return settle([&] {
+    auto meta = rt.store().run(id);
+    return meta && meta->status == run_status::waiting;
+  });
+}
+
+/// Figure 1: samples alternate between runtime::decide and a POST on one
+/// keep-alive connection; each is timed until the gated tool starts.
+resume_figures measure_resume(console_under_test& c, const std::string& floor_dir,
+                              std::size_t samples) {
+  resume_figures f;
+  test::http_probe http(c.port());
+  for (std::size_t i = 0; i <= samples; ++i) {  // sample 0 warms both paths up
+    auto floor = floor_commit_latency(floor_dir, durability::sync, 5, 5 * i + 1);
+    auto id = "resume-" + std::to_string(i);
+    if (!park(c.rt(), id, static_cast<int>(i))) {
+      ++f.bad;
+      continue;
+    }
+    bool over_http = i % 2 == 1;
+    auto before = publish_starts();
+    auto t0 = bench_clock::now();
+    bool ok = false;
+    if (over_http) {
+      http.send(test::http_text("POST", "/api/v1/requests/" + url_id(request_of(id)) + "/decision",
+                                c.token(), R"({"decision":"approve"})"));
+      ok = http.read().status == 200;
+    } else {
+      ok = c.rt().decide(request_of(id), approver, "approve").has_value();
+    }
+    if (!ok || !await_publish(before.count, 10s)) {
+      ++f.bad;
+      continue;
+    }
+    auto us = std::chrono::duration<double, std::micro>(publish_starts().last - t0).count();
+    auto end = c.rt().wait(id, 10s);
+    if (!end || end->status != run_status::completed)
+      ++f.bad;
+    if (i == 0)
+      continue;
+    (over_http ? f.http_us : f.local_us).push_back(us);
+    f.floor_us.insert(f.floor_us.end(), floor.micros.begin(), floor.micros.end());
+  }
+  return f;
+}
+
+/// Figure 2: `clients` threads, each with its own keep-alive connection,
+/// GET `target` for `seconds`; answers per second (non-200 ones counted bad).
+double reads_per_second(console_under_test& c, const std::string& target, int clients,
+                        double seconds, int& bad) {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<int> failures{0};
+  auto until = bench_clock::now() + std::chrono::duration_cast<bench_clock::duration>(
+                                      std::chrono::duration<double>(seconds));
+  auto t0 = bench_clock::now();
+  std::vector<std::thread> threads;
+  for (int k = 0; k < clients; ++k)
+    threads.emplace_back([&] {
+      test::http_probe http(c.port());
+      auto request = test::http_text("GET", target, c.token());
+      while (bench_clock::now() < until) {
+        http.send(request);
+        if (http.read().status != 200) {
+          ++failures;
+          return;
+        }
+        ++done;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  bad += failures.load();
+  return static_cast<double>(done.load()) / seconds_since(t0);
+}
+
+struct rep_figures {
+  double http_p50 = 0, local_p50 = 0, floor_p50 = 0;
+  double http_p99 = 0, local_p99 = 0;
+  double request_reads = 0, timeline_reads = 0, inbox_reads = 0;
+  int bad = 0;
+};
+
+rep_figures one_rep(const scratch_dir& scratch, const console_options& o, int rep) {
+  auto dir = scratch.fresh("rep-" + std::to_string(rep));
+  auto floor_dir = scratch.fresh("floor-" + std::to_string(rep));
+  rep_figures r;
+  console_under_test c(dir);
+  auto resume = measure_resume(c, floor_dir, o.samples);
+  r.http_p50 = quantile(resume.http_us, 0.5) / 1000;
+  r.local_p50 = quantile(resume.local_us, 0.5) / 1000;
+  r.http_p99 = quantile(resume.http_us, 0.99) / 1000;
+  r.local_p99 = quantile(resume.local_us, 0.99) / 1000;
+  r.floor_p50 = quantile(resume.floor_us, 0.5) / 1000;
+  r.bad = resume.bad;
+  // Reads: a pending request and a finished run's timeline (the last
+  // figure-1 run has 2 steps and a decided request), and the inbox.
+  if (!park(c.rt(), "pending-read", 1))
+    ++r.bad;
+  auto last = "resume-" + std::to_string(o.samples);
+  r.request_reads = reads_per_second(c, "/api/v1/requests/" + url_id(request_of("pending-read")),
+                                     o.clients, o.read_seconds, r.bad);
+  r.timeline_reads = reads_per_second(c, "/api/v1/runs/" + url_id(last), o.clients,
+                                      o.read_seconds, r.bad);
+  r.inbox_reads = reads_per_second(c, "/api/v1/inbox?limit=20", o.clients, o.read_seconds, r.bad);
+  return r;
+}
+
+template <class F>
+double median_of(const std::vector<rep_figures>& reps, F field) {
+  std::vector<double> v;
+  for (auto& r : reps)
+    v.push_back(field(r));
+  return median(v);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  console_options o;
+  if (!parse(argc, argv, o))
+    return 2;
+  scratch_dir scratch(o.dir);
+  std::vector<rep_figures> reps;
+  int bad = 0;
+  for (int rep = 0; rep < o.reps; ++rep) {
+    reps.push_back(one_rep(scratch, o, rep));
+    bad += reps.back().bad;
+    auto& r = reps.back();
+    std::printf("rep %d: decision->resumed p50 http %.3f ms, in process %.3f ms, floor %.3f ms; "
+                "reads/s request %.0f timeline %.0f inbox %.0f\n",
+                rep + 1, r.http_p50, r.local_p50, r.floor_p50, r.request_reads,
+                r.timeline_reads, r.inbox_reads);
+  }
+  auto m = [&](auto f) { return median_of(reps, f); };
+  auto http = m([](auto& r) { return r.http_p50; });
+  auto local = m([](auto& r) { return r.local_p50; });
+  auto floor = m([](auto& r) { return r.floor_p50; });
+  std::printf("\nbench/console: medians of %d repetitions, sync commits, %zu decisions each "
+              "(half over HTTP), %d keep-alive client(s)\n\n", o.reps, o.samples, o.clients);
+  std::printf("| figure | target | measured |\n|---|---|---|\n");
+  std::printf("| decision over HTTP -> run resumed, p50 | < 3 ms | %.3f ms (p99 %.3f) |\n", http,
+              m([](auto& r) { return r.http_p99; }));
+  std::printf("| same decision in process (runtime::decide), p50 | (baseline) | %.3f ms (p99 "
+              "%.3f); HTTP adds %.3f ms, %.2fx |\n",
+              local, m([](auto& r) { return r.local_p99; }), http - local, http / local);
+  std::printf("| one-put synced commit (floor), p50 | | %.3f ms |\n", floor);
+  std::printf("| API reads/s, GET /api/v1/requests/ID | >= 10,000 | %.0f |\n",
+              m([](auto& r) { return r.request_reads; }));
+  std::printf("| API reads/s, GET /api/v1/runs/ID (timeline) | | %.0f |\n",
+              m([](auto& r) { return r.timeline_reads; }));
+  std::printf("| API reads/s, GET /api/v1/inbox?limit=20 | | %.0f |\n",
+              m([](auto& r) { return r.inbox_reads; }));
+  if (bad)
+    std::printf("\n%d sample(s) went wrong (not counted)\n", bad);
+  return 0;
+}
