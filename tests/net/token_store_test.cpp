@@ -112,6 +112,44 @@ SCENARIO("a token file others can read is refused with the chmod to run", "[net]
   CHECK_THAT(s.error().message, Catch::Contains("chmod 600 " + file));
 }
 
+SCENARIO("writing tokens never follows a link planted in the data directory",
+         "[net][auth]") {
+  temp_dir dir;
+  auto victim = dir.file("victim.txt");
+  write_file(victim, "keep me");
+  auto s = open_store(dir);
+  WHEN("tokens.json.tmp is a symlink to another file") {
+    REQUIRE(::symlink(victim.c_str(), dir.file("tokens.json.tmp").c_str()) == 0);
+    auto t = s.create("alice", role::admin);
+    INFO((t ? "" : t.error().message));
+    THEN("the token is written to tokens.json and the linked file is untouched") {
+      REQUIRE(t);
+      CHECK(read_file(victim) == "keep me");
+      CHECK(s.authenticate(*t));
+    }
+  }
+  WHEN("tokens.lock is a symlink to another file") {
+    REQUIRE(::symlink(victim.c_str(), dir.file("tokens.lock").c_str()) == 0);
+    auto t = s.create("alice", role::admin);
+    THEN("the write is refused, naming the lock file") {
+      REQUIRE_FALSE(t);
+      CHECK_THAT(t.error().message, Catch::Contains("tokens.lock"));
+      CHECK(read_file(victim) == "keep me");
+    }
+  }
+}
+
+SCENARIO("tokens are not written into a directory others may write into", "[net][auth]") {
+  temp_dir dir;
+  auto s = open_store(dir);
+  REQUIRE(::chmod(dir.path().c_str(), 0777) == 0);
+  auto t = s.create("alice", role::admin);
+  ::chmod(dir.path().c_str(), 0700);
+  REQUIRE_FALSE(t);
+  CHECK(t.error().code == errc::invalid_state);
+  CHECK_THAT(t.error().message, Catch::Contains("chmod go-w"));
+}
+
 SCENARIO("principal names are 1 to 200 bytes of printable UTF-8", "[net][auth]") {
   CHECK(check_principal_name("alice"));
   CHECK(check_principal_name("Zoë Müller (ops)"));

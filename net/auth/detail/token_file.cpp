@@ -219,17 +219,44 @@ expected<loaded_tokens> read_tokens_file(const fs::path& file) {
   return loaded_tokens{std::move(*entries), stamp_of(st)};
 }
 
+namespace {
+
+/// Refuses a directory others may write into without the sticky bit: they
+/// could swap the tokens file for their own between two requests.
+expected<void> check_dir_not_shared(const fs::path& dir) {
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) != 0)
+    return io_failure(dir, "stat");
+  bool shared = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0;
+  if (!shared)
+    return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return make_error(errc::invalid_state,
+                    dir.string() + " has mode " + mode + ": others may write into it, so they "
+                      "could replace the tokens file; run chmod go-w " + dir.string());
+}
+
+} // namespace
+
 expected<void> write_tokens_file(const fs::path& file, const std::vector<token_entry>& entries) {
   auto dir = dir_of(file);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
     return make_error(errc::io_error, dir.string() + ": cannot create directory: " + ec.message());
+  if (auto safe = check_dir_not_shared(dir); !safe)
+    return safe;
   auto tmp = fs::path{file.string() + ".tmp"};
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A new file every time, never through a link: a tmp file (or a symlink
+  // planted in its place) left from before is removed, and O_EXCL |
+  // O_NOFOLLOW refuse anything that appears in between, so the credentials
+  // are never written into a file someone else chose.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT)
+    return io_failure(tmp, "unlink");
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return io_failure(tmp, "open");
-  // A tmp file left by an earlier crash keeps its old mode: set it.
   bool ok = ::fchmod(fd, 0600) == 0 && write_all(fd, to_json_text(entries)) && ::fsync(fd) == 0;
   auto err = ok ? error{} : io_failure(tmp, "write");
   if (::close(fd) != 0 && ok) {
@@ -254,7 +281,7 @@ expected<writer_lock> writer_lock::take(const fs::path& dir) {
   if (ec)
     return make_error(errc::io_error, dir.string() + ": cannot create directory: " + ec.message());
   auto path = dir / "tokens.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return io_failure(path, "open");
   // Writers hold it for one small rewrite: waiting is the right answer.
