@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/gateway/duration.hpp"
 #include "endure/actors/offline_control.hpp"
 #include "endure/actors/runtime.hpp"
 #include "endure/net/auth/token_store.hpp"
@@ -132,6 +133,30 @@ expected<std::size_t> limit_of(const target& t) {
                                                 std::to_string(max_limit) + ", not '" +
                                                 it->second + "'");
   return n;
+}
+
+/// ?older_than=D&newer_than=D (D as policies write durations: 90s, 30m,
+/// 2h, 1d): the runs whose age (since they started) is within.
+struct age_window {
+  std::optional<std::int64_t> min_ms, max_ms;
+  bool admits(std::int64_t age_ms) const {
+    return (!min_ms || age_ms >= *min_ms) && (!max_ms || age_ms < *max_ms);
+  }
+};
+
+expected<age_window> age_window_of(const target& t) {
+  age_window w;
+  for (auto [name, bound] : {std::pair{"older_than", &w.min_ms}, std::pair{"newer_than", &w.max_ms}}) {
+    auto it = t.query.find(name);
+    if (it == t.query.end())
+      continue;
+    auto d = gateway::parse_duration(it->second);
+    if (!d)
+      return make_error(errc::invalid_argument,
+                        std::string(name) + "=" + it->second + ": " + d.error().message);
+    *bound = std::chrono::duration_cast<std::chrono::milliseconds>(*d).count();
+  }
+  return w;
 }
 
 /// The request in the form the API shows: what a reviewer needs to decide.
@@ -366,11 +391,19 @@ struct console_api::state {
     if (!listed)
       return from_error(listed.error());
     auto& all = *listed;
-    // ?workflow=: the metas are read already, so filtering them costs nothing more.
+    // ?workflow=, ?older_than=, ?newer_than=: the metas are read already,
+    // so filtering them costs nothing more.
     if (auto w = t.query.find("workflow"); w != t.query.end())
       all.erase(std::remove_if(all.begin(), all.end(),
                                [&](const run_meta& m) { return m.workflow != w->second; }),
                 all.end());
+    auto ages = age_window_of(t);
+    if (!ages)
+      return from_error(ages.error());
+    auto now = now_ms();
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [&](const run_meta& m) { return !ages->admits(now - m.created_at_ms); }),
+              all.end());
     std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.id < b.id; });
     auto after = t.query.count("after") ? t.query.at("after") : std::string{};
     auto it = std::upper_bound(all.begin(), all.end(), after,

@@ -7,7 +7,8 @@
 //   GET  /api/v1/inbox[?limit=N]            viewer: pending requests the caller may decide
 //   GET  /api/v1/requests/ID                viewer: one request with its audit trail
 //   POST /api/v1/requests/ID/decision       approver: {"decision": ..., "arguments" | "reason" | "text"}
-//   GET  /api/v1/runs[?status=&workflow=&waiting_for_human=true&limit=&after=]  viewer: runs by id, paged
+//   GET  /api/v1/runs[?status=&workflow=&waiting_for_human=true&older_than=&newer_than=&limit=&after=]
+//                                           viewer: runs by id, paged (ages as 90s, 30m, 2h, 1d)
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}

@@ -140,6 +140,30 @@ SCENARIO("an admin starts a run over HTTP and it completes", "[console][runs]") 
   CHECK(body_of(c.call("GET", "/api/v1/runs?workflow=fails", c.vic))["runs"].empty());
 }
 
+SCENARIO("runs are listed by age: older_than and newer_than take policy durations",
+         "[console][runs]") {
+  console_fixture c;
+  REQUIRE(c.rt().rt().start("two_steps", "young", 1));
+  auto ids = [&](const std::string& query) {
+    auto listed = body_of(c.call("GET", "/api/v1/runs?" + query, c.vic));
+    std::vector<std::string> out;
+    for (auto& r : listed["runs"])
+      out.push_back(r["id"].get<std::string>());
+    return out;
+  };
+  CHECK(ids("newer_than=1h") == std::vector<std::string>{"young"});
+  CHECK(ids("older_than=1h").empty());
+  CHECK(ids("newer_than=1h&older_than=1d").empty());
+  CHECK(ids("older_than=1h&status=running").empty());
+  for (auto bad : {"older_than=1", "newer_than=soon", "older_than=-5m", "newer_than="}) {
+    auto r = c.call("GET", std::string("/api/v1/runs?") + bad, c.vic);
+    INFO(bad);
+    CHECK(status_of(r) == 400);
+    CHECK_THAT(body_of(r)["message"].get<std::string>(),
+               Catch::Contains(std::string(bad).substr(0, std::string(bad).find('='))));
+  }
+}
+
 SCENARIO("cancelling a waiting run over HTTP cancels it and withdraws its request",
          "[console][runs]") {
   console_fixture c;
