@@ -68,6 +68,20 @@ public:
     return r;
   }
 
+  /// Only the status line and headers of one answer (the answer to HEAD);
+  /// whatever follows stays for the next read. Status 0 as for read().
+  http_reply read_head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    http_reply r;
+    std::size_t end = std::string::npos;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
+      if (!fill(deadline))
+        return r;
+    parse_head(buffer_.substr(0, end), r);
+    buffer_.erase(0, end + 4);
+    return r;
+  }
+
   /// True once the server closed the connection (waits at most `limit`).
   bool closed(std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
