@@ -39,14 +39,17 @@ public:
   http_probe(const http_probe&) = delete;
   http_probe& operator=(const http_probe&) = delete;
 
-  void send(const std::string& bytes) {
+  /// True when every byte was sent (false: the server closed or reset the
+  /// connection first; the reply, or its absence, tells more).
+  bool send(const std::string& bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
       auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n <= 0)
-        return;  // the server closed: the reply (or its absence) tells
+        return false;
       sent += static_cast<std::size_t>(n);
     }
+    return true;
   }
 
   /// One answer, or status 0 if the connection closed (or `limit` passed).

@@ -22,7 +22,7 @@ SCENARIO("an address that is not loopback is refused without TLS", "[console][li
   }
 }
 
-SCENARIO("with TLS any IP address is accepted; malformed ones are still refused",
+SCENARIO("with TLS any IP address is accepted and malformed ones are still refused",
          "[console][listen]") {
   auto any = parse_listen_address("0.0.0.0:8443", true);
   REQUIRE(any);

@@ -78,7 +78,7 @@ SCENARIO("a request with a token works over TLS", "[console][tls]") {
   CHECK(p.read().status == 401);
 }
 
-SCENARIO("plain HTTP to a TLS port is dropped unanswered; other clients go on",
+SCENARIO("plain HTTP to a TLS port is dropped unanswered and other clients go on",
          "[console][tls]") {
   temp_dir dir;
   auto m = make_tls_material(dir.path(), "server");
