@@ -26,6 +26,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <list>
@@ -216,15 +217,31 @@ struct console_server::impl {
     pool.join();  // handlers running now finish; their answers go nowhere
   }
 
-  /// At the cap, closes the connection waiting longest for a request so a
-  /// newcomer fits: one client opening many connections and saying nothing
-  /// cannot lock the others out. False when every connection is busy.
-  bool make_room() {
+  /// Makes room for a newcomer from `peer`: at its address's share (not
+  /// for loopback) or at the cap, closes the connection (of that address,
+  /// or any) waiting longest for a request, so one client opening many
+  /// connections and saying nothing cannot lock the others out. False when
+  /// every such connection is busy: the newcomer is refused.
+  bool make_room(const asio::ip::address& peer) {
+    auto address = peer.to_string();
+    if (!peer.is_loopback()) {
+      auto same = std::count_if(slots.begin(), slots.end(), [&](const connection_slot& s) {
+        return !s.evicted && s.address == address;
+      });
+      if (static_cast<std::size_t>(same) >= options.max_per_address)
+        return evict_oldest(&address);
+    }
     if (live < options.max_connections)
       return true;
+    return evict_oldest(nullptr);
+  }
+
+  /// Closes the connection waiting longest for a request (from `address`
+  /// when given); false when there is none.
+  bool evict_oldest(const std::string* address) {
     auto oldest = slots.end();
     for (auto it = slots.begin(); it != slots.end(); ++it)
-      if (!it->evicted && it->waiting && it->close
+      if (!it->evicted && it->waiting && it->close && (!address || it->address == *address)
           && (oldest == slots.end() || it->since < oldest->since))
         oldest = it;
     if (oldest == slots.end())
@@ -245,7 +262,7 @@ struct console_server::impl {
       if (ec)
         continue;  // e.g. the peer reset before we accepted: keep serving
       auto peer = socket.remote_endpoint(ec);
-      if (ec || !make_room()) {
+      if (ec || !make_room(peer.address())) {
         socket.close(ec);  // gone already, or every connection busy: the client retries later
         continue;
       }

@@ -7,7 +7,8 @@
 // answer), a read timeout that also bounds the TLS handshake, a cap on open
 // connections (at the cap, the connection idle longest, waiting for a
 // request, is closed to make room; a newcomer is refused only when every
-// connection has a request in progress).
+// connection has a request in progress) and the same per client address
+// (loopback excepted) at a smaller share.
 //
 // Threads: one io thread owned by the object reads and writes every
 // connection asynchronously (a coroutine each), so a slow, silent or
@@ -54,6 +55,11 @@ struct server_options {
   /// every connection has a request in progress, the newcomer is closed.
   /// Default: 256.
   std::size_t max_connections = 256;
+  /// Open connections from one client address at most, loopback addresses
+  /// excepted (every local client is 127.0.0.1 or ::1; the cap above still
+  /// holds for them). At it, that address's connection waiting longest for
+  /// a request makes room, or the newcomer is closed. Default: 64.
+  std::size_t max_per_address = 64;
   /// Threads running handlers. Default: 2.
   std::size_t handler_threads = 2;
   /// PEM files of the server's certificate (chain) and its private key.

@@ -26,14 +26,16 @@ struct http_reply {
 
 class http_probe {
 public:
-  explicit http_probe(std::uint16_t port) {
+  /// Connects to `host` (an IPv4 address) at `port`.
+  explicit http_probe(std::uint16_t port, const std::string& host = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("http_probe: cannot connect to 127.0.0.1:" + std::to_string(port));
+    if (fd_ < 0 || ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1
+        || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("http_probe: cannot connect to " + host + ":" +
+                               std::to_string(port));
   }
   ~http_probe() { ::close(fd_); }
   http_probe(const http_probe&) = delete;

@@ -8,7 +8,11 @@
 
 #include "console/console_fixture.hpp"
 
+#include <ifaddrs.h>
+#include <net/if.h>
+
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -257,4 +261,83 @@ SCENARIO("at the cap with every connection busy, a newcomer is closed", "[consol
   the_stall.open();  // the runtime answers (cancelled, or ended already: 409)
   CHECK(a.read().status != 0);
   CHECK(b.read().status != 0);
+}
+
+SCENARIO("stopping the server while every handler waits on a stuck runtime ends",
+         "[console][limits]") {
+  // What `endure serve` does on SIGTERM: the server stops and joins its
+  // handler threads. The answer limit (300 ms) frees them; without it the
+  // join would wait for a runtime that never answers.
+  console_fixture c({}, 300ms);
+  console::server_options o;
+  o.handler_threads = 2;
+  counting_server s(c, o);
+  open_stall_at_end stall;
+  stall_run(c, "run-stuck");
+  http_probe a(s.server->port()), b(s.server->port());
+  a.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  b.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  REQUIRE(s.reached(2));
+  auto stopped = std::async(std::launch::async, [&] { s.server.reset(); });
+  bool ended = stopped.wait_for(20s) == std::future_status::ready;
+  CHECK(ended);
+  the_stall.open();  // a failed check still ends the test (the join then returns)
+  stopped.get();
+}
+
+namespace {
+
+/// This machine's first IPv4 address that is not loopback ("" if none).
+std::string non_loopback_ipv4() {
+  ifaddrs* all = nullptr;
+  if (::getifaddrs(&all) != 0)
+    return "";
+  std::string out;
+  for (auto* i = all; i && out.empty(); i = i->ifa_next)
+    if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && (i->ifa_flags & IFF_UP)
+        && !(i->ifa_flags & IFF_LOOPBACK)) {
+      char text[INET_ADDRSTRLEN];
+      auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+      if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text))
+        out = text;
+    }
+  ::freeifaddrs(all);
+  return out;
+}
+
+} // namespace
+
+SCENARIO("one client address gets a share of the connections and loopback is not capped",
+         "[console][limits]") {
+  auto here = non_loopback_ipv4();
+  if (here.empty()) {
+    WARN("no IPv4 address but loopback on this machine: the per-address share is not tested");
+    return;
+  }
+  console::server_options o;
+  o.host = "0.0.0.0";  // reachable at `here`, so its clients are not loopback
+  o.max_per_address = 3;
+  console_fixture c(o);
+  std::vector<std::unique_ptr<http_probe>> remote;
+  for (int i = 0; i < 3; ++i) {
+    remote.push_back(std::make_unique<http_probe>(c.port(), here));
+    remote.back()->send(http_text("GET", "/healthz"));
+    REQUIRE(remote.back()->read().status == 200);
+  }
+  std::vector<std::unique_ptr<http_probe>> local;  // more than the share, all served
+  for (int i = 0; i < 6; ++i) {
+    local.push_back(std::make_unique<http_probe>(c.port()));
+    local.back()->send(http_text("GET", "/healthz"));
+    CHECK(local.back()->read().status == 200);
+  }
+  http_probe fourth(c.port(), here);  // past the share: the first remote one goes
+  fourth.send(http_text("GET", "/healthz"));
+  CHECK(fourth.read().status == 200);
+  CHECK(remote[0]->closed(5s));
+  for (auto& p : local) {  // none of the local ones went
+    p->send(http_text("GET", "/healthz"));
+    CHECK(p->read().status == 200);
+  }
+  remote[1]->send(http_text("GET", "/healthz"));
+  CHECK(remote[1]->read().status == 200);
 }
