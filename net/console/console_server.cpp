@@ -97,8 +97,9 @@ asio::awaitable<error_code> write_answer(Stream& stream, http::response<http::st
   co_return ec;
 }
 
-/// Ends what this side sends. TLS 1.2 has no half-close: a TLS client
-/// reads to the answer's end (Content-Length) instead.
+/// Ends what this side sends. TLS has no half-close that clients honour
+/// (close_notify ends both ways in TLS 1.2): a TLS client reads to the
+/// answer's end (Content-Length) instead.
 void shutdown_send(plain_stream& s) {
   error_code ec;
   s.socket().shutdown(tcp::socket::shutdown_send, ec);
