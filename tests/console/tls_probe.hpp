@@ -63,6 +63,13 @@ public:
     ERR_clear_error();
     return SSL_connect(ssl_) == 1;
   }
+  /// Offers TLS `version` at most (e.g. TLS1_1_VERSION), as an old client
+  /// would; call before handshake().
+  void offer_at_most(int version) {
+    SSL_set_security_level(ssl_, 0);  // OpenSSL 3 allows TLS 1.1 only at level 0
+    SSL_set_min_proto_version(ssl_, 0);
+    SSL_set_max_proto_version(ssl_, version);
+  }
   /// The negotiated protocol ("TLSv1.3"), after handshake().
   std::string protocol() const { return SSL_get_version(ssl_); }
 

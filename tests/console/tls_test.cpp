@@ -78,6 +78,19 @@ SCENARIO("a request with a token works over TLS", "[console][tls]") {
   CHECK(p.read().status == 401);
 }
 
+SCENARIO("a client offering TLS 1.1 at most is refused", "[console][tls]") {
+  temp_dir dir;
+  auto m = make_tls_material(dir.path(), "server");
+  console_fixture c(tls_options(m));
+  tls_probe old(c.port(), m.certificate);
+  old.offer_at_most(TLS1_1_VERSION);
+  CHECK_FALSE(old.handshake());
+  tls_probe ok(c.port(), m.certificate);
+  ok.offer_at_most(TLS1_2_VERSION);
+  REQUIRE(ok.handshake());
+  CHECK(ok.protocol() == "TLSv1.2");
+}
+
 SCENARIO("plain HTTP to a TLS port is dropped unanswered and other clients go on",
          "[console][tls]") {
   temp_dir dir;
