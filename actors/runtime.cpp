@@ -4,6 +4,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -195,12 +196,19 @@ expected<run_outcome> runtime::wait(const std::string& run_id,
 
 namespace {
 
+/// CAF's form of an answer_limit (runtime.hpp): no_answer_limit is infinite.
+caf::duration caf_limit(std::chrono::milliseconds limit) {
+  if (limit == no_answer_limit)
+    return caf::duration{caf::infinite};
+  return caf::duration{std::max(limit, std::chrono::milliseconds{1})};
+}
+
 /// Sends a request that answers ok_atom or a typed refusal.
 expected<void> ok_reply(caf::actor_system& sys, const caf::actor& manager, caf::message msg,
-                        const std::string& what) {
+                        const std::string& what, std::chrono::milliseconds limit) {
   caf::scoped_actor self{sys};
   expected<void> out;
-  self->request(manager, caf::infinite, std::move(msg))
+  self->request(manager, caf_limit(limit), std::move(msg))
     .receive([](caf::ok_atom) {},
              [&](const caf::error& e) { out = detail::from_caf_error(e, what); });
   return out;
@@ -209,7 +217,10 @@ expected<void> ok_reply(caf::actor_system& sys, const caf::actor& manager, caf::
 } // namespace
 
 expected<void> runtime::signal_raw(const std::string& run_id, const std::string& name,
-                                   std::string payload) {
+                                   std::string payload, std::chrono::milliseconds answer_limit) {
+  using clock = std::chrono::steady_clock;
+  auto deadline = answer_limit == no_answer_limit ? clock::time_point::max()
+                                                  : clock::now() + answer_limit;
   // The request id is made here, once: if the run supervisor dies before
   // answering (it is restarted by the tree), the same signal goes to its
   // successor, and a run that journaled it already does not journal it again.
@@ -219,14 +230,17 @@ expected<void> runtime::signal_raw(const std::string& run_id, const std::string&
     caf::scoped_actor self{*impl_->sys};
     expected<void> out;
     bool supervisor_restarting = false;
-    self->request(impl_->runs(), caf::infinite, atoms::signal::value, run_id, name, payload,
+    auto left = answer_limit == no_answer_limit
+                  ? no_answer_limit
+                  : std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+    self->request(impl_->runs(), caf_limit(left), atoms::signal::value, run_id, name, payload,
                   request_id)
       .receive([](caf::ok_atom) {},
                [&](const caf::error& e) {
                  supervisor_restarting = e == caf::sec::request_receiver_down;
                  out = detail::from_caf_error(e, what);
                });
-    if (!supervisor_restarting || impl_->stopping || attempt == 250)
+    if (!supervisor_restarting || impl_->stopping || attempt == 250 || clock::now() >= deadline)
       return out;
     std::this_thread::sleep_for(std::chrono::milliseconds{20});
   }
@@ -234,13 +248,14 @@ expected<void> runtime::signal_raw(const std::string& run_id, const std::string&
 
 expected<std::string> runtime::decide(const std::string& request_id, const std::string& principal,
                                       const std::string& decision, const std::string& payload_json,
-                                      const std::string& channel) {
+                                      const std::string& channel,
+                                      std::chrono::milliseconds answer_limit) {
   auto gateway = impl_->services.gateway_actor();
   if (!gateway || impl_->stopping)
     return make_error(errc::shut_down, "decide request " + request_id + ": the runtime is not running");
   caf::scoped_actor self{*impl_->sys};
   expected<std::string> out = make_error(errc::shut_down, "decide request " + request_id);
-  self->request(gateway, caf::infinite, atoms::decide::value, request_id, principal, decision,
+  self->request(gateway, caf_limit(answer_limit), atoms::decide::value, request_id, principal, decision,
                 payload_json, channel)
     .receive([&](std::string& verdict) { out = std::move(verdict); },
              [&](const caf::error& e) {
@@ -257,15 +272,18 @@ expected<void> runtime::subscribe_requests(const caf::actor& subscriber) {
   return {};
 }
 
-expected<void> runtime::cancel(const std::string& run_id, const std::string& reason) {
+expected<void> runtime::cancel(const std::string& run_id, const std::string& reason,
+                               std::chrono::milliseconds answer_limit) {
   return ok_reply(*impl_->sys, impl_->runs(),
-                  caf::make_message(atoms::cancel::value, run_id, reason), "cancel run " + run_id);
+                  caf::make_message(atoms::cancel::value, run_id, reason), "cancel run " + run_id,
+                  answer_limit);
 }
 
-expected<void> runtime::release(const std::string& run_id, const std::string& reason) {
+expected<void> runtime::release(const std::string& run_id, const std::string& reason,
+                                std::chrono::milliseconds answer_limit) {
   return ok_reply(*impl_->sys, impl_->runs(),
                   caf::make_message(atoms::release::value, run_id, reason),
-                  "release run " + run_id);
+                  "release run " + run_id, answer_limit);
 }
 
 const journal& runtime::store() const noexcept { return *impl_->store; }

@@ -108,6 +108,10 @@ struct runtime_stats {
   std::uint64_t waits = 0;  ///< wait() calls in progress
 };
 
+/// "Wait as long as it takes" for the answer_limit of the blocking calls
+/// below (their default).
+inline constexpr std::chrono::milliseconds no_answer_limit = std::chrono::milliseconds::max();
+
 class runtime {
 public:
   /// Opens the journal and starts the supervision tree in `sys`. Errors are
@@ -142,13 +146,19 @@ public:
   /// left behind), not_found (no such run), shut_down (the runtime stops).
   expected<run_outcome> wait(const std::string& run_id, std::chrono::milliseconds timeout);
 
+  /// answer_limit (signal_raw, cancel, release, decide): how long to wait
+  /// for the runtime's answer. Past it they return errc::timeout, and the
+  /// outcome is unknown (the request may still take effect: the journal
+  /// tells). For callers that must not block forever, such as the console.
+  ///
   /// Delivers signal `name` to the run: journaled before this returns,
   /// consumed exactly once by a wait_signal (now or later; a quarantined
   /// run consumes it after its release). Errors: not_found (no such run),
   /// invalid_state (the run has ended), shut_down, and the journal's write
   /// errors.
   expected<void> signal_raw(const std::string& run_id, const std::string& name,
-                            std::string payload);
+                            std::string payload,
+                            std::chrono::milliseconds answer_limit = no_answer_limit);
   template <class T>
   expected<void> signal(const std::string& run_id, const std::string& name, const T& payload) {
     return signal_raw(run_id, name, to_bytes(payload));
@@ -158,12 +168,14 @@ public:
   /// the compensations of its completed steps run. Cancelling a run that is
   /// already being cancelled or compensated succeeds. Errors: not_found,
   /// invalid_state (ended, or quarantined: release it first), shut_down.
-  expected<void> cancel(const std::string& run_id, const std::string& reason);
+  expected<void> cancel(const std::string& run_id, const std::string& reason,
+                        std::chrono::milliseconds answer_limit = no_answer_limit);
 
   /// Lets a quarantined run try again (after a fix was deployed): journals
   /// the release, resets its crash counts and resumes it. Errors:
   /// not_found, invalid_state (not quarantined), shut_down, write errors.
-  expected<void> release(const std::string& run_id, const std::string& reason);
+  expected<void> release(const std::string& run_id, const std::string& reason,
+                         std::chrono::milliseconds answer_limit = no_answer_limit);
 
   /// A person's decision on request `request_id` of the human gateway
   /// (a gated tool call or a question; its id is in the journal's requests
@@ -178,7 +190,8 @@ public:
   /// the journal's write errors. Every attempt is in the request's audit.
   expected<std::string> decide(const std::string& request_id, const std::string& principal,
                                const std::string& decision, const std::string& payload_json = "{}",
-                               const std::string& channel = "c++");
+                               const std::string& channel = "c++",
+                               std::chrono::milliseconds answer_limit = no_answer_limit);
 
   /// Sends the human gateway's lifecycle events to `subscriber` until it
   /// stops: (gw_event, kind, request id, run id, detail JSON), kind one of

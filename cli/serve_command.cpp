@@ -10,7 +10,8 @@
 // inherits the mask and only sigtimedwait here sees them.
 // With --http ADDR:PORT the console (net/console/) serves its HTTP API next
 // to the control channel, from the runtime's opening to its stopping: it is
-// stopped (and its handlers finished) before the runtime.
+// stopped (and its handlers finished) before the runtime. With --tls-cert
+// and --tls-key it speaks TLS, which any address but loopback requires.
 #include <signal.h>
 #include <unistd.h>
 
@@ -60,8 +61,15 @@ struct console_service {
   }
 };
 
+/// Where and how the console serves (--http, --tls-cert, --tls-key).
+struct console_place {
+  console::listen_address at;
+  std::string tls_certificate, tls_key;
+};
+
 expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::string& dir,
-                                                        const console::listen_address& at) {
+                                                        const console_place& place) {
+  auto& at = place.at;
   auto tokens = net::auth::token_store::open(dir);
   if (!tokens)
     return std::move(tokens).error();
@@ -71,9 +79,12 @@ expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::
   console::server_options o;
   o.host = at.host;
   o.port = at.port;
+  o.tls_certificate = place.tls_certificate;
+  o.tls_key = place.tls_key;
   auto* api = svc->api.get();
   auto server = console::console_server::start(
-    o, [api](const console::http_request& r) { return api->handle(r); });
+    o, [api](const console::http_request& r) { return api->handle(r); },
+    [api](const console::http_request& r) { return api->answer_now(r); });
   if (!server)
     return std::move(server).error();
   svc->server = std::move(*server);
@@ -82,7 +93,7 @@ expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::
 
 int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
           std::unique_ptr<control_server>& channel,
-          const std::optional<console::listen_address>& http) {
+          const std::optional<console_place>& http) {
   auto started = open_control_channel(rt, dir);
   if (!started)
     return fail("cannot open the control socket, so no other command could reach this "
@@ -94,8 +105,8 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
     if (!opened)
       return fail("cannot start the console: " + opened.error().message);
     console = std::move(*opened);
-    std::cout << "console listening on http://" << console->server->address() << "/"
-              << std::endl;
+    std::cout << "console listening on " << (console->server->tls() ? "https://" : "http://")
+              << console->server->address() << "/" << std::endl;
   }
   std::map<std::string, run_status> seen;
   auto runs = rt.store().list_runs();
@@ -135,7 +146,7 @@ constexpr auto lock_patience = std::chrono::seconds(3);
 
 int open_and_serve(const command_env& env, const sigset_t& stop,
                    std::unique_ptr<control_server>& channel,
-                   const std::optional<console::listen_address>& http) {
+                   const std::optional<console_place>& http) {
   return with_runtime_when_free(
     env, [] { return runtime_options{}; },
     [&](runtime& rt) { return serve(rt, stop, env.globals.data_dir, channel, http); },
@@ -149,22 +160,34 @@ void add_serve_command(CLI::App& app, command_env& env) {
   auto policy = add_policy_option(*cmd);
   auto http = std::make_shared<std::string>();
   cmd->add_option("--http", *http,
-                  "serve the console's HTTP API on ADDRESS:PORT (loopback only until TLS "
-                  "lands; port 0 picks one); tokens from `endure token`");
-  cmd->callback([&env, policy, http] {
+                  "serve the console's HTTP API on ADDRESS:PORT (port 0 picks one; an address "
+                  "that is not loopback needs --tls-cert and --tls-key); tokens from "
+                  "`endure token`");
+  auto cert = std::make_shared<std::string>();
+  auto key = std::make_shared<std::string>();
+  cmd->add_option("--tls-cert", *cert,
+                  "with --http: serve over TLS with this PEM certificate (chain) file");
+  cmd->add_option("--tls-key", *key,
+                  "with --http: the PEM private key file of --tls-cert's certificate");
+  cmd->callback([&env, policy, http, cert, key] {
     if (!load_policy_option(env, *policy)) {
       env.exit_code = 2;
       return;
     }
-    std::optional<console::listen_address> at;
+    std::optional<console_place> at;
+    if ((!cert->empty() || !key->empty()) && (http->empty() || cert->empty() || key->empty())) {
+      env.exit_code = 2;
+      fail("--tls-cert and --tls-key go together, with --http ADDRESS:PORT; give all three");
+      return;
+    }
     if (!http->empty()) {
-      auto parsed = console::parse_listen_address(*http);
+      auto parsed = console::parse_listen_address(*http, !cert->empty());
       if (!parsed) {
         env.exit_code = 2;
         fail(parsed.error().message);
         return;
       }
-      at = *parsed;
+      at = console_place{*parsed, *cert, *key};
     }
     sigset_t stop;
     sigemptyset(&stop);

@@ -5,6 +5,7 @@
 #include "endure/net/console/console_api.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <future>
 #include <map>
@@ -259,8 +260,8 @@ http_response run_status_response(runtime& rt, const std::string& id) {
 /// a runtime that never answers must not hold the connection's thread; the
 /// journal then says whether the run is durable, which is what start means.
 expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
-                                   const std::string& id, std::string input) {
-  constexpr auto start_answer_limit = std::chrono::seconds(30);
+                                   const std::string& id, std::string input,
+                                   std::chrono::milliseconds start_answer_limit) {
   auto answer = std::make_shared<std::promise<expected<run_status>>>();
   auto status = answer->get_future();
   rt.start_async(workflow, id, std::move(input),
@@ -269,16 +270,29 @@ expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
     return status.get();
   if (auto meta = rt.store().run(id))
     return meta->status;
-  return make_error(errc::timeout, "the runtime did not answer within 30 s; try again");
+  return make_error(errc::timeout, "start run " + id + ": no answer in time");
+}
+
+/// 503 for a runtime call that timed out (runtime.hpp's answer_limit): it
+/// may still take effect, so say where the truth will be.
+http_response unknown_outcome(const std::string& what, std::chrono::milliseconds limit,
+                              const std::string& where) {
+  return error_response(503, "outcome_unknown",
+                        "the runtime did not answer within " + std::to_string(limit.count()) +
+                          " ms, so whether " + what + " took effect is unknown; " + where +
+                          " shows it, then retry if needed");
 }
 
 } // namespace
 
 struct console_api::state {
-  explicit state(net::auth::token_store& t) : tokens(t) {}
+  state(net::auth::token_store& t, std::chrono::milliseconds limit)
+    : tokens(t), answer_limit(limit) {}
   net::auth::token_store& tokens;
+  const std::chrono::milliseconds answer_limit;
   std::shared_mutex mutex;  // guards rt: shared while a request uses it
   runtime* rt = nullptr;
+  std::atomic<bool> ready{false};  // rt is set: read by /readyz without the lock
 
   // -- authentication ----------------------------------------------------------
 
@@ -358,7 +372,9 @@ struct console_api::state {
                             "the body needs \"decision\": one of approve, edit (with "
                             "\"arguments\"), reject (with \"reason\"), respond (with \"text\")");
     auto result = rt.decide(id, who.name, body["decision"].get<std::string>(),
-                            payload_of(body).dump(), "http " + req.remote_address);
+                            payload_of(body).dump(), "http " + req.remote_address, answer_limit);
+    if (!result && result.error().code == errc::timeout)
+      return unknown_outcome("the decision", answer_limit, "GET /api/v1/requests/" + id);
     if (!result)
       return from_error(result.error());
     return json_response(200, {{"result", *result}});
@@ -467,7 +483,9 @@ struct console_api::state {
     auto bytes = start_input(rt.workflows(), **workflow, input, "\"input\"");
     if (!bytes)
       return from_error(bytes.error());
-    auto status = start_bounded(rt, **workflow, **id, std::move(*bytes));
+    auto status = start_bounded(rt, **workflow, **id, std::move(*bytes), answer_limit);
+    if (!status && status.error().code == errc::timeout)
+      return unknown_outcome("starting run " + **id, answer_limit, "GET /api/v1/runs/" + **id);
     if (!status)
       return from_error(status.error());
     log::info("console: " + who.name + " started run " + **id + " of " + **workflow +
@@ -505,12 +523,17 @@ struct console_api::state {
       auto payload = json_to_msgpack(body->value("payload", json("")).dump());
       if (!payload)
         return from_error(payload.error());
-      done = rt.signal_raw(id, **name, *payload);
+      done = rt.signal_raw(id, **name, *payload, answer_limit);
     } else if (kind == run_request::cancel) {
-      done = rt.cancel(id, why);
+      done = rt.cancel(id, why, answer_limit);
     } else {
-      done = rt.release(id, why);
+      done = rt.release(id, why, answer_limit);
     }
+    if (!done && done.error().code == errc::timeout)
+      return unknown_outcome("the " + std::string(kind == run_request::signal ? "signal"
+                                                  : kind == run_request::cancel ? "cancel"
+                                                                                : "release"),
+                             answer_limit, "GET /api/v1/runs/" + id);
     if (!done) {
       auto code = done.error().code;
       auto now = rt.store().run(id);
@@ -583,31 +606,39 @@ struct console_api::state {
   }
 };
 
-console_api::console_api(net::auth::token_store& tokens)
-  : state_(std::make_unique<state>(tokens)) {}
+console_api::console_api(net::auth::token_store& tokens,
+                         std::chrono::milliseconds runtime_answer_limit)
+  : state_(std::make_unique<state>(tokens, runtime_answer_limit)) {}
 
 console_api::~console_api() = default;
 
 void console_api::attach(runtime& rt) {
   std::unique_lock lock(state_->mutex);
   state_->rt = &rt;
+  state_->ready = true;
 }
 
 void console_api::detach() {
+  state_->ready = false;  // before the wait: /readyz says so at once
   std::unique_lock lock(state_->mutex);
   state_->rt = nullptr;
 }
 
-http_response console_api::handle(const http_request& req) {
+std::optional<http_response> console_api::answer_now(const http_request& req) {
   auto t = split_target(req.target);
   if (t.path == "/healthz")
     return json_response(200, {{"status", "ok"}});
-  if (t.path == "/readyz") {
-    std::shared_lock lock(state_->mutex);
-    return state_->rt ? json_response(200, {{"status", "ready"}})
-                      : error_response(503, "not_ready",
-                                       "the runtime is not open yet (or is stopping); retry");
-  }
+  if (t.path == "/readyz")
+    return state_->ready ? json_response(200, {{"status", "ready"}})
+                         : error_response(503, "not_ready",
+                                          "the runtime is not open yet (or is stopping); retry");
+  return std::nullopt;
+}
+
+http_response console_api::handle(const http_request& req) {
+  if (auto now = answer_now(req))
+    return std::move(*now);
+  auto t = split_target(req.target);
   if (t.path.rfind(api_prefix, 0) == 0)
     return state_->api(req, t);
   return error_response(404, "not_found", "no route " + t.path + "; the API is under /api/v1/");

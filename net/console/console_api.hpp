@@ -20,11 +20,19 @@
 // actions without a "reason" record "PRINCIPAL over HTTP"; each is logged
 // with the principal and the client's address.
 //
-// Threads: handle() may run on several threads at once; attach/detach may
-// be called from any thread and wait for requests using the runtime.
+// A call into the runtime (decide, start, signal, cancel, release) waits
+// at most the answer limit: past it the answer is 503 "outcome_unknown",
+// saying where to look (the request or the run), so a stuck runtime holds
+// a handler thread for a bounded time only.
+//
+// Threads: handle() may run on several threads at once; answer_now() never
+// blocks (the server calls it on its io thread); attach/detach may be
+// called from any thread and wait for requests using the runtime.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include "endure/net/console/http_exchange.hpp"
 
@@ -39,8 +47,10 @@ namespace endure::console {
 
 class console_api {
 public:
-  /// `tokens` must outlive this object.
-  explicit console_api(net::auth::token_store& tokens);
+  /// `tokens` must outlive this object. `runtime_answer_limit`: how long a
+  /// request waits for the runtime's answer (see the top). Default: 10 s.
+  explicit console_api(net::auth::token_store& tokens,
+                       std::chrono::milliseconds runtime_answer_limit = std::chrono::seconds(10));
   ~console_api();
   console_api(const console_api&) = delete;
   console_api& operator=(const console_api&) = delete;
@@ -53,6 +63,9 @@ public:
 
   /// The answer to `req`; never throws for anything a client sends.
   http_response handle(const http_request& req);
+  /// The answer to /healthz and /readyz, without blocking (a quick_handler
+  /// for console_server); nullopt for every other request.
+  std::optional<http_response> answer_now(const http_request& req);
 
 private:
   struct state;

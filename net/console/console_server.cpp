@@ -2,11 +2,14 @@
 // per connection on the io thread; each complete request goes to the
 // handler on the handler pool (co_spawn there, awaited here), so a handler
 // that blocks on the runtime never holds up another connection's reads and
-// writes. Stopping is io_context::stop + join, then the pool is joined:
-// pending reads are abandoned and their frames (and sockets) destroyed with
-// the io_context. The only Beast file of endure_console.
+// writes. One session() serves plain and TLS streams alike (a template over
+// the stream). The cap's bookkeeping (connection_slot) lives on the io
+// thread only. Stopping is io_context::stop + join, then the pool is
+// joined: pending reads are abandoned and their frames (and sockets)
+// destroyed with the io_context. The only Beast file of endure_console.
 #include "endure/net/console/console_server.hpp"
 
+#include "endure/net/console/tls_context.hpp"
 #include "endure/persistence/log.hpp"
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
@@ -16,12 +19,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <list>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -31,8 +39,11 @@ namespace endure::console {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using plain_stream = beast::tcp_stream;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -72,6 +83,59 @@ http::response<http::string_body> to_beast(const http_response& r, bool keep_ali
   return res;
 }
 
+/// Writes `res`; only its header when `head_only` (the answer to HEAD:
+/// Content-Length says what GET would send, no body follows).
+template <class Stream>
+asio::awaitable<error_code> write_answer(Stream& stream, http::response<http::string_body>& res,
+                                         bool head_only) {
+  error_code ec;
+  http::response_serializer<http::string_body> sr{res};
+  if (head_only)
+    co_await http::async_write_header(stream, sr, awaitable_ec(ec));
+  else
+    co_await http::async_write(stream, sr, awaitable_ec(ec));
+  co_return ec;
+}
+
+/// Ends what this side sends. TLS has no half-close that clients honour
+/// (close_notify ends both ways in TLS 1.2): a TLS client reads to the
+/// answer's end (Content-Length) instead.
+void shutdown_send(plain_stream& s) {
+  error_code ec;
+  s.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+void shutdown_send(tls_stream&) {}
+
+/// Closes the connection politely: FIN, or TLS's close_notify (waiting a
+/// moment for the client's, which a client that just leaves never sends).
+asio::awaitable<void> close_gracefully(plain_stream& s) {
+  shutdown_send(s);
+  co_return;
+}
+asio::awaitable<void> close_gracefully(tls_stream& s) {
+  error_code ec;
+  beast::get_lowest_layer(s).expires_after(std::chrono::seconds(1));
+  co_await s.async_shutdown(awaitable_ec(ec));
+}
+
+/// How long a refused client may go on sending before the close (linger).
+constexpr std::chrono::milliseconds linger_limit{5'000};
+
+/// One open connection as the cap sees it. io thread only.
+struct connection_slot {
+  std::string address;  ///< the client's IP address
+  /// Waiting for a request (reading it, or nothing yet), with no handler
+  /// running and nothing being written: a connection that may be closed
+  /// for a newcomer at the cap, the one waiting longest first.
+  bool waiting = true;
+  std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+  /// Closes the connection's socket (its coroutine then ends); empty once
+  /// the coroutine ended.
+  std::function<void()> close;
+  bool evicted = false;
+};
+using slot_ref = std::list<connection_slot>::iterator;
+
 } // namespace
 
 http_response error_response(int status, std::string_view code, std::string_view message) {
@@ -87,6 +151,10 @@ http_response error_response(int status, std::string_view code, std::string_view
 struct console_server::impl {
   server_options options;
   request_handler handler;
+  quick_handler quick;
+  std::list<connection_slot> slots;  // io thread only; outlives io (frames point here)
+  std::size_t live = 0;  // slots not evicted
+  std::optional<ssl::context> tls;  // outlives io: the frames' TLS streams use it
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::atomic<std::size_t> open{0};
@@ -95,11 +163,28 @@ struct console_server::impl {
   asio::thread_pool pool;
   std::thread thread;
 
-  impl(server_options o, request_handler h)
-    : options(std::move(o)), handler(std::move(h)),
+  impl(server_options o, request_handler h, quick_handler q)
+    : options(std::move(o)), handler(std::move(h)), quick(std::move(q)),
       pool(std::max<std::size_t>(1, options.handler_threads)) {}
 
+  expected<void> load_tls() {
+    if (options.tls_certificate.empty() && options.tls_key.empty())
+      return {};
+    if (options.tls_certificate.empty() || options.tls_key.empty())
+      return make_error(errc::invalid_argument,
+                        std::string("console: TLS needs both a certificate and a key file; only "
+                                    "the ") + (options.tls_key.empty() ? "certificate" : "key") +
+                          " was given");
+    auto ctx = load_tls_context({options.tls_certificate, options.tls_key});
+    if (!ctx)
+      return make_error(ctx.error().code, "console: " + ctx.error().message);
+    tls.emplace(ctx->release());  // the context owns the SSL_CTX from here
+    return {};
+  }
+
   expected<void> listen() {
+    if (auto ok = load_tls(); !ok)
+      return ok;
     error_code ec;
     auto address = asio::ip::make_address(options.host, ec);
     if (ec)
@@ -133,6 +218,41 @@ struct console_server::impl {
     pool.join();  // handlers running now finish; their answers go nowhere
   }
 
+  /// Makes room for a newcomer from `peer`: at its address's share (not
+  /// for loopback) or at the cap, closes the connection (of that address,
+  /// or any) waiting longest for a request, so one client opening many
+  /// connections and saying nothing cannot lock the others out. False when
+  /// every such connection is busy: the newcomer is refused.
+  bool make_room(const asio::ip::address& peer) {
+    auto address = peer.to_string();
+    if (!peer.is_loopback()) {
+      auto same = std::count_if(slots.begin(), slots.end(), [&](const connection_slot& s) {
+        return !s.evicted && s.address == address;
+      });
+      if (static_cast<std::size_t>(same) >= options.max_per_address)
+        return evict_oldest(&address);
+    }
+    if (live < options.max_connections)
+      return true;
+    return evict_oldest(nullptr);
+  }
+
+  /// Closes the connection waiting longest for a request (from `address`
+  /// when given); false when there is none.
+  bool evict_oldest(const std::string* address) {
+    auto oldest = slots.end();
+    for (auto it = slots.begin(); it != slots.end(); ++it)
+      if (!it->evicted && it->waiting && it->close && (!address || it->address == *address)
+          && (oldest == slots.end() || it->since < oldest->since))
+        oldest = it;
+    if (oldest == slots.end())
+      return false;
+    oldest->evicted = true;
+    --live;
+    oldest->close();
+    return true;
+  }
+
   asio::awaitable<void> accept_loop() {
     for (;;) {
       error_code ec;
@@ -142,16 +262,52 @@ struct console_server::impl {
         co_return;
       if (ec)
         continue;  // e.g. the peer reset before we accepted: keep serving
-      if (open.load() >= options.max_connections) {
-        socket.close(ec);  // over the cap: the client retries later
+      auto peer = socket.remote_endpoint(ec);
+      if (ec || !make_room(peer.address())) {
+        socket.close(ec);  // gone already, or every connection busy: the client retries later
         continue;
       }
       ++open;
-      asio::co_spawn(io, session(std::move(socket)), [this](std::exception_ptr e) {
+      ++live;
+      connection_slot fresh;
+      fresh.address = peer.address().to_string();
+      auto slot = slots.insert(slots.end(), std::move(fresh));
+      asio::co_spawn(io, connection(std::move(socket), slot), [this, slot](std::exception_ptr e) {
         --open;
+        if (!slot->evicted)
+          --live;
+        slots.erase(slot);
         log_exception(e);
       });
     }
+  }
+
+  /// Clears the slot's close() when the connection's coroutine ends (or
+  /// its frame is destroyed at stop): the stream it closes is gone.
+  struct unhook {
+    slot_ref slot;
+    ~unhook() { slot->close = nullptr; slot->waiting = false; }
+  };
+
+  /// One connection: TLS handshake first when TLS is on, then session().
+  asio::awaitable<void> connection(tcp::socket socket, slot_ref slot) {
+    unhook guard{slot};
+    if (!tls) {
+      plain_stream stream(std::move(socket));
+      slot->close = [&stream] { stream.close(); };
+      co_await session(stream, *slot);
+      co_return;
+    }
+    tls_stream stream(std::move(socket), *tls);
+    slot->close = [&stream] { beast::get_lowest_layer(stream).close(); };
+    // Bounded like a request: a client that never finishes the handshake
+    // (or speaks plain HTTP to this port) is dropped, unanswered.
+    beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+    error_code ec;
+    co_await stream.async_handshake(ssl::stream_base::server, awaitable_ec(ec));
+    if (ec)
+      co_return;
+    co_await session(stream, *slot);
   }
 
   /// The handler's answer; runs on the pool (see handled). A member
@@ -168,52 +324,75 @@ struct console_server::impl {
     }
   }
 
-  /// Runs the handler on the pool; resumes here (the io thread) with its answer.
+  /// The quick handler's answer, if it has one (on the io thread: health
+  /// checks are heard while every pool thread waits on the runtime), else
+  /// the handler's on the pool; resumes here (the io thread) with it.
   asio::awaitable<http_response> handled(http_request req) {
+    if (quick)
+      if (auto now = quick(req))
+        co_return std::move(*now);
     co_return co_await asio::co_spawn(pool.get_executor(), on_pool(std::move(req)),
                                       asio::use_awaitable);
   }
 
-  asio::awaitable<void> session(tcp::socket socket) {
+  /// After a refusal (431, 413, 400): the client may still be sending (a
+  /// large body). Closing now would reset the connection and the client
+  /// could lose the answer, so stop sending, then read and drop what it
+  /// sends until it closes, for a bounded time.
+  template <class Stream>
+  asio::awaitable<void> linger(Stream& stream) {
+    shutdown_send(stream);
+    beast::get_lowest_layer(stream).expires_after(std::min(options.read_timeout, linger_limit));
+    std::array<char, 16 * 1024> scratch;
     error_code ec;
-    auto peer = socket.remote_endpoint(ec);
-    std::string remote = ec ? std::string{"unknown"} : peer.address().to_string();
-    beast::tcp_stream stream(std::move(socket));
+    while (!ec)
+      co_await stream.async_read_some(asio::buffer(scratch), awaitable_ec(ec));
+  }
+
+  template <class Stream>
+  asio::awaitable<void> session(Stream& stream, connection_slot& slot) {
+    error_code ec;
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
       parser.body_limit(options.body_limit);
-      stream.expires_after(options.read_timeout);
+      slot.waiting = true;
+      slot.since = std::chrono::steady_clock::now();
+      beast::get_lowest_layer(stream).expires_after(options.read_timeout);
       co_await http::async_read(stream, buffer, parser, awaitable_ec(ec));
+      slot.waiting = false;
       if (ec) {
         if (auto answer = refusal(ec, options)) {
-          auto res = to_beast(*answer, false, 11);
-          stream.expires_after(options.read_timeout);
-          co_await http::async_write(stream, res, awaitable_ec(ec));
+          auto res = to_beast(*answer, false, 11);  // Connection: close
+          beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+          if (!co_await write_answer(stream, res, false))
+            co_await linger(stream);
         }
         break;
       }
       auto& req = parser.get();
       http_request in{std::string(req.method_string()), std::string(req.target()),
                       std::string(req[http::field::authorization]), std::move(req.body()),
-                      remote};
+                      slot.address};
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
+      bool head = req.method() == http::verb::head;
       auto answer = co_await handled(std::move(in));
       auto res = to_beast(answer, keep_alive, version);
-      stream.expires_after(options.read_timeout);  // a client that never reads
-      co_await http::async_write(stream, res, awaitable_ec(ec));
+      beast::get_lowest_layer(stream).expires_after(options.read_timeout);  // a client that never reads
+      ec = co_await write_answer(stream, res, head);
       if (ec || !keep_alive)
         break;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    co_await close_gracefully(stream);
   }
 };
 
 expected<std::unique_ptr<console_server>> console_server::start(server_options options,
-                                                                 request_handler handler) {
-  auto p = std::make_unique<impl>(std::move(options), std::move(handler));
+                                                                 request_handler handler,
+                                                                 quick_handler quick) {
+  auto p = std::make_unique<impl>(std::move(options), std::move(handler), std::move(quick));
   if (auto ok = p->listen(); !ok)
     return std::move(ok).error();
   return std::unique_ptr<console_server>(new console_server(std::move(p)));
@@ -231,6 +410,10 @@ std::uint16_t console_server::port() const noexcept {
 
 std::string console_server::address() const {
   return impl_->bound;
+}
+
+bool console_server::tls() const noexcept {
+  return impl_->tls.has_value();
 }
 
 std::size_t console_server::open_connections() const noexcept {

@@ -1,18 +1,25 @@
 // The console's HTTP server (issue 16): HTTP/1.1 with keep-alive on one
-// address and port, every request handed to a handler (console_api in
+// address and port, plain or TLS (every connection, when a certificate and
+// key are given), every request handed to a handler (console_api in
 // practice) and its answer written back. Limits keep one client from
-// hurting the others or the runtime: header and body sizes (413 past the
-// body limit), a read timeout, a cap on open connections (connections past
-// it are closed at once).
+// hurting the others or the runtime: header and body sizes (431 and 413,
+// then the connection is closed gracefully so the client reads the
+// answer), a read timeout that also bounds the TLS handshake, a cap on open
+// connections (at the cap, the connection idle longest, waiting for a
+// request, is closed to make room; a newcomer is refused only when every
+// connection has a request in progress) and the same per client address
+// (loopback excepted) at a smaller share.
 //
 // Threads: one io thread owned by the object reads and writes every
 // connection asynchronously (a coroutine each), so a slow, silent or
 // malformed client only holds its own connection. Handlers may block (a
 // decision waits for a journal commit): they run on a small pool of
-// handler threads, never on the io thread. The destructor stops accepting,
-// closes every connection, waits for running handlers and joins the
-// threads. Every error answer the server makes itself is JSON
-// {"error": CODE, "message": TEXT}, like the API's.
+// handler threads, never on the io thread; an optional quick handler
+// (health checks) answers on the io thread, so it is heard even when every
+// handler thread waits. The destructor stops accepting, closes every
+// connection, waits for running handlers and joins the threads. Every error
+// answer the server makes itself is JSON {"error": CODE, "message": TEXT},
+// like the API's. A HEAD request gets the headers of its answer, no body.
 #pragma once
 
 #include <chrono>
@@ -20,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "endure/net/console/http_exchange.hpp"
@@ -42,23 +50,43 @@ struct server_options {
   /// kept-alive connection, from the previous answer); then the connection
   /// is closed. Default: 10 s.
   std::chrono::milliseconds read_timeout{10'000};
-  /// Open connections at most; one accepted beyond is closed at once.
+  /// Open connections at most. At the cap, the connection that has waited
+  /// longest for a request (none in progress) is closed for a newcomer; if
+  /// every connection has a request in progress, the newcomer is closed.
   /// Default: 256.
   std::size_t max_connections = 256;
+  /// Open connections from one client address at most, loopback addresses
+  /// excepted (every local client is 127.0.0.1 or ::1; the cap above still
+  /// holds for them). At it, that address's connection waiting longest for
+  /// a request makes room, or the newcomer is closed. Default: 64.
+  std::size_t max_per_address = 64;
   /// Threads running handlers. Default: 2.
   std::size_t handler_threads = 2;
+  /// PEM files of the server's certificate (chain) and its private key.
+  /// Both set: every connection speaks TLS (1.2 at least; the handshake
+  /// must finish within read_timeout). Both empty: plain HTTP, which only a
+  /// loopback address should serve (listen_address.hpp). Default: empty.
+  std::string tls_certificate;
+  std::string tls_key;
 };
 
 using request_handler = std::function<http_response(const http_request&)>;
+/// Answers the requests it knows at once, without blocking (e.g. /healthz);
+/// nullopt sends the request to the request_handler.
+using quick_handler = std::function<std::optional<http_response>(const http_request&)>;
 
 class console_server {
 public:
   /// Binds and starts serving with `handler` (called on a handler thread,
-  /// possibly on several at once). Errors: invalid_argument (the host is not
-  /// an IP address), io_error (cannot bind: the message names the address
-  /// and says why, e.g. "Address already in use").
+  /// possibly on several at once), asking `quick` first (on the io thread)
+  /// when given. Errors: invalid_argument (the host is not an IP address;
+  /// only one of the TLS files given; a TLS file missing, unreadable, not
+  /// PEM, or a key that does not match the certificate: the message names
+  /// the file, see tls_context.hpp), io_error (cannot bind: the message
+  /// names the address and says why, e.g. "Address already in use").
   static expected<std::unique_ptr<console_server>> start(server_options options,
-                                                          request_handler handler);
+                                                          request_handler handler,
+                                                          quick_handler quick = {});
   ~console_server();
   console_server(const console_server&) = delete;
   console_server& operator=(const console_server&) = delete;
@@ -67,6 +95,8 @@ public:
   std::uint16_t port() const noexcept;
   /// "HOST:PORT" as bound.
   std::string address() const;
+  /// True when connections speak TLS.
+  bool tls() const noexcept;
   /// Connections open now.
   std::size_t open_connections() const noexcept;
 

@@ -34,7 +34,7 @@ bool is_loopback(const std::string& host, bool& is_ip) {
 
 } // namespace
 
-expected<listen_address> parse_listen_address(std::string_view text) {
+expected<listen_address> parse_listen_address(std::string_view text, bool tls) {
   auto colon = text.rfind(':');
   if (colon == std::string_view::npos || colon + 1 == text.size())
     return refused(text, "no port");
@@ -53,12 +53,12 @@ expected<listen_address> parse_listen_address(std::string_view text) {
   bool loopback = is_loopback(out.host, is_ip);
   if (!is_ip)
     return refused(text, "'" + out.host + "' is not an IP address");
-  if (!loopback)
+  if (!loopback && !tls)
     return make_error(errc::invalid_argument,
                       "--http " + std::string(text) + ": " + out.host +
-                        " is not a loopback address, and the console does not speak TLS yet, "
-                        "so tokens would cross the network in clear text; listen on "
-                        "127.0.0.1 (or ::1) and put a TLS-terminating proxy in front of it");
+                        " is not a loopback address, and without TLS tokens would cross the "
+                        "network in clear text; give --tls-cert FILE and --tls-key FILE (PEM) "
+                        "to serve it over TLS, or listen on 127.0.0.1 (or ::1)");
   return out;
 }
 

@@ -1,6 +1,6 @@
 // A console over a real runtime on a temp directory: a policy that gates
 // `publish` (audience over 100, approvers ann and bob), workflows
-// `publishes`, `two_steps`, `fails` and `awaits_go`, tokens for ann and bob (approvers),
+// `publishes`, `two_steps`, `fails`, `awaits_go` and `stalls`, tokens for ann and bob (approvers),
 // vic (viewer), ada (admin) and a revoked one, the API attached and the
 // server listening on 127.0.0.1 at a port the OS picks. Requests go over
 // real loopback HTTP (http_probe.hpp).
@@ -9,6 +9,9 @@
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
+
+#include <condition_variable>
+#include <mutex>
 
 #include "actors/runtime_fixture.hpp"
 #include "console/http_probe.hpp"
@@ -56,6 +59,46 @@ inline task<std::string> awaits_go(context& ctx, int) {
   co_return got.value_or("(timed out)");
 }
 
+/// Holds the run actor of a "stalls" run inside workflow code until
+/// opened: misbehaving user code, so requests to that run get no answer (a
+/// stuck runtime, as the console sees it). Open it before the fixture ends.
+class stall_gate {
+public:
+  void hold() {
+    std::unique_lock lock(m_);
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+  }
+  /// True once a run is held (waits at most `limit`).
+  bool held(std::chrono::milliseconds limit) {
+    std::unique_lock lock(m_);
+    return cv_.wait_for(lock, limit, [&] { return entered_; });
+  }
+  void open() {
+    std::lock_guard lock(m_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void reset() {
+    std::lock_guard lock(m_);
+    entered_ = open_ = false;
+  }
+
+private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool entered_ = false, open_ = false;
+};
+inline stall_gate the_stall;
+
+/// One step, then blocks its run actor at the_stall.
+inline task<int> stalls(context& ctx, int) {
+  auto a = co_await ctx.step("first", [] { return 1; });
+  the_stall.hold();
+  co_return a;
+}
+
 inline void console_tuning(runtime_options& o) {
   auto tools = std::make_shared<agent::tool_registry>();
   nlohmann::json schema = {{"type", "object"},
@@ -80,8 +123,10 @@ interrupt_on:
 
 class console_fixture {
 public:
-  explicit console_fixture(console::server_options options = {})
+  explicit console_fixture(console::server_options options = {},
+                           std::chrono::milliseconds answer_limit = std::chrono::seconds(10))
     : f_([](workflow_registry& r) { 
+        r.add("stalls", &stalls);
         r.add("publishes", &publishes);
         r.add("two_steps", &two_steps);
         r.add("fails", &fails);
@@ -94,11 +139,12 @@ public:
     bob = make_token("bob", net::auth::role::approver);
     vic = make_token("vic", net::auth::role::viewer);
     ada = make_token("ada", net::auth::role::admin);
-    api_ = std::make_unique<console::console_api>(*tokens_);
+    api_ = std::make_unique<console::console_api>(*tokens_, answer_limit);
     api_->attach(f_.rt());
     auto* api = api_.get();
     auto server = console::console_server::start(
-      std::move(options), [api](const console::http_request& r) { return api->handle(r); });
+      std::move(options), [api](const console::http_request& r) { return api->handle(r); },
+      [api](const console::http_request& r) { return api->answer_now(r); });
     REQUIRE(server);
     server_ = std::move(*server);
   }

@@ -26,27 +26,32 @@ struct http_reply {
 
 class http_probe {
 public:
-  explicit http_probe(std::uint16_t port) {
+  /// Connects to `host` (an IPv4 address) at `port`.
+  explicit http_probe(std::uint16_t port, const std::string& host = "127.0.0.1") {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-      throw std::runtime_error("http_probe: cannot connect to 127.0.0.1:" + std::to_string(port));
+    if (fd_ < 0 || ::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1
+        || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+      throw std::runtime_error("http_probe: cannot connect to " + host + ":" +
+                               std::to_string(port));
   }
   ~http_probe() { ::close(fd_); }
   http_probe(const http_probe&) = delete;
   http_probe& operator=(const http_probe&) = delete;
 
-  void send(const std::string& bytes) {
+  /// True when every byte was sent (false: the server closed or reset the
+  /// connection first; the reply, or its absence, tells more).
+  bool send(const std::string& bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
       auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
       if (n <= 0)
-        return;  // the server closed: the reply (or its absence) tells
+        return false;
       sent += static_cast<std::size_t>(n);
     }
+    return true;
   }
 
   /// One answer, or status 0 if the connection closed (or `limit` passed).
@@ -65,6 +70,20 @@ public:
         return http_reply{};
     r.body = buffer_.substr(end + 4, length);
     buffer_.erase(0, end + 4 + length);
+    return r;
+  }
+
+  /// Only the status line and headers of one answer (the answer to HEAD);
+  /// whatever follows stays for the next read. Status 0 as for read().
+  http_reply read_head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    http_reply r;
+    std::size_t end = std::string::npos;
+    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
+      if (!fill(deadline))
+        return r;
+    parse_head(buffer_.substr(0, end), r);
+    buffer_.erase(0, end + 4);
     return r;
   }
 

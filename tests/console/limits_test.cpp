@@ -1,12 +1,20 @@
-// The server's limits: an oversized or malformed request gets a 4xx and the
-// server goes on answering; a client that connects and says nothing does
-// not hold up another client's decision; connections past the cap are
-// closed; kept-alive connections serve several requests.
+// The server's limits: an oversized or malformed request gets a 4xx (which
+// reaches a client still sending) and the server goes on answering; slow
+// or silent clients, even past the connection cap, do not keep another
+// client's decision out; a runtime that does not answer costs a bounded
+// wait and a 503, and health checks are heard meanwhile; HEAD gets no
+// body; kept-alive connections serve several requests.
 #include <catch2/catch.hpp>
 
 #include "console/console_fixture.hpp"
 
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <condition_variable>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 using namespace endure;
@@ -69,8 +77,8 @@ SCENARIO("the read timeout closes an idle connection", "[console][limits]") {
   CHECK(c.call("GET", "/healthz").status == 200);
 }
 
-SCENARIO("connections past the cap are closed, and kept-alive ones serve many requests",
-         "[console][limits]") {
+SCENARIO("at the cap the connection idle longest makes room and kept-alive ones serve many "
+         "requests", "[console][limits]") {
   console::server_options o;
   o.max_connections = 2;
   console_fixture c(o);
@@ -79,11 +87,257 @@ SCENARIO("connections past the cap are closed, and kept-alive ones serve many re
   REQUIRE(a.read().status == 200);
   b.send(http_text("GET", "/healthz"));
   REQUIRE(b.read().status == 200);
-  http_probe third(c.port());
+  for (int i = 0; i < 3; ++i) {  // the same connection again: keep-alive
+    b.send(http_text("GET", "/api/v1/runs", c.vic));
+    CHECK(b.read().status == 200);
+  }
+  http_probe third(c.port());  // a has waited longest: it goes
+  third.send(http_text("GET", "/healthz"));
+  CHECK(third.read(5s).status == 200);
+  CHECK(a.closed(5s));
+  b.send(http_text("GET", "/healthz"));
+  CHECK(b.read().status == 200);
+}
+
+SCENARIO("200 slow clients at the cap do not keep a decision out, and the run completes",
+         "[console][limits]") {
+  console::server_options o;
+  o.max_connections = 64;  // the slow clients alone are more than the cap
+  console_fixture c(o);
+  auto id = c.gated_run("run-slow");
+  std::vector<std::unique_ptr<http_probe>> slow;
+  for (int i = 0; i < 200; ++i) {
+    slow.push_back(std::make_unique<http_probe>(c.port()));
+    if (i % 2)  // half dribble the start of a request, half say nothing
+      slow.back()->send("POST /api/v1/requests/x/decision HTTP/1.1\r\nContent-Le");
+  }
+  auto r = c.call("POST", "/api/v1/requests/" + url_id(id) + "/decision", c.ann,
+                  R"({"decision": "approve"})");
+  CHECK(r.status == 200);
+  CHECK(c.rt().ended("run-slow", 10s).status == run_status::completed);
+  CHECK(c.call("GET", "/healthz").status == 200);
+}
+
+SCENARIO("HEAD gets the headers of its answer and no body", "[console][limits]") {
+  console_fixture c;
+  http_probe p(c.port());
+  p.send(http_text("HEAD", "/healthz"));
+  auto head = p.read_head();
+  CHECK(head.status == 200);
+  CHECK(head.headers["content-length"] != "0");  // what GET would send
+  p.send(http_text("HEAD", "/api/v1/runs", c.vic));
+  CHECK(p.read_head().status == 405);
+  // No body bytes came: the next answer on the connection starts right here.
+  p.send(http_text("GET", "/healthz"));
+  auto next = p.read();
+  CHECK(next.status == 200);
+  CHECK(body_of(next)["status"] == "ok");
+}
+
+// Like curl, the probe sends its whole request before it reads: a server
+// that closed on unread bytes would reset the connection mid-send (curl
+// then reports "Connection reset by peer", never the answer).
+SCENARIO("413 and 431 reach a client that is still sending", "[console][limits]") {
+  console_fixture c;
+  {
+    http_probe big(c.port());  // far more than the socket buffers hold
+    CHECK(big.send(http_text("POST", "/api/v1/requests/x/decision", c.ann,
+                             std::string(8 * 1024 * 1024, 'a'))));
+    auto r = big.read();
+    CHECK(r.status == 413);
+    CHECK(r.headers["connection"] == "close");
+  }
+  {
+    http_probe big(c.port());
+    CHECK(big.send("GET /healthz HTTP/1.1\r\nX-Big: " + std::string(8 * 1024 * 1024, 'x') +
+                   "\r\n\r\n"));
+    CHECK(big.read().status == 431);
+  }
+  CHECK(c.call("GET", "/healthz").status == 200);
+}
+
+namespace {
+
+/// Opens the_stall when the scope ends, so a held run actor (and the
+/// handlers waiting on it) let the fixture stop even when a check failed.
+struct open_stall_at_end {
+  open_stall_at_end() { the_stall.reset(); }
+  ~open_stall_at_end() { the_stall.open(); }
+};
+
+/// A second server over the fixture's API whose handler counts the
+/// requests that reached a handler thread, so a test knows when every
+/// handler thread is waiting on the runtime.
+struct counting_server {
+  counting_server(console_fixture& c, console::server_options o) {
+    auto* api = &c.api();
+    auto s = console::console_server::start(
+      std::move(o),
+      [this, api](const console::http_request& r) {
+        {
+          std::lock_guard lock(m);
+          ++inside;
+          cv.notify_all();
+        }
+        return api->handle(r);
+      },
+      [api](const console::http_request& r) { return api->answer_now(r); });
+    REQUIRE(s);
+    server = std::move(*s);
+  }
+  /// True once `n` requests reached a handler (waits at most 10 s).
+  bool reached(int n) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, 10s, [&] { return inside >= n; });
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  int inside = 0;
+  std::unique_ptr<console::console_server> server;
+};
+
+/// Starts run `id` of "stalls" and waits until its actor is held.
+void stall_run(console_fixture& c, const std::string& id) {
+  REQUIRE(c.rt().rt().start("stalls", id, 0));
+  REQUIRE(the_stall.held(10s));
+}
+
+} // namespace
+
+SCENARIO("a runtime that does not answer gets 503 within the answer limit, saying where to "
+         "look", "[console][limits]") {
+  console_fixture c({}, 300ms);
+  open_stall_at_end stall;
+  stall_run(c, "run-stuck");
+  for (auto action : {"cancel", "signal", "release"}) {
+    CAPTURE(action);
+    auto r = c.call("POST", std::string("/api/v1/runs/run-stuck/") + action, c.ada,
+                    R"({"name": "go", "reason": "stop"})");
+    if (std::string(action) == "release") {  // refused from the journal: no runtime call
+      CHECK(r.status == 409);
+      continue;
+    }
+    CHECK(r.status == 503);
+    auto body = body_of(r);
+    CHECK(body["error"] == "outcome_unknown");
+    CHECK_THAT(body["message"].get<std::string>(), Catch::Contains("GET /api/v1/runs/run-stuck"));
+  }
+  CHECK(c.call("GET", "/healthz").status == 200);
+}
+
+SCENARIO("health checks are answered while every handler thread waits on the runtime",
+         "[console][limits]") {
+  console_fixture c({}, std::chrono::hours(1));  // the handlers wait until the gate opens
+  console::server_options o;
+  o.handler_threads = 2;
+  counting_server s(c, o);
+  open_stall_at_end stall;  // after s: opens before s joins its handlers
+  stall_run(c, "run-stuck");
+  http_probe a(s.server->port()), b(s.server->port());
+  a.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  b.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  REQUIRE(s.reached(2));
+  http_probe h(s.server->port());
+  h.send(http_text("GET", "/healthz"));
+  CHECK(h.read(5s).status == 200);
+  h.send(http_text("GET", "/readyz"));
+  CHECK(h.read(5s).status == 200);
+}
+
+SCENARIO("at the cap with every connection busy, a newcomer is closed", "[console][limits]") {
+  console_fixture c({}, std::chrono::hours(1));
+  console::server_options o;
+  o.max_connections = 2;
+  counting_server s(c, o);
+  open_stall_at_end stall;
+  stall_run(c, "run-stuck");
+  http_probe a(s.server->port()), b(s.server->port());
+  a.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  b.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  REQUIRE(s.reached(2));
+  http_probe third(s.server->port());
   third.send(http_text("GET", "/healthz"));
   CHECK(third.read(5s).status == 0);
-  for (int i = 0; i < 3; ++i) {  // the same connection again: keep-alive
-    a.send(http_text("GET", "/api/v1/runs", c.vic));
-    CHECK(a.read().status == 200);
+  the_stall.open();  // the runtime answers (cancelled, or ended already: 409)
+  CHECK(a.read().status != 0);
+  CHECK(b.read().status != 0);
+}
+
+SCENARIO("stopping the server while every handler waits on a stuck runtime ends",
+         "[console][limits]") {
+  // What `endure serve` does on SIGTERM: the server stops and joins its
+  // handler threads. The answer limit (300 ms) frees them; without it the
+  // join would wait for a runtime that never answers.
+  console_fixture c({}, 300ms);
+  console::server_options o;
+  o.handler_threads = 2;
+  counting_server s(c, o);
+  open_stall_at_end stall;
+  stall_run(c, "run-stuck");
+  http_probe a(s.server->port()), b(s.server->port());
+  a.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  b.send(http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  REQUIRE(s.reached(2));
+  auto stopped = std::async(std::launch::async, [&] { s.server.reset(); });
+  bool ended = stopped.wait_for(20s) == std::future_status::ready;
+  CHECK(ended);
+  the_stall.open();  // a failed check still ends the test (the join then returns)
+  stopped.get();
+}
+
+namespace {
+
+/// This machine's first IPv4 address that is not loopback ("" if none).
+std::string non_loopback_ipv4() {
+  ifaddrs* all = nullptr;
+  if (::getifaddrs(&all) != 0)
+    return "";
+  std::string out;
+  for (auto* i = all; i && out.empty(); i = i->ifa_next)
+    if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && (i->ifa_flags & IFF_UP)
+        && !(i->ifa_flags & IFF_LOOPBACK)) {
+      char text[INET_ADDRSTRLEN];
+      auto* in = reinterpret_cast<sockaddr_in*>(i->ifa_addr);
+      if (::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text))
+        out = text;
+    }
+  ::freeifaddrs(all);
+  return out;
+}
+
+} // namespace
+
+SCENARIO("one client address gets a share of the connections and loopback is not capped",
+         "[console][limits]") {
+  auto here = non_loopback_ipv4();
+  if (here.empty()) {
+    WARN("no IPv4 address but loopback on this machine: the per-address share is not tested");
+    return;
   }
+  console::server_options o;
+  o.host = "0.0.0.0";  // reachable at `here`, so its clients are not loopback
+  o.max_per_address = 3;
+  console_fixture c(o);
+  std::vector<std::unique_ptr<http_probe>> remote;
+  for (int i = 0; i < 3; ++i) {
+    remote.push_back(std::make_unique<http_probe>(c.port(), here));
+    remote.back()->send(http_text("GET", "/healthz"));
+    REQUIRE(remote.back()->read().status == 200);
+  }
+  std::vector<std::unique_ptr<http_probe>> local;  // more than the share, all served
+  for (int i = 0; i < 6; ++i) {
+    local.push_back(std::make_unique<http_probe>(c.port()));
+    local.back()->send(http_text("GET", "/healthz"));
+    CHECK(local.back()->read().status == 200);
+  }
+  http_probe fourth(c.port(), here);  // past the share: the first remote one goes
+  fourth.send(http_text("GET", "/healthz"));
+  CHECK(fourth.read().status == 200);
+  CHECK(remote[0]->closed(5s));
+  for (auto& p : local) {  // none of the local ones went
+    p->send(http_text("GET", "/healthz"));
+    CHECK(p->read().status == 200);
+  }
+  remote[1]->send(http_text("GET", "/healthz"));
+  CHECK(remote[1]->read().status == 200);
 }
