@@ -112,6 +112,21 @@ struct metrics_client {
   }
 };
 
+/// Seconds since `t0`.
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+/// Seconds the attempts of run `id` ran, as its journal says.
+double journaled_seconds(console_fixture& c, const std::string& id) {
+  std::int64_t us = 0;
+  for (auto& e : c.rt().events<step_completed_event>(id))
+    us += e.duration_us;
+  for (auto& e : c.rt().events<step_failed_event>(id))
+    us += e.duration_us;
+  return static_cast<double>(us) / 1e6;
+}
+
 double diff(const scrape& a, const scrape& b, const std::string& name,
             std::map<std::string, std::string> labels = {}) {
   return b.at(name, labels) - a.at(name, labels);
@@ -155,9 +170,13 @@ SCENARIO("the metrics move by exactly what the runs did", "[console][metrics]") 
   CHECK(s0.types.at("endure_steps_completed_total") == "counter");
   CHECK(s0.types.at("endure_runs") == "gauge");
 
+  auto t1 = std::chrono::steady_clock::now();
   REQUIRE(c.rt().rt().start("two_steps", "two", 1));
   REQUIRE(c.rt().ended("two", 10s).status == run_status::completed);
   auto s1 = m.get();
+  CHECK(diff(s0, s1, "endure_step_duration_seconds_sum")
+        == Approx(journaled_seconds(c, "two")).margin(1e-9));
+  CHECK(diff(s0, s1, "endure_step_duration_seconds_sum") <= seconds_since(t1));
   CHECK(diff(s0, s1, "endure_steps_completed_total") == 2);
   CHECK(diff(s0, s1, "endure_step_duration_seconds_count") == 2);
   CHECK(diff(s0, s1, "endure_runs", {{"status", "completed"}}) == 1);
@@ -181,8 +200,11 @@ SCENARIO("the metrics move by exactly what the runs did", "[console][metrics]") 
   CHECK(diff(s2, s3, "endure_step_retries_total", {{"class", "rate_limited"}}) == 1);
   CHECK(diff(s2, s3, "endure_steps_failed_total", {{"class", "retryable"}}) == 0);
   CHECK(diff(s2, s3, "endure_step_duration_seconds_count") == 3);
+  CHECK(diff(s2, s3, "endure_step_duration_seconds_sum")
+        == Approx(journaled_seconds(c, "flaky")).margin(1e-9));
   CHECK(diff(s2, s3, "endure_runs", {{"status", "completed"}}) == 1);
 
+  auto t4 = std::chrono::steady_clock::now();
   auto id = c.gated_run("gated");
   auto s4 = m.get();
   CHECK(diff(s3, s4, "endure_pending_requests") == 1);
@@ -200,6 +222,8 @@ SCENARIO("the metrics move by exactly what the runs did", "[console][metrics]") 
     CHECK(s5.at("endure_decisions_total", {{"decision", other}}) == 0);
   CHECK(diff(s0, s5, "endure_time_to_decision_seconds_count") == 1);
   CHECK(s5.at("endure_time_to_decision_seconds_sum") >= 0);
+  // Times are whole milliseconds of the wall clock: allow one either side.
+  CHECK(s5.at("endure_time_to_decision_seconds_sum") <= seconds_since(t4) + 0.002);
 
   THEN("the journal measured its commits, one histogram entry per transaction") {
     auto commits = s5.at("endure_journal_commit_duration_seconds_count");
