@@ -245,6 +245,7 @@ void run_state::on_step_done(std::uint64_t step, std::uint32_t attempt, std::str
   if (it == pending_.end() || it->second.attempt != attempt)
     return;  // an abandoned (timed-out) attempt finished late
   it->second.attempt = 0;
+  env_.counters->instruments.attempt_ended(false, false, {}, duration_us);
   complete(step, std::move(result), attempt, duration_us, 0);
   stop_when_idle();
 }
@@ -274,6 +275,7 @@ void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure 
   auto decision = decide_retry(p.req.policy, f, attempt,
                                std::chrono::milliseconds{now - p.first_started_ms},
                                unit_random());
+  env_.counters->instruments.attempt_ended(true, decision.retry, f.cls, duration_us);
   step_failed_event ev{step, p.req.name, attempt, f.cls, f.message,
                        now + decision.delay.count(), !decision.retry, now, duration_us,
                        f.http_status};

@@ -15,6 +15,7 @@
 #include "endure/actors/detail/runtime_tree.hpp"
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/events.hpp"
+#include "endure/actors/gateway/request_index.hpp"
 #include "endure/supervisors/atoms.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 #include "endure/supervisors/validate.hpp"
@@ -294,6 +295,36 @@ runtime_stats runtime::stats() const {
   auto& c = impl_->counters;
   return {c.steps_executed.load(), c.steps_replayed.load(), c.retries.load(),
           c.live_actors.load(), c.waits.load()};
+}
+
+namespace {
+
+template <std::size_t N>
+std::array<std::uint64_t, N> values(const std::array<metrics::counter, N>& counters) {
+  std::array<std::uint64_t, N> out{};
+  for (std::size_t i = 0; i < N; ++i)
+    out[i] = counters[i].value();
+  return out;
+}
+
+} // namespace
+
+runtime_metrics runtime::metrics() const {
+  auto& in = impl_->counters.instruments;
+  runtime_metrics m;
+  m.steps_completed = in.steps_completed.value();
+  m.steps_failed = values(in.steps_failed);
+  m.retries = values(in.retries);
+  m.step_seconds = in.step_seconds.snapshot();
+  m.live_run_actors = impl_->counters.live_actors.load(std::memory_order_relaxed);
+  m.decisions = values(in.decisions);
+  m.decision_seconds = in.decision_seconds.snapshot();
+  if (auto pending = impl_->store->count_rows(side_table::request_index,
+                                              gateway::pending_prefix))
+    m.pending_requests = *pending;
+  if (auto j = impl_->store->metrics())
+    m.journal = std::move(*j);
+  return m;
 }
 
 } // namespace endure

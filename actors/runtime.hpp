@@ -17,6 +17,7 @@
 #include <caf/fwd.hpp>
 
 #include "endure/actors/run_outcome.hpp"
+#include "endure/actors/runtime_metrics.hpp"
 #include "endure/actors/run_usage.hpp"
 #include "endure/actors/workflow_registry.hpp"
 #include "endure/persistence/journal.hpp"
@@ -212,6 +213,10 @@ public:
   /// (find_child_atom, "runs") (supervisors/atoms.hpp).
   caf::actor supervisor() const;
   runtime_stats stats() const;
+  /// Counters and histograms since open plus gauges read now (runs per
+  /// status, pending requests), for /metrics; cheap however many runs the
+  /// journal holds (runtime_metrics.hpp says why).
+  runtime_metrics metrics() const;
   const workflow_registry& workflows() const noexcept;
 
 private:

@@ -210,6 +210,9 @@ expected<std::unique_ptr<journal>> journal::open(journal_options opts) {
   if (auto ok = p->open_env(); !ok)
     return std::move(ok).error();
   if (!p->opts.read_only)
+    if (auto ok = p->start_run_counts(); !ok)
+      return std::move(ok).error();
+  if (!p->opts.read_only)
     p->writer = std::thread{[raw = p.get()] { raw->writer_loop(); }};
   return std::unique_ptr<journal>{new journal(std::move(p))};
 }
@@ -231,6 +234,48 @@ const journal_options& journal::options() const noexcept { return impl_->opts; }
 journal_stats journal::stats() const {
   return {impl_->commits.load(), impl_->batches.load(), impl_->failed_batches.load(),
           impl_->map_size.load()};
+}
+
+expected<run_status_counts> journal::impl::count_runs(MDB_txn* txn) const {
+  detail::lmdb_cursor cur{txn, runs_db};
+  run_status_counts out;
+  MDB_val k, v;
+  for (bool ok = cur.first(k, v); ok; ok = cur.next(k, v)) {
+    auto meta = detail::decode_run_meta(to_view(v), to_view(k));
+    auto i = meta ? static_cast<std::size_t>(meta->status) : 0;
+    if (i >= 1 && i <= out.by_status.size())  // damaged: reported by scan_runs
+      ++out.by_status[i - 1];
+  }
+  if (cur.failed())
+    return detail::lmdb_error(cur.rc(), "count runs in " + opts.data_dir);
+  return out;
+}
+
+expected<void> journal::impl::start_run_counts() {
+  // Before the writer starts: nothing moves the counts meanwhile.
+  auto counts = read([this](MDB_txn* txn) { return count_runs(txn); });
+  if (!counts)
+    return std::move(counts).error();
+  for (std::size_t i = 0; i < run_counts.size(); ++i)
+    run_counts[i].store(counts->by_status[i], std::memory_order_relaxed);
+  return {};
+}
+
+expected<journal_metrics> journal::metrics() const {
+  journal_metrics m;
+  m.commit_seconds = impl_->commit_seconds.snapshot();
+  m.batches_per_commit = impl_->batches_per_commit.snapshot();
+  m.failed_batches = impl_->failed_batches.load(std::memory_order_relaxed);
+  if (impl_->opts.read_only) {
+    auto counts = impl_->read([this](MDB_txn* txn) { return impl_->count_runs(txn); });
+    if (!counts)
+      return std::move(counts).error();
+    m.runs = *counts;
+    return m;
+  }
+  for (std::size_t i = 0; i < impl_->run_counts.size(); ++i)
+    m.runs.by_status[i] = impl_->run_counts[i].load(std::memory_order_relaxed);
+  return m;
 }
 
 // -- writes ------------------------------------------------------------------

@@ -39,7 +39,10 @@ expected<void> put(MDB_txn* txn, MDB_dbi db, std::string_view key,
   return {};
 }
 
-expected<void> set_status(MDB_txn* txn, MDB_dbi runs, const write_batch::op& op) {
+/// Sets the run's status; returns the status it had when it changed (for
+/// the runs-per-status counts), nullopt when it kept it.
+expected<std::optional<run_status>> set_status(MDB_txn* txn, MDB_dbi runs,
+                                               const write_batch::op& op) {
   auto k = to_val(op.run_id);
   MDB_val v;
   if (int rc = mdb_get(txn, runs, &k, &v); rc != 0) {
@@ -51,11 +54,13 @@ expected<void> set_status(MDB_txn* txn, MDB_dbi runs, const write_batch::op& op)
   if (!meta)
     return std::move(meta).error();
   if (op.number == 1 && is_terminal(meta->status))
-    return {};  // unless_ended: the run's own last word stands
-  meta->status = op.status;
+    return std::optional<run_status>{};  // unless_ended: the run's own last word stands
+  auto was = std::exchange(meta->status, op.status);
   meta->detail = op.bytes;
   meta->updated_at_ms = op.time_ms;
-  return put(txn, runs, op.run_id, detail::encode_run_meta(*meta), 0, "write run");
+  if (auto ok = put(txn, runs, op.run_id, detail::encode_run_meta(*meta), 0, "write run"); !ok)
+    return std::move(ok).error();
+  return std::optional<run_status>{was};
 }
 
 expected<void> erase_timer(MDB_txn* txn, MDB_dbi timers, const write_batch::op& op) {
@@ -177,14 +182,23 @@ expected<void> journal::impl::apply(MDB_txn* txn, const write_batch& batch) {
         int rc = mdb_put(txn, runs_db, &k, &v, MDB_NOOVERWRITE);
         if (rc != 0 && rc != MDB_KEYEXIST)
           r = detail::lmdb_error(rc, "create run");
+        if (rc == 0)
+          count_status(op.status, +1);
         break;
       }
       case op_kind::append:
         r = append(txn, op, open);
         break;
-      case op_kind::set_status:
-        r = set_status(txn, runs_db, op);
+      case op_kind::set_status: {
+        auto was = set_status(txn, runs_db, op);
+        if (!was) {
+          r = std::move(was).error();
+        } else if (*was) {
+          count_status(**was, -1);
+          count_status(op.status, +1);
+        }
         break;
+      }
       case op_kind::put_snapshot:
         r = put(txn, snapshots_db, op.run_id, op.bytes, 0, "write snapshot");
         break;
@@ -238,9 +252,11 @@ void journal::impl::commit_group(std::vector<pending>& group) {
     for (std::size_t i = 0; i < group.size(); ++i)
       if (auto r = opts.inject_fault(group[i].batch); !r)
         failed[i] = std::move(r).error();
+  auto began = std::chrono::steady_clock::now();
   for (;;) {
     txn_position = next_position;  // a redo starts from the committed log end
     txn_heads.clear();
+    txn_run_deltas = {};
     auto txn = detail::lmdb_txn::begin(env.get(), 0);
     if (!txn) {
       for (auto& f : failed)
@@ -276,6 +292,7 @@ void journal::impl::commit_group(std::vector<pending>& group) {
         next_position = txn_position;
         publish_heads(checkpointed);
         ++commits;
+        record_commit(began, failed);
         break;
       }
       env_error = detail::lmdb_error(rc, "commit");
@@ -301,6 +318,17 @@ void journal::impl::commit_group(std::vector<pending>& group) {
       group[i].done(expected<void>{});
     }
   }
+}
+
+void journal::impl::record_commit(std::chrono::steady_clock::time_point began,
+                                  const std::vector<std::optional<error>>& failed) {
+  for (std::size_t i = 0; i < run_counts.size(); ++i)
+    if (auto d = std::exchange(txn_run_deltas[i], 0); d != 0)
+      run_counts[i].fetch_add(static_cast<std::uint64_t>(d), std::memory_order_relaxed);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+  commit_seconds.observe(took.count());
+  auto written = std::count_if(failed.begin(), failed.end(), [](auto& f) { return !f; });
+  batches_per_commit.observe(static_cast<double>(written));
 }
 
 void journal::impl::checkpoint_at_close() {

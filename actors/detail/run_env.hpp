@@ -10,6 +10,8 @@
 
 #include <caf/actor.hpp>
 
+#include "endure/actors/detail/runtime_instruments.hpp"
+
 namespace endure {
 class journal;
 class activity_pool;
@@ -38,6 +40,7 @@ struct run_counters {
   std::atomic<std::uint64_t> retries{0};
   std::atomic<std::uint64_t> live_actors{0};
   std::atomic<std::uint64_t> waits{0};  ///< runtime::wait calls the manager holds
+  runtime_instruments instruments;  ///< for /metrics (runtime::metrics)
 };
 
 struct run_env {

@@ -423,6 +423,9 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
            + std::to_string(r->rule.value("quorum", 1u));
   }
   publish(self, "decided", *r);
+  if (auto* counters = env.services->env.counters; counters && r->outcome)
+    counters->instruments.decided(r->outcome->what,
+                                  static_cast<double>(r->outcome->at_ms - r->created_ms) / 1000);
   return std::string{"decided"};
 }
 

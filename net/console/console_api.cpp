@@ -22,8 +22,10 @@
 #include "endure/net/console/console_server.hpp"
 #include "endure/net/console/journal_view.hpp"
 #include "endure/net/console/json_value.hpp"
+#include "endure/net/console/metrics_text.hpp"
 #include "endure/net/console/request_rows.hpp"
 #include "endure/net/console/run_timeline.hpp"
+#include "endure/net/console/runtime_metric_families.hpp"
 #include "endure/net/console/start_input.hpp"
 #include "endure/net/console/timeline_json.hpp"
 #include "endure/persistence/log.hpp"
@@ -565,6 +567,25 @@ struct console_api::state {
                           "POST /api/v1/runs/ID takes /signal, /cancel or /release");
   }
 
+  /// GET /metrics: Prometheus text (metrics_text.hpp), viewer role.
+  http_response metrics(const http_request& req) {
+    auto who = authenticate(req);
+    if (!who)
+      return unauthorized(req, who.error());
+    if (auto refused = forbidden(req, *who, role::viewer))
+      return *refused;
+    if (req.method != "GET")
+      return error_response(405, "method_not_allowed", "/metrics takes GET");
+    std::shared_lock lock(mutex);
+    if (!rt)
+      return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
+                                              "try again shortly");
+    http_response r;
+    r.content_type = metrics_content_type;
+    r.body = render_metrics(runtime_metric_families(rt->metrics()));
+    return r;
+  }
+
   http_response api(const http_request& req, const target& t) {
     auto who = authenticate(req);
     if (!who)
@@ -641,6 +662,8 @@ http_response console_api::handle(const http_request& req) {
   auto t = split_target(req.target);
   if (t.path.rfind(api_prefix, 0) == 0)
     return state_->api(req, t);
+  if (t.path == "/metrics")
+    return state_->metrics(req);
   return error_response(404, "not_found", "no route " + t.path + "; the API is under /api/v1/");
 }
 

@@ -4,6 +4,7 @@
 //
 //   GET  /healthz                           200, no token
 //   GET  /readyz                            200 once a runtime is attached, else 503
+//   GET  /metrics                           viewer: Prometheus text (runtime_metric_families.hpp)
 //   GET  /api/v1/inbox[?limit=N]            viewer: pending requests the caller may decide
 //   GET  /api/v1/requests/ID                viewer: one request with its audit trail
 //   POST /api/v1/requests/ID/decision       approver: {"decision": ..., "arguments" | "reason" | "text"}

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <iterator>
 #include <condition_variable>
 #include <mutex>
@@ -18,6 +19,7 @@
 #include "endure/persistence/detail/log_entry.hpp"
 #include "endure/persistence/detail/log_tail.hpp"
 #include "endure/persistence/journal.hpp"
+#include "endure/persistence/metrics/histogram.hpp"
 
 namespace endure {
 
@@ -86,6 +88,31 @@ struct journal::impl {
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> batches{0};
   std::atomic<std::uint64_t> failed_batches{0};
+
+  // -- metrics (journal::metrics) ---------------------------------------------
+  metrics::histogram commit_seconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  metrics::histogram batches_per_commit{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048,
+                                        4096};
+  /// Runs per status (index as run_status_counts), kept by the writer: set
+  /// at open, then moved by committed transactions only.
+  std::array<std::atomic<std::uint64_t>, 6> run_counts{};
+  /// What the transaction being built does to run_counts (writer thread
+  /// only); reset when a transaction begins, applied when it commits.
+  std::array<std::int64_t, 6> txn_run_deltas{};
+  void count_status(run_status s, std::int64_t delta) {
+    auto i = static_cast<std::size_t>(s);
+    if (i >= 1 && i <= txn_run_deltas.size())  // the codec checks; this guards the index
+      txn_run_deltas[i - 1] += delta;
+  }
+  /// After a commit: applies txn_run_deltas, observes the histograms
+  /// (`failed`: the group's batches that were left out).
+  void record_commit(std::chrono::steady_clock::time_point began,
+                     const std::vector<std::optional<error>>& failed);
+  /// Runs per status, read from the runs database in `txn`.
+  expected<run_status_counts> count_runs(MDB_txn* txn) const;
+  /// Writer open, before the writer starts: sets run_counts from the runs.
+  expected<void> start_run_counts();
 
   /// Opens the LMDB environment and its databases (at journal::open).
   expected<void> open_env();

@@ -1,6 +1,6 @@
 // A console over a real runtime on a temp directory: a policy that gates
 // `publish` (audience over 100, approvers ann and bob), workflows
-// `publishes`, `two_steps`, `fails`, `awaits_go` and `stalls`, tokens for ann and bob (approvers),
+// `publishes`, `two_steps`, `fails`, `flaky`, `awaits_go` and `stalls`, tokens for ann and bob (approvers),
 // vic (viewer), ada (admin) and a revoked one, the API attached and the
 // server listening on 127.0.0.1 at a port the OS picks. Requests go over
 // real loopback HTTP (http_probe.hpp).
@@ -50,6 +50,19 @@ inline task<int> two_steps(context& ctx, int n) {
 /// A step that fails for good (fatal: not retried).
 inline task<int> fails(context& ctx, int) {
   auto a = co_await ctx.step("doomed", []() -> int { throw fatal_error("the disk is full"); });
+  co_return a;
+}
+
+/// One step that fails twice (retryable, then rate limited) and returns n
+/// at its third attempt; backoffs of 1 ms.
+inline task<int> flaky(context& ctx, int n) {
+  auto a = co_await ctx.step("flaky", [n](const step_info& info) -> int {
+    if (info.attempt == 1)
+      throw retryable_error("the service blinked");
+    if (info.attempt == 2)
+      throw rate_limited_error("slow down", std::chrono::milliseconds{1});
+    return n;
+  }).retry({.max_attempts = 3, .initial_interval = std::chrono::milliseconds{1}, .jitter = false});
   co_return a;
 }
 
@@ -130,6 +143,7 @@ public:
         r.add("publishes", &publishes);
         r.add("two_steps", &two_steps);
         r.add("fails", &fails);
+        r.add("flaky", &flaky);
         r.add("awaits_go", &awaits_go);
       }, console_tuning) {
     auto store = net::auth::token_store::open(f_.dir());
