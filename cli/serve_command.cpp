@@ -60,13 +60,14 @@ struct console_service {
   }
 };
 
-expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::string& dir,
+expected<std::unique_ptr<console_service>> open_console(runtime& rt, const command_env& env,
                                                         const console::listen_address& at) {
+  auto& dir = env.globals.data_dir;
   auto tokens = net::auth::token_store::open(dir);
   if (!tokens)
     return std::move(tokens).error();
   auto svc = std::unique_ptr<console_service>(new console_service{std::move(*tokens), {}, {}});
-  svc->api = std::make_unique<console::console_api>(svc->tokens);
+  svc->api = std::make_unique<console::console_api>(svc->tokens, env.tools);
   svc->api->attach(rt);
   console::server_options o;
   o.host = at.host;
@@ -80,9 +81,10 @@ expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::
   return svc;
 }
 
-int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
+int serve(runtime& rt, const sigset_t& stop, const command_env& env,
           std::unique_ptr<control_server>& channel,
           const std::optional<console::listen_address>& http) {
+  auto& dir = env.globals.data_dir;
   auto started = open_control_channel(rt, dir);
   if (!started)
     return fail("cannot open the control socket, so no other command could reach this "
@@ -90,7 +92,7 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
   channel = std::move(*started);
   std::unique_ptr<console_service> console;
   if (http) {
-    auto opened = open_console(rt, dir, *http);
+    auto opened = open_console(rt, env, *http);
     if (!opened)
       return fail("cannot start the console: " + opened.error().message);
     console = std::move(*opened);
@@ -138,7 +140,7 @@ int open_and_serve(const command_env& env, const sigset_t& stop,
                    const std::optional<console::listen_address>& http) {
   return with_runtime_when_free(
     env, [] { return runtime_options{}; },
-    [&](runtime& rt) { return serve(rt, stop, env.globals.data_dir, channel, http); },
+    [&](runtime& rt) { return serve(rt, stop, env, channel, http); },
     lock_patience);
 }
 

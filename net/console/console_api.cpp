@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/offline_control.hpp"
 #include "endure/actors/runtime.hpp"
@@ -23,6 +24,7 @@
 #include "endure/net/console/request_rows.hpp"
 #include "endure/net/console/run_timeline.hpp"
 #include "endure/net/console/start_input.hpp"
+#include "endure/net/console/static_files.hpp"
 #include "endure/net/console/timeline_json.hpp"
 #include "endure/persistence/log.hpp"
 
@@ -134,13 +136,22 @@ expected<std::size_t> limit_of(const target& t) {
   return n;
 }
 
+/// The JSON schema of `tool`'s arguments, so the page can build an edit
+/// form; null when the console was given no tools or the tool is not one
+/// of them (ask_human's questions, a tool since removed).
+json schema_of(const agent::tool_registry* tools, const std::string& tool) {
+  auto* found = tools ? tools->find(tool) : nullptr;
+  return found ? found->parameters : json(nullptr);
+}
+
 /// The request in the form the API shows: what a reviewer needs to decide.
-json request_view(const gateway::human_request& r) {
+json request_view(const gateway::human_request& r, const agent::tool_registry* tools) {
   json out = {{"id", r.id},
               {"run", r.run_id},
               {"kind", gateway::to_string(r.kind)},
               {"tool", r.tool},
               {"arguments", r.arguments},
+              {"schema", schema_of(tools, r.tool)},
               {"why", why_text(r)},
               {"status", gateway::to_string(r.status)},
               {"eligible", gateway::eligible_principals(r)},
@@ -250,8 +261,10 @@ expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
 } // namespace
 
 struct console_api::state {
-  explicit state(net::auth::token_store& t) : tokens(t) {}
+  state(net::auth::token_store& t, std::shared_ptr<const agent::tool_registry> tl)
+    : tokens(t), tools(std::move(tl)) {}
   net::auth::token_store& tokens;
+  std::shared_ptr<const agent::tool_registry> tools;  // may be null
   std::shared_mutex mutex;  // guards rt: shared while a request uses it
   runtime* rt = nullptr;
 
@@ -304,7 +317,7 @@ struct console_api::state {
       return from_error(page.error());
     json rows = json::array();
     for (auto& r : page->requests)
-      rows.push_back(request_view(r));
+      rows.push_back(request_view(r, tools.get()));
     return json_response(200, {{"requests", rows}, {"total", page->total},
                                {"exact", page->exact}, {"damaged", damaged_view(page->damaged)}});
   }
@@ -319,7 +332,7 @@ struct console_api::state {
     auto r = gateway::from_record(**row, id);
     if (!r)
       return from_error(r.error());
-    return json_response(200, request_view(*r));
+    return json_response(200, request_view(*r, tools.get()));
   }
 
   http_response decide(runtime& rt, const principal& who, const std::string& id,
@@ -550,8 +563,9 @@ struct console_api::state {
   }
 };
 
-console_api::console_api(net::auth::token_store& tokens)
-  : state_(std::make_unique<state>(tokens)) {}
+console_api::console_api(net::auth::token_store& tokens,
+                         std::shared_ptr<const agent::tool_registry> tools)
+  : state_(std::make_unique<state>(tokens, std::move(tools))) {}
 
 console_api::~console_api() = default;
 
@@ -577,6 +591,8 @@ http_response console_api::handle(const http_request& req) {
   }
   if (t.path.rfind(api_prefix, 0) == 0)
     return state_->api(req, t);
+  if (auto file = static_file(req.method, t.path))
+    return *file;
   return error_response(404, "not_found", "no route " + t.path + "; the API is under /api/v1/");
 }
 

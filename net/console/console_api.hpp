@@ -6,11 +6,14 @@
 //   GET  /readyz                            200 once a runtime is attached, else 503
 //   GET  /api/v1/inbox[?limit=N]            viewer: pending requests the caller may decide
 //   GET  /api/v1/requests/ID                viewer: one request with its audit trail
+//                                           (and its tool's "schema", as the inbox rows)
 //   POST /api/v1/requests/ID/decision       approver: {"decision": ..., "arguments" | "reason" | "text"}
 //   GET  /api/v1/runs[?status=&workflow=&waiting_for_human=true&limit=&after=]  viewer: runs by id, paged
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
+//
+//   GET  /, /index.html, /app.js, /app.css  no token: the web page (static_files.hpp)
 //
 // Authentication: `Authorization: Bearer TOKEN`, checked against the token
 // store (refreshed per request, so a revoke takes effect at once). The
@@ -30,6 +33,9 @@
 namespace endure {
 class runtime;
 }
+namespace endure::agent {
+class tool_registry;
+}
 namespace endure::net::auth {
 class token_store;
 }
@@ -38,8 +44,12 @@ namespace endure::console {
 
 class console_api {
 public:
-  /// `tokens` must outlive this object.
-  explicit console_api(net::auth::token_store& tokens);
+  /// `tokens` must outlive this object. `tools` (may be null) are the
+  /// runtime's tools: a request's view carries its tool's "schema" of
+  /// arguments (null when unknown), from which the web page builds the
+  /// edit form.
+  explicit console_api(net::auth::token_store& tokens,
+                       std::shared_ptr<const agent::tool_registry> tools = nullptr);
   ~console_api();
   console_api(const console_api&) = delete;
   console_api& operator=(const console_api&) = delete;
