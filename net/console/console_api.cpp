@@ -21,6 +21,7 @@
 #include "endure/net/console/console_server.hpp"
 #include "endure/net/console/journal_view.hpp"
 #include "endure/net/console/json_value.hpp"
+#include "endure/net/console/request_confidence.hpp"
 #include "endure/net/console/request_rows.hpp"
 #include "endure/net/console/run_timeline.hpp"
 #include "endure/net/console/start_input.hpp"
@@ -332,7 +333,10 @@ struct console_api::state {
     auto r = gateway::from_record(**row, id);
     if (!r)
       return from_error(r.error());
-    return json_response(200, request_view(*r, tools.get()));
+    auto out = request_view(*r, tools.get());
+    if (auto said = request_confidence(rt.store(), id))  // one request: its run's journal is read
+      out["confidence"] = *said;
+    return json_response(200, out);
   }
 
   http_response decide(runtime& rt, const principal& who, const std::string& id,

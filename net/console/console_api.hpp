@@ -6,7 +6,8 @@
 //   GET  /readyz                            200 once a runtime is attached, else 503
 //   GET  /api/v1/inbox[?limit=N]            viewer: pending requests the caller may decide
 //   GET  /api/v1/requests/ID                viewer: one request with its audit trail
-//                                           (and its tool's "schema", as the inbox rows)
+//                                           (and its tool's "schema", as the inbox rows, and
+//                                           the model's "confidence" when its turn stated one)
 //   POST /api/v1/requests/ID/decision       approver: {"decision": ..., "arguments" | "reason" | "text"}
 //   GET  /api/v1/runs[?status=&workflow=&waiting_for_human=true&limit=&after=]  viewer: runs by id, paged
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)

@@ -131,6 +131,10 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
       WHEN("the editor opens it") {
         page->evaluate(row_of("lmdb-guide") + ".querySelector('a').click()");
         REQUIRE(page->wait_until("document.getElementById('approve')"));
+        THEN("it shows the model's stated confidence from the turn that called publish") {
+          CHECK(page->evaluate("[...document.querySelectorAll('.facts dt')].some((d) => "
+                               "d.textContent === \"model's confidence\")") == true);
+        }
         THEN("edit offers the arguments as a form from the tool's schema") {
           page->evaluate("document.getElementById('edit').click()");
           REQUIRE(page->wait_until("document.getElementById('arg-title')"));

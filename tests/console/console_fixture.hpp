@@ -56,7 +56,8 @@ inline task<std::string> awaits_go(context& ctx, int) {
   co_return got.value_or("(timed out)");
 }
 
-inline void console_tuning(runtime_options& o) {
+/// The runtime's tools, which the console is given too (for the schemas).
+inline std::shared_ptr<agent::tool_registry> console_tools() {
   auto tools = std::make_shared<agent::tool_registry>();
   nlohmann::json schema = {{"type", "object"},
                            {"properties", {{"title", {{"type", "string"}}},
@@ -65,6 +66,11 @@ inline void console_tuning(runtime_options& o) {
   REQUIRE(tools->add({"publish", "Publishes a post.", schema,
                       [](const nlohmann::json& a) { return nlohmann::json{{"url", a["title"]}}; },
                       true}));
+  return tools;
+}
+
+inline void console_tuning(runtime_options& o) {
+  auto tools = console_tools();
   auto p = gateway::parse_policy(R"(
 groups: {editors: [ann, bob]}
 interrupt_on:
@@ -94,7 +100,7 @@ public:
     bob = make_token("bob", net::auth::role::approver);
     vic = make_token("vic", net::auth::role::viewer);
     ada = make_token("ada", net::auth::role::admin);
-    api_ = std::make_unique<console::console_api>(*tokens_);
+    api_ = std::make_unique<console::console_api>(*tokens_, console_tools());
     api_->attach(f_.rt());
     auto* api = api_.get();
     auto server = console::console_server::start(
