@@ -144,7 +144,9 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
         AND_WHEN("the editor approves") {
           page->evaluate("document.getElementById('approve').click()");
           INFO(banner(*page));
-          REQUIRE(page->wait_until("document.querySelector('.done')"));
+          REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+          CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                               "'approve by ed via http')") == true);
           THEN("the run completes and its timeline shows the publish") {
             page->evaluate("location.hash = '#/runs/lmdb-guide'");
             INFO(banner(*page));

@@ -57,6 +57,15 @@ function show_error(message) {
   const box = $("error");
   box.textContent = message || "";
   box.hidden = !message;
+  if (message) show_notice("");
+}
+
+/// What an action did ("Sent: approve"), above the view: the view itself
+/// is rebuilt from the API's answer right after.
+function show_notice(message) {
+  const box = $("notice");
+  box.textContent = message || "";
+  box.hidden = !message;
 }
 
 // -- the API -------------------------------------------------------------------
@@ -125,6 +134,8 @@ async function render(quiet) {
     shown = {key, data: text};
     $("view").replaceChildren(...[build()].flat());
     if (!quiet) show_error("");
+    if (!stream_up && $("live").textContent === "reconnecting")
+      mark_live("polling");  // the server answers again; the stream follows if it has one
   } catch (e) {
     if (e.status === 0 && quiet) { mark_live(stream_up ? "live" : "reconnecting"); return; }
     if (quiet && shown.key === key) return;
@@ -203,8 +214,8 @@ function decision_panel(q) {
     try {
       const res = await api("POST", "requests/" + encodeURIComponent(q.id) + "/decision", body);
       show_error("");
-      forms.replaceChildren(el("p", {class: "done"}, "Sent: " + body.decision + " (" +
-                                 res.result + ")."));
+      show_notice("Sent " + body.decision + " for " + q.id + ": " + res.result + ".");
+      forms.replaceChildren();
       render(true);
     } catch (e) {
       show_error(e.message);
@@ -380,7 +391,7 @@ function release_form(run) {
       const body = reason.value ? {reason: reason.value} : {};
       const res = await api("POST", "runs/" + encodeURIComponent(run) + "/release", body);
       show_error("");
-      e.target.replaceChildren("released: " + res.status);
+      show_notice("Released " + run + ": it is " + res.status + " now.");
       render(true);
     } catch (err) {
       show_error(err.message);
@@ -569,15 +580,15 @@ async function login(e) {
     show_error("");
     logged_in();
   } catch (err) {
-    if (err.status !== 401) sessionStorage.removeItem(token_key);
-    show_error(err.message);
+    sessionStorage.removeItem(token_key);
+    show_error(err.status === 401 ? "Your token was refused: " + err.message : err.message);
   }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
   $("logout").addEventListener("click", () => logout(""));
-  window.addEventListener("hashchange", () => render(false));
+  window.addEventListener("hashchange", () => { show_notice(""); render(false); });
   if (token()) logged_in();
   else logout("");
 });
