@@ -214,8 +214,15 @@ void cdp_client::type(const std::string& text) {
   call("Input.insertText", {{"text", text}});
 }
 
-std::string cdp_client::screenshot_png() {
-  auto data = call("Page.captureScreenshot", {{"format", "png"}}).value("data", "");
+std::string cdp_client::screenshot_png(bool full_page) {
+  json params = {{"format", "png"}};
+  if (full_page) {
+    auto size = evaluate("[document.documentElement.scrollWidth, "
+                         "document.documentElement.scrollHeight]");
+    params["captureBeyondViewport"] = true;
+    params["clip"] = {{"x", 0}, {"y", 0}, {"width", size[0]}, {"height", size[1]}, {"scale", 1}};
+  }
+  auto data = call("Page.captureScreenshot", params).value("data", "");
   std::string png(beast::detail::base64::decoded_size(data.size()), '\0');
   auto [written, read] = beast::detail::base64::decode(png.data(), data.data(), data.size());
   (void) read;

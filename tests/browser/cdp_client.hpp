@@ -51,8 +51,9 @@ public:
   /// Types `text` into the focused element, as a keyboard would.
   void type(const std::string& text);
 
-  /// A PNG of the page's viewport.
-  std::string screenshot_png();
+  /// A PNG of the page's viewport, or of the whole page (as tall as its
+  /// content) when `full_page`.
+  std::string screenshot_png(bool full_page = false);
 
 private:
   struct impl;

@@ -83,11 +83,12 @@ std::string row_of(const std::string& run) {
   return "document.querySelector('tr[data-request^=\"" + run + "/\"]')";
 }
 
-void save_screenshot(cdp_client& page, const std::string& name) {
+void save_screenshot(cdp_client& page, const std::string& name, bool full_page = false) {
   const char* dir = std::getenv("ENDURE_SCREENSHOTS_DIR");
   if (!dir || !*dir)
     return;
-  std::ofstream(std::string(dir) + "/" + name, std::ios::binary) << page.screenshot_png();
+  std::ofstream(std::string(dir) + "/" + name, std::ios::binary)
+    << page.screenshot_png(full_page);
 }
 
 /// The text of the page's error banner, for a failing check's message.
@@ -155,7 +156,7 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
                                      " === 'completed'", 60s));
             CHECK(page->evaluate("[...document.querySelectorAll('.step .name')]"
                                  ".some((s) => s.textContent.includes('publish'))") == true);
-            save_screenshot(*page, "timeline.png");
+            save_screenshot(*page, "timeline.png", true);
           }
         }
       }
