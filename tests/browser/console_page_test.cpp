@@ -157,6 +157,17 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
             CHECK(page->evaluate("[...document.querySelectorAll('.step .name')]"
                                  ".some((s) => s.textContent.includes('publish'))") == true);
             save_screenshot(*page, "timeline.png", true);
+            AND_THEN("the runs list filters by status and no run is quarantined") {
+              page->evaluate("location.hash = '#/runs?status=completed'");
+              REQUIRE(page->wait_until("document.querySelector('tr[data-run=\"lmdb-guide\"]')"));
+              page->evaluate("location.hash = '#/runs?status=failed'");
+              REQUIRE(page->wait_until("document.querySelector('.empty') && document"
+                                       ".getElementById('status-filter').value === 'failed'"));
+              page->evaluate("location.hash = '#/quarantined'");
+              REQUIRE(page->wait_until("document.querySelector('.empty') && document"
+                                       ".querySelector('.empty').textContent === "
+                                       "'No run is quarantined.'"));
+            }
           }
         }
       }
