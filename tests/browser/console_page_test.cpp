@@ -141,6 +141,20 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
           REQUIRE(page->wait_until("document.getElementById('arg-title')"));
           CHECK(page->evaluate("document.getElementById('arg-title').value.length > 0") == true);
           CHECK(page->evaluate("document.getElementById('arg-draft').tagName") == "TEXTAREA");
+          AND_WHEN("the editor changes the title and sends the edit") {
+            page->evaluate("document.getElementById('arg-title').value = 'A practical guide'");
+            page->evaluate("document.querySelector('form.edit button[type=submit]').click()");
+            THEN("the request is decided with the edited arguments") {
+              INFO(banner(*page));
+              REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+              CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                                   "'edit by ed')") == true);
+              page->evaluate("location.hash = '#/runs/lmdb-guide'");
+              CHECK(page->wait_until("[...document.querySelectorAll('.step .result')].some("
+                                     "(r) => r.textContent.includes('a-practical-guide'))",
+                                     60s));
+            }
+          }
         }
         AND_WHEN("the editor approves") {
           page->evaluate("document.getElementById('approve').click()");

@@ -259,7 +259,12 @@ function edit_form(q, post) {
   const form = el("form", {class: "edit"});
   if (!schema) {
     const area = el("textarea", {id: "edit-json", rows: 10}, pretty(args));
-    fields.push({read: () => ({whole: JSON.parse(area.value)})});
+    fields.push({whole: true, read: () => {
+      const v = JSON.parse(area.value);
+      if (!v || typeof v !== "object" || Array.isArray(v))
+        throw new Error("the arguments must be a JSON object");
+      return v;
+    }});
     form.append(el("label", {for: area.id}, "Arguments (JSON; the tool's schema is unknown)"),
                 area);
   } else {
@@ -280,8 +285,8 @@ function edit_form(q, post) {
     try {
       for (const f of fields) {
         const v = f.read();
-        if (v && "whole" in v) { Object.assign(edited, v.whole); continue; }
-        if (v !== undefined) edited[f.name] = v;
+        if (f.whole) Object.assign(edited, v);
+        else if (v !== undefined) edited[f.name] = v;
       }
     } catch (err) {
       show_error(err.message);
