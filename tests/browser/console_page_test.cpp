@@ -22,27 +22,35 @@ namespace endure::test {
 namespace {
 
 const std::string cli_bin = CONTENT_AGENT_CLI_PATH;
+/// The test workflows' CLI (tests/cli/workflows_cli.cpp): `crashy` is
+/// quarantined until its marker file exists.
+const std::string workflows_bin = WORKFLOWS_CLI_PATH;
 const std::string policy_file = std::string(ENDURE_SOURCE_DIR) +
                                 "/examples/content_agent/policy.yaml";
 
-/// A one-shot command of the CLI on `data`; its stdout (the test fails on
-/// a non-zero exit).
-std::string cli(const std::string& data, std::vector<std::string> args) {
-  args.insert(args.begin(), {cli_bin, "--data", data});
+/// A one-shot command of the CLI (`bin`) on `data`; its stdout (the test
+/// fails on a non-zero exit).
+std::string cli(const std::string& data, std::vector<std::string> args,
+                const std::string& bin = cli_bin) {
+  args.insert(args.begin(), {bin, "--data", data});
   auto [code, out] = run_command(args, 60s);
   INFO(out);
   REQUIRE(code == 0);
   return out;
 }
 
-/// `serve --policy ... --http ADDRESS` on `data`, started and listening.
+/// `serve --policy ... --http ADDRESS` on `data`, started and listening
+/// (with the test workflows' CLI, `bin`, and no policy when one is given).
 struct serve_process {
   std::unique_ptr<child_process> child;
   std::string url;  ///< "http://127.0.0.1:PORT/"
 
-  serve_process(const std::string& data, const std::string& address) {
-    child = std::make_unique<child_process>(std::vector<std::string>{
-      cli_bin, "--data", data, "serve", "--policy", policy_file, "--http", address});
+  serve_process(const std::string& data, const std::string& address,
+                const std::string& bin = cli_bin) {
+    std::vector<std::string> argv{bin, "--data", data, "serve", "--http", address};
+    if (bin == cli_bin)
+      argv.insert(argv.end(), {"--policy", policy_file});
+    child = std::make_unique<child_process>(argv);
     for (;;) {
       auto line = child->read_line(30s);
       REQUIRE(line);
@@ -65,8 +73,9 @@ void start_article(const std::string& data, const std::string& id, const std::st
              nlohmann::json{{"keyword", keyword}, {"intent", "informational"}}.dump()});
 }
 
-std::string token_for(const std::string& data, const std::string& name) {
-  auto out = cli(data, {"token", "create", name, "--role", "admin"});
+std::string token_for(const std::string& data, const std::string& name,
+                      const std::string& bin = cli_bin) {
+  auto out = cli(data, {"token", "create", name, "--role", "admin"}, bin);
   return out.substr(0, out.find('\n'));
 }
 
@@ -156,6 +165,20 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
             }
           }
         }
+        AND_WHEN("the editor rejects it with a reason") {
+          page->evaluate("document.getElementById('reject').click()");
+          page->evaluate("document.getElementById('reject-reason').focus()");
+          page->type("not ready to publish");
+          page->evaluate("document.querySelector('#reject-reason').form.requestSubmit()");
+          THEN("the reason is the request's outcome") {
+            INFO(banner(*page));
+            REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+            CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                                 "'reject by ed')") == true);
+            CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                                 "'not ready to publish')") == true);
+          }
+        }
         AND_WHEN("the editor approves") {
           page->evaluate("document.getElementById('approve').click()");
           INFO(banner(*page));
@@ -221,6 +244,85 @@ SCENARIO("after a kill -9 of serve the open page reconnects by itself and shows 
           CHECK(page->evaluate("document.querySelectorAll('tr[data-request]').length") == 3);
         }
       }
+    }
+  }
+}
+
+} // namespace endure::test
+
+namespace endure::test {
+
+SCENARIO("an agent's question is answered with text; a decision it does not allow is "
+         "refused with the API's message",
+         "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  ::setenv("CONTENT_SITE_DIR", dir.file("site").c_str(), 1);
+  auto token = token_for(data, "ed");
+  serve_process serve(data, "127.0.0.1:0");
+  // An unclear search intent: the agent asks (ask_human) before it writes.
+  cli(data, {"start", "content_agent", "--id", "unclear", "--input",
+             R"({"keyword": "actor model", "intent": "ambiguous"})"});
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+  REQUIRE(page->wait_until(row_of("unclear"), 60s));
+  page->evaluate(row_of("unclear") + ".querySelector('a').click()");
+  REQUIRE(page->wait_until("document.getElementById('respond')"));
+
+  WHEN("the editor responds with text") {
+    page->evaluate("document.getElementById('respond').click()");
+    page->evaluate("document.getElementById('respond-text').focus()");
+    page->type("the programming model");
+    page->evaluate("document.querySelector('#respond-text').form.requestSubmit()");
+    THEN("the answer is the request's outcome") {
+      INFO(banner(*page));
+      REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+      CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                           "'the programming model')") == true);
+    }
+  }
+  WHEN("the editor tries a decision the request does not allow (reject, on a question)") {
+    page->evaluate("document.getElementById('reject').click()");
+    page->evaluate("document.getElementById('reject-reason').focus()");
+    page->type("not our topic");
+    page->evaluate("document.querySelector('#reject-reason').form.requestSubmit()");
+    THEN("the API's message is shown and the request stays pending") {
+      REQUIRE(page->wait_until("!document.getElementById('error').hidden"));
+      CHECK_THAT(banner(*page), Catch::Contains("reject is not a decision this request allows"));
+      CHECK(page->evaluate("document.querySelector('.outcome')").is_null());
+      CHECK(page->evaluate("document.querySelector('.facts .status').textContent") == "pending");
+    }
+  }
+}
+
+SCENARIO("a quarantined run shows its reason and is released from the page", "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto marker = dir.file("marker");
+  auto token = token_for(data, "ada", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  cli(data, {"start", "crashy", "--id", "q1", "--input", "\"" + marker + "\""}, workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+  page->evaluate("location.hash = '#/quarantined'");
+  auto row = std::string("document.querySelector('tr[data-run=\"q1\"]')");
+  REQUIRE(page->wait_until(row, 60s));
+  CHECK(page->evaluate(row + ".querySelector('.detail').textContent.length > 0") == true);
+
+  WHEN("the cause is fixed and the admin releases it with a reason") {
+    std::ofstream{marker} << "fixed";
+    page->evaluate(row + ".querySelector('input').focus()");
+    page->type("marker restored");
+    page->evaluate(row + ".querySelector('button').click()");
+    THEN("the run resumes and completes, and its timeline records the release") {
+      INFO(banner(*page));
+      REQUIRE(page->wait_until("document.getElementById('notice').textContent.includes("
+                               "'Released q1')"));
+      page->evaluate("location.hash = '#/runs/q1'");
+      REQUIRE(page->wait_until("document.querySelector('.facts .status') && "
+                               "document.querySelector('.facts .status').textContent"
+                               " === 'completed'", 60s));
+      CHECK(page->evaluate("document.body.textContent.includes('marker restored')") == true);
     }
   }
 }
