@@ -67,7 +67,8 @@ expected<std::unique_ptr<console_service>> open_console(runtime& rt, const comma
   if (!tokens)
     return std::move(tokens).error();
   auto svc = std::unique_ptr<console_service>(new console_service{std::move(*tokens), {}, {}});
-  svc->api = std::make_unique<console::console_api>(svc->tokens, env.tools);
+  svc->api = std::make_unique<console::console_api>(svc->tokens);
+  svc->api->set_tools(env.tools);
   svc->api->attach(rt);
   console::server_options o;
   o.host = at.host;

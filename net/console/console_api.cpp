@@ -262,10 +262,9 @@ expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
 } // namespace
 
 struct console_api::state {
-  state(net::auth::token_store& t, std::shared_ptr<const agent::tool_registry> tl)
-    : tokens(t), tools(std::move(tl)) {}
+  explicit state(net::auth::token_store& t) : tokens(t) {}
   net::auth::token_store& tokens;
-  std::shared_ptr<const agent::tool_registry> tools;  // may be null
+  std::shared_ptr<const agent::tool_registry> tools;  // may be null; guarded by mutex too
   std::shared_mutex mutex;  // guards rt: shared while a request uses it
   runtime* rt = nullptr;
 
@@ -567,9 +566,8 @@ struct console_api::state {
   }
 };
 
-console_api::console_api(net::auth::token_store& tokens,
-                         std::shared_ptr<const agent::tool_registry> tools)
-  : state_(std::make_unique<state>(tokens, std::move(tools))) {}
+console_api::console_api(net::auth::token_store& tokens)
+  : state_(std::make_unique<state>(tokens)) {}
 
 console_api::~console_api() = default;
 
@@ -581,6 +579,11 @@ void console_api::attach(runtime& rt) {
 void console_api::detach() {
   std::unique_lock lock(state_->mutex);
   state_->rt = nullptr;
+}
+
+void console_api::set_tools(std::shared_ptr<const agent::tool_registry> tools) {
+  std::unique_lock lock(state_->mutex);
+  state_->tools = std::move(tools);
 }
 
 http_response console_api::handle(const http_request& req) {

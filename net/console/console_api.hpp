@@ -45,15 +45,16 @@ namespace endure::console {
 
 class console_api {
 public:
-  /// `tokens` must outlive this object. `tools` (may be null) are the
-  /// runtime's tools: a request's view carries its tool's "schema" of
-  /// arguments (null when unknown), from which the web page builds the
-  /// edit form.
-  explicit console_api(net::auth::token_store& tokens,
-                       std::shared_ptr<const agent::tool_registry> tools = nullptr);
+  /// `tokens` must outlive this object.
+  explicit console_api(net::auth::token_store& tokens);
   ~console_api();
   console_api(const console_api&) = delete;
   console_api& operator=(const console_api&) = delete;
+
+  /// The runtime's tools (may be null): a request's view carries its
+  /// tool's "schema" of arguments (null when unknown), from which the web
+  /// page builds the edit form. Any time; the next request sees them.
+  void set_tools(std::shared_ptr<const agent::tool_registry> tools);
 
   /// Serves the API over `rt` (which must stay open until detach()).
   void attach(runtime& rt);

@@ -100,8 +100,9 @@ public:
     bob = make_token("bob", net::auth::role::approver);
     vic = make_token("vic", net::auth::role::viewer);
     ada = make_token("ada", net::auth::role::admin);
-    api_ = std::make_unique<console::console_api>(*tokens_, console_tools());
+    api_ = std::make_unique<console::console_api>(*tokens_);
     api_->attach(f_.rt());
+    api_->set_tools(console_tools());
     auto* api = api_.get();
     auto server = console::console_server::start(
       std::move(options), [api](const console::http_request& r) { return api->handle(r); });

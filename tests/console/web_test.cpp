@@ -83,6 +83,15 @@ SCENARIO("a request's view carries its tool's schema for the edit form", "[conso
       CHECK_FALSE(one.contains("confidence"));
     }
   }
+  WHEN("the console was given no tools") {
+    c.api().set_tools(nullptr);
+    auto one = body_of(c.call("GET", "/api/v1/requests/" + url_id(id), c.vic));
+    THEN("the schema is null (the page then edits the arguments as JSON)") {
+      REQUIRE(one.contains("schema"));
+      CHECK(one["schema"].is_null());
+      CHECK(one["arguments"]["title"].is_string());
+    }
+  }
 }
 
 } // namespace endure::test
