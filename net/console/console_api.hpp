@@ -14,7 +14,7 @@
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
 //
-//   GET  /, /index.html, /app.js, /app.css  no token: the web page (static_files.hpp)
+//   GET  /, /index.html, /app.js, ...      no token: the web page (static_files.hpp)
 //
 // Authentication: `Authorization: Bearer TOKEN`, checked against the token
 // store (refreshed per request, so a revoke takes effect at once). The

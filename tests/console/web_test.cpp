@@ -37,11 +37,15 @@ SCENARIO("the web page's files are served from the binary, without a token", "[c
     CHECK(c.call("GET", "/web/app.js").status == 404);
     CHECK(c.call("GET", "/index.html/").status == 404);
   }
-  WHEN("GET /, /index.html, /app.js and /app.css") {
+  WHEN("GET /, /index.html, /app.css and each JavaScript module") {
     for (auto [path, file, type] :
          {std::tuple{"/", "index.html", "text/html; charset=utf-8"},
           std::tuple{"/index.html?from=bookmark", "index.html", "text/html; charset=utf-8"},
           std::tuple{"/app.js", "app.js", "text/javascript; charset=utf-8"},
+          std::tuple{"/dom.js", "dom.js", "text/javascript; charset=utf-8"},
+          std::tuple{"/api.js", "api.js", "text/javascript; charset=utf-8"},
+          std::tuple{"/views.js", "views.js", "text/javascript; charset=utf-8"},
+          std::tuple{"/decide.js", "decide.js", "text/javascript; charset=utf-8"},
           std::tuple{"/app.css", "app.css", "text/css; charset=utf-8"}}) {
       auto r = c.call("GET", path);
       INFO(path);
