@@ -67,14 +67,16 @@ struct console_place {
   std::string tls_certificate, tls_key;
 };
 
-expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::string& dir,
+expected<std::unique_ptr<console_service>> open_console(runtime& rt, const command_env& env,
                                                         const console_place& place) {
   auto& at = place.at;
+  auto& dir = env.globals.data_dir;
   auto tokens = net::auth::token_store::open(dir);
   if (!tokens)
     return std::move(tokens).error();
   auto svc = std::unique_ptr<console_service>(new console_service{std::move(*tokens), {}, {}});
   svc->api = std::make_unique<console::console_api>(svc->tokens);
+  svc->api->set_tools(env.tools);
   svc->api->attach(rt);
   console::server_options o;
   o.host = at.host;
@@ -91,9 +93,10 @@ expected<std::unique_ptr<console_service>> open_console(runtime& rt, const std::
   return svc;
 }
 
-int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
+int serve(runtime& rt, const sigset_t& stop, const command_env& env,
           std::unique_ptr<control_server>& channel,
           const std::optional<console_place>& http) {
+  auto& dir = env.globals.data_dir;
   auto started = open_control_channel(rt, dir);
   if (!started)
     return fail("cannot open the control socket, so no other command could reach this "
@@ -101,7 +104,7 @@ int serve(runtime& rt, const sigset_t& stop, const std::string& dir,
   channel = std::move(*started);
   std::unique_ptr<console_service> console;
   if (http) {
-    auto opened = open_console(rt, dir, *http);
+    auto opened = open_console(rt, env, *http);
     if (!opened)
       return fail("cannot start the console: " + opened.error().message);
     console = std::move(*opened);
@@ -149,7 +152,7 @@ int open_and_serve(const command_env& env, const sigset_t& stop,
                    const std::optional<console_place>& http) {
   return with_runtime_when_free(
     env, [] { return runtime_options{}; },
-    [&](runtime& rt) { return serve(rt, stop, env.globals.data_dir, channel, http); },
+    [&](runtime& rt) { return serve(rt, stop, env, channel, http); },
     lock_patience);
 }
 

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/duration.hpp"
 #include "endure/actors/offline_control.hpp"
@@ -23,10 +24,12 @@
 #include "endure/net/console/journal_view.hpp"
 #include "endure/net/console/json_value.hpp"
 #include "endure/net/console/metrics_text.hpp"
+#include "endure/net/console/request_confidence.hpp"
 #include "endure/net/console/request_rows.hpp"
 #include "endure/net/console/run_timeline.hpp"
 #include "endure/net/console/runtime_metric_families.hpp"
 #include "endure/net/console/start_input.hpp"
+#include "endure/net/console/static_files.hpp"
 #include "endure/net/console/timeline_json.hpp"
 #include "endure/persistence/log.hpp"
 
@@ -162,13 +165,22 @@ expected<age_window> age_window_of(const target& t) {
   return w;
 }
 
+/// The JSON schema of `tool`'s arguments, so the page can build an edit
+/// form; null when the console was given no tools or the tool is not one
+/// of them (ask_human's questions, a tool since removed).
+json schema_of(const agent::tool_registry* tools, const std::string& tool) {
+  auto* found = tools ? tools->find(tool) : nullptr;
+  return found ? found->parameters : json(nullptr);
+}
+
 /// The request in the form the API shows: what a reviewer needs to decide.
-json request_view(const gateway::human_request& r) {
+json request_view(const gateway::human_request& r, const agent::tool_registry* tools) {
   json out = {{"id", r.id},
               {"run", r.run_id},
               {"kind", gateway::to_string(r.kind)},
               {"tool", r.tool},
               {"arguments", r.arguments},
+              {"schema", schema_of(tools, r.tool)},
               {"why", why_text(r)},
               {"status", gateway::to_string(r.status)},
               {"eligible", gateway::eligible_principals(r)},
@@ -292,6 +304,7 @@ struct console_api::state {
     : tokens(t), answer_limit(limit) {}
   net::auth::token_store& tokens;
   const std::chrono::milliseconds answer_limit;
+  std::shared_ptr<const agent::tool_registry> tools;  // may be null; guarded by mutex too
   std::shared_mutex mutex;  // guards rt: shared while a request uses it
   runtime* rt = nullptr;
   std::atomic<bool> ready{false};  // rt is set: read by /readyz without the lock
@@ -345,7 +358,7 @@ struct console_api::state {
       return from_error(page.error());
     json rows = json::array();
     for (auto& r : page->requests)
-      rows.push_back(request_view(r));
+      rows.push_back(request_view(r, tools.get()));
     return json_response(200, {{"requests", rows}, {"total", page->total},
                                {"exact", page->exact}, {"damaged", damaged_view(page->damaged)}});
   }
@@ -360,7 +373,10 @@ struct console_api::state {
     auto r = gateway::from_record(**row, id);
     if (!r)
       return from_error(r.error());
-    return json_response(200, request_view(*r));
+    auto out = request_view(*r, tools.get());
+    if (auto said = request_confidence(rt.store(), id))  // one request: its run's journal is read
+      out["confidence"] = *said;
+    return json_response(200, out);
   }
 
   http_response decide(runtime& rt, const principal& who, const std::string& id,
@@ -645,6 +661,11 @@ void console_api::detach() {
   state_->rt = nullptr;
 }
 
+void console_api::set_tools(std::shared_ptr<const agent::tool_registry> tools) {
+  std::unique_lock lock(state_->mutex);
+  state_->tools = std::move(tools);
+}
+
 std::optional<http_response> console_api::answer_now(const http_request& req) {
   auto t = split_target(req.target);
   if (t.path == "/healthz")
@@ -653,6 +674,8 @@ std::optional<http_response> console_api::answer_now(const http_request& req) {
     return state_->ready ? json_response(200, {{"status", "ready"}})
                          : error_response(503, "not_ready",
                                           "the runtime is not open yet (or is stopping); retry");
+  if (auto file = static_file(req.method, t.path))  // in memory: no reason to queue it
+    return file;
   return std::nullopt;
 }
 

@@ -7,12 +7,16 @@
 //   GET  /metrics                           viewer: Prometheus text (runtime_metric_families.hpp)
 //   GET  /api/v1/inbox[?limit=N]            viewer: pending requests the caller may decide
 //   GET  /api/v1/requests/ID                viewer: one request with its audit trail
+//                                           (and its tool's "schema", as the inbox rows, and
+//                                           the model's "confidence" when its turn stated one)
 //   POST /api/v1/requests/ID/decision       approver: {"decision": ..., "arguments" | "reason" | "text"}
 //   GET  /api/v1/runs[?status=&workflow=&waiting_for_human=true&older_than=&newer_than=&limit=&after=]
 //                                           viewer: runs by id, paged (ages as 90s, 30m, 2h, 1d)
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
+//
+//   GET  /, /index.html, /app.js, ...      no token: the web page (static_files.hpp)
 //
 // Authentication: `Authorization: Bearer TOKEN`, checked against the token
 // store (refreshed per request, so a revoke takes effect at once). The
@@ -40,6 +44,9 @@
 namespace endure {
 class runtime;
 }
+namespace endure::agent {
+class tool_registry;
+}
 namespace endure::net::auth {
 class token_store;
 }
@@ -56,6 +63,11 @@ public:
   console_api(const console_api&) = delete;
   console_api& operator=(const console_api&) = delete;
 
+  /// The runtime's tools (may be null): a request's view carries its
+  /// tool's "schema" of arguments (null when unknown), from which the web
+  /// page builds the edit form. Any time; the next request sees them.
+  void set_tools(std::shared_ptr<const agent::tool_registry> tools);
+
   /// Serves the API over `rt` (which must stay open until detach()).
   void attach(runtime& rt);
   /// Stops using the runtime: waits for requests that use it, then answers
@@ -64,8 +76,9 @@ public:
 
   /// The answer to `req`; never throws for anything a client sends.
   http_response handle(const http_request& req);
-  /// The answer to /healthz and /readyz, without blocking (a quick_handler
-  /// for console_server); nullopt for every other request.
+  /// The answer to /healthz, /readyz and the web page's files, without
+  /// blocking (a quick_handler for console_server); nullopt for every
+  /// other request.
   std::optional<http_response> answer_now(const http_request& req);
 
 private:

@@ -112,7 +112,8 @@ inline task<int> stalls(context& ctx, int) {
   co_return a;
 }
 
-inline void console_tuning(runtime_options& o) {
+/// The runtime's tools, which the console is given too (for the schemas).
+inline std::shared_ptr<agent::tool_registry> console_tools() {
   auto tools = std::make_shared<agent::tool_registry>();
   nlohmann::json schema = {{"type", "object"},
                            {"properties", {{"title", {{"type", "string"}}},
@@ -121,6 +122,11 @@ inline void console_tuning(runtime_options& o) {
   REQUIRE(tools->add({"publish", "Publishes a post.", schema,
                       [](const nlohmann::json& a) { return nlohmann::json{{"url", a["title"]}}; },
                       true}));
+  return tools;
+}
+
+inline void console_tuning(runtime_options& o) {
+  auto tools = console_tools();
   auto p = gateway::parse_policy(R"(
 groups: {editors: [ann, bob]}
 interrupt_on:
@@ -155,6 +161,7 @@ public:
     ada = make_token("ada", net::auth::role::admin);
     api_ = std::make_unique<console::console_api>(*tokens_, answer_limit);
     api_->attach(f_.rt());
+    api_->set_tools(console_tools());
     auto* api = api_.get();
     auto server = console::console_server::start(
       std::move(options), [api](const console::http_request& r) { return api->handle(r); },

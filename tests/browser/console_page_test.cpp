@@ -1,0 +1,343 @@
+// The console's web page end to end, as a person uses it: the real CLI
+// (`endure serve --http`, here the content agent's build of it, whose
+// `publish` waits for an editor) as a child process, tokens from the real
+// `token create`, a real agent run, and Debian's headless chromium driven
+// over the DevTools protocol. Every wait polls the page's DOM with a
+// deadline. With ENDURE_SCREENSHOTS_DIR set, the inbox and a run's
+// timeline are saved there (docs/console-*.png come from this).
+#include <cstdlib>
+#include <fstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "browser/cdp_client.hpp"
+#include "console/http_probe.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace std::chrono_literals;
+
+namespace endure::test {
+
+namespace {
+
+const std::string cli_bin = CONTENT_AGENT_CLI_PATH;
+/// The test workflows' CLI (tests/cli/workflows_cli.cpp): `crashy` is
+/// quarantined until its marker file exists.
+const std::string workflows_bin = WORKFLOWS_CLI_PATH;
+const std::string policy_file = std::string(ENDURE_SOURCE_DIR) +
+                                "/examples/content_agent/policy.yaml";
+
+/// A one-shot command of the CLI (`bin`) on `data`; its stdout (the test
+/// fails on a non-zero exit).
+std::string cli(const std::string& data, std::vector<std::string> args,
+                const std::string& bin = cli_bin) {
+  args.insert(args.begin(), {bin, "--data", data});
+  auto [code, out] = run_command(args, 60s);
+  INFO(out);
+  REQUIRE(code == 0);
+  return out;
+}
+
+/// `serve --policy ... --http ADDRESS` on `data`, started and listening
+/// (with the test workflows' CLI, `bin`, and no policy when one is given).
+struct serve_process {
+  std::unique_ptr<child_process> child;
+  std::string url;  ///< "http://127.0.0.1:PORT/"
+
+  serve_process(const std::string& data, const std::string& address,
+                const std::string& bin = cli_bin) {
+    std::vector<std::string> argv{bin, "--data", data, "serve", "--http", address};
+    if (bin == cli_bin)
+      argv.insert(argv.end(), {"--policy", policy_file});
+    child = std::make_unique<child_process>(argv);
+    for (;;) {
+      auto line = child->read_line(30s);
+      REQUIRE(line);
+      constexpr std::string_view listening = "console listening on ";
+      if (line->rfind(listening, 0) == 0)
+        url = line->substr(listening.size());
+      if (line->rfind("serving", 0) == 0)
+        break;
+    }
+    REQUIRE(!url.empty());
+  }
+  /// "127.0.0.1:PORT", to start the next serve on the same address.
+  std::string address() const { return url.substr(7, url.size() - 8); }
+  std::uint16_t port() const {
+    return static_cast<std::uint16_t>(std::stoi(address().substr(address().rfind(':') + 1)));
+  }
+};
+
+/// Whether this build's console has GET /api/v1/events (the page then
+/// shows "live"; without it, "polling").
+bool has_event_stream(const serve_process& serve, const std::string& token) {
+  http_probe probe(serve.port());
+  probe.send(http_text("GET", "/api/v1/events", token));
+  return probe.read(10s).status == 200;
+}
+
+/// Starts content_agent run `id`; the agent searches, reads, drafts and
+/// then calls publish, which the policy holds for an editor.
+void start_article(const std::string& data, const std::string& id, const std::string& keyword) {
+  cli(data, {"start", "content_agent", "--id", id, "--input",
+             nlohmann::json{{"keyword", keyword}, {"intent", "informational"}}.dump()});
+}
+
+std::string token_for(const std::string& data, const std::string& name,
+                      const std::string& bin = cli_bin) {
+  auto out = cli(data, {"token", "create", name, "--role", "admin"}, bin);
+  return out.substr(0, out.find('\n'));
+}
+
+void log_in(cdp_client& page, const std::string& url, const std::string& token) {
+  page.navigate(url);
+  REQUIRE(page.wait_until("!document.getElementById('login').hidden"));
+  page.evaluate("document.getElementById('token').focus()");
+  page.type(token);
+  page.evaluate("document.querySelector('#login-form button').click()");
+  REQUIRE(page.wait_until("!document.getElementById('nav').hidden"));
+}
+
+std::string row_of(const std::string& run) {
+  return "document.querySelector('tr[data-request^=\"" + run + "/\"]')";
+}
+
+void save_screenshot(cdp_client& page, const std::string& name, bool full_page = false) {
+  const char* dir = std::getenv("ENDURE_SCREENSHOTS_DIR");
+  if (!dir || !*dir)
+    return;
+  std::ofstream(std::string(dir) + "/" + name, std::ios::binary)
+    << page.screenshot_png(full_page);
+}
+
+/// The text of the page's error banner, for a failing check's message.
+std::string banner(cdp_client& page) {
+  auto v = page.evaluate("document.getElementById('error').textContent");
+  return v.is_string() ? v.get<std::string>() : "";
+}
+
+} // namespace
+
+SCENARIO("an editor logs in with a token, approves an agent's publish and sees the run "
+         "complete", "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  ::setenv("CONTENT_SITE_DIR", dir.file("site").c_str(), 1);
+  auto token = token_for(data, "ed");
+  serve_process serve(data, "127.0.0.1:0");
+  start_article(data, "lmdb-guide", "lmdb journal");
+  auto page = cdp_client::launch(dir.file("profile"));
+
+  GIVEN("a wrong token") {
+    page->navigate(serve.url);
+    REQUIRE(page->wait_until("!document.getElementById('login').hidden"));
+    page->evaluate("document.getElementById('token').focus()");
+    page->type("endure_not-a-token");
+    page->evaluate("document.querySelector('#login-form button').click()");
+    THEN("the page says why and shows nothing else") {
+      REQUIRE(page->wait_until("document.getElementById('error').textContent.includes("
+                               "'refused')"));
+      CHECK(page->evaluate("document.getElementById('nav').hidden") == true);
+    }
+  }
+
+  GIVEN("the editor's token") {
+    log_in(*page, serve.url, token);
+    THEN("the agent's publish waits in the inbox") {
+      INFO(banner(*page));
+      REQUIRE(page->wait_until(row_of("lmdb-guide"), 60s));
+      save_screenshot(*page, "inbox.png");
+
+      WHEN("the editor opens it") {
+        page->evaluate(row_of("lmdb-guide") + ".querySelector('a').click()");
+        REQUIRE(page->wait_until("document.getElementById('approve')"));
+        THEN("it shows the model's stated confidence from the turn that called publish") {
+          CHECK(page->evaluate("[...document.querySelectorAll('.facts dt')].some((d) => "
+                               "d.textContent === \"model's confidence\")") == true);
+        }
+        THEN("edit offers the arguments as a form from the tool's schema") {
+          page->evaluate("document.getElementById('edit').click()");
+          REQUIRE(page->wait_until("document.getElementById('arg-title')"));
+          CHECK(page->evaluate("document.getElementById('arg-title').value.length > 0") == true);
+          CHECK(page->evaluate("document.getElementById('arg-draft').tagName") == "TEXTAREA");
+          AND_WHEN("the editor changes the title and sends the edit") {
+            page->evaluate("document.getElementById('arg-title').value = 'A practical guide'");
+            page->evaluate("document.querySelector('form.edit button[type=submit]').click()");
+            THEN("the request is decided with the edited arguments") {
+              INFO(banner(*page));
+              REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+              CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                                   "'edit by ed')") == true);
+              page->evaluate("location.hash = '#/runs/lmdb-guide'");
+              CHECK(page->wait_until("[...document.querySelectorAll('.step .result')].some("
+                                     "(r) => r.textContent.includes('a-practical-guide'))",
+                                     60s));
+            }
+          }
+        }
+        AND_WHEN("the editor rejects it with a reason") {
+          page->evaluate("document.getElementById('reject').click()");
+          page->evaluate("document.getElementById('reject-reason').focus()");
+          page->type("not ready to publish");
+          page->evaluate("document.querySelector('#reject-reason').form.requestSubmit()");
+          THEN("the reason is the request's outcome") {
+            INFO(banner(*page));
+            REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+            CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                                 "'reject by ed')") == true);
+            CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                                 "'not ready to publish')") == true);
+          }
+        }
+        AND_WHEN("the editor approves") {
+          page->evaluate("document.getElementById('approve').click()");
+          INFO(banner(*page));
+          REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+          CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                               "'approve by ed via http')") == true);
+          THEN("the run completes and its timeline shows the publish") {
+            page->evaluate("location.hash = '#/runs/lmdb-guide'");
+            INFO(banner(*page));
+            REQUIRE(page->wait_until("document.querySelector('.facts .status') && "
+                                     "document.querySelector('.facts .status').textContent"
+                                     " === 'completed'", 60s));
+            CHECK(page->evaluate("[...document.querySelectorAll('.step .name')]"
+                                 ".some((s) => s.textContent.includes('publish'))") == true);
+            save_screenshot(*page, "timeline.png", true);
+            AND_THEN("the runs list filters by status and no run is quarantined") {
+              page->evaluate("location.hash = '#/runs?status=completed'");
+              REQUIRE(page->wait_until("document.querySelector('tr[data-run=\"lmdb-guide\"]')"));
+              page->evaluate("location.hash = '#/runs?status=failed'");
+              REQUIRE(page->wait_until("document.querySelector('.empty') && document"
+                                       ".getElementById('status-filter').value === 'failed'"));
+              page->evaluate("location.hash = '#/quarantined'");
+              REQUIRE(page->wait_until("document.querySelector('.empty') && document"
+                                       ".querySelector('.empty').textContent === "
+                                       "'No run is quarantined.'"));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+SCENARIO("after a kill -9 of serve the open page reconnects by itself and shows every "
+         "pending request", "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  ::setenv("CONTENT_SITE_DIR", dir.file("site").c_str(), 1);
+  auto token = token_for(data, "ed");
+  auto serve = std::make_unique<serve_process>(data, "127.0.0.1:0");
+  auto address = serve->address();
+  start_article(data, "post-a", "actor model");
+  start_article(data, "post-b", "write-ahead log");
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve->url, token);
+  REQUIRE(page->wait_until(row_of("post-a") + " && " + row_of("post-b"), 60s));
+
+  WHEN("serve is killed with SIGKILL") {
+    serve->child->kill_hard();
+    THEN("the page notices") {
+      REQUIRE(page->wait_until("document.getElementById('live').textContent === "
+                               "'reconnecting'", 30s));
+
+      AND_WHEN("serve starts again on the same address and a third run raises a request") {
+        serve = std::make_unique<serve_process>(data, address);
+        start_article(data, "post-c", "group commit");
+        THEN("without a reload the page is connected and lists all three") {
+          INFO(banner(*page));
+          REQUIRE(page->wait_until(row_of("post-a") + " && " + row_of("post-b") + " && " +
+                                   row_of("post-c"), 60s));
+          auto expected = has_event_stream(*serve, token) ? "live" : "polling";
+          CHECK(page->wait_until("document.getElementById('live').textContent === '" +
+                                 std::string(expected) + "'", 20s));
+          CHECK(page->evaluate("document.querySelectorAll('tr[data-request]').length") == 3);
+        }
+      }
+    }
+  }
+}
+
+} // namespace endure::test
+
+namespace endure::test {
+
+SCENARIO("an agent's question is answered with text; a decision it does not allow is "
+         "refused with the API's message",
+         "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  ::setenv("CONTENT_SITE_DIR", dir.file("site").c_str(), 1);
+  auto token = token_for(data, "ed");
+  serve_process serve(data, "127.0.0.1:0");
+  // An unclear search intent: the agent asks (ask_human) before it writes.
+  cli(data, {"start", "content_agent", "--id", "unclear", "--input",
+             R"({"keyword": "actor model", "intent": "ambiguous"})"});
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+  REQUIRE(page->wait_until(row_of("unclear"), 60s));
+  page->evaluate(row_of("unclear") + ".querySelector('a').click()");
+  REQUIRE(page->wait_until("document.getElementById('respond')"));
+
+  WHEN("the editor responds with text") {
+    page->evaluate("document.getElementById('respond').click()");
+    page->evaluate("document.getElementById('respond-text').focus()");
+    page->type("the programming model");
+    page->evaluate("document.querySelector('#respond-text').form.requestSubmit()");
+    THEN("the answer is the request's outcome") {
+      INFO(banner(*page));
+      REQUIRE(page->wait_until("document.querySelector('.outcome')"));
+      CHECK(page->evaluate("document.querySelector('.outcome').textContent.includes("
+                           "'the programming model')") == true);
+    }
+  }
+  WHEN("the editor tries a decision the request does not allow (reject, on a question)") {
+    page->evaluate("document.getElementById('reject').click()");
+    page->evaluate("document.getElementById('reject-reason').focus()");
+    page->type("not our topic");
+    page->evaluate("document.querySelector('#reject-reason').form.requestSubmit()");
+    THEN("the API's message is shown and the request stays pending") {
+      REQUIRE(page->wait_until("!document.getElementById('error').hidden"));
+      CHECK_THAT(banner(*page), Catch::Contains("reject is not a decision this request allows"));
+      CHECK(page->evaluate("document.querySelector('.outcome')").is_null());
+      CHECK(page->evaluate("document.querySelector('.facts .status').textContent") == "pending");
+    }
+  }
+}
+
+SCENARIO("a quarantined run shows its reason and is released from the page", "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto marker = dir.file("marker");
+  auto token = token_for(data, "ada", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  cli(data, {"start", "crashy", "--id", "q1", "--input", "\"" + marker + "\""}, workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+  page->evaluate("location.hash = '#/quarantined'");
+  auto row = std::string("document.querySelector('tr[data-run=\"q1\"]')");
+  REQUIRE(page->wait_until(row, 60s));
+  CHECK(page->evaluate(row + ".querySelector('.detail').textContent.length > 0") == true);
+
+  WHEN("the cause is fixed and the admin releases it with a reason") {
+    std::ofstream{marker} << "fixed";
+    page->evaluate(row + ".querySelector('input').focus()");
+    page->type("marker restored");
+    page->evaluate(row + ".querySelector('button').click()");
+    THEN("the run resumes and completes, and its timeline records the release") {
+      INFO(banner(*page));
+      REQUIRE(page->wait_until("document.getElementById('notice').textContent.includes("
+                               "'Released q1')"));
+      page->evaluate("location.hash = '#/runs/q1'");
+      REQUIRE(page->wait_until("document.querySelector('.facts .status') && "
+                               "document.querySelector('.facts .status').textContent"
+                               " === 'completed'", 60s));
+      CHECK(page->evaluate("document.body.textContent.includes('marker restored')") == true);
+    }
+  }
+}
+
+} // namespace endure::test
