@@ -265,7 +265,7 @@ SCENARIO("after a kill -9 of serve the open page reconnects by itself and shows 
 
 namespace endure::test {
 
-SCENARIO("an agent's question is answered with text; a decision it does not allow is "
+SCENARIO("an agent's question is answered with text, and a decision it does not allow is "
          "refused with the API's message",
          "[browser]") {
   temp_dir dir;
