@@ -35,6 +35,8 @@ class policy;
 
 namespace endure {
 
+class run_event_feed;
+
 struct runtime_options {
   /// Where and how the journal is kept. data_dir must be set.
   journal_options journal;
@@ -200,6 +202,9 @@ public:
   caf::actor supervisor() const;
   runtime_stats stats() const;
   const workflow_registry& workflows() const noexcept;
+  /// Live changes of runs and requests (run_event_feed.hpp), for as long
+  /// as the runtime is open.
+  run_event_feed& events() noexcept;
 
 private:
   struct impl;
