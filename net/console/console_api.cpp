@@ -250,10 +250,11 @@ expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
 } // namespace
 
 struct console_api::state {
-  explicit state(net::auth::token_store& t) : tokens(t) {}
+  state(net::auth::token_store& t, event_stream_options o) : tokens(t), events(o) {}
   net::auth::token_store& tokens;
   std::shared_mutex mutex;  // guards rt: shared while a request uses it
   runtime* rt = nullptr;
+  event_hub events;  // GET /api/v1/events, over rt's feed
 
   // -- authentication ----------------------------------------------------------
 
@@ -527,6 +528,8 @@ struct console_api::state {
       return *refused;
     if (get && route == "inbox")
       return inbox(*rt, *who, t);
+    if (get && route == "events")
+      return events.open();
     if (get && route == "runs")
       return runs(*rt, t);
     if (post && route == "runs")
@@ -544,25 +547,28 @@ struct console_api::state {
     }
     return error_response(get || post ? 404 : 405, get || post ? "not_found" : "method_not_allowed",
                           req.method + " " + t.path + " is not part of the API; see "
-                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, /api/v1/runs/ID and "
+                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, /api/v1/runs/ID, "
+                          "/api/v1/events and "
                           "POST /api/v1/requests/ID/decision, /api/v1/runs, "
                           "/api/v1/runs/ID/signal|cancel|release");
   }
 };
 
-console_api::console_api(net::auth::token_store& tokens)
-  : state_(std::make_unique<state>(tokens)) {}
+console_api::console_api(net::auth::token_store& tokens, event_stream_options events)
+  : state_(std::make_unique<state>(tokens, events)) {}
 
 console_api::~console_api() = default;
 
 void console_api::attach(runtime& rt) {
   std::unique_lock lock(state_->mutex);
   state_->rt = &rt;
+  state_->events.attach(rt.events());
 }
 
 void console_api::detach() {
   std::unique_lock lock(state_->mutex);
   state_->rt = nullptr;
+  state_->events.detach();
 }
 
 http_response console_api::handle(const http_request& req) {

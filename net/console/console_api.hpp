@@ -11,6 +11,7 @@
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
+//   GET  /api/v1/events                     viewer: live events as Server-Sent Events
 //
 // Authentication: `Authorization: Bearer TOKEN`, checked against the token
 // store (refreshed per request, so a revoke takes effect at once). The
@@ -25,6 +26,7 @@
 
 #include <memory>
 
+#include "endure/net/console/event_stream.hpp"
 #include "endure/net/console/http_exchange.hpp"
 
 namespace endure {
@@ -39,7 +41,7 @@ namespace endure::console {
 class console_api {
 public:
   /// `tokens` must outlive this object.
-  explicit console_api(net::auth::token_store& tokens);
+  explicit console_api(net::auth::token_store& tokens, event_stream_options events = {});
   ~console_api();
   console_api(const console_api&) = delete;
   console_api& operator=(const console_api&) = delete;
@@ -47,7 +49,8 @@ public:
   /// Serves the API over `rt` (which must stay open until detach()).
   void attach(runtime& rt);
   /// Stops using the runtime: waits for requests that use it, then answers
-  /// 503 (shut_down) until attach() again. Call before closing the runtime.
+  /// 503 (shut_down) until attach() again; open event streams end. Call
+  /// before closing the runtime.
   void detach();
 
   /// The answer to `req`; never throws for anything a client sends.

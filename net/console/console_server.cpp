@@ -11,6 +11,7 @@
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
 #include "endure/net/detail/coroutine_support.hpp"
+#include "endure/net/console/detail/stream_writer.hpp"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -88,6 +89,8 @@ struct console_server::impl {
   server_options options;
   request_handler handler;
   asio::io_context io{1};
+  /// How streamed responses' producers reach the io thread (closed first at stop).
+  std::shared_ptr<detail::io_gate> gate = std::make_shared<detail::io_gate>(io.get_executor());
   tcp::acceptor acceptor{io};
   std::atomic<std::size_t> open{0};
   std::string bound;
@@ -127,6 +130,7 @@ struct console_server::impl {
   }
 
   void stop() {
+    gate->close();
     io.stop();
     if (thread.joinable())
       thread.join();
@@ -201,6 +205,11 @@ struct console_server::impl {
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       auto answer = co_await handled(std::move(in));
+      if (answer.stream) {  // Server-Sent Events: the connection is the stream's now
+        co_await detail::write_streamed(stream, std::move(answer), version, options.read_timeout,
+                                        gate, io.get_executor());
+        break;
+      }
       auto res = to_beast(answer, keep_alive, version);
       stream.expires_after(options.read_timeout);  // a client that never reads
       co_await http::async_write(stream, res, awaitable_ec(ec));
