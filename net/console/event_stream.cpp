@@ -162,7 +162,9 @@ public:
   void push(const std::shared_ptr<const std::string>& bytes, bool drop) {
     if (dropped_ || ended_)
       return;
-    if (drop || backlog_ + bytes->size() > hub_->options.max_backlog) {
+    // Behind: batches wait that the client has not taken. One batch, however
+    // large, is never too much for a client that keeps up.
+    if (drop || (backlog_ > 0 && backlog_ + bytes->size() > hub_->options.max_backlog)) {
       dropped_ = true;
       pending_.clear();
       backlog_ = 0;
@@ -170,10 +172,9 @@ public:
         wake_(true);
       return;
     }
-    bool was_idle = pending_.empty();
     pending_.push_back(bytes);
     backlog_ += bytes->size();
-    if (was_idle && wake_)
+    if (wake_)  // one wake per batch: at most one post per interval and stream
       wake_(false);
   }
 
@@ -225,6 +226,11 @@ void event_hub::core::run_pump() {
 }
 
 void event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all) {
+  {
+    std::lock_guard guard(mutex);
+    if (streams.empty())
+      return;  // the last stream closed since: nobody to serialize for
+  }
   if (batch.size() > options.coalesce_above)
     coalesce(batch);
   std::string bytes;

@@ -25,8 +25,9 @@
 // * Coalescing: a batch holding more than coalesce_above events keeps only
 //   the last step event and the last run event of each run (request events
 //   are all kept): under load a client sees each busy run's latest state,
-//   not every step. Ids of dropped events are skipped.
-// * A stream further behind than max_backlog bytes is dropped: its
+//   not every step. Ids are given to the events sent, after coalescing.
+// * A stream that has batches waiting (not yet taken by its writer) when
+//   another would bring them past max_backlog bytes is dropped: its
 //   connection closes at once, even mid-write. If more than max_queued
 //   events wait for the pump, every stream is dropped. Clients reconnect
 //   and refetch; events are hints, the REST routes the truth.
@@ -50,8 +51,9 @@ namespace endure::console {
 struct event_stream_options {
   /// A stream silent this long gets a comment line. Default: 15 s.
   std::chrono::milliseconds keep_alive{15'000};
-  /// Bytes one stream may have waiting (beyond the write in flight); a
-  /// client further behind is disconnected. Default: 256 KiB.
+  /// Bytes one stream may have waiting beyond the write in flight (one
+  /// batch is always accepted when none waits); a client further behind
+  /// is disconnected. Default: 256 KiB.
   std::size_t max_backlog = 256 * 1024;
   /// Streams get new events at most this often. Default: 50 ms.
   std::chrono::milliseconds batch_interval{50};

@@ -80,7 +80,8 @@ interrupt_on:
 
 class console_fixture {
 public:
-  explicit console_fixture(console::server_options options = {})
+  explicit console_fixture(console::server_options options = {},
+                           console::event_stream_options events = {})
     : f_([](workflow_registry& r) { 
         r.add("publishes", &publishes);
         r.add("two_steps", &two_steps);
@@ -94,7 +95,7 @@ public:
     bob = make_token("bob", net::auth::role::approver);
     vic = make_token("vic", net::auth::role::viewer);
     ada = make_token("ada", net::auth::role::admin);
-    api_ = std::make_unique<console::console_api>(*tokens_);
+    api_ = std::make_unique<console::console_api>(*tokens_, events);
     api_->attach(f_.rt());
     auto* api = api_.get();
     auto server = console::console_server::start(
@@ -132,6 +133,9 @@ public:
   }
 
   std::uint16_t port() const { return server_->port(); }
+  /// Stops the server (as `endure serve` does first on SIGTERM).
+  void stop_server() { server_.reset(); }
+  console::console_server& server() { return *server_; }
   runtime_fixture& rt() { return f_; }
   console::console_api& api() { return *api_; }
   /// Another handle on the tokens file, as `endure token revoke` has.

@@ -24,6 +24,12 @@
 
 namespace endure::console::detail {
 
+/// The kernel's send buffer of a streamed connection. Linux otherwise
+/// grows it up to 4 MiB (tcp_wmem) even for a client that reads nothing,
+/// so such a client would hold megabytes of kernel memory before the
+/// stream's backlog (which decides when to drop it) even started to grow.
+constexpr int stream_send_buffer = 64 * 1024;
+
 /// Lets other threads post to the io thread until the server stops: after
 /// close() nothing more is posted, so a stream's waker never touches an
 /// io_context that is being destroyed.
@@ -55,6 +61,8 @@ struct stream_link {
   boost::asio::steady_timer timer;
   /// The connection, to abandon a write in flight; null once the writer ended.
   boost::beast::tcp_stream* connection = nullptr;
+  /// The stream was dropped (the client is too slow).
+  bool dropped = false;
 };
 
 /// Writes `answer`'s headers, then what its stream gives, until it ends,
@@ -84,6 +92,7 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
   } guard{source, *link};
 
   boost::system::error_code ec;
+  connection.socket().set_option(asio::socket_base::send_buffer_size(stream_send_buffer), ec);
   {
     // No Content-Length: the body ends when the connection closes.
     http::response<http::empty_body> head{static_cast<http::status>(answer.status), version};
@@ -101,6 +110,7 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
   source.start([gate, link](bool drop) {
     gate->post([link, drop] {
       link->timer.cancel();
+      link->dropped |= drop;
       if (drop && link->connection)
         link->connection->cancel();  // the write in flight ends with operation_aborted
     });
@@ -110,8 +120,10 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
   for (;;) {
     out.clear();
     auto state = source.take(out);
-    if (state == response_stream::state::dropped)
+    if (state == response_stream::state::dropped) {
+      link->dropped = true;
       break;
+    }
     if (out.empty() && state == response_stream::state::open) {
       // Nothing now: wait for a wake (it cancels the wait) or the keep-alive.
       link->timer.expires_after(source.idle_period());
@@ -132,6 +144,8 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
     if (state == response_stream::state::ended)
       break;
   }
+  if (link->dropped)  // reset, not close: what the client did not read is discarded
+    connection.socket().set_option(asio::socket_base::linger(true, 0), ec);
 }
 
 } // namespace endure::console::detail
