@@ -69,8 +69,15 @@ void coalesce(std::vector<feed_event>& batch) {
                                                                    : std::get<step_changed>(e).run;
     keep[i] = seen.emplace(e.index(), run).second;
   }
-  std::size_t i = 0;
-  std::erase_if(batch, [&](const feed_event&) { return !keep[i++]; });
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!keep[i])
+      continue;
+    if (kept != i)
+      batch[kept] = std::move(batch[i]);
+    ++kept;
+  }
+  batch.resize(kept);
 }
 
 } // namespace
