@@ -2,8 +2,9 @@
 // built while nobody listens, a subscription ends for good when reset,
 // and a real runtime publishes what a watcher relies on: a run's status
 // changes (running, waiting, completed, failed, cancelled, quarantined by
-// the run supervisor, running again after a release) and its steps'
-// outcomes (completed, retrying, failed), each run's events in its order.
+// the run supervisor or by the run itself, running again after a release)
+// and its steps' outcomes (completed, retrying, failed), each run's events
+// in its order.
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "actors/runtime_fixture.hpp"
+#include "endure/actors/offline_control.hpp"
 #include "endure/actors/run_event_feed.hpp"
 
 using namespace endure;
@@ -230,4 +232,21 @@ SCENARIO("a runtime publishes its runs' statuses and steps' outcomes in each run
     CHECK(std::vector<std::string>(released + 1, l.end())
           == std::vector<std::string>{"run running", "run completed"});
   }
+}
+
+SCENARIO("a run that quarantines itself publishes why", "[feed]") {
+  // Not resumed at open, so the subscription below exists before it runs.
+  runtime_fixture f{workflows, [](runtime_options& o) { o.resume_on_open = false; }};
+  f.close();
+  {
+    auto j = f.open_journal();  // a run of a workflow this process does not register
+    REQUIRE(start_offline(*j, "ghost", "retired_workflow", to_bytes(0)));
+  }
+  f.open();
+  collector seen(f.rt().events());
+  (void) f.rt().signal("ghost", "wake", 1);  // spawns its actor, which finds no workflow
+  auto events = seen.of_run_until("ghost", [](auto& e) { return is_run(e, run_status::quarantined); });
+  auto& q = std::get<run_changed>(events.back());
+  CHECK(q.workflow == "retired_workflow");
+  CHECK_THAT(q.detail, Catch::Contains("has not registered"));
 }
