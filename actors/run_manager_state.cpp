@@ -145,7 +145,8 @@ void manager_state::quarantine(const std::string& id, const std::string& why,
       log::warn("run " + id + " quarantined: " + why);
       publish_if(env.events, [&] {
         auto meta = env.store->run(id);
-        return run_changed{id, meta ? meta->workflow : std::string{}, run_status::quarantined, why};
+        return run_changed{id, meta ? meta->workflow : std::string{}, run_status::quarantined,
+                           why};
       });
       notify(id, {static_cast<std::uint8_t>(run_status::quarantined), {}, why});
       return;

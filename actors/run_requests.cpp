@@ -196,7 +196,8 @@ void manager_state::release(const std::string& id, const std::string& reason,
         [this, id, rp, workflow = meta->workflow](const expected<void>& r) mutable {
           if (!r)
             return rp.deliver(to_caf_error(r.error()));
-          publish_if(env.events, [&] { return run_changed{id, workflow, run_status::running, {}}; });
+          publish_if(env.events,
+                     [&] { return run_changed{id, workflow, run_status::running, {}}; });
           rp.deliver(caf::ok_atom::value);
           wake(id);
         });

@@ -187,7 +187,9 @@ SCENARIO("a runtime publishes its runs' statuses and steps' outcomes in each run
 
   WHEN("a step fails once, retries and the run completes") {
     REQUIRE(f.rt().start("flaky_once", "flaky", 0));
-    auto events = seen.of_run_until("flaky", [](auto& e) { return is_run(e, run_status::completed); });
+    auto events = seen.of_run_until("flaky", [](auto& e) {
+      return is_run(e, run_status::completed);
+    });
     // Between the retry's backoff and its attempt the run may be stored
     // waiting and running again: those statuses are allowed in between.
     std::vector<std::string> got;
@@ -202,7 +204,9 @@ SCENARIO("a runtime publishes its runs' statuses and steps' outcomes in each run
   }
   WHEN("a step fails for good") {
     REQUIRE(f.rt().start("doomed", "doomed", 0));
-    auto events = seen.of_run_until("doomed", [](auto& e) { return is_run(e, run_status::failed); });
+    auto events = seen.of_run_until("doomed", [](auto& e) {
+      return is_run(e, run_status::failed);
+    });
     CHECK(labels(events) == std::vector<std::string>{"run running", "step 0 charge failed #1",
                                                      "run failed"});
     CHECK_THAT(std::get<run_changed>(events.back()).detail, Catch::Contains("card declined"));
@@ -211,21 +215,28 @@ SCENARIO("a runtime publishes its runs' statuses and steps' outcomes in each run
     REQUIRE(f.rt().start("awaits_go", "waits", 0));
     seen.of_run_until("waits", [](auto& e) { return is_run(e, run_status::waiting); });
     REQUIRE(f.rt().cancel("waits", "nobody will say go"));
-    auto events = seen.of_run_until("waits", [](auto& e) { return is_run(e, run_status::cancelled); });
-    CHECK_THAT(std::get<run_changed>(events.back()).detail, Catch::Contains("nobody will say go"));
+    auto events = seen.of_run_until("waits", [](auto& e) {
+      return is_run(e, run_status::cancelled);
+    });
+    CHECK_THAT(std::get<run_changed>(events.back()).detail,
+               Catch::Contains("nobody will say go"));
     // The cancel marks the waiting run running first (journaled with it).
     CHECK(labels(events) == std::vector<std::string>{"run running", "run waiting", "run running",
                                                      "run cancelled"});
   }
   WHEN("the run supervisor quarantines a crashing run, and a release lets it finish") {
     REQUIRE(f.rt().start("buggy", "bug", 0));
-    auto events = seen.of_run_until("bug", [](auto& e) { return is_run(e, run_status::quarantined); });
+    auto events = seen.of_run_until("bug", [](auto& e) {
+      return is_run(e, run_status::quarantined);
+    });
     auto& q = std::get<run_changed>(events.back());
     CHECK(q.workflow == "buggy");
     CHECK_THAT(q.detail, Catch::Contains("crashed 2 times") && Catch::Contains("index 7"));
     bug_fixed = true;
     REQUIRE(f.rt().release("bug", "fixed"));
-    events = seen.of_run_until("bug", [](auto& e) { return is_run(e, run_status::completed); });
+    events = seen.of_run_until("bug", [](auto& e) {
+      return is_run(e, run_status::completed);
+    });
     auto l = labels(events);
     auto released = std::find(l.begin(), l.end(), "run quarantined");
     REQUIRE(released != l.end());
@@ -245,7 +256,9 @@ SCENARIO("a run that quarantines itself publishes why", "[feed]") {
   f.open();
   collector seen(f.rt().events());
   (void) f.rt().signal("ghost", "wake", 1);  // spawns its actor, which finds no workflow
-  auto events = seen.of_run_until("ghost", [](auto& e) { return is_run(e, run_status::quarantined); });
+  auto events = seen.of_run_until("ghost", [](auto& e) {
+      return is_run(e, run_status::quarantined);
+    });
   auto& q = std::get<run_changed>(events.back());
   CHECK(q.workflow == "retired_workflow");
   CHECK_THAT(q.detail, Catch::Contains("has not registered"));

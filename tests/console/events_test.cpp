@@ -38,7 +38,8 @@ std::string label(const sse_event& e) {
     return "run " + e.data.value("status", "?");
   if (e.event == "step")
     return "step " + std::to_string(e.data.value("step", -1)) + " " + e.data.value("name", "?")
-           + " " + e.data.value("outcome", "?") + " #" + std::to_string(e.data.value("attempt", -1));
+           + " " + e.data.value("outcome", "?") + " #"
+           + std::to_string(e.data.value("attempt", -1));
   return e.event + " " + e.data.value("kind", "?");
 }
 
