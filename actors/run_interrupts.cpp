@@ -31,6 +31,7 @@ void run_state::mark_running(write_batch& batch) {
     return;
   stored_status_ = run_status::running;
   batch.set_status(run_id_, run_status::running, {}, now_ms());
+  publish_status(run_status::running);
 }
 
 void run_state::ask_again(guarded_reply& rp) const {
@@ -159,6 +160,7 @@ void run_state::update_status() {
     write_batch batch;
     batch.set_status(run_id_, wanted, {}, now_ms());
     persist_quietly(std::move(batch));
+    publish_status(wanted);
   }
   if (waiting)
     self_->delayed_send(self_, env_.limits.passivate_after, atoms::passivate::value,

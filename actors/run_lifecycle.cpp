@@ -13,6 +13,7 @@
 #include "endure/actors/detail/caf_error.hpp"
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/workflow_registry.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
@@ -228,6 +229,7 @@ void run_state::on_start(const std::string& workflow, std::string input,
   write_batch batch;
   batch.create_run(meta);
   append(batch, run_started_event{workflow, std::move(input), meta.created_at_ms});
+  publish_status(run_status::running);  // before the first steps' events
   // One commit creates the run and starts its first steps; the replies and
   // the first bodies wait for it.
   creating_ = true;
@@ -357,6 +359,7 @@ void run_state::finish(run_status status, std::string result, std::string error)
   batch.set_status(run_id_, status, error, now_ms());
   erase_timers(batch);  // a cancelled sleeper must not be woken ever again
   persist(std::move(batch), [this, status, result, error] {
+    publish_status(status, error);
     caf::anon_send(env_.manager, atoms::finished::value, run_id_,
                    static_cast<std::uint8_t>(status), result, error);
     if (uses_gateway_ && env_.services)  // what it left pending leaves the inboxes
@@ -374,11 +377,19 @@ void run_state::quarantine(std::string reason) {
   batch.set_status(run_id_, run_status::quarantined, reason, now_ms());
   erase_timers(batch);
   auto done = [this, reason] {
+    publish_status(run_status::quarantined, reason);
     caf::anon_send(env_.manager, atoms::finished::value, run_id_,
                    static_cast<std::uint8_t>(run_status::quarantined), std::string{}, reason);
     self_->quit();
   };
   persist(std::move(batch), done);
+}
+
+void run_state::publish_status(run_status status, const std::string& detail) const {
+  publish_if(env_.events, [&] {
+    return run_changed{run_id_, log_.started() ? log_.started()->workflow : std::string{},
+                       status, detail};
+  });
 }
 
 void run_state::erase_timers(write_batch& batch) const {

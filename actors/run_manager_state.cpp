@@ -11,6 +11,7 @@
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/run_actor.hpp"
 #include "endure/actors/heap_trim.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/run_outcome.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
@@ -142,6 +143,11 @@ void manager_state::quarantine(const std::string& id, const std::string& why,
         return;
       }
       log::warn("run " + id + " quarantined: " + why);
+      publish_if(env.events, [&] {
+        auto meta = env.store->run(id);
+        return run_changed{id, meta ? meta->workflow : std::string{}, run_status::quarantined,
+                           why};
+      });
       notify(id, {static_cast<std::uint8_t>(run_status::quarantined), {}, why});
       return;
     }

@@ -14,6 +14,7 @@
 #include "endure/actors/detail/random_source.hpp"
 #include "endure/actors/events.hpp"
 #include "endure/actors/offline_control.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/run_outcome.hpp"
 #include "endure/persistence/journal.hpp"
 
@@ -192,9 +193,11 @@ void manager_state::release(const std::string& id, const std::string& reason,
   restarts.erase(id);
   crashed.erase(id);
   write(id, release_batch(id, *last + 1, reason),
-        [this, id, rp](const expected<void>& r) mutable {
+        [this, id, rp, workflow = meta->workflow](const expected<void>& r) mutable {
           if (!r)
             return rp.deliver(to_caf_error(r.error()));
+          publish_if(env.events,
+                     [&] { return run_changed{id, workflow, run_status::running, {}}; });
           rp.deliver(caf::ok_atom::value);
           wake(id);
         });

@@ -11,6 +11,7 @@
 #include "endure/actors/activity_pool.hpp"
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/detail/clock.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/persistence/journal.hpp"
 
 namespace endure::detail {
@@ -281,6 +282,10 @@ void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure 
                        f.http_status};
   write_batch batch;
   append(batch, ev);
+  publish_if(env_.events, [&] {
+    return step_changed{run_id_, step, p.req.name, attempt,
+                        decision.retry ? step_outcome::retrying : step_outcome::failed};
+  });
   if (decision.retry) {
     p.timer_due = ev.retry_at_ms;  // durable: a passivated run is woken for it
     batch.put_timer({ev.retry_at_ms, run_id_, step});
@@ -380,6 +385,9 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
   if (p.req.usage)
     done.usage = p.req.usage(done.result);
   append(batch, std::move(done));
+  publish_if(env_.events, [&] {
+    return step_changed{run_id_, step, p.req.name, attempt, step_outcome::completed};
+  });
   if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)
     batch.erase_timer({*p.timer_due, run_id_, step});
   bool timed_out = p.req.kind == op_kind::signal && signal_seq == 0;

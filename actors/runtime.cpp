@@ -16,6 +16,7 @@
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/events.hpp"
 #include "endure/actors/gateway/request_index.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/supervisors/atoms.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 #include "endure/supervisors/validate.hpp"
@@ -28,6 +29,7 @@ struct runtime::impl {
   workflow_registry workflows;
   std::unique_ptr<journal> store;
   detail::run_counters counters;
+  run_event_feed events;  // outlives the tree: its actors publish to it
   std::unique_ptr<detail::step_services> steps;  // ctx.llm, ctx.http
   detail::runtime_services services;
   caf::actor root;
@@ -79,6 +81,7 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   env.store = p->store.get();
   env.workflows = &p->workflows;
   env.counters = &p->counters;
+  env.events = &p->events;
   p->steps = std::make_unique<detail::step_services>(p->opts.llm, p->opts.http, p->opts.tools);
   env.services = p->steps.get();
   p->services.tools = p->opts.tools.get();
@@ -290,6 +293,7 @@ expected<void> runtime::release(const std::string& run_id, const std::string& re
 const journal& runtime::store() const noexcept { return *impl_->store; }
 caf::actor runtime::supervisor() const { return impl_->root; }
 const workflow_registry& runtime::workflows() const noexcept { return impl_->workflows; }
+run_event_feed& runtime::events() noexcept { return impl_->events; }
 
 runtime_stats runtime::stats() const {
   auto& c = impl_->counters;

@@ -36,6 +36,8 @@ class policy;
 
 namespace endure {
 
+class run_event_feed;
+
 struct runtime_options {
   /// Where and how the journal is kept. data_dir must be set.
   journal_options journal;
@@ -218,6 +220,9 @@ public:
   /// journal holds (runtime_metrics.hpp says why).
   runtime_metrics metrics() const;
   const workflow_registry& workflows() const noexcept;
+  /// Live changes of runs and requests (run_event_feed.hpp), for as long
+  /// as the runtime is open.
+  run_event_feed& events() noexcept;
 
 private:
   struct impl;

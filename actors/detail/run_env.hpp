@@ -16,6 +16,7 @@ namespace endure {
 class journal;
 class activity_pool;
 class workflow_registry;
+class run_event_feed;
 } // namespace endure
 
 namespace endure::detail {
@@ -52,6 +53,9 @@ struct run_env {
   run_counters* counters = nullptr;
   /// The clients of ctx.llm and ctx.http (owned by the runtime).
   step_services* services = nullptr;
+  /// Where status changes and step outcomes are published (owned by the
+  /// runtime; null: nowhere).
+  run_event_feed* events = nullptr;
 };
 
 } // namespace endure::detail

@@ -149,6 +149,8 @@ private:
   void run_next_compensation();
   void finish(run_status status, std::string result, std::string error);
   void quarantine(std::string reason);
+  /// Tells the runtime's event feed the run's status is now `status`.
+  void publish_status(run_status status, const std::string& detail = {}) const;
   /// Erases the timer rows of every step still waiting on a timer (the run
   /// ends or is quarantined; a release stores them again at resume).
   void erase_timers(write_batch& batch) const;

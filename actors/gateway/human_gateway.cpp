@@ -24,6 +24,7 @@
 #include "endure/actors/gateway/withdraw.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/request_event.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
@@ -70,11 +71,16 @@ struct gateway_state {
 using gateway_actor = caf::stateful_actor<gateway_state, caf::event_based_actor>;
 
 void publish(gateway_actor* self, const std::string& kind, const human_request& r) {
-  if (self->state.subscribers.empty())
+  auto* services = self->state.env.services;
+  auto* feed = services ? services->env.events : nullptr;
+  bool fed = feed && feed->listening();
+  if (self->state.subscribers.empty() && !fed)
     return;
   auto detail = gateway::event_detail(kind, r);
   for (auto& s : self->state.subscribers)
     self->send(s, atoms::gw_event::value, kind, r.id, r.run_id, detail);
+  if (fed)  // the runtime's feed (run_event_feed.hpp): every incarnation publishes there
+    feed->publish(request_changed{kind, r.id, r.run_id, std::move(detail)});
 }
 
 /// Arms the (remind) message for `due_ms`, unless one fires before.

@@ -300,14 +300,15 @@ http_response unknown_outcome(const std::string& what, std::chrono::milliseconds
 } // namespace
 
 struct console_api::state {
-  state(net::auth::token_store& t, std::chrono::milliseconds limit)
-    : tokens(t), answer_limit(limit) {}
+  state(net::auth::token_store& t, std::chrono::milliseconds limit, event_stream_options o)
+    : tokens(t), answer_limit(limit), events(o) {}
   net::auth::token_store& tokens;
   const std::chrono::milliseconds answer_limit;
   std::shared_ptr<const agent::tool_registry> tools;  // may be null; guarded by mutex too
   std::shared_mutex mutex;  // guards rt: shared while a request uses it
   runtime* rt = nullptr;
   std::atomic<bool> ready{false};  // rt is set: read by /readyz without the lock
+  event_hub events;  // GET /api/v1/events, over rt's feed
 
   // -- authentication ----------------------------------------------------------
 
@@ -620,6 +621,8 @@ struct console_api::state {
       return *refused;
     if (get && route == "inbox")
       return inbox(*rt, *who, t);
+    if (get && route == "events")
+      return events.open();
     if (get && route == "runs")
       return runs(*rt, t);
     if (post && route == "runs")
@@ -637,15 +640,17 @@ struct console_api::state {
     }
     return error_response(get || post ? 404 : 405, get || post ? "not_found" : "method_not_allowed",
                           req.method + " " + t.path + " is not part of the API; see "
-                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, /api/v1/runs/ID and "
+                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, /api/v1/runs/ID, "
+                          "/api/v1/events and "
                           "POST /api/v1/requests/ID/decision, /api/v1/runs, "
                           "/api/v1/runs/ID/signal|cancel|release");
   }
 };
 
 console_api::console_api(net::auth::token_store& tokens,
-                         std::chrono::milliseconds runtime_answer_limit)
-  : state_(std::make_unique<state>(tokens, runtime_answer_limit)) {}
+                         std::chrono::milliseconds runtime_answer_limit,
+                         event_stream_options events)
+  : state_(std::make_unique<state>(tokens, runtime_answer_limit, events)) {}
 
 console_api::~console_api() = default;
 
@@ -653,12 +658,14 @@ void console_api::attach(runtime& rt) {
   std::unique_lock lock(state_->mutex);
   state_->rt = &rt;
   state_->ready = true;
+  state_->events.attach(rt.events());
 }
 
 void console_api::detach() {
   state_->ready = false;  // before the wait: /readyz says so at once
   std::unique_lock lock(state_->mutex);
   state_->rt = nullptr;
+  state_->events.detach();
 }
 
 void console_api::set_tools(std::shared_ptr<const agent::tool_registry> tools) {

@@ -15,6 +15,7 @@
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
+//   GET  /api/v1/events                     viewer: live events as Server-Sent Events
 //
 //   GET  /, /index.html, /app.js, ...      no token: the web page (static_files.hpp)
 //
@@ -39,6 +40,7 @@
 #include <memory>
 #include <optional>
 
+#include "endure/net/console/event_stream.hpp"
 #include "endure/net/console/http_exchange.hpp"
 
 namespace endure {
@@ -57,8 +59,10 @@ class console_api {
 public:
   /// `tokens` must outlive this object. `runtime_answer_limit`: how long a
   /// request waits for the runtime's answer (see the top). Default: 10 s.
+  /// `events`: how GET /api/v1/events streams (event_stream.hpp).
   explicit console_api(net::auth::token_store& tokens,
-                       std::chrono::milliseconds runtime_answer_limit = std::chrono::seconds(10));
+                       std::chrono::milliseconds runtime_answer_limit = std::chrono::seconds(10),
+                       event_stream_options events = {});
   ~console_api();
   console_api(const console_api&) = delete;
   console_api& operator=(const console_api&) = delete;
@@ -71,7 +75,8 @@ public:
   /// Serves the API over `rt` (which must stay open until detach()).
   void attach(runtime& rt);
   /// Stops using the runtime: waits for requests that use it, then answers
-  /// 503 (shut_down) until attach() again. Call before closing the runtime.
+  /// 503 (shut_down) until attach() again; open event streams end. Call
+  /// before closing the runtime.
   void detach();
 
   /// The answer to `req`; never throws for anything a client sends.

@@ -14,6 +14,7 @@
 
 #include <utility> // before asio/awaitable.hpp: Boost 1.74 needs std::exchange
 #include "endure/net/detail/coroutine_support.hpp"
+#include "endure/net/console/detail/stream_writer.hpp"
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -156,6 +157,8 @@ struct console_server::impl {
   std::size_t live = 0;  // slots not evicted
   std::optional<ssl::context> tls;  // outlives io: the frames' TLS streams use it
   asio::io_context io{1};
+  /// How streamed responses' producers reach the io thread (closed first at stop).
+  std::shared_ptr<detail::io_gate> gate = std::make_shared<detail::io_gate>(io.get_executor());
   tcp::acceptor acceptor{io};
   std::atomic<std::size_t> open{0};
   std::string bound;
@@ -212,6 +215,7 @@ struct console_server::impl {
   }
 
   void stop() {
+    gate->close();
     io.stop();
     if (thread.joinable())
       thread.join();
@@ -379,6 +383,11 @@ struct console_server::impl {
       unsigned version = req.version();
       bool head = req.method() == http::verb::head;
       auto answer = co_await handled(std::move(in));
+      if (answer.stream) {  // Server-Sent Events: the connection is the stream's now
+        co_await detail::write_streamed(stream, std::move(answer), version, options.read_timeout,
+                                        gate, io.get_executor());
+        break;
+      }
       auto res = to_beast(answer, keep_alive, version);
       beast::get_lowest_layer(stream).expires_after(options.read_timeout);  // a client that never reads
       ec = co_await write_answer(stream, res, head);

@@ -3,11 +3,14 @@
 // Beast, which stays inside console_server.cpp. Any thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace endure::console {
+
+class response_stream;
 
 struct http_request {
   std::string method;  ///< "GET", "POST", ...
@@ -26,6 +29,10 @@ struct http_response {
   std::string body;
   /// Extra headers (e.g. WWW-Authenticate), name and value.
   std::vector<std::pair<std::string, std::string>> headers;
+  /// Set: `body` is ignored and the body is what this stream gives, until
+  /// it ends or the client goes (response_stream.hpp); the connection then
+  /// closes.
+  std::shared_ptr<response_stream> stream;
 };
 
 } // namespace endure::console

@@ -143,7 +143,8 @@ interrupt_on:
 class console_fixture {
 public:
   explicit console_fixture(console::server_options options = {},
-                           std::chrono::milliseconds answer_limit = std::chrono::seconds(10))
+                           std::chrono::milliseconds answer_limit = std::chrono::seconds(10),
+                           console::event_stream_options events = {})
     : f_([](workflow_registry& r) { 
         r.add("stalls", &stalls);
         r.add("publishes", &publishes);
@@ -159,7 +160,7 @@ public:
     bob = make_token("bob", net::auth::role::approver);
     vic = make_token("vic", net::auth::role::viewer);
     ada = make_token("ada", net::auth::role::admin);
-    api_ = std::make_unique<console::console_api>(*tokens_, answer_limit);
+    api_ = std::make_unique<console::console_api>(*tokens_, answer_limit, events);
     api_->attach(f_.rt());
     api_->set_tools(console_tools());
     auto* api = api_.get();
@@ -199,6 +200,9 @@ public:
   }
 
   std::uint16_t port() const { return server_->port(); }
+  /// Stops the server (as `endure serve` does first on SIGTERM).
+  void stop_server() { server_.reset(); }
+  console::console_server& server() { return *server_; }
   runtime_fixture& rt() { return f_; }
   console::console_api& api() { return *api_; }
   /// Another handle on the tokens file, as `endure token revoke` has.

@@ -1,0 +1,141 @@
+// The runtime's live event feed (issue 16): what changes in runs and in the
+// human gateway's requests, as it happens, for whoever watches (the
+// console's Server-Sent Events). One feed per runtime (runtime::events()).
+//
+// Who publishes, and when (on the publisher's own thread):
+// * run_changed: a run actor when it writes a new status to the journal
+//   (running, waiting) at the moment the write is queued; the final
+//   statuses (completed, failed, cancelled, quarantined) once their write
+//   is durable, so a client that refetches the run sees them. The run
+//   manager publishes the statuses it writes itself (a quarantine after
+//   repeated crashes, running after a release) once they are durable.
+// * step_changed: a run actor when the record of a step's outcome
+//   (completed, failed for good, failed and retrying) is queued for the
+//   journal, in the order the run makes them; a run's events are in its
+//   own order, runs interleave. A commit that then fails stops the run
+//   actor and its restart replays the journal without publishing again,
+//   so an event may (rarely) describe a record that never became durable:
+//   events are hints to refetch, the journal is the truth.
+// * request_changed: the human gateway, for each lifecycle event it sends
+//   its CAF subscribers (actors/atoms.hpp, subscribe), after the request's
+//   row is durable. Every incarnation of the gateway publishes here, so a
+//   restart loses no subscription.
+//
+// Cost: publish_if() is one relaxed atomic load while nobody listens.
+// While someone does, each event is built once and every callback is
+// called on the publisher's thread (a run actor's, the manager's, the
+// gateway's) under a shared lock: callbacks must be quick and must never
+// block (queue the event, return). No CAF in here.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <shared_mutex>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "endure/persistence/run_meta.hpp"
+
+namespace endure {
+
+/// A run's status changed.
+struct run_changed {
+  std::string run;
+  std::string workflow;
+  run_status status = run_status::running;
+  /// Why, for failed, cancelled and quarantined; else empty.
+  std::string detail;
+};
+
+enum class step_outcome : std::uint8_t {
+  completed,  ///< the step's result is journaled
+  failed,     ///< failed for good (fatal, or its retries are exhausted)
+  retrying,   ///< an attempt failed; the next one waits out its backoff
+};
+
+std::string_view to_string(step_outcome o) noexcept;
+
+/// Progress of a run: an outcome of one of its journaled steps.
+struct step_changed {
+  std::string run;
+  std::uint64_t step = 0;  ///< the step's sequence number in the run
+  std::string name;
+  /// The attempt it concerns; 0 for steps that run no body (timers,
+  /// signals, journaled values).
+  std::uint32_t attempt = 0;
+  step_outcome outcome = step_outcome::completed;
+};
+
+/// A lifecycle event of a human gateway request.
+struct request_changed {
+  /// waiting, counted, decided, expired, escalated, reminder.
+  std::string kind;
+  std::string request;
+  std::string run;
+  /// The gateway's detail, JSON object text (gateway/request_event.hpp).
+  std::string detail;
+};
+
+using feed_event = std::variant<run_changed, step_changed, request_changed>;
+
+class run_event_feed {
+public:
+  /// Called for every event published while subscribed; see the top.
+  using callback = std::function<void(const feed_event&)>;
+
+  /// A subscription; unsubscribes when destroyed or reset. Once reset()
+  /// (or the destructor) returned, its callback is not running and never
+  /// runs again. Never reset it from inside its own callback (deadlock).
+  /// The feed must outlive it.
+  class subscription {
+  public:
+    subscription() = default;
+    subscription(run_event_feed* feed, std::uint64_t id) noexcept : feed_(feed), id_(id) {}
+    subscription(subscription&& other) noexcept
+      : feed_(std::exchange(other.feed_, nullptr)), id_(other.id_) {}
+    subscription& operator=(subscription&& other) noexcept;
+    ~subscription() { reset(); }
+    void reset() noexcept;
+    explicit operator bool() const noexcept { return feed_ != nullptr; }
+
+  private:
+    run_event_feed* feed_ = nullptr;
+    std::uint64_t id_ = 0;
+  };
+
+  run_event_feed() = default;
+  run_event_feed(const run_event_feed&) = delete;
+  run_event_feed& operator=(const run_event_feed&) = delete;
+
+  /// `cb` gets every event published from now on, until the subscription
+  /// ends. Any thread.
+  [[nodiscard]] subscription subscribe(callback cb);
+
+  /// True while at least one subscription is open (relaxed: an event
+  /// published just as a subscription opens may be missed by it).
+  bool listening() const noexcept { return listeners_.load(std::memory_order_relaxed) != 0; }
+
+  /// Hands `e` to every subscriber (on this thread). Any thread.
+  void publish(const feed_event& e) const;
+
+private:
+  void unsubscribe(std::uint64_t id) noexcept;
+
+  mutable std::shared_mutex mutex_;
+  std::vector<std::pair<std::uint64_t, callback>> subscribers_;
+  std::uint64_t next_id_ = 1;
+  std::atomic<std::size_t> listeners_{0};
+};
+
+/// Publishes `make()` on `feed` (may be null) if anybody listens; make()
+/// is not called otherwise. What publishers call.
+template <class Make>
+void publish_if(const run_event_feed* feed, Make&& make) {
+  if (feed && feed->listening())
+    feed->publish(feed_event{make()});
+}
+
+} // namespace endure

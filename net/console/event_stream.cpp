@@ -1,0 +1,306 @@
+// event_hub (event_stream.hpp): the feed's callback queues events; the pump
+// thread batches, coalesces and serializes them and hands each batch to
+// every stream; the server's io thread takes a stream's batches and
+// writes them. Locks: `queue_mutex` (callback and pump only) and `mutex`
+// (the streams, their backlogs and the subscription); the pump never holds
+// both, and a callback never takes `mutex`, so unsubscribing under `mutex`
+// (which waits for callbacks in flight) cannot deadlock.
+#include "endure/net/console/event_stream.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/run_event_feed.hpp"
+#include "endure/net/console/console_server.hpp"
+#include "endure/net/console/response_stream.hpp"
+
+namespace endure::console {
+
+namespace {
+
+using json = nlohmann::json;
+
+const auto retry_bytes = std::make_shared<const std::string>("retry: 2000\n\n");
+const auto keep_alive_bytes = std::make_shared<const std::string>(": keep-alive\n\n");
+
+std::string event_text(std::uint64_t id, std::string_view kind, const json& data) {
+  std::string out = "id: " + std::to_string(id) + "\nevent: ";
+  out += kind;
+  out += "\ndata: ";
+  // dump() escapes newlines inside strings, so the data is one line; bad
+  // UTF-8 from a run id or a reason is replaced, not thrown on.
+  out += data.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += "\n\n";
+  return out;
+}
+
+std::string serialize(std::uint64_t id, const feed_event& e) {
+  if (auto* r = std::get_if<run_changed>(&e))
+    return event_text(id, "run", {{"run", r->run}, {"workflow", r->workflow},
+                                  {"status", to_string(r->status)}, {"detail", r->detail}});
+  if (auto* s = std::get_if<step_changed>(&e))
+    return event_text(id, "step", {{"run", s->run}, {"step", s->step}, {"name", s->name},
+                                   {"attempt", s->attempt}, {"outcome", to_string(s->outcome)}});
+  auto& q = std::get<request_changed>(e);
+  auto detail = json::parse(q.detail, nullptr, false);
+  if (detail.is_discarded())
+    detail = q.detail;  // not JSON (never from the gateway): still shown
+  return event_text(id, "request", {{"kind", q.kind}, {"request", q.request}, {"run", q.run},
+                                    {"detail", std::move(detail)}});
+}
+
+/// Keeps the last run event and the last step event of each run, and
+/// every request event, in order.
+void coalesce(std::vector<feed_event>& batch) {
+  std::set<std::pair<std::size_t, std::string_view>> seen;  // (kind index, run)
+  std::vector<bool> keep(batch.size(), true);
+  for (std::size_t i = batch.size(); i-- > 0;) {
+    auto& e = batch[i];
+    if (std::holds_alternative<request_changed>(e))
+      continue;
+    std::string_view run = std::holds_alternative<run_changed>(e) ? std::get<run_changed>(e).run
+                                                                   : std::get<step_changed>(e).run;
+    keep[i] = seen.emplace(e.index(), run).second;
+  }
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!keep[i])
+      continue;
+    if (kept != i)
+      batch[kept] = std::move(batch[i]);
+    ++kept;
+  }
+  batch.resize(kept);
+}
+
+} // namespace
+
+class sse_stream;
+
+struct event_hub::core {
+  explicit core(event_stream_options o) : options(o) {}
+
+  const event_stream_options options;
+
+  // -- the feed's side (callback and pump) ------------------------------------------
+  std::mutex queue_mutex;
+  std::condition_variable queue_ready;
+  std::vector<feed_event> queue;
+  bool overflowed = false;  ///< more than max_queued waited: drop every stream
+  bool stopping = false;
+
+  // -- the streams' side --------------------------------------------------------------
+  mutable std::mutex mutex;
+  std::vector<sse_stream*> streams;  ///< registered: open, not ended, not closed
+  run_event_feed* feed = nullptr;
+  run_event_feed::subscription subscription;  ///< held while a stream is registered
+
+  std::thread pump;
+  std::uint64_t next_id = 0;  ///< pump only
+
+  /// The feed's callback: on a publisher's thread (a run actor's); queues only.
+  void on_event(const feed_event& e) {
+    std::lock_guard lock(queue_mutex);
+    if (queue.size() >= options.max_queued) {
+      overflowed = true;
+      return;
+    }
+    queue.push_back(e);
+    if (queue.size() == 1)
+      queue_ready.notify_one();
+  }
+
+  void run_pump();
+  void hand_out(std::vector<feed_event> batch, bool drop_all);
+  /// Unregisters `s` (under `mutex`); the subscription goes with the last.
+  void forget(sse_stream* s);
+};
+
+/// One client's stream. Its fields are guarded by the hub's `mutex`.
+class sse_stream final : public response_stream {
+public:
+  explicit sse_stream(std::shared_ptr<event_hub::core> hub) : hub_(std::move(hub)) {
+    pending_.push_back(retry_bytes);
+  }
+  ~sse_stream() override { close(); }
+
+  void start(waker wake) override {
+    std::lock_guard lock(hub_->mutex);
+    if (!closed_)
+      wake_ = std::move(wake);
+  }
+
+  state take(chunk& out) override {
+    std::lock_guard lock(hub_->mutex);
+    if (dropped_)
+      return state::dropped;
+    for (auto& p : pending_)
+      out.push_back(std::move(p));
+    pending_.clear();
+    backlog_ = 0;
+    return ended_ ? state::ended : state::open;
+  }
+
+  void close() noexcept override {
+    std::lock_guard lock(hub_->mutex);
+    if (closed_)
+      return;
+    closed_ = true;
+    wake_ = nullptr;
+    pending_.clear();
+    hub_->forget(this);
+  }
+
+  std::chrono::milliseconds idle_period() const noexcept override {
+    return hub_->options.keep_alive;
+  }
+  std::shared_ptr<const std::string> idle_bytes() const override { return keep_alive_bytes; }
+
+  // -- the hub's side (under its mutex) ------------------------------------------------
+
+  /// A batch for this client, or (drop) the end of it as too slow.
+  void push(const std::shared_ptr<const std::string>& bytes, bool drop) {
+    if (dropped_ || ended_)
+      return;
+    // Behind: batches wait that the client has not taken. One batch, however
+    // large, is never too much for a client that keeps up.
+    if (drop || (backlog_ > 0 && backlog_ + bytes->size() > hub_->options.max_backlog)) {
+      dropped_ = true;
+      pending_.clear();
+      backlog_ = 0;
+      if (wake_)
+        wake_(true);
+      return;
+    }
+    pending_.push_back(bytes);
+    backlog_ += bytes->size();
+    if (wake_)  // one wake per batch: at most one post per interval and stream
+      wake_(false);
+  }
+
+  /// The hub detaches: what is pending is written, then the response ends.
+  void end() {
+    ended_ = true;
+    if (wake_)
+      wake_(false);
+  }
+
+private:
+  std::shared_ptr<event_hub::core> hub_;
+  chunk pending_;
+  std::size_t backlog_ = 0;
+  waker wake_;
+  bool ended_ = false;
+  bool dropped_ = false;
+  bool closed_ = false;
+};
+
+void event_hub::core::forget(sse_stream* s) {
+  auto it = std::find(streams.begin(), streams.end(), s);
+  if (it == streams.end())
+    return;
+  streams.erase(it);
+  if (streams.empty())
+    subscription.reset();  // nobody watches: the feed costs the runs nothing again
+}
+
+void event_hub::core::run_pump() {
+  using clock = std::chrono::steady_clock;
+  auto last = clock::time_point{};
+  std::unique_lock lock(queue_mutex);
+  for (;;) {
+    queue_ready.wait(lock, [this] { return stopping || overflowed || !queue.empty(); });
+    // At most one batch per interval: what arrives meanwhile joins it.
+    auto due = last + options.batch_interval;
+    if (!stopping && clock::now() < due)
+      queue_ready.wait_until(lock, due, [this] { return stopping; });
+    if (stopping)
+      return;
+    auto batch = std::exchange(queue, {});
+    bool drop_all = std::exchange(overflowed, false);
+    lock.unlock();
+    last = clock::now();
+    hand_out(std::move(batch), drop_all);
+    lock.lock();
+  }
+}
+
+void event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all) {
+  {
+    std::lock_guard guard(mutex);
+    if (streams.empty())
+      return;  // the last stream closed since: nobody to serialize for
+  }
+  if (batch.size() > options.coalesce_above)
+    coalesce(batch);
+  std::string bytes;
+  for (auto& e : batch)
+    bytes += serialize(++next_id, e);
+  auto shared = std::make_shared<const std::string>(std::move(bytes));
+  std::lock_guard guard(mutex);
+  for (auto* s : streams)  // a dropped one stays here until the server closes it
+    s->push(shared, drop_all);
+}
+
+event_hub::event_hub(event_stream_options options)
+  : options_(options), core_(std::make_shared<core>(options)) {
+  core_->pump = std::thread([c = core_.get()] { c->run_pump(); });
+}
+
+event_hub::~event_hub() {
+  detach();
+  {
+    std::lock_guard lock(core_->queue_mutex);
+    core_->stopping = true;
+  }
+  core_->queue_ready.notify_one();
+  core_->pump.join();
+}
+
+void event_hub::attach(run_event_feed& feed) {
+  std::lock_guard lock(core_->mutex);
+  core_->feed = &feed;
+}
+
+void event_hub::detach() {
+  std::lock_guard lock(core_->mutex);
+  for (auto* s : core_->streams)
+    s->end();
+  core_->streams.clear();
+  core_->subscription.reset();
+  core_->feed = nullptr;
+}
+
+http_response event_hub::open() {
+  std::shared_ptr<sse_stream> stream;
+  {
+    std::lock_guard lock(core_->mutex);
+    if (!core_->feed)
+      return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
+                                              "try again shortly");
+    stream = std::make_shared<sse_stream>(core_);
+    core_->streams.push_back(stream.get());
+    if (!core_->subscription)
+      core_->subscription =
+        core_->feed->subscribe([c = core_.get()](const feed_event& e) { c->on_event(e); });
+  }
+  http_response r;
+  r.content_type = "text/event-stream";
+  r.headers.emplace_back("X-Accel-Buffering", "no");  // a proxy (nginx) must not hold events back
+  r.stream = std::move(stream);
+  return r;
+}
+
+std::size_t event_hub::open_streams() const {
+  std::lock_guard lock(core_->mutex);
+  return core_->streams.size();
+}
+
+} // namespace endure::console

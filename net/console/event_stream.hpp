@@ -1,0 +1,95 @@
+// The console's live events (GET /api/v1/events, issue 16): the runtime's
+// event feed (actors/run_event_feed.hpp) as Server-Sent Events, to any
+// number of clients at once. The wire format is the console contract's:
+//
+//   retry: 2000                     first, once
+//   id: N / event: KIND / data: JSON    each event, N increasing within the process
+//   : keep-alive                    after keep_alive of silence
+//
+// KIND run {"run", "workflow", "status", "detail"}, step {"run", "step",
+// "name", "attempt", "outcome"} or request {"kind", "request", "run",
+// "detail" (the gateway's JSON object)}.
+//
+// How it stays cheap with many clients (the design the issue's figure of
+// 1,000 streams rests on):
+// * One subscription to the feed for all streams, held only while a stream
+//   is open (so a console nobody watches costs the runs one relaxed load
+//   per event). The feed's callback only queues the event: a run actor
+//   never waits for a client, and never serializes.
+// * One thread of the hub (the pump) serializes each event once, into one
+//   string per batch shared by every stream; a stream's backlog is a list
+//   of pointers to those strings, written with one write per batch.
+// * Batches go out at most every batch_interval (the first event after a
+//   quiet spell at once), so a busy runtime costs each stream at most one
+//   write per interval.
+// * Coalescing: a batch holding more than coalesce_above events keeps only
+//   the last step event and the last run event of each run (request events
+//   are all kept): under load a client sees each busy run's latest state,
+//   not every step. Ids are given to the events sent, after coalescing.
+// * A stream that has batches waiting (not yet taken by its writer) when
+//   another would bring them past max_backlog bytes is dropped: its
+//   connection closes at once, even mid-write. If more than max_queued
+//   events wait for the pump, every stream is dropped. Clients reconnect
+//   and refetch; events are hints, the REST routes the truth.
+//
+// Threads: attach/detach/open from any thread; the streams are read by the
+// server's io thread (response_stream.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+
+#include "endure/net/console/http_exchange.hpp"
+
+namespace endure {
+class run_event_feed;
+}
+
+namespace endure::console {
+
+struct event_stream_options {
+  /// A stream silent this long gets a comment line. Default: 15 s.
+  std::chrono::milliseconds keep_alive{15'000};
+  /// Bytes one stream may have waiting beyond the write in flight (one
+  /// batch is always accepted when none waits); a client further behind
+  /// is disconnected. Default: 256 KiB.
+  std::size_t max_backlog = 256 * 1024;
+  /// Streams get new events at most this often. Default: 50 ms.
+  std::chrono::milliseconds batch_interval{50};
+  /// A batch with more events than this is coalesced (see the top).
+  /// Default: 256.
+  std::size_t coalesce_above = 256;
+  /// Events waiting for the pump at most; past it every stream is dropped.
+  /// Default: 65,536.
+  std::size_t max_queued = 65'536;
+};
+
+class event_hub {
+public:
+  explicit event_hub(event_stream_options options = {});
+  /// Ends every stream (detach) and stops the pump.
+  ~event_hub();
+  event_hub(const event_hub&) = delete;
+  event_hub& operator=(const event_hub&) = delete;
+
+  /// Streams the events of `feed` (which must outlive detach()).
+  void attach(run_event_feed& feed);
+  /// Ends every open stream (each writes what it has, then its connection
+  /// closes) and lets go of the feed. Idempotent.
+  void detach();
+
+  /// The answer to GET /api/v1/events: 200 text/event-stream with a new
+  /// stream, or 503 when not attached.
+  http_response open();
+
+  /// Streams open now (opened and not yet closed by the server).
+  std::size_t open_streams() const;
+
+  struct core;
+private:
+  event_stream_options options_;
+  std::shared_ptr<core> core_;
+};
+
+} // namespace endure::console

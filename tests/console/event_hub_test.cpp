@@ -1,0 +1,184 @@
+// The event hub behind GET /api/v1/events (net/console/event_stream.hpp),
+// driven through the interface the server uses (response_stream.hpp) with
+// a feed of its own, no runtime and no socket: the feed has a listener only
+// while a stream is open, a busy batch keeps each run's latest events, a
+// stream that falls behind is dropped, a detach ends streams after what
+// they have, and a hub not attached refuses streams.
+#include <catch2/catch.hpp>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "endure/actors/run_event_feed.hpp"
+#include "endure/net/console/event_stream.hpp"
+#include "endure/net/console/response_stream.hpp"
+
+using namespace endure;
+using namespace endure::console;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// A stream as the server holds it: its wakes counted for the test thread.
+class watched_stream {
+public:
+  explicit watched_stream(event_hub& hub) : answer_(hub.open()) {
+    REQUIRE(answer_.status == 200);
+    REQUIRE(answer_.stream);
+    answer_.stream->start([this](bool drop) {
+      std::lock_guard lock(mutex_);
+      ++wakes_;
+      dropped_ |= drop;
+      woken_.notify_all();
+    });
+  }
+  ~watched_stream() { answer_.stream->close(); }
+
+  /// Waits (at most 5 s) for wake number `n`.
+  bool woken(int n) {
+    std::unique_lock lock(mutex_);
+    return woken_.wait_for(lock, 5s, [&] { return wakes_ >= n; });
+  }
+  bool dropped() {
+    std::lock_guard lock(mutex_);
+    return dropped_;
+  }
+
+  /// What take() gives, as one string.
+  std::string take(response_stream::state& state) {
+    response_stream::chunk out;
+    state = answer_.stream->take(out);
+    std::string text;
+    for (auto& bytes : out)
+      text += *bytes;
+    return text;
+  }
+  std::string take() {
+    response_stream::state ignored;
+    return take(ignored);
+  }
+
+  http_response& answer() { return answer_; }
+
+private:
+  http_response answer_;
+  std::mutex mutex_;
+  std::condition_variable woken_;
+  int wakes_ = 0;
+  bool dropped_ = false;
+};
+
+run_changed run_event(const std::string& run, run_status s) {
+  return {run, "wf", s, ""};
+}
+
+step_changed step_event(const std::string& run, std::uint64_t step) {
+  return {run, step, "s" + std::to_string(step), 1, step_outcome::completed};
+}
+
+/// The "event:" and "data:" lines of `text`, event by event.
+std::vector<std::string> data_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; (pos = text.find("data: ", pos)) != std::string::npos;) {
+    auto end = text.find('\n', pos);
+    out.push_back(text.substr(pos + 6, end - pos - 6));
+    pos = end;
+  }
+  return out;
+}
+
+} // namespace
+
+SCENARIO("the feed has a listener only while a stream is open", "[console][events]") {
+  run_event_feed feed;
+  event_hub hub;
+  hub.attach(feed);
+  CHECK_FALSE(feed.listening());
+  {
+    watched_stream s(hub);
+    CHECK(feed.listening());
+    CHECK(hub.open_streams() == 1);
+    CHECK(s.answer().content_type == "text/event-stream");
+    CHECK(s.take() == "retry: 2000\n\n");
+  }
+  CHECK(hub.open_streams() == 0);
+  CHECK_FALSE(feed.listening());
+}
+
+SCENARIO("a hub not attached refuses streams, and a detach ends them after what they have",
+         "[console][events]") {
+  run_event_feed feed;
+  event_hub hub;
+  auto refused = hub.open();
+  CHECK(refused.status == 503);
+  CHECK_FALSE(refused.stream);
+
+  hub.attach(feed);
+  watched_stream s(hub);
+  hub.detach();
+  REQUIRE(s.woken(1));
+  response_stream::state state;
+  CHECK(s.take(state) == "retry: 2000\n\n");
+  CHECK(state == response_stream::state::ended);
+  CHECK_FALSE(feed.listening());
+  CHECK(hub.open().status == 503);
+}
+
+SCENARIO("a busy batch keeps the last run and step event of each run, and every request event",
+         "[console][events]") {
+  run_event_feed feed;
+  event_stream_options o;
+  o.batch_interval = 2s;  // the events below join one batch: published well within it
+  o.coalesce_above = 3;
+  event_hub hub(o);
+  hub.attach(feed);
+  watched_stream s(hub);
+  feed.publish(run_event("primer", run_status::running));  // the first batch goes at once
+  REQUIRE(s.woken(1));
+  s.take();
+  feed.publish(step_event("a", 0));
+  feed.publish(step_event("a", 1));
+  feed.publish(run_event("a", run_status::waiting));
+  feed.publish(step_event("b", 0));
+  feed.publish(request_changed{"waiting", "a/3", "a", R"({"tool": "publish"})"});
+  feed.publish(step_event("a", 2));
+  feed.publish(run_event("a", run_status::running));
+  REQUIRE(s.woken(2));
+  auto text = s.take();
+  INFO(text);
+  CHECK(data_lines(text) == std::vector<std::string>{
+    R"({"attempt":1,"name":"s0","outcome":"completed","run":"b","step":0})",
+    R"({"detail":{"tool":"publish"},"kind":"waiting","request":"a/3","run":"a"})",
+    R"({"attempt":1,"name":"s2","outcome":"completed","run":"a","step":2})",
+    R"({"detail":"","run":"a","status":"running","workflow":"wf"})"});
+  // Ids go on from the first batch's, given to the events that are sent.
+  CHECK(text.find("id: 2\nevent: step\n") == 0);
+  CHECK(text.find("id: 5\nevent: run\n") != std::string::npos);
+}
+
+SCENARIO("a stream that falls behind is dropped", "[console][events]") {
+  run_event_feed feed;
+  event_stream_options o;
+  o.batch_interval = 0ms;
+  o.max_backlog = 1024;
+  event_hub hub(o);
+  hub.attach(feed);
+  watched_stream slow(hub);
+  watched_stream other(hub);
+  // 2 KiB in one event, so in one batch: accepted, although over the limit
+  // (a client that keeps up takes any batch).
+  feed.publish(step_changed{"big", 0, std::string(2048, 'x'), 1, step_outcome::completed});
+  REQUIRE(slow.woken(1));
+  CHECK_FALSE(slow.dropped());
+  REQUIRE(other.woken(1));
+  other.take();  // this one keeps up
+  feed.publish(step_event("late", 1));
+  REQUIRE(slow.woken(2));
+  CHECK(slow.dropped());
+  response_stream::state state;
+  CHECK(slow.take(state).empty());
+  CHECK(state == response_stream::state::dropped);
+  REQUIRE(other.woken(2));
+  CHECK_FALSE(other.dropped());
+  CHECK(data_lines(other.take()).size() == 1);
+}
