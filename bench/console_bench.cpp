@@ -5,12 +5,11 @@
 //      process (runtime::decide), samples interleaved so both see the same
 //      disk moments; with the one-put synced commit floor of the same run;
 //   2. API reads per second on loopback with keep-alive (GET one request,
-//      GET one run's timeline, GET the inbox page).
+//      GET one run's timeline, GET the inbox page);
+//   3. 1,000 open event streams: the memory they cost and step throughput
+//      with them open against without (console_streams.hpp).
 // A program that prints figures: nothing here passes or fails. See
 // bench/README.md.
-#include <caf/actor_system.hpp>
-#include <caf/actor_system_config.hpp>
-
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -21,13 +20,11 @@
 #include <vector>
 
 #include "bench/bench_support.hpp"
+#include "bench/console_streams.hpp"
+#include "bench/console_under_test.hpp"
 #include "bench/gateway_workload.hpp"
 #include "bench/lmdb_floor.hpp"
 #include "console/http_probe.hpp"
-#include "endure/actors/system_settings.hpp"
-#include "endure/net/auth/token_store.hpp"
-#include "endure/net/console/console_api.hpp"
-#include "endure/net/console/console_server.hpp"
 
 using namespace endure;
 using namespace endure::bench;
@@ -40,16 +37,21 @@ struct console_options {
   std::size_t samples = 300;  ///< decisions per repetition (half of them over HTTP)
   double read_seconds = 3;    ///< per read figure per repetition
   int clients = 2;            ///< keep-alive connections reading at once
+  std::size_t streams = 1000; ///< event streams open for figure 3
+  std::size_t stream_runs = 200;  ///< runs per step batch of figure 3
   std::string dir;
 };
 
 void usage(const char* argv0) {
-  std::printf("usage: %s [--reps N] [--samples N] [--read-seconds S] [--clients N] [--dir DIR]\n"
+  std::printf("usage: %s [--reps N] [--samples N] [--read-seconds S] [--clients N] [--streams N]\n"
+              "          [--stream-runs N] [--dir DIR]\n"
               "  --reps N          repetitions; each figure is the median (default 3)\n"
               "  --samples N       decisions per repetition, alternately in process and over\n"
               "                    HTTP (default 300)\n"
               "  --read-seconds S  length of each read figure per repetition (default 3)\n"
               "  --clients N       keep-alive connections reading at once (default 2)\n"
+              "  --streams N       event streams open for figure 3 (default 1000)\n"
+              "  --stream-runs N   runs of 20 steps per batch of figure 3 (default 200)\n"
               "  --dir DIR         scratch directory's parent (default $TMPDIR or /tmp)\n",
               argv0);
 }
@@ -69,6 +71,10 @@ bool parse(int argc, char** argv, console_options& o) {
       o.read_seconds = std::atof(argv[++i]);
     else if (arg == "--clients")
       o.clients = std::atoi(argv[++i]);
+    else if (arg == "--streams")
+      o.streams = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--stream-runs")
+      o.stream_runs = std::strtoull(argv[++i], nullptr, 10);
     else if (arg == "--dir")
       o.dir = argv[++i];
     else {
@@ -78,58 +84,6 @@ bool parse(int argc, char** argv, console_options& o) {
   }
   return o.reps > 0 && o.samples > 1 && o.read_seconds > 0 && o.clients > 0;
 }
-
-/// A runtime with the gated workload and the console in front of it, on
-/// a fresh directory; an approver's token.
-class console_under_test {
-public:
-  explicit console_under_test(const std::string& dir) {
-    apply_recommended_settings(cfg_);
-    sys_ = std::make_unique<caf::actor_system>(cfg_);
-    workflow_registry workflows;
-    register_gated_workflow(workflows);
-    auto rt = runtime::open(*sys_, gated_options(dir, "sync", 60s, 8), std::move(workflows));
-    if (!rt)
-      throw std::runtime_error(rt.error().message);
-    rt_ = std::move(*rt);
-    auto tokens = net::auth::token_store::open(dir);
-    if (!tokens)
-      throw std::runtime_error(tokens.error().message);
-    tokens_ = std::make_unique<net::auth::token_store>(std::move(*tokens));
-    auto token = tokens_->create(approver, net::auth::role::approver);
-    if (!token)
-      throw std::runtime_error(token.error().message);
-    token_ = *token;
-    api_ = std::make_unique<console::console_api>(*tokens_);
-    api_->attach(*rt_);
-    auto* api = api_.get();
-    auto server = console::console_server::start(
-      {}, [api](const console::http_request& r) { return api->handle(r); });
-    if (!server)
-      throw std::runtime_error(server.error().message);
-    server_ = std::move(*server);
-    watch_commits(&rt_->store());
-  }
-  ~console_under_test() {
-    watch_commits(nullptr);
-    server_.reset();
-    api_->detach();
-    rt_.reset();
-  }
-
-  runtime& rt() { return *rt_; }
-  std::uint16_t port() const { return server_->port(); }
-  const std::string& token() const { return token_; }
-
-private:
-  caf::actor_system_config cfg_;
-  std::unique_ptr<caf::actor_system> sys_;
-  std::unique_ptr<runtime> rt_;
-  std::unique_ptr<net::auth::token_store> tokens_;
-  std::string token_;
-  std::unique_ptr<console::console_api> api_;
-  std::unique_ptr<console::console_server> server_;
-};
 
 /// Polls `done` every 100 us, at most 10 s: only to set a sample up.
 template <class F>
@@ -141,13 +95,6 @@ bool settle(F done) {
     std::this_thread::sleep_for(100us);
   }
   return true;
-}
-
-std::string url_id(const std::string& id) {
-  std::string out;
-  for (char c : id)
-    out += c == '/' ? std::string("%2F") : std::string(1, c);
-  return out;
 }
 
 struct resume_figures {
@@ -238,6 +185,7 @@ struct rep_figures {
   double http_p50 = 0, local_p50 = 0, floor_p50 = 0;
   double http_p99 = 0, local_p99 = 0;
   double request_reads = 0, timeline_reads = 0, inbox_reads = 0;
+  stream_figures streams;
   int bad = 0;
 };
 
@@ -245,7 +193,7 @@ rep_figures one_rep(const scratch_dir& scratch, const console_options& o, int re
   auto dir = scratch.fresh("rep-" + std::to_string(rep));
   auto floor_dir = scratch.fresh("floor-" + std::to_string(rep));
   rep_figures r;
-  console_under_test c(dir);
+  console_under_test c(dir, o.streams + 64);
   auto resume = measure_resume(c, floor_dir, o.samples);
   r.http_p50 = quantile(resume.http_us, 0.5) / 1000;
   r.local_p50 = quantile(resume.local_us, 0.5) / 1000;
@@ -263,6 +211,8 @@ rep_figures one_rep(const scratch_dir& scratch, const console_options& o, int re
   r.timeline_reads = reads_per_second(c, "/api/v1/runs/" + url_id(last), o.clients,
                                       o.read_seconds, r.bad);
   r.inbox_reads = reads_per_second(c, "/api/v1/inbox?limit=20", o.clients, o.read_seconds, r.bad);
+  r.streams = measure_streams(c, o.streams, o.stream_runs, 2);
+  r.bad += r.streams.bad;
   return r;
 }
 
@@ -288,9 +238,12 @@ int main(int argc, char** argv) {
     bad += reps.back().bad;
     auto& r = reps.back();
     std::printf("rep %d: decision->resumed p50 http %.3f ms, in process %.3f ms, floor %.3f ms; "
-                "reads/s request %.0f timeline %.0f inbox %.0f\n",
+                "reads/s request %.0f timeline %.0f inbox %.0f; %zu streams: +%.1f MiB idle, "
+                "+%.1f MiB busy, steps/s %.0f with, %.0f without, %zu dropped\n",
                 rep + 1, r.http_p50, r.local_p50, r.floor_p50, r.request_reads,
-                r.timeline_reads, r.inbox_reads);
+                r.timeline_reads, r.inbox_reads, r.streams.opened, r.streams.open_mib,
+                r.streams.busy_mib, r.streams.steps_with, r.streams.steps_without,
+                r.streams.dropped);
   }
   auto m = [&](auto f) { return median_of(reps, f); };
   auto http = m([](auto& r) { return r.http_p50; });
@@ -311,6 +264,15 @@ int main(int argc, char** argv) {
               m([](auto& r) { return r.timeline_reads; }));
   std::printf("| API reads/s, GET /api/v1/inbox?limit=20 | | %.0f |\n",
               m([](auto& r) { return r.inbox_reads; }));
+  auto with = m([](auto& r) { return r.streams.steps_with; });
+  auto without = m([](auto& r) { return r.streams.steps_without; });
+  std::printf("| %zu open event streams: memory (PSS added, idle / after a step batch) | < 50 MiB "
+              "| %.1f / %.1f MiB |\n",
+              o.streams, m([](auto& r) { return r.streams.open_mib; }),
+              m([](auto& r) { return r.streams.busy_mib; }));
+  std::printf("| step throughput with them open / without (%zu runs x %d steps a batch) | slowdown "
+              "< 5%% | %.0f / %.0f steps/s, %+.1f%% |\n",
+              o.stream_runs, steps_per_run, with, without, (with / without - 1) * 100);
   if (bad)
     std::printf("\n%d sample(s) went wrong (not counted)\n", bad);
   return 0;

@@ -75,6 +75,9 @@ public:
 
   /// Only the status line and headers of one answer (the answer to HEAD);
   /// whatever follows stays for the next read. Status 0 as for read().
+  /// The socket (for a caller that polls many probes at once).
+  int fd() const noexcept { return fd_; }
+
   http_reply read_head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     http_reply r;

@@ -1,0 +1,132 @@
+// Figure 3 of bench/console (console_streams.hpp).
+#include "bench/console_streams.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+#include <vector>
+
+#include "bench/bench_support.hpp"
+#include "console/http_probe.hpp"
+
+namespace endure::bench {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// `n` event streams, read and discarded by one thread until closed.
+class open_streams {
+public:
+  open_streams(console_under_test& c, std::size_t n) {
+    auto request = test::http_text("GET", "/api/v1/events", c.token());
+    for (std::size_t i = 0; i < n; ++i) {
+      probes_.push_back(std::make_unique<test::http_probe>(c.port()));
+      probes_.back()->send(request);
+      auto head = probes_.back()->read_head(10s);
+      opened_ += head.status == 200;
+    }
+    reader_ = std::thread([this] { drain(); });
+  }
+  ~open_streams() {
+    stop_ = true;
+    reader_.join();
+  }
+  std::size_t opened() const { return opened_; }
+  std::size_t dropped() const { return dropped_; }
+  std::uint64_t bytes() const { return bytes_; }
+
+private:
+  void drain() {
+    std::vector<pollfd> fds;
+    for (auto& p : probes_)
+      fds.push_back({p->fd(), POLLIN, 0});
+    std::vector<char> buf(64 * 1024);
+    while (!stop_) {
+      if (::poll(fds.data(), fds.size(), 100) <= 0)
+        continue;
+      for (auto& f : fds) {
+        if (f.fd < 0 || !(f.revents & (POLLIN | POLLHUP | POLLERR)))
+          continue;
+        auto got = ::recv(f.fd, buf.data(), buf.size(), 0);
+        if (got > 0) {
+          bytes_ += static_cast<std::uint64_t>(got);
+        } else {
+          ++dropped_;
+          f.fd = -1;  // poll ignores it from now on
+        }
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<test::http_probe>> probes_;
+  std::size_t opened_ = 0;
+  std::atomic<std::size_t> dropped_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<bool> stop_{false};
+  std::thread reader_;
+};
+
+/// Starts `runs` runs at once, waits for all; steps per second (0 on failure).
+double step_batch(console_under_test& c, std::size_t runs, int batch, int& bad) {
+  auto t0 = bench_clock::now();
+  std::latch started{static_cast<std::ptrdiff_t>(runs)};
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < runs; ++i) {
+    ids.push_back("steps-" + std::to_string(batch) + "-" + std::to_string(i));
+    c.rt().start_async(steps_workflow, ids.back(), to_bytes(static_cast<int>(i)),
+                       [&started](expected<run_status>) { started.count_down(); });
+  }
+  started.wait();
+  for (auto& id : ids) {
+    auto end = c.rt().wait(id, 60s);
+    if (!end || end->status != run_status::completed) {
+      ++bad;
+      return 0;
+    }
+  }
+  return static_cast<double>(runs * steps_per_run) / seconds_since(t0);
+}
+
+double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
+
+} // namespace
+
+stream_figures measure_streams(console_under_test& c, std::size_t streams, std::size_t runs,
+                               int batches) {
+  stream_figures f;
+  std::vector<double> without, with, open_mib, busy_mib;
+  std::uint64_t bytes = 0;
+  int batch = 0;
+  step_batch(c, runs, batch++, f.bad);  // warm-up: the runtime's pools and the journal
+  for (int k = 0; k < batches; ++k) {
+    // Alternate which goes first, so a drift of the machine hits both.
+    for (int half = 0; half < 2; ++half) {
+      bool streamed = (half == 0) == (k % 2 == 0);
+      if (!streamed) {
+        without.push_back(step_batch(c, runs, batch++, f.bad));
+        continue;
+      }
+      auto before = pss_kib("self");
+      open_streams s(c, streams);
+      open_mib.push_back(mib(pss_kib("self") - before));
+      with.push_back(step_batch(c, runs, batch++, f.bad));
+      busy_mib.push_back(mib(pss_kib("self") - before));
+      f.opened = s.opened();
+      f.dropped += s.dropped();
+      bytes += s.bytes();
+    }
+  }
+  f.steps_without = median(without);
+  f.steps_with = median(with);
+  f.open_mib = median(open_mib);
+  f.busy_mib = median(busy_mib);
+  f.events_mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  return f;
+}
+
+} // namespace endure::bench
