@@ -12,6 +12,7 @@
 
 #include "bench/bench_support.hpp"
 #include "console/http_probe.hpp"
+#include "endure/actors/heap_trim.hpp"
 
 namespace endure::bench {
 
@@ -94,6 +95,13 @@ double step_batch(console_under_test& c, std::size_t runs, int batch, int& bad) 
 
 double mib(long kib) { return static_cast<double>(kib) / 1024.0; }
 
+/// PSS with the heap's free pages returned first, so two readings differ
+/// by what is live, not by what the allocator happens to keep.
+long live_pss_kib() {
+  release_free_heap();
+  return pss_kib("self");
+}
+
 } // namespace
 
 stream_figures measure_streams(console_under_test& c, std::size_t streams, std::size_t runs,
@@ -111,11 +119,11 @@ stream_figures measure_streams(console_under_test& c, std::size_t streams, std::
         without.push_back(step_batch(c, runs, batch++, f.bad));
         continue;
       }
-      auto before = pss_kib("self");
+      auto before = live_pss_kib();
       open_streams s(c, streams);
-      open_mib.push_back(mib(pss_kib("self") - before));
+      open_mib.push_back(mib(live_pss_kib() - before));
       with.push_back(step_batch(c, runs, batch++, f.bad));
-      busy_mib.push_back(mib(pss_kib("self") - before));
+      busy_mib.push_back(mib(live_pss_kib() - before));
       f.opened = s.opened();
       f.dropped += s.dropped();
       bytes += s.bytes();

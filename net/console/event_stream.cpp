@@ -118,7 +118,7 @@ struct event_hub::core {
   }
 
   void run_pump();
-  void hand_out(std::vector<feed_event> batch, bool drop_all);
+  std::size_t hand_out(std::vector<feed_event> batch, bool drop_all);
   /// Unregisters `s` (under `mutex`); the subscription goes with the last.
   void forget(sse_stream* s);
 };
@@ -211,14 +211,25 @@ void event_hub::core::forget(sse_stream* s) {
     subscription.reset();  // nobody watches: the feed costs the runs nothing again
 }
 
+/// The pause between batches for `fanout` streams: each batch costs the
+/// io thread one write per stream, so with many streams batches come less
+/// often (1,000 streams: one every 500 ms, 2,000 writes a second).
+std::chrono::steady_clock::duration batch_interval_for(std::size_t fanout,
+                                                       const event_stream_options& o) {
+  auto spread = o.batch_interval_per_stream * static_cast<std::int64_t>(fanout);
+  return std::max<std::chrono::steady_clock::duration>(
+    o.batch_interval, std::min<std::chrono::steady_clock::duration>(spread, o.max_batch_interval));
+}
+
 void event_hub::core::run_pump() {
   using clock = std::chrono::steady_clock;
   auto last = clock::time_point{};
+  std::size_t fanout = 0;  // streams the last batch went to
   std::unique_lock lock(queue_mutex);
   for (;;) {
     queue_ready.wait(lock, [this] { return stopping || overflowed || !queue.empty(); });
     // At most one batch per interval: what arrives meanwhile joins it.
-    auto due = last + options.batch_interval;
+    auto due = last + batch_interval_for(fanout, options);
     if (!stopping && clock::now() < due)
       queue_ready.wait_until(lock, due, [this] { return stopping; });
     if (stopping)
@@ -227,16 +238,16 @@ void event_hub::core::run_pump() {
     bool drop_all = std::exchange(overflowed, false);
     lock.unlock();
     last = clock::now();
-    hand_out(std::move(batch), drop_all);
+    fanout = hand_out(std::move(batch), drop_all);
     lock.lock();
   }
 }
 
-void event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all) {
+std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all) {
   {
     std::lock_guard guard(mutex);
     if (streams.empty())
-      return;  // the last stream closed since: nobody to serialize for
+      return 0;  // the last stream closed since: nobody to serialize for
   }
   if (batch.size() > options.coalesce_above)
     coalesce(batch);
@@ -247,6 +258,7 @@ void event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all) {
   std::lock_guard guard(mutex);
   for (auto* s : streams)  // a dropped one stays here until the server closes it
     s->push(shared, drop_all);
+  return streams.size();
 }
 
 event_hub::event_hub(event_stream_options options)
