@@ -132,8 +132,7 @@ async function follow_events(mine) {
     mark_live(state);
     start_polling();
     render(true);
-    await new Promise((done) => setTimeout(done, backoff));
-    if (!current()) return;
+    await new Promise((done) => setTimeout(done, backoff));  // `while` checks current()
     backoff = Math.min(backoff * 2, max_backoff_ms);
   }
 }
