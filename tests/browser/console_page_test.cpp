@@ -12,7 +12,6 @@
 #include <nlohmann/json.hpp>
 
 #include "browser/cdp_client.hpp"
-#include "console/http_probe.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -70,14 +69,6 @@ struct serve_process {
   }
 };
 
-/// Whether this build's console has GET /api/v1/events (the page then
-/// shows "live"; without it, "polling").
-bool has_event_stream(const serve_process& serve, const std::string& token) {
-  http_probe probe(serve.port());
-  probe.send(http_text("GET", "/api/v1/events", token));
-  return probe.read(10s).status == 200;
-}
-
 /// Starts content_agent run `id`; the agent searches, reads, drafts and
 /// then calls publish, which the policy holds for an editor.
 void start_article(const std::string& data, const std::string& id, const std::string& keyword) {
@@ -110,6 +101,17 @@ void save_screenshot(cdp_client& page, const std::string& name, bool full_page =
     return;
   std::ofstream(std::string(dir) + "/" + name, std::ios::binary)
     << page.screenshot_png(full_page);
+}
+
+/// JavaScript that POSTs /api/v1/runs from the page (with its token),
+/// starting a run of `workflow`; `id` and `input` are JavaScript
+/// expressions. Its value is the HTTP status.
+std::string start_from_page(const std::string& workflow, const std::string& id,
+                            const std::string& input) {
+  return "fetch('/api/v1/runs', {method: 'POST', headers: {Authorization: 'Bearer ' + "
+         "sessionStorage.getItem('endure.token'), 'Content-Type': 'application/json'}, "
+         "body: JSON.stringify({workflow: '" + workflow + "', id: " + id + ", input: " + input +
+         "})}).then((r) => r.status)";
 }
 
 /// The text of the page's error banner, for a failing check's message.
@@ -251,9 +253,8 @@ SCENARIO("after a kill -9 of serve the open page reconnects by itself and shows 
           INFO(banner(*page));
           REQUIRE(page->wait_until(row_of("post-a") + " && " + row_of("post-b") + " && " +
                                    row_of("post-c"), 60s));
-          auto expected = has_event_stream(*serve, token) ? "live" : "polling";
-          CHECK(page->wait_until("document.getElementById('live').textContent === '" +
-                                 std::string(expected) + "'", 20s));
+          CHECK(page->wait_until("document.getElementById('live').textContent === 'live'",
+                                 20s));
           CHECK(page->evaluate("document.querySelectorAll('tr[data-request]').length") == 3);
         }
       }
@@ -336,6 +337,126 @@ SCENARIO("a quarantined run shows its reason and is released from the page", "[b
                                "document.querySelector('.facts .status').textContent"
                                " === 'completed'", 60s));
       CHECK(page->evaluate("document.body.textContent.includes('marker restored')") == true);
+    }
+  }
+}
+
+} // namespace endure::test
+
+namespace endure::test {
+
+SCENARIO("while runs keep stepping, the open page shows a new request without a reload",
+         "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto token = token_for(data, "ada", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+  REQUIRE(page->wait_until("document.getElementById('live').textContent === 'live' && "
+                           "document.querySelector('#view .empty')"));
+
+  GIVEN("a run started every 40 ms, so events arrive in every 50 ms batch") {
+    // The page starts them itself (a loop of its own, stopped at the end
+    // or after 1,000 runs, some 40 s): the test thread is free to watch the
+    // DOM meanwhile. window.started counts the runs the API started.
+    page->evaluate("window.started = 0; window.churning = true; (async () => {"
+                   " for (let i = 0; window.churning && i < 1000; ++i) {"
+                   "  if (await " + start_from_page("sleeper", "'churn-' + i", "20") +
+                   " === 200) window.started++;"
+                   "  await new Promise((done) => setTimeout(done, 40)); }"
+                   "})(); true");
+    REQUIRE(page->wait_until("window.started >= 10"));
+
+    WHEN("a run asks a question meanwhile") {
+      CHECK(page->evaluate(start_from_page("ask", "'asked'", "'which audience?'")) == 200);
+      auto started_then = page->evaluate("window.started").get<int>();
+      THEN("the inbox lists it within seconds, while the runs go on and the stream stays up") {
+        INFO(banner(*page));
+        CHECK(page->wait_until(row_of("asked"), 10s));
+        CHECK(page->evaluate("window.started").get<int>() > started_then);
+        CHECK(page->evaluate("document.getElementById('live').textContent") == "live");
+      }
+    }
+    page->evaluate("window.churning = false");
+  }
+}
+
+SCENARIO("a logout while the event stream waits to reconnect, then a new login, leaves one "
+         "stream",
+         "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto token = token_for(data, "ada", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  page->navigate(serve.url);
+  REQUIRE(page->wait_until("!document.getElementById('login').hidden"));
+  // The page's fetch, wrapped: it counts the requests for the event stream
+  // and fails them while window.refuse_events (a network error, as when
+  // serve is gone), so the page's stream loop waits to retry.
+  page->evaluate("window.event_fetches = 0; window.refuse_events = true;"
+                 "const real_fetch = window.fetch; window.fetch = (url, options) => {"
+                 " if (String(url).includes('/api/v1/events')) { window.event_fetches++;"
+                 "  if (window.refuse_events) return Promise.reject(new TypeError('refused'));}"
+                 " return real_fetch(url, options); }; true");
+  page->evaluate("document.getElementById('token').value = '" + token + "';"
+                 "document.querySelector('#login-form button').click()");
+  REQUIRE(page->wait_until("window.event_fetches === 1"));
+
+  WHEN("the user logs out and in again before the retry (500 ms)") {
+    page->evaluate("document.getElementById('logout').click();"
+                   "window.refuse_events = false; window.event_fetches = 0;"
+                   "document.getElementById('token').value = '" + token + "';"
+                   "document.querySelector('#login-form button').click()");
+    THEN("the new login's stream is live and the old loop never opens another") {
+      REQUIRE(page->wait_until("document.getElementById('live').textContent === 'live'"));
+      // Absence is shown by waiting past the old loop's retry (500 ms).
+      CHECK_FALSE(page->wait_until("window.event_fetches > 1", 3s));
+      CHECK(page->evaluate("window.event_fetches") == 1);
+    }
+  }
+}
+
+SCENARIO("an edit keeps arguments named like Object's own members", "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto token = token_for(data, "ada", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+
+  GIVEN("a request whose schema has a property 'constructor' the arguments lack, and "
+        "whose arguments have 'toString' and '__proto__' the schema lacks") {
+    // The page's own decision panel (decide.js) on such a request; the
+    // decision it posts is caught by a wrapped fetch instead of sent.
+    page->evaluate(
+      "import('/decide.js').then((m) => {"
+      " window.sent = null; const real_fetch = window.fetch;"
+      " window.fetch = (url, options) => {"
+      "  if (!String(url).endsWith('/decision')) return real_fetch(url, options);"
+      "  window.sent = JSON.parse(options.body);"
+      "  return Promise.resolve(new Response('{\"result\": \"decided\"}',"
+      "   {status: 200, headers: {'Content-Type': 'application/json'}})); };"
+      " const q = {id: 'r/1', schema: JSON.parse('{\"type\": \"object\", \"properties\": "
+      "{\"title\": {\"type\": \"string\"}, \"constructor\": {\"type\": \"string\"}}}'),"
+      "  arguments: JSON.parse('{\"title\": \"T\", \"toString\": \"kept\", "
+      "\"__proto__\": \"also kept\"}')};"
+      " const panel = m.decision_panel(q); panel.id = 'test-panel';"
+      " document.body.append(panel); return true; })");
+    page->evaluate("document.querySelector('#test-panel #edit').click()");
+    REQUIRE(page->wait_until("document.getElementById('arg-title')"));
+
+    THEN("the form offers each as itself, and sends them unchanged") {
+      CHECK(page->evaluate("document.getElementById('arg-constructor').value") == "");
+      CHECK(page->evaluate("document.getElementById('arg-toString').value") == "\"kept\"");
+      CHECK(page->evaluate("document.getElementById('arg-__proto__').value") == "\"also kept\"");
+      page->evaluate("document.querySelector('#test-panel form.edit button[type=submit]')"
+                     ".click()");
+      REQUIRE(page->wait_until("window.sent"));
+      CHECK(page->evaluate("JSON.stringify(window.sent)") ==
+            R"({"decision":"edit","arguments":{"title":"T","toString":"kept",)"
+            R"("__proto__":"also kept"}})");
     }
   }
 }

@@ -38,7 +38,7 @@ async function render(quiet) {
   const key = location.hash;
   for (const a of document.querySelectorAll("#nav a"))
     a.classList.toggle("current", a.dataset.view === (r.name === "requests" ? "inbox" : r.name));
-  const view = views[r.name] || views.inbox;
+  const view = Object.hasOwn(views, r.name) ? views[r.name] : views.inbox;
   try {
     const {data, build} = await view(r);
     const text = JSON.stringify(data);
@@ -64,6 +64,9 @@ let stream_up = false;
 let stream_abort = null;
 let poll_timer = null;
 let refresh_timer = null;
+/// Counts logins: a loop of follow_events() that finds it changed after an
+/// await belongs to an earlier login and ends (one stream per tab).
+let generation = 0;
 
 /// The indicator: "live" (the event stream is open), "polling" (the server
 /// answers but has no stream), "reconnecting" (the server is unreachable).
@@ -74,10 +77,12 @@ function mark_live(state) {
 }
 
 /// An event is a hint to refetch (the REST routes are the truth): bursts
-/// of events become one refresh.
+/// of events become one refresh, at most 200 ms after the burst's first
+/// event. A throttle, not a debounce: the server sends a batch every 50 ms
+/// while runs step, so a timer restarted on each would never fire.
 function refresh_soon() {
-  clearTimeout(refresh_timer);
-  refresh_timer = setTimeout(() => render(true), 200);
+  if (refresh_timer) return;
+  refresh_timer = setTimeout(() => { refresh_timer = null; render(true); }, 200);
 }
 
 function start_polling() {
@@ -90,16 +95,24 @@ function stop_polling() {
   poll_timer = null;
 }
 
-/// Reads GET /api/v1/events until it ends, then tries again with backoff.
-async function follow_events() {
+function stop_refresh() {
+  clearTimeout(refresh_timer);
+  refresh_timer = null;
+}
+
+/// Reads GET /api/v1/events until it ends, then tries again with backoff;
+/// ends when the login it was started for (`mine`) is over.
+async function follow_events(mine) {
   let backoff = 500;
-  while (token()) {
+  const current = () => mine === generation && token();
+  while (current()) {
     stream_abort = new AbortController();
     let state = "reconnecting";
     try {
       const res = await fetch("/api/v1/events", {
         headers: {Authorization: "Bearer " + token(), Accept: "text/event-stream"},
         cache: "no-store", credentials: "omit", signal: stream_abort.signal});
+      if (!current()) return;
       if (res.status === 401) { logout("Your token was refused."); return; }
       if (!res.ok || !res.body) {
         state = "polling";  // the server answers, without a stream
@@ -114,11 +127,12 @@ async function follow_events() {
     } catch (e) {
       if (e.name === "AbortError") return;
     }
+    if (!current()) return;
     stream_up = false;
     mark_live(state);
     start_polling();
     render(true);
-    await new Promise((done) => setTimeout(done, backoff));
+    await new Promise((done) => setTimeout(done, backoff));  // `while` checks current()
     backoff = Math.min(backoff * 2, max_backoff_ms);
   }
 }
@@ -143,9 +157,11 @@ async function read_events(reader) {
 // -- log in and out ------------------------------------------------------------
 
 function logout(message) {
+  generation++;
   sessionStorage.removeItem(token_key);
   if (stream_abort) stream_abort.abort();
   stop_polling();
+  stop_refresh();
   stream_up = false;
   mark_live("offline");
   shown = {key: "", data: ""};
@@ -163,7 +179,7 @@ function logged_in() {
   $("logout").hidden = false;
   mark_live("reconnecting");
   render(false);
-  follow_events();
+  follow_events(++generation);
 }
 
 async function login(e) {

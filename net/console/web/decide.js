@@ -51,11 +51,14 @@ function text_form(decision, field, label, post) {
 /// One input per argument, by the schema's type: string (a textarea for
 /// long or multi-line text), enum (a select), number, integer, boolean (a
 /// checkbox); anything else, and every argument when there is no schema,
-/// as JSON in a textarea.
+/// as JSON in a textarea. Names are looked up as own properties only, so
+/// an argument or property called "constructor" or "__proto__" is an
+/// argument like any other, not something inherited from Object.
 function edit_form(q, post) {
   const schema = q.schema && q.schema.properties ? q.schema : null;
   const required = new Set((schema && schema.required) || []);
   const args = q.arguments && typeof q.arguments === "object" ? q.arguments : {};
+  const own = (object, name) => (Object.hasOwn(object, name) ? object[name] : undefined);
   const fields = [];
   const form = el("form", {class: "edit"});
   if (!schema) {
@@ -70,9 +73,9 @@ function edit_form(q, post) {
                 area);
   } else {
     const names = [...Object.keys(schema.properties),
-                   ...Object.keys(args).filter((k) => !(k in schema.properties))];
+                   ...Object.keys(args).filter((k) => !Object.hasOwn(schema.properties, k))];
     for (const name of names) {
-      const field = argument_field(name, schema.properties[name] || {}, args[name],
+      const field = argument_field(name, own(schema.properties, name) || {}, own(args, name),
                                    required.has(name));
       fields.push(field);
       form.append(field.node);
@@ -82,7 +85,7 @@ function edit_form(q, post) {
   form.append(send);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const edited = {};
+    const edited = Object.create(null);  // "__proto__" is then a plain key
     try {
       for (const f of fields) {
         const v = f.read();
