@@ -8,8 +8,7 @@
 // (no Content-Length: the body ends when the connection closes), calls
 // start(wake), then loops: take() what is pending and write it in one
 // write, or, when nothing is, wait for wake() or for idle_period(), and
-// then take() again and, if it still gives nothing and says open, write
-// idle_bytes(). It stops when take() says ended (after writing
+// then write idle_bytes(). It stops when take() says ended (after writing
 // what it got) or dropped (at once), when the client goes or a write fails
 // or times out, or when the server stops; then it calls close().
 #pragma once

@@ -117,7 +117,6 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
   });
   response_stream::chunk out;
   std::vector<asio::const_buffer> buffers;
-  bool idle = false;  // idle_period passed with nothing to write
   for (;;) {
     out.clear();
     auto state = source.take(out);
@@ -126,18 +125,13 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
       break;
     }
     if (out.empty() && state == response_stream::state::open) {
-      if (!idle) {
-        // Nothing now: wait for a wake (it cancels the wait) or the
-        // keep-alive, then take() again, so the source may end the stream
-        // at a keep-alive too (a revoked token).
-        link->timer.expires_after(source.idle_period());
-        co_await link->timer.async_wait(awaitable_ec(ec));
-        idle = ec != asio::error::operation_aborted;
+      // Nothing now: wait for a wake (it cancels the wait) or the keep-alive.
+      link->timer.expires_after(source.idle_period());
+      co_await link->timer.async_wait(awaitable_ec(ec));
+      if (ec == asio::error::operation_aborted)
         continue;
-      }
       out.push_back(source.idle_bytes());
     }
-    idle = false;
     if (!out.empty()) {
       buffers.clear();
       for (auto& bytes : out)
