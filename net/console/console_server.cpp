@@ -392,7 +392,9 @@ struct console_server::impl {
   /// (max_streams), so open streams never take an ordinary request's
   /// room; false at the stream cap.
   bool become_stream(connection_slot& slot) {
-    if (slot.evicted)  // closed for a newcomer while its handler ran: its write fails anyway
+    // Not reached today (a connection with a request in progress is never
+    // evicted), but an evicted slot is out of both counts: leave them be.
+    if (slot.evicted)
       return true;
     if (streams >= options.max_streams)
       return false;
