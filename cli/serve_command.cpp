@@ -12,14 +12,18 @@
 // to the control channel, from the runtime's opening to its stopping: it is
 // stopped (and its handlers finished) before the runtime. With --tls-cert
 // and --tls-key it speaks TLS, which any address but loopback requires.
+// --max-connections and --max-streams set the console's two connection caps
+// (console_server.hpp).
 #include <signal.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include "endure/cli/command.hpp"
 #include "endure/cli/control_server.hpp"
@@ -61,11 +65,24 @@ struct console_service {
   }
 };
 
-/// Where and how the console serves (--http, --tls-cert, --tls-key).
+/// Where and how the console serves (--http, --tls-cert, --tls-key,
+/// --max-connections, --max-streams).
 struct console_place {
   console::listen_address at;
   std::string tls_certificate, tls_key;
+  std::size_t max_connections = console::server_options{}.max_connections;
+  std::size_t max_streams = console::server_options{}.max_streams;
 };
+
+/// `text` of option `flag` as a count of at least 1.
+expected<std::size_t> parse_cap(const std::string& flag, const std::string& text) {
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || n == 0)
+    return make_error(errc::invalid_argument,
+                      flag + " takes a whole number from 1 up, not '" + text + "'");
+  return n;
+}
 
 expected<std::unique_ptr<console_service>> open_console(runtime& rt, const command_env& env,
                                                         const console_place& place) {
@@ -83,6 +100,8 @@ expected<std::unique_ptr<console_service>> open_console(runtime& rt, const comma
   o.port = at.port;
   o.tls_certificate = place.tls_certificate;
   o.tls_key = place.tls_key;
+  o.max_connections = place.max_connections;
+  o.max_streams = place.max_streams;
   auto* api = svc->api.get();
   auto server = console::console_server::start(
     o, [api](const console::http_request& r) { return api->handle(r); },
@@ -172,7 +191,15 @@ void add_serve_command(CLI::App& app, command_env& env) {
                   "with --http: serve over TLS with this PEM certificate (chain) file");
   cmd->add_option("--tls-key", *key,
                   "with --http: the PEM private key file of --tls-cert's certificate");
-  cmd->callback([&env, policy, http, cert, key] {
+  auto max_connections = std::make_shared<std::string>();
+  auto max_streams = std::make_shared<std::string>();
+  cmd->add_option("--max-connections", *max_connections,
+                  "with --http: open connections at most, event streams not counted; at the cap "
+                  "the one idle longest makes room (default 256)");
+  cmd->add_option("--max-streams", *max_streams,
+                  "with --http: open event streams (GET /api/v1/events) at most; past it a new "
+                  "stream gets 503 with Retry-After (default 1024)");
+  cmd->callback([&env, policy, http, cert, key, max_connections, max_streams] {
     if (!load_policy_option(env, *policy)) {
       env.exit_code = 2;
       return;
@@ -191,6 +218,19 @@ void add_serve_command(CLI::App& app, command_env& env) {
         return;
       }
       at = console_place{*parsed, *cert, *key};
+    }
+    for (auto [flag, text, cap] :
+         {std::tuple{"--max-connections", max_connections.get(), &console_place::max_connections},
+          std::tuple{"--max-streams", max_streams.get(), &console_place::max_streams}}) {
+      if (text->empty())
+        continue;
+      auto n = parse_cap(flag, *text);
+      if (!n || !at) {
+        env.exit_code = 2;
+        fail(n ? std::string(flag) + " goes with --http ADDRESS:PORT" : n.error().message);
+        return;
+      }
+      (*at).*cap = *n;
     }
     sigset_t stop;
     sigemptyset(&stop);

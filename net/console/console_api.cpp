@@ -297,6 +297,49 @@ http_response unknown_outcome(const std::string& what, std::chrono::milliseconds
                           " shows it, then retry if needed");
 }
 
+/// The principal of `header` (`Bearer TOKEN`), the token file re-read if
+/// it changed (so a revoke counts at once).
+expected<principal> authenticate_bearer(net::auth::token_store& tokens, std::string_view header) {
+  constexpr std::string_view scheme = "bearer ";
+  if (header.size() <= scheme.size()
+      || !std::equal(scheme.begin(), scheme.end(), header.begin(),
+                     [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
+    return make_error(errc::permission_denied,
+                      "no bearer token: send `Authorization: Bearer TOKEN` (`endure token "
+                      "create NAME --role ROLE` makes one)");
+  (void) tokens.refresh();  // on failure authenticate() refuses every token, with the reason
+  return tokens.authenticate(header.substr(scheme.size()));
+}
+
+/// GET and HEAD read alike (the server drops a HEAD answer's body).
+bool reads(const http_request& req) {
+  return req.method == "GET" || req.method == "HEAD";
+}
+
+/// The methods an API route takes (route after "/api/v1/"), for a 405's
+/// Allow header.
+std::string allowed_methods(std::string_view route) {
+  auto ends_with = [&](std::string_view tail) {
+    return route.size() > tail.size() && route.substr(route.size() - tail.size()) == tail;
+  };
+  if (route == "runs")
+    return "GET, HEAD, POST";
+  if (route.rfind("requests/", 0) == 0 && ends_with("/decision"))
+    return "POST";
+  if (route.rfind("runs/", 0) == 0 && (ends_with("/signal") || ends_with("/cancel")
+                                       || ends_with("/release")))
+    return "POST";
+  return "GET, HEAD";
+}
+
+/// What an admin action journals as its reason: always who and from where,
+/// which the body cannot leave out or forge.
+std::string audited_reason(const std::optional<std::string>& reason, const principal& who,
+                           const http_request& req) {
+  auto origin = who.name + " over HTTP from " + req.remote_address;
+  return reason ? *reason + " (" + origin + ")" : origin;
+}
+
 } // namespace
 
 struct console_api::state {
@@ -313,20 +356,25 @@ struct console_api::state {
   // -- authentication ----------------------------------------------------------
 
   expected<principal> authenticate(const http_request& req) {
-    std::string_view header = req.authorization;
-    constexpr std::string_view scheme = "bearer ";
-    if (header.size() <= scheme.size()
-        || !std::equal(scheme.begin(), scheme.end(), header.begin(),
-                       [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); }))
-      return make_error(errc::permission_denied,
-                        "no bearer token: send `Authorization: Bearer TOKEN` (`endure token "
-                        "create NAME --role ROLE` makes one)");
-    (void) tokens.refresh();  // on failure authenticate() refuses every token, with the reason
-    return tokens.authenticate(header.substr(scheme.size()));
+    return authenticate_bearer(tokens, req.authorization);
+  }
+
+  /// GET /api/v1/events: the stream asks again, while open, whether the
+  /// token still authenticates (event_stream.hpp), so a revoke ends it.
+  /// The hub drops the check at detach, before the tokens may go.
+  http_response open_events(const principal& who, const http_request& req) {
+    return events.open([&store = tokens, header = req.authorization, name = who.name,
+                        address = req.remote_address] {
+      if (authenticate_bearer(store, header))
+        return true;
+      log::warn("console audit: ended the event stream of " + name + " from " + address +
+                ": its token no longer authenticates");
+      return false;
+    });
   }
 
   http_response unauthorized(const http_request& req, const error& e) {
-    log::warn("console: refused " + req.method + " " + req.target + " from " +
+    log::warn("console audit: refused " + req.method + " " + req.target + " from " +
               req.remote_address + ": " + e.message);
     if (e.code != errc::permission_denied)  // the token file cannot be read: not the client's fault
       return error_response(503, "tokens_unavailable",
@@ -343,7 +391,7 @@ struct console_api::state {
     auto message = who.name + " is a " + std::string(net::auth::to_string(who.granted)) +
                    "; this needs the " + std::string(net::auth::to_string(needed)) +
                    " role (`endure token create` gives a token a role)";
-    log::warn("console: refused " + req.method + " " + req.target + " from " +
+    log::warn("console audit: refused " + req.method + " " + req.target + " from " +
               req.remote_address + ": " + message);
     return error_response(403, "forbidden", message);
   }
@@ -507,7 +555,8 @@ struct console_api::state {
       return unknown_outcome("starting run " + **id, answer_limit, "GET /api/v1/runs/" + **id);
     if (!status)
       return from_error(status.error());
-    log::info("console: " + who.name + " started run " + **id + " of " + **workflow +
+    // warn: `endure serve` logs at warn, and who started what must be seen there
+    log::warn("console audit: " + who.name + " started run " + **id + " of " + **workflow +
               " from " + req.remote_address);
     return json_response(200, {{"run", **id}, {"status", std::string{to_string(*status)}}});
   }
@@ -536,7 +585,7 @@ struct console_api::state {
       return from_error(meta.error());
     if (auto why = refusal(kind, id, meta->status); !why.empty())
       return error_response(409, "invalid_state", why);
-    auto why = reason->value_or(who.name + " over HTTP");
+    auto why = audited_reason(*reason, who, req);
     expected<void> done;
     if (kind == run_request::signal) {
       auto payload = json_to_msgpack(body->value("payload", json("")).dump());
@@ -561,7 +610,7 @@ struct console_api::state {
           return error_response(409, "invalid_state", refused);
       return from_error(done.error());
     }
-    log::info("console: " + who.name + " sent " +
+    log::warn("console audit: " + who.name + " sent " +
               (kind == run_request::signal ? "signal " + **name
                                            : std::string(kind == run_request::cancel ? "cancel"
                                                                                      : "release")) +
@@ -572,7 +621,7 @@ struct console_api::state {
   /// runs/ID[/signal|/cancel|/release], after "runs/".
   http_response run_route(runtime& rt, const principal& who, std::string_view rest,
                           const http_request& req) {
-    if (req.method == "GET")
+    if (reads(req))
       return run(rt, decoded(rest, false));
     for (auto [suffix, kind] : {std::pair{std::string_view("/signal"), run_request::signal},
                                 std::pair{std::string_view("/cancel"), run_request::cancel},
@@ -591,8 +640,11 @@ struct console_api::state {
       return unauthorized(req, who.error());
     if (auto refused = forbidden(req, *who, role::viewer))
       return *refused;
-    if (req.method != "GET")
-      return error_response(405, "method_not_allowed", "/metrics takes GET");
+    if (!reads(req)) {
+      auto r = error_response(405, "method_not_allowed", "/metrics takes GET (or HEAD)");
+      r.headers.emplace_back("Allow", "GET, HEAD");
+      return r;
+    }
     std::shared_lock lock(mutex);
     if (!rt)
       return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
@@ -612,7 +664,7 @@ struct console_api::state {
       return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
                                               "try again shortly");
     auto route = t.path.substr(api_prefix.size());
-    bool get = req.method == "GET", post = req.method == "POST";
+    bool get = reads(req), post = req.method == "POST";
     constexpr std::string_view requests = "requests/", decision = "/decision", runs_ = "runs/";
     // Deciding is an approver's; starting and steering runs an admin's.
     bool on_runs = route == "runs" || route.rfind(runs_, 0) == 0;
@@ -622,7 +674,7 @@ struct console_api::state {
     if (get && route == "inbox")
       return inbox(*rt, *who, t);
     if (get && route == "events")
-      return events.open();
+      return open_events(*who, req);
     if (get && route == "runs")
       return runs(*rt, t);
     if (post && route == "runs")
@@ -638,12 +690,16 @@ struct console_api::state {
       if (get)
         return request(*rt, decoded(rest, false));
     }
-    return error_response(get || post ? 404 : 405, get || post ? "not_found" : "method_not_allowed",
-                          req.method + " " + t.path + " is not part of the API; see "
-                          "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, /api/v1/runs/ID, "
-                          "/api/v1/events and "
-                          "POST /api/v1/requests/ID/decision, /api/v1/runs, "
-                          "/api/v1/runs/ID/signal|cancel|release");
+    auto r = error_response(get || post ? 404 : 405,
+                            get || post ? "not_found" : "method_not_allowed",
+                            req.method + " " + t.path + " is not part of the API; see "
+                            "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, "
+                            "/api/v1/runs/ID, /api/v1/events and "
+                            "POST /api/v1/requests/ID/decision, /api/v1/runs, "
+                            "/api/v1/runs/ID/signal|cancel|release (HEAD as GET)");
+    if (r.status == 405)
+      r.headers.emplace_back("Allow", allowed_methods(route));
+    return r;
   }
 };
 

@@ -23,8 +23,13 @@
 // store (refreshed per request, so a revoke takes effect at once). The
 // deciding principal is the token's; names in a body are ignored. A
 // decision goes to runtime::decide with channel "http ADDRESS". Run
-// actions without a "reason" record "PRINCIPAL over HTTP"; each is logged
-// with the principal and the client's address.
+// actions (cancel, release) journal the reason "PRINCIPAL over HTTP from
+// ADDRESS", or "REASON (PRINCIPAL over HTTP from ADDRESS)" when the body
+// gives one. Starts, signals, cancels, releases and the 401/403 refusals
+// are logged at warn ("console audit: ...", seen under `endure serve`).
+// An open event stream re-checks its token at most once a second and ends
+// once it no longer authenticates (event_stream.hpp). HEAD is answered as
+// GET everywhere; every 405 carries Allow.
 //
 // A call into the runtime (decide, start, signal, cancel, release) waits
 // at most the answer limit: past it the answer is 503 "outcome_unknown",

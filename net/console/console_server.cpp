@@ -20,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -122,6 +123,14 @@ asio::awaitable<void> close_gracefully(tls_stream& s) {
 /// How long a refused client may go on sending before the close (linger).
 constexpr std::chrono::milliseconds linger_limit{5'000};
 
+/// How long the accept loop pauses after an error such as EMFILE (no file
+/// descriptor left): retrying at once would spin the io thread at 100 %
+/// while the condition lasts.
+constexpr std::chrono::milliseconds accept_backoff{100};
+
+/// Seconds a client refused at the stream cap is asked to wait (Retry-After).
+constexpr int stream_retry_after_s = 10;
+
 /// One open connection as the cap sees it. io thread only.
 struct connection_slot {
   std::string address;  ///< the client's IP address
@@ -134,6 +143,9 @@ struct connection_slot {
   /// the coroutine ended.
   std::function<void()> close;
   bool evicted = false;
+  /// Carries a streamed response (Server-Sent Events): counted against
+  /// max_streams, not max_connections, and never evicted.
+  bool streamed = false;
 };
 using slot_ref = std::list<connection_slot>::iterator;
 
@@ -154,7 +166,10 @@ struct console_server::impl {
   request_handler handler;
   quick_handler quick;
   std::list<connection_slot> slots;  // io thread only; outlives io (frames point here)
-  std::size_t live = 0;  // slots not evicted
+  std::size_t live = 0;  // slots not evicted and not streamed (max_connections)
+  std::size_t streams = 0;  // slots streamed and not evicted (max_streams); io thread only
+  /// Set first at stop: handlers queued but not started answer 503 at once.
+  std::atomic<bool> stopping{false};
   std::optional<ssl::context> tls;  // outlives io: the frames' TLS streams use it
   asio::io_context io{1};
   /// How streamed responses' producers reach the io thread (closed first at stop).
@@ -215,11 +230,12 @@ struct console_server::impl {
   }
 
   void stop() {
+    stopping = true;  // before the joins: queued handlers answer without running
     gate->close();
     io.stop();
     if (thread.joinable())
       thread.join();
-    pool.join();  // handlers running now finish; their answers go nowhere
+    pool.join();  // handlers running now finish (queued ones see stopping); answers go nowhere
   }
 
   /// Makes room for a newcomer from `peer`: at its address's share (not
@@ -258,14 +274,27 @@ struct console_server::impl {
   }
 
   asio::awaitable<void> accept_loop() {
+    asio::steady_timer backoff(io);
+    bool failing = false;  // logged once per spell of failures, not every 100 ms
     for (;;) {
       error_code ec;
       tcp::socket socket(io);
       co_await acceptor.async_accept(socket, awaitable_ec(ec));
       if (ec == asio::error::operation_aborted)
         co_return;
-      if (ec)
-        continue;  // e.g. the peer reset before we accepted: keep serving
+      if (ec) {
+        // E.g. EMFILE (no descriptor left) or the peer reset before we
+        // accepted: keep serving, but pause, so a lasting condition does
+        // not spin the io thread (the pending connection stays queued).
+        if (!std::exchange(failing, true))
+          log::warn("endure console: accepting a connection failed (" + ec.message() +
+                    "); retrying every " + std::to_string(accept_backoff.count()) +
+                    " ms (at EMFILE: raise `ulimit -n` or lower --max-streams)");
+        backoff.expires_after(accept_backoff);
+        co_await backoff.async_wait(awaitable_ec(ec));
+        continue;
+      }
+      failing = false;
       auto peer = socket.remote_endpoint(ec);
       if (ec || !make_room(peer.address())) {
         socket.close(ec);  // gone already, or every connection busy: the client retries later
@@ -279,7 +308,7 @@ struct console_server::impl {
       asio::co_spawn(io, connection(std::move(socket), slot), [this, slot](std::exception_ptr e) {
         --open;
         if (!slot->evicted)
-          --live;
+          --(slot->streamed ? streams : live);
         slots.erase(slot);
         log_exception(e);
       });
@@ -318,6 +347,12 @@ struct console_server::impl {
   /// coroutine taking the request by value, not a capturing lambda: g++ 12
   /// destroys a coroutine lambda's captures twice under co_spawn.
   asio::awaitable<http_response> on_pool(http_request req) {
+    // Queued before stop() and reached only now: answering without the
+    // handler keeps stop() from waiting for every queued request in turn
+    // (each may wait the runtime's answer limit). The answer goes nowhere.
+    if (stopping)
+      co_return error_response(503, "shutting_down", "the server is stopping; retry when it is "
+                                                     "back");
     try {
       co_return handler(req);
     } catch (const std::exception& e) {
@@ -353,6 +388,37 @@ struct console_server::impl {
       co_await stream.async_read_some(asio::buffer(scratch), awaitable_ec(ec));
   }
 
+  /// Moves `slot` from the connections (max_connections) to the streams
+  /// (max_streams), so open streams never take an ordinary request's
+  /// room; false at the stream cap.
+  bool become_stream(connection_slot& slot) {
+    // Not reached today (a connection with a request in progress is never
+    // evicted), but an evicted slot is out of both counts: leave them be.
+    if (slot.evicted)
+      return true;
+    if (streams >= options.max_streams)
+      return false;
+    slot.streamed = true;
+    --live;
+    ++streams;
+    return true;
+  }
+
+  static http_response without_stream(http_response answer) {
+    answer.stream.reset();
+    answer.body.clear();
+    return answer;
+  }
+
+  http_response streams_full() const {
+    auto r = error_response(503, "too_many_streams",
+                            "the server has " + std::to_string(options.max_streams) +
+                              " event streams open, its limit; retry later (the REST routes "
+                              "still answer)");
+    r.headers.emplace_back("Retry-After", std::to_string(stream_retry_after_s));
+    return r;
+  }
+
   template <class Stream>
   asio::awaitable<void> session(Stream& stream, connection_slot& slot) {
     error_code ec;
@@ -383,6 +449,11 @@ struct console_server::impl {
       unsigned version = req.version();
       bool head = req.method() == http::verb::head;
       auto answer = co_await handled(std::move(in));
+      if (answer.stream && (head || !become_stream(slot))) {
+        // HEAD gets the stream's headers only; at the stream cap, a 503.
+        answer.stream->close();
+        answer = head ? without_stream(std::move(answer)) : streams_full();
+      }
       if (answer.stream) {  // Server-Sent Events: the connection is the stream's now
         co_await detail::write_streamed(stream, std::move(answer), version, options.read_timeout,
                                         gate, io.get_executor());

@@ -8,7 +8,13 @@
 // connections (at the cap, the connection idle longest, waiting for a
 // request, is closed to make room; a newcomer is refused only when every
 // connection has a request in progress) and the same per client address
-// (loopback excepted) at a smaller share.
+// (loopback excepted) at a smaller share. Streamed responses (Server-Sent
+// Events) have a cap of their own: a connection that turns into a stream
+// leaves max_connections' count for max_streams', so open streams, which
+// are never idle in the cap's sense, can never take the room ordinary
+// requests (decisions, /healthz) need; past max_streams a new stream is
+// answered 503 with Retry-After. The accept loop pauses 100 ms after an
+// accept error (EMFILE: no descriptor left) instead of spinning.
 //
 // Threads: one io thread owned by the object reads and writes every
 // connection asynchronously (a coroutine each), so a slow, silent or
@@ -17,9 +23,12 @@
 // handler threads, never on the io thread; an optional quick handler
 // (health checks) answers on the io thread, so it is heard even when every
 // handler thread waits. The destructor stops accepting, closes every
-// connection, waits for running handlers and joins the threads. Every error
+// connection, waits for the handlers running at that moment (requests
+// queued behind them are answered 503 without their handler) and joins
+// the threads. Every error
 // answer the server makes itself is JSON {"error": CODE, "message": TEXT},
-// like the API's. A HEAD request gets the headers of its answer, no body.
+// like the API's. A HEAD request gets the headers of its answer, no body
+// (a streamed answer is closed at once: its headers only).
 #pragma once
 
 #include <chrono>
@@ -50,15 +59,21 @@ struct server_options {
   /// kept-alive connection, from the previous answer); then the connection
   /// is closed. Default: 10 s.
   std::chrono::milliseconds read_timeout{10'000};
-  /// Open connections at most. At the cap, the connection that has waited
-  /// longest for a request (none in progress) is closed for a newcomer; if
-  /// every connection has a request in progress, the newcomer is closed.
-  /// Default: 256.
+  /// Open connections at most, not counting streamed ones (max_streams).
+  /// At the cap, the connection that has waited longest for a request
+  /// (none in progress) is closed for a newcomer; if every connection has
+  /// a request in progress, the newcomer is closed. Default: 256.
   std::size_t max_connections = 256;
+  /// Connections carrying a streamed response (GET /api/v1/events) at
+  /// most, counted apart from max_connections. A stream past it is not
+  /// opened: 503 {"error": "too_many_streams"} with Retry-After. Open
+  /// streams are never closed for a newcomer. Default: 1024.
+  std::size_t max_streams = 1024;
   /// Open connections from one client address at most, loopback addresses
   /// excepted (every local client is 127.0.0.1 or ::1; the cap above still
   /// holds for them). At it, that address's connection waiting longest for
-  /// a request makes room, or the newcomer is closed. Default: 64.
+  /// a request makes room, or the newcomer is closed. Streams count toward
+  /// the share (one remote client cannot take every stream). Default: 64.
   std::size_t max_per_address = 64;
   /// Threads running handlers. Default: 2.
   std::size_t handler_threads = 2;

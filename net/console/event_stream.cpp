@@ -126,7 +126,8 @@ struct event_hub::core {
 /// One client's stream. Its fields are guarded by the hub's `mutex`.
 class sse_stream final : public response_stream {
 public:
-  explicit sse_stream(std::shared_ptr<event_hub::core> hub) : hub_(std::move(hub)) {
+  sse_stream(std::shared_ptr<event_hub::core> hub, event_hub::authorization still_allowed)
+    : hub_(std::move(hub)), still_allowed_(std::move(still_allowed)) {
     pending_.push_back(retry_bytes);
   }
   ~sse_stream() override { close(); }
@@ -141,6 +142,12 @@ public:
     std::lock_guard lock(hub_->mutex);
     if (dropped_)
       return state::dropped;
+    if (!authorized()) {  // revoked: nothing more for this client, not even what is pending
+      ended_ = true;
+      pending_.clear();
+      backlog_ = 0;
+      return state::ended;
+    }
     for (auto& p : pending_)
       out.push_back(std::move(p));
     pending_.clear();
@@ -188,12 +195,27 @@ public:
   /// The hub detaches: what is pending is written, then the response ends.
   void end() {
     ended_ = true;
+    still_allowed_ = nullptr;  // what it refers to (the token store) may go with the API
     if (wake_)
       wake_(false);
   }
 
 private:
+  /// Asks still_allowed_ when authorization_check passed since it last did
+  /// (under the hub's mutex).
+  bool authorized() {
+    if (!still_allowed_ || ended_)
+      return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now - checked_ < event_hub::authorization_check)
+      return true;
+    checked_ = now;
+    return still_allowed_();
+  }
+
   std::shared_ptr<event_hub::core> hub_;
+  event_hub::authorization still_allowed_;
+  std::chrono::steady_clock::time_point checked_ = std::chrono::steady_clock::now();
   chunk pending_;
   std::size_t backlog_ = 0;
   waker wake_;
@@ -290,14 +312,14 @@ void event_hub::detach() {
   core_->feed = nullptr;
 }
 
-http_response event_hub::open() {
+http_response event_hub::open(authorization still_allowed) {
   std::shared_ptr<sse_stream> stream;
   {
     std::lock_guard lock(core_->mutex);
     if (!core_->feed)
       return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
                                               "try again shortly");
-    stream = std::make_shared<sse_stream>(core_);
+    stream = std::make_shared<sse_stream>(core_, std::move(still_allowed));
     core_->streams.push_back(stream.get());
     if (!core_->subscription)
       core_->subscription =

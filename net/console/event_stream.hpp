@@ -6,6 +6,9 @@
 //   id: N / event: KIND / data: JSON    each event, N increasing within the process
 //   : keep-alive                    after keep_alive of silence
 //
+// A stream is authorized once at open and again at most once a second
+// (authorization_check) while it runs: a revoked token's stream ends.
+//
 // KIND run {"run", "workflow", "status", "detail"}, step {"run", "step",
 // "name", "attempt", "outcome"} or request {"kind", "request", "run",
 // "detail" (the gateway's JSON object)}.
@@ -39,6 +42,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 #include "endure/net/console/http_exchange.hpp"
@@ -87,9 +91,20 @@ public:
   /// closes) and lets go of the feed. Idempotent.
   void detach();
 
+  /// Says whether the client that opened a stream may still watch (its
+  /// token still authenticates). Called on the server's io thread, under
+  /// the hub's lock, at most once per authorization_check: keep it quick.
+  using authorization = std::function<bool()>;
+  /// How often at most a stream asks its authorization: when it has
+  /// something to write and at each keep-alive. A stream whose client may
+  /// no longer watch (a revoked token) ends, without what was pending, so
+  /// it ends within keep_alive + authorization_check of the revoke.
+  static constexpr std::chrono::milliseconds authorization_check{1'000};
+
   /// The answer to GET /api/v1/events: 200 text/event-stream with a new
-  /// stream, or 503 when not attached.
-  http_response open();
+  /// stream, or 503 when not attached. `still_allowed` (empty: always) is
+  /// asked as said above; once false, the stream ends.
+  http_response open(authorization still_allowed = {});
 
   /// Streams open now (opened and not yet closed by the server).
   std::size_t open_streams() const;

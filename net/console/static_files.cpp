@@ -52,10 +52,10 @@ std::optional<http_response> static_file(const std::string& method, const std::s
     if (file != name)
       continue;
     http_response r;
-    if (method != "GET") {
+    if (method != "GET" && method != "HEAD") {  // HEAD: the server drops the body
       r = error_response(405, "method_not_allowed", method + " " + path + ": the page's files "
-                                                    "take GET only");
-      r.headers.emplace_back("Allow", "GET");
+                                                    "take GET (or HEAD) only");
+      r.headers.emplace_back("Allow", "GET, HEAD");
     } else {
       r.content_type = content_type_of(name);
       r.body = std::string(bytes);

@@ -16,8 +16,9 @@ namespace endure::console {
 
 /// The page's file for `path` (already split from its query): "/" and
 /// "/index.html" give index.html, "/NAME" the file NAME of the page.
-/// nullopt for any other path (the API answers it). Files take GET only;
-/// another method on a file's path gets 405.
+/// nullopt for any other path (the API answers it). Files take GET and
+/// HEAD (the server drops HEAD's body); another method on a file's path
+/// gets 405 with `Allow: GET, HEAD`.
 std::optional<http_response> static_file(const std::string& method, const std::string& path);
 
 } // namespace endure::console

@@ -5,8 +5,9 @@
 // decision over HTTP shows it decided and the run completed; a failing run
 // says why; a client that never reads is dropped while another stream and
 // a decision go on; detaching the API or stopping the server ends every
-// stream at once; an idle stream gets keep-alive comments; a restarted
-// human gateway still feeds the stream.
+// stream at once; an idle stream gets keep-alive comments; revoking a
+// token ends its streams within a bound; a restarted human gateway still
+// feeds the stream.
 #include <catch2/catch.hpp>
 
 #include <caf/all.hpp>
@@ -210,6 +211,40 @@ SCENARIO("an idle stream gets keep-alive comments", "[console][events]") {
     r->next(100ms);  // parses what arrives; comments are counted, not returned
   CHECK(r->comments() >= 2);
   CHECK_FALSE(r->closed(0ms));
+}
+
+SCENARIO("revoking a token ends its open event streams within the bound, and no other",
+         "[console][events]") {
+  GIVEN("idle streams (the check comes at a keep-alive)") {
+    console::event_stream_options quick;
+    quick.keep_alive = 100ms;  // bound: keep_alive + 1 s (event_hub::authorization_check)
+    console_fixture c({}, std::chrono::seconds(10), quick);
+    auto revoked = open_stream(c, c.vic);
+    auto kept = open_stream(c, c.ann);
+    auto other = c.other_store();  // as `endure token revoke vic` in another process
+    REQUIRE(other.revoke("vic"));
+    auto began = std::chrono::steady_clock::now();
+    CHECK(revoked->closed(5s));
+    CHECK(std::chrono::steady_clock::now() - began < 3s);
+    CHECK_FALSE(kept->closed(300ms));
+  }
+  GIVEN("busy streams that never fall silent long enough for a keep-alive") {
+    console::event_stream_options slow;
+    slow.keep_alive = std::chrono::hours(1);  // the check comes with the events
+    console_fixture c({}, std::chrono::seconds(10), slow);
+    auto revoked = open_stream(c, c.vic);
+    auto kept = open_stream(c, c.ann);
+    auto other = c.other_store();
+    REQUIRE(other.revoke("vic"));
+    bool closed = false;
+    for (int i = 0; i < 40 && !closed; ++i) {  // events keep coming until it ends (or 40 runs)
+      REQUIRE(c.rt().rt().start("two_steps", "busy-" + std::to_string(i), i));
+      closed = revoked->closed(100ms);
+    }
+    CHECK(closed);
+    REQUIRE(c.rt().rt().start("two_steps", "after-revoke", 1));
+    CHECK(kept->next_where([](auto& e) { return e.data.value("run", "") == "after-revoke"; }));
+  }
 }
 
 SCENARIO("a human gateway restarted by its supervisor still feeds the stream",

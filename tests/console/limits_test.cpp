@@ -3,13 +3,22 @@
 // or silent clients, even past the connection cap, do not keep another
 // client's decision out; a runtime that does not answer costs a bounded
 // wait and a 503, and health checks are heard meanwhile; HEAD gets no
-// body; kept-alive connections serve several requests.
+// body (and is answered as GET), every 405 says Allow; kept-alive
+// connections serve several requests; event streams have a cap of their
+// own and never take an ordinary request's room; stopping waits only for
+// the handlers running, not for those queued.
 #include <catch2/catch.hpp>
 
 #include "console/console_fixture.hpp"
+#include "support/eventually.hpp"
 
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <poll.h>
+#include <sys/resource.h>
+
+#include <ctime>
+#include <thread>
 
 #include <condition_variable>
 #include <future>
@@ -118,20 +127,92 @@ SCENARIO("200 slow clients at the cap do not keep a decision out, and the run co
   CHECK(c.call("GET", "/healthz").status == 200);
 }
 
-SCENARIO("HEAD gets the headers of its answer and no body", "[console][limits]") {
+SCENARIO("HEAD gets the headers of its GET answer and no body", "[console][limits]") {
   console_fixture c;
   http_probe p(c.port());
-  p.send(http_text("HEAD", "/healthz"));
-  auto head = p.read_head();
-  CHECK(head.status == 200);
-  CHECK(head.headers["content-length"] != "0");  // what GET would send
-  p.send(http_text("HEAD", "/api/v1/runs", c.vic));
-  CHECK(p.read_head().status == 405);
+  for (std::string target : {"/healthz", "/api/v1/runs", "/api/v1/inbox", "/metrics", "/",
+                             "/app.js", "/api/v1/events"}) {
+    CAPTURE(target);
+    p.send(http_text("HEAD", target, c.vic));
+    auto head = p.read_head();
+    CHECK(head.status == 200);
+    if (target != "/api/v1/events")  // a stream: its headers only, then nothing
+      CHECK(head.headers["content-length"] != "0");  // what GET would send
+  }
   // No body bytes came: the next answer on the connection starts right here.
   p.send(http_text("GET", "/healthz"));
   auto next = p.read();
   CHECK(next.status == 200);
   CHECK(body_of(next)["status"] == "ok");
+  // The token is still needed.
+  p.send(http_text("HEAD", "/api/v1/runs"));
+  CHECK(p.read_head().status == 401);
+}
+
+SCENARIO("every 405 says which methods the resource takes", "[console][limits]") {
+  console_fixture c;
+  struct probe { const char* method; const char* target; const char* allow; };
+  for (auto [method, target, allow] :
+       {probe{"DELETE", "/api/v1/runs", "GET, HEAD, POST"},
+        probe{"PUT", "/api/v1/inbox", "GET, HEAD"},
+        probe{"DELETE", "/api/v1/runs/r1/cancel", "POST"},
+        probe{"PATCH", "/api/v1/requests/x/decision", "POST"},
+        probe{"PUT", "/metrics", "GET, HEAD"},
+        probe{"POST", "/app.js", "GET, HEAD"},
+        probe{"DELETE", "/", "GET, HEAD"}}) {
+    CAPTURE(method, target);
+    auto r = c.call(method, target, c.ada, "{}");
+    CHECK(r.status == 405);
+    CHECK(r.headers["allow"] == allow);
+    CHECK(body_of(r)["error"] == "method_not_allowed");
+  }
+}
+
+SCENARIO("event streams have a cap of their own and never lock ordinary requests out",
+         "[console][limits]") {
+  console::server_options o;
+  o.max_connections = 2;
+  o.max_streams = 3;
+  console::event_stream_options e;
+  e.keep_alive = 100ms;  // a closed stream is noticed at its next keep-alive
+  console_fixture c(o, 10s, e);
+  std::vector<std::unique_ptr<http_probe>> streams;
+  for (int i = 0; i < 3; ++i) {  // more streams than max_connections
+    streams.push_back(std::make_unique<http_probe>(c.port()));
+    streams.back()->send(http_text("GET", "/api/v1/events", c.vic));
+    REQUIRE(streams.back()->read_head(5s).status == 200);
+  }
+  WHEN("the stream cap is reached") {
+    http_probe fourth(c.port());
+    fourth.send(http_text("GET", "/api/v1/events", c.vic));
+    auto refused = fourth.read(5s);
+    THEN("a new stream gets 503 with Retry-After and ordinary requests are served") {
+      CHECK(refused.status == 503);
+      CHECK(refused.headers.count("retry-after") == 1);
+      CHECK(body_of(refused)["error"] == "too_many_streams");
+      http_probe a(c.port()), b(c.port());
+      a.send(http_text("GET", "/healthz"));
+      CHECK(a.read(5s).status == 200);
+      b.send(http_text("GET", "/api/v1/runs", c.vic));
+      CHECK(b.read(5s).status == 200);
+      http_probe third(c.port());  // past max_connections: a (idle longest) makes room
+      third.send(http_text("GET", "/healthz"));
+      CHECK(third.read(5s).status == 200);
+      CHECK(a.closed(5s));
+      for (auto& s : streams)  // the streams were not closed for anyone
+        CHECK_FALSE(s->closed(250ms));
+    }
+  }
+  WHEN("a stream closes") {
+    streams.pop_back();
+    THEN("its place is free for another stream") {
+      CHECK(eventually([&] {
+        http_probe again(c.port());
+        again.send(http_text("GET", "/api/v1/events", c.vic));
+        return again.read_head(5s).status == 200;
+      }, 10s, 50ms));
+    }
+  }
 }
 
 // Like curl, the probe sends its whole request before it reads: a server
@@ -181,7 +262,15 @@ struct counting_server {
         }
         return api->handle(r);
       },
-      [api](const console::http_request& r) { return api->answer_now(r); });
+      [this, api](const console::http_request& r) {
+        auto now = api->answer_now(r);
+        if (!now) {  // the server queues it on the pool right after this returns
+          std::lock_guard lock(m);
+          ++to_pool;
+          cv.notify_all();
+        }
+        return now;
+      });
     REQUIRE(s);
     server = std::move(*s);
   }
@@ -190,9 +279,16 @@ struct counting_server {
     std::unique_lock lock(m);
     return cv.wait_for(lock, 10s, [&] { return inside >= n; });
   }
+  /// True once `n` requests went past the quick handler towards the pool
+  /// (running or queued there; waits at most 10 s).
+  bool sent_to_pool(int n) {
+    std::unique_lock lock(m);
+    return cv.wait_for(lock, 10s, [&] { return to_pool >= n; });
+  }
   std::mutex m;
   std::condition_variable cv;
   int inside = 0;
+  int to_pool = 0;
   std::unique_ptr<console::console_server> server;
 };
 
@@ -283,6 +379,85 @@ SCENARIO("stopping the server while every handler waits on a stuck runtime ends"
   CHECK(ended);
   the_stall.open();  // a failed check still ends the test (the join then returns)
   stopped.get();
+}
+
+SCENARIO("stopping the server waits for the handlers running, not for every queued one",
+         "[console][limits]") {
+  // Each cancel of the stuck run waits the answer limit (1 s). Two run,
+  // ten queue behind them: running them all would take 6 s.
+  console_fixture c({}, 1s);
+  console::server_options o;
+  o.handler_threads = 2;
+  counting_server s(c, o);
+  open_stall_at_end stall;
+  stall_run(c, "run-stuck");
+  std::vector<std::unique_ptr<http_probe>> clients;
+  for (int i = 0; i < 12; ++i) {
+    clients.push_back(std::make_unique<http_probe>(s.server->port()));
+    clients.back()->send(
+      http_text("POST", "/api/v1/runs/run-stuck/cancel", c.ada, R"({"reason": "stop"})"));
+  }
+  REQUIRE(s.reached(2));
+  REQUIRE(s.sent_to_pool(12));
+  auto began = std::chrono::steady_clock::now();
+  auto stopped = std::async(std::launch::async, [&] { s.server.reset(); });
+  bool ended = stopped.wait_for(20s) == std::future_status::ready;
+  CHECK(ended);
+  CHECK(std::chrono::steady_clock::now() - began < 3s);
+  CHECK(s.inside <= 4);  // the queued ones never reached the handler
+  the_stall.open();
+  stopped.get();
+}
+
+SCENARIO("out of file descriptors, the accept loop waits instead of spinning, then serves",
+         "[console][limits]") {
+  // A server alone (no runtime): its threads open no descriptor meanwhile.
+  auto server = console::console_server::start(
+    {}, [](const console::http_request&) { return console::http_response{}; });
+  REQUIRE(server);
+  int client = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(client >= 0);
+  // The lowest free descriptor becomes the limit: the client needs none
+  // more to connect, the server's accept fails with EMFILE.
+  int lowest_free = ::dup(0);
+  REQUIRE(lowest_free >= 0);
+  ::close(lowest_free);
+  rlimit before{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &before) == 0);
+  rlimit tight = before;
+  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+  struct restore_limit {
+    rlimit limit;
+    ~restore_limit() { ::setrlimit(RLIMIT_NOFILE, &limit); }
+  } restore{before};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((*server)->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(client, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  auto request = http_text("GET", "/healthz");
+  REQUIRE(::send(client, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size()));
+  // A measuring window, not a synchronisation: the CPU the process burns
+  // while the connection cannot be accepted (a spinning loop: about 1 s).
+  auto cpu = [] {
+    timespec t{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
+  };
+  auto cpu_before = cpu();
+  std::this_thread::sleep_for(1s);
+  auto burnt = cpu() - cpu_before;
+  ::setrlimit(RLIMIT_NOFILE, &before);
+  CHECK(burnt < 300ms);
+  // With descriptors again, the waiting connection is served.
+  pollfd p{client, POLLIN, 0};
+  CHECK(::poll(&p, 1, 5000) == 1);
+  char buf[64] = {};
+  CHECK(::recv(client, buf, sizeof buf - 1, 0) > 0);
+  CHECK_THAT(std::string(buf), Catch::StartsWith("HTTP/1.1 200"));
+  ::close(client);
 }
 
 namespace {

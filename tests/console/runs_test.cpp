@@ -187,6 +187,23 @@ SCENARIO("cancelling a waiting run over HTTP cancels it and withdraws its reques
   CHECK(status_of(c.call("POST", "/api/v1/runs/w1/signal", c.ada, R"({"name": "go"})")) == 409);
 }
 
+SCENARIO("a cancel over HTTP journals who sent it and from where, with or without a reason",
+         "[console][runs]") {
+  console_fixture c;
+  c.gated_run("why1");
+  c.gated_run("why2");
+  REQUIRE(status_of(c.call("POST", "/api/v1/runs/why1/cancel", c.ada,
+                           R"({"reason": "not today"})")) == 200);
+  REQUIRE(status_of(c.call("POST", "/api/v1/runs/why2/cancel", c.ada, "{}")) == 200);
+  REQUIRE(c.rt().ended("why1", 10s).status == run_status::cancelled);
+  REQUIRE(c.rt().ended("why2", 10s).status == run_status::cancelled);
+  // The journal's record (the run's detail and timeline), not only the log.
+  CHECK_THAT(c.call("GET", "/api/v1/runs/why1", c.vic).body,
+             Catch::Contains("not today (ada over HTTP from 127.0.0.1)"));
+  CHECK_THAT(c.call("GET", "/api/v1/runs/why2", c.vic).body,
+             Catch::Contains("ada over HTTP from 127.0.0.1"));
+}
+
 SCENARIO("releasing a run that is not quarantined is 409 and changes nothing",
          "[console][runs]") {
   console_fixture c;

@@ -2,7 +2,9 @@
 // process): an address that is not loopback needs --tls-cert and --tls-key;
 // with them it serves HTTPS (and says https://); bad TLS files stop it
 // before it serves, naming the file; SIGTERM ends it promptly while clients
-// hold connections open, silent or mid-request.
+// hold connections open, silent or mid-request; --max-connections and
+// --max-streams refuse 0 and garbage and take effect; refusals show in its
+// log as "console audit:" lines.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -59,6 +61,65 @@ SCENARIO("serve refuses an address that is not loopback without TLS, and half a 
                 merged);
   CHECK(code2 == 2);
   CHECK_THAT(out2, Catch::Contains("--tls-key"));
+}
+
+SCENARIO("serve refuses a connection or stream cap of 0 or one that is not a number",
+         "[console][serve]") {
+  temp_dir dir;
+  child_options merged;
+  merged.merge_stderr = true;
+  for (auto [flag, value] : {std::pair{"--max-connections", "0"},
+                             std::pair{"--max-connections", "many"},
+                             std::pair{"--max-streams", "0"}, std::pair{"--max-streams", "-3"},
+                             std::pair{"--max-streams", "12x"}}) {
+    CAPTURE(flag, value);
+    auto [code, out] = run_command(serve_args(dir, {"--http", "127.0.0.1:0", flag, value}), 20s,
+                                   merged);
+    CHECK(code == 2);
+    CHECK_THAT(out, Catch::Contains(flag) && Catch::Contains("from 1 up") &&
+                      Catch::Contains(std::string("'") + value + "'"));
+  }
+  auto [code, out] = run_command(serve_args(dir, {"--max-streams", "5"}), 20s, merged);
+  CHECK(code == 2);
+  CHECK_THAT(out, Catch::Contains("--max-streams goes with --http"));
+}
+
+SCENARIO("serve applies --max-streams and logs refusals as audit lines at its log level",
+         "[console][serve]") {
+  temp_dir dir;
+  auto [made, token] = run_command(
+    {endure_bin, "--data", dir.file("data"), "token", "create", "vic", "--role", "viewer"}, 20s);
+  REQUIRE(made == 0);
+  token.erase(token.find_last_not_of("\r\n") + 1);
+  child_options merged;
+  merged.merge_stderr = true;
+  child_process serve(
+    serve_args(dir, {"--http", "127.0.0.1:0", "--max-connections", "8", "--max-streams", "1"}),
+    merged);
+  auto port = console_port(serve, "http");
+  REQUIRE(port);
+  http_probe first(*port);
+  first.send(http_text("GET", "/api/v1/events", token));
+  REQUIRE(first.read_head().status == 200);
+  http_probe second(*port);
+  second.send(http_text("GET", "/api/v1/events", token));
+  auto refused = second.read();
+  CHECK(refused.status == 503);
+  CHECK(refused.headers.count("retry-after") == 1);
+  http_probe intruder(*port);
+  intruder.send(http_text("GET", "/api/v1/runs", "not-a-token"));
+  CHECK(intruder.read().status == 401);
+  bool audited = false;
+  for (int i = 0; i < 50 && !audited; ++i) {
+    auto line = serve.read_line(10s);
+    if (!line)
+      break;
+    audited = line->find("console audit: refused GET /api/v1/runs from 127.0.0.1") !=
+              std::string::npos;
+  }
+  CHECK(audited);
+  ::kill(serve.pid(), SIGTERM);
+  CHECK(serve.wait(30s) == 0);
 }
 
 SCENARIO("serve with a key of another certificate stops before serving, naming the key",
