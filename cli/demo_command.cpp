@@ -226,6 +226,9 @@ void print_summary(const demo_state& s, const demo_totals& before, const demo_to
   print_people(s);
   std::printf("inspect a run: endure --data %s inspect %s\n", s.data_dir.c_str(),
               s.ids.front().c_str());
+  std::printf("or in a browser: endure --data %s token create you --role admin, then endure "
+              "--data %s serve --http 127.0.0.1:8080 and open http://127.0.0.1:8080/\n",
+              s.data_dir.c_str(), s.data_dir.c_str());
   std::fflush(stdout);
 }
 
