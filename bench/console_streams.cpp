@@ -30,6 +30,12 @@ public:
       probes_.back()->send(request);
       auto head = probes_.back()->read_head(10s);
       opened_ += head.status == 200;
+      if (head.status != 200 && first_refusal_.empty()) {  // ask again for the whole answer
+        test::http_probe again(c.port());
+        again.send(request);
+        auto r = again.read(10s);
+        first_refusal_ = std::to_string(r.status) + " " + r.body;
+      }
     }
     reader_ = std::thread([this] { drain(); });
   }
@@ -38,6 +44,8 @@ public:
     reader_.join();
   }
   std::size_t opened() const { return opened_; }
+  /// The first answer that was not 200 ("0" if the connection closed).
+  const std::string& first_refusal() const { return first_refusal_; }
   std::size_t dropped() const { return dropped_; }
   std::uint64_t bytes() const { return bytes_; }
 
@@ -66,6 +74,7 @@ private:
 
   std::vector<std::unique_ptr<test::http_probe>> probes_;
   std::size_t opened_ = 0;
+  std::string first_refusal_;
   std::atomic<std::size_t> dropped_{0};
   std::atomic<std::uint64_t> bytes_{0};
   std::atomic<bool> stop_{false};
@@ -102,6 +111,35 @@ long live_pss_kib() {
   return pss_kib("self");
 }
 
+
+/// Opens the streams, runs a batch with them, closes them and waits (at
+/// most 20 s) until the server has seen every one go, so the next batch
+/// runs without them.
+double streamed_batch(console_under_test& c, std::size_t streams, std::size_t runs, int batch,
+                      stream_figures& f, std::vector<double>& open_mib,
+                      std::vector<double>& busy_mib, std::uint64_t& bytes) {
+  auto connections = c.open_connections();
+  auto before = live_pss_kib();
+  double steps = 0;
+  {
+    open_streams s(c, streams);
+    open_mib.push_back(mib(live_pss_kib() - before));
+    steps = step_batch(c, runs, batch, f.bad);
+    busy_mib.push_back(mib(live_pss_kib() - before));
+    f.opened = std::min(f.opened == 0 ? s.opened() : f.opened, s.opened());
+    if (f.refusal.empty())
+      f.refusal = s.first_refusal();
+    f.dropped += s.dropped();
+    bytes += s.bytes();
+  }
+  auto until = bench_clock::now() + 20s;
+  while (c.open_connections() > connections && bench_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  if (c.open_connections() > connections)
+    ++f.bad;
+  return steps;
+}
+
 } // namespace
 
 stream_figures measure_streams(console_under_test& c, std::size_t streams, std::size_t runs,
@@ -111,23 +149,12 @@ stream_figures measure_streams(console_under_test& c, std::size_t streams, std::
   std::uint64_t bytes = 0;
   int batch = 0;
   step_batch(c, runs, batch++, f.bad);  // warm-up: the runtime's pools and the journal
+  // without, with, without, ...: each batch with streams sits between two
+  // without, so a drift of the machine (or the journal's growth) hits both.
+  without.push_back(step_batch(c, runs, batch++, f.bad));
   for (int k = 0; k < batches; ++k) {
-    // Alternate which goes first, so a drift of the machine hits both.
-    for (int half = 0; half < 2; ++half) {
-      bool streamed = (half == 0) == (k % 2 == 0);
-      if (!streamed) {
-        without.push_back(step_batch(c, runs, batch++, f.bad));
-        continue;
-      }
-      auto before = live_pss_kib();
-      open_streams s(c, streams);
-      open_mib.push_back(mib(live_pss_kib() - before));
-      with.push_back(step_batch(c, runs, batch++, f.bad));
-      busy_mib.push_back(mib(live_pss_kib() - before));
-      f.opened = s.opened();
-      f.dropped += s.dropped();
-      bytes += s.bytes();
-    }
+    with.push_back(streamed_batch(c, streams, runs, batch++, f, open_mib, busy_mib, bytes));
+    without.push_back(step_batch(c, runs, batch++, f.bad));
   }
   f.steps_without = median(without);
   f.steps_with = median(with);

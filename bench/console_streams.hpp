@@ -20,6 +20,7 @@ struct stream_figures {
   double events_mib = 0;      ///< event bytes the streams received in all
   std::size_t opened = 0;     ///< streams that answered 200 (of `streams`)
   std::size_t dropped = 0;    ///< streams the server closed while open
+  std::string refusal;        ///< the first answer to an opening that was not 200
   int bad = 0;
 };
 

@@ -11,6 +11,7 @@
 #include "endure/net/auth/token_store.hpp"
 #include "endure/net/console/console_api.hpp"
 #include "endure/net/console/console_server.hpp"
+#include "endure/net/console/event_stream.hpp"
 
 namespace endure::bench {
 
@@ -54,7 +55,9 @@ console_under_test::console_under_test(const std::string& dir, std::size_t max_c
   p.rt = checked(runtime::open(*p.sys, gated_options(dir, "sync", 60s, 8), std::move(workflows)));
   p.tokens = std::make_unique<net::auth::token_store>(checked(net::auth::token_store::open(dir)));
   p.token = checked(p.tokens->create(approver, net::auth::role::approver));
-  p.api = std::make_unique<console::console_api>(*p.tokens);
+  console::event_stream_options events;
+  events.keep_alive = 1s;
+  p.api = std::make_unique<console::console_api>(*p.tokens, 10s, events);
   p.api->attach(*p.rt);
   auto* api = p.api.get();
   console::server_options o;
@@ -75,6 +78,9 @@ console_under_test::~console_under_test() {
 runtime& console_under_test::rt() { return *impl_->rt; }
 std::uint16_t console_under_test::port() const { return impl_->server->port(); }
 const std::string& console_under_test::token() const { return impl_->token; }
+std::size_t console_under_test::open_connections() const {
+  return impl_->server->open_connections();
+}
 
 std::string url_id(const std::string& id) {
   std::string out;

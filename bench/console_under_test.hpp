@@ -21,6 +21,8 @@ inline constexpr int steps_per_run = 20;
 class console_under_test {
 public:
   /// `max_connections`: the server's cap (the streams figure opens 1,000).
+  /// Event streams send a keep-alive every second (not 15 s), so the
+  /// server learns within a second or two that a closed client is gone.
   explicit console_under_test(const std::string& dir, std::size_t max_connections = 256);
   ~console_under_test();
   console_under_test(const console_under_test&) = delete;
@@ -30,6 +32,8 @@ public:
   std::uint16_t port() const;
   /// An approver's bearer token.
   const std::string& token() const;
+  /// Connections the server has open now (event streams included).
+  std::size_t open_connections() const;
 
 private:
   struct impl;
