@@ -117,12 +117,12 @@ bool park(runtime& rt, const std::string& id, int n) {
 /// Figure 1: samples alternate between runtime::decide and a POST on one
 /// keep-alive connection; each is timed until the gated tool starts.
 resume_figures measure_resume(console_under_test& c, const std::string& floor_dir,
-                              std::size_t samples) {
+                              std::size_t samples, const std::string& prefix = "resume-") {
   resume_figures f;
   test::http_probe http(c.port());
   for (std::size_t i = 0; i <= samples; ++i) {  // sample 0 warms both paths up
     auto floor = floor_commit_latency(floor_dir, durability::sync, 5, 5 * i + 1);
-    auto id = "resume-" + std::to_string(i);
+    auto id = prefix + std::to_string(i);
     if (!park(c.rt(), id, static_cast<int>(i))) {
       ++f.bad;
       continue;
@@ -183,9 +183,27 @@ double reads_per_second(console_under_test& c, const std::string& target, int cl
   return static_cast<double>(done.load()) / seconds_since(t0);
 }
 
+/// Figure 1 over HTTP again while 200 clients hold connections with half a
+/// request sent and say nothing more (within the server's 10 s read
+/// timeout): its p50 in ms.
+double with_slow_clients(console_under_test& c, const std::string& floor_dir,
+                         std::size_t samples, int& bad) {
+  std::vector<std::unique_ptr<test::http_probe>> slow;
+  for (int i = 0; i < 200; ++i) {
+    slow.push_back(std::make_unique<test::http_probe>(c.port()));
+    slow.back()->send("GET /api/v1/inbox HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Be");
+  }
+  auto f = measure_resume(c, floor_dir, samples, "slow-");
+  bad += f.bad;
+  for (auto& p : slow)
+    bad += p->closed(std::chrono::milliseconds(1));  // the server must not have dropped them
+  return quantile(f.http_us, 0.5) / 1000;
+}
+
 struct rep_figures {
   double http_p50 = 0, local_p50 = 0, floor_p50 = 0;
   double http_p99 = 0, local_p99 = 0;
+  double http_slow_p50 = 0;  ///< figure 1 over HTTP with 200 slow clients connected
   double request_reads = 0, timeline_reads = 0, inbox_reads = 0;
   stream_figures streams;
   int bad = 0;
@@ -203,6 +221,8 @@ rep_figures one_rep(const scratch_dir& scratch, const console_options& o, int re
   r.local_p99 = quantile(resume.local_us, 0.99) / 1000;
   r.floor_p50 = quantile(resume.floor_us, 0.5) / 1000;
   r.bad = resume.bad;
+  r.http_slow_p50 = with_slow_clients(c, scratch.fresh("floor-slow-" + std::to_string(rep)),
+                                      o.samples, r.bad);
   // Reads: a pending request and a finished run's timeline (the last
   // figure-1 run has 2 steps and a decided request), and the inbox.
   if (!park(c.rt(), "pending-read", 1))
@@ -269,6 +289,9 @@ int main(int argc, char** argv) {
   std::printf("| figure | target | measured |\n|---|---|---|\n");
   std::printf("| decision over HTTP -> run resumed, p50 | < 3 ms | %.3f ms (p99 %.3f) |\n", http,
               m([](auto& r) { return r.http_p99; }));
+  std::printf("| same decision over HTTP with 200 slow clients connected, p50 | not delayed | "
+              "%.3f ms |\n",
+              m([](auto& r) { return r.http_slow_p50; }));
   std::printf("| same decision in process (runtime::decide), p50 | (baseline) | %.3f ms (p99 "
               "%.3f); HTTP adds %.3f ms, %.2fx |\n",
               local, m([](auto& r) { return r.local_p99; }), http - local, http / local);
