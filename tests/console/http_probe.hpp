@@ -15,6 +15,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace endure::test {
 
@@ -26,9 +27,14 @@ struct http_reply {
 
 class http_probe {
 public:
-  /// Connects to `host` (an IPv4 address) at `port`.
-  explicit http_probe(std::uint16_t port, const std::string& host = "127.0.0.1") {
+  /// Connects to `host` (an IPv4 address) at `port`; `receive_buffer` > 0
+  /// shrinks the socket's receive buffer first (a slow client's: the
+  /// server's writes block soon).
+  explicit http_probe(std::uint16_t port, const std::string& host = "127.0.0.1",
+                      int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd_ >= 0 && receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -57,29 +63,45 @@ public:
   /// One answer, or status 0 if the connection closed (or `limit` passed).
   http_reply read(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
     auto deadline = std::chrono::steady_clock::now() + limit;
-    http_reply r;
-    std::size_t end = std::string::npos;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill(deadline))
-        return r;
-    parse_head(buffer_.substr(0, end), r);
+    auto r = head_until(deadline);
+    if (r.status == 0)
+      return r;
     std::size_t length = r.headers.count("content-length")
                            ? std::stoul(r.headers["content-length"]) : 0;
-    while (buffer_.size() < end + 4 + length)
+    while (buffer_.size() < length)
       if (!fill(deadline))
         return http_reply{};
-    r.body = buffer_.substr(end + 4, length);
-    buffer_.erase(0, end + 4 + length);
+    r.body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
     return r;
   }
 
   /// Only the status line and headers of one answer (the answer to HEAD);
   /// whatever follows stays for the next read. Status 0 as for read().
+  http_reply read_head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+    return head_until(std::chrono::steady_clock::now() + limit);
+  }
+
   /// The socket (for a caller that polls many probes at once).
   int fd() const noexcept { return fd_; }
 
-  http_reply read_head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
+  /// Waits (until `deadline`) for more bytes; false once the connection
+  /// closed or the deadline passed. take() hands them out.
+  bool receive(std::chrono::steady_clock::time_point deadline) { return fill(deadline); }
+  /// What arrived and was not read as an answer yet, handed over.
+  std::string take() { return std::exchange(buffer_, {}); }
+  /// The server closed the connection (as seen by the last receive).
+  bool saw_close() const noexcept { return closed_; }
+
+  /// True once the server closed the connection (waits at most `limit`).
+  bool closed(std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
+    while (fill(deadline)) {}
+    return closed_;
+  }
+
+private:
+  http_reply head_until(std::chrono::steady_clock::time_point deadline) {
     http_reply r;
     std::size_t end = std::string::npos;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
@@ -90,14 +112,6 @@ public:
     return r;
   }
 
-  /// True once the server closed the connection (waits at most `limit`).
-  bool closed(std::chrono::milliseconds limit) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (fill(deadline)) {}
-    return closed_;
-  }
-
-private:
   bool fill(std::chrono::steady_clock::time_point deadline) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now()).count();

@@ -1,5 +1,5 @@
-// A streaming reader of GET /api/v1/events for the console tests: a
-// blocking POSIX socket that sends the request, reads the answer's head,
+// A streaming reader of GET /api/v1/events for the console tests: an
+// http_probe that sends the request, reads the answer's head,
 // then hands out Server-Sent Events one at a time as they arrive (comments
 // and the retry field are recorded, not returned). Test thread only;
 // every wait is bounded. Also a client that asks for the stream and never
@@ -30,38 +30,12 @@ struct sse_event {
   nlohmann::json data;  ///< discarded when the data line is not JSON
 };
 
-/// A connected socket to 127.0.0.1:port; `receive_buffer` > 0 shrinks its
-/// receive buffer first (a slow client's: the server's writes block soon).
-inline int connect_loopback(std::uint16_t port, int receive_buffer = 0) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd >= 0 && receive_buffer > 0)
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw std::runtime_error("cannot connect to 127.0.0.1:" + std::to_string(port));
-  return fd;
-}
-
-inline void send_all(int fd, const std::string& bytes) {
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    auto n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0)
-      return;
-    sent += static_cast<std::size_t>(n);
-  }
-}
-
 class sse_reader {
 public:
   /// Connects and sends GET /api/v1/events with `token` (none if empty).
-  sse_reader(std::uint16_t port, const std::string& token) : fd_(connect_loopback(port)) {
-    send_all(fd_, http_text("GET", "/api/v1/events", token));
+  sse_reader(std::uint16_t port, const std::string& token) : probe_(port) {
+    probe_.send(http_text("GET", "/api/v1/events", token));
   }
-  ~sse_reader() { ::close(fd_); }
   sse_reader(const sse_reader&) = delete;
   sse_reader& operator=(const sse_reader&) = delete;
 
@@ -69,28 +43,9 @@ public:
   /// 0 if none came within `limit`.
   http_reply head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {
     auto deadline = std::chrono::steady_clock::now() + limit;
-    std::size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill(deadline))
-        return {};
-    http_reply r;
-    auto head = buffer_.substr(0, end);
-    buffer_.erase(0, end + 4);
-    auto line_end = head.find("\r\n");
-    r.status = std::stoi(head.substr(head.find(' ') + 1, 3));
-    for (auto pos = line_end; pos != std::string::npos && pos + 2 < head.size();) {
-      auto next = head.find("\r\n", pos + 2);
-      auto line = head.substr(pos + 2, next == std::string::npos ? next : next - pos - 2);
-      auto colon = line.find(':');
-      auto name = line.substr(0, colon);
-      for (auto& c : name)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      auto value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      r.headers[name] = value;
-      pos = next;
-    }
-    if (!r.headers.count("content-length"))
+    auto r = probe_.read_head(limit);
+    keep(probe_.take());
+    if (r.status == 0 || !r.headers.count("content-length"))
       return r;
     // A complete answer (an error): its body.
     auto length = std::stoul(r.headers["content-length"]);
@@ -176,23 +131,20 @@ private:
   }
 
   bool fill(std::chrono::steady_clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now()).count();
-    pollfd p{fd_, POLLIN, 0};
-    if (left <= 0 || ::poll(&p, 1, static_cast<int>(left)) <= 0)
-      return false;
-    char buf[16384];
-    auto n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      closed_ = true;
+    if (!probe_.receive(deadline)) {
+      closed_ = probe_.saw_close();
       return false;
     }
-    buffer_.append(buf, static_cast<std::size_t>(n));
-    body_bytes_ += static_cast<std::size_t>(n);
+    keep(probe_.take());
     return true;
   }
 
-  int fd_ = -1;
+  void keep(std::string bytes) {
+    body_bytes_ += bytes.size();
+    buffer_ += bytes;
+  }
+
+  http_probe probe_;
   std::string buffer_;
   bool closed_ = false;
   int comments_ = 0;
@@ -205,23 +157,22 @@ private:
 class silent_client {
 public:
   silent_client(std::uint16_t port, const std::string& token)
-    : fd_(connect_loopback(port, 1024)) {
-    send_all(fd_, http_text("GET", "/api/v1/events", token));
+    : probe_(port, "127.0.0.1", 1024) {
+    probe_.send(http_text("GET", "/api/v1/events", token));
   }
-  ~silent_client() { ::close(fd_); }
   silent_client(const silent_client&) = delete;
   silent_client& operator=(const silent_client&) = delete;
 
   /// True once the server reset or closed the connection (waits at most
   /// `limit`); reads nothing.
   bool hung_up(std::chrono::milliseconds limit) {
-    pollfd p{fd_, POLLRDHUP, 0};
+    pollfd p{probe_.fd(), POLLRDHUP, 0};
     return ::poll(&p, 1, static_cast<int>(limit.count())) > 0
            && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
   }
 
 private:
-  int fd_ = -1;
+  http_probe probe_;
 };
 
 } // namespace endure::test
