@@ -115,6 +115,16 @@ std::string start_from_page(const std::string& workflow, const std::string& id,
 }
 
 /// The text of the page's error banner, for a failing check's message.
+/// Opens decision `decision` (reject or respond) on the request shown,
+/// types `text` into its field and submits it, as a person would.
+void decide_with_text(cdp_client& page, const std::string& decision, const std::string& text) {
+  auto field = decision == "reject" ? std::string("reject-reason") : decision + "-text";
+  page.evaluate("document.getElementById('" + decision + "').click()");
+  page.evaluate("document.getElementById('" + field + "').focus()");
+  page.type(text);
+  page.evaluate("document.querySelector('#" + field + "').form.requestSubmit()");
+}
+
 std::string banner(cdp_client& page) {
   auto v = page.evaluate("document.getElementById('error').textContent");
   return v.is_string() ? v.get<std::string>() : "";
@@ -180,10 +190,7 @@ SCENARIO("an editor logs in with a token, approves an agent's publish and sees t
           }
         }
         AND_WHEN("the editor rejects it with a reason") {
-          page->evaluate("document.getElementById('reject').click()");
-          page->evaluate("document.getElementById('reject-reason').focus()");
-          page->type("not ready to publish");
-          page->evaluate("document.querySelector('#reject-reason').form.requestSubmit()");
+          decide_with_text(*page, "reject", "not ready to publish");
           THEN("the reason is the request's outcome") {
             INFO(banner(*page));
             REQUIRE(page->wait_until("document.querySelector('.outcome')"));
@@ -284,10 +291,7 @@ SCENARIO("an agent's question is answered with text, and a decision it does not 
   REQUIRE(page->wait_until("document.getElementById('respond')"));
 
   WHEN("the editor responds with text") {
-    page->evaluate("document.getElementById('respond').click()");
-    page->evaluate("document.getElementById('respond-text').focus()");
-    page->type("the programming model");
-    page->evaluate("document.querySelector('#respond-text').form.requestSubmit()");
+    decide_with_text(*page, "respond", "the programming model");
     THEN("the answer is the request's outcome") {
       INFO(banner(*page));
       REQUIRE(page->wait_until("document.querySelector('.outcome')"));
@@ -296,10 +300,7 @@ SCENARIO("an agent's question is answered with text, and a decision it does not 
     }
   }
   WHEN("the editor tries a decision the request does not allow (reject, on a question)") {
-    page->evaluate("document.getElementById('reject').click()");
-    page->evaluate("document.getElementById('reject-reason').focus()");
-    page->type("not our topic");
-    page->evaluate("document.querySelector('#reject-reason').form.requestSubmit()");
+    decide_with_text(*page, "reject", "not our topic");
     THEN("the API's message is shown and the request stays pending") {
       REQUIRE(page->wait_until("!document.getElementById('error').hidden"));
       CHECK_THAT(banner(*page), Catch::Contains("reject is not a decision this request allows"));
