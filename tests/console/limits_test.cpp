@@ -411,6 +411,12 @@ SCENARIO("stopping the server waits for the handlers running, not for every queu
 
 SCENARIO("out of file descriptors, the accept loop waits instead of spinning, then serves",
          "[console][limits]") {
+#ifdef ENDURE_SANITIZED
+  // UBSan's vptr check needs descriptors of its own: with none left it
+  // reports every virtual call as invalid. The normal build runs this.
+  WARN("skipped under the sanitizers (they need file descriptors)");
+  return;
+#endif
   // A server alone (no runtime): its threads open no descriptor meanwhile.
   auto server = console::console_server::start(
     {}, [](const console::http_request&) { return console::http_response{}; });
