@@ -40,20 +40,23 @@ struct console_options {
   double read_seconds = 3;    ///< per read figure per repetition
   int clients = 2;            ///< keep-alive connections reading at once
   std::size_t streams = 1000; ///< event streams open for figure 3
-  std::size_t stream_runs = 200;  ///< runs per step batch of figure 3
+  std::size_t stream_runs = 2000;  ///< runs per step batch of figure 3
+  int stream_pairs = 4;            ///< batches with streams (each between two without)
   std::string dir;
 };
 
 void usage(const char* argv0) {
   std::printf("usage: %s [--reps N] [--samples N] [--read-seconds S] [--clients N] [--streams N]\n"
-              "          [--stream-runs N] [--dir DIR]\n"
+              "          [--stream-runs N] [--stream-pairs N] [--dir DIR]\n"
               "  --reps N          repetitions; each figure is the median (default 3)\n"
               "  --samples N       decisions per repetition, alternately in process and over\n"
               "                    HTTP (default 300)\n"
               "  --read-seconds S  length of each read figure per repetition (default 3)\n"
               "  --clients N       keep-alive connections reading at once (default 2)\n"
               "  --streams N       event streams open for figure 3 (default 1000)\n"
-              "  --stream-runs N   runs of 20 steps per batch of figure 3 (default 200)\n"
+              "  --stream-runs N   runs of 20 steps per batch of figure 3 (default 2000)\n"
+              "  --stream-pairs N  batches with streams open in figure 3, each between two\n"
+              "                    without (default 4)\n"
               "  --dir DIR         scratch directory's parent (default $TMPDIR or /tmp)\n",
               argv0);
 }
@@ -75,6 +78,8 @@ bool parse(int argc, char** argv, console_options& o) {
       o.clients = std::atoi(argv[++i]);
     else if (arg == "--streams")
       o.streams = std::strtoull(argv[++i], nullptr, 10);
+    else if (arg == "--stream-pairs")
+      o.stream_pairs = std::atoi(argv[++i]);
     else if (arg == "--stream-runs")
       o.stream_runs = std::strtoull(argv[++i], nullptr, 10);
     else if (arg == "--dir")
@@ -205,7 +210,8 @@ struct rep_figures {
   double http_p99 = 0, local_p99 = 0;
   double http_slow_p50 = 0;  ///< figure 1 over HTTP with 200 slow clients connected
   double request_reads = 0, timeline_reads = 0, inbox_reads = 0;
-  stream_figures streams;
+  stream_figures streams;       ///< as the page opens them: run and request events
+  stream_figures step_streams;  ///< ?steps=all: every step event too
   int bad = 0;
 };
 
@@ -233,10 +239,13 @@ rep_figures one_rep(const scratch_dir& scratch, const console_options& o, int re
   r.timeline_reads = reads_per_second(c, "/api/v1/runs/" + url_id(last), o.clients,
                                       o.read_seconds, r.bad);
   r.inbox_reads = reads_per_second(c, "/api/v1/inbox?limit=20", o.clients, o.read_seconds, r.bad);
-  r.streams = measure_streams(c, o.streams, o.stream_runs, 2);
-  r.bad += r.streams.bad;
-  if (!r.streams.refusal.empty())
-    std::printf("an event stream was refused: %s\n", r.streams.refusal.c_str());
+  r.streams = measure_streams(c, o.streams, o.stream_runs, o.stream_pairs, "/api/v1/events");
+  r.step_streams = measure_streams(c, o.streams, o.stream_runs, o.stream_pairs, "/api/v1/events?steps=all");
+  for (auto* f : {&r.streams, &r.step_streams}) {
+    r.bad += f->bad;
+    if (!f->refusal.empty())
+      std::printf("an event stream was refused: %s\n", f->refusal.c_str());
+  }
   return r;
 }
 
@@ -274,11 +283,14 @@ int main(int argc, char** argv) {
     auto& r = reps.back();
     std::printf("rep %d: decision->resumed p50 http %.3f ms, in process %.3f ms, floor %.3f ms; "
                 "reads/s request %.0f timeline %.0f inbox %.0f; %zu streams: +%.1f MiB idle, "
-                "+%.1f MiB busy, steps/s %.0f with, %.0f without, %zu dropped\n",
+                "+%.1f MiB busy, steps/s %.0f with, %.0f without, %zu dropped, %.1f MiB "
+                "sent; with ?steps=all: steps/s %.0f with, %.0f without, %zu dropped, %.1f MiB "
+                "sent\n",
                 rep + 1, r.http_p50, r.local_p50, r.floor_p50, r.request_reads,
                 r.timeline_reads, r.inbox_reads, r.streams.opened, r.streams.open_mib,
                 r.streams.busy_mib, r.streams.steps_with, r.streams.steps_without,
-                r.streams.dropped);
+                r.streams.dropped, r.streams.events_mib, r.step_streams.steps_with,
+                r.step_streams.steps_without, r.step_streams.dropped, r.step_streams.events_mib);
   }
   auto m = [&](auto f) { return median_of(reps, f); };
   auto http = m([](auto& r) { return r.http_p50; });
@@ -308,9 +320,16 @@ int main(int argc, char** argv) {
               "| %.1f / %.1f MiB |\n",
               o.streams, m([](auto& r) { return r.streams.open_mib; }),
               m([](auto& r) { return r.streams.busy_mib; }));
-  std::printf("| step throughput with them open / without (%zu runs x %d steps a batch) | slowdown "
-              "< 5%% | %.0f / %.0f steps/s, %+.1f%% |\n",
+  std::printf("| step throughput with them open / without (%zu runs x %d steps a batch; the "
+              "page's streams: run and request events) | slowdown < 5%% | %.0f / %.0f steps/s, "
+              "%+.1f%% |\n",
               o.stream_runs, steps_per_run, with, without, (with / without - 1) * 100);
+  auto all_with = m([](auto& r) { return r.step_streams.steps_with; });
+  auto all_without = m([](auto& r) { return r.step_streams.steps_without; });
+  std::printf("| the same, every stream asking for every step event (?steps=all) | | %.0f / %.0f "
+              "steps/s, %+.1f%% (%.1f MiB of events) |\n",
+              all_with, all_without, (all_with / all_without - 1) * 100,
+              m([](auto& r) { return r.step_streams.events_mib; }));
   if (bad)
     std::printf("\n%d sample(s) went wrong (not counted)\n", bad);
   return 0;

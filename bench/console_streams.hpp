@@ -25,8 +25,9 @@ struct stream_figures {
 };
 
 /// `batches` pairs; each batch starts `runs` runs of steps_workflow at once
-/// and waits for all of them.
+/// and waits for all of them. The streams ask GET `target` (the page's own
+/// stream: run and request events; "?steps=all": every step event too).
 stream_figures measure_streams(console_under_test& c, std::size_t streams, std::size_t runs,
-                               int batches);
+                               int batches, const std::string& target);
 
 } // namespace endure::bench

@@ -55,9 +55,7 @@ console_under_test::console_under_test(const std::string& dir, std::size_t max_c
   p.rt = checked(runtime::open(*p.sys, gated_options(dir, "sync", 60s, 8), std::move(workflows)));
   p.tokens = std::make_unique<net::auth::token_store>(checked(net::auth::token_store::open(dir)));
   p.token = checked(p.tokens->create(approver, net::auth::role::approver));
-  console::event_stream_options events;
-  events.keep_alive = 1s;
-  p.api = std::make_unique<console::console_api>(*p.tokens, 10s, events);
+  p.api = std::make_unique<console::console_api>(*p.tokens, 10s, console::event_stream_options{});
   p.api->attach(*p.rt);
   auto* api = p.api.get();
   console::server_options o;

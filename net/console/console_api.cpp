@@ -121,6 +121,26 @@ std::string allowed_methods(std::string_view route) {
   return "GET, HEAD";
 }
 
+/// GET /api/v1/events' query: which step events the stream gets.
+expected<step_filter> step_filter_of(const target& t) {
+  step_filter f;
+  for (auto& [name, value] : t.query) {
+    if (name == "steps" && (value == "all" || value == "none"))
+      f.all = value == "all";
+    else if (name == "run" && !value.empty())
+      f.run = value;
+    else
+      return make_error(errc::invalid_argument,
+                        "GET /api/v1/events takes ?run=ID (that run's step events too) or "
+                        "?steps=all (every run's step events; run and request events come "
+                        "always), not " + name + "=" + value);
+  }
+  if (f.all && !f.run.empty())
+    return make_error(errc::invalid_argument, "GET /api/v1/events: give ?run=ID or ?steps=all, "
+                                              "not both (steps=all has every run's)");
+  return f;
+}
+
 } // namespace
 
 struct console_api::state {
@@ -143,9 +163,12 @@ struct console_api::state {
   /// GET /api/v1/events: the stream asks again, while open, whether the
   /// token still authenticates (event_stream.hpp), so a revoke ends it.
   /// The hub drops the check at detach, before the tokens may go.
-  http_response open_events(const principal& who, const http_request& req) {
-    return events.open([&store = tokens, header = req.authorization, name = who.name,
-                        address = req.remote_address] {
+  http_response open_events(const principal& who, const http_request& req, const target& t) {
+    auto steps = step_filter_of(t);
+    if (!steps)
+      return from_error(steps.error());
+    return events.open(std::move(*steps), [&store = tokens, header = req.authorization,
+                                           name = who.name, address = req.remote_address] {
       if (authenticate_bearer(store, header))
         return true;
       log::warn("console audit: ended the event stream of " + name + " from " + address +
@@ -269,7 +292,7 @@ struct console_api::state {
     if (get && route == "inbox")
       return inbox(*rt, *who, t);
     if (get && route == "events")
-      return open_events(*who, req);
+      return open_events(*who, req, t);
     if (get && route == "runs")
       return list_runs(*rt, t);
     if (post && route == "runs")

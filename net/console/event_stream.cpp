@@ -8,77 +8,24 @@
 #include "endure/net/console/event_stream.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "endure/actors/run_event_feed.hpp"
 #include "endure/net/console/console_server.hpp"
+#include "endure/net/console/detail/event_batch.hpp"
 #include "endure/net/console/response_stream.hpp"
 
 namespace endure::console {
 
 namespace {
 
-using json = nlohmann::json;
-
 const auto retry_bytes = std::make_shared<const std::string>("retry: 2000\n\n");
 const auto keep_alive_bytes = std::make_shared<const std::string>(": keep-alive\n\n");
-
-std::string event_text(std::uint64_t id, std::string_view kind, const json& data) {
-  std::string out = "id: " + std::to_string(id) + "\nevent: ";
-  out += kind;
-  out += "\ndata: ";
-  // dump() escapes newlines inside strings, so the data is one line; bad
-  // UTF-8 from a run id or a reason is replaced, not thrown on.
-  out += data.dump(-1, ' ', false, json::error_handler_t::replace);
-  out += "\n\n";
-  return out;
-}
-
-std::string serialize(std::uint64_t id, const feed_event& e) {
-  if (auto* r = std::get_if<run_changed>(&e))
-    return event_text(id, "run", {{"run", r->run}, {"workflow", r->workflow},
-                                  {"status", to_string(r->status)}, {"detail", r->detail}});
-  if (auto* s = std::get_if<step_changed>(&e))
-    return event_text(id, "step", {{"run", s->run}, {"step", s->step}, {"name", s->name},
-                                   {"attempt", s->attempt}, {"outcome", to_string(s->outcome)}});
-  auto& q = std::get<request_changed>(e);
-  auto detail = json::parse(q.detail, nullptr, false);
-  if (detail.is_discarded())
-    detail = q.detail;  // not JSON (never from the gateway): still shown
-  return event_text(id, "request", {{"kind", q.kind}, {"request", q.request}, {"run", q.run},
-                                    {"detail", std::move(detail)}});
-}
-
-/// Keeps the last run event and the last step event of each run, and
-/// every request event, in order.
-void coalesce(std::vector<feed_event>& batch) {
-  std::set<std::pair<std::size_t, std::string_view>> seen;  // (kind index, run)
-  std::vector<bool> keep(batch.size(), true);
-  for (std::size_t i = batch.size(); i-- > 0;) {
-    auto& e = batch[i];
-    if (std::holds_alternative<request_changed>(e))
-      continue;
-    std::string_view run = std::holds_alternative<run_changed>(e) ? std::get<run_changed>(e).run
-                                                                   : std::get<step_changed>(e).run;
-    keep[i] = seen.emplace(e.index(), run).second;
-  }
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!keep[i])
-      continue;
-    if (kept != i)
-      batch[kept] = std::move(batch[i]);
-    ++kept;
-  }
-  batch.resize(kept);
-}
 
 } // namespace
 
@@ -102,11 +49,17 @@ struct event_hub::core {
   run_event_feed* feed = nullptr;
   run_event_feed::subscription subscription;  ///< held while a stream is registered
 
+  /// Registered streams whose filter wants some step events: while none
+  /// does, the callback does not even queue step events.
+  std::atomic<std::size_t> step_watchers{0};
+
   std::thread pump;
   std::uint64_t next_id = 0;  ///< pump only
 
   /// The feed's callback: on a publisher's thread (a run actor's); queues only.
   void on_event(const feed_event& e) {
+    if (std::holds_alternative<step_changed>(e) && step_watchers.load(std::memory_order_relaxed) == 0)
+      return;
     std::lock_guard lock(queue_mutex);
     if (queue.size() >= options.max_queued) {
       overflowed = true;
@@ -118,7 +71,10 @@ struct event_hub::core {
   }
 
   void run_pump();
-  std::size_t hand_out(std::vector<feed_event> batch, bool drop_all);
+  /// Gives `batch` to the streams, `since` after the last batch; returns
+  /// the number of streams it gave something to.
+  std::size_t hand_out(std::vector<feed_event> batch, bool drop_all,
+                       std::chrono::steady_clock::duration since);
   /// Unregisters `s` (under `mutex`); the subscription goes with the last.
   void forget(sse_stream* s);
 };
@@ -126,8 +82,9 @@ struct event_hub::core {
 /// One client's stream. Its fields are guarded by the hub's `mutex`.
 class sse_stream final : public response_stream {
 public:
-  sse_stream(std::shared_ptr<event_hub::core> hub, event_hub::authorization still_allowed)
-    : hub_(std::move(hub)), still_allowed_(std::move(still_allowed)) {
+  sse_stream(std::shared_ptr<event_hub::core> hub, step_filter steps,
+             event_hub::authorization still_allowed)
+    : steps(std::move(steps)), hub_(std::move(hub)), still_allowed_(std::move(still_allowed)) {
     pending_.push_back(retry_bytes);
   }
   ~sse_stream() override { close(); }
@@ -172,7 +129,11 @@ public:
 
   // -- the hub's side (under its mutex) ------------------------------------------------
 
+  /// The step events this client asked for; fixed at open.
+  const step_filter steps;
+
   /// A batch for this client, or (drop) the end of it as too slow.
+  /// `bytes` is null only with `drop`.
   void push(const std::shared_ptr<const std::string>& bytes, bool drop) {
     if (dropped_ || ended_)
       return;
@@ -229,13 +190,15 @@ void event_hub::core::forget(sse_stream* s) {
   if (it == streams.end())
     return;
   streams.erase(it);
+  if (s->steps.wants_any())
+    step_watchers.fetch_sub(1, std::memory_order_relaxed);
   if (streams.empty())
     subscription.reset();  // nobody watches: the feed costs the runs nothing again
 }
 
 /// The pause between batches for `fanout` streams: each batch costs the
 /// io thread one write per stream, so with many streams batches come less
-/// often (1,000 streams: one every 500 ms, 2,000 writes a second).
+/// often (1,000 streams: one a second, 1,000 writes a second).
 std::chrono::steady_clock::duration batch_interval_for(std::size_t fanout,
                                                        const event_stream_options& o) {
   auto spread = o.batch_interval_per_stream * static_cast<std::int64_t>(fanout);
@@ -259,28 +222,63 @@ void event_hub::core::run_pump() {
     auto batch = std::exchange(queue, {});
     bool drop_all = std::exchange(overflowed, false);
     lock.unlock();
-    last = clock::now();
-    fanout = hand_out(std::move(batch), drop_all);
+    auto now = clock::now();
+    fanout = hand_out(std::move(batch), drop_all, now - last);
+    last = now;
     lock.lock();
   }
 }
 
-std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all) {
+/// How many run and step events each of `streams` streams may get of a
+/// batch that comes `since` after the last one: the budget of deliveries
+/// a second spread over them (at least one event).
+std::size_t allowance_for(std::size_t streams, std::chrono::steady_clock::duration since,
+                          const event_stream_options& o) {
+  auto seconds = std::chrono::duration<double>(
+                   std::min<std::chrono::steady_clock::duration>(since, o.max_batch_interval))
+                   .count();
+  auto share = static_cast<double>(o.max_deliveries_per_second) * seconds /
+               static_cast<double>(std::max<std::size_t>(streams, 1));
+  return std::max<std::size_t>(1, static_cast<std::size_t>(share));
+}
+
+std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all,
+                                      std::chrono::steady_clock::duration since) {
+  std::vector<step_filter> filters;  // the distinct ones of the streams now
+  std::size_t open = 0;
   {
     std::lock_guard guard(mutex);
     if (streams.empty())
       return 0;  // the last stream closed since: nobody to serialize for
+    open = streams.size();
+    for (auto* s : streams)
+      if (std::find(filters.begin(), filters.end(), s->steps) == filters.end())
+        filters.push_back(s->steps);
   }
   if (batch.size() > options.coalesce_above)
-    coalesce(batch);
-  std::string bytes;
+    detail::coalesce(batch);
+  detail::event_batch texts(next_id);
   for (auto& e : batch)
-    bytes += serialize(++next_id, e);
-  auto shared = std::make_shared<const std::string>(std::move(bytes));
+    texts.add(e);
+  auto allowance = allowance_for(open, since, options);
+  std::vector<std::shared_ptr<const std::string>> bytes;
+  for (auto& f : filters)
+    bytes.push_back(texts.for_filter(f, allowance));
+  std::size_t fanout = 0;
   std::lock_guard guard(mutex);
-  for (auto* s : streams)  // a dropped one stays here until the server closes it
-    s->push(shared, drop_all);
-  return streams.size();
+  for (auto* s : streams) {  // a dropped one stays here until the server closes it
+    auto f = std::find(filters.begin(), filters.end(), s->steps);
+    if (f == filters.end())
+      continue;  // opened since with a filter of its own: its events start with the next batch
+    auto& mine = bytes[static_cast<std::size_t>(f - filters.begin())];
+    if (drop_all)
+      s->push(nullptr, true);
+    else if (mine) {
+      s->push(mine, false);
+      ++fanout;
+    }
+  }
+  return fanout;
 }
 
 event_hub::event_hub(event_stream_options options)
@@ -308,19 +306,22 @@ void event_hub::detach() {
   for (auto* s : core_->streams)
     s->end();
   core_->streams.clear();
+  core_->step_watchers = 0;
   core_->subscription.reset();
   core_->feed = nullptr;
 }
 
-http_response event_hub::open(authorization still_allowed) {
+http_response event_hub::open(step_filter steps, authorization still_allowed) {
   std::shared_ptr<sse_stream> stream;
   {
     std::lock_guard lock(core_->mutex);
     if (!core_->feed)
       return error_response(503, "shut_down", "the runtime is not open (starting or stopping); "
                                               "try again shortly");
-    stream = std::make_shared<sse_stream>(core_, std::move(still_allowed));
+    stream = std::make_shared<sse_stream>(core_, std::move(steps), std::move(still_allowed));
     core_->streams.push_back(stream.get());
+    if (stream->steps.wants_any())
+      core_->step_watchers.fetch_add(1, std::memory_order_relaxed);
     if (!core_->subscription)
       core_->subscription =
         core_->feed->subscribe([c = core_.get()](const feed_event& e) { c->on_event(e); });

@@ -10,26 +10,37 @@
 // (authorization_check) while it runs: a revoked token's stream ends.
 //
 // KIND run {"run", "workflow", "status", "detail"}, step {"run", "step",
-// "name", "attempt", "outcome"} or request {"kind", "request", "run",
-// "detail" (the gateway's JSON object)}.
+// "name", "attempt", "outcome"}, request {"kind", "request", "run",
+// "detail" (the gateway's JSON object)} or summary (below). Every stream gets every run and
+// request event; step events only as its step_filter asks (one run's, or
+// all): step events are most of the traffic of a busy runtime, and a list
+// of runs or an inbox has no use for them.
 //
 // How it stays cheap with many clients (the design the figure of
 // 1,000 streams rests on):
 // * One subscription to the feed for all streams, held only while a stream
 //   is open (so a console nobody watches costs the runs one relaxed load
-//   per event). The feed's callback only queues the event: a run actor
-//   never waits for a client, and never serializes.
+//   per event). The feed's callback only queues the event (a step event
+//   only while some stream asks for steps): a run actor never waits for a
+//   client, and never serializes.
 // * One thread of the hub (the pump) serializes each event once, into one
-//   string per batch shared by every stream; a stream's backlog is a list
-//   of pointers to those strings, written with one write per batch.
+//   string per batch and step filter, shared by every stream with that
+//   filter; a stream's backlog is a list of pointers to those strings,
+//   written with one write per batch. A stream whose filter leaves nothing
+//   of a batch is not woken for it.
 // * Batches go out at most every batch_interval, longer with many streams
 //   (batch_interval_per_stream; the first event after a quiet spell at
-//   once), so a busy runtime costs the io thread about 2,000 writes a
+//   once), so a busy runtime costs the io thread about 1,000 writes a
 //   second for 1,000 streams instead of 20,000.
 // * Coalescing: a batch holding more than coalesce_above events keeps only
 //   the last step event and the last run event of each run (request events
 //   are all kept): under load a client sees each busy run's latest state,
 //   not every step. Ids are given to the events sent, after coalescing.
+// * A budget of deliveries (max_deliveries_per_second, an event to each
+//   stream it goes to) is shared by the open streams: past its share of a
+//   batch, a stream gets one `summary` event {"events", "runs",
+//   "statuses"} for its run and step events (detail/event_batch.hpp).
+//   Request events and the events of the run a stream follows always go.
 // * A stream that has batches waiting (not yet taken by its writer) when
 //   another would bring them past max_backlog bytes is dropped: its
 //   connection closes at once, even mid-write. If more than max_queued
@@ -44,6 +55,8 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "endure/net/console/http_exchange.hpp"
 
@@ -64,17 +77,39 @@ struct event_stream_options {
   std::chrono::milliseconds batch_interval{50};
   /// With many streams batches come less often: the interval is at least
   /// this much per stream the last batch went to (each batch is one write
-  /// per stream on the server's io thread), up to max_batch_interval.
-  /// Default: 500 us (1,000 streams: a batch every 500 ms).
-  std::chrono::microseconds batch_interval_per_stream{500};
+  /// per stream, and on loopback a write costs both ends some 50 us of
+  /// CPU), up to max_batch_interval. Default: 1 ms (1,000 streams: a batch
+  /// a second).
+  std::chrono::microseconds batch_interval_per_stream{1000};
   /// Default: 1 s.
   std::chrono::milliseconds max_batch_interval{1000};
   /// A batch with more events than this is coalesced (see the top).
   /// Default: 256.
   std::size_t coalesce_above = 256;
+  /// Run and step events the hub sends a second, all streams together
+  /// (one event to 1,000 streams is 1,000): each stream gets at most its
+  /// share of a batch, past it one summary event (see the top). What the
+  /// io thread writes, and what the clients' machines read, stays bounded
+  /// however busy the runtime and however many watch. Default: 32,000
+  /// (some 5 MB/s).
+  std::size_t max_deliveries_per_second = 32'000;
   /// Events waiting for the pump at most; past it every stream is dropped.
   /// Default: 65,536.
   std::size_t max_queued = 65'536;
+};
+
+/// Which step events a stream gets (run and request events go to all).
+struct step_filter {
+  /// Every run's step events (?steps=all): a busy runtime's every step.
+  bool all = false;
+  /// Else the step events of this run only (?run=ID); none if empty.
+  std::string run;
+
+  bool wants(std::string_view step_run) const noexcept {
+    return all || (!run.empty() && step_run == run);
+  }
+  bool wants_any() const noexcept { return all || !run.empty(); }
+  bool operator==(const step_filter&) const = default;
 };
 
 class event_hub {
@@ -102,9 +137,10 @@ public:
   static constexpr std::chrono::milliseconds authorization_check{1'000};
 
   /// The answer to GET /api/v1/events: 200 text/event-stream with a new
-  /// stream, or 503 when not attached. `still_allowed` (empty: always) is
-  /// asked as said above; once false, the stream ends.
-  http_response open(authorization still_allowed = {});
+  /// stream that gets the step events `steps` asks for, or 503 when not
+  /// attached. `still_allowed` (empty: always) is asked as said above;
+  /// once false, the stream ends.
+  http_response open(step_filter steps = {}, authorization still_allowed = {});
 
   /// Streams open now (opened and not yet closed by the server).
   std::size_t open_streams() const;

@@ -421,6 +421,58 @@ SCENARIO("a logout while the event stream waits to reconnect, then a new login, 
   }
 }
 
+SCENARIO("a run's timeline shows each step as it completes, from a stream of that run's step "
+         "events", "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  auto token = token_for(data, "ada", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  cli(data, {"start", "paced", "--id", "p1", "--input", "\"" + dir.path() + "\""}, workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  page->navigate(serve.url);
+  REQUIRE(page->wait_until("!document.getElementById('login').hidden"));
+  // The page's fetch, wrapped: it records the URLs of event streams opened.
+  page->evaluate("window.event_urls = []; const real_fetch = window.fetch;"
+                 "window.fetch = (url, options) => {"
+                 " if (String(url).includes('/api/v1/events')) window.event_urls.push(String(url));"
+                 " return real_fetch(url, options); }; true");
+  page->evaluate("document.getElementById('token').value = '" + token + "';"
+                 "document.querySelector('#login-form button').click()");
+  const std::string live = "document.getElementById('live').textContent === 'live'";
+  auto last_stream_is = [&](const std::string& url) {
+    return live + " && window.event_urls.at(-1) === '" + url + "'";
+  };
+  REQUIRE(page->wait_until(last_stream_is("/api/v1/events")));
+
+  WHEN("the run's timeline is opened") {
+    page->evaluate("location.hash = '#/runs/p1'");
+    REQUIRE(page->wait_until(last_stream_is("/api/v1/events?run=p1")));
+    const std::string running = "document.querySelector('.facts .status').textContent === "
+                                "'running'";
+    auto shows_step = [&](int n) {
+      return running + " && [...document.querySelectorAll('.step .name')].some((s) => "
+                       "s.textContent === 'go " + std::to_string(n) + "')";
+    };
+    THEN("each step shows once it completes, while the run still runs, without a reload") {
+      for (int n = 0; n < 2; ++n) {
+        std::ofstream{dir.file("go-" + std::to_string(n))} << "go";
+        INFO("step " << n << "; " << banner(*page));
+        CHECK(page->wait_until(shows_step(n), 10s));
+      }
+      AND_WHEN("the user goes back to the inbox") {
+        page->evaluate("location.hash = '#/inbox'");
+        THEN("the page follows a stream without step events again") {
+          CHECK(page->wait_until(last_stream_is("/api/v1/events")));
+          CHECK(page->evaluate("window.event_urls.length") == 3);
+        }
+      }
+    }
+  }
+  std::ofstream{dir.file("go-0")} << "go";  // the run ends, whatever was checked
+  std::ofstream{dir.file("go-1")} << "go";
+  std::ofstream{dir.file("go-2")} << "go";
+}
+
 SCENARIO("an edit keeps arguments named like Object's own members", "[browser]") {
   temp_dir dir;
   auto data = dir.file("data");

@@ -1,6 +1,6 @@
 // A program of the kind examples/custom_cli shows, with the workflows the
 // CLI tests need beyond the built-in ones: one that waits for a signal, one
-// that sleeps, one that crash-loops until a marker file exists (so it is
+// that sleeps, one whose steps wait for files, one that crash-loops until a marker file exists (so it is
 // quarantined and can be released), and typed ones whose inputs and results
 // are structs, integers and arrays (JSON in, JSON out); and, for the
 // human gateway's commands, a tool `publish` that a --policy can gate
@@ -30,6 +30,24 @@ endure::task<std::string> approval(endure::context& ctx, std::string what) {
 endure::task<std::string> sleeper(endure::context& ctx, int ms) {
   co_await ctx.sleep(std::chrono::milliseconds(ms));
   co_return "slept " + std::to_string(ms) + " ms";
+}
+
+/// Three steps; step N ends once the file DIR/go-N exists (or after 60 s):
+/// a run whose steps progress while its status stays running, paced by a
+/// test that creates the files.
+endure::task<int> paced(endure::context& ctx, std::string dir) {
+  int done = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto name = "go " + std::to_string(i);
+    auto wait_for_file = [path = dir + "/go-" + std::to_string(i)] {
+      struct stat st {};
+      for (int polls = 0; polls < 6000 && ::stat(path.c_str(), &st) != 0; ++polls)
+        ::usleep(10'000);
+      return 1;
+    };
+    done += co_await ctx.step(name, wait_for_file);
+  }
+  co_return done;
 }
 
 /// Throws (a bug: the run actor crashes and restarts) until `marker` exists.
@@ -158,6 +176,7 @@ int main(int argc, char** argv) {
   workflows.add("approval", &approval);
   workflows.add("sleeper", &sleeper);
   workflows.add("crashy", &crashy);
+  workflows.add("paced", &paced);
   workflows.add("checkout", &checkout);
   workflows.add("count_to", &count_to);
   workflows.add("punch", &punch);

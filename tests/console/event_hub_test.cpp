@@ -22,7 +22,8 @@ namespace {
 /// A stream as the server holds it: its wakes counted for the test thread.
 class watched_stream {
 public:
-  explicit watched_stream(event_hub& hub) : answer_(hub.open()) {
+  explicit watched_stream(event_hub& hub, step_filter steps = {})
+    : answer_(hub.open(std::move(steps))) {
     REQUIRE(answer_.status == 200);
     REQUIRE(answer_.stream);
     answer_.stream->start([this](bool drop) {
@@ -42,6 +43,10 @@ public:
   bool dropped() {
     std::lock_guard lock(mutex_);
     return dropped_;
+  }
+  int wakes() {
+    std::lock_guard lock(mutex_);
+    return wakes_;
   }
 
   /// What take() gives, as one string.
@@ -132,7 +137,7 @@ SCENARIO("a busy batch keeps the last run and step event of each run, and every 
   o.coalesce_above = 3;
   event_hub hub(o);
   hub.attach(feed);
-  watched_stream s(hub);
+  watched_stream s(hub, {.all = true, .run = {}});
   feed.publish(run_event("primer", run_status::running));  // the first batch goes at once
   REQUIRE(s.woken(1));
   s.take();
@@ -163,11 +168,11 @@ SCENARIO("a stream that falls behind is dropped", "[console][events]") {
   o.max_backlog = 1024;
   event_hub hub(o);
   hub.attach(feed);
-  watched_stream slow(hub);
-  watched_stream other(hub);
+  watched_stream slow(hub, {.all = true, .run = {}});
+  watched_stream other(hub, {.all = false, .run = "late"});
   // 2 KiB in one event, so in one batch: accepted, although over the limit
   // (a client that keeps up takes any batch).
-  feed.publish(step_changed{"big", 0, std::string(2048, 'x'), 1, step_outcome::completed});
+  feed.publish(run_changed{"big", "wf", run_status::running, std::string(2048, 'x')});
   REQUIRE(slow.woken(1));
   CHECK_FALSE(slow.dropped());
   REQUIRE(other.woken(1));
@@ -181,4 +186,93 @@ SCENARIO("a stream that falls behind is dropped", "[console][events]") {
   REQUIRE(other.woken(2));
   CHECK_FALSE(other.dropped());
   CHECK(data_lines(other.take()).size() == 1);
+}
+
+SCENARIO("each stream gets the step events its filter asks for, and no wake for a batch it gets "
+         "nothing of", "[console][events]") {
+  run_event_feed feed;
+  event_stream_options o;
+  o.batch_interval = 300ms;  // the events below join one batch: published well within it
+  event_hub hub(o);
+  hub.attach(feed);
+  watched_stream none(hub), one(hub, {.all = false, .run = "a"}), all(hub, {.all = true, .run = {}});
+  feed.publish(run_event("primer", run_status::running));  // the first batch goes at once
+  for (auto* s : {&none, &one, &all}) {
+    REQUIRE(s->woken(1));
+    s->take();
+  }
+  feed.publish(step_event("a", 0));
+  feed.publish(step_event("b", 0));
+  feed.publish(run_event("b", run_status::completed));
+  for (auto* s : {&none, &one, &all})
+    REQUIRE(s->woken(2));
+  CHECK(data_lines(none.take()) == std::vector<std::string>{
+    R"({"detail":"","run":"b","status":"completed","workflow":"wf"})"});
+  CHECK(data_lines(one.take()) == std::vector<std::string>{
+    R"({"attempt":1,"name":"s0","outcome":"completed","run":"a","step":0})",
+    R"({"detail":"","run":"b","status":"completed","workflow":"wf"})"});
+  CHECK(data_lines(all.take()).size() == 3);
+
+  WHEN("a batch holds only another run's step events") {
+    feed.publish(step_event("b", 1));
+    REQUIRE(all.woken(3));  // the batch is handed out to every stream at once
+    CHECK(all.take().find("\"run\":\"b\"") != std::string::npos);
+    CHECK(none.wakes() == 2);
+    CHECK(one.wakes() == 2);
+    CHECK(none.take().empty());
+    CHECK(one.take().empty());
+  }
+}
+
+SCENARIO("while no stream asks for step events, they are not even queued", "[console][events]") {
+  run_event_feed feed;
+  event_stream_options o;
+  o.batch_interval = 300ms;
+  event_hub hub(o);
+  hub.attach(feed);
+  watched_stream s(hub);
+  feed.publish(run_event("primer", run_status::running));
+  REQUIRE(s.woken(1));
+  CHECK(s.take().find("id: 1\n") != std::string::npos);
+  feed.publish(step_event("x", 0));
+  feed.publish(run_event("x", run_status::completed));
+  REQUIRE(s.woken(2));
+  // Ids go to the events serialized: a step event queued and filtered out
+  // would have taken id 2.
+  CHECK(s.take().find("id: 2\nevent: run\n") == 0);
+}
+
+SCENARIO("past its share of the deliveries budget a stream gets a summary instead of run and step "
+         "events, and still every request event and the events of the run it follows",
+         "[console][events]") {
+  run_event_feed feed;
+  event_stream_options o;
+  o.batch_interval = 300ms;
+  o.max_deliveries_per_second = 10;  // two streams: 1 event a batch each (5 at most)
+  event_hub hub(o);
+  hub.attach(feed);
+  watched_stream plain(hub), follows(hub, {.all = false, .run = "r9"});
+  feed.publish(run_event("primer", run_status::running));  // within the allowance: as it is
+  for (auto* s : {&plain, &follows}) {
+    REQUIRE(s->woken(1));
+    CHECK(data_lines(s->take()).size() == 1);
+  }
+  for (int i = 0; i < 9; ++i)
+    feed.publish(run_event("r" + std::to_string(i), run_status::completed));
+  feed.publish(request_changed{"waiting", "r9/1", "r9", R"({"tool": "publish"})"});
+  feed.publish(step_event("r9", 0));
+  feed.publish(run_event("r9", run_status::failed));
+  for (auto* s : {&plain, &follows})
+    REQUIRE(s->woken(2));
+  auto plain_text = plain.take();
+  INFO(plain_text);
+  CHECK(data_lines(plain_text) == std::vector<std::string>{
+    R"({"detail":{"tool":"publish"},"kind":"waiting","request":"r9/1","run":"r9"})",
+    R"({"events":10,"runs":10,"statuses":{"completed":9,"failed":1}})"});
+  CHECK(plain_text.find("event: summary\n") != std::string::npos);
+  CHECK(data_lines(follows.take()) == std::vector<std::string>{
+    R"({"detail":{"tool":"publish"},"kind":"waiting","request":"r9/1","run":"r9"})",
+    R"({"attempt":1,"name":"s0","outcome":"completed","run":"r9","step":0})",
+    R"({"detail":"","run":"r9","status":"failed","workflow":"wf"})",
+    R"({"events":9,"runs":9,"statuses":{"completed":9}})"});
 }

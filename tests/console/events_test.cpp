@@ -24,9 +24,11 @@ using nlohmann::json;
 
 namespace {
 
-/// Opens a stream with `token` and checks its head.
-std::unique_ptr<sse_reader> open_stream(console_fixture& c, const std::string& token) {
-  auto r = std::make_unique<sse_reader>(c.port(), token);
+/// Opens a stream with `token` (every step event unless `target` says
+/// otherwise) and checks its head.
+std::unique_ptr<sse_reader> open_stream(console_fixture& c, const std::string& token,
+                                        const std::string& target = "/api/v1/events?steps=all") {
+  auto r = std::make_unique<sse_reader>(c.port(), token, target);
   auto head = r->head();
   INFO(head.body);
   REQUIRE(head.status == 200);
@@ -137,6 +139,44 @@ SCENARIO("a gated call shows the request waiting, and the decision over HTTP sho
   CHECK(request->data["detail"]["by"] == json{"ann"});
 }
 
+SCENARIO("a stream gets every run's status and only the step events it asks for",
+         "[console][events]") {
+  console_fixture c;
+  auto plain = open_stream(c, c.vic, "/api/v1/events");
+  auto one = open_stream(c, c.vic, "/api/v1/events?run=watched");
+  auto all = open_stream(c, c.vic, "/api/v1/events?steps=all");
+  REQUIRE(c.rt().rt().start("two_steps", "other", 1));
+  REQUIRE(c.rt().ended("other", 10s).status == run_status::completed);
+  REQUIRE(c.rt().rt().start("two_steps", "watched", 2));
+  auto is_completed = [](auto& e) { return run_is(e, "completed"); };
+  auto labels = [&](sse_reader& r, const std::string& run) {
+    std::vector<std::string> out;
+    for (auto& e : events_of(r, run, is_completed))
+      out.push_back(label(e));
+    return out;
+  };
+  const std::vector<std::string> statuses{"run running", "run completed"};
+  const std::vector<std::string> with_steps{"run running", "step 0 add one completed #1",
+                                            "step 1 double completed #1", "run completed"};
+  CHECK(labels(*plain, "other") == statuses);
+  CHECK(labels(*plain, "watched") == statuses);
+  CHECK(labels(*one, "other") == statuses);
+  CHECK(labels(*one, "watched") == with_steps);
+  CHECK(labels(*all, "other") == with_steps);
+  CHECK(labels(*all, "watched") == with_steps);
+}
+
+SCENARIO("an event stream asked for with a query it does not take is refused with what it takes",
+         "[console][events]") {
+  console_fixture c;
+  for (auto query : {"steps=some", "run=", "steps=all&run=x", "since=3"}) {
+    INFO(query);
+    auto r = c.call("GET", std::string("/api/v1/events?") + query, c.vic);
+    CHECK(r.status == 400);
+    CHECK_THAT(body_of(r)["message"].get<std::string>(), Catch::Contains("?run=ID"));
+  }
+}
+
 SCENARIO("a failing run shows failed with the reason", "[console][events]") {
   console_fixture c;
   auto r = open_stream(c, c.vic);
@@ -199,6 +239,19 @@ SCENARIO("detaching the API or stopping the server ends every stream at once",
     CHECK(a->closed(5s));
     CHECK(b->closed(5s));
   }
+}
+
+SCENARIO("a client that closes its stream is let go at once, not at the next keep-alive",
+         "[console][events]") {
+  console::event_stream_options quiet;
+  quiet.keep_alive = std::chrono::hours(1);  // nothing would be written to notice it by
+  console_fixture c({}, std::chrono::seconds(10), quiet);
+  auto kept = open_stream(c, c.vic);
+  auto gone = open_stream(c, c.ann, "/api/v1/events");
+  REQUIRE(c.server().open_connections() == 2);
+  gone.reset();  // closes the socket
+  CHECK(eventually([&] { return c.server().open_connections() == 1; }));
+  CHECK_FALSE(kept->closed(0ms));
 }
 
 SCENARIO("an idle stream gets keep-alive comments", "[console][events]") {

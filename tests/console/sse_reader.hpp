@@ -32,9 +32,12 @@ struct sse_event {
 
 class sse_reader {
 public:
-  /// Connects and sends GET /api/v1/events with `token` (none if empty).
-  sse_reader(std::uint16_t port, const std::string& token) : probe_(port) {
-    probe_.send(http_text("GET", "/api/v1/events", token));
+  /// Connects and sends GET `target` (the events, every step event unless
+  /// told otherwise) with `token` (none if empty).
+  sse_reader(std::uint16_t port, const std::string& token,
+             const std::string& target = "/api/v1/events?steps=all")
+    : probe_(port) {
+    probe_.send(http_text("GET", target, token));
   }
   sse_reader(const sse_reader&) = delete;
   sse_reader& operator=(const sse_reader&) = delete;
@@ -158,7 +161,7 @@ class silent_client {
 public:
   silent_client(std::uint16_t port, const std::string& token)
     : probe_(port, "127.0.0.1", 1024) {
-    probe_.send(http_text("GET", "/api/v1/events", token));
+    probe_.send(http_text("GET", "/api/v1/events?steps=all", token));
   }
   silent_client(const silent_client&) = delete;
   silent_client& operator=(const silent_client&) = delete;

@@ -63,11 +63,14 @@ struct stream_link {
   boost::beast::tcp_stream* connection = nullptr;
   /// The stream was dropped (the client is too slow).
   bool dropped = false;
+  /// The client closed its side or sent something (after an event-stream
+  /// request it has nothing to say: it is going).
+  bool hung_up = false;
 };
 
 /// Writes `answer`'s headers, then what its stream gives, until it ends,
-/// is dropped, the client goes (a write fails, or takes longer than
-/// `write_timeout`) or the server stops (this frame is then destroyed,
+/// is dropped, the client goes (closes its side, sends anything, a write
+/// fails or takes longer than `write_timeout`) or the server stops (this frame is then destroyed,
 /// which closes the stream too).
 template <class Stream>
 boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer,
@@ -115,9 +118,21 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
         link->connection->cancel();  // the write in flight ends with operation_aborted
     });
   });
+  // A client that goes is noticed now, not at the next write (which may
+  // be a keep-alive away): its socket turns readable (end of file, a TLS
+  // close_notify). The wait ends with the socket when the writer does.
+  connection.socket().async_wait(asio::socket_base::wait_read,
+                                 [link](boost::system::error_code e) {
+                                   if (e)
+                                     return;
+                                   link->hung_up = true;
+                                   link->timer.cancel();
+                                 });
   response_stream::chunk out;
   std::vector<asio::const_buffer> buffers;
   for (;;) {
+    if (link->hung_up)
+      break;
     out.clear();
     auto state = source.take(out);
     if (state == response_stream::state::dropped) {

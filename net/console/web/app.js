@@ -64,9 +64,32 @@ let stream_up = false;
 let stream_abort = null;
 let poll_timer = null;
 let refresh_timer = null;
-/// Counts logins: a loop of follow_events() that finds it changed after an
-/// await belongs to an earlier login and ends (one stream per tab).
+/// Counts the loops of follow_events(): one that finds it changed after an
+/// await belongs to an earlier login or view and ends (one stream per tab).
 let generation = 0;
+/// The events URL the current loop reads.
+let stream_url = "";
+
+/// The events this view needs: a run's timeline asks for that run's step
+/// events too; every other view only for run and request events (the
+/// server sends step events only to streams that ask: they are most of a
+/// busy runtime's events).
+function events_url() {
+  const r = route();
+  return r.name === "runs" && r.arg ? "/api/v1/events?run=" + encodeURIComponent(r.arg)
+                                    : "/api/v1/events";
+}
+
+/// Starts a new loop of follow_events(), ending the one before.
+function restart_events() {
+  if (stream_abort) stream_abort.abort();
+  follow_events(++generation);
+}
+
+/// After a change of view: a new stream if the view needs other events.
+function follow_view() {
+  if (token() && stream_url && events_url() !== stream_url) restart_events();
+}
 
 /// The indicator: "live" (the event stream is open), "polling" (the server
 /// answers but has no stream), "reconnecting" (the server is unreachable).
@@ -107,9 +130,10 @@ async function follow_events(mine) {
   const current = () => mine === generation && token();
   while (current()) {
     stream_abort = new AbortController();
+    stream_url = events_url();
     let state = "reconnecting";
     try {
-      const res = await fetch("/api/v1/events", {
+      const res = await fetch(stream_url, {
         headers: {Authorization: "Bearer " + token(), Accept: "text/event-stream"},
         cache: "no-store", credentials: "omit", signal: stream_abort.signal});
       if (!current()) return;
@@ -160,6 +184,7 @@ function logout(message) {
   generation++;
   sessionStorage.removeItem(token_key);
   if (stream_abort) stream_abort.abort();
+  stream_url = "";
   stop_polling();
   stop_refresh();
   stream_up = false;
@@ -179,7 +204,7 @@ function logged_in() {
   $("logout").hidden = false;
   mark_live("reconnecting");
   render(false);
-  follow_events(++generation);
+  restart_events();
 }
 
 async function login(e) {
@@ -201,7 +226,7 @@ async function login(e) {
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
   $("logout").addEventListener("click", () => logout(""));
-  window.addEventListener("hashchange", () => { show_notice(""); render(false); });
+  window.addEventListener("hashchange", () => { show_notice(""); render(false); follow_view(); });
   window.addEventListener("endure:changed", () => render(true));
   window.addEventListener("endure:unauthorized", (e) => logout(e.detail));
   if (token()) logged_in();
