@@ -24,9 +24,11 @@ using namespace std::chrono_literals;
 /// `n` event streams, read and discarded by one thread until closed.
 class open_streams {
 public:
-  open_streams(console_under_test& c, std::size_t n, const std::string& target) {
-    auto request = test::http_text("GET", target, c.token());
+  /// The first asks GET `first`, the others GET `target`.
+  open_streams(console_under_test& c, std::size_t n, const std::string& target,
+               const std::string& first) {
     for (std::size_t i = 0; i < n; ++i) {
+      auto request = test::http_text("GET", i == 0 ? first : target, c.token());
       probes_.push_back(std::make_unique<test::http_probe>(c.port()));
       probes_.back()->send(request);
       auto head = probes_.back()->read_head(10s);
@@ -91,6 +93,11 @@ private:
   std::thread reader_;
 };
 
+/// The id of run `i` of step batch `batch`.
+std::string run_id(int batch, std::size_t i) {
+  return "steps-" + std::to_string(batch) + "-" + std::to_string(i);
+}
+
 /// Starts `runs` runs at once, waits for all; steps per second (0 on failure).
 /// Each starts after the same quiet spell: a batch that follows the last
 /// at once runs some 20% slower (the runtime still ends the last batch's
@@ -101,7 +108,7 @@ double step_batch(console_under_test& c, std::size_t runs, int batch, int& bad) 
   std::latch started{static_cast<std::ptrdiff_t>(runs)};
   std::vector<std::string> ids;
   for (std::size_t i = 0; i < runs; ++i) {
-    ids.push_back("steps-" + std::to_string(batch) + "-" + std::to_string(i));
+    ids.push_back(run_id(batch, i));
     c.rt().start_async(steps_workflow, ids.back(), to_bytes(static_cast<int>(i)),
                        [&started](expected<run_status>) { started.count_down(); });
   }
@@ -144,7 +151,10 @@ double streamed_batch(console_under_test& c, std::size_t streams, const std::str
   auto before = memory ? live_pss_kib() : 0;
   double steps = 0;
   {
-    open_streams s(c, streams, target);
+    // As with pages open: one of them shows a timeline, of a run of this batch.
+    auto follows = target.find('?') == std::string::npos
+                     ? target + "?run=" + run_id(batch, 0) : target;
+    open_streams s(c, streams, target, follows);
     if (memory)
       out.open_mib.push_back(mib(live_pss_kib() - before));
     steps = step_batch(c, runs, batch, f.bad);

@@ -26,7 +26,9 @@ struct stream_figures {
 
 /// `batches` pairs; each batch starts `runs` runs of steps_workflow at once
 /// and waits for all of them. The streams ask GET `target` (the page's own
-/// stream: run and request events; "?steps=all": every step event too).
+/// stream: run and request events; "?steps=all": every step event too);
+/// with the plain target the first stream follows a run of each batch
+/// (?run=ID), as a page showing a timeline does.
 stream_figures measure_streams(console_under_test& c, std::size_t streams, std::size_t runs,
                                int batches, const std::string& target);
 

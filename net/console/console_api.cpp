@@ -132,8 +132,8 @@ expected<step_filter> step_filter_of(const target& t) {
     else
       return make_error(errc::invalid_argument,
                         "GET /api/v1/events takes ?run=ID (that run's step events too) or "
-                        "?steps=all (every run's step events; run and request events come "
-                        "always), not " + name + "=" + value);
+                        "?steps=all (every run's step events) or ?steps=none (the default: "
+                        "run and request events only), not " + name + "=" + value);
   }
   if (f.all && !f.run.empty())
     return make_error(errc::invalid_argument, "GET /api/v1/events: give ?run=ID or ?steps=all, "

@@ -15,7 +15,8 @@
 //   GET  /api/v1/runs/ID                    viewer: the run's timeline (timeline_json.hpp)
 //   POST /api/v1/runs                       admin: {"workflow", "id", "input"} starts a run
 //   POST /api/v1/runs/ID/signal|cancel|release  admin: {"name", "payload"} | {"reason"}
-//   GET  /api/v1/events                     viewer: live events as Server-Sent Events
+//   GET  /api/v1/events[?run=ID|?steps=all] viewer: live events as Server-Sent Events (step
+//                                           events of that run, or of all, only if asked)
 //
 //   GET  /, /index.html, /app.js, ...      no token: the web page (static_files.hpp)
 //

@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -42,6 +45,10 @@ struct event_hub::core {
   std::vector<feed_event> queue;
   bool overflowed = false;  ///< more than max_queued waited: drop every stream
   bool stopping = false;
+  /// The runs registered streams follow (?run=ID), once per stream; under
+  /// queue_mutex: the callback queues a step event of a run only if some
+  /// stream wants it.
+  std::multiset<std::string, std::less<>> followed;
 
   // -- the streams' side --------------------------------------------------------------
   mutable std::mutex mutex;
@@ -49,18 +56,27 @@ struct event_hub::core {
   run_event_feed* feed = nullptr;
   run_event_feed::subscription subscription;  ///< held while a stream is registered
 
-  /// Registered streams whose filter wants some step events: while none
-  /// does, the callback does not even queue step events.
-  std::atomic<std::size_t> step_watchers{0};
+  /// Registered streams that want every step event (?steps=all), and
+  /// those that follow a run: while both are 0 a step event costs the
+  /// callback two relaxed loads.
+  std::atomic<std::size_t> all_steps{0};
+  std::atomic<std::size_t> followers{0};
 
   std::thread pump;
   std::uint64_t next_id = 0;  ///< pump only
 
   /// The feed's callback: on a publisher's thread (a run actor's); queues only.
   void on_event(const feed_event& e) {
-    if (std::holds_alternative<step_changed>(e) && step_watchers.load(std::memory_order_relaxed) == 0)
-      return;
+    auto* step = std::get_if<step_changed>(&e);
+    bool some_run = false;  // only the runs streams follow
+    if (step && all_steps.load(std::memory_order_relaxed) == 0) {
+      if (followers.load(std::memory_order_relaxed) == 0)
+        return;
+      some_run = true;
+    }
     std::lock_guard lock(queue_mutex);
+    if (some_run && !followed.contains(step->run))
+      return;
     if (queue.size() >= options.max_queued) {
       overflowed = true;
       return;
@@ -70,6 +86,8 @@ struct event_hub::core {
       queue_ready.notify_one();
   }
 
+  /// Counts `s`'s step filter in (`by` 1) or out (-1); under `mutex`.
+  void count_steps(const step_filter& f, int by);
   void run_pump();
   /// Gives `batch` to the streams, `since` after the last batch; returns
   /// the number of streams it gave something to.
@@ -190,10 +208,22 @@ void event_hub::core::forget(sse_stream* s) {
   if (it == streams.end())
     return;
   streams.erase(it);
-  if (s->steps.wants_any())
-    step_watchers.fetch_sub(1, std::memory_order_relaxed);
+  count_steps(s->steps, -1);
   if (streams.empty())
     subscription.reset();  // nobody watches: the feed costs the runs nothing again
+}
+
+void event_hub::core::count_steps(const step_filter& f, int by) {
+  if (f.all)
+    all_steps.fetch_add(static_cast<std::size_t>(by), std::memory_order_relaxed);
+  if (f.run.empty())
+    return;
+  std::lock_guard lock(queue_mutex);  // after `mutex`: the pump and callback never hold both
+  if (by > 0)
+    followed.insert(f.run);
+  else
+    followed.erase(followed.find(f.run));
+  followers.store(followed.size(), std::memory_order_relaxed);
 }
 
 /// The pause between batches for `fanout` streams: each batch costs the
@@ -244,7 +274,13 @@ std::size_t allowance_for(std::size_t streams, std::chrono::steady_clock::durati
 
 std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_all,
                                       std::chrono::steady_clock::duration since) {
-  std::vector<step_filter> filters;  // the distinct ones of the streams now
+  if (drop_all) {  // events were lost: every stream ends, its client refetches
+    std::lock_guard guard(mutex);
+    for (auto* s : streams)
+      s->push(nullptr, true);
+    return 0;
+  }
+  std::set<std::pair<bool, std::string>> filters;  // the distinct ones of the streams now
   std::size_t open = 0;
   {
     std::lock_guard guard(mutex);
@@ -252,29 +288,27 @@ std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_a
       return 0;  // the last stream closed since: nobody to serialize for
     open = streams.size();
     for (auto* s : streams)
-      if (std::find(filters.begin(), filters.end(), s->steps) == filters.end())
-        filters.push_back(s->steps);
+      filters.emplace(s->steps.all, s->steps.run);
   }
   if (batch.size() > options.coalesce_above)
     detail::coalesce(batch);
-  detail::event_batch texts(next_id);
+  detail::event_batch batch_text(next_id);
   for (auto& e : batch)
-    texts.add(e);
+    batch_text.add(e);
   auto allowance = allowance_for(open, since, options);
-  std::vector<std::shared_ptr<const std::string>> bytes;
-  for (auto& f : filters)
-    bytes.push_back(texts.for_filter(f, allowance));
+  // Each filter's text, keyed by views of `filters` (which outlives this).
+  std::map<std::pair<bool, std::string_view>, std::shared_ptr<const std::string>> texts;
+  for (auto& [all, run] : filters)
+    texts.emplace(std::pair{all, std::string_view(run)},
+                  batch_text.for_filter(step_filter{all, run}, allowance));
   std::size_t fanout = 0;
   std::lock_guard guard(mutex);
   for (auto* s : streams) {  // a dropped one stays here until the server closes it
-    auto f = std::find(filters.begin(), filters.end(), s->steps);
-    if (f == filters.end())
+    auto it = texts.find(std::pair{s->steps.all, std::string_view(s->steps.run)});
+    if (it == texts.end())
       continue;  // opened since with a filter of its own: its events start with the next batch
-    auto& mine = bytes[static_cast<std::size_t>(f - filters.begin())];
-    if (drop_all)
-      s->push(nullptr, true);
-    else if (mine) {
-      s->push(mine, false);
+    if (it->second) {
+      s->push(it->second, false);
       ++fanout;
     }
   }
@@ -306,7 +340,12 @@ void event_hub::detach() {
   for (auto* s : core_->streams)
     s->end();
   core_->streams.clear();
-  core_->step_watchers = 0;
+  core_->all_steps = 0;
+  {
+    std::lock_guard queue_lock(core_->queue_mutex);
+    core_->followed.clear();
+    core_->followers = 0;
+  }
   core_->subscription.reset();
   core_->feed = nullptr;
 }
@@ -320,8 +359,7 @@ http_response event_hub::open(step_filter steps, authorization still_allowed) {
                                               "try again shortly");
     stream = std::make_shared<sse_stream>(core_, std::move(steps), std::move(still_allowed));
     core_->streams.push_back(stream.get());
-    if (stream->steps.wants_any())
-      core_->step_watchers.fetch_add(1, std::memory_order_relaxed);
+    core_->count_steps(stream->steps, 1);
     if (!core_->subscription)
       core_->subscription =
         core_->feed->subscribe([c = core_.get()](const feed_event& e) { c->on_event(e); });

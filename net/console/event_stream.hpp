@@ -3,7 +3,7 @@
 // number of clients at once. The wire format is the console contract's:
 //
 //   retry: 2000                     first, once
-//   id: N / event: KIND / data: JSON    each event, N increasing within the process
+//   id: N / event: KIND / data: JSON    each event, N increasing (not consecutive)
 //   : keep-alive                    after keep_alive of silence
 //
 // A stream is authorized once at open and again at most once a second
@@ -11,18 +11,20 @@
 //
 // KIND run {"run", "workflow", "status", "detail"}, step {"run", "step",
 // "name", "attempt", "outcome"}, request {"kind", "request", "run",
-// "detail" (the gateway's JSON object)} or summary (below). Every stream gets every run and
-// request event; step events only as its step_filter asks (one run's, or
-// all): step events are most of the traffic of a busy runtime, and a list
-// of runs or an inbox has no use for them.
+// "detail" (the gateway's JSON object)} or summary (below). Every stream
+// gets every request event, and every run event unless the batch is too
+// busy for its share of the budget (below); step events only as its
+// step_filter asks (one run's, or all): step events are most of the
+// traffic of a busy runtime, and a list of runs or an inbox has no use
+// for them.
 //
 // How it stays cheap with many clients (the design the figure of
 // 1,000 streams rests on):
 // * One subscription to the feed for all streams, held only while a stream
 //   is open (so a console nobody watches costs the runs one relaxed load
 //   per event). The feed's callback only queues the event (a step event
-//   only while some stream asks for steps): a run actor never waits for a
-//   client, and never serializes.
+//   only if some stream asks for it: all steps, or its run's): a run actor
+//   never waits for a client, and never serializes.
 // * One thread of the hub (the pump) serializes each event once, into one
 //   string per batch and step filter, shared by every stream with that
 //   filter; a stream's backlog is a list of pointers to those strings,
@@ -35,17 +37,19 @@
 // * Coalescing: a batch holding more than coalesce_above events keeps only
 //   the last step event and the last run event of each run (request events
 //   are all kept): under load a client sees each busy run's latest state,
-//   not every step. Ids are given to the events sent, after coalescing.
+//   not every step. Ids are given after coalescing, to every event
+//   serialized (a stream sees gaps where others' step events went).
 // * A budget of deliveries (max_deliveries_per_second, an event to each
-//   stream it goes to) is shared by the open streams: past its share of a
-//   batch, a stream gets one `summary` event {"events", "runs",
-//   "statuses"} for its run and step events (detail/event_batch.hpp).
-//   Request events and the events of the run a stream follows always go.
+//   stream it goes to) is shared by the open streams: when a batch holds
+//   more run and step events for a stream than its share, none of them go
+//   to it, one `summary` event {"events", "runs", "statuses"} in their
+//   place (detail/event_batch.hpp). Request events and the events of the
+//   run a stream follows always go.
 // * A stream that has batches waiting (not yet taken by its writer) when
 //   another would bring them past max_backlog bytes is dropped: its
 //   connection closes at once, even mid-write. If more than max_queued
-//   events wait for the pump, every stream is dropped. Clients reconnect
-//   and refetch; events are hints, the REST routes the truth.
+//   events wait for the pump, every stream open then is dropped. Clients
+//   reconnect and refetch; events are hints, the REST routes the truth.
 //
 // Threads: attach/detach/open from any thread; the streams are read by the
 // server's io thread (response_stream.hpp).
@@ -87,18 +91,19 @@ struct event_stream_options {
   /// Default: 256.
   std::size_t coalesce_above = 256;
   /// Run and step events the hub sends a second, all streams together
-  /// (one event to 1,000 streams is 1,000): each stream gets at most its
-  /// share of a batch, past it one summary event (see the top). What the
-  /// io thread writes, and what the clients' machines read, stays bounded
-  /// however busy the runtime and however many watch. Default: 32,000
-  /// (some 5 MB/s).
+  /// (one event to 1,000 streams is 1,000): a stream whose run and step
+  /// events of a batch are more than its share gets one summary event in
+  /// their place (see the top). What the io thread writes, and what the
+  /// clients' machines read, stays bounded however busy the runtime and
+  /// however many watch. Default: 32,000 (some 5 MB/s).
   std::size_t max_deliveries_per_second = 32'000;
   /// Events waiting for the pump at most; past it every stream is dropped.
   /// Default: 65,536.
   std::size_t max_queued = 65'536;
 };
 
-/// Which step events a stream gets (run and request events go to all).
+/// Which step events a stream gets (run and request events go to every
+/// stream, see the top).
 struct step_filter {
   /// Every run's step events (?steps=all): a busy runtime's every step.
   bool all = false;
@@ -108,7 +113,6 @@ struct step_filter {
   bool wants(std::string_view step_run) const noexcept {
     return all || (!run.empty() && step_run == run);
   }
-  bool wants_any() const noexcept { return all || !run.empty(); }
   bool operator==(const step_filter&) const = default;
 };
 

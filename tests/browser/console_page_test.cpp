@@ -91,6 +91,25 @@ void log_in(cdp_client& page, const std::string& url, const std::string& token) 
   REQUIRE(page.wait_until("!document.getElementById('nav').hidden"));
 }
 
+/// Opens the page, wraps its fetch, then logs in with `token`: the wrapper
+/// counts the requests for the event stream (window.event_fetches),
+/// records their URLs (window.event_urls) and, while window.refuse_events
+/// (set to `refuse` here), fails them as a network error would.
+void log_in_watching_events(cdp_client& page, const std::string& url, const std::string& token,
+                            bool refuse) {
+  page.navigate(url);
+  REQUIRE(page.wait_until("!document.getElementById('login').hidden"));
+  page.evaluate(std::string("window.event_fetches = 0; window.event_urls = [];") +
+                "window.refuse_events = " + (refuse ? "true" : "false") + ";"
+                "const real_fetch = window.fetch; window.fetch = (url, options) => {"
+                " if (String(url).includes('/api/v1/events')) { window.event_fetches++;"
+                "  window.event_urls.push(String(url));"
+                "  if (window.refuse_events) return Promise.reject(new TypeError('refused'));}"
+                " return real_fetch(url, options); }; true");
+  page.evaluate("document.getElementById('token').value = '" + token + "';"
+                "document.querySelector('#login-form button').click()");
+}
+
 std::string row_of(const std::string& run) {
   return "document.querySelector('tr[data-request^=\"" + run + "/\"]')";
 }
@@ -393,18 +412,9 @@ SCENARIO("a logout while the event stream waits to reconnect, then a new login, 
   auto token = token_for(data, "ada", workflows_bin);
   serve_process serve(data, "127.0.0.1:0", workflows_bin);
   auto page = cdp_client::launch(dir.file("profile"));
-  page->navigate(serve.url);
-  REQUIRE(page->wait_until("!document.getElementById('login').hidden"));
-  // The page's fetch, wrapped: it counts the requests for the event stream
-  // and fails them while window.refuse_events (a network error, as when
-  // serve is gone), so the page's stream loop waits to retry.
-  page->evaluate("window.event_fetches = 0; window.refuse_events = true;"
-                 "const real_fetch = window.fetch; window.fetch = (url, options) => {"
-                 " if (String(url).includes('/api/v1/events')) { window.event_fetches++;"
-                 "  if (window.refuse_events) return Promise.reject(new TypeError('refused'));}"
-                 " return real_fetch(url, options); }; true");
-  page->evaluate("document.getElementById('token').value = '" + token + "';"
-                 "document.querySelector('#login-form button').click()");
+  // The stream loop's requests fail while window.refuse_events (a network
+  // error, as when serve is gone), so it waits to retry.
+  log_in_watching_events(*page, serve.url, token, true);
   REQUIRE(page->wait_until("window.event_fetches === 1"));
 
   WHEN("the user logs out and in again before the retry (500 ms)") {
@@ -429,15 +439,7 @@ SCENARIO("a run's timeline shows each step as it completes, from a stream of tha
   serve_process serve(data, "127.0.0.1:0", workflows_bin);
   cli(data, {"start", "paced", "--id", "p1", "--input", "\"" + dir.path() + "\""}, workflows_bin);
   auto page = cdp_client::launch(dir.file("profile"));
-  page->navigate(serve.url);
-  REQUIRE(page->wait_until("!document.getElementById('login').hidden"));
-  // The page's fetch, wrapped: it records the URLs of event streams opened.
-  page->evaluate("window.event_urls = []; const real_fetch = window.fetch;"
-                 "window.fetch = (url, options) => {"
-                 " if (String(url).includes('/api/v1/events')) window.event_urls.push(String(url));"
-                 " return real_fetch(url, options); }; true");
-  page->evaluate("document.getElementById('token').value = '" + token + "';"
-                 "document.querySelector('#login-form button').click()");
+  log_in_watching_events(*page, serve.url, token, false);
   const std::string live = "document.getElementById('live').textContent === 'live'";
   auto last_stream_is = [&](const std::string& url) {
     return live + " && window.event_urls.at(-1) === '" + url + "'";

@@ -254,6 +254,19 @@ SCENARIO("a client that closes its stream is let go at once, not at the next kee
   CHECK_FALSE(kept->closed(0ms));
 }
 
+SCENARIO("a stream goes on after a stray line break from its client, and ends when the client "
+         "half-closes", "[console][events]") {
+  console::event_stream_options quiet;
+  quiet.keep_alive = std::chrono::hours(1);
+  console_fixture c({}, std::chrono::seconds(10), quiet);
+  auto r = open_stream(c, c.vic);
+  r->send("\r\n");
+  REQUIRE(c.rt().rt().start("two_steps", "after-crlf", 1));
+  CHECK(r->next_where([](auto& e) { return e.data.value("run", "") == "after-crlf"; }));
+  r->half_close();  // it can send no more requests: this stream is all it had
+  CHECK(r->closed(5s));
+}
+
 SCENARIO("an idle stream gets keep-alive comments", "[console][events]") {
   console::event_stream_options quick;
   quick.keep_alive = 50ms;

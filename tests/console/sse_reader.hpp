@@ -42,6 +42,11 @@ public:
   sse_reader(const sse_reader&) = delete;
   sse_reader& operator=(const sse_reader&) = delete;
 
+  /// Sends more bytes after the request, as a confused client might.
+  void send(const std::string& bytes) { probe_.send(bytes); }
+  /// Closes the client's sending side only (the socket stays open to read).
+  void half_close() { ::shutdown(probe_.fd(), SHUT_WR); }
+
   /// The answer's status line and headers (body left for next()); status
   /// 0 if none came within `limit`.
   http_reply head(std::chrono::milliseconds limit = std::chrono::seconds{10}) {

@@ -110,6 +110,20 @@ public:
     return r;
   }
 
+  /// Reads until what came holds `text` (true), or the connection ends or
+  /// a wait passes its limit (false). For a stream's bytes.
+  bool read_until(const std::string& text) {
+    while (buffer_.find(text) == std::string::npos)
+      if (!fill())
+        return false;
+    return true;
+  }
+
+  /// Sends a TLS 1.3 KeyUpdate record, as a long-lived client may.
+  bool update_keys() {
+    return SSL_key_update(ssl_, SSL_KEY_UPDATE_NOT_REQUESTED) == 1 && SSL_do_handshake(ssl_) == 1;
+  }
+
 private:
   bool fill() {
     char buf[4096];

@@ -78,6 +78,21 @@ SCENARIO("a request with a token works over TLS", "[console][tls]") {
   CHECK(p.read().status == 401);
 }
 
+SCENARIO("an event stream over TLS goes on after the client updates its keys", "[console][tls]") {
+  temp_dir dir;
+  auto m = make_tls_material(dir.path(), "server");
+  console_fixture c(tls_options(m));
+  tls_probe p(c.port(), m.certificate);
+  REQUIRE(p.handshake());
+  p.send(http_text("GET", "/api/v1/events", c.vic));
+  REQUIRE(p.read_until("retry: 2000\n\n"));
+  if (p.protocol() != "TLSv1.3")
+    return;  // key updates are TLS 1.3's
+  REQUIRE(p.update_keys());  // bytes from the client while the stream is quiet
+  REQUIRE(c.rt().rt().start("two_steps", "after-key-update", 1));
+  CHECK(p.read_until(R"("run":"after-key-update","status":"completed")"));
+}
+
 SCENARIO("a client offering TLS 1.1 at most is refused", "[console][tls]") {
   temp_dir dir;
   auto m = make_tls_material(dir.path(), "server");

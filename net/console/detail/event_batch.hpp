@@ -6,10 +6,11 @@
 //   run event and the last step event of each run, and every request event.
 // * A stream gets at most `allowance` run and step events of a batch (the
 //   hub spreads a budget of deliveries a second over its open streams):
-//   past it they become one `summary` event {"events", "runs", "statuses"}
-//   (how many were left out, of how many runs, and the runs' latest
-//   statuses among them, counted): "much changed, refetch". Request events
-//   and the events of the run a stream follows (?run=ID) are never cut.
+//   if the batch holds more for it, none of them go, one `summary` event
+//   {"events", "runs", "statuses"} in their place (how many were left
+//   out, of how many runs, and the runs' latest statuses among them,
+//   counted): "much changed, refetch". Request events and the events of
+//   the run a stream follows (?run=ID) are never cut.
 //
 // The pump's thread only; no locks.
 #pragma once

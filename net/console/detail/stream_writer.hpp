@@ -13,9 +13,13 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "endure/net/console/http_exchange.hpp"
@@ -63,14 +67,56 @@ struct stream_link {
   boost::beast::tcp_stream* connection = nullptr;
   /// The stream was dropped (the client is too slow).
   bool dropped = false;
-  /// The client closed its side or sent something (after an event-stream
-  /// request it has nothing to say: it is going).
+  /// The client closed its connection (or half-closed it: after its
+  /// request it has nothing more to send on a stream that never ends).
   bool hung_up = false;
 };
 
+/// Notices a client that goes while its stream is quiet (otherwise only
+/// the next write would, a keep-alive later): waits for the socket to turn
+/// readable and peeks. End of file or an error: hung up. Bytes: on plain
+/// TCP they are read and dropped (a stray CRLF), and it waits again; over
+/// TLS they are records only the TLS layer may read (a key update, a
+/// close_notify), so it stops watching and the next write finds out.
+class hang_up_watch {
+public:
+  hang_up_watch(std::shared_ptr<stream_link> link, bool plain)
+    : link_(std::move(link)), plain_(plain) {}
+
+  void start() {
+    if (auto* c = link_->connection)
+      c->socket().async_wait(boost::asio::socket_base::wait_read, *this);
+  }
+
+  void operator()(boost::system::error_code ec) {
+    auto* c = link_->connection;  // null once the writer ended (it may be gone)
+    if (ec || !c)
+      return;
+    int fd = c->socket().native_handle();
+    char byte;
+    auto n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      link_->hung_up = true;
+      link_->timer.cancel();
+      return;
+    }
+    if (n > 0 && !plain_)
+      return;
+    if (n > 0) {
+      char discard[512];
+      (void) ::recv(fd, discard, sizeof discard, MSG_DONTWAIT);
+    }
+    start();
+  }
+
+private:
+  std::shared_ptr<stream_link> link_;
+  bool plain_;
+};
+
 /// Writes `answer`'s headers, then what its stream gives, until it ends,
-/// is dropped, the client goes (closes its side, sends anything, a write
-/// fails or takes longer than `write_timeout`) or the server stops (this frame is then destroyed,
+/// is dropped, the client goes (closes or half-closes its connection, a
+/// write fails or takes longer than `write_timeout`) or the server stops (this frame is then destroyed,
 /// which closes the stream too).
 template <class Stream>
 boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer,
@@ -118,16 +164,7 @@ boost::asio::awaitable<void> write_streamed(Stream& stream, http_response answer
         link->connection->cancel();  // the write in flight ends with operation_aborted
     });
   });
-  // A client that goes is noticed now, not at the next write (which may
-  // be a keep-alive away): its socket turns readable (end of file, a TLS
-  // close_notify). The wait ends with the socket when the writer does.
-  connection.socket().async_wait(asio::socket_base::wait_read,
-                                 [link](boost::system::error_code e) {
-                                   if (e)
-                                     return;
-                                   link->hung_up = true;
-                                   link->timer.cancel();
-                                 });
+  hang_up_watch(link, std::is_same_v<Stream, boost::beast::tcp_stream>).start();
   response_stream::chunk out;
   std::vector<asio::const_buffer> buffers;
   for (;;) {
