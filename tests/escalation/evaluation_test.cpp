@@ -3,6 +3,9 @@
 // first 70% by t and judges the last 30%, and to_json prints it all.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/escalation/evaluation.hpp"
@@ -99,6 +102,16 @@ SCENARIO("the temporal split fits on the past by t and judges the future", "[esc
   CHECK(*t.refit_auprc == Approx(0.8666666666666667).epsilon(1e-12));
   CHECK(*t.logged_auroc == Approx(1.0));
   CHECK(*t.logged_auprc == Approx(1.0));
+}
+
+SCENARIO("the split follows t, not the order of the file", "[escalation][eval]") {
+  auto log = known_log();
+  std::reverse(log.begin(), log.end());
+  auto got = evaluate(log, quick());
+  REQUIRE(got);
+  CHECK(got->temporal.split_t == 15);
+  CHECK(got->temporal.model.weights[1] == Approx(4.161754354839621).epsilon(1e-6));
+  CHECK(*got->temporal.refit_auroc == Approx(0.7777777777777778).epsilon(1e-12));
 }
 
 SCENARIO("a past with one class only still gives a finite fit", "[escalation][eval]") {
