@@ -57,6 +57,16 @@ SCENARIO("tied scores count one half, and a score of 1 falls in the last bin",
   CHECK(*expected_calibration_error(std::vector<scored>{{1.0, true}}) == Approx(0.0));
 }
 
+SCENARIO("30% of 10 cases is 3 escalations, though 0.3 * 10 is 2.9999999999999996 in doubles",
+         "[escalation][metrics]") {
+  // By hand: scores 1.0, 0.9, ..., 0.1, the only error third from the top.
+  std::vector<scored> ten;
+  for (int i = 10; i >= 1; --i)
+    ten.push_back({i / 10.0, i == 8});
+  CHECK(*caught_at(ten, 0.3) == Approx(1.0));
+  CHECK(*caught_at(ten, 0.2) == Approx(0.0));
+}
+
 SCENARIO("AUROC and AUPRC of the score and of each input alone match the reference",
          "[escalation][metrics]") {
   // reference_values.py: auroc by counting the 8 * 12 pairs, auprc by
@@ -89,6 +99,11 @@ SCENARIO("the caught-error rate at a budget matches the reference, ties filled a
   CHECK(*caught_at(cases, 0.20) == Approx(0.375));
   CHECK(*caught_at(cases, 0.30) == Approx(0.625));
   CHECK(*caught_at(cases, 0.50) == Approx(0.75));
+  // A budget that is no whole number of cases rounds down (at most X%):
+  // 12% of 20 is 2 cases, 16% is 3, 29% is 5.
+  CHECK(*caught_at(cases, 0.12) == Approx(0.20833333333333334).epsilon(1e-12));
+  CHECK(*caught_at(cases, 0.16) == Approx(0.2916666666666667).epsilon(1e-12));
+  CHECK(*caught_at(cases, 0.29) == Approx(0.5));
   CHECK(*caught_at(cases, 1.00) == Approx(1.0));
   CHECK(*caught_at(known_cases(uncertainty), 0.1) == Approx(0.25));
   CHECK(*caught_at(known_cases(uncertainty), 0.2) == Approx(0.5));

@@ -120,7 +120,8 @@ for name, key in keys.items():
           f"{caught_at(cs, .1)!r} {caught_at(cs, .2)!r} {caught_at(cs, .3)!r}")
 cs = cases(keys["score"])
 print("score: ece10=%r brier=%r" % (ece(cs), brier(cs)))
-print("score caught at 5%%/15%%/50%%/100%%: %r %r %r %r" % tuple(caught_at(cs, r) for r in (.05, .15, .5, 1.0)))
+print("score caught at 5%%/12%%/15%%/16%%/29%%/50%%/100%%: %r %r %r %r %r %r %r" %
+      tuple(caught_at(cs, r) for r in (.05, .12, .15, .16, .29, .5, 1.0)))
 print("bootstrap auroc(score), 200 resamples, 95%%, seed 7: %r" %
       (bootstrap(lambda rs: auroc([(r["score"], r["outcome"]["error"]) for r in rs]), 200, .95, 7),))
 print("bootstrap auprc(novelty), 200 resamples, 90%%, seed 42: %r" %
