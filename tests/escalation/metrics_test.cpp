@@ -57,14 +57,14 @@ SCENARIO("tied scores count one half, and a score of 1 falls in the last bin",
   CHECK(*expected_calibration_error(std::vector<scored>{{1.0, true}}) == Approx(0.0));
 }
 
-SCENARIO("30% of 10 cases is 3 escalations, though 0.3 * 10 is 2.9999999999999996 in doubles",
+SCENARIO("58% of 50 cases is 29 escalations, though 0.58 * 50 is 28.999999999999996 in doubles",
          "[escalation][metrics]") {
-  // By hand: scores 1.0, 0.9, ..., 0.1, the only error third from the top.
-  std::vector<scored> ten;
-  for (int i = 10; i >= 1; --i)
-    ten.push_back({i / 10.0, i == 8});
-  CHECK(*caught_at(ten, 0.3) == Approx(1.0));
-  CHECK(*caught_at(ten, 0.2) == Approx(0.0));
+  // By hand: scores 50/50, 49/50, ..., 1/50, the only error 29th from the top.
+  std::vector<scored> fifty;
+  for (int i = 50; i >= 1; --i)
+    fifty.push_back({i / 50.0, i == 22});
+  CHECK(*caught_at(fifty, 0.58) == Approx(1.0));
+  CHECK(*caught_at(fifty, 0.56) == Approx(0.0));
 }
 
 SCENARIO("AUROC and AUPRC of the score and of each input alone match the reference",
