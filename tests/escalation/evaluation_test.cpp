@@ -114,6 +114,21 @@ SCENARIO("the split follows t, not the order of the file", "[escalation][eval]")
   CHECK(*got->temporal.refit_auroc == Approx(0.7777777777777778).epsilon(1e-12));
 }
 
+SCENARIO("the logged score is judged on the future alone", "[escalation][eval]") {
+  auto log = known_log();
+  for (auto& r : log)
+    if (r.t == 16)
+      r.score = 0.95; // a non-error now tops the future
+  auto got = evaluate(log, quick());
+  REQUIRE(got);
+  // By hand, future errors 0.8, 0.45, 0.9 against non-errors 0.95, 0.15,
+  // 0.25: each error wins 2 of its 3 pairs, AUROC 6/9. Thresholds 0.95,
+  // 0.9, 0.8, 0.45 give (recall, precision) (0, 0), (1/3, 1/2), (2/3, 2/3),
+  // (1, 3/4): AP = 1/6 + 2/9 + 1/4 = 23/36.
+  CHECK(*got->temporal.logged_auroc == Approx(6.0 / 9.0).epsilon(1e-12));
+  CHECK(*got->temporal.logged_auprc == Approx(23.0 / 36.0).epsilon(1e-12));
+}
+
 SCENARIO("a past with one class only still gives a finite fit", "[escalation][eval]") {
   auto log = known_log();
   for (auto& r : log)
