@@ -137,6 +137,7 @@ int main(int argc, char** argv, workflow_registry workflows,
   add_demo_worker_command(app, env);
   add_fake_openai_command(app, env);
   add_policy_command(app, env);
+  add_escalation_command(app, env);
   add_inbox_command(app, env);
   add_request_command(app, env);
   add_decide_command(app, env);

@@ -95,6 +95,7 @@ void add_inbox_command(CLI::App& app, command_env& env);
 void add_request_command(CLI::App& app, command_env& env);
 void add_decide_command(CLI::App& app, command_env& env);   // approve, reject, answer
 void add_token_command(CLI::App& app, command_env& env);    // token create, list, revoke
+void add_escalation_command(CLI::App& app, command_env& env);  // escalation eval
 
 /// Adds --policy FILE to `cmd` (run, serve); returns where its value lands.
 std::shared_ptr<std::string> add_policy_option(CLI::App& cmd);
