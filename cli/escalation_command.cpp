@@ -41,8 +41,10 @@ void add_escalation_command(CLI::App& app, command_env& env) {
   eval->add_option("LOG", a->log, "decision log: JSON lines {t, task_type, features, score, "
                                   "decision, outcome}")->required();
   eval->add_option("--resamples", a->options.bootstrap.resamples,
-                   "bootstrap resamples of each interval (default 1000)");
-  eval->add_option("--seed", a->options.bootstrap.seed, "bootstrap seed (default 1)");
+                   "bootstrap resamples of each interval (default 1000)")
+    ->check(CLI::Range(1, 1'000'000));
+  eval->add_option("--seed", a->options.bootstrap.seed, "bootstrap seed (default 1)")
+    ->check(CLI::NonNegativeNumber);
   eval->add_option("--past", a->options.past_fraction,
                    "share of the log, in t order, the refit learns from (default 0.7)");
   eval->callback([&env, a] { env.exit_code = evaluate_log(*a); });

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace endure::escalation {
 
@@ -52,8 +53,33 @@ ranking_report rank(std::span<const decision_record> records, named_score s,
   return out;
 }
 
+/// A number for a message: 1e+300, not 300 digits.
+std::string shown(double x) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", x);
+  return text;
+}
+
 std::size_t past_size(std::size_t n, double fraction) {
   return static_cast<std::size_t>(std::floor(fraction * static_cast<double>(n) + 1e-9));
+}
+
+struct time_cut {
+  std::size_t index;
+  bool ties;  ///< records of one t fall on both sides (no other cut was possible)
+};
+
+/// `wanted`, moved to the nearest place where t changes (later first,
+/// then earlier), so the past and the future never share a moment.
+time_cut cut_between_times(const std::vector<decision_record>& ordered, std::size_t wanted) {
+  auto boundary = [&](std::size_t i) { return ordered[i - 1].t != ordered[i].t; };
+  for (auto i = wanted; i < ordered.size(); ++i)
+    if (boundary(i))
+      return {i, false};
+  for (auto i = wanted; i > 1; --i)
+    if (boundary(i - 1))
+      return {i - 1, false};
+  return {wanted, true};
 }
 
 temporal_report split_in_time(std::span<const decision_record> records,
@@ -61,10 +87,11 @@ temporal_report split_in_time(std::span<const decision_record> records,
   std::vector<decision_record> ordered(records.begin(), records.end());
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](const decision_record& a, const decision_record& b) { return a.t < b.t; });
-  auto cut = past_size(ordered.size(), options.past_fraction);
-  std::span<const decision_record> past{ordered.data(), cut};
-  std::span<const decision_record> future{ordered.data() + cut, ordered.size() - cut};
+  auto cut = cut_between_times(ordered, past_size(ordered.size(), options.past_fraction));
+  std::span<const decision_record> past{ordered.data(), cut.index};
+  std::span<const decision_record> future{ordered.data() + cut.index, ordered.size() - cut.index};
   temporal_report out;
+  out.ties_at_split = cut.ties;
   out.past_records = past.size();
   out.future_records = future.size();
   out.split_t = future.front().t;
@@ -87,19 +114,21 @@ expected<void> check(std::size_t n, const evaluation_options& o) {
   };
   if (n < 2)
     return bad("needs at least 2 records (a past and a future), got " + std::to_string(n));
-  auto past = past_size(n, o.past_fraction);
-  if (!(o.past_fraction > 0 && o.past_fraction < 1) || past == 0 || past == n)
-    return bad("past_fraction " + std::to_string(o.past_fraction) + " leaves the past or the " +
-               "future of " + std::to_string(n) + " records empty");
+  // Checked before it is multiplied and cast (a NaN or 1e300 cast to an
+  // integer is undefined).
+  if (!(o.past_fraction > 0 && o.past_fraction < 1) || past_size(n, o.past_fraction) == 0 ||
+      past_size(n, o.past_fraction) == n)
+    return bad("past_fraction " + shown(o.past_fraction) + " leaves the past or the " +
+               "future of " + std::to_string(n) + " records empty (give a share in (0, 1))");
   if (o.ece_bins == 0 || o.curve_steps == 0 || o.bootstrap.resamples == 0)
     return bad("ece_bins, curve_steps and bootstrap.resamples must be at least 1");
   if (!(o.bootstrap.level > 0 && o.bootstrap.level < 1))
-    return bad("bootstrap.level must be in (0, 1), got " + std::to_string(o.bootstrap.level));
+    return bad("bootstrap.level must be in (0, 1), got " + shown(o.bootstrap.level));
   if (!(o.fit.ridge > 0))
-    return bad("fit.ridge must be > 0, got " + std::to_string(o.fit.ridge));
+    return bad("fit.ridge must be > 0, got " + shown(o.fit.ridge));
   for (double b : o.budgets)
     if (!(b >= 0 && b <= 1))
-      return bad("budget " + std::to_string(b) + " is not an escalation rate in [0, 1]");
+      return bad("budget " + shown(b) + " is not an escalation rate in [0, 1]");
   return {};
 }
 

@@ -62,6 +62,9 @@ struct temporal_report {
   std::size_t past_records = 0;
   std::size_t future_records = 0;
   double split_t = 0;                 ///< t of the first future record
+  /// The cut is moved to where t changes, so past and future share no
+  /// moment; true only when no such place exists (every record has one t).
+  bool ties_at_split = false;
   logistic_model model;               ///< fitted on the past
   std::optional<double> refit_auroc;  ///< the model's P(error), on the future
   std::optional<double> refit_auprc;
@@ -81,8 +84,8 @@ struct evaluation_report {
 };
 
 /// Evaluates `records` (in any order; the temporal split sorts a copy by t,
-/// ties in input order, and the past is the first
-/// floor(past_fraction * n) of them). errc::invalid_argument, naming the
+/// ties in input order, and the past is the first floor(past_fraction * n)
+/// of them, the cut moved to the nearest change of t, later first). errc::invalid_argument, naming the
 /// option, for: fewer than 2 records, past_fraction leaving the past or the
 /// future empty, ece_bins, curve_steps or bootstrap.resamples 0,
 /// bootstrap.level outside (0, 1), fit.ridge not > 0, a budget outside

@@ -36,6 +36,7 @@ json to_json_value(const temporal_report& t) {
   return {{"past_records", t.past_records},
           {"future_records", t.future_records},
           {"split_t", t.split_t},
+          {"ties_at_split", t.ties_at_split},
           {"model",
            {{"intercept", w[0]},
             {"uncertainty", w[1]},

@@ -81,6 +81,12 @@ vec4 newton_step(std::span<const decision_record> records, const vec4& w, double
     grad[i] += ridge * w[i];
     hess[i][i] += ridge;
   }
+  // Features too large for doubles overflow the Hessian: no direction
+  // (NaN), not a zero step that would read as convergence.
+  for (std::size_t i = 0; i < 4; ++i)
+    for (std::size_t j = 0; j < 4; ++j)
+      if (!std::isfinite(hess[i][j]) || !std::isfinite(grad[i]))
+        return vec4{std::nan(""), std::nan(""), std::nan(""), std::nan("")};
   return solve(hess, grad);
 }
 
@@ -97,19 +103,23 @@ logistic_model fit_logistic(std::span<const decision_record> records,
   double current = objective(records, w, options.ridge);
   for (; m.iterations < options.max_iterations && !m.converged; ++m.iterations) {
     auto step = newton_step(records, w, options.ridge);
+    if (!std::all_of(step.begin(), step.end(), [](double x) { return std::isfinite(x); }))
+      break;  // features too large for doubles (the Hessian overflowed): not converged
     vec4 next = w;
     double next_obj = current;
     for (int halvings = 0; halvings <= 30; ++halvings) {
       for (std::size_t i = 0; i < 4; ++i)
         next[i] = w[i] - step[i];
       next_obj = objective(records, next, options.ridge);
-      if (next_obj <= current)
+      if (next_obj <= current)  // false for NaN
         break;
       for (double& s : step)
         s /= 2;
     }
-    if (next_obj > current) {
-      m.converged = true; // no step lowers the objective: at the minimum to rounding
+    if (!(next_obj <= current)) {
+      // No step lowers the objective: at the minimum to rounding, unless
+      // the objective itself is no longer a number.
+      m.converged = std::isfinite(current) && std::isfinite(next_obj);
       break;
     }
     double moved = 0;

@@ -30,6 +30,12 @@ std::size_t tie_end(const std::vector<scored>& sorted, std::size_t begin) {
   return end;
 }
 
+/// NaN or infinite scores cannot be ranked (a sort on them is undefined).
+bool all_finite(std::span<const scored> cases) {
+  return std::all_of(cases.begin(), cases.end(),
+                     [](const scored& c) { return std::isfinite(c.score); });
+}
+
 bool all_probabilities(std::span<const scored> cases) {
   return std::all_of(cases.begin(), cases.end(),
                      [](const scored& c) { return c.score >= 0 && c.score <= 1; });
@@ -40,7 +46,7 @@ bool all_probabilities(std::span<const scored> cases) {
 std::optional<double> auroc(std::span<const scored> cases) {
   auto pos = count_positives(cases);
   auto neg = cases.size() - pos;
-  if (pos == 0 || neg == 0)
+  if (pos == 0 || neg == 0 || !all_finite(cases))
     return std::nullopt;
   // Ranks 1..n ascending; descending order gives rank n - index.
   auto sorted = by_score_descending(cases);
@@ -61,7 +67,7 @@ std::optional<double> auroc(std::span<const scored> cases) {
 
 std::optional<double> auprc(std::span<const scored> cases) {
   auto pos = count_positives(cases);
-  if (pos == 0)
+  if (pos == 0 || !all_finite(cases))
     return std::nullopt;
   auto sorted = by_score_descending(cases);
   double ap = 0, recall_before = 0;
@@ -111,7 +117,7 @@ std::optional<double> brier_score(std::span<const scored> cases) {
 
 std::optional<double> caught_at(std::span<const scored> cases, double rate) {
   auto pos = count_positives(cases);
-  if (pos == 0)
+  if (pos == 0 || !all_finite(cases) || std::isnan(rate))
     return std::nullopt;
   rate = std::clamp(rate, 0.0, 1.0);
   // The epsilon keeps 0.3 * 10 (2.9999999999999996) at 3 escalations.
@@ -132,7 +138,7 @@ std::optional<double> caught_at(std::span<const scored> cases, double rate) {
 
 std::vector<curve_point> escalation_curve(std::span<const scored> cases, std::size_t steps) {
   std::vector<curve_point> out;
-  if (steps == 0 || count_positives(cases) == 0)
+  if (steps == 0 || count_positives(cases) == 0 || !all_finite(cases))
     return out;
   for (std::size_t k = 0; k <= steps; ++k) {
     double rate = static_cast<double>(k) / static_cast<double>(steps);

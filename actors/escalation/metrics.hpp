@@ -54,7 +54,7 @@ std::optional<double> caught_at(std::span<const scored> cases, double rate);
 /// One point of the escalation curve.
 struct curve_point {
   double escalation_rate = 0; ///< share of cases escalated, 0..1
-  double caught_rate = 0;     ///< share of positives among them, 0..1
+  double caught_rate = 0;     ///< share of all positives among them (recall), 0..1
 };
 
 /// caught_at for rates 0, 1/steps, ..., 1 (steps + 1 points; 100 steps: every

@@ -51,7 +51,12 @@ SCENARIO("escalation eval prints the report of a decision log as JSON", "[cli][e
   auto& score = report["rankings"][0];
   CHECK(score["name"] == "score");
   CHECK(score["auroc"]["value"] == 1.0);
+  CHECK(score["auroc"]["ci"]["resamples_used"].get<int>() > 0);
   CHECK(score["auroc"]["ci"]["resamples_used"].get<int>() <= 50);
+  AND_WHEN("it is run again with the same seed") {
+    auto again = run_endure({"escalation", "eval", log, "--resamples", "50"});
+    THEN("the report is the same, intervals included") { CHECK(again.out == r.out); }
+  }
 }
 
 SCENARIO("escalation eval refuses a log it cannot read, saying where and why",
@@ -72,4 +77,8 @@ SCENARIO("escalation eval refuses a log it cannot read, saying where and why",
   auto r2 = run_endure({"escalation", "eval", past, "--past", "1.5"});
   CHECK(r2.code == 1);
   CHECK_THAT(r2.err, Catch::Contains("past"));
+
+  auto negative = run_endure({"escalation", "eval", past, "--resamples", "-1"});
+  CHECK(negative.code != 0);
+  CHECK_THAT(negative.err, Catch::Contains("resamples"));
 }

@@ -35,9 +35,31 @@ std::string with(const std::string& from, const std::string& to) {
 } // namespace
 
 SCENARIO("a line that is not a JSON object names the file and the line", "[escalation][log]") {
-  CHECK(second_line_error("{\"t\": 1,") == "log.jsonl line 2: not valid JSON");
+  CHECK_THAT(second_line_error("{\"t\": 1,"),
+             Catch::StartsWith("log.jsonl line 2: not valid JSON: ") &&
+               Catch::Contains("unexpected end of input"));
+  // Valid grammar, but no double holds it: said so, with where.
+  CHECK_THAT(second_line_error(with("0.8", "1e999")),
+             Catch::StartsWith("log.jsonl line 2: not valid JSON: ") &&
+               Catch::Contains("number overflow") && Catch::Contains("1e999"));
   CHECK(second_line_error("[1, 2]") == "log.jsonl line 2: not a JSON object");
   CHECK(second_line_error("42") == "log.jsonl line 2: not a JSON object");
+}
+
+SCENARIO("a key given twice in one object is refused, not resolved by its last value",
+         "[escalation][log]") {
+  CHECK(second_line_error(with(R"("error": true)", R"("error": true, "error": false)")) ==
+        "log.jsonl line 2: field 'error' appears twice");
+  // The same name in different objects is fine.
+  CHECK(parse_decision_log(with(R"("task_type": "refund")",
+                                R"("task_type": "refund", "x": {"t": 2})"),
+                           "log.jsonl"));
+}
+
+SCENARIO("a value shown in a message is cut short", "[escalation][log]") {
+  auto message = second_line_error(with("\"refund\"", "[\"" + std::string(5000, 'x') + "\"]"));
+  CHECK_THAT(message, Catch::StartsWith("log.jsonl line 2: field 'task_type' must be a string"));
+  CHECK(message.size() < 200);
 }
 
 SCENARIO("a missing field is named with its path", "[escalation][log]") {
@@ -89,6 +111,14 @@ SCENARIO("a log file that does not exist is an io_error naming it", "[escalation
   REQUIRE_FALSE(got);
   CHECK(got.error().code == errc::io_error);
   CHECK(got.error().message == dir.file("missing.jsonl") + ": cannot open the decision log");
+}
+
+SCENARIO("a directory given as the log is an io_error saying so", "[escalation][log]") {
+  endure::test::temp_dir dir;
+  auto got = read_decision_log(dir.path());
+  REQUIRE_FALSE(got);
+  CHECK(got.error().code == errc::io_error);
+  CHECK_THAT(got.error().message, Catch::Contains("not a file"));
 }
 
 SCENARIO("an empty log file is an error naming it", "[escalation][log]") {

@@ -166,3 +166,46 @@ SCENARIO("to_json prints the report, undefined values as null", "[escalation][ev
   CHECK(known["rankings"][0]["auroc"]["ci"]["resamples_used"] == 200);
   CHECK(known["temporal"]["split_t"] == 15);
 }
+
+SCENARIO("the temporal split never puts records of one t on both sides", "[escalation]") {
+  std::vector<endure::escalation::decision_record> records;
+  // t: 1 1 1 2 2 2 2 2 3 3; 70% of 10 is 7, inside the t=2 run: the cut
+  // moves to the next change of t (8).
+  for (double t : {1, 1, 1, 2, 2, 2, 2, 2, 3, 3}) {
+    endure::escalation::decision_record r;
+    r.t = t;
+    r.score = t / 4;
+    r.error = records.size() % 2 == 0;
+    records.push_back(r);
+  }
+  auto report = endure::escalation::evaluate(records);
+  REQUIRE(report);
+  CHECK(report->temporal.past_records == 8);
+  CHECK(report->temporal.split_t == 3);
+  CHECK_FALSE(report->temporal.ties_at_split);
+
+  WHEN("every record has one t") {
+    for (auto& r : records)
+      r.t = 5;
+    auto same = endure::escalation::evaluate(records);
+    REQUIRE(same);
+    CHECK(same->temporal.ties_at_split);
+  }
+}
+
+SCENARIO("a fit on features too large for doubles stops unconverged with finite weights",
+         "[escalation]") {
+  std::vector<endure::escalation::decision_record> records;
+  for (int i = 0; i < 10; ++i) {
+    endure::escalation::decision_record r;
+    r.t = i;
+    r.features.uncertainty = i % 2 ? 1e200 : -1e200;
+    r.score = 0.5;
+    r.error = i % 2 == 1;
+    records.push_back(r);
+  }
+  auto model = endure::escalation::fit_logistic(records);
+  CHECK_FALSE(model.converged);
+  for (double w : model.weights)
+    CHECK(std::isfinite(w));
+}
