@@ -41,6 +41,19 @@ bool all_probabilities(std::span<const scored> cases) {
                      [](const scored& c) { return c.score >= 0 && c.score <= 1; });
 }
 
+/// The bin [b/B, (b+1)/B) holding `score` in [0, 1] (the last bin holds
+/// 1). score * B alone can land one bin off at an edge (15/22 * 22 is
+/// 14.999...), so the edges themselves decide.
+std::size_t bin_of(double score, std::size_t bins) {
+  auto n = static_cast<double>(bins);
+  auto b = std::min(static_cast<std::size_t>(score * n), bins - 1);
+  if (b + 1 < bins && score >= static_cast<double>(b + 1) / n)
+    ++b;
+  else if (b > 0 && score < static_cast<double>(b) / n)
+    --b;
+  return b;
+}
+
 } // namespace
 
 std::optional<double> auroc(std::span<const scored> cases) {
@@ -91,7 +104,7 @@ std::optional<double> expected_calibration_error(std::span<const scored> cases,
     return std::nullopt;
   std::vector<double> score_sum(bins, 0), positives(bins, 0), count(bins, 0);
   for (auto& c : cases) {
-    auto b = std::min(static_cast<std::size_t>(c.score * static_cast<double>(bins)), bins - 1);
+    auto b = bin_of(c.score, bins);
     score_sum[b] += c.score;
     positives[b] += c.positive ? 1 : 0;
     count[b] += 1;

@@ -137,3 +137,13 @@ SCENARIO("the escalation curve runs from nothing caught to everything, every who
   for (std::size_t i = 1; i < curve.size(); ++i)
     CHECK(curve[i].caught_rate >= curve[i - 1].caught_rate);
 }
+
+SCENARIO("a score exactly on a bin's lower edge falls in that bin", "[escalation][metrics]") {
+  // 15/22 * 22 is 14.999... in doubles: by the product it would share bin
+  // 14 with the other case. Worked by hand: bins 15 and 14 apart give
+  // 0.5 * (1 - 15/22) + 0.5 * (14.5/22); together |0.5 - 14.75/22|.
+  std::vector<scored> cases{{15.0 / 22, true}, {14.5 / 22, false}};
+  auto ece = expected_calibration_error(cases, 22);
+  REQUIRE(ece);
+  CHECK(*ece == Approx(0.5 * (1 - 15.0 / 22) + 0.5 * (14.5 / 22)));
+}
