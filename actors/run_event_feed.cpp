@@ -32,24 +32,46 @@ void run_event_feed::subscription::reset() noexcept {
     feed->unsubscribe(id_);
 }
 
-run_event_feed::subscription run_event_feed::subscribe(callback cb) {
+void run_event_feed::subscription::want_steps(bool steps) noexcept {
+  if (feed_)
+    feed_->set_steps(id_, steps);
+}
+
+run_event_feed::subscription run_event_feed::subscribe(callback cb, bool steps) {
   std::unique_lock lock(mutex_);
   auto id = next_id_++;
-  subscribers_.emplace_back(id, std::move(cb));
-  listeners_.store(subscribers_.size(), std::memory_order_relaxed);
+  subscribers_.push_back({id, std::move(cb), steps});
+  recount();
   return subscription{this, id};
 }
 
 void run_event_feed::unsubscribe(std::uint64_t id) noexcept {
   std::unique_lock lock(mutex_);
-  std::erase_if(subscribers_, [id](const auto& s) { return s.first == id; });
+  std::erase_if(subscribers_, [id](const subscriber& s) { return s.id == id; });
+  recount();
+}
+
+void run_event_feed::set_steps(std::uint64_t id, bool steps) noexcept {
+  std::unique_lock lock(mutex_);
+  for (auto& s : subscribers_)
+    if (s.id == id)
+      s.steps = steps;
+  recount();
+}
+
+void run_event_feed::recount() noexcept {
+  auto steps = std::count_if(subscribers_.begin(), subscribers_.end(),
+                             [](const subscriber& s) { return s.steps; });
   listeners_.store(subscribers_.size(), std::memory_order_relaxed);
+  step_listeners_.store(static_cast<std::size_t>(steps), std::memory_order_relaxed);
 }
 
 void run_event_feed::publish(const feed_event& e) const {
+  bool step = std::holds_alternative<step_changed>(e);
   std::shared_lock lock(mutex_);
-  for (auto& [id, cb] : subscribers_)
-    cb(e);
+  for (auto& s : subscribers_)
+    if (!step || s.steps)
+      s.cb(e);
 }
 
 } // namespace endure

@@ -21,8 +21,9 @@
 //   row is durable. Every incarnation of the gateway publishes here, so a
 //   restart loses no subscription.
 //
-// Cost: publish_if() is one relaxed atomic load while nobody listens.
-// While someone does, each event is built once and every callback is
+// Cost: publish_if() is one relaxed atomic load while nobody listens (to
+// step events: no subscription wants them, see want_steps). While someone
+// does, each event is built once and every callback that wants it is
 // called on the publisher's thread (a run actor's, the manager's, the
 // gateway's) under a shared lock: callbacks must be quick and must never
 // block (queue the event, return). No CAF in here.
@@ -33,6 +34,7 @@
 #include <functional>
 #include <shared_mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -99,6 +101,10 @@ public:
     subscription& operator=(subscription&& other) noexcept;
     ~subscription() { reset(); }
     void reset() noexcept;
+    /// Whether its callback gets step events (subscribe's `steps`). While
+    /// no subscription wants them, runs do not even build them: they are
+    /// most of the events. Any thread; no-op once reset.
+    void want_steps(bool steps) noexcept;
     explicit operator bool() const noexcept { return feed_ != nullptr; }
 
   private:
@@ -110,31 +116,46 @@ public:
   run_event_feed(const run_event_feed&) = delete;
   run_event_feed& operator=(const run_event_feed&) = delete;
 
-  /// `cb` gets every event published from now on, until the subscription
-  /// ends. Any thread.
-  [[nodiscard]] subscription subscribe(callback cb);
+  /// `cb` gets every event published from now on (step events only while
+  /// it wants them: `steps`, then subscription::want_steps), until the
+  /// subscription ends. Any thread.
+  [[nodiscard]] subscription subscribe(callback cb, bool steps = true);
 
-  /// True while at least one subscription is open (relaxed: an event
-  /// published just as a subscription opens may be missed by it).
-  bool listening() const noexcept { return listeners_.load(std::memory_order_relaxed) != 0; }
+  /// True while at least one subscription is open that wants step events
+  /// (`step`) or any events (relaxed: an event published just as a
+  /// subscription opens or turns to steps may be missed by it).
+  bool listening(bool step = false) const noexcept {
+    return (step ? step_listeners_ : listeners_).load(std::memory_order_relaxed) != 0;
+  }
 
   /// Hands `e` to every subscriber (on this thread). Any thread.
   void publish(const feed_event& e) const;
 
 private:
+  struct subscriber {
+    std::uint64_t id;
+    callback cb;
+    bool steps;
+  };
+
   void unsubscribe(std::uint64_t id) noexcept;
+  void set_steps(std::uint64_t id, bool steps) noexcept;
+  /// listeners_ and step_listeners_ from subscribers_ (under the lock).
+  void recount() noexcept;
 
   mutable std::shared_mutex mutex_;
-  std::vector<std::pair<std::uint64_t, callback>> subscribers_;
+  std::vector<subscriber> subscribers_;
   std::uint64_t next_id_ = 1;
   std::atomic<std::size_t> listeners_{0};
+  std::atomic<std::size_t> step_listeners_{0};
 };
 
-/// Publishes `make()` on `feed` (may be null) if anybody listens; make()
-/// is not called otherwise. What publishers call.
+/// Publishes `make()` on `feed` (may be null) if anybody listens to its
+/// kind of event; make() is not called otherwise. What publishers call.
 template <class Make>
 void publish_if(const run_event_feed* feed, Make&& make) {
-  if (feed && feed->listening())
+  constexpr bool step = std::is_same_v<std::invoke_result_t<Make&>, step_changed>;
+  if (feed && feed->listening(step))
     feed->publish(feed_event{make()});
 }
 

@@ -8,7 +8,6 @@
 #include "endure/net/console/event_stream.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -45,9 +44,11 @@ struct event_hub::core {
   std::vector<feed_event> queue;
   bool overflowed = false;  ///< more than max_queued waited: drop every stream
   bool stopping = false;
-  /// The runs registered streams follow (?run=ID), once per stream; under
-  /// queue_mutex: the callback queues a step event of a run only if some
-  /// stream wants it.
+  /// What registered streams ask of step events: how many want all, and
+  /// the runs they follow (?run=ID, once per stream). The callback queues
+  /// a step event only if some stream wants it; the feed does not even
+  /// build one while no stream asks for any (subscription::want_steps).
+  std::size_t all_steps = 0;
   std::multiset<std::string, std::less<>> followed;
 
   // -- the streams' side --------------------------------------------------------------
@@ -56,26 +57,14 @@ struct event_hub::core {
   run_event_feed* feed = nullptr;
   run_event_feed::subscription subscription;  ///< held while a stream is registered
 
-  /// Registered streams that want every step event (?steps=all), and
-  /// those that follow a run: while both are 0 a step event costs the
-  /// callback two relaxed loads.
-  std::atomic<std::size_t> all_steps{0};
-  std::atomic<std::size_t> followers{0};
-
   std::thread pump;
   std::uint64_t next_id = 0;  ///< pump only
 
   /// The feed's callback: on a publisher's thread (a run actor's); queues only.
   void on_event(const feed_event& e) {
-    auto* step = std::get_if<step_changed>(&e);
-    bool some_run = false;  // only the runs streams follow
-    if (step && all_steps.load(std::memory_order_relaxed) == 0) {
-      if (followers.load(std::memory_order_relaxed) == 0)
-        return;
-      some_run = true;
-    }
     std::lock_guard lock(queue_mutex);
-    if (some_run && !followed.contains(step->run))
+    if (auto* step = std::get_if<step_changed>(&e); step && all_steps == 0 &&
+                                                    !followed.contains(step->run))
       return;
     if (queue.size() >= options.max_queued) {
       overflowed = true;
@@ -214,16 +203,18 @@ void event_hub::core::forget(sse_stream* s) {
 }
 
 void event_hub::core::count_steps(const step_filter& f, int by) {
-  if (f.all)
-    all_steps.fetch_add(static_cast<std::size_t>(by), std::memory_order_relaxed);
-  if (f.run.empty())
-    return;
-  std::lock_guard lock(queue_mutex);  // after `mutex`: the pump and callback never hold both
-  if (by > 0)
-    followed.insert(f.run);
-  else
-    followed.erase(followed.find(f.run));
-  followers.store(followed.size(), std::memory_order_relaxed);
+  bool wanted;
+  {
+    std::lock_guard lock(queue_mutex);  // after `mutex`: the pump and callback never hold both
+    if (f.all)
+      all_steps += static_cast<std::size_t>(by);
+    if (!f.run.empty() && by > 0)
+      followed.insert(f.run);
+    else if (!f.run.empty())
+      followed.erase(followed.find(f.run));
+    wanted = all_steps > 0 || !followed.empty();
+  }
+  subscription.want_steps(wanted);
 }
 
 /// The pause between batches for `fanout` streams: each batch costs the
@@ -280,7 +271,10 @@ std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_a
       s->push(nullptr, true);
     return 0;
   }
-  std::set<std::pair<bool, std::string>> filters;  // the distinct ones of the streams now
+  // The distinct filters of the streams now (all steps, the run
+  // followed), each with its text to come.
+  using filter_key = std::pair<bool, std::string>;
+  std::map<filter_key, std::shared_ptr<const std::string>> texts;
   std::size_t open = 0;
   {
     std::lock_guard guard(mutex);
@@ -288,23 +282,19 @@ std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_a
       return 0;  // the last stream closed since: nobody to serialize for
     open = streams.size();
     for (auto* s : streams)
-      filters.emplace(s->steps.all, s->steps.run);
+      texts.emplace(filter_key{s->steps.all, s->steps.run}, nullptr);
   }
   if (batch.size() > options.coalesce_above)
     detail::coalesce(batch);
-  detail::event_batch batch_text(next_id);
+  detail::event_batch batch_text(next_id, allowance_for(open, since, options));
   for (auto& e : batch)
     batch_text.add(e);
-  auto allowance = allowance_for(open, since, options);
-  // Each filter's text, keyed by views of `filters` (which outlives this).
-  std::map<std::pair<bool, std::string_view>, std::shared_ptr<const std::string>> texts;
-  for (auto& [all, run] : filters)
-    texts.emplace(std::pair{all, std::string_view(run)},
-                  batch_text.for_filter(step_filter{all, run}, allowance));
+  for (auto& [key, text] : texts)
+    text = batch_text.for_filter(step_filter{key.first, key.second});
   std::size_t fanout = 0;
   std::lock_guard guard(mutex);
   for (auto* s : streams) {  // a dropped one stays here until the server closes it
-    auto it = texts.find(std::pair{s->steps.all, std::string_view(s->steps.run)});
+    auto it = texts.find(filter_key{s->steps.all, s->steps.run});
     if (it == texts.end())
       continue;  // opened since with a filter of its own: its events start with the next batch
     if (it->second) {
@@ -340,11 +330,10 @@ void event_hub::detach() {
   for (auto* s : core_->streams)
     s->end();
   core_->streams.clear();
-  core_->all_steps = 0;
   {
     std::lock_guard queue_lock(core_->queue_mutex);
+    core_->all_steps = 0;
     core_->followed.clear();
-    core_->followers = 0;
   }
   core_->subscription.reset();
   core_->feed = nullptr;
@@ -359,10 +348,10 @@ http_response event_hub::open(step_filter steps, authorization still_allowed) {
                                               "try again shortly");
     stream = std::make_shared<sse_stream>(core_, std::move(steps), std::move(still_allowed));
     core_->streams.push_back(stream.get());
-    core_->count_steps(stream->steps, 1);
     if (!core_->subscription)
-      core_->subscription =
-        core_->feed->subscribe([c = core_.get()](const feed_event& e) { c->on_event(e); });
+      core_->subscription = core_->feed->subscribe(
+        [c = core_.get()](const feed_event& e) { c->on_event(e); }, /*steps*/ false);
+    core_->count_steps(stream->steps, 1);
   }
   http_response r;
   r.content_type = "text/event-stream";

@@ -178,6 +178,37 @@ SCENARIO("a feed nobody listens to builds nothing, and a reset subscription hear
   CHECK(built == 3);
 }
 
+SCENARIO("step events are built only while a subscription wants them", "[feed]") {
+  run_event_feed feed;
+  int built = 0;
+  auto step = [&] {
+    ++built;
+    return step_changed{"r", 0, "s", 1, step_outcome::completed};
+  };
+  int heard_steps = 0, heard_runs = 0;
+  auto sub = feed.subscribe(
+    [&](const feed_event& e) { ++(std::holds_alternative<step_changed>(e) ? heard_steps : heard_runs); },
+    /*steps*/ false);
+  publish_if(&feed, step);
+  publish_if(&feed, [] { return run_changed{"r", "w", run_status::running, ""}; });
+  CHECK(built == 0);  // a run that steps pays one relaxed load, not a string copy
+  CHECK(heard_runs == 1);
+  CHECK_FALSE(feed.listening(/*step*/ true));
+
+  sub.want_steps(true);
+  publish_if(&feed, step);
+  CHECK(built == 1);
+  CHECK(heard_steps == 1);
+
+  WHEN("another subscription that wants steps hears them, this one no longer does") {
+    auto other = feed.subscribe([](const feed_event&) {});
+    sub.want_steps(false);
+    publish_if(&feed, step);
+    CHECK(built == 2);
+    CHECK(heard_steps == 1);
+  }
+}
+
 SCENARIO("a runtime publishes its runs' statuses and steps' outcomes in each run's order",
          "[feed]") {
   flaky_calls = 0;

@@ -85,28 +85,24 @@ bool event_batch::wanted(const entry& e, const step_filter& filter) {
   return !e.step || filter.wants(e.run);
 }
 
-std::shared_ptr<const std::string> event_batch::for_filter(const step_filter& filter,
-                                                           std::size_t allowance) {
+std::shared_ptr<const std::string> event_batch::for_filter(const step_filter& filter) {
   // A filter that asks for nothing of this batch beyond the plain one's
   // (no step event of it, not the run it follows) gets the plain text.
   bool own = false;
   for (auto& e : entries_)
     own |= !e.request && (e.step ? filter.wants(e.run) : always(e, filter));
   if (own)
-    return build(filter, allowance);
-  if (!plain_ || plain_allowance_ != allowance) {
-    plain_ = build({}, allowance);
-    plain_allowance_ = allowance;
-  }
+    return build(filter);
+  if (!plain_)
+    plain_ = build({});
   return *plain_;
 }
 
-std::shared_ptr<const std::string> event_batch::build(const step_filter& filter,
-                                                      std::size_t allowance) {
+std::shared_ptr<const std::string> event_batch::build(const step_filter& filter) {
   std::size_t cuttable = 0;
   for (auto& e : entries_)
     cuttable += !always(e, filter) && wanted(e, filter);
-  bool cut = cuttable > allowance;
+  bool cut = cuttable > allowance_;
   std::string bytes;
   std::vector<const entry*> left_out;
   for (auto& e : entries_) {

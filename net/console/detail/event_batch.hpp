@@ -34,17 +34,17 @@ void coalesce(std::vector<feed_event>& batch);
 class event_batch {
 public:
   /// Ids come from `next_id` (the hub's counter: each event sent, and each
-  /// summary, takes the next).
-  explicit event_batch(std::uint64_t& next_id) : next_id_(next_id) {}
+  /// summary, takes the next); a stream gets at most `allowance` run and
+  /// step events of the batch (see the top).
+  event_batch(std::uint64_t& next_id, std::size_t allowance)
+    : next_id_(next_id), allowance_(allowance) {}
 
   /// Serializes `e` with the next id.
   void add(const feed_event& e);
 
-  /// What a stream with `filter` gets (null: nothing), given at most
-  /// `allowance` run and step events (see the top). Streams that get
+  /// What a stream with `filter` gets (null: nothing). Streams that get
   /// nothing the plain filter does not share one string.
-  std::shared_ptr<const std::string> for_filter(const step_filter& filter,
-                                                std::size_t allowance);
+  std::shared_ptr<const std::string> for_filter(const step_filter& filter);
 
 private:
   struct entry {
@@ -60,13 +60,13 @@ private:
   static bool always(const entry& e, const step_filter& filter);
   /// `e` goes to a stream with `filter` unless the batch is too busy.
   static bool wanted(const entry& e, const step_filter& filter);
-  std::shared_ptr<const std::string> build(const step_filter& filter, std::size_t allowance);
+  std::shared_ptr<const std::string> build(const step_filter& filter);
   std::string summary(const std::vector<const entry*>& left_out);
 
   std::uint64_t& next_id_;
+  const std::size_t allowance_;
   std::vector<entry> entries_;
   std::optional<std::shared_ptr<const std::string>> plain_;  ///< the plain filter's, once built
-  std::size_t plain_allowance_ = 0;
 };
 
 } // namespace endure::console::detail
