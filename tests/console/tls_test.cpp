@@ -86,8 +86,7 @@ SCENARIO("an event stream over TLS goes on after the client updates its keys", "
   REQUIRE(p.handshake());
   p.send(http_text("GET", "/api/v1/events", c.vic));
   REQUIRE(p.read_until("retry: 2000\n\n"));
-  if (p.protocol() != "TLSv1.3")
-    return;  // key updates are TLS 1.3's
+  REQUIRE(p.protocol() == "TLSv1.3");  // key updates are TLS 1.3's (OpenSSL 3 offers it)
   REQUIRE(p.update_keys());  // bytes from the client while the stream is quiet
   REQUIRE(c.rt().rt().start("two_steps", "after-key-update", 1));
   CHECK(p.read_until(R"("run":"after-key-update","status":"completed")"));
