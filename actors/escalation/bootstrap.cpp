@@ -33,18 +33,18 @@ double quantile(const std::vector<double>& sorted, double q) {
 
 } // namespace
 
-std::optional<interval> bootstrap_interval(std::span<const decision_record> records,
-                                           const record_metric& metric,
+std::optional<interval> bootstrap_interval(std::span<const scored> cases,
+                                           const case_metric& metric,
                                            const bootstrap_options& options) {
-  if (records.empty() || options.resamples == 0 || !(options.level > 0 && options.level < 1))
+  if (cases.empty() || options.resamples == 0 || !(options.level > 0 && options.level < 1))
     return std::nullopt;
   std::mt19937_64 gen{options.seed};
-  std::vector<decision_record> sample(records.size());
+  std::vector<scored> sample(cases.size());
   std::vector<double> values;
   values.reserve(options.resamples);
   for (std::size_t r = 0; r < options.resamples; ++r) {
-    for (auto& rec : sample)
-      rec = records[draw_index(gen, records.size())];
+    for (auto& c : sample)
+      c = cases[draw_index(gen, cases.size())];
     if (auto v = metric(sample))
       values.push_back(*v);
   }

@@ -1,5 +1,6 @@
-// Percentile bootstrap confidence intervals of any metric over the records
-// of a decision log. Deterministic given the seed, on every standard
+// Percentile bootstrap confidence intervals of any metric over the scored
+// cases of a decision log (metrics.hpp: a score and whether it was an
+// error; resampling them, not whole records, copies two fields a draw). Deterministic given the seed, on every standard
 // library: indices are drawn from std::mt19937_64 by rejection sampling
 // written out here (std::uniform_int_distribution's algorithm differs
 // between libstdc++ and libc++). Pure, no CAF, any thread.
@@ -11,12 +12,12 @@
 #include <optional>
 #include <span>
 
-#include "endure/actors/escalation/decision_log.hpp"
+#include "endure/actors/escalation/metrics.hpp"
 
 namespace endure::escalation {
 
 struct bootstrap_options {
-  /// Resamples drawn, each n records with replacement. Default: 1000.
+  /// Resamples drawn, each n cases with replacement. Default: 1000.
   std::size_t resamples = 1000;
   /// Coverage of the interval, in (0, 1). Default: 0.95.
   double level = 0.95;
@@ -33,18 +34,18 @@ struct interval {
   std::size_t resamples_used = 0;
 };
 
-/// A metric of a set of records, empty where it has no meaning.
-using record_metric = std::function<std::optional<double>(std::span<const decision_record>)>;
+/// A metric of a set of cases, empty where it has no meaning (auroc, ...).
+using case_metric = std::function<std::optional<double>(std::span<const scored>)>;
 
 /// The (1-level)/2 and (1+level)/2 quantiles (linear interpolation between
 /// order statistics, numpy's default) of `metric` over the resamples where
 /// it is defined. Resample r, for r = 0..resamples-1, takes its n indices as
 /// consecutive draws of one generator seeded once with `seed`; index =
 /// x mod n for the first draw x below 2^64 - (2^64 mod n). Empty for no
-/// records, resamples == 0, a level outside (0, 1), or a metric defined on
+/// cases, resamples == 0, a level outside (0, 1), or a metric defined on
 /// no resample.
-std::optional<interval> bootstrap_interval(std::span<const decision_record> records,
-                                           const record_metric& metric,
+std::optional<interval> bootstrap_interval(std::span<const scored> cases,
+                                           const case_metric& metric,
                                            const bootstrap_options& options = {});
 
 } // namespace endure::escalation

@@ -32,12 +32,9 @@ std::vector<scored> cases_of(std::span<const decision_record> records, score_of 
   return out;
 }
 
-using case_metric = std::optional<double> (*)(std::span<const scored>);
-
-estimate estimate_of(std::span<const decision_record> records, score_of get, case_metric m,
+estimate estimate_of(std::span<const scored> cases, const case_metric& m,
                      const bootstrap_options& boot) {
-  auto metric = [get, m](std::span<const decision_record> rs) { return m(cases_of(rs, get)); };
-  return {metric(records), bootstrap_interval(records, metric, boot)};
+  return {m(cases), bootstrap_interval(cases, m, boot)};
 }
 
 ranking_report rank(std::span<const decision_record> records, named_score s,
@@ -45,8 +42,8 @@ ranking_report rank(std::span<const decision_record> records, named_score s,
   auto cases = cases_of(records, s.get);
   ranking_report out;
   out.name = s.name;
-  out.auroc = estimate_of(records, s.get, auroc, options.bootstrap);
-  out.auprc = estimate_of(records, s.get, auprc, options.bootstrap);
+  out.auroc = estimate_of(cases, auroc, options.bootstrap);
+  out.auprc = estimate_of(cases, auprc, options.bootstrap);
   for (double rate : options.budgets)
     out.caught.push_back({rate, caught_at(cases, rate)});
   out.curve = escalation_curve(cases, options.curve_steps);

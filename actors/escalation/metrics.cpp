@@ -128,14 +128,13 @@ std::optional<double> brier_score(std::span<const scored> cases) {
   return sum / static_cast<double>(cases.size());
 }
 
-std::optional<double> caught_at(std::span<const scored> cases, double rate) {
-  auto pos = count_positives(cases);
-  if (pos == 0 || !all_finite(cases) || std::isnan(rate))
-    return std::nullopt;
-  rate = std::clamp(rate, 0.0, 1.0);
+namespace {
+
+/// caught_at on cases already sorted (by_score_descending) with `pos`
+/// positives (at least one), for a rate in [0, 1].
+double caught_in_sorted(const std::vector<scored>& sorted, std::size_t pos, double rate) {
   // The epsilon keeps 0.3 * 10 (2.9999999999999996) at 3 escalations.
-  auto budget = static_cast<std::size_t>(std::floor(rate * static_cast<double>(cases.size()) + 1e-9));
-  auto sorted = by_score_descending(cases);
+  auto budget = static_cast<std::size_t>(std::floor(rate * static_cast<double>(sorted.size()) + 1e-9));
   double caught = 0;
   for (std::size_t i = 0; i < sorted.size() && i < budget;) {
     auto end = tie_end(sorted, i);
@@ -149,13 +148,24 @@ std::optional<double> caught_at(std::span<const scored> cases, double rate) {
   return caught / static_cast<double>(pos);
 }
 
+} // namespace
+
+std::optional<double> caught_at(std::span<const scored> cases, double rate) {
+  auto pos = count_positives(cases);
+  if (pos == 0 || !all_finite(cases) || std::isnan(rate))
+    return std::nullopt;
+  return caught_in_sorted(by_score_descending(cases), pos, std::clamp(rate, 0.0, 1.0));
+}
+
 std::vector<curve_point> escalation_curve(std::span<const scored> cases, std::size_t steps) {
   std::vector<curve_point> out;
-  if (steps == 0 || count_positives(cases) == 0 || !all_finite(cases))
+  auto pos = count_positives(cases);
+  if (steps == 0 || pos == 0 || !all_finite(cases))
     return out;
+  auto sorted = by_score_descending(cases);  // once, not once per point
   for (std::size_t k = 0; k <= steps; ++k) {
     double rate = static_cast<double>(k) / static_cast<double>(steps);
-    out.push_back({rate, *caught_at(cases, rate)});
+    out.push_back({rate, caught_in_sorted(sorted, pos, rate)});
   }
   return out;
 }
