@@ -451,9 +451,11 @@ SCENARIO("a run's timeline shows each step as it completes, from a stream of tha
     REQUIRE(page->wait_until(last_stream_is("/api/v1/events?run=p1")));
     const std::string running = "document.querySelector('.facts .status').textContent === "
                                 "'running'";
+    // The step completed, not merely in flight (a step in flight shows too).
     auto shows_step = [&](int n) {
-      return running + " && [...document.querySelectorAll('.step .name')].some((s) => "
-                       "s.textContent === 'go " + std::to_string(n) + "')";
+      return running + " && [...document.querySelectorAll('.step')].some((s) => "
+                       "s.querySelector('.name').textContent === 'go " + std::to_string(n) +
+             "' && s.textContent.includes('completed'))";
     };
     THEN("each step shows once it completes, while the run still runs, without a reload") {
       for (int n = 0; n < 2; ++n) {
