@@ -1,5 +1,6 @@
 // `endure escalation eval LOG` as a user runs it: a decision log in, the
-// evaluator's report out as JSON on stdout, exit 0; a log it cannot read
+// evaluator's report out on stdout (a table for a person, JSON with
+// --json), exit 0; a log it cannot read
 // says which file and line and why, exit 1, nothing on stdout.
 #include <catch2/catch.hpp>
 
@@ -40,7 +41,7 @@ SCENARIO("escalation eval prints the report of a decision log as JSON", "[cli][e
                    line(1, 0.9, true, true) + line(2, 0.1, false, false) +
                      line(3, 0.2, false, false) + "\n" + line(4, 0.8, true, true) +
                      line(5, 0.3, false, false) + line(6, 0.4, false, false));
-  auto r = run_endure({"escalation", "eval", log, "--resamples", "50"});
+  auto r = run_endure({"escalation", "eval", log, "--resamples", "50", "--json"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   auto report = nlohmann::json::parse(r.out, nullptr, false);
@@ -54,9 +55,29 @@ SCENARIO("escalation eval prints the report of a decision log as JSON", "[cli][e
   CHECK(score["auroc"]["ci"]["resamples_used"].get<int>() > 0);
   CHECK(score["auroc"]["ci"]["resamples_used"].get<int>() <= 50);
   AND_WHEN("it is run again with the same seed") {
-    auto again = run_endure({"escalation", "eval", log, "--resamples", "50"});
+    auto again = run_endure({"escalation", "eval", log, "--resamples", "50", "--json"});
     THEN("the report is the same, intervals included") { CHECK(again.out == r.out); }
   }
+}
+
+SCENARIO("escalation eval shows a person a table of the same report", "[cli][escalation]") {
+  temp_dir dir;
+  auto log = write(dir, "decisions.jsonl",
+                   line(1, 0.9, true, true) + line(2, 0.1, false, false) +
+                     line(3, 0.2, false, false) + line(4, 0.8, true, true) +
+                     line(5, 0.3, false, false) + line(6, 0.4, false, false));
+  auto r = run_endure({"escalation", "eval", log, "--resamples", "50"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("6 decisions, 2 silently wrong, 2 escalated\n"));
+  // The perfect ranking: AUROC 1 and, with 2 errors in 6, a third
+  // escalated catches both (30% of 6 rounds down to 1: half).
+  CHECK_THAT(r.out, Catch::Contains("\nscore        1.000 ["));
+  CHECK_THAT(r.out, Catch::Contains("0.500\n"));
+  CHECK_THAT(r.out, Catch::Contains("ECE "));
+  CHECK_THAT(r.out, Catch::Contains("fit on the first 4 records by t, judged on the last 2"));
+  CHECK(r.out.find(" \n") == std::string::npos);   // no padding left at line ends
+  CHECK(r.out.find("\n\n\n") == std::string::npos);  // one blank line between parts
 }
 
 SCENARIO("escalation eval refuses a log it cannot read, saying where and why",
