@@ -32,15 +32,20 @@ std::string write(const temp_dir& dir, const std::string& name, const std::strin
   return path;
 }
 
+/// Errors score 0.9 and 0.8, the others 0.1 to 0.4 (a perfect ranking),
+/// with a blank line in the middle.
+std::string perfect_ranking_log(const temp_dir& dir) {
+  return write(dir, "decisions.jsonl",
+               line(1, 0.9, true, true) + line(2, 0.1, false, false) +
+                 line(3, 0.2, false, false) + "\n" + line(4, 0.8, true, true) +
+                 line(5, 0.3, false, false) + line(6, 0.4, false, false));
+}
+
 } // namespace
 
 SCENARIO("escalation eval prints the report of a decision log as JSON", "[cli][escalation]") {
   temp_dir dir;
-  // Errors score 0.9 and 0.8, the others 0.1 to 0.4: a perfect ranking.
-  auto log = write(dir, "decisions.jsonl",
-                   line(1, 0.9, true, true) + line(2, 0.1, false, false) +
-                     line(3, 0.2, false, false) + "\n" + line(4, 0.8, true, true) +
-                     line(5, 0.3, false, false) + line(6, 0.4, false, false));
+  auto log = perfect_ranking_log(dir);
   auto r = run_endure({"escalation", "eval", log, "--resamples", "50", "--json"});
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -62,16 +67,12 @@ SCENARIO("escalation eval prints the report of a decision log as JSON", "[cli][e
 
 SCENARIO("escalation eval shows a person a table of the same report", "[cli][escalation]") {
   temp_dir dir;
-  auto log = write(dir, "decisions.jsonl",
-                   line(1, 0.9, true, true) + line(2, 0.1, false, false) +
-                     line(3, 0.2, false, false) + line(4, 0.8, true, true) +
-                     line(5, 0.3, false, false) + line(6, 0.4, false, false));
-  auto r = run_endure({"escalation", "eval", log, "--resamples", "50"});
+  auto r = run_endure({"escalation", "eval", perfect_ranking_log(dir), "--resamples", "50"});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::StartsWith("6 decisions, 2 silently wrong, 2 escalated\n"));
-  // The perfect ranking: AUROC 1 and, with 2 errors in 6, a third
-  // escalated catches both (30% of 6 rounds down to 1: half).
+  // The perfect ranking: AUROC 1; 30% of 6 rounds down to 1 escalation,
+  // which catches one of the 2 errors (0.500, the row's last column).
   CHECK_THAT(r.out, Catch::Contains("\nscore        1.000 ["));
   CHECK_THAT(r.out, Catch::Contains("0.500\n"));
   CHECK_THAT(r.out, Catch::Contains("ECE "));
