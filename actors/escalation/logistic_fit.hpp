@@ -1,7 +1,8 @@
-// The evaluator's own small logistic regression of error on (U, N, B):
-// what "fit on the past, score the future" fits. Newton's method (IRLS) on
-// the L2-penalised log-loss, written out so it is deterministic and has no
-// library behind it. Pure, no CAF, any thread.
+// The small logistic regression of error on (U, N, B): what the evaluator's
+// "fit on the past, score the future" fits and what the escalation matrix
+// refits its weights with. Newton's method (IRLS) on the L2-penalised,
+// optionally weighted log-loss (detail/newton_logistic.hpp), deterministic
+// and with no library behind it. Pure, no CAF, any thread.
 #pragma once
 
 #include <array>
@@ -31,6 +32,21 @@ struct logistic_model {
 
   double predict(const features& f) const;
 };
+
+/// One labelled case for a weighted fit. `weight` > 0 counts the case that
+/// many times: the matrix gives a case labelled by its exploration slice
+/// 1 / propensity, so the fit sees the whole population, not only what the
+/// score chose to escalate.
+struct labelled_case {
+  escalation::features features;
+  bool error = false;
+  double weight = 1;
+};
+
+/// Minimises sum_i weight_i * logloss(error_i, predict(x_i)) + ridge/2 * |w|^2,
+/// as below.
+logistic_model fit_logistic(std::span<const labelled_case> cases,
+                            const logistic_options& options = {});
 
 /// Minimises sum_i logloss(error_i, predict(x_i)) + ridge/2 * |w|^2 from
 /// w = 0. With ridge > 0 the objective is strictly convex: one minimum,

@@ -1,0 +1,76 @@
+// The novelty input N of the escalation score: how far an input lies from
+// the past inputs of its task type. One HNSW graph (hnswlib) per task type
+// over unit vectors, so cosine distance is 1 - dot product. The graphs are
+// a cache: the vectors' home is the store (LMDB), a graph is saved at
+// checkpoints and caught up from the store at start. Not thread-safe: one
+// owner (the escalation actor, a benchmark).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "endure/persistence/error.hpp"
+
+namespace endure::escalation {
+
+struct novelty_options {
+  std::size_t dim = 128;             ///< vector width; every vector must have it
+  std::size_t neighbours = 5;        ///< k of "the k nearest past inputs"
+  std::size_t graph_degree = 16;     ///< hnswlib M
+  std::size_t build_breadth = 100;   ///< hnswlib ef_construction
+  std::size_t search_breadth = 64;   ///< hnswlib ef at query time (>= neighbours)
+};
+
+/// One saved graph: what a checkpoint record keeps to find and trust it.
+struct saved_graph {
+  std::string task_type;
+  std::string file;          ///< name inside the checkpoint directory
+  std::uint64_t vectors = 0; ///< inputs in it
+  std::uint64_t hash = 0;    ///< XXH3-64 of the file's bytes
+};
+
+class novelty_index {
+public:
+  explicit novelty_index(novelty_options options = {});
+  ~novelty_index();
+  novelty_index(novelty_index&&) noexcept;
+  novelty_index& operator=(novelty_index&&) noexcept;
+
+  const novelty_options& options() const noexcept;
+
+  /// Mean cosine distance from `unit` to its k nearest past inputs of
+  /// `task_type` (fewer when fewer are stored), clamped to [0, 1]: 0 for an
+  /// input seen before, 1 for a task type with no past inputs or a zero
+  /// vector. invalid_argument for a vector of the wrong width.
+  expected<double> novelty(std::string_view task_type, std::span<const float> unit) const;
+
+  /// Stores `unit` as a past input of `task_type` under `id` (the store's
+  /// key; ids are unique across types). invalid_argument for a vector of
+  /// the wrong width.
+  expected<void> add(std::string_view task_type, std::span<const float> unit, std::uint64_t id);
+
+  /// Inputs stored, in all types.
+  std::size_t size() const noexcept;
+
+  /// Writes every graph into `dir` (created if needed), each through a
+  /// temporary file renamed into place after fsync, and returns what a
+  /// checkpoint record keeps. io_error naming the file on failure.
+  expected<std::vector<saved_graph>> save(const std::filesystem::path& dir) const;
+
+  /// Replaces the graphs with those saved in `dir`. Each file must have the
+  /// recorded hash, else corrupt_record naming it (the caller rebuilds from
+  /// the store instead: hnswlib trusts its files).
+  expected<void> load(const std::filesystem::path& dir, std::span<const saved_graph> graphs);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+} // namespace endure::escalation
