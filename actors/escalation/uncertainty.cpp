@@ -95,21 +95,14 @@ uncertainty_parts combine_uncertainty(std::optional<double> stated_confidence,
                                       std::optional<double> disagreement, double hedging,
                                       const uncertainty_weights& w) {
   uncertainty_parts u{stated_confidence, calibrated_error, disagreement, hedging, 0};
-  double sum = w.hedging * hedging;
-  double total = w.hedging;
-  if (calibrated_error) {
-    sum += w.calibrated_error * *calibrated_error;
-    total += w.calibrated_error;
-  }
-  if (disagreement) {
-    sum += w.disagreement * *disagreement;
-    total += w.disagreement;
-  }
-  if (!calibrated_error && !disagreement) {
-    sum += w.calibrated_error * 0.5;  // nothing said how sure the model is
-    total += w.calibrated_error;
-  }
-  u.value = total > 0 ? std::clamp(sum / total, 0.0, 1.0) : 0.5;
+  double base = calibrated_error && std::isfinite(*calibrated_error) ? *calibrated_error : 0.5;
+  base = std::clamp(base, 1e-4, 1 - 1e-4);
+  double z = std::log(base / (1 - base));
+  if (std::isfinite(hedging))
+    z += w.hedging * hedging;
+  if (disagreement && std::isfinite(*disagreement))
+    z += w.disagreement * *disagreement;
+  u.value = 1 / (1 + std::exp(-z));
   return u;
 }
 

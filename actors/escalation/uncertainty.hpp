@@ -42,13 +42,14 @@ struct uncertainty_parts {
   double value = 0;                         ///< U, in [0, 1]
 };
 
-/// Weights of the signals in U's weighted mean (a missing signal drops
-/// out). Without any confidence or samples, U is the mean of hedging and an
-/// uninformed 0.5.
+/// How much hedging and disagreement move U, as log-odds per unit of each:
+/// U = sigmoid(logit(calibrated error) + hedging * h + disagreement * d),
+/// the calibrated error standing at an uninformed 0.5 when the model stated
+/// no confidence. Cues update the odds the confidence gives, as evidence
+/// does (a weighted mean would let a weak cue drown a strong confidence).
 struct uncertainty_weights {
-  double calibrated_error = 2;
-  double disagreement = 2;
-  double hedging = 1;
+  double hedging = 1.0;       ///< "I think ... probably" (0.45): odds x1.6
+  double disagreement = 2.0;  ///< 3 samples, all different (0.67): odds x3.8
 };
 
 uncertainty_parts combine_uncertainty(std::optional<double> stated_confidence,

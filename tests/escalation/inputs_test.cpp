@@ -38,13 +38,21 @@ SCENARIO("samples agree when equal up to case, spacing and trailing punctuation"
   CHECK(*sample_disagreement(all_differ) == Approx(2.0 / 3));
 }
 
-SCENARIO("U is the weighted mean of the signals present", "[escalation][inputs]") {
-  // Nothing said how sure the model is: an uninformed 0.5 stands in.
-  CHECK(combine_uncertainty(std::nullopt, std::nullopt, std::nullopt, 0).value == Approx(2 * 0.5 / 3));
+SCENARIO("U starts at the calibrated error and cues move its odds", "[escalation][inputs]") {
+  auto logit = [](double p) { return std::log(p / (1 - p)); };
+  auto sigmoid = [](double z) { return 1 / (1 + std::exp(-z)); };
+  // Nothing said how sure the model is: an uninformed 0.5.
+  CHECK(combine_uncertainty(std::nullopt, std::nullopt, std::nullopt, 0).value == Approx(0.5));
+  CHECK(combine_uncertainty(0.9, 0.3, std::nullopt, 0.0).value == Approx(0.3));
   auto u = combine_uncertainty(0.9, 0.3, 0.5, 0.2);
-  CHECK(u.value == Approx((2 * 0.3 + 2 * 0.5 + 0.2) / 5));
+  CHECK(u.value == Approx(sigmoid(logit(0.3) + 1.0 * 0.2 + 2.0 * 0.5)));
   CHECK(*u.stated_confidence == 0.9);
-  CHECK(combine_uncertainty(0.9, 0.3, std::nullopt, 0.0).value == Approx(0.6 / 3));
+  CHECK(*u.disagreement == 0.5);
+  // A weak cue cannot drown a strong confidence: hedging moves odds, not the mean.
+  double sure = combine_uncertainty(0.99, 0.01, std::nullopt, 0.45).value;
+  CHECK(sure < 0.02);
+  uncertainty_weights deaf{0, 0};
+  CHECK(combine_uncertainty(0.9, 0.3, 1.0, 1.0, deaf).value == Approx(0.3));
 }
 
 SCENARIO("Platt scaling learns how far to trust a stated confidence", "[escalation][inputs]") {
