@@ -1,6 +1,8 @@
 // Hashed n-gram embedding (feature hashing with signs, Weinberger et al.).
 #include "endure/actors/escalation/embedder.hpp"
 
+#include "endure/actors/escalation/detail/words.hpp"
+
 #include <cctype>
 #include <cmath>
 #include <string>
@@ -19,23 +21,6 @@ void add_feature(std::vector<float>& v, std::string_view feature, float weight) 
   v[bucket] += (h >> 63) ? -weight : weight;
 }
 
-std::vector<std::string> lower_words(std::string_view text) {
-  std::vector<std::string> words;
-  std::string w;
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c >= 0x80) {  // keep UTF-8 bytes inside words
-      w.push_back(static_cast<char>(std::tolower(c)));
-    } else if (!w.empty()) {
-      words.push_back(std::move(w));
-      w.clear();
-    }
-  }
-  if (!w.empty())
-    words.push_back(std::move(w));
-  return words;
-}
-
 } // namespace
 
 bool normalize(std::vector<float>& v) {
@@ -52,7 +37,7 @@ bool normalize(std::vector<float>& v) {
 
 std::vector<float> hashed_ngram_embedding(std::string_view text, std::size_t dim) {
   std::vector<float> v(dim == 0 ? 1 : dim, 0.0f);
-  auto words = lower_words(text);
+  auto words = detail::lower_words(text);
   std::string feature;
   for (std::size_t i = 0; i < words.size(); ++i) {
     add_feature(v, "w:" + words[i], 1.0f);

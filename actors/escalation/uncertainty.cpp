@@ -1,6 +1,8 @@
 // Hedging lexicon, sample agreement and their combination into U.
 #include "endure/actors/escalation/uncertainty.hpp"
 
+#include "endure/actors/escalation/detail/words.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -19,24 +21,6 @@ const std::array<hedge_cue, 24> lexicon{{
   {"unclear", 0.5},     {"uncertain", 0.6},     {"hard to say", 0.6},  {"could be", 0.3},
   {"assume", 0.3},      {"assuming", 0.3},      {"not certain", 0.6},  {"best guess", 0.6},
 }};
-
-/// Lower-case words of `text` (letters, digits, apostrophes).
-std::vector<std::string> words_of(std::string_view text) {
-  std::vector<std::string> out;
-  std::string word;
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '\'') {
-      word.push_back(static_cast<char>(std::tolower(c)));
-    } else if (!word.empty()) {
-      out.push_back(std::move(word));
-      word.clear();
-    }
-  }
-  if (!word.empty())
-    out.push_back(std::move(word));
-  return out;
-}
 
 std::size_t occurrences(const std::vector<std::string>& words,
                         const std::vector<std::string>& phrase) {
@@ -73,10 +57,10 @@ std::string normalized_answer(const std::string& answer) {
 std::span<const hedge_cue> default_hedge_lexicon() { return lexicon; }
 
 double hedging_score(std::string_view text, std::span<const hedge_cue> cues) {
-  auto words = words_of(text);
+  auto words = detail::lower_words(text);
   double sum = 0;
   for (auto& cue : cues)
-    sum += cue.weight * static_cast<double>(std::min<std::size_t>(3, occurrences(words, words_of(cue.phrase))));
+    sum += cue.weight * static_cast<double>(std::min<std::size_t>(3, occurrences(words, detail::lower_words(cue.phrase))));
   return 1 - std::exp(-sum);
 }
 
