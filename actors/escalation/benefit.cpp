@@ -24,23 +24,29 @@ void benefit_model::record(std::string_view task_type, double changed) {
 }
 
 double benefit_model::benefit(std::string_view task_type) const {
-  // Root: Beta(1, 1) prior, mean 1/2.
   auto at = [&](std::string_view type) {
     auto it = counts_.find(type);
     return it == counts_.end() ? counts{} : it->second;
   };
-  auto root = at("");
-  double mean = (root.changed + 1) / (root.total + 2);
-  if (task_type.empty())
-    return mean;
-  // Walk down from the broadest ancestor, each level's posterior the next
-  // level's prior mean.
+  // The chain from the root down to the type.
   std::vector<std::string_view> chain;
   for (auto type = task_type; !type.empty(); type = parent_task_type(type))
     chain.push_back(type);
-  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-    auto c = at(*it);
-    mean = (c.changed + strength_ * mean) / (c.total + strength_);
+  chain.push_back("");
+  std::reverse(chain.begin(), chain.end());
+  // Each level's prior is its parent's posterior *without the level's own
+  // cases* (the parent's counts include them: counted twice otherwise);
+  // the root's prior is Beta(1, 1).
+  double mean = 0.5, strength = 2;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    auto c = at(chain[i]);
+    if (i + 1 < chain.size()) {
+      auto child = at(chain[i + 1]);
+      c.changed -= child.changed;
+      c.total -= child.total;
+    }
+    mean = (c.changed + strength * mean) / (c.total + strength);
+    strength = strength_;
   }
   return mean;
 }

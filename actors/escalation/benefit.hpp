@@ -1,8 +1,9 @@
 // The intervention-benefit input B of the escalation score: the posterior
 // rate at which a person's answer changed the output, per task type, from
 // the outcomes of past escalations. Beta-Bernoulli with hierarchical
-// back-off: a type's prior is its parent's posterior ("refund/eu" leans on
-// "refund", which leans on all types, which starts at Beta(1, 1)), so a
+// back-off: a type's prior is its parent's posterior from the parent's
+// other cases ("refund/eu" leans on the rest of "refund", which leans on
+// the other types, which start at Beta(1, 1)), so a
 // type with few cases reads mostly as the broader type and moves toward
 // its own rate as cases accumulate. Pure; one owner.
 #pragma once

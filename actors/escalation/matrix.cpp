@@ -7,6 +7,8 @@
 
 #include "endure/actors/escalation/embedder.hpp"
 
+#include <xxhash.h>
+
 namespace endure::escalation {
 
 namespace {
@@ -26,6 +28,17 @@ std::string format_reason(const assessment& a) {
   return buf;
 }
 
+/// A uniform draw in [0, 1) that is a function of the seed and the input's
+/// id alone: a restarted actor does not replay the seed's first draws.
+double exploration_draw(std::uint64_t seed, std::uint64_t input_id) {
+  std::uint64_t key[2] = {seed, input_id};
+  return static_cast<double>(XXH64(key, sizeof key, 0) >> 11) * 0x1.0p-53;
+}
+
+bool finite(const features& f) {
+  return std::isfinite(f.uncertainty) && std::isfinite(f.novelty) && std::isfinite(f.benefit);
+}
+
 bool has_both_outcomes(const std::vector<labelled_case>& cases) {
   bool error = false, fine = false;
   for (auto& c : cases)
@@ -40,8 +53,17 @@ matrix::matrix(matrix_options options)
     calibration_(options.calibration_min_cases),
     benefit_(options.benefit_prior_strength),
     novelty_(options.novelty),
-    threshold_(options.threshold),
-    rng_(options.seed) {}
+    threshold_(budget_for_score(options)) {}
+
+threshold_options matrix::budget_for_score(const matrix_options& o) {
+  // The exploration slice escalates e of what the score lets through, so
+  // the score's own share r must satisfy r + e (1 - r) = max_rate.
+  auto t = o.threshold;
+  double e = std::isfinite(o.exploration) ? std::clamp(o.exploration, 0.0, 1.0) : 0.0;
+  if (t.mode == threshold_options::kind::budget)
+    t.max_rate = e < 1 ? std::max(0.0, (t.max_rate - e) / (1 - e)) : 0.0;
+  return t;
+}
 
 std::vector<float> matrix::embedding_of(const proposal& p) const {
   if (p.embedding.empty())
@@ -82,12 +104,15 @@ expected<assessment> matrix::assess(const proposal& p) {
   a.weights = model_ ? model_->weights : std::array<double, 4>{0, 1.0 / 3, 1.0 / 3, 1.0 / 3};
   a.score = score_of(a.features);
   a.threshold = threshold_.current();
-  if (p.irreversible)
+  if (p.irreversible && std::isfinite(opts_.irreversible_threshold))
     a.threshold = std::min(a.threshold, opts_.irreversible_threshold);
   a.model_version = version_;
-  // One draw per assessment whatever it decides: the stream of decisions is
-  // a function of the seed and the proposals alone.
-  double draw = std::uniform_real_distribution<double>(0, 1)(rng_);
+  if (!std::isfinite(a.score) || !std::isfinite(a.threshold)) {
+    // Never let a number that is not one wave an action through.
+    a.decision = decision::escalate;
+    a.reason = "the score or threshold is not a number: escalated to be safe";
+    return a;
+  }
   if (opts_.grey_zone > 0 && opts_.samples > 1 && p.samples.empty() &&
       std::abs(a.score - a.threshold) < opts_.grey_zone) {
     a.wants_samples = true;
@@ -97,7 +122,7 @@ expected<assessment> matrix::assess(const proposal& p) {
   if (a.score >= a.threshold) {
     a.decision = decision::escalate;
     a.propensity = 1;
-  } else if (draw < opts_.exploration) {
+  } else if (exploration_draw(opts_.seed, next_input_id_) < opts_.exploration) {
     a.decision = decision::escalate;
     a.explored = true;
     a.propensity = opts_.exploration;
@@ -109,6 +134,9 @@ expected<assessment> matrix::assess(const proposal& p) {
   if (auto added = restore_input(p.task_type, unit, next_input_id_); !added)
     return added.error();
   threshold_.observe(a.score);
+  recent_.push_back(a.features);
+  while (recent_.size() > std::max<std::size_t>(1, opts_.threshold.window))
+    recent_.pop_front();
   a.reason = format_reason(a);
   return a;
 }
@@ -121,7 +149,20 @@ expected<void> matrix::restore_input(std::string_view task_type, std::span<const
   return {};
 }
 
+void matrix::restore_recent(const features& f) {
+  recent_.push_back(f);
+  while (recent_.size() > std::max<std::size_t>(1, opts_.threshold.window))
+    recent_.pop_front();
+  threshold_.observe(score_of(f));
+}
+
+void matrix::inputs_loaded() {
+  next_input_id_ = std::max(next_input_id_, novelty_.max_id() + 1);
+}
+
 void matrix::learn(const outcome& o) {
+  if (!finite(o.features))
+    return;  // one bad outcome must not poison every later fit
   double changed = std::clamp(std::isfinite(o.changed) ? o.changed : 0.0, 0.0, 1.0);
   bool error = changed >= 0.5;
   double weight = o.propensity > 0 ? 1 / o.propensity : 1;
@@ -141,16 +182,29 @@ std::optional<refit_record> matrix::record(const outcome& o) {
   return refit();
 }
 
-refit_record matrix::refit() {
-  model_ = fit_logistic(std::span<const labelled_case>{labelled_}, opts_.fit);
-  calibration_.refit();
+std::optional<refit_record> matrix::refit() {
   labels_at_refit_ = labelled_.size();
+  auto fitted = fit_logistic(std::span<const labelled_case>{labelled_}, opts_.fit);
+  if (!fitted.converged ||
+      !std::all_of(fitted.weights.begin(), fitted.weights.end(), [](double w) { return std::isfinite(w); }))
+    return std::nullopt;  // keep the model that worked
+  model_ = fitted;
+  calibration_.refit();
+  rescore_window();
   refit_record r;
   r.version = ++version_;
   r.labels = labelled_.size();
   r.weights = model_->weights;
   r.calibration = calibration_.fitted();
   return r;
+}
+
+void matrix::rescore_window() {
+  // The budget window must hold scores of the model now in use: the
+  // equal-weight means and each refit's probabilities are other scales.
+  threshold_ = threshold(budget_for_score(opts_));
+  for (auto& f : recent_)
+    threshold_.observe(score_of(f));
 }
 
 void matrix::restore_refit(const refit_record& r) {
@@ -161,6 +215,7 @@ void matrix::restore_refit(const refit_record& r) {
   calibration_.restore(r.calibration);
   version_ = r.version;
   labels_at_refit_ = std::min<std::size_t>(r.labels, labelled_.size());
+  rescore_window();
 }
 
 } // namespace endure::escalation

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <random>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -38,6 +38,8 @@ struct matrix_options {
   /// is min(the current one, this). Default 0.5.
   double irreversible_threshold = 0.5;
   /// Share of below-threshold decisions escalated at random. Default 0.05.
+  /// With a budget threshold the slice is inside the budget: the score's
+  /// own share is lowered so that both together escalate max_rate.
   double exploration = 0.05;
   std::uint64_t seed = 1;
   /// Labels needed before the first refit (both outcomes among them), and
@@ -67,7 +69,8 @@ struct proposal {
   bool irreversible = false;         ///< the policy calls the action irreversible
 };
 
-/// The matrix's answer, with everything that made it.
+/// The matrix's answer, with everything that made it. A score or threshold
+/// that is not a finite number (bad options, a broken input) escalates.
 struct assessment {
   escalation::features features;
   uncertainty_parts uncertainty;
@@ -119,7 +122,9 @@ public:
   /// invalid_argument for an embedding of the wrong width.
   expected<assessment> assess(const proposal& p);
 
-  /// Learns from an outcome; returns the refit it triggered, if any.
+  /// Learns from an outcome (one with features that are not finite numbers
+  /// is ignored); returns the refit it triggered, if any: none when the fit
+  /// did not converge, the model in use then stays.
   std::optional<refit_record> record(const outcome& o);
 
   /// Restores state at start: the stored inputs (in id order), the recent
@@ -127,7 +132,10 @@ public:
   /// journaled refit. Call before the first assess().
   expected<void> restore_input(std::string_view task_type, std::span<const float> unit,
                                std::uint64_t id);
-  void restore_score(double score) { threshold_.observe(score); }
+  /// A past decision's features, oldest first, for the budget window.
+  void restore_recent(const features& f);
+  /// After inputs().load(...): new inputs get ids above the loaded ones.
+  void inputs_loaded();
   void restore_outcome(const outcome& o) { learn(o); }
   void restore_refit(const refit_record& r);
 
@@ -144,7 +152,9 @@ public:
 
 private:
   void learn(const outcome& o);
-  refit_record refit();
+  std::optional<refit_record> refit();
+  void rescore_window();
+  static threshold_options budget_for_score(const matrix_options& o);
   std::vector<float> embedding_of(const proposal& p) const;
 
   matrix_options opts_;
@@ -157,7 +167,7 @@ private:
   std::optional<logistic_model> model_;
   std::uint64_t version_ = 0;
   std::uint64_t next_input_id_ = 1;
-  std::mt19937_64 rng_;
+  std::deque<features> recent_;  ///< the budget window's decisions, re-scored at each refit
 };
 
 } // namespace endure::escalation

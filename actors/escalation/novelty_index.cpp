@@ -2,12 +2,14 @@
 #include "endure/actors/escalation/novelty_index.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fcntl.h>
 #include <fstream>
 #include <optional>
 #include <map>
 #include <unistd.h>
+#include <unordered_set>
 
 #include <hnswlib/hnswlib.h>
 #include <xxhash.h>
@@ -16,7 +18,7 @@ namespace endure::escalation {
 
 namespace {
 
-constexpr std::size_t initial_capacity = 1024;
+constexpr std::size_t initial_capacity = 64;  ///< per type; doubles as it fills
 
 std::string hex(std::uint64_t x) {
   char buf[17];
@@ -60,6 +62,8 @@ struct novelty_index::impl {
   hnswlib::InnerProductSpace space;
   std::map<std::string, std::unique_ptr<hnswlib::HierarchicalNSW<float>>, std::less<>> graphs;
   std::size_t count = 0;
+  std::unordered_set<std::uint64_t> ids;  ///< every stored id: hnswlib would overwrite a repeat
+  std::uint64_t max_id = 0;
 
   explicit impl(novelty_options o) : opts(o), space(o.dim) {}
 
@@ -72,6 +76,19 @@ struct novelty_index::impl {
       it = graphs.emplace(std::string{type}, std::move(g)).first;
     }
     return *it->second;
+  }
+
+  /// invalid_argument for a vector of the wrong width or with a value
+  /// that is not a finite number (NaN would poison every distance).
+  expected<void> check(std::span<const float> v) const {
+    if (v.size() != opts.dim)
+      return wrong_width(v.size());
+    for (float x : v)
+      if (!std::isfinite(x))
+        return make_error(errc::invalid_argument,
+                          "novelty index: a vector with a value that is not a finite number "
+                          "(the embedder or embeddings endpoint returned garbage)");
+    return {};
   }
 
   error wrong_width(std::size_t got) const {
@@ -90,11 +107,12 @@ novelty_index& novelty_index::operator=(novelty_index&&) noexcept = default;
 
 const novelty_options& novelty_index::options() const noexcept { return impl_->opts; }
 std::size_t novelty_index::size() const noexcept { return impl_->count; }
+std::uint64_t novelty_index::max_id() const noexcept { return impl_->max_id; }
 
 expected<double> novelty_index::novelty(std::string_view task_type,
                                         std::span<const float> unit) const {
-  if (unit.size() != impl_->opts.dim)
-    return impl_->wrong_width(unit.size());
+  if (auto ok = impl_->check(unit); !ok)
+    return ok.error();
   auto it = impl_->graphs.find(task_type);
   if (it == impl_->graphs.end() || it->second->cur_element_count == 0)
     return 1.0;
@@ -113,17 +131,28 @@ expected<double> novelty_index::novelty(std::string_view task_type,
 
 expected<void> novelty_index::add(std::string_view task_type, std::span<const float> unit,
                                   std::uint64_t id) {
-  if (unit.size() != impl_->opts.dim)
-    return impl_->wrong_width(unit.size());
-  auto& g = impl_->graph_for(task_type);
-  if (g.cur_element_count >= g.max_elements_)
-    g.resizeIndex(g.max_elements_ * 2);
-  g.addPoint(unit.data(), static_cast<hnswlib::labeltype>(id));
+  if (auto ok = impl_->check(unit); !ok)
+    return ok;
+  if (impl_->ids.count(id))
+    return make_error(errc::already_exists,
+                      "novelty index: input id " + std::to_string(id) + " is stored already");
+  try {
+    auto& g = impl_->graph_for(task_type);
+    if (g.cur_element_count >= g.max_elements_)
+      g.resizeIndex(g.max_elements_ * 2);
+    g.addPoint(unit.data(), static_cast<hnswlib::labeltype>(id));
+  } catch (const std::exception& e) {
+    return make_error(errc::storage_error,
+                      std::string{"novelty index: cannot add an input: "} + e.what());
+  }
+  impl_->ids.insert(id);
+  impl_->max_id = std::max(impl_->max_id, id);
   ++impl_->count;
   return {};
 }
 
-expected<std::vector<saved_graph>> novelty_index::save(const std::filesystem::path& dir) const {
+expected<std::vector<saved_graph>> novelty_index::save(const std::filesystem::path& dir,
+                                                       std::uint64_t checkpoint) const {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
@@ -131,17 +160,25 @@ expected<std::vector<saved_graph>> novelty_index::save(const std::filesystem::pa
                                         ec.message());
   std::vector<saved_graph> out;
   for (auto& [type, g] : impl_->graphs) {
-    auto name = "novelty-" + hex(XXH3_64bits(type.data(), type.size())) + ".hnsw";
+    auto name = "novelty-" + std::to_string(checkpoint) + "-" +
+                hex(XXH3_64bits(type.data(), type.size())) + ".hnsw";
     auto tmp = dir / (name + ".tmp");
-    g->saveIndex(tmp.string());
+    auto fail = [&](std::string what) {
+      std::filesystem::remove(tmp, ec);
+      return make_error(errc::io_error, "novelty index: " + what);
+    };
+    try {
+      g->saveIndex(tmp.string());
+    } catch (const std::exception& e) {
+      return fail("cannot write " + tmp.string() + ": " + e.what());
+    }
     auto hash = file_hash(tmp);
     if (!hash || !fsync_path(tmp, O_RDONLY))
-      return make_error(errc::io_error, "novelty index: cannot write " + tmp.string());
+      return fail("cannot write " + tmp.string());
     std::filesystem::rename(tmp, dir / name, ec);
     if (ec)
-      return make_error(errc::io_error, "novelty index: cannot rename " + tmp.string() + ": " +
-                                          ec.message());
-    out.push_back({type, name, g->cur_element_count, *hash});
+      return fail("cannot rename " + tmp.string() + ": " + ec.message());
+    out.push_back({type, name, g->cur_element_count, *hash, impl_->opts.dim});
   }
   if (!fsync_path(dir, O_RDONLY | O_DIRECTORY))
     return make_error(errc::io_error, "novelty index: cannot fsync " + dir.string());
@@ -152,6 +189,8 @@ expected<void> novelty_index::load(const std::filesystem::path& dir,
                                    std::span<const saved_graph> saved) {
   decltype(impl_->graphs) graphs;
   std::size_t count = 0;
+  std::unordered_set<std::uint64_t> ids;
+  std::uint64_t max_id = 0;
   for (auto& s : saved) {
     auto path = dir / s.file;
     auto hash = file_hash(path);
@@ -160,11 +199,23 @@ expected<void> novelty_index::load(const std::filesystem::path& dir,
                         "novelty index: " + path.string() +
                           (hash ? " does not match its checkpoint" : " cannot be read") +
                           " (the index is rebuilt from the stored vectors)");
+    if (s.dim != impl_->opts.dim)
+      return make_error(errc::invalid_argument,
+                        "novelty index: " + path.string() + " holds vectors of " +
+                          std::to_string(s.dim) + " numbers, the index " +
+                          std::to_string(impl_->opts.dim) + " (rebuild from the stored vectors)");
     try {
       auto g = std::make_unique<hnswlib::HierarchicalNSW<float>>(&impl_->space, path.string());
-      if (g->cur_element_count != s.vectors)
+      if (g->cur_element_count != s.vectors ||
+          g->size_data_per_element_ !=
+            g->size_links_level0_ + impl_->opts.dim * sizeof(float) + sizeof(hnswlib::labeltype))
         return make_error(errc::corrupt_record, "novelty index: " + path.string() +
-                                                  " holds another count than its checkpoint");
+                                                  " does not hold what its checkpoint says");
+      for (std::size_t i = 0; i < g->cur_element_count; ++i) {
+        auto label = static_cast<std::uint64_t>(g->getExternalLabel(static_cast<hnswlib::tableint>(i)));
+        ids.insert(label);
+        max_id = std::max(max_id, label);
+      }
       g->setEf(std::max(impl_->opts.search_breadth, impl_->opts.neighbours));
       count += g->cur_element_count;
       graphs.emplace(s.task_type, std::move(g));
@@ -175,6 +226,8 @@ expected<void> novelty_index::load(const std::filesystem::path& dir,
   }
   impl_->graphs = std::move(graphs);
   impl_->count = count;
+  impl_->ids = std::move(ids);
+  impl_->max_id = max_id;
   return {};
 }
 

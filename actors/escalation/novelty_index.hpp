@@ -33,6 +33,7 @@ struct saved_graph {
   std::string file;          ///< name inside the checkpoint directory
   std::uint64_t vectors = 0; ///< inputs in it
   std::uint64_t hash = 0;    ///< XXH3-64 of the file's bytes
+  std::size_t dim = 0;       ///< vector width
 };
 
 class novelty_index {
@@ -47,25 +48,35 @@ public:
   /// Mean cosine distance from `unit` to its k nearest past inputs of
   /// `task_type` (fewer when fewer are stored), clamped to [0, 1]: 0 for an
   /// input seen before, 1 for a task type with no past inputs or a zero
-  /// vector. invalid_argument for a vector of the wrong width.
+  /// vector. invalid_argument for a vector of the wrong width or with a
+  /// value that is not finite.
   expected<double> novelty(std::string_view task_type, std::span<const float> unit) const;
 
   /// Stores `unit` as a past input of `task_type` under `id` (the store's
   /// key; ids are unique across types). invalid_argument for a vector of
-  /// the wrong width.
+  /// the wrong width or a value that is not finite, already_exists for an
+  /// id stored before (hnswlib would silently replace it).
   expected<void> add(std::string_view task_type, std::span<const float> unit, std::uint64_t id);
 
   /// Inputs stored, in all types.
   std::size_t size() const noexcept;
+  /// The largest id stored (0 when empty).
+  std::uint64_t max_id() const noexcept;
 
-  /// Writes every graph into `dir` (created if needed), each through a
-  /// temporary file renamed into place after fsync, and returns what a
-  /// checkpoint record keeps. io_error naming the file on failure.
-  expected<std::vector<saved_graph>> save(const std::filesystem::path& dir) const;
+  /// Writes every graph into `dir` (created if needed) under names that
+  /// carry `checkpoint` (so the previous checkpoint's files stay valid until
+  /// the new record is committed; the caller deletes them after), each
+  /// through a temporary file renamed into place after fsync, and returns
+  /// what a checkpoint record keeps. io_error naming the file on failure.
+  /// A short write is not seen here: load() refuses the file (hnswlib
+  /// checks its size), and the graphs are rebuilt from the store.
+  expected<std::vector<saved_graph>> save(const std::filesystem::path& dir,
+                                          std::uint64_t checkpoint = 0) const;
 
   /// Replaces the graphs with those saved in `dir`. Each file must have the
-  /// recorded hash, else corrupt_record naming it (the caller rebuilds from
-  /// the store instead: hnswlib trusts its files).
+  /// recorded hash, width and count, else corrupt_record (invalid_argument
+  /// for another width) naming it: the caller rebuilds from the store
+  /// instead, hnswlib trusts its files. Nothing changes on failure.
   expected<void> load(const std::filesystem::path& dir, std::span<const saved_graph> graphs);
 
 private:

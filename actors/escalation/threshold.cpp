@@ -17,6 +17,18 @@ std::string to_string(threshold_options::kind k) {
   return "fixed";
 }
 
+threshold::threshold(threshold_options options) : opts_(options) {
+  // Options that are not numbers fall back to the defaults; shares to [0, 1].
+  threshold_options d;
+  auto fix = [](double& v, double fallback, double lo, double hi) {
+    v = std::isfinite(v) ? std::clamp(v, lo, hi) : fallback;
+  };
+  fix(opts_.value, d.value, 0, 1);
+  fix(opts_.max_rate, d.max_rate, 0, 1);
+  fix(opts_.review_cost, d.review_cost, 0, std::numeric_limits<double>::max());
+  fix(opts_.failure_cost, d.failure_cost, 0, std::numeric_limits<double>::max());
+}
+
 double threshold::current() const {
   switch (opts_.mode) {
     case threshold_options::kind::fixed:
@@ -32,6 +44,7 @@ double threshold::current() const {
       auto k = static_cast<std::size_t>(std::floor(opts_.max_rate * static_cast<double>(recent_.size())));
       if (k == 0)
         return std::numeric_limits<double>::infinity();
+      k = std::min(k, recent_.size());
       std::vector<double> scores(recent_.begin(), recent_.end());
       std::nth_element(scores.begin(), scores.begin() + static_cast<std::ptrdiff_t>(k - 1),
                        scores.end(), std::greater<>{});

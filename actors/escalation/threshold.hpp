@@ -35,7 +35,9 @@ std::string to_string(threshold_options::kind k);
 
 class threshold {
 public:
-  explicit threshold(threshold_options options = {}) : opts_(options) {}
+  /// Values that are not numbers read as the defaults; value and max_rate
+  /// are clamped to [0, 1], the costs to >= 0.
+  explicit threshold(threshold_options options = {});
 
   /// The threshold now: a score >= it escalates.
   double current() const;

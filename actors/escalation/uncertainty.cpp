@@ -16,7 +16,7 @@ namespace {
 const std::array<hedge_cue, 24> lexicon{{
   {"might", 0.3},       {"may", 0.2},           {"maybe", 0.4},        {"perhaps", 0.4},
   {"possibly", 0.4},    {"probably", 0.3},      {"likely", 0.2},       {"unlikely", 0.2},
-  {"i think", 0.3},     {"i believe", 0.3},     {"i guess", 0.5},      {"it seems", 0.3},
+  {"i think", 0.3},     {"i believe", 0.3},     {"i guess", 0.5},      {"apparently", 0.3},
   {"seems", 0.2},       {"appears", 0.2},       {"not sure", 0.6},     {"unsure", 0.6},
   {"unclear", 0.5},     {"uncertain", 0.6},     {"hard to say", 0.6},  {"could be", 0.3},
   {"assume", 0.3},      {"assuming", 0.3},      {"not certain", 0.6},  {"best guess", 0.6},

@@ -107,7 +107,8 @@ SCENARIO("benefit: a type's prior is its parent's posterior", "[escalation][inpu
   for (int i = 0; i < 20; ++i)
     b.record("refund/eu", 1.0);  // people always changed these
   CHECK(b.benefit("") == Approx(21.0 / 22));
-  double refund = (20 + 4 * (21.0 / 22)) / (20 + 4);
+  // "refund"'s prior is the root without refund's own 20 cases: Beta(1, 1).
+  double refund = (20 + 4 * 0.5) / (20 + 4);
   CHECK(b.benefit("refund") == Approx(refund));
   // A sibling with no cases of its own reads as its parent.
   CHECK(b.benefit("refund/us") == Approx(refund));
@@ -125,6 +126,18 @@ SCENARIO("benefit: a type's prior is its parent's posterior", "[escalation][inpu
 }
 
 SCENARIO("the threshold: fixed, a cost ratio or a budget's share of recent scores", "[escalation][inputs]") {
+  threshold_options wild;
+  wild.mode = threshold_options::kind::budget;
+  wild.max_rate = 7;  // clamped to 1: every score reaches it, nothing overruns
+  wild.warmup = 1;
+  threshold all(wild);
+  all.observe(0.3);
+  all.observe(0.9);
+  CHECK(all.current() == 0.3);
+  wild.max_rate = std::nan("");
+  wild.value = std::nan("");
+  CHECK(threshold(wild).current() == 0.5);  // NaN reads as the defaults
+
   threshold fixed({threshold_options::kind::fixed, 0.7});
   fixed.observe(0.1);
   CHECK(fixed.current() == 0.7);

@@ -182,3 +182,87 @@ SCENARIO("a restored matrix scores as the one it was saved from", "[escalation][
   CHECK(sb->features.benefit == Approx(sa->features.benefit));
   CHECK(sb->input_id == sa->input_id);
 }
+
+SCENARIO("a broken input never waves an action through nor poisons the fits", "[escalation][matrix]") {
+  matrix m(quiet());
+  auto p = ask("publish", "publish the post", 0.99);
+  p.embedding.assign(32, 0.1f);
+  p.embedding[0] = std::nanf("");
+  auto a = m.assess(p);
+  REQUIRE_FALSE(a);
+  CHECK(a.error().code == endure::errc::invalid_argument);
+  // Outcomes: one with NaN features among good ones; the refits still learn.
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  std::optional<refit_record> last;
+  for (int i = 0; i < 100; ++i) {
+    outcome out;
+    out.task_type = "t";
+    out.features = {uniform(rng), 0.5, 0.5};
+    if (i == 10)
+      out.features.uncertainty = std::nan("");
+    out.decision = decision::escalate;
+    out.changed = uniform(rng) < out.features.uncertainty ? 1.0 : 0.0;
+    if (auto r = m.record(out))
+      last = r;
+  }
+  REQUIRE(last);
+  CHECK(m.labels() == 99);
+  CHECK(last->weights[1] > 1);
+}
+
+SCENARIO("explored labels count 1 / propensity in the fit", "[escalation][matrix]") {
+  // The same labelled cases, once as score escalations and once with the
+  // errors explored at propensity 0.05: the second fit must see the errors
+  // as 20 times as many and rank the same features higher.
+  auto fit_with = [](double error_propensity) {
+    matrix m(quiet());
+    std::optional<refit_record> last;
+    for (int i = 0; i < 60; ++i) {
+      outcome out;
+      out.task_type = "t";
+      bool error = i % 6 == 0;
+      out.features = {error ? 0.6 : 0.4, 0.5, 0.5};
+      out.decision = decision::escalate;
+      out.propensity = error ? error_propensity : 1.0;
+      out.changed = error ? 1.0 : 0.0;
+      if (auto r = m.record(out))
+        last = r;
+    }
+    return m.score_of({0.5, 0.5, 0.5});
+  };
+  CHECK(fit_with(0.05) > fit_with(1.0) + 0.2);
+}
+
+SCENARIO("a score just below the threshold also asks for samples", "[escalation][matrix]") {
+  auto o = quiet();
+  o.grey_zone = 0.1;
+  o.threshold.value = 0.62;  // the first score (~0.567) sits just below it
+  matrix m(o);
+  auto a = m.assess(ask("refund", "refund the blender", 0.8));
+  CHECK(a->score < a->threshold);
+  CHECK(a->wants_samples);
+}
+
+SCENARIO("the exploration draw depends on the seed and the input, not on restarts", "[escalation][matrix]") {
+  auto o = quiet();
+  o.exploration = 0.3;
+  o.threshold.value = 0.99;
+  auto decisions = [&](int restart_at) {
+    std::vector<bool> out;
+    auto m = std::make_unique<matrix>(o);
+    for (int i = 0; i < 60; ++i) {
+      if (i == restart_at) {  // a new matrix that restores the inputs so far
+        m = std::make_unique<matrix>(o);
+        for (int j = 0; j < i; ++j)
+          REQUIRE(m->restore_input("t", hashed_ngram_embedding("input " + std::to_string(j), 32),
+                                   static_cast<std::uint64_t>(j + 1)));
+      }
+      out.push_back(m->assess(ask("t", "input " + std::to_string(i), 0.9))->explored);
+    }
+    return out;
+  };
+  auto straight = decisions(-1);
+  CHECK(decisions(30) == straight);
+  CHECK(std::count(straight.begin(), straight.end(), true) > 5);
+}

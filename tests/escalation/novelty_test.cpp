@@ -60,6 +60,18 @@ SCENARIO("novelty is the distance to the nearest past inputs of the same task ty
   std::vector<float> zero(128, 0.0f);
   CHECK(*index.novelty("refund", zero) == 1.0);
 
+  auto poisoned = hashed_ngram_embedding("refund the damaged blender order");
+  poisoned[3] = std::nanf("");
+  auto nan_query = index.novelty("refund", poisoned);
+  REQUIRE_FALSE(nan_query);
+  CHECK_THAT(nan_query.error().message, Catch::Contains("not a finite number"));
+  CHECK_FALSE(index.add("refund", poisoned, 10));
+  auto again = index.add("refund", v, 1);  // id 1 is taken: hnswlib would overwrite it
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::already_exists);
+  CHECK(index.size() == 4);
+  CHECK(index.max_id() == 4);
+
   auto narrow = std::vector<float>(64, 0.1f);
   auto bad = index.novelty("refund", narrow);
   REQUIRE_FALSE(bad);
@@ -90,6 +102,8 @@ SCENARIO("saved graphs reload to the same answers; a damaged file is refused", "
   novelty_index reopened({.dim = 32, .neighbours = 2});
   REQUIRE(reopened.load(dir.path(), *saved));
   CHECK(reopened.size() == 200);
+  CHECK(reopened.max_id() == 200);
+  CHECK_FALSE(reopened.add("odd", probe, 77));  // loaded ids stay taken
   CHECK(*reopened.novelty("odd", probe) == Approx(*index.novelty("odd", probe)));
   CHECK(*reopened.novelty("even", probe) == Approx(*index.novelty("even", probe)));
 
@@ -106,6 +120,13 @@ SCENARIO("saved graphs reload to the same answers; a damaged file is refused", "
     CHECK(r.error().code == errc::corrupt_record);
     CHECK_THAT(r.error().message, Catch::Contains((*saved)[0].file));
     CHECK(damaged.size() == 0);  // nothing half-loaded
+  }
+  WHEN("the index is opened with another width") {
+    novelty_index wider({.dim = 64, .neighbours = 2});
+    auto r = wider.load(dir.path(), *saved);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::invalid_argument);
+    CHECK_THAT(r.error().message, Catch::Contains("32") && Catch::Contains("64"));
   }
   WHEN("a graph file is missing") {
     std::filesystem::remove(dir.file((*saved)[1].file));
