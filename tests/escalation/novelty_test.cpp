@@ -89,7 +89,7 @@ SCENARIO("graphs grow past their first capacity", "[escalation][novelty]") {
         Approx(0).margin(1e-5));
 }
 
-SCENARIO("saved graphs reload to the same answers; a damaged file is refused", "[escalation][novelty]") {
+SCENARIO("saved graphs reload to the same answers and a damaged file is refused", "[escalation][novelty]") {
   temp_dir dir;
   novelty_index index({.dim = 32, .neighbours = 2});
   for (std::uint64_t i = 1; i <= 200; ++i)
