@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "endure/actors/escalation/calibration.hpp"  // parent_task_type
+#include "endure/actors/escalation/task_type.hpp"
 
 namespace endure::escalation {
 
@@ -12,14 +12,12 @@ void benefit_model::record(std::string_view task_type, double changed) {
   changed = std::clamp(changed, 0.0, 1.0);  // NaN stays NaN: refused below
   if (!(changed >= 0))
     return;
-  for (auto type = task_type;; type = parent_task_type(type)) {
+  for (auto type : task_type_chain(task_type)) {
     auto it = counts_.find(type);
     if (it == counts_.end())
       it = counts_.emplace(std::string{type}, counts{}).first;
     it->second.changed += changed;
     it->second.total += 1;
-    if (type.empty())
-      break;
   }
 }
 
@@ -28,11 +26,8 @@ double benefit_model::benefit(std::string_view task_type) const {
     auto it = counts_.find(type);
     return it == counts_.end() ? counts{} : it->second;
   };
-  // The chain from the root down to the type.
-  std::vector<std::string_view> chain;
-  for (auto type = task_type; !type.empty(); type = parent_task_type(type))
-    chain.push_back(type);
-  chain.push_back("");
+  // From the root down to the type.
+  auto chain = task_type_chain(task_type);
   std::reverse(chain.begin(), chain.end());
   // Each level's prior is its parent's posterior *without the level's own
   // cases* (the parent's counts include them: counted twice otherwise);

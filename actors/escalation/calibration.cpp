@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "endure/actors/escalation/detail/newton_logistic.hpp"
+#include "endure/actors/escalation/task_type.hpp"
 
 namespace endure::escalation {
 
@@ -18,11 +19,6 @@ double logit(double c) {
 }
 
 } // namespace
-
-std::string_view parent_task_type(std::string_view task_type) {
-  auto slash = task_type.rfind('/');
-  return slash == std::string_view::npos ? std::string_view{} : task_type.substr(0, slash);
-}
 
 double platt_scaling::error_probability(double confidence) const {
   return 1 - detail::sigmoid(a * logit(confidence) + b);
@@ -49,13 +45,11 @@ platt_scaling fit_platt(std::span<const confidence_outcome> outcomes, double rid
 
 void confidence_calibrator::record(std::string_view task_type,
                                    const confidence_outcome& outcome) {
-  for (auto type = task_type;; type = parent_task_type(type)) {
+  for (auto type : task_type_chain(task_type)) {
     auto it = outcomes_.find(type);
     if (it == outcomes_.end())
       it = outcomes_.emplace(std::string{type}, std::vector<confidence_outcome>{}).first;
     it->second.push_back(outcome);
-    if (type.empty())
-      break;
   }
 }
 
@@ -67,12 +61,10 @@ void confidence_calibrator::refit() {
 
 const platt_scaling& confidence_calibrator::scaling_for(std::string_view task_type) const {
   static const platt_scaling identity{};
-  for (auto type = task_type;; type = parent_task_type(type)) {
+  for (auto type : task_type_chain(task_type))
     if (auto it = fitted_.find(type); it != fitted_.end())
       return it->second;
-    if (type.empty())
-      return identity;
-  }
+  return identity;
 }
 
 } // namespace endure::escalation

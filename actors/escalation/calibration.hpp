@@ -38,9 +38,9 @@ struct confidence_outcome {
 /// the map a little and many move it all the way.
 platt_scaling fit_platt(std::span<const confidence_outcome> outcomes, double ridge = 10.0);
 
-/// Per task type calibration with back-off: a type with fewer than
-/// `min_cases` outcomes uses its parent's ("refund/eu" -> "refund" -> all
-/// types), the root with too few uses the identity.
+/// Per task type calibration with back-off (task_type.hpp): a type with
+/// fewer than `min_cases` outcomes uses its parent's ("refund/eu" ->
+/// "refund" -> all types), the root with too few uses the identity.
 class confidence_calibrator {
 public:
   explicit confidence_calibrator(std::size_t min_cases = 20) : min_cases_(min_cases) {}
@@ -68,8 +68,5 @@ private:
   std::map<std::string, std::vector<confidence_outcome>, std::less<>> outcomes_;
   std::map<std::string, platt_scaling, std::less<>> fitted_;
 };
-
-/// "refund/eu" -> "refund" -> "" (the root); "" has no parent (returns "").
-std::string_view parent_task_type(std::string_view task_type);
 
 } // namespace endure::escalation
