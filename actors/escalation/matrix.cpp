@@ -79,24 +79,23 @@ double matrix::score_of(const features& f) const {
   return (f.uncertainty + f.novelty + f.benefit) / 3;
 }
 
-expected<features> matrix::features_of(const proposal& p, uncertainty_parts* parts) const {
+expected<features> matrix::features_of(const proposal& p, std::span<const float> unit,
+                                       uncertainty_parts& parts) const {
   std::optional<double> calibrated;
   if (p.confidence)
     calibrated = calibration_.error_probability(p.task_type, *p.confidence);
-  auto u = combine_uncertainty(p.confidence, calibrated, sample_disagreement(p.samples),
-                               hedging_score(p.reasoning), opts_.uncertainty);
-  auto n = novelty_.novelty(p.task_type, embedding_of(p));
+  parts = combine_uncertainty(p.confidence, calibrated, sample_disagreement(p.samples),
+                              hedging_score(p.reasoning), opts_.uncertainty);
+  auto n = novelty_.novelty(p.task_type, unit);
   if (!n)
     return n.error();
-  if (parts)
-    *parts = u;
-  return features{u.value, *n, benefit_.benefit(p.task_type)};
+  return features{parts.value, *n, benefit_.benefit(p.task_type)};
 }
 
 expected<assessment> matrix::assess(const proposal& p) {
   assessment a;
   auto unit = embedding_of(p);
-  auto f = features_of(p, &a.uncertainty);
+  auto f = features_of(p, unit, a.uncertainty);
   if (!f)
     return f.error();
   a.features = *f;
@@ -122,7 +121,7 @@ expected<assessment> matrix::assess(const proposal& p) {
   if (a.score >= a.threshold) {
     a.decision = decision::escalate;
     a.propensity = 1;
-  } else if (exploration_draw(opts_.seed, next_input_id_) < opts_.exploration) {
+  } else if (exploration_draw(opts_.seed, next_input_id()) < opts_.exploration) {
     a.decision = decision::escalate;
     a.explored = true;
     a.propensity = opts_.exploration;
@@ -130,8 +129,8 @@ expected<assessment> matrix::assess(const proposal& p) {
     a.decision = decision::proceed;
     a.propensity = 1 - opts_.exploration;
   }
-  a.input_id = next_input_id_;
-  if (auto added = restore_input(p.task_type, unit, next_input_id_); !added)
+  a.input_id = next_input_id();
+  if (auto added = novelty_.add(p.task_type, unit, a.input_id); !added)
     return added.error();
   threshold_.observe(a.score);
   recent_.push_back(a.features);
@@ -143,21 +142,7 @@ expected<assessment> matrix::assess(const proposal& p) {
 
 expected<void> matrix::restore_input(std::string_view task_type, std::span<const float> unit,
                                      std::uint64_t id) {
-  if (auto ok = novelty_.add(task_type, unit, id); !ok)
-    return ok;
-  next_input_id_ = std::max(next_input_id_, id + 1);
-  return {};
-}
-
-void matrix::restore_recent(const features& f) {
-  recent_.push_back(f);
-  while (recent_.size() > std::max<std::size_t>(1, opts_.threshold.window))
-    recent_.pop_front();
-  threshold_.observe(score_of(f));
-}
-
-void matrix::inputs_loaded() {
-  next_input_id_ = std::max(next_input_id_, novelty_.max_id() + 1);
+  return novelty_.add(task_type, unit, id);
 }
 
 void matrix::learn(const outcome& o) {

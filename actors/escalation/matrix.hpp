@@ -127,30 +127,25 @@ public:
   /// did not converge, the model in use then stays.
   std::optional<refit_record> record(const outcome& o);
 
-  /// Restores state at start: the stored inputs (in id order), the recent
-  /// scores, the outcomes (in order, without refitting) and the last
-  /// journaled refit. Call before the first assess().
+  /// Restores state at start: the stored inputs (ids increasing; new
+  /// inputs get ids above them), the outcomes (in order, without
+  /// refitting) and the last journaled refit. Call before the first
+  /// assess(). (The budget window starts empty: the store will keep it.)
   expected<void> restore_input(std::string_view task_type, std::span<const float> unit,
                                std::uint64_t id);
-  /// A past decision's features, oldest first, for the budget window.
-  void restore_recent(const features& f);
-  /// After inputs().load(...): new inputs get ids above the loaded ones.
-  void inputs_loaded();
   void restore_outcome(const outcome& o) { learn(o); }
   void restore_refit(const refit_record& r);
 
-  novelty_index& inputs() noexcept { return novelty_; }
-  const novelty_index& inputs() const noexcept { return novelty_; }
   std::uint64_t labels() const noexcept { return labelled_.size(); }
   std::uint64_t model_version() const noexcept { return version_; }
 
   /// The score of features under the current weights (no side effects).
   double score_of(const features& f) const;
-  /// The uncertainty and novelty of a proposal without recording anything
-  /// (for baselines and tests).
-  expected<features> features_of(const proposal& p, uncertainty_parts* parts = nullptr) const;
 
 private:
+  expected<features> features_of(const proposal& p, std::span<const float> unit,
+                                 uncertainty_parts& parts) const;
+  std::uint64_t next_input_id() const noexcept { return novelty_.max_id() + 1; }
   void learn(const outcome& o);
   std::optional<refit_record> refit();
   void rescore_window();
@@ -166,7 +161,6 @@ private:
   std::size_t labels_at_refit_ = 0;
   std::optional<logistic_model> model_;
   std::uint64_t version_ = 0;
-  std::uint64_t next_input_id_ = 1;
   std::deque<features> recent_;  ///< the budget window's decisions, re-scored at each refit
 };
 

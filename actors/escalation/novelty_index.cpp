@@ -9,7 +9,6 @@
 #include <optional>
 #include <map>
 #include <unistd.h>
-#include <unordered_set>
 
 #include <hnswlib/hnswlib.h>
 #include <xxhash.h>
@@ -61,9 +60,7 @@ struct novelty_index::impl {
   novelty_options opts;
   hnswlib::InnerProductSpace space;
   std::map<std::string, std::unique_ptr<hnswlib::HierarchicalNSW<float>>, std::less<>> graphs;
-  std::size_t count = 0;
-  std::unordered_set<std::uint64_t> ids;  ///< every stored id: hnswlib would overwrite a repeat
-  std::uint64_t max_id = 0;
+  std::uint64_t max_id = 0;  ///< the last id added: ids only increase
 
   explicit impl(novelty_options o) : opts(o), space(o.dim) {}
 
@@ -106,7 +103,12 @@ novelty_index::novelty_index(novelty_index&&) noexcept = default;
 novelty_index& novelty_index::operator=(novelty_index&&) noexcept = default;
 
 const novelty_options& novelty_index::options() const noexcept { return impl_->opts; }
-std::size_t novelty_index::size() const noexcept { return impl_->count; }
+std::size_t novelty_index::size() const noexcept {
+  std::size_t n = 0;
+  for (auto& [type, g] : impl_->graphs)
+    n += g->cur_element_count;
+  return n;
+}
 std::uint64_t novelty_index::max_id() const noexcept { return impl_->max_id; }
 
 expected<double> novelty_index::novelty(std::string_view task_type,
@@ -133,9 +135,10 @@ expected<void> novelty_index::add(std::string_view task_type, std::span<const fl
                                   std::uint64_t id) {
   if (auto ok = impl_->check(unit); !ok)
     return ok;
-  if (impl_->ids.count(id))
+  if (id <= impl_->max_id)  // hnswlib would silently replace a repeated id
     return make_error(errc::already_exists,
-                      "novelty index: input id " + std::to_string(id) + " is stored already");
+                      "novelty index: input id " + std::to_string(id) + " is not above the " +
+                        "last one stored (" + std::to_string(impl_->max_id) + ")");
   try {
     auto& g = impl_->graph_for(task_type);
     if (g.cur_element_count >= g.max_elements_)
@@ -145,9 +148,7 @@ expected<void> novelty_index::add(std::string_view task_type, std::span<const fl
     return make_error(errc::storage_error,
                       std::string{"novelty index: cannot add an input: "} + e.what());
   }
-  impl_->ids.insert(id);
-  impl_->max_id = std::max(impl_->max_id, id);
-  ++impl_->count;
+  impl_->max_id = id;
   return {};
 }
 
@@ -188,8 +189,6 @@ expected<std::vector<saved_graph>> novelty_index::save(const std::filesystem::pa
 expected<void> novelty_index::load(const std::filesystem::path& dir,
                                    std::span<const saved_graph> saved) {
   decltype(impl_->graphs) graphs;
-  std::size_t count = 0;
-  std::unordered_set<std::uint64_t> ids;
   std::uint64_t max_id = 0;
   for (auto& s : saved) {
     auto path = dir / s.file;
@@ -211,13 +210,10 @@ expected<void> novelty_index::load(const std::filesystem::path& dir,
             g->size_links_level0_ + impl_->opts.dim * sizeof(float) + sizeof(hnswlib::labeltype))
         return make_error(errc::corrupt_record, "novelty index: " + path.string() +
                                                   " does not hold what its checkpoint says");
-      for (std::size_t i = 0; i < g->cur_element_count; ++i) {
-        auto label = static_cast<std::uint64_t>(g->getExternalLabel(static_cast<hnswlib::tableint>(i)));
-        ids.insert(label);
-        max_id = std::max(max_id, label);
-      }
+      for (std::size_t i = 0; i < g->cur_element_count; ++i)
+        max_id = std::max(max_id, static_cast<std::uint64_t>(
+                                    g->getExternalLabel(static_cast<hnswlib::tableint>(i))));
       g->setEf(std::max(impl_->opts.search_breadth, impl_->opts.neighbours));
-      count += g->cur_element_count;
       graphs.emplace(s.task_type, std::move(g));
     } catch (const std::exception& e) {
       return make_error(errc::corrupt_record,
@@ -225,8 +221,6 @@ expected<void> novelty_index::load(const std::filesystem::path& dir,
     }
   }
   impl_->graphs = std::move(graphs);
-  impl_->count = count;
-  impl_->ids = std::move(ids);
   impl_->max_id = max_id;
   return {};
 }

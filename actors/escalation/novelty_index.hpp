@@ -53,14 +53,14 @@ public:
   expected<double> novelty(std::string_view task_type, std::span<const float> unit) const;
 
   /// Stores `unit` as a past input of `task_type` under `id` (the store's
-  /// key; ids are unique across types). invalid_argument for a vector of
+  /// key; ids increase across all types). invalid_argument for a vector of
   /// the wrong width or a value that is not finite, already_exists for an
-  /// id stored before (hnswlib would silently replace it).
+  /// id not above the last one (hnswlib would silently replace a repeat).
   expected<void> add(std::string_view task_type, std::span<const float> unit, std::uint64_t id);
 
   /// Inputs stored, in all types.
   std::size_t size() const noexcept;
-  /// The largest id stored (0 when empty).
+  /// The largest id stored (0 when empty): the next must be above it.
   std::uint64_t max_id() const noexcept;
 
   /// Writes every graph into `dir` (created if needed) under names that

@@ -31,6 +31,18 @@ proposal ask(std::string type, std::string input, double confidence) {
   return p;
 }
 
+/// An answered escalation in a world where errors follow uncertainty
+/// alone: U, N and B uniform, wrong with probability U.
+outcome uncertainty_world(std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> uniform(0, 1);
+  outcome out;
+  out.task_type = "t";
+  out.features = {uniform(rng), uniform(rng), uniform(rng)};
+  out.decision = decision::escalate;
+  out.changed = uniform(rng) < out.features.uncertainty ? 1.0 : 0.0;
+  return out;
+}
+
 } // namespace
 
 SCENARIO("at first the score is the mean of U, N and B", "[escalation][matrix]") {
@@ -113,18 +125,10 @@ SCENARIO("refits learn which input predicts the errors", "[escalation][matrix]")
   o.refit_every = 20;
   matrix m(o);
   std::mt19937_64 rng(3);
-  std::uniform_real_distribution<double> uniform(0, 1);
   std::vector<refit_record> refits;
-  // A world where errors follow uncertainty alone.
-  for (int i = 0; i < 200; ++i) {
-    outcome out;
-    out.task_type = "t";
-    out.features = {uniform(rng), uniform(rng), uniform(rng)};
-    out.decision = decision::escalate;
-    out.changed = uniform(rng) < out.features.uncertainty ? 1.0 : 0.0;
-    if (auto r = m.record(out))
+  for (int i = 0; i < 200; ++i)
+    if (auto r = m.record(uncertainty_world(rng)))
       refits.push_back(*r);
-  }
   REQUIRE(refits.size() == 9);  // at 30, 50, ..., 190 labels
   CHECK(refits.front().labels == 30);
   CHECK(refits.back().version == 9);
@@ -193,16 +197,11 @@ SCENARIO("a broken input never waves an action through nor poisons the fits", "[
   CHECK(a.error().code == endure::errc::invalid_argument);
   // Outcomes: one with NaN features among good ones; the refits still learn.
   std::mt19937_64 rng(5);
-  std::uniform_real_distribution<double> uniform(0, 1);
   std::optional<refit_record> last;
   for (int i = 0; i < 100; ++i) {
-    outcome out;
-    out.task_type = "t";
-    out.features = {uniform(rng), 0.5, 0.5};
+    auto out = uncertainty_world(rng);
     if (i == 10)
       out.features.uncertainty = std::nan("");
-    out.decision = decision::escalate;
-    out.changed = uniform(rng) < out.features.uncertainty ? 1.0 : 0.0;
     if (auto r = m.record(out))
       last = r;
   }
