@@ -271,10 +271,8 @@ std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_a
       s->push(nullptr, true);
     return 0;
   }
-  // The distinct filters of the streams now (all steps, the run
-  // followed), each with its text to come.
-  using filter_key = std::pair<bool, std::string>;
-  std::map<filter_key, std::shared_ptr<const std::string>> texts;
+  // The distinct filters of the streams now, each with its text to come.
+  std::map<step_filter, std::shared_ptr<const std::string>> texts;
   std::size_t open = 0;
   {
     std::lock_guard guard(mutex);
@@ -282,19 +280,19 @@ std::size_t event_hub::core::hand_out(std::vector<feed_event> batch, bool drop_a
       return 0;  // the last stream closed since: nobody to serialize for
     open = streams.size();
     for (auto* s : streams)
-      texts.emplace(filter_key{s->steps.all, s->steps.run}, nullptr);
+      texts.emplace(s->steps, nullptr);
   }
   if (batch.size() > options.coalesce_above)
     detail::coalesce(batch);
   detail::event_batch batch_text(next_id, allowance_for(open, since, options));
   for (auto& e : batch)
     batch_text.add(e);
-  for (auto& [key, text] : texts)
-    text = batch_text.for_filter(step_filter{key.first, key.second});
+  for (auto& [filter, text] : texts)
+    text = batch_text.for_filter(filter);
   std::size_t fanout = 0;
   std::lock_guard guard(mutex);
   for (auto* s : streams) {  // a dropped one stays here until the server closes it
-    auto it = texts.find(filter_key{s->steps.all, s->steps.run});
+    auto it = texts.find(s->steps);
     if (it == texts.end())
       continue;  // opened since with a filter of its own: its events start with the next batch
     if (it->second) {

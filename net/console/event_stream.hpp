@@ -56,6 +56,7 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -113,7 +114,8 @@ struct step_filter {
   bool wants(std::string_view step_run) const noexcept {
     return all || (!run.empty() && step_run == run);
   }
-  bool operator==(const step_filter&) const = default;
+  /// Ordered: the hub keys each batch's text by filter.
+  auto operator<=>(const step_filter&) const = default;
 };
 
 class event_hub {
