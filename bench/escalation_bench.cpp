@@ -70,9 +70,15 @@ double cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-seed_result run_seed(std::uint64_t seed, std::size_t tasks, std::size_t neighbours) {
-  auto stream = bench::make_task_stream({seed, tasks});
-  std::size_t held_from = tasks - tasks / 4;
+/// What the matrix said about one task as it went by.
+struct observed {
+  double score = 0;
+  features f;
+  bool escalated = false;
+  std::uint64_t labels_before = 0;  ///< outcomes it had learned from then
+};
+
+matrix_options options_for(std::uint64_t seed, std::size_t neighbours) {
   matrix_options o;
   o.seed = seed;
   o.threshold.mode = threshold_options::kind::budget;
@@ -81,16 +87,16 @@ seed_result run_seed(std::uint64_t seed, std::size_t tasks, std::size_t neighbou
   o.grey_zone = 0;  // the stream has no sampler: U from confidence and hedging
   o.novelty.neighbours = neighbours;
   o.novelty.search_breadth = std::max<std::size_t>(64, neighbours);
-  matrix m(o);
+  return o;
+}
 
-  std::mt19937_64 rng(seed * 7919);
-  std::uniform_real_distribution<double> uniform(0, 1);
-  scores learned, confidence, random, policy, u_only, n_only, b_only, oracle;
-  std::vector<bool> all_errors;
-  scores all_learned, all_confidence;
-  std::vector<std::uint64_t> labels_at;
-  seed_result r;
-  std::size_t escalated = 0, caught = 0, errors = 0;
+/// Runs the stream through a matrix as deployed: it learns only from what
+/// it escalated. Stores each task's figures; `cpu_us` gets the CPU per
+/// decision, median of windows.
+std::vector<observed> run_matrix(const std::vector<bench::stream_task>& stream,
+                                 const matrix_options& o, double& cpu_us) {
+  matrix m(o);
+  std::vector<observed> out;
   std::vector<double> window_cpu;
   double cpu_start = cpu_seconds();
   for (auto& t : stream) {
@@ -105,49 +111,79 @@ seed_result run_seed(std::uint64_t seed, std::size_t tasks, std::size_t neighbou
       std::fprintf(stderr, "escalation bench: %s\n", a.error().to_string().c_str());
       std::exit(1);
     }
-    labels_at.push_back(m.labels());
-    all_errors.push_back(t.error);
-    all_learned.push_back(a->score);
-    all_confidence.push_back(1 - t.confidence);
-    if (a->decision == decision::escalate)
+    bool escalated = a->decision == decision::escalate;
+    out.push_back({a->score, a->features, escalated, m.labels()});
+    if (escalated)
       m.record({t.task_type, a->features, a->score, a->decision, a->propensity, t.confidence,
                 t.error ? 1.0 : 0.0});
-    if (t.index >= held_from) {
-      learned.push_back(a->score);
-      confidence.push_back(1 - t.confidence);
-      random.push_back(uniform(rng));
-      policy.push_back((bench::policy_gates(t.task_type) ? 1.0 : 0.0) + 0.5 * uniform(rng));
-      u_only.push_back(a->features.uncertainty);
-      n_only.push_back(a->features.novelty);
-      b_only.push_back(a->features.benefit);
-      oracle.push_back(t.risk);
-      r.held_errors.push_back(t.error);
-      escalated += a->decision == decision::escalate;
-      errors += t.error;
-      caught += t.error && a->decision == decision::escalate;
-    }
     if ((t.index + 1) % window == 0) {
       double now = cpu_seconds();
       window_cpu.push_back((now - cpu_start) / window * 1e6);
       cpu_start = now;
     }
   }
-  r.decide_us = bench::median(window_cpu);
-  r.online_rate = static_cast<double>(escalated) / static_cast<double>(r.held_errors.size());
+  cpu_us = bench::median(window_cpu);
+  return out;
+}
+
+seed_result run_seed(std::uint64_t seed, std::size_t tasks, std::size_t neighbours) {
+  auto stream = bench::make_task_stream({seed, tasks});
+  seed_result r;
+  auto seen = run_matrix(stream, options_for(seed, neighbours), r.decide_us);
+  auto method = [&](std::size_t from, std::size_t to, auto score_of) {
+    scores out;
+    for (auto i = from; i < to; ++i)
+      out.push_back(score_of(stream[i], seen[i]));
+    return out;
+  };
+  auto errors_in = [&](std::size_t from, std::size_t to) {
+    std::vector<bool> out;
+    for (auto i = from; i < to; ++i)
+      out.push_back(stream[i].error);
+    return out;
+  };
+  auto learned = [](const bench::stream_task&, const observed& o) { return o.score; };
+  auto confidence = [](const bench::stream_task& t, const observed&) { return 1 - t.confidence; };
+
+  // The held-out last quarter: every method ranks the same tasks.
+  std::size_t held = tasks - tasks / 4;
+  r.held_errors = errors_in(held, tasks);
+  std::mt19937_64 rng(seed * 7919);
+  std::uniform_real_distribution<double> uniform(0, 1);
+  auto random = [&](const bench::stream_task&, const observed&) { return uniform(rng); };
+  auto policy = [&](const bench::stream_task& t, const observed&) {
+    return (bench::policy_gates(t.task_type) ? 1.0 : 0.0) + 0.5 * uniform(rng);
+  };
+  r.methods = {
+    {"random at the same rate", method(held, tasks, random)},
+    {"fixed policy (gate legal/*), filled at random", method(held, tasks, policy)},
+    {"confidence threshold only", method(held, tasks, confidence)},
+    {"uncertainty input alone (U)",
+     method(held, tasks, [](auto&, const observed& o) { return o.f.uncertainty; })},
+    {"novelty input alone (N)",
+     method(held, tasks, [](auto&, const observed& o) { return o.f.novelty; })},
+    {"benefit input alone (B)",
+     method(held, tasks, [](auto&, const observed& o) { return o.f.benefit; })},
+    {"learned matrix", method(held, tasks, learned)},
+    {"the hidden risk the truth was drawn from (not a ceiling)",
+     method(held, tasks, [](const bench::stream_task& t, auto&) { return t.risk; })}};
+
+  // The matrix's own decisions on the held-out part.
+  std::size_t escalated = 0, caught = 0, errors = 0;
+  for (auto i = held; i < tasks; ++i) {
+    escalated += seen[i].escalated;
+    errors += stream[i].error;
+    caught += stream[i].error && seen[i].escalated;
+  }
+  r.online_rate = static_cast<double>(escalated) / static_cast<double>(tasks - held);
   r.online_caught = errors ? static_cast<double>(caught) / static_cast<double>(errors) : 0;
-  r.methods = {{"random at the same rate", random},
-               {"fixed policy (gate legal/*), filled at random", policy},
-               {"confidence threshold only", confidence},
-               {"uncertainty input alone (U)", u_only},
-               {"novelty input alone (N)", n_only},
-               {"benefit input alone (B)", b_only},
-               {"learned matrix", learned},
-               {"the hidden risk the truth was drawn from (not a ceiling)", oracle}};
-  for (std::size_t from = 0; from + window <= stream.size(); from += window) {
-    auto slice = [&](const scores& s) { return scores(s.begin() + from, s.begin() + from + window); };
-    std::vector<bool> errs(all_errors.begin() + from, all_errors.begin() + from + window);
-    r.curve.push_back({labels_at[from], rate_for(slice(all_learned), errs, 0.8),
-                       rate_for(slice(all_confidence), errs, 0.8)});
+
+  // The learning curve over the whole stream, window by window.
+  for (std::size_t from = 0; from + window <= tasks; from += window) {
+    auto errs = errors_in(from, from + window);
+    r.curve.push_back({seen[from].labels_before,
+                       rate_for(method(from, from + window, learned), errs, 0.8),
+                       rate_for(method(from, from + window, confidence), errs, 0.8)});
   }
   return r;
 }
