@@ -463,6 +463,7 @@ SCENARIO("a run's timeline shows each step as it completes, from a stream of tha
         INFO("step " << n << "; " << banner(*page));
         CHECK(page->wait_until(shows_step(n), 10s));
       }
+      save_screenshot(*page, "timeline-live.png", true);
       AND_WHEN("the user goes back to the inbox") {
         page->evaluate("location.hash = '#/inbox'");
         THEN("the page follows a stream without step events again") {
