@@ -118,6 +118,15 @@ using run_ended = caf::atom_constant<caf::atom("run_ended")>;
 /// (sweep, after key): the next page of the start's pass withdrawing the
 /// requests of runs that ended while the gateway could not hear of it.
 using sweep = caf::atom_constant<caf::atom("sweep")>;
+/// The escalation actor (actors/escalation/detail/escalation_actor.hpp):
+/// (esc_assess, decision key, proposal JSON) -> assessment JSON; the same
+/// key answers with the assessment made under it, never a new one.
+using esc_assess = caf::atom_constant<caf::atom("esc_assess")>;
+/// (esc_outcome, decision key, outcome JSON) -> {"recorded": bool, "refit":
+/// version or null, "labels": N}; recorded false: one was recorded before.
+using esc_outcome = caf::atom_constant<caf::atom("esc_outcm")>;
+/// (esc_stats) -> {"inputs", "labels", "model_version", "restored": {...}}
+using esc_stats = caf::atom_constant<caf::atom("esc_stats")>;
 /// (delivered): mark the outcomes delivered lately so on their rows.
 using delivered = caf::atom_constant<caf::atom("delivered")>;
 

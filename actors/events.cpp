@@ -5,6 +5,7 @@
 
 #include <msgpack.hpp>
 
+#include "endure/actors/escalation/store.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 
@@ -100,6 +101,8 @@ void register_event_types(record_types& types) {
   // Rows of the requests table (actors/gateway/human_request.hpp).
   types.add(gateway::human_request_tag, 1, "human_request");
   types.add(gateway::request_index_tag, 1, "request_index_entry");
+  // Rows of the escalation actor's tables (actors/escalation/store.hpp).
+  escalation::register_record_types(types);
 }
 
 record encode_event(const run_event& e) {

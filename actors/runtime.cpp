@@ -55,6 +55,30 @@ expected<void> await_tree(caf::actor_system& sys, const caf::actor& root) {
   return out;
 }
 
+/// How a run's escalation step asks the escalation actor: blocking, on an
+/// activity thread.
+detail::step_services::escalation_fn escalation_caller(caf::actor_system& sys,
+                                                       detail::runtime_services* services) {
+  using call = detail::step_services::escalation_call;
+  return [&sys, services](call what, const std::string& key,
+                          const std::string& body) -> expected<std::string> {
+    auto actor = services->escalation_actor();
+    if (!actor)
+      return make_error(errc::shut_down, "decision " + key + ": the escalation actor is not running");
+    caf::scoped_actor self{sys};
+    expected<std::string> out = make_error(errc::shut_down, "decision " + key);
+    auto answer = [&](std::string& text) { out = std::move(text); };
+    auto failed = [&](const caf::error& e) {
+      out = detail::from_caf_error(e, "the escalation actor, decision " + key);
+    };
+    if (what == call::assess)
+      self->request(actor, caf::infinite, atoms::esc_assess::value, key, body).receive(answer, failed);
+    else
+      self->request(actor, caf::infinite, atoms::esc_outcome::value, key, body).receive(answer, failed);
+    return out;
+  };
+}
+
 } // namespace
 
 runtime::runtime(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
@@ -110,6 +134,10 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
       caf::anon_send(gateway, atoms::run_ended::value, run_id, static_cast<std::uint8_t>(status));
   };
   p->steps->set_gate(p->opts.policy.get(), p->store.get(), raised, deadline, ended);
+  if (p->opts.escalation) {
+    p->services.escalation = p->opts.escalation.get();
+    p->steps->set_escalation(escalation_caller(sys, services));
+  }
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   if (p->opts.shutdown_timeout.count() < 0)

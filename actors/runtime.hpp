@@ -32,7 +32,10 @@ class tool_registry;
 }
 namespace endure::gateway {
 class policy;
-} // namespace endure::net
+} // namespace endure::gateway
+namespace endure::escalation {
+struct escalation_options;
+} // namespace endure::escalation
 
 namespace endure {
 
@@ -100,6 +103,11 @@ struct runtime_options {
   /// through the human gateway (runtime::decide). Default: none; no call
   /// waits.
   std::shared_ptr<const gateway::policy> policy;
+  /// The escalation actor (actors/escalation/escalate.hpp): a child of the
+  /// tree that runs the escalation matrix and keeps what it learns in this
+  /// journal; runs ask it through escalation::assess and run_agent's
+  /// agent_spec::escalation. Default: none; those steps fail (fatal).
+  std::shared_ptr<const escalation::escalation_options> escalation;
 };
 
 /// Counters since the runtime opened.

@@ -6,6 +6,7 @@
 #include "endure/actors/activity_pool.hpp"
 #include "endure/actors/detail/runtime_services.hpp"
 #include "endure/actors/detail/timer_service.hpp"
+#include "endure/actors/escalation/detail/escalation_actor.hpp"
 #include "endure/actors/gateway/detail/human_gateway.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 #include "endure/supervisors/supervisor.hpp"
@@ -88,6 +89,18 @@ child_spec gateway_child(runtime_services& services, const agent::tool_registry*
   return spec;
 }
 
+child_spec escalation_child(runtime_services& services) {
+  child_spec spec;
+  spec.id = "escalation";
+  spec.start = [&services](caf::local_actor& sup) {
+    auto actor = spawn_escalation_actor(sup, *services.env.store, *services.escalation);
+    services.publish_escalation(actor);
+    return actor;
+  };
+  spec.shutdown = shutdown_policy::after(std::chrono::seconds{5});
+  return spec;
+}
+
 child_spec timers_child(runtime_services& services) {
   child_spec spec;
   spec.id = "timer_service";
@@ -107,9 +120,12 @@ expected<caf::actor> spawn_runtime_tree(caf::actor_system& sys, runtime_services
   flags.period = std::chrono::seconds{10};
   flags.backoff.initial = std::chrono::milliseconds{10};
   flags.backoff.max = std::chrono::seconds{1};
-  return spawn_supervisor(sys, flags,
-                          {workers_child(services), runs_child(services),
-                           gateway_child(services, services.tools), timers_child(services)});
+  std::vector<child_spec> children{workers_child(services), runs_child(services),
+                                  gateway_child(services, services.tools)};
+  if (services.escalation)
+    children.push_back(escalation_child(services));
+  children.push_back(timers_child(services));
+  return spawn_supervisor(sys, flags, std::move(children));
 }
 
 } // namespace endure::detail

@@ -53,6 +53,12 @@ const char* table_name(side_table t) noexcept {
       return "requests";
     case side_table::request_index:
       return "request_index";
+    case side_table::escalation_inputs:
+      return "escalation_inputs";
+    case side_table::escalation_outcomes:
+      return "escalation_outcomes";
+    case side_table::escalation_state:
+      return "escalation_state";
   }
   return "unknown";
 }

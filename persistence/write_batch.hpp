@@ -31,10 +31,17 @@ enum class side_table : std::uint8_t {
   /// first) and which need the gateway at a time (actors/gateway/
   /// request_index.hpp), kept in the same batches as the rows.
   request_index = 2,
+  /// The escalation actor's (actors/escalation/store.hpp): past inputs by
+  /// id, outcomes by sequence number, and its keyed state (decisions by
+  /// key, refits, the graph checkpoint).
+  escalation_inputs = 3,
+  escalation_outcomes = 4,
+  escalation_state = 5,
 };
 /// Every side table, for code that opens them all.
-inline constexpr side_table all_side_tables[] = {side_table::requests,
-                                                 side_table::request_index};
+inline constexpr side_table all_side_tables[] = {
+  side_table::requests,          side_table::request_index,       side_table::escalation_inputs,
+  side_table::escalation_outcomes, side_table::escalation_state};
 
 /// The LMDB database name of `t`.
 const char* table_name(side_table t) noexcept;

@@ -10,8 +10,11 @@
 #include <optional>
 
 #include "endure/actors/agent/ask_human_tool.hpp"
+#include "endure/actors/agent/detail/agent_escalation.hpp"
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_call.hpp"
+#include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/gateway/policy.hpp"
 #include "endure/actors/workflow_errors.hpp"
 #include "endure/persistence/failure.hpp"
 
@@ -72,12 +75,25 @@ struct turn_call {
   bool question = false;
 };
 
+/// Whether the escalation matrix scores this call: asked for, and not a
+/// call the policy gate puts before a person anyway (asking twice about
+/// one call helps nobody).
+bool scored_by_matrix(context& ctx, const detail::turn_view& view, const std::string& tool,
+                      const json& args) {
+  if (!view.spec->escalation)
+    return false;
+  auto* services = detail::context_access::services(ctx);
+  auto* policy = services ? services->policy() : nullptr;
+  return !(policy && policy->gate(tool, args));
+}
+
 /// Phase 1, in call order: each call checked against what was offered and
 /// its schema, then its gate (or question) step. `gated` gets one entry per
 /// call (settled at once for those with a result).
 task<void> gate_all(context& ctx, const tool_registry& registry, const offered_tools& offer,
-                    std::vector<turn_call>& calls, std::vector<detail::gated_call>& gated,
-                    agent_answer& answer, std::string& last_tool) {
+                    const detail::turn_view& view, std::vector<turn_call>& calls,
+                    std::vector<detail::gated_call>& gated, agent_answer& answer,
+                    std::string& last_tool) {
   for (auto& c : calls) {
     gated.emplace_back().settled = true;
     c.question = c.call.name == ask_human_tool;
@@ -99,6 +115,16 @@ task<void> gate_all(context& ctx, const tool_registry& registry, const offered_t
                                           std::move(q.context));
         gated.back() = co_await std::move(ask);
       } else {
+        if (scored_by_matrix(ctx, view, c.call.name, prepared->arguments)) {
+          json rejection;
+          auto check = detail::check_tool_call(ctx, view, c.call.name, prepared->arguments,
+                                               prepared->target->irreversible, answer, rejection);
+          if (!co_await std::move(check)) {
+            ++answer.rejected;
+            c.result = std::move(rejection);
+            continue;
+          }
+        }
         auto gate = detail::pass_gate(ctx, c.call.name, std::move(prepared->arguments));
         gated.back() = co_await std::move(gate);
       }
@@ -144,13 +170,14 @@ task<json> finish(context& ctx, turn_call& c, detail::gated_call gated, agent_an
 
 /// A model turn's calls through the three phases; their results in call order.
 task<std::vector<json>> run_calls(context& ctx, const tool_registry& registry, const offered_tools& offer,
+                                  const detail::turn_view& view,
                                   std::vector<net::tool_call> tool_calls, agent_answer& answer,
                                   std::string& last_tool) {
   std::vector<turn_call> calls;
   for (auto& call : tool_calls)
     calls.push_back({std::move(call), std::nullopt, false});
   std::vector<detail::gated_call> gated;
-  auto gates = gate_all(ctx, registry, offer, calls, gated, answer, last_tool);
+  auto gates = gate_all(ctx, registry, offer, view, calls, gated, answer, last_tool);
   co_await std::move(gates);
   auto decided = detail::await_decisions(ctx, gated);
   co_await std::move(decided);
@@ -177,7 +204,7 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
   std::vector<net::chat_message> messages;
   if (!spec.system_prompt.empty())
     messages.push_back(net::chat_message::system(spec.system_prompt));
-  messages.push_back(net::chat_message::user(std::move(input)));
+  messages.push_back(net::chat_message::user(input));
   auto tools = offered(ctx, spec, *registry);
   agent_answer answer;
   std::string last_tool = "none";
@@ -188,17 +215,23 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
     request.request_confidence = true;
     ++answer.turns;
     auto step_name = spec.name + "/turn " + std::to_string(answer.turns);
-    auto turn = ctx.llm(std::move(step_name), std::move(request));
+    auto turn = ctx.llm(std::move(step_name), request);
     net::chat_response reply = co_await std::move(turn);
     answer.confidence = reply.confidence;
+    detail::turn_view view{&spec, &input, &request, &reply, answer.turns};
     if (reply.tool_calls.empty()) {
-      answer.text = std::move(reply.content);
+      if (!spec.escalation) {
+        answer.text = std::move(reply.content);
+        co_return answer;
+      }
+      auto check = detail::check_final_answer(ctx, view, answer);
+      answer.text = co_await std::move(check);
       co_return answer;
     }
     net::chat_message said = net::chat_message::assistant(reply.content);
     said.tool_calls = reply.tool_calls;
     messages.push_back(std::move(said));
-    auto calls = run_calls(ctx, *registry, tools, reply.tool_calls, answer, last_tool);
+    auto calls = run_calls(ctx, *registry, tools, view, reply.tool_calls, answer, last_tool);
     auto results = co_await std::move(calls);
     for (std::size_t i = 0; i < results.size(); ++i)
       messages.push_back(net::chat_message::tool_result(

@@ -31,6 +31,22 @@
 
 namespace endure::agent {
 
+/// The escalation matrix in the loop (stage 4 of durable autonomy; needs
+/// runtime_options::escalation). Before each tool call and before the final
+/// answer is accepted, the runtime's escalation actor scores the proposal
+/// (task type TYPE/tool:NAME or TYPE/answer, the agent's input, the
+/// model's confidence and text) in a journaled step. On escalate a person
+/// is asked (ctx.ask_human, the breakdown in the question): a tool call is
+/// approved or rejected (rejected: the model reads {"error": "rejected",
+/// ...} and the tool does not run); a final answer is accepted ("accept")
+/// or replaced by the person's reply. Their answer goes back to the actor as
+/// the outcome it learns from (changed 0 or 1). Calls the policy gate asks
+/// a person about anyway are not scored; ask_human calls neither.
+struct escalation_spec {
+  std::string task_type;    ///< e.g. "support/refund"; "/" nests types
+  std::size_t samples = 3;  ///< samples of the turn drawn in the grey zone (< 2: none)
+};
+
 struct agent_spec {
   /// Prefix of the agent's step names ("NAME/turn 3"); distinct per agent
   /// in one workflow. Default: "agent".
@@ -51,6 +67,8 @@ struct agent_spec {
   /// timeout); its messages and tools are replaced. Confidence is always
   /// requested.
   net::chat_request settings;
+  /// Score proposals with the escalation matrix. Default: none.
+  std::optional<escalation_spec> escalation;
 };
 
 struct agent_answer {
@@ -69,9 +87,14 @@ struct agent_answer {
   /// tool_calls nor tools_called). An answer journaled before this field
   /// existed reads as 0 (its responses were counted in tool_calls then).
   std::uint32_t responded = 0;
+  /// Proposals the escalation matrix sent to a person (agent_spec::escalation),
+  /// and of them those the person changed (rejected the call, rewrote the
+  /// answer). Not counted in questions. 0 in answers journaled before.
+  std::uint32_t escalated = 0;
+  std::uint32_t corrected = 0;
 
   MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called, rejected,
-                     questions, responded);
+                     questions, responded, escalated, corrected);
 };
 
 /// Runs the loop in `ctx`'s run. Needs runtime_options::llm and ::tools.

@@ -15,6 +15,9 @@
 namespace endure::agent {
 class tool_registry;
 }
+namespace endure::escalation {
+struct escalation_options;
+}
 
 namespace endure::detail {
 
@@ -27,6 +30,8 @@ struct runtime_services {
   bool resume_on_open = true;
   /// Checks edited arguments in the human gateway; may be null.
   const agent::tool_registry* tools = nullptr;
+  /// The escalation actor's settings; null: the tree has no escalation actor.
+  const escalation::escalation_options* escalation = nullptr;
 
   // -- published by the tree's children, any thread reads ----------------------
   void publish_pool(std::shared_ptr<activity_pool> pool) {
@@ -56,11 +61,22 @@ struct runtime_services {
     return gateway_;
   }
 
+  void publish_escalation(caf::actor a) {
+    std::lock_guard guard{mutex_};
+    escalation_ = std::move(a);
+  }
+  /// The current escalation actor (invalid when none runs).
+  caf::actor escalation_actor() const {
+    std::lock_guard guard{mutex_};
+    return escalation_;
+  }
+
 private:
   mutable std::mutex mutex_;
   std::shared_ptr<activity_pool> pool_;
   caf::actor runs_;
   caf::actor gateway_;
+  caf::actor escalation_;
 };
 
 } // namespace endure::detail

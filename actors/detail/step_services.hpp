@@ -89,6 +89,21 @@ public:
     return deadline_(id);
   }
 
+  /// Asks the escalation actor, blocking (an activity thread): `assess`
+  /// (proposal JSON) or outcome (outcome JSON) under decision `key`.
+  enum class escalation_call { assess, outcome };
+  using escalation_fn = std::function<expected<std::string>(
+    escalation_call what, const std::string& key, const std::string& body)>;
+  void set_escalation(escalation_fn fn) { escalation_ = std::move(fn); }
+  /// The escalation actor's answer; shut_down when the runtime has none.
+  expected<std::string> escalation(escalation_call what, const std::string& key,
+                                   const std::string& body) const {
+    if (!escalation_)
+      return make_error(errc::shut_down, "no escalation actor runs in this runtime "
+                                         "(runtime_options::escalation is not set)");
+    return escalation_(what, key, body);
+  }
+
   /// The configured client, or one with default options made now.
   std::shared_ptr<net::http_client> http();
 
@@ -100,6 +115,7 @@ private:
   std::function<void(const std::string&)> raised_;
   deadline_fn deadline_;
   run_ended_fn ended_;
+  escalation_fn escalation_;
   std::mutex mutex_;
   std::shared_ptr<net::http_client> http_;
 };

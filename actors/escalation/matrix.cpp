@@ -92,7 +92,7 @@ expected<features> matrix::features_of(const proposal& p, std::span<const float>
   return features{parts.value, *n, benefit_.benefit(p.task_type)};
 }
 
-expected<assessment> matrix::assess(const proposal& p) {
+expected<assessment> matrix::assess(const proposal& p, std::vector<float>* stored_unit) {
   assessment a;
   auto unit = embedding_of(p);
   auto f = features_of(p, unit, a.uncertainty);
@@ -112,7 +112,7 @@ expected<assessment> matrix::assess(const proposal& p) {
     a.reason = "the score or threshold is not a number: escalated to be safe";
     return a;
   }
-  if (opts_.grey_zone > 0 && opts_.samples > 1 && p.samples.empty() &&
+  if (opts_.grey_zone > 0 && opts_.samples > 1 && p.samples.empty() && !p.samples_unavailable &&
       std::abs(a.score - a.threshold) < opts_.grey_zone) {
     a.wants_samples = true;
     a.reason = format_reason(a);
@@ -132,17 +132,27 @@ expected<assessment> matrix::assess(const proposal& p) {
   a.input_id = next_input_id();
   if (auto added = novelty_.add(p.task_type, unit, a.input_id); !added)
     return added.error();
-  threshold_.observe(a.score);
-  recent_.push_back(a.features);
-  while (recent_.size() > std::max<std::size_t>(1, opts_.threshold.window))
-    recent_.pop_front();
+  remember_in_window(a.features);
   a.reason = format_reason(a);
+  if (stored_unit)
+    *stored_unit = std::move(unit);
   return a;
 }
 
+void matrix::remember_in_window(const features& f) {
+  threshold_.observe(score_of(f));
+  recent_.push_back(f);
+  while (recent_.size() > std::max<std::size_t>(1, opts_.threshold.window))
+    recent_.pop_front();
+}
+
 expected<void> matrix::restore_input(std::string_view task_type, std::span<const float> unit,
-                                     std::uint64_t id) {
-  return novelty_.add(task_type, unit, id);
+                                     std::uint64_t id, const features& f) {
+  if (id > novelty_.max_id())
+    if (auto added = novelty_.add(task_type, unit, id); !added)
+      return added;
+  remember_in_window(f);
+  return {};
 }
 
 void matrix::learn(const outcome& o) {

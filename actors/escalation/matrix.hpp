@@ -67,6 +67,8 @@ struct proposal {
   std::string reasoning;             ///< the model's text, for hedging cues
   std::vector<std::string> samples;  ///< answers of N samples, when drawn
   bool irreversible = false;         ///< the policy calls the action irreversible
+  /// The caller cannot draw samples: decide in the grey zone without them.
+  bool samples_unavailable = false;
 };
 
 /// The matrix's answer, with everything that made it. A score or threshold
@@ -87,6 +89,9 @@ struct assessment {
   std::uint64_t model_version = 0;  ///< refits before this decision
   std::uint64_t input_id = 0;       ///< the stored input's id (0 if wants_samples)
   std::string reason;               ///< one line for people
+  /// Set by the escalation actor: the key its outcome is recorded under
+  /// (the assessing step's idempotency key). Empty from the matrix itself.
+  std::string decision_key;
 };
 
 /// What turned out after a decision.
@@ -118,23 +123,42 @@ public:
   const matrix_options& options() const noexcept { return opts_; }
 
   /// Assesses a proposal. The input is stored as a past input of its type
-  /// (and its score enters the budget window) unless wants_samples.
-  /// invalid_argument for an embedding of the wrong width.
-  expected<assessment> assess(const proposal& p);
+  /// (and its score enters the budget window) unless wants_samples; its
+  /// unit vector is then put in `stored_unit` when given (what a store
+  /// keeps). invalid_argument for an embedding of the wrong width.
+  expected<assessment> assess(const proposal& p, std::vector<float>* stored_unit = nullptr);
 
   /// Learns from an outcome (one with features that are not finite numbers
   /// is ignored); returns the refit it triggered, if any: none when the fit
   /// did not converge, the model in use then stays.
   std::optional<refit_record> record(const outcome& o);
 
-  /// Restores state at start: the stored inputs (ids increasing; new
-  /// inputs get ids above them), the outcomes (in order, without
-  /// refitting) and the last journaled refit. Call before the first
-  /// assess(). (The budget window starts empty: the store will keep it.)
+  /// Restores state at start, before the first assess(), in this order:
+  /// the graphs of a checkpoint (load_graphs), the stored inputs in id
+  /// order, the outcomes in order (without refitting), the last journaled
+  /// refit. restore_input adds an input to its graph unless a loaded graph
+  /// holds its id already (ids at or below last_input_id()), and puts its
+  /// features in the budget window either way: a store passes at least the
+  /// last threshold.window inputs. New inputs get ids above the last one.
   expected<void> restore_input(std::string_view task_type, std::span<const float> unit,
-                               std::uint64_t id);
+                               std::uint64_t id, const features& f);
   void restore_outcome(const outcome& o) { learn(o); }
   void restore_refit(const refit_record& r);
+
+  /// The past-input graphs saved into / loaded from a checkpoint
+  /// directory (novelty_index::save and ::load: errors and guarantees
+  /// there).
+  expected<std::vector<saved_graph>> save_graphs(const std::filesystem::path& dir,
+                                                 std::uint64_t checkpoint) const {
+    return novelty_.save(dir, checkpoint);
+  }
+  expected<void> load_graphs(const std::filesystem::path& dir,
+                             std::span<const saved_graph> graphs) {
+    return novelty_.load(dir, graphs);
+  }
+  /// Past inputs held, and the largest id among them (0: none).
+  std::size_t stored_inputs() const noexcept { return novelty_.size(); }
+  std::uint64_t last_input_id() const noexcept { return novelty_.max_id(); }
 
   std::uint64_t labels() const noexcept { return labelled_.size(); }
   std::uint64_t model_version() const noexcept { return version_; }
@@ -149,6 +173,7 @@ private:
   void learn(const outcome& o);
   std::optional<refit_record> refit();
   void rescore_window();
+  void remember_in_window(const features& f);
   static threshold_options budget_for_score(const matrix_options& o);
   std::vector<float> embedding_of(const proposal& p) const;
 

@@ -151,14 +151,27 @@ SCENARIO("no refit before both outcomes were seen", "[escalation][matrix]") {
 
 SCENARIO("a restored matrix scores as the one it was saved from", "[escalation][matrix]") {
   auto o = quiet();
+  // A budget threshold: the restored window must give the same threshold.
+  o.threshold.mode = threshold_options::kind::budget;
+  o.threshold.warmup = 10;
+  o.threshold.window = 50;
   matrix a(o);
+  struct stored {
+    std::string type;
+    std::vector<float> unit;
+    features f;
+  };
+  std::vector<stored> inputs;
   std::vector<outcome> outcomes;
   std::optional<refit_record> last;
   std::vector<std::pair<std::string, double>> scores;
   for (int i = 0; i < 80; ++i) {
     auto p = ask(i % 2 ? "refund" : "refund/eu", "order " + std::to_string(i % 17), 0.5 + (i % 5) / 10.0);
-    auto x = a.assess(p);
+    std::vector<float> unit;
+    auto x = a.assess(p, &unit);
     REQUIRE(x);
+    REQUIRE(unit.size() == o.novelty.dim);
+    inputs.push_back({p.task_type, unit, x->features});
     outcome out{p.task_type, x->features, x->score, x->decision, x->propensity, p.confidence,
                 (i % 3 == 0) ? 1.0 : 0.0};
     outcomes.push_back(out);
@@ -168,11 +181,8 @@ SCENARIO("a restored matrix scores as the one it was saved from", "[escalation][
   REQUIRE(last);
   matrix b(o);
   // What a store would hand back: the inputs, the outcomes, the last refit.
-  for (int i = 0; i < 80; ++i) {
-    auto type = i % 2 ? "refund" : "refund/eu";
-    auto v = hashed_ngram_embedding("order " + std::to_string(i % 17), 32);
-    REQUIRE(b.restore_input(type, v, static_cast<std::uint64_t>(i + 1)));
-  }
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    REQUIRE(b.restore_input(inputs[i].type, inputs[i].unit, i + 1, inputs[i].f));
   for (auto& out : outcomes)
     b.restore_outcome(out);
   b.restore_refit(*last);
@@ -183,6 +193,8 @@ SCENARIO("a restored matrix scores as the one it was saved from", "[escalation][
   auto sb = b.assess(p);
   CHECK(sb->score == Approx(sa->score));
   CHECK(sb->features.novelty == Approx(sa->features.novelty));
+  CHECK(sb->threshold == Approx(sa->threshold));
+  CHECK(sb->input_id == sa->input_id);
   CHECK(sb->features.benefit == Approx(sa->features.benefit));
   CHECK(sb->input_id == sa->input_id);
 }
@@ -255,7 +267,7 @@ SCENARIO("the exploration draw depends on the seed and the input, not on restart
         m = std::make_unique<matrix>(o);
         for (int j = 0; j < i; ++j)
           REQUIRE(m->restore_input("t", hashed_ngram_embedding("input " + std::to_string(j), 32),
-                                   static_cast<std::uint64_t>(j + 1)));
+                                   static_cast<std::uint64_t>(j + 1), features{}));
       }
       out.push_back(m->assess(ask("t", "input " + std::to_string(i), 0.9))->explored);
     }

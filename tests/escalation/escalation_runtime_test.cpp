@@ -1,0 +1,204 @@
+// The escalation actor in a real runtime over real LMDB: a workflow's
+// assessment is journaled with its breakdown and a replay does not ask the
+// actor again; one decision key gets one answer and one stored input; a
+// bad proposal fails its step with the actor's words; and in a child
+// process killed with SIGKILL (twice, in different places) no acknowledged
+// outcome or refit is lost and none is recorded twice.
+#include <catch2/catch.hpp>
+
+#include <caf/all.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/runtime_fixture.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/escalation/matrix_json.hpp"
+#include "endure/supervisors/atoms.hpp"
+#include "escalation/learner.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+task<std::string> assess_then_wait(context& ctx, std::string input) {
+  escalation::proposal p;
+  p.task_type = "triage";
+  p.input = std::move(input);
+  p.confidence = 0.9;
+  auto assessing = escalation::assess(ctx, "triage", p);
+  auto a = co_await std::move(assessing);
+  auto waiting = ctx.wait_signal<std::string>("go");
+  co_await std::move(waiting);
+  co_return escalation::to_json_text(a);
+}
+
+task<std::string> assess_bad(context& ctx, std::string) {
+  escalation::proposal p;
+  p.task_type = "triage";
+  p.input = "x";
+  p.embedding = {1.0f, 2.0f};  // not the matrix's width
+  auto assessing = escalation::assess(ctx, "triage", p);
+  co_await std::move(assessing);
+  co_return "unreachable";
+}
+
+void workflows(workflow_registry& r) {
+  r.add("assess_then_wait", &assess_then_wait);
+  r.add("assess_bad", &assess_bad);
+}
+
+void with_escalation(runtime_options& o) {
+  o.escalation = std::make_shared<escalation::escalation_options>(learner_options());
+}
+
+std::size_t rows_in(const journal& j, side_table t) {
+  auto n = j.count_rows(t, "");
+  REQUIRE(n);
+  return *n;
+}
+
+std::size_t completed_steps_named(runtime_fixture& f, const std::string& run,
+                                  const std::string& name) {
+  std::size_t n = 0;
+  for (auto& e : f.events<step_completed_event>(run))
+    n += e.name == name;
+  return n;
+}
+
+/// The escalation actor of the runtime `f`, asked directly.
+std::string ask_actor(caf::actor_system& sys, runtime& rt, const std::string& key,
+                      const std::string& body) {
+  caf::scoped_actor self{sys};
+  caf::actor actor;
+  self->request(rt.supervisor(), 5s, find_child_atom::value, std::string{"escalation"})
+    .receive([&](caf::actor& a) { actor = a; }, [&](caf::error&) {});
+  REQUIRE(actor);
+  std::string out;
+  self->request(actor, 5s, atoms::esc_assess::value, key, body)
+    .receive([&](std::string& text) { out = text; },
+             [&](caf::error& e) { out = "error: " + sys.render(e); });
+  return out;
+}
+
+} // namespace
+
+SCENARIO("an assessment is journaled with its breakdown, and a replay does not ask again",
+         "[escalation][actor]") {
+  runtime_fixture f{workflows, with_escalation};
+  REQUIRE(f.rt().start("assess_then_wait", "a1", std::string{"a router that drops packets"}));
+  REQUIRE(f.await_status("a1", run_status::waiting));
+  CHECK(rows_in(f.rt().store(), side_table::escalation_inputs) == 1);
+  CHECK(completed_steps_named(f, "a1", "escalate:triage") == 1);
+  f.reopen();  // the run resumes: its assess step replays from the journal
+  REQUIRE(f.rt().signal("a1", "go", std::string{}));
+  auto out = f.ended("a1", 10s);
+  REQUIRE(out.status == run_status::completed);
+  auto a = escalation::assessment_from_json(out.value<std::string>());
+  REQUIRE(a);
+  CHECK(a->input_id == 1);
+  CHECK(a->decision_key == "a1/0");
+  CHECK(a->features.novelty == 1);  // the first input of its type
+  CHECK_FALSE(a->reason.empty());
+  CHECK(rows_in(f.rt().store(), side_table::escalation_inputs) == 1);
+  CHECK(completed_steps_named(f, "a1", "escalate:triage") == 1);
+}
+
+SCENARIO("one decision key gets one answer and one stored input", "[escalation][actor]") {
+  runtime_fixture f{workflows, with_escalation};
+  auto body = escalation::to_json_text(learner_proposal(3));
+  auto first = ask_actor(f.sys(), f.rt(), "r/7", body);
+  auto again = ask_actor(f.sys(), f.rt(), "r/7", body);
+  auto other = ask_actor(f.sys(), f.rt(), "r/8", body);
+  REQUIRE(escalation::assessment_from_json(first));
+  CHECK(again == first);
+  CHECK(escalation::assessment_from_json(other)->input_id == 2);
+  f.reopen();  // the answer is kept in the journal, not only in memory
+  CHECK(ask_actor(f.sys(), f.rt(), "r/7", body) == first);
+  CHECK(rows_in(f.rt().store(), side_table::escalation_inputs) == 2);
+  auto refused = ask_actor(f.sys(), f.rt(), "r/9", R"({"task_type": 5})");
+  CHECK_THAT(refused, Catch::Contains("proposal: task_type: must be a string"));
+}
+
+SCENARIO("a proposal the actor refuses fails its step with the actor's words",
+         "[escalation][actor]") {
+  runtime_fixture f{workflows, with_escalation};
+  REQUIRE(f.rt().start("assess_bad", "b1", std::string{}));
+  auto out = f.ended("b1", 10s);
+  REQUIRE(out.status == run_status::failed);
+  CHECK_THAT(out.error, Catch::Contains("run b1, step 'escalate:triage'") &&
+                          Catch::Contains("width"));
+}
+
+SCENARIO("without runtime_options::escalation the step fails and says what to set",
+         "[escalation][actor]") {
+  runtime_fixture f{workflows};
+  REQUIRE(f.rt().start("assess_then_wait", "n1", std::string{"x"}));
+  auto out = f.ended("n1", 10s);
+  REQUIRE(out.status == run_status::failed);
+  CHECK_THAT(out.error, Catch::Contains("runtime_options::escalation"));
+}
+
+SCENARIO("kill -9 while learning loses no acknowledged outcome or refit and records none twice",
+         "[escalation][actor][crash]") {
+  auto restore = [](const std::string& dir) {
+    auto j = journal::open({.data_dir = dir});
+    REQUIRE(j);
+    register_event_types((*j)->types());
+    escalation::matrix m(learner_options().matrix);
+    escalation::matrix_store rows(**j, learner_options().store);
+    auto report = rows.restore(m);
+    REQUIRE(report);
+    return std::make_tuple(*report, m.labels(), m.model_version(),
+                           rows_in(**j, side_table::escalation_inputs));
+  };
+  // The same run without a kill: what the killed one must end up with.
+  temp_dir straight;
+  {
+    child_process child({ESCALATION_CHILD_PATH, straight.path()});
+    auto lines = child.read_all(60s);
+    REQUIRE(child.wait(10s) == 0);
+    REQUIRE_FALSE(lines.empty());
+    REQUIRE_THAT(lines.back(), Catch::StartsWith("done "));
+  }
+  auto [want, want_labels, want_version, want_inputs] = restore(straight.path());
+  REQUIRE(want_labels > 20);
+  REQUIRE(want_version >= 3);
+  CHECK(want_inputs == learner_decisions);
+
+  temp_dir dir;
+  int acknowledged = -1;
+  for (int kill_after : {4, 14}) {
+    child_process child({ESCALATION_CHILD_PATH, dir.path()});
+    int seen = 0;
+    while (seen < kill_after) {
+      auto line = child.read_line(30s);
+      REQUIRE(line);
+      if (line->rfind("recorded ", 0) == 0) {
+        ++seen;
+        acknowledged = std::max(acknowledged, std::stoi(line->substr(9)));
+      }
+    }
+    child.kill_hard();
+    auto [report, labels, version, inputs] = restore(dir.path());
+    INFO("killed after decision " << acknowledged);
+    // Every outcome acknowledged before the kill is there (a replay prints
+    // its decisions again, so `seen` counts each at least once).
+    CHECK(report.damaged_rows == 0);
+    CHECK(labels >= static_cast<std::size_t>(seen));
+    CHECK(inputs >= static_cast<std::size_t>(acknowledged + 1));
+  }
+  child_process child({ESCALATION_CHILD_PATH, dir.path()});
+  auto lines = child.read_all(60s);
+  REQUIRE(child.wait(10s) == 0);
+  REQUIRE_THAT(lines.back(), Catch::StartsWith("done "));
+  auto [got, labels, version, inputs] = restore(dir.path());
+  CHECK(labels == want_labels);      // none lost, none twice
+  CHECK(version == want_version);    // every refit, once
+  CHECK(got.refit_version == want.refit_version);
+  CHECK(inputs == want_inputs);
+}

@@ -1,0 +1,222 @@
+// The escalation matrix's store over real LMDB files: a matrix restored
+// from the journal decides exactly as the one that wrote it (inputs,
+// budget window, outcomes, refits); a graph checkpoint means a start
+// inserts only the inputs since it; a damaged checkpoint or row is
+// survived (rebuilt, skipped and counted); an outcome is recorded once
+// per decision key.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "endure/actors/escalation/matrix_json.hpp"
+#include "endure/actors/escalation/store.hpp"
+#include "endure/persistence/journal.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace endure;
+using namespace endure::escalation;
+using Catch::Detail::Approx;
+
+namespace {
+
+matrix_options small() {
+  matrix_options o;
+  o.novelty.dim = 32;
+  o.exploration = 0.1;
+  o.grey_zone = 0;
+  o.min_labels = 10;
+  o.refit_every = 5;
+  o.threshold.mode = threshold_options::kind::budget;
+  o.threshold.max_rate = 0.3;
+  o.threshold.warmup = 5;
+  o.threshold.window = 40;
+  return o;
+}
+
+std::unique_ptr<journal> open_journal(const std::string& dir) {
+  auto j = journal::open({.data_dir = dir, .mode = durability::nosync});
+  REQUIRE(j);
+  register_record_types((*j)->types());
+  return std::move(*j);
+}
+
+proposal nth(int i) {
+  proposal p;
+  p.task_type = i % 3 ? "refund" : "refund/eu";
+  p.input = "order " + std::to_string(i % 23) + " for customer " + std::to_string(i % 7);
+  p.confidence = 0.5 + (i % 5) / 10.0;
+  p.reasoning = i % 4 ? "" : "I think this is probably right";
+  return p;
+}
+
+/// Drives `m` through `n` decisions (from `first`), committing what the
+/// escalation actor commits; every third escalated decision is answered.
+void drive(matrix& m, matrix_store& rows, journal& j, int first, int n) {
+  for (int i = first; i < first + n; ++i) {
+    auto p = nth(i);
+    std::vector<float> unit;
+    auto a = m.assess(p, &unit);
+    REQUIRE(a);
+    a->decision_key = "run/" + std::to_string(i);
+    REQUIRE(j.commit(rows.assessment_rows(p.task_type, unit, *a)));
+    if (a->decision == decision::escalate || i % 4 == 0) {
+      outcome o{p.task_type, a->features, a->score, a->decision, a->propensity, p.confidence,
+                (i % 3 == 0) ? 1.0 : 0.0};
+      auto refit = m.record(o);
+      REQUIRE(j.commit(rows.outcome_rows(a->decision_key, o, refit)));
+    }
+    REQUIRE(rows.checkpoint(m));
+  }
+}
+
+/// The next `n` assessments of `a` and `b` are the same.
+void same_decisions(matrix& a, matrix& b, int first, int n) {
+  for (int i = first; i < first + n; ++i) {
+    auto x = a.assess(nth(i));
+    auto y = b.assess(nth(i));
+    REQUIRE(x);
+    REQUIRE(y);
+    INFO("decision " << i);
+    CHECK(y->score == Approx(x->score));
+    CHECK(y->threshold == Approx(x->threshold));
+    CHECK(y->features.novelty == Approx(x->features.novelty));
+    CHECK(y->decision == x->decision);
+    CHECK(y->explored == x->explored);
+    CHECK(y->input_id == x->input_id);
+    CHECK(y->model_version == x->model_version);
+  }
+}
+
+} // namespace
+
+SCENARIO("a matrix restored from the journal decides as the one that wrote it",
+         "[escalation][store]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix a(small());
+  matrix_store rows(*j, {.checkpoint_every = 0});
+  drive(a, rows, *j, 0, 150);
+  REQUIRE(a.model_version() > 2);
+  j.reset();
+
+  auto reopened = open_journal(dir.path());
+  matrix b(small());
+  matrix_store again(*reopened, {.checkpoint_every = 0});
+  auto report = again.restore(b);
+  REQUIRE(report);
+  CHECK(report->inputs == 150);
+  CHECK(report->inserted == 150);
+  CHECK(report->outcomes == a.labels());
+  CHECK(report->refit_version == a.model_version());
+  CHECK(report->damaged_rows == 0);
+  CHECK(b.labels() == a.labels());
+  same_decisions(a, b, 150, 40);
+}
+
+SCENARIO("with a graph checkpoint a start inserts only the inputs since it",
+         "[escalation][store]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix a(small());
+  matrix_store rows(*j, {.checkpoint_every = 50});
+  drive(a, rows, *j, 0, 120);
+  j.reset();
+  // Only the last checkpoint's files are left.
+  std::size_t files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir.path() + "/escalation"))
+    files += e.path().filename().string().find("novelty-100-") == 0 ? 1 : 1000;
+  CHECK(files == 2);  // one graph per task type
+
+  auto reopened = open_journal(dir.path());
+  matrix b(small());
+  matrix_store again(*reopened, {.checkpoint_every = 50});
+  auto report = again.restore(b);
+  REQUIRE(report);
+  CHECK(report->checkpoint_through == 100);
+  CHECK(report->checkpoint_problem.empty());
+  CHECK(report->inputs == 120);
+  CHECK(report->inserted == 20);
+  same_decisions(a, b, 120, 30);
+}
+
+SCENARIO("a damaged checkpoint file: the graphs are rebuilt from the journal",
+         "[escalation][store]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix a(small());
+  matrix_store rows(*j, {.checkpoint_every = 50});
+  drive(a, rows, *j, 0, 60);
+  j.reset();
+  for (auto& e : std::filesystem::directory_iterator(dir.path() + "/escalation")) {
+    std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x5a');
+  }
+  auto reopened = open_journal(dir.path());
+  matrix b(small());
+  matrix_store again(*reopened, {.checkpoint_every = 50});
+  auto report = again.restore(b);
+  REQUIRE(report);
+  CHECK_THAT(report->checkpoint_problem, Catch::Contains("novelty-50-"));
+  CHECK(report->checkpoint_through == 0);
+  CHECK(report->inserted == 60);
+  same_decisions(a, b, 60, 20);
+}
+
+SCENARIO("a damaged input row is skipped and counted, the rest restores",
+         "[escalation][store]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix a(small());
+  matrix_store rows(*j, {.checkpoint_every = 0});
+  drive(a, rows, *j, 0, 30);
+  write_batch bad;  // row 31: a valid envelope around bytes that are no input
+  bad.put_row(side_table::escalation_inputs, std::string("\0\0\0\0\0\0\0\x1f", 8),
+              record{input_row_tag, 1, "not msgpack of an input"});
+  REQUIRE(j->commit(std::move(bad)));
+  matrix b(small());
+  matrix_store again(*j, {.checkpoint_every = 0});
+  auto report = again.restore(b);
+  REQUIRE(report);
+  CHECK(report->damaged_rows == 1);
+  CHECK(report->inputs == 30);
+  CHECK(b.last_input_id() == 30);
+}
+
+SCENARIO("an outcome is recorded once per decision key", "[escalation][store]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix m(small());
+  matrix_store rows(*j, {});
+  outcome o{"refund", {0.5, 0.5, 0.5}, 0.5, decision::escalate, 1, 0.9, 1};
+  CHECK_FALSE(*rows.has_outcome("run-1/4"));
+  REQUIRE(j->commit(rows.outcome_rows("run-1/4", o, std::nullopt)));
+  CHECK(*rows.has_outcome("run-1/4"));
+  auto twice = j->commit(rows.outcome_rows("run-1/4", o, std::nullopt));
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().code == errc::already_exists);
+  CHECK(*j->count_rows(side_table::escalation_outcomes, "") == 1);
+}
+
+SCENARIO("the matrix's values survive their JSON form, and bad fields are named",
+         "[escalation][store]") {
+  matrix m(small());
+  auto a = m.assess(nth(1));
+  REQUIRE(a);
+  a->decision_key = "r/3";
+  auto back = assessment_from_json(to_json_text(*a));
+  REQUIRE(back);
+  CHECK(back->score == Approx(a->score));
+  CHECK(back->decision_key == "r/3");
+  CHECK(back->input_id == a->input_id);
+  CHECK(back->uncertainty.stated_confidence == a->uncertainty.stated_confidence);
+  auto bad = proposal_from_json(R"({"task_type": "t", "input": 7})");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().message == "proposal: input: must be a string");
+  auto out_of_range = outcome_from_json(
+    R"({"task_type":"t","features":{"uncertainty":0,"novelty":0,"benefit":0},"score":0.1,)"
+    R"("decision":"proceed","propensity":0.95,"changed":3})");
+  REQUIRE_FALSE(out_of_range);
+  CHECK(out_of_range.error().message == "outcome: changed: must be in [0, 1]");
+}
