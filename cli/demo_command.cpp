@@ -25,6 +25,7 @@
 #include "content_agent.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/content_pipeline.hpp"
+#include "endure/cli/demo_escalation.hpp"
 #include "endure/cli/demo_journal.hpp"
 #include "endure/cli/demo_options.hpp"
 #include "endure/cli/demo_reviewer.hpp"
@@ -262,6 +263,21 @@ int run_worker_twice(const command_env& env, demo_state& s, demo_totals& before,
   return watch(s, spawn(args), 0);
 }
 
+/// Stage 4: the escalation matrix learns when to ask (demo_escalation.hpp).
+int show_escalation_stage(const command_env& env, demo_state& s) {
+  std::printf("\n== stage 4: the escalation matrix learns when to ask a person ==\n");
+  auto dir = std::filesystem::path{s.data_dir}.parent_path() / "demo-escalation";
+  auto r = run_escalation_stage(env, dir.string(), [&s] { return stamp(s); });
+  if (!r)
+    return fail("demo: the escalation stage failed: " + r.error().message);
+  std::printf("escalation matrix: round 1 escalated %zu of %zu answers (the reviewer corrected "
+              "%zu); round 2, similar keywords: %zu of %zu escalated (%zu corrected)\n"
+              "inspect what it learned: endure --data %s inspect intent-1-4\n",
+              r->first_escalated, r->per_round, r->first_corrected, r->second_escalated,
+              r->per_round, r->second_corrected, dir.c_str());
+  return 0;
+}
+
 int run_demo(const command_env& env, demo_state& s) {
   std::error_code ec;
   std::filesystem::remove_all(s.data_dir, ec);
@@ -290,7 +306,7 @@ int run_demo(const command_env& env, demo_state& s) {
   print_summary(s, before, *after, killed);
   if (code != 0)
     return fail("demo: the worker exited with status " + std::to_string(code));
-  return 0;
+  return show_escalation_stage(env, s);
 }
 
 } // namespace

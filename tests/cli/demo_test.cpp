@@ -174,6 +174,18 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
           return a.find("# A practical guide to ") != std::string::npos;
         }) == 1);  // the editor's edit is what was published
 
+  // Stage 4: every confidently wrong reading of round 1 was escalated and
+  // corrected; the second round of similar keywords needed fewer people,
+  // and the one name the matrix had not met was still escalated.
+  auto first = number_after(demo.out, "escalation matrix: round 1 escalated");
+  auto second = number_after(demo.out, "round 2, similar keywords:");
+  CHECK_THAT(demo.out, Catch::Contains("(the reviewer corrected 3)"));
+  CHECK(first == 8);
+  CHECK(second >= 0);
+  CHECK(second < first);
+  CHECK_THAT(demo.out, Catch::Contains("reviewer corrects it: the Swift programming language"));
+  CHECK_THAT(demo.out, Catch::Contains("escalated 'kafka': score"));
+
   // Each run's timeline: the agent's tools in order, each run once; the
   // publish only after its decision; some model calls retried by class.
   std::size_t failed_then_completed = 0;
