@@ -23,6 +23,7 @@
 #include "endure/actors/escalation/embedder.hpp"
 #include "endure/actors/escalation/matrix.hpp"
 #include "endure/actors/escalation/metrics.hpp"
+#include "escalation_reopen.hpp"
 #include "escalation_stream.hpp"
 
 using namespace endure;
@@ -281,10 +282,11 @@ int main(int argc, char** argv) {
     else if (a == "--tasks") tasks = std::stoul(next());
     else if (a == "--neighbours") neighbours = std::stoul(next());
     else if (a == "--scale") return run_scale(std::stoul(next()));
+    else if (a == "--reopen") return bench::run_reopen(std::stoul(next()));
     else if (a == "--svg") svg = next();
     else if (a == "--png") png = next();
     else {
-      std::fprintf(stderr, "usage: escalation [--seeds N] [--tasks N] [--neighbours K] [--scale N] [--svg PATH] [--png PATH]\n");
+      std::fprintf(stderr, "usage: escalation [--seeds N] [--tasks N] [--neighbours K] [--scale N] [--reopen N] [--svg PATH] [--png PATH]\n");
       return 2;
     }
   }
