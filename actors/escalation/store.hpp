@@ -76,7 +76,8 @@ public:
 
   const std::filesystem::path& graph_dir() const noexcept { return dir_; }
 
-  /// Restores `m` (a new matrix) from the journal: checkpoint graphs, the
+  /// Restores `m` (a new matrix) from the journal, after every batch queued
+  /// before the call has landed (a commit barrier): checkpoint graphs, the
   /// inputs after them (and the last threshold.window before, for the
   /// budget window), every outcome in order, the last refit. A damaged row
   /// is skipped and counted, never fatal: one bad row must not stop the

@@ -164,6 +164,35 @@ SCENARIO("a damaged checkpoint file: the graphs are rebuilt from the journal",
   same_decisions(a, b, 60, 20);
 }
 
+SCENARIO("a restore sees every row queued before it and not only those committed yet",
+         "[escalation][store]") {
+  // The escalation actor queues an input row and answers at once; an actor
+  // restarted by its supervisor (rest_for_one: a sibling crashed) restores
+  // while that row may still wait in the writer's queue. Missing it, the
+  // new actor would give the next input the same id and overwrite it.
+  test::temp_dir dir;
+  auto j = journal::open({.data_dir = dir.path(), .mode = durability::sync});
+  REQUIRE(j);
+  register_record_types((*j)->types());
+  matrix a(small());
+  matrix_store rows(**j, {.checkpoint_every = 0});
+  constexpr int queued = 40;
+  for (int i = 0; i < queued; ++i) {
+    auto p = nth(i);
+    std::vector<float> unit;
+    auto d = a.assess(p, &unit);
+    REQUIRE(d);
+    d->decision_key = "run/" + std::to_string(i);
+    (*j)->commit(rows.assessment_rows(p.task_type, unit, *d), [](const expected<void>&) {});
+  }
+  matrix b(small());
+  matrix_store again(**j, {.checkpoint_every = 0});
+  auto report = again.restore(b);
+  REQUIRE(report);
+  CHECK(report->inputs == queued);
+  CHECK(b.last_input_id() == a.last_input_id());
+}
+
 SCENARIO("a damaged input row is skipped and counted, the rest restores",
          "[escalation][store]") {
   test::temp_dir dir;
