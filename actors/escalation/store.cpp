@@ -187,9 +187,12 @@ expected<bool> matrix_store::has_outcome(std::string_view key) const {
 write_batch matrix_store::outcome_rows(std::string_view key, const outcome& o,
                                        const std::optional<refit_record>& refit) {
   write_batch b;
+  // The key as text is for people (bytes that are not UTF-8 replaced):
+  // rows are found by its hash.
+  auto as_text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
   b.put_row(side_table::escalation_state, hashed("o/", key),
-            text_record(outcome_row_tag, json{{"key", key}}.dump()), true);
-  auto row = json{{"key", key}, {"outcome", json::parse(to_json_text(o))}}.dump();
+            text_record(outcome_row_tag, as_text(json{{"key", key}})), true);
+  auto row = as_text(json{{"key", key}, {"outcome", json::parse(to_json_text(o))}});
   b.put_row(side_table::escalation_outcomes, big_endian(next_outcome_seq_++),
             text_record(outcome_row_tag, std::move(row)));
   if (refit)

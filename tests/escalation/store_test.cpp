@@ -238,6 +238,8 @@ SCENARIO("the matrix's values survive their JSON form, and bad fields are named"
   REQUIRE(back);
   CHECK(back->score == Approx(a->score));
   CHECK(back->decision_key == "r/3");
+  a->decision_key = "caf\xe9/3";  // a run id of any bytes: kept exactly
+  CHECK(assessment_from_json(to_json_text(*a))->decision_key == "caf\xe9/3");
   CHECK(back->input_id == a->input_id);
   CHECK(back->uncertainty.stated_confidence == a->uncertainty.stated_confidence);
   auto bad = proposal_from_json(R"({"task_type": "t", "input": 7})");
