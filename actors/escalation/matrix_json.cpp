@@ -82,7 +82,13 @@ features features_of(const json& j) {
   auto& f = field(j, "features");
   if (!f.is_object())
     throw bad_field{"features: must be an object"};
-  return {number(f, "uncertainty"), number(f, "novelty"), number(f, "benefit")};
+  // A feature that is not a number (bad options: the matrix escalated to be
+  // safe) was written as null; it reads back as NaN, which the matrix
+  // escalates on and never learns from, rather than failing the run.
+  auto feature = [&](const char* name) {
+    return field(f, name).is_null() ? NAN : number(f, name);
+  };
+  return {feature("uncertainty"), feature("novelty"), feature("benefit")};
 }
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }

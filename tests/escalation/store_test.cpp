@@ -6,6 +6,7 @@
 // per decision key.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -250,4 +251,33 @@ SCENARIO("the matrix's values survive their JSON form, and bad fields are named"
     R"("decision":"proceed","propensity":0.95,"changed":3})");
   REQUIRE_FALSE(out_of_range);
   CHECK(out_of_range.error().message == "outcome: changed: must be in [0, 1]");
+}
+
+SCENARIO("an assessment escalated because a number is not one survives its JSON form",
+         "[escalation][store]") {
+  // Bad options (no benefit prior: 0 / 0 for a nested type with no cases)
+  // make a feature NaN; the matrix escalates to be safe. The run reads the
+  // assessment back from its journal and sends the outcome: both must
+  // parse, or the safe path fails the run instead.
+  auto o = small();
+  o.benefit_prior_strength = 0;
+  matrix m(o);
+  auto a = m.assess(nth(0));  // "refund/eu": nested
+  REQUIRE(a);
+  REQUIRE(a->decision == decision::escalate);
+  REQUIRE_FALSE(std::isfinite(a->features.benefit));
+  a->decision_key = "r/1";
+  auto back = assessment_from_json(to_json_text(*a));
+  REQUIRE(back);
+  CHECK(back->decision == decision::escalate);
+  CHECK(back->features.uncertainty == Approx(a->features.uncertainty));
+  CHECK_FALSE(std::isfinite(back->features.benefit));
+  outcome out{"refund/eu", back->features, back->score, back->decision, back->propensity,
+              std::nullopt, 1};
+  auto sent = outcome_from_json(to_json_text(out));
+  REQUIRE(sent);
+  CHECK_FALSE(std::isfinite(sent->features.benefit));
+  auto labels = m.labels();
+  m.record(*sent);  // ignored by the matrix: a NaN must not poison a fit
+  CHECK(m.labels() == labels);
 }
