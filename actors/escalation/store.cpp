@@ -293,9 +293,13 @@ expected<restore_report> matrix_store::restore(matrix& m) {
 
 expected<bool> matrix_store::checkpoint(const matrix& m, bool force) {
   auto through = m.last_input_id();
+  // After a failed attempt, the next one waits checkpoint_every inputs too:
+  // a save writes every stored vector, too much to redo at each decision.
+  auto since = std::max(checkpoint_through_, checkpoint_tried_);
   if (through == checkpoint_through_ ||
-      (!force && (opts_.checkpoint_every == 0 || through - checkpoint_through_ < opts_.checkpoint_every)))
+      (!force && (opts_.checkpoint_every == 0 || through - since < opts_.checkpoint_every)))
     return false;
+  checkpoint_tried_ = through;
   auto graphs = m.save_graphs(dir_, through);
   if (!graphs)
     return std::move(graphs).error();

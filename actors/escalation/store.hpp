@@ -100,9 +100,9 @@ public:
                            const std::optional<refit_record>& refit);
 
   /// Saves the graphs and commits a checkpoint row (synced) when
-  /// checkpoint_every inputs were stored since the last one (or `force`);
-  /// then deletes the files of the checkpoint before. Returns whether one
-  /// was written.
+  /// checkpoint_every inputs were stored since the last one, or since the
+  /// last attempt that failed (or `force`); then deletes the files of the
+  /// checkpoint before. Returns whether one was written.
   expected<bool> checkpoint(const matrix& m, bool force = false);
 
 private:
@@ -111,6 +111,7 @@ private:
   std::filesystem::path dir_;
   std::uint64_t next_outcome_seq_ = 1;
   std::uint64_t checkpoint_through_ = 0;
+  std::uint64_t checkpoint_tried_ = 0;  ///< through of the last attempt
   std::vector<std::string> checkpoint_files_;
 };
 

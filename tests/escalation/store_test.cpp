@@ -281,3 +281,22 @@ SCENARIO("an assessment escalated because a number is not one survives its JSON 
   m.record(*sent);  // ignored by the matrix: a NaN must not poison a fit
   CHECK(m.labels() == labels);
 }
+
+SCENARIO("a checkpoint that fails is tried again after checkpoint_every more inputs",
+         "[escalation][store]") {
+  // Saving the graphs costs a write of every stored vector: a save that
+  // keeps failing (disk full, a graph_dir that cannot be made) must not be
+  // redone, and logged, at every decision after it was due.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  { std::ofstream blocker(dir.path() + "/not-a-dir"); }
+  matrix m(small());
+  matrix_store rows(*j, {.graph_dir = dir.path() + "/not-a-dir/graphs", .checkpoint_every = 5});
+  std::vector<int> failed_at;
+  for (int i = 0; i < 12; ++i) {
+    REQUIRE(m.assess(nth(i)));
+    if (!rows.checkpoint(m))
+      failed_at.push_back(i + 1);
+  }
+  CHECK(failed_at == std::vector<int>{5, 10});
+}
