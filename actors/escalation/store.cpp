@@ -1,6 +1,7 @@
 // The escalation matrix's rows in the journal (store.hpp).
 #include "endure/actors/escalation/store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -291,6 +292,22 @@ expected<restore_report> matrix_store::restore(matrix& m) {
   return report;
 }
 
+void matrix_store::remove_other_graph_files() const {
+  std::error_code ec;
+  std::vector<std::filesystem::path> stale;
+  for (auto it = std::filesystem::directory_iterator(dir_, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    auto name = it->path().filename().string();
+    bool graph = name.rfind("novelty-", 0) == 0 &&
+                 (name.ends_with(".hnsw") || name.ends_with(".hnsw.tmp"));
+    if (graph && std::find(checkpoint_files_.begin(), checkpoint_files_.end(), name) ==
+                   checkpoint_files_.end())
+      stale.push_back(it->path());
+  }
+  for (auto& path : stale)
+    std::filesystem::remove(path, ec);
+}
+
 expected<bool> matrix_store::checkpoint(const matrix& m, bool force) {
   auto through = m.last_input_id();
   // After a failed attempt, the next one waits checkpoint_every inputs too:
@@ -308,14 +325,13 @@ expected<bool> matrix_store::checkpoint(const matrix& m, bool force) {
             text_record(checkpoint_row_tag, checkpoint_text({through, *graphs})));
   if (auto ok = store_->commit(std::move(b)); !ok)
     return std::move(ok).error();
-  // The new record is durable: the files of the one before are not needed.
-  for (auto& old : checkpoint_files_) {
-    std::error_code ec;
-    std::filesystem::remove(dir_ / old, ec);
-  }
+  // The new record is durable: no other graph file is needed, neither the
+  // ones before it nor any a crash left (saved but never recorded, or
+  // recorded and not yet deleted, or a damaged checkpoint's).
   checkpoint_files_.clear();
   for (auto& g : *graphs)
     checkpoint_files_.push_back(g.file);
+  remove_other_graph_files();
   checkpoint_through_ = through;
   return true;
 }

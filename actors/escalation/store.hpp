@@ -101,11 +101,16 @@ public:
 
   /// Saves the graphs and commits a checkpoint row (synced) when
   /// checkpoint_every inputs were stored since the last one, or since the
-  /// last attempt that failed (or `force`); then deletes the files of the
-  /// checkpoint before. Returns whether one was written.
+  /// last attempt that failed (or `force`); then deletes every other graph
+  /// file in graph_dir (the checkpoint's before, any a crash left). Returns
+  /// whether one was written.
   expected<bool> checkpoint(const matrix& m, bool force = false);
 
 private:
+  /// Deletes the graph files ("novelty-*.hnsw[.tmp]") in the directory
+  /// other than checkpoint_files_.
+  void remove_other_graph_files() const;
+
   journal* store_;
   store_options opts_;
   std::filesystem::path dir_;

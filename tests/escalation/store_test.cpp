@@ -6,6 +6,7 @@
 // per decision key.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -299,4 +300,36 @@ SCENARIO("a checkpoint that fails is tried again after checkpoint_every more inp
       failed_at.push_back(i + 1);
   }
   CHECK(failed_at == std::vector<int>{5, 10});
+}
+
+SCENARIO("a checkpoint leaves only its own graph files, whatever a crash left before",
+         "[escalation][store]") {
+  // kill -9 between saving the files and committing their row (or between
+  // the commit and deleting the files before) leaves files no row names;
+  // a damaged checkpoint's files are never loaded again. Each is as big as
+  // every stored vector: the next checkpoint removes them.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix a(small());
+  matrix_store rows(*j, {.checkpoint_every = 50});
+  drive(a, rows, *j, 0, 60);
+  auto graphs = dir.path() + "/escalation";
+  for (auto* left : {"novelty-55-00000000deadbeef.hnsw", "novelty-57-00000000deadbeef.hnsw.tmp"})
+    std::ofstream(graphs + "/" + left) << "left by a crash";
+  std::ofstream(graphs + "/notes.txt") << "not the store's";
+  j.reset();
+
+  auto reopened = open_journal(dir.path());
+  matrix b(small());
+  matrix_store again(*reopened, {.checkpoint_every = 50});
+  REQUIRE(again.restore(b));
+  drive(b, again, *reopened, 60, 40);
+  std::vector<std::string> names;
+  for (auto& e : std::filesystem::directory_iterator(graphs))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  REQUIRE(names.size() == 3);  // one graph per task type, and the stranger
+  CHECK(names[0] == "notes.txt");
+  CHECK(names[1].rfind("novelty-100-", 0) == 0);
+  CHECK(names[2].rfind("novelty-100-", 0) == 0);
 }
