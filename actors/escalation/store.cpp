@@ -208,8 +208,10 @@ expected<restore_report> matrix_store::restore(matrix& m) {
   // 0. Let rows queued before (by a previous incarnation of the actor,
   // whose assess does not wait for its input rows) land first: read
   // without them, the next input would take an id already used.
-  if (auto ok = s.commit(write_batch{}); !ok)
-    return std::move(ok).error();
+  // (A read-only journal has no writer, and nothing queued.)
+  if (!s.options().read_only)
+    if (auto ok = s.commit(write_batch{}); !ok)
+      return std::move(ok).error();
   // 1. The graphs of the last checkpoint, if they are whole.
   if (auto row = s.row(side_table::escalation_state, checkpoint_key); !row) {
     return std::move(row).error();

@@ -193,6 +193,15 @@ SCENARIO("a restore sees every row queued before it and not only those committed
   REQUIRE(report);
   CHECK(report->inputs == queued);
   CHECK(b.last_input_id() == a.last_input_id());
+  j->reset();
+  auto reader = journal::open({.data_dir = dir.path(), .read_only = true});
+  REQUIRE(reader);  // `endure inspect`'s kind of journal: no writer to wait for
+  register_record_types((*reader)->types());
+  matrix c(small());
+  matrix_store inspecting(**reader, {.checkpoint_every = 0});
+  auto read = inspecting.restore(c);
+  REQUIRE(read);
+  CHECK(read->inputs == queued);
 }
 
 SCENARIO("a damaged input row is skipped and counted, the rest restores",
