@@ -13,8 +13,6 @@
 #include "endure/actors/agent/detail/agent_escalation.hpp"
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_call.hpp"
-#include "endure/actors/detail/step_services.hpp"
-#include "endure/actors/gateway/policy.hpp"
 #include "endure/actors/workflow_errors.hpp"
 #include "endure/persistence/failure.hpp"
 
@@ -75,18 +73,6 @@ struct turn_call {
   bool question = false;
 };
 
-/// Whether the escalation matrix scores this call: asked for, and not a
-/// call the policy gate puts before a person anyway (asking twice about
-/// one call helps nobody).
-bool scored_by_matrix(context& ctx, const detail::turn_view& view, const std::string& tool,
-                      const json& args) {
-  if (!view.spec->escalation)
-    return false;
-  auto* services = detail::context_access::services(ctx);
-  auto* policy = services ? services->policy() : nullptr;
-  return !(policy && policy->gate(tool, args));
-}
-
 /// Phase 1, in call order: each call checked against what was offered and
 /// its schema, then its gate (or question) step. `gated` gets one entry per
 /// call (settled at once for those with a result).
@@ -115,7 +101,13 @@ task<void> gate_all(context& ctx, const tool_registry& registry, const offered_t
                                           std::move(q.context));
         gated.back() = co_await std::move(ask);
       } else {
-        if (scored_by_matrix(ctx, view, c.call.name, prepared->arguments)) {
+        auto gate = detail::pass_gate(ctx, c.call.name, prepared->arguments);
+        gated.back() = co_await std::move(gate);
+        // The matrix scores the call unless the gate put it before a person
+        // anyway (asking twice about one call helps nobody). Read from the
+        // journaled gate step, not the policy: a policy turned on or off
+        // under a live run must not change its step sequence.
+        if (view.spec->escalation && gated.back().raised.id.empty()) {
           json rejection;
           auto check = detail::check_tool_call(ctx, view, c.call.name, prepared->arguments,
                                                prepared->target->irreversible, answer, rejection);
@@ -125,8 +117,6 @@ task<void> gate_all(context& ctx, const tool_registry& registry, const offered_t
             continue;
           }
         }
-        auto gate = detail::pass_gate(ctx, c.call.name, std::move(prepared->arguments));
-        gated.back() = co_await std::move(gate);
       }
     } catch (const step_failed_error& e) {
       ++answer.tool_errors;

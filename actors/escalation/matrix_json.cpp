@@ -82,7 +82,13 @@ features features_of(const json& j) {
   auto& f = field(j, "features");
   if (!f.is_object())
     throw bad_field{"features: must be an object"};
-  return {number(f, "uncertainty"), number(f, "novelty"), number(f, "benefit")};
+  // A feature that is not a number (bad options: the matrix escalated to be
+  // safe) was written as null; it reads back as NaN, which the matrix
+  // escalates on and never learns from, rather than failing the run.
+  auto feature = [&](const char* name) {
+    return field(f, name).is_null() ? NAN : number(f, name);
+  };
+  return {feature("uncertainty"), feature("novelty"), feature("benefit")};
 }
 
 json optional_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
@@ -117,6 +123,41 @@ expected<T> parse_with(std::string_view text, const char* what, F parse) {
 }
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+bool valid_utf8(const std::string& s) {
+  try {
+    (void)json(s).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
+std::string hex_of(const std::string& bytes) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+std::string bytes_of_hex(const std::string& hex, const char* name) {
+  auto value = [&](char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    throw bad_field{std::string{name} + ": must be lowercase hex digits"};
+  };
+  if (hex.size() % 2)
+    throw bad_field{std::string{name} + ": must be an even number of hex digits"};
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2)
+    out += static_cast<char>(value(hex[i]) * 16 + value(hex[i + 1]));
+  return out;
+}
 
 } // namespace
 
@@ -171,13 +212,19 @@ std::string to_json_text(const assessment& a) {
                 {"disagreement", optional_json(u.disagreement)},
                 {"hedging", u.hedging},
                 {"value", u.value}};
-  return dump({{"decision", to_string(a.decision)}, {"score", a.score},
-               {"threshold", a.threshold}, {"features", features_json(a.features)},
-               {"uncertainty_parts", parts}, {"weights", a.weights}, {"fitted", a.fitted},
-               {"explored", a.explored}, {"propensity", a.propensity},
-               {"wants_samples", a.wants_samples}, {"model_version", a.model_version},
-               {"input_id", a.input_id}, {"reason", a.reason},
-               {"decision_key", a.decision_key}});
+  json j = {{"decision", to_string(a.decision)}, {"score", a.score},
+            {"threshold", a.threshold}, {"features", features_json(a.features)},
+            {"uncertainty_parts", parts}, {"weights", a.weights}, {"fitted", a.fitted},
+            {"explored", a.explored}, {"propensity", a.propensity},
+            {"wants_samples", a.wants_samples}, {"model_version", a.model_version},
+            {"input_id", a.input_id}, {"reason", a.reason},
+            {"decision_key", a.decision_key}};
+  // The key is a step's idempotency key, of a run id that may be any bytes:
+  // as text it would lose them (two runs' keys alike, one outcome refused
+  // as the other's), so such a key also goes as hex.
+  if (!valid_utf8(a.decision_key))
+    j["decision_key_hex"] = hex_of(a.decision_key);
+  return dump(j);
 }
 
 expected<assessment> assessment_from_json(std::string_view t) {
@@ -204,6 +251,8 @@ expected<assessment> assessment_from_json(std::string_view t) {
     a.input_id = count(j, "input_id");
     a.reason = text(j, "reason", false);
     a.decision_key = text(j, "decision_key", false);
+    if (j.contains("decision_key_hex"))
+      a.decision_key = bytes_of_hex(text(j, "decision_key_hex"), "decision_key_hex");
     return a;
   });
 }

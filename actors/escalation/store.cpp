@@ -1,6 +1,7 @@
 // The escalation matrix's rows in the journal (store.hpp).
 #include "endure/actors/escalation/store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -187,9 +188,12 @@ expected<bool> matrix_store::has_outcome(std::string_view key) const {
 write_batch matrix_store::outcome_rows(std::string_view key, const outcome& o,
                                        const std::optional<refit_record>& refit) {
   write_batch b;
+  // The key as text is for people (bytes that are not UTF-8 replaced):
+  // rows are found by its hash.
+  auto as_text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
   b.put_row(side_table::escalation_state, hashed("o/", key),
-            text_record(outcome_row_tag, json{{"key", key}}.dump()), true);
-  auto row = json{{"key", key}, {"outcome", json::parse(to_json_text(o))}}.dump();
+            text_record(outcome_row_tag, as_text(json{{"key", key}})), true);
+  auto row = as_text(json{{"key", key}, {"outcome", json::parse(to_json_text(o))}});
   b.put_row(side_table::escalation_outcomes, big_endian(next_outcome_seq_++),
             text_record(outcome_row_tag, std::move(row)));
   if (refit)
@@ -201,6 +205,13 @@ write_batch matrix_store::outcome_rows(std::string_view key, const outcome& o,
 expected<restore_report> matrix_store::restore(matrix& m) {
   restore_report report;
   auto& s = *store_;
+  // 0. Let rows queued before (by a previous incarnation of the actor,
+  // whose assess does not wait for its input rows) land first: read
+  // without them, the next input would take an id already used.
+  // (A read-only journal has no writer, and nothing queued.)
+  if (!s.options().read_only)
+    if (auto ok = s.commit(write_batch{}); !ok)
+      return std::move(ok).error();
   // 1. The graphs of the last checkpoint, if they are whole.
   if (auto row = s.row(side_table::escalation_state, checkpoint_key); !row) {
     return std::move(row).error();
@@ -283,11 +294,31 @@ expected<restore_report> matrix_store::restore(matrix& m) {
   return report;
 }
 
+void matrix_store::remove_other_graph_files() const {
+  std::error_code ec;
+  std::vector<std::filesystem::path> stale;
+  for (auto it = std::filesystem::directory_iterator(dir_, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    auto name = it->path().filename().string();
+    bool graph = name.rfind("novelty-", 0) == 0 &&
+                 (name.ends_with(".hnsw") || name.ends_with(".hnsw.tmp"));
+    if (graph && std::find(checkpoint_files_.begin(), checkpoint_files_.end(), name) ==
+                   checkpoint_files_.end())
+      stale.push_back(it->path());
+  }
+  for (auto& path : stale)
+    std::filesystem::remove(path, ec);
+}
+
 expected<bool> matrix_store::checkpoint(const matrix& m, bool force) {
   auto through = m.last_input_id();
+  // After a failed attempt, the next one waits checkpoint_every inputs too:
+  // a save writes every stored vector, too much to redo at each decision.
+  auto since = std::max(checkpoint_through_, checkpoint_tried_);
   if (through == checkpoint_through_ ||
-      (!force && (opts_.checkpoint_every == 0 || through - checkpoint_through_ < opts_.checkpoint_every)))
+      (!force && (opts_.checkpoint_every == 0 || through - since < opts_.checkpoint_every)))
     return false;
+  checkpoint_tried_ = through;
   auto graphs = m.save_graphs(dir_, through);
   if (!graphs)
     return std::move(graphs).error();
@@ -296,14 +327,13 @@ expected<bool> matrix_store::checkpoint(const matrix& m, bool force) {
             text_record(checkpoint_row_tag, checkpoint_text({through, *graphs})));
   if (auto ok = store_->commit(std::move(b)); !ok)
     return std::move(ok).error();
-  // The new record is durable: the files of the one before are not needed.
-  for (auto& old : checkpoint_files_) {
-    std::error_code ec;
-    std::filesystem::remove(dir_ / old, ec);
-  }
+  // The new record is durable: no other graph file is needed, neither the
+  // ones before it nor any a crash left (saved but never recorded, or
+  // recorded and not yet deleted, or a damaged checkpoint's).
   checkpoint_files_.clear();
   for (auto& g : *graphs)
     checkpoint_files_.push_back(g.file);
+  remove_other_graph_files();
   checkpoint_through_ = through;
   return true;
 }

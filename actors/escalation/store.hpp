@@ -77,7 +77,8 @@ public:
 
   const std::filesystem::path& graph_dir() const noexcept { return dir_; }
 
-  /// Restores `m` (a new matrix) from the journal: checkpoint graphs, the
+  /// Restores `m` (a new matrix) from the journal, after every batch queued
+  /// before the call has landed (a commit barrier): checkpoint graphs, the
   /// inputs after them (and the last threshold.window before, for the
   /// budget window), every outcome in order, the last refit. A damaged row
   /// is skipped and counted, never fatal: one bad row must not stop the
@@ -100,17 +101,23 @@ public:
                            const std::optional<refit_record>& refit);
 
   /// Saves the graphs and commits a checkpoint row (synced) when
-  /// checkpoint_every inputs were stored since the last one (or `force`);
-  /// then deletes the files of the checkpoint before. Returns whether one
-  /// was written.
+  /// checkpoint_every inputs were stored since the last one, or since the
+  /// last attempt that failed (or `force`); then deletes every other graph
+  /// file in graph_dir (the checkpoint's before, any a crash left). Returns
+  /// whether one was written.
   expected<bool> checkpoint(const matrix& m, bool force = false);
 
 private:
+  /// Deletes the graph files ("novelty-*.hnsw[.tmp]") in the directory
+  /// other than checkpoint_files_.
+  void remove_other_graph_files() const;
+
   journal* store_;
   store_options opts_;
   std::filesystem::path dir_;
   std::uint64_t next_outcome_seq_ = 1;
   std::uint64_t checkpoint_through_ = 0;
+  std::uint64_t checkpoint_tried_ = 0;  ///< through of the last attempt
   std::vector<std::string> checkpoint_files_;
 };
 

@@ -170,3 +170,52 @@ SCENARIO("in the grey zone the turn is sampled, each sample a journaled model ca
   CHECK(requests.at(1).seed == 1);
   CHECK(requests.at(3).seed == 3);
 }
+
+SCENARIO("turning the policy on under a live escalated run does not change its steps",
+         "[agent][escalation]") {
+  // The policy gate is a journaled step so that a policy edited between a
+  // run's first execution and its replay cannot change the step sequence;
+  // whether the matrix scores a call must follow that journaled answer,
+  // not the policy of the process that replays.
+  fresh();
+  auto policy_on = std::make_shared<bool>(false);
+  runtime_fixture f{escalation_workflows, [policy_on](runtime_options& o) {
+                      matrix_at(0)(o);
+                      if (!*policy_on)
+                        o.policy = nullptr;
+                    }};
+  REQUIRE(f.rt().start("escalated_publish", "e6", std::string{"durable agents"}));
+  REQUIRE(eventually([&] { return pending_count(f, "e6") == 1; }));
+  CHECK(requests_of(f, "e6").at(0).kind == gateway::request_kind::question);  // scored
+  *policy_on = true;
+  f.reopen();  // the run replays under a policy that gates publish
+  answer_next(f, "e6", "approve");
+  answer_next(f, "e6", "accept");
+  auto out = f.ended("e6", 10s);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(published == 1);
+  CHECK(out.value<agent::agent_answer>().escalated == 2);
+}
+
+SCENARIO("turning the policy off under a live gated run does not change its steps",
+         "[agent][escalation]") {
+  fresh();
+  auto policy_on = std::make_shared<bool>(true);
+  runtime_fixture f{escalation_workflows, [policy_on](runtime_options& o) {
+                      matrix_at(0)(o);
+                      if (!*policy_on)
+                        o.policy = nullptr;
+                    }};
+  REQUIRE(f.rt().start("escalated_publish", "e7", std::string{"durable agents"}));
+  REQUIRE(eventually([&] { return pending_count(f, "e7") == 1; }));
+  auto gate = requests_of(f, "e7").at(0);
+  REQUIRE(gate.kind == gateway::request_kind::approval);
+  *policy_on = false;
+  f.reopen();  // the run replays without the policy: its gate step stands
+  REQUIRE(f.rt().decide(gate.id, "ann", "approve"));
+  answer_next(f, "e7", "accept");
+  auto out = f.ended("e7", 10s);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(published == 1);
+  CHECK(count_of(steps_of(f, "e7"), "escalate:agent/turn 1/tool:publish") == 0);
+}

@@ -47,9 +47,19 @@ task<std::string> assess_bad(context& ctx, std::string) {
   co_return "unreachable";
 }
 
+task<std::string> assess_and_record(context& ctx, std::string input) {
+  auto p = learner_proposal(1);
+  p.input = std::move(input);
+  auto assessing = escalation::assess(ctx, "triage", p);
+  auto a = co_await std::move(assessing);
+  auto recording = escalation::record_outcome(ctx, "triage", a, p, 1.0);
+  co_return (co_await std::move(recording)) ? "recorded" : "not recorded";
+}
+
 void workflows(workflow_registry& r) {
   r.add("assess_then_wait", &assess_then_wait);
   r.add("assess_bad", &assess_bad);
+  r.add("assess_and_record", &assess_and_record);
 }
 
 void with_escalation(runtime_options& o) {
@@ -122,6 +132,20 @@ SCENARIO("one decision key gets one answer and one stored input", "[escalation][
   CHECK(rows_in(f.rt().store(), side_table::escalation_inputs) == 2);
   auto refused = ask_actor(f.sys(), f.rt(), "r/9", R"({"task_type": 5})");
   CHECK_THAT(refused, Catch::Contains("proposal: task_type: must be a string"));
+}
+
+SCENARIO("runs whose ids are not UTF-8 each record their own outcome",
+         "[escalation][actor]") {
+  // Run ids are bytes (no NUL, at most 200): "caf\xe9" and "caf\xe8" are
+  // Latin-1 ids a legacy system may use. Their decisions are two decisions.
+  runtime_fixture f{workflows, with_escalation};
+  for (std::string id : {"caf\xe9", "caf\xe8"}) {
+    REQUIRE(f.rt().start("assess_and_record", id, std::string{"an order"}));
+    auto out = f.ended(id, 20s);
+    REQUIRE(out.status == run_status::completed);
+    CHECK(out.value<std::string>() == "recorded");
+  }
+  CHECK(rows_in(f.rt().store(), side_table::escalation_outcomes) == 2);
 }
 
 SCENARIO("a proposal the actor refuses fails its step with the actor's words",

@@ -6,6 +6,8 @@
 // per decision key.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -164,6 +166,44 @@ SCENARIO("a damaged checkpoint file: the graphs are rebuilt from the journal",
   same_decisions(a, b, 60, 20);
 }
 
+SCENARIO("a restore sees every row queued before it and not only those committed yet",
+         "[escalation][store]") {
+  // The escalation actor queues an input row and answers at once; an actor
+  // restarted by its supervisor (rest_for_one: a sibling crashed) restores
+  // while that row may still wait in the writer's queue. Missing it, the
+  // new actor would give the next input the same id and overwrite it.
+  test::temp_dir dir;
+  auto j = journal::open({.data_dir = dir.path(), .mode = durability::sync});
+  REQUIRE(j);
+  register_record_types((*j)->types());
+  matrix a(small());
+  matrix_store rows(**j, {.checkpoint_every = 0});
+  constexpr int queued = 40;
+  for (int i = 0; i < queued; ++i) {
+    auto p = nth(i);
+    std::vector<float> unit;
+    auto d = a.assess(p, &unit);
+    REQUIRE(d);
+    d->decision_key = "run/" + std::to_string(i);
+    (*j)->commit(rows.assessment_rows(p.task_type, unit, *d), [](const expected<void>&) {});
+  }
+  matrix b(small());
+  matrix_store again(**j, {.checkpoint_every = 0});
+  auto report = again.restore(b);
+  REQUIRE(report);
+  CHECK(report->inputs == queued);
+  CHECK(b.last_input_id() == a.last_input_id());
+  j->reset();
+  auto reader = journal::open({.data_dir = dir.path(), .read_only = true});
+  REQUIRE(reader);  // `endure inspect`'s kind of journal: no writer to wait for
+  register_record_types((*reader)->types());
+  matrix c(small());
+  matrix_store inspecting(**reader, {.checkpoint_every = 0});
+  auto read = inspecting.restore(c);
+  REQUIRE(read);
+  CHECK(read->inputs == queued);
+}
+
 SCENARIO("a damaged input row is skipped and counted, the rest restores",
          "[escalation][store]") {
   test::temp_dir dir;
@@ -209,6 +249,8 @@ SCENARIO("the matrix's values survive their JSON form, and bad fields are named"
   REQUIRE(back);
   CHECK(back->score == Approx(a->score));
   CHECK(back->decision_key == "r/3");
+  a->decision_key = "caf\xe9/3";  // a run id of any bytes: kept exactly
+  CHECK(assessment_from_json(to_json_text(*a))->decision_key == "caf\xe9/3");
   CHECK(back->input_id == a->input_id);
   CHECK(back->uncertainty.stated_confidence == a->uncertainty.stated_confidence);
   auto bad = proposal_from_json(R"({"task_type": "t", "input": 7})");
@@ -219,4 +261,84 @@ SCENARIO("the matrix's values survive their JSON form, and bad fields are named"
     R"("decision":"proceed","propensity":0.95,"changed":3})");
   REQUIRE_FALSE(out_of_range);
   CHECK(out_of_range.error().message == "outcome: changed: must be in [0, 1]");
+}
+
+SCENARIO("an assessment escalated because a number is not one survives its JSON form",
+         "[escalation][store]") {
+  // Bad options (no benefit prior: 0 / 0 for a nested type with no cases)
+  // make a feature NaN; the matrix escalates to be safe. The run reads the
+  // assessment back from its journal and sends the outcome: both must
+  // parse, or the safe path fails the run instead.
+  auto o = small();
+  o.benefit_prior_strength = 0;
+  matrix m(o);
+  auto a = m.assess(nth(0));  // "refund/eu": nested
+  REQUIRE(a);
+  REQUIRE(a->decision == decision::escalate);
+  REQUIRE_FALSE(std::isfinite(a->features.benefit));
+  a->decision_key = "r/1";
+  auto back = assessment_from_json(to_json_text(*a));
+  REQUIRE(back);
+  CHECK(back->decision == decision::escalate);
+  CHECK(back->features.uncertainty == Approx(a->features.uncertainty));
+  CHECK_FALSE(std::isfinite(back->features.benefit));
+  outcome out{"refund/eu", back->features, back->score, back->decision, back->propensity,
+              std::nullopt, 1};
+  auto sent = outcome_from_json(to_json_text(out));
+  REQUIRE(sent);
+  CHECK_FALSE(std::isfinite(sent->features.benefit));
+  auto labels = m.labels();
+  m.record(*sent);  // ignored by the matrix: a NaN must not poison a fit
+  CHECK(m.labels() == labels);
+}
+
+SCENARIO("a checkpoint that fails is tried again after checkpoint_every more inputs",
+         "[escalation][store]") {
+  // Saving the graphs costs a write of every stored vector: a save that
+  // keeps failing (disk full, a graph_dir that cannot be made) must not be
+  // redone, and logged, at every decision after it was due.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  { std::ofstream blocker(dir.path() + "/not-a-dir"); }
+  matrix m(small());
+  matrix_store rows(*j, {.graph_dir = dir.path() + "/not-a-dir/graphs", .checkpoint_every = 5});
+  std::vector<int> failed_at;
+  for (int i = 0; i < 12; ++i) {
+    REQUIRE(m.assess(nth(i)));
+    if (!rows.checkpoint(m))
+      failed_at.push_back(i + 1);
+  }
+  CHECK(failed_at == std::vector<int>{5, 10});
+}
+
+SCENARIO("a checkpoint leaves only its own graph files, whatever a crash left before",
+         "[escalation][store]") {
+  // kill -9 between saving the files and committing their row (or between
+  // the commit and deleting the files before) leaves files no row names;
+  // a damaged checkpoint's files are never loaded again. Each is as big as
+  // every stored vector: the next checkpoint removes them.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix a(small());
+  matrix_store rows(*j, {.checkpoint_every = 50});
+  drive(a, rows, *j, 0, 60);
+  auto graphs = dir.path() + "/escalation";
+  for (auto* left : {"novelty-55-00000000deadbeef.hnsw", "novelty-57-00000000deadbeef.hnsw.tmp"})
+    std::ofstream(graphs + "/" + left) << "left by a crash";
+  std::ofstream(graphs + "/notes.txt") << "not the store's";
+  j.reset();
+
+  auto reopened = open_journal(dir.path());
+  matrix b(small());
+  matrix_store again(*reopened, {.checkpoint_every = 50});
+  REQUIRE(again.restore(b));
+  drive(b, again, *reopened, 60, 40);
+  std::vector<std::string> names;
+  for (auto& e : std::filesystem::directory_iterator(graphs))
+    names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  REQUIRE(names.size() == 3);  // one graph per task type, and the stranger
+  CHECK(names[0] == "notes.txt");
+  CHECK(names[1].rfind("novelty-100-", 0) == 0);
+  CHECK(names[2].rfind("novelty-100-", 0) == 0);
 }

@@ -8,6 +8,10 @@
 //   ask_human, decision:ask_human               only when it escalated
 //   outcome:LABEL                               what the person did
 //
+// A tool call is checked after its gate:TOOL step, and only when that step
+// raised no request (run_agent decides from the journaled gate, so a policy
+// changed under a live run does not change its steps).
+//
 // Internal: run actor's thread only.
 #pragma once
 
