@@ -268,6 +268,7 @@ int run_scale(std::size_t n) {
 
 int main(int argc, char** argv) {
   std::size_t seeds = 5, tasks = 8000, neighbours = 5;
+  std::uint64_t first_seed = 1;
   std::string svg, png;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -279,6 +280,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--seeds") seeds = std::stoul(next());
+    else if (a == "--first-seed") first_seed = std::stoull(next());
     else if (a == "--tasks") tasks = std::stoul(next());
     else if (a == "--neighbours") neighbours = std::stoul(next());
     else if (a == "--scale") return run_scale(std::stoul(next()));
@@ -286,12 +288,12 @@ int main(int argc, char** argv) {
     else if (a == "--svg") svg = next();
     else if (a == "--png") png = next();
     else {
-      std::fprintf(stderr, "usage: escalation [--seeds N] [--tasks N] [--neighbours K] [--scale N] [--reopen N] [--svg PATH] [--png PATH]\n");
+      std::fprintf(stderr, "usage: escalation [--seeds N] [--first-seed S] [--tasks N] [--neighbours K] [--scale N] [--reopen N] [--svg PATH] [--png PATH]\n");
       return 2;
     }
   }
   std::vector<seed_result> results;
-  for (std::uint64_t s = 1; s <= seeds; ++s)
+  for (std::uint64_t s = first_seed; s < first_seed + seeds; ++s)
     results.push_back(run_seed(s, tasks, neighbours));
 
   auto caught_median = [&](std::size_t method, double rate) {

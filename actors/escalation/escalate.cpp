@@ -24,8 +24,11 @@ auto ask_actor(::endure::detail::step_services* services, call what, std::string
     auto answer = services->escalation(what, info.idempotency_key, body);
     if (!answer) {
       auto message = where + ": " + answer.error().message;
-      if (answer.error().code == errc::invalid_argument ||
-          (answer.error().code == errc::shut_down && message.find("is not set") != std::string::npos))
+      // Judged on the actor's own words, not on `where` (a run id may say anything).
+      auto& why = answer.error();
+      bool not_configured = why.code == errc::shut_down &&
+                            why.message.find("runtime_options::escalation is not set") != std::string::npos;
+      if (why.code == errc::invalid_argument || not_configured)
         throw fatal_error(message);
       throw retryable_error(message);
     }
