@@ -178,11 +178,14 @@ std::optional<refit_record> matrix::record(const outcome& o) {
 }
 
 std::optional<refit_record> matrix::refit() {
-  labels_at_refit_ = labelled_.size();
   auto fitted = fit_logistic(std::span<const labelled_case>{labelled_}, opts_.fit);
+  // A fit that failed keeps the model that worked and leaves the count of
+  // the last refit alone, so the next label tries again, exactly as a
+  // matrix restored from the journal (which holds only refits) would.
   if (!fitted.converged ||
       !std::all_of(fitted.weights.begin(), fitted.weights.end(), [](double w) { return std::isfinite(w); }))
-    return std::nullopt;  // keep the model that worked
+    return std::nullopt;
+  labels_at_refit_ = labelled_.size();
   model_ = fitted;
   calibration_.refit();
   rescore_window();

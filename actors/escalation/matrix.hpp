@@ -130,7 +130,8 @@ public:
 
   /// Learns from an outcome (one with features that are not finite numbers
   /// is ignored); returns the refit it triggered, if any: none when the fit
-  /// did not converge, the model in use then stays.
+  /// did not converge, the model in use then stays and the next outcome
+  /// tries again.
   std::optional<refit_record> record(const outcome& o);
 
   /// Restores state at start, before the first assess(), in this order:

@@ -45,6 +45,13 @@ std::string hashed(std::string_view prefix, std::string_view key) {
   return std::string{prefix} + buf;
 }
 
+/// The row is there but cannot be read (damaged, or written by a newer
+/// build): unlike LMDB failing, asking again gives the same answer.
+bool unreadable(const error& e) {
+  return e.code == errc::corrupt_record || e.code == errc::newer_record_version ||
+         e.code == errc::unknown_record_type;
+}
+
 record text_record(std::uint16_t tag, std::string text) { return record{tag, 1, std::move(text)}; }
 
 record input_record(std::string_view type, std::span<const float> unit, const features& f) {
@@ -139,6 +146,10 @@ expected<checkpoint_row> parse_checkpoint(std::string_view text) {
 
 } // namespace
 
+std::string state_row_key(std::string_view kind, std::string_view key) {
+  return hashed(kind, key);
+}
+
 void register_record_types(record_types& types) {
   types.add(input_row_tag, 1, "escalation_input");
   types.add(outcome_row_tag, 1, "escalation_outcome");
@@ -155,15 +166,24 @@ matrix_store::matrix_store(journal& store, store_options options)
 }
 
 expected<std::optional<assessment>> matrix_store::decision(std::string_view key) const {
+  using answer = std::optional<assessment>;
   auto row = store_->row(side_table::escalation_state, hashed("d/", key));
+  // A damaged decision row must not stop its run: it reads as absent, the
+  // proposal is assessed again and the new row replaces it.
+  auto damaged = [&](const error& why) {
+    log::error("escalation store: the decision row of " + std::string{key}
+               + " is damaged and is assessed again: " + why.to_string());
+    return answer{};
+  };
   if (!row)
-    return std::move(row).error();
+    return unreadable(row.error()) ? expected<answer>{damaged(row.error())}
+                                                    : expected<answer>{row.error()};
   if (!*row)
-    return std::optional<assessment>{};
-  auto a = assessment_from_json((*row)->payload);
+    return answer{};
+  auto a = assessment_from_json((**row).payload);
   if (!a)
-    return std::move(a).error();
-  return std::optional<assessment>{std::move(*a)};
+    return damaged(a.error());
+  return answer{std::move(*a)};
 }
 
 write_batch matrix_store::assessment_rows(std::string_view task_type, std::span<const float> unit,
@@ -180,6 +200,9 @@ write_batch matrix_store::assessment_rows(std::string_view task_type, std::span<
 
 expected<bool> matrix_store::has_outcome(std::string_view key) const {
   auto row = store_->row(side_table::escalation_state, hashed("o/", key));
+  // A damaged marker was written: that outcome was recorded.
+  if (!row && unreadable(row.error()))
+    return true;
   if (!row)
     return std::move(row).error();
   return row->has_value();

@@ -43,6 +43,10 @@ inline constexpr std::uint16_t decision_row_tag = 68;
 inline constexpr std::uint16_t refit_row_tag = 69;
 inline constexpr std::uint16_t checkpoint_row_tag = 70;
 
+/// The escalation_state key of decision key `key`'s row: `kind` "d/" (its
+/// assessment) or "o/" (its outcome marker). For tools and tests.
+std::string state_row_key(std::string_view kind, std::string_view key);
+
 /// Declares the store's tags to a journal's readers.
 void register_record_types(record_types& types);
 
@@ -85,14 +89,15 @@ public:
   /// agents. Errors: the journal's (LMDB failing).
   expected<restore_report> restore(matrix& m);
 
-  /// The assessment made under `key`, if one was journaled.
+  /// The assessment made under `key`, if one was journaled (a damaged row
+  /// reads as none, logged: the caller assesses again and replaces it).
   expected<std::optional<assessment>> decision(std::string_view key) const;
   /// The rows of an assessment made under `key` (its decision_key set):
   /// the decision, and the input when one was stored (`unit`, `task_type`).
   write_batch assessment_rows(std::string_view task_type, std::span<const float> unit,
                               const assessment& a) const;
 
-  /// Whether an outcome was recorded under `key`.
+  /// Whether an outcome was recorded under `key` (a damaged marker: yes).
   expected<bool> has_outcome(std::string_view key) const;
   /// The rows of an outcome under `key` and of the refit it caused; the
   /// "o/" row is written if absent, so a second outcome for a key fails the

@@ -342,3 +342,23 @@ SCENARIO("a checkpoint leaves only its own graph files, whatever a crash left be
   CHECK(names[1].rfind("novelty-100-", 0) == 0);
   CHECK(names[2].rfind("novelty-100-", 0) == 0);
 }
+
+SCENARIO("a damaged decision row is assessed again, a damaged outcome marker counts as recorded",
+         "[escalation][store]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  matrix_store rows(*j, {});
+  write_batch damage;  // valid envelopes around payloads that are not what they must be
+  damage.put_row(side_table::escalation_state, state_row_key("d/", "run-2/3"),
+                 record{decision_row_tag, 1, "{not json"});
+  damage.put_row(side_table::escalation_state, state_row_key("o/", "run-2/3"),
+                 record{outcome_row_tag, 99, "{}"});  // a schema newer than this build's
+  REQUIRE(j->commit(std::move(damage)));
+  auto d = rows.decision("run-2/3");
+  REQUIRE(d);
+  CHECK_FALSE(d->has_value());
+  auto seen = rows.has_outcome("run-2/3");
+  REQUIRE(seen);
+  CHECK(*seen);
+  CHECK_FALSE(*rows.has_outcome("run-2/4"));
+}
