@@ -71,10 +71,13 @@ detail::step_services::escalation_fn escalation_caller(caf::actor_system& sys,
     auto failed = [&](const caf::error& e) {
       out = detail::from_caf_error(e, "the escalation actor, decision " + key);
     };
+    // Bounded, so a stuck actor costs a retry of the step, not an activity
+    // thread forever; a restore of a million inputs takes ~6 s.
+    constexpr auto limit = std::chrono::seconds{60};
     if (what == call::assess)
-      self->request(actor, caf::infinite, atoms::esc_assess::value, key, body).receive(answer, failed);
+      self->request(actor, limit, atoms::esc_assess::value, key, body).receive(answer, failed);
     else
-      self->request(actor, caf::infinite, atoms::esc_outcome::value, key, body).receive(answer, failed);
+      self->request(actor, limit, atoms::esc_outcome::value, key, body).receive(answer, failed);
     return out;
   };
 }

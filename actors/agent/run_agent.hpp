@@ -45,6 +45,10 @@ namespace endure::agent {
 struct escalation_spec {
   std::string task_type;    ///< e.g. "support/refund"; "/" nests types
   std::size_t samples = 3;  ///< samples of the turn drawn in the grey zone (< 2: none)
+  /// Embed inputs with the runtime's model (`/v1/embeddings`, a journaled
+  /// step) instead of the built-in hashed n-grams; its width must be the
+  /// matrix's novelty.dim. Default: false.
+  bool model_embeddings = false;
 };
 
 struct agent_spec {

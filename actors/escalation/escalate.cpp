@@ -1,12 +1,15 @@
 // The escalation steps of a workflow (escalate.hpp).
 #include "endure/actors/escalation/escalate.hpp"
 
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/escalation/matrix_json.hpp"
 #include "endure/actors/workflow_errors.hpp"
+#include "endure/net/llm_backend.hpp"
 
 namespace endure::escalation {
 
@@ -47,6 +50,33 @@ task<assessment> ask(context& ctx, std::string step_name, const proposal& p) {
   co_return std::move(*a);
 }
 
+/// The step body of "escalate:NAME/embedding": the runtime's model embeds
+/// `text` (blocking: an activity thread); failures keep their class.
+auto embed_with(::endure::detail::step_services* services, std::string where) {
+  return [services, where](const std::string& text) {
+    auto* model = services ? services->llm().get() : nullptr;
+    if (!model)
+      throw fatal_error(where + ": embeddings from the model need runtime_options::llm");
+    std::promise<net::result<net::embedding_response>> answered;
+    auto answer = answered.get_future();
+    net::embedding_request request;
+    request.inputs = {text};
+    model->embed(std::move(request), [&answered](net::result<net::embedding_response> r) {
+      answered.set_value(std::move(r));
+    });
+    auto r = answer.get();
+    if (!r) {
+      auto why = r.error();
+      why.message = where + ": " + why.message;
+      throw step_error(std::move(why));
+    }
+    if (r->vectors.size() != 1)
+      throw fatal_error(where + ": the model returned " + std::to_string(r->vectors.size())
+                        + " vectors for one input");
+    return std::move(r->vectors.front());
+  };
+}
+
 } // namespace
 
 std::string sample_text(const net::chat_response& r) {
@@ -59,8 +89,15 @@ std::string sample_text(const net::chat_response& r) {
 }
 
 task<assessment> assess(context& ctx, std::string name, proposal p,
-                        std::optional<sampling> samples) {
+                        std::optional<sampling> samples, embedding_source embeddings) {
   p.samples_unavailable = !samples || samples->count < 2;
+  if (embeddings == embedding_source::model && p.embedding.empty()) {
+    auto step_name = "escalate:" + name + "/embedding";
+    auto* services = agent::detail::context_access::services(ctx);
+    auto where = "run " + ctx.run_id() + ", step '" + step_name + "'";
+    auto embedding = ctx.step(step_name, embed_with(services, where), p.input);
+    p.embedding = co_await std::move(embedding);
+  }
   auto first = ask(ctx, "escalate:" + name, p);
   auto a = co_await std::move(first);
   if (!a.wants_samples)

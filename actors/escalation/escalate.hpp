@@ -41,8 +41,17 @@ struct sampling {
   std::size_t count = 3;      ///< samples drawn (each with seed 1..count)
 };
 
+/// Where the input's embedding comes from, when the proposal has none: the
+/// matrix's built-in hashed n-grams, or the runtime's model
+/// (runtime_options::llm's `/v1/embeddings`; the sim embeds offline) in a
+/// journaled step "escalate:NAME/embedding", retried by the class of its
+/// failure like ctx.llm. The vector's width must be the matrix's
+/// novelty.dim, else the assessment fails (fatal) saying both widths.
+enum class embedding_source { built_in, model };
+
 task<assessment> assess(context& ctx, std::string name, proposal p,
-                        std::optional<sampling> samples = std::nullopt);
+                        std::optional<sampling> samples = std::nullopt,
+                        embedding_source embeddings = embedding_source::built_in);
 
 /// What a person did with decision `a` (from assess) of proposal `p`:
 /// `changed` in [0, 1] (0 approved as is, 1 rejected or rewrote it). Returns

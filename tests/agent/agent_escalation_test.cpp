@@ -28,7 +28,17 @@ task<agent::agent_answer> escalated_publish(context& ctx, std::string topic) {
   co_return co_await agent::run_agent(ctx, spec, topic);
 }
 
+task<agent::agent_answer> embedded_search(context& ctx, std::string topic) {
+  agent::agent_spec spec;
+  spec.tools = {"search"};
+  spec.system_prompt = "You research. [sim: call search] [sim: confidence 0.9]";
+  spec.escalation = agent::escalation_spec{.task_type = "research", .samples = 0,
+                                           .model_embeddings = true};
+  co_return co_await agent::run_agent(ctx, spec, topic);
+}
+
 void escalation_workflows(workflow_registry& r) {
+  r.add("embedded_search", &embedded_search);
   r.add("escalated_search", &escalated_search);
   r.add("escalated_publish", &escalated_publish);
 }
@@ -218,4 +228,33 @@ SCENARIO("turning the policy off under a live gated run does not change its step
   REQUIRE(out.status == run_status::completed);
   CHECK(published == 1);
   CHECK(count_of(steps_of(f, "e7"), "escalate:agent/turn 1/tool:publish") == 0);
+}
+
+SCENARIO("inputs embedded by the model: a journaled step whose width must be the matrix's",
+         "[agent][escalation]") {
+  GIVEN("a matrix as wide as the sim's embeddings (64)") {
+    fresh();
+    runtime_fixture f{escalation_workflows, [](runtime_options& o) {
+                        matrix_at(1)(o);
+                        auto e = std::make_shared<escalation::escalation_options>(*o.escalation);
+                        e->matrix.novelty.dim = 64;
+                        o.escalation = e;
+                      }};
+    REQUIRE(f.rt().start("embedded_search", "m1", std::string{"durable agents"}));
+    auto out = f.ended("m1", 10s);
+    REQUIRE(out.status == run_status::completed);
+    auto steps = steps_of(f, "m1");
+    CHECK(count_of(steps, "escalate:agent/turn 1/tool:search/embedding") == 1);
+    CHECK(count_of(steps, "escalate:agent/turn 2/answer/embedding") == 1);
+    CHECK(searched == 1);
+  }
+  GIVEN("the default width (128)") {
+    fresh();
+    runtime_fixture f{escalation_workflows, matrix_at(1)};
+    REQUIRE(f.rt().start("embedded_search", "m2", std::string{"durable agents"}));
+    auto out = f.ended("m2", 10s);
+    REQUIRE(out.status == run_status::failed);
+    CHECK_THAT(out.error, Catch::Contains("64 numbers, the index holds 128"));
+    CHECK(searched == 0);
+  }
 }

@@ -31,6 +31,11 @@ std::optional<escalation::sampling> sampling_of(const turn_view& v) {
   return escalation::sampling{*v.request, v.spec->escalation->samples};
 }
 
+escalation::embedding_source embeddings_of(const turn_view& v) {
+  return v.spec->escalation->model_embeddings ? escalation::embedding_source::model
+                                              : escalation::embedding_source::built_in;
+}
+
 std::string label_of(const turn_view& v, const std::string& what) {
   return v.spec->name + "/turn " + std::to_string(v.turn) + "/" + what;
 }
@@ -58,7 +63,7 @@ task<bool> check_tool_call(context& ctx, turn_view view, const std::string& tool
   auto p = proposal_of(view, "tool:" + tool, *view.input + "\n" + tool + " " + args, "tool:" + tool);
   p.irreversible = irreversible;
   auto label = label_of(view, "tool:" + tool);
-  auto assessing = escalation::assess(ctx, label, p, sampling_of(view));
+  auto assessing = escalation::assess(ctx, label, p, sampling_of(view), embeddings_of(view));
   auto a = co_await std::move(assessing);
   if (a.decision == escalation::decision::proceed)
     co_return true;
@@ -83,7 +88,7 @@ task<std::string> check_final_answer(context& ctx, turn_view view, agent_answer&
   auto& text = view.reply->content;
   auto p = proposal_of(view, "answer", *view.input, "answer");
   auto label = label_of(view, "answer");
-  auto assessing = escalation::assess(ctx, label, p, sampling_of(view));
+  auto assessing = escalation::assess(ctx, label, p, sampling_of(view), embeddings_of(view));
   auto a = co_await std::move(assessing);
   if (a.decision == escalation::decision::proceed)
     co_return text;
