@@ -72,6 +72,27 @@ void drive(matrix& m, matrix_store& rows, journal& j, int first, int n) {
   }
 }
 
+/// A matrix driven through `n` decisions with its store in `dir`, the
+/// journal closed after (what a stopped actor leaves).
+std::unique_ptr<matrix> written(const test::temp_dir& dir, std::uint64_t checkpoint_every, int n) {
+  auto j = open_journal(dir.path());
+  auto a = std::make_unique<matrix>(small());
+  matrix_store rows(*j, {.checkpoint_every = checkpoint_every});
+  drive(*a, rows, *j, 0, n);
+  return a;
+}
+
+/// A new matrix restored from the store in `dir`, and what restore found.
+std::pair<std::unique_ptr<matrix>, restore_report> restored(const test::temp_dir& dir,
+                                                            std::uint64_t checkpoint_every) {
+  auto j = open_journal(dir.path());
+  auto b = std::make_unique<matrix>(small());
+  matrix_store rows(*j, {.checkpoint_every = checkpoint_every});
+  auto report = rows.restore(*b);
+  REQUIRE(report);
+  return {std::move(b), *report};
+}
+
 /// The next `n` assessments of `a` and `b` are the same.
 void same_decisions(matrix& a, matrix& b, int first, int n) {
   for (int i = first; i < first + n; ++i) {
@@ -95,75 +116,50 @@ void same_decisions(matrix& a, matrix& b, int first, int n) {
 SCENARIO("a matrix restored from the journal decides as the one that wrote it",
          "[escalation][store]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  matrix a(small());
-  matrix_store rows(*j, {.checkpoint_every = 0});
-  drive(a, rows, *j, 0, 150);
-  REQUIRE(a.model_version() > 2);
-  j.reset();
-
-  auto reopened = open_journal(dir.path());
-  matrix b(small());
-  matrix_store again(*reopened, {.checkpoint_every = 0});
-  auto report = again.restore(b);
-  REQUIRE(report);
-  CHECK(report->inputs == 150);
-  CHECK(report->inserted == 150);
-  CHECK(report->outcomes == a.labels());
-  CHECK(report->refit_version == a.model_version());
-  CHECK(report->damaged_rows == 0);
-  CHECK(b.labels() == a.labels());
-  same_decisions(a, b, 150, 40);
+  auto a = written(dir, 0, 150);
+  REQUIRE(a->model_version() > 2);
+  auto [b, report] = restored(dir, 0);
+  CHECK(report.inputs == 150);
+  CHECK(report.inserted == 150);
+  CHECK(report.outcomes == a->labels());
+  CHECK(report.refit_version == a->model_version());
+  CHECK(report.damaged_rows == 0);
+  CHECK(b->labels() == a->labels());
+  same_decisions(*a, *b, 150, 40);
 }
 
 SCENARIO("with a graph checkpoint a start inserts only the inputs since it",
          "[escalation][store]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  matrix a(small());
-  matrix_store rows(*j, {.checkpoint_every = 50});
-  drive(a, rows, *j, 0, 120);
-  j.reset();
+  auto a = written(dir, 50, 120);
   // Only the last checkpoint's files are left.
   std::size_t files = 0;
   for (auto& e : std::filesystem::directory_iterator(dir.path() + "/escalation"))
     files += e.path().filename().string().find("novelty-100-") == 0 ? 1 : 1000;
   CHECK(files == 2);  // one graph per task type
 
-  auto reopened = open_journal(dir.path());
-  matrix b(small());
-  matrix_store again(*reopened, {.checkpoint_every = 50});
-  auto report = again.restore(b);
-  REQUIRE(report);
-  CHECK(report->checkpoint_through == 100);
-  CHECK(report->checkpoint_problem.empty());
-  CHECK(report->inputs == 120);
-  CHECK(report->inserted == 20);
-  same_decisions(a, b, 120, 30);
+  auto [b, report] = restored(dir, 50);
+  CHECK(report.checkpoint_through == 100);
+  CHECK(report.checkpoint_problem.empty());
+  CHECK(report.inputs == 120);
+  CHECK(report.inserted == 20);
+  same_decisions(*a, *b, 120, 30);
 }
 
 SCENARIO("a damaged checkpoint file: the graphs are rebuilt from the journal",
          "[escalation][store]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  matrix a(small());
-  matrix_store rows(*j, {.checkpoint_every = 50});
-  drive(a, rows, *j, 0, 60);
-  j.reset();
+  auto a = written(dir, 50, 60);
   for (auto& e : std::filesystem::directory_iterator(dir.path() + "/escalation")) {
     std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(100);
     f.put('\x5a');
   }
-  auto reopened = open_journal(dir.path());
-  matrix b(small());
-  matrix_store again(*reopened, {.checkpoint_every = 50});
-  auto report = again.restore(b);
-  REQUIRE(report);
-  CHECK_THAT(report->checkpoint_problem, Catch::Contains("novelty-50-"));
-  CHECK(report->checkpoint_through == 0);
-  CHECK(report->inserted == 60);
-  same_decisions(a, b, 60, 20);
+  auto [b, report] = restored(dir, 50);
+  CHECK_THAT(report.checkpoint_problem, Catch::Contains("novelty-50-"));
+  CHECK(report.checkpoint_through == 0);
+  CHECK(report.inserted == 60);
+  same_decisions(*a, *b, 60, 20);
 }
 
 SCENARIO("a restore sees every row queued before it and not only those committed yet",
