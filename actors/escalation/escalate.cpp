@@ -10,6 +10,7 @@
 #include "endure/actors/escalation/matrix_json.hpp"
 #include "endure/actors/workflow_errors.hpp"
 #include "endure/net/llm_backend.hpp"
+#include "endure/net/llm_config.hpp"
 
 namespace endure::escalation {
 
@@ -50,20 +51,40 @@ task<assessment> ask(context& ctx, std::string step_name, const proposal& p) {
   co_return std::move(*a);
 }
 
+/// How long the embedding step waits for the model: the call's deadline
+/// (the backend's, else the configured default) plus a grace, as ctx.llm
+/// does. A backend answers by its deadline; this bounds one that does not.
+std::chrono::milliseconds embed_wait(const net::llm_backend& model) {
+  auto deadline = model.default_timeout().count() > 0 ? model.default_timeout()
+                                                     : net::llm_config{}.request_timeout;
+  return deadline + std::chrono::milliseconds{2'000};
+}
+
 /// The step body of "escalate:NAME/embedding": the runtime's model embeds
-/// `text` (blocking: an activity thread); failures keep their class.
+/// `text` (blocking: an activity thread, at most embed_wait); failures keep
+/// their class. The answer is shared with the callback, which may run
+/// after this attempt gave up on it (or, from a broken backend, twice).
 auto embed_with(::endure::detail::step_services* services, std::string where) {
-  return [services, where](const std::string& text) {
-    auto* model = services ? services->llm().get() : nullptr;
+  return [services, where](const step_info& info, const std::string& text) {
+    auto model = services ? services->llm() : nullptr;
     if (!model)
       throw fatal_error(where + ": embeddings from the model need runtime_options::llm");
-    std::promise<net::result<net::embedding_response>> answered;
-    auto answer = answered.get_future();
+    auto answered = std::make_shared<std::promise<net::result<net::embedding_response>>>();
+    auto answer = answered->get_future();
     net::embedding_request request;
     request.inputs = {text};
-    model->embed(std::move(request), [&answered](net::result<net::embedding_response> r) {
-      answered.set_value(std::move(r));
+    request.attempt = info.attempt - 1;  // the sim draws a retry's faults anew
+    model->embed(std::move(request), [answered](net::result<net::embedding_response> r) {
+      try {
+        answered->set_value(std::move(r));
+      } catch (const std::future_error&) {
+        // answered twice: the first answer stands
+      }
     });
+    auto wait = embed_wait(*model);
+    if (answer.wait_for(wait) != std::future_status::ready)
+      throw retryable_error(where + ": the model did not answer within "
+                            + std::to_string(wait.count()) + " ms; the step is retried");
     auto r = answer.get();
     if (!r) {
       auto why = r.error();

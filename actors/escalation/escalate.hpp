@@ -45,7 +45,9 @@ struct sampling {
 /// matrix's built-in hashed n-grams, or the runtime's model
 /// (runtime_options::llm's `/v1/embeddings`; the sim embeds offline) in a
 /// journaled step "escalate:NAME/embedding", retried by the class of its
-/// failure like ctx.llm. The vector's width must be the matrix's
+/// failure like ctx.llm (each retry is the model call's next `attempt`); an
+/// attempt waits at most the backend's default_timeout() (else
+/// llm_config's request_timeout) plus 2 s. The vector's width must be the matrix's
 /// novelty.dim, else the assessment fails (fatal) saying both widths.
 enum class embedding_source { built_in, model };
 

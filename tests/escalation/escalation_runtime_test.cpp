@@ -13,6 +13,7 @@
 #include "actors/runtime_fixture.hpp"
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/escalation/matrix_json.hpp"
+#include "endure/net/llm_backend.hpp"
 #include "endure/supervisors/atoms.hpp"
 #include "escalation/learner.hpp"
 #include "support/child_process.hpp"
@@ -56,7 +57,81 @@ task<std::string> assess_and_record(context& ctx, std::string input) {
   co_return (co_await std::move(recording)) ? "recorded" : "not recorded";
 }
 
+task<std::string> assess_embedded(context& ctx, std::string input) {
+  escalation::proposal p;
+  p.task_type = "triage";
+  p.input = std::move(input);
+  p.confidence = 0.9;
+  auto assessing = escalation::assess(ctx, "triage", p, std::nullopt,
+                                      escalation::embedding_source::model);
+  auto a = co_await std::move(assessing);
+  co_return escalation::to_json_text(a);
+}
+
+/// A model whose embedding calls follow a script, one entry per call:
+/// `silent` never answers (a backend breaking its promise to answer by its
+/// deadline) until the model is released, `failing` answers a retryable
+/// failure, `answering` a vector of 32 (learner_options' width). It notes
+/// the attempt number each call carried.
+class scripted_embedder : public net::llm_backend {
+public:
+  enum class reply { silent, failing, answering };
+  explicit scripted_embedder(std::vector<reply> script) : script_(std::move(script)) {}
+  ~scripted_embedder() override { release(); }
+
+  const std::string& name() const noexcept override { return name_; }
+  void chat(net::chat_request, chat_callback done) override {
+    done(net::make_failure(failure_class::fatal, "scripted_embedder: no chat"));
+  }
+  void embed(net::embedding_request request, embed_callback done) override {
+    std::unique_lock lock{mutex_};
+    attempts_.push_back(request.attempt);
+    auto r = attempts_.size() <= script_.size() ? script_[attempts_.size() - 1] : reply::answering;
+    if (r == reply::silent) {
+      held_.push_back(std::move(done));
+      return;
+    }
+    lock.unlock();
+    if (r == reply::failing)
+      return done(net::make_failure(failure_class::retryable, "scripted_embedder: 503"));
+    net::embedding_response answer;
+    answer.vectors = {std::vector<float>(32, 0.5f)};
+    done(std::move(answer));
+  }
+  std::chrono::milliseconds default_timeout() const noexcept override { return 100ms; }
+
+  /// Answers the calls it held (as a backend being destroyed does).
+  void release() {
+    std::vector<embed_callback> held;
+    {
+      std::lock_guard lock{mutex_};
+      held.swap(held_);
+    }
+    for (auto& done : held)
+      done(net::make_failure(failure_class::retryable, "scripted_embedder: released"));
+  }
+  std::vector<std::uint32_t> attempts() const {
+    std::lock_guard lock{mutex_};
+    return attempts_;
+  }
+
+private:
+  std::string name_ = "scripted_embedder";
+  std::vector<reply> script_;
+  mutable std::mutex mutex_;
+  std::vector<std::uint32_t> attempts_;
+  std::vector<embed_callback> held_;
+};
+
+/// Answers the calls `model` held before the runtime declared before it
+/// shuts down (so a blocked activity thread cannot hang the test's end).
+struct release_at_end {
+  std::shared_ptr<scripted_embedder> model;
+  ~release_at_end() { model->release(); }
+};
+
 void workflows(workflow_registry& r) {
+  r.add("assess_embedded", &assess_embedded);
   r.add("assess_then_wait", &assess_then_wait);
   r.add("assess_bad", &assess_bad);
   r.add("assess_and_record", &assess_and_record);
@@ -165,6 +240,44 @@ SCENARIO("without runtime_options::escalation the step fails and says what to se
   auto out = f.ended("n1", 10s);
   REQUIRE(out.status == run_status::failed);
   CHECK_THAT(out.error, Catch::Contains("runtime_options::escalation"));
+}
+
+SCENARIO("the model's embedding step: a failed call is retried as the next attempt, a silent "
+         "one ends by the backend's deadline", "[escalation][actor]") {
+  using reply = scripted_embedder::reply;
+  GIVEN("a model whose first embedding call fails (retryable)") {
+    auto model = std::make_shared<scripted_embedder>(std::vector{reply::failing});
+    runtime_fixture f{workflows, [&](runtime_options& o) {
+                        with_escalation(o);
+                        o.llm = model;
+                      }};
+    release_at_end guard{model};
+    REQUIRE(f.rt().start("assess_embedded", "e1", std::string{"a router that drops packets"}));
+    auto out = f.ended("e1", 10s);
+    REQUIRE(out.status == run_status::completed);
+    THEN("the retry tells the model it is attempt 1 (the sim draws its faults anew by it)") {
+      CHECK(model->attempts() == std::vector<std::uint32_t>{0, 1});
+    }
+  }
+  GIVEN("a model that never answers its first embedding call") {
+    auto model = std::make_shared<scripted_embedder>(std::vector{reply::silent});
+    runtime_fixture f{workflows, [&](runtime_options& o) {
+                        with_escalation(o);
+                        o.llm = model;
+                      }};
+    release_at_end guard{model};
+    REQUIRE(f.rt().start("assess_embedded", "e2", std::string{"a router that drops packets"}));
+    THEN("the attempt ends by the backend's deadline (plus a grace) and the retry completes") {
+      auto out = f.ended("e2", 8s);
+      REQUIRE(out.status == run_status::completed);
+      CHECK(model->attempts().size() == 2);
+      auto failed = f.events<step_failed_event>("e2");
+      REQUIRE(failed.size() == 1);
+      CHECK_THAT(failed[0].message,
+                 Catch::Contains("step 'escalate:triage/embedding'") &&
+                   Catch::Contains("did not answer"));
+    }
+  }
 }
 
 SCENARIO("kill -9 while learning loses no acknowledged outcome or refit and records none twice",
