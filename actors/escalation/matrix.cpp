@@ -35,8 +35,12 @@ double exploration_draw(std::uint64_t seed, std::uint64_t input_id) {
   return static_cast<double>(XXH64(key, sizeof key, 0) >> 11) * 0x1.0p-53;
 }
 
-bool finite(const features& f) {
-  return std::isfinite(f.uncertainty) && std::isfinite(f.novelty) && std::isfinite(f.benefit);
+/// Each feature in [0, 1], as every assessment makes them; false for NaN.
+/// A finite value far outside (an outcome not built from an assessment)
+/// would overflow the Hessian of every later fit.
+bool in_range(const features& f) {
+  auto unit = [](double x) { return x >= 0 && x <= 1; };
+  return unit(f.uncertainty) && unit(f.novelty) && unit(f.benefit);
 }
 
 bool has_both_outcomes(const std::vector<labelled_case>& cases) {
@@ -156,7 +160,7 @@ expected<void> matrix::restore_input(std::string_view task_type, std::span<const
 }
 
 void matrix::learn(const outcome& o) {
-  if (!finite(o.features))
+  if (!in_range(o.features))
     return;  // one bad outcome must not poison every later fit
   double changed = std::clamp(std::isfinite(o.changed) ? o.changed : 0.0, 0.0, 1.0);
   bool error = changed >= 0.5;

@@ -128,8 +128,8 @@ public:
   /// keeps). invalid_argument for an embedding of the wrong width.
   expected<assessment> assess(const proposal& p, std::vector<float>* stored_unit = nullptr);
 
-  /// Learns from an outcome (one with features that are not finite numbers
-  /// is ignored); returns the refit it triggered, if any: none when the fit
+  /// Learns from an outcome (one with a feature outside [0, 1] or not a
+  /// number is ignored); returns the refit it triggered, if any: none when the fit
   /// did not converge, the model in use then stays and the next outcome
   /// tries again.
   std::optional<refit_record> record(const outcome& o);

@@ -207,18 +207,23 @@ SCENARIO("a broken input never waves an action through nor poisons the fits", "[
   auto a = m.assess(p);
   REQUIRE_FALSE(a);
   CHECK(a.error().code == endure::errc::invalid_argument);
-  // Outcomes: one with NaN features among good ones; the refits still learn.
+  // Outcomes: one with NaN features and one with a feature no assessment
+  // makes (finite, far outside [0, 1]: it would overflow every later fit)
+  // among good ones; the refits still learn.
   std::mt19937_64 rng(5);
   std::optional<refit_record> last;
   for (int i = 0; i < 100; ++i) {
     auto out = uncertainty_world(rng);
     if (i == 10)
       out.features.uncertainty = std::nan("");
+    if (i == 20)
+      out.features.novelty = 1e200;
     if (auto r = m.record(out))
       last = r;
   }
   REQUIRE(last);
-  CHECK(m.labels() == 99);
+  CHECK(m.labels() == 98);
+  CHECK(last->labels == 90);  // refits at 30, 50, 70, 90 labels
   CHECK(last->weights[1] > 1);
 }
 
