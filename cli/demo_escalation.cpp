@@ -3,7 +3,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -63,34 +62,30 @@ std::string run_id_of(int round, std::size_t i) {
   return "intent-" + std::to_string(round) + "-" + std::to_string(i);
 }
 
-/// The reviewer: answers every pending question of the stage's runs.
-std::size_t review(runtime& rt, const std::map<std::string, const keyword_case*>& by_run,
-                   std::size_t& corrected, const std::function<std::string()>& stamp) {
-  auto page = rt.store().rows(side_table::requests, "intent-", "", 100);
-  if (!page)
-    return 0;
-  std::size_t answered = 0;
-  for (auto& row : page->rows) {
-    auto r = gateway::from_record(row.rec, row.key);
-    if (!r || r->status != gateway::request_status::pending)
-      continue;
-    auto it = by_run.find(r->run_id);
-    if (it == by_run.end())
-      continue;
-    auto why = escalation::assessment_from_json(r->arguments.value("context", ""));
-    std::printf("%s   escalated '%s': %s\n", stamp().c_str(), it->second->keyword,
-                why ? why->reason.c_str() : "(no breakdown)");
-    std::string reply = it->second->truth ? it->second->truth : "accept";
-    if (it->second->truth) {
-      ++corrected;
-      std::printf("%s   reviewer corrects it: %s\n", stamp().c_str(), it->second->truth);
-    } else {
+/// One keyword's run: started, its question answered by the reviewer,
+/// awaited (bounded: a run asks at most once, and the sim answers at once).
+expected<agent::agent_answer> run_keyword(runtime& rt, const std::string& id,
+                                          const keyword_case& c, std::size_t& corrected,
+                                          const std::function<std::string()>& stamp) {
+  if (auto ok = rt.start("intent_agent", id, std::string{c.keyword}); !ok)
+    return std::move(ok).error();
+  std::string reply = c.truth ? c.truth : "accept";
+  auto print = [&](const std::string& reason) {
+    std::printf("%s   escalated '%s': %s\n", stamp().c_str(), c.keyword, reason.c_str());
+    if (c.truth)
+      std::printf("%s   reviewer corrects it: %s\n", stamp().c_str(), c.truth);
+    else
       std::printf("%s   reviewer accepts it\n", stamp().c_str());
-    }
-    if (rt.decide(r->id, "ann", "respond", json{{"text", reply}}.dump(), "demo"))
-      ++answered;
-  }
-  return answered;
+  };
+  auto review = [&]() -> expected<void> {
+    auto answered = answer_questions(rt, id, reply, print);
+    if (!answered)
+      return std::move(answered).error();
+    if (c.truth)
+      corrected += *answered;
+    return {};
+  };
+  return await_reviewed(rt, id, review, 20s);
 }
 
 /// One round: every keyword's run, the reviewer answering until all ended.
@@ -101,24 +96,63 @@ expected<std::pair<std::size_t, std::size_t>> run_round(
   // One keyword after the other, so each is scored against all before it:
   // the same output on every run of the demo.
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    auto id = run_id_of(round, i);
-    std::map<std::string, const keyword_case*> by_run{{id, &cases[i]}};
-    if (auto ok = rt.start("intent_agent", id, std::string{cases[i].keyword}); !ok)
-      return std::move(ok).error();
-    // Bounded: a run asks at most once, and the sim answers at once.
-    for (int tries = 0; tries < 1000; ++tries) {
-      auto out = rt.wait(id, 20ms);
-      if (out) {
-        escalated += out->value<agent::agent_answer>().escalated;
-        break;
-      }
-      review(rt, by_run, corrected, stamp);
-    }
+    auto answer = run_keyword(rt, run_id_of(round, i), cases[i], corrected, stamp);
+    if (!answer)
+      return std::move(answer).error();
+    escalated += answer->escalated;
   }
   return std::pair{escalated, corrected};
 }
 
 } // namespace
+
+expected<std::size_t> answer_questions(runtime& rt, const std::string& run_id,
+                                       const std::string& reply,
+                                       const std::function<void(const std::string&)>& on_question) {
+  // Request ids begin with their run's id (the raising step's key).
+  auto page = rt.store().rows(side_table::requests, run_id, "", 1000);
+  if (!page)
+    return make_error(page.error().code, "reading the questions of run " + run_id + ": "
+                                           + page.error().message);
+  std::size_t answered = 0;
+  for (auto& row : page->rows) {
+    auto r = gateway::from_record(row.rec, row.key);
+    if (!r || r->run_id != run_id || r->status != gateway::request_status::pending)
+      continue;
+    auto why = escalation::assessment_from_json(r->arguments.value("context", ""));
+    on_question(why ? why->reason : "(no breakdown)");
+    auto decided = rt.decide(r->id, "ann", "respond", json{{"text", reply}}.dump(), "demo");
+    if (!decided)
+      return make_error(decided.error().code, "the reviewer's answer to question " + r->id
+                                                + " of run " + run_id + " was refused: "
+                                                + decided.error().message);
+    ++answered;
+  }
+  return answered;
+}
+
+expected<agent::agent_answer> await_reviewed(runtime& rt, const std::string& run_id,
+                                             const std::function<expected<void>()>& review,
+                                             std::chrono::milliseconds limit) {
+  auto give_up = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto out = rt.wait(run_id, 20ms);
+    if (out && out->status == run_status::completed)
+      return out->value<agent::agent_answer>();
+    if (out)
+      return make_error(errc::invalid_state, "run " + run_id + " "
+                                               + std::string{to_string(out->status)} + ": "
+                                               + out->error);
+    if (out.error().code != errc::timeout)
+      return make_error(out.error().code, "waiting for run " + run_id + ": "
+                                            + out.error().message);
+    if (auto ok = review(); !ok)
+      return std::move(ok).error();
+    if (std::chrono::steady_clock::now() >= give_up)
+      return make_error(errc::timeout, "run " + run_id + " did not end within "
+                                         + std::to_string(limit.count()) + " ms");
+  }
+}
 
 expected<escalation_stage_result> run_escalation_stage(const command_env& env,
                                                        const std::string& data_dir,

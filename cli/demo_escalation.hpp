@@ -10,10 +10,12 @@
 // directory. Internal to cli/.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <string>
 
+#include "endure/actors/agent/run_agent.hpp"
 #include "endure/cli/command.hpp"
 
 namespace endure::cli {
@@ -31,5 +33,23 @@ struct escalation_stage_result {
 expected<escalation_stage_result> run_escalation_stage(const command_env& env,
                                                        const std::string& data_dir,
                                                        const std::function<std::string()>& stamp);
+
+/// The stage's reviewer for run `run_id`: answers each of its pending
+/// questions with `reply` (as "ann"), calling `on_question` with the
+/// question's one-line reason first; returns how many it answered.
+/// Errors: the requests cannot be read, or the gateway refused an answer
+/// (naming question and run).
+expected<std::size_t> answer_questions(runtime& rt, const std::string& run_id,
+                                       const std::string& reply,
+                                       const std::function<void(const std::string&)>& on_question);
+
+/// Waits for run `run_id` to end, calling `review` after each wait of 20 ms
+/// it did not end in, for at most about `limit`; the run's answer. Errors,
+/// naming the run: it ended otherwise than completed (its status and
+/// error), it did not end within `limit` (timeout), the wait failed, or
+/// `review` failed.
+expected<agent::agent_answer> await_reviewed(runtime& rt, const std::string& run_id,
+                                             const std::function<expected<void>()>& review,
+                                             std::chrono::milliseconds limit);
 
 } // namespace endure::cli
