@@ -95,7 +95,9 @@ public:
   using escalation_fn = std::function<expected<std::string>(
     escalation_call what, const std::string& key, const std::string& body)>;
   void set_escalation(escalation_fn fn) { escalation_ = std::move(fn); }
-  /// The escalation actor's answer; shut_down when the runtime has none.
+  /// The escalation actor's answer; shut_down when the runtime has none,
+  /// its message beginning "no escalation actor runs in this runtime"
+  /// (escalate.cpp tells it from a restarting actor by that).
   expected<std::string> escalation(escalation_call what, const std::string& key,
                                    const std::string& body) const {
     if (!escalation_)

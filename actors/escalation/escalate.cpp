@@ -28,10 +28,12 @@ auto ask_actor(::endure::detail::step_services* services, call what, std::string
     auto answer = services->escalation(what, info.idempotency_key, body);
     if (!answer) {
       auto message = where + ": " + answer.error().message;
-      // Judged on the actor's own words, not on `where` (a run id may say anything).
+      // Judged on how step_services' own message begins: every other
+      // shut_down (the actor restarting, the runtime stopping) names the
+      // decision key, which holds the run id, and a run id may say anything.
       auto& why = answer.error();
       bool not_configured = why.code == errc::shut_down &&
-                            why.message.find("runtime_options::escalation is not set") != std::string::npos;
+                            why.message.rfind("no escalation actor runs in this runtime", 0) == 0;
       if (why.code == errc::invalid_argument || not_configured)
         throw fatal_error(message);
       throw retryable_error(message);
