@@ -272,7 +272,7 @@ int show_escalation_stage(const command_env& env, demo_state& s) {
     return fail("demo: the escalation stage failed: " + r.error().message);
   std::printf("escalation matrix: round 1 escalated %zu of %zu answers (the reviewer corrected "
               "%zu); round 2, similar keywords: %zu of %zu escalated (%zu corrected)\n"
-              "inspect what it learned: endure --data %s inspect intent-1-4\n",
+              "inspect a corrected answer: endure --data %s inspect intent-1-1\n",
               r->first_escalated, r->per_round, r->first_corrected, r->second_escalated,
               r->per_round, r->second_corrected, dir.c_str());
   return 0;
