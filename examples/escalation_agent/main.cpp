@@ -83,7 +83,12 @@ int main(int argc, char** argv) {
       return 1;
     std::optional<agent::agent_answer> answer;
     for (int tries = 0; tries < 500 && !answer; ++tries) {  // at most ~10 s
-      if (auto out = (*rt)->wait(id, 20ms))
+      auto out = (*rt)->wait(id, 20ms);
+      if (out && out->status != run_status::completed) {
+        std::fprintf(stderr, "%s did not complete: %s\n", id.c_str(), out->error.c_str());
+        return 1;
+      }
+      if (out)
         answer = out->value<agent::agent_answer>();
       else
         answer_pending(**rt);
