@@ -95,6 +95,8 @@ public:
   using escalation_fn = std::function<expected<std::string>(
     escalation_call what, const std::string& key, const std::string& body)>;
   void set_escalation(escalation_fn fn) { escalation_ = std::move(fn); }
+  /// Whether the runtime runs an escalation actor (runtime_options::escalation).
+  bool has_escalation() const noexcept { return static_cast<bool>(escalation_); }
   /// The escalation actor's answer; shut_down when the runtime has none,
   /// its message beginning "no escalation actor runs in this runtime"
   /// (escalate.cpp tells it from a restarting actor by that).

@@ -23,20 +23,17 @@ using call = ::endure::detail::step_services::escalation_call;
 /// (the actor restarting, a write failing) is retried.
 auto ask_actor(::endure::detail::step_services* services, call what, std::string where) {
   return [services, what, where](const step_info& info, const std::string& body) {
-    if (!services)
-      throw fatal_error(where + ": the escalation actor needs a runtime");
+    // Configuration, not a message, decides what is fatal: asking again
+    // cannot make an escalation actor appear.
+    if (!services || !services->has_escalation())
+      throw fatal_error(where + ": no escalation actor runs in this runtime (set "
+                                "runtime_options::escalation)");
     auto answer = services->escalation(what, info.idempotency_key, body);
     if (!answer) {
       auto message = where + ": " + answer.error().message;
-      // Judged on how step_services' own message begins: every other
-      // shut_down (the actor restarting, the runtime stopping) names the
-      // decision key, which holds the run id, and a run id may say anything.
-      auto& why = answer.error();
-      bool not_configured = why.code == errc::shut_down &&
-                            why.message.rfind("no escalation actor runs in this runtime", 0) == 0;
-      if (why.code == errc::invalid_argument || not_configured)
+      if (answer.error().code == errc::invalid_argument)
         throw fatal_error(message);
-      throw retryable_error(message);
+      throw retryable_error(message);  // the actor restarting, a write failing
     }
     return std::move(*answer);
   };

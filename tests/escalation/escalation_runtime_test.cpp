@@ -141,6 +141,14 @@ void with_escalation(runtime_options& o) {
   o.escalation = std::make_shared<escalation::escalation_options>(learner_options());
 }
 
+/// with_escalation, `model` as the runtime's model.
+std::function<void(runtime_options&)> with_escalation_and(std::shared_ptr<net::llm_backend> model) {
+  return [model](runtime_options& o) {
+    with_escalation(o);
+    o.llm = model;
+  };
+}
+
 std::size_t rows_in(const journal& j, side_table t) {
   auto n = j.count_rows(t, "");
   REQUIRE(n);
@@ -240,6 +248,7 @@ SCENARIO("without runtime_options::escalation the step fails and says what to se
   auto out = f.ended("n1", 10s);
   REQUIRE(out.status == run_status::failed);
   CHECK_THAT(out.error, Catch::Contains("runtime_options::escalation"));
+  CHECK(f.events<step_failed_event>("n1").size() == 1);  // fatal: not retried
 }
 
 SCENARIO("the model's embedding step: a failed call is retried as the next attempt, a silent "
@@ -247,10 +256,7 @@ SCENARIO("the model's embedding step: a failed call is retried as the next attem
   using reply = scripted_embedder::reply;
   GIVEN("a model whose first embedding call fails (retryable)") {
     auto model = std::make_shared<scripted_embedder>(std::vector{reply::failing});
-    runtime_fixture f{workflows, [&](runtime_options& o) {
-                        with_escalation(o);
-                        o.llm = model;
-                      }};
+    runtime_fixture f{workflows, with_escalation_and(model)};
     release_at_end guard{model};
     REQUIRE(f.rt().start("assess_embedded", "e1", std::string{"a router that drops packets"}));
     auto out = f.ended("e1", 10s);
@@ -261,10 +267,7 @@ SCENARIO("the model's embedding step: a failed call is retried as the next attem
   }
   GIVEN("a model that never answers its first embedding call") {
     auto model = std::make_shared<scripted_embedder>(std::vector{reply::silent});
-    runtime_fixture f{workflows, [&](runtime_options& o) {
-                        with_escalation(o);
-                        o.llm = model;
-                      }};
+    runtime_fixture f{workflows, with_escalation_and(model)};
     release_at_end guard{model};
     REQUIRE(f.rt().start("assess_embedded", "e2", std::string{"a router that drops packets"}));
     THEN("the attempt ends by the backend's deadline (plus a grace) and the retry completes") {
