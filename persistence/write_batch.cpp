@@ -59,6 +59,14 @@ const char* table_name(side_table t) noexcept {
       return "escalation_outcomes";
     case side_table::escalation_state:
       return "escalation_state";
+    case side_table::ledger:
+      return "ledger";
+    case side_table::progress:
+      return "progress";
+    case side_table::artifacts:
+      return "artifacts";
+    case side_table::memory:
+      return "memory";
   }
   return "unknown";
 }

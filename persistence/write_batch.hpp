@@ -37,11 +37,19 @@ enum class side_table : std::uint8_t {
   escalation_inputs = 3,
   escalation_outcomes = 4,
   escalation_state = 5,
+  /// Durable statefulness (actors/state/): task ledgers (tasks, items and
+  /// the evidence of every verification), progress logs, artifacts (blobs
+  /// by content hash and their provenance) and the memory store.
+  ledger = 6,
+  progress = 7,
+  artifacts = 8,
+  memory = 9,
 };
 /// Every side table, for code that opens them all.
 inline constexpr side_table all_side_tables[] = {
   side_table::requests,          side_table::request_index,       side_table::escalation_inputs,
-  side_table::escalation_outcomes, side_table::escalation_state};
+  side_table::escalation_outcomes, side_table::escalation_state,     side_table::ledger,
+  side_table::progress,          side_table::artifacts,           side_table::memory};
 
 /// The LMDB database name of `t`.
 const char* table_name(side_table t) noexcept;
