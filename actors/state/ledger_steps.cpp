@@ -12,6 +12,7 @@
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/state/command_check.hpp"
+#include "endure/actors/state/detail/ask_person.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/workflow_errors.hpp"
 #include "endure/net/sha256.hpp"
@@ -124,12 +125,25 @@ evidence run_tool_check(const verification& v, const agent::tool_registry* tools
   return finish({});
 }
 
-/// A person's answer and who gave it, through the human gateway (as
-/// ctx.ask_human, which returns the text only).
-struct person_answer {
-  std::string text;
-  std::string by;
-};
+json edit_json(const item_edit& change) {
+  json j = json::object();
+  if (!change.description.empty())
+    j["description"] = change.description;
+  if (change.acceptance)
+    j["acceptance"] = *change.acceptance;
+  if (change.verify) {
+    ledger_item probe;
+    probe.id = "probe";
+    probe.description = "probe";
+    probe.verify = *change.verify;
+    j["verification"] = json::parse(to_json_text(probe))["verification"];
+  }
+  return j;
+}
+
+} // namespace
+
+namespace detail {
 
 task<person_answer> ask_person(context& ctx, std::string question,
                                std::vector<std::string> choices, std::string about) {
@@ -151,23 +165,7 @@ task<person_answer> ask_person(context& ctx, std::string question,
   co_return person_answer{std::move(outcome->text), by.empty() ? "a person" : by};
 }
 
-json edit_json(const item_edit& change) {
-  json j = json::object();
-  if (!change.description.empty())
-    j["description"] = change.description;
-  if (change.acceptance)
-    j["acceptance"] = *change.acceptance;
-  if (change.verify) {
-    ledger_item probe;
-    probe.id = "probe";
-    probe.description = "probe";
-    probe.verify = *change.verify;
-    j["verification"] = json::parse(to_json_text(probe))["verification"];
-  }
-  return j;
-}
-
-} // namespace
+} // namespace detail
 
 task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
                              std::vector<ledger_item> items) {
@@ -244,7 +242,7 @@ task<bool> request_edit(context& ctx, std::string task, std::string item, item_e
   auto change_json = edit_json(change);
   auto question = "Approve this change of ledger item " + item + " of task " + task + "? "
                   + change_json.dump() + (why.empty() ? "" : " Reason: " + why);
-  auto asked = ask_person(ctx, question, {"approve", "reject"}, "ledger edit " + task + "/" + item);
+  auto asked = detail::ask_person(ctx, question, {"approve", "reject"}, "ledger edit " + task + "/" + item);
   auto answer = co_await std::move(asked);
   if (answer.text != "approve")
     co_return false;
