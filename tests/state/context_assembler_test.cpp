@@ -333,6 +333,26 @@ SCENARIO("the next failing items are listed by priority, then ledger order, with
       CHECK_FALSE(contains(c->user, "- item-000 ("));
     }
   }
+  GIVEN("500 failing items, shuffled, and a limit of 5") {
+    state_fixture s;
+    for (std::size_t i = 0; i < 500; ++i)
+      s.items.push_back(make_item(i, static_cast<std::int32_t>((i * 7) % 50)));
+    std::shuffle(s.items.begin(), s.items.end(), std::mt19937(9));
+    auto in = s.inputs();
+    in.limits.next_items = 5;
+    auto c = assemble_context(in);
+    REQUIRE(c);
+    THEN("exactly the 5 first by (priority, order) are listed, the rest counted") {
+      // Priority 0: i * 7 % 50 == 0, so i = 0, 50, 100, ...; item-000 is current.
+      std::vector<std::string> listed;
+      for (const auto& e : c->manifest)
+        if (e.name == "next_failing" && e.included)
+          listed.push_back(e.detail);
+      CHECK(listed == std::vector<std::string>{"item-050", "item-100", "item-150", "item-200",
+                                               "item-250"});
+      REQUIRE(find_entry(*c, "next_failing", "494 more failing items"));
+    }
+  }
   GIVEN("a next item too long to fit before shorter ones") {
     auto s = sample_state(12);
     s.items[8].description = std::string(10000, 'L');  // item-008 comes first
@@ -353,7 +373,8 @@ SCENARIO("the same state gives the same prompt and hash, and any change a differ
   GIVEN("a state") {
     auto s = sample_state();
     // Equal scores: their order must come from the key, not the container.
-    s.memories[3].score = s.memories[4].score = s.memories[5].score = 0.5;
+    for (std::size_t m = 3; m < 12; ++m)
+      s.memories[m].score = 0.985;  // ranked second to tenth: all listed
     auto a = assemble_context(s.inputs());
     REQUIRE(a);
     CHECK(a->prompt_hash.size() == 32);
@@ -400,10 +421,10 @@ SCENARIO("the same state gives the same prompt and hash, and any change a differ
         CHECK(changed([](state_fixture& t) { t.memories[0].text.back() = '?'; }));
         CHECK(changed([](state_fixture& t) { t.recent.back().back() = '?'; }));
       }
-      THEN("moving text between the two messages changes it too") {
-        auto t = s;
-        t.instructions += "# Task: docs";
-        auto b = assemble_context(t.inputs());
+      THEN("the task id is part of the prompt too") {
+        auto t = s.inputs();
+        t.task = "docs2";
+        auto b = assemble_context(t);
         REQUIRE(b);
         CHECK(b->prompt_hash != a->prompt_hash);
       }
@@ -432,6 +453,17 @@ SCENARIO("empty sections are fine and say so") {
 }
 
 SCENARIO("memory hits go in best first, a NaN score never") {
+  GIVEN("hits of equal score") {
+    state_fixture s;
+    s.items.push_back(make_item(0, 0));
+    s.memories = {{"b", "fact b", 0.5}, {"c", "fact c", 0.5}, {"a", "fact a", 0.5}};
+    auto c = assemble_context(s.inputs());
+    REQUIRE(c);
+    THEN("they are ranked by key") {
+      CHECK(contains(c->user, "- [a] (score 0.500): fact a\n- [b] (score 0.500): fact b\n"
+                              "- [c] (score 0.500): fact c\n"));
+    }
+  }
   GIVEN("hits in reverse order and one with a NaN score") {
     state_fixture s;
     s.items.push_back(make_item(0, 0));
