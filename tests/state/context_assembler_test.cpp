@@ -421,6 +421,10 @@ SCENARIO("the same state gives the same prompt and hash, and any change a differ
         CHECK(changed([](state_fixture& t) { t.memories[0].text.back() = '?'; }));
         CHECK(changed([](state_fixture& t) { t.recent.back().back() = '?'; }));
       }
+      THEN("a change to an item past the limit, which the prompt does not show, does not") {
+        REQUIRE_FALSE(contains(a->user, "- item-047 ("));
+        CHECK_FALSE(changed([](state_fixture& t) { t.items[47].description += "!"; }));
+      }
       THEN("the task id is part of the prompt too") {
         auto t = s.inputs();
         t.task = "docs2";
