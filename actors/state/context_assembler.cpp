@@ -4,6 +4,8 @@
 // failing items: O(n log k)), one output string grown by appending.
 #include "endure/actors/state/context_assembler.hpp"
 
+#include "endure/net/token_estimate.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <queue>
@@ -15,7 +17,9 @@
 
 namespace endure::state {
 
-std::size_t estimate_tokens(std::string_view text) noexcept { return (text.size() + 3) / 4; }
+std::size_t estimate_tokens(std::string_view text) noexcept {
+  return static_cast<std::size_t>(net::estimate_tokens(text));
+}
 
 std::size_t estimate_conversation_tokens(std::span<const std::string> messages) noexcept {
   std::size_t n = 0;

@@ -32,7 +32,8 @@
 //   4. Recent tool results, newest first, at most limits.recent; each one
 //      that fits goes in.
 //
-// Tokens are estimated as the `sim` model estimates them (net/sim_engine):
+// Tokens are estimated as the `sim` model and the agent loop estimate them
+// (net/token_estimate.hpp):
 // ceil(chars / 4) per text plus 4 per message. A real model's tokenizer
 // differs: keep budget_tokens below its context window with a margin.
 #pragma once
@@ -50,7 +51,7 @@ namespace endure::state {
 
 // -- token estimates ---------------------------------------------------------
 
-/// Tokens a text costs: ceil(chars / 4), the sim model's estimate. Every
+/// Tokens a text costs: net::estimate_tokens, ceil(chars / 4). Every
 /// budget decision in endure's statefulness uses this one function.
 std::size_t estimate_tokens(std::string_view text) noexcept;
 
