@@ -17,7 +17,8 @@
 //
 // Blocking journal calls (commits are synced per the journal's durability);
 // any thread, one call at a time per object. Puts from several objects or
-// threads are safe: rows are written if absent and a lost race retries.
+// threads are safe: they are serialized in the process (only one process
+// writes a journal), and their new rows are written if absent.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,9 @@
 // putting the bytes again repairs it.
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
+#include <thread>
 
 #include "endure/actors/state/artifact_store.hpp"
 #include "endure/actors/state/record_tags.hpp"
@@ -192,4 +194,35 @@ SCENARIO("a damaged blob is an error naming it, never wrong bytes", "[state][art
     REQUIRE(store.put("t1", "answer.txt", bytes, step3));
     CHECK(store.get(id) == bytes);
   }
+}
+
+SCENARIO("puts racing from several threads each get their own listing", "[state][artifacts]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  constexpr int threads = 4, each = 15;
+  std::vector<std::string> failures(threads);
+  {
+    std::vector<std::jthread> writers;
+    for (int t = 0; t < threads; ++t)
+      writers.emplace_back([&, t] {
+        artifact_store store{*j};
+        for (int i = 0; i < each; ++i) {
+          auto put = store.put("t1", "shared.txt", "same bytes",
+                               {"run-" + std::to_string(t), 1, static_cast<std::uint64_t>(i)});
+          if (!put)
+            failures[t] = put.error().to_string();
+        }
+      });
+  }
+  for (auto& f : failures)
+    CHECK(f.empty());
+  artifact_store store{*j};
+  auto listed = store.list("t1");
+  REQUIRE(listed);
+  CHECK(listed->size() == threads * each);
+  std::set<std::pair<std::string, std::uint64_t>> who;
+  for (auto& e : *listed)
+    who.insert({e.provenance.run_id, e.provenance.step});
+  CHECK(who.size() == threads * each);
+  CHECK(rows(*j, "b/") == 1);
 }
