@@ -172,10 +172,11 @@ expected<git_oid> stage_all(git_repository* r, const fs::path& dir) {
   index_ptr idx;
   if (int rc = git_repository_index(idx.out(), r); rc != 0)
     return git_failure(where, rc);
+  // An empty pathspec matches every path; add_all stages new, changed and
+  // deleted files alike (libgit2 1.5; "files are changed and removed" in
+  // artifact_workspace_test.cpp checks the deletions).
   git_strarray every{nullptr, 0};
   if (int rc = git_index_add_all(idx.get(), &every, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr))
-    return git_failure(where, rc);
-  if (int rc = git_index_update_all(idx.get(), &every, nullptr, nullptr))  // deletions
     return git_failure(where, rc);
   if (int rc = git_index_write(idx.get()))
     return git_failure(where, rc);

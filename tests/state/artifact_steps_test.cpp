@@ -18,6 +18,8 @@ using namespace std::chrono_literals;
 namespace {
 
 task<std::string> save_then_wait(context& ctx, std::string text) {
+  auto preparing = ctx.step("prepare", [] { return 0; });  // the artifact is step 1
+  co_await std::move(preparing);
   auto saving = state::save_artifact(ctx, "doc-7", "report.md", text, 2);
   auto id = co_await std::move(saving);
   auto waiting = ctx.wait_signal<std::string>("go");
@@ -47,6 +49,16 @@ task<std::string> edit_commit_wait(context& ctx, std::string dir) {
   co_return id;
 }
 
+/// A write-back that commits even when nothing changed (one commit per
+/// session), then waits.
+task<std::string> commit_every_time(context& ctx, std::string dir) {
+  auto committing = state::commit_workspace(ctx, dir, "Session 2: nothing changed", true);
+  auto id = co_await std::move(committing);
+  auto waiting = ctx.wait_signal<std::string>("go");
+  co_await std::move(waiting);
+  co_return id;
+}
+
 task<std::string> commit_outside(context& ctx, std::string dir) {
   auto committing = state::commit_workspace(ctx, dir, "   ");
   co_return co_await std::move(committing);
@@ -57,6 +69,7 @@ void workflows(workflow_registry& r) {
   r.add("save_bad", &save_bad);
   r.add("edit_commit_wait", &edit_commit_wait);
   r.add("commit_outside", &commit_outside);
+  r.add("commit_every_time", &commit_every_time);
 }
 
 std::size_t completed_steps_named(runtime_fixture& f, const std::string& run,
@@ -95,7 +108,7 @@ SCENARIO("an artifact step is listed with its run and step, and a replay stores 
   REQUIRE(listed);
   REQUIRE(listed->size() == 1);
   CHECK(listed->front().name == "report.md");
-  CHECK(listed->front().provenance == state::artifact_provenance{"s1", 2, 0});
+  CHECK(listed->front().provenance == state::artifact_provenance{"s1", 2, 1});
   CHECK(j->count_rows(side_table::artifacts, "b/") == std::size_t{1});
 }
 
@@ -140,6 +153,25 @@ SCENARIO("a write-back step commits once, also when its commit landed before a c
     THEN("the step finds its key on HEAD and commits nothing") {
       CHECK(commits_in(dir) == 2);
       CHECK(completed_steps_named(f, "w2", "workspace:commit") == 1);
+    }
+  }
+  GIVEN("an empty write-back's commit is on disk but its step is not journaled") {
+    std::string landed;
+    {
+      auto ws = state::workspace::open_or_init(dir);
+      REQUIRE(ws);
+      auto w = ws->commit_all("Session 2: nothing changed", "w3/0", true);
+      REQUIRE(w);
+      landed = w->commit;
+    }
+    REQUIRE(f.rt().start("commit_every_time", "w3", dir));
+    REQUIRE(f.await_status("w3", run_status::waiting));
+    THEN("the step finds its key on HEAD and makes no second empty commit") {
+      CHECK(commits_in(dir) == 2);
+      REQUIRE(f.rt().signal("w3", "go", std::string{}));
+      auto out = f.ended("w3", 10s);
+      REQUIRE(out.status == run_status::completed);
+      CHECK(out.value<std::string>() == landed);
     }
   }
 }

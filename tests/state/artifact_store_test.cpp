@@ -226,3 +226,38 @@ SCENARIO("puts racing from several threads each get their own listing", "[state]
   CHECK(who.size() == threads * each);
   CHECK(rows(*j, "b/") == 1);
 }
+
+SCENARIO("damaged listing and index rows neither hide the others nor duplicate a listing",
+         "[state][artifacts]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  artifact_store store{*j};
+  REQUIRE(store.put("t1", "a.txt", "a", {"run-1", 1, 1}));
+  REQUIRE(store.put("t1", "b.txt", "b", {"run-1", 1, 2}));
+  REQUIRE(store.put("t1", "c.txt", "c", {"run-1", 1, 3}));
+  auto page = j->rows(side_table::artifacts, "", "", 100);
+  REQUIRE(page);
+  write_batch damage;  // well-formed envelopes whose JSON is not a listing or an index
+  for (auto& r : page->rows)
+    if (r.key.rfind("k/", 0) == 0)
+      damage.put_row(side_table::artifacts, r.key, record{artifact_index_tag, 1, "not json"});
+  damage.put_row(side_table::artifacts, page->rows[rows(*j, "b/") + 3 + 1].key,
+                 record{artifact_ref_tag, 1, "{\"name\": 1}"});  // b.txt's listing
+  REQUIRE(j->commit(std::move(damage)));
+  WHEN("the task is listed") {
+    auto listed = store.list("t1");
+    REQUIRE(listed);
+    THEN("the readable listings are there, in order") {
+      REQUIRE(listed->size() == 2);
+      CHECK((*listed)[0].name == "a.txt");
+      CHECK((*listed)[1].name == "c.txt");
+    }
+  }
+  WHEN("a put is repeated while its index row is damaged") {
+    REQUIRE(store.put("t1", "c.txt", "c", {"run-1", 1, 3}));
+    THEN("its listing is found among the task's and not added again") {
+      CHECK(store.list("t1")->size() == 2);
+      CHECK(rows(*j, "r/") == 3);
+    }
+  }
+}

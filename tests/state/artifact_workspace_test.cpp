@@ -61,7 +61,7 @@ SCENARIO("paths that leave the workspace or touch .git are refused", "[state][wo
   fs::create_directory_symlink(tmp.file("outside"), tmp.file("ws/out"));
   fs::create_symlink(tmp.file("outside/secret"), tmp.file("ws/dangling"));
   fs::create_directory_symlink(tmp.file("ws/.git"), tmp.file("ws/gitdir"));
-  for (const std::string& bad : std::vector<std::string>{"", "/etc/passwd", "../escape.txt", "a/../../escape.txt", "a/./b",
+  for (const std::string& bad : std::vector<std::string>{"", "/etc/passwd", "../escape.txt", "a/../../escape.txt", "a/../inside.txt", "a/./b",
                           "a//b", "a/", ".git/config", ".GIT/HEAD", "sub/.git/x", "out/x.txt",
                           "dangling", "gitdir/config", std::string("a\0b", 3)}) {
     INFO("path '" << bad << "'");
@@ -206,6 +206,24 @@ SCENARIO("a write-back is one commit, made once per key", "[state][workspace]") 
     }
     CHECK(ws.log(10)->size() == 2);
   }
+}
+
+SCENARIO("lock files a writer killed mid-commit left do not block the next one",
+         "[state][workspace][crash]") {
+  test::temp_dir tmp;
+  auto dir = tmp.file("ws");
+  { open_ws(dir); }
+  // What libgit2 holds while it writes the index and moves the branch.
+  std::ofstream{tmp.file("ws/.git/index.lock")} << "partial";
+  std::ofstream{tmp.file("ws/.git/refs/heads/main.lock")} << "partial";
+  auto ws = open_ws(dir);
+  REQUIRE(ws.write_file("a.txt", "a\n"));
+  auto w = ws.commit_all("After the crash", "run-1/1");
+  INFO((w ? "" : w.error().to_string()));
+  REQUIRE(w);
+  CHECK(w->what == write_back_result::outcome::committed);
+  CHECK(keys_of(ws) == std::vector<std::string>{"", "run-1/1"});
+  CHECK_FALSE(fs::exists(tmp.file("ws/.git/index.lock")));
 }
 
 SCENARIO("a writer killed with SIGKILL right after its commit leaves one commit per key",
