@@ -174,6 +174,7 @@ expected<void> add_blob(const journal& store, write_batch& b, const std::string&
 struct listing_place {
   std::optional<std::uint64_t> seq;  ///< nullopt: not listed yet
   bool indexed = false;              ///< its index row is intact
+  bool index_damaged = false;        ///< its index row is there but unreadable
 };
 
 /// The listing this put identity made, by its index row; a damaged index
@@ -190,6 +191,7 @@ expected<listing_place> existing_seq(const journal& store, std::string_view task
     if (auto seq = indexed_seq(**row, task, name, p))
       return answer{*seq, true};
   // Damaged (or, at 2^-128, another identity's): find it by scanning.
+  answer out{std::nullopt, false, true};
   std::string after;
   for (;;) {
     auto page = store.rows(side_table::artifacts, listing_prefix(task), after, page_size);
@@ -197,14 +199,16 @@ expected<listing_place> existing_seq(const journal& store, std::string_view task
       return std::move(page).error();
     for (auto& r : page->rows) {
       auto e = parse_listing(r.rec.payload);
-      if (e && e->name == name && e->provenance == p)
-        return answer{seq_of(r.key), false};
+      if (e && e->name == name && e->provenance == p) {
+        out.seq = seq_of(r.key);
+        return out;
+      }
       after = r.key;
     }
     for (auto& [key, why] : page->damaged)
       after = std::max(after, key);
     if (page->rows.size() + page->damaged.size() < page_size)
-      return answer{};
+      return out;
   }
 }
 
@@ -233,7 +237,10 @@ expected<void> add_listing(const journal& store, write_batch& b, std::string_vie
     return std::move(count).error();
   auto next = static_cast<std::uint64_t>(*count) + 1;
   b.put_row(side_table::artifacts, listing_key(task, next), listing_record(e), true);
-  b.put_row(side_table::artifacts, index, index_record(task, e.name, e.provenance, next), true);
+  // A damaged index row is replaced; an intact one another put wrote since
+  // fails the batch (if absent), which then tries again.
+  b.put_row(side_table::artifacts, index, index_record(task, e.name, e.provenance, next),
+            !place->index_damaged);
   return {};
 }
 

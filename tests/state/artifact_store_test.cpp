@@ -253,6 +253,16 @@ SCENARIO("damaged listing and index rows neither hide the others nor duplicate a
       CHECK((*listed)[1].name == "c.txt");
     }
   }
+  WHEN("a put is repeated whose index row and listing are both damaged") {
+    REQUIRE(store.put("t1", "b.txt", "b", {"run-1", 1, 2}));
+    THEN("it is listed again, once") {
+      auto listed = store.list("t1");
+      REQUIRE(listed->size() == 3);
+      CHECK(listed->back().name == "b.txt");
+      REQUIRE(store.put("t1", "b.txt", "b", {"run-1", 1, 2}));
+      CHECK(store.list("t1")->size() == 3);
+    }
+  }
   WHEN("a put is repeated while its index row is damaged") {
     REQUIRE(store.put("t1", "c.txt", "c", {"run-1", 1, 3}));
     THEN("its listing is found among the task's and not added again") {
