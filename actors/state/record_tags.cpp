@@ -11,7 +11,8 @@ void register_record_types(record_types& types) {
   types.add(ledger_evidence_tag, 1, "ledger_evidence");
   types.add(progress_entry_tag, 1, "progress_entry");
   types.add(artifact_blob_tag, 1, "artifact_blob");
-  types.add(artifact_ref_tag, 1, "artifact_ref");
+  types.add(artifact_ref_tag, 1, "artifact_listing");
+  types.add(artifact_index_tag, 1, "artifact_index");
   types.add(memory_entry_tag, 1, "memory_entry");
   types.add(memory_state_tag, 1, "memory_state");
 }
