@@ -93,7 +93,7 @@ task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec)
       or_retry(ws.write_file("check.sh", "#!/bin/sh\n# The basic end-to-end check.\n" + check
                                            + "\n"),
                where);
-    return "initialized";
+    return std::string{"initialized"};
   };
   auto step = ctx.step("session 1/workspace", body, spec.workspace.string(), spec.init_command,
                        spec.check_command);
