@@ -259,6 +259,19 @@ expected<workspace> workspace::open_or_init(const fs::path& dir, workspace_optio
   return workspace{std::move(root), std::move(r), std::move(options)};
 }
 
+expected<workspace> workspace::open_existing(const fs::path& dir, workspace_options options) {
+  auto r = std::make_unique<repo>();
+  std::error_code ec;
+  r->root = fs::canonical(dir, ec);
+  if (ec || !fs::exists(r->root / ".git"))
+    return make_error(errc::not_found, "workspace " + dir.string() + ": no git repository there");
+  if (int rc = git_repository_open_ext(&r->r, r->root.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH,
+                                       nullptr))
+    return git_failure("workspace " + dir.string() + ": opening the repository", rc);
+  auto root = r->root;
+  return workspace{std::move(root), std::move(r), std::move(options)};
+}
+
 expected<void> workspace::write_file(std::string_view path, std::string_view text) {
   auto full = inside(repo_->root, path);
   if (!full)

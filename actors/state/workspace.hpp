@@ -73,6 +73,14 @@ public:
   static expected<workspace> open_or_init(const std::filesystem::path& dir,
                                           workspace_options options = {});
 
+  /// Opens an existing workspace as it is, for readers in other processes
+  /// (`endure inspect`, a test watching a live task): unlike open_or_init
+  /// it creates nothing and leaves lock files alone, which belong to the
+  /// writer's commit in flight. Use it to read (log, read_file, is_clean).
+  /// Errors: not_found (no repository at `dir`), io_error (libgit2's).
+  static expected<workspace> open_existing(const std::filesystem::path& dir,
+                                           workspace_options options = {});
+
   workspace(workspace&&) noexcept;
   workspace& operator=(workspace&&) noexcept;
   ~workspace();
