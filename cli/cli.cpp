@@ -10,6 +10,7 @@
 
 #include "endure/actors/events.hpp"
 #include "endure/cli/command.hpp"
+#include "endure/cli/demo_long_task.hpp"
 #include "endure/cli/content_pipeline.hpp"
 #include "endure/cli/seed_pipeline.hpp"
 #include "endure/net/llm_backend.hpp"
@@ -136,6 +137,7 @@ int main(int argc, char** argv, workflow_registry workflows,
   add_signal_command(app, env);
   add_demo_command(app, env);
   add_demo_worker_command(app, env);
+  add_demo_calendar_worker_command(app, env);
   add_fake_openai_command(app, env);
   add_policy_command(app, env);
   add_escalation_command(app, env);

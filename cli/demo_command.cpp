@@ -27,6 +27,7 @@
 #include "endure/cli/content_pipeline.hpp"
 #include "endure/cli/demo_escalation.hpp"
 #include "endure/cli/demo_journal.hpp"
+#include "endure/cli/demo_long_task.hpp"
 #include "endure/cli/demo_options.hpp"
 #include "endure/cli/demo_reviewer.hpp"
 #include "endure/cli/journal_view.hpp"
@@ -278,6 +279,20 @@ int show_escalation_stage(const command_env& env, demo_state& s) {
   return 0;
 }
 
+/// Stage 5: a long task keeps its state (demo_long_task.hpp).
+int show_calendar_stage(const command_env& env, demo_state& s) {
+  std::printf("\n== stage 5: a long task keeps its state across sessions and a SIGKILL ==\n");
+  auto dir = std::filesystem::path{s.data_dir}.parent_path() / "demo-long-task";
+  auto r = run_calendar_stage(env, dir.string(), s.o.keywords, [&s] { return stamp(s); });
+  if (!r)
+    return fail("demo: the long-task stage failed: " + r.error().message);
+  std::printf("\ncontent calendar: %zu of %zu pages pass on evidence after %zu sessions (killed "
+              "after %zu)\nsee it again: endure --data %s task content-calendar\n",
+              r->passing, r->items, r->sessions, r->sessions_at_kill, dir.c_str());
+  std::fflush(stdout);
+  return 0;
+}
+
 int run_demo(const command_env& env, demo_state& s) {
   std::error_code ec;
   std::filesystem::remove_all(s.data_dir, ec);
@@ -306,7 +321,9 @@ int run_demo(const command_env& env, demo_state& s) {
   print_summary(s, before, *after, killed);
   if (code != 0)
     return fail("demo: the worker exited with status " + std::to_string(code));
-  return show_escalation_stage(env, s);
+  if (int stage4 = show_escalation_stage(env, s); stage4 != 0)
+    return stage4;
+  return show_calendar_stage(env, s);
 }
 
 } // namespace

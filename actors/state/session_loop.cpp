@@ -8,6 +8,8 @@
 
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/detail/step_services.hpp"
+#include "endure/net/llm_backend.hpp"
 #include "endure/actors/state/command_check.hpp"
 #include "endure/actors/state/context_assembler.hpp"
 #include "endure/actors/state/detail/ask_person.hpp"
@@ -224,6 +226,14 @@ task<orientation> orient(context& ctx, const long_task_spec& spec, std::uint32_t
 
 // -- work and verify ----------------------------------------------------------
 
+/// The model a session runs on: `chosen` goes into its requests (empty:
+/// the backend's default), `shown` into its progress entry and commit.
+struct session_model {
+  std::string chosen;
+  std::string shown;
+};
+
+
 /// Tokens the offered tools' schemas cost on every turn.
 std::size_t tool_tokens(context& ctx, const agent::agent_spec& agent) {
   auto* registry = ctx.tools();
@@ -265,7 +275,8 @@ std::string first_words(const std::string& text, std::size_t max) {
 }
 
 task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_t session,
-                          const std::string& model, const orientation& o, const wake_report& w) {
+                          const session_model& model, const orientation& o,
+                          const wake_report& w) {
   context_inputs in;
   in.task = spec.task;
   in.goal = spec.goal;
@@ -283,8 +294,8 @@ task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_
   agent.name = std::to_string(session) + "/" + o.current;
   agent.system_prompt = assembled->system;
   agent.context_budget_tokens = spec.context_budget_tokens;
-  if (!model.empty())
-    agent.settings.model = model;
+  if (!model.chosen.empty())
+    agent.settings.model = model.chosen;
   work_report r;
   r.item = o.current;
   std::string failed;
@@ -323,6 +334,7 @@ task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_
 task<std::string> write_back(context& ctx, const long_task_spec& spec, std::uint32_t session,
                              const std::string& model, const std::vector<work_report>& done,
                              const std::string& next) {
+  // `model`: the name the session is shown under (session_model::shown).
   std::string summary, items_changed;
   std::vector<std::string> items;
   for (auto& r : done) {
@@ -350,13 +362,21 @@ task<std::string> write_back(context& ctx, const long_task_spec& spec, std::uint
   co_return commit;
 }
 
-/// Step "session N/begin": the session's model, chosen once.
-task<std::string> begin_session(context& ctx, const long_task_spec& spec, std::uint32_t session) {
-  auto choose = [pick = spec.model, fallback = spec.agent.settings.model](std::uint32_t) {
-    return pick ? pick() : fallback;
+/// Step "session N/begin": the session's model, chosen once and journaled
+/// (a restart with another model configured changes the sessions to come,
+/// never the ones begun).
+task<session_model> begin_session(context& ctx, const long_task_spec& spec,
+                                  std::uint32_t session) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto backend = services && services->llm() ? services->llm()->name() : std::string{};
+  auto choose = [pick = spec.model, fallback = spec.agent.settings.model,
+                 backend](std::uint32_t) {
+    auto chosen = pick ? pick() : fallback;
+    return json{{"chosen", chosen}, {"shown", chosen.empty() ? backend : chosen}}.dump();
   };
   auto step = ctx.step(session_name(session) + "/begin", choose, session);
-  co_return co_await std::move(step);
+  auto j = json::parse(co_await std::move(step));
+  co_return session_model{j.at("chosen").get<std::string>(), j.at("shown").get<std::string>()};
 }
 
 struct session_outcome {
@@ -395,7 +415,7 @@ task<session_outcome> run_session(context& ctx, const long_task_spec& spec,
     }
     w.recent.push_back("verified " + done.back().item + ": passing");
   }
-  auto wb = write_back(ctx, spec, session, model, done, next);
+  auto wb = write_back(ctx, spec, session, model.shown, done, next);
   auto commit = co_await std::move(wb);
   co_return session_outcome{false, commit};
 }

@@ -1,6 +1,8 @@
 // A task's state for people and tools (task_report.hpp).
 #include "endure/actors/state/task_report.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/state/artifact_store.hpp"
@@ -61,8 +63,10 @@ expected<json> report(const journal& store, std::string_view task) {
   return out;
 }
 
-std::string item_line(const json& it) {
-  std::string line = "  " + it["id"].get<std::string>() + "  " + it["status"].get<std::string>();
+std::string item_line(const json& it, std::size_t id_width) {
+  auto id = it["id"].get<std::string>();
+  id.resize(std::max(id.size(), id_width), ' ');
+  std::string line = "  " + id + "  " + it["status"].get<std::string>();
   if (!it["overridden_by"].get<std::string>().empty())
     return line + "  (override by " + it["overridden_by"].get<std::string>() + ")";
   auto& last = it["last"];
@@ -93,8 +97,11 @@ expected<std::string> task_report_text(const journal& store, std::string_view ta
                     + "\n  " + std::to_string(l["passing"].get<int>()) + " passing, "
                     + std::to_string(l["failing"].get<int>()) + " failing"
                     + (l["complete"].get<bool>() ? ", complete" : "") + "\n\nledger:\n";
+  std::size_t id_width = 0;
   for (auto& it : l["items"])
-    out += item_line(it) + "\n";
+    id_width = std::max(id_width, it["id"].get_ref<const std::string&>().size());
+  for (auto& it : l["items"])
+    out += item_line(it, id_width) + "\n";
   for (auto& a : l["audit"])
     out += "  audit: " + a.get<std::string>() + "\n";
   out += "\nprogress log (oldest first):\n";

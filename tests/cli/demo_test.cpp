@@ -186,6 +186,21 @@ SCENARIO("the demo survives its own SIGKILL and replays completed steps", "[cli]
   CHECK_THAT(demo.out, Catch::Contains("reviewer corrects it: the Swift programming language"));
   CHECK_THAT(demo.out, Catch::Contains("escalated 'kafka': score"));
 
+  // Stage 5: the content calendar, killed after 4 sessions, resumed: every
+  // page passes on evidence, one session per page after the initializer.
+  CHECK_THAT(demo.out, Catch::Contains("killed the calendar worker with SIGKILL after 4 sessions"));
+  CHECK_THAT(demo.out, Catch::Contains("content calendar: 8 of 8 pages pass on evidence after 9 "
+                                       "sessions"));
+  CHECK_THAT(demo.out, Catch::Contains("llm-agents-faq           passing  1 verification(s); "
+                                       "last: passed"));
+  auto calendar = run_endure({"--data", dir.file("demo-long-task"), "task", "content-calendar",
+                              "--json"});
+  REQUIRE(calendar.code == 0);
+  auto report = nlohmann::json::parse(calendar.out);
+  CHECK(report["ledger"]["complete"] == true);
+  CHECK(report["progress"].size() == 9);
+  CHECK(report["commits"].size() == 10);  // "Workspace created" + one per write-back
+
   // Each run's timeline: the agent's tools in order, each run once; the
   // publish only after its decision; some model calls retried by class.
   std::size_t failed_then_completed = 0;
