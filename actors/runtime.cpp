@@ -18,6 +18,7 @@
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/state/memory_store.hpp"
+#include "endure/persistence/log.hpp"
 #include "endure/supervisors/atoms.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 #include "endure/supervisors/validate.hpp"
@@ -182,6 +183,10 @@ runtime::~runtime() {
     caf::scoped_actor self{*impl_->sys};
     self->wait_for(impl_->root);
   }
+  if (impl_->memory)  // the next open then inserts nothing again
+    if (auto saved = impl_->memory->checkpoint(true); !saved)
+      log::error("runtime: the memory store's graph checkpoint at shutdown failed: " +
+                 saved.error().to_string());
   impl_->memory.reset();
   impl_->store.reset();
 }

@@ -113,8 +113,8 @@ struct runtime_options {
   std::shared_ptr<const escalation::escalation_options> escalation;
   /// The memory store (actors/state/memory_steps.hpp), kept in this
   /// journal and opened with the runtime; runs reach it through
-  /// state::remember / recall / forget. Default: none; those steps fail
-  /// (fatal).
+  /// state::remember / recall / forget. Shutdown checkpoints its graphs.
+  /// Default: none; those steps fail (fatal).
   std::shared_ptr<const state::memory_options> memory;
 };
 

@@ -127,9 +127,14 @@ expected<cosine_graph> cosine_graph::load(const std::filesystem::path& file,
   if (p.g->cur_element_count != count)
     return make_error(errc::corrupt_record,
                       file.string() + " does not hold what its checkpoint says");
-  for (std::size_t i = 0; i < p.g->cur_element_count; ++i)
-    p.max_label = std::max(p.max_label, static_cast<std::uint64_t>(p.g->getExternalLabel(
-                                          static_cast<hnswlib::tableint>(i))));
+  // hnswlib 0.6.2's loading constructor never zeroes num_deleted_ before
+  // counting the removed elements into it: count them here.
+  p.g->num_deleted_ = 0;
+  for (std::size_t i = 0; i < p.g->cur_element_count; ++i) {
+    auto id = static_cast<hnswlib::tableint>(i);
+    p.max_label = std::max(p.max_label, static_cast<std::uint64_t>(p.g->getExternalLabel(id)));
+    p.g->num_deleted_ += p.g->isMarkedDeleted(id) ? 1 : 0;
+  }
   p.g->setEf(options.search_breadth);
   return out;
 }
