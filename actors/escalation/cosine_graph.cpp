@@ -62,8 +62,24 @@ expected<void> check_vector(std::span<const float> v, std::size_t dim, const std
   return {};
 }
 
-bool fsync_directory(const std::filesystem::path& dir) {
-  return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+expected<std::vector<std::uint64_t>> save_graphs(const std::filesystem::path& dir,
+                                                 std::span<const graph_file> graphs,
+                                                 const std::string& who) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::io_error, who + ": cannot create " + dir.string() + ": " +
+                                        ec.message());
+  std::vector<std::uint64_t> hashes;
+  for (auto& g : graphs) {
+    auto hash = g.graph->save(dir / g.name);
+    if (!hash)
+      return make_error(hash.error().code, who + ": " + hash.error().message);
+    hashes.push_back(*hash);
+  }
+  if (!fsync_path(dir, O_RDONLY | O_DIRECTORY))
+    return make_error(errc::io_error, who + ": cannot fsync " + dir.string());
+  return hashes;
 }
 
 void remove_graph_files(const std::filesystem::path& dir, std::string_view prefix,

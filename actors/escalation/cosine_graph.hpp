@@ -87,8 +87,18 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// fsyncs a directory (after renaming files into it). false on failure.
-bool fsync_directory(const std::filesystem::path& dir);
+/// A graph to save and the file name it goes under.
+struct graph_file {
+  std::string name;
+  const cosine_graph* graph = nullptr;
+};
+
+/// Saves each graph into `dir` (created if needed) under its name, then
+/// fsyncs the directory; returns each file's hash, in order. io_error, the
+/// message beginning with `who`, naming what failed.
+expected<std::vector<std::uint64_t>> save_graphs(const std::filesystem::path& dir,
+                                                 std::span<const graph_file> graphs,
+                                                 const std::string& who);
 
 /// Deletes the graph files of `dir` ("PREFIX*.hnsw" and their ".tmp")
 /// other than those named in `keep`: after a checkpoint record is durable,

@@ -92,22 +92,20 @@ expected<void> novelty_index::add(std::string_view task_type, std::span<const fl
 
 expected<std::vector<saved_graph>> novelty_index::save(const std::filesystem::path& dir,
                                                        std::uint64_t checkpoint) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return make_error(errc::io_error, "novelty index: cannot create " + dir.string() + ": " +
-                                        ec.message());
+  std::vector<graph_file> files;
+  for (auto& [type, g] : impl_->graphs)
+    files.push_back({"novelty-" + std::to_string(checkpoint) + "-" +
+                       hex(XXH3_64bits(type.data(), type.size())) + ".hnsw",
+                     &g});
+  auto hashes = save_graphs(dir, files, who);
+  if (!hashes)
+    return std::move(hashes).error();
   std::vector<saved_graph> out;
+  std::size_t i = 0;
   for (auto& [type, g] : impl_->graphs) {
-    auto name = "novelty-" + std::to_string(checkpoint) + "-" +
-                hex(XXH3_64bits(type.data(), type.size())) + ".hnsw";
-    auto hash = g.save(dir / name);
-    if (!hash)
-      return make_error(hash.error().code, "novelty index: " + hash.error().message);
-    out.push_back({type, name, g.size(), *hash, impl_->opts.dim});
+    out.push_back({type, files[i].name, g.size(), (*hashes)[i], impl_->opts.dim});
+    ++i;
   }
-  if (!fsync_directory(dir))
-    return make_error(errc::io_error, "novelty index: cannot fsync " + dir.string());
   return out;
 }
 

@@ -65,6 +65,16 @@ std::vector<float> near(std::vector<float> v, std::mt19937& rng) {
   return v;
 }
 
+/// A store over a fresh journal and a seeded source of vectors.
+struct fresh_store {
+  test::temp_dir dir;
+  std::unique_ptr<journal> j = open_journal(dir.path());
+  std::unique_ptr<memory_store> m;
+  std::mt19937 rng;
+  explicit fresh_store(std::uint32_t seed, memory_options o = small())
+    : m(open_store(*j, o)), rng(seed) {}
+};
+
 memory_entry entry(std::string ns, std::string key, std::vector<float> v,
                    std::int64_t expires = 0) {
   memory_entry e;
@@ -97,10 +107,8 @@ std::vector<std::string> query_keys(const memory_store& m, std::string_view ns,
 } // namespace
 
 SCENARIO("the memory store refuses bad input with a message naming the entry", "[memory]") {
-  test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  auto m = open_store(*j, small());
-  std::mt19937 rng(1);
+  fresh_store f(1);
+  auto& [dir, j, m, rng] = f;
   auto v = random_unit(rng);
   auto refused = [&](memory_entry e, const std::string& says) {
     auto r = m->put(std::move(e));
@@ -148,10 +156,8 @@ SCENARIO("the memory store refuses bad input with a message naming the entry", "
 
 SCENARIO("a memory query with TTL expiry: an entry is found until it expires, then never",
          "[memory]") {
-  test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  auto m = open_store(*j, small());
-  std::mt19937 rng(2);
+  fresh_store f(2);
+  auto& [dir, j, m, rng] = f;
   auto lasting = random_unit(rng);
   auto brief = random_unit(rng);
   REQUIRE(m->put(entry("facts", "lasting", lasting)));
@@ -190,10 +196,8 @@ SCENARIO("a memory query with TTL expiry: an entry is found until it expires, th
 }
 
 SCENARIO("memory namespaces are isolated and a put replaces its key", "[memory]") {
-  test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  auto m = open_store(*j, small());
-  std::mt19937 rng(3);
+  fresh_store f(3);
+  auto& [dir, j, m, rng] = f;
   auto v = random_unit(rng);
   auto w = random_unit(rng);
   REQUIRE(m->put(entry("agent", "k", v)));
@@ -248,10 +252,8 @@ SCENARIO("memory namespaces are isolated and a put replaces its key", "[memory]"
 
 SCENARIO("above the brute-force size the graph answers as an exact search does, "
          "skipping expired entries it still holds", "[memory]") {
-  test::temp_dir dir;
-  auto j = open_journal(dir.path());
-  auto m = open_store(*j, small(/*brute_force_below*/ 100));
-  std::mt19937 rng(4);
+  fresh_store f(4, small(/*brute_force_below*/ 100));
+  auto& [dir, j, m, rng] = f;
   std::vector<std::vector<float>> stored;
   std::vector<memory_entry> batch;
   for (int i = 0; i < 600; ++i) {

@@ -182,24 +182,23 @@ std::uint64_t memory_index::max_id() const noexcept {
 
 expected<std::vector<saved_ns_graph>> memory_index::save(const std::filesystem::path& dir,
                                                          std::uint64_t number) const {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec)
-    return make_error(errc::io_error, "memory store: cannot create " + dir.string() + ": " +
-                                        ec.message());
-  std::vector<saved_ns_graph> out;
+  std::vector<escalation::graph_file> files;
   for (auto& [ns, s] : spaces_) {
     char name[64];
     std::snprintf(name, sizeof name, "memory-%llu-%016llx.hnsw",
                   static_cast<unsigned long long>(number),
                   static_cast<unsigned long long>(XXH3_64bits(ns.data(), ns.size())));
-    auto hash = s.graph.save(dir / name);
-    if (!hash)
-      return make_error(hash.error().code, "memory store: " + hash.error().message);
-    out.push_back({ns, name, s.graph.size(), *hash});
+    files.push_back({name, &s.graph});
   }
-  if (!escalation::fsync_directory(dir))
-    return make_error(errc::io_error, "memory store: cannot fsync " + dir.string());
+  auto hashes = escalation::save_graphs(dir, files, "memory store");
+  if (!hashes)
+    return std::move(hashes).error();
+  std::vector<saved_ns_graph> out;
+  std::size_t i = 0;
+  for (auto& [ns, s] : spaces_) {
+    out.push_back({ns, files[i].name, s.graph.size(), (*hashes)[i]});
+    ++i;
+  }
   return out;
 }
 
