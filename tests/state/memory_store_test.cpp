@@ -2,7 +2,7 @@
 // namespaces, replacement), bad input refused with messages naming the
 // entry, the graph path agreeing with an exact search, and a reopen that
 // answers as before (a checkpoint, rows after it, a damaged row, a damaged
-// graph file).
+// graph file), also after kill -9 of a writing child process.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -11,16 +11,20 @@
 #include <fstream>
 #include <limits>
 #include <random>
+#include <set>
 
 #include "endure/actors/escalation/embedder.hpp"
 #include "endure/actors/state/detail/memory_rows.hpp"
 #include "endure/actors/state/memory_store.hpp"
 #include "endure/actors/state/record_tags.hpp"
 #include "endure/persistence/journal.hpp"
+#include "state/memory_child.hpp"
+#include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
 using namespace endure::state;
+using namespace std::chrono_literals;
 
 namespace {
 
@@ -360,5 +364,50 @@ SCENARIO("a reopened memory store answers as before: checkpoint, rows after it, 
       CHECK(answers(*m) == before);
       REQUIRE(m->checkpoint(true).has_value() == true);
     }
+  }
+}
+
+SCENARIO("after kill -9 a reopened memory store holds every acknowledged write and "
+         "answers from it", "[memory][crash]") {
+  test::temp_dir dir;
+  for (int kill_after : {120, 260}) {
+    std::set<int> present;
+    {
+      test::child_process child({MEMORY_CHILD_PATH, dir.path(), "100000"});
+      int puts = 0;
+      while (puts < kill_after) {
+        auto line = child.read_line(30s);
+        REQUIRE(line);
+        int i = std::atoi(line->c_str() + line->find(' ') + 1);
+        if (line->starts_with("put ")) {
+          present.insert(i);
+          ++puts;
+        } else {
+          present.erase(i);
+        }
+      }
+      child.kill_hard();
+    }
+    INFO("killed after " << kill_after << " acknowledged puts");
+    auto j = open_journal(dir.path());
+    auto m = open_store(*j, test::memory_child_options());
+    THEN("every acknowledged entry is there, erased ones are not, and each is its own top-1") {
+      CHECK(m->opened().damaged_rows == 0);
+      CHECK(m->opened().checkpoint >= 1);
+      CHECK(m->size() >= present.size());  // a write in flight may have landed
+      for (int i = 0; i < kill_after + kill_after / 7; ++i) {
+        auto got = m->get("crash", test::memory_child_key(i), 0);
+        REQUIRE(got);
+        if (present.count(i)) {
+          REQUIRE(*got);
+          CHECK((*got)->text == "text " + std::to_string(i));
+          auto hits = m->query("crash", test::memory_child_vector(i), 1, 0);
+          REQUIRE(hits);
+          REQUIRE(hits->size() == 1);
+          CHECK(hits->front().key == test::memory_child_key(i));
+        }
+      }
+    }
+    // The next round goes on writing over the same directory, from entry 0.
   }
 }
