@@ -156,17 +156,27 @@ expected<void> memory_store::impl::restore() {
     (void)key;
   };
   auto each = [&](const stored_row& row) {
-    auto parsed = detail::parse_memory_entry(row.key, row.rec);
-    expected<void> ok = parsed ? check_entry(parsed->first, opts.dim)
-                               : expected<void>{parsed.error()};
-    if (!ok)
+    auto names = detail::split_memory_row_key(row.key);
+    auto view = names ? detail::view_memory_entry(row.key, row.rec)
+                      : expected<detail::memory_row_view>{names.error()};
+    if (!view)
+      return damaged(row.key, view.error());
+    auto& [ns, key] = *names;
+    if (auto ok = check_names(ns, key); !ok)
       return damaged(row.key, ok.error());
-    auto& [e, id] = *parsed;
-    bool held = index.graph_holds(e.ns, id);
-    if (auto put = index.put(e.ns, e.key, e.embedding, id, e.expires_ms); !put)
+    // A vector the checkpoint's graph holds was checked when it was put;
+    // only one inserted now is read and checked.
+    bool held = index.graph_holds(ns, view->id);
+    std::vector<float> unit;
+    if (!held) {
+      unit = view->floats();
+      if (auto ok = check_unit(unit, opts.dim, entry_name(ns, key)); !ok)
+        return damaged(row.key, ok.error());
+    }
+    if (auto put = index.put(ns, key, unit, view->id, view->expires_ms); !put)
       return damaged(row.key, put.error());
     report.inserted += held ? 0 : 1;
-    max_id = std::max(max_id, id);
+    max_id = std::max(max_id, view->id);
   };
   if (auto ok = scan_rows(*store, side_table::memory, "e/", "", each, damaged); !ok)
     return ok;

@@ -1,7 +1,9 @@
 // The memory store's rows in side_table::memory (persistence/FORMAT.md):
 //
-//   "e/" + ns + "\0" + key  -> entry (tag 77): id, text, embedding,
-//                              provenance, created, expires
+//   "e/" + ns + "\0" + key  -> entry (tag 77), little-endian: u64 id,
+//                              i64 created_ms, i64 expires_ms, u64 step,
+//                              then u32-length-prefixed run id, session,
+//                              text and embedding (floats)
 //   "s/checkpoint"          -> the graphs saved, one per namespace (tag 78)
 //
 // A namespace holds no NUL, so the first NUL of a key ends it and keys of
@@ -31,6 +33,20 @@ expected<std::pair<std::string, std::string>> split_memory_row_key(std::string_v
 
 /// The entry row of `e` under store id `id` (its graph label).
 record memory_entry_record(const memory_entry& e, std::uint64_t id);
+/// An entry row's fields, pointing into its payload (no copies: an open
+/// reads every row).
+struct memory_row_view {
+  std::uint64_t id = 0;
+  std::int64_t created_ms = 0;
+  std::int64_t expires_ms = 0;
+  std::uint64_t step = 0;
+  std::string_view run_id, session, text;
+  std::string_view embedding;  ///< the floats' bytes
+  std::vector<float> floats() const;
+};
+/// corrupt_record naming the row for a payload that does not decode.
+expected<memory_row_view> view_memory_entry(std::string_view row_key, const record& r);
+
 /// An entry row read back (ns and key from its row key) and its id;
 /// corrupt_record naming the row for anything that does not decode.
 expected<std::pair<memory_entry, std::uint64_t>> parse_memory_entry(std::string_view row_key,
