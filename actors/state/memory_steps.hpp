@@ -1,9 +1,14 @@
 // The memory store from a workflow, durably:
 //
-//   co_await state::remember(ctx, "agent-7/facts", "deploy-day",
-//                            "deploys happen on Tuesdays", {.ttl = 24h * 30});
-//   auto hits = co_await state::recall(ctx, "agent-7/facts", "when do we deploy?", 3);
-//   co_await state::forget(ctx, "agent-7/facts", "deploy-day");
+//   auto remembering = state::remember(ctx, "agent-7/facts", "deploy-day",
+//                                      "deploys happen on Tuesdays", keep);
+//   co_await std::move(remembering);
+//   auto recalling = state::recall(ctx, "agent-7/facts", "when do we deploy?", 3);
+//   auto hits = co_await std::move(recalling);
+//   auto forgetting = state::forget(ctx, "agent-7/facts", "deploy-day");
+//   co_await std::move(forgetting);
+//
+// (each call bound to a named task before co_await: README "g++ 12 pitfall")
 //
 // Each is a journaled step ("remember:NS", "recall:NS", "forget:NS") run
 // against the runtime's store (runtime_options::memory): its result is
