@@ -150,10 +150,10 @@ expected<void> memory_store::impl::restore() {
       return ok;
   load_checkpoint();
   std::uint64_t max_id = index.max_id();
-  auto damaged = [&](const std::string& key, const error& why) {
+  // Every error below names its row.
+  auto damaged = [&](const std::string&, const error& why) {
     ++report.damaged_rows;
     log::error("memory store: skipped a damaged row (" + why.to_string() + ")");
-    (void)key;
   };
   auto each = [&](const stored_row& row) {
     auto names = detail::split_memory_row_key(row.key);
@@ -197,7 +197,7 @@ expected<void> memory_store::impl::write(write_batch batch, std::uint64_t writes
   writes_since_checkpoint += writes;
   // A checkpoint writes every graph: waiting for a quarter of the store's
   // size in writes keeps their total cost linear in the writes (a fill of
-  // 1,000,000 entries saves ~14 times, not 50), at the price of a catch-up
+  // 1,000,000 entries saved 12 times, not 50), at the price of a catch-up
   // of up to that many inserts at an open after kill -9.
   auto due = std::max<std::uint64_t>(opts.checkpoint_every, index.size() / 4);
   if (opts.checkpoint_every != 0 && writes_since_checkpoint >= due)

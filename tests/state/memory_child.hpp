@@ -1,5 +1,6 @@
 // What the memory crash test's child writes (memory_child.cpp), shared with
-// the test that checks it after kill -9: entry i and its vector.
+// the test that checks it after kill -9: entry i and its vector; random
+// unit vectors for the memory tests.
 #pragma once
 
 #include <random>
@@ -21,15 +22,20 @@ inline state::memory_options memory_child_options() {
   return o;
 }
 
-/// Entry i's unit vector: a seeded random direction (apart from the others).
-inline std::vector<float> memory_child_vector(int i) {
-  std::mt19937 rng(static_cast<std::uint32_t>(i) + 1);
+/// A random direction of `dim` numbers, unit length.
+inline std::vector<float> random_unit(std::mt19937& rng, std::size_t dim) {
   std::normal_distribution<float> n;
-  std::vector<float> v(memory_child_dim);
+  std::vector<float> v(dim);
   for (auto& x : v)
     x = n(rng);
   escalation::normalize(v);
   return v;
+}
+
+/// Entry i's unit vector: a seeded random direction (apart from the others).
+inline std::vector<float> memory_child_vector(int i) {
+  std::mt19937 rng(static_cast<std::uint32_t>(i) + 1);
+  return random_unit(rng, memory_child_dim);
 }
 
 inline std::string memory_child_key(int i) { return "e" + std::to_string(i); }

@@ -51,14 +51,7 @@ std::unique_ptr<memory_store> open_store(journal& j, memory_options o) {
   return std::move(*m);
 }
 
-std::vector<float> random_unit(std::mt19937& rng) {
-  std::normal_distribution<float> n;
-  std::vector<float> v(dim);
-  for (auto& x : v)
-    x = n(rng);
-  escalation::normalize(v);
-  return v;
-}
+std::vector<float> random_unit(std::mt19937& rng) { return test::random_unit(rng, dim); }
 
 /// `v` moved a little: its nearest stored vector is v's own.
 std::vector<float> near(std::vector<float> v, std::mt19937& rng) {
