@@ -6,9 +6,9 @@
 #include <msgpack.hpp>
 
 #include "endure/actors/escalation/store.hpp"
+#include "endure/actors/state/record_tags.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/request_index.hpp"
-#include "endure/actors/state/memory_store.hpp"
 
 #include "endure/persistence/detail/string_buffer.hpp"
 
@@ -104,8 +104,8 @@ void register_event_types(record_types& types) {
   types.add(gateway::request_index_tag, 1, "request_index_entry");
   // Rows of the escalation actor's tables (actors/escalation/store.hpp).
   escalation::register_record_types(types);
-  // Rows of the memory store (actors/state/memory_store.hpp).
-  state::register_memory_record_types(types);
+  // Rows of durable statefulness (actors/state/record_tags.hpp).
+  state::register_record_types(types);
 }
 
 record encode_event(const run_event& e) {

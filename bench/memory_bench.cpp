@@ -119,14 +119,7 @@ std::vector<std::vector<float>> query_vectors(int count, std::size_t dim, std::u
   return out;
 }
 
-/// This thread's CPU time in ms: a query's cost without the time the
-/// scheduler gave the core to another process (on a shared 2-core machine
-/// a query preempted for one 4 ms tick is 1% of queries).
-double thread_cpu_ms() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
-}
+double thread_cpu_ms() { return thread_cpu_seconds() * 1e3; }
 
 /// Wall and CPU latencies in ms of one query each.
 struct latencies {

@@ -2,6 +2,7 @@
 // the answer body. Every draw comes from one rng seeded by hash(seed,
 // request body, attempt), so outcomes repeat exactly for the same call.
 #include "endure/net/sim_engine.hpp"
+#include "endure/net/token_estimate.hpp"
 
 #include "endure/net/detail/sim_content.hpp"
 #include "endure/net/detail/sim_turn.hpp"
@@ -19,19 +20,8 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-std::uint64_t tokens_of(std::string_view text) { return (text.size() + 3) / 4; }
-
-std::uint64_t prompt_tokens(const chat_request& req) {
-  std::uint64_t n = 0;
-  for (const auto& m : req.messages) {
-    n += 4 + tokens_of(m.content);
-    for (const auto& c : m.tool_calls)
-      n += tokens_of(c.name) + tokens_of(c.arguments_json);
-  }
-  for (const auto& t : req.tools)
-    n += tokens_of(t.name) + tokens_of(t.description) + tokens_of(t.parameters_schema_json);
-  return n;
-}
+std::uint64_t tokens_of(std::string_view text) { return estimate_tokens(text); }
+std::uint64_t prompt_tokens(const chat_request& req) { return estimate_prompt_tokens(req); }
 
 sim_reply json_reply(int status, std::string body) {
   sim_reply r;

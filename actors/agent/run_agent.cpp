@@ -14,6 +14,7 @@
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_call.hpp"
 #include "endure/actors/workflow_errors.hpp"
+#include "endure/net/token_estimate.hpp"
 #include "endure/persistence/failure.hpp"
 
 namespace endure::agent {
@@ -203,6 +204,13 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
     request.messages = messages;
     request.tools = tools.definitions;
     request.request_confidence = true;
+    answer.context_tokens = net::estimate_prompt_tokens(request);
+    if (spec.context_budget_tokens > 0 && answer.context_tokens > spec.context_budget_tokens) {
+      // Deterministic (a function of the journaled conversation), so a
+      // replay stops at the same turn.
+      answer.out_of_context = true;
+      co_return answer;
+    }
     ++answer.turns;
     auto step_name = spec.name + "/turn " + std::to_string(answer.turns);
     auto turn = ctx.llm(std::move(step_name), request);
@@ -218,6 +226,7 @@ task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
       answer.text = co_await std::move(check);
       co_return answer;
     }
+    answer.text = reply.content;
     net::chat_message said = net::chat_message::assistant(reply.content);
     said.tool_calls = reply.tool_calls;
     messages.push_back(std::move(said));

@@ -73,6 +73,12 @@ struct agent_spec {
   net::chat_request settings;
   /// Score proposals with the escalation matrix. Default: none.
   std::optional<escalation_spec> escalation;
+  /// Most prompt tokens a turn may send (estimated as the sim and the
+  /// context assembler do: characters / 4, messages and tool schemas).
+  /// A turn that would send more is not sent: the loop returns with
+  /// agent_answer::out_of_context set, and the caller starts afresh from
+  /// its state (run_long_task ends the session). 0: no budget. Default: 0.
+  std::size_t context_budget_tokens = 0;
 };
 
 struct agent_answer {
@@ -96,9 +102,15 @@ struct agent_answer {
   /// answer). Not counted in questions. 0 in answers journaled before.
   std::uint32_t escalated = 0;
   std::uint32_t corrected = 0;
+  /// The loop stopped before a final answer because the next turn would
+  /// have exceeded agent_spec::context_budget_tokens (text is then the last
+  /// note the model wrote beside its tool calls). False in older answers.
+  bool out_of_context = false;
+  /// The estimated prompt tokens of the last turn sent (or refused).
+  std::uint64_t context_tokens = 0;
 
   MSGPACK_DEFINE_MAP(text, confidence, turns, tool_calls, tool_errors, tools_called, rejected,
-                     questions, responded, escalated, corrected);
+                     questions, responded, escalated, corrected, out_of_context, context_tokens);
 };
 
 /// Runs the loop in `ctx`'s run. Needs runtime_options::llm and ::tools.

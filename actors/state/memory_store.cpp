@@ -85,11 +85,6 @@ memory_hit hit_of(memory_entry&& e, double score) {
 
 } // namespace
 
-void register_memory_record_types(record_types& types) {
-  types.add(memory_entry_tag, 1, "memory_entry");
-  types.add(memory_state_tag, 1, "memory_checkpoint");
-}
-
 struct memory_store::impl {
   journal* store;
   memory_options opts;
@@ -236,7 +231,7 @@ expected<std::unique_ptr<memory_store>> memory_store::open(journal& store,
                                                            memory_options options) {
   if (options.dim == 0)
     return bad("memory_options.dim: must be at least 1");
-  register_memory_record_types(store.types());
+  register_record_types(store.types());
   auto p = std::make_unique<impl>(store, std::move(options));
   if (auto ok = p->restore(); !ok)
     return std::move(ok).error();

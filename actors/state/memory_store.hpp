@@ -30,14 +30,9 @@
 
 namespace endure {
 class journal;
-class record_types;
 } // namespace endure
 
 namespace endure::state {
-
-/// Declares the memory rows' tags (memory_entry_tag, memory_state_tag) to a
-/// journal's readers (memory_store::open does it for its journal).
-void register_memory_record_types(record_types& types);
 
 /// What open found.
 struct memory_open_report {
@@ -52,7 +47,8 @@ struct memory_open_report {
 
 class memory_store {
 public:
-  /// Opens the store over `store` (which must outlive it): the last
+  /// Opens the store over `store` (which must outlive it; its readers
+  /// learn the state tags, record_tags.hpp): the last
   /// checkpoint's graphs, then every row, after the batches queued before
   /// the call have landed. Errors: invalid_argument for options that
   /// cannot work (dim 0), the journal's when LMDB fails.

@@ -38,11 +38,14 @@ struct memory_entry {
 };
 
 /// One answer of a query: an entry and its cosine similarity to the query.
+/// Also what the context assembler (context_assembler.hpp) takes; there a
+/// higher score ranks first and a NaN score is left out. The members after
+/// score have defaults, so {key, text, score} builds one.
 struct memory_hit {
   std::string key;
   std::string text;
   double score = 0;  ///< cosine similarity, -1..1 (1: same direction)
-  provenance from;
+  provenance from{};
   std::int64_t created_ms = 0;
   std::int64_t expires_ms = 0;
   friend bool operator==(const memory_hit&, const memory_hit&) = default;

@@ -5,6 +5,10 @@
 
 #include <cstdint>
 
+namespace endure {
+class record_types;
+}
+
 namespace endure::state {
 
 inline constexpr std::uint16_t ledger_task_tag = 71;      ///< ledger "t/TASK"
@@ -15,6 +19,11 @@ inline constexpr std::uint16_t artifact_blob_tag = 75;    ///< artifacts, by con
 inline constexpr std::uint16_t artifact_ref_tag = 76;     ///< artifacts, provenance
 inline constexpr std::uint16_t memory_entry_tag = 77;     ///< memory entries
 inline constexpr std::uint16_t memory_state_tag = 78;     ///< memory: graph checkpoint
-// 79-90: reserved for actors/state/.
+inline constexpr std::uint16_t artifact_index_tag = 79;   ///< artifacts, put identity -> listing
+// 80-90: reserved for actors/state/.
+
+/// Declares every tag above to a journal's readers (the runtime and the
+/// CLI call it with the workflow events' tags).
+void register_record_types(record_types& types);
 
 } // namespace endure::state

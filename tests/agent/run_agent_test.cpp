@@ -101,8 +101,17 @@ task<agent::agent_answer> misnamed(context& ctx, std::string topic) {
   co_return co_await agent::run_agent(ctx, spec, topic);
 }
 
+/// The researcher on a context budget given after '|' in its input.
+task<agent::agent_answer> on_a_budget(context& ctx, std::string input) {
+  agent::agent_spec spec;
+  spec.system_prompt = "You research a topic with the tools. [sim: call search, read]";
+  spec.context_budget_tokens = std::stoul(input.substr(input.find('|') + 1));
+  co_return co_await agent::run_agent(ctx, spec, input.substr(0, input.find('|')));
+}
+
 void workflows(workflow_registry& r) {
   r.add("researcher", &researcher);
+  r.add("on_a_budget", &on_a_budget);
   r.add("in_my_order", &in_my_order);
   r.add("misnamed", &misnamed);
   r.add("short_of_turns", &short_of_turns);
@@ -215,5 +224,42 @@ SCENARIO("the tools an agent names are offered in its order, and a name nobody r
     CHECK_THAT(out.error, Catch::Contains("run o2") && Catch::Contains("agent 'scout'")
                             && Catch::Contains("'serach'") && Catch::Contains("not registered"));
     CHECK(model_calls == 0);  // refused before the model is asked anything
+  }
+}
+
+SCENARIO("a context budget stops the loop before a turn that would exceed it",
+         "[agent][loop][budget]") {
+  reset();
+  runtime_fixture f{workflows, with_agent};
+  GIVEN("the prompt sizes of an unbudgeted run") {
+    REQUIRE(f.rt().start("on_a_budget", "b0", std::string{"durable execution|100000"}));
+    auto full = f.ended("b0", 10s).value<agent::agent_answer>();
+    REQUIRE(full.turns == 3);
+    REQUIRE_FALSE(full.out_of_context);
+    auto last_turn = full.context_tokens;  // the largest: the conversation only grows
+    WHEN("the budget admits all but the last turn") {
+      int before = model_calls;
+      auto input = "durable execution|" + std::to_string(last_turn - 1);
+      REQUIRE(f.rt().start("on_a_budget", "b1", input));
+      auto out = f.ended("b1", 10s);
+      THEN("the run completes out of context after two turns: the third is never sent") {
+        REQUIRE(out.status == run_status::completed);
+        auto answer = out.value<agent::agent_answer>();
+        CHECK(answer.out_of_context);
+        CHECK(answer.turns == 2);
+        CHECK(answer.tool_calls == 2);
+        CHECK(answer.context_tokens == last_turn);
+        CHECK(model_calls - before == 2);
+        CHECK_FALSE(answer.text.empty());  // the model's last note
+      }
+    }
+    WHEN("the budget admits the last turn exactly") {
+      REQUIRE(f.rt().start("on_a_budget", "b2", "durable execution|" + std::to_string(last_turn)));
+      THEN("it answers as without a budget") {
+        auto answer = f.ended("b2", 10s).value<agent::agent_answer>();
+        CHECK_FALSE(answer.out_of_context);
+        CHECK(answer.turns == 3);
+      }
+    }
   }
 }

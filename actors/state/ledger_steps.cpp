@@ -1,0 +1,323 @@
+// The ledger's workflow steps (ledger_steps.hpp).
+#include "endure/actors/state/ledger_steps.hpp"
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/agent/detail/tool_phases.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/detail/step_services.hpp"
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/state/command_check.hpp"
+#include "endure/actors/state/detail/ask_person.hpp"
+#include "endure/actors/state/ledger_json.hpp"
+#include "endure/actors/workflow_errors.hpp"
+#include "endure/net/sha256.hpp"
+
+namespace endure::state {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+/// The ledger store over the runtime's journal, for a step body.
+ledger_store store_of(::endure::detail::step_services* services, const std::string& where) {
+  if (!services || !services->store())
+    throw fatal_error(where + ": this runtime has no journal to keep a ledger in");
+  return ledger_store{*services->store()};
+}
+
+/// A store error inside a step: LMDB failing is worth retrying, anything
+/// else (bad ids, a different ledger, a damaged row) is not.
+[[noreturn]] void fail_step(const std::string& where, const error& e) {
+  auto msg = where + ": " + e.message;
+  if (e.code == errc::io_error || e.code == errc::storage_error || e.code == errc::map_full
+      || e.code == errc::disk_full)
+    throw retryable_error(msg);
+  throw fatal_error(msg);
+}
+
+template <class T>
+T value_or_fail(expected<T> v, const std::string& where) {
+  if (!v)
+    fail_step(where, v.error());
+  return std::move(*v);
+}
+
+std::string where_of(const context& ctx, const std::string& step) {
+  return "run " + ctx.run_id() + ", step '" + step + "'";
+}
+
+template <class T, class Parse>
+T parse_journaled(const std::string& text, Parse parse, const std::string& where) {
+  auto v = parse(text);
+  if (!v)
+    throw fatal_error(where + ": the journaled result cannot be read: " + v.error().message);
+  return std::move(*v);
+}
+
+/// Does `result` hold every field of `expected` with the same value?
+bool holds(const json& result, const json& expected_fields) {
+  if (!result.is_object())
+    return expected_fields.empty();
+  for (auto& [k, v] : expected_fields.items()) {
+    auto it = result.find(k);
+    if (it == result.end() || *it != v)
+      return false;
+  }
+  return true;
+}
+
+/// A tool verification: the tool runs on a thread of its own so that a
+/// tool that hangs is cut off at the timeout (the thread is left to finish
+/// and what it returns is dropped: threads cannot be killed).
+evidence run_tool_check(const verification& v, const agent::tool_registry* tools) {
+  evidence e;
+  e.ran = "tool " + v.tool + " " + v.tool_args;
+  auto t0 = std::chrono::steady_clock::now();
+  auto finish = [&](std::string reason) {
+    e.reason = std::move(reason);
+    e.passed = e.reason.empty();
+    e.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - t0).count();
+    e.at_ms = wall_ms();
+    return e;
+  };
+  const agent::tool* tool = tools ? tools->find(v.tool) : nullptr;
+  if (!tool)
+    return finish("the runtime has no tool \"" + v.tool + "\" (runtime_options::tools)");
+  auto result = std::make_shared<std::promise<json>>();
+  auto answer = result->get_future();
+  std::thread([fn = tool->function, args = json::parse(v.tool_args), result] {
+    try {
+      result->set_value(fn(step_info{}, args));
+    } catch (...) {
+      result->set_exception(std::current_exception());
+    }
+  }).detach();
+  if (answer.wait_for(v.timeout) != std::future_status::ready) {
+    e.timed_out = true;
+    return finish("timed out after " + std::to_string(v.timeout.count())
+                  + " ms: the tool did not answer");
+  }
+  json got;
+  try {
+    got = answer.get();
+  } catch (const std::exception& ex) {
+    return finish(std::string{"the tool failed: "} + ex.what());
+  }
+  auto text = got.dump();
+  e.result_hash = net::sha256_hex(text);
+  e.output_tail = tail_of(text);
+  if (got.is_object() && got.contains("error") && !got["error"].is_null())
+    return finish("the tool answered with an error");
+  if (!holds(got, json::parse(v.expect_result)))
+    return finish("the result does not hold " + v.expect_result);
+  return finish({});
+}
+
+json edit_json(const item_edit& change) {
+  json j = json::object();
+  if (!change.description.empty())
+    j["description"] = change.description;
+  if (change.acceptance)
+    j["acceptance"] = *change.acceptance;
+  if (change.verify) {
+    ledger_item probe;
+    probe.id = "probe";
+    probe.description = "probe";
+    probe.verify = *change.verify;
+    j["verification"] = json::parse(to_json_text(probe))["verification"];
+  }
+  return j;
+}
+
+} // namespace
+
+namespace detail {
+
+task<person_answer> ask_person(context& ctx, std::string question,
+                               std::vector<std::string> choices, std::string about) {
+  auto ask = agent::detail::raise_question(ctx, std::move(question), std::move(choices),
+                                           std::move(about));
+  std::vector<agent::detail::gated_call> calls;
+  calls.push_back(co_await std::move(ask));
+  auto answered = agent::detail::await_decisions(ctx, calls);
+  co_await std::move(answered);
+  if (calls.front().failed)
+    std::rethrow_exception(calls.front().failed);
+  auto outcome = gateway::parse_outcome(calls.front().outcome);
+  if (!outcome)
+    throw fatal_error("run " + ctx.run_id() + ": the answer to request "
+                      + calls.front().raised.id + " cannot be read: " + outcome.error().message);
+  std::string by;
+  for (auto& p : outcome->principals)
+    by += (by.empty() ? "" : ", ") + p;
+  co_return person_answer{std::move(outcome->text), by.empty() ? "a person" : by};
+}
+
+} // namespace detail
+
+task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
+                             std::vector<ledger_item> items) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, "ledger:create");
+  json spec = json::array();
+  for (auto& it : items)
+    spec.push_back(json::parse(to_json_text(it)));
+  auto body = [services, where](const std::string& task, const std::string& goal,
+                                const std::string& spec_text) {
+    std::vector<ledger_item> parsed;
+    for (auto& j : json::parse(spec_text))
+      parsed.push_back(value_or_fail(item_from_json(j.dump()), where));
+    auto row = value_or_fail(store_of(services, where).create(task, goal, parsed, wall_ms()),
+                             where);
+    return json{{"task", row.task}, {"items", row.items}, {"created_ms", row.created_ms}}.dump();
+  };
+  auto step = ctx.step("ledger:create", body, task, goal, spec.dump()).run_inline();
+  auto text = co_await std::move(step);
+  auto j = json::parse(text);
+  task_row row;
+  row.task = j.at("task").get<std::string>();
+  row.goal = goal;
+  row.items = j.at("items").get<std::vector<std::string>>();
+  row.created_ms = j.at("created_ms").get<std::int64_t>();
+  co_return row;
+}
+
+task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task, std::string step) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, step);
+  auto body = [services, where](const std::string& task) {
+    json all = json::array();
+    for (auto& it : value_or_fail(store_of(services, where).items(task), where))
+      all.push_back(json::parse(to_json_text(it)));
+    return all.dump();
+  };
+  auto read = ctx.step(step, body, task);
+  auto text = co_await std::move(read);
+  std::vector<ledger_item> out;
+  for (auto& j : json::parse(text))
+    out.push_back(parse_journaled<ledger_item>(j.dump(), item_from_json, where));
+  co_return out;
+}
+
+task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
+                              std::filesystem::path workdir, std::uint32_t session) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto name = "verify:" + item;
+  auto where = where_of(ctx, name);
+  auto body = [services, where, tools = ctx.tools()](const step_info& info,
+                                                     const std::string& task,
+                                                     const std::string& item,
+                                                     const std::string& dir,
+                                                     std::uint32_t session) {
+    auto store = store_of(services, where);
+    auto current = value_or_fail(store.item(task, item), where);
+    auto e = current.verify.command.empty() ? run_tool_check(current.verify, tools)
+                                            : run_command_check(current.verify, dir, wall_ms);
+    e.session = session;
+    e.run_id = info.run_id;
+    return to_json_text(value_or_fail(store.record_verification(task, item, e), where));
+  };
+  // A failing check is evidence, not an error: only the store failing is
+  // retried (a few times), never the verification's verdict.
+  auto step = ctx.step(name, body, task, item, workdir.string(), session)
+                .retry({.max_attempts = 3});
+  auto text = co_await std::move(step);
+  co_return parse_journaled<ledger_item>(text, item_from_json, where);
+}
+
+task<bool> request_edit(context& ctx, std::string task, std::string item, item_edit change,
+                        std::string why) {
+  auto change_json = edit_json(change);
+  auto question = "Approve this change of ledger item " + item + " of task " + task + "? "
+                  + change_json.dump() + (why.empty() ? "" : " Reason: " + why);
+  auto asked = detail::ask_person(ctx, question, {"approve", "reject"}, "ledger edit " + task + "/" + item);
+  auto answer = co_await std::move(asked);
+  if (answer.text != "approve")
+    co_return false;
+  auto* services = agent::detail::context_access::services(ctx);
+  auto name = "ledger:edit " + item;
+  auto where = where_of(ctx, name);
+  auto body = [services, where, change](const std::string& task, const std::string& item,
+                                        const std::string& by) {
+    return to_json_text(value_or_fail(store_of(services, where).edit(task, item, change, by),
+                                      where));
+  };
+  auto step = ctx.step(name, body, task, item, answer.by).run_inline();
+  co_await std::move(step);
+  co_return true;
+}
+
+task<ledger_item> apply_override(context& ctx, std::string task, std::string item,
+                                 std::string by, std::string why) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto name = "ledger:override " + item;
+  auto where = where_of(ctx, name);
+  auto body = [services, where](const std::string& task, const std::string& item,
+                                const std::string& by, const std::string& why) {
+    return to_json_text(
+      value_or_fail(store_of(services, where).override_passing(task, item, by, why), where));
+  };
+  auto step = ctx.step(name, body, task, item, by, why).run_inline();
+  auto text = co_await std::move(step);
+  co_return parse_journaled<ledger_item>(text, item_from_json, where);
+}
+
+task<task_row> complete_task(context& ctx, std::string task) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, "ledger:complete");
+  auto body = [services, where](const std::string& task) {
+    auto row = value_or_fail(store_of(services, where).complete(task, wall_ms()), where);
+    return row.completed_ms;
+  };
+  auto step = ctx.step("ledger:complete", body, task).run_inline();
+  auto completed = co_await std::move(step);
+  task_row row;
+  row.task = task;
+  row.completed_ms = completed;
+  co_return row;
+}
+
+task<void> write_progress(context& ctx, std::string task, progress_entry entry) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto name = "progress:" + std::to_string(entry.session);
+  auto where = where_of(ctx, name);
+  auto body = [services, where](const std::string& task, const std::string& entry_text) {
+    auto entry = value_or_fail(progress_from_json(entry_text), where);
+    if (auto done = store_of(services, where).append_progress(task, entry); !done)
+      fail_step(where, done.error());
+  };
+  auto step = ctx.step(name, body, task, to_json_text(entry)).run_inline();
+  co_await std::move(step);
+}
+
+task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, step);
+  auto body = [services, where](const std::string& task) {
+    auto log = value_or_fail(store_of(services, where).progress(task), where);
+    json all = json::array();
+    for (auto& e : log.entries)
+      all.push_back(json::parse(to_json_text(e)));
+    return all.dump();
+  };
+  auto read = ctx.step(step, body, task).run_inline();
+  auto text = co_await std::move(read);
+  std::vector<progress_entry> out;
+  for (auto& j : json::parse(text))
+    out.push_back(parse_journaled<progress_entry>(j.dump(), progress_from_json, where));
+  co_return out;
+}
+
+} // namespace endure::state

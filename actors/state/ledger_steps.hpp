@@ -1,0 +1,65 @@
+// The ledger and the progress log from a workflow: every read and write is
+// a journaled step, so a replay after a restart sees what the run saw and
+// writes nothing twice. The store (ledger_store.hpp) lives in the
+// runtime's journal. Item status changes only here, in verify_item (with
+// the evidence of a verification that ran) and apply_override (a person's
+// decision through the human gateway): no model output can reach them.
+//
+//   co_await state::create_ledger(ctx, "docs", "Write the manual", items);
+//   auto item = co_await state::verify_item(ctx, "docs", "doc-01", workdir, session);
+//   if (item.status == state::item_status::passing) ...
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "endure/actors/context.hpp"
+#include "endure/actors/state/ledger_store.hpp"
+#include "endure/actors/task.hpp"
+
+namespace endure::state {
+
+/// Step "ledger:create": creates the task's ledger (all failing), or finds
+/// the same one (a restart). A different ledger under the id fails the run
+/// (fatal, naming the task).
+task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
+                             std::vector<ledger_item> items);
+
+/// Step STEP (default "ledger:read"): every item, as the run sees it now.
+task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task,
+                                           std::string step = "ledger:read");
+
+/// Step "verify:ITEM": runs the item's verification (a command in
+/// `workdir`, or a tool of the runtime's registry, each cut off at its
+/// timeout) and stores its evidence: the item is passing iff it passed.
+/// Returns the item as stored. A verification is never retried by the step:
+/// a failing check is evidence, not an error.
+task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
+                              std::filesystem::path workdir, std::uint32_t session);
+
+/// Asks a person (ctx.ask_human, choices "approve" / "reject") to approve
+/// `change` of the item, then applies it (step "ledger:edit ITEM"): the
+/// item becomes failing at revision + 1. Returns whether it was approved.
+task<bool> request_edit(context& ctx, std::string task, std::string item, item_edit change,
+                        std::string why);
+
+/// Step "ledger:override ITEM": marks the item passing on a person's word
+/// (`by` who decided, `why`), audited.
+task<ledger_item> apply_override(context& ctx, std::string task, std::string item,
+                                 std::string by, std::string why);
+
+/// Step "ledger:complete": marks the task complete; fails the run (fatal)
+/// naming the failing items if any fails.
+task<task_row> complete_task(context& ctx, std::string task);
+
+/// Step "progress:SESSION": stores the session's entry (once).
+task<void> write_progress(context& ctx, std::string task, progress_entry entry);
+
+/// Step STEP (default "progress:read"): the progress log, oldest first
+/// (damaged entries left out and logged).
+task<std::vector<progress_entry>> read_progress(context& ctx, std::string task,
+                                                std::string step = "progress:read");
+
+} // namespace endure::state

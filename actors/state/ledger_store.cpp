@@ -1,0 +1,361 @@
+// The ledger's and the progress log's rows (ledger_store.hpp).
+#include "endure/actors/state/ledger_store.hpp"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/state/ledger_json.hpp"
+#include "endure/actors/state/record_tags.hpp"
+#include "endure/net/sha256.hpp"
+#include "endure/persistence/journal.hpp"
+
+namespace endure::state {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string hex8(std::uint32_t n) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", n);
+  return buf;
+}
+
+std::string task_key(std::string_view task) { return "t/" + std::string{task}; }
+std::string item_key(std::string_view task, std::string_view id) {
+  return "i/" + std::string{task} + "/" + std::string{id};
+}
+std::string evidence_prefix(std::string_view task, std::string_view id) {
+  return "e/" + std::string{task} + "/" + std::string{id} + "/";
+}
+std::string progress_key(std::string_view task, std::uint32_t session) {
+  return std::string{task} + "/" + hex8(session);
+}
+
+std::string task_json(const task_row& t) {
+  return json{{"task", t.task},           {"goal", t.goal},
+              {"items", t.items},         {"spec_hash", t.spec_hash},
+              {"created_ms", t.created_ms}, {"completed_ms", t.completed_ms},
+              {"audit", t.audit}}
+    .dump();
+}
+
+expected<task_row> task_from_json(std::string_view text) {
+  try {
+    auto j = json::parse(text);
+    task_row t;
+    t.task = j.at("task").get<std::string>();
+    t.goal = j.value("goal", "");
+    t.items = j.at("items").get<std::vector<std::string>>();
+    t.spec_hash = j.value("spec_hash", "");
+    t.created_ms = j.value("created_ms", std::int64_t{0});
+    t.completed_ms = j.value("completed_ms", std::int64_t{0});
+    t.audit = j.value("audit", std::vector<std::string>{});
+    return t;
+  } catch (const json::exception& e) {
+    return make_error(errc::corrupt_record, std::string{"ledger task row: "} + e.what());
+  }
+}
+
+/// The hash a ledger is recognised by when created again: its items'
+/// definitions (not their status), in order.
+std::string spec_hash(const std::vector<ledger_item>& items) {
+  std::string all;
+  for (auto it : items) {
+    it.status = item_status::failing;
+    it.last.reset();
+    it.verifications = 0;
+    it.revision = 0;
+    it.overridden_by.clear();
+    all += to_json_text(it);
+    all += '\n';
+  }
+  return net::sha256_hex(all);
+}
+
+error with_context(error e, std::string_view what) {
+  e.message = std::string{what} + ": " + e.message;
+  return e;
+}
+
+} // namespace
+
+expected<task_row> ledger_store::create(std::string_view task, std::string_view goal,
+                                        const std::vector<ledger_item>& items,
+                                        std::int64_t now_ms) {
+  if (!valid_id(task))
+    return make_error(errc::invalid_argument,
+                      "task id \"" + std::string{task}
+                        + "\": must be 1 to 100 of the characters A-Z a-z 0-9 . _ -");
+  if (items.empty())
+    return make_error(errc::invalid_argument,
+                      "task " + std::string{task} + ": a ledger needs at least one item");
+  task_row row{std::string{task}, std::string{goal}, {}, spec_hash(items), now_ms, 0, {}};
+  for (auto& it : items) {
+    if (!valid_id(it.id))
+      return make_error(errc::invalid_argument, "task " + row.task + ": item id \"" + it.id
+                                                  + "\" is not valid");
+    for (auto& seen : row.items)
+      if (seen == it.id)
+        return make_error(errc::invalid_argument,
+                          "task " + row.task + ": item id \"" + it.id + "\" is used twice");
+    row.items.push_back(it.id);
+  }
+  if (auto existing = this->task(task); !existing)
+    return existing.error();
+  else if (*existing) {
+    if ((*existing)->spec_hash == row.spec_hash)
+      return **existing;
+    return make_error(errc::already_exists,
+                      "task " + row.task
+                        + " already has a ledger with other items; a ledger is never "
+                          "replaced: use another task id, or edit items (approved edits)");
+  }
+  write_batch b;
+  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(row)},
+            /*if_absent=*/true);
+  for (auto it : items) {
+    it.status = item_status::failing;  // whatever the caller passed: failing until verified
+    it.last.reset();
+    it.verifications = 0;
+    it.overridden_by.clear();
+    b.put_row(side_table::ledger, item_key(task, it.id),
+              record{ledger_item_tag, 1, to_json_text(it)});
+  }
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + row.task + ": creating its ledger");
+  return row;
+}
+
+expected<std::optional<task_row>> ledger_store::task(std::string_view task) const {
+  auto r = store_->row(side_table::ledger, task_key(task));
+  if (!r)
+    return r.error();
+  if (!*r)
+    return std::optional<task_row>{};
+  auto t = task_from_json((*r)->payload);
+  if (!t)
+    return with_context(t.error(), "task " + std::string{task});
+  return std::optional<task_row>{std::move(*t)};
+}
+
+expected<ledger_item> ledger_store::item(std::string_view task, std::string_view id) const {
+  auto r = store_->row(side_table::ledger, item_key(task, id));
+  if (!r)
+    return r.error();
+  if (!*r)
+    return make_error(errc::not_found, "task " + std::string{task} + " has no item \""
+                                         + std::string{id} + "\"");
+  auto it = item_from_json((*r)->payload);
+  if (!it)
+    return make_error(errc::corrupt_record, "task " + std::string{task} + " item "
+                                              + std::string{id} + ": " + it.error().message);
+  return it;
+}
+
+expected<std::vector<ledger_item>> ledger_store::items(std::string_view task) const {
+  auto t = this->task(task);
+  if (!t)
+    return t.error();
+  if (!*t)
+    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
+  std::vector<ledger_item> out;
+  out.reserve((*t)->items.size());
+  for (auto& id : (*t)->items) {
+    auto it = item(task, id);
+    if (!it)
+      return it.error();
+    out.push_back(std::move(*it));
+  }
+  return out;
+}
+
+expected<std::vector<evidence>> ledger_store::evidence_of(std::string_view task,
+                                                          std::string_view id) const {
+  std::vector<evidence> out;
+  std::string after;
+  auto prefix = evidence_prefix(task, id);
+  for (;;) {
+    auto page = store_->rows(side_table::ledger, prefix, after, 256);
+    if (!page)
+      return page.error();
+    if (!page->damaged.empty())
+      return make_error(errc::corrupt_record, "task " + std::string{task} + " item "
+                                                + std::string{id} + ": evidence row "
+                                                + page->damaged.front().first + " is damaged");
+    for (auto& row : page->rows) {
+      auto e = evidence_from_json(row.rec.payload);
+      if (!e)
+        return make_error(errc::corrupt_record, "task " + std::string{task} + " item "
+                                                  + std::string{id} + ": " + e.error().message);
+      out.push_back(std::move(*e));
+    }
+    if (page->rows.size() < 256)
+      return out;
+    after = page->rows.back().key;
+  }
+}
+
+expected<void> ledger_store::put_item(std::string_view task, const ledger_item& item) {
+  write_batch b;
+  b.put_row(side_table::ledger, item_key(task, item.id),
+            record{ledger_item_tag, 1, to_json_text(item)});
+  return store_->commit(std::move(b));
+}
+
+expected<ledger_item> ledger_store::record_verification(std::string_view task,
+                                                        std::string_view id,
+                                                        const evidence& e) {
+  auto it = item(task, id);
+  if (!it)
+    return it.error();
+  it->verifications += 1;
+  it->status = e.passed ? item_status::passing : item_status::failing;
+  it->overridden_by.clear();
+  it->last = e;
+  write_batch b;
+  b.put_row(side_table::ledger, evidence_prefix(task, id) + hex8(it->verifications),
+            record{ledger_evidence_tag, 1, to_json_text(e)});
+  b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
+  return it;
+}
+
+expected<ledger_item> ledger_store::edit(std::string_view task, std::string_view id,
+                                         const item_edit& change, std::string_view approved_by) {
+  auto it = item(task, id);
+  if (!it)
+    return it.error();
+  auto t = this->task(task);
+  if (!t)
+    return t.error();
+  if (!change.description.empty())
+    it->description = change.description;
+  if (change.acceptance)
+    it->acceptance = *change.acceptance;
+  if (change.verify)
+    it->verify = *change.verify;
+  it->revision += 1;
+  it->status = item_status::failing;
+  it->overridden_by.clear();
+  (*t)->audit.push_back("edit " + it->id + " (revision " + std::to_string(it->revision)
+                        + ") approved by " + std::string{approved_by});
+  write_batch b;
+  b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
+  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
+  return it;
+}
+
+expected<ledger_item> ledger_store::override_passing(std::string_view task, std::string_view id,
+                                                     std::string_view by, std::string_view why) {
+  if (by.empty() || why.empty())
+    return make_error(errc::invalid_argument,
+                      "task " + std::string{task} + " item " + std::string{id}
+                        + ": an override must name who decided it and why");
+  auto it = item(task, id);
+  if (!it)
+    return it.error();
+  auto t = this->task(task);
+  if (!t)
+    return t.error();
+  it->status = item_status::passing;
+  it->overridden_by = std::string{by};
+  (*t)->audit.push_back("override " + it->id + " by " + std::string{by} + ": "
+                        + std::string{why});
+  write_batch b;
+  b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
+  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
+  return it;
+}
+
+expected<task_row> ledger_store::complete(std::string_view task, std::int64_t now_ms) {
+  auto t = this->task(task);
+  if (!t)
+    return t.error();
+  if (!*t)
+    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
+  auto all = items(task);
+  if (!all)
+    return all.error();
+  std::string failing;
+  for (auto& it : *all)
+    if (it.status != item_status::passing)
+      failing += (failing.empty() ? "" : ", ") + it.id;
+  if (!failing.empty())
+    return make_error(errc::invalid_state, "task " + std::string{task}
+                                             + " cannot complete: these items fail: " + failing);
+  if ((*t)->completed_ms == 0) {
+    (*t)->completed_ms = now_ms;
+    write_batch b;
+    b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
+    if (auto done = store_->commit(std::move(b)); !done)
+      return with_context(done.error(), "task " + std::string{task});
+  }
+  return **t;
+}
+
+expected<void> ledger_store::append_progress(std::string_view task, const progress_entry& e) {
+  write_batch b;
+  b.put_row(side_table::progress, progress_key(task, e.session),
+            record{progress_entry_tag, 1, to_json_text(e)});
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + std::string{task} + " progress entry of session "
+                                        + std::to_string(e.session));
+  return {};
+}
+
+expected<ledger_store::progress_log> ledger_store::progress(std::string_view task) const {
+  progress_log log;
+  std::string after;
+  auto prefix = std::string{task} + "/";
+  for (;;) {
+    auto page = store_->rows(side_table::progress, prefix, after, 256);
+    if (!page)
+      return page.error();
+    for (auto& [key, why] : page->damaged)
+      log.damaged.push_back("row " + key + ": " + why.message);
+    for (auto& row : page->rows) {
+      auto e = progress_from_json(row.rec.payload);
+      if (!e)
+        log.damaged.push_back("row " + row.key + ": " + e.error().message);
+      else
+        log.entries.push_back(std::move(*e));
+    }
+    if (page->rows.size() + page->damaged.size() < 256)
+      return log;
+    after = std::max(page->rows.empty() ? std::string{} : page->rows.back().key,
+                     page->damaged.empty() ? std::string{} : page->damaged.back().first);
+  }
+}
+
+expected<std::string> ledger_store::export_json(std::string_view task) const {
+  auto t = this->task(task);
+  if (!t)
+    return t.error();
+  if (!*t)
+    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
+  auto all = items(task);
+  if (!all)
+    return all.error();
+  json out{{"task", (*t)->task}, {"goal", (*t)->goal}, {"audit", (*t)->audit}};
+  json list = json::array();
+  std::size_t passing = 0;
+  for (auto& it : *all) {
+    passing += it.status == item_status::passing ? 1 : 0;
+    list.push_back(json::parse(to_json_text(it)));
+  }
+  out["passing"] = passing;
+  out["failing"] = all->size() - passing;
+  out["complete"] = (*t)->completed_ms != 0;
+  out["completed_ms"] = (*t)->completed_ms;
+  out["items"] = std::move(list);
+  return out.dump(2);
+}
+
+} // namespace endure::state

@@ -1,0 +1,472 @@
+// The session loop (session_loop.hpp).
+#include "endure/actors/state/session_loop.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/agent/detail/tool_phases.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/state/command_check.hpp"
+#include "endure/actors/state/context_assembler.hpp"
+#include "endure/actors/state/detail/ask_person.hpp"
+#include "endure/actors/state/ledger_json.hpp"
+#include "endure/actors/state/ledger_steps.hpp"
+#include "endure/actors/state/workspace.hpp"
+#include "endure/actors/state/workspace_steps.hpp"
+#include "endure/actors/workflow_errors.hpp"
+#include "endure/net/token_estimate.hpp"
+
+namespace endure::state {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr const char* current_item_file = ".endure/current-item.json";
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+std::string session_name(std::uint32_t n) { return "session " + std::to_string(n); }
+
+[[noreturn]] void spec_error(const std::string& run, const std::string& field,
+                             const std::string& problem) {
+  throw fatal_error("run " + run + ", run_long_task: spec." + field + ": " + problem);
+}
+
+void check_spec(const context& ctx, const long_task_spec& spec) {
+  if (!valid_id(spec.task))
+    spec_error(ctx.run_id(), "task", "must be 1 to 100 of the characters A-Z a-z 0-9 . _ -");
+  if (spec.goal.empty())
+    spec_error(ctx.run_id(), "goal", "must say what the task is for");
+  if (spec.items.empty())
+    spec_error(ctx.run_id(), "items", "a ledger needs at least one item");
+  if (spec.workspace.empty())
+    spec_error(ctx.run_id(), "workspace", "must name the task's directory");
+  if (spec.items_per_session == 0)
+    spec_error(ctx.run_id(), "items_per_session", "must be at least 1");
+  if (!(spec.state_share > 0.0 && spec.state_share <= 1.0))
+    spec_error(ctx.run_id(), "state_share", "must be in (0, 1]");
+  if (spec.max_sessions == 0)
+    spec_error(ctx.run_id(), "max_sessions", "must be at least 1");
+}
+
+/// Opens the workspace in a step body; git failing is worth retrying.
+workspace open_workspace(const std::string& dir, const std::string& where) {
+  auto ws = workspace::open_or_init(dir);
+  if (!ws)
+    throw retryable_error(where + ": " + ws.error().message);
+  return std::move(*ws);
+}
+
+template <class T>
+T or_retry(expected<T> v, const std::string& where) {
+  if (!v)
+    throw retryable_error(where + ": " + v.error().message);
+  return std::move(*v);
+}
+
+void or_retry(expected<void> v, const std::string& where) {
+  if (!v)
+    throw retryable_error(where + ": " + v.error().message);
+}
+
+// -- the initializer ----------------------------------------------------------
+
+/// Step "session 1/workspace": the repository, .gitignore (.endure/ holds
+/// what the runtime tells the tools, not history), init.sh and check.sh,
+/// committed as the initializer's write-back.
+task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec) {
+  auto where = "run " + ctx.run_id() + ", step 'session 1/workspace'";
+  auto body = [where](const std::string& dir, const std::string& init, const std::string& check) {
+    auto ws = open_workspace(dir, where);
+    or_retry(ws.write_file(".gitignore", ".endure/\n"), where);
+    if (!init.empty())
+      or_retry(ws.write_file("init.sh", "#!/bin/sh\n# Prepares the environment.\n" + init + "\n"),
+               where);
+    if (!check.empty())
+      or_retry(ws.write_file("check.sh", "#!/bin/sh\n# The basic end-to-end check.\n" + check
+                                           + "\n"),
+               where);
+    return std::string{"initialized"};
+  };
+  auto step = ctx.step("session 1/workspace", body, spec.workspace.string(), spec.init_command,
+                       spec.check_command);
+  co_await std::move(step);
+  auto commit = commit_workspace(ctx, spec.workspace.string(),
+                                 "Initialize task " + spec.task + ": a ledger of "
+                                   + std::to_string(spec.items.size())
+                                   + " items, all failing; init.sh and check.sh",
+                                 /*allow_empty=*/true);
+  co_return co_await std::move(commit);
+}
+
+task<void> initializer(context& ctx, const long_task_spec& spec) {
+  auto ledger = create_ledger(ctx, spec.task, spec.goal, spec.items);
+  co_await std::move(ledger);
+  auto ws = initialize_workspace(ctx, spec);
+  auto commit = co_await std::move(ws);
+  progress_entry first;
+  first.session = 1;
+  auto now = ctx.now();
+  first.at_ms = co_await std::move(now);
+  first.tried = "Initialized the task: a ledger of " + std::to_string(spec.items.size())
+                + " items, all failing; the workspace (git) with init.sh and check.sh.";
+  first.changed = "commit " + commit.substr(0, 12);
+  first.next = "Work on the highest-priority failing item.";
+  first.ended = "initialized";
+  auto write = write_progress(ctx, spec.task, first);
+  co_await std::move(write);
+}
+
+// -- wake ---------------------------------------------------------------------
+
+struct wake_report {
+  std::vector<progress_entry> progress;
+  std::vector<std::string> recent;  ///< git log lines, then init and check, newest last
+};
+
+/// One of init.sh / check.sh, as a step; its evidence in words.
+task<std::string> run_script(context& ctx, const long_task_spec& spec, std::uint32_t session,
+                             std::string script) {
+  auto name = session_name(session) + "/wake: " + (script == "init.sh" ? "init" : "check");
+  auto body = [](const std::string& dir, const std::string& script, std::int64_t timeout_ms) {
+    if (!std::filesystem::exists(std::filesystem::path{dir} / script))
+      return script + ": none";
+    verification v;
+    v.command = "sh ./" + script;
+    v.timeout = std::chrono::milliseconds{timeout_ms};
+    auto e = run_command_check(v, dir, wall_ms);
+    return e.passed ? script + ": passed"
+                    : script + ": FAILED: " + e.reason + "; output: " + tail_of(e.output_tail, 400);
+  };
+  auto step = ctx.step(name, body, spec.workspace.string(), script,
+                       static_cast<std::int64_t>(spec.init_timeout.count()));
+  co_return co_await std::move(step);
+}
+
+task<wake_report> wake(context& ctx, const long_task_spec& spec, std::uint32_t session) {
+  wake_report w;
+  auto progress = read_progress(ctx, spec.task, session_name(session) + "/wake: progress");
+  w.progress = co_await std::move(progress);
+  auto where = "run " + ctx.run_id() + ", step '" + session_name(session) + "/wake: git log'";
+  auto git_log = [where](const std::string& dir) {
+    auto ws = open_workspace(dir, where);
+    // What a killed session left uncommitted is not trusted: the tree goes
+    // back to the last write-back.
+    or_retry(ws.discard_changes(), where);
+    std::vector<std::string> lines;
+    for (auto& c : or_retry(ws.log(10), where))
+      lines.push_back("git " + c.id.substr(0, 12) + " " + c.message.substr(0, c.message.find('\n')));
+    std::reverse(lines.begin(), lines.end());  // newest last, as `recent` wants
+    return lines;
+  };
+  auto log = ctx.step(session_name(session) + "/wake: git log", git_log, spec.workspace.string());
+  w.recent = co_await std::move(log);
+  auto init = run_script(ctx, spec, session, "init.sh");
+  w.recent.push_back(co_await std::move(init));
+  auto check = run_script(ctx, spec, session, "check.sh");
+  w.recent.push_back(co_await std::move(check));
+  co_return w;
+}
+
+// -- orient -------------------------------------------------------------------
+
+/// The item to work on: failing, fewest failed attempts first (an item that
+/// failed three verifications waits behind the others), then priority and
+/// ledger order. Null when none fails.
+const ledger_item* pick_item(const std::vector<ledger_item>& items) {
+  const ledger_item* best = nullptr;
+  auto key = [](const ledger_item& it) {
+    return std::tuple{it.verifications >= 3, it.priority, it.order};
+  };
+  for (auto& it : items)
+    if (it.status == item_status::failing && (!best || key(it) < key(*best)))
+      best = &it;
+  return best;
+}
+
+struct orientation {
+  std::vector<ledger_item> items;
+  std::string current;  ///< "" when every item passes
+};
+
+/// Step "session N/orient[ K]": the ledger now and the item chosen, told to
+/// the tools through .endure/current-item.json in the workspace.
+task<orientation> orient(context& ctx, const long_task_spec& spec, std::uint32_t session,
+                         std::uint32_t round) {
+  auto name = session_name(session) + "/orient" + (round > 1 ? " " + std::to_string(round) : "");
+  auto read = read_ledger(ctx, spec.task, name);
+  orientation o;
+  o.items = co_await std::move(read);
+  auto* chosen = pick_item(o.items);
+  if (!chosen)
+    co_return o;
+  o.current = chosen->id;
+  auto where = "run " + ctx.run_id() + ", step '" + name + ": tell the tools'";
+  auto tell = [where](const std::string& dir, const std::string& item_json) {
+    auto ws = open_workspace(dir, where);
+    or_retry(ws.write_file(current_item_file, item_json), where);
+  };
+  json told = json::parse(to_json_text(*chosen));
+  told["task"] = spec.task;
+  told["session"] = session;
+  auto step = ctx.step(name + ": tell the tools", tell, spec.workspace.string(), told.dump(2));
+  co_await std::move(step);
+  co_return o;
+}
+
+// -- work and verify ----------------------------------------------------------
+
+/// Tokens the offered tools' schemas cost on every turn.
+std::size_t tool_tokens(context& ctx, const agent::agent_spec& agent) {
+  auto* registry = ctx.tools();
+  if (!registry)
+    return 0;
+  std::size_t n = 0;
+  auto count = [&](const agent::tool& t) {
+    n += net::estimate_tokens(t.name) + net::estimate_tokens(t.description)
+         + net::estimate_tokens(t.parameters.dump());
+  };
+  if (agent.tools.empty())
+    for (auto* t : registry->list())
+      count(*t);
+  for (auto& name : agent.tools)
+    if (auto* t = registry->find(name))
+      count(*t);
+  return n;
+}
+
+/// What the assembled state may fill of the budget: its share, less the
+/// tools' schemas; the rest is the session's conversation.
+std::size_t state_budget(context& ctx, const long_task_spec& spec) {
+  auto share = static_cast<std::size_t>(static_cast<double>(spec.context_budget_tokens)
+                                        * spec.state_share);
+  auto tools = tool_tokens(ctx, spec.agent);
+  return share > tools ? share - tools : 0;
+}
+
+struct work_report {
+  std::string item;
+  std::string tried;
+  std::string ended;  ///< "verified", "verification failed", "context budget", "agent failed"
+  bool passing = false;
+  std::string reason;  ///< the failing verification's
+};
+
+std::string first_words(const std::string& text, std::size_t max) {
+  return text.size() <= max ? text : text.substr(0, max) + "...";
+}
+
+task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_t session,
+                          const std::string& model, const orientation& o, const wake_report& w) {
+  context_inputs in;
+  in.task = spec.task;
+  in.goal = spec.goal;
+  in.instructions = spec.agent.system_prompt;
+  in.items = o.items;
+  in.progress = w.progress;
+  in.current_item = o.current;
+  in.recent = w.recent;
+  in.budget_tokens = state_budget(ctx, spec);
+  auto assembled = assemble_context(in);
+  if (!assembled)
+    throw fatal_error("run " + ctx.run_id() + ", " + session_name(session) + ", item " + o.current
+                      + ": " + assembled.error().message);
+  agent::agent_spec agent = spec.agent;
+  agent.name = std::to_string(session) + "/" + o.current;
+  agent.system_prompt = assembled->system;
+  agent.context_budget_tokens = spec.context_budget_tokens;
+  if (!model.empty())
+    agent.settings.model = model;
+  work_report r;
+  r.item = o.current;
+  std::string failed;
+  agent::agent_answer answer;
+  try {
+    auto run = agent::run_agent(ctx, agent, assembled->user);
+    answer = co_await std::move(run);
+  } catch (const step_error& e) {  // max_turns, the model down for good: the item waits
+    failed = e.what();
+  }
+  auto verify = verify_item(ctx, spec.task, o.current, spec.workspace, session);
+  auto item = co_await std::move(verify);
+  r.passing = item.status == item_status::passing;
+  r.reason = item.last ? item.last->reason : "";
+  r.tried = o.current + ": ";
+  if (!failed.empty())
+    r.tried += "the agent failed (" + first_words(failed, 200) + ")";
+  else
+    r.tried += std::to_string(answer.turns) + " model turns, tools "
+               + (answer.tools_called.empty() ? std::string{"none"} : [&] {
+                   std::string t;
+                   for (auto& n : answer.tools_called)
+                     t += (t.empty() ? "" : ", ") + n;
+                   return t;
+                 }())
+               + (answer.text.empty() ? "" : "; it said: " + first_words(answer.text, 160));
+  r.ended = r.passing                ? "verified"
+            : !failed.empty()        ? "agent failed"
+            : answer.out_of_context  ? "context budget"
+                                     : "verification failed";
+  co_return r;
+}
+
+// -- write back ---------------------------------------------------------------
+
+task<std::string> write_back(context& ctx, const long_task_spec& spec, std::uint32_t session,
+                             const std::string& model, const std::vector<work_report>& done,
+                             const std::string& next) {
+  std::string summary, items_changed;
+  std::vector<std::string> items;
+  for (auto& r : done) {
+    items.push_back(r.item);
+    summary += (summary.empty() ? "" : "; ") + r.item
+               + (r.passing ? " passes" : " still fails (" + r.reason + ")");
+  }
+  auto message = "Session " + std::to_string(session) + (model.empty() ? "" : " (" + model + ")")
+                 + ": " + (summary.empty() ? std::string{"no item worked on"} : summary);
+  auto commit_step = commit_workspace(ctx, spec.workspace.string(), message, /*allow_empty=*/true);
+  auto commit = co_await std::move(commit_step);
+  progress_entry e;
+  e.session = session;
+  e.model = model;
+  e.items = items;
+  for (auto& r : done)
+    e.tried += (e.tried.empty() ? "" : " | ") + r.tried;
+  e.changed = "commit " + commit.substr(0, 12) + "; " + summary;
+  e.next = next;
+  e.ended = done.empty() ? "nothing to do" : done.back().ended;
+  auto now = ctx.now();
+  e.at_ms = co_await std::move(now);
+  auto write = write_progress(ctx, spec.task, e);
+  co_await std::move(write);
+  co_return commit;
+}
+
+/// Step "session N/begin": the session's model, chosen once.
+task<std::string> begin_session(context& ctx, const long_task_spec& spec, std::uint32_t session) {
+  auto choose = [pick = spec.model, fallback = spec.agent.settings.model](std::uint32_t) {
+    return pick ? pick() : fallback;
+  };
+  auto step = ctx.step(session_name(session) + "/begin", choose, session);
+  co_return co_await std::move(step);
+}
+
+struct session_outcome {
+  bool all_passing = false;
+  std::string commit;
+};
+
+task<session_outcome> run_session(context& ctx, const long_task_spec& spec,
+                                  std::uint32_t session, long_task_result& result) {
+  auto begin = begin_session(ctx, spec, session);
+  auto model = co_await std::move(begin);
+  auto woke = wake(ctx, spec, session);
+  auto w = co_await std::move(woke);
+  std::vector<work_report> done;
+  std::string next;
+  for (std::uint32_t round = 1;; ++round) {
+    auto oriented = orient(ctx, spec, session, round);
+    auto o = co_await std::move(oriented);
+    if (o.current.empty()) {
+      if (done.empty())
+        co_return session_outcome{true, {}};
+      next = "Every item passes: complete the task.";
+      break;
+    }
+    if (round > spec.items_per_session) {  // the cap: the next item is the next session's
+      next = "Work on " + o.current + " (the highest-priority failing item).";
+      break;
+    }
+    auto work = work_on(ctx, spec, session, model, o, w);
+    done.push_back(co_await std::move(work));
+    ++result.verifications;
+    if (!done.back().passing) {
+      next = "Work on " + done.back().item + " again: its verification failed ("
+             + done.back().reason + ").";
+      break;
+    }
+    w.recent.push_back("verified " + done.back().item + ": passing");
+  }
+  auto wb = write_back(ctx, spec, session, model, done, next);
+  auto commit = co_await std::move(wb);
+  co_return session_outcome{false, commit};
+}
+
+/// After max_sessions: a person decides. Returns true to carry on.
+task<bool> at_session_limit(context& ctx, const long_task_spec& spec, std::uint32_t sessions) {
+  auto read = read_ledger(ctx, spec.task, "limit " + std::to_string(sessions) + ": ledger");
+  auto items = co_await std::move(read);
+  std::string failing;
+  for (auto& it : items)
+    if (it.status == item_status::failing)
+      failing += (failing.empty() ? "" : ", ") + it.id;
+  auto asked = detail::ask_person(
+    ctx,
+    "Task " + spec.task + " ran " + std::to_string(sessions) + " work sessions and these items "
+      + "still fail: " + failing + ". Continue for " + std::to_string(spec.max_sessions)
+      + " more sessions, override the failing items (they count as passing on your word, "
+        "audited), or stop the task?",
+    {"continue", "override", "stop"}, "task " + spec.task);
+  auto answer = co_await std::move(asked);
+  if (answer.text == "continue")
+    co_return true;
+  if (answer.text == "stop")
+    throw fatal_error("run " + ctx.run_id() + ": task " + spec.task + " stopped by "
+                      + answer.by + " after " + std::to_string(sessions)
+                      + " work sessions; failing: " + failing);
+  for (auto& it : items)
+    if (it.status == item_status::failing) {
+      auto step = apply_override(ctx, spec.task, it.id, answer.by,
+                                 "overridden at the session limit (" + std::to_string(sessions)
+                                   + " work sessions)");
+      co_await std::move(step);
+    }
+  co_return false;
+}
+
+} // namespace
+
+task<long_task_result> run_long_task(context& ctx, long_task_spec spec) {
+  check_spec(ctx, spec);
+  auto init = initializer(ctx, spec);
+  co_await std::move(init);
+  long_task_result result;
+  result.sessions = 1;
+  std::uint32_t limit = spec.max_sessions;
+  for (std::uint32_t session = 2;; ++session) {
+    if (session - 2 >= limit) {  // work sessions so far: session - 2
+      auto decide = at_session_limit(ctx, spec, session - 2);
+      if (!co_await std::move(decide))
+        break;
+      limit += spec.max_sessions;
+    }
+    auto run = run_session(ctx, spec, session, result);
+    auto outcome = co_await std::move(run);
+    if (outcome.all_passing)
+      break;
+    result.sessions = session;
+  }
+  auto complete = complete_task(ctx, spec.task);
+  co_await std::move(complete);
+  auto read = read_ledger(ctx, spec.task, "ledger:final");
+  auto items = co_await std::move(read);
+  result.items = static_cast<std::uint32_t>(items.size());
+  for (auto& it : items) {
+    if (!it.overridden_by.empty())
+      ++result.overridden;
+    else if (it.status == item_status::passing)
+      ++result.verified;
+  }
+  auto head = commit_workspace(ctx, spec.workspace.string(), "Task " + spec.task + " complete");
+  result.last_commit = co_await std::move(head);
+  co_return result;
+}
+
+} // namespace endure::state

@@ -1,0 +1,353 @@
+// run_long_task over the sim in a real runtime on real LMDB and a real git
+// workspace: the initializer does no work; each session works one item,
+// verifies it and writes back once (one commit, one progress entry); an
+// agent that only claims to be done does not complete the task, nor does a
+// forged "passing"; at the session limit a person continues, overrides
+// (audited) or stops; a session can run on another model, also after a
+// restart, and carries on from state.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/runtime_fixture.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/state/ledger_json.hpp"
+#include "endure/actors/state/ledger_store.hpp"
+#include "endure/actors/state/session_loop.hpp"
+#include "endure/actors/state/workspace.hpp"
+#include "endure/net/llm_backend.hpp"
+#include "support/eventually.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+/// The workspace of the running test (the tools write into it).
+std::string workspace_dir;
+std::atomic<int> docs_written{0};
+std::mutex model_mutex;
+std::string next_model = "model-a";
+
+std::string ledger_text(int n) {
+  json items = json::array();
+  for (int i = 1; i <= n; ++i) {
+    auto id = "doc-" + std::to_string(i);
+    items.push_back({{"id", id},
+                     {"description", "Write the page about topic " + std::to_string(i)},
+                     {"priority", i == 2 ? 0 : 1},  // doc-2 first, then ledger order
+                     {"acceptance", {"has a title", "at least 20 words"}},
+                     {"verification",
+                      {{"command", "grep -q '^# ' docs/" + id + ".md && test $(wc -w < docs/" + id
+                                     + ".md) -ge 20"},
+                       {"timeout_ms", 5000}}}});
+  }
+  return json{{"items", items}}.dump();
+}
+
+/// The tool that does the work: writes the current item's page, read from
+/// what the runtime told the tools (.endure/current-item.json).
+std::shared_ptr<const agent::tool_registry> tools() {
+  auto r = std::make_shared<agent::tool_registry>();
+  json schema = {{"type", "object"},
+                 {"properties", {{"content", {{"type", "string"}, {"minLength", 200}}}}},
+                 {"required", {"content"}}};
+  REQUIRE(r->add({"write_doc", "Writes the current item's page.", schema, [](const json& args) {
+                    std::ifstream in{workspace_dir + "/.endure/current-item.json"};
+                    auto item = json::parse(in);
+                    std::filesystem::create_directories(workspace_dir + "/docs");
+                    std::ofstream{workspace_dir + "/docs/" + item["id"].get<std::string>() + ".md"}
+                      << "# " << item["description"].get<std::string>() << "\n\n"
+                      << args["content"].get<std::string>() << "\n";
+                    ++docs_written;
+                    return json{{"written", item["id"]}};
+                  }}));
+  // A tool a model could use to forge its ledger: it only writes a file.
+  REQUIRE(r->add({"claim_done", "Marks the current item done.",
+                  {{"type", "object"}, {"properties", json::object()}}, [](const json&) {
+                    std::ofstream{workspace_dir + "/.endure/current-item.json"}
+                      << R"({"status": "passing"})";
+                    return json{{"status", "passing"}};
+                  }}));
+  return r;
+}
+
+state::long_task_spec base_spec(int items, std::string instructions) {
+  state::long_task_spec spec;
+  spec.task = "manual";
+  spec.goal = "Write a small manual, one page per item.";
+  auto parsed = state::ledger_spec_from_json(ledger_text(items));
+  REQUIRE(parsed);
+  spec.items = *parsed;
+  spec.workspace = workspace_dir;
+  spec.init_command = "mkdir -p docs";
+  spec.check_command = "test -d docs";
+  spec.agent.system_prompt = std::move(instructions);
+  spec.context_budget_tokens = 3000;
+  spec.model = [] {
+    std::lock_guard g{model_mutex};
+    return next_model;
+  };
+  return spec;
+}
+
+task<state::long_task_result> writer(context& ctx, std::string) {
+  auto spec = base_spec(3, "You write one page per session. [sim: call write_doc]");
+  spec.agent.tools = {"write_doc"};
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
+task<state::long_task_result> two_per_session(context& ctx, std::string) {
+  auto spec = base_spec(5, "You write pages. [sim: call write_doc]");
+  spec.agent.tools = {"write_doc"};
+  spec.items_per_session = 2;
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
+/// Never writes a page: it says it is done, and "marks" it so.
+task<state::long_task_result> boaster(context& ctx, std::string) {
+  auto spec = base_spec(2, "Everything is already done. [sim: call claim_done]");
+  spec.agent.tools = {"claim_done"};
+  spec.max_sessions = 2;
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
+task<state::long_task_result> bad_spec(context& ctx, std::string) {
+  auto spec = base_spec(1, "x");
+  spec.workspace.clear();
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
+void workflows(workflow_registry& r) {
+  r.add("writer", &writer);
+  r.add("two_per_session", &two_per_session);
+  r.add("boaster", &boaster);
+  r.add("bad_spec", &bad_spec);
+}
+
+void with_sim(runtime_options& o) {
+  o.tools = tools();
+  o.llm = net::make_llm_backend({});
+  o.passivate_after = 10ms;
+}
+
+journal& store_of(runtime_fixture& f) { return const_cast<journal&>(f.rt().store()); }
+
+std::vector<state::workspace_commit> git_log() {
+  auto ws = state::workspace::open_or_init(workspace_dir);
+  REQUIRE(ws);
+  auto log = ws->log(1000);
+  REQUIRE(log);
+  return *log;
+}
+
+std::vector<state::progress_entry> progress(runtime_fixture& f) {
+  auto log = state::ledger_store{store_of(f)}.progress("manual");
+  REQUIRE(log);
+  CHECK(log->damaged.empty());
+  return log->entries;
+}
+
+std::vector<std::string> step_names(runtime_fixture& f, const std::string& run) {
+  std::vector<std::string> out;
+  for (auto& e : f.events<step_completed_event>(run))
+    out.push_back(e.name);
+  return out;
+}
+
+std::optional<gateway::human_request> pending_question(runtime_fixture& f, const std::string& run) {
+  auto page = f.rt().store().rows(side_table::requests, run + "/", "", 10);
+  REQUIRE(page);
+  for (auto& row : page->rows) {
+    auto r = gateway::from_record(row.rec, row.key);
+    REQUIRE(r);
+    if (r->status == gateway::request_status::pending)
+      return *r;
+  }
+  return std::nullopt;
+}
+
+} // namespace
+
+SCENARIO("a long task works one item per session until every item passes on evidence",
+         "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  docs_written = 0;
+  next_model = "model-a";
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("writer", "w1", std::string{}));
+  auto out = f.ended("w1", 30s);
+  REQUIRE(out.status == run_status::completed);
+  auto result = out.value<state::long_task_result>();
+  THEN("three work sessions after the initializer, every item passing with evidence") {
+    CHECK(result.sessions == 4);
+    CHECK(result.items == 3);
+    CHECK(result.verified == 3);
+    CHECK(result.overridden == 0);
+    CHECK(docs_written == 3);
+    auto items = state::ledger_store{store_of(f)}.items("manual");
+    REQUIRE(items);
+    for (auto& it : *items) {
+      CHECK(it.status == state::item_status::passing);
+      REQUIRE(it.last);
+      CHECK(it.last->passed);
+      CHECK(it.last->exit_status == 0);
+    }
+    CHECK(state::ledger_store{store_of(f)}.task("manual")->value().completed_ms > 0);
+  }
+  THEN("one commit and one progress entry per write-back, the initializer's first") {
+    auto log = git_log();
+    auto entries = progress(f);
+    REQUIRE(entries.size() == 4);
+    // open_or_init's "Workspace created", then one per write-back.
+    REQUIRE(log.size() == 1 + entries.size());
+    CHECK_THAT(log.back().message, Catch::StartsWith("Workspace created"));
+    CHECK(entries[0].ended == "initialized");
+    CHECK(entries[0].items.empty());
+    // Newest first in git; the highest priority (doc-2) went first.
+    CHECK_THAT(log[log.size() - 2].message, Catch::StartsWith("Initialize task manual"));
+    CHECK_THAT(log[log.size() - 3].message, Catch::StartsWith("Session 2 (model-a): doc-2 passes"));
+    for (std::size_t i = 1; i < entries.size(); ++i) {
+      CHECK(entries[i].session == i + 1);
+      CHECK(entries[i].items.size() == 1);
+      CHECK(entries[i].ended == "verified");
+      CHECK(entries[i].model == "model-a");
+    }
+    CHECK(entries[1].items == std::vector<std::string>{"doc-2"});
+    CHECK(entries[3].next == "Every item passes: complete the task.");
+    auto ws = state::workspace::open_or_init(workspace_dir);
+    CHECK(ws->is_clean().value());
+  }
+  THEN("each session woke up, oriented, worked, verified and wrote back, in that order") {
+    auto names = step_names(f, "w1");
+    auto at = [&](const std::string& name) {
+      return std::find(names.begin(), names.end(), name) - names.begin();
+    };
+    CHECK(at("session 2/begin") < at("session 2/wake: progress"));
+    CHECK(at("session 2/wake: progress") < at("session 2/wake: git log"));
+    CHECK(at("session 2/wake: check") < at("session 2/orient"));
+    CHECK(at("session 2/orient") < at("verify:doc-2"));
+    CHECK(at("verify:doc-2") < at("progress:2"));
+    CHECK(at("progress:2") < at("session 3/begin"));
+    CHECK(at("ledger:complete") < static_cast<long>(names.size()));
+  }
+}
+
+SCENARIO("one-shotting is capped: at most items_per_session items per session",
+         "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("two_per_session", "t1", std::string{}));
+  auto out = f.ended("t1", 30s);
+  REQUIRE(out.status == run_status::completed);
+  auto entries = progress(f);
+  REQUIRE(entries.size() == 4);  // initializer, then 2 + 2 + 1 items
+  CHECK(entries[1].items.size() == 2);
+  CHECK(entries[2].items.size() == 2);
+  CHECK(entries[3].items.size() == 1);
+}
+
+SCENARIO("an agent that claims to be done does not complete the task: a person decides at the "
+         "session limit", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("boaster", "b1", std::string{}));
+  std::optional<gateway::human_request> asked;
+  REQUIRE(eventually([&] { return (asked = pending_question(f, "b1")).has_value(); }, 30s));
+  THEN("both work sessions ended with the item failing, whatever the agent said") {
+    auto items = state::ledger_store{store_of(f)}.items("manual");
+    REQUIRE(items);
+    for (auto& it : *items)
+      CHECK(it.status == state::item_status::failing);
+    auto entries = progress(f);
+    REQUIRE(entries.size() == 3);
+    CHECK(entries[1].ended == "verification failed");
+    CHECK_THAT(entries[1].tried, Catch::Contains("claim_done"));
+    CHECK_THAT(entries[2].next, Catch::Contains("again: its verification failed"));
+    CHECK_THAT(asked->arguments.dump(), Catch::Contains("still fail: doc-1, doc-2"));
+  }
+  WHEN("the person stops the task") {
+    REQUIRE(f.rt().decide(asked->id, "dana", "respond", json{{"text", "stop"}}.dump()));
+    auto out = f.ended("b1", 10s);
+    THEN("the run fails naming who stopped it and the failing items, and is not complete") {
+      CHECK(out.status == run_status::failed);
+      CHECK_THAT(out.error, Catch::Contains("stopped by dana") && Catch::Contains("doc-1, doc-2"));
+      CHECK(state::ledger_store{store_of(f)}.task("manual")->value().completed_ms == 0);
+    }
+  }
+  WHEN("the person overrides the failing items") {
+    REQUIRE(f.rt().decide(asked->id, "erin", "respond", json{{"text", "override"}}.dump()));
+    auto out = f.ended("b1", 10s);
+    THEN("the task completes with both items overridden, audited with the name") {
+      REQUIRE(out.status == run_status::completed);
+      auto result = out.value<state::long_task_result>();
+      CHECK(result.overridden == 2);
+      CHECK(result.verified == 0);
+      auto row = state::ledger_store{store_of(f)}.task("manual");
+      REQUIRE(row);
+      REQUIRE((*row)->audit.size() == 2);
+      CHECK_THAT((*row)->audit[0], Catch::StartsWith("override doc-1 by erin"));
+      CHECK(state::ledger_store{store_of(f)}.item("manual", "doc-2")->overridden_by == "erin");
+    }
+  }
+  WHEN("the person lets it continue") {
+    REQUIRE(f.rt().decide(asked->id, "finn", "respond", json{{"text", "continue"}}.dump()));
+    THEN("two more sessions run and the person is asked again") {
+      REQUIRE(eventually([&] {
+        auto q = pending_question(f, "b1");
+        return q && q->id != asked->id;
+      }, 30s));
+      CHECK(progress(f).size() == 5);
+    }
+  }
+}
+
+SCENARIO("each session runs on the model chosen when it began, also after a restart (agent "
+         "swap)", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  next_model = "model-a";
+  std::optional<runtime_fixture> f;
+  f.emplace(workflows, with_sim);
+  REQUIRE(f->rt().start("boaster", "s1", std::string{}));
+  REQUIRE(eventually([&] { return pending_question(*f, "s1").has_value(); }, 30s));
+  auto asked = pending_question(*f, "s1");
+  f->stop_runtime();
+  {
+    std::lock_guard g{model_mutex};
+    next_model = "model-b";
+  }
+  f->close();
+  f->open();  // the same data directory: a restart, another model configured
+  REQUIRE(f->rt().decide(asked->id, "gus", "respond", json{{"text", "continue"}}.dump()));
+  REQUIRE(eventually([&] {
+    auto q = pending_question(*f, "s1");
+    return q && q->id != asked->id;
+  }, 30s));
+  auto entries = progress(*f);
+  REQUIRE(entries.size() == 5);
+  CHECK(entries[1].model == "model-a");
+  CHECK(entries[2].model == "model-a");  // replayed, not asked again
+  CHECK(entries[3].model == "model-b");
+  CHECK(entries[4].model == "model-b");
+  CHECK_THAT(git_log().front().message, Catch::StartsWith("Session 5 (model-b)"));
+}
+
+SCENARIO("a long task spec that is not valid fails the run naming the field", "[state][session]") {
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("bad_spec", "x1", std::string{}));
+  auto out = f.ended("x1", 10s);
+  CHECK(out.status == run_status::failed);
+  CHECK_THAT(out.error, Catch::Contains("spec.workspace: must name the task's directory"));
+}
