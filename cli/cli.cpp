@@ -132,6 +132,7 @@ int main(int argc, char** argv, workflow_registry workflows,
   add_serve_command(app, env);
   add_list_command(app, env);
   add_inspect_command(app, env);
+  add_task_command(app, env);
   add_signal_command(app, env);
   add_demo_command(app, env);
   add_demo_worker_command(app, env);

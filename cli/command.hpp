@@ -86,6 +86,7 @@ void add_run_command(CLI::App& app, command_env& env);      // run and start
 void add_serve_command(CLI::App& app, command_env& env);
 void add_list_command(CLI::App& app, command_env& env);
 void add_inspect_command(CLI::App& app, command_env& env);
+void add_task_command(CLI::App& app, command_env& env);      // a long task's state
 void add_signal_command(CLI::App& app, command_env& env);   // signal, cancel, release
 void add_demo_command(CLI::App& app, command_env& env);
 void add_demo_worker_command(CLI::App& app, command_env& env);

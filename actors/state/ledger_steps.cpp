@@ -168,19 +168,19 @@ task<person_answer> ask_person(context& ctx, std::string question,
 } // namespace detail
 
 task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
-                             std::vector<ledger_item> items) {
+                             std::vector<ledger_item> items, std::string workspace) {
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, "ledger:create");
   json spec = json::array();
   for (auto& it : items)
     spec.push_back(json::parse(to_json_text(it)));
-  auto body = [services, where](const std::string& task, const std::string& goal,
-                                const std::string& spec_text) {
+  auto body = [services, where, workspace](const std::string& task, const std::string& goal,
+                                           const std::string& spec_text) {
     std::vector<ledger_item> parsed;
     for (auto& j : json::parse(spec_text))
       parsed.push_back(value_or_fail(item_from_json(j.dump()), where));
-    auto row = value_or_fail(store_of(services, where).create(task, goal, parsed, wall_ms()),
-                             where);
+    auto row = value_or_fail(
+      store_of(services, where).create(task, goal, parsed, wall_ms(), workspace), where);
     return json{{"task", row.task}, {"items", row.items}, {"created_ms", row.created_ms}}.dump();
   };
   auto step = ctx.step("ledger:create", body, task, goal, spec.dump()).run_inline();

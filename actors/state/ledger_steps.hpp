@@ -25,7 +25,7 @@ namespace endure::state {
 /// the same one (a restart). A different ledger under the id fails the run
 /// (fatal, naming the task).
 task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
-                             std::vector<ledger_item> items);
+                             std::vector<ledger_item> items, std::string workspace = {});
 
 /// Step STEP (default "ledger:read"): every item, as the run sees it now.
 task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task,

@@ -1,6 +1,7 @@
 // The ledger's and the progress log's rows (ledger_store.hpp).
 #include "endure/actors/state/ledger_store.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -34,7 +35,7 @@ std::string progress_key(std::string_view task, std::uint32_t session) {
 }
 
 std::string task_json(const task_row& t) {
-  return json{{"task", t.task},           {"goal", t.goal},
+  return json{{"task", t.task},           {"goal", t.goal}, {"workspace", t.workspace},
               {"items", t.items},         {"spec_hash", t.spec_hash},
               {"created_ms", t.created_ms}, {"completed_ms", t.completed_ms},
               {"audit", t.audit}}
@@ -47,6 +48,7 @@ expected<task_row> task_from_json(std::string_view text) {
     task_row t;
     t.task = j.at("task").get<std::string>();
     t.goal = j.value("goal", "");
+    t.workspace = j.value("workspace", "");
     t.items = j.at("items").get<std::vector<std::string>>();
     t.spec_hash = j.value("spec_hash", "");
     t.created_ms = j.value("created_ms", std::int64_t{0});
@@ -83,7 +85,7 @@ error with_context(error e, std::string_view what) {
 
 expected<task_row> ledger_store::create(std::string_view task, std::string_view goal,
                                         const std::vector<ledger_item>& items,
-                                        std::int64_t now_ms) {
+                                        std::int64_t now_ms, std::string_view workspace) {
   if (!valid_id(task))
     return make_error(errc::invalid_argument,
                       "task id \"" + std::string{task}
@@ -91,7 +93,12 @@ expected<task_row> ledger_store::create(std::string_view task, std::string_view 
   if (items.empty())
     return make_error(errc::invalid_argument,
                       "task " + std::string{task} + ": a ledger needs at least one item");
-  task_row row{std::string{task}, std::string{goal}, {}, spec_hash(items), now_ms, 0, {}};
+  task_row row;
+  row.task = std::string{task};
+  row.goal = std::string{goal};
+  row.spec_hash = spec_hash(items);
+  row.workspace = std::string{workspace};
+  row.created_ms = now_ms;
   for (auto& it : items) {
     if (!valid_id(it.id))
       return make_error(errc::invalid_argument, "task " + row.task + ": item id \"" + it.id
@@ -126,6 +133,28 @@ expected<task_row> ledger_store::create(std::string_view task, std::string_view 
   if (auto done = store_->commit(std::move(b)); !done)
     return with_context(done.error(), "task " + row.task + ": creating its ledger");
   return row;
+}
+
+expected<std::vector<std::string>> ledger_store::tasks(std::size_t max) const {
+  std::vector<std::string> out;
+  std::string after;
+  while (out.size() < max) {
+    auto page = store_->rows(side_table::ledger, "t/", after, std::min<std::size_t>(256, max));
+    if (!page)
+      return page.error();
+    for (auto& row : page->rows)
+      out.push_back(row.key.substr(2));
+    for (auto& [key, why] : page->damaged)
+      out.push_back(key.substr(2));  // listed: reading it says what is wrong
+    if (page->rows.size() + page->damaged.size() < std::min<std::size_t>(256, max))
+      break;
+    after = std::max(page->rows.empty() ? std::string{} : page->rows.back().key,
+                     page->damaged.empty() ? std::string{} : page->damaged.back().first);
+  }
+  std::sort(out.begin(), out.end());
+  if (out.size() > max)
+    out.resize(max);
+  return out;
 }
 
 expected<std::optional<task_row>> ledger_store::task(std::string_view task) const {
@@ -343,7 +372,10 @@ expected<std::string> ledger_store::export_json(std::string_view task) const {
   auto all = items(task);
   if (!all)
     return all.error();
-  json out{{"task", (*t)->task}, {"goal", (*t)->goal}, {"audit", (*t)->audit}};
+  json out{{"task", (*t)->task},
+           {"goal", (*t)->goal},
+           {"workspace", (*t)->workspace},
+           {"audit", (*t)->audit}};
   json list = json::array();
   std::size_t passing = 0;
   for (auto& it : *all) {

@@ -34,6 +34,8 @@ struct task_row {
   std::string goal;
   std::vector<std::string> items;  ///< item ids in ledger order
   std::string spec_hash;           ///< SHA-256 of the spec's items as created
+  /// The task's workspace directory, when a session loop keeps one.
+  std::string workspace;
   std::int64_t created_ms = 0;
   /// Set once every item passed (or was overridden) and the run said so.
   std::int64_t completed_ms = 0;
@@ -59,7 +61,11 @@ public:
   /// naming the task (a ledger is never silently replaced). Errors also:
   /// invalid_argument (bad task id, no items, duplicate item ids).
   expected<task_row> create(std::string_view task, std::string_view goal,
-                            const std::vector<ledger_item>& items, std::int64_t now_ms);
+                            const std::vector<ledger_item>& items, std::int64_t now_ms,
+                            std::string_view workspace = {});
+
+  /// The ids of every task with a ledger, in id order (up to `max`).
+  expected<std::vector<std::string>> tasks(std::size_t max = 10'000) const;
 
   /// The task's row; nullopt when it has no ledger.
   expected<std::optional<task_row>> task(std::string_view task) const;

@@ -107,7 +107,8 @@ task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec)
 }
 
 task<void> initializer(context& ctx, const long_task_spec& spec) {
-  auto ledger = create_ledger(ctx, spec.task, spec.goal, spec.items);
+  auto ledger = create_ledger(ctx, spec.task, spec.goal, spec.items,
+                              std::filesystem::absolute(spec.workspace).string());
   co_await std::move(ledger);
   auto ws = initialize_workspace(ctx, spec);
   auto commit = co_await std::move(ws);

@@ -23,6 +23,7 @@
 #include "endure/net/console/request_confidence.hpp"
 #include "endure/net/console/request_rows.hpp"
 #include "endure/net/console/run_routes.hpp"
+#include "endure/net/console/task_routes.hpp"
 #include "endure/net/console/runtime_metric_families.hpp"
 #include "endure/net/console/static_files.hpp"
 #include "endure/persistence/log.hpp"
@@ -295,6 +296,10 @@ struct console_api::state {
       return open_events(*who, req, t);
     if (get && route == "runs")
       return list_runs(*rt, t);
+    if (get && route == "tasks")
+      return list_tasks(*rt);
+    if (get && route.rfind("tasks/", 0) == 0 && route.size() > 6)
+      return task_route(*rt, decoded(std::string_view(route).substr(6), false));
     if (post && route == "runs")
       return start_run(*rt, *who, req, answer_limit);
     if ((get || post) && route.size() > runs_.size() && route.rfind(runs_, 0) == 0)
@@ -309,11 +314,13 @@ struct console_api::state {
       if (get)
         return request(*rt, decoded(rest, false));
     }
-    auto r = error_response(get || post ? 404 : 405,
-                            get || post ? "not_found" : "method_not_allowed",
+    // Tasks are read-only: a POST there is the wrong method, not a wrong path.
+    bool wrong_method = !(get || post) || (post && route.rfind("tasks", 0) == 0);
+    auto r = error_response(wrong_method ? 405 : 404,
+                            wrong_method ? "method_not_allowed" : "not_found",
                             req.method + " " + t.path + " is not part of the API; see "
                             "GET /api/v1/inbox, /api/v1/requests/ID, /api/v1/runs, "
-                            "/api/v1/runs/ID, /api/v1/events and "
+                            "/api/v1/runs/ID, /api/v1/tasks, /api/v1/tasks/ID, /api/v1/events and "
                             "POST /api/v1/requests/ID/decision, /api/v1/runs, "
                             "/api/v1/runs/ID/signal|cancel|release (HEAD as GET)");
     if (r.status == 405)

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "endure/actors/events.hpp"
@@ -79,6 +81,26 @@ SCENARIO("the long-task example survives SIGKILL at random moments and ends with
     if (!c.key.empty())
       CHECK(keys.insert(c.key).second);  // no write-back committed twice
   CHECK(ws->is_clean().value());
+
+  THEN("`endure task` shows it: ledger, progress log and commits, as text and as JSON") {
+    auto [text_rc, text] = test::run_command({ENDURE_BIN_PATH, "--data", data, "task", "manual"}, 30s);
+    CHECK(text_rc == 0);
+    CHECK_THAT(text, Catch::Contains("30 passing, 0 failing, complete"));
+    CHECK_THAT(text, Catch::Contains("page-07  passing  1 verification(s); last: passed"));
+    CHECK_THAT(text, Catch::Contains("session " + std::to_string(log->entries.size())));
+    auto [json_rc, json_text] =
+      test::run_command({ENDURE_BIN_PATH, "--data", data, "task", "manual", "--json"}, 30s);
+    CHECK(json_rc == 0);
+    auto report = nlohmann::json::parse(json_text);
+    CHECK(report["ledger"]["passing"] == 30);
+    CHECK(report["ledger"]["items"][4]["last"]["exit_status"] == 0);
+    CHECK(report["progress"].size() == log->entries.size());
+    CHECK(report["commits"].size() == commits->size());
+    auto [missing_rc, missing] =
+      test::run_command({ENDURE_BIN_PATH, "--data", data, "task", "nope"}, 30s, {.merge_stderr = true});
+    CHECK(missing_rc == 1);
+    CHECK_THAT(missing, Catch::Contains("no task 'nope'"));
+  }
 }
 
 namespace {
