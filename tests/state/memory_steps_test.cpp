@@ -9,6 +9,7 @@
 #include "endure/actors/escalation/embedder.hpp"
 #include "endure/actors/state/memory_steps.hpp"
 #include "endure/actors/state/memory_store.hpp"
+#include "endure/net/llm_backend.hpp"
 
 using namespace endure;
 using namespace endure::test;
@@ -58,10 +59,22 @@ task<std::string> remember_forget(context& ctx, int) {
   co_return std::to_string(first) + std::to_string(second) + std::to_string(hits.size());
 }
 
+/// Both texts embedded by the runtime's model (the sim: dim 64).
+task<std::string> with_model(context& ctx, int) {
+  auto a = state::remember(ctx, facts, "deploy-day", "deploys happen on Tuesdays",
+                           {.ttl = {}, .session = {}, .embeddings = state::embedding_source::model});
+  co_await std::move(a);
+  auto recalling = state::recall(ctx, facts, "when do deploys happen", 1,
+                                 state::embedding_source::model);
+  auto hits = co_await std::move(recalling);
+  co_return describe(hits);
+}
+
 void workflows(workflow_registry& r) {
   r.add("remember_recall_wait", &remember_recall_wait);
   r.add("recall_bad_k", &recall_bad_k);
   r.add("remember_forget", &remember_forget);
+  r.add("with_model", &with_model);
 }
 
 void with_memory(runtime_options& o) { o.memory = std::make_shared<state::memory_options>(); }
@@ -127,6 +140,35 @@ SCENARIO("forget erases an entry once and a recall no longer finds it", "[memory
   auto out = f.ended("f", 20s);
   REQUIRE(out.status == run_status::completed);
   CHECK(out.value<std::string>() == "100");
+}
+
+SCENARIO("with model embeddings each text is embedded by the runtime's model in a step "
+         "of its own", "[memory]") {
+  runtime_fixture f(workflows, [](runtime_options& o) {
+    auto m = std::make_shared<state::memory_options>();
+    m->dim = 64;  // the sim's embedding width
+    o.memory = m;
+    o.llm = net::make_llm_backend({});
+  });
+  REQUIRE(f.rt().start("with_model", "m", 0));
+  auto out = f.ended("m", 20s);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(out.value<std::string>() == "deploy-day=deploys happen on Tuesdays (m/)\n");
+  std::vector<std::string> steps;
+  for (auto& e : f.events<step_completed_event>("m"))
+    steps.push_back(e.name);
+  CHECK(steps == std::vector<std::string>{"remember:team/facts/embedding", "remember:team/facts",
+                                          "recall:team/facts/embedding", "recall:team/facts"});
+  GIVEN("a store whose width is not the model's") {
+    runtime_fixture g(workflows, [](runtime_options& o) {
+      o.memory = std::make_shared<state::memory_options>();  // 128 wide
+      o.llm = net::make_llm_backend({});
+    });
+    REQUIRE(g.rt().start("with_model", "w", 0));
+    auto failed = g.ended("w", 20s);
+    CHECK(failed.status == run_status::failed);
+    CHECK_THAT(failed.error, Catch::Contains("64 numbers") && Catch::Contains("128"));
+  }
 }
 
 SCENARIO("memory steps fail with a message that says why", "[memory]") {
