@@ -17,6 +17,8 @@
 #include "endure/actors/events.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/run_event_feed.hpp"
+#include "endure/actors/state/memory_store.hpp"
+#include "endure/persistence/log.hpp"
 #include "endure/supervisors/atoms.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 #include "endure/supervisors/validate.hpp"
@@ -28,6 +30,7 @@ struct runtime::impl {
   runtime_options opts;
   workflow_registry workflows;
   std::unique_ptr<journal> store;
+  std::unique_ptr<state::memory_store> memory;  // before the journal closes
   detail::run_counters counters;
   run_event_feed events;  // outlives the tree: its actors publish to it
   std::unique_ptr<detail::step_services> steps;  // ctx.llm, ctx.http
@@ -141,6 +144,13 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
     p->services.escalation = p->opts.escalation.get();
     p->steps->set_escalation(escalation_caller(sys, services));
   }
+  if (p->opts.memory) {
+    auto memory = state::memory_store::open(*p->store, *p->opts.memory);
+    if (!memory)
+      return std::move(memory).error();
+    p->memory = std::move(*memory);
+    p->steps->set_memory(p->memory.get());
+  }
   env.limits.max_step_crashes = p->opts.max_step_crashes;
   env.limits.passivate_after = p->opts.passivate_after;
   if (p->opts.shutdown_timeout.count() < 0)
@@ -173,6 +183,11 @@ runtime::~runtime() {
     caf::scoped_actor self{*impl_->sys};
     self->wait_for(impl_->root);
   }
+  if (impl_->memory)  // the next open then inserts nothing again
+    if (auto saved = impl_->memory->checkpoint(true); !saved)
+      log::error("runtime: the memory store's graph checkpoint at shutdown failed: " +
+                 saved.error().to_string());
+  impl_->memory.reset();
   impl_->store.reset();
 }
 

@@ -36,6 +36,9 @@ class policy;
 namespace endure::escalation {
 struct escalation_options;
 } // namespace endure::escalation
+namespace endure::state {
+struct memory_options;
+} // namespace endure::state
 
 namespace endure {
 
@@ -108,6 +111,11 @@ struct runtime_options {
   /// journal; runs ask it through escalation::assess and run_agent's
   /// agent_spec::escalation. Default: none; those steps fail (fatal).
   std::shared_ptr<const escalation::escalation_options> escalation;
+  /// The memory store (actors/state/memory_steps.hpp), kept in this
+  /// journal and opened with the runtime; runs reach it through
+  /// state::remember / recall / forget. Shutdown checkpoints its graphs.
+  /// Default: none; those steps fail (fatal).
+  std::shared_ptr<const state::memory_options> memory;
 };
 
 /// Counters since the runtime opened.

@@ -110,13 +110,7 @@ bench_state make_state(std::uint64_t seed) {
   return s;
 }
 
-/// This thread's CPU time: a call's cost without the time other processes
-/// on a shared machine took the core away.
-double thread_cpu_us() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
+double thread_cpu_us() { return bench::thread_cpu_seconds() * 1e6; }
 
 struct figure {
   std::vector<double> us;      ///< per call, wall clock

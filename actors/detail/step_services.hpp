@@ -32,6 +32,10 @@ namespace endure {
 class journal;
 } // namespace endure
 
+namespace endure::state {
+class memory_store;
+} // namespace endure::state
+
 namespace endure::detail {
 
 class step_services {
@@ -108,6 +112,11 @@ public:
     return escalation_(what, key, body);
   }
 
+  /// The runtime's memory store (runtime_options::memory); null when it
+  /// has none. Set once at open, outlives the runs.
+  void set_memory(state::memory_store* memory) { memory_ = memory; }
+  state::memory_store* memory() const noexcept { return memory_; }
+
   /// The configured client, or one with default options made now.
   std::shared_ptr<net::http_client> http();
 
@@ -120,6 +129,7 @@ private:
   deadline_fn deadline_;
   run_ended_fn ended_;
   escalation_fn escalation_;
+  state::memory_store* memory_ = nullptr;
   std::mutex mutex_;
   std::shared_ptr<net::http_client> http_;
 };

@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <xxhash.h>
 
+#include "endure/actors/escalation/cosine_graph.hpp"
 #include "endure/actors/escalation/matrix_json.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
+#include "endure/persistence/row_scan.hpp"
 
 namespace endure::escalation {
 
@@ -93,26 +95,12 @@ expected<stored_input> parse_input(const record& r, std::string_view where) {
 template <class Each>
 expected<void> scan(const journal& store, side_table table, std::string_view prefix,
                     std::string after, std::uint64_t& damaged, Each each) {
-  for (;;) {
-    auto page = store.rows(table, prefix, after, page_size);
-    if (!page)
-      return std::move(page).error();
-    for (auto& [key, why] : page->damaged) {
-      ++damaged;
-      log::error(std::string{"escalation store: skipped a damaged row of "} + table_name(table)
-                 + ": " + why.to_string());
-    }
-    std::string last;
-    for (auto& row : page->rows) {
-      each(row);
-      last = row.key;
-    }
-    for (auto& [key, why] : page->damaged)
-      last = std::max(last, key);
-    if (page->rows.size() + page->damaged.size() < page_size)
-      return {};
-    after = std::move(last);
-  }
+  return scan_rows(store, table, prefix, std::move(after), each,
+                   [&](const std::string&, const error& why) {
+    ++damaged;
+    log::error(std::string{"escalation store: skipped a damaged row of "} + table_name(table)
+               + ": " + why.to_string());
+  }, page_size);
 }
 
 struct checkpoint_row {
@@ -318,19 +306,7 @@ expected<restore_report> matrix_store::restore(matrix& m) {
 }
 
 void matrix_store::remove_other_graph_files() const {
-  std::error_code ec;
-  std::vector<std::filesystem::path> stale;
-  for (auto it = std::filesystem::directory_iterator(dir_, ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    auto name = it->path().filename().string();
-    bool graph = name.rfind("novelty-", 0) == 0 &&
-                 (name.ends_with(".hnsw") || name.ends_with(".hnsw.tmp"));
-    if (graph && std::find(checkpoint_files_.begin(), checkpoint_files_.end(), name) ==
-                   checkpoint_files_.end())
-      stale.push_back(it->path());
-  }
-  for (auto& path : stale)
-    std::filesystem::remove(path, ec);
+  remove_graph_files(dir_, "novelty-", checkpoint_files_);
 }
 
 expected<bool> matrix_store::checkpoint(const matrix& m, bool force) {

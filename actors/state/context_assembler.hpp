@@ -45,6 +45,7 @@
 #include <vector>
 
 #include "endure/actors/state/ledger_types.hpp"
+#include "endure/actors/state/memory_types.hpp"
 #include "endure/persistence/error.hpp"
 
 namespace endure::state {
@@ -70,13 +71,9 @@ bool fits_budget(std::span<const std::string> messages, std::size_t budget_token
 
 // -- inputs ------------------------------------------------------------------
 
-/// One hit of the memory store: a remembered text and how well it matches.
-struct memory_hit {
-  std::string key;
-  std::string text;
-  /// Higher is better. A NaN score is left out (manifest: "invalid").
-  double score = 0.0;
-};
+// memory_hit, one hit of the memory store (a remembered text and how well
+// it matches; a NaN score is left out, manifest "invalid"), is the memory
+// store's own (memory_types.hpp): recall's hits go in as they are.
 
 /// How many entries each bounded section may list at most.
 struct context_limits {
