@@ -93,17 +93,24 @@ void wake_up(const settings& s) {
     (void)ws->write_file("docs/page-" + std::to_string(c) + ".md", "# page\n\nwords\n");
     (void)ws->commit_all("Session " + std::to_string(c), "k" + std::to_string(c));
   }
-  std::vector<double> ms;
+  std::vector<double> ms, progress_ms, git_ms, ledger_ms;
   for (std::size_t r = 0; r < s.repeats; ++r) {
     auto t0 = bench::bench_clock::now();
     auto progress = ledger.progress("big");
+    auto t1 = bench::bench_clock::now();
     auto opened = state::workspace::open_or_init(dir.path() + "/ws");
     auto log = opened ? opened->log(10) : decltype(opened->log(10)){opened.error()};
+    auto t2 = bench::bench_clock::now();
     auto all = ledger.items("big");
     ms.push_back(bench::seconds_since(t0) * 1000.0);
+    progress_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    git_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
+    ledger_ms.push_back(bench::seconds_since(t2) * 1000.0);
     if (!progress || !log || !all || all->size() != s.items)
       throw std::runtime_error("a wake-up read failed");
   }
+  std::printf("  of which (medians): progress log %.2f ms, git log %.2f ms, ledger %.2f ms\n",
+              bench::median(progress_ms), bench::median(git_ms), bench::median(ledger_ms));
   std::printf("wake-up: %zu items, %zu progress entries, %zu commits: median %.2f ms, p99 %.2f ms "
               "(%zu wake-ups; target < 50 ms)\n",
               s.items, s.progress, s.commits, bench::median(ms), bench::quantile(ms, 0.99),

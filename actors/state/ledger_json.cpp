@@ -151,12 +151,15 @@ verification read_verification(const json& j) {
   return v;
 }
 
-ledger_item read_spec_item(const json& j, std::size_t index) {
+/// An item's definition. A spec (`spec`) may hold nothing else; a stored
+/// row holds the runtime's fields beside it (read by item_from_json).
+ledger_item read_spec_item(const json& j, std::size_t index, bool spec = true) {
   std::string where = "item " + std::to_string(index + 1);
   if (j.is_object() && j.contains("id") && j["id"].is_string())
     where += " (\"" + j["id"].get<std::string>() + "\")";
   object_reader r{j, where};
-  r.only({"id", "description", "priority", "acceptance", "verification"});
+  if (spec)
+    r.only({"id", "description", "priority", "acceptance", "verification"});
   ledger_item it;
   it.id = r.text("id", true);
   if (!valid_id(it.id))
@@ -278,12 +281,7 @@ std::string to_json_text(const ledger_item& it) {
 expected<ledger_item> item_from_json(std::string_view text) {
   return parse_guarded<ledger_item>(text, "ledger item", [](const json& j) {
     object_reader r{j, ""};
-    auto it = read_spec_item(json{{"id", j.value("id", json())},
-                                  {"description", j.value("description", json())},
-                                  {"priority", j.value("priority", json(0))},
-                                  {"acceptance", j.value("acceptance", json::array())},
-                                  {"verification", j.value("verification", json())}},
-                             0);
+    auto it = read_spec_item(j, 0, /*spec=*/false);
     it.order = static_cast<std::uint32_t>(r.integer("order", 0, 0, UINT32_MAX));
     auto status = r.text("status", true);
     if (status != "failing" && status != "passing")
