@@ -15,6 +15,7 @@
 #include "endure/actors/state/detail/ask_person.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_steps.hpp"
+#include "endure/actors/state/memory_steps.hpp"
 #include "endure/actors/state/workspace.hpp"
 #include "endure/actors/state/workspace_steps.hpp"
 #include "endure/actors/workflow_errors.hpp"
@@ -277,7 +278,15 @@ std::string first_words(const std::string& text, std::size_t max) {
 task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_t session,
                           const session_model& model, const orientation& o,
                           const wake_report& w) {
+  std::vector<memory_hit> memories;
+  if (!spec.memory_namespace.empty()) {
+    auto& item = *std::find_if(o.items.begin(), o.items.end(),
+                               [&](const ledger_item& it) { return it.id == o.current; });
+    auto recalling = recall(ctx, spec.memory_namespace, item.description, spec.memory_hits);
+    memories = co_await std::move(recalling);
+  }
   context_inputs in;
+  in.memories = memories;
   in.task = spec.task;
   in.goal = spec.goal;
   in.instructions = spec.agent.system_prompt;
@@ -359,6 +368,13 @@ task<std::string> write_back(context& ctx, const long_task_spec& spec, std::uint
   e.at_ms = co_await std::move(now);
   auto write = write_progress(ctx, spec.task, e);
   co_await std::move(write);
+  if (!spec.memory_namespace.empty()) {
+    auto remembering = remember(ctx, spec.memory_namespace, "session " + std::to_string(session),
+                                "Session " + std::to_string(session) + ": " + e.tried + ". "
+                                  + e.changed + ". Next: " + e.next,
+                                {.session = std::to_string(session)});
+    co_await std::move(remembering);
+  }
   co_return commit;
 }
 

@@ -24,11 +24,13 @@
 //   session N/wake: check     a healthy environment: a failure goes in context)
 //   session N/orient          the highest-priority failing item (one), written
 //                             to .endure/current-item.json for the tools
+//   recall:NS                 memory entries close to the item (memory_namespace)
 //   N/ITEM/turn k, tool:...   run_agent on that item, in a fresh context the
 //                             assembler built under the budget
 //   verify:ITEM               its verification: passing only with evidence
 //   workspace:commit          the write-back: one commit, tree clean
 //   progress:N                what was tried, what changed, what is next
+//   remember:NS               the session's summary (memory_namespace)
 //
 // Items worked per session: at most items_per_session (default 1: no
 // one-shotting); the session ends at the first that fails verification or
@@ -92,6 +94,14 @@ struct long_task_spec {
   /// The model of each new session (an agent swap), asked once per session
   /// and journaled; empty: agent.settings.model. Default: empty.
   std::function<std::string()> model;
+  /// The memory namespace the task remembers in (needs
+  /// runtime_options::memory): before the agent works on an item, the
+  /// `memory_hits` entries closest to the item go into its context; at
+  /// write-back the session's summary is remembered ("session N"), so a
+  /// later session on a related item finds what was learnt. Empty: no
+  /// memory. Default: empty.
+  std::string memory_namespace;
+  std::size_t memory_hits = 5;
 };
 
 struct long_task_result {

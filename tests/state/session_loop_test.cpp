@@ -19,6 +19,7 @@
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_store.hpp"
+#include "endure/actors/state/memory_types.hpp"
 #include "endure/actors/state/session_loop.hpp"
 #include "endure/actors/state/workspace.hpp"
 #include "endure/net/llm_backend.hpp"
@@ -120,6 +121,14 @@ task<state::long_task_result> boaster(context& ctx, std::string) {
   co_return co_await state::run_long_task(ctx, spec);
 }
 
+/// The writer, remembering each session's summary and recalling before work.
+task<state::long_task_result> remembering(context& ctx, std::string) {
+  auto spec = base_spec(3, "You write one page per session. [sim: call write_doc]");
+  spec.agent.tools = {"write_doc"};
+  spec.memory_namespace = "manual/notes";
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
 task<state::long_task_result> bad_spec(context& ctx, std::string) {
   auto spec = base_spec(1, "x");
   spec.workspace.clear();
@@ -131,6 +140,42 @@ void workflows(workflow_registry& r) {
   r.add("two_per_session", &two_per_session);
   r.add("boaster", &boaster);
   r.add("bad_spec", &bad_spec);
+  r.add("remembering", &remembering);
+}
+
+/// The sim, keeping every request's messages (what each call's context was).
+class recording_model : public net::llm_backend {
+public:
+  recording_model() : sim_(net::make_llm_backend({})) {}
+  const std::string& name() const noexcept override { return sim_->name(); }
+  void chat(net::chat_request request, chat_callback done) override {
+    {
+      std::lock_guard g{m_};
+      prompts_.push_back(request.messages.size() > 1 ? request.messages[1].content : "");
+    }
+    sim_->chat(std::move(request), std::move(done));
+  }
+  void embed(net::embedding_request request, embed_callback done) override {
+    sim_->embed(std::move(request), std::move(done));
+  }
+  std::vector<std::string> prompts() {
+    std::lock_guard g{m_};
+    return prompts_;
+  }
+
+private:
+  std::unique_ptr<net::llm_backend> sim_;
+  std::mutex m_;
+  std::vector<std::string> prompts_;
+};
+
+std::shared_ptr<recording_model> recorder;
+
+void with_memory(runtime_options& o) {
+  o.tools = tools();
+  recorder = std::make_shared<recording_model>();
+  o.llm = recorder;
+  o.memory = std::make_shared<state::memory_options>();
 }
 
 void with_sim(runtime_options& o) {
@@ -350,4 +395,23 @@ SCENARIO("a long task spec that is not valid fails the run naming the field", "[
   auto out = f.ended("x1", 10s);
   CHECK(out.status == run_status::failed);
   CHECK_THAT(out.error, Catch::Contains("spec.workspace: must name the task's directory"));
+}
+
+SCENARIO("with a memory namespace, each session remembers its summary and the next ones recall "
+         "it into their context", "[state][session][memory]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_memory};
+  REQUIRE(f.rt().start("remembering", "m1", std::string{}));
+  auto out = f.ended("m1", 30s);
+  REQUIRE(out.status == run_status::completed);
+  auto names = step_names(f, "m1");
+  CHECK(std::count(names.begin(), names.end(), "recall:manual/notes") == 3);
+  CHECK(std::count(names.begin(), names.end(), "remember:manual/notes") == 3);
+  // The first session had nothing to recall; a later one's first prompt
+  // holds what an earlier session remembered.
+  auto prompts = recorder->prompts();
+  REQUIRE(prompts.size() >= 6);
+  CHECK_THAT(prompts.front(), !Catch::Contains("Session 2: doc-2"));
+  CHECK_THAT(prompts.back(), Catch::Contains("Session 2: doc-2"));
 }
