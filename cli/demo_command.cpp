@@ -58,21 +58,6 @@ struct demo_state {
   std::map<std::string, std::string> shown;  ///< last line printed per run
 };
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the worker never outlives the demo
-    ::execv(argv[0], argv.data());
-    std::perror("endure demo: cannot exec the worker");
-    ::_exit(127);
-  }
-  return pid;
-}
-
 double elapsed_s(const demo_state& s) {
   return std::chrono::duration<double>(clock_type::now() - s.t0).count();
 }
@@ -240,7 +225,7 @@ int run_worker_twice(const command_env& env, demo_state& s, demo_totals& before,
   auto args = demo_worker_argv(s.o, s.data_dir, env.globals.mode, s.report, s.site);
   auto total = expected_steps(s.o);
   auto kill_at = std::max<std::size_t>(1, static_cast<std::size_t>(s.o.kill_at * total));
-  pid_t pid = spawn(args);
+  pid_t pid = spawn_demo_worker(args);
   int code = watch(s, pid, kill_at);
   killed = code == -1;
   if (!killed) {
@@ -261,7 +246,7 @@ int run_worker_twice(const command_env& env, demo_state& s, demo_totals& before,
   std::printf("%s *** restarting the worker: completed steps replay from the journal, "
               "waiting runs stay parked until decided ***\n", stamp(s).c_str());
   std::fflush(stdout);
-  return watch(s, spawn(args), 0);
+  return watch(s, spawn_demo_worker(args), 0);
 }
 
 /// Stage 4: the escalation matrix learns when to ask (demo_escalation.hpp).

@@ -1,5 +1,6 @@
 // Stage 5 of `endure demo` (demo_long_task.hpp).
 #include "endure/cli/demo_long_task.hpp"
+#include "endure/cli/demo_options.hpp"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/endure.hpp"
+#include "endure/actors/state/current_item.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_store.hpp"
 #include "endure/actors/state/session_loop.hpp"
@@ -69,9 +71,10 @@ std::shared_ptr<agent::tool_registry> calendar_tools(fs::path workspace) {
                  {"properties", {{"text", {{"type", "string"}, {"minLength", 400}}}}},
                  {"required", {"text"}}};
   auto write_page = [workspace](const json& args) {
-    std::ifstream current{workspace / ".endure/current-item.json"};
-    auto item = json::parse(current);
-    auto description = item.at("description").get<std::string>();
+    auto current = state::read_current_item(workspace);  // what the runtime told the tools
+    if (!current)
+      throw fatal_error(current.error().message);
+    auto& description = current->item.description;
     auto file = description.substr(6, description.find(',') - 6);  // "Write pages/X.md, ..."
     fs::create_directories(workspace / "pages");
     std::ofstream{workspace / file} << "# " << description.substr(description.find(", the ") + 6)
@@ -138,18 +141,7 @@ pid_t spawn_worker(const std::string& data_dir, const std::vector<std::string>& 
     args.push_back("--keyword");
     args.push_back(k);
   }
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the worker never outlives the demo
-    ::execv(argv[0], argv.data());
-    std::perror("endure demo: cannot exec the calendar worker");
-    ::_exit(127);
-  }
-  return pid;
+  return spawn_demo_worker(args);
 }
 
 /// Progress entries written so far (read-only: the worker holds the journal).

@@ -3,7 +3,12 @@
 
 #include "endure/cli/content_pipeline.hpp"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 
 namespace endure::cli {
 
@@ -91,6 +96,21 @@ std::string demo_model_description(const demo_options& o) {
   return "sim (the simulated model, no network: " + std::to_string(o.latency_ms) + "-"
          + std::to_string(2 * o.latency_ms)
          + " ms per call, injected faults: 7% rate limits, 5% server errors, 2% timeouts)";
+}
+
+int spawn_demo_worker(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (auto& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // the worker never outlives the demo
+    ::execv(argv[0], argv.data());
+    std::perror("endure demo: cannot exec the worker");
+    ::_exit(127);
+  }
+  return pid;
 }
 
 } // namespace endure::cli

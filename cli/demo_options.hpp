@@ -51,6 +51,11 @@ std::string demo_run_id(const std::string& keyword);
 /// Adds the flags both `demo` and `demo-worker` take.
 void add_demo_flags(CLI::App* cmd, demo_options& o);
 
+/// Starts a worker process (`args[0]` is the program, "/proc/self/exe" for
+/// this one) that is killed with SIGKILL if the demo dies: a worker never
+/// outlives the demo. Returns its pid.
+int spawn_demo_worker(const std::vector<std::string>& args);
+
 /// argv of the worker process for `data_dir`; it writes its counters to
 /// `report`.
 std::vector<std::string> demo_worker_argv(const demo_options& o, const std::string& data_dir,

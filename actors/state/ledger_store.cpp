@@ -153,6 +153,26 @@ expected<std::vector<std::string>> ledger_store::tasks(std::size_t max) const {
   return out;
 }
 
+expected<task_row> ledger_store::existing(std::string_view task) const {
+  auto t = this->task(task);
+  if (!t)
+    return t.error();
+  if (!*t)
+    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
+  return std::move(**t);
+}
+
+expected<ledger_item> ledger_store::put_audited(std::string_view task, const ledger_item& item,
+                                                const task_row& row) {
+  write_batch b;
+  b.put_row(side_table::ledger, item_key(task, item.id),
+            record{ledger_item_tag, 1, to_json_text(item)});
+  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(row)});
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + std::string{task} + " item " + item.id);
+  return item;
+}
+
 expected<std::optional<task_row>> ledger_store::task(std::string_view task) const {
   auto r = store_->row(side_table::ledger, task_key(task));
   if (!r)
@@ -180,11 +200,9 @@ expected<ledger_item> ledger_store::item(std::string_view task, std::string_view
 }
 
 expected<std::vector<ledger_item>> ledger_store::items(std::string_view task) const {
-  auto t = this->task(task);
+  auto t = existing(task);
   if (!t)
     return t.error();
-  if (!*t)
-    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
   // One scan of the task's item rows (a page per read transaction), not a
   // read per item: a wake-up reads 10,000 items in a few milliseconds.
   auto where = "task " + std::string{task};
@@ -212,8 +230,8 @@ expected<std::vector<ledger_item>> ledger_store::items(std::string_view task) co
   if (damaged)  // a ledger must never look shorter than it is
     return *damaged;
   std::vector<ledger_item> out;
-  out.reserve((*t)->items.size());
-  for (auto& id : (*t)->items) {
+  out.reserve(t->items.size());
+  for (auto& id : t->items) {
     auto found = by_id.find(id);
     if (found == by_id.end())
       return make_error(errc::corrupt_record, where + ": item " + id + " of its ledger is missing");
@@ -248,13 +266,6 @@ expected<std::vector<evidence>> ledger_store::evidence_of(std::string_view task,
   return out;
 }
 
-expected<void> ledger_store::put_item(std::string_view task, const ledger_item& item) {
-  write_batch b;
-  b.put_row(side_table::ledger, item_key(task, item.id),
-            record{ledger_item_tag, 1, to_json_text(item)});
-  return store_->commit(std::move(b));
-}
-
 expected<ledger_item> ledger_store::record_verification(std::string_view task,
                                                         std::string_view id,
                                                         const evidence& e) {
@@ -279,7 +290,7 @@ expected<ledger_item> ledger_store::edit(std::string_view task, std::string_view
   auto it = item(task, id);
   if (!it)
     return it.error();
-  auto t = this->task(task);
+  auto t = existing(task);
   if (!t)
     return t.error();
   if (!change.description.empty())
@@ -291,14 +302,9 @@ expected<ledger_item> ledger_store::edit(std::string_view task, std::string_view
   it->revision += 1;
   it->status = item_status::failing;
   it->overridden_by.clear();
-  (*t)->audit.push_back("edit " + it->id + " (revision " + std::to_string(it->revision)
-                        + ") approved by " + std::string{approved_by});
-  write_batch b;
-  b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
-  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
-  if (auto done = store_->commit(std::move(b)); !done)
-    return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
-  return it;
+  t->audit.push_back("edit " + it->id + " (revision " + std::to_string(it->revision)
+                     + ") approved by " + std::string{approved_by});
+  return put_audited(task, *it, *t);
 }
 
 expected<ledger_item> ledger_store::override_passing(std::string_view task, std::string_view id,
@@ -310,27 +316,20 @@ expected<ledger_item> ledger_store::override_passing(std::string_view task, std:
   auto it = item(task, id);
   if (!it)
     return it.error();
-  auto t = this->task(task);
+  auto t = existing(task);
   if (!t)
     return t.error();
   it->status = item_status::passing;
   it->overridden_by = std::string{by};
-  (*t)->audit.push_back("override " + it->id + " by " + std::string{by} + ": "
-                        + std::string{why});
-  write_batch b;
-  b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
-  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
-  if (auto done = store_->commit(std::move(b)); !done)
-    return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
-  return it;
+  t->audit.push_back("override " + it->id + " by " + std::string{by} + ": "
+                     + std::string{why});
+  return put_audited(task, *it, *t);
 }
 
 expected<task_row> ledger_store::complete(std::string_view task, std::int64_t now_ms) {
-  auto t = this->task(task);
+  auto t = existing(task);
   if (!t)
     return t.error();
-  if (!*t)
-    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
   auto all = items(task);
   if (!all)
     return all.error();
@@ -341,14 +340,14 @@ expected<task_row> ledger_store::complete(std::string_view task, std::int64_t no
   if (!failing.empty())
     return make_error(errc::invalid_state, "task " + std::string{task}
                                              + " cannot complete: these items fail: " + failing);
-  if ((*t)->completed_ms == 0) {
-    (*t)->completed_ms = now_ms;
+  if (t->completed_ms == 0) {
+    t->completed_ms = now_ms;
     write_batch b;
-    b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
+    b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(*t)});
     if (auto done = store_->commit(std::move(b)); !done)
       return with_context(done.error(), "task " + std::string{task});
   }
-  return **t;
+  return t;
 }
 
 expected<void> ledger_store::append_progress(std::string_view task, const progress_entry& e) {
@@ -382,18 +381,13 @@ expected<ledger_store::progress_log> ledger_store::progress(std::string_view tas
 }
 
 expected<std::string> ledger_store::export_json(std::string_view task) const {
-  auto t = this->task(task);
+  auto t = existing(task);
   if (!t)
     return t.error();
-  if (!*t)
-    return make_error(errc::not_found, "task " + std::string{task} + " has no ledger");
   auto all = items(task);
   if (!all)
     return all.error();
-  json out{{"task", (*t)->task},
-           {"goal", (*t)->goal},
-           {"workspace", (*t)->workspace},
-           {"audit", (*t)->audit}};
+  json out{{"task", t->task}, {"goal", t->goal}, {"workspace", t->workspace}, {"audit", t->audit}};
   json list = json::array();
   std::size_t passing = 0;
   for (auto& it : *all) {
@@ -402,8 +396,8 @@ expected<std::string> ledger_store::export_json(std::string_view task) const {
   }
   out["passing"] = passing;
   out["failing"] = all->size() - passing;
-  out["complete"] = (*t)->completed_ms != 0;
-  out["completed_ms"] = (*t)->completed_ms;
+  out["complete"] = t->completed_ms != 0;
+  out["completed_ms"] = t->completed_ms;
   out["items"] = std::move(list);
   return out.dump(2);
 }

@@ -111,7 +111,12 @@ public:
   expected<std::string> export_json(std::string_view task) const;
 
 private:
-  expected<void> put_item(std::string_view task, const ledger_item& item);
+  /// The task's row; not_found when it has no ledger.
+  expected<task_row> existing(std::string_view task) const;
+  /// Writes an item and its task's row (whose audit names a person's
+  /// change) in one commit.
+  expected<ledger_item> put_audited(std::string_view task, const ledger_item& item,
+                                    const task_row& row);
   journal* store_;
 };
 

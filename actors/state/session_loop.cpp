@@ -12,6 +12,7 @@
 #include "endure/net/llm_backend.hpp"
 #include "endure/actors/state/command_check.hpp"
 #include "endure/actors/state/context_assembler.hpp"
+#include "endure/actors/state/current_item.hpp"
 #include "endure/actors/state/detail/ask_person.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_steps.hpp"
@@ -26,8 +27,6 @@ namespace endure::state {
 namespace {
 
 using json = nlohmann::json;
-
-constexpr const char* current_item_file = ".endure/current-item.json";
 
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -217,10 +216,8 @@ task<orientation> orient(context& ctx, const long_task_spec& spec, std::uint32_t
     auto ws = open_workspace(dir, where);
     or_retry(ws.write_file(current_item_file, item_json), where);
   };
-  json told = json::parse(to_json_text(*chosen));
-  told["task"] = spec.task;
-  told["session"] = session;
-  auto step = ctx.step(name + ": tell the tools", tell, spec.workspace.string(), told.dump(2));
+  auto step = ctx.step(name + ": tell the tools", tell, spec.workspace.string(),
+                       current_item_json(spec.task, session, *chosen));
   co_await std::move(step);
   co_return o;
 }

@@ -21,6 +21,7 @@
 
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/endure.hpp"
+#include "endure/actors/state/current_item.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_store.hpp"
 #include "endure/actors/state/session_loop.hpp"
@@ -72,9 +73,10 @@ std::shared_ptr<agent::tool_registry> make_tools(std::filesystem::path workspace
                  {"properties", {{"text", {{"type", "string"}, {"minLength", 400}}}}},
                  {"required", {"text"}}};
   auto write_page = [workspace](const json& args) {
-    std::ifstream current{workspace / ".endure/current-item.json"};
-    auto item = json::parse(current);
-    auto description = item.at("description").get<std::string>();
+    auto current = state::read_current_item(workspace);  // what the runtime told the tools
+    if (!current)
+      throw fatal_error(current.error().message);
+    auto& description = current->item.description;
     auto file = description.substr(6, description.find(',') - 6);  // "Write docs/page-NN.md, ..."
     std::filesystem::create_directories(workspace / "docs");
     std::ofstream{workspace / file} << "# " << description.substr(description.find("about ") + 6)

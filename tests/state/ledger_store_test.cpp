@@ -7,7 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "endure/actors/events.hpp"
+#include "endure/actors/state/current_item.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_store.hpp"
 #include "endure/actors/state/record_tags.hpp"
@@ -229,4 +233,24 @@ SCENARIO("the progress log keeps one entry per session, in order, across a reope
   CHECK(log->entries[2].next == "item 4");
   REQUIRE(log->damaged.size() == 1);
   CHECK_THAT(log->damaged[0], Catch::Matchers::Contains("docs/00000004"));
+}
+
+SCENARIO("what the session loop tells the tools reads back, and a file a tool overwrote is "
+         "refused", "[state][ledger]") {
+  test::temp_dir dir;
+  std::filesystem::path ws{dir.path()};
+  CHECK(read_current_item(ws).error().code == errc::not_found);
+  std::filesystem::create_directories(ws / ".endure");
+  auto items = two_items();
+  std::ofstream{ws / current_item_file} << current_item_json("docs", 7, items[0]);
+  auto told = read_current_item(ws);
+  REQUIRE(told);
+  CHECK(told->task == "docs");
+  CHECK(told->session == 7);
+  CHECK(told->item.id == "doc-01");
+  CHECK(told->item.verify.command == items[0].verify.command);
+  std::ofstream{ws / current_item_file} << R"({"status": "passing"})";
+  auto forged = read_current_item(ws);
+  REQUIRE_FALSE(forged);
+  CHECK(forged.error().code == errc::corrupt_record);
 }
