@@ -522,3 +522,36 @@ SCENARIO("an edit keeps arguments named like Object's own members", "[browser]")
 }
 
 } // namespace endure::test
+
+namespace endure::test {
+
+SCENARIO("the Tasks view lists a long task and shows its ledger, evidence and progress log",
+         "[browser]") {
+  temp_dir dir;
+  auto data = dir.file("data");
+  // A real long task: the example writes its 30 pages, one per session.
+  auto [rc, out] = run_command({LONG_TASK_EXAMPLE, data}, 120s);
+  INFO(out);
+  REQUIRE(rc == 0);
+  auto token = token_for(data, "vic", workflows_bin);
+  serve_process serve(data, "127.0.0.1:0", workflows_bin);
+  auto page = cdp_client::launch(dir.file("profile"));
+  log_in(*page, serve.url, token);
+  page->evaluate("location.hash = '#/tasks'");
+  auto row = std::string("document.querySelector('tr[data-task=\"manual\"]')");
+  REQUIRE(page->wait_until(row, 60s));
+  CHECK(page->evaluate(row + ".textContent.includes('30 of 30')") == true);
+  page->evaluate(row + ".querySelector('a').click()");
+  REQUIRE(page->wait_until("document.querySelectorAll('tr[data-item]').length === 30", 60s));
+  save_screenshot(*page, "console-task.png", true);
+  THEN("every item shows its evidence, and the progress log one entry per session") {
+    CHECK(page->evaluate("document.querySelector('tr[data-item=\"page-07\"] .evidence')"
+                         ".textContent.startsWith('passed (grep')") == true);
+    CHECK(page->evaluate("document.querySelectorAll('ol.progress li').length") == 31);
+    CHECK(page->evaluate("document.querySelector('.tally').textContent") ==
+          "30 passing, 0 failing");
+  }
+}
+
+} // namespace endure::test
+

@@ -1,6 +1,7 @@
 // The console page's views, each a function of the API's JSON: the inbox,
 // one request (with the decision panel, decide.js), the runs list with its
-// status filter, a run's timeline and the quarantined runs with release.
+// status filter, a run's timeline, the quarantined runs with release, and
+// the long tasks with a task's ledger, evidence and progress log.
 // A view returns {data, build}: app.js renders build() only when data
 // changed, so a refresh never wipes a half-filled form.
 import {el, when, ago, pretty, request_link, run_link, status_badge, show_error, show_notice}
@@ -190,6 +191,75 @@ function step_item(s) {
     s.result !== null ? el("div", {class: "result"}, pretty(s.result)) : null);
 }
 
+// -- long tasks (GET /api/v1/tasks, /api/v1/tasks/ID) ----------------------------
+
+function tasks_or_task(r) {
+  return r.arg ? task_view(r) : tasks_view();
+}
+
+async function tasks_view() {
+  const data = await api("GET", "tasks");
+  const build = () => {
+    const out = [el("h1", {}, "Tasks")];
+    if (!data.tasks.length) out.push(el("p", {class: "empty"}, "No long tasks."));
+    else out.push(el("table", {class: "tasks"},
+      el("thead", {}, el("tr", {}, ["task", "goal", "passing", "state"]
+        .map((h) => el("th", {}, h)))),
+      el("tbody", {}, data.tasks.map((t) => el("tr", {"data-task": t.task},
+        el("td", {}, el("a", {href: "#/tasks/" + encodeURIComponent(t.task)}, t.task)),
+        el("td", {}, t.error ? "cannot be read: " + t.error : t.goal),
+        el("td", {}, t.error ? "" : t.passing + " of " + t.items),
+        el("td", {}, t.error ? "" : status_badge(t.complete ? "completed" : "running")))))));
+    return out;
+  };
+  return {data, build};
+}
+
+/// An item's last verification, in words: what ran and how it ended.
+function evidence_of(item) {
+  if (item.overridden_by) return "passing on " + item.overridden_by + "'s override";
+  const e = item.last;
+  if (!e) return "never verified";
+  return (e.passed ? "passed" : "failed: " + e.reason) + " (" + e.ran + ", session " +
+         e.session + ", " + when(e.at_ms) + ")";
+}
+
+async function task_view(r) {
+  const data = await api("GET", "tasks/" + encodeURIComponent(r.arg));
+  const build = () => {
+    const l = data.ledger;
+    const out = [
+      el("h1", {}, "Task ", el("code", {}, l.task), " ",
+         status_badge(l.complete ? "completed" : "running")),
+      el("p", {}, l.goal),
+      el("p", {class: "tally"}, l.passing + " passing, " + l.failing + " failing"),
+      el("h2", {}, "Ledger"),
+      el("table", {class: "ledger"},
+        el("thead", {}, el("tr", {}, ["item", "status", "verifications", "last evidence"]
+          .map((h) => el("th", {}, h)))),
+        el("tbody", {}, l.items.map((it) => el("tr", {"data-item": it.id},
+          el("td", {title: it.description, class: "id"}, it.id),
+          el("td", {}, el("span", {class: "status " + (it.status === "passing" ? "completed"
+                                                                                : "failed")},
+                          it.status)),
+          el("td", {}, String(it.verifications)), el("td", {class: "evidence"},
+                                                     evidence_of(it)))))),
+    ];
+    if (l.audit.length)
+      out.push(el("h2", {}, "Audit"), el("ul", {}, l.audit.map((a) => el("li", {}, a))));
+    out.push(el("h2", {}, "Progress log"), el("ol", {class: "progress"},
+      data.progress.map((e) => el("li", {"data-session": e.session},
+        el("b", {}, "session " + e.session), " [" + e.model + "] ",
+        (e.items.join(", ") || "-") + ": " + e.ended + ". Next: " + e.next))));
+    if (data.commits.length)
+      out.push(el("h2", {}, "Workspace commits"), el("ol", {class: "commits"},
+        data.commits.slice(0, 20).map((c) => el("li", {},
+          el("code", {}, c.id.slice(0, 12)), " " + c.message))));
+    return out;
+  };
+  return {data, build};
+}
+
 /// The views by the first part of the location's hash.
 export const views = {inbox: inbox_view, requests: request_view, runs: runs_or_run,
-                      quarantined: quarantined_view};
+                      quarantined: quarantined_view, tasks: tasks_or_task};
