@@ -126,6 +126,13 @@ expected<T> parse_guarded(std::string_view text, const char* what, F body) {
   }
 }
 
+/// Rows and exports hold text from commands, tools and models: bytes that
+/// are not UTF-8 become U+FFFD instead of failing the write (nlohmann's
+/// strict dump throws, and the evidence or progress entry would be lost).
+std::string dump_text(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 constexpr std::int64_t max_timeout_ms = 24LL * 3600 * 1000;
 
 /// The item's "verification"; failures name the field from "verification."
@@ -275,7 +282,7 @@ std::string to_json_text(const ledger_item& it) {
          {"revision", it.revision},
          {"overridden_by", it.overridden_by}};
   j["last"] = it.last ? evidence_json(*it.last) : json(nullptr);
-  return j.dump();
+  return dump_text(j);
 }
 
 expected<ledger_item> item_from_json(std::string_view text) {
@@ -296,7 +303,7 @@ expected<ledger_item> item_from_json(std::string_view text) {
   });
 }
 
-std::string to_json_text(const evidence& e) { return evidence_json(e).dump(); }
+std::string to_json_text(const evidence& e) { return dump_text(evidence_json(e)); }
 
 expected<evidence> evidence_from_json(std::string_view text) {
   return parse_guarded<evidence>(text, "evidence", [](const json& j) {
@@ -305,10 +312,9 @@ expected<evidence> evidence_from_json(std::string_view text) {
 }
 
 std::string to_json_text(const progress_entry& p) {
-  return json{{"session", p.session}, {"at_ms", p.at_ms}, {"model", p.model},
+  return dump_text(json{{"session", p.session}, {"at_ms", p.at_ms}, {"model", p.model},
               {"items", p.items},     {"tried", p.tried}, {"changed", p.changed},
-              {"next", p.next},       {"ended", p.ended}}
-    .dump();
+              {"next", p.next},       {"ended", p.ended}});
 }
 
 expected<progress_entry> progress_from_json(std::string_view text) {
