@@ -204,7 +204,8 @@ json evidence_json(const evidence& e) {
          {"timed_out", e.timed_out}, {"result_hash", e.result_hash},
          {"reason", e.reason},     {"output_tail", e.output_tail},
          {"at_ms", e.at_ms},       {"duration_ms", e.duration_ms},
-         {"session", e.session},   {"run_id", e.run_id}};
+         {"session", e.session},   {"run_id", e.run_id},
+         {"step", e.step}};
   j["exit_status"] = e.exit_status ? json(*e.exit_status) : json(nullptr);
   return j;
 }
@@ -227,6 +228,7 @@ evidence read_evidence(const object_reader& r) {
   e.duration_ms = r.integer("duration_ms", 0, 0, big);
   e.session = static_cast<std::uint32_t>(r.integer("session", 0, 0, UINT32_MAX));
   e.run_id = r.text("run_id", false);
+  e.step = r.text("step", false);
   return e;
 }
 

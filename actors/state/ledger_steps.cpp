@@ -223,10 +223,17 @@ task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
                                                      std::uint32_t session) {
     auto store = store_of(services, where);
     auto current = value_or_fail(store.item(task, item), where);
+    // This step stored its evidence, then the process died before the
+    // journal had its result: that evidence is the step's result. Running
+    // the check again would count a second verification (and could give
+    // another verdict than the one already stored).
+    if (current.last && current.last->step == info.idempotency_key)
+      return to_json_text(current);
     auto e = current.verify.command.empty() ? run_tool_check(current.verify, tools)
                                             : run_command_check(current.verify, dir, wall_ms);
     e.session = session;
     e.run_id = info.run_id;
+    e.step = info.idempotency_key;
     return to_json_text(value_or_fail(store.record_verification(task, item, e), where));
   };
   // A failing check is evidence, not an error: only the store failing is
