@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/agent/ask_human_tool.hpp"
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/detail/step_services.hpp"
@@ -232,22 +233,30 @@ struct session_model {
 };
 
 
-/// Tokens the offered tools' schemas cost on every turn.
+/// Tokens the offered tools' schemas cost on every turn: the tools
+/// run_agent offers (each name once, the built-in ask_human included), or
+/// the first turn of a session whose state fills its share is over budget
+/// before it is sent, and every session ends with no turn at all.
 std::size_t tool_tokens(context& ctx, const agent::agent_spec& agent) {
   auto* registry = ctx.tools();
-  if (!registry)
-    return 0;
   std::size_t n = 0;
   auto count = [&](const agent::tool& t) {
     n += net::estimate_tokens(t.name) + net::estimate_tokens(t.description)
          + net::estimate_tokens(t.parameters.dump());
   };
-  if (agent.tools.empty())
+  if (agent.tools.empty() && registry)
     for (auto* t : registry->list())
       count(*t);
-  for (auto& name : agent.tools)
-    if (auto* t = registry->find(name))
+  std::vector<std::string_view> seen;
+  for (auto& name : agent.tools) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      continue;
+    seen.push_back(name);
+    if (name == agent::ask_human_tool)
+      count(agent::ask_human_definition());
+    else if (auto* t = registry ? registry->find(name) : nullptr)
       count(*t);
+  }
   return n;
 }
 

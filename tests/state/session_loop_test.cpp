@@ -129,6 +129,18 @@ task<state::long_task_result> remembering(context& ctx, std::string) {
   co_return co_await state::run_long_task(ctx, spec);
 }
 
+/// The state may fill the whole budget, and the agent may also ask a
+/// person: the first turn must still fit (the tools' schemas and each
+/// message's overhead are counted before the state is assembled).
+task<state::long_task_result> full_share(context& ctx, std::string) {
+  auto spec = base_spec(40, "You write one page per session. [sim: call write_doc]");
+  spec.agent.tools = {"write_doc", "ask_human"};
+  spec.state_share = 1.0;
+  spec.context_budget_tokens = 520;
+  spec.max_sessions = 1;
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
 task<state::long_task_result> bad_spec(context& ctx, std::string) {
   auto spec = base_spec(1, "x");
   spec.workspace.clear();
@@ -141,6 +153,7 @@ void workflows(workflow_registry& r) {
   r.add("boaster", &boaster);
   r.add("bad_spec", &bad_spec);
   r.add("remembering", &remembering);
+  r.add("full_share", &full_share);
 }
 
 /// The sim, keeping every request's messages (what each call's context was).
@@ -414,4 +427,21 @@ SCENARIO("with a memory namespace, each session remembers its summary and the ne
   REQUIRE(prompts.size() >= 6);
   CHECK_THAT(prompts.front(), !Catch::Contains("Session 2: doc-2"));
   CHECK_THAT(prompts.back(), Catch::Contains("Session 2: doc-2"));
+}
+
+SCENARIO("a session whose state fills the whole budget still gets its first turn",
+         "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  docs_written = 0;
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("full_share", "fs1", std::string{}));
+  // One work session, then the person is asked at the session limit.
+  REQUIRE(eventually([&] { return pending_question(f, "fs1").has_value(); }, 30s));
+  auto entries = progress(f);
+  REQUIRE(entries.size() == 2);
+  INFO(entries[1].tried);
+  CHECK(entries[1].ended != "context budget");
+  CHECK_THAT(entries[1].tried, !Catch::Contains(": 0 model turns"));
+  CHECK(docs_written == 1);
 }
