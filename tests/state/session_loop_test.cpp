@@ -445,3 +445,33 @@ SCENARIO("a session whose state fills the whole budget still gets its first turn
   CHECK_THAT(entries[1].tried, !Catch::Contains(": 0 model turns"));
   CHECK(docs_written == 1);
 }
+
+SCENARIO("a new run of a task that stopped carries on its progress log instead of writing over "
+         "it", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("boaster", "r1", std::string{}));
+  std::optional<gateway::human_request> asked;
+  REQUIRE(eventually([&] { return (asked = pending_question(f, "r1")).has_value(); }, 30s));
+  REQUIRE(f.rt().decide(asked->id, "dana", "respond", json{{"text", "stop"}}.dump()));
+  REQUIRE(f.ended("r1", 10s).status == run_status::failed);
+  auto before = progress(f);
+  REQUIRE(before.size() == 3);  // the initializer and two work sessions
+  auto commits_before = git_log().size();
+
+  REQUIRE(f.rt().start("boaster", "r2", std::string{}));  // the same task, a new run
+  REQUIRE(eventually([&] { return pending_question(f, "r2").has_value(); }, 30s));
+  auto after = progress(f);
+  THEN("the first run's entries are kept as they were and the new sessions follow them") {
+    REQUIRE(after.size() == 5);
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      CHECK(after[i].session == before[i].session);
+      CHECK(after[i].at_ms == before[i].at_ms);
+      CHECK(after[i].changed == before[i].changed);
+    }
+    CHECK(after[3].session == 4);
+    CHECK(after[4].session == 5);
+    CHECK(git_log().size() == commits_before + 2);  // one per new write-back, no re-initialize
+  }
+}
