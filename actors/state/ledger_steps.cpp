@@ -115,7 +115,9 @@ evidence run_tool_check(const verification& v, const agent::tool_registry* tools
   } catch (const std::exception& ex) {
     return finish(std::string{"the tool failed: "} + ex.what());
   }
-  auto text = got.dump();
+  // A tool may hand back raw bytes (a file's content): each one that is not
+  // UTF-8 is hashed and shown as U+FFFD rather than failing the step.
+  auto text = got.dump(-1, ' ', false, json::error_handler_t::replace);
   e.result_hash = net::sha256_hex(text);
   e.output_tail = tail_of(text);
   if (got.is_object() && got.contains("error") && !got["error"].is_null())

@@ -93,7 +93,21 @@ task<std::string> verify_once(context& ctx, std::string dir) {
   co_return state::to_string((co_await std::move(verify)).status);
 }
 
+/// A tool check whose result holds bytes that are not UTF-8 (a tool that
+/// returns a file's raw content).
+task<std::string> verify_binary(context& ctx, std::string dir) {
+  auto spec = state::ledger_spec_from_json(R"({"items": [
+    {"id": "blob", "description": "The blob is there",
+     "verification": {"tool": "probe", "args": {"mode": "binary"}, "expect": {"ok": true}}}]})");
+  REQUIRE(spec);
+  auto create = state::create_ledger(ctx, "t4", "binary results", *spec);
+  co_await std::move(create);
+  auto verify = state::verify_item(ctx, "t4", "blob", dir, 2);
+  co_return state::to_string((co_await std::move(verify)).status);
+}
+
 void workflows(workflow_registry& r) {
+  r.add("verify_binary", &verify_binary);
   r.add("verify_once", &verify_once);
   r.add("verify_flow", &verify_flow);
   r.add("edit_flow", &edit_flow);
@@ -105,6 +119,8 @@ void with_tools(runtime_options& o) {
   REQUIRE(tools->add({"probe", "Probes the API.", schema, [](const json& args) {
                         if (args.at("mode") == "hang")
                           tool_released.wait();
+                        if (args.at("mode") == "binary")
+                          return json{{"ok", true}, {"content", std::string{"PK\x03\x04\xff"}}};
                         return json{{"ok", true}};
                       }}));
   o.tools = tools;
@@ -240,4 +256,19 @@ SCENARIO("a verification whose evidence was stored just before a crash is not ru
       ++lines;
     CHECK(lines == 1);
   }
+}
+
+SCENARIO("a tool check whose result holds bytes that are not UTF-8 is judged like any other",
+         "[state][ledger][steps]") {
+  test::temp_dir workspace;
+  runtime_fixture f{workflows, with_tools};
+  REQUIRE(f.rt().start("verify_binary", "b1", workspace.path()));
+  auto out = f.ended("b1", 20s);
+  INFO(out.error);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(out.value<std::string>() == "passing");
+  auto it = stored(f, "t4", "blob");
+  REQUIRE(it.last);
+  CHECK(it.last->passed);
+  CHECK(it.verifications == 1);
 }
