@@ -141,6 +141,13 @@ task<state::long_task_result> full_share(context& ctx, std::string) {
   co_return co_await state::run_long_task(ctx, spec);
 }
 
+/// The workspace is a file, not a directory.
+task<state::long_task_result> file_workspace(context& ctx, std::string) {
+  auto spec = base_spec(1, "x");
+  spec.workspace = workspace_dir + "/not-a-dir";
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
 task<state::long_task_result> bad_spec(context& ctx, std::string) {
   auto spec = base_spec(1, "x");
   spec.workspace.clear();
@@ -154,6 +161,7 @@ void workflows(workflow_registry& r) {
   r.add("bad_spec", &bad_spec);
   r.add("remembering", &remembering);
   r.add("full_share", &full_share);
+  r.add("file_workspace", &file_workspace);
 }
 
 /// The sim, keeping every request's messages (what each call's context was).
@@ -474,4 +482,22 @@ SCENARIO("a new run of a task that stopped carries on its progress log instead o
     CHECK(after[4].session == 5);
     CHECK(git_log().size() == commits_before + 2);  // one per new write-back, no re-initialize
   }
+}
+
+SCENARIO("a workspace that is a file fails the run at once, naming the path", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path();
+  std::ofstream{dir.path() + "/not-a-dir"} << "a file the user keeps\n";
+  runtime_fixture f{workflows, with_sim};
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(f.rt().start("file_workspace", "fw1", std::string{}));
+  auto out = f.ended("fw1", 60s);
+  INFO(out.error);
+  CHECK(out.status == run_status::failed);
+  CHECK_THAT(out.error, Catch::Contains(dir.path() + "/not-a-dir"));
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // not retried as if git were flaky
+  std::ifstream in{dir.path() + "/not-a-dir"};
+  std::string kept;
+  std::getline(in, kept);
+  CHECK(kept == "a file the user keeps");
 }
