@@ -301,6 +301,15 @@ expected<ledger_item> ledger_store::record_verification(std::string_view task,
   b.put_row(side_table::ledger, evidence_prefix(task, id) + hex8(it->verifications),
             record{ledger_evidence_tag, 1, to_json_text(e)});
   b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
+  if (!e.passed) {  // a complete task with a failing item would be a victory nobody earned
+    auto t = this->task(task);
+    if (!t)
+      return with_context(t.error(), "task " + std::string{task} + " item " + std::string{id});
+    if (*t && (*t)->completed_ms != 0) {
+      (*t)->completed_ms = 0;
+      b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
+    }
+  }
   if (auto done = store_->commit(std::move(b)); !done)
     return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
   return it;
@@ -325,6 +334,7 @@ expected<ledger_item> ledger_store::edit(std::string_view task, std::string_view
   it->overridden_by.clear();
   if (auto ok = check_storable(task, *it); !ok)
     return ok.error();
+  t->completed_ms = 0;  // the edited item has not passed yet
   t->audit.push_back("edit " + it->id + " (revision " + std::to_string(it->revision)
                      + ") approved by " + std::string{approved_by});
   return put_audited(task, *it, *t);

@@ -321,3 +321,36 @@ SCENARIO("evidence whose output is not UTF-8 is stored and read back", "[state][
   CHECK_THAT(kept->at(0).output_tail, Catch::Matchers::StartsWith("ok "));
   CHECK(store.export_json("docs"));
 }
+
+SCENARIO("a completed task whose item fails again, or is edited, is no longer complete",
+         "[state][ledger]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("docs", "goal", two_items(), 10));
+  REQUIRE(store.record_verification("docs", "doc-01", proof(true)));
+  REQUIRE(store.record_verification("docs", "api-02", proof(true, "tool check_api {}")));
+  REQUIRE(store.complete("docs", 20));
+  REQUIRE(store.task("docs")->value().completed_ms == 20);
+  WHEN("a later verification of an item fails") {
+    REQUIRE(store.record_verification("docs", "doc-01", proof(false)));
+    THEN("the export does not call the task complete while that item fails") {
+      CHECK(store.task("docs")->value().completed_ms == 0);
+      auto exported = json::parse(*store.export_json("docs"));
+      CHECK(exported["failing"] == 1);
+      CHECK(exported["complete"] == false);
+      AND_THEN("once it passes again the task can complete again") {
+        REQUIRE(store.record_verification("docs", "doc-01", proof(true)));
+        CHECK(store.complete("docs", 30)->completed_ms == 30);
+      }
+    }
+  }
+  WHEN("an approved edit changes an item") {
+    item_edit change;
+    change.description = "Write docs/01.md again";
+    REQUIRE(store.edit("docs", "doc-01", change, "bob"));
+    THEN("the task is not complete") {
+      CHECK(store.task("docs")->value().completed_ms == 0);
+    }
+  }
+}
