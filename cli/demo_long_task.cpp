@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -157,6 +158,8 @@ std::size_t sessions_written(const std::string& data_dir) {
 /// Waits for the worker; with `kill_after` > 0, kills it (SIGKILL) once
 /// that many sessions are written. Returns the exit status, -1 if killed.
 int watch_worker(const std::string& data_dir, pid_t pid, std::size_t kill_after) {
+  if (pid <= 0)  // never kill(-1) / waitpid(-1): they would reach every process
+    return 126;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(10);
   while (std::chrono::steady_clock::now() < deadline) {
     int status = 0;
@@ -192,14 +195,29 @@ expected<calendar_stage_result> run_calendar_stage(const command_env&, const std
   // Killed halfway through its pages (after the initializer and at least
   // one work session), then started again.
   auto kill_after = std::clamp<std::size_t>(1 + r.items / 2, 2, 4);
-  int code = watch_worker(data_dir, spawn_worker(data_dir, keywords), kill_after);
+  // A fork that failed is said as such (and pid -1 never reaches kill()).
+  auto start = [&]() -> expected<pid_t> {
+    pid_t pid = spawn_worker(data_dir, keywords);
+    if (pid < 0)
+      return make_error(errc::io_error, std::string{"cannot start the calendar worker: fork: "}
+                                          + std::strerror(errno)
+                                          + " (too many processes? see ulimit -u)");
+    return pid;
+  };
+  auto first = start();
+  if (!first)
+    return first.error();
+  int code = watch_worker(data_dir, *first, kill_after);
   if (code == -1) {
     r.sessions_at_kill = sessions_written(data_dir);
     std::printf("%s *** killed the calendar worker with SIGKILL after %zu sessions; restarting: "
                 "it wakes up, reads its progress log and git log, and carries on ***\n",
                 stamp().c_str(), r.sessions_at_kill);
     std::fflush(stdout);
-    code = watch_worker(data_dir, spawn_worker(data_dir, keywords), 0);
+    auto again = start();
+    if (!again)
+      return again.error();
+    code = watch_worker(data_dir, *again, 0);
   } else if (code == 0) {
     std::printf("%s the calendar worker finished before the kill point\n", stamp().c_str());
   }

@@ -13,4 +13,20 @@ namespace endure::net {
 /// OpenSSL has no SHA-256, retryable_error if digesting fails.
 std::string sha256_hex(std::string_view data);
 
+/// SHA-256 of data that comes in parts (a child's output as it is read):
+/// add() each part, then hex() once. Same errors as sha256_hex.
+class sha256_stream {
+public:
+  sha256_stream();
+  ~sha256_stream();
+  sha256_stream(const sha256_stream&) = delete;
+  sha256_stream& operator=(const sha256_stream&) = delete;
+  void add(std::string_view part);
+  /// Lowercase hex of everything added (64 characters); call once.
+  std::string hex();
+
+private:
+  void* ctx_;  ///< EVP_MD_CTX (OpenSSL stays out of this header)
+};
+
 } // namespace endure::net

@@ -22,9 +22,61 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// Output kept for the hash and the tail: enough for any check's verdict;
-/// more is read and dropped so the child never blocks on a full pipe.
-constexpr std::size_t max_kept_output = 4 << 20;
+/// The tail of each stream kept for the evidence (tail_of keeps 2 KiB).
+constexpr std::size_t kept_tail = 4096;
+
+/// One output stream, read as it comes in parts: its last bytes, and for
+/// standard output its hash and whether the expected text occurred, so an
+/// output of any length is judged whole in bounded memory.
+struct output_stream {
+  std::string recent;              ///< the last bytes (at least `window`)
+  std::size_t window = kept_tail;  ///< kept_tail + the expected text's length
+  const std::string* needle = nullptr;
+  bool found = false;
+  net::sha256_stream* hash = nullptr;
+
+  void add(const char* p, std::size_t n) {
+    if (hash)
+      hash->add({p, n});
+    recent.append(p, n);
+    // The window keeps the needle's length, so a match across two reads
+    // is found too.
+    if (needle && !found && recent.find(*needle) != std::string::npos)
+      found = true;
+    if (recent.size() > 2 * window)  // trimmed now and then: amortised O(1) a byte
+      recent.erase(0, recent.size() - window);
+  }
+};
+
+/// Bytes that are not UTF-8 become U+FFFD: the tail goes into JSON rows,
+/// prompts and messages, which take UTF-8 only.
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                                    : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && len > 1) {  // no overlong forms, surrogates or code points past U+10FFFF
+      std::uint32_t cp = c & (0x7F >> len);
+      for (std::size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+      static constexpr std::uint32_t least[] = {0, 0, 0x80, 0x800, 0x10000};
+      ok = cp >= least[len] && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    }
+    if (ok) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
 
 struct pipe_pair {
   int read = -1, write = -1;
@@ -85,10 +137,10 @@ spawned spawn_shell(const verification& v, const std::filesystem::path& workdir,
 
 /// Reads both pipes until they close or the deadline passes; true if the
 /// deadline passed first.
-bool drain(int out_fd, int err_fd, std::string& out, std::string& err,
+bool drain(int out_fd, int err_fd, output_stream& out, output_stream& err,
            clock_type::time_point deadline) {
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
-  std::string* sinks[2] = {&out, &err};
+  output_stream* sinks[2] = {&out, &err};
   int open_fds = 2;
   char buf[16384];
   while (open_fds > 0) {
@@ -103,10 +155,7 @@ bool drain(int out_fd, int err_fd, std::string& out, std::string& err,
         continue;
       auto got = ::read(fds[i].fd, buf, sizeof buf);
       if (got > 0) {
-        auto keep = std::min<std::size_t>(static_cast<std::size_t>(got),
-                                          max_kept_output - std::min(max_kept_output,
-                                                                     sinks[i]->size()));
-        sinks[i]->append(buf, keep);
+        sinks[i]->add(buf, static_cast<std::size_t>(got));
       } else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) {
         fds[i].fd = -1;
         --open_fds;
@@ -116,15 +165,26 @@ bool drain(int out_fd, int err_fd, std::string& out, std::string& err,
   return false;
 }
 
-/// Waits for the child; at the deadline kills its group and reaps it.
+/// Waits for the child; at the deadline kills its group. Once the shell
+/// has exited, what it left running in its group is killed too (a check
+/// leaves no process behind), while the unreaped shell still holds the
+/// group's id, so the kill cannot reach a group that reused it. Reaps it.
 std::optional<int> reap(pid_t pid, clock_type::time_point deadline, bool& timed_out) {
   for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, timed_out ? 0 : WNOHANG);
-    if (r == pid)
-      return WIFEXITED(status) ? std::optional<int>{WEXITSTATUS(status)} : std::nullopt;
-    if (r < 0 && errno != EINTR)
+    siginfo_t info{};
+    int r = ::waitid(P_PID, static_cast<id_t>(pid), &info,
+                     WEXITED | WNOWAIT | (timed_out ? 0 : WNOHANG));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r < 0)
       return std::nullopt;
+    if (info.si_pid == pid) {
+      ::kill(-pid, SIGKILL);
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      return WIFEXITED(status) ? std::optional<int>{WEXITSTATUS(status)} : std::nullopt;
+    }
     if (!timed_out && clock_type::now() >= deadline) {
       timed_out = true;
       ::kill(-pid, SIGKILL);
@@ -169,16 +229,26 @@ evidence run_command_check(const verification& v, const std::filesystem::path& w
   ::close(err.write);
   out.write = err.write = -1;
   auto deadline = t0 + v.timeout;
-  std::string stdout_text, stderr_text;
-  bool timed_out = drain(out.read, err.read, stdout_text, stderr_text, deadline);
+  net::sha256_stream hash;
+  output_stream out_stream, err_stream;
+  out_stream.hash = &hash;
+  if (!v.expect_output.empty()) {
+    out_stream.needle = &v.expect_output;
+    out_stream.window += v.expect_output.size();
+  }
+  bool timed_out = drain(out.read, err.read, out_stream, err_stream, deadline);
   if (timed_out)
     ::kill(-child.pid, SIGKILL);
   e.exit_status = reap(child.pid, deadline, timed_out);
   e.timed_out = timed_out;
   if (timed_out)
     e.exit_status.reset();
-  e.result_hash = net::sha256_hex(stdout_text);
-  e.output_tail = tail_of(stdout_text + (stderr_text.empty() ? "" : "\n[stderr]\n" + stderr_text));
+  e.result_hash = hash.hex();
+  auto& stdout_tail = out_stream.recent;
+  auto& stderr_tail = err_stream.recent;
+  e.output_tail = valid_utf8(
+    tail_of(tail_of(stdout_tail, kept_tail)
+            + (stderr_tail.empty() ? "" : "\n[stderr]\n" + tail_of(stderr_tail, kept_tail))));
   if (timed_out)
     return finish("timed out after " + std::to_string(v.timeout.count())
                   + " ms: the command was killed (its process group, SIGKILL)");
@@ -187,7 +257,7 @@ evidence run_command_check(const verification& v, const std::filesystem::path& w
   if (*e.exit_status != v.expect_exit)
     return finish("exit status " + std::to_string(*e.exit_status) + ", expected "
                   + std::to_string(v.expect_exit));
-  if (!v.expect_output.empty() && stdout_text.find(v.expect_output) == std::string::npos)
+  if (!v.expect_output.empty() && !out_stream.found)
     return finish("standard output does not contain \"" + v.expect_output + "\"");
   return finish({});
 }

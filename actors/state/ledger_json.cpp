@@ -126,6 +126,13 @@ expected<T> parse_guarded(std::string_view text, const char* what, F body) {
   }
 }
 
+/// Rows and exports hold text from commands, tools and models: bytes that
+/// are not UTF-8 become U+FFFD instead of failing the write (nlohmann's
+/// strict dump throws, and the evidence or progress entry would be lost).
+std::string dump_text(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 constexpr std::int64_t max_timeout_ms = 24LL * 3600 * 1000;
 
 /// The item's "verification"; failures name the field from "verification."
@@ -197,7 +204,8 @@ json evidence_json(const evidence& e) {
          {"timed_out", e.timed_out}, {"result_hash", e.result_hash},
          {"reason", e.reason},     {"output_tail", e.output_tail},
          {"at_ms", e.at_ms},       {"duration_ms", e.duration_ms},
-         {"session", e.session},   {"run_id", e.run_id}};
+         {"session", e.session},   {"run_id", e.run_id},
+         {"step", e.step}};
   j["exit_status"] = e.exit_status ? json(*e.exit_status) : json(nullptr);
   return j;
 }
@@ -220,6 +228,7 @@ evidence read_evidence(const object_reader& r) {
   e.duration_ms = r.integer("duration_ms", 0, 0, big);
   e.session = static_cast<std::uint32_t>(r.integer("session", 0, 0, UINT32_MAX));
   e.run_id = r.text("run_id", false);
+  e.step = r.text("step", false);
   return e;
 }
 
@@ -275,7 +284,7 @@ std::string to_json_text(const ledger_item& it) {
          {"revision", it.revision},
          {"overridden_by", it.overridden_by}};
   j["last"] = it.last ? evidence_json(*it.last) : json(nullptr);
-  return j.dump();
+  return dump_text(j);
 }
 
 expected<ledger_item> item_from_json(std::string_view text) {
@@ -296,7 +305,7 @@ expected<ledger_item> item_from_json(std::string_view text) {
   });
 }
 
-std::string to_json_text(const evidence& e) { return evidence_json(e).dump(); }
+std::string to_json_text(const evidence& e) { return dump_text(evidence_json(e)); }
 
 expected<evidence> evidence_from_json(std::string_view text) {
   return parse_guarded<evidence>(text, "evidence", [](const json& j) {
@@ -305,10 +314,9 @@ expected<evidence> evidence_from_json(std::string_view text) {
 }
 
 std::string to_json_text(const progress_entry& p) {
-  return json{{"session", p.session}, {"at_ms", p.at_ms}, {"model", p.model},
+  return dump_text(json{{"session", p.session}, {"at_ms", p.at_ms}, {"model", p.model},
               {"items", p.items},     {"tried", p.tried}, {"changed", p.changed},
-              {"next", p.next},       {"ended", p.ended}}
-    .dump();
+              {"next", p.next},       {"ended", p.ended}});
 }
 
 expected<progress_entry> progress_from_json(std::string_view text) {

@@ -115,7 +115,9 @@ evidence run_tool_check(const verification& v, const agent::tool_registry* tools
   } catch (const std::exception& ex) {
     return finish(std::string{"the tool failed: "} + ex.what());
   }
-  auto text = got.dump();
+  // A tool may hand back raw bytes (a file's content): each one that is not
+  // UTF-8 is hashed and shown as U+FFFD rather than failing the step.
+  auto text = got.dump(-1, ' ', false, json::error_handler_t::replace);
   e.result_hash = net::sha256_hex(text);
   e.output_tail = tail_of(text);
   if (got.is_object() && got.contains("error") && !got["error"].is_null())
@@ -223,10 +225,17 @@ task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
                                                      std::uint32_t session) {
     auto store = store_of(services, where);
     auto current = value_or_fail(store.item(task, item), where);
+    // This step stored its evidence, then the process died before the
+    // journal had its result: that evidence is the step's result. Running
+    // the check again would count a second verification (and could give
+    // another verdict than the one already stored).
+    if (current.last && current.last->step == info.idempotency_key)
+      return to_json_text(current);
     auto e = current.verify.command.empty() ? run_tool_check(current.verify, tools)
                                             : run_command_check(current.verify, dir, wall_ms);
     e.session = session;
     e.run_id = info.run_id;
+    e.step = info.idempotency_key;
     return to_json_text(value_or_fail(store.record_verification(task, item, e), where));
   };
   // A failing check is evidence, not an error: only the store failing is

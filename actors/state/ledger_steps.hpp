@@ -35,7 +35,9 @@ task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task,
 /// `workdir`, or a tool of the runtime's registry, each cut off at its
 /// timeout) and stores its evidence: the item is passing iff it passed.
 /// Returns the item as stored. A verification is never retried by the step:
-/// a failing check is evidence, not an error.
+/// a failing check is evidence, not an error. The step re-run after a kill
+/// that came between storing the evidence and journaling it returns that
+/// evidence (evidence::step) instead of running the check a second time.
 task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
                               std::filesystem::path workdir, std::uint32_t session);
 

@@ -41,7 +41,7 @@ std::string task_json(const task_row& t) {
               {"items", t.items},         {"spec_hash", t.spec_hash},
               {"created_ms", t.created_ms}, {"completed_ms", t.completed_ms},
               {"audit", t.audit}}
-    .dump();
+    .dump(-1, ' ', false, json::error_handler_t::replace);  // a goal that is not UTF-8
 }
 
 expected<task_row> task_from_json(std::string_view text) {
@@ -78,6 +78,25 @@ std::string spec_hash(const std::vector<ledger_item>& items) {
   return net::sha256_hex(all);
 }
 
+/// Whether `it` is stored as an item the store can read back: a row that
+/// does not parse would make the whole ledger unreadable (items() refuses
+/// a ledger with a damaged row), so it is refused before it is written.
+expected<void> check_storable(std::string_view task, const ledger_item& it) {
+  auto where = "task " + std::string{task} + " item " + it.id + ": ";
+  std::string text;
+  try {
+    text = to_json_text(it);
+  } catch (const json::exception& e) {
+    return make_error(errc::invalid_argument,
+                      where + "verification: tool args and expect must be JSON objects ("
+                        + e.what() + ")");
+  }
+  if (auto back = item_from_json(text); !back)
+    return make_error(errc::invalid_argument,
+                      where + back.error().message + "; nothing was stored: correct the item");
+  return {};
+}
+
 error with_context(error e, std::string_view what) {
   e.message = std::string{what} + ": " + e.message;
   return e;
@@ -98,7 +117,6 @@ expected<task_row> ledger_store::create(std::string_view task, std::string_view 
   task_row row;
   row.task = std::string{task};
   row.goal = std::string{goal};
-  row.spec_hash = spec_hash(items);
   row.workspace = std::string{workspace};
   row.created_ms = now_ms;
   for (auto& it : items) {
@@ -110,7 +128,10 @@ expected<task_row> ledger_store::create(std::string_view task, std::string_view 
         return make_error(errc::invalid_argument,
                           "task " + row.task + ": item id \"" + it.id + "\" is used twice");
     row.items.push_back(it.id);
+    if (auto ok = check_storable(task, it); !ok)
+      return ok.error();
   }
+  row.spec_hash = spec_hash(items);
   if (auto existing = this->task(task); !existing)
     return existing.error();
   else if (*existing) {
@@ -280,6 +301,15 @@ expected<ledger_item> ledger_store::record_verification(std::string_view task,
   b.put_row(side_table::ledger, evidence_prefix(task, id) + hex8(it->verifications),
             record{ledger_evidence_tag, 1, to_json_text(e)});
   b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
+  if (!e.passed) {  // a complete task with a failing item would be a victory nobody earned
+    auto t = this->task(task);
+    if (!t)
+      return with_context(t.error(), "task " + std::string{task} + " item " + std::string{id});
+    if (*t && (*t)->completed_ms != 0) {
+      (*t)->completed_ms = 0;
+      b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(**t)});
+    }
+  }
   if (auto done = store_->commit(std::move(b)); !done)
     return with_context(done.error(), "task " + std::string{task} + " item " + std::string{id});
   return it;
@@ -302,6 +332,9 @@ expected<ledger_item> ledger_store::edit(std::string_view task, std::string_view
   it->revision += 1;
   it->status = item_status::failing;
   it->overridden_by.clear();
+  if (auto ok = check_storable(task, *it); !ok)
+    return ok.error();
+  t->completed_ms = 0;  // the edited item has not passed yet
   t->audit.push_back("edit " + it->id + " (revision " + std::to_string(it->revision)
                      + ") approved by " + std::string{approved_by});
   return put_audited(task, *it, *t);
@@ -399,7 +432,7 @@ expected<std::string> ledger_store::export_json(std::string_view task) const {
   out["complete"] = t->completed_ms != 0;
   out["completed_ms"] = t->completed_ms;
   out["items"] = std::move(list);
-  return out.dump(2);
+  return out.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 } // namespace endure::state

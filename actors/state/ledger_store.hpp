@@ -37,7 +37,8 @@ struct task_row {
   /// The task's workspace directory, when a session loop keeps one.
   std::string workspace;
   std::int64_t created_ms = 0;
-  /// Set once every item passed (or was overridden) and the run said so.
+  /// Set once every item passed (or was overridden) and the run said so;
+  /// cleared when an item fails a later verification or is edited.
   std::int64_t completed_ms = 0;
   /// Audit of person-made changes: "override ITEM by WHO: WHY", "edit ...".
   std::vector<std::string> audit;

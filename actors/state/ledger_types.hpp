@@ -53,6 +53,10 @@ struct evidence {
   std::int64_t duration_ms = 0;
   std::uint32_t session = 0;       ///< the session that ran it (0: none)
   std::string run_id;              ///< the run that ran it
+  /// The step that ran it (its idempotency key, RUN/STEP; empty outside a
+  /// step): the step re-run after a crash that came between storing this
+  /// evidence and journaling its result finds it instead of running again.
+  std::string step;
 };
 
 enum class item_status : std::uint8_t { failing = 0, passing = 1 };

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/agent/ask_human_tool.hpp"
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/detail/step_services.hpp"
@@ -83,7 +84,8 @@ void or_retry(expected<void> v, const std::string& where) {
 /// Step "session 1/workspace": the repository, .gitignore (.endure/ holds
 /// what the runtime tells the tools, not history), init.sh and check.sh,
 /// committed as the initializer's write-back.
-task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec) {
+task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec,
+                                       bool allow_empty) {
   auto where = "run " + ctx.run_id() + ", step 'session 1/workspace'";
   auto body = [where](const std::string& dir, const std::string& init, const std::string& check) {
     auto ws = open_workspace(dir, where);
@@ -104,16 +106,23 @@ task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec)
                                  "Initialize task " + spec.task + ": a ledger of "
                                    + std::to_string(spec.items.size())
                                    + " items, all failing; init.sh and check.sh",
-                                 /*allow_empty=*/true);
+                                 allow_empty);
   co_return co_await std::move(commit);
 }
 
-task<void> initializer(context& ctx, const long_task_spec& spec) {
+/// The initializer; `resumed_after` is the last session of an earlier run
+/// of the task (0: none). A new run of a task that has a progress log
+/// (a run that was stopped or failed) finds its ledger, brings init.sh and
+/// check.sh up to date (a commit only if they changed) and writes no entry:
+/// its sessions follow the log's, which it must never write over.
+task<void> initializer(context& ctx, const long_task_spec& spec, std::uint32_t resumed_after) {
   auto ledger = create_ledger(ctx, spec.task, spec.goal, spec.items,
                               std::filesystem::absolute(spec.workspace).string());
   co_await std::move(ledger);
-  auto ws = initialize_workspace(ctx, spec);
+  auto ws = initialize_workspace(ctx, spec, /*allow_empty=*/resumed_after == 0);
   auto commit = co_await std::move(ws);
+  if (resumed_after > 0)
+    co_return;
   progress_entry first;
   first.session = 1;
   auto now = ctx.now();
@@ -232,22 +241,30 @@ struct session_model {
 };
 
 
-/// Tokens the offered tools' schemas cost on every turn.
+/// Tokens the offered tools' schemas cost on every turn: the tools
+/// run_agent offers (each name once, the built-in ask_human included), or
+/// the first turn of a session whose state fills its share is over budget
+/// before it is sent, and every session ends with no turn at all.
 std::size_t tool_tokens(context& ctx, const agent::agent_spec& agent) {
   auto* registry = ctx.tools();
-  if (!registry)
-    return 0;
   std::size_t n = 0;
   auto count = [&](const agent::tool& t) {
     n += net::estimate_tokens(t.name) + net::estimate_tokens(t.description)
          + net::estimate_tokens(t.parameters.dump());
   };
-  if (agent.tools.empty())
+  if (agent.tools.empty() && registry)
     for (auto* t : registry->list())
       count(*t);
-  for (auto& name : agent.tools)
-    if (auto* t = registry->find(name))
+  std::vector<std::string_view> seen;
+  for (auto& name : agent.tools) {
+    if (std::find(seen.begin(), seen.end(), name) != seen.end())
+      continue;
+    seen.push_back(name);
+    if (name == agent::ask_human_tool)
+      count(agent::ask_human_definition());
+    else if (auto* t = registry ? registry->find(name) : nullptr)
       count(*t);
+  }
   return n;
 }
 
@@ -469,14 +486,20 @@ task<bool> at_session_limit(context& ctx, const long_task_spec& spec, std::uint3
 
 task<long_task_result> run_long_task(context& ctx, long_task_spec spec) {
   check_spec(ctx, spec);
-  auto init = initializer(ctx, spec);
+  // The task's progress log so far (journaled: a replay sees what the run
+  // saw): a new run of a task carries on after its last session.
+  auto so_far = read_progress(ctx, spec.task, "task: progress so far");
+  auto earlier = co_await std::move(so_far);
+  std::uint32_t resumed_after = earlier.empty() ? 0 : earlier.back().session;
+  auto init = initializer(ctx, spec, resumed_after);
   co_await std::move(init);
   long_task_result result;
-  result.sessions = 1;
+  result.sessions = std::max<std::uint32_t>(1, resumed_after);
+  const std::uint32_t first = result.sessions + 1;  // this run's first work session
   std::uint32_t limit = spec.max_sessions;
-  for (std::uint32_t session = 2;; ++session) {
-    if (session - 2 >= limit) {  // work sessions so far: session - 2
-      auto decide = at_session_limit(ctx, spec, session - 2);
+  for (std::uint32_t session = first;; ++session) {
+    if (session - first >= limit) {  // this run's work sessions so far
+      auto decide = at_session_limit(ctx, spec, session - first);
       if (!co_await std::move(decide))
         break;
       limit += spec.max_sessions;

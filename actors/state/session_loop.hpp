@@ -12,6 +12,10 @@
 //   spec.agent.tools = {"write_doc"};
 //   auto done = co_await state::run_long_task(ctx, spec);
 //
+// A new run of a task that already has a progress log (an earlier run
+// stopped or failed) finds its ledger and workspace and numbers its
+// sessions after the log's last one: it never writes over that log.
+//
 // Session 1, the initializer, creates the ledger (every item failing), the
 // workspace (a git repository; .endure/ ignored) with init.sh and check.sh
 // from the spec, and the first progress entry, and does no work itself.
@@ -105,7 +109,9 @@ struct long_task_spec {
 };
 
 struct long_task_result {
-  std::uint32_t sessions = 0;       ///< sessions run, the initializer included
+  /// The task's last session (the initializer is session 1; a new run of
+  /// a task numbers its sessions after the progress log's last one).
+  std::uint32_t sessions = 0;
   std::uint32_t items = 0;          ///< items in the ledger
   std::uint32_t verified = 0;       ///< items passing on evidence
   std::uint32_t overridden = 0;     ///< items passing on a person's override

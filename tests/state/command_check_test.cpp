@@ -5,10 +5,15 @@
 // evidence; a missing working directory is evidence too, not a crash.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <chrono>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "endure/actors/state/command_check.hpp"
+#include "endure/actors/state/ledger_json.hpp"
 #include "endure/net/sha256.hpp"
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
@@ -107,4 +112,46 @@ SCENARIO("a large output is read to the end, hashed and its tail kept", "[state]
   CHECK(e.output_tail.size() == 2048);
   CHECK(e.output_tail.substr(e.output_tail.size() - 4) == "END\n");
   CHECK(tail_of("h\xc3\xa9llo", 4) == "llo");  // never half a UTF-8 character
+}
+
+SCENARIO("a command that prints bytes that are not UTF-8 leaves evidence that can be stored",
+         "[state][verification]") {
+  test::temp_dir dir;
+  verification v;
+  v.command = "printf 'ok \\377\\376 done\\303'";
+  auto e = run_command_check(v, dir.path(), [] { return std::int64_t{1}; });
+  CHECK(e.passed);
+  // Strict JSON (prompts, messages) takes it as it is: U+FFFD for each bad byte.
+  CHECK_NOTHROW(nlohmann::json(e.output_tail).dump());
+  CHECK(e.output_tail == "ok \xEF\xBF\xBD\xEF\xBF\xBD done\xEF\xBF\xBD");
+  CHECK(e.result_hash == net::sha256_hex("ok \xff\xfe done\xc3"));
+}
+
+SCENARIO("an output longer than what is kept still has its real tail, hash and expected text",
+         "[state][verification]") {
+  test::temp_dir dir;
+  // 6 MiB of 'a', then the text the check expects: past the 4 MiB kept.
+  auto v = command("head -c 6291456 /dev/zero | tr '\\0' 'a'; echo ' ALL CHECKS OK'");
+  v.expect_output = "ALL CHECKS OK";
+  auto e = run(v, dir.path());
+  CHECK(e.passed);
+  CHECK(e.reason == "");
+  CHECK_THAT(e.output_tail, Catch::Matchers::EndsWith("a ALL CHECKS OK\n"));
+  CHECK(e.result_hash == net::sha256_hex(std::string(6291456, 'a') + " ALL CHECKS OK\n"));
+}
+
+SCENARIO("a verification that passes leaves no process of its own running",
+         "[state][verification]") {
+  test::temp_dir dir;
+  auto e = run(command("sleep 30 >/dev/null 2>&1 & echo $! > bg.pid"), dir.path());
+  CHECK(e.passed);
+  int pid = 0;
+  std::ifstream{dir.file("bg.pid")} >> pid;
+  REQUIRE(pid > 0);
+  CHECK(test::eventually([&] {
+    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+    std::string pid_field, comm, state;
+    return !(stat >> pid_field >> comm >> state) || state == "Z";
+  }));
+  ::kill(pid, SIGKILL);  // the test leaves nothing behind either way
 }

@@ -44,6 +44,14 @@ std::vector<state::ledger_item> items() {
   return *spec;
 }
 
+std::vector<state::ledger_item> counted_items() {
+  auto spec = state::ledger_spec_from_json(R"({"items": [
+    {"id": "counted", "description": "A check that counts its runs",
+     "verification": {"command": "echo ran >> runs.txt", "timeout_ms": 5000}}]})");
+  REQUIRE(spec);
+  return *spec;
+}
+
 /// Creates the ledger, verifies `file` (the workspace is the input),
 /// waits for a signal, verifies it again, then the two tool items.
 task<std::vector<std::string>> verify_flow(context& ctx, std::string dir) {
@@ -74,7 +82,33 @@ task<bool> edit_flow(context& ctx, std::string) {
   co_return co_await std::move(ask);
 }
 
+/// Creates the ledger, waits for "go", then verifies `counted` once. The
+/// check appends a line to runs.txt: how many times it really ran.
+task<std::string> verify_once(context& ctx, std::string dir) {
+  auto create = state::create_ledger(ctx, "t3", "count the runs", counted_items());
+  co_await std::move(create);
+  auto go = ctx.wait_signal<std::string>("go");
+  co_await std::move(go);
+  auto verify = state::verify_item(ctx, "t3", "counted", dir, 2);
+  co_return state::to_string((co_await std::move(verify)).status);
+}
+
+/// A tool check whose result holds bytes that are not UTF-8 (a tool that
+/// returns a file's raw content).
+task<std::string> verify_binary(context& ctx, std::string dir) {
+  auto spec = state::ledger_spec_from_json(R"({"items": [
+    {"id": "blob", "description": "The blob is there",
+     "verification": {"tool": "probe", "args": {"mode": "binary"}, "expect": {"ok": true}}}]})");
+  REQUIRE(spec);
+  auto create = state::create_ledger(ctx, "t4", "binary results", *spec);
+  co_await std::move(create);
+  auto verify = state::verify_item(ctx, "t4", "blob", dir, 2);
+  co_return state::to_string((co_await std::move(verify)).status);
+}
+
 void workflows(workflow_registry& r) {
+  r.add("verify_binary", &verify_binary);
+  r.add("verify_once", &verify_once);
   r.add("verify_flow", &verify_flow);
   r.add("edit_flow", &edit_flow);
 }
@@ -85,6 +119,8 @@ void with_tools(runtime_options& o) {
   REQUIRE(tools->add({"probe", "Probes the API.", schema, [](const json& args) {
                         if (args.at("mode") == "hang")
                           tool_released.wait();
+                        if (args.at("mode") == "binary")
+                          return json{{"ok", true}, {"content", std::string{"PK\x03\x04\xff"}}};
                         return json{{"ok", true}};
                       }}));
   o.tools = tools;
@@ -180,4 +216,59 @@ SCENARIO("an edit of an item's verification waits for a person's approval and is
       CHECK((*row)->audit == std::vector<std::string>{"edit file (revision 1) approved by alice"});
     }
   }
+}
+
+SCENARIO("a verification whose evidence was stored just before a crash is not run again when "
+         "its step re-runs", "[state][ledger][steps]") {
+  test::temp_dir workspace;
+  runtime_fixture f{workflows, with_tools};
+  REQUIRE(f.rt().start("verify_once", "c1", workspace.path()));
+  auto& store = const_cast<journal&>(f.rt().store());
+  REQUIRE(eventually([&] { return state::ledger_store{store}.item("t3", "counted").has_value(); }));
+  // What a kill -9 between the verify step's commit and its journal entry
+  // leaves: the check ran once (runs.txt), its evidence is stored, the
+  // step (create 0, signal 1, verify 2) has no result.
+  std::ofstream{workspace.path() + "/runs.txt"} << "ran\n";
+  state::evidence e;
+  e.ran = "echo ran >> runs.txt";
+  e.passed = true;
+  e.exit_status = 0;
+  e.session = 2;
+  e.run_id = "c1";
+  e.step = "c1/2";
+  REQUIRE(state::ledger_store{store}.record_verification("t3", "counted", e));
+  REQUIRE(f.rt().signal("c1", "go", std::string{"go"}));
+  auto out = f.ended("c1", 20s);
+  REQUIRE(out.status == run_status::completed);
+  bool verify_was_step_2 = false;
+  for (auto& done : f.events<step_completed_event>("c1"))
+    verify_was_step_2 = verify_was_step_2 || (done.name == "verify:counted" && done.step == 2);
+  REQUIRE(verify_was_step_2);
+  THEN("one verification, one evidence row, and the check ran once") {
+    CHECK(out.value<std::string>() == "passing");
+    auto it = stored(f, "t3", "counted");
+    CHECK(it.verifications == 1);
+    CHECK(state::ledger_store{store}.evidence_of("t3", "counted")->size() == 1);
+    std::ifstream runs{workspace.path() + "/runs.txt"};
+    std::string line;
+    int lines = 0;
+    while (std::getline(runs, line))
+      ++lines;
+    CHECK(lines == 1);
+  }
+}
+
+SCENARIO("a tool check whose result holds bytes that are not UTF-8 is judged like any other",
+         "[state][ledger][steps]") {
+  test::temp_dir workspace;
+  runtime_fixture f{workflows, with_tools};
+  REQUIRE(f.rt().start("verify_binary", "b1", workspace.path()));
+  auto out = f.ended("b1", 20s);
+  INFO(out.error);
+  REQUIRE(out.status == run_status::completed);
+  CHECK(out.value<std::string>() == "passing");
+  auto it = stored(f, "t4", "blob");
+  REQUIRE(it.last);
+  CHECK(it.last->passed);
+  CHECK(it.verifications == 1);
 }

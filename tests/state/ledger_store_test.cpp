@@ -254,3 +254,103 @@ SCENARIO("what the session loop tells the tools reads back, and a file a tool ov
   REQUIRE_FALSE(forged);
   CHECK(forged.error().code == errc::corrupt_record);
 }
+
+SCENARIO("an edit or a new ledger that cannot be stored readably is refused, and the ledger "
+         "stays readable", "[state][ledger]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("docs", "goal", two_items(), 10));
+  WHEN("an approved edit gives a verification with neither command nor tool") {
+    item_edit change;
+    change.verify = verification{};
+    auto refused = store.edit("docs", "doc-01", change, "bob");
+    THEN("it is refused naming task, item and field, and nothing changed") {
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == errc::invalid_argument);
+      CHECK_THAT(refused.error().message, Catch::Matchers::Contains("task docs item doc-01")
+                                            && Catch::Matchers::Contains("verification.command"));
+      auto items = store.items("docs");
+      REQUIRE(items);
+      CHECK(items->at(0).verify.command == "grep -q 'kill -9' docs/01.md");
+      CHECK(items->at(0).revision == 0);
+      CHECK(store.task("docs")->value().audit.empty());
+    }
+  }
+  WHEN("an approved edit gives a timeout of 0 or tool arguments that are not JSON") {
+    item_edit zero;
+    zero.verify = verification{};
+    zero.verify->command = "true";
+    zero.verify->timeout = std::chrono::milliseconds{0};
+    item_edit bad_args;
+    bad_args.verify = verification{};
+    bad_args.verify->tool = "check_api";
+    bad_args.verify->tool_args = "{oops";
+    THEN("both are refused and the ledger reads") {
+      CHECK(store.edit("docs", "doc-01", zero, "bob").error().code == errc::invalid_argument);
+      CHECK(store.edit("docs", "api-02", bad_args, "bob").error().code == errc::invalid_argument);
+      CHECK(store.items("docs"));
+    }
+  }
+  WHEN("a ledger is created from items built in code with an empty description") {
+    auto items = two_items();
+    items[1].description.clear();
+    auto refused = store.create("other", "goal", items, 10);
+    THEN("it is refused naming the item, and no row of it is stored") {
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == errc::invalid_argument);
+      CHECK_THAT(refused.error().message, Catch::Matchers::Contains("api-02"));
+      CHECK(store.task("other")->has_value() == false);
+    }
+  }
+}
+
+SCENARIO("evidence whose output is not UTF-8 is stored and read back", "[state][ledger]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("docs", "goal", two_items(), 10));
+  auto e = proof(true);
+  e.output_tail = std::string{"ok \xff\xfe binary \xc3"};
+  auto it = store.record_verification("docs", "doc-01", e);
+  REQUIRE(it);
+  CHECK(store.item("docs", "doc-01")->status == item_status::passing);
+  auto kept = store.evidence_of("docs", "doc-01");
+  REQUIRE(kept);
+  REQUIRE(kept->size() == 1);
+  CHECK_THAT(kept->at(0).output_tail, Catch::Matchers::StartsWith("ok "));
+  CHECK(store.export_json("docs"));
+}
+
+SCENARIO("a completed task whose item fails again, or is edited, is no longer complete",
+         "[state][ledger]") {
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("docs", "goal", two_items(), 10));
+  REQUIRE(store.record_verification("docs", "doc-01", proof(true)));
+  REQUIRE(store.record_verification("docs", "api-02", proof(true, "tool check_api {}")));
+  REQUIRE(store.complete("docs", 20));
+  REQUIRE(store.task("docs")->value().completed_ms == 20);
+  WHEN("a later verification of an item fails") {
+    REQUIRE(store.record_verification("docs", "doc-01", proof(false)));
+    THEN("the export does not call the task complete while that item fails") {
+      CHECK(store.task("docs")->value().completed_ms == 0);
+      auto exported = json::parse(*store.export_json("docs"));
+      CHECK(exported["failing"] == 1);
+      CHECK(exported["complete"] == false);
+      AND_THEN("once it passes again the task can complete again") {
+        REQUIRE(store.record_verification("docs", "doc-01", proof(true)));
+        CHECK(store.complete("docs", 30)->completed_ms == 30);
+      }
+    }
+  }
+  WHEN("an approved edit changes an item") {
+    item_edit change;
+    change.description = "Write docs/01.md again";
+    REQUIRE(store.edit("docs", "doc-01", change, "bob"));
+    THEN("the task is not complete") {
+      CHECK(store.task("docs")->value().completed_ms == 0);
+    }
+  }
+}

@@ -129,6 +129,25 @@ task<state::long_task_result> remembering(context& ctx, std::string) {
   co_return co_await state::run_long_task(ctx, spec);
 }
 
+/// The state may fill the whole budget, and the agent may also ask a
+/// person: the first turn must still fit (the tools' schemas and each
+/// message's overhead are counted before the state is assembled).
+task<state::long_task_result> full_share(context& ctx, std::string) {
+  auto spec = base_spec(40, "You write one page per session. [sim: call write_doc]");
+  spec.agent.tools = {"write_doc", "ask_human"};
+  spec.state_share = 1.0;
+  spec.context_budget_tokens = 520;
+  spec.max_sessions = 1;
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
+/// The workspace is a file, not a directory.
+task<state::long_task_result> file_workspace(context& ctx, std::string) {
+  auto spec = base_spec(1, "x");
+  spec.workspace = workspace_dir + "/not-a-dir";
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
 task<state::long_task_result> bad_spec(context& ctx, std::string) {
   auto spec = base_spec(1, "x");
   spec.workspace.clear();
@@ -141,6 +160,8 @@ void workflows(workflow_registry& r) {
   r.add("boaster", &boaster);
   r.add("bad_spec", &bad_spec);
   r.add("remembering", &remembering);
+  r.add("full_share", &full_share);
+  r.add("file_workspace", &file_workspace);
 }
 
 /// The sim, keeping every request's messages (what each call's context was).
@@ -414,4 +435,69 @@ SCENARIO("with a memory namespace, each session remembers its summary and the ne
   REQUIRE(prompts.size() >= 6);
   CHECK_THAT(prompts.front(), !Catch::Contains("Session 2: doc-2"));
   CHECK_THAT(prompts.back(), Catch::Contains("Session 2: doc-2"));
+}
+
+SCENARIO("a session whose state fills the whole budget still gets its first turn",
+         "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  docs_written = 0;
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("full_share", "fs1", std::string{}));
+  // One work session, then the person is asked at the session limit.
+  REQUIRE(eventually([&] { return pending_question(f, "fs1").has_value(); }, 30s));
+  auto entries = progress(f);
+  REQUIRE(entries.size() == 2);
+  INFO(entries[1].tried);
+  CHECK(entries[1].ended != "context budget");
+  CHECK_THAT(entries[1].tried, !Catch::Contains(": 0 model turns"));
+  CHECK(docs_written == 1);
+}
+
+SCENARIO("a new run of a task that stopped carries on its progress log instead of writing over "
+         "it", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("boaster", "r1", std::string{}));
+  std::optional<gateway::human_request> asked;
+  REQUIRE(eventually([&] { return (asked = pending_question(f, "r1")).has_value(); }, 30s));
+  REQUIRE(f.rt().decide(asked->id, "dana", "respond", json{{"text", "stop"}}.dump()));
+  REQUIRE(f.ended("r1", 10s).status == run_status::failed);
+  auto before = progress(f);
+  REQUIRE(before.size() == 3);  // the initializer and two work sessions
+  auto commits_before = git_log().size();
+
+  REQUIRE(f.rt().start("boaster", "r2", std::string{}));  // the same task, a new run
+  REQUIRE(eventually([&] { return pending_question(f, "r2").has_value(); }, 30s));
+  auto after = progress(f);
+  THEN("the first run's entries are kept as they were and the new sessions follow them") {
+    REQUIRE(after.size() == 5);
+    for (std::size_t i = 0; i < before.size(); ++i) {
+      CHECK(after[i].session == before[i].session);
+      CHECK(after[i].at_ms == before[i].at_ms);
+      CHECK(after[i].changed == before[i].changed);
+    }
+    CHECK(after[3].session == 4);
+    CHECK(after[4].session == 5);
+    CHECK(git_log().size() == commits_before + 2);  // one per new write-back, no re-initialize
+  }
+}
+
+SCENARIO("a workspace that is a file fails the run at once, naming the path", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path();
+  std::ofstream{dir.path() + "/not-a-dir"} << "a file the user keeps\n";
+  runtime_fixture f{workflows, with_sim};
+  auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(f.rt().start("file_workspace", "fw1", std::string{}));
+  auto out = f.ended("fw1", 60s);
+  INFO(out.error);
+  CHECK(out.status == run_status::failed);
+  CHECK_THAT(out.error, Catch::Contains(dir.path() + "/not-a-dir"));
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);  // not retried as if git were flaky
+  std::ifstream in{dir.path() + "/not-a-dir"};
+  std::string kept;
+  std::getline(in, kept);
+  CHECK(kept == "a file the user keeps");
 }
