@@ -9,6 +9,7 @@
 
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/state/command_check.hpp"
@@ -23,11 +24,8 @@ namespace {
 
 using json = nlohmann::json;
 
-std::int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-           std::chrono::system_clock::now().time_since_epoch())
-    .count();
-}
+/// The workflow core's wall clock (journaled timestamps use the same).
+constexpr auto wall_ms = ::endure::detail::now_ms;
 
 /// The ledger store over the runtime's journal, for a step body.
 ledger_store store_of(::endure::detail::step_services* services, const std::string& where) {
