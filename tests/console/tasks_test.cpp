@@ -7,6 +7,8 @@
 #include "console/console_fixture.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_store.hpp"
+#include "endure/actors/state/record_tags.hpp"
+#include "endure/persistence/journal.hpp"
 
 using namespace endure;
 using namespace endure::test;
@@ -54,4 +56,14 @@ SCENARIO("a viewer reads a task's ledger, evidence and progress over HTTP", "[co
   CHECK_THAT(body_of(missing)["message"].get<std::string>(), Catch::Contains("no task nope"));
   CHECK(c.call("POST", "/api/v1/tasks/docs", c.ada, "{}").status == 405);
   CHECK(c.call("GET", "/api/v1/tasks/docs", "").status == 401);
+
+  // A damaged item row: the ledger is not shown shorter than it is, and the
+  // answer names the row's trouble.
+  write_batch damage;
+  damage.put_row(side_table::ledger, "i/docs/b", record{state::ledger_item_tag, 1, "{oops"});
+  REQUIRE(const_cast<journal&>(c.rt().rt().store()).commit(std::move(damage)));
+  auto damaged = c.call("GET", "/api/v1/tasks/docs", c.vic);
+  CHECK(damaged.status == 500);
+  CHECK(body_of(damaged)["error"] == "corrupt_record");
+  CHECK_THAT(body_of(damaged)["message"].get<std::string>(), Catch::Contains("item b"));
 }
