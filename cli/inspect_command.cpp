@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
+#include "endure/actors/serialization.hpp"
+#include "endure/actors/state/ledger_store.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/journal_view.hpp"
 #include "endure/cli/run_timeline.hpp"
@@ -87,6 +91,29 @@ int print_json(const journal& j, const run_meta& m, const run_timeline& t) {
   return 0;
 }
 
+/// A run of run_long_task names its task in the step "ledger:create": the
+/// task's tally, and where to see the rest (`endure task`).
+void print_task_line(const journal& j, const run_timeline& t) {
+  for (auto& [index, s] : t.steps) {
+    if (s.name != "ledger:create" || !s.result)
+      continue;
+    auto created = nlohmann::json::parse(from_bytes<std::string>(*s.result), nullptr, false);
+    if (!created.is_object() || !created.contains("task"))
+      return;
+    auto task = created["task"].get<std::string>();
+    auto items = state::ledger_store{const_cast<journal&>(j)}.items(task);
+    std::size_t passing = 0;
+    for (auto& it : items ? *items : std::vector<state::ledger_item>{})
+      passing += it.status == state::item_status::passing ? 1 : 0;
+    std::cout << "  long task " << task << ": "
+              << (items ? std::to_string(passing) + " of " + std::to_string(items->size())
+                            + " items passing"
+                        : "its ledger cannot be read: " + items.error().message)
+              << " (endure task " << task << ")\n";
+    return;
+  }
+}
+
 int inspect_run(const command_env& env, const std::string& run_id, bool json) {
   auto j = open_journal_view(env.globals.data_dir);
   if (!j)
@@ -105,8 +132,8 @@ int inspect_run(const command_env& env, const std::string& run_id, bool json) {
   auto timeline = build_timeline(*events);
   if (json)
     return print_json(**j, *meta, timeline);
-  else
-    print_text(*meta, timeline);
+  print_text(*meta, timeline);
+  print_task_line(**j, timeline);
   return 0;
 }
 

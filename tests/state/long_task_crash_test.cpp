@@ -96,6 +96,11 @@ SCENARIO("the long-task example survives SIGKILL at random moments and ends with
     CHECK(report["ledger"]["items"][4]["last"]["exit_status"] == 0);
     CHECK(report["progress"].size() == log->entries.size());
     CHECK(report["commits"].size() == commits->size());
+    auto [inspect_rc, inspected] =
+      test::run_command({ENDURE_BIN_PATH, "--data", data, "inspect", "manual-run"}, 30s);
+    CHECK(inspect_rc == 0);
+    CHECK_THAT(inspected, Catch::Contains("long task manual: 30 of 30 items passing (endure "
+                                          "task manual)"));
     auto [missing_rc, missing] =
       test::run_command({ENDURE_BIN_PATH, "--data", data, "task", "nope"}, 30s, {.merge_stderr = true});
     CHECK(missing_rc == 1);
