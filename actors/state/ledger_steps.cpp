@@ -162,7 +162,11 @@ task<person_answer> ask_person(context& ctx, std::string question,
   std::string by;
   for (auto& p : outcome->principals)
     by += (by.empty() ? "" : ", ") + p;
-  co_return person_answer{std::move(outcome->text), by.empty() ? "a person" : by};
+  // Only a response is an answer: a rejection's text is its reason, and
+  // must never read as one of the choices.
+  auto text = outcome->what == gateway::decision::respond ? std::move(outcome->text)
+                                                          : std::string{};
+  co_return person_answer{std::move(text), by.empty() ? "a person" : by};
 }
 
 } // namespace detail

@@ -466,10 +466,13 @@ task<bool> at_session_limit(context& ctx, const long_task_spec& spec, std::uint3
   auto answer = co_await std::move(asked);
   if (answer.text == "continue")
     co_return true;
-  if (answer.text == "stop")
+  // Fail closed: only "override" overrides; "stop", or anything else a
+  // channel might deliver, stops the task.
+  if (answer.text != "override")
     throw fatal_error("run " + ctx.run_id() + ": task " + spec.task + " stopped by "
                       + answer.by + " after " + std::to_string(sessions)
-                      + " work sessions; failing: " + failing);
+                      + " work sessions; failing: " + failing
+                      + (answer.text == "stop" ? "" : " (answer: \"" + answer.text + "\")"));
   for (auto& it : items)
     if (it.status == item_status::failing) {
       auto step = apply_override(ctx, spec.task, it.id, answer.by,
