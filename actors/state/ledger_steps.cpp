@@ -14,6 +14,7 @@
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/state/command_check.hpp"
 #include "endure/actors/state/detail/ask_person.hpp"
+#include "endure/actors/state/detail/step_failure.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/workflow_errors.hpp"
 #include "endure/net/sha256.hpp"
@@ -34,22 +35,8 @@ ledger_store store_of(::endure::detail::step_services* services, const std::stri
   return ledger_store{*services->store()};
 }
 
-/// A store error inside a step: LMDB failing is worth retrying, anything
-/// else (bad ids, a different ledger, a damaged row) is not.
-[[noreturn]] void fail_step(const std::string& where, const error& e) {
-  auto msg = where + ": " + e.message;
-  if (e.code == errc::io_error || e.code == errc::storage_error || e.code == errc::map_full
-      || e.code == errc::disk_full)
-    throw retryable_error(msg);
-  throw fatal_error(msg);
-}
-
-template <class T>
-T value_or_fail(expected<T> v, const std::string& where) {
-  if (!v)
-    fail_step(where, v.error());
-  return std::move(*v);
-}
+using detail::throw_step_failure;
+using detail::value_or_throw;
 
 std::string where_of(const context& ctx, const std::string& step) {
   return "run " + ctx.run_id() + ", step '" + step + "'";
@@ -182,8 +169,8 @@ task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
                                            const std::string& spec_text) {
     std::vector<ledger_item> parsed;
     for (auto& j : json::parse(spec_text))
-      parsed.push_back(value_or_fail(item_from_json(j.dump()), where));
-    auto row = value_or_fail(
+      parsed.push_back(value_or_throw(item_from_json(j.dump()), where));
+    auto row = value_or_throw(
       store_of(services, where).create(task, goal, parsed, wall_ms(), workspace), where);
     return json{{"task", row.task}, {"items", row.items}, {"created_ms", row.created_ms}}.dump();
   };
@@ -203,7 +190,7 @@ task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task, std::
   auto where = where_of(ctx, step);
   auto body = [services, where](const std::string& task) {
     json all = json::array();
-    for (auto& it : value_or_fail(store_of(services, where).items(task), where))
+    for (auto& it : value_or_throw(store_of(services, where).items(task), where))
       all.push_back(json::parse(to_json_text(it)));
     return all.dump();
   };
@@ -226,7 +213,7 @@ task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
                                                      const std::string& dir,
                                                      std::uint32_t session) {
     auto store = store_of(services, where);
-    auto current = value_or_fail(store.item(task, item), where);
+    auto current = value_or_throw(store.item(task, item), where);
     // This step stored its evidence, then the process died before the
     // journal had its result: that evidence is the step's result. Running
     // the check again would count a second verification (and could give
@@ -238,7 +225,7 @@ task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
     e.session = session;
     e.run_id = info.run_id;
     e.step = info.idempotency_key;
-    return to_json_text(value_or_fail(store.record_verification(task, item, e), where));
+    return to_json_text(value_or_throw(store.record_verification(task, item, e), where));
   };
   // A failing check is evidence, not an error: only the store failing is
   // retried (a few times), never the verification's verdict.
@@ -262,7 +249,7 @@ task<bool> request_edit(context& ctx, std::string task, std::string item, item_e
   auto where = where_of(ctx, name);
   auto body = [services, where, change](const std::string& task, const std::string& item,
                                         const std::string& by) {
-    return to_json_text(value_or_fail(store_of(services, where).edit(task, item, change, by),
+    return to_json_text(value_or_throw(store_of(services, where).edit(task, item, change, by),
                                       where));
   };
   auto step = ctx.step(name, body, task, item, answer.by).run_inline();
@@ -278,7 +265,7 @@ task<ledger_item> apply_override(context& ctx, std::string task, std::string ite
   auto body = [services, where](const std::string& task, const std::string& item,
                                 const std::string& by, const std::string& why) {
     return to_json_text(
-      value_or_fail(store_of(services, where).override_passing(task, item, by, why), where));
+      value_or_throw(store_of(services, where).override_passing(task, item, by, why), where));
   };
   auto step = ctx.step(name, body, task, item, by, why).run_inline();
   auto text = co_await std::move(step);
@@ -289,7 +276,7 @@ task<task_row> complete_task(context& ctx, std::string task) {
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, "ledger:complete");
   auto body = [services, where](const std::string& task) {
-    auto row = value_or_fail(store_of(services, where).complete(task, wall_ms()), where);
+    auto row = value_or_throw(store_of(services, where).complete(task, wall_ms()), where);
     return row.completed_ms;
   };
   auto step = ctx.step("ledger:complete", body, task).run_inline();
@@ -305,9 +292,9 @@ task<void> write_progress(context& ctx, std::string task, progress_entry entry) 
   auto name = "progress:" + std::to_string(entry.session);
   auto where = where_of(ctx, name);
   auto body = [services, where](const std::string& task, const std::string& entry_text) {
-    auto entry = value_or_fail(progress_from_json(entry_text), where);
+    auto entry = value_or_throw(progress_from_json(entry_text), where);
     if (auto done = store_of(services, where).append_progress(task, entry); !done)
-      fail_step(where, done.error());
+      throw_step_failure(where, done.error());
   };
   auto step = ctx.step(name, body, task, to_json_text(entry)).run_inline();
   co_await std::move(step);
@@ -317,7 +304,7 @@ task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, 
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, step);
   auto body = [services, where](const std::string& task) {
-    auto log = value_or_fail(store_of(services, where).progress(task), where);
+    auto log = value_or_throw(store_of(services, where).progress(task), where);
     json all = json::array();
     for (auto& e : log.entries)
       all.push_back(json::parse(to_json_text(e)));

@@ -8,6 +8,7 @@
 #include "endure/actors/detail/model_embedding.hpp"
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/escalation/embedder.hpp"
+#include "endure/actors/state/detail/step_failure.hpp"
 #include "endure/actors/state/memory_store.hpp"
 #include "endure/actors/workflow_errors.hpp"
 
@@ -46,21 +47,7 @@ memory_store& store_of(::endure::detail::step_services* services, const std::str
   return *memory;
 }
 
-/// A store error as a step failure: refused input is fatal, the journal
-/// failing is retried.
-template <class T>
-T value_or_throw(expected<T> r, const std::string& where) {
-  if (r) {
-    if constexpr (!std::is_void_v<T>)
-      return std::move(*r);
-    else
-      return;
-  }
-  auto message = where + ": " + r.error().message;
-  if (r.error().code == errc::invalid_argument)
-    throw fatal_error(message);
-  throw retryable_error(message);
-}
+using detail::value_or_throw;
 
 std::vector<float> embedding_of(const memory_store& m, const std::string& text,
                                 std::vector<float> given) {

@@ -16,6 +16,7 @@
 #include "endure/actors/state/context_assembler.hpp"
 #include "endure/actors/state/current_item.hpp"
 #include "endure/actors/state/detail/ask_person.hpp"
+#include "endure/actors/state/detail/step_failure.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_steps.hpp"
 #include "endure/actors/state/memory_steps.hpp"
@@ -57,24 +58,11 @@ void check_spec(const context& ctx, const long_task_spec& spec) {
     spec_error(ctx.run_id(), "max_sessions", "must be at least 1");
 }
 
-/// Opens the workspace in a step body; git failing is worth retrying.
+using detail::value_or_throw;
+
+/// Opens the workspace in a step body.
 workspace open_workspace(const std::string& dir, const std::string& where) {
-  auto ws = workspace::open_or_init(dir);
-  if (!ws)
-    throw retryable_error(where + ": " + ws.error().message);
-  return std::move(*ws);
-}
-
-template <class T>
-T or_retry(expected<T> v, const std::string& where) {
-  if (!v)
-    throw retryable_error(where + ": " + v.error().message);
-  return std::move(*v);
-}
-
-void or_retry(expected<void> v, const std::string& where) {
-  if (!v)
-    throw retryable_error(where + ": " + v.error().message);
+  return value_or_throw(workspace::open_or_init(dir), where);
 }
 
 // -- the initializer ----------------------------------------------------------
@@ -87,12 +75,12 @@ task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec,
   auto where = "run " + ctx.run_id() + ", step 'session 1/workspace'";
   auto body = [where](const std::string& dir, const std::string& init, const std::string& check) {
     auto ws = open_workspace(dir, where);
-    or_retry(ws.write_file(".gitignore", ".endure/\n"), where);
+    value_or_throw(ws.write_file(".gitignore", ".endure/\n"), where);
     if (!init.empty())
-      or_retry(ws.write_file("init.sh", "#!/bin/sh\n# Prepares the environment.\n" + init + "\n"),
+      value_or_throw(ws.write_file("init.sh", "#!/bin/sh\n# Prepares the environment.\n" + init + "\n"),
                where);
     if (!check.empty())
-      or_retry(ws.write_file("check.sh", "#!/bin/sh\n# The basic end-to-end check.\n" + check
+      value_or_throw(ws.write_file("check.sh", "#!/bin/sh\n# The basic end-to-end check.\n" + check
                                            + "\n"),
                where);
     return std::string{"initialized"};
@@ -169,9 +157,9 @@ task<wake_report> wake(context& ctx, const long_task_spec& spec, std::uint32_t s
     auto ws = open_workspace(dir, where);
     // What a killed session left uncommitted is not trusted: the tree goes
     // back to the last write-back.
-    or_retry(ws.discard_changes(), where);
+    value_or_throw(ws.discard_changes(), where);
     std::vector<std::string> lines;
-    for (auto& c : or_retry(ws.log(10), where))
+    for (auto& c : value_or_throw(ws.log(10), where))
       lines.push_back("git " + c.id.substr(0, 12) + " " + c.message.substr(0, c.message.find('\n')));
     std::reverse(lines.begin(), lines.end());  // newest last, as `recent` wants
     return lines;
@@ -221,7 +209,7 @@ task<orientation> orient(context& ctx, const long_task_spec& spec, std::uint32_t
   auto where = "run " + ctx.run_id() + ", step '" + name + ": tell the tools'";
   auto tell = [where](const std::string& dir, const std::string& item_json) {
     auto ws = open_workspace(dir, where);
-    or_retry(ws.write_file(current_item_file, item_json), where);
+    value_or_throw(ws.write_file(current_item_file, item_json), where);
   };
   auto step = ctx.step(name + ": tell the tools", tell, spec.workspace.string(),
                        current_item_json(spec.task, session, *chosen));

@@ -4,21 +4,13 @@
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/actors/state/artifact_store.hpp"
+#include "endure/actors/state/detail/step_failure.hpp"
 #include "endure/actors/state/workspace.hpp"
 #include "endure/actors/workflow_errors.hpp"
 
 namespace endure::state {
 
 namespace {
-
-/// A bad argument cannot get better by trying again; storage or git
-/// failing may.
-[[noreturn]] void fail(const std::string& where, const error& e) {
-  auto message = where + ": " + e.message;
-  if (e.code == errc::invalid_argument)
-    throw fatal_error(message);
-  throw retryable_error(message);
-}
 
 std::string where(const step_info& info) {
   return "run " + info.run_id + ", step '" + info.name + "'";
@@ -37,7 +29,7 @@ op_awaiter<std::string> save_artifact(context& ctx, std::string task, std::strin
     artifact_store artifacts{*store};
     auto id = artifacts.put(task, name, bytes, {info.run_id, session, info.step});
     if (!id)
-      fail(where(info), id.error());
+      detail::throw_step_failure(where(info), id.error());
     return std::move(*id);
   };
   return ctx.step("artifact:" + name, body, std::move(task), name, std::move(bytes));
@@ -49,10 +41,10 @@ op_awaiter<std::string> commit_workspace(context& ctx, std::string dir, std::str
                             const std::string& message) {
     auto ws = workspace::open_or_init(dir);
     if (!ws)
-      fail(where(info), ws.error());
+      detail::throw_step_failure(where(info), ws.error());
     auto done = ws->commit_all(message, info.idempotency_key, allow_empty);
     if (!done)
-      fail(where(info), done.error());
+      detail::throw_step_failure(where(info), done.error());
     return std::move(done->commit);
   };
   return ctx.step("workspace:commit", body, std::move(dir), std::move(message));
