@@ -33,15 +33,15 @@ bool named(const std::vector<std::string>& names, std::string_view name) {
 /// built-in one). A name neither registered nor built in is a mistake in the
 /// workflow: the run fails naming it, rather than the model never seeing a
 /// tool its author meant to give it.
-struct offered_tools {
+struct offered_set {
   std::vector<net::tool_definition> definitions;
   std::vector<std::string> names;
 
   bool has(std::string_view name) const { return named(names, name); }
 };
 
-offered_tools offered(const context& ctx, const agent_spec& spec, const tool_registry& registry) {
-  offered_tools out;
+offered_set offered(const context& ctx, const agent_spec& spec, const tool_registry& registry) {
+  offered_set out;
   if (spec.tools.empty()) {
     out.definitions = registry.to_definitions();
   } else {
@@ -77,7 +77,7 @@ struct turn_call {
 /// Phase 1, in call order: each call checked against what was offered and
 /// its schema, then its gate (or question) step. `gated` gets one entry per
 /// call (settled at once for those with a result).
-task<void> gate_all(context& ctx, const tool_registry& registry, const offered_tools& offer,
+task<void> gate_all(context& ctx, const tool_registry& registry, const offered_set& offer,
                     const detail::turn_view& view, std::vector<turn_call>& calls,
                     std::vector<detail::gated_call>& gated, agent_answer& answer,
                     std::string& last_tool) {
@@ -160,7 +160,7 @@ task<json> finish(context& ctx, turn_call& c, detail::gated_call gated, agent_an
 }
 
 /// A model turn's calls through the three phases; their results in call order.
-task<std::vector<json>> run_calls(context& ctx, const tool_registry& registry, const offered_tools& offer,
+task<std::vector<json>> run_calls(context& ctx, const tool_registry& registry, const offered_set& offer,
                                   const detail::turn_view& view,
                                   std::vector<net::tool_call> tool_calls, agent_answer& answer,
                                   std::string& last_tool) {
@@ -185,13 +185,22 @@ task<std::vector<json>> run_calls(context& ctx, const tool_registry& registry, c
   co_return results;
 }
 
-} // namespace
-
-task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
+const tool_registry& registry_of(const context& ctx, const agent_spec& spec) {
   const tool_registry* registry = ctx.tools();
   if (!registry)
     throw fatal_error("run " + ctx.run_id() + ", agent '" + spec.name
                       + "': no tools are configured (runtime_options::tools)");
+  return *registry;
+}
+
+} // namespace
+
+std::vector<net::tool_definition> offered_tools(const context& ctx, const agent_spec& spec) {
+  return offered(ctx, spec, registry_of(ctx, spec)).definitions;
+}
+
+task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input) {
+  const tool_registry* registry = &registry_of(ctx, spec);
   std::vector<net::chat_message> messages;
   if (!spec.system_prompt.empty())
     messages.push_back(net::chat_message::system(spec.system_prompt));

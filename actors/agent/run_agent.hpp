@@ -116,4 +116,10 @@ struct agent_answer {
 /// Runs the loop in `ctx`'s run. Needs runtime_options::llm and ::tools.
 task<agent_answer> run_agent(context& ctx, agent_spec spec, std::string input);
 
+/// The tools run_agent offers the model for `spec`, as every turn sends
+/// them (for a caller that budgets a prompt before the loop starts, as
+/// run_long_task does). Throws fatal_error, as run_agent does, for no tools
+/// configured or a name neither registered nor built in.
+std::vector<net::tool_definition> offered_tools(const context& ctx, const agent_spec& spec);
+
 } // namespace endure::agent

@@ -6,9 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "endure/actors/agent/ask_human_tool.hpp"
+#include "endure/actors/agent/run_agent.hpp"
 #include "endure/actors/agent/detail/tool_phases.hpp"
-#include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/step_services.hpp"
 #include "endure/net/llm_backend.hpp"
@@ -227,39 +226,16 @@ struct session_model {
 };
 
 
-/// Tokens the offered tools' schemas cost on every turn: the tools
-/// run_agent offers (each name once, the built-in ask_human included), or
-/// the first turn of a session whose state fills its share is over budget
-/// before it is sent, and every session ends with no turn at all.
-std::size_t tool_tokens(context& ctx, const agent::agent_spec& agent) {
-  auto* registry = ctx.tools();
-  std::size_t n = 0;
-  auto count = [&](const agent::tool& t) {
-    n += net::estimate_tokens(t.name) + net::estimate_tokens(t.description)
-         + net::estimate_tokens(t.parameters.dump());
-  };
-  if (agent.tools.empty() && registry)
-    for (auto* t : registry->list())
-      count(*t);
-  std::vector<std::string_view> seen;
-  for (auto& name : agent.tools) {
-    if (std::find(seen.begin(), seen.end(), name) != seen.end())
-      continue;
-    seen.push_back(name);
-    if (name == agent::ask_human_tool)
-      count(agent::ask_human_definition());
-    else if (auto* t = registry ? registry->find(name) : nullptr)
-      count(*t);
-  }
-  return n;
-}
-
 /// What the assembled state may fill of the budget: its share, less the
-/// tools' schemas; the rest is the session's conversation.
+/// schemas of the tools run_agent offers (sent on every turn, counted as
+/// the loop counts them); the rest is the session's conversation. A
+/// misconfigured tool list fails the run here, before any session works.
 std::size_t state_budget(context& ctx, const long_task_spec& spec) {
   auto share = static_cast<std::size_t>(static_cast<double>(spec.context_budget_tokens)
                                         * spec.state_share);
-  auto tools = tool_tokens(ctx, spec.agent);
+  net::chat_request tools_only;
+  tools_only.tools = agent::offered_tools(ctx, spec.agent);
+  auto tools = net::estimate_prompt_tokens(tools_only);
   return share > tools ? share - tools : 0;
 }
 
@@ -273,6 +249,13 @@ struct work_report {
 
 std::string first_words(const std::string& text, std::size_t max) {
   return text.size() <= max ? text : text.substr(0, max) + "...";
+}
+
+std::string joined(const std::vector<std::string>& parts, const char* none) {
+  std::string out;
+  for (auto& p : parts)
+    out += (out.empty() ? "" : ", ") + p;
+  return out.empty() ? none : out;
 }
 
 task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_t session,
@@ -324,12 +307,7 @@ task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_
     r.tried += "the agent failed (" + first_words(failed, 200) + ")";
   else
     r.tried += std::to_string(answer.turns) + " model turns, tools "
-               + (answer.tools_called.empty() ? std::string{"none"} : [&] {
-                   std::string t;
-                   for (auto& n : answer.tools_called)
-                     t += (t.empty() ? "" : ", ") + n;
-                   return t;
-                 }())
+               + joined(answer.tools_called, "none")
                + (answer.text.empty() ? "" : "; it said: " + first_words(answer.text, 160));
   r.ended = r.passing                ? "verified"
             : !failed.empty()        ? "agent failed"
@@ -344,7 +322,7 @@ task<std::string> write_back(context& ctx, const long_task_spec& spec, std::uint
                              const std::string& model, const std::vector<work_report>& done,
                              const std::string& next) {
   // `model`: the name the session is shown under (session_model::shown).
-  std::string summary, items_changed;
+  std::string summary;
   std::vector<std::string> items;
   for (auto& r : done) {
     items.push_back(r.item);
@@ -395,12 +373,8 @@ task<session_model> begin_session(context& ctx, const long_task_spec& spec,
   co_return session_model{j.at("chosen").get<std::string>(), j.at("shown").get<std::string>()};
 }
 
-struct session_outcome {
-  bool all_passing = false;
-  std::string commit;
-};
-
-task<session_outcome> run_session(context& ctx, const long_task_spec& spec,
+/// One session; true when it found every item passing (nothing to do).
+task<bool> run_session(context& ctx, const long_task_spec& spec,
                                   std::uint32_t session, long_task_result& result) {
   auto begin = begin_session(ctx, spec, session);
   auto model = co_await std::move(begin);
@@ -413,7 +387,7 @@ task<session_outcome> run_session(context& ctx, const long_task_spec& spec,
     auto o = co_await std::move(oriented);
     if (o.current.empty()) {
       if (done.empty())
-        co_return session_outcome{true, {}};
+        co_return true;
       next = "Every item passes: complete the task.";
       break;
     }
@@ -432,8 +406,8 @@ task<session_outcome> run_session(context& ctx, const long_task_spec& spec,
     w.recent.push_back("verified " + done.back().item + ": passing");
   }
   auto wb = write_back(ctx, spec, session, model.shown, done, next);
-  auto commit = co_await std::move(wb);
-  co_return session_outcome{false, commit};
+  co_await std::move(wb);
+  co_return false;
 }
 
 /// After max_sessions: a person decides. Returns true to carry on.
@@ -494,8 +468,7 @@ task<long_task_result> run_long_task(context& ctx, long_task_spec spec) {
       limit += spec.max_sessions;
     }
     auto run = run_session(ctx, spec, session, result);
-    auto outcome = co_await std::move(run);
-    if (outcome.all_passing)
+    if (co_await std::move(run))  // every item passes
       break;
     result.sessions = session;
   }
