@@ -35,6 +35,24 @@ evidence run(const verification& v, const std::string& dir) {
   return run_command_check(v, dir, [] { return std::int64_t{42}; });
 }
 
+/// The pid a check wrote to bg.pid in `dir`.
+int background_pid(const test::temp_dir& dir) {
+  int pid = 0;
+  std::ifstream{dir.file("bg.pid")} >> pid;
+  REQUIRE(pid > 0);
+  return pid;
+}
+
+/// Whether process `pid` is gone, or a zombie waiting for its reaper: not
+/// running on (waits up to 10 s).
+bool ends(int pid) {
+  return test::eventually([&] {
+    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+    std::string pid_field, comm, state;
+    return !(stat >> pid_field >> comm >> state) || state == "Z";
+  });
+}
+
 } // namespace
 
 SCENARIO("a command verification passes on its exit status and expected output",
@@ -88,15 +106,8 @@ SCENARIO("a verification that hangs is cut off at its timeout and fails with tha
   auto orphan = run(command("sleep 30 & echo $! > bg.pid; wait", 300ms), dir.path());
   CHECK(orphan.timed_out);
   CHECK(std::chrono::steady_clock::now() - t1 < 10s);
-  int pid = 0;
-  std::ifstream{dir.file("bg.pid")} >> pid;
-  REQUIRE(pid > 0);
-  // Gone, or a zombie waiting for its reaper: not sleeping on.
-  CHECK(test::eventually([&] {
-    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
-    std::string pid_field, comm, state;
-    return !(stat >> pid_field >> comm >> state) || state == "Z";
-  }));
+  int pid = background_pid(dir);
+  CHECK(ends(pid));
 }
 
 SCENARIO("a verification that cannot start is failing evidence", "[state][verification]") {
@@ -145,13 +156,7 @@ SCENARIO("a verification that passes leaves no process of its own running",
   test::temp_dir dir;
   auto e = run(command("sleep 30 >/dev/null 2>&1 & echo $! > bg.pid"), dir.path());
   CHECK(e.passed);
-  int pid = 0;
-  std::ifstream{dir.file("bg.pid")} >> pid;
-  REQUIRE(pid > 0);
-  CHECK(test::eventually([&] {
-    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
-    std::string pid_field, comm, state;
-    return !(stat >> pid_field >> comm >> state) || state == "Z";
-  }));
+  int pid = background_pid(dir);
+  CHECK(ends(pid));
   ::kill(pid, SIGKILL);  // the test leaves nothing behind either way
 }

@@ -241,6 +241,14 @@ std::optional<gateway::human_request> pending_question(runtime_fixture& f, const
   return std::nullopt;
 }
 
+/// The question the session limit raises for run `run`, once it is raised
+/// (a test failure if it is not within 30 s).
+gateway::human_request question_at_limit(runtime_fixture& f, const std::string& run) {
+  std::optional<gateway::human_request> asked;
+  REQUIRE(eventually([&] { return (asked = pending_question(f, run)).has_value(); }, 30s));
+  return *asked;
+}
+
 } // namespace
 
 SCENARIO("a long task works one item per session until every item passes on evidence",
@@ -329,8 +337,7 @@ SCENARIO("an agent that claims to be done does not complete the task: a person d
   workspace_dir = dir.path() + "/ws";
   runtime_fixture f{workflows, with_sim};
   REQUIRE(f.rt().start("boaster", "b1", std::string{}));
-  std::optional<gateway::human_request> asked;
-  REQUIRE(eventually([&] { return (asked = pending_question(f, "b1")).has_value(); }, 30s));
+  auto asked = question_at_limit(f, "b1");
   THEN("both work sessions ended with the item failing, whatever the agent said") {
     auto items = state::ledger_store{store_of(f)}.items("manual");
     REQUIRE(items);
@@ -341,10 +348,10 @@ SCENARIO("an agent that claims to be done does not complete the task: a person d
     CHECK(entries[1].ended == "verification failed");
     CHECK_THAT(entries[1].tried, Catch::Contains("claim_done"));
     CHECK_THAT(entries[2].next, Catch::Contains("again: its verification failed"));
-    CHECK_THAT(asked->arguments.dump(), Catch::Contains("still fail: doc-1, doc-2"));
+    CHECK_THAT(asked.arguments.dump(), Catch::Contains("still fail: doc-1, doc-2"));
   }
   WHEN("the person stops the task") {
-    REQUIRE(f.rt().decide(asked->id, "dana", "respond", json{{"text", "stop"}}.dump()));
+    REQUIRE(f.rt().decide(asked.id, "dana", "respond", json{{"text", "stop"}}.dump()));
     auto out = f.ended("b1", 10s);
     THEN("the run fails naming who stopped it and the failing items, and is not complete") {
       CHECK(out.status == run_status::failed);
@@ -353,7 +360,7 @@ SCENARIO("an agent that claims to be done does not complete the task: a person d
     }
   }
   WHEN("the person overrides the failing items") {
-    REQUIRE(f.rt().decide(asked->id, "erin", "respond", json{{"text", "override"}}.dump()));
+    REQUIRE(f.rt().decide(asked.id, "erin", "respond", json{{"text", "override"}}.dump()));
     auto out = f.ended("b1", 10s);
     THEN("the task completes with both items overridden, audited with the name") {
       REQUIRE(out.status == run_status::completed);
@@ -368,11 +375,11 @@ SCENARIO("an agent that claims to be done does not complete the task: a person d
     }
   }
   WHEN("the person lets it continue") {
-    REQUIRE(f.rt().decide(asked->id, "finn", "respond", json{{"text", "continue"}}.dump()));
+    REQUIRE(f.rt().decide(asked.id, "finn", "respond", json{{"text", "continue"}}.dump()));
     THEN("two more sessions run and the person is asked again") {
       REQUIRE(eventually([&] {
         auto q = pending_question(f, "b1");
-        return q && q->id != asked->id;
+        return q && q->id != asked.id;
       }, 30s));
       CHECK(progress(f).size() == 5);
     }
@@ -387,8 +394,7 @@ SCENARIO("each session runs on the model chosen when it began, also after a rest
   std::optional<runtime_fixture> f;
   f.emplace(workflows, with_sim);
   REQUIRE(f->rt().start("boaster", "s1", std::string{}));
-  REQUIRE(eventually([&] { return pending_question(*f, "s1").has_value(); }, 30s));
-  auto asked = pending_question(*f, "s1");
+  auto asked = question_at_limit(*f, "s1");
   f->stop_runtime();
   {
     std::lock_guard g{model_mutex};
@@ -396,10 +402,10 @@ SCENARIO("each session runs on the model chosen when it began, also after a rest
   }
   f->close();
   f->open();  // the same data directory: a restart, another model configured
-  REQUIRE(f->rt().decide(asked->id, "gus", "respond", json{{"text", "continue"}}.dump()));
+  REQUIRE(f->rt().decide(asked.id, "gus", "respond", json{{"text", "continue"}}.dump()));
   REQUIRE(eventually([&] {
     auto q = pending_question(*f, "s1");
-    return q && q->id != asked->id;
+    return q && q->id != asked.id;
   }, 30s));
   auto entries = progress(*f);
   REQUIRE(entries.size() == 5);
@@ -445,7 +451,7 @@ SCENARIO("a session whose state fills the whole budget still gets its first turn
   runtime_fixture f{workflows, with_sim};
   REQUIRE(f.rt().start("full_share", "fs1", std::string{}));
   // One work session, then the person is asked at the session limit.
-  REQUIRE(eventually([&] { return pending_question(f, "fs1").has_value(); }, 30s));
+  question_at_limit(f, "fs1");
   auto entries = progress(f);
   REQUIRE(entries.size() == 2);
   INFO(entries[1].tried);
@@ -460,16 +466,15 @@ SCENARIO("a new run of a task that stopped carries on its progress log instead o
   workspace_dir = dir.path() + "/ws";
   runtime_fixture f{workflows, with_sim};
   REQUIRE(f.rt().start("boaster", "r1", std::string{}));
-  std::optional<gateway::human_request> asked;
-  REQUIRE(eventually([&] { return (asked = pending_question(f, "r1")).has_value(); }, 30s));
-  REQUIRE(f.rt().decide(asked->id, "dana", "respond", json{{"text", "stop"}}.dump()));
+  auto asked = question_at_limit(f, "r1");
+  REQUIRE(f.rt().decide(asked.id, "dana", "respond", json{{"text", "stop"}}.dump()));
   REQUIRE(f.ended("r1", 10s).status == run_status::failed);
   auto before = progress(f);
   REQUIRE(before.size() == 3);  // the initializer and two work sessions
   auto commits_before = git_log().size();
 
   REQUIRE(f.rt().start("boaster", "r2", std::string{}));  // the same task, a new run
-  REQUIRE(eventually([&] { return pending_question(f, "r2").has_value(); }, 30s));
+  question_at_limit(f, "r2");
   auto after = progress(f);
   THEN("the first run's entries are kept as they were and the new sessions follow them") {
     REQUIRE(after.size() == 5);
