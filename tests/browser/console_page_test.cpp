@@ -541,6 +541,7 @@ SCENARIO("the Tasks view lists a long task and shows its ledger, evidence and pr
   auto row = std::string("document.querySelector('tr[data-task=\"manual\"]')");
   REQUIRE(page->wait_until(row, 60s));
   CHECK(page->evaluate(row + ".textContent.includes('30 of 30')") == true);
+  save_screenshot(*page, "console-tasks.png");
   page->evaluate(row + ".querySelector('a').click()");
   REQUIRE(page->wait_until("document.querySelectorAll('tr[data-item]').length === 30", 60s));
   save_screenshot(*page, "console-task.png", true);

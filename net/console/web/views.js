@@ -193,6 +193,11 @@ function step_item(s) {
 
 // -- long tasks (GET /api/v1/tasks, /api/v1/tasks/ID) ----------------------------
 
+/// "complete" (every item passes), else "open": a task is not a run, and
+/// one whose run stopped is still open.
+const task_badge = (complete) =>
+  el("span", {class: "status " + (complete ? "completed" : "waiting")}, complete ? "complete" : "open");
+
 function tasks_or_task(r) {
   return r.arg ? task_view(r) : tasks_view();
 }
@@ -209,7 +214,7 @@ async function tasks_view() {
         el("td", {}, el("a", {href: "#/tasks/" + encodeURIComponent(t.task)}, t.task)),
         el("td", {}, t.error ? "cannot be read: " + t.error : t.goal),
         el("td", {}, t.error ? "" : t.passing + " of " + t.items),
-        el("td", {}, t.error ? "" : status_badge(t.complete ? "completed" : "running")))))));
+        el("td", {}, t.error ? "" : task_badge(t.complete)))))));
     return out;
   };
   return {data, build};
@@ -229,8 +234,7 @@ async function task_view(r) {
   const build = () => {
     const l = data.ledger;
     const out = [
-      el("h1", {}, "Task ", el("code", {}, l.task), " ",
-         status_badge(l.complete ? "completed" : "running")),
+      el("h1", {}, "Task ", el("code", {}, l.task), " ", task_badge(l.complete)),
       el("p", {}, l.goal),
       el("p", {class: "tally"}, l.passing + " passing, " + l.failing + " failing"),
       el("h2", {}, "Ledger"),
