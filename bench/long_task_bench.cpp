@@ -2,12 +2,15 @@
 //
 //   long_task [--items N] [--progress N] [--commits N] [--repeats N]
 //
-// 1. Wake-up: what a session reads before it works (the progress log, the
-//    workspace's last 10 commits, the whole ledger: the steps "wake:
-//    progress", "wake: git log" and "orient"), init's own run time not
-//    counted, for a ledger of --items items (10,000), --progress entries
-//    (1,000) and --commits commits (200), on a real LMDB file and a real
-//    git repository; median and p99 of --repeats (50) wake-ups.
+// 1. Wake-up: what a session reads before it works (the progress log's
+//    newest 10 entries, the workspace's last 10 commits, the ledger's view:
+//    the steps "wake: progress", "wake: git log" and "orient"), init's own
+//    run time not counted, for a ledger of --items items (10,000),
+//    --progress entries (1,000) and --commits commits (200), on a real LMDB
+//    file and a real git repository; median and p99 of --repeats (50)
+//    wake-ups: straight from the stores (next to the whole ledger and log,
+//    what sessions read before), and as the journaled steps of a workflow
+//    in a real runtime, nosync and sync.
 // 2. Context rot, as tokens spent: the long-task example's agent (30
 //    pages, the sim, one page per session in a fresh context under a
 //    1,500-token budget) against the same agent with the same tool in one
@@ -30,7 +33,9 @@
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/endure.hpp"
 #include "endure/actors/state/ledger_json.hpp"
+#include "endure/actors/state/ledger_steps.hpp"
 #include "endure/actors/state/ledger_store.hpp"
+#include "endure/actors/state/ledger_view.hpp"
 #include "endure/actors/state/session_loop.hpp"
 #include "endure/actors/state/workspace.hpp"
 #include "endure/net/llm_backend.hpp"
@@ -66,16 +71,30 @@ std::string ledger_of(std::size_t n, const std::string& dir_of_docs) {
 
 // -- 1. wake-up -----------------------------------------------------------------
 
-void wake_up(const settings& s) {
+/// A task's state at scale: the ledger, the progress log and the workspace.
+struct big_task {
   bench::scratch_dir dir{""};
-  auto j = journal::open({.data_dir = dir.path() + "/data", .mode = durability::nosync});
-  if (!j)
-    throw std::runtime_error(j.error().to_string());
-  register_event_types((*j)->types());
-  state::ledger_store ledger{**j};
+  std::unique_ptr<journal> j;
+  std::string ws;
+};
+
+void fill(big_task& t, const settings& s) {
+  auto opened = journal::open({.data_dir = t.dir.path() + "/data", .mode = durability::nosync});
+  if (!opened)
+    throw std::runtime_error(opened.error().to_string());
+  t.j = std::move(*opened);
+  register_event_types(t.j->types());
+  t.ws = t.dir.path() + "/ws";
+  state::ledger_store ledger{*t.j};
   auto items = state::ledger_spec_from_json(ledger_of(s.items, "docs"));
-  if (!items || !ledger.create("big", "A big task", *items, 1, dir.path() + "/ws"))
+  if (!items || !ledger.create("big", "A big task", *items, 1, t.ws))
     throw std::runtime_error("cannot create the ledger");
+  // A tenth of the items passing, as after a while of work.
+  state::evidence passed;
+  passed.ran = "grep";
+  passed.passed = true;
+  for (std::size_t i = 0; i < s.items; i += 10)
+    (void)ledger.record_verification("big", (*items)[i].id, passed);
   for (std::uint32_t i = 1; i <= s.progress; ++i) {
     state::progress_entry e;
     e.session = i;
@@ -86,35 +105,141 @@ void wake_up(const settings& s) {
     e.ended = "verified";
     (void)ledger.append_progress("big", e);
   }
-  auto ws = state::workspace::open_or_init(dir.path() + "/ws");
+  auto ws = state::workspace::open_or_init(t.ws);
   if (!ws)
     throw std::runtime_error(ws.error().to_string());
   for (std::size_t c = 0; c < s.commits; ++c) {
     (void)ws->write_file("docs/page-" + std::to_string(c) + ".md", "# page\n\nwords\n");
     (void)ws->commit_all("Session " + std::to_string(c), "k" + std::to_string(c));
   }
-  std::vector<double> ms, progress_ms, git_ms, ledger_ms;
+}
+
+std::vector<std::string> git_log(const std::string& dir) {
+  auto ws = state::workspace::open_or_init(dir);
+  auto log = ws ? ws->log(10) : decltype(ws->log(10)){ws.error()};
+  if (!log)
+    throw std::runtime_error(log.error().to_string());
+  std::vector<std::string> lines;
+  for (auto& c : *log)
+    lines.push_back(c.id.substr(0, 12) + " " + c.message);
+  return lines;
+}
+
+struct wake_figures {
+  std::vector<double> total, progress, git, ledger;
+};
+
+void print(const char* what, const wake_figures& f) {
+  std::printf("  %s: median %.2f ms, p99 %.2f ms (progress log %.2f, git log %.2f, ledger %.2f)\n",
+              what, bench::median(f.total), bench::quantile(f.total, 0.99),
+              bench::median(f.progress), bench::median(f.git), bench::median(f.ledger));
+}
+
+/// The reads of a session's wake-up, straight from the stores: the whole
+/// progress log and ledger (what sessions read before ledger views), or
+/// what they read now (the newest 10 entries, the ledger's view).
+wake_figures read_directly(big_task& t, const settings& s, bool whole) {
+  state::ledger_store ledger{*t.j};
+  wake_figures f;
   for (std::size_t r = 0; r < s.repeats; ++r) {
     auto t0 = bench::bench_clock::now();
-    auto progress = ledger.progress("big");
+    auto progress = whole ? ledger.progress("big") : ledger.progress("big", 10);
     auto t1 = bench::bench_clock::now();
-    auto opened = state::workspace::open_or_init(dir.path() + "/ws");
-    auto log = opened ? opened->log(10) : decltype(opened->log(10)){opened.error()};
+    auto log = git_log(t.ws);
     auto t2 = bench::bench_clock::now();
-    auto all = ledger.items("big");
-    ms.push_back(bench::seconds_since(t0) * 1000.0);
-    progress_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-    git_ms.push_back(std::chrono::duration<double, std::milli>(t2 - t1).count());
-    ledger_ms.push_back(bench::seconds_since(t2) * 1000.0);
-    if (!progress || !log || !all || all->size() != s.items)
+    bool ok = progress.has_value();
+    if (whole) {
+      auto all = ledger.items("big");
+      ok = ok && all && all->size() == s.items;
+    } else {
+      auto view = state::read_view(ledger, "big", 20);
+      ok = ok && view && view->total == s.items && view->items.size() == 21;
+    }
+    auto t3 = bench::bench_clock::now();
+    if (!ok)
       throw std::runtime_error("a wake-up read failed");
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    f.total.push_back(ms(t0, t3));
+    f.progress.push_back(ms(t0, t1));
+    f.git.push_back(ms(t1, t2));
+    f.ledger.push_back(ms(t2, t3));
   }
-  std::printf("  of which (medians): progress log %.2f ms, git log %.2f ms, ledger %.2f ms\n",
-              bench::median(progress_ms), bench::median(git_ms), bench::median(ledger_ms));
-  std::printf("wake-up: %zu items, %zu progress entries, %zu commits: median %.2f ms, p99 %.2f ms "
-              "(%zu wake-ups; target < 50 ms)\n",
-              s.items, s.progress, s.commits, bench::median(ms), bench::quantile(ms, 0.99),
-              s.repeats);
+  return f;
+}
+
+/// The same reads as a session makes them: journaled steps of a workflow
+/// in a real runtime (each result written to the run's journal), timed
+/// from inside the workflow.
+std::string wake_workspace;
+wake_figures journaled;
+std::size_t journaled_repeats = 0;
+
+task<int> wake_ups(context& ctx, std::string) {
+  for (std::size_t r = 0; r < journaled_repeats; ++r) {
+    auto n = std::to_string(r);
+    auto t0 = bench::bench_clock::now();
+    auto progress = state::read_progress(ctx, "big", n + "/wake: progress", 10);
+    co_await std::move(progress);
+    auto t1 = bench::bench_clock::now();
+    auto log = ctx.step(n + "/wake: git log", &git_log, wake_workspace);
+    co_await std::move(log);
+    auto t2 = bench::bench_clock::now();
+    auto view = state::read_ledger_view(ctx, "big", n + "/orient", 20);
+    co_await std::move(view);
+    auto t3 = bench::bench_clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    journaled.total.push_back(ms(t0, t3));
+    journaled.progress.push_back(ms(t0, t1));
+    journaled.git.push_back(ms(t1, t2));
+    journaled.ledger.push_back(ms(t2, t3));
+  }
+  co_return 0;
+}
+
+wake_figures read_in_steps(big_task& t, const settings& s, durability mode) {
+  journaled = {};
+  journaled_repeats = s.repeats;
+  wake_workspace = t.ws;
+  auto data = t.dir.path() + "/data";
+  t.j.reset();  // the runtime opens the same environment
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    runtime_options opts;
+    opts.journal.data_dir = data;
+    opts.journal.mode = mode;
+    workflow_registry reg;
+    reg.add("wake_ups", &wake_ups);
+    auto rt = runtime::open(sys, std::move(opts), std::move(reg));
+    auto id = std::string{"wake-"} + (mode == durability::sync ? "sync" : "nosync");
+    if (!rt || !(*rt)->start("wake_ups", id, std::string{}))
+      throw std::runtime_error("cannot start the wake-up workflow");
+    auto out = (*rt)->wait(id, 300s);
+    if (!out || out->status != run_status::completed)
+      throw std::runtime_error("the wake-up workflow failed: " + (out ? out->error : ""));
+  }
+  auto reopened = journal::open({.data_dir = data, .mode = durability::nosync});
+  if (!reopened)
+    throw std::runtime_error(reopened.error().to_string());
+  t.j = std::move(*reopened);
+  register_event_types(t.j->types());
+  return journaled;
+}
+
+void wake_up(const settings& s) {
+  big_task t;
+  fill(t, s);
+  std::printf("wake-up: %zu items (a tenth passing), %zu progress entries, %zu commits; "
+              "%zu wake-ups each (target < 50 ms):\n",
+              s.items, s.progress, s.commits, s.repeats);
+  auto whole = read_directly(t, s, true);
+  auto now = read_directly(t, s, false);
+  print("store reads, whole ledger and log (before ledger views)", whole);
+  print("store reads, newest 10 entries and the ledger's view", now);
+  print("journaled steps in a runtime, nosync", read_in_steps(t, s, durability::nosync));
+  print("journaled steps in a runtime, sync (the default)", read_in_steps(t, s, durability::sync));
+  std::printf("  the view against the whole ledger: %.1fx less time\n",
+              bench::median(whole.total) / bench::median(now.total));
 }
 
 // -- 2. context rot ------------------------------------------------------------

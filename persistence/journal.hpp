@@ -179,6 +179,11 @@ public:
   /// `damaged` and the scan goes on (one bad row must not hide the others).
   expected<row_page> rows(side_table table, std::string_view prefix, std::string_view after,
                           std::size_t max_count) const;
+  /// The last `max_count` rows of `table` whose key starts with `prefix`,
+  /// in key order (a log's newest entries without reading the older ones);
+  /// damaged rows as in rows(), counted in `max_count`.
+  expected<row_page> last_rows(side_table table, std::string_view prefix,
+                               std::size_t max_count) const;
   /// How many rows of `table` have keys starting with `prefix` (every row
   /// for ""). Walks the keys only: the rows are not read or checked, so a
   /// damaged row counts too. A table absent (read-only open of an older

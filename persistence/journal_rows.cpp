@@ -1,6 +1,7 @@
 // Side tables: keyed rows beside the log (write_batch::put_row), each a
 // checksummed record envelope. Writes on the writer thread, reads in their
 // own read transactions.
+#include <algorithm>
 #include <lmdb.h>
 
 #include "endure/persistence/detail/journal_impl.hpp"
@@ -114,6 +115,45 @@ expected<row_page> journal::rows(side_table table, std::string_view prefix,
     }
     if (cur.failed())
       return detail::lmdb_error(cur.rc(), std::string{"scan table "} + table_name(table));
+    return page;
+  });
+}
+
+expected<row_page> journal::last_rows(side_table table, std::string_view prefix,
+                                      std::size_t max_count) const {
+  auto dbi = impl_->table_dbi(table);
+  if (!dbi || max_count == 0)
+    return row_page{};
+  return impl_->read([&](MDB_txn* txn) -> expected<row_page> {
+    detail::lmdb_cursor cur{txn, *dbi};
+    if (cur.open_rc() != 0)
+      return detail::lmdb_error(cur.open_rc(), std::string{"scan table "} + table_name(table));
+    // The first key after every key with the prefix: the prefix with its
+    // last byte below 0xff raised by one (none: the table's end).
+    std::string past{prefix};
+    while (!past.empty() && static_cast<unsigned char>(past.back()) == 0xff)
+      past.pop_back();
+    if (!past.empty())
+      past.back() = static_cast<char>(static_cast<unsigned char>(past.back()) + 1);
+    MDB_val k, v;
+    bool ok = past.empty() ? cur.last(k, v) : (cur.seek(past, k, v) ? cur.prev(k, v)
+                                                                     : !cur.failed() && cur.last(k, v));
+    row_page page;
+    std::size_t taken = 0;
+    for (; ok && taken < max_count; ok = cur.prev(k, v), ++taken) {
+      auto key = to_view(k);
+      if (key.substr(0, prefix.size()) != prefix)
+        break;
+      auto rec = decode_record(to_view(v), {{}, 0, where(table, key)}, impl_->types);
+      if (rec)
+        page.rows.push_back({std::string{key}, std::move(*rec)});
+      else
+        page.damaged.emplace_back(std::string{key}, std::move(rec).error());
+    }
+    if (cur.failed())
+      return detail::lmdb_error(cur.rc(), std::string{"scan table "} + table_name(table));
+    std::reverse(page.rows.begin(), page.rows.end());
+    std::reverse(page.damaged.begin(), page.damaged.end());
     return page;
   });
 }

@@ -84,14 +84,15 @@ private:
   std::string user_;
 };
 
-/// (priority, order, id): the ledger's working order, independent of the
+/// The ledger's listing order (listing_key), independent of the
 /// container's order (ids are unique).
 bool works_before(const ledger_item* a, const ledger_item* b) {
-  if (a->priority != b->priority)
-    return a->priority < b->priority;
-  if (a->order != b->order)
-    return a->order < b->order;
-  return a->id < b->id;
+  return listing_key(*a) < listing_key(*b);
+}
+
+/// Items in the whole ledger: the counts' when `items` is part of it.
+std::size_t ledger_total(const context_inputs& in) {
+  return in.counts ? in.counts->items : in.items.size();
 }
 
 /// One pass over the ledger: counts, the current item, the next failing.
@@ -142,7 +143,7 @@ expected<const ledger_item*> find_current(const context_inputs& in, const ledger
   if (s.current_matches == 0)
     return make_error(errc::not_found,
                       "context for task '" + in.task + "': current item '" + in.current_item +
-                        "' is not in the ledger (" + std::to_string(in.items.size()) +
+                        "' is not in the ledger (" + std::to_string(ledger_total(in)) +
                         " items): pass the id of an item of this task's ledger");
   if (s.current_matches > 1)
     return make_error(errc::invalid_argument,
@@ -153,9 +154,10 @@ expected<const ledger_item*> find_current(const context_inputs& in, const ledger
 }
 
 void add_ledger(context_writer& w, const context_inputs& in, const ledger_scan& s) {
-  auto failing = in.items.size() - s.passing;
-  auto counts = detail::render_counts(in.items.size(), s.passing, failing);
-  auto summary = std::to_string(in.items.size()) + " items, " + std::to_string(s.passing) +
+  auto total = ledger_total(in);
+  auto failing = total - s.passing;
+  auto counts = detail::render_counts(total, s.passing, failing);
+  auto summary = std::to_string(total) + " items, " + std::to_string(s.passing) +
                  " passing, " + std::to_string(failing) + " failing";
   if (!w.offer("ledger_summary", summary, {}, counts))
     return;  // without its counts a list of items would read as the whole ledger
@@ -301,6 +303,18 @@ expected<assembled_context> assemble_context(const context_inputs& in) {
   auto current = find_current(in, scan);
   if (!current)
     return std::move(current).error();
+  if (in.counts) {  // `items` is part of the ledger: the counts are the whole one's
+    bool current_fails = (*current)->status == item_status::failing;
+    if (in.counts->passing > in.counts->items || in.counts->items < in.items.size()
+        || in.counts->items - in.counts->passing < scan.failing_others + (current_fails ? 1 : 0))
+      return make_error(errc::invalid_argument,
+                        "context for task '" + in.task + "': the ledger counts (" +
+                          std::to_string(in.counts->items) + " items, " +
+                          std::to_string(in.counts->passing) +
+                          " passing) do not cover the items given: pass a ledger_view's");
+    scan.passing = in.counts->passing;
+    scan.failing_others = in.counts->items - in.counts->passing - (current_fails ? 1 : 0);
+  }
 
   assembled_context out;
   out.system = in.instructions;

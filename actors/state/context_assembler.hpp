@@ -39,6 +39,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,6 +88,12 @@ struct context_limits {
   std::size_t recent = 20;
 };
 
+/// How many items a ledger has and how many of them pass.
+struct ledger_counts {
+  std::size_t items = 0;
+  std::size_t passing = 0;
+};
+
 /// Everything one call's context is assembled from. The spans are read
 /// during assemble_context only.
 struct context_inputs {
@@ -94,8 +101,13 @@ struct context_inputs {
   std::string goal;          ///< the task's goal, in words
   std::string instructions;  ///< the system message (always included)
   /// The whole ledger, in any order (it is ranked by priority, order, id).
-  /// Ids are unique, as the ledger store keeps them.
+  /// Ids are unique, as the ledger store keeps them. With `counts` set:
+  /// part of it, holding the current item and at least the
+  /// limits.next_items failing items first in listing order (a
+  /// ledger_view's items).
   std::span<const ledger_item> items;
+  /// The whole ledger's counts when `items` is only part of it.
+  std::optional<ledger_counts> counts;
   std::span<const progress_entry> progress;  ///< oldest first
   std::string current_item;                  ///< an id of `items`
   std::span<const memory_hit> memories;      ///< any order (ranked by score)
@@ -141,6 +153,7 @@ struct assembled_context {
 ///   naming the item, the tokens over and what to do.
 /// * not_found: current_item is not in `items`.
 /// * invalid_argument: current_item occurs more than once in `items`.
+/// * invalid_argument: `counts` smaller than what `items` holds.
 expected<assembled_context> assemble_context(const context_inputs& in);
 
 } // namespace endure::state

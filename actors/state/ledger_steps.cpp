@@ -202,6 +202,18 @@ task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task, std::
   co_return out;
 }
 
+task<ledger_view> read_ledger_view(context& ctx, std::string task, std::string step,
+                                   std::size_t next_items) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, step);
+  auto body = [services, where](const std::string& task, std::uint64_t next_items) {
+    return to_json_text(
+      value_or_throw(read_view(store_of(services, where), task, next_items), where));
+  };
+  auto read = ctx.step(step, body, task, static_cast<std::uint64_t>(next_items));
+  co_return parse_journaled<ledger_view>(co_await std::move(read), ledger_view_from_json, where);
+}
+
 task<ledger_item> verify_item(context& ctx, std::string task, std::string item,
                               std::filesystem::path workdir, std::uint32_t session) {
   auto* services = agent::detail::context_access::services(ctx);
@@ -301,16 +313,24 @@ task<void> write_progress(context& ctx, std::string task, progress_entry entry) 
 }
 
 task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step) {
+  return read_progress(ctx, std::move(task), std::move(step), SIZE_MAX);
+}
+
+task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step,
+                                                std::size_t newest) {
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, step);
-  auto body = [services, where](const std::string& task) {
-    auto log = value_or_throw(store_of(services, where).progress(task), where);
+  auto body = [services, where](const std::string& task, std::uint64_t newest) {
+    auto store = store_of(services, where);
+    auto log = value_or_throw(newest == SIZE_MAX ? store.progress(task)
+                                                 : store.progress(task, newest),
+                              where);
     json all = json::array();
     for (auto& e : log.entries)
       all.push_back(json::parse(to_json_text(e)));
     return all.dump();
   };
-  auto read = ctx.step(step, body, task).run_inline();
+  auto read = ctx.step(step, body, task, static_cast<std::uint64_t>(newest)).run_inline();
   auto text = co_await std::move(read);
   std::vector<progress_entry> out;
   for (auto& j : json::parse(text))

@@ -17,6 +17,7 @@
 
 #include "endure/actors/context.hpp"
 #include "endure/actors/state/ledger_store.hpp"
+#include "endure/actors/state/ledger_view.hpp"
 #include "endure/actors/task.hpp"
 
 namespace endure::state {
@@ -30,6 +31,12 @@ task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
 /// Step STEP (default "ledger:read"): every item, as the run sees it now.
 task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task,
                                            std::string step = "ledger:read");
+
+/// Step STEP: the counts, the item to work on next and the next
+/// `next_items` failing items (ledger_view.hpp), as the run sees them now;
+/// reads and journals a few items however long the ledger is.
+task<ledger_view> read_ledger_view(context& ctx, std::string task, std::string step,
+                                   std::size_t next_items);
 
 /// Step "verify:ITEM": runs the item's verification (a command in
 /// `workdir`, or a tool of the runtime's registry, each cut off at its
@@ -63,5 +70,8 @@ task<void> write_progress(context& ctx, std::string task, progress_entry entry);
 /// (damaged entries left out and logged).
 task<std::vector<progress_entry>> read_progress(context& ctx, std::string task,
                                                 std::string step = "progress:read");
+/// The same, the newest `newest` entries only (oldest first).
+task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step,
+                                                std::size_t newest);
 
 } // namespace endure::state

@@ -2,6 +2,7 @@
 #include "endure/actors/state/ledger_store.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <unordered_map>
 
@@ -28,6 +29,9 @@ std::string hex8(std::uint32_t n) {
 std::string task_key(std::string_view task) { return "t/" + std::string{task}; }
 std::string item_key(std::string_view task, std::string_view id) {
   return "i/" + std::string{task} + "/" + std::string{id};
+}
+std::string state_key(std::string_view task, std::string_view id) {
+  return "s/" + std::string{task} + "/" + std::string{id};
 }
 std::string evidence_prefix(std::string_view task, std::string_view id) {
   return "e/" + std::string{task} + "/" + std::string{id} + "/";
@@ -97,6 +101,41 @@ expected<void> check_storable(std::string_view task, const ledger_item& it) {
   return {};
 }
 
+/// An item's standing row: "S P O V X" (status P/F, priority, order,
+/// verifications, overridden 0/1); text, so `endure inspect` can show it.
+std::string state_text(const ledger_item& it) {
+  return std::string{it.status == item_status::passing ? "P " : "F "} + std::to_string(it.priority)
+         + ' ' + std::to_string(it.order) + ' ' + std::to_string(it.verifications)
+         + (it.overridden_by.empty() ? " 0" : " 1");
+}
+
+std::optional<item_state> state_from_text(std::string_view id, std::string_view text) {
+  item_state st;
+  st.id = std::string{id};
+  if (text.size() < 2 || (text[0] != 'P' && text[0] != 'F') || text[1] != ' ')
+    return std::nullopt;
+  st.status = text[0] == 'P' ? item_status::passing : item_status::failing;
+  const char* p = text.data() + 2;
+  const char* end = text.data() + text.size();
+  auto field = [&](auto& value) {
+    auto [next, ec] = std::from_chars(p, end, value);
+    if (ec != std::errc{})
+      return false;
+    p = next < end && *next == ' ' ? next + 1 : next;
+    return true;
+  };
+  std::uint32_t overridden = 0;
+  if (!field(st.priority) || !field(st.order) || !field(st.verifications) || !field(overridden)
+      || p != end || overridden > 1)
+    return std::nullopt;
+  st.overridden = overridden == 1;
+  return st;
+}
+
+item_state state_of(const ledger_item& it) {
+  return {it.id, it.status, it.priority, it.order, it.verifications, !it.overridden_by.empty()};
+}
+
 error with_context(error e, std::string_view what) {
   e.message = std::string{what} + ": " + e.message;
   return e;
@@ -150,8 +189,7 @@ expected<task_row> ledger_store::create(std::string_view task, std::string_view 
     it.last.reset();
     it.verifications = 0;
     it.overridden_by.clear();
-    b.put_row(side_table::ledger, item_key(task, it.id),
-              record{ledger_item_tag, 1, to_json_text(it)});
+    put_item(b, task, it);
   }
   if (auto done = store_->commit(std::move(b)); !done)
     return with_context(done.error(), "task " + row.task + ": creating its ledger");
@@ -183,11 +221,17 @@ expected<task_row> ledger_store::existing(std::string_view task) const {
   return std::move(**t);
 }
 
+void ledger_store::put_item(write_batch& b, std::string_view task, const ledger_item& item) {
+  b.put_row(side_table::ledger, item_key(task, item.id),
+            record{ledger_item_tag, 1, to_json_text(item)});
+  b.put_row(side_table::ledger, state_key(task, item.id),
+            record{ledger_state_tag, 1, state_text(item)});
+}
+
 expected<ledger_item> ledger_store::put_audited(std::string_view task, const ledger_item& item,
                                                 const task_row& row) {
   write_batch b;
-  b.put_row(side_table::ledger, item_key(task, item.id),
-            record{ledger_item_tag, 1, to_json_text(item)});
+  put_item(b, task, item);
   b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(row)});
   if (auto done = store_->commit(std::move(b)); !done)
     return with_context(done.error(), "task " + std::string{task} + " item " + item.id);
@@ -261,6 +305,46 @@ expected<std::vector<ledger_item>> ledger_store::items(std::string_view task) co
   return out;
 }
 
+expected<std::vector<item_state>> ledger_store::states(std::string_view task) const {
+  auto t = existing(task);
+  if (!t)
+    return t.error();
+  std::unordered_map<std::string, item_state> by_id;
+  bool usable = true;  // every row there and readable; otherwise the item rows answer
+  auto prefix = state_key(task, "");
+  auto scanned = scan_rows(
+    *store_, side_table::ledger, prefix, {},
+    [&](const stored_row& row) {
+      auto id = std::string_view{row.key}.substr(prefix.size());
+      if (auto st = state_from_text(id, row.rec.payload))
+        by_id.emplace(st->id, std::move(*st));
+      else
+        usable = false;
+    },
+    [&](const std::string&, const error&) { usable = false; });
+  if (!scanned)
+    return scanned.error();
+  std::vector<item_state> out;
+  out.reserve(t->items.size());
+  for (auto& id : t->items) {
+    auto found = usable ? by_id.find(id) : by_id.end();
+    if (found == by_id.end()) {
+      usable = false;
+      break;
+    }
+    out.push_back(std::move(found->second));
+  }
+  if (usable)
+    return out;
+  auto all = items(task);  // names a damaged or missing item row, if there is one
+  if (!all)
+    return all.error();
+  out.clear();
+  for (auto& it : *all)
+    out.push_back(state_of(it));
+  return out;
+}
+
 expected<std::vector<evidence>> ledger_store::evidence_of(std::string_view task,
                                                           std::string_view id) const {
   auto where = "task " + std::string{task} + " item " + std::string{id};
@@ -300,7 +384,7 @@ expected<ledger_item> ledger_store::record_verification(std::string_view task,
   write_batch b;
   b.put_row(side_table::ledger, evidence_prefix(task, id) + hex8(it->verifications),
             record{ledger_evidence_tag, 1, to_json_text(e)});
-  b.put_row(side_table::ledger, item_key(task, id), record{ledger_item_tag, 1, to_json_text(*it)});
+  put_item(b, task, *it);
   if (!e.passed) {  // a complete task with a failing item would be a victory nobody earned
     auto t = this->task(task);
     if (!t)
@@ -363,7 +447,7 @@ expected<task_row> ledger_store::complete(std::string_view task, std::int64_t no
   auto t = existing(task);
   if (!t)
     return t.error();
-  auto all = items(task);
+  auto all = states(task);
   if (!all)
     return all.error();
   std::string failing;
@@ -393,23 +477,43 @@ expected<void> ledger_store::append_progress(std::string_view task, const progre
   return {};
 }
 
+namespace {
+
+void add_entry(ledger_store::progress_log& log, const stored_row& row) {
+  auto e = progress_from_json(row.rec.payload);
+  if (e)
+    log.entries.push_back(std::move(*e));
+  else
+    log.damaged.push_back("row " + row.key + ": " + e.error().message);
+}
+
+void add_damaged(ledger_store::progress_log& log, const std::string& key, const error& why) {
+  log.damaged.push_back("row " + key + ": " + why.message);
+}
+
+} // namespace
+
 expected<ledger_store::progress_log> ledger_store::progress(std::string_view task) const {
   progress_log log;
   auto scanned = scan_rows(
     *store_, side_table::progress, std::string{task} + "/", {},
-    [&](const stored_row& row) {
-      auto e = progress_from_json(row.rec.payload);
-      if (e)
-        log.entries.push_back(std::move(*e));
-      else
-        log.damaged.push_back("row " + row.key + ": " + e.error().message);
-    },
-    [&](const std::string& key, const error& why) {
-      log.damaged.push_back("row " + key + ": " + why.message);
-    },
-    256);
+    [&](const stored_row& row) { add_entry(log, row); },
+    [&](const std::string& key, const error& why) { add_damaged(log, key, why); }, 256);
   if (!scanned)
     return scanned.error();
+  return log;
+}
+
+expected<ledger_store::progress_log> ledger_store::progress(std::string_view task,
+                                                            std::size_t newest) const {
+  auto page = store_->last_rows(side_table::progress, std::string{task} + "/", newest);
+  if (!page)
+    return page.error();
+  progress_log log;
+  for (auto& row : page->rows)
+    add_entry(log, row);
+  for (auto& [key, why] : page->damaged)
+    add_damaged(log, key, why);
   return log;
 }
 

@@ -3,6 +3,7 @@
 //
 //   ledger    "t/" TASK                the task: goal, item ids, spec hash, completion
 //             "i/" TASK "/" ITEM       an item: definition, status, last evidence
+//             "s/" TASK "/" ITEM       its standing (item_state), written with it
 //             "e/" TASK "/" ITEM "/" N the evidence of its N-th verification (N: 8 hex)
 //   progress  TASK "/" SESSION         one entry per session (SESSION: 8 hex)
 //
@@ -24,6 +25,7 @@
 
 namespace endure {
 class journal;
+class write_batch;
 }
 
 namespace endure::state {
@@ -73,6 +75,11 @@ public:
   /// Every item in ledger order. A damaged item row fails the read with
   /// corrupt_record naming it: a ledger must never look shorter than it is.
   expected<std::vector<ledger_item>> items(std::string_view task) const;
+  /// Every item's standing (status, priority, order, verifications), in
+  /// ledger order: a few bytes per item where items() parses each whole
+  /// row. A ledger written before these rows existed, or one whose standing
+  /// row is damaged, is read from its item rows instead (same answer).
+  expected<std::vector<item_state>> states(std::string_view task) const;
   /// One item; not_found naming task and item.
   expected<ledger_item> item(std::string_view task, std::string_view id) const;
   /// Every verification's evidence of an item, oldest first.
@@ -106,6 +113,9 @@ public:
     std::vector<std::string> damaged;  ///< "session N: why"
   };
   expected<progress_log> progress(std::string_view task) const;
+  /// The newest `newest` entries only, oldest first (what a waking session
+  /// reads: the log's older entries are not read at all).
+  expected<progress_log> progress(std::string_view task, std::size_t newest) const;
 
   /// The ledger as JSON: {"task", "goal", "passing", "failing", "complete",
   /// "items": [item with its last evidence], "audit"}.
@@ -114,6 +124,8 @@ public:
 private:
   /// The task's row; not_found when it has no ledger.
   expected<task_row> existing(std::string_view task) const;
+  /// Adds the item's row and its standing row to `b` (always together).
+  static void put_item(write_batch& b, std::string_view task, const ledger_item& item);
   /// Writes an item and its task's row (whose audit names a person's
   /// change) in one commit.
   expected<ledger_item> put_audited(std::string_view task, const ledger_item& item,

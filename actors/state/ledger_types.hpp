@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace endure::state {
@@ -84,6 +85,26 @@ struct ledger_item {
   /// Passing by a person's override (audited: who, why), not by evidence.
   std::string overridden_by;
 };
+
+/// An item's standing without its definition: all that choosing the next
+/// item to work on needs. The store keeps it in a small row beside the
+/// item's, written in the same commit, so a session orients by reading
+/// these for the whole ledger and the full rows of a few items only.
+struct item_state {
+  std::string id;
+  item_status status = item_status::failing;
+  std::int32_t priority = 0;
+  std::uint32_t order = 0;
+  std::uint32_t verifications = 0;
+  bool overridden = false;
+};
+
+/// The order items are listed and worked in: priority, then ledger order,
+/// then id (for ledger_item and item_state alike).
+template <class Item>
+auto listing_key(const Item& it) {
+  return std::tie(it.priority, it.order, it.id);
+}
 
 /// One entry of the progress log: what one session did, written back at
 /// its end and read first by the next session.

@@ -9,6 +9,7 @@ void register_record_types(record_types& types) {
   types.add(ledger_task_tag, 1, "ledger_task");
   types.add(ledger_item_tag, 1, "ledger_item");
   types.add(ledger_evidence_tag, 1, "ledger_evidence");
+  types.add(ledger_state_tag, 1, "ledger_item_state");
   types.add(progress_entry_tag, 1, "progress_entry");
   types.add(artifact_blob_tag, 1, "artifact_blob");
   types.add(artifact_ref_tag, 1, "artifact_listing");

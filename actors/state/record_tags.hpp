@@ -20,7 +20,8 @@ inline constexpr std::uint16_t artifact_ref_tag = 76;     ///< artifacts, proven
 inline constexpr std::uint16_t memory_entry_tag = 77;     ///< memory entries
 inline constexpr std::uint16_t memory_state_tag = 78;     ///< memory: graph checkpoint
 inline constexpr std::uint16_t artifact_index_tag = 79;   ///< artifacts, put identity -> listing
-// 80-90: reserved for actors/state/.
+inline constexpr std::uint16_t ledger_state_tag = 80;     ///< ledger "s/TASK/ITEM"
+// 81-90: reserved for actors/state/.
 
 /// Declares every tag above to a journal's readers (the runtime and the
 /// CLI call it with the workflow events' tags).

@@ -149,7 +149,10 @@ task<std::string> run_script(context& ctx, const long_task_spec& spec, std::uint
 
 task<wake_report> wake(context& ctx, const long_task_spec& spec, std::uint32_t session) {
   wake_report w;
-  auto progress = read_progress(ctx, spec.task, session_name(session) + "/wake: progress");
+  // The newest entries only: the context shows no more, and a task of
+  // thousands of sessions must not read (and journal) its whole log each time.
+  auto progress = read_progress(ctx, spec.task, session_name(session) + "/wake: progress",
+                                context_limits{}.progress);
   w.progress = co_await std::move(progress);
   auto where = "run " + ctx.run_id() + ", step '" + session_name(session) + "/wake: git log'";
   auto git_log = [where](const std::string& dir) {
@@ -174,37 +177,18 @@ task<wake_report> wake(context& ctx, const long_task_spec& spec, std::uint32_t s
 
 // -- orient -------------------------------------------------------------------
 
-/// The item to work on: failing, fewest failed attempts first (an item that
-/// failed three verifications waits behind the others), then priority and
-/// ledger order. Null when none fails.
-const ledger_item* pick_item(const std::vector<ledger_item>& items) {
-  const ledger_item* best = nullptr;
-  auto key = [](const ledger_item& it) {
-    return std::tuple{it.verifications >= 3, it.priority, it.order};
-  };
-  for (auto& it : items)
-    if (it.status == item_status::failing && (!best || key(it) < key(*best)))
-      best = &it;
-  return best;
-}
-
-struct orientation {
-  std::vector<ledger_item> items;
-  std::string current;  ///< "" when every item passes
-};
-
-/// Step "session N/orient[ K]": the ledger now and the item chosen, told to
-/// the tools through .endure/current-item.json in the workspace.
-task<orientation> orient(context& ctx, const long_task_spec& spec, std::uint32_t session,
+/// Step "session N/orient[ K]": the ledger's view now (the counts, the item
+/// chosen by next_to_work_on and the next failing ones the context lists),
+/// the chosen item told to the tools through .endure/current-item.json in
+/// the workspace.
+task<ledger_view> orient(context& ctx, const long_task_spec& spec, std::uint32_t session,
                          std::uint32_t round) {
   auto name = session_name(session) + "/orient" + (round > 1 ? " " + std::to_string(round) : "");
-  auto read = read_ledger(ctx, spec.task, name);
-  orientation o;
-  o.items = co_await std::move(read);
-  auto* chosen = pick_item(o.items);
-  if (!chosen)
+  auto read = read_ledger_view(ctx, spec.task, name, context_limits{}.next_items);
+  auto o = co_await std::move(read);
+  if (o.current.empty())
     co_return o;
-  o.current = chosen->id;
+  auto* chosen = &o.items.front();
   auto where = "run " + ctx.run_id() + ", step '" + name + ": tell the tools'";
   auto tell = [where](const std::string& dir, const std::string& item_json) {
     auto ws = open_workspace(dir, where);
@@ -259,12 +243,11 @@ std::string joined(const std::vector<std::string>& parts, const char* none) {
 }
 
 task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_t session,
-                          const session_model& model, const orientation& o,
+                          const session_model& model, const ledger_view& o,
                           const wake_report& w) {
   std::vector<memory_hit> memories;
   if (!spec.memory_namespace.empty()) {
-    auto& item = *std::find_if(o.items.begin(), o.items.end(),
-                               [&](const ledger_item& it) { return it.id == o.current; });
+    auto& item = o.items.front();  // the current one
     auto recalling = recall(ctx, spec.memory_namespace, item.description, spec.memory_hits);
     memories = co_await std::move(recalling);
   }
@@ -274,6 +257,7 @@ task<work_report> work_on(context& ctx, const long_task_spec& spec, std::uint32_
   in.goal = spec.goal;
   in.instructions = spec.agent.system_prompt;
   in.items = o.items;
+  in.counts = ledger_counts{o.total, o.passing};
   in.progress = w.progress;
   in.current_item = o.current;
   in.recent = w.recent;
@@ -451,7 +435,7 @@ task<long_task_result> run_long_task(context& ctx, long_task_spec spec) {
   check_spec(ctx, spec);
   // The task's progress log so far (journaled: a replay sees what the run
   // saw): a new run of a task carries on after its last session.
-  auto so_far = read_progress(ctx, spec.task, "task: progress so far");
+  auto so_far = read_progress(ctx, spec.task, "task: progress so far", 1);
   auto earlier = co_await std::move(so_far);
   std::uint32_t resumed_after = earlier.empty() ? 0 : earlier.back().session;
   auto init = initializer(ctx, spec, resumed_after);

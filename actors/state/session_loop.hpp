@@ -22,12 +22,16 @@
 // Every later session, all of it journaled steps:
 //
 //   session N/begin           the session's model (spec.model(): an agent swap)
-//   session N/wake: progress  the progress log, newest entry first in context
+//   session N/wake: progress  the progress log's newest 10 entries (what the
+//                             context shows), newest first in context
 //   session N/wake: git log   the workspace's last commits
 //   session N/wake: init      init.sh, then check.sh (evidence; never assume
 //   session N/wake: check     a healthy environment: a failure goes in context)
-//   session N/orient          the highest-priority failing item (one), written
-//                             to .endure/current-item.json for the tools
+//   session N/orient          the ledger's counts and the highest-priority
+//                             failing item (one), written to
+//                             .endure/current-item.json for the tools, with
+//                             the next 20 failing (a ledger_view: the whole
+//                             ledger is never parsed or journaled per session)
 //   recall:NS                 memory entries close to the item (memory_namespace)
 //   N/ITEM/turn k, tool:...   run_agent on that item, in a fresh context the
 //                             assembler built under the budget

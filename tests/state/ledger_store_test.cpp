@@ -233,6 +233,20 @@ SCENARIO("the progress log keeps one entry per session, in order, across a reope
   CHECK(log->entries[2].next == "item 4");
   REQUIRE(log->damaged.size() == 1);
   CHECK_THAT(log->damaged[0], Catch::Matchers::Contains("docs/00000004"));
+  // The newest entries only (what a waking session reads): the damaged row
+  // counts as one of them; another task's entries never do.
+  auto newest = ledger_store{*j}.progress("docs", 3);
+  REQUIRE(newest);
+  REQUIRE(newest->entries.size() == 2);
+  CHECK(newest->entries[0].tried == "session 2");
+  CHECK(newest->entries[1].tried == "session 3");
+  CHECK(newest->damaged.size() == 1);
+  auto one = ledger_store{*j}.progress("docs2", 5);
+  REQUIRE(one);
+  REQUIRE(one->entries.size() == 1);
+  CHECK(one->entries[0].tried == "another task");
+  CHECK(ledger_store{*j}.progress("nothing", 5)->entries.empty());
+  CHECK(ledger_store{*j}.progress("docs", 0)->entries.empty());
 }
 
 SCENARIO("what the session loop tells the tools reads back, and a file a tool overwrote is "
