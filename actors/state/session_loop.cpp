@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "endure/actors/agent/run_agent.hpp"
+#include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/agent/detail/tool_phases.hpp"
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/step_services.hpp"
@@ -19,6 +20,7 @@
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_steps.hpp"
 #include "endure/actors/state/memory_steps.hpp"
+#include "endure/actors/state/tool_check.hpp"
 #include "endure/actors/state/workspace.hpp"
 #include "endure/actors/state/workspace_steps.hpp"
 #include "endure/actors/workflow_errors.hpp"
@@ -40,6 +42,30 @@ std::string session_name(std::uint32_t n) { return "session " + std::to_string(n
   throw fatal_error("run " + run + ", run_long_task: spec." + field + ": " + problem);
 }
 
+bool json_object(const std::string& text) {
+  auto j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_object();
+}
+
+/// init_tool / check_tool: one of command and tool, a tool the runtime
+/// has, arguments and expectation that are JSON objects.
+void check_environment_tool(const context& ctx, const std::string& which,
+                            const std::string& command, const std::string& tool,
+                            const std::string& args, const std::string& expect) {
+  if (tool.empty())
+    return;
+  if (!command.empty())
+    spec_error(ctx.run_id(), which + "_tool",
+               "give " + which + "_command or " + which + "_tool, not both");
+  if (!ctx.tools() || !ctx.tools()->find(tool))
+    spec_error(ctx.run_id(), which + "_tool",
+               "the runtime has no tool \"" + tool + "\" (register it in runtime_options::tools)");
+  if (!json_object(args))
+    spec_error(ctx.run_id(), which + "_tool_args", "must be a JSON object, as text: " + args);
+  if (!json_object(expect))
+    spec_error(ctx.run_id(), which + "_tool_expect", "must be a JSON object, as text: " + expect);
+}
+
 void check_spec(const context& ctx, const long_task_spec& spec) {
   if (!valid_id(spec.task))
     spec_error(ctx.run_id(), "task", "must be 1 to 100 of the characters A-Z a-z 0-9 . _ -");
@@ -55,6 +81,9 @@ void check_spec(const context& ctx, const long_task_spec& spec) {
     spec_error(ctx.run_id(), "state_share", "must be in (0, 1]");
   if (spec.max_sessions == 0)
     spec_error(ctx.run_id(), "max_sessions", "must be at least 1");
+  check_environment_tool(ctx, "init", spec.init_command, spec.init_tool, spec.init_tool_args, "{}");
+  check_environment_tool(ctx, "check", spec.check_command, spec.check_tool, spec.check_tool_args,
+                         spec.check_tool_expect);
 }
 
 using detail::value_or_throw;
@@ -128,21 +157,35 @@ struct wake_report {
   std::vector<std::string> recent;  ///< git log lines, then init and check, newest last
 };
 
-/// One of init.sh / check.sh, as a step; its evidence in words.
-task<std::string> run_script(context& ctx, const long_task_spec& spec, std::uint32_t session,
-                             std::string script) {
-  auto name = session_name(session) + "/wake: " + (script == "init.sh" ? "init" : "check");
-  auto body = [](const std::string& dir, const std::string& script, std::int64_t timeout_ms) {
-    if (!std::filesystem::exists(std::filesystem::path{dir} / script))
-      return script + ": none";
+/// Init or check (`which`), as a step: init.sh / check.sh in the
+/// workspace, or the spec's tool; its evidence in words.
+task<std::string> prepare_environment(context& ctx, const long_task_spec& spec,
+                                      std::uint32_t session, std::string which) {
+  bool init = which == "init";
+  verification v;
+  v.tool = init ? spec.init_tool : spec.check_tool;
+  v.tool_args = init ? spec.init_tool_args : spec.check_tool_args;
+  v.expect_result = init ? "{}" : spec.check_tool_expect;
+  auto body = [tools = ctx.tools()](const std::string& dir, const std::string& which,
+                                    const std::string& tool, const std::string& args,
+                                    const std::string& expect, std::int64_t timeout_ms) {
     verification v;
-    v.command = "sh ./" + script;
+    v.tool = tool;
+    v.tool_args = args;
+    v.expect_result = expect;
     v.timeout = std::chrono::milliseconds{timeout_ms};
-    auto e = run_command_check(v, dir, wall_ms);
-    return e.passed ? script + ": passed"
-                    : script + ": FAILED: " + e.reason + "; output: " + tail_of(e.output_tail, 400);
+    auto shown = tool.empty() ? which + ".sh" : which + " (tool " + tool + ")";
+    if (tool.empty()) {
+      if (!std::filesystem::exists(std::filesystem::path{dir} / (which + ".sh")))
+        return shown + ": none";
+      v.command = "sh ./" + which + ".sh";
+    }
+    auto e = run_check(v, dir, tools);
+    return e.passed ? shown + ": passed"
+                    : shown + ": FAILED: " + e.reason + "; output: " + tail_of(e.output_tail, 400);
   };
-  auto step = ctx.step(name, body, spec.workspace.string(), script,
+  auto step = ctx.step(session_name(session) + "/wake: " + which, body, spec.workspace.string(),
+                       which, v.tool, v.tool_args, v.expect_result,
                        static_cast<std::int64_t>(spec.init_timeout.count()));
   co_return co_await std::move(step);
 }
@@ -168,9 +211,9 @@ task<wake_report> wake(context& ctx, const long_task_spec& spec, std::uint32_t s
   };
   auto log = ctx.step(session_name(session) + "/wake: git log", git_log, spec.workspace.string());
   w.recent = co_await std::move(log);
-  auto init = run_script(ctx, spec, session, "init.sh");
+  auto init = prepare_environment(ctx, spec, session, "init");
   w.recent.push_back(co_await std::move(init));
-  auto check = run_script(ctx, spec, session, "check.sh");
+  auto check = prepare_environment(ctx, spec, session, "check");
   w.recent.push_back(co_await std::move(check));
   co_return w;
 }

@@ -25,8 +25,9 @@
 //   session N/wake: progress  the progress log's newest 10 entries (what the
 //                             context shows), newest first in context
 //   session N/wake: git log   the workspace's last commits
-//   session N/wake: init      init.sh, then check.sh (evidence; never assume
-//   session N/wake: check     a healthy environment: a failure goes in context)
+//   session N/wake: init      init.sh, then check.sh, or the init and check
+//   session N/wake: check     tools (evidence; never assume a healthy
+//                             environment: a failure goes in context)
 //   session N/orient          the ledger's counts and the highest-priority
 //                             failing item (one), written to
 //                             .endure/current-item.json for the tools, with
@@ -81,7 +82,20 @@ struct long_task_spec {
   std::string init_command;
   /// The basic end-to-end check run after init (check.sh). Default: none.
   std::string check_command;
-  /// init.sh and check.sh are each cut off after this. Default: 120 s.
+  /// Or, instead of init_command: a tool of the runtime's registry
+  /// (runtime_options::tools) that prepares the environment, called at
+  /// every wake-up with init_tool_args (a JSON object, as text); it fails
+  /// when it throws or answers {"error": ...}. Default: none.
+  std::string init_tool;
+  std::string init_tool_args = "{}";
+  /// Or, instead of check_command: a tool for the end-to-end check, called
+  /// after init with check_tool_args; it passes when its result holds every
+  /// field of check_tool_expect (a JSON object, as text). Default: none.
+  std::string check_tool;
+  std::string check_tool_args = "{}";
+  std::string check_tool_expect = "{}";
+  /// init and check (commands or tools) are each cut off after this.
+  /// Default: 120 s.
   std::chrono::milliseconds init_timeout{120'000};
   /// The worker agent: tools, instructions (its system prompt), model
   /// settings, max_turns. Its name is replaced per session.

@@ -35,6 +35,8 @@ namespace {
 /// The workspace of the running test (the tools write into it).
 std::string workspace_dir;
 std::atomic<int> docs_written{0};
+std::atomic<int> env_prepared{0};
+std::atomic<int> env_checked{0};
 std::mutex model_mutex;
 std::string next_model = "model-a";
 
@@ -70,6 +72,19 @@ std::shared_ptr<const agent::tool_registry> tools() {
                       << args["content"].get<std::string>() << "\n";
                     ++docs_written;
                     return json{{"written", item["id"]}};
+                  }}));
+  // Init and check as tools: init makes docs/ (counted); the check fails
+  // until init has run twice (a flaky environment the agent must be told of).
+  REQUIRE(r->add({"prepare_env", "Prepares the environment.",
+                  {{"type", "object"}}, [](const json& args) {
+                    std::filesystem::create_directories(workspace_dir + "/"
+                                                        + args.value("dir", "docs"));
+                    return json{{"prepared", ++env_prepared}};
+                  }}));
+  REQUIRE(r->add({"env_check", "Checks the environment end to end.",
+                  {{"type", "object"}}, [](const json&) {
+                    ++env_checked;
+                    return json{{"ok", env_prepared >= 2}};
                   }}));
   // A tool a model could use to forge its ledger: it only writes a file.
   REQUIRE(r->add({"claim_done", "Marks the current item done.",
@@ -141,6 +156,33 @@ task<state::long_task_result> full_share(context& ctx, std::string) {
   co_return co_await state::run_long_task(ctx, spec);
 }
 
+/// Init and check as tools instead of commands.
+task<state::long_task_result> tool_environment(context& ctx, std::string) {
+  auto spec = base_spec(2, "You write one page per session. [sim: call write_doc]");
+  spec.agent.tools = {"write_doc"};
+  spec.init_command.clear();
+  spec.check_command.clear();
+  spec.init_tool = "prepare_env";
+  spec.init_tool_args = R"({"dir": "docs"})";
+  spec.check_tool = "env_check";
+  spec.check_tool_expect = R"({"ok": true})";
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
+/// Each way of getting init and check tools wrong, chosen by the input.
+task<state::long_task_result> bad_environment(context& ctx, std::string which) {
+  auto spec = base_spec(1, "x");
+  if (which == "both")
+    spec.init_tool = "prepare_env";  // init_command is set too
+  else if (which == "unknown")
+    spec.check_command.clear(), spec.check_tool = "no_such_tool";
+  else if (which == "args")
+    spec.init_command.clear(), spec.init_tool = "prepare_env", spec.init_tool_args = "[1]";
+  else
+    spec.check_command.clear(), spec.check_tool = "env_check", spec.check_tool_expect = "{oops";
+  co_return co_await state::run_long_task(ctx, spec);
+}
+
 /// The workspace is a file, not a directory.
 task<state::long_task_result> file_workspace(context& ctx, std::string) {
   auto spec = base_spec(1, "x");
@@ -162,6 +204,8 @@ void workflows(workflow_registry& r) {
   r.add("remembering", &remembering);
   r.add("full_share", &full_share);
   r.add("file_workspace", &file_workspace);
+  r.add("tool_environment", &tool_environment);
+  r.add("bad_environment", &bad_environment);
 }
 
 /// The sim, keeping every request's messages (what each call's context was).
@@ -197,6 +241,12 @@ void with_memory(runtime_options& o) {
   recorder = std::make_shared<recording_model>();
   o.llm = recorder;
   o.memory = std::make_shared<state::memory_options>();
+}
+
+void with_recorder(runtime_options& o) {
+  o.tools = tools();
+  recorder = std::make_shared<recording_model>();
+  o.llm = recorder;
 }
 
 void with_sim(runtime_options& o) {
@@ -505,4 +555,52 @@ SCENARIO("a workspace that is a file fails the run at once, naming the path", "[
   std::string kept;
   std::getline(in, kept);
   CHECK(kept == "a file the user keeps");
+}
+
+SCENARIO("init and check may be tools: run at every wake-up, and a failing check reaches the "
+         "agent's context", "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  docs_written = 0;
+  env_prepared = 0;
+  env_checked = 0;
+  runtime_fixture f{workflows, with_recorder};
+  REQUIRE(f.rt().start("tool_environment", "te1", std::string{}));
+  auto out = f.ended("te1", 30s);
+  REQUIRE(out.status == run_status::completed);
+  auto result = out.value<state::long_task_result>();
+  CHECK(result.verified == 2);
+  // Two work sessions, then the one that finds every item passing: three wake-ups.
+  auto names = step_names(f, "te1");
+  auto wakes = std::count_if(names.begin(), names.end(), [](const std::string& n) {
+    return n.find("/wake: init") != std::string::npos;
+  });
+  CHECK(wakes == 3);
+  CHECK(env_prepared == wakes);
+  CHECK(env_checked == wakes);
+  CHECK_FALSE(std::filesystem::exists(workspace_dir + "/init.sh"));
+  auto prompts = recorder->prompts();
+  REQUIRE(prompts.size() >= 2);
+  // Session 2 woke to a failing check (init had run once): its agent is told.
+  CHECK_THAT(prompts.front(), Catch::Contains("init (tool prepare_env): passed"));
+  CHECK_THAT(prompts.front(), Catch::Contains("check (tool env_check): FAILED"));
+  CHECK_THAT(prompts.back(), Catch::Contains("check (tool env_check): passed"));
+}
+
+SCENARIO("init and check tools that are wrong fail the run before any session, naming the field",
+         "[state][session]") {
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_sim};
+  for (auto [which, field] : {std::pair{"both", "spec.init_tool: give init_command or init_tool"},
+                              std::pair{"unknown", "spec.check_tool: the runtime has no tool"},
+                              std::pair{"args", "spec.init_tool_args: must be a JSON object"},
+                              std::pair{"expect", "spec.check_tool_expect: must be a JSON object"}}) {
+    auto id = std::string{"bad-"} + which;
+    REQUIRE(f.rt().start("bad_environment", id, std::string{which}));
+    auto out = f.ended(id, 10s);
+    CHECK(out.status == run_status::failed);
+    CHECK_THAT(out.error, Catch::Contains(field));
+  }
+  CHECK_FALSE(std::filesystem::exists(workspace_dir));
 }
