@@ -16,6 +16,7 @@
 #include "endure/actors/state/detail/step_failure.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/workflow_errors.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::state {
 
@@ -217,6 +218,25 @@ task<ledger_item> apply_override(context& ctx, std::string task, std::string ite
   auto step = ctx.step(name, body, task, item, by, why).run_inline();
   auto text = co_await std::move(step);
   co_return parse_journaled<ledger_item>(text, item_from_json, where);
+}
+
+task<void> claim_task(context& ctx, std::string task) {
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, "task:claim");
+  auto body = [services, where](const step_info& info, const std::string& task) {
+    auto store = store_of(services, where);
+    const journal& runs = *services->store();
+    auto live = [&runs](const std::string& run) {
+      auto meta = runs.run(run);
+      if (!meta)  // gone: not live; unreadable: counted live (fail closed)
+        return meta.error().code != errc::not_found;
+      return meta->status == run_status::running || meta->status == run_status::waiting
+             || meta->status == run_status::quarantined;
+    };
+    return value_or_throw(store.claim(task, info.run_id, live), where).owner;
+  };
+  auto step = ctx.step("task:claim", body, task);
+  co_await std::move(step);
 }
 
 task<task_row> complete_task(context& ctx, std::string task) {

@@ -59,6 +59,12 @@ task<bool> request_edit(context& ctx, std::string task, std::string item, item_e
 task<ledger_item> apply_override(context& ctx, std::string task, std::string item,
                                  std::string by, std::string why);
 
+/// Step "task:claim": makes this run the task's one writer
+/// (ledger_store::claim); a run is live while running, waiting or
+/// quarantined. Fails the run (fatal) when another live run has the task,
+/// naming it and what to do.
+task<void> claim_task(context& ctx, std::string task);
+
 /// Step "ledger:complete": marks the task complete; fails the run (fatal)
 /// naming the failing items if any fails.
 task<task_row> complete_task(context& ctx, std::string task);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <mutex>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -44,7 +45,7 @@ std::string task_json(const task_row& t) {
   return json{{"task", t.task},           {"goal", t.goal}, {"workspace", t.workspace},
               {"items", t.items},         {"spec_hash", t.spec_hash},
               {"created_ms", t.created_ms}, {"completed_ms", t.completed_ms},
-              {"audit", t.audit}}
+              {"audit", t.audit},         {"owner", t.owner}}
     .dump(-1, ' ', false, json::error_handler_t::replace);  // a goal that is not UTF-8
 }
 
@@ -60,6 +61,7 @@ expected<task_row> task_from_json(std::string_view text) {
     t.created_ms = j.value("created_ms", std::int64_t{0});
     t.completed_ms = j.value("completed_ms", std::int64_t{0});
     t.audit = j.value("audit", std::vector<std::string>{});
+    t.owner = j.value("owner", "");
     return t;
   } catch (const json::exception& e) {
     return make_error(errc::corrupt_record, std::string{"ledger task row: "} + e.what());
@@ -443,6 +445,32 @@ expected<ledger_item> ledger_store::override_passing(std::string_view task, std:
   return put_audited(task, *it, *t);
 }
 
+expected<task_row> ledger_store::claim(std::string_view task, std::string_view run,
+                                       const std::function<bool(const std::string&)>& live) {
+  // Read, decide and write under one lock: two claims racing must not both
+  // see the old owner gone and both win.
+  static std::mutex claims;
+  std::lock_guard hold{claims};
+  auto t = existing(task);
+  if (!t)
+    return t.error();
+  if (t->owner == run)
+    return t;
+  if (!t->owner.empty() && live(t->owner))
+    return make_error(errc::invalid_state,
+                      "task " + std::string{task} + " is being worked on by run " + t->owner
+                        + ": one run per task (two would work the same items and number their "
+                          "sessions alike); wait for run " + t->owner + " to end, or cancel it, "
+                          "then start again");
+  t->owner = std::string{run};
+  write_batch b;
+  b.put_row(side_table::ledger, task_key(task), record{ledger_task_tag, 1, task_json(*t)});
+  if (auto done = store_->commit(std::move(b)); !done)
+    return with_context(done.error(), "task " + std::string{task} + ": claiming it for run "
+                                        + std::string{run});
+  return t;
+}
+
 expected<task_row> ledger_store::complete(std::string_view task, std::int64_t now_ms) {
   auto t = existing(task);
   if (!t)
@@ -524,7 +552,8 @@ expected<std::string> ledger_store::export_json(std::string_view task) const {
   auto all = items(task);
   if (!all)
     return all.error();
-  json out{{"task", t->task}, {"goal", t->goal}, {"workspace", t->workspace}, {"audit", t->audit}};
+  json out{{"task", t->task},           {"goal", t->goal},   {"workspace", t->workspace},
+           {"audit", t->audit},         {"owner", t->owner}};
   json list = json::array();
   std::size_t passing = 0;
   for (auto& it : *all) {

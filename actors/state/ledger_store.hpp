@@ -9,12 +9,14 @@
 //
 // The only ways an item becomes passing are record_verification() with
 // evidence that passed and override_passing() naming the person (audited in
-// the item and the task); nothing else writes a status. One writer per task
-// (the run working on it); reads from anywhere (`endure inspect`, the
-// console). Blocking journal calls: activity threads, tools, the CLI.
+// the item and the task); nothing else writes a status. One writer per task:
+// the run that claimed it (claim()), while that run lives; reads from
+// anywhere (`endure inspect`, the console). Blocking journal calls:
+// activity threads, tools, the CLI.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,6 +46,8 @@ struct task_row {
   std::int64_t completed_ms = 0;
   /// Audit of person-made changes: "override ITEM by WHO: WHY", "edit ...".
   std::vector<std::string> audit;
+  /// The run working on the task (claim()); empty before the first claim.
+  std::string owner;
 };
 
 /// An approved change of an item's definition (ledger edits go through the
@@ -99,6 +103,15 @@ public:
   /// `by` or `why` is empty.
   expected<ledger_item> override_passing(std::string_view task, std::string_view id,
                                          std::string_view by, std::string_view why);
+  /// Makes `run` the task's one writer. Granted when the task has no
+  /// owner, `run` owns it already (a restart), or its owner is not live
+  /// (`live(owner)` false: the run ended, was cancelled, or never existed
+  /// in this journal). Otherwise invalid_state naming the owner and what to
+  /// do: two runs on one task would work the same item twice and number
+  /// their sessions alike. Atomic among the claims of one process (the
+  /// journal's writer is one process).
+  expected<task_row> claim(std::string_view task, std::string_view run,
+                           const std::function<bool(const std::string&)>& live);
   /// Marks the task complete; invalid_state naming the failing items
   /// while any item fails (premature victory is refused here too).
   expected<task_row> complete(std::string_view task, std::int64_t now_ms);
@@ -118,7 +131,7 @@ public:
   expected<progress_log> progress(std::string_view task, std::size_t newest) const;
 
   /// The ledger as JSON: {"task", "goal", "passing", "failing", "complete",
-  /// "items": [item with its last evidence], "audit"}.
+  /// "items": [item with its last evidence], "audit", "owner"}.
   expected<std::string> export_json(std::string_view task) const;
 
 private:

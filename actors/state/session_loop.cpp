@@ -133,6 +133,8 @@ task<void> initializer(context& ctx, const long_task_spec& spec, std::uint32_t r
   auto ledger = create_ledger(ctx, spec.task, spec.goal, spec.items,
                               std::filesystem::absolute(spec.workspace).string());
   co_await std::move(ledger);
+  auto claim = claim_task(ctx, spec.task);  // before anything of the task is written
+  co_await std::move(claim);
   auto ws = initialize_workspace(ctx, spec, /*allow_empty=*/resumed_after == 0);
   auto commit = co_await std::move(ws);
   if (resumed_after > 0)

@@ -96,7 +96,9 @@ expected<std::string> task_report_text(const journal& store, std::string_view ta
   std::string out = "task " + l["task"].get<std::string>() + ": " + l["goal"].get<std::string>()
                     + "\n  " + std::to_string(l["passing"].get<int>()) + " passing, "
                     + std::to_string(l["failing"].get<int>()) + " failing"
-                    + (l["complete"].get<bool>() ? ", complete" : "") + "\n\nledger:\n";
+                    + (l["complete"].get<bool>() ? ", complete" : "")
+                    + (l.value("owner", "").empty() ? "" : "; worked on by run " + l.value("owner", ""))
+                    + "\n\nledger:\n";
   std::size_t id_width = 0;
   for (auto& it : l["items"])
     id_width = std::max(id_width, it["id"].get_ref<const std::string&>().size());

@@ -7,7 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <set>
+#include <thread>
 #include <fstream>
 
 #include "endure/actors/events.hpp"
@@ -366,5 +369,43 @@ SCENARIO("a completed task whose item fails again, or is edited, is no longer co
     THEN("the task is not complete") {
       CHECK(store.task("docs")->value().completed_ms == 0);
     }
+  }
+}
+
+SCENARIO("a task has one writer: a run claims it, a restart keeps it, another run gets it only "
+         "once the owner is no longer live", "[state][ledger]") {
+  using Catch::Matchers::Contains;
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("docs", "goal", two_items(), 1));
+  std::set<std::string> live{"r1"};
+  auto is_live = [&](const std::string& run) { return live.count(run) > 0; };
+  REQUIRE(store.claim("docs", "r1", is_live));
+  CHECK(store.claim("docs", "r1", is_live));  // r1 restarted
+  auto refused = store.claim("docs", "r2", is_live);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::invalid_state);
+  CHECK_THAT(refused.error().message, Contains("being worked on by run r1"));
+  CHECK(store.task("docs")->value().owner == "r1");
+  live.clear();  // r1 ended
+  REQUIRE(store.claim("docs", "r2", is_live));
+  CHECK(store.task("docs")->value().owner == "r2");
+  CHECK(json::parse(*store.export_json("docs"))["owner"] == "r2");
+  CHECK(store.claim("none", "r2", is_live).error().code == errc::not_found);
+
+  // Claims racing for an unowned task: exactly one wins (owners count live).
+  for (int round = 0; round < 20; ++round) {
+    auto task = "race-" + std::to_string(round);
+    REQUIRE(store.create(task, "goal", two_items(), 1));
+    std::atomic<int> won{0};
+    auto claimer = [&](std::string run) {
+      if (store.claim(task, run, [](const std::string&) { return true; }))
+        ++won;
+    };
+    std::thread a{claimer, "a"}, b{claimer, "b"};
+    a.join();
+    b.join();
+    CHECK(won == 1);
   }
 }

@@ -517,6 +517,14 @@ SCENARIO("a new run of a task that stopped carries on its progress log instead o
   runtime_fixture f{workflows, with_sim};
   REQUIRE(f.rt().start("boaster", "r1", std::string{}));
   auto asked = question_at_limit(f, "r1");
+  // While r1 waits for the person it still has the task: a second run is
+  // refused before it writes anything, naming r1.
+  auto progress_r1 = progress(f);
+  REQUIRE(f.rt().start("boaster", "r1b", std::string{}));
+  auto refused = f.ended("r1b", 10s);
+  CHECK(refused.status == run_status::failed);
+  CHECK_THAT(refused.error, Catch::Contains("task manual is being worked on by run r1"));
+  CHECK(progress(f).size() == progress_r1.size());
   REQUIRE(f.rt().decide(asked.id, "dana", "respond", json{{"text", "stop"}}.dump()));
   REQUIRE(f.ended("r1", 10s).status == run_status::failed);
   auto before = progress(f);
@@ -536,6 +544,7 @@ SCENARIO("a new run of a task that stopped carries on its progress log instead o
     CHECK(after[3].session == 4);
     CHECK(after[4].session == 5);
     CHECK(git_log().size() == commits_before + 2);  // one per new write-back, no re-initialize
+    CHECK(state::ledger_store{store_of(f)}.task("manual")->value().owner == "r2");
   }
 }
 
