@@ -270,5 +270,25 @@ SCENARIO("the context assembled from a ledger's view is the one assembled from t
     auto wrong = part;
     wrong.counts = ledger_counts{3, 0};
     CHECK(assemble_context(wrong).error().code == errc::invalid_argument);
+    // A view that lists fewer failing items than the context would (read
+    // with a smaller next_items than the assembler's limit) is refused: the
+    // items it left out may come first in listing order.
+    auto shorter = read_view(store, "big", limits.next_items - 2);
+    REQUIRE(shorter);
+    auto few = part;
+    few.items = shorter->items;
+    auto refused = assemble_context(few);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == errc::invalid_argument);
+    CHECK_THAT(refused.error().message, Catch::Matchers::Contains("next failing"));
+    // Fewer passing items counted than given: not the whole ledger's counts.
+    auto passing = part;
+    std::vector<ledger_item> with_passing = view->items;
+    for (auto& it : *all)
+      if (it.status == item_status::passing)
+        with_passing.push_back(it);
+    passing.items = with_passing;
+    passing.counts = ledger_counts{view->total, 1};
+    CHECK(assemble_context(passing).error().code == errc::invalid_argument);
   }
 }
