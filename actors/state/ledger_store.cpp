@@ -447,7 +447,10 @@ expected<task_row> ledger_store::complete(std::string_view task, std::int64_t no
   auto t = existing(task);
   if (!t)
     return t.error();
-  auto all = states(task);
+  // The item rows, not the standing rows: completing is the guard against
+  // premature victory and runs once per task, and a standing row is a copy
+  // that a build from before them does not update.
+  auto all = items(task);
   if (!all)
     return all.error();
   std::string failing;

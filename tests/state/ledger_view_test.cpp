@@ -292,3 +292,30 @@ SCENARIO("the context assembled from a ledger's view is the one assembled from t
     CHECK(assemble_context(passing).error().code == errc::invalid_argument);
   }
 }
+
+SCENARIO("a task does not complete while an item row fails, whatever its standing row says",
+         "[state][ledger]") {
+  // The standing rows are a copy written beside the item rows. A build from
+  // before them writes the item rows only (a rollback, then this build
+  // again): a standing row can then say passing where its item now fails.
+  // Completing is the guard against premature victory: it reads the items.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("small", "goal", items_of(3), 1));
+  for (auto id : {"item-100", "item-101", "item-102"})
+    REQUIRE(store.record_verification("small", id, proof(true)));
+  auto it = store.item("small", "item-101");
+  REQUIRE(it);
+  it->status = item_status::failing;  // as the earlier build's failed verification wrote it
+  it->verifications += 1;
+  it->last = proof(false);
+  write_batch earlier;
+  earlier.put_row(side_table::ledger, "i/small/item-101",
+                  record{ledger_item_tag, 1, to_json_text(*it)});
+  REQUIRE(j->commit(std::move(earlier)));
+  auto done = store.complete("small", 5);
+  REQUIRE_FALSE(done);
+  CHECK(done.error().code == errc::invalid_state);
+  CHECK_THAT(done.error().message, Catch::Matchers::Contains("item-101"));
+}
