@@ -119,6 +119,10 @@ expected<ledger_view> ledger_view_from_json(std::string_view text) {
         return make_error(errc::corrupt_record, "ledger view: " + it.error().message);
       view.items.push_back(std::move(*it));
     }
+    // The session works on items.front() as the current item.
+    if (!view.current.empty() && (view.items.empty() || view.items.front().id != view.current))
+      return make_error(errc::corrupt_record,
+                        "ledger view: current item '" + view.current + "' is not its first item");
     return view;
   } catch (const json::exception& e) {
     return make_error(errc::corrupt_record, std::string{"ledger view: "} + e.what());
