@@ -304,16 +304,28 @@ expected<assembled_context> assemble_context(const context_inputs& in) {
   if (!current)
     return std::move(current).error();
   if (in.counts) {  // `items` is part of the ledger: the counts are the whole one's
-    bool current_fails = (*current)->status == item_status::failing;
+    std::size_t current_fails = (*current)->status == item_status::failing ? 1 : 0;
     if (in.counts->passing > in.counts->items || in.counts->items < in.items.size()
-        || in.counts->items - in.counts->passing < scan.failing_others + (current_fails ? 1 : 0))
+        || in.counts->passing < scan.passing
+        || in.counts->items - in.counts->passing < scan.failing_others + current_fails)
       return make_error(errc::invalid_argument,
                         "context for task '" + in.task + "': the ledger counts (" +
                           std::to_string(in.counts->items) + " items, " +
                           std::to_string(in.counts->passing) +
                           " passing) do not cover the items given: pass a ledger_view's");
+    // The part must hold every failing item the context lists: fewer than
+    // the limit (while the ledger has more) means some that come first in
+    // listing order may be missing, and the list would be silently wrong.
+    auto others = in.counts->items - in.counts->passing - current_fails;
+    if (scan.failing_others < std::min(in.limits.next_items, others))
+      return make_error(errc::invalid_argument,
+                        "context for task '" + in.task + "': the items given hold " +
+                          std::to_string(scan.failing_others) + " next failing items of " +
+                          std::to_string(others) + ", the context lists " +
+                          std::to_string(in.limits.next_items) +
+                          ": pass a ledger_view read with next_items at least limits.next_items");
     scan.passing = in.counts->passing;
-    scan.failing_others = in.counts->items - in.counts->passing - (current_fails ? 1 : 0);
+    scan.failing_others = others;
   }
 
   assembled_context out;

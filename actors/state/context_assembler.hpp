@@ -153,7 +153,9 @@ struct assembled_context {
 ///   naming the item, the tokens over and what to do.
 /// * not_found: current_item is not in `items`.
 /// * invalid_argument: current_item occurs more than once in `items`.
-/// * invalid_argument: `counts` smaller than what `items` holds.
+/// * invalid_argument: `counts` smaller than what `items` holds, or
+///   `items` holding fewer next failing items than limits.next_items while
+///   `counts` says there are more.
 expected<assembled_context> assemble_context(const context_inputs& in);
 
 } // namespace endure::state

@@ -141,6 +141,13 @@ task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task, std::
 
 task<ledger_view> read_ledger_view(context& ctx, std::string task, std::string step,
                                    std::size_t next_items) {
+  // A run an earlier build journaled this step for read the whole ledger
+  // in it (ctx.step(STEP, body, task)): its replay meets that step again,
+  // and the view is taken from what it read.
+  if (agent::detail::context_access::next_journaled_step_is(ctx, step, task)) {
+    auto whole = read_ledger(ctx, std::move(task), std::move(step));
+    co_return view_of(co_await std::move(whole), next_items);
+  }
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, step);
   auto body = [services, where](const std::string& task, std::uint64_t next_items) {
@@ -267,30 +274,56 @@ task<void> write_progress(context& ctx, std::string task, progress_entry entry) 
   co_await std::move(step);
 }
 
+namespace {
+
+/// A journaled progress read's entries.
+std::vector<progress_entry> progress_from(const std::string& text, const std::string& where) {
+  std::vector<progress_entry> out;
+  for (auto& j : json::parse(text))
+    out.push_back(parse_journaled<progress_entry>(j.dump(), progress_from_json, where));
+  return out;
+}
+
+} // namespace
+
 task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step) {
-  return read_progress(ctx, std::move(task), std::move(step), SIZE_MAX);
+  // The whole log, journaled as ctx.step(STEP, body, task): the inputs
+  // earlier builds journaled it with, for every caller.
+  auto* services = agent::detail::context_access::services(ctx);
+  auto where = where_of(ctx, step);
+  auto body = [services, where](const std::string& task) {
+    auto log = value_or_throw(store_of(services, where).progress(task), where);
+    json all = json::array();
+    for (auto& e : log.entries)
+      all.push_back(json::parse(to_json_text(e)));
+    return all.dump();
+  };
+  auto read = ctx.step(step, body, task).run_inline();
+  co_return progress_from(co_await std::move(read), where);
 }
 
 task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step,
                                                 std::size_t newest) {
+  // A run an earlier build journaled this step for read the whole log in
+  // it: its replay meets that step again and keeps the newest entries.
+  if (agent::detail::context_access::next_journaled_step_is(ctx, step, task)) {
+    auto whole = read_progress(ctx, std::move(task), std::move(step));
+    auto all = co_await std::move(whole);
+    if (all.size() > newest)
+      all.erase(all.begin(), all.end() - static_cast<std::ptrdiff_t>(newest));
+    co_return all;
+  }
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, step);
   auto body = [services, where](const std::string& task, std::uint64_t newest) {
-    auto store = store_of(services, where);
-    auto log = value_or_throw(newest == SIZE_MAX ? store.progress(task)
-                                                 : store.progress(task, newest),
-                              where);
+    auto log = value_or_throw(store_of(services, where).progress(task, newest), where);
     json all = json::array();
     for (auto& e : log.entries)
       all.push_back(json::parse(to_json_text(e)));
     return all.dump();
   };
   auto read = ctx.step(step, body, task, static_cast<std::uint64_t>(newest)).run_inline();
-  auto text = co_await std::move(read);
-  std::vector<progress_entry> out;
-  for (auto& j : json::parse(text))
-    out.push_back(parse_journaled<progress_entry>(j.dump(), progress_from_json, where));
-  co_return out;
+  co_return progress_from(co_await std::move(read), where);
 }
 
 } // namespace endure::state

@@ -34,7 +34,9 @@ task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task,
 
 /// Step STEP: the counts, the item to work on next and the next
 /// `next_items` failing items (ledger_view.hpp), as the run sees them now;
-/// reads and journals a few items however long the ledger is.
+/// reads and journals a few items however long the ledger is. A run an
+/// earlier build journaled STEP for (the whole ledger, read_ledger's
+/// inputs) replays that step and takes the view from it (view_of).
 task<ledger_view> read_ledger_view(context& ctx, std::string task, std::string step,
                                    std::size_t next_items);
 
@@ -76,7 +78,9 @@ task<void> write_progress(context& ctx, std::string task, progress_entry entry);
 /// (damaged entries left out and logged).
 task<std::vector<progress_entry>> read_progress(context& ctx, std::string task,
                                                 std::string step = "progress:read");
-/// The same, the newest `newest` entries only (oldest first).
+/// The same, the newest `newest` entries only (oldest first). A run an
+/// earlier build journaled STEP for as the whole log (the overload above's
+/// inputs) replays that step and keeps its newest entries.
 task<std::vector<progress_entry>> read_progress(context& ctx, std::string task, std::string step,
                                                 std::size_t newest);
 

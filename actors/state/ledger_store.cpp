@@ -475,7 +475,10 @@ expected<task_row> ledger_store::complete(std::string_view task, std::int64_t no
   auto t = existing(task);
   if (!t)
     return t.error();
-  auto all = states(task);
+  // The item rows, not the standing rows: completing is the guard against
+  // premature victory and runs once per task, and a standing row is a copy
+  // that a build from before them does not update.
+  auto all = items(task);
   if (!all)
     return all.error();
   std::string failing;
@@ -534,14 +537,28 @@ expected<ledger_store::progress_log> ledger_store::progress(std::string_view tas
 
 expected<ledger_store::progress_log> ledger_store::progress(std::string_view task,
                                                             std::size_t newest) const {
-  auto page = store_->last_rows(side_table::progress, std::string{task} + "/", newest);
-  if (!page)
-    return page.error();
+  // The newest `newest` entries that read: a damaged row is reported and
+  // the read reaches one row further back for each (a new run takes the
+  // session it follows from the newest entry, so a damaged newest row must
+  // not read as an empty log: it would start over at session 1 and write
+  // over the log).
   progress_log log;
-  for (auto& row : page->rows)
-    add_entry(log, row);
-  for (auto& [key, why] : page->damaged)
-    add_damaged(log, key, why);
+  for (std::size_t rows = newest; rows > 0;) {
+    auto page = store_->last_rows(side_table::progress, std::string{task} + "/", rows);
+    if (!page)
+      return page.error();
+    log = {};
+    for (auto& row : page->rows)
+      add_entry(log, row);
+    for (auto& [key, why] : page->damaged)
+      add_damaged(log, key, why);
+    if (log.entries.size() >= newest || page->rows.size() + page->damaged.size() < rows)
+      break;
+    rows += newest - log.entries.size();
+  }
+  if (log.entries.size() > newest)
+    log.entries.erase(log.entries.begin(),
+                      log.entries.end() - static_cast<std::ptrdiff_t>(newest));
   return log;
 }
 

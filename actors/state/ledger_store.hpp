@@ -126,8 +126,9 @@ public:
     std::vector<std::string> damaged;  ///< "session N: why"
   };
   expected<progress_log> progress(std::string_view task) const;
-  /// The newest `newest` entries only, oldest first (what a waking session
-  /// reads: the log's older entries are not read at all).
+  /// The newest `newest` entries that read, oldest first (what a waking
+  /// session reads: the log's older entries are not read at all); a
+  /// damaged one is reported in `damaged` and the read goes one further back.
   expected<progress_log> progress(std::string_view task, std::size_t newest) const;
 
   /// The ledger as JSON: {"task", "goal", "passing", "failing", "complete",

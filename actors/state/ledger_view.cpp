@@ -46,29 +46,54 @@ const item_state* next_to_work_on(std::span<const item_state> items) {
   return best;
 }
 
+namespace {
+
+/// The view's counts and current id, and the items it holds (pointers
+/// into `states`), without their full rows.
+ledger_view pick(std::span<const item_state> states, std::size_t next_items,
+                 std::vector<const item_state*>& wanted) {
+  ledger_view view;
+  view.total = states.size();
+  view.passing = static_cast<std::size_t>(
+    std::count_if(states.begin(), states.end(),
+                  [](const item_state& it) { return it.status == item_status::passing; }));
+  if (auto* chosen = next_to_work_on(states)) {
+    view.current = chosen->id;
+    wanted.push_back(chosen);
+  }
+  for (auto* it : next_failing(states, view.current, next_items))
+    wanted.push_back(it);
+  return view;
+}
+
+} // namespace
+
 expected<ledger_view> read_view(const ledger_store& ledger, std::string_view task,
                                 std::size_t next_items) {
   auto states = ledger.states(task);
   if (!states)
     return states.error();
-  ledger_view view;
-  view.total = states->size();
-  view.passing = static_cast<std::size_t>(
-    std::count_if(states->begin(), states->end(),
-                  [](const item_state& it) { return it.status == item_status::passing; }));
   std::vector<const item_state*> wanted;
-  if (auto* chosen = next_to_work_on(*states)) {
-    view.current = chosen->id;
-    wanted.push_back(chosen);
-  }
-  for (auto* it : next_failing(*states, view.current, next_items))
-    wanted.push_back(it);
+  auto view = pick(*states, next_items, wanted);
   for (auto* it : wanted) {
     auto full = ledger.item(task, it->id);
     if (!full)
       return full.error();
     view.items.push_back(std::move(*full));
   }
+  return view;
+}
+
+ledger_view view_of(std::span<const ledger_item> all, std::size_t next_items) {
+  std::vector<item_state> states;
+  states.reserve(all.size());
+  for (auto& it : all)
+    states.push_back(
+      {it.id, it.status, it.priority, it.order, it.verifications, !it.overridden_by.empty()});
+  std::vector<const item_state*> wanted;
+  auto view = pick(states, next_items, wanted);
+  for (auto* it : wanted)
+    view.items.push_back(all[static_cast<std::size_t>(it - states.data())]);
   return view;
 }
 
@@ -94,6 +119,10 @@ expected<ledger_view> ledger_view_from_json(std::string_view text) {
         return make_error(errc::corrupt_record, "ledger view: " + it.error().message);
       view.items.push_back(std::move(*it));
     }
+    // The session works on items.front() as the current item.
+    if (!view.current.empty() && (view.items.empty() || view.items.front().id != view.current))
+      return make_error(errc::corrupt_record,
+                        "ledger view: current item '" + view.current + "' is not its first item");
     return view;
   } catch (const json::exception& e) {
     return make_error(errc::corrupt_record, std::string{"ledger view: "} + e.what());

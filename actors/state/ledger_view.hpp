@@ -42,6 +42,9 @@ const item_state* next_to_work_on(std::span<const item_state> items);
 expected<ledger_view> read_view(const ledger_store& ledger, std::string_view task,
                                 std::size_t next_items);
 
+/// The same view of a whole ledger already read (ledger_store::items).
+ledger_view view_of(std::span<const ledger_item> all, std::size_t next_items);
+
 /// The view as journaled JSON text, and back (corrupt_record when it does
 /// not read: a damaged journal entry).
 std::string to_json_text(const ledger_view& view);

@@ -215,3 +215,37 @@ SCENARIO("a row put only if absent fails its whole batch when the row exists",
   REQUIRE(entry);
   CHECK_FALSE(entry->has_value());
 }
+
+SCENARIO("the last rows of a prefix are its newest keys, never a neighbour's",
+         "[journal][rows]") {
+  // last_rows seeks to the first key past every key with the prefix: the
+  // prefix with its last byte below 0xff raised. Neighbours on both sides
+  // (a longer id sharing the prefix's start, keys with 0xff bytes, the
+  // successor key itself) must never be read as the prefix's.
+  temp_dir dir;
+  auto j = open_journal(dir.path());
+  const std::string ff = "\xff";
+  write_batch b;
+  for (const std::string& key : std::vector<std::string>{"a-b/9", "a/1", "a/2", "a/3", "a0", "a0/1", "b", "x" + ff, "x" + ff + "/1",
+                   "x" + ff + ff, "x" + ff + ff + "1", "y"})
+    b.put_row(side_table::requests, key, row_record(key));
+  REQUIRE(j->commit(std::move(b)));
+  auto last = [&](const std::string& prefix, std::size_t n) {
+    auto page = j->last_rows(side_table::requests, prefix, n);
+    REQUIRE(page);
+    CHECK(page->damaged.empty());
+    return keys_of(*page);
+  };
+  using keys = std::vector<std::string>;
+  CHECK(last("a/", 2) == keys{"a/2", "a/3"});  // oldest first
+  CHECK(last("a/", 10) == keys{"a/1", "a/2", "a/3"});
+  CHECK(last("a0", 10) == keys{"a0", "a0/1"});  // the successor of "a/" is not "a/"'s
+  CHECK(last("a-", 10) == keys{"a-b/9"});
+  CHECK(last("x" + ff, 10) == keys{"x" + ff, "x" + ff + "/1", "x" + ff + ff, "x" + ff + ff + "1"});
+  CHECK(last("x" + ff + ff, 1) == keys{"x" + ff + ff + "1"});  // its successor is "y"
+  CHECK(last(ff, 10).empty());  // no successor at all: the table's end
+  CHECK(last("y", 10) == keys{"y"});  // the table's last key
+  CHECK(last("z", 10).empty());
+  CHECK(last("", 2) == keys{"x" + ff + ff + "1", "y"});
+  CHECK(last("a/", 0).empty());
+}

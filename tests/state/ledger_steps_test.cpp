@@ -16,6 +16,7 @@
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_steps.hpp"
+#include "endure/actors/state/ledger_store.hpp"
 #include "support/eventually.hpp"
 
 using namespace endure;
@@ -106,8 +107,48 @@ task<std::string> verify_binary(context& ctx, std::string dir) {
   co_return state::to_string((co_await std::move(verify)).status);
 }
 
+/// Which build the next replay of "reads_state" is: the earlier one read
+/// the whole progress log and the whole ledger in these steps (the session
+/// loop's "task: progress so far" and "session N/orient").
+bool earlier_build = true;
+journal* state_store = nullptr;
+
+/// Reads the task's newest progress entry and its ledger's view, waits for
+/// "go", then says what it read: "SESSIONS/CURRENT/LISTED/TOTAL/PASSING".
+task<std::string> reads_state(context& ctx, std::string) {
+  std::vector<state::progress_entry> progress;
+  state::ledger_view view;
+  if (earlier_build) {  // as the earlier build's steps journaled them
+    auto body = [](const std::string& task) {
+      json all = json::array();
+      auto log = state::ledger_store{*state_store}.progress(task);
+      for (auto& e : log->entries)
+        all.push_back(json::parse(state::to_json_text(e)));
+      return all.dump();
+    };
+    auto so_far = ctx.step("task: progress so far", body, std::string{"t5"});
+    for (auto& j : json::parse(co_await std::move(so_far)))
+      progress.push_back(*state::progress_from_json(j.dump()));
+    auto read = state::read_ledger(ctx, "t5", "session 4/orient");
+    view.items = co_await std::move(read);
+  } else {
+    auto so_far = state::read_progress(ctx, "t5", "task: progress so far", 1);
+    progress = co_await std::move(so_far);
+    auto read = state::read_ledger_view(ctx, "t5", "session 4/orient", 20);
+    view = co_await std::move(read);
+  }
+  auto go = ctx.wait_signal<std::string>("go");
+  co_await std::move(go);
+  std::string sessions;
+  for (auto& e : progress)
+    sessions += std::to_string(e.session);
+  co_return sessions + "/" + view.current + "/" + std::to_string(view.items.size()) + "/"
+    + std::to_string(view.total) + "/" + std::to_string(view.passing);
+}
+
 void workflows(workflow_registry& r) {
   r.add("verify_binary", &verify_binary);
+  r.add("reads_state", &reads_state);
   r.add("verify_once", &verify_once);
   r.add("verify_flow", &verify_flow);
   r.add("edit_flow", &edit_flow);
@@ -271,4 +312,38 @@ SCENARIO("a tool check whose result holds bytes that are not UTF-8 is judged lik
   REQUIRE(it.last);
   CHECK(it.last->passed);
   CHECK(it.verifications == 1);
+}
+
+SCENARIO("a run an earlier build journaled reading the whole progress log and ledger replays "
+         "with the newest entry and the ledger's view", "[state][ledger][steps][upgrade]") {
+  // A long task lives across upgrades: its replay must meet the steps an
+  // earlier build journaled (same names, same inputs), or the run is
+  // quarantined for non-determinism. What they journaled (the whole log,
+  // the whole ledger) is read as the newer steps would have read it.
+  earlier_build = true;
+  runtime_fixture f{workflows, with_tools};
+  state_store = &const_cast<journal&>(f.rt().store());
+  state::ledger_store store{*state_store};
+  REQUIRE(store.create("t5", "compat", items(), 1));
+  state::evidence passed;
+  passed.passed = true;
+  REQUIRE(store.record_verification("t5", "file", passed));
+  for (std::uint32_t s : {1u, 2u, 3u}) {
+    state::progress_entry e;
+    e.session = s;
+    REQUIRE(store.append_progress("t5", e));
+  }
+  REQUIRE(f.rt().start("reads_state", "u1", std::string{}));
+  REQUIRE(f.await_status("u1", run_status::waiting));
+  f.close();
+  earlier_build = false;
+  f.open();
+  state_store = &const_cast<journal&>(f.rt().store());
+  REQUIRE(f.rt().signal("u1", "go", std::string{"go"}));
+  auto out = f.ended("u1", 10s);
+  INFO(out.error);
+  REQUIRE(out.status == run_status::completed);
+  // The newest entry; "api" (priority 1) is the item to work on, "hang"
+  // the next failing; 3 items, "file" passing.
+  CHECK(out.value<std::string>() == "3/api/2/3/1");
 }

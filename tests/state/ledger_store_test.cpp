@@ -236,14 +236,24 @@ SCENARIO("the progress log keeps one entry per session, in order, across a reope
   CHECK(log->entries[2].next == "item 4");
   REQUIRE(log->damaged.size() == 1);
   CHECK_THAT(log->damaged[0], Catch::Matchers::Contains("docs/00000004"));
-  // The newest entries only (what a waking session reads): the damaged row
-  // counts as one of them; another task's entries never do.
-  auto newest = ledger_store{*j}.progress("docs", 3);
+  // The newest entries only (what a waking session reads): the damaged
+  // newest row is reported and the read reaches past it (a new run takes
+  // the session it follows from the newest entry); another task's entries
+  // never count.
+  auto newest = ledger_store{*j}.progress("docs", 2);
   REQUIRE(newest);
   REQUIRE(newest->entries.size() == 2);
   CHECK(newest->entries[0].tried == "session 2");
   CHECK(newest->entries[1].tried == "session 3");
   CHECK(newest->damaged.size() == 1);
+  auto last = ledger_store{*j}.progress("docs", 1);
+  REQUIRE(last);
+  REQUIRE(last->entries.size() == 1);
+  CHECK(last->entries[0].tried == "session 3");
+  auto more = ledger_store{*j}.progress("docs", 10);  // more than there are
+  REQUIRE(more);
+  CHECK(more->entries.size() == 3);
+  CHECK(more->damaged.size() == 1);
   auto one = ledger_store{*j}.progress("docs2", 5);
   REQUIRE(one);
   REQUIRE(one->entries.size() == 1);

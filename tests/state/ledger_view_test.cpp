@@ -115,6 +115,13 @@ void check_view_matches(const ledger_store& store, const std::string& task,
   CHECK(ids_of(got->items) == ids_of(want.items));
   for (std::size_t i = 0; i < std::min(got->items.size(), want.items.size()); ++i)
     CHECK(to_json_text(got->items[i]) == to_json_text(want.items[i]));
+  // The same view of the whole ledger already read (an earlier build's
+  // journaled orient step, replayed).
+  auto of_all = view_of(*all, next_items);
+  CHECK(of_all.total == want.total);
+  CHECK(of_all.passing == want.passing);
+  CHECK(of_all.current == want.current);
+  CHECK(ids_of(of_all.items) == ids_of(want.items));
   // The journaled form reads back as the same view.
   auto back = ledger_view_from_json(to_json_text(*got));
   REQUIRE(back);
@@ -122,6 +129,11 @@ void check_view_matches(const ledger_store& store, const std::string& task,
   CHECK(ids_of(back->items) == ids_of(got->items));
   CHECK(back->total == got->total);
   CHECK(back->passing == got->passing);
+  if (!got->current.empty()) {  // the session works on items.front(): it must be the current
+    auto j = json::parse(to_json_text(*got));
+    j["items"].erase(0);
+    CHECK(ledger_view_from_json(j.dump()).error().code == errc::corrupt_record);
+  }
 }
 
 /// Every item's standing as the item rows say it.
@@ -263,5 +275,78 @@ SCENARIO("the context assembled from a ledger's view is the one assembled from t
     auto wrong = part;
     wrong.counts = ledger_counts{3, 0};
     CHECK(assemble_context(wrong).error().code == errc::invalid_argument);
+    // A view that lists fewer failing items than the context would (read
+    // with a smaller next_items than the assembler's limit) is refused: the
+    // items it left out may come first in listing order.
+    auto shorter = read_view(store, "big", limits.next_items - 2);
+    REQUIRE(shorter);
+    auto few = part;
+    few.items = shorter->items;
+    auto refused = assemble_context(few);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == errc::invalid_argument);
+    CHECK_THAT(refused.error().message, Catch::Matchers::Contains("next failing"));
+    // Fewer passing items counted than given: not the whole ledger's counts.
+    auto passing = part;
+    std::vector<ledger_item> with_passing = view->items;
+    for (auto& it : *all)
+      if (it.status == item_status::passing)
+        with_passing.push_back(it);
+    passing.items = with_passing;
+    passing.counts = ledger_counts{view->total, 1};
+    CHECK(assemble_context(passing).error().code == errc::invalid_argument);
   }
+}
+
+SCENARIO("a task does not complete while an item row fails, whatever its standing row says",
+         "[state][ledger]") {
+  // The standing rows are a copy written beside the item rows. A build from
+  // before them writes the item rows only (a rollback, then this build
+  // again): a standing row can then say passing where its item now fails.
+  // Completing is the guard against premature victory: it reads the items.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  REQUIRE(store.create("small", "goal", items_of(3), 1));
+  for (auto id : {"item-100", "item-101", "item-102"})
+    REQUIRE(store.record_verification("small", id, proof(true)));
+  auto it = store.item("small", "item-101");
+  REQUIRE(it);
+  it->status = item_status::failing;  // as the earlier build's failed verification wrote it
+  it->verifications += 1;
+  it->last = proof(false);
+  write_batch earlier;
+  earlier.put_row(side_table::ledger, "i/small/item-101",
+                  record{ledger_item_tag, 1, to_json_text(*it)});
+  REQUIRE(j->commit(std::move(earlier)));
+  auto done = store.complete("small", 5);
+  REQUIRE_FALSE(done);
+  CHECK(done.error().code == errc::invalid_state);
+  CHECK_THAT(done.error().message, Catch::Matchers::Contains("item-101"));
+}
+
+SCENARIO("a view reads the items' standing rows and the full rows of the items it holds only",
+         "[state][ledger]") {
+  // What makes orienting cheap: an item the view does not hold is never
+  // parsed. A damaged row of one (seen by items()) does not fail the view.
+  test::temp_dir dir;
+  auto j = open_journal(dir.path());
+  ledger_store store{*j};
+  change_everything(store);
+  auto before = read_view(store, "big", 5);
+  REQUIRE(before);
+  for (auto& it : before->items)
+    REQUIRE(it.id != "item-139");  // priority 2, late in the ledger: not held
+  write_batch damage;
+  damage.put_row(side_table::ledger, "i/big/item-139", record{ledger_item_tag, 1, "{oops"});
+  REQUIRE(j->commit(std::move(damage)));
+  REQUIRE_FALSE(store.items("big"));
+  auto states = store.states("big");
+  REQUIRE(states);
+  CHECK(states->size() == 40);
+  auto after = read_view(store, "big", 5);
+  REQUIRE(after);
+  CHECK(after->current == before->current);
+  CHECK(ids_of(after->items) == ids_of(before->items));
+  CHECK(after->total == 40);
 }

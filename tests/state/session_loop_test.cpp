@@ -20,6 +20,7 @@
 #include "endure/actors/state/ledger_json.hpp"
 #include "endure/actors/state/ledger_store.hpp"
 #include "endure/actors/state/memory_types.hpp"
+#include "endure/actors/state/record_tags.hpp"
 #include "endure/actors/state/session_loop.hpp"
 #include "endure/actors/state/workspace.hpp"
 #include "endure/net/llm_backend.hpp"
@@ -545,6 +546,42 @@ SCENARIO("a new run of a task that stopped carries on its progress log instead o
     CHECK(after[4].session == 5);
     CHECK(git_log().size() == commits_before + 2);  // one per new write-back, no re-initialize
     CHECK(state::ledger_store{store_of(f)}.task("manual")->value().owner == "r2");
+  }
+}
+
+SCENARIO("a new run of a task whose newest progress entry is damaged still carries on after "
+         "the log's entries instead of writing over them", "[state][session]") {
+  // The new run reads the log's newest readable entry for the session it
+  // follows: a damaged newest row must not read as "no log" (session 0),
+  // or the initializer and the new sessions would replace entries 1, 2, ...
+  test::temp_dir dir;
+  workspace_dir = dir.path() + "/ws";
+  runtime_fixture f{workflows, with_sim};
+  REQUIRE(f.rt().start("boaster", "r1", std::string{}));
+  auto asked = question_at_limit(f, "r1");
+  REQUIRE(f.rt().decide(asked.id, "dana", "respond", json{{"text", "stop"}}.dump()));
+  REQUIRE(f.ended("r1", 10s).status == run_status::failed);
+  auto before = progress(f);
+  REQUIRE(before.size() == 3);
+  write_batch damage;  // session 3's entry: its checksum no longer holds
+  damage.put_row(side_table::progress, "manual/00000003",
+                 record{state::progress_entry_tag, 1, "{oops"});
+  REQUIRE(store_of(f).commit(std::move(damage)));
+
+  REQUIRE(f.rt().start("boaster", "r2", std::string{}));
+  question_at_limit(f, "r2");
+  auto after = progress(f);
+  THEN("sessions 1 and 2 are kept; the damaged entry is replaced by the next session's") {
+    for (auto& e : after)
+      UNSCOPED_INFO("session " << e.session << ": " << e.tried << " / " << e.changed);
+    REQUIRE(after.size() == 4);
+    for (std::size_t i = 0; i < 2; ++i) {
+      CHECK(after[i].session == before[i].session);
+      CHECK(after[i].at_ms == before[i].at_ms);
+      CHECK(after[i].changed == before[i].changed);
+    }
+    CHECK(after[2].session == 3);
+    CHECK(after[3].session == 4);
   }
 }
 
