@@ -413,9 +413,12 @@ expected<std::vector<workspace_commit>> workspace::log(std::size_t n) const {
   revwalk_ptr walk;
   if (int rc = git_revwalk_new(walk.out(), repo_->r))
     return git_failure(where, rc);
-  // Git's default order (newest first, by commit time) streams: a
-  // topological sort would walk the whole history before the first commit.
+  // The first-parent chain (the write-backs, newest first), walked as it
+  // streams: a topological sort walked the whole history before the first
+  // commit, and the default time order can list a parent before its
+  // children where a merge brings in commits with skewed clocks.
   git_revwalk_sorting(walk.get(), GIT_SORT_NONE);
+  git_revwalk_simplify_first_parent(walk.get());
   if (int rc = git_revwalk_push_head(walk.get()))
     return git_failure(where, rc);
   std::vector<workspace_commit> out;

@@ -121,7 +121,8 @@ public:
   /// and committing left behind). Errors: io_error.
   expected<void> discard_changes();
 
-  /// The newest `n` commits from HEAD, newest first.
+  /// The newest `n` commits of HEAD's first-parent chain (the write-backs;
+  /// what a merge brought in is not listed), newest first.
   expected<std::vector<workspace_commit>> log(std::size_t n) const;
   /// HEAD's id.
   expected<std::string> head() const;

@@ -308,3 +308,48 @@ SCENARIO("the git CLI reads the workspace's log", "[state][workspace]") {
   auto [branch, name] = test::run_command({git, "-C", dir, "branch", "--show-current"}, 10s);
   CHECK(name == "main\n");
 }
+
+SCENARIO("the log lists the write-backs, newest first, also after a merge of commits with "
+         "skewed clocks", "[state][workspace]") {
+  auto git = git_cli();
+  if (git.empty()) {
+    WARN("git is not installed: skipped");
+    return;
+  }
+  test::temp_dir tmp;
+  auto dir = tmp.file("ws");
+  auto ws = open_ws(dir);
+  auto cli = [&](std::vector<std::string> args, std::string date = "") {
+    std::vector<std::string> argv{"/usr/bin/env"};
+    if (!date.empty()) {
+      argv.push_back("GIT_COMMITTER_DATE=" + date);
+      argv.push_back("GIT_AUTHOR_DATE=" + date);
+    }
+    for (auto a : {git, std::string{"-C"}, dir, std::string{"-c"}, std::string{"user.name=t"},
+                   std::string{"-c"}, std::string{"user.email=t@example.org"}})
+      argv.push_back(a);
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto [code, out] = test::run_command(argv, 10s);
+    INFO(out);
+    REQUIRE(code == 0);
+  };
+  // A side branch from the first commit, its commit dated far ahead.
+  cli({"branch", "side"});
+  cli({"checkout", "-q", "side"});
+  std::ofstream{dir + "/side.txt"} << "side\n";
+  cli({"add", "side.txt"});
+  cli({"commit", "-q", "-m", "Side"}, "2090-01-01T00:00:00");
+  cli({"checkout", "-q", "main"});
+  for (int i = 1; i <= 3; ++i) {
+    REQUIRE(ws.write_file("a.txt", std::to_string(i) + "\n"));
+    REQUIRE(ws.commit_all("Write-back " + std::to_string(i), "run-1/" + std::to_string(i)));
+  }
+  cli({"merge", "-q", "--no-ff", "side", "-m", "Merge side"});
+  auto log = ws.log(4);
+  REQUIRE(log);
+  std::vector<std::string> subjects;
+  for (auto& c : *log)
+    subjects.push_back(c.message.substr(0, c.message.find('\n')));
+  CHECK(subjects == std::vector<std::string>{"Merge side", "Write-back 3", "Write-back 2",
+                                             "Write-back 1"});
+}
