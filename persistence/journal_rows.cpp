@@ -35,6 +35,16 @@ std::string where(side_table t, std::string_view key) {
   return std::string{table_name(t)} + " row " + std::string{key};
 }
 
+/// Reads a row into `page`: its record, or why it is damaged.
+void add_row(row_page& page, side_table table, std::string_view key, const MDB_val& v,
+             const record_types& types) {
+  auto rec = decode_record(to_view(v), {{}, 0, where(table, key)}, types);
+  if (rec)
+    page.rows.push_back({std::string{key}, std::move(*rec)});
+  else
+    page.damaged.emplace_back(std::string{key}, std::move(rec).error());
+}
+
 } // namespace
 
 expected<void> journal::impl::put_row(MDB_txn* txn, const write_batch::op& op) {
@@ -106,12 +116,7 @@ expected<row_page> journal::rows(side_table table, std::string_view prefix,
       auto key = to_view(k);
       if (key.substr(0, prefix.size()) != prefix)
         break;
-      auto what = where(table, key);
-      auto rec = decode_record(to_view(v), {{}, 0, what}, impl_->types);
-      if (rec)
-        page.rows.push_back({std::string{key}, std::move(*rec)});
-      else
-        page.damaged.emplace_back(std::string{key}, std::move(rec).error());
+      add_row(page, table, key, v, impl_->types);
     }
     if (cur.failed())
       return detail::lmdb_error(cur.rc(), std::string{"scan table "} + table_name(table));
@@ -144,11 +149,7 @@ expected<row_page> journal::last_rows(side_table table, std::string_view prefix,
       auto key = to_view(k);
       if (key.substr(0, prefix.size()) != prefix)
         break;
-      auto rec = decode_record(to_view(v), {{}, 0, where(table, key)}, impl_->types);
-      if (rec)
-        page.rows.push_back({std::string{key}, std::move(*rec)});
-      else
-        page.damaged.emplace_back(std::string{key}, std::move(rec).error());
+      add_row(page, table, key, v, impl_->types);
     }
     if (cur.failed())
       return detail::lmdb_error(cur.rc(), std::string{"scan table "} + table_name(table));
