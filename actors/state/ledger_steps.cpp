@@ -95,20 +95,46 @@ task<person_answer> ask_person(context& ctx, std::string question,
 
 } // namespace detail
 
+namespace {
+
+/// Whether `run` still has its task: running, waiting or quarantined. Gone:
+/// not live; its meta unreadable: counted live (fail closed).
+bool run_is_live(const journal& runs, const std::string& run) {
+  auto meta = runs.run(run);
+  if (!meta)
+    return meta.error().code != errc::not_found;
+  return meta->status == run_status::running || meta->status == run_status::waiting
+         || meta->status == run_status::quarantined;
+}
+
+/// Makes `run` the task's one writer, in a step body; fatal when another
+/// live run has it.
+void claim_in_step(::endure::detail::step_services* services, const std::string& where,
+                   const std::string& task, const std::string& run) {
+  const journal& runs = *services->store();
+  value_or_throw(store_of(services, where)
+                   .claim(task, run, [&runs](const std::string& r) { return run_is_live(runs, r); }),
+                 where);
+}
+
+} // namespace
+
 task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
-                             std::vector<ledger_item> items, std::string workspace) {
+                             std::vector<ledger_item> items, std::string workspace, bool claim) {
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, "ledger:create");
   json spec = json::array();
   for (auto& it : items)
     spec.push_back(json::parse(to_json_text(it)));
-  auto body = [services, where, workspace](const std::string& task, const std::string& goal,
-                                           const std::string& spec_text) {
+  auto body = [services, where, workspace, claim, run = ctx.run_id()](
+                const std::string& task, const std::string& goal, const std::string& spec_text) {
     std::vector<ledger_item> parsed;
     for (auto& j : json::parse(spec_text))
       parsed.push_back(value_or_throw(item_from_json(j.dump()), where));
     auto row = value_or_throw(
       store_of(services, where).create(task, goal, parsed, wall_ms(), workspace), where);
+    if (claim)
+      claim_in_step(services, where, task, run);
     return json{{"task", row.task}, {"items", row.items}, {"created_ms", row.created_ms}}.dump();
   };
   auto step = ctx.step("ledger:create", body, task, goal, spec.dump()).run_inline();
@@ -231,16 +257,8 @@ task<void> claim_task(context& ctx, std::string task) {
   auto* services = agent::detail::context_access::services(ctx);
   auto where = where_of(ctx, "task:claim");
   auto body = [services, where](const step_info& info, const std::string& task) {
-    auto store = store_of(services, where);
-    const journal& runs = *services->store();
-    auto live = [&runs](const std::string& run) {
-      auto meta = runs.run(run);
-      if (!meta)  // gone: not live; unreadable: counted live (fail closed)
-        return meta.error().code != errc::not_found;
-      return meta->status == run_status::running || meta->status == run_status::waiting
-             || meta->status == run_status::quarantined;
-    };
-    return value_or_throw(store.claim(task, info.run_id, live), where).owner;
+    claim_in_step(services, where, task, info.run_id);
+    return info.run_id;
   };
   auto step = ctx.step("task:claim", body, task);
   co_await std::move(step);

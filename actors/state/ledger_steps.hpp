@@ -24,9 +24,12 @@ namespace endure::state {
 
 /// Step "ledger:create": creates the task's ledger (all failing), or finds
 /// the same one (a restart). A different ledger under the id fails the run
-/// (fatal, naming the task).
+/// (fatal, naming the task). With `claim`, the same step makes this run the
+/// task's one writer, as claim_task does (run_long_task claims so: a step
+/// of its own would not replay runs an earlier build journaled).
 task<task_row> create_ledger(context& ctx, std::string task, std::string goal,
-                             std::vector<ledger_item> items, std::string workspace = {});
+                             std::vector<ledger_item> items, std::string workspace = {},
+                             bool claim = false);
 
 /// Step STEP (default "ledger:read"): every item, as the run sees it now.
 task<std::vector<ledger_item>> read_ledger(context& ctx, std::string task,

@@ -130,11 +130,10 @@ task<std::string> initialize_workspace(context& ctx, const long_task_spec& spec,
 /// check.sh up to date (a commit only if they changed) and writes no entry:
 /// its sessions follow the log's, which it must never write over.
 task<void> initializer(context& ctx, const long_task_spec& spec, std::uint32_t resumed_after) {
+  // Claimed in the same step, before anything of the task is written.
   auto ledger = create_ledger(ctx, spec.task, spec.goal, spec.items,
-                              std::filesystem::absolute(spec.workspace).string());
+                              std::filesystem::absolute(spec.workspace).string(), /*claim=*/true);
   co_await std::move(ledger);
-  auto claim = claim_task(ctx, spec.task);  // before anything of the task is written
-  co_await std::move(claim);
   auto ws = initialize_workspace(ctx, spec, /*allow_empty=*/resumed_after == 0);
   auto commit = co_await std::move(ws);
   if (resumed_after > 0)
