@@ -19,6 +19,7 @@
 #include "endure/actors/state/ledger_store.hpp"
 #include "endure/actors/state/record_tags.hpp"
 #include "endure/persistence/journal.hpp"
+#include "state/state_journal.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
@@ -26,13 +27,6 @@ using namespace endure::state;
 using json = nlohmann::json;
 
 namespace {
-
-std::unique_ptr<journal> open_journal(const std::string& dir) {
-  auto j = journal::open({.data_dir = dir, .mode = durability::nosync});
-  REQUIRE(j);
-  register_event_types((*j)->types());
-  return std::move(*j);
-}
 
 std::vector<ledger_item> two_items() {
   auto spec = ledger_spec_from_json(R"({"items": [
@@ -105,7 +99,7 @@ SCENARIO("a malformed ledger spec is refused naming the item and the field", "[s
 SCENARIO("a new ledger is all failing, and only evidence that passed makes an item pass",
          "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   auto items = two_items();
   items[0].status = item_status::passing;  // a caller cannot create a passing item
@@ -189,7 +183,7 @@ SCENARIO("a new ledger is all failing, and only evidence that passed makes an it
 SCENARIO("a ledger is created once: the same spec again finds it, another is refused",
          "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   REQUIRE(store.create("docs", "goal", two_items(), 10));
   REQUIRE(store.record_verification("docs", "doc-01", proof(true)));
@@ -211,7 +205,7 @@ SCENARIO("the progress log keeps one entry per session, in order, across a reope
          "skips a damaged entry", "[state][progress]") {
   test::temp_dir dir;
   {
-    auto j = open_journal(dir.path());
+    auto j = test::open_state_journal(dir.path());
     ledger_store store{*j};
     for (std::uint32_t s : {1u, 2u, 3u, 2u}) {  // session 2 written back twice (a re-run)
       progress_entry e;
@@ -228,7 +222,7 @@ SCENARIO("the progress log keeps one entry per session, in order, across a reope
     damage.put_row(side_table::progress, "docs/00000004", record{progress_entry_tag, 1, "{oops"});
     REQUIRE(j->commit(std::move(damage)));
   }
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   auto log = ledger_store{*j}.progress("docs");
   REQUIRE(log);
   REQUIRE(log->entries.size() == 3);
@@ -285,7 +279,7 @@ SCENARIO("what the session loop tells the tools reads back, and a file a tool ov
 SCENARIO("an edit or a new ledger that cannot be stored readably is refused, and the ledger "
          "stays readable", "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   REQUIRE(store.create("docs", "goal", two_items(), 10));
   WHEN("an approved edit gives a verification with neither command nor tool") {
@@ -334,7 +328,7 @@ SCENARIO("an edit or a new ledger that cannot be stored readably is refused, and
 
 SCENARIO("evidence whose output is not UTF-8 is stored and read back", "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   REQUIRE(store.create("docs", "goal", two_items(), 10));
   auto e = proof(true);
@@ -352,7 +346,7 @@ SCENARIO("evidence whose output is not UTF-8 is stored and read back", "[state][
 SCENARIO("a completed task whose item fails again, or is edited, is no longer complete",
          "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   REQUIRE(store.create("docs", "goal", two_items(), 10));
   REQUIRE(store.record_verification("docs", "doc-01", proof(true)));
@@ -386,7 +380,7 @@ SCENARIO("a task has one writer: a run claims it, a restart keeps it, another ru
          "once the owner is no longer live", "[state][ledger]") {
   using Catch::Matchers::Contains;
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   REQUIRE(store.create("docs", "goal", two_items(), 1));
   std::set<std::string> live{"r1"};

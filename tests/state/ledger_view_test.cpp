@@ -21,6 +21,7 @@
 #include "endure/actors/state/ledger_view.hpp"
 #include "endure/actors/state/record_tags.hpp"
 #include "endure/persistence/journal.hpp"
+#include "state/state_journal.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
@@ -28,13 +29,6 @@ using namespace endure::state;
 using json = nlohmann::json;
 
 namespace {
-
-std::unique_ptr<journal> open_journal(const std::string& dir) {
-  auto j = journal::open({.data_dir = dir, .mode = durability::nosync});
-  REQUIRE(j);
-  register_event_types((*j)->types());
-  return std::move(*j);
-}
 
 /// `n` items whose priorities repeat 2, 0, 1, 2, 0, 1, ... so listing order
 /// is not ledger order.
@@ -175,7 +169,7 @@ void change_everything(ledger_store& store) {
 SCENARIO("a ledger's view says what its whole ledger says, after every kind of change",
          "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   change_everything(store);
   check_states_match(store, "big");
@@ -204,7 +198,7 @@ SCENARIO("a ledger's view says what its whole ledger says, after every kind of c
 SCENARIO("a ledger without its standing rows, or with a damaged one, is read from its items",
          "[state][ledger]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   change_everything(store);
   auto before = read_view(store, "big", 20);
@@ -239,7 +233,7 @@ SCENARIO("a ledger without its standing rows, or with a damaged one, is read fro
 SCENARIO("the context assembled from a ledger's view is the one assembled from the whole ledger",
          "[state][ledger][context]") {
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   change_everything(store);
   auto all = store.items("big");
@@ -305,7 +299,7 @@ SCENARIO("a task does not complete while an item row fails, whatever its standin
   // again): a standing row can then say passing where its item now fails.
   // Completing is the guard against premature victory: it reads the items.
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   REQUIRE(store.create("small", "goal", items_of(3), 1));
   for (auto id : {"item-100", "item-101", "item-102"})
@@ -330,7 +324,7 @@ SCENARIO("a view reads the items' standing rows and the full rows of the items i
   // What makes orienting cheap: an item the view does not hold is never
   // parsed. A damaged row of one (seen by items()) does not fail the view.
   test::temp_dir dir;
-  auto j = open_journal(dir.path());
+  auto j = test::open_state_journal(dir.path());
   ledger_store store{*j};
   change_everything(store);
   auto before = read_view(store, "big", 5);
