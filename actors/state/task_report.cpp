@@ -97,7 +97,7 @@ expected<std::string> task_report_text(const journal& store, std::string_view ta
                     + "\n  " + std::to_string(l["passing"].get<int>()) + " passing, "
                     + std::to_string(l["failing"].get<int>()) + " failing"
                     + (l["complete"].get<bool>() ? ", complete" : "")
-                    + (l.value("owner", "").empty() ? "" : "; worked on by run " + l.value("owner", ""))
+                    + (l.value("owner", "").empty() ? "" : "; run " + l.value("owner", ""))
                     + "\n\nledger:\n";
   std::size_t id_width = 0;
   for (auto& it : l["items"])
