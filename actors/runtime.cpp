@@ -1,5 +1,6 @@
 // runtime: the journal plus the supervision tree; blocking calls are CAF
-// requests from a scoped actor to the current run supervisor.
+// requests from a scoped actor to the runtime's handle (the service actor,
+// service/runtime_handle.cpp), which asks the tree's current children.
 #include "endure/actors/runtime.hpp"
 
 #include <caf/all.hpp>
@@ -17,6 +18,9 @@
 #include "endure/actors/events.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/run_event_feed.hpp"
+#include "endure/actors/service/detail/registered_names.hpp"
+#include "endure/actors/service/detail/runtime_handle.hpp"
+#include "endure/actors/service/protocol.hpp"
 #include "endure/actors/state/memory_store.hpp"
 #include "endure/persistence/log.hpp"
 #include "endure/supervisors/atoms.hpp"
@@ -36,10 +40,9 @@ struct runtime::impl {
   std::unique_ptr<detail::step_services> steps;  // ctx.llm, ctx.http
   detail::runtime_services services;
   caf::actor root;
+  /// The service actor (runtime::handle()); stopped after the tree.
+  caf::actor handle;
   std::atomic<bool> stopping{false};
-
-  /// The current run supervisor (a new one after a restart).
-  caf::actor runs() const { return services.runs_actor(); }
 };
 
 namespace {
@@ -165,12 +168,16 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   runs.trim_after_stops = p->opts.trim_heap_after_stops;
   p->services.activity_threads = p->opts.activity_threads;
   p->services.resume_on_open = p->opts.resume_on_open;
+  p->services.registry_of = &sys;
   auto root = detail::spawn_runtime_tree(sys, p->services);
   if (!root)
     return std::move(root).error();
   p->root = std::move(*root);
   if (auto up = await_tree(sys, p->root); !up)
     return std::move(up).error();
+  p->handle = service::detail::spawn_runtime_handle(
+    sys, {&p->services, p->store.get(), &p->workflows, &p->events, &p->stopping});
+  service::detail::register_actor(sys, service::runtime_name, p->handle);
   return std::unique_ptr<runtime>{new runtime(std::move(p))};
 }
 
@@ -182,6 +189,13 @@ runtime::~runtime() {
   {
     caf::scoped_actor self{*impl_->sys};
     self->wait_for(impl_->root);
+    // After the tree: requests in flight got their answers or shut_down.
+    if (impl_->handle) {
+      service::detail::unregister_actor(*impl_->sys, service::runtime_name, impl_->handle);
+      self->send_exit(impl_->handle, caf::exit_reason::user_shutdown);
+      self->wait_for(impl_->handle);
+    }
+    impl_->services.unregister_names();
   }
   if (impl_->memory)  // the next open then inserts nothing again
     if (auto saved = impl_->memory->checkpoint(true); !saved)
@@ -189,59 +203,6 @@ runtime::~runtime() {
                  saved.error().to_string());
   impl_->memory.reset();
   impl_->store.reset();
-}
-
-expected<run_status> runtime::start_raw(const std::string& workflow, const std::string& run_id,
-                                        std::string input) {
-  std::promise<expected<run_status>> reply;
-  auto status = reply.get_future();
-  start_async(workflow, run_id, std::move(input),
-              [&reply](expected<run_status> r) { reply.set_value(std::move(r)); });
-  return status.get();
-}
-
-void runtime::start_async(const std::string& workflow, const std::string& run_id,
-                          std::string input, std::function<void(expected<run_status>)> done) {
-  if (auto ok = validate_run_id(run_id); !ok)
-    return done(std::move(ok).error());
-  if (!impl_->workflows.find(workflow))
-    return done(make_error(errc::not_found, "no workflow named '" + workflow + "' is registered"));
-  auto* sys = impl_->sys;
-  sys->spawn([=, manager = impl_->runs(), input = std::move(input)](caf::event_based_actor* self) {
-    self->request(manager, caf::infinite, atoms::start::value, run_id, workflow, input)
-      .then([=](std::uint8_t status) { done(static_cast<run_status>(status)); },
-            [=](const caf::error& e) { done(detail::from_caf_error(e, "start " + run_id)); });
-  });
-}
-
-expected<run_outcome> runtime::wait(const std::string& run_id,
-                                    std::chrono::milliseconds timeout) {
-  using clock = std::chrono::steady_clock;
-  auto deadline = clock::now() + timeout;
-  caf::scoped_actor self{*impl_->sys};
-  // The run supervisor keeps the deadline (and frees the waiter at it); a
-  // replacement after a crash of the supervisor is asked again.
-  for (;;) {
-    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
-    if (left.count() <= 0)
-      return make_error(errc::timeout, "run " + run_id + " did not end within "
-                                         + std::to_string(timeout.count()) + " ms");
-    expected<run_outcome> out = make_error(errc::shut_down, "wait for " + run_id);
-    bool supervisor_restarting = false;
-    self->request(impl_->runs(), caf::infinite, atoms::wait::value, run_id,
-                  static_cast<std::int64_t>(left.count()))
-      .receive(
-        [&](std::uint8_t status, std::string& result, std::string& error) {
-          out = run_outcome{static_cast<run_status>(status), std::move(result), std::move(error)};
-        },
-        [&](const caf::error& e) {
-          supervisor_restarting = e == caf::sec::request_receiver_down;
-          out = detail::from_caf_error(e, "wait for " + run_id);
-        });
-    if (!supervisor_restarting || impl_->stopping)
-      return out;
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
 }
 
 namespace {
@@ -253,65 +214,73 @@ caf::duration caf_limit(std::chrono::milliseconds limit) {
   return caf::duration{std::max(limit, std::chrono::milliseconds{1})};
 }
 
-/// Sends a request that answers ok_atom or a typed refusal.
-expected<void> ok_reply(caf::actor_system& sys, const caf::actor& manager, caf::message msg,
-                        const std::string& what, std::chrono::milliseconds limit) {
+/// Asks the runtime's handle, blocking: the answer as T, or the refusal.
+template <class T>
+expected<T> ask(caf::actor_system& sys, const caf::actor& handle, caf::duration limit,
+                caf::message msg, const std::string& what) {
   caf::scoped_actor self{sys};
-  expected<void> out;
-  self->request(manager, caf_limit(limit), std::move(msg))
-    .receive([](caf::ok_atom) {},
+  expected<T> out = make_error(errc::shut_down, what + ": no answer from the runtime");
+  self->request(handle, limit, std::move(msg))
+    .receive([&](T& answer) { out = std::move(answer); },
              [&](const caf::error& e) { out = detail::from_caf_error(e, what); });
   return out;
 }
 
+expected<void> ask_ok(caf::actor_system& sys, const caf::actor& handle,
+                      std::chrono::milliseconds limit, caf::message msg, const std::string& what) {
+  if (auto ok = ask<caf::ok_atom>(sys, handle, caf_limit(limit), std::move(msg), what); !ok)
+    return std::move(ok).error();
+  return {};
+}
+
 } // namespace
+
+expected<run_status> runtime::start_raw(const std::string& workflow, const std::string& run_id,
+                                        std::string input) {
+  auto run = ask<run_meta>(*impl_->sys, impl_->handle, caf::duration{caf::infinite},
+                           caf::make_message(service::start_atom::value, workflow, run_id,
+                                             std::move(input)),
+                           "start " + run_id);
+  if (!run)
+    return std::move(run).error();
+  return run->status;
+}
+
+void runtime::start_async(const std::string& workflow, const std::string& run_id,
+                          std::string input, std::function<void(expected<run_status>)> done) {
+  impl_->sys->spawn([=, handle = impl_->handle, input = std::move(input)](
+                      caf::event_based_actor* self) {
+    self->request(handle, caf::infinite, service::start_atom::value, workflow, run_id, input)
+      .then([=](const run_meta& run) { done(run.status); },
+            [=](const caf::error& e) { done(detail::from_caf_error(e, "start " + run_id)); });
+  });
+}
+
+expected<run_outcome> runtime::wait(const std::string& run_id,
+                                    std::chrono::milliseconds timeout) {
+  // The handle keeps the deadline, also across a restart of the run
+  // supervisor; timeout is answered as an error.
+  return ask<run_outcome>(*impl_->sys, impl_->handle, caf::duration{caf::infinite},
+                          caf::make_message(service::wait_atom::value, run_id,
+                                            static_cast<std::int64_t>(timeout.count())),
+                          "wait for " + run_id);
+}
 
 expected<void> runtime::signal_raw(const std::string& run_id, const std::string& name,
                                    std::string payload, std::chrono::milliseconds answer_limit) {
-  using clock = std::chrono::steady_clock;
-  auto deadline = answer_limit == no_answer_limit ? clock::time_point::max()
-                                                  : clock::now() + answer_limit;
-  // The request id is made here, once: if the run supervisor dies before
-  // answering (it is restarted by the tree), the same signal goes to its
-  // successor, and a run that journaled it already does not journal it again.
-  auto request_id = detail::random_uuid();
-  auto what = "signal " + name + " to run " + run_id;
-  for (int attempt = 1;; ++attempt) {
-    caf::scoped_actor self{*impl_->sys};
-    expected<void> out;
-    bool supervisor_restarting = false;
-    auto left = answer_limit == no_answer_limit
-                  ? no_answer_limit
-                  : std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
-    self->request(impl_->runs(), caf_limit(left), atoms::signal::value, run_id, name, payload,
-                  request_id)
-      .receive([](caf::ok_atom) {},
-               [&](const caf::error& e) {
-                 supervisor_restarting = e == caf::sec::request_receiver_down;
-                 out = detail::from_caf_error(e, what);
-               });
-    if (!supervisor_restarting || impl_->stopping || attempt == 250 || clock::now() >= deadline)
-      return out;
-    std::this_thread::sleep_for(std::chrono::milliseconds{20});
-  }
+  return ask_ok(*impl_->sys, impl_->handle, answer_limit,
+                caf::make_message(service::signal_atom::value, run_id, name, std::move(payload)),
+                "signal " + name + " to run " + run_id);
 }
 
 expected<std::string> runtime::decide(const std::string& request_id, const std::string& principal,
                                       const std::string& decision, const std::string& payload_json,
                                       const std::string& channel,
                                       std::chrono::milliseconds answer_limit) {
-  auto gateway = impl_->services.gateway_actor();
-  if (!gateway || impl_->stopping)
-    return make_error(errc::shut_down, "decide request " + request_id + ": the runtime is not running");
-  caf::scoped_actor self{*impl_->sys};
-  expected<std::string> out = make_error(errc::shut_down, "decide request " + request_id);
-  self->request(gateway, caf_limit(answer_limit), atoms::decide::value, request_id, principal, decision,
-                payload_json, channel)
-    .receive([&](std::string& verdict) { out = std::move(verdict); },
-             [&](const caf::error& e) {
-               out = detail::from_caf_error(e, "decide request " + request_id);
-             });
-  return out;
+  return ask<std::string>(*impl_->sys, impl_->handle, caf_limit(answer_limit),
+                          caf::make_message(service::decide_atom::value, request_id, principal,
+                                            decision, payload_json, channel),
+                          "decide request " + request_id);
 }
 
 expected<void> runtime::subscribe_requests(const caf::actor& subscriber) {
@@ -324,18 +293,19 @@ expected<void> runtime::subscribe_requests(const caf::actor& subscriber) {
 
 expected<void> runtime::cancel(const std::string& run_id, const std::string& reason,
                                std::chrono::milliseconds answer_limit) {
-  return ok_reply(*impl_->sys, impl_->runs(),
-                  caf::make_message(atoms::cancel::value, run_id, reason), "cancel run " + run_id,
-                  answer_limit);
+  return ask_ok(*impl_->sys, impl_->handle, answer_limit,
+                caf::make_message(service::cancel_atom::value, run_id, reason),
+                "cancel run " + run_id);
 }
 
 expected<void> runtime::release(const std::string& run_id, const std::string& reason,
                                 std::chrono::milliseconds answer_limit) {
-  return ok_reply(*impl_->sys, impl_->runs(),
-                  caf::make_message(atoms::release::value, run_id, reason),
-                  "release run " + run_id, answer_limit);
+  return ask_ok(*impl_->sys, impl_->handle, answer_limit,
+                caf::make_message(service::release_atom::value, run_id, reason),
+                "release run " + run_id);
 }
 
+caf::actor runtime::handle() const { return impl_->handle; }
 const journal& runtime::store() const noexcept { return *impl_->store; }
 caf::actor runtime::supervisor() const { return impl_->root; }
 const workflow_registry& runtime::workflows() const noexcept { return impl_->workflows; }

@@ -5,7 +5,9 @@
 // signal / cancel / release.
 //
 // Thread-safe: every method may be called from any non-actor thread (they
-// block on a reply). From inside a CAF actor, use the async forms.
+// block on a reply). From inside a CAF actor, send messages to handle()
+// instead (service/protocol.hpp): the blocking methods are those same
+// requests, made from a scoped actor.
 #pragma once
 
 #include <chrono>
@@ -223,6 +225,15 @@ public:
   /// Tokens and cost of the run's LLM steps, from its journal (see
   /// run_usage.hpp; read_run_usage does the same on a read-only journal).
   expected<run_usage> usage(const std::string& run_id) const;
+
+  /// The runtime as an actor: it accepts the requests of
+  /// service/protocol.hpp (start, signal, cancel, release, status, wait,
+  /// usage, subscribe, decide) and answers each with a value or an error,
+  /// so event-based actors use request(...).then(...) and never block.
+  /// Valid while the runtime is open, across restarts of the tree's
+  /// children; also in the actor system's registry as
+  /// service::runtime_name.
+  caf::actor handle() const;
 
   /// The journal (reads: runs, records).
   const journal& store() const noexcept;

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include <caf/actor.hpp>
+#include <caf/atom.hpp>
 
 #include "endure/actors/detail/run_env.hpp"
 #include "endure/actors/detail/run_manager.hpp"
@@ -32,6 +33,9 @@ struct runtime_services {
   const agent::tool_registry* tools = nullptr;
   /// The escalation actor's settings; null: the tree has no escalation actor.
   const escalation::escalation_options* escalation = nullptr;
+  /// Where the gateway and the escalation actor are registered by name
+  /// (service/protocol.hpp) as each incarnation starts; null: not at all.
+  caf::actor_system* registry_of = nullptr;
 
   // -- published by the tree's children, any thread reads ----------------------
   void publish_pool(std::shared_ptr<activity_pool> pool) {
@@ -52,6 +56,7 @@ struct runtime_services {
     return runs_;
   }
   void publish_gateway(caf::actor gateway) {
+    register_name(gateway_name(), gateway);
     std::lock_guard guard{mutex_};
     gateway_ = std::move(gateway);
   }
@@ -62,6 +67,7 @@ struct runtime_services {
   }
 
   void publish_escalation(caf::actor a) {
+    register_name(escalation_name(), a);
     std::lock_guard guard{mutex_};
     escalation_ = std::move(a);
   }
@@ -71,7 +77,15 @@ struct runtime_services {
     return escalation_;
   }
 
+  /// Erases the names this runtime registered (at its close), unless
+  /// another runtime in the same actor system took them over since.
+  void unregister_names();
+
 private:
+  static caf::atom_value gateway_name();
+  static caf::atom_value escalation_name();
+  void register_name(caf::atom_value name, const caf::actor& a);
+
   mutable std::mutex mutex_;
   std::shared_ptr<activity_pool> pool_;
   caf::actor runs_;

@@ -1,0 +1,228 @@
+// The runtime's service actor (service/detail/runtime_handle.hpp): one
+// handler per request of service/protocol.hpp. Requests for runs go to the
+// current run supervisor and are asked again while the tree restarts it;
+// every request is answered through a guarded_reply, so a handle stopped
+// with a request in hand still answers it (shut_down).
+#include "endure/actors/service/detail/runtime_handle.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <unordered_map>
+#include <variant>
+
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/guarded_reply.hpp"
+#include "endure/actors/detail/random_source.hpp"
+#include "endure/actors/detail/runtime_services.hpp"
+#include "endure/actors/service/protocol.hpp"
+#include "endure/actors/workflow_registry.hpp"
+
+namespace endure::service::detail {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using endure::detail::from_caf_error;
+using endure::detail::guarded_reply;
+using endure::detail::to_caf_error;
+using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
+
+/// How long a request waits for a run supervisor the tree is restarting,
+/// and how often it asks again.
+constexpr auto restart_patience = std::chrono::seconds{5};
+constexpr auto restart_poll = std::chrono::milliseconds{20};
+
+struct handle_state {
+  static inline const char* name = "endure.runtime_handle";
+  caf::stateful_actor<handle_state>* self = nullptr;
+  handle_env env;
+  /// Requests waiting to ask a restarted run supervisor, by retry token.
+  std::unordered_map<std::uint64_t, std::function<void()>> retries;
+  std::uint64_t next_retry = 1;
+  /// Subscribers by address; the subscription ends with the entry.
+  std::unordered_map<caf::actor_addr, run_event_feed::subscription> subscribers;
+
+  bool stopping() const { return env.stopping->load(std::memory_order_acquire); }
+
+  /// Sends make() to the current run supervisor and hands its answer to
+  /// `on_answer`; while the tree restarts the supervisor (it went down with
+  /// the request), asks the next one, until `give_up`.
+  template <class MakeMessage, class OnAnswer>
+  void ask_runs(MakeMessage make, OnAnswer on_answer, guarded_reply reply, std::string what,
+                clock::time_point give_up) {
+    auto runs = env.services->runs_actor();
+    if (!runs || stopping())
+      return reply.deliver(to_caf_error(errc::shut_down, what + ": the runtime is not running"));
+    self->request(runs, caf::infinite, make())
+      .then(on_answer, [=, this](caf::error& e) {
+        bool restarting = e == caf::sec::request_receiver_down && !stopping()
+                          && clock::now() < give_up;
+        if (!restarting)
+          return reply.deliver(to_caf_error(from_caf_error(e, what)));
+        auto token = next_retry++;
+        retries.emplace(token, [=, this] { ask_runs(make, on_answer, reply, what, give_up); });
+        self->delayed_send(self, restart_poll, retry_atom::value, token);
+      });
+  }
+
+  /// ask_runs for requests whose answer is ok_atom.
+  void ask_runs_ok(caf::message msg, guarded_reply reply, std::string what) {
+    ask_runs([msg] { return msg; }, [reply](caf::ok_atom) { reply.deliver(caf::ok_atom::value); },
+             reply, std::move(what), clock::now() + restart_patience);
+  }
+
+  void start(const std::string& workflow, const std::string& id, const std::string& input,
+             guarded_reply reply) {
+    if (auto ok = validate_run_id(id); !ok)
+      return reply.deliver(to_caf_error(ok.error()));
+    if (!env.workflows->find(workflow))
+      return reply.deliver(to_caf_error(
+        errc::not_found, "no workflow named '" + workflow + "' is registered"));
+    auto msg = caf::make_message(atoms::start::value, id, workflow, input);
+    const journal* store = env.store;
+    ask_runs([msg] { return msg; },
+             [=](std::uint8_t status) {
+               auto meta = store->run(id);
+               if (!meta) {  // the run is durable; its row read failed: say what we know
+                 run_meta known;
+                 known.id = id;
+                 known.workflow = workflow;
+                 meta = std::move(known);
+               }
+               meta->status = static_cast<run_status>(status);
+               reply.deliver(std::move(*meta));
+             },
+             reply, "start " + id, clock::now() + restart_patience);
+  }
+
+  void signal(const std::string& id, const std::string& name, const std::string& payload,
+              guarded_reply reply) {
+    // One request id for every attempt: a supervisor restarted after it
+    // journaled the signal does not journal it again.
+    auto msg = caf::make_message(atoms::signal::value, id, name, payload,
+                                 endure::detail::random_uuid());
+    ask_runs_ok(std::move(msg), reply, "signal " + name + " to run " + id);
+  }
+
+  void wait(const std::string& id, std::int64_t timeout_ms, guarded_reply reply) {
+    // Capped at ten years, so "as long as it takes" does not overflow.
+    constexpr std::int64_t longest = 10LL * 365 * 24 * 3600 * 1000;
+    auto deadline = clock::now() + std::chrono::milliseconds{std::clamp<std::int64_t>(timeout_ms, 0, longest)};
+    auto make = [=] {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+      return caf::make_message(atoms::wait::value, id,
+                               static_cast<std::int64_t>(std::max<std::int64_t>(left.count(), 1)));
+    };
+    auto answer = [reply](std::uint8_t status, std::string& result, std::string& error) {
+      reply.deliver(run_outcome{static_cast<run_status>(status), std::move(result),
+                                std::move(error)});
+    };
+    ask_runs(make, answer, reply, "wait for " + id, std::max(deadline, clock::now() + restart_patience));
+  }
+
+  void status(const std::string& id, guarded_reply reply) {
+    auto meta = env.store->run(id);
+    if (!meta)
+      return reply.deliver(to_caf_error(meta.error()));
+    reply.deliver(std::move(*meta));
+  }
+
+  void usage(const std::string& id, guarded_reply reply) {
+    auto used = read_run_usage(*env.store, id);
+    if (!used)
+      return reply.deliver(to_caf_error(used.error()));
+    reply.deliver(std::move(*used));
+  }
+
+  void decide(const std::string& request, const std::string& principal,
+              const std::string& decision, const std::string& payload,
+              const std::string& channel, guarded_reply reply) {
+    auto what = "decide request " + request;
+    auto gateway = env.services->gateway_actor();
+    if (!gateway || stopping())
+      return reply.deliver(to_caf_error(errc::shut_down, what + ": the runtime is not running"));
+    self->request(gateway, caf::infinite, atoms::decide::value, request, principal, decision,
+                  payload, channel)
+      .then([reply](std::string& verdict) { reply.deliver(std::move(verdict)); },
+            [reply, what](caf::error& e) { reply.deliver(to_caf_error(from_caf_error(e, what))); });
+  }
+
+  void subscribe(const caf::actor& who, bool steps) {
+    if (!who)
+      return;
+    auto addr = who.address();
+    if (auto it = subscribers.find(addr); it != subscribers.end())
+      return it->second.want_steps(steps);
+    self->monitor(who);
+    // Runs on the publisher's thread: only enqueue.
+    auto forward = [who](const feed_event& e) {
+      std::visit([&who](const auto& ev) { caf::anon_send(who, event_atom::value, ev); }, e);
+    };
+    subscribers.emplace(addr, env.feed->subscribe(std::move(forward), steps));
+  }
+
+  void unsubscribe(const caf::actor_addr& who) {
+    if (subscribers.erase(who) > 0)
+      self->demonitor(who);
+  }
+};
+
+caf::behavior runtime_handle(caf::stateful_actor<handle_state>* self, handle_env env) {
+  self->state.self = self;
+  self->state.env = env;
+  self->set_down_handler([self](caf::down_msg& dm) { self->state.subscribers.erase(dm.source); });
+  auto promise = [self] { return guarded_reply{self->make_response_promise()}; };
+  auto& st = self->state;
+  return {
+    [=, &st](start_atom, const std::string& workflow, const std::string& id,
+             const std::string& input) { st.start(workflow, id, input, promise()); },
+    [=, &st](signal_atom, const std::string& id, const std::string& name,
+             const std::string& payload) { st.signal(id, name, payload, promise()); },
+    [=, &st](cancel_atom, const std::string& id, const std::string& reason) {
+      st.ask_runs_ok(caf::make_message(atoms::cancel::value, id, reason), promise(),
+                     "cancel run " + id);
+    },
+    [=, &st](release_atom, const std::string& id, const std::string& reason) {
+      st.ask_runs_ok(caf::make_message(atoms::release::value, id, reason), promise(),
+                     "release run " + id);
+    },
+    [=, &st](status_atom, const std::string& id) { st.status(id, promise()); },
+    [=, &st](wait_atom, const std::string& id, std::int64_t timeout_ms) {
+      st.wait(id, timeout_ms, promise());
+    },
+    [=, &st](usage_atom, const std::string& id) { st.usage(id, promise()); },
+    [=, &st](decide_atom, const std::string& request, const std::string& principal,
+             const std::string& decision, const std::string& payload,
+             const std::string& channel) {
+      st.decide(request, principal, decision, payload, channel, promise());
+    },
+    [&st](subscribe_atom, const caf::actor& who, bool steps) {
+      st.subscribe(who, steps);
+      return caf::ok_atom::value;
+    },
+    [&st](unsubscribe_atom, const caf::actor& who) {
+      st.unsubscribe(who.address());
+      return caf::ok_atom::value;
+    },
+    [&st](retry_atom, std::uint64_t token) {
+      auto it = st.retries.find(token);
+      if (it == st.retries.end())
+        return;
+      auto again = std::move(it->second);
+      st.retries.erase(it);
+      again();
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_runtime_handle(caf::actor_system& sys, handle_env env) {
+  return sys.spawn(runtime_handle, env);
+}
+
+} // namespace endure::service::detail
