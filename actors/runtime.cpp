@@ -176,7 +176,7 @@ expected<std::unique_ptr<runtime>> runtime::open(caf::actor_system& sys, runtime
   if (auto up = await_tree(sys, p->root); !up)
     return std::move(up).error();
   p->handle = service::detail::spawn_runtime_handle(
-    sys, {&p->services, p->store.get(), &p->workflows, &p->events, &p->stopping});
+    sys, {&p->services, p->store.get(), &p->workflows, &p->events, &p->stopping, p->root});
   service::detail::register_actor(sys, service::runtime_name, p->handle);
   return std::unique_ptr<runtime>{new runtime(std::move(p))};
 }

@@ -56,7 +56,7 @@ struct runtime_services {
     return runs_;
   }
   void publish_gateway(caf::actor gateway) {
-    register_name(gateway_name(), gateway);
+    register_name(gateway_name(), gateway, gateway_actor());
     std::lock_guard guard{mutex_};
     gateway_ = std::move(gateway);
   }
@@ -67,7 +67,7 @@ struct runtime_services {
   }
 
   void publish_escalation(caf::actor a) {
-    register_name(escalation_name(), a);
+    register_name(escalation_name(), a, escalation_actor());
     std::lock_guard guard{mutex_};
     escalation_ = std::move(a);
   }
@@ -84,7 +84,7 @@ struct runtime_services {
 private:
   static caf::atom_value gateway_name();
   static caf::atom_value escalation_name();
-  void register_name(caf::atom_value name, const caf::actor& a);
+  void register_name(caf::atom_value name, const caf::actor& a, const caf::actor& predecessor);
 
   mutable std::mutex mutex_;
   std::shared_ptr<activity_pool> pool_;

@@ -16,11 +16,16 @@
 //       Starts the run, or attaches to the run of that id (idempotent);
 //       answers once the run is durable. Errors: invalid_argument (bad
 //       run id), not_found (no such workflow), the journal's write errors.
-//   (signal_atom, run id, name, payload msgpack bytes) -> caf::ok_atom
-//       Journaled before the answer; consumed once by a wait_signal.
-//       Errors: not_found, invalid_state (the run has ended).
+//   (signal_atom, run id, name, payload msgpack bytes [, request id])
+//       -> caf::ok_atom. Journaled before the answer; consumed once by a
+//       wait_signal. Errors: not_found, invalid_state (the run has ended).
+//       A caller that may send it again (its answer was lost: timeout,
+//       shut_down) passes its own request id: the run journals a signal
+//       of a given request id once.
 //   (cancel_atom, run id, reason) -> caf::ok_atom
 //   (release_atom, run id, reason) -> caf::ok_atom
+//       Asked once: if the run supervisor stops with one in hand, the
+//       answer is shut_down and the journal tells whether it took effect.
 //   (status_atom, run id) -> run_meta          as the journal has it now
 //   (wait_atom, run id, timeout ms as int64) -> run_outcome
 //       Answers when the run completes, fails, is cancelled or is
@@ -38,13 +43,16 @@
 //   (decide_atom, request id, principal, decision, payload JSON, channel)
 //       -> std::string: runtime::decide by message.
 //
-// Every request answers exactly once, also when the runtime shuts down
-// (errc::shut_down) or its run supervisor is being restarted by the tree
-// (the handle asks the new one, for up to 5 s).
+// Every request is answered exactly once, also when the runtime shuts down
+// or its supervision tree gave up (errc::shut_down). While the tree
+// restarts the run supervisor, start, signal and wait ask the new one (for
+// up to 5 s; a wait until its own deadline, then timeout).
 //
 // Names: the handle, the human gateway and the escalation actor are put in
 // the actor system's registry (caf::actor_system::registry()) under
-// runtime_name, gateway_name and escalation_name while the runtime is open.
+// runtime_name, gateway_name and escalation_name while the runtime is open
+// (a restarted gateway under the same name). With several runtimes in one
+// actor system the names stay with the one that took them first.
 // The gateway and the escalation actor speak the messages documented in
 // actors/atoms.hpp (decide, subscribe; esc_assess, esc_outcome, esc_stats).
 //

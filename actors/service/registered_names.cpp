@@ -12,16 +12,21 @@
 
 namespace endure::service::detail {
 
-void register_actor(caf::actor_system& sys, caf::atom_value name, const caf::actor& a) {
+bool register_actor(caf::actor_system& sys, caf::atom_value name, const caf::actor& a,
+                    const caf::actor& predecessor) {
   if (!a)
-    return;
+    return false;
+  auto& registry = sys.registry();
+  auto held = registry.get(name);
+  if (held && held != caf::actor_cast<caf::strong_actor_ptr>(predecessor))
+    return false;
   // CAF 0.17's put() keeps an existing entry (it emplaces), also one whose
   // actor is dead; its own clean-up at the actor's death does not erase it
   // either. A stale entry would name a stopped incarnation and, for a
   // detached actor, keep its thread (and ~actor_system) waiting forever.
-  auto& registry = sys.registry();
   registry.erase(name);
   registry.put(name, caf::actor_cast<caf::strong_actor_ptr>(a));
+  return true;
 }
 
 void unregister_actor(caf::actor_system& sys, caf::atom_value name, const caf::actor& ours) {
@@ -39,9 +44,10 @@ namespace endure::detail {
 caf::atom_value runtime_services::gateway_name() { return service::gateway_name; }
 caf::atom_value runtime_services::escalation_name() { return service::escalation_name; }
 
-void runtime_services::register_name(caf::atom_value name, const caf::actor& a) {
+void runtime_services::register_name(caf::atom_value name, const caf::actor& a,
+                                     const caf::actor& predecessor) {
   if (registry_of)
-    service::detail::register_actor(*registry_of, name, a);
+    service::detail::register_actor(*registry_of, name, a, predecessor);
 }
 
 void runtime_services::unregister_names() {

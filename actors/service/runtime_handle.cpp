@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 #include <variant>
 
@@ -32,7 +33,7 @@ using endure::detail::to_caf_error;
 using retry_atom = caf::atom_constant<caf::atom("rt_retry")>;
 
 /// How long a request waits for a run supervisor the tree is restarting,
-/// and how often it asks again.
+/// and how soon it first asks again.
 constexpr auto restart_patience = std::chrono::seconds{5};
 constexpr auto restart_poll = std::chrono::milliseconds{20};
 
@@ -43,36 +44,63 @@ struct handle_state {
   /// Requests waiting to ask a restarted run supervisor, by retry token.
   std::unordered_map<std::uint64_t, std::function<void()>> retries;
   std::uint64_t next_retry = 1;
+  /// The supervision tree gave up (its root is down): nothing to ask.
+  bool tree_down = false;
   /// Subscribers by address; the subscription ends with the entry.
   std::unordered_map<caf::actor_addr, run_event_feed::subscription> subscribers;
 
   bool stopping() const { return env.stopping->load(std::memory_order_acquire); }
 
+  /// What ask_runs does when the run supervisor goes away with a request.
+  struct retry_rule {
+    /// Ask the next supervisor until then; a time in the past: never.
+    clock::time_point give_up;
+    /// The answer once give_up has passed (wait: its timeout); else the
+    /// supervisor's own error.
+    std::optional<error> when_given_up;
+  };
+
+  /// True if `e` (the run supervisor's answer) means it stopped with the
+  /// request in hand while the runtime goes on: the tree restarts it
+  /// (rest_for_one after a crash of a sibling before it, or of itself).
+  bool supervisor_restarting(const caf::error& e) const {
+    if (stopping() || tree_down)
+      return false;
+    if (e == caf::sec::request_receiver_down)
+      return true;
+    return e.category() == caf::detail::error_factory<errc>::category
+           && static_cast<errc>(e.code()) == errc::shut_down;
+  }
+
   /// Sends make() to the current run supervisor and hands its answer to
-  /// `on_answer`; while the tree restarts the supervisor (it went down with
-  /// the request), asks the next one, until `give_up`.
+  /// `on_answer`; while the tree restarts the supervisor, asks the next
+  /// one (backing off from 20 ms to 1 s) as `rule` says.
   template <class MakeMessage, class OnAnswer>
   void ask_runs(MakeMessage make, OnAnswer on_answer, guarded_reply reply, std::string what,
-                clock::time_point give_up) {
+                retry_rule rule, std::chrono::milliseconds poll = restart_poll) {
     auto runs = env.services->runs_actor();
-    if (!runs || stopping())
+    if (!runs || stopping() || tree_down)
       return reply.deliver(to_caf_error(errc::shut_down, what + ": the runtime is not running"));
     self->request(runs, caf::infinite, make())
       .then(on_answer, [=, this](caf::error& e) {
-        bool restarting = e == caf::sec::request_receiver_down && !stopping()
-                          && clock::now() < give_up;
-        if (!restarting)
+        if (!supervisor_restarting(e))
           return reply.deliver(to_caf_error(from_caf_error(e, what)));
+        if (clock::now() >= rule.give_up)
+          return reply.deliver(rule.when_given_up ? to_caf_error(*rule.when_given_up)
+                                                  : to_caf_error(from_caf_error(e, what)));
         auto token = next_retry++;
-        retries.emplace(token, [=, this] { ask_runs(make, on_answer, reply, what, give_up); });
-        self->delayed_send(self, restart_poll, retry_atom::value, token);
+        auto next = std::min(poll * 2, std::chrono::milliseconds{1000});
+        retries.emplace(token, [=, this] { ask_runs(make, on_answer, reply, what, rule, next); });
+        self->delayed_send(self, poll, retry_atom::value, token);
       });
   }
 
-  /// ask_runs for requests whose answer is ok_atom.
-  void ask_runs_ok(caf::message msg, guarded_reply reply, std::string what) {
+  /// Asks once, for requests that are not safe to repeat (cancel, release:
+  /// a repeat after a supervisor that did it died unanswered would be
+  /// refused as done already). Answer: ok_atom.
+  void ask_runs_once(caf::message msg, guarded_reply reply, std::string what) {
     ask_runs([msg] { return msg; }, [reply](caf::ok_atom) { reply.deliver(caf::ok_atom::value); },
-             reply, std::move(what), clock::now() + restart_patience);
+             reply, std::move(what), retry_rule{clock::time_point::min(), std::nullopt});
   }
 
   void start(const std::string& workflow, const std::string& id, const std::string& input,
@@ -96,16 +124,18 @@ struct handle_state {
                meta->status = static_cast<run_status>(status);
                reply.deliver(std::move(*meta));
              },
-             reply, "start " + id, clock::now() + restart_patience);
+             reply, "start " + id, retry_rule{clock::now() + restart_patience, std::nullopt});
   }
 
+  /// `request_id` makes a repeated signal (after an answer that did not
+  /// arrive) journal once; every attempt of the handle uses the same one.
   void signal(const std::string& id, const std::string& name, const std::string& payload,
-              guarded_reply reply) {
-    // One request id for every attempt: a supervisor restarted after it
-    // journaled the signal does not journal it again.
+              const std::string& request_id, guarded_reply reply) {
     auto msg = caf::make_message(atoms::signal::value, id, name, payload,
-                                 endure::detail::random_uuid());
-    ask_runs_ok(std::move(msg), reply, "signal " + name + " to run " + id);
+                                 request_id.empty() ? endure::detail::random_uuid() : request_id);
+    ask_runs([msg] { return msg; }, [reply](caf::ok_atom) { reply.deliver(caf::ok_atom::value); },
+             reply, "signal " + name + " to run " + id,
+             retry_rule{clock::now() + restart_patience, std::nullopt});
   }
 
   void wait(const std::string& id, std::int64_t timeout_ms, guarded_reply reply) {
@@ -121,7 +151,9 @@ struct handle_state {
       reply.deliver(run_outcome{static_cast<run_status>(status), std::move(result),
                                 std::move(error)});
     };
-    ask_runs(make, answer, reply, "wait for " + id, std::max(deadline, clock::now() + restart_patience));
+    auto timed_out = error{errc::timeout, "run " + id + " did not end within "
+                                            + std::to_string(timeout_ms) + " ms"};
+    ask_runs(make, answer, reply, "wait for " + id, retry_rule{deadline, std::move(timed_out)});
   }
 
   void status(const std::string& id, guarded_reply reply) {
@@ -174,21 +206,37 @@ struct handle_state {
 caf::behavior runtime_handle(caf::stateful_actor<handle_state>* self, handle_env env) {
   self->state.self = self;
   self->state.env = env;
-  self->set_down_handler([self](caf::down_msg& dm) { self->state.subscribers.erase(dm.source); });
+  // The tree's root gives up only past its restart intensity: then nothing
+  // will answer, so requests waiting to ask again are answered (shut_down,
+  // by their guarded_reply) instead of polling a dead supervisor.
+  self->monitor(env.root);
+  self->set_down_handler([self, root = env.root.address()](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source == root) {
+      st.tree_down = true;
+      st.retries.clear();
+      return;
+    }
+    st.subscribers.erase(dm.source);
+  });
   auto promise = [self] { return guarded_reply{self->make_response_promise()}; };
   auto& st = self->state;
   return {
     [=, &st](start_atom, const std::string& workflow, const std::string& id,
              const std::string& input) { st.start(workflow, id, input, promise()); },
     [=, &st](signal_atom, const std::string& id, const std::string& name,
-             const std::string& payload) { st.signal(id, name, payload, promise()); },
+             const std::string& payload) { st.signal(id, name, payload, {}, promise()); },
+    [=, &st](signal_atom, const std::string& id, const std::string& name,
+             const std::string& payload, const std::string& request_id) {
+      st.signal(id, name, payload, request_id, promise());
+    },
     [=, &st](cancel_atom, const std::string& id, const std::string& reason) {
-      st.ask_runs_ok(caf::make_message(atoms::cancel::value, id, reason), promise(),
-                     "cancel run " + id);
+      st.ask_runs_once(caf::make_message(atoms::cancel::value, id, reason), promise(),
+                       "cancel run " + id);
     },
     [=, &st](release_atom, const std::string& id, const std::string& reason) {
-      st.ask_runs_ok(caf::make_message(atoms::release::value, id, reason), promise(),
-                     "release run " + id);
+      st.ask_runs_once(caf::make_message(atoms::release::value, id, reason), promise(),
+                       "release run " + id);
     },
     [=, &st](status_atom, const std::string& id) { st.status(id, promise()); },
     [=, &st](wait_atom, const std::string& id, std::int64_t timeout_ms) {

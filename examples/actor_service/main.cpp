@@ -39,9 +39,12 @@ struct clerk_state {
   std::set<std::string> shipped;  // runs this process signalled
 };
 
-caf::behavior shipping_clerk(caf::stateful_actor<clerk_state>* self, caf::actor rt) {
+// Tells `subscribed` once it receives the runs' events: orders sent
+// before that could start waiting unseen.
+caf::behavior shipping_clerk(caf::stateful_actor<clerk_state>* self, caf::actor rt,
+                             caf::actor subscribed) {
   self->request(rt, caf::infinite, svc::subscribe_atom::value, caf::actor{self}, false)
-    .then([](caf::ok_atom) {},
+    .then([self, subscribed](caf::ok_atom) { self->send(subscribed, caf::ok_atom::value); },
           [self](const caf::error& e) {
             std::cerr << svc::error_of(e, "subscribe").message << "\n";
             self->quit(e);
@@ -136,7 +139,12 @@ int main(int argc, char** argv) {
   {
     // The main thread is no actor: it may block until the desk reports.
     caf::scoped_actor main_thread{sys};
-    auto clerk = sys.spawn(shipping_clerk, handle);
+    auto clerk = sys.spawn(shipping_clerk, handle, caf::actor{main_thread});
+    bool subscribed = false;
+    main_thread->receive([&](caf::ok_atom) { subscribed = true; },
+                         [](const caf::error&) {});
+    if (!subscribed)
+      return 1;  // the clerk said why
     auto desk = sys.spawn(order_desk, handle, clerk, caf::actor{main_thread}, orders);
     for (int i = 1; i <= orders; ++i)
       main_thread->send(desk, order_atom::value, "order-" + std::to_string(i), i);

@@ -154,17 +154,6 @@ SCENARIO("a start whose creating commit fails is answered with the error, and a 
   CHECK(f.ended("n5", 10s).value<int>() == 1);
 }
 
-namespace {
-
-caf::actor runs_child(runtime_fixture& f) {
-  caf::scoped_actor self{f.sys()};
-  caf::actor out;
-  self->request(f.rt().supervisor(), 5s, find_child_atom::value, std::string{"runs"})
-    .receive([&](caf::actor& a) { out = std::move(a); }, [](const caf::error&) {});
-  return out;
-}
-
-} // namespace
 
 SCENARIO("a signal to a passivated run after the run supervisor restarted is consumed",
          "[restart][requests]") {
@@ -172,11 +161,11 @@ SCENARIO("a signal to a passivated run after the run supervisor restarted is con
   REQUIRE(f.rt().start("waits_for_go", "m1", 0));
   REQUIRE(f.await_status("m1", run_status::waiting));
   REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));  // parked
-  auto old = runs_child(f);
+  auto old = f.tree_child("runs");
   REQUIRE(old);
   caf::anon_send_exit(old, caf::exit_reason::kill);
   caf::actor now;
-  REQUIRE(eventually([&] { return (now = runs_child(f)) && now != old; }));
+  REQUIRE(eventually([&] { return (now = f.tree_child("runs")) && now != old; }));
   auto sent = f.rt().signal("m1", "go", 4);
   INFO("signal after the restart: " << describe(sent));
   CHECK(sent);

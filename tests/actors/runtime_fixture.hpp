@@ -7,6 +7,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 
 #include <chrono>
 #include <memory>
@@ -16,6 +17,7 @@
 
 #include "endure/actors/endure.hpp"
 #include "endure/actors/events.hpp"
+#include "endure/supervisors/atoms.hpp"
 #include "support/eventually.hpp"
 #include "support/temp_dir.hpp"
 
@@ -118,6 +120,16 @@ public:
     INFO("wait for run " << id << ": " << (out ? "ok" : out.error().to_string()));
     REQUIRE(out);
     return *out;
+  }
+
+  /// The current child `id` of the runtime's supervision tree ("runs",
+  /// "human_gateway", ...); invalid if the tree does not answer in 5 s.
+  caf::actor tree_child(const std::string& id) {
+    caf::scoped_actor self{*sys_};
+    caf::actor out;
+    self->request(rt_->supervisor(), std::chrono::seconds{5}, find_child_atom::value, id)
+      .receive([&](caf::actor& a) { out = std::move(a); }, [](const caf::error&) {});
+    return out;
   }
 
   /// The events of type E of run `id` in the open runtime's journal.

@@ -16,7 +16,6 @@
 #include "actors/runtime_fixture.hpp"
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/service/protocol.hpp"
-#include "endure/supervisors/atoms.hpp"
 
 using namespace endure;
 using namespace endure::test;
@@ -33,9 +32,16 @@ task<int> waits_for_approve(context& ctx, int n) {
 
 task<int> trivial(context&, int n) { co_return n; }
 
+task<int> approve_then_finish(context& ctx, int) {
+  auto approved = co_await ctx.wait_signal<int>("approve");
+  auto finished = co_await ctx.wait_signal<int>("finish");
+  co_return approved.value_or(-1000) + finished.value_or(-1000);
+}
+
 void workflows(workflow_registry& r) {
   r.add("waits_for_approve", &waits_for_approve);
   r.add("trivial", &trivial);
+  r.add("approve_then_finish", &approve_then_finish);
 }
 
 /// What the service actor below saw, handed to the test thread once.
@@ -106,12 +112,18 @@ expected<T> ask(caf::actor_system& sys, const caf::actor& rt, Ts&&... xs) {
   return out;
 }
 
-caf::actor runs_child(runtime_fixture& f) {
-  caf::scoped_actor self{f.sys()};
-  caf::actor out;
-  self->request(f.rt().supervisor(), 5s, find_child_atom::value, std::string{"runs"})
-    .receive([&](caf::actor& a) { out = std::move(a); }, [](const caf::error&) {});
-  return out;
+/// Asks for run `id`'s outcome from an event-based actor, as a service
+/// would; the answer (or the error) arrives in the future.
+std::future<expected<run_outcome>> wait_by_message(runtime_fixture& f, const std::string& id,
+                                                   std::int64_t timeout_ms) {
+  auto result = std::make_shared<std::promise<expected<run_outcome>>>();
+  auto answer = result->get_future();
+  f.sys().spawn([=, rt = f.rt().handle()](caf::event_based_actor* self) {
+    self->request(rt, caf::infinite, svc::wait_atom::value, id, timeout_ms)
+      .then([=](run_outcome& o) { result->set_value(std::move(o)); },
+            [=](const caf::error& e) { result->set_value(svc::error_of(e, "wait")); });
+  });
+  return answer;
 }
 
 } // namespace
@@ -199,32 +211,51 @@ SCENARIO("the handle answers every refusal with endure's error code and a messag
 
 SCENARIO("a wait in hand while the tree restarts the run supervisor still gets the outcome",
          "[service][restart]") {
+  // "runs" itself, or the activity workers before it, which the tree
+  // (rest_for_one) restarts together with it: the old supervisor then
+  // answers its waiters shut_down as it stops.
+  for (std::string crashed : {"runs", "activity_workers"}) {
+    INFO("killed: " << crashed);
+    runtime_fixture f{workflows};
+    REQUIRE(f.rt().start("waits_for_approve", "r1", 10));
+    REQUIRE(f.await_status("r1", run_status::waiting));
+    auto answer = wait_by_message(f, "r1", 20'000);
+    // The wait reached the supervisor before it is killed: its answer is
+    // the handle's business now.
+    REQUIRE(eventually([&] { return f.rt().stats().waits > 0; }));
+    auto old_runs = f.tree_child("runs");
+    auto old = f.tree_child(crashed);
+    REQUIRE(old);
+    caf::anon_send_exit(old, caf::exit_reason::kill);
+    caf::actor now;
+    REQUIRE(eventually([&] { return (now = f.tree_child("runs")) && now != old_runs; }));
+    REQUIRE(f.rt().signal("r1", "approve", 5));
+    REQUIRE(answer.wait_for(20s) == std::future_status::ready);
+    auto out = answer.get();
+    INFO((out ? "completed" : out.error().to_string()));
+    REQUIRE(out);
+    CHECK(out->status == run_status::completed);
+    CHECK(out->value<int>() == 15);
+  }
+}
+
+SCENARIO("a signal sent again with its request id is journaled once", "[service]") {
   runtime_fixture f{workflows};
   auto rt = f.rt().handle();
-  REQUIRE(f.rt().start("waits_for_approve", "r1", 10));
-  REQUIRE(f.await_status("r1", run_status::waiting));
-  auto result = std::make_shared<std::promise<expected<run_outcome>>>();
-  auto answer = result->get_future();
-  f.sys().spawn([=](caf::event_based_actor* self) {
-    self->request(rt, caf::infinite, svc::wait_atom::value, "r1", std::int64_t{20'000})
-      .then([=](run_outcome& o) { result->set_value(std::move(o)); },
-            [=](const caf::error& e) { result->set_value(svc::error_of(e, "wait")); });
-  });
-  // The wait reached the supervisor before it is killed: its answer is the
-  // handle's business now.
-  REQUIRE(eventually([&] { return f.rt().stats().waits > 0; }));
-  auto old = runs_child(f);
-  REQUIRE(old);
-  caf::anon_send_exit(old, caf::exit_reason::kill);
-  caf::actor now;
-  REQUIRE(eventually([&] { return (now = runs_child(f)) && now != old; }));
-  REQUIRE(f.rt().signal("r1", "approve", 5));
-  REQUIRE(answer.wait_for(20s) == std::future_status::ready);
-  auto out = answer.get();
-  INFO((out ? "completed" : out.error().to_string()));
-  REQUIRE(out);
-  CHECK(out->status == run_status::completed);
-  CHECK(out->value<int>() == 15);
+  REQUIRE(f.rt().start("approve_then_finish", "twice", 0));
+  REQUIRE(f.await_status("twice", run_status::waiting));
+  for (int i = 0; i < 2; ++i) {
+    auto sent = ask<caf::ok_atom>(f.sys(), rt, svc::signal_atom::value, "twice", "approve",
+                                  to_bytes(1), std::string{"req-7"});
+    INFO("signal " << i << ": " << (sent ? "ok" : sent.error().to_string()));
+    REQUIRE(sent);
+  }
+  REQUIRE(f.rt().signal("twice", "finish", 10));
+  CHECK(f.ended("twice", 10s).value<int>() == 11);
+  std::size_t approvals = 0;
+  for (auto& e : f.events<signal_received_event>("twice"))
+    approvals += e.name == "approve";
+  CHECK(approvals == 1);
 }
 
 SCENARIO("a request in hand when the runtime shuts down is answered shut_down",
@@ -233,13 +264,7 @@ SCENARIO("a request in hand when the runtime shuts down is answered shut_down",
   auto rt = f.rt().handle();
   REQUIRE(f.rt().start("waits_for_approve", "s1", 1));
   REQUIRE(f.await_status("s1", run_status::waiting));
-  auto result = std::make_shared<std::promise<expected<run_outcome>>>();
-  auto answer = result->get_future();
-  f.sys().spawn([=](caf::event_based_actor* self) {
-    self->request(rt, caf::infinite, svc::wait_atom::value, "s1", std::int64_t{600'000})
-      .then([=](run_outcome& o) { result->set_value(std::move(o)); },
-            [=](const caf::error& e) { result->set_value(svc::error_of(e, "wait")); });
-  });
+  auto answer = wait_by_message(f, "s1", 600'000);
   REQUIRE(eventually([&] { return f.rt().stats().waits > 0; }));
   f.stop_runtime();
   REQUIRE(answer.wait_for(10s) == std::future_status::ready);
@@ -252,7 +277,7 @@ SCENARIO("a request in hand when the runtime shuts down is answered shut_down",
   CHECK(late.error().code == errc::shut_down);
 }
 
-SCENARIO("the handle and the human gateway and the escalation actor are found by name",
+SCENARIO("the handle and the human gateway are found by name",
          "[service]") {
   runtime_fixture f{workflows};
   auto& registry = f.sys().registry();
@@ -271,7 +296,7 @@ SCENARIO("the handle and the human gateway and the escalation actor are found by
   CHECK_THAT(refusal, Catch::Contains("nope"));
   // The tree restarts the gateway with the run supervisor (rest_for_one):
   // the name then names the new one.
-  auto old_runs = runs_child(f);
+  auto old_runs = f.tree_child("runs");
   REQUIRE(old_runs);
   caf::anon_send_exit(old_runs, caf::exit_reason::kill);
   REQUIRE(eventually([&] {
@@ -282,6 +307,25 @@ SCENARIO("the handle and the human gateway and the escalation actor are found by
   f.stop_runtime();
   CHECK_FALSE(registry.get(svc::runtime_name));
   CHECK_FALSE(registry.get(svc::gateway_name));
+}
+
+SCENARIO("a second runtime in the same actor system leaves the names to the first",
+         "[service]") {
+  runtime_fixture f{workflows};
+  auto& registry = f.sys().registry();
+  temp_dir other_dir;
+  runtime_options opts;
+  opts.journal.data_dir = other_dir.path();
+  opts.journal.mode = durability::nosync;
+  workflow_registry reg;
+  workflows(reg);
+  auto second = runtime::open(f.sys(), opts, std::move(reg));
+  REQUIRE(second);
+  CHECK(caf::actor_cast<caf::actor>(registry.get(svc::runtime_name)) == f.rt().handle());
+  auto first_gateway = registry.get(svc::gateway_name);
+  second->reset();  // closing the second must not take the first's names
+  CHECK(caf::actor_cast<caf::actor>(registry.get(svc::runtime_name)) == f.rt().handle());
+  CHECK(registry.get(svc::gateway_name) == first_gateway);
 }
 
 SCENARIO("a subscriber that stops ends its subscription", "[service]") {

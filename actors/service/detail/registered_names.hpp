@@ -3,14 +3,16 @@
 // without a reference from the runtime. Internal.
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/atom.hpp>
-#include <caf/fwd.hpp>
 
 namespace endure::service::detail {
 
-/// Puts `a` under `name`, replacing what was there (a predecessor the
-/// supervisor restarted).
-void register_actor(caf::actor_system& sys, caf::atom_value name, const caf::actor& a);
+/// Puts `a` under `name` if the name is free or names `predecessor` (the
+/// incarnation a supervisor restarted); else leaves it to its holder (a
+/// runtime opened earlier in the same actor system) and returns false.
+bool register_actor(caf::actor_system& sys, caf::atom_value name, const caf::actor& a,
+                    const caf::actor& predecessor = {});
 /// Erases `name` if it still names `ours` (another runtime in the same
 /// actor system may have taken the name over since).
 void unregister_actor(caf::actor_system& sys, caf::atom_value name, const caf::actor& ours);

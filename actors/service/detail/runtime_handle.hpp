@@ -8,7 +8,7 @@
 
 #include <atomic>
 
-#include <caf/fwd.hpp>
+#include <caf/actor.hpp>
 
 namespace endure {
 class journal;
@@ -30,6 +30,9 @@ struct handle_env {
   /// True once the runtime shuts down: a run supervisor that stops answering
   /// is then not asked again.
   const std::atomic<bool>* stopping = nullptr;
+  /// The supervision tree's root: once it is down (it gave up), requests
+  /// are refused at once.
+  caf::actor root;
 };
 
 caf::actor spawn_runtime_handle(caf::actor_system& sys, handle_env env);
