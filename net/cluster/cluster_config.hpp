@@ -1,0 +1,71 @@
+// A cluster's configuration: the nodes (name and address each), which one
+// this process is, and the TLS files every node and client presents.
+//
+//   # cluster.yaml
+//   node: a                      # this node (or --node-name); absent for a client
+//   tls:                         # required: plain connections are refused
+//     certificate: certs/a.pem   # this process's certificate, signed by the CA
+//     key: certs/a.key
+//     ca: certs/cluster-ca.pem   # the cluster's CA: peers must present a cert it signed
+//   reconnect_ms: 200            # how often a node tries a peer that is away
+//   nodes:
+//     - {name: a, address: 127.0.0.1:7101}
+//     - {name: b, address: 127.0.0.1:7102}
+//     - {name: c, address: 127.0.0.1:7103}
+//
+// Relative paths are read from the configuration file's directory. A bad
+// file is refused naming the file, the line and the field.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "endure/persistence/error.hpp"
+
+namespace endure::cluster {
+
+struct node_address {
+  std::string name;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// The TLS files (PEM): all three are required.
+struct tls_files {
+  std::string certificate;
+  std::string key;
+  std::string ca;
+  std::string passphrase;  ///< of the key, when it is encrypted
+};
+
+struct cluster_config {
+  /// This node's name; empty for a client (`endure --cluster FILE list`).
+  std::string self;
+  /// Every node, this one included, in the file's order.
+  std::vector<node_address> nodes;
+  tls_files tls;
+  std::chrono::milliseconds reconnect{200};
+
+  /// The node named `name`; null when there is none.
+  const node_address* find(std::string_view name) const;
+  /// Every node's name, in the file's order.
+  std::vector<std::string> names() const;
+};
+
+/// Reads and checks a cluster file. `self` (when not empty) overrides the
+/// file's `node:`. Errors: invalid_argument naming file, line and field
+/// (unknown keys, a duplicate or unknown node, an address that is not
+/// HOST:PORT, a TLS file missing or unreadable), io_error when the file
+/// cannot be read.
+expected<cluster_config> load_cluster_config(const std::string& file, std::string_view self = {});
+
+/// The same checks on text (for tests and embedding programs); `origin`
+/// names it in messages and relative paths are read from `base_dir`.
+expected<cluster_config> parse_cluster_config(std::string_view text, std::string_view origin,
+                                              const std::string& base_dir,
+                                              std::string_view self = {});
+
+} // namespace endure::cluster

@@ -1,0 +1,464 @@
+// The cluster router (cluster_node.hpp): one event-based actor per node
+// holding the members (this node and its peers), where runs were found,
+// and the subscribers every node is told about.
+#include "endure/net/cluster/cluster_node.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/function_view.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/middleman_actor.hpp>
+#include <caf/openssl/all.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/detail/guarded_reply.hpp"
+#include "endure/actors/service/protocol.hpp"
+#include "endure/net/cluster/placement.hpp"
+
+namespace endure::cluster {
+
+namespace {
+
+using namespace std::chrono_literals;
+using endure::detail::guarded_reply;
+using endure::detail::to_caf_error;
+namespace svc = endure::service;
+
+using connect_atom = caf::atom_constant<caf::atom("cl_connect")>;
+using boot_atom = caf::atom_constant<caf::atom("cl_boot")>;
+
+/// How long a node may take to answer a forwarded request beyond the
+/// request's own time (a wait), and a lookup.
+constexpr auto forward_slack = 30s;
+constexpr auto lookup_timeout = 5s;
+/// Runs whose node is remembered; past it the memory starts over (a
+/// lookup costs one round to every node).
+constexpr std::size_t max_located = 100'000;
+
+struct member {
+  std::string name, host;
+  std::uint16_t port = 0;
+  bool is_self = false;
+  bool up = false;
+  bool connecting = false;
+  caf::actor router;   ///< its cluster actor
+  caf::actor runtime;  ///< its runtime::handle()
+  /// Requests forwarded to it and not yet answered (answered shut_down
+  /// when it goes away).
+  std::map<std::uint64_t, guarded_reply> pending;
+};
+
+struct node_state {
+  cluster_config cfg;
+  list_runs_fn list_runs;
+  std::map<std::string, member> members;
+  std::vector<std::string> names;
+  std::unordered_map<std::string, std::string> located;  ///< run -> node
+  std::map<caf::actor_addr, std::pair<caf::actor, bool>> subscribers;
+  /// Peers not tried yet: requests wait until each was tried once, so a
+  /// new run is not placed past a node that is merely still connecting.
+  std::set<std::string> untried;
+  std::vector<std::function<void()>> queued;
+  std::uint64_t next_token = 0;
+  static inline const char* name = "endure.cluster_node";
+};
+
+using node_actor = caf::stateful_actor<node_state>;
+
+member& self_member(node_actor* self) { return self->state.members.at(self->state.cfg.self); }
+
+std::string away_text(const std::vector<std::string>& away) {
+  std::string out;
+  for (auto& n : away)
+    out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+/// Tells `m` about every subscriber (a node that joined or returned).
+void send_subscriptions(node_actor* self, member& m) {
+  for (auto& [addr, sub] : self->state.subscribers)
+    self->request(m.runtime, lookup_timeout, svc::subscribe_atom::value, sub.first, sub.second)
+      .then([](caf::ok_atom) {}, [](caf::error&) {});
+}
+
+void adopt(node_actor* self, const std::string& name, caf::actor router, caf::actor runtime) {
+  auto it = self->state.members.find(name);
+  if (it == self->state.members.end() || it->second.is_self)
+    return;
+  auto& m = it->second;
+  if (m.up && m.router == router)
+    return;
+  m.router = std::move(router);
+  m.runtime = std::move(runtime);
+  m.up = true;
+  self->monitor(m.router);
+  send_subscriptions(self, m);
+}
+
+void tried(node_actor* self, const std::string& name) {
+  auto& st = self->state;
+  if (!st.untried.erase(name) || !st.untried.empty())
+    return;
+  auto queued = std::move(st.queued);
+  for (auto& f : queued)
+    f();
+}
+
+/// Once every peer was tried: now, or after.
+void when_settled(node_actor* self, std::function<void()> f) {
+  if (self->state.untried.empty())
+    f();
+  else
+    self->state.queued.push_back(std::move(f));
+}
+
+/// One connection per pair of nodes: the node whose name sorts first
+/// connects, the other waits for its hello (two connections between the
+/// same two CAF nodes lose messages).
+bool initiates(node_actor* self, const std::string& peer) { return self->state.cfg.self < peer; }
+
+void connect_to(node_actor* self, const std::string& name) {
+  auto& m = self->state.members.at(name);
+  if (m.up || m.connecting || !initiates(self, name))
+    return;
+  m.connecting = true;
+  auto retry = [self, name] {
+    self->state.members.at(name).connecting = false;
+    self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, name);
+    tried(self, name);
+  };
+  auto mm = self->home_system().openssl_manager().actor_handle();
+  self->request(mm, 10s, caf::connect_atom::value, m.host, m.port)
+    .then(
+      [self, name, retry](const caf::node_id&, caf::strong_actor_ptr& ptr,
+                          const std::set<std::string>&) {
+        auto router = caf::actor_cast<caf::actor>(ptr);
+        if (!router)
+          return retry();
+        self->request(router, 10s, hello_atom::value, self->state.cfg.self,
+                      caf::actor_cast<caf::actor>(self), self_member(self).runtime)
+          .then(
+            [self, name, router](const std::string& said, const caf::actor& runtime) {
+              self->state.members.at(name).connecting = false;
+              if (said == name)
+                adopt(self, name, router, runtime);
+              else
+                self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, name);
+              tried(self, name);
+            },
+            [retry](caf::error&) { retry(); });
+      },
+      [retry](caf::error&) { retry(); });
+}
+
+void went_away(node_actor* self, member& m) {
+  m.up = false;
+  m.router = nullptr;
+  m.runtime = nullptr;
+  auto pending = std::move(m.pending);
+  for (auto& [token, rp] : pending)
+    rp.deliver(to_caf_error(errc::shut_down,
+                            "node " + m.name + " went away with the request in hand; its runs "
+                            "resume when it returns (ask again then)"));
+  if (initiates(self, m.name))
+    self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, m.name);
+}
+
+/// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
+/// or error; shut_down at once if `m` goes away first.
+template <class Reply, class... Ts>
+void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeout, Ts... xs) {
+  auto token = ++self->state.next_token;
+  m.pending.emplace(token, rp);
+  auto done = [self, name = m.name, token] {
+    auto it = self->state.members.find(name);
+    if (it != self->state.members.end())
+      it->second.pending.erase(token);
+  };
+  self->request(m.runtime, timeout, std::move(xs)...)
+    .then([rp, done](Reply& r) { done(); rp.deliver(std::move(r)); },
+          [rp, done](caf::error& e) { done(); rp.deliver(std::move(e)); });
+}
+
+/// Calls k with the member that has run `id`, or with null and the nodes
+/// that are away (the run may be on one of them) when no reachable one has it.
+void locate(node_actor* self, const std::string& id,
+            std::function<void(member*, std::vector<std::string>)> k) {
+  auto& st = self->state;
+  if (auto it = st.located.find(id); it != st.located.end()) {
+    auto& m = st.members.at(it->second);
+    if (m.up || m.is_self)
+      return k(&m, {});
+    return k(nullptr, {m.name});
+  }
+  struct lookup {
+    std::size_t waiting = 0;
+    bool done = false;
+    std::vector<std::string> away;
+  };
+  auto l = std::make_shared<lookup>();
+  for (auto& [name, m] : st.members) {
+    if (!m.up && !m.is_self)
+      l->away.push_back(name);
+    else
+      ++l->waiting;
+  }
+  auto finish_one = [self, l, k] {
+    if (--l->waiting == 0 && !l->done) {
+      l->done = true;
+      k(nullptr, l->away);
+    }
+  };
+  for (auto& [name, m] : st.members) {
+    if (!m.up && !m.is_self)
+      continue;
+    self->request(m.runtime, lookup_timeout, svc::status_atom::value, id)
+      .then(
+        [self, l, k, id, name = name](const run_meta&) {
+          if (l->done)
+            return;
+          l->done = true;
+          auto& st = self->state;
+          if (st.located.size() >= max_located)
+            st.located.clear();
+          st.located[id] = name;
+          auto& m = st.members.at(name);
+          if (m.up || m.is_self)
+            k(&m, {});
+          else
+            k(nullptr, {name});
+        },
+        [l, finish_one, name = name](caf::error& e) {
+          auto why = endure::detail::from_caf_error(e, "");
+          if (why.code != errc::not_found)
+            l->away.push_back(name);
+          finish_one();
+        });
+  }
+}
+
+/// Routes a request about an existing run: to its node, or an answer
+/// saying it is not found / unavailable.
+template <class Reply, class... Ts>
+void route(node_actor* self, guarded_reply rp, const std::string& id, caf::duration timeout,
+           Ts... xs) {
+  when_settled(self, [=] {
+    locate(self, id, [=](member* m, std::vector<std::string> away) {
+      if (m)
+        return forward<Reply>(self, *m, rp, timeout, xs...);
+      if (!away.empty())
+        return rp.deliver(to_caf_error(
+          errc::shut_down, "run " + id + " is on no reachable node; it may be on " + away_text(away)
+                             + ", away now: it is unavailable, not lost, and resumes when its "
+                               "node returns"));
+      forward<Reply>(self, self_member(self), rp, timeout, xs...);  // the runtime's own not_found
+    });
+  });
+}
+
+void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
+               const std::string& id, const std::string& input) {
+  when_settled(self, [=] {
+    locate(self, id, [=](member* m, std::vector<std::string>) {
+      if (!m) {
+        auto& st = self->state;
+        for (auto& name : rank_nodes(id, st.names)) {
+          auto& candidate = st.members.at(name);
+          if (candidate.up || candidate.is_self) {
+            m = &candidate;
+            break;
+          }
+        }
+        st.located[id] = m->name;
+      }
+      forward<run_meta>(self, *m, rp, caf::duration{forward_slack}, svc::start_atom::value,
+                        workflow, id, input);
+    });
+  });
+}
+
+caf::behavior node_behavior(node_actor* self) {
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    for (auto& [name, m] : st.members)
+      if (m.up && m.router && m.router.address() == dm.source)
+        return went_away(self, m);
+    st.subscribers.erase(dm.source);
+  });
+  auto promise = [self] { return guarded_reply{self->make_response_promise()}; };
+  auto wait_time = [](std::int64_t ms) {
+    return caf::duration{std::chrono::milliseconds{std::max<std::int64_t>(ms, 0)} + forward_slack};
+  };
+  caf::duration plain{forward_slack};
+  return {
+    [self](boot_atom) {
+      for (auto& [name, m] : self->state.members)
+        if (!m.is_self)
+          connect_to(self, name);
+    },
+    [self](connect_atom, const std::string& name) { connect_to(self, name); },
+    [self](hello_atom, const std::string& from, const caf::actor& router,
+           const caf::actor& runtime) -> caf::result<std::string, caf::actor> {
+      auto& st = self->state;
+      auto it = st.members.find(from);
+      if (it == st.members.end() || it->second.is_self)
+        return to_caf_error(errc::invalid_argument,
+                            "node '" + from + "' is not a peer in this node's cluster file");
+      adopt(self, from, router, runtime);
+      return {st.cfg.self, self_member(self).runtime};
+    },
+    [self, promise](svc::start_atom, const std::string& workflow, const std::string& id,
+                    const std::string& input) { start_run(self, promise(), workflow, id, input); },
+    [self, promise, plain](svc::signal_atom, const std::string& id, const std::string& name,
+                           const std::string& payload) {
+      route<caf::ok_atom>(self, promise(), id, plain, svc::signal_atom::value, id, name, payload);
+    },
+    [self, promise, plain](svc::signal_atom, const std::string& id, const std::string& name,
+                           const std::string& payload, const std::string& request) {
+      route<caf::ok_atom>(self, promise(), id, plain, svc::signal_atom::value, id, name, payload,
+                          request);
+    },
+    [self, promise, plain](svc::cancel_atom, const std::string& id, const std::string& reason) {
+      route<caf::ok_atom>(self, promise(), id, plain, svc::cancel_atom::value, id, reason);
+    },
+    [self, promise, plain](svc::release_atom, const std::string& id, const std::string& reason) {
+      route<caf::ok_atom>(self, promise(), id, plain, svc::release_atom::value, id, reason);
+    },
+    [self, promise, plain](svc::status_atom, const std::string& id) {
+      route<run_meta>(self, promise(), id, plain, svc::status_atom::value, id);
+    },
+    [self, promise, wait_time](svc::wait_atom, const std::string& id, std::int64_t ms) {
+      route<run_outcome>(self, promise(), id, wait_time(ms), svc::wait_atom::value, id, ms);
+    },
+    [self, promise, plain](svc::usage_atom, const std::string& id) {
+      route<run_usage>(self, promise(), id, plain, svc::usage_atom::value, id);
+    },
+    [self, promise, plain](svc::decide_atom, const std::string& request,
+                           const std::string& principal, const std::string& decision,
+                           const std::string& payload, const std::string& channel) {
+      forward<std::string>(self, self_member(self), promise(), plain, svc::decide_atom::value,
+                           request, principal, decision, payload, channel);
+    },
+    [self](svc::subscribe_atom, const caf::actor& who, bool steps) -> caf::result<caf::ok_atom> {
+      auto& st = self->state;
+      if (!who)
+        return to_caf_error(errc::invalid_argument, "subscribe: no subscriber actor given");
+      if (!st.subscribers.count(who.address()))
+        self->monitor(who);
+      st.subscribers[who.address()] = {who, steps};
+      for (auto& [name, m] : st.members)
+        if (m.up || m.is_self)
+          self->request(m.runtime, lookup_timeout, svc::subscribe_atom::value, who, steps)
+            .then([](caf::ok_atom) {}, [](caf::error&) {});
+      return caf::ok_atom::value;
+    },
+    [self](svc::unsubscribe_atom, const caf::actor& who) {
+      auto& st = self->state;
+      st.subscribers.erase(who.address());
+      for (auto& [name, m] : st.members)
+        if (m.up || m.is_self)
+          self->request(m.runtime, lookup_timeout, svc::unsubscribe_atom::value, who)
+            .then([](caf::ok_atom) {}, [](caf::error&) {});
+      return caf::ok_atom::value;
+    },
+    [self](nodes_atom) {
+      std::vector<std::string> out;
+      for (auto& name : self->state.names) {
+        auto& m = self->state.members.at(name);
+        out.push_back(name + (m.is_self ? " self" : m.up ? " up" : " away"));
+      }
+      return out;
+    },
+    [self](list_atom) -> caf::result<std::vector<run_meta>> {
+      auto runs = self->state.list_runs();
+      if (!runs)
+        return to_caf_error(runs.error());
+      return std::move(*runs);
+    },
+  };
+}
+
+/// The subscribe handler answers after telling every node: it does so
+/// before the replies come back, which is enough (events are hints).
+caf::behavior spawn_body(node_actor* self, cluster_config cfg, caf::actor runtime,
+                         list_runs_fn list_runs) {
+  auto& st = self->state;
+  st.names = cfg.names();
+  for (auto& n : cfg.nodes) {
+    member m;
+    m.name = n.name;
+    m.host = n.host;
+    m.port = n.port;
+    m.is_self = n.name == cfg.self;
+    if (m.is_self)
+      m.runtime = runtime;
+    else if (cfg.self < n.name)  // initiates(): a peer this node connects to
+      st.untried.insert(n.name);
+    st.members.emplace(n.name, std::move(m));
+  }
+  st.cfg = std::move(cfg);
+  st.list_runs = std::move(list_runs);
+  auto b = node_behavior(self);
+  return b;
+}
+
+} // namespace
+
+void prepare_actor_system(caf::actor_system_config& cfg, const cluster_config& cluster) {
+  cfg.load<caf::io::middleman>();
+  cfg.load<caf::openssl::manager>();
+  cfg.openssl_certificate = cluster.tls.certificate;
+  cfg.openssl_key = cluster.tls.key;
+  cfg.openssl_cafile = cluster.tls.ca;
+  cfg.openssl_passphrase = cluster.tls.passphrase;
+  svc::add_message_types(cfg);
+  cfg.add_message_type<std::vector<run_meta>>("endure.run_meta_list");
+}
+
+expected<std::unique_ptr<cluster_node>> cluster_node::start(caf::actor_system& sys,
+                                                            cluster_config cfg,
+                                                            caf::actor runtime,
+                                                            list_runs_fn list_runs) {
+  auto* me = cfg.find(cfg.self);
+  if (!me)
+    return make_error(errc::invalid_argument,
+                      "this node '" + cfg.self + "' is not among the cluster's nodes");
+  auto host = me->host;
+  auto port = me->port;
+  auto router = sys.spawn(spawn_body, std::move(cfg), std::move(runtime), std::move(list_runs));
+  auto bound = caf::openssl::publish(router, port, host.c_str(), true);
+  if (!bound) {
+    caf::anon_send_exit(router, caf::exit_reason::user_shutdown);
+    return make_error(errc::io_error, "cannot listen on " + host + ":" + std::to_string(port)
+                                        + " with TLS: " + sys.render(bound.error())
+                                        + " (is the port taken, or do the TLS files not load?)");
+  }
+  caf::anon_send(router, boot_atom::value);
+  return std::unique_ptr<cluster_node>(new cluster_node(std::move(router), *bound));
+}
+
+cluster_node::~cluster_node() {
+  // caf/openssl/unpublish.hpp does not compile in CAF 0.17.6: ask its
+  // middleman actor directly.
+  auto mm = caf::make_function_view(router_.home_system().openssl_manager().actor_handle());
+  (void)mm(caf::unpublish_atom::value, router_.address(), port_);
+  caf::anon_send_exit(router_, caf::exit_reason::user_shutdown);
+}
+
+expected<caf::actor> connect(caf::actor_system& sys, const node_address& at) {
+  auto r = caf::openssl::remote_actor(sys, at.host, at.port);
+  if (!r)
+    return make_error(errc::shut_down,
+                      "cannot reach node " + at.name + " at " + at.host + ":"
+                        + std::to_string(at.port) + " over TLS: " + sys.render(r.error())
+                        + " (is it running, and is this certificate signed by its CA?)");
+  return std::move(*r);
+}
+
+} // namespace endure::cluster

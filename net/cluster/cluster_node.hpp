@@ -1,0 +1,95 @@
+// A cluster node: the runtime's handle (actors/service/protocol.hpp) made
+// reachable from the other nodes over CAF's middleman with TLS
+// (caf_openssl), and a router that sends each request to the node that owns
+// the run.
+//
+// handle() speaks exactly the service protocol, so a program switches from
+// one node to a cluster by sending to this handle instead of
+// runtime::handle(). Where a request goes:
+//   * start: to the node that already has a run of that id, if any
+//     reachable node has one (idempotent across the cluster); else to the
+//     first node of rank_nodes(id) that is up (placement.hpp).
+//   * signal, cancel, release, status, wait, usage: to the node that has
+//     the run (found by asking every reachable node once, then
+//     remembered). When no reachable node has it and a node is away, the
+//     answer is shut_down naming the nodes away: the run may be there and
+//     is unavailable, not lost, until its node returns and resumes it.
+//   * subscribe / unsubscribe: to every node, including those that join or
+//     return later, so a subscriber hears every node's events.
+//   * decide: to this node's runtime (a request is decided where its run's
+//     human gateway holds it).
+// Cluster requests of its own:
+//   (nodes_atom) -> std::vector<std::string>   "NAME up|away|self" per node
+//   (list_atom)  -> std::vector<run_meta>      this node's runs only
+// and between nodes (hello_atom, from, its router, its runtime handle) ->
+// (name, runtime handle).
+//
+// A request forwarded to a node that goes away before it answers is
+// answered shut_down at once (not after its timeout). Nodes connect with
+// TLS only: each presents a certificate signed by the cluster's CA and
+// refuses peers that do not (caf_openssl verifies both sides); a plain
+// connection fails its handshake. A node that is away is tried again every
+// cluster_config::reconnect.
+//
+// The actor system must have been configured with prepare_actor_system
+// before it started. Replication to a standby and takeover are not built
+// yet: a node's runs run only on it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/atom.hpp>
+#include <caf/fwd.hpp>
+
+#include "endure/net/cluster/cluster_config.hpp"
+#include "endure/persistence/error.hpp"
+#include "endure/persistence/run_meta.hpp"
+
+namespace endure::cluster {
+
+using nodes_atom = caf::atom_constant<caf::atom("cl_nodes")>;
+using list_atom = caf::atom_constant<caf::atom("cl_list")>;
+using hello_atom = caf::atom_constant<caf::atom("cl_hello")>;
+
+/// Loads CAF's middleman and caf_openssl with the cluster's TLS files and
+/// registers the service protocol's message types. Before the system starts.
+void prepare_actor_system(caf::actor_system_config& cfg, const cluster_config& cluster);
+
+/// This node's runs, for list_atom (the runtime's journal).
+using list_runs_fn = std::function<expected<std::vector<run_meta>>()>;
+
+class cluster_node {
+public:
+  /// Publishes this node (cfg.self) on its address with TLS and starts
+  /// connecting to the others. `runtime` is this node's runtime::handle().
+  /// Errors: invalid_argument (cfg.self not a node), io_error (the address
+  /// cannot be bound, naming it, or the TLS files do not load).
+  static expected<std::unique_ptr<cluster_node>> start(caf::actor_system& sys,
+                                                       cluster_config cfg, caf::actor runtime,
+                                                       list_runs_fn list_runs);
+  ~cluster_node();
+  cluster_node(const cluster_node&) = delete;
+  cluster_node& operator=(const cluster_node&) = delete;
+
+  /// The router (service protocol, see above).
+  const caf::actor& handle() const noexcept { return router_; }
+  /// The port it listens on.
+  std::uint16_t port() const noexcept { return port_; }
+
+private:
+  cluster_node(caf::actor router, std::uint16_t port) : router_(std::move(router)), port_(port) {}
+  caf::actor router_;
+  std::uint16_t port_;
+};
+
+/// A client's connection (no node of its own): node `at`'s router over
+/// TLS, with the TLS files prepare_actor_system put in `sys`. Errors:
+/// shut_down naming the node when it cannot be reached or refuses the
+/// handshake (a certificate its CA did not sign).
+expected<caf::actor> connect(caf::actor_system& sys, const node_address& at);
+
+} // namespace endure::cluster

@@ -1,0 +1,91 @@
+// The cluster file (net/cluster/cluster_config.hpp): what it refuses, with
+// line and field; and rendezvous placement (placement.hpp).
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "endure/net/cluster/cluster_config.hpp"
+#include "endure/net/cluster/placement.hpp"
+
+using namespace endure;
+
+namespace {
+
+const std::string certs = std::string{CLUSTER_CERTS_DIR};
+const std::string tls = "tls: {certificate: node-a.pem, key: node-a.key, ca: cluster-ca.pem}\n";
+const std::string nodes =
+  "nodes:\n  - {name: a, address: 127.0.0.1:7101}\n  - {name: b, address: 127.0.0.1:7102}\n";
+
+expected<cluster::cluster_config> parse(const std::string& text, std::string_view self = {}) {
+  return cluster::parse_cluster_config(text, "cluster.yaml", certs, self);
+}
+
+std::string refusal(const std::string& text, std::string_view self = {}) {
+  auto c = parse(text, self);
+  REQUIRE_FALSE(c);
+  CHECK(c.error().code == errc::invalid_argument);
+  return c.error().message;
+}
+
+} // namespace
+
+TEST_CASE("a cluster file reads with its nodes and TLS files made absolute") {
+  auto c = parse("node: b\n" + tls + nodes + "reconnect_ms: 100\n");
+  REQUIRE(c);
+  CHECK(c->self == "b");
+  CHECK(c->names() == std::vector<std::string>{"a", "b"});
+  CHECK(c->find("b")->port == 7102);
+  CHECK(c->tls.certificate == certs + "/node-a.pem");
+  CHECK(c->reconnect == std::chrono::milliseconds{100});
+  CHECK(parse(tls + nodes, "a")->self == "a");
+}
+
+TEST_CASE("a bad cluster file is refused naming the line and field") {
+  CHECK_THAT(refusal(nodes), Catch::Contains("tls") && Catch::Contains("required"));
+  CHECK_THAT(refusal(tls), Catch::Contains("nodes") && Catch::Contains("required"));
+  CHECK_THAT(refusal(tls + "nodes:\n  - {name: a, address: 127.0.0.1}\n"),
+             Catch::Contains("cluster.yaml:3:") && Catch::Contains("nodes[0].address"));
+  CHECK_THAT(refusal(tls + "nodes:\n  - {name: a, address: 'h:70000'}\n"),
+             Catch::Contains("65535"));
+  CHECK_THAT(refusal(tls + nodes + "  - {name: a, address: 127.0.0.1:7103}\n"),
+             Catch::Contains("listed twice") && Catch::Contains("cluster.yaml:5:"));
+  CHECK_THAT(refusal(tls + nodes + "  - {name: c, address: 127.0.0.1:7101}\n"),
+             Catch::Contains("share the address"));
+  CHECK_THAT(refusal("tls: {certificate: missing.pem, key: node-a.key, ca: cluster-ca.pem}\n"
+                     + nodes),
+             Catch::Contains("cannot read") && Catch::Contains("missing.pem"));
+  CHECK_THAT(refusal("tls: {certificate: node-a.pem, key: node-a.key}\n" + nodes),
+             Catch::Contains("tls.ca"));
+  CHECK_THAT(refusal("node: z\n" + tls + nodes), Catch::Contains("'z'"));
+  CHECK_THAT(refusal(tls + nodes, "z"), Catch::Contains("'z'") && Catch::Contains("a, b"));
+  CHECK_THAT(refusal(tls + nodes + "port: 1\n"), Catch::Contains("port"));
+  CHECK_THAT(refusal(tls + nodes + "reconnect_ms: 1\n"), Catch::Contains("reconnect_ms"));
+  CHECK_THAT(refusal("nodes: [\n"), Catch::Contains("not valid YAML"));
+  CHECK_THAT(refusal(""), Catch::Contains("empty"));
+  auto missing = cluster::load_cluster_config(certs + "/no-such.yaml");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == errc::io_error);
+}
+
+TEST_CASE("rendezvous placement: the same order on every node and little moves when one goes") {
+  std::vector<std::string> three = {"a", "b", "c"}, reordered = {"c", "a", "b"}, two = {"a", "c"};
+  std::map<std::string, int> owners;
+  int moved = 0;
+  for (int i = 0; i < 3000; ++i) {
+    auto id = "run-" + std::to_string(i);
+    auto rank = cluster::rank_nodes(id, three);
+    REQUIRE(rank.size() == 3);
+    CHECK(rank == cluster::rank_nodes(id, reordered));
+    ++owners[rank[0]];
+    // Without b, a run keeps its owner unless b owned it; then the next.
+    auto without_b = cluster::rank_nodes(id, two);
+    if (rank[0] != "b")
+      CHECK(without_b[0] == rank[0]);
+    else
+      CHECK(without_b[0] == rank[1]);
+    moved += rank[0] == "b";
+  }
+  for (auto& n : three)  // each owns about a third
+    CHECK(owners[n] > 800);
+  CHECK(moved < 1200);
+}

@@ -1,0 +1,76 @@
+// One cluster node as a child process for the cluster tests: a runtime on
+// DATA_DIR with two workflows that say which node ran them, published as
+// node NODE of the cluster file CONFIG. Prints "ready PORT" once it
+// listens; stops at end of stdin (or dies by SIGKILL, which is the point).
+//
+//   cluster_node_child CONFIG NODE DATA_DIR
+//
+// Workflows (input and result: msgpack strings):
+//   where     -> "NODE:INPUT"                    one step
+//   await_go  -> "NODE:PAYLOAD of signal go"     waits for signal "go", then one step
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+
+#include <iostream>
+#include <string>
+
+#include "endure/endure.hpp"
+#include "endure/net/cluster/cluster_node.hpp"
+
+namespace {
+
+std::string node_name;
+
+endure::task<std::string> where(endure::context& ctx, std::string input) {
+  auto ran = ctx.step("run", [](const std::string& in) { return node_name + ":" + in; }, input);
+  co_return co_await std::move(ran);
+}
+
+endure::task<std::string> await_go(endure::context& ctx, std::string) {
+  auto go = co_await ctx.wait_signal<std::string>("go", std::chrono::hours(1));
+  auto ran = ctx.step("run", [](const std::string& in) { return node_name + ":" + in; },
+                      go.value_or("no signal"));
+  co_return co_await std::move(ran);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::cerr << "usage: cluster_node_child CONFIG NODE DATA_DIR\n";
+    return 2;
+  }
+  node_name = argv[2];
+  auto cfg = endure::cluster::load_cluster_config(argv[1], argv[2]);
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return 2;
+  }
+  caf::actor_system_config sys_cfg;
+  endure::cluster::prepare_actor_system(sys_cfg, *cfg);
+  caf::actor_system sys{sys_cfg};
+  endure::runtime_options opts;
+  opts.journal.data_dir = argv[3];
+  opts.journal.mode = endure::durability::nosync;
+  endure::workflow_registry reg;
+  reg.add("where", &where);
+  reg.add("await_go", &await_go);
+  auto rt = endure::runtime::open(sys, std::move(opts), std::move(reg));
+  if (!rt) {
+    std::cerr << rt.error().message << "\n";
+    return 1;
+  }
+  auto* r = rt->get();
+  auto node = endure::cluster::cluster_node::start(sys, *cfg, r->handle(),
+                                                   [r] { return r->store().list_runs(); });
+  if (!node) {
+    std::cerr << node.error().message << "\n";
+    return 1;
+  }
+  std::cout << "ready " << (*node)->port() << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+  }
+  node->reset();
+  return 0;
+}
