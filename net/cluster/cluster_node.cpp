@@ -19,6 +19,7 @@
 #include "endure/actors/detail/caf_error.hpp"
 #include "endure/actors/detail/guarded_reply.hpp"
 #include "endure/actors/service/protocol.hpp"
+#include "endure/net/cluster/detail/ssl_error_queue.hpp"
 #include "endure/net/cluster/placement.hpp"
 
 namespace endure::cluster {
@@ -411,6 +412,7 @@ caf::behavior spawn_body(node_actor* self, cluster_config cfg, caf::actor runtim
 } // namespace
 
 void prepare_actor_system(caf::actor_system_config& cfg, const cluster_config& cluster) {
+  (void)detail::ssl_error_queue_fix_linked();
   cfg.load<caf::io::middleman>();
   cfg.load<caf::openssl::manager>();
   cfg.openssl_certificate = cluster.tls.certificate;

@@ -1,0 +1,141 @@
+// The cluster tests' fixture: three nodes' cluster files (one per process,
+// each with its own committed certificate, ports picked free on
+// 127.0.0.1), a node as a real child process (cluster_node_child), a
+// client's actor system, and a request's answer as an expected.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "endure/actors/service/protocol.hpp"
+#include "endure/endure.hpp"
+#include "endure/net/cluster/cluster_node.hpp"
+#include "endure/net/cluster/placement.hpp"
+#include "support/child_process.hpp"
+#include "support/eventually.hpp"
+#include "support/temp_dir.hpp"
+
+namespace endure::test::cluster_fixture {
+
+using namespace std::chrono_literals;
+namespace svc = endure::service;
+namespace cluster = endure::cluster;
+
+
+inline const std::string certs = std::string{CLUSTER_CERTS_DIR} + "/";
+inline const std::vector<std::string> names = {"a", "b", "c"};
+
+inline std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+/// The three nodes' cluster files (one per process: its own certificate)
+/// and a client's.
+struct cluster_files {
+  test::temp_dir dir;
+  std::map<std::string, std::uint16_t> ports;
+
+  cluster_files() {
+    for (auto& n : names)
+      ports[n] = free_port();
+    for (auto& n : names)
+      write(n, "node-" + n, "cluster-ca");
+    write("client", "client", "cluster-ca");
+    write("rogue", "rogue", "rogue-ca");
+  }
+  void write(const std::string& file, const std::string& cert, const std::string& ca) const {
+    std::ofstream out{path(file)};
+    out << "tls:\n  certificate: " << certs << cert << ".pem\n  key: " << certs << cert
+        << ".key\n  ca: " << certs << ca << ".pem\nreconnect_ms: 50\nnodes:\n";
+    for (auto& n : names)
+      out << "  - {name: " << n << ", address: 127.0.0.1:" << ports.at(n) << "}\n";
+  }
+  std::string path(const std::string& file) const { return dir.path() + "/" + file + ".yaml"; }
+  cluster::node_address address(const std::string& n) const {
+    return {n, "127.0.0.1", ports.at(n)};
+  }
+};
+
+struct node_process {
+  std::unique_ptr<test::child_process> child;
+
+  node_process(const cluster_files& files, const std::string& name) {
+    child = std::make_unique<test::child_process>(std::vector<std::string>{
+      CLUSTER_NODE_CHILD, files.path(name), name, files.dir.path() + "/data-" + name});
+    auto line = child->read_line(20s);
+    REQUIRE(line);
+    REQUIRE(line->rfind("ready ", 0) == 0);
+  }
+};
+
+/// A client process's side: an actor system with the client certificate.
+struct client {
+  std::unique_ptr<caf::actor_system_config> cfg = std::make_unique<caf::actor_system_config>();
+  std::unique_ptr<caf::actor_system> sys;
+
+  explicit client(const cluster_files& files, const std::string& as = "client") {
+    auto c = cluster::load_cluster_config(files.path(as));
+    REQUIRE(c);
+    cluster::prepare_actor_system(*cfg, *c);
+    sys = std::make_unique<caf::actor_system>(*cfg);
+  }
+  caf::actor router(const cluster_files& files, const std::string& node) {
+    auto r = cluster::connect(*sys, files.address(node));
+    REQUIRE(r);
+    return *r;
+  }
+};
+
+/// A request's answer, or the endure error it failed with.
+template <class T, class... Ts>
+expected<T> ask(caf::actor_system& sys, const caf::actor& to, Ts&&... xs) {
+  caf::scoped_actor self{sys};
+  expected<T> out = make_error(errc::timeout, "no answer");
+  self->request(to, 30s, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { out = std::move(x); },
+             [&](caf::error& e) { out = svc::error_of(e, "request"); });
+  return out;
+}
+
+inline bool all_up(caf::actor_system& sys, const caf::actor& router) {
+  auto nodes = ask<std::vector<std::string>>(sys, router, cluster::nodes_atom::value);
+  if (!nodes)
+    return false;
+  for (auto& n : *nodes)
+    if (n.find(" away") != std::string::npos)
+      return false;
+  return true;
+}
+
+inline std::string run_owned_by(const std::string& node, const std::string& prefix) {
+  for (int i = 0; i < 10'000; ++i) {
+    auto id = prefix + std::to_string(i);
+    if (cluster::rank_nodes(id, names).front() == node)
+      return id;
+  }
+  FAIL("no run id ranks " << node << " first");
+  return {};
+}
+
+
+} // namespace endure::test::cluster_fixture
