@@ -13,6 +13,7 @@
 #include "endure/cli/demo_long_task.hpp"
 #include "endure/cli/content_pipeline.hpp"
 #include "endure/cli/seed_pipeline.hpp"
+#include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/llm_backend.hpp"
 
 namespace endure::cli {
@@ -59,6 +60,8 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
     opts.llm = net::make_llm_backend(net::llm_config{});
   caf::actor_system_config cfg;
   apply_recommended_settings(cfg);
+  if (env.node)
+    cluster::prepare_actor_system(cfg, *env.node);
   caf::actor_system sys{cfg};
   // Moved in: the runtime holds the only reference to the model, so the
   // model stops (and completes calls in flight) before the actor system.
@@ -128,6 +131,9 @@ int main(int argc, char** argv, workflow_registry workflows,
   app.add_option("--log-level", env.globals.log_level,
                  "runtime log: trace, debug, info, warn, error, off (default: ENDURE_LOG, "
                  "else warn for serve, error for other commands)");
+  app.add_option("--cluster", env.globals.cluster_file,
+                 "a cluster file (YAML, see README): list and inspect ask its nodes over TLS "
+                 "instead of reading --data");
   add_pipeline_command(app, env);
   add_run_command(app, env);
   add_serve_command(app, env);

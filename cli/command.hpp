@@ -15,6 +15,9 @@
 namespace caf {
 class actor_system;
 } // namespace caf
+namespace endure::cluster {
+struct cluster_config;
+} // namespace endure::cluster
 
 namespace endure::cli {
 
@@ -23,6 +26,9 @@ struct global_options {
   std::string mode = "sync";
   /// --log-level; empty: ENDURE_LOG, else the command's default.
   std::string log_level;
+  /// --cluster FILE: `list` and `inspect` ask the cluster's nodes over TLS
+  /// (cluster_client.hpp) instead of reading --data.
+  std::string cluster_file;
 };
 
 struct command_env {
@@ -39,6 +45,9 @@ struct command_env {
   std::shared_ptr<const agent::tool_registry> tools;
   /// --policy of `run` and `serve`: the gate of the command's runtime.
   std::shared_ptr<const gateway::policy> policy;
+  /// `serve --node FILE`: this process is that node of the cluster (its
+  /// actor system gets CAF's middleman and caf_openssl). Null otherwise.
+  std::shared_ptr<const cluster::cluster_config> node;
   /// Exit code of the subcommand that ran.
   int exit_code = 0;
 };

@@ -10,6 +10,7 @@
 
 #include "endure/actors/serialization.hpp"
 #include "endure/actors/state/ledger_store.hpp"
+#include "endure/cli/cluster_client.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/journal_view.hpp"
 #include "endure/cli/run_timeline.hpp"
@@ -148,7 +149,11 @@ void add_inspect_command(CLI::App& app, command_env& env) {
   auto* cmd = app.add_subcommand("inspect", "show a run's timeline: steps, attempts, errors");
   cmd->add_option("RUN", o->run_id, "run id (see endure list)")->required();
   cmd->add_flag("--json", o->json, "print JSON for machines");
-  cmd->callback([&env, o] { env.exit_code = inspect_run(env, o->run_id, o->json); });
+  cmd->callback([&env, o] {
+    env.exit_code = env.globals.cluster_file.empty()
+                      ? inspect_run(env, o->run_id, o->json)
+                      : inspect_cluster_run(env, o->run_id, o->json);
+  });
 }
 
 } // namespace endure::cli

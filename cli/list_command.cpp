@@ -1,10 +1,12 @@
 // `endure list [--status S]`: every run of the data directory with its
 // status, workflow, current step (the name of its last step record) and
 // age. Reads the journal read-only, so it works next to `endure serve`.
+// With --cluster FILE: every node's runs, asked over TLS (cluster_client.hpp).
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
 
+#include "endure/cli/cluster_client.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/journal_view.hpp"
 
@@ -46,6 +48,8 @@ int list_runs(const command_env& env, const std::string& status_text) {
       return 2;
     }
   }
+  if (!env.globals.cluster_file.empty())
+    return list_cluster_runs(env, status);
   auto j = open_journal_view(env.globals.data_dir);
   if (!j)
     return fail(j.error().message);

@@ -14,6 +14,10 @@
 // and --tls-key it speaks TLS, which any address but loopback requires.
 // --max-connections and --max-streams set the console's two connection caps
 // (console_server.hpp).
+// With --node FILE this process is the node its cluster file names
+// (net/cluster/): it listens on its address with TLS and routes the
+// service protocol to the node that has each run; the node stops before
+// the runtime.
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +33,7 @@
 #include "endure/cli/control_server.hpp"
 #include "endure/cli/run_control.hpp"
 #include "endure/net/auth/token_store.hpp"
+#include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/console/console_api.hpp"
 #include "endure/net/console/console_server.hpp"
 #include "endure/net/console/listen_address.hpp"
@@ -130,6 +135,18 @@ int serve(runtime& rt, const sigset_t& stop, const command_env& env,
     std::cout << "console listening on " << (console->server->tls() ? "https://" : "http://")
               << console->server->address() << "/" << std::endl;
   }
+  std::unique_ptr<cluster::cluster_node> node;
+  if (env.node) {
+    auto started_node = cluster::cluster_node::start(rt.handle().home_system(), *env.node,
+                                                     rt.handle(),
+                                                     [&rt] { return rt.store().list_runs(); });
+    if (!started_node)
+      return fail("cannot start node " + env.node->self + ": " + started_node.error().message);
+    node = std::move(*started_node);
+    auto* me = env.node->find(env.node->self);
+    std::cout << "node " << env.node->self << " of a cluster of " << env.node->nodes.size()
+              << " listening on " << me->host << ":" << node->port() << " (TLS)" << std::endl;
+  }
   std::map<std::string, run_status> seen;
   auto runs = rt.store().list_runs();
   std::size_t unfinished = 0;
@@ -191,6 +208,10 @@ void add_serve_command(CLI::App& app, command_env& env) {
                   "with --http: serve over TLS with this PEM certificate (chain) file");
   cmd->add_option("--tls-key", *key,
                   "with --http: the PEM private key file of --tls-cert's certificate");
+  auto node_file = std::make_shared<std::string>();
+  cmd->add_option("--node", *node_file,
+                  "be a node of a cluster: its cluster file (YAML, see README), whose node: "
+                  "names this node; listens on that node's address with TLS");
   auto max_connections = std::make_shared<std::string>();
   auto max_streams = std::make_shared<std::string>();
   cmd->add_option("--max-connections", *max_connections,
@@ -199,10 +220,19 @@ void add_serve_command(CLI::App& app, command_env& env) {
   cmd->add_option("--max-streams", *max_streams,
                   "with --http: open event streams (GET /api/v1/events) at most; past it a new "
                   "stream gets 503 with Retry-After (default 1024)");
-  cmd->callback([&env, policy, http, cert, key, max_connections, max_streams] {
+  cmd->callback([&env, policy, http, cert, key, node_file, max_connections, max_streams] {
     if (!load_policy_option(env, *policy)) {
       env.exit_code = 2;
       return;
+    }
+    if (!node_file->empty()) {
+      auto c = cluster::load_cluster_config(*node_file);
+      if (!c || c->self.empty()) {
+        env.exit_code = 2;
+        fail(c ? *node_file + ": names no node: give node: NAME (this node)" : c.error().message);
+        return;
+      }
+      env.node = std::make_shared<const cluster::cluster_config>(std::move(*c));
     }
     std::optional<console_place> at;
     if ((!cert->empty() || !key->empty()) && (http->empty() || cert->empty() || key->empty())) {

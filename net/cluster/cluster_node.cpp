@@ -244,6 +244,13 @@ void locate(node_actor* self, const std::string& id,
   }
 }
 
+caf::error unavailable(const std::string& id, const std::vector<std::string>& away) {
+  return to_caf_error(errc::shut_down, "run " + id + " is on no reachable node; it may be on "
+                                         + away_text(away)
+                                         + ", away now: it is unavailable, not lost, and "
+                                           "resumes when its node returns");
+}
+
 /// Routes a request about an existing run: to its node, or an answer
 /// saying it is not found / unavailable.
 template <class Reply, class... Ts>
@@ -254,11 +261,21 @@ void route(node_actor* self, guarded_reply rp, const std::string& id, caf::durat
       if (m)
         return forward<Reply>(self, *m, rp, timeout, xs...);
       if (!away.empty())
-        return rp.deliver(to_caf_error(
-          errc::shut_down, "run " + id + " is on no reachable node; it may be on " + away_text(away)
-                             + ", away now: it is unavailable, not lost, and resumes when its "
-                               "node returns"));
+        return rp.deliver(unavailable(id, away));
       forward<Reply>(self, self_member(self), rp, timeout, xs...);  // the runtime's own not_found
+    });
+  });
+}
+
+/// The node that has run `id` (where_atom).
+void where(node_actor* self, guarded_reply rp, const std::string& id) {
+  when_settled(self, [=] {
+    locate(self, id, [=](member* m, std::vector<std::string> away) {
+      if (m)
+        return rp.deliver(m->name);
+      if (!away.empty())
+        return rp.deliver(unavailable(id, away));
+      rp.deliver(to_caf_error(errc::not_found, "no node of the cluster has run " + id));
     });
   });
 }
@@ -376,6 +393,7 @@ caf::behavior node_behavior(node_actor* self) {
       }
       return out;
     },
+    [self, promise](where_atom, const std::string& id) { where(self, promise(), id); },
     [self](list_atom) -> caf::result<std::vector<run_meta>> {
       auto runs = self->state.list_runs();
       if (!runs)

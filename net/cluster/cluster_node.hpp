@@ -21,6 +21,8 @@
 // Cluster requests of its own:
 //   (nodes_atom) -> std::vector<std::string>   "NAME up|away|self" per node
 //   (list_atom)  -> std::vector<run_meta>      this node's runs only
+//   (where_atom, run id) -> std::string        the node that has the run
+//                                                (errors as for status)
 // and between nodes (hello_atom, from, its router, its runtime handle) ->
 // (name, runtime handle).
 //
@@ -54,6 +56,7 @@ namespace endure::cluster {
 using nodes_atom = caf::atom_constant<caf::atom("cl_nodes")>;
 using list_atom = caf::atom_constant<caf::atom("cl_list")>;
 using hello_atom = caf::atom_constant<caf::atom("cl_hello")>;
+using where_atom = caf::atom_constant<caf::atom("cl_where")>;
 
 /// Loads CAF's middleman and caf_openssl with the cluster's TLS files and
 /// registers the service protocol's message types. Before the system starts.

@@ -59,12 +59,15 @@ struct cluster_files {
     for (auto& n : names)
       ports[n] = free_port();
     for (auto& n : names)
-      write(n, "node-" + n, "cluster-ca");
+      write(n, "node-" + n, "cluster-ca", n);
     write("client", "client", "cluster-ca");
     write("rogue", "rogue", "rogue-ca");
   }
-  void write(const std::string& file, const std::string& cert, const std::string& ca) const {
+  void write(const std::string& file, const std::string& cert, const std::string& ca,
+             const std::string& node = {}) const {
     std::ofstream out{path(file)};
+    if (!node.empty())
+      out << "node: " << node << "\n";
     out << "tls:\n  certificate: " << certs << cert << ".pem\n  key: " << certs << cert
         << ".key\n  ca: " << certs << ca << ".pem\nreconnect_ms: 50\nnodes:\n";
     for (auto& n : names)

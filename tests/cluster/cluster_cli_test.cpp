@@ -1,0 +1,86 @@
+// `endure serve --node FILE` as three real node processes, and `endure
+// --cluster FILE list|inspect` reading the cluster from outside.
+#include "cluster/cluster_fixture.hpp"
+
+using namespace endure;
+using namespace endure::test::cluster_fixture;
+
+namespace {
+
+/// `endure serve --node` for node `name`, once it says it listens.
+std::unique_ptr<test::child_process> serve_node(const cluster_files& files,
+                                                const std::string& name) {
+  auto child = std::make_unique<test::child_process>(std::vector<std::string>{
+    ENDURE_BIN_PATH, "serve", "--node", files.path(name), "--data",
+    files.dir.path() + "/serve-" + name, "--mode", "nosync"});
+  for (int i = 0; i < 10; ++i) {
+    auto line = child->read_line(30s);
+    REQUIRE(line);
+    if (line->find("listening on") != std::string::npos) {
+      CHECK_THAT(*line, Catch::Contains("node " + name) && Catch::Contains("(TLS)"));
+      return child;
+    }
+  }
+  FAIL("endure serve --node " << name << " never said it listens");
+  return nullptr;
+}
+
+std::pair<int, std::string> endure_cli(const cluster_files& files, std::vector<std::string> args) {
+  std::vector<std::string> argv{ENDURE_BIN_PATH, "--cluster", files.path("client")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return test::run_command(argv, 60s);
+}
+
+} // namespace
+
+SCENARIO("endure serve --node forms a cluster that endure --cluster lists and inspects") {
+  cluster_files files;
+  auto a = serve_node(files, "a");
+  auto b = serve_node(files, "b");
+  auto c = serve_node(files, "c");
+  client cl{files};
+  auto to_a = cl.router(files, "a");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_a); }, 20s));
+  auto on_b = run_owned_by("b", "cli-");
+  auto on_c = run_owned_by("c", "cli-");
+  for (auto& id : {on_b, on_c}) {
+    REQUIRE(ask<run_meta>(*cl.sys, to_a, svc::start_atom::value, std::string{"seed_pipeline"}, id,
+                          to_bytes(id)));
+    auto out = ask<run_outcome>(*cl.sys, to_a, svc::wait_atom::value, id, std::int64_t{30'000});
+    REQUIRE(out);
+    REQUIRE(out->status == run_status::completed);
+  }
+  auto [code, text] = endure_cli(files, {"list"});
+  CHECK(code == 0);
+  auto row_of = [&](const std::string& output, const std::string& id) {
+    auto at = output.find(id + " ");
+    return at == std::string::npos ? std::string{} : output.substr(at, output.find('\n', at) - at);
+  };
+  CHECK_THAT(row_of(text, on_b), Catch::Contains(" b ") && Catch::Contains("completed"));
+  CHECK_THAT(row_of(text, on_c), Catch::Contains(" c ") && Catch::Contains("completed"));
+  auto [icode, inspect] = endure_cli(files, {"inspect", on_c});
+  CHECK(icode == 0);
+  CHECK_THAT(inspect, Catch::Contains("run " + on_c + " on node c: completed"));
+  auto [ncode, none] = endure_cli(files, {"inspect", "no-such-run"});
+  CHECK(ncode == 1);
+
+  WHEN("node c is killed") {
+    c->kill_hard();
+    auto [kcode, partial] = endure_cli(files, {"list"});
+    THEN("list shows the other nodes' runs and fails naming c") {
+      CHECK(kcode == 1);
+      CHECK_THAT(row_of(partial, on_b), Catch::Contains(" b "));
+      CHECK(row_of(partial, on_c).empty());
+    }
+  }
+}
+
+SCENARIO("endure serve --node refuses a cluster file that names no node") {
+  cluster_files files;
+  auto [code, text] = test::run_command(
+    {ENDURE_BIN_PATH, "serve", "--node", files.path("client"), "--data",
+     files.dir.path() + "/refused"},
+    30s, {.merge_stderr = true});
+  CHECK(code == 2);
+  CHECK_THAT(text, Catch::Contains("names no node"));
+}
