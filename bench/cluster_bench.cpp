@@ -1,0 +1,224 @@
+// bench/cluster: issue 19's first figure, the latency a cluster adds.
+//
+//   cluster [--runs N] [--reps R]
+//
+// This process is node a of a three-node cluster on 127.0.0.1 (TLS, the
+// test certificates of tests/cluster/certs); b and c are this program
+// re-executed as `cluster node FILE NAME DIR`. Each node runs a runtime
+// (nosync journal, so the figures are the routing's, not the disk's) with
+// a workflow that waits for a signal. From a CAF actor in this process it
+// times, one request at a time, --runs (300) starts and then the same
+// runs' signals:
+//   local:      to this node's runtime::handle() directly;
+//   cross-node: to this node's cluster handle for run ids that node b
+//               owns (start: one lookup round to every node, then the
+//               start at b; signal: straight to b, the run's node known).
+// Median and p99 per repetition; --reps (3) repetitions; the cross-node
+// minus local difference is the figure (target: under 1 ms).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "bench/bench_support.hpp"
+#include "endure/actors/service/protocol.hpp"
+#include "endure/endure.hpp"
+#include "endure/net/cluster/cluster_node.hpp"
+#include "endure/net/cluster/placement.hpp"
+#include "support/child_process.hpp"
+
+using namespace endure;
+using namespace std::chrono_literals;
+namespace svc = endure::service;
+
+namespace {
+
+const std::vector<std::string> names = {"a", "b", "c"};
+
+task<std::string> await_go(context& ctx, std::string) {
+  auto go = co_await ctx.wait_signal<std::string>("go", std::chrono::hours(1));
+  co_return go.value_or("");
+}
+
+struct node_runtime {
+  std::unique_ptr<caf::actor_system_config> cfg = std::make_unique<caf::actor_system_config>();
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<runtime> rt;
+  std::unique_ptr<cluster::cluster_node> node;
+};
+
+std::unique_ptr<node_runtime> open_node(const std::string& file, const std::string& name,
+                                        const std::string& dir) {
+  auto c = cluster::load_cluster_config(file, name);
+  if (!c)
+    throw std::runtime_error(c.error().message);
+  auto n = std::make_unique<node_runtime>();
+  cluster::prepare_actor_system(*n->cfg, *c);
+  n->sys = std::make_unique<caf::actor_system>(*n->cfg);
+  runtime_options opts;
+  opts.journal.data_dir = dir;
+  opts.journal.mode = durability::nosync;
+  workflow_registry reg;
+  reg.add("await_go", &await_go);
+  auto rt = runtime::open(*n->sys, std::move(opts), std::move(reg));
+  if (!rt)
+    throw std::runtime_error(rt.error().message);
+  n->rt = std::move(*rt);
+  auto* r = n->rt.get();
+  auto node = cluster::cluster_node::start(*n->sys, *c, r->handle(),
+                                           [r] { return r->store().list_runs(); });
+  if (!node)
+    throw std::runtime_error(node.error().message);
+  n->node = std::move(*node);
+  return n;
+}
+
+int node_main(const std::string& file, const std::string& name, const std::string& dir) {
+  auto n = open_node(file, name, dir);
+  std::cout << "ready" << std::endl;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+  }
+  return 0;
+}
+
+/// A port the OS gives for 127.0.0.1:0, released for the node to bind.
+std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+template <class T, class... Ts>
+T ask(caf::scoped_actor& self, const caf::actor& to, Ts&&... xs) {
+  std::optional<T> out;
+  std::string why;
+  self->request(to, 30s, std::forward<Ts>(xs)...)
+    .receive([&](T& x) { out = std::move(x); },
+             [&](caf::error& e) { why = svc::error_of(e, "request").message; });
+  if (!out)
+    throw std::runtime_error(why);
+  return std::move(*out);
+}
+
+struct figures {
+  std::vector<double> start, signal;
+};
+
+figures measure(caf::actor_system& sys, const caf::actor& to, const std::vector<std::string>& ids) {
+  caf::scoped_actor self{sys};
+  figures f;
+  for (auto& id : ids) {
+    auto t0 = bench::bench_clock::now();
+    ask<run_meta>(self, to, svc::start_atom::value, std::string{"await_go"}, id,
+                  to_bytes(std::string{}));
+    f.start.push_back(std::chrono::duration<double, std::micro>(bench::bench_clock::now() - t0)
+                        .count());
+  }
+  for (auto& id : ids) {
+    auto t0 = bench::bench_clock::now();
+    ask<caf::ok_atom>(self, to, svc::signal_atom::value, id, std::string{"go"},
+                      to_bytes(std::string{"x"}));
+    f.signal.push_back(std::chrono::duration<double, std::micro>(bench::bench_clock::now() - t0)
+                         .count());
+  }
+  return f;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 5 && std::string{argv[1]} == "node")
+    return node_main(argv[2], argv[3], argv[4]);
+  std::size_t runs = 300, reps = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--runs")
+      runs = std::stoul(argv[i + 1]);
+    else if (flag == "--reps")
+      reps = std::stoul(argv[i + 1]);
+  }
+  bench::scratch_dir dir{""};
+  std::map<std::string, std::uint16_t> ports;
+  for (auto& n : names)
+    ports[n] = free_port();
+  std::string certs = CLUSTER_CERTS_DIR;
+  for (auto& n : names) {
+    std::ofstream out{dir.path() + "/" + n + ".yaml"};
+    out << "tls: {certificate: " << certs << "/node-" << n << ".pem, key: " << certs << "/node-"
+        << n << ".key, ca: " << certs << "/cluster-ca.pem}\nreconnect_ms: 50\nnodes:\n";
+    for (auto& m : names)
+      out << "  - {name: " << m << ", address: 127.0.0.1:" << ports[m] << "}\n";
+  }
+  std::vector<std::unique_ptr<test::child_process>> others;
+  for (auto n : {"b", "c"}) {
+    others.push_back(std::make_unique<test::child_process>(std::vector<std::string>{
+      "/proc/self/exe", "node", dir.path() + "/" + n + ".yaml", n, dir.path() + "/data-" + n}));
+    auto line = others.back()->read_line(30s);
+    if (!line || *line != "ready")
+      throw std::runtime_error(std::string{"node "} + n + " did not start");
+  }
+  auto a = open_node(dir.path() + "/a.yaml", "a", dir.path() + "/data-a");
+  {
+    caf::scoped_actor self{*a->sys};
+    for (int i = 0; i < 2000; ++i) {
+      auto nodes = ask<std::vector<std::string>>(self, a->node->handle(), cluster::nodes_atom::value);
+      if (std::none_of(nodes.begin(), nodes.end(),
+                       [](auto& s) { return s.find(" away") != std::string::npos; }))
+        break;
+      std::this_thread::sleep_for(10ms);
+    }
+  }
+  std::printf("cluster: 3 nodes on 127.0.0.1 over TLS, nosync journals; %zu runs per path, "
+              "%zu repetitions (us: median / p99)\n", runs, reps);
+  std::printf("%-5s %-22s %-22s %-22s %-22s\n", "rep", "start local", "start cross-node",
+              "signal local", "signal cross-node");
+  std::vector<double> start_gap, signal_gap;
+  for (std::size_t r = 0; r < reps; ++r) {
+    std::vector<std::string> local_ids, remote_ids;
+    for (std::size_t i = 0; local_ids.size() < runs || remote_ids.size() < runs; ++i) {
+      auto id = "r" + std::to_string(r) + "-" + std::to_string(i);
+      auto owner = cluster::rank_nodes(id, names).front();
+      if (owner == "a" && local_ids.size() < runs)
+        local_ids.push_back(id);
+      else if (owner == "b" && remote_ids.size() < runs)
+        remote_ids.push_back(id);
+    }
+    auto local = measure(*a->sys, a->rt->handle(), local_ids);
+    auto remote = measure(*a->sys, a->node->handle(), remote_ids);
+    auto cell = [](const std::vector<double>& v) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.0f / %.0f", bench::median(v), bench::quantile(v, 0.99));
+      return std::string{buf};
+    };
+    std::printf("%-5zu %-22s %-22s %-22s %-22s\n", r + 1, cell(local.start).c_str(),
+                cell(remote.start).c_str(), cell(local.signal).c_str(),
+                cell(remote.signal).c_str());
+    start_gap.push_back(bench::median(remote.start) - bench::median(local.start));
+    signal_gap.push_back(bench::median(remote.signal) - bench::median(local.signal));
+  }
+  std::printf("cross-node minus local, median of the repetitions' medians: start +%.0f us, "
+              "signal +%.0f us (target: under 1,000 us)\n",
+              bench::median(start_gap), bench::median(signal_gap));
+  a.reset();
+  for (auto& o : others)
+    o->close_stdin();
+  return 0;
+}
