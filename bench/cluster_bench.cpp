@@ -15,11 +15,6 @@
 //               start at b; signal: straight to b, the run's node known).
 // Median and p99 per repetition; --reps (3) repetitions; the cross-node
 // minus local difference is the figure (target: under 1 ms).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
@@ -37,6 +32,7 @@
 #include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/cluster/placement.hpp"
 #include "support/child_process.hpp"
+#include "support/free_port.hpp"
 
 using namespace endure;
 using namespace std::chrono_literals;
@@ -93,18 +89,6 @@ int node_main(const std::string& file, const std::string& name, const std::strin
   return 0;
 }
 
-/// A port the OS gives for 127.0.0.1:0, released for the node to bind.
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 template <class T, class... Ts>
 T ask(caf::scoped_actor& self, const caf::actor& to, Ts&&... xs) {
@@ -158,7 +142,7 @@ int main(int argc, char** argv) {
   bench::scratch_dir dir{""};
   std::map<std::string, std::uint16_t> ports;
   for (auto& n : names)
-    ports[n] = free_port();
+    ports[n] = test::free_port();
   std::string certs = CLUSTER_CERTS_DIR;
   for (auto& n : names) {
     std::ofstream out{dir.path() + "/" + n + ".yaml"};

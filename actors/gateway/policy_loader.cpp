@@ -24,6 +24,7 @@ namespace endure::gateway {
 namespace {
 
 using detail::find_entry;
+using detail::located;
 using detail::group_map;
 using detail::map_entry;
 using detail::read_approvers;
@@ -129,16 +130,6 @@ detail::policy_data read_policy(const yaml_field& root, std::string source) {
                                  "interrupt_on: {send_email: true}");
   read_tools(tools->value, d, out.groups, out);
   return out;
-}
-
-std::string located(const std::string& source, const detail::policy_error& e) {
-  std::string out = source;
-  if (e.line > 0)
-    out += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
-  out += ": ";
-  if (!e.field.empty())
-    out += e.field + ": ";
-  return out + e.message;
 }
 
 /// The one document of the text; throws policy_error for none or several.

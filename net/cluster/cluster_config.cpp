@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using gateway::detail::find_entry;
+using gateway::detail::located;
 using gateway::detail::policy_error;
 using gateway::detail::yaml_field;
 
@@ -114,16 +115,6 @@ cluster_config read_config(const yaml_field& root, const std::string& base, std:
   if (!self.empty())
     out.self = std::string{self};
   return out;
-}
-
-std::string located(std::string_view origin, const policy_error& e) {
-  std::string out{origin};
-  if (e.line > 0)
-    out += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
-  out += ": ";
-  if (!e.field.empty())
-    out += e.field + ": ";
-  return out + e.message;
 }
 
 } // namespace

@@ -4,11 +4,6 @@
 // client's actor system, and a request's answer as an expected.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
@@ -25,6 +20,7 @@
 #include "endure/net/cluster/placement.hpp"
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
+#include "support/free_port.hpp"
 #include "support/temp_dir.hpp"
 
 namespace endure::test::cluster_fixture {
@@ -37,17 +33,6 @@ namespace cluster = endure::cluster;
 inline const std::string certs = std::string{CLUSTER_CERTS_DIR} + "/";
 inline const std::vector<std::string> names = {"a", "b", "c"};
 
-inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 /// The three nodes' cluster files (one per process: its own certificate)
 /// and a client's.

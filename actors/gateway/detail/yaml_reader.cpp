@@ -182,6 +182,16 @@ std::string join(std::initializer_list<std::string_view> names) {
 
 } // namespace
 
+std::string located(std::string_view source, const policy_error& e) {
+  std::string out{source};
+  if (e.line > 0)
+    out += ":" + std::to_string(e.line) + ":" + std::to_string(e.column);
+  out += ": ";
+  if (!e.field.empty())
+    out += e.field + ": ";
+  return out + e.message;
+}
+
 std::string describe_node(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull())
     return "nothing";

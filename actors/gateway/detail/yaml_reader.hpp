@@ -95,6 +95,9 @@ struct map_entry {
 /// The entry named `name`, or nullptr.
 const map_entry* find_entry(const std::vector<map_entry>& entries, std::string_view name);
 
+/// `e` as "SOURCE:LINE:COLUMN: FIELD: MESSAGE" (without the parts it lacks).
+std::string located(std::string_view source, const policy_error& e);
+
 /// "a map", "a list", "the number 42", "the text 'x'", "nothing": for
 /// "expected X, got Y" messages.
 std::string describe_node(const YAML::Node& node);
