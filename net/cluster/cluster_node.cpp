@@ -12,6 +12,7 @@
 #include <caf/openssl/all.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -88,6 +89,16 @@ void send_subscriptions(node_actor* self, member& m) {
       .then([](caf::ok_atom) {}, [](caf::error&) {});
 }
 
+/// Answers shut_down every request forwarded to `m` and not answered yet.
+void fail_pending(member& m) {
+  auto pending = std::move(m.pending);
+  m.pending.clear();
+  for (auto& [token, rp] : pending)
+    rp.deliver(to_caf_error(errc::shut_down,
+                            "node " + m.name + " went away with the request in hand; its runs "
+                            "resume when it returns (ask again then)"));
+}
+
 void adopt(node_actor* self, const std::string& name, caf::actor router, caf::actor runtime) {
   auto it = self->state.members.find(name);
   if (it == self->state.members.end() || it->second.is_self)
@@ -95,6 +106,11 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   auto& m = it->second;
   if (m.up && m.router == router)
     return;
+  // A node that restarted says hello before its old incarnation's down
+  // message may arrive (which then no longer matches m.router): what was
+  // forwarded to the old one will not be answered.
+  if (m.up)
+    fail_pending(m);
   m.router = std::move(router);
   m.runtime = std::move(runtime);
   m.up = true;
@@ -125,7 +141,10 @@ void when_settled(node_actor* self, std::function<void()> f) {
 bool initiates(node_actor* self, const std::string& peer) { return self->state.cfg.self < peer; }
 
 void connect_to(node_actor* self, const std::string& name) {
-  auto& m = self->state.members.at(name);
+  auto it = self->state.members.find(name);
+  if (it == self->state.members.end())  // the router is published: anyone may send this
+    return;
+  auto& m = it->second;
   if (m.up || m.connecting || !initiates(self, name))
     return;
   m.connecting = true;
@@ -162,19 +181,17 @@ void went_away(node_actor* self, member& m) {
   m.up = false;
   m.router = nullptr;
   m.runtime = nullptr;
-  auto pending = std::move(m.pending);
-  for (auto& [token, rp] : pending)
-    rp.deliver(to_caf_error(errc::shut_down,
-                            "node " + m.name + " went away with the request in hand; its runs "
-                            "resume when it returns (ask again then)"));
+  fail_pending(m);
   if (initiates(self, m.name))
     self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, m.name);
 }
 
 /// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
-/// or error; shut_down at once if `m` goes away first.
+/// or error; shut_down at once if `m` goes away first. `seen` is called
+/// with the error (null on success) before the answer.
 template <class Reply, class... Ts>
-void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeout, Ts... xs) {
+void forward_seen(node_actor* self, member& m, guarded_reply rp, caf::duration timeout,
+                  std::function<void(const caf::error*)> seen, Ts... xs) {
   auto token = ++self->state.next_token;
   m.pending.emplace(token, rp);
   auto done = [self, name = m.name, token] {
@@ -183,8 +200,15 @@ void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeou
       it->second.pending.erase(token);
   };
   self->request(m.runtime, timeout, std::move(xs)...)
-    .then([rp, done](Reply& r) { done(); rp.deliver(std::move(r)); },
-          [rp, done](caf::error& e) { done(); rp.deliver(std::move(e)); });
+    .then([rp, done, seen](Reply& r) { done(); seen(nullptr); rp.deliver(std::move(r)); },
+          [rp, done, seen](caf::error& e) { done(); seen(&e); rp.deliver(std::move(e)); });
+}
+
+/// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
+/// or error; shut_down at once if `m` goes away first.
+template <class Reply, class... Ts>
+void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeout, Ts... xs) {
+  forward_seen<Reply>(self, m, std::move(rp), timeout, [](const caf::error*) {}, std::move(xs)...);
 }
 
 /// Calls k with the member that has run `id`, or with null and the nodes
@@ -266,9 +290,20 @@ void route(node_actor* self, guarded_reply rp, const std::string& id, caf::durat
 void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
                const std::string& id, const std::string& input) {
   when_settled(self, [=] {
+    // Known to be on a node that is away: starting it on another node
+    // would make a second run of the id (both resume when it returns).
+    auto& st = self->state;
+    if (auto it = st.located.find(id); it != st.located.end()) {
+      auto& owner = st.members.at(it->second);
+      if (!owner.up && !owner.is_self)
+        return rp.deliver(to_caf_error(
+          errc::shut_down, "run " + id + " is on node " + owner.name
+                             + ", away now: it is unavailable, not lost, and resumes when its "
+                               "node returns (start it again then to attach)"));
+    }
     locate(self, id, [=](member* m, std::vector<std::string>) {
+      auto& st = self->state;
       if (!m) {
-        auto& st = self->state;
         for (auto& name : rank_nodes(id, st.names)) {
           auto& candidate = st.members.at(name);
           if (candidate.up || candidate.is_self) {
@@ -276,10 +311,25 @@ void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
             break;
           }
         }
-        st.located[id] = m->name;
       }
-      forward<run_meta>(self, *m, rp, caf::duration{forward_slack}, svc::start_atom::value,
-                        workflow, id, input);
+      // Remembered from now (a start the node took in hand when it went
+      // away may have made the run), forgotten when the node refused it
+      // (an unknown workflow, a bad id: no run there).
+      if (st.located.size() >= max_located)
+        st.located.clear();
+      st.located[id] = m->name;
+      auto seen = [self, id, name = m->name](const caf::error* e) {
+        if (!e)
+          return;
+        auto code = endure::detail::from_caf_error(*e, "").code;
+        if (code == errc::shut_down || code == errc::timeout)
+          return;
+        auto& st = self->state;
+        if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
+          st.located.erase(it);
+      };
+      forward_seen<run_meta>(self, *m, rp, caf::duration{forward_slack}, seen,
+                             svc::start_atom::value, workflow, id, input);
     });
   });
 }
@@ -294,7 +344,11 @@ caf::behavior node_behavior(node_actor* self) {
   });
   auto promise = [self] { return guarded_reply{self->make_response_promise()}; };
   auto wait_time = [](std::int64_t ms) {
-    return caf::duration{std::chrono::milliseconds{std::max<std::int64_t>(ms, 0)} + forward_slack};
+    // Capped as the runtime caps a wait (ten years): INT64_MAX ms plus the
+    // slack overflowed.
+    constexpr std::int64_t longest = 10LL * 365 * 24 * 3600 * 1000;
+    return caf::duration{std::chrono::milliseconds{std::clamp<std::int64_t>(ms, 0, longest)}
+                         + forward_slack};
   };
   caf::duration plain{forward_slack};
   return {
@@ -311,6 +365,9 @@ caf::behavior node_behavior(node_actor* self) {
       if (it == st.members.end() || it->second.is_self)
         return to_caf_error(errc::invalid_argument,
                             "node '" + from + "' is not a peer in this node's cluster file");
+      if (!router || !runtime)
+        return to_caf_error(errc::invalid_argument,
+                            "hello from node '" + from + "' without its router and runtime");
       adopt(self, from, router, runtime);
       return {st.cfg.self, self_member(self).runtime};
     },

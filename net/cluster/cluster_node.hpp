@@ -8,7 +8,9 @@
 // runtime::handle(). Where a request goes:
 //   * start: to the node that already has a run of that id, if any
 //     reachable node has one (idempotent across the cluster); else to the
-//     first node of rank_nodes(id) that is up (placement.hpp).
+//     first node of rank_nodes(id) that is up (placement.hpp). A run this
+//     router remembers on a node that is away is answered shut_down, not
+//     started a second time elsewhere.
 //   * signal, cancel, release, status, wait, usage: to the node that has
 //     the run (found by asking every reachable node once, then
 //     remembered). When no reachable node has it and a node is away, the
