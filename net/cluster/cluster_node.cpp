@@ -34,6 +34,7 @@ namespace svc = endure::service;
 
 using connect_atom = caf::atom_constant<caf::atom("cl_connect")>;
 using boot_atom = caf::atom_constant<caf::atom("cl_boot")>;
+using settle_atom = caf::atom_constant<caf::atom("cl_settle")>;
 
 /// How long a node may take to answer a forwarded request beyond the
 /// request's own time (a wait), and a lookup.
@@ -65,6 +66,8 @@ struct node_state {
   std::map<caf::actor_addr, std::pair<caf::actor, bool>> subscribers;
   /// Peers not tried yet: requests wait until each was tried once, so a
   /// new run is not placed past a node that is merely still connecting.
+  /// A peer that connects to this node counts as tried at its hello, or
+  /// when it has had time to say it (settle_time()).
   std::set<std::string> untried;
   std::vector<std::function<void()>> queued;
   std::uint64_t next_token = 0;
@@ -139,6 +142,13 @@ void when_settled(node_actor* self, std::function<void()> f) {
 /// connects, the other waits for its hello (two connections between the
 /// same two CAF nodes lose messages).
 bool initiates(node_actor* self, const std::string& peer) { return self->state.cfg.self < peer; }
+
+/// How long a node waits at its start for the hello of a peer that
+/// connects to it: the peer tries every `reconnect`, and a TLS connection
+/// and the hello take a moment more.
+std::chrono::milliseconds settle_time(node_actor* self) {
+  return self->state.cfg.reconnect * 2 + std::chrono::seconds{2};
+}
 
 void connect_to(node_actor* self, const std::string& name) {
   auto it = self->state.members.find(name);
@@ -354,9 +364,13 @@ caf::behavior node_behavior(node_actor* self) {
   return {
     [self](boot_atom) {
       for (auto& [name, m] : self->state.members)
-        if (!m.is_self)
+        if (!m.is_self) {
           connect_to(self, name);
+          if (!initiates(self, name))
+            self->delayed_send(self, settle_time(self), settle_atom::value, name);
+        }
     },
+    [self](settle_atom, const std::string& name) { tried(self, name); },
     [self](connect_atom, const std::string& name) { connect_to(self, name); },
     [self](hello_atom, const std::string& from, const caf::actor& router,
            const caf::actor& runtime) -> caf::result<std::string, caf::actor> {
@@ -369,6 +383,7 @@ caf::behavior node_behavior(node_actor* self) {
         return to_caf_error(errc::invalid_argument,
                             "hello from node '" + from + "' without its router and runtime");
       adopt(self, from, router, runtime);
+      tried(self, from);
       return {st.cfg.self, self_member(self).runtime};
     },
     [self, promise](svc::start_atom, const std::string& workflow, const std::string& id,
@@ -456,7 +471,7 @@ caf::behavior spawn_body(node_actor* self, cluster_config cfg, caf::actor runtim
     m.is_self = n.name == cfg.self;
     if (m.is_self)
       m.runtime = runtime;
-    else if (cfg.self < n.name)  // initiates(): a peer this node connects to
+    else  // a peer: connected to (initiates()) or waited for (its hello)
       st.untried.insert(n.name);
     st.members.emplace(n.name, std::move(m));
   }

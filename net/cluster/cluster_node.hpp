@@ -31,7 +31,10 @@
 // TLS only: each presents a certificate signed by the cluster's CA and
 // refuses peers that do not (caf_openssl verifies both sides); a plain
 // connection fails its handshake. A node that is away is tried again every
-// cluster_config::reconnect.
+// cluster_config::reconnect. At its start a node holds requests until it
+// tried each peer once: one it connects to (the lower name connects) until
+// the attempt ends, one that connects to it until its hello or for
+// 2 x reconnect + 2 s.
 //
 // The actor system must have been configured with prepare_actor_system
 // before it started. Replication to a standby and takeover are not built

@@ -85,3 +85,29 @@ SCENARIO("a start of a run whose known node is away is refused and not run twice
     CHECK(std::none_of(runs->begin(), runs->end(), [&](auto& m) { return m.id == id; }));
   }
 }
+
+// The highest-named node connects to no one: it used to answer requests
+// before its peers' hellos arrived, so just after it (re)started every
+// other node looked away and a start of a run that another node has made a
+// second run of the id on it.
+SCENARIO("a restarted node that connects to no one does not start a run other nodes have") {
+  cluster_files files;
+  node_process a{files, "a"}, b{files, "b"};
+  auto c = std::make_unique<node_process>(files, "c");
+  client cl{files};
+  auto to_a = cl.router(files, "a");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_a); }, 20s));
+  auto id = run_owned_by("a", "restart-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_a, svc::start_atom::value, std::string{"await_go"}, id,
+                        to_bytes(std::string{})));
+  c->child->kill_hard();
+  c.reset();
+  c = std::make_unique<node_process>(files, "c");
+  auto to_c = cl.router(files, "c");
+  auto again = ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"await_go"}, id,
+                             to_bytes(std::string{}));
+  REQUIRE(again);
+  auto on_c = ask<std::vector<run_meta>>(*cl.sys, to_c, cluster::list_atom::value);
+  REQUIRE(on_c);
+  CHECK(std::none_of(on_c->begin(), on_c->end(), [&](auto& m) { return m.id == id; }));
+}
