@@ -37,16 +37,27 @@ namespace cluster = endure::cluster;
 inline const std::string certs = std::string{CLUSTER_CERTS_DIR} + "/";
 inline const std::vector<std::string> names = {"a", "b", "c"};
 
-inline std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+/// `n` distinct free ports on 127.0.0.1: all are held until all are
+/// picked (one bound and closed at a time could be handed out twice), and
+/// a failed bind fails the test instead of yielding port 0's garbage.
+inline std::vector<std::uint16_t> free_ports(std::size_t n) {
+  std::vector<int> fds;
+  std::vector<std::uint16_t> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    fds.push_back(fd);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    socklen_t len = sizeof addr;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    out.push_back(ntohs(addr.sin_port));
+  }
+  for (int fd : fds)
+    ::close(fd);
+  return out;
 }
 
 /// The three nodes' cluster files (one per process: its own certificate)
@@ -56,8 +67,9 @@ struct cluster_files {
   std::map<std::string, std::uint16_t> ports;
 
   cluster_files() {
-    for (auto& n : names)
-      ports[n] = free_port();
+    auto picked = free_ports(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      ports[names[i]] = picked[i];
     for (auto& n : names)
       write(n, "node-" + n, "cluster-ca");
     write("client", "client", "cluster-ca");
