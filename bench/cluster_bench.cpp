@@ -141,8 +141,9 @@ int main(int argc, char** argv) {
   }
   bench::scratch_dir dir{""};
   std::map<std::string, std::uint16_t> ports;
-  for (auto& n : names)
-    ports[n] = test::free_port();
+  auto picked = test::free_ports(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i)
+    ports[names[i]] = picked[i];
   std::string certs = CLUSTER_CERTS_DIR;
   for (auto& n : names) {
     std::ofstream out{dir.path() + "/" + n + ".yaml"};

@@ -5,8 +5,12 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <sstream>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "endure/actors/gateway/detail/yaml_reader.hpp"
 
@@ -47,6 +51,50 @@ std::string read_file_path(const yaml_field& f, const std::string& base, std::st
   return p.string();
 }
 
+/// OpenSSL's reason for the last failure on this thread (and an empty queue).
+std::string openssl_reason() {
+  std::string out;
+  while (auto code = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(code, buf, sizeof buf);
+    out = buf;  // the last is the most specific
+  }
+  return out.empty() ? "" : " (" + out + ")";
+}
+
+/// Hands OpenSSL the key's passphrase (never a terminal prompt).
+int passphrase_cb(char* buf, int size, int, void* user) {
+  auto& pass = *static_cast<const std::string*>(user);
+  if (pass.empty() || static_cast<int>(pass.size()) > size)
+    return 0;
+  pass.copy(buf, pass.size());
+  return static_cast<int>(pass.size());
+}
+
+/// Loads the files the way caf_openssl will (certificate chain, private key,
+/// CA), so a file that exists but does not load is refused here: caf_openssl
+/// loads them only at the first connection and then throws on its
+/// multiplexer thread, which ends the process.
+void check_tls_loads(const tls_files& tls, const gateway::detail::map_entry& cert,
+                     const gateway::detail::map_entry& key, const gateway::detail::map_entry& ca) {
+  ERR_clear_error();
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx{SSL_CTX_new(TLS_method()), &SSL_CTX_free};
+  if (!ctx)
+    cert.value.fail("cannot set up OpenSSL to check the TLS files" + openssl_reason());
+  SSL_CTX_set_default_passwd_cb(ctx.get(), passphrase_cb);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx.get(), const_cast<std::string*>(&tls.passphrase));
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.certificate.c_str()) != 1)
+    cert.value.fail("'" + tls.certificate + "' is not a PEM certificate" + openssl_reason());
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.key.c_str(), SSL_FILETYPE_PEM) != 1)
+    key.value.fail("'" + tls.key + "' does not load as the certificate's PEM private key (is it "
+                   "that key, and when encrypted, is passphrase: right?)" + openssl_reason());
+  if (SSL_CTX_check_private_key(ctx.get()) != 1)
+    key.value.fail("'" + tls.key + "' does not match the certificate '" + tls.certificate + "'"
+                   + openssl_reason());
+  if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca.c_str(), nullptr) != 1)
+    ca.value.fail("'" + tls.ca + "' is not a PEM CA certificate" + openssl_reason());
+}
+
 tls_files read_tls(const yaml_field& f, const std::string& base) {
   tls_files out;
   auto es = f.entries({"certificate", "key", "ca", "passphrase"}, "the TLS files");
@@ -59,6 +107,8 @@ tls_files read_tls(const yaml_field& f, const std::string& base) {
   out.ca = read_file_path(find_entry(es, "ca")->value, base, "the CA's PEM certificate");
   if (auto* e = find_entry(es, "passphrase"))
     out.passphrase = e->value.text("the key's passphrase");
+  check_tls_loads(out, *find_entry(es, "certificate"), *find_entry(es, "key"),
+                  *find_entry(es, "ca"));
   return out;
 }
 

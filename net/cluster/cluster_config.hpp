@@ -58,7 +58,8 @@ struct cluster_config {
 /// Reads and checks a cluster file. `self` (when not empty) overrides the
 /// file's `node:`. Errors: invalid_argument naming file, line and field
 /// (unknown keys, a duplicate or unknown node, an address that is not
-/// HOST:PORT, a TLS file missing or unreadable), io_error when the file
+/// HOST:PORT, a TLS file missing, unreadable or not loading with OpenSSL,
+/// a key that is not the certificate's), io_error when the file
 /// cannot be read.
 expected<cluster_config> load_cluster_config(const std::string& file, std::string_view self = {});
 

@@ -12,6 +12,7 @@
 #include <caf/openssl/all.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -33,6 +34,7 @@ namespace svc = endure::service;
 
 using connect_atom = caf::atom_constant<caf::atom("cl_connect")>;
 using boot_atom = caf::atom_constant<caf::atom("cl_boot")>;
+using settle_atom = caf::atom_constant<caf::atom("cl_settle")>;
 
 /// How long a node may take to answer a forwarded request beyond the
 /// request's own time (a wait), and a lookup.
@@ -64,6 +66,8 @@ struct node_state {
   std::map<caf::actor_addr, std::pair<caf::actor, bool>> subscribers;
   /// Peers not tried yet: requests wait until each was tried once, so a
   /// new run is not placed past a node that is merely still connecting.
+  /// A peer that connects to this node counts as tried at its hello, or
+  /// when it has had time to say it (settle_time()).
   std::set<std::string> untried;
   std::vector<std::function<void()>> queued;
   std::uint64_t next_token = 0;
@@ -88,6 +92,16 @@ void send_subscriptions(node_actor* self, member& m) {
       .then([](caf::ok_atom) {}, [](caf::error&) {});
 }
 
+/// Answers shut_down every request forwarded to `m` and not answered yet.
+void fail_pending(member& m) {
+  auto pending = std::move(m.pending);
+  m.pending.clear();
+  for (auto& [token, rp] : pending)
+    rp.deliver(to_caf_error(errc::shut_down,
+                            "node " + m.name + " went away with the request in hand; its runs "
+                            "resume when it returns (ask again then)"));
+}
+
 void adopt(node_actor* self, const std::string& name, caf::actor router, caf::actor runtime) {
   auto it = self->state.members.find(name);
   if (it == self->state.members.end() || it->second.is_self)
@@ -95,6 +109,11 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   auto& m = it->second;
   if (m.up && m.router == router)
     return;
+  // A node that restarted says hello before its old incarnation's down
+  // message may arrive (which then no longer matches m.router): what was
+  // forwarded to the old one will not be answered.
+  if (m.up)
+    fail_pending(m);
   m.router = std::move(router);
   m.runtime = std::move(runtime);
   m.up = true;
@@ -124,8 +143,18 @@ void when_settled(node_actor* self, std::function<void()> f) {
 /// same two CAF nodes lose messages).
 bool initiates(node_actor* self, const std::string& peer) { return self->state.cfg.self < peer; }
 
+/// How long a node waits at its start for the hello of a peer that
+/// connects to it: the peer tries every `reconnect`, and a TLS connection
+/// and the hello take a moment more.
+std::chrono::milliseconds settle_time(node_actor* self) {
+  return self->state.cfg.reconnect * 2 + std::chrono::seconds{2};
+}
+
 void connect_to(node_actor* self, const std::string& name) {
-  auto& m = self->state.members.at(name);
+  auto it = self->state.members.find(name);
+  if (it == self->state.members.end())  // the router is published: anyone may send this
+    return;
+  auto& m = it->second;
   if (m.up || m.connecting || !initiates(self, name))
     return;
   m.connecting = true;
@@ -162,19 +191,17 @@ void went_away(node_actor* self, member& m) {
   m.up = false;
   m.router = nullptr;
   m.runtime = nullptr;
-  auto pending = std::move(m.pending);
-  for (auto& [token, rp] : pending)
-    rp.deliver(to_caf_error(errc::shut_down,
-                            "node " + m.name + " went away with the request in hand; its runs "
-                            "resume when it returns (ask again then)"));
+  fail_pending(m);
   if (initiates(self, m.name))
     self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, m.name);
 }
 
 /// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
-/// or error; shut_down at once if `m` goes away first.
+/// or error; shut_down at once if `m` goes away first. `seen` is called
+/// with the error (null on success) before the answer.
 template <class Reply, class... Ts>
-void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeout, Ts... xs) {
+void forward_seen(node_actor* self, member& m, guarded_reply rp, caf::duration timeout,
+                  std::function<void(const caf::error*)> seen, Ts... xs) {
   auto token = ++self->state.next_token;
   m.pending.emplace(token, rp);
   auto done = [self, name = m.name, token] {
@@ -183,8 +210,15 @@ void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeou
       it->second.pending.erase(token);
   };
   self->request(m.runtime, timeout, std::move(xs)...)
-    .then([rp, done](Reply& r) { done(); rp.deliver(std::move(r)); },
-          [rp, done](caf::error& e) { done(); rp.deliver(std::move(e)); });
+    .then([rp, done, seen](Reply& r) { done(); seen(nullptr); rp.deliver(std::move(r)); },
+          [rp, done, seen](caf::error& e) { done(); seen(&e); rp.deliver(std::move(e)); });
+}
+
+/// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
+/// or error; shut_down at once if `m` goes away first.
+template <class Reply, class... Ts>
+void forward(node_actor* self, member& m, guarded_reply rp, caf::duration timeout, Ts... xs) {
+  forward_seen<Reply>(self, m, std::move(rp), timeout, [](const caf::error*) {}, std::move(xs)...);
 }
 
 /// Calls k with the member that has run `id`, or with null and the nodes
@@ -283,9 +317,20 @@ void where(node_actor* self, guarded_reply rp, const std::string& id) {
 void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
                const std::string& id, const std::string& input) {
   when_settled(self, [=] {
+    // Known to be on a node that is away: starting it on another node
+    // would make a second run of the id (both resume when it returns).
+    auto& st = self->state;
+    if (auto it = st.located.find(id); it != st.located.end()) {
+      auto& owner = st.members.at(it->second);
+      if (!owner.up && !owner.is_self)
+        return rp.deliver(to_caf_error(
+          errc::shut_down, "run " + id + " is on node " + owner.name
+                             + ", away now: it is unavailable, not lost, and resumes when its "
+                               "node returns (start it again then to attach)"));
+    }
     locate(self, id, [=](member* m, std::vector<std::string>) {
+      auto& st = self->state;
       if (!m) {
-        auto& st = self->state;
         for (auto& name : rank_nodes(id, st.names)) {
           auto& candidate = st.members.at(name);
           if (candidate.up || candidate.is_self) {
@@ -293,10 +338,25 @@ void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
             break;
           }
         }
-        st.located[id] = m->name;
       }
-      forward<run_meta>(self, *m, rp, caf::duration{forward_slack}, svc::start_atom::value,
-                        workflow, id, input);
+      // Remembered from now (a start the node took in hand when it went
+      // away may have made the run), forgotten when the node refused it
+      // (an unknown workflow, a bad id: no run there).
+      if (st.located.size() >= max_located)
+        st.located.clear();
+      st.located[id] = m->name;
+      auto seen = [self, id, name = m->name](const caf::error* e) {
+        if (!e)
+          return;
+        auto code = endure::detail::from_caf_error(*e, "").code;
+        if (code == errc::shut_down || code == errc::timeout)
+          return;
+        auto& st = self->state;
+        if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
+          st.located.erase(it);
+      };
+      forward_seen<run_meta>(self, *m, rp, caf::duration{forward_slack}, seen,
+                             svc::start_atom::value, workflow, id, input);
     });
   });
 }
@@ -311,15 +371,23 @@ caf::behavior node_behavior(node_actor* self) {
   });
   auto promise = [self] { return guarded_reply{self->make_response_promise()}; };
   auto wait_time = [](std::int64_t ms) {
-    return caf::duration{std::chrono::milliseconds{std::max<std::int64_t>(ms, 0)} + forward_slack};
+    // Capped as the runtime caps a wait (ten years): INT64_MAX ms plus the
+    // slack overflowed.
+    constexpr std::int64_t longest = 10LL * 365 * 24 * 3600 * 1000;
+    return caf::duration{std::chrono::milliseconds{std::clamp<std::int64_t>(ms, 0, longest)}
+                         + forward_slack};
   };
   caf::duration plain{forward_slack};
   return {
     [self](boot_atom) {
       for (auto& [name, m] : self->state.members)
-        if (!m.is_self)
+        if (!m.is_self) {
           connect_to(self, name);
+          if (!initiates(self, name))
+            self->delayed_send(self, settle_time(self), settle_atom::value, name);
+        }
     },
+    [self](settle_atom, const std::string& name) { tried(self, name); },
     [self](connect_atom, const std::string& name) { connect_to(self, name); },
     [self](hello_atom, const std::string& from, const caf::actor& router,
            const caf::actor& runtime) -> caf::result<std::string, caf::actor> {
@@ -328,7 +396,11 @@ caf::behavior node_behavior(node_actor* self) {
       if (it == st.members.end() || it->second.is_self)
         return to_caf_error(errc::invalid_argument,
                             "node '" + from + "' is not a peer in this node's cluster file");
+      if (!router || !runtime)
+        return to_caf_error(errc::invalid_argument,
+                            "hello from node '" + from + "' without its router and runtime");
       adopt(self, from, router, runtime);
+      tried(self, from);
       return {st.cfg.self, self_member(self).runtime};
     },
     [self, promise](svc::start_atom, const std::string& workflow, const std::string& id,
@@ -417,7 +489,7 @@ caf::behavior spawn_body(node_actor* self, cluster_config cfg, caf::actor runtim
     m.is_self = n.name == cfg.self;
     if (m.is_self)
       m.runtime = runtime;
-    else if (cfg.self < n.name)  // initiates(): a peer this node connects to
+    else  // a peer: connected to (initiates()) or waited for (its hello)
       st.untried.insert(n.name);
     st.members.emplace(n.name, std::move(m));
   }

@@ -8,7 +8,9 @@
 // runtime::handle(). Where a request goes:
 //   * start: to the node that already has a run of that id, if any
 //     reachable node has one (idempotent across the cluster); else to the
-//     first node of rank_nodes(id) that is up (placement.hpp).
+//     first node of rank_nodes(id) that is up (placement.hpp). A run this
+//     router remembers on a node that is away is answered shut_down, not
+//     started a second time elsewhere.
 //   * signal, cancel, release, status, wait, usage: to the node that has
 //     the run (found by asking every reachable node once, then
 //     remembered). When no reachable node has it and a node is away, the
@@ -31,7 +33,10 @@
 // TLS only: each presents a certificate signed by the cluster's CA and
 // refuses peers that do not (caf_openssl verifies both sides); a plain
 // connection fails its handshake. A node that is away is tried again every
-// cluster_config::reconnect.
+// cluster_config::reconnect. At its start a node holds requests until it
+// tried each peer once: one it connects to (the lower name connects) until
+// the attempt ends, one that connects to it until its hello or for
+// 2 x reconnect + 2 s.
 //
 // The actor system must have been configured with prepare_actor_system
 // before it started. Replication to a standby and takeover are not built

@@ -89,3 +89,24 @@ TEST_CASE("rendezvous placement: the same order on every node and little moves w
     CHECK(owners[n] > 800);
   CHECK(moved < 1200);
 }
+
+// A TLS file that exists but does not load (not PEM, a directory, a key
+// that is not the certificate's) was accepted: the node then printed ready
+// and died (std::terminate, "cannot load certificate" thrown on
+// caf_openssl's multiplexer thread) at the first connection.
+TEST_CASE("TLS files that exist but do not load are refused naming the field") {
+  auto with = [](const std::string& cert, const std::string& key, const std::string& ca) {
+    return "tls: {certificate: " + cert + ", key: " + key + ", ca: " + ca + "}\n" + nodes;
+  };
+  CHECK_THAT(refusal(with("node-a.key", "node-a.key", "cluster-ca.pem")),
+             Catch::Contains("tls.certificate"));
+  CHECK_THAT(refusal(with(".", "node-a.key", "cluster-ca.pem")),
+             Catch::Contains("tls.certificate"));
+  CHECK_THAT(refusal(with("node-a.pem", "node-a.pem", "cluster-ca.pem")),
+             Catch::Contains("tls.key"));
+  CHECK_THAT(refusal(with("node-a.pem", "node-b.key", "cluster-ca.pem")),
+             Catch::Contains("tls.key") && Catch::Contains("mismatch"));
+  CHECK_THAT(refusal(with("node-a.pem", "node-a.key", "node-a.key")), Catch::Contains("tls.ca"));
+  CHECK_THAT(refusal(with("node-a.pem", "node-a.key", ".")), Catch::Contains("tls.ca"));
+  CHECK(parse(with("node-a.pem", "node-a.key", "cluster-ca.pem")));
+}

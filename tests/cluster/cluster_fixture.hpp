@@ -41,8 +41,9 @@ struct cluster_files {
   std::map<std::string, std::uint16_t> ports;
 
   cluster_files() {
-    for (auto& n : names)
-      ports[n] = free_port();
+    auto picked = test::free_ports(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      ports[names[i]] = picked[i];
     for (auto& n : names)
       write(n, "node-" + n, "cluster-ca", n);
     write("client", "client", "cluster-ca");

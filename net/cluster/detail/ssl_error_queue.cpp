@@ -5,6 +5,9 @@
 
 #include <dlfcn.h>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -14,9 +17,21 @@ bool ssl_error_queue_fix_linked() noexcept { return true; }
 
 namespace {
 
+/// libssl's definition after this one. None is there when libssl comes
+/// before this object in the lookup order (endure_cluster inside a shared
+/// object loaded after libssl) or the program is static: say so and stop
+/// rather than call address 0.
 template <class F>
 F next_definition(const char* name) {
-  return reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+  auto f = reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+  if (!f) {
+    std::fprintf(stderr,
+                 "endure_cluster: no libssl %s after the interposed one (ssl_error_queue.hpp); "
+                 "link libssl dynamically, after endure_cluster\n",
+                 name);
+    std::abort();
+  }
+  return f;
 }
 
 } // namespace
