@@ -13,10 +13,13 @@
 #include <openssl/ssl.h>
 
 #include "endure/actors/gateway/detail/yaml_reader.hpp"
+#include "endure/net/detail/openssl_reason.hpp"
 
 namespace endure::cluster {
 
 namespace {
+
+using net::detail::openssl_reason;
 
 namespace fs = std::filesystem;
 using gateway::detail::find_entry;
@@ -51,16 +54,6 @@ std::string read_file_path(const yaml_field& f, const std::string& base, std::st
   return p.string();
 }
 
-/// OpenSSL's reason for the last failure on this thread (and an empty queue).
-std::string openssl_reason() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof buf);
-    out = buf;  // the last is the most specific
-  }
-  return out.empty() ? "" : " (" + out + ")";
-}
 
 /// Hands OpenSSL the key's passphrase (never a terminal prompt).
 int passphrase_cb(char* buf, int size, int, void* user) {

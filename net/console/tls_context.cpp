@@ -12,6 +12,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "endure/net/detail/openssl_reason.hpp"
+
 namespace endure::console {
 
 void ssl_ctx_free::operator()(ssl_ctx_st* ctx) const noexcept {
@@ -20,16 +22,8 @@ void ssl_ctx_free::operator()(ssl_ctx_st* ctx) const noexcept {
 
 namespace {
 
-/// OpenSSL's most recent reason, emptying its queue ("" when none).
-std::string openssl_reason() {
-  std::string out;
-  while (auto code = ERR_get_error()) {
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    out = text;  // the last one is the outermost
-  }
-  return out.empty() ? out : " (" + out + ")";
-}
+using net::detail::openssl_reason;
+
 
 error refused(const std::string& what, const std::string& path, const std::string& why) {
   return make_error(errc::invalid_argument, "TLS " + what + " file '" + path + "': " + why);
