@@ -14,6 +14,7 @@
 #include "endure/cli/content_pipeline.hpp"
 #include "endure/cli/seed_pipeline.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
+#include "endure/net/cluster/replication/replication.hpp"
 #include "endure/net/llm_backend.hpp"
 
 namespace endure::cli {
@@ -63,6 +64,12 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
   if (env.node)
     cluster::prepare_actor_system(cfg, *env.node);
   caf::actor_system sys{cfg};
+  auto& repl = *env.node_replication;
+  if (env.node) {
+    repl = cluster::replication::start(sys, *env.node, opts.journal);
+    if (repl)
+      opts.journal.sink = repl->sink();
+  }
   // Moved in: the runtime holds the only reference to the model, so the
   // model stops (and completes calls in flight) before the actor system.
   auto rt = runtime::open(sys, std::move(opts), env.workflows);
@@ -70,7 +77,12 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
     return std::move(rt).error();
   if (!rt)
     return fail(rt.error().message);
-  return body(**rt);
+  if (repl)
+    repl->attach((*rt)->store());
+  auto code = body(**rt);
+  if (repl)  // before the journal closes: it copies from it
+    repl->stop();
+  return code;
 }
 
 int with_runtime(const command_env& env, runtime_options opts,

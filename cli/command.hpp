@@ -17,6 +17,7 @@ class actor_system;
 } // namespace caf
 namespace endure::cluster {
 struct cluster_config;
+class replication;
 } // namespace endure::cluster
 
 namespace endure::cli {
@@ -48,6 +49,11 @@ struct command_env {
   /// `serve --node FILE`: this process is that node of the cluster (its
   /// actor system gets CAF's middleman and caf_openssl). Null otherwise.
   std::shared_ptr<const cluster::cluster_config> node;
+  /// With `node` and replication on in its file: this node's replication,
+  /// started by try_with_runtime before the runtime opens its journal and
+  /// stopped before it closes it (a slot: commands get the env as const).
+  std::shared_ptr<std::shared_ptr<cluster::replication>> node_replication =
+    std::make_shared<std::shared_ptr<cluster::replication>>();
   /// Exit code of the subcommand that ran.
   int exit_code = 0;
 };

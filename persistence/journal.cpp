@@ -298,6 +298,28 @@ void journal::commit(write_batch batch, completion done) {
   impl_->queue_cv.notify_one();
 }
 
+void journal::copy_to(std::string dir, completion done) const {
+  if (impl_->opts.read_only) {
+    done(make_error(errc::invalid_argument,
+                    "journal in " + impl_->opts.data_dir + " is open read-only: no copy"));
+    return;
+  }
+  if (dir.empty()) {
+    done(make_error(errc::invalid_argument, "copy of the journal needs a directory"));
+    return;
+  }
+  {
+    std::lock_guard guard{impl_->queue_mutex};
+    if (impl_->stopping) {
+      done(make_error(errc::shut_down, "journal is closing"));
+      return;
+    }
+    impl_->queue.push_back({write_batch{}, std::move(done), std::move(dir)});
+    impl_->wakeup.store(true, std::memory_order_release);
+  }
+  impl_->queue_cv.notify_one();
+}
+
 expected<void> journal::commit(write_batch batch) {
   std::promise<expected<void>> promise;
   auto result = promise.get_future();

@@ -6,6 +6,8 @@
 // fsync in durability::sync) and then calls each batch's completion, in
 // queue order, on the writer thread. Completions must be quick (send a
 // message, fulfil a promise) and must not call blocking journal methods.
+// With a commit sink (journal_options::sink, commit_sink.hpp) the sink
+// completes each committed batch instead: later, and on its own thread.
 // Reads: any thread, any time, each in its own read transaction (MDB_NOTLS).
 //
 // The data directory is locked for the process lifetime (a LOCK file holding
@@ -117,7 +119,8 @@ public:
   /// (LMDB refused the environment).
   static expected<std::unique_ptr<journal>> open(journal_options opts);
 
-  /// Drains queued batches (each still completes), then closes.
+  /// Drains queued batches (each still completes; with opts.sink, it is
+  /// handed to the sink), then closes.
   ~journal();
   journal(const journal&) = delete;
   journal& operator=(const journal&) = delete;
@@ -136,6 +139,15 @@ public:
 
   /// Blocking form of commit: returns once durable or failed.
   expected<void> commit(write_batch batch);
+
+  /// Writes a consistent copy of the whole environment (compacted) as
+  /// `dir`/data.mdb, creating `dir` and replacing a data.mdb there. Queued
+  /// like a batch: the copy holds exactly the batches queued before it,
+  /// and `done` runs on the writer thread after it (and after every
+  /// earlier batch reached opts.sink). Writes wait while it copies.
+  /// Errors: invalid_argument (read-only journal, empty dir), io_error,
+  /// storage_error, shut_down.
+  void copy_to(std::string dir, completion done) const;
 
   /// Creates the run unless it exists; returns the stored meta either way.
   expected<run_meta> create_run_if_absent(const run_meta& meta);

@@ -6,8 +6,10 @@
 // and the transaction redone without it, so batches stay atomic and
 // independent. MDB_MAP_FULL grows the map and redoes the transaction.
 #include <algorithm>
+#include <filesystem>
 #include <utility>
 
+#include "endure/persistence/commit_sink.hpp"
 #include "endure/persistence/detail/cpu_relax.hpp"
 #include "endure/persistence/detail/journal_impl.hpp"
 #include "endure/persistence/detail/keys.hpp"
@@ -309,15 +311,57 @@ void journal::impl::commit_group(std::vector<pending>& group) {
       break;
     }
   }
+  std::vector<write_batch> to_sink;
+  std::vector<completion> sink_done;
   for (std::size_t i = 0; i < group.size(); ++i) {
     ++batches;
     if (failed[i]) {
       ++failed_batches;
       group[i].done(*failed[i]);
+    } else if (opts.sink) {
+      to_sink.push_back(std::move(group[i].batch));
+      sink_done.push_back(std::move(group[i].done));
     } else {
       group[i].done(expected<void>{});
     }
   }
+  if (!to_sink.empty())
+    opts.sink->committed(std::move(to_sink), std::move(sink_done));
+}
+
+expected<void> journal::impl::copy_env(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot create " + dir + " for a copy of the journal in "
+                                        + opts.data_dir + ": " + ec.message());
+  std::filesystem::remove(std::filesystem::path{dir} / "data.mdb", ec);
+  // Compacting: the copy holds the live pages only, in one pass of a read
+  // transaction; nothing commits meanwhile (this is the writer thread).
+  if (int rc = mdb_env_copy2(env.get(), dir.c_str(), MDB_CP_COMPACT); rc != 0)
+    return detail::lmdb_error(rc, "copy the journal in " + opts.data_dir + " to " + dir);
+  return {};
+}
+
+void journal::impl::commit_in_order(std::vector<pending>& group) {
+  auto is_copy = [](const pending& p) { return !p.copy_dir.empty(); };
+  if (std::none_of(group.begin(), group.end(), is_copy)) {
+    commit_group(group);
+    return;
+  }
+  std::vector<pending> batches_before;
+  for (auto& p : group) {
+    if (!is_copy(p)) {
+      batches_before.push_back(std::move(p));
+      continue;
+    }
+    if (!batches_before.empty())
+      commit_group(batches_before);
+    batches_before.clear();
+    p.done(copy_env(p.copy_dir));
+  }
+  if (!batches_before.empty())
+    commit_group(batches_before);
 }
 
 void journal::impl::record_commit(std::chrono::steady_clock::time_point began,
@@ -375,7 +419,7 @@ void journal::impl::writer_loop() {
         queue.erase(queue.begin(), queue.begin() + take);
       }
     }
-    commit_group(group);
+    commit_in_order(group);
     group.clear();
   }
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "endure/persistence/error.hpp"
@@ -14,6 +15,7 @@
 namespace endure {
 
 class write_batch;
+class commit_sink;
 
 /// How hard each group commit pushes data to stable storage.
 enum class durability : std::uint8_t {
@@ -71,6 +73,10 @@ struct journal_options {
   /// it, exactly as an LMDB error would. Must be quick and must not call
   /// the journal. Default: none.
   std::function<expected<void>(const write_batch&)> inject_fault{};
+  /// Where every committed batch goes before it is acknowledged
+  /// (commit_sink.hpp): the sink then completes it, e.g. once a standby
+  /// received it. Default: none, the writer completes each batch itself.
+  std::shared_ptr<commit_sink> sink{};
 };
 
 } // namespace endure

@@ -106,6 +106,10 @@ public:
   void put_row(side_table table, std::string key, const record& r, bool if_absent = false);
   /// Erases the row; erasing one that does not exist is not an error.
   void erase_row(side_table table, std::string key);
+  /// Appends `o` as ops() returns it (a batch decoded from a replication
+  /// stream, write_batch_codec.hpp); the journal checks it at commit like
+  /// the ops the methods above build.
+  void push_op(op o) { ops_.push_back(std::move(o)); }
   /// Moves `other`'s operations to the end of this batch (one atomic unit).
   void splice(write_batch&& other);
 

@@ -132,8 +132,28 @@ std::vector<node_address> read_nodes(const yaml_field& f) {
   return out;
 }
 
+replication_config read_replication(const yaml_field& f, std::size_t node_count) {
+  replication_config out;
+  auto es = f.entries({"mode", "wait_ms"}, "{mode: none|standby, wait_ms: N}");
+  if (auto* e = find_entry(es, "mode")) {
+    auto mode = e->value.text("none or standby");
+    if (mode != "none" && mode != "standby")
+      e->value.fail("is none or standby, not '" + mode + "'");
+    out.standby = mode == "standby";
+    if (out.standby && node_count < 2)
+      e->value.fail("standby needs a second node to be the standby");
+  }
+  if (auto* e = find_entry(es, "wait_ms")) {
+    auto ms = e->value.integer("milliseconds");
+    if (ms < 0 || ms > 3'600'000)
+      e->value.fail("is from 0 to 3600000 milliseconds");
+    out.wait = std::chrono::milliseconds{ms};
+  }
+  return out;
+}
+
 cluster_config read_config(const yaml_field& root, const std::string& base, std::string_view self) {
-  auto es = root.entries({"node", "tls", "nodes", "reconnect_ms"},
+  auto es = root.entries({"node", "tls", "nodes", "reconnect_ms", "replication"},
                          "a map with nodes:, tls: and (for a node) node:");
   cluster_config out;
   auto* nodes = find_entry(es, "nodes");
@@ -150,6 +170,8 @@ cluster_config read_config(const yaml_field& root, const std::string& base, std:
       e->value.fail("is from 10 to 60000 milliseconds");
     out.reconnect = std::chrono::milliseconds{ms};
   }
+  if (auto* e = find_entry(es, "replication"))
+    out.replication = read_replication(e->value, out.nodes.size());
   if (auto* e = find_entry(es, "node")) {
     out.self = e->value.text("this node's name");
     if (self.empty() && !out.find(out.self))
@@ -167,6 +189,15 @@ const node_address* cluster_config::find(std::string_view name) const {
     if (n.name == name)
       return &n;
   return nullptr;
+}
+
+std::string cluster_config::standby_of(std::string_view name) const {
+  if (!replication.standby || nodes.size() < 2)
+    return {};
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (nodes[i].name == name)
+      return nodes[(i + 1) % nodes.size()].name;
+  return {};
 }
 
 std::vector<std::string> cluster_config::names() const {

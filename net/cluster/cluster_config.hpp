@@ -12,6 +12,9 @@
 //     - {name: a, address: 127.0.0.1:7101}
 //     - {name: b, address: 127.0.0.1:7102}
 //     - {name: c, address: 127.0.0.1:7103}
+//   replication:                 # optional; default mode: none
+//     mode: standby              # each node's journal streams to the next node
+//     wait_ms: 2000              # a commit waits this long for an absent standby
 //
 // Relative paths are read from the configuration file's directory. A bad
 // file is refused naming the file, the line and the field.
@@ -41,6 +44,17 @@ struct tls_files {
   std::string passphrase;  ///< of the key, when it is encrypted
 };
 
+/// Journal replication (net/cluster/replication/). With `standby`, each
+/// node's journal is streamed to its standby, the node after it in the
+/// file's order (the last node's standby is the first), and a commit is
+/// acknowledged once the standby has applied it. While the standby is
+/// away, a commit waits up to `wait` for it and is then acknowledged on
+/// the owner alone (the owner catches the standby up when it returns).
+struct replication_config {
+  bool standby = false;
+  std::chrono::milliseconds wait{2000};
+};
+
 struct cluster_config {
   /// This node's name; empty for a client (`endure --cluster FILE list`).
   std::string self;
@@ -48,9 +62,12 @@ struct cluster_config {
   std::vector<node_address> nodes;
   tls_files tls;
   std::chrono::milliseconds reconnect{200};
+  replication_config replication;
 
   /// The node named `name`; null when there is none.
   const node_address* find(std::string_view name) const;
+  /// The node `name`'s journal streams to; empty without replication.
+  std::string standby_of(std::string_view name) const;
   /// Every node's name, in the file's order.
   std::vector<std::string> names() const;
 };

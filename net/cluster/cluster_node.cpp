@@ -22,6 +22,8 @@
 #include "endure/actors/service/protocol.hpp"
 #include "endure/net/cluster/detail/ssl_error_queue.hpp"
 #include "endure/net/cluster/placement.hpp"
+#include "endure/net/cluster/replication/protocol.hpp"
+#include "endure/net/cluster/replication/replication.hpp"
 
 namespace endure::cluster {
 
@@ -71,6 +73,9 @@ struct node_state {
   std::set<std::string> untried;
   std::vector<std::function<void()>> queued;
   std::uint64_t next_token = 0;
+  /// This node's replication stream and replica keeper (null when off).
+  caf::actor repl_source, repl_keeper;
+  std::string standby;
   static inline const char* name = "endure.cluster_node";
 };
 
@@ -119,6 +124,8 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   m.up = true;
   self->monitor(m.router);
   send_subscriptions(self, m);
+  if (self->state.repl_source && name == self->state.standby)
+    self->send(self->state.repl_source, replication_detail::standby_atom::value, m.router);
 }
 
 void tried(node_actor* self, const std::string& name) {
@@ -188,6 +195,8 @@ void connect_to(node_actor* self, const std::string& name) {
 }
 
 void went_away(node_actor* self, member& m) {
+  if (self->state.repl_source && m.name == self->state.standby)
+    self->send(self->state.repl_source, replication_detail::standby_atom::value, caf::actor{});
   m.up = false;
   m.router = nullptr;
   m.runtime = nullptr;
@@ -466,6 +475,16 @@ caf::behavior node_behavior(node_actor* self) {
       return out;
     },
     [self, promise](where_atom, const std::string& id) { where(self, promise(), id); },
+    [self](replication_detail::attach_atom a, const std::string& primary, std::uint64_t epoch,
+           const caf::actor& source) {
+      auto& st = self->state;
+      if (st.repl_keeper)
+        self->delegate(st.repl_keeper, a, primary, epoch, source);
+      else
+        self->make_response_promise().deliver(to_caf_error(
+          errc::invalid_argument, "node " + st.cfg.self + " keeps no replicas (replication is "
+                                  "off in its cluster file)"));
+    },
     [self](list_atom) -> caf::result<std::vector<run_meta>> {
       auto runs = self->state.list_runs();
       if (!runs)
@@ -478,8 +497,11 @@ caf::behavior node_behavior(node_actor* self) {
 /// The subscribe handler answers after telling every node: it does so
 /// before the replies come back, which is enough (events are hints).
 caf::behavior spawn_body(node_actor* self, cluster_config cfg, caf::actor runtime,
-                         list_runs_fn list_runs) {
+                         list_runs_fn list_runs, caf::actor repl_source, caf::actor repl_keeper) {
   auto& st = self->state;
+  st.repl_source = std::move(repl_source);
+  st.repl_keeper = std::move(repl_keeper);
+  st.standby = cfg.standby_of(cfg.self);
   st.names = cfg.names();
   for (auto& n : cfg.nodes) {
     member m;
@@ -516,14 +538,17 @@ void prepare_actor_system(caf::actor_system_config& cfg, const cluster_config& c
 expected<std::unique_ptr<cluster_node>> cluster_node::start(caf::actor_system& sys,
                                                             cluster_config cfg,
                                                             caf::actor runtime,
-                                                            list_runs_fn list_runs) {
+                                                            list_runs_fn list_runs,
+                                                            const replication* repl) {
   auto* me = cfg.find(cfg.self);
   if (!me)
     return make_error(errc::invalid_argument,
                       "this node '" + cfg.self + "' is not among the cluster's nodes");
   auto host = me->host;
   auto port = me->port;
-  auto router = sys.spawn(spawn_body, std::move(cfg), std::move(runtime), std::move(list_runs));
+  auto router = sys.spawn(spawn_body, std::move(cfg), std::move(runtime), std::move(list_runs),
+                          repl ? repl->source() : caf::actor{},
+                          repl ? repl->keeper() : caf::actor{});
   auto bound = caf::openssl::publish(router, port, host.c_str(), true);
   if (!bound) {
     caf::anon_send_exit(router, caf::exit_reason::user_shutdown);

@@ -38,9 +38,13 @@
 // the attempt ends, one that connects to it until its hello or for
 // 2 x reconnect + 2 s.
 //
+// With replication (replication/replication.hpp), the router tells this
+// node's stream when its standby comes and goes, and hands the standby
+// side's attach requests to this node's replica keeper.
+//
 // The actor system must have been configured with prepare_actor_system
-// before it started. Replication to a standby and takeover are not built
-// yet: a node's runs run only on it.
+// before it started. Takeover is not built yet: a node's runs run only on
+// it.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +61,8 @@
 #include "endure/persistence/run_meta.hpp"
 
 namespace endure::cluster {
+
+class replication;
 
 using nodes_atom = caf::atom_constant<caf::atom("cl_nodes")>;
 using list_atom = caf::atom_constant<caf::atom("cl_list")>;
@@ -76,9 +82,12 @@ public:
   /// connecting to the others. `runtime` is this node's runtime::handle().
   /// Errors: invalid_argument (cfg.self not a node), io_error (the address
   /// cannot be bound, naming it, or the TLS files do not load).
+  /// `repl`: this node's replication (null when off); it must outlive
+  /// the node.
   static expected<std::unique_ptr<cluster_node>> start(caf::actor_system& sys,
                                                        cluster_config cfg, caf::actor runtime,
-                                                       list_runs_fn list_runs);
+                                                       list_runs_fn list_runs,
+                                                       const replication* repl = nullptr);
   ~cluster_node();
   cluster_node(const cluster_node&) = delete;
   cluster_node& operator=(const cluster_node&) = delete;

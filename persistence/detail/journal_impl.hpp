@@ -74,6 +74,9 @@ struct journal::impl {
   struct pending {
     write_batch batch;
     completion done;
+    /// Not empty: not a batch but a copy of the environment into this
+    /// directory, made once every batch queued before it has committed.
+    std::string copy_dir{};
   };
   std::mutex queue_mutex;
   std::condition_variable queue_cv;
@@ -128,8 +131,13 @@ struct journal::impl {
   void writer_loop();
   /// Stores the heads moved since the checkpoint when the writer stops.
   void checkpoint_at_close();
-  /// Commits one group of batches, then calls each completion.
+  /// Commits one group of batches, then calls each completion (or hands
+  /// the committed ones to opts.sink).
   void commit_group(std::vector<pending>& group);
+  /// Commits `group`, running its copies (pending::copy_dir) in queue order.
+  void commit_in_order(std::vector<pending>& group);
+  /// journal::copy_to on the writer thread.
+  expected<void> copy_env(const std::string& dir);
   /// Applies one batch inside `txn`; any error leaves the txn to be aborted.
   expected<void> apply(MDB_txn* txn, const write_batch& batch);
   /// The head of the run a batch is appending to, read once and written

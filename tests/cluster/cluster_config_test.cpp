@@ -110,3 +110,26 @@ TEST_CASE("TLS files that exist but do not load are refused naming the field") {
   CHECK_THAT(refusal(with("node-a.pem", "node-a.key", ".")), Catch::Contains("tls.ca"));
   CHECK(parse(with("node-a.pem", "node-a.key", "cluster-ca.pem")));
 }
+
+TEST_CASE("replication: each node's standby is the next node, and a bad section is refused") {
+  auto three = nodes + "  - {name: c, address: 127.0.0.1:7103}\n";
+  auto c = parse(tls + three + "replication: {mode: standby, wait_ms: 500}\n", "a");
+  REQUIRE(c);
+  CHECK(c->replication.standby);
+  CHECK(c->replication.wait == std::chrono::milliseconds{500});
+  CHECK(c->standby_of("a") == "b");
+  CHECK(c->standby_of("c") == "a");
+  auto off = parse(tls + three, "a");
+  REQUIRE(off);
+  CHECK_FALSE(off->replication.standby);
+  CHECK(off->standby_of("a").empty());
+  CHECK_THAT(refusal(tls + three + "replication: {mode: mirror}\n"),
+             Catch::Contains("replication.mode") && Catch::Contains("'mirror'"));
+  CHECK_THAT(refusal(tls + three + "replication: {mode: standby, wait_ms: -1}\n"),
+             Catch::Contains("replication.wait_ms"));
+  CHECK_THAT(refusal(tls + three + "replication: {mode: standby, standby: b}\n"),
+             Catch::Contains("standby"));
+  CHECK_THAT(refusal(tls + "nodes:\n  - {name: a, address: 127.0.0.1:7101}\n"
+                     + "replication: {mode: standby}\n"),
+             Catch::Contains("second node"));
+}

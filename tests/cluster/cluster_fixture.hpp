@@ -39,8 +39,10 @@ inline const std::vector<std::string> names = {"a", "b", "c"};
 struct cluster_files {
   test::temp_dir dir;
   std::map<std::string, std::uint16_t> ports;
+  /// Appended to every file (e.g. a replication: section).
+  std::string extra;
 
-  cluster_files() {
+  explicit cluster_files(std::string extra_yaml = {}) : extra(std::move(extra_yaml)) {
     auto picked = test::free_ports(names.size());
     for (std::size_t i = 0; i < names.size(); ++i)
       ports[names[i]] = picked[i];
@@ -58,6 +60,7 @@ struct cluster_files {
         << ".key\n  ca: " << certs << ca << ".pem\nreconnect_ms: 50\nnodes:\n";
     for (auto& n : names)
       out << "  - {name: " << n << ", address: 127.0.0.1:" << ports.at(n) << "}\n";
+    out << extra;
   }
   std::string path(const std::string& file) const { return dir.path() + "/" + file + ".yaml"; }
   cluster::node_address address(const std::string& n) const {
@@ -71,9 +74,15 @@ struct node_process {
   node_process(const cluster_files& files, const std::string& name) {
     child = std::make_unique<test::child_process>(std::vector<std::string>{
       CLUSTER_NODE_CHILD, files.path(name), name, files.dir.path() + "/data-" + name});
-    auto line = child->read_line(20s);
-    REQUIRE(line);
-    REQUIRE(line->rfind("ready ", 0) == 0);
+    // A restarted node's workflows may print while they replay (before
+    // the node listens): skip those lines.
+    for (int i = 0; i < 100'000; ++i) {
+      auto line = child->read_line(20s);
+      REQUIRE(line);
+      if (line->rfind("ready ", 0) == 0)
+        return;
+    }
+    FAIL("node " << name << " printed no ready line");
   }
 };
 

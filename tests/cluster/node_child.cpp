@@ -8,14 +8,19 @@
 // Workflows (input and result: msgpack strings):
 //   where     -> "NODE:INPUT"                    one step
 //   await_go  -> "NODE:PAYLOAD of signal go"     waits for signal "go", then one step
+//   steps     -> "NODE:K"                        K steps (input "K"), step i returning
+//                "NODE:i"; step i's body prints "acked RUN i-1 NODE:i-1"
+//                (the previous step is durable by then)
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
 #include <iostream>
+#include <mutex>
 #include <string>
 
 #include "endure/endure.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
+#include "endure/net/cluster/replication/replication.hpp"
 
 namespace {
 
@@ -31,6 +36,30 @@ endure::task<std::string> await_go(endure::context& ctx, std::string) {
   auto ran = ctx.step("run", [](const std::string& in) { return node_name + ":" + in; },
                       go.value_or("no signal"));
   co_return co_await std::move(ran);
+}
+
+std::mutex print_mutex;
+
+void print_line(const std::string& line) {
+  std::lock_guard guard{print_mutex};
+  std::cout << line << std::endl;
+}
+
+/// Step i's body runs only once step i-1's result is durable (an effect
+/// waits for the commit; workflow code itself may see a result earlier),
+/// so it is where step i-1's acknowledgement is printed.
+endure::task<std::string> steps(endure::context& ctx, std::string input) {
+  auto count = std::stoi(input);
+  std::string last;
+  for (int i = 1; i <= count; ++i) {
+    auto ran = ctx.step("s" + std::to_string(i), [i, run = ctx.run_id(), last] {
+      if (i > 1)
+        print_line("acked " + run + " " + std::to_string(i - 1) + " " + last);
+      return node_name + ":" + std::to_string(i);
+    });
+    last = co_await std::move(ran);
+  }
+  co_return last;
 }
 
 } // namespace
@@ -52,25 +81,34 @@ int main(int argc, char** argv) {
   endure::runtime_options opts;
   opts.journal.data_dir = argv[3];
   opts.journal.mode = endure::durability::nosync;
+  auto repl = endure::cluster::replication::start(sys, *cfg, opts.journal);
+  if (repl)
+    opts.journal.sink = repl->sink();
   endure::workflow_registry reg;
   reg.add("where", &where);
   reg.add("await_go", &await_go);
+  reg.add("steps", &steps);
   auto rt = endure::runtime::open(sys, std::move(opts), std::move(reg));
   if (!rt) {
     std::cerr << rt.error().message << "\n";
     return 1;
   }
   auto* r = rt->get();
+  if (repl)
+    repl->attach(r->store());
   auto node = endure::cluster::cluster_node::start(sys, *cfg, r->handle(),
-                                                   [r] { return r->store().list_runs(); });
+                                                   [r] { return r->store().list_runs(); },
+                                                   repl.get());
   if (!node) {
     std::cerr << node.error().message << "\n";
     return 1;
   }
-  std::cout << "ready " << (*node)->port() << std::endl;
+  print_line("ready " + std::to_string((*node)->port()));
   std::string line;
   while (std::getline(std::cin, line)) {
   }
   node->reset();
+  if (repl)
+    repl->stop();
   return 0;
 }

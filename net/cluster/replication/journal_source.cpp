@@ -1,0 +1,363 @@
+// The owner's side of replication (journal_source.hpp): one detached actor
+// per node holding the batches its standby has not applied yet.
+#include "endure/net/cluster/replication/journal_source.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "endure/net/cluster/replication/protocol.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/log.hpp"
+#include "endure/persistence/write_batch_codec.hpp"
+
+namespace endure::cluster::replication_detail {
+
+/// One group commit on its way from the writer thread to the source. What
+/// it still holds when it is destroyed (the source stopped first) completes
+/// then: the batches are durable on this node.
+struct committed_group {
+  std::vector<write_batch> batches;
+  std::vector<commit_sink::completion> done;
+  ~committed_group() {
+    for (auto& d : done)
+      if (d)
+        d(expected<void>{});
+  }
+};
+using group_ptr = std::shared_ptr<committed_group>;
+
+struct journal_ref {
+  const journal* store = nullptr;
+};
+
+} // namespace endure::cluster::replication_detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(endure::cluster::replication_detail::group_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(endure::cluster::replication_detail::journal_ref)
+
+namespace endure::cluster {
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace replication_detail;
+using group_atom = caf::atom_constant<caf::atom("rp_group")>;
+using journal_atom = caf::atom_constant<caf::atom("rp_journal")>;
+using copied_atom = caf::atom_constant<caf::atom("rp_copied")>;
+using wait_atom = caf::atom_constant<caf::atom("rp_wait")>;
+using retry_atom = caf::atom_constant<caf::atom("rp_retry")>;
+
+/// Bytes of journal copy per message.
+constexpr std::size_t copy_piece = std::size_t{4} << 20;
+/// Batches per stream message.
+constexpr std::size_t batches_per_message = 1024;
+/// A failed attach or copy is tried again after this.
+constexpr auto retry_after = 1s;
+
+class actor_sink : public commit_sink {
+public:
+  explicit actor_sink(caf::actor target) : target_(std::move(target)) {}
+  void committed(std::vector<write_batch> batches, std::vector<completion> done) override {
+    auto g = std::make_shared<committed_group>();
+    g->batches = std::move(batches);
+    g->done = std::move(done);
+    caf::anon_send(target_, group_atom::value, std::move(g));
+  }
+
+private:
+  caf::actor target_;
+};
+
+enum class phase { away, attaching, copying, streaming };
+
+struct entry {
+  std::uint64_t no = 0;
+  std::string bytes;
+  commit_sink::completion done;  ///< empty once completed (or degraded)
+};
+
+struct source_state {
+  journal_source_options opts;
+  std::uint64_t epoch = 0;
+  const journal* store = nullptr;
+  std::uint64_t next_no = 1;
+  /// Batches the standby has not applied, in order.
+  std::deque<entry> buffer;
+  std::size_t buffered_bytes = 0;
+  /// Batches were dropped from the buffer: only a copy catches up.
+  bool gap = false;
+  phase ph = phase::away;
+  caf::actor router;  ///< the standby's router; null while it is away
+  caf::actor keeper;
+  /// Each attach or copy; replies of older ones are ignored.
+  std::uint64_t attempt = 0;
+  /// Each period without a stream; its wait timer names it.
+  std::uint64_t away_period = 0;
+  /// The standby was away longer than opts.wait: commits complete here.
+  bool degraded = false;
+  std::uint64_t copy_through = 0;
+  static inline const char* name = "endure.journal_source";
+
+  ~source_state() {
+    for (auto& e : buffer)  // stopping: they are durable on this node
+      if (e.done)
+        e.done(expected<void>{});
+  }
+};
+
+using source_actor = caf::stateful_actor<source_state>;
+
+void complete_through(source_actor* self, std::uint64_t through) {
+  auto& st = self->state;
+  while (!st.buffer.empty() && st.buffer.front().no <= through) {
+    auto& e = st.buffer.front();
+    if (e.done)
+      e.done(expected<void>{});
+    st.buffered_bytes -= e.bytes.size();
+    st.buffer.pop_front();
+  }
+}
+
+/// Completes every held commit on this node alone.
+void degrade(source_actor* self) {
+  auto& st = self->state;
+  if (!st.degraded)
+    log::warn("node " + st.opts.self + ": its standby " + st.opts.standby + " has not applied "
+              "the journal's commits for " + std::to_string(st.opts.wait.count())
+              + " ms; commits are acknowledged on " + st.opts.self + " alone until the standby "
+              "returns and catches up");
+  st.degraded = true;
+  for (auto& e : st.buffer)
+    if (e.done)
+      std::exchange(e.done, nullptr)(expected<void>{});
+}
+
+void leave_streaming(source_actor* self, phase next) {
+  auto& st = self->state;
+  if (st.ph == phase::streaming || st.ph == phase::away) {
+    if (st.ph == phase::streaming) {
+      ++st.away_period;
+      self->delayed_send(self, st.opts.wait, wait_atom::value, st.away_period);
+    }
+  }
+  st.ph = next;
+}
+
+void send_from(source_actor* self, std::size_t index) {
+  auto& st = self->state;
+  while (index < st.buffer.size()) {
+    std::vector<std::string> bytes;
+    auto first = st.buffer[index].no;
+    for (; index < st.buffer.size() && bytes.size() < batches_per_message; ++index)
+      bytes.push_back(st.buffer[index].bytes);
+    self->send(st.keeper, batches_atom::value, st.opts.self, st.epoch, first, std::move(bytes));
+  }
+}
+
+void resume(source_actor* self, std::uint64_t through) {
+  auto& st = self->state;
+  complete_through(self, through);
+  st.ph = phase::streaming;
+  if (st.degraded)
+    log::info("node " + st.opts.self + ": standby " + st.opts.standby
+              + " caught up; commits are acknowledged once it applied them again");
+  st.degraded = false;
+  send_from(self, 0);
+}
+
+void start_attach(source_actor* self);
+
+void retry_later(source_actor* self, const std::string& why) {
+  auto& st = self->state;
+  log::warn("node " + st.opts.self + ": replication to standby " + st.opts.standby
+            + " stopped (" + why + "); trying again in 1 s");
+  leave_streaming(self, phase::away);
+  st.keeper = nullptr;
+  self->delayed_send(self, retry_after, retry_atom::value, ++st.attempt);
+}
+
+void send_piece(source_actor* self, std::uint64_t attempt, std::uint64_t offset) {
+  auto& st = self->state;
+  auto file = std::filesystem::path{st.opts.copy_dir} / "data.mdb";
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file, ec);
+  std::ifstream in{file, std::ios::binary};
+  if (ec || !in || offset >= size)
+    return retry_later(self, "cannot read the journal copy " + file.string());
+  std::string piece(static_cast<std::size_t>(std::min<std::uint64_t>(copy_piece, size - offset)),
+                    '\0');
+  in.seekg(static_cast<std::streamoff>(offset));
+  in.read(piece.data(), static_cast<std::streamsize>(piece.size()));
+  if (!in)
+    return retry_later(self, "cannot read the journal copy " + file.string());
+  bool last = offset + piece.size() >= size;
+  auto next = offset + piece.size();
+  self->request(st.keeper, 60s, copy_atom::value, st.opts.self, st.epoch, st.copy_through, offset,
+                std::move(piece), last)
+    .then(
+      [self, attempt, last, next](std::uint64_t) {
+        auto& st = self->state;
+        if (attempt != st.attempt)
+          return;
+        if (!last)
+          return send_piece(self, attempt, next);
+        std::error_code ignored;
+        std::filesystem::remove_all(st.opts.copy_dir, ignored);
+        st.gap = false;
+        log::info("node " + st.opts.self + ": standby " + st.opts.standby
+                  + " holds a copy of the journal through batch "
+                  + std::to_string(st.copy_through) + " (" + std::to_string(next) + " bytes)");
+        resume(self, st.copy_through);
+      },
+      [self, attempt](caf::error& e) {
+        if (attempt == self->state.attempt)
+          retry_later(self, "sending the journal copy: " + self->system().render(e));
+      });
+}
+
+void start_copy(source_actor* self) {
+  auto& st = self->state;
+  if (!st.store)
+    return retry_later(self, "the journal is not open yet");
+  leave_streaming(self, phase::copying);
+  auto attempt = ++st.attempt;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  st.store->copy_to(st.opts.copy_dir, [me, attempt](const expected<void>& r) {
+    caf::anon_send(me, copied_atom::value, attempt, r ? std::string{} : r.error().message);
+  });
+}
+
+bool can_continue(const source_state& st, std::uint64_t their_epoch, std::uint64_t through) {
+  if (their_epoch != st.epoch || st.gap || through >= st.next_no)
+    return false;
+  return st.buffer.empty() ? through == st.next_no - 1 : st.buffer.front().no <= through + 1;
+}
+
+void start_attach(source_actor* self) {
+  auto& st = self->state;
+  if (!st.router)
+    return;
+  leave_streaming(self, phase::attaching);
+  auto attempt = ++st.attempt;
+  self->request(st.router, 10s, attach_atom::value, st.opts.self, st.epoch,
+                caf::actor_cast<caf::actor>(self))
+    .then(
+      [self, attempt](const caf::actor& keeper, std::uint64_t their_epoch, std::uint64_t through) {
+        auto& st = self->state;
+        if (attempt != st.attempt)
+          return;
+        if (!keeper)
+          return retry_later(self, "the standby has no replica keeper");
+        st.keeper = keeper;
+        self->monitor(keeper);
+        if (can_continue(st, their_epoch, through))
+          resume(self, through);
+        else
+          start_copy(self);
+      },
+      [self, attempt](caf::error& e) {
+        if (attempt == self->state.attempt)
+          retry_later(self, "attaching: " + self->system().render(e));
+      });
+}
+
+void take_group(source_actor* self, committed_group& g) {
+  auto& st = self->state;
+  auto first_new = st.buffer.size();
+  for (std::size_t i = 0; i < g.batches.size(); ++i) {
+    entry e{st.next_no++, encode_batch(g.batches[i]), std::move(g.done[i])};
+    g.done[i] = nullptr;
+    if (st.degraded)
+      std::exchange(e.done, nullptr)(expected<void>{});
+    st.buffered_bytes += e.bytes.size();
+    st.buffer.push_back(std::move(e));
+  }
+  if (st.ph == phase::streaming)
+    return send_from(self, first_new);
+  if (st.buffered_bytes > st.opts.max_buffer_bytes && st.ph == phase::away) {
+    degrade(self);
+    st.buffer.clear();
+    st.buffered_bytes = 0;
+    st.gap = true;
+  }
+}
+
+caf::behavior source_body(source_actor* self, journal_source_options opts) {
+  auto& st = self->state;
+  st.opts = std::move(opts);
+  std::random_device rd;
+  while (st.epoch == 0)
+    st.epoch = (std::uint64_t{rd()} << 32) ^ rd();
+  // From the start the standby is away until attached: commits wait for
+  // it at most opts.wait.
+  self->delayed_send(self, st.opts.wait, wait_atom::value, st.away_period);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (st.keeper && dm.source == st.keeper.address() && st.ph != phase::away)
+      retry_later(self, "the standby's keeper went away");
+  });
+  return {
+    [self](group_atom, const group_ptr& g) { take_group(self, *g); },
+    [self](journal_atom, const journal_ref& j) { self->state.store = j.store; },
+    [self](standby_atom, const caf::actor& router) {
+      auto& st = self->state;
+      st.router = router;
+      if (router)
+        return start_attach(self);
+      leave_streaming(self, phase::away);
+      st.keeper = nullptr;
+      ++st.attempt;
+    },
+    [self](retry_atom, std::uint64_t attempt) {
+      if (attempt == self->state.attempt && self->state.ph == phase::away)
+        start_attach(self);
+    },
+    [self](wait_atom, std::uint64_t period) {
+      auto& st = self->state;
+      if (period == st.away_period && st.ph != phase::streaming)
+        degrade(self);
+    },
+    [self](ack_atom, std::uint64_t epoch, std::uint64_t through) {
+      if (epoch == self->state.epoch && self->state.ph == phase::streaming)
+        complete_through(self, through);
+    },
+    [self](resync_atom, std::uint64_t epoch, const std::string& why) {
+      auto& st = self->state;
+      if (epoch != st.epoch || st.ph != phase::streaming)
+        return;
+      log::warn("node " + st.opts.self + ": standby " + st.opts.standby
+                + " cannot apply the stream (" + why + "); sending it a copy of the journal");
+      start_copy(self);
+    },
+    [self](copied_atom, std::uint64_t attempt, const std::string& failed) {
+      auto& st = self->state;
+      if (attempt != st.attempt)
+        return;
+      if (!failed.empty())
+        return retry_later(self, "copying the journal: " + failed);
+      // Every group committed before the copy arrived before this message
+      // (both come from the writer thread, in order).
+      st.copy_through = st.next_no - 1;
+      send_piece(self, attempt, 0);
+    },
+  };
+}
+
+} // namespace
+
+journal_source spawn_journal_source(caf::actor_system& sys, journal_source_options opts) {
+  auto actor = sys.spawn<caf::detached>(source_body, std::move(opts));
+  return {actor, std::make_shared<actor_sink>(actor)};
+}
+
+void attach_journal(const caf::actor& source, const journal& store) {
+  caf::anon_send(source, journal_atom::value, journal_ref{&store});
+}
+
+} // namespace endure::cluster

@@ -1,0 +1,49 @@
+// The owner's side of replication: a commit sink (persistence/
+// commit_sink.hpp) that streams every committed batch of this node's
+// journal to its standby's replica_keeper and completes each batch once
+// the standby applied it, or once the standby has been away for
+// replication_config::wait (then on this node alone). Internal.
+//
+// Phases: away (no standby connection) -> attaching (asked its keeper
+// where its replica stands) -> copying (sending a journal copy when the
+// replica cannot continue this epoch's stream) -> streaming. Batches not
+// yet applied by the standby stay in memory (up to max_buffer_bytes while
+// the standby is away; past that the next attach sends a copy).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "endure/net/cluster/cluster_config.hpp"
+#include "endure/persistence/commit_sink.hpp"
+
+namespace endure {
+class journal;
+}
+
+namespace endure::cluster {
+
+struct journal_source_options {
+  std::string self;     ///< this node
+  std::string standby;  ///< the node its journal streams to
+  std::chrono::milliseconds wait{2000};
+  /// Where copies of the journal are written before they are sent.
+  std::string copy_dir;
+  std::size_t max_buffer_bytes = std::size_t{256} << 20;
+};
+
+struct journal_source {
+  caf::actor actor;  ///< detached: its thread never waits on the scheduler
+  std::shared_ptr<commit_sink> sink;
+};
+
+journal_source spawn_journal_source(caf::actor_system& sys, journal_source_options opts);
+
+/// Gives the source the journal it copies from (once it is open).
+void attach_journal(const caf::actor& source, const journal& store);
+
+} // namespace endure::cluster

@@ -1,0 +1,234 @@
+// The standby's side of replication (replica_keeper.hpp).
+#include "endure/net/cluster/replication/replica_keeper.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <atomic>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <unistd.h>
+
+#include "endure/actors/detail/caf_error.hpp"
+#include "endure/net/cluster/replication/protocol.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/log.hpp"
+#include "endure/persistence/write_batch_codec.hpp"
+
+namespace endure::cluster {
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace replication_detail;
+using endure::detail::to_caf_error;
+using broken_atom = caf::atom_constant<caf::atom("rp_broken")>;
+
+struct replica {
+  std::string dir;
+  std::unique_ptr<journal> store;
+  /// The stream it continues (0: none, a copy comes first) and the last
+  /// batch of it queued to `store`.
+  std::uint64_t epoch = 0;
+  std::uint64_t through = 0;
+  caf::actor source;
+  /// Set by the first batch of the epoch that fails here: no later batch
+  /// is acknowledged (the owner would take it for applied).
+  std::shared_ptr<std::atomic<bool>> failed = std::make_shared<std::atomic<bool>>(false);
+  // A copy coming in: written to dir + ".incoming", then renamed over dir.
+  int fd = -1;
+  std::uint64_t copy_epoch = 0;
+  std::uint64_t written = 0;
+
+  ~replica() {
+    if (fd >= 0)
+      ::close(fd);
+  }
+};
+
+struct keeper_state {
+  replica_keeper_options opts;
+  std::map<std::string, std::unique_ptr<replica>> replicas;
+  static inline const char* name = "endure.replica_keeper";
+};
+
+using keeper_actor = caf::stateful_actor<keeper_state>;
+
+replica* find(keeper_actor* self, const std::string& primary) {
+  auto& st = self->state;
+  if (std::find(st.opts.primaries.begin(), st.opts.primaries.end(), primary)
+      == st.opts.primaries.end())
+    return nullptr;
+  auto& r = st.replicas[primary];
+  if (!r) {
+    r = std::make_unique<replica>();
+    r->dir = (fs::path{st.opts.dir} / primary).string();
+  }
+  return r.get();
+}
+
+void refuse(replica& r, std::uint64_t epoch, const std::string& why) {
+  r.epoch = 0;
+  if (r.source)
+    caf::anon_send(r.source, resync_atom::value, epoch, why);
+}
+
+void apply_batches(keeper_actor* self, const std::string& primary, std::uint64_t epoch,
+                   std::uint64_t first, std::vector<std::string>& bytes) {
+  auto* r = find(self, primary);
+  if (!r || bytes.empty())
+    return;
+  if (r->epoch == 0 || epoch != r->epoch || !r->store)
+    return refuse(*r, epoch, "the replica holds no stream of this epoch");
+  if (first != r->through + 1)
+    return refuse(*r, epoch, "batch " + std::to_string(first) + " follows "
+                               + std::to_string(r->through) + ": a gap");
+  std::vector<write_batch> batches;
+  batches.reserve(bytes.size());
+  for (auto& b : bytes) {
+    auto decoded = decode_batch(b);
+    if (!decoded)
+      return refuse(*r, epoch, decoded.error().message);
+    batches.push_back(std::move(*decoded));
+  }
+  auto last = first + batches.size() - 1;
+  caf::actor me = caf::actor_cast<caf::actor>(self);
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    auto no = first + i;
+    r->store->commit(std::move(batches[i]), [me, source = r->source, failed = r->failed, epoch,
+                                             no, last, primary](const expected<void>& ok) {
+      if (failed->load())
+        return;
+      if (!ok) {
+        failed->store(true);
+        caf::anon_send(me, broken_atom::value, primary, epoch,
+                       "batch " + std::to_string(no) + ": " + ok.error().message);
+        return;
+      }
+      if (no == last)
+        caf::anon_send(source, ack_atom::value, epoch, last);
+    });
+  }
+  r->through = last;
+}
+
+expected<void> write_all(int fd, const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return make_error(errc::io_error, std::string{"cannot write the replica copy: "}
+                                          + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+/// Renames the finished copy over the replica and opens it.
+expected<void> install_copy(keeper_actor* self, replica& r) {
+  if (::fsync(r.fd) != 0 || ::close(r.fd) != 0) {
+    r.fd = -1;
+    return make_error(errc::io_error, "cannot sync the replica copy in " + r.dir + ".incoming");
+  }
+  r.fd = -1;
+  std::error_code ec;
+  fs::remove_all(r.dir, ec);
+  fs::rename(r.dir + ".incoming", r.dir, ec);
+  if (ec)
+    return make_error(errc::io_error, "cannot move the replica copy to " + r.dir + ": "
+                                        + ec.message());
+  journal_options o;
+  o.data_dir = r.dir;
+  o.mode = self->state.opts.mode;
+  auto opened = journal::open(std::move(o));
+  if (!opened)
+    return std::move(opened).error();
+  r.store = std::move(*opened);
+  return {};
+}
+
+caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& primary,
+                                     std::uint64_t epoch, std::uint64_t through,
+                                     std::uint64_t offset, const std::string& bytes, bool last) {
+  auto* r = find(self, primary);
+  if (!r)
+    return to_caf_error(errc::invalid_argument, "node " + self->state.opts.self
+                                                  + " is not the standby of node " + primary);
+  if (offset == 0) {
+    r->store.reset();  // drains what it has queued
+    r->epoch = 0;
+    if (r->fd >= 0)
+      ::close(r->fd);
+    std::error_code ec;
+    fs::remove_all(r->dir + ".incoming", ec);
+    fs::create_directories(r->dir + ".incoming", ec);
+    r->fd = ::open((r->dir + ".incoming/data.mdb").c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC,
+                   0600);
+    if (ec || r->fd < 0)
+      return to_caf_error(errc::io_error, "cannot create " + r->dir + ".incoming/data.mdb: "
+                                            + std::strerror(errno));
+    r->copy_epoch = epoch;
+    r->written = 0;
+  }
+  if (r->fd < 0 || epoch != r->copy_epoch || offset != r->written)
+    return to_caf_error(errc::invalid_argument, "a piece of node " + primary
+                                                  + "'s journal copy out of order (offset "
+                                                  + std::to_string(offset) + ")");
+  if (auto w = write_all(r->fd, bytes); !w)
+    return to_caf_error(w.error());
+  r->written += bytes.size();
+  if (!last)
+    return r->written;
+  if (auto ok = install_copy(self, *r); !ok)
+    return to_caf_error(ok.error());
+  r->epoch = epoch;
+  r->through = through;
+  r->failed = std::make_shared<std::atomic<bool>>(false);
+  log::info("node " + self->state.opts.self + ": replica of node " + primary + " installed ("
+            + std::to_string(r->written) + " bytes, through batch " + std::to_string(through)
+            + ")");
+  return r->written;
+}
+
+caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
+  self->state.opts = std::move(opts);
+  return {
+    [self](attach_atom, const std::string& primary, std::uint64_t,
+           const caf::actor& source) -> caf::result<caf::actor, std::uint64_t, std::uint64_t> {
+      auto* r = find(self, primary);
+      if (!r)
+        return to_caf_error(errc::invalid_argument, "node " + self->state.opts.self
+                                                      + " is not the standby of node " + primary);
+      r->source = source;
+      return {caf::actor_cast<caf::actor>(self), r->epoch, r->through};
+    },
+    [self](batches_atom, const std::string& primary, std::uint64_t epoch, std::uint64_t first,
+           std::vector<std::string>& bytes) { apply_batches(self, primary, epoch, first, bytes); },
+    [self](copy_atom, const std::string& primary, std::uint64_t epoch, std::uint64_t through,
+           std::uint64_t offset, const std::string& bytes, bool last) {
+      return take_copy(self, primary, epoch, through, offset, bytes, last);
+    },
+    [self](broken_atom, const std::string& primary, std::uint64_t epoch, const std::string& why) {
+      auto* r = find(self, primary);
+      if (r && r->epoch == epoch) {
+        log::warn("node " + self->state.opts.self + ": the replica of node " + primary
+                  + " cannot apply " + why + "; it waits for a copy");
+        refuse(*r, epoch, why);
+      }
+    },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_replica_keeper(caf::actor_system& sys, replica_keeper_options opts) {
+  return sys.spawn<caf::detached>(keeper_body, std::move(opts));
+}
+
+} // namespace endure::cluster

@@ -1,0 +1,66 @@
+// replication.hpp: wires the source and the keeper of one node.
+#include "endure/net/cluster/replication/replication.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/scoped_actor.hpp>
+
+#include <filesystem>
+
+#include "endure/net/cluster/replication/journal_source.hpp"
+#include "endure/net/cluster/replication/replica_keeper.hpp"
+
+namespace endure::cluster {
+
+std::unique_ptr<replication> replication::start(caf::actor_system& sys,
+                                                const cluster_config& cfg,
+                                                const journal_options& node_journal) {
+  if (!cfg.replication.standby)
+    return nullptr;
+  std::unique_ptr<replication> r{new replication};
+  auto standby = cfg.standby_of(cfg.self);
+  if (!standby.empty() && standby != cfg.self) {
+    journal_source_options o;
+    o.self = cfg.self;
+    o.standby = standby;
+    o.wait = cfg.replication.wait;
+    o.copy_dir = (std::filesystem::path{node_journal.data_dir} / "replication-copy").string();
+    auto source = spawn_journal_source(sys, std::move(o));
+    r->source_ = std::move(source.actor);
+    r->sink_ = std::move(source.sink);
+  }
+  replica_keeper_options k;
+  k.self = cfg.self;
+  for (auto& n : cfg.nodes)
+    if (n.name != cfg.self && cfg.standby_of(n.name) == cfg.self)
+      k.primaries.push_back(n.name);
+  k.dir = (std::filesystem::path{node_journal.data_dir} / "replicas").string();
+  k.mode = node_journal.mode;
+  r->keeper_ = spawn_replica_keeper(sys, std::move(k));
+  return r;
+}
+
+replication::~replication() { stop(); }
+
+void replication::attach(const journal& store) const {
+  if (source_)
+    attach_journal(source_, store);
+}
+
+void replication::stop() {
+  if (!source_ && !keeper_)
+    return;
+  auto& sys = (source_ ? source_ : keeper_).home_system();
+  caf::scoped_actor self{sys};
+  for (auto* a : {&source_, &keeper_})
+    if (*a) {
+      self->send_exit(*a, caf::exit_reason::user_shutdown);
+      self->wait_for(*a);
+      *a = nullptr;
+    }
+}
+
+std::string replica_dir(const std::string& data_dir, const std::string& primary) {
+  return (std::filesystem::path{data_dir} / "replicas" / primary).string();
+}
+
+} // namespace endure::cluster

@@ -1,0 +1,218 @@
+// What the cluster's replication relies on from the journal: a commit sink
+// sees every committed batch in commit order and owns its completion; a
+// batch survives encode/decode and applies to a second journal with the
+// same result; copy_to holds exactly the batches queued before it. Real
+// LMDB files throughout.
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <thread>
+#include <mutex>
+
+#include "endure/persistence/commit_sink.hpp"
+#include "endure/persistence/journal.hpp"
+#include "endure/persistence/write_batch_codec.hpp"
+#include "persistence/test_records.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace endure;
+using namespace endure::test;
+
+namespace {
+
+/// Keeps what the writer hands over; completes nothing until told.
+struct holding_sink : commit_sink {
+  std::mutex m;
+  std::vector<write_batch> batches;
+  std::vector<completion> held;
+  void committed(std::vector<write_batch> b, std::vector<completion> d) override {
+    std::lock_guard g{m};
+    for (auto& x : b)
+      batches.push_back(std::move(x));
+    for (auto& x : d)
+      held.push_back(std::move(x));
+  }
+  std::size_t size() {
+    std::lock_guard g{m};
+    return held.size();
+  }
+  void complete_all() {
+    std::vector<completion> now;
+    {
+      std::lock_guard g{m};
+      now.swap(held);
+    }
+    for (auto& f : now)
+      f(expected<void>{});
+  }
+};
+
+write_batch step_batch(const std::string& run, std::uint64_t seq) {
+  write_batch b;
+  b.append(run, seq, test_record(run, seq));
+  return b;
+}
+
+std::vector<std::string> payloads(const journal& j, const std::string& run) {
+  std::vector<std::string> out;
+  auto recs = j.read(run);
+  REQUIRE(recs);
+  for (auto& r : *recs)
+    out.push_back(r.rec.payload);
+  return out;
+}
+
+} // namespace
+
+SCENARIO("a commit sink owns the completions of committed batches; failed ones complete at once",
+         "[journal][replication]") {
+  temp_dir dir;
+  {  // the run exists before the sink holds anything
+    auto j = open_journal(dir.path());
+    REQUIRE(j->create_run_if_absent(make_run("r1")));
+  }
+  auto sink = std::make_shared<holding_sink>();
+  journal_options opts;
+  opts.data_dir = dir.path();
+  opts.sink = sink;
+  auto j = open_journal(opts);
+  std::promise<expected<void>> first, taken, second;
+  j->commit(step_batch("r1", 1), [&](const expected<void>& r) { first.set_value(r); });
+  j->commit(step_batch("r1", 1), [&](const expected<void>& r) { taken.set_value(r); });
+  j->commit(step_batch("r1", 2), [&](const expected<void>& r) { second.set_value(r); });
+
+  // The duplicate seq fails at once with its error, while the sink holds
+  // the two that committed: they are durable but not acknowledged.
+  auto dup = taken.get_future().get();
+  REQUIRE_FALSE(dup);
+  CHECK(dup.error().code == errc::already_exists);
+  auto f1 = first.get_future();
+  auto f2 = second.get_future();
+  CHECK(f1.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+  REQUIRE(sink->size() == 2);
+  CHECK(payloads(*j, "r1") == std::vector<std::string>{payload_for("r1", 1), payload_for("r1", 2)});
+  {
+    std::lock_guard g{sink->m};
+    REQUIRE(sink->batches.size() == 2);
+    CHECK(sink->batches[0].ops()[0].number == 1);
+    CHECK(sink->batches[1].ops()[0].number == 2);
+  }
+  sink->complete_all();
+  CHECK(f1.get());
+  CHECK(f2.get());
+}
+
+SCENARIO("a batch decoded from its bytes applies to a second journal with the same result",
+         "[journal][replication]") {
+  temp_dir a, b;
+  auto sink = std::make_shared<holding_sink>();
+  journal_options opts;
+  opts.data_dir = a.path();
+  opts.sink = sink;
+  auto owner = open_journal(opts);
+  std::vector<write_batch> sent;
+  {
+    write_batch w;
+    w.create_run(make_run("r1"));
+    w.append("r1", 1, test_record("r1", 1));
+    w.put_timer({-5, "r1", 7});
+    w.put_row(side_table::ledger, std::string("t/\0x", 4), record{test_tag, 1, "row"}, true);
+    sent.push_back(std::move(w));
+    write_batch v;
+    v.append("r1", 2, test_record("r1", 2));
+    v.set_status("r1", run_status::completed, "done \xff", 1234, true);
+    v.erase_timer({-5, "r1", 7});
+    sent.push_back(std::move(v));
+  }
+  std::vector<std::future<expected<void>>> acks;
+  for (auto& w : sent) {
+    auto p = std::make_shared<std::promise<expected<void>>>();
+    acks.push_back(p->get_future());
+    owner->commit(w, [p](const expected<void>& r) { p->set_value(r); });
+  }
+  for (int i = 0; i < 200 && sink->size() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(sink->size() == 2);
+
+  auto replica = open_journal(b.path());
+  std::vector<std::string> wire;
+  {
+    std::lock_guard g{sink->m};
+    for (auto& w : sink->batches)
+      wire.push_back(encode_batch(w));
+  }
+  for (auto& bytes : wire) {
+    auto decoded = decode_batch(bytes);
+    REQUIRE(decoded);
+    REQUIRE(replica->commit(std::move(*decoded)));
+  }
+  sink->complete_all();
+  for (auto& f : acks)
+    REQUIRE(f.get());
+
+  auto meta_owner = owner->run("r1");
+  auto meta_replica = replica->run("r1");
+  REQUIRE(meta_owner);
+  REQUIRE(meta_replica);
+  CHECK(meta_replica->status == run_status::completed);
+  CHECK(meta_replica->detail == meta_owner->detail);
+  CHECK(meta_replica->updated_at_ms == 1234);
+  CHECK(payloads(*replica, "r1") == payloads(*owner, "r1"));
+  auto row = replica->row(side_table::ledger, std::string("t/\0x", 4));
+  REQUIRE(row);
+  REQUIRE(row->has_value());
+  CHECK((*row)->payload == "row");
+  auto timers = replica->due_timers(0, 10);
+  REQUIRE(timers);
+  CHECK(timers->empty());
+}
+
+SCENARIO("bytes that are not a batch are refused naming what is wrong", "[journal][replication]") {
+  write_batch w;
+  w.append("r1", 1, test_record("r1", 1));
+  auto good = encode_batch(w);
+  CHECK(decode_batch(good));
+  auto not_msgpack = decode_batch("\xc1\xc1\xc1");
+  REQUIRE_FALSE(not_msgpack);
+  CHECK(not_msgpack.error().code == errc::corrupt_record);
+  auto truncated = decode_batch(std::string_view{good}.substr(0, good.size() - 3));
+  REQUIRE_FALSE(truncated);
+  CHECK(truncated.error().code == errc::corrupt_record);
+  auto bad_kind = good;
+  bad_kind[4] = 0x7f;  // [2-array, format, ops-array, op-array, kind]
+  auto refused = decode_batch(bad_kind);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("op 0") != std::string::npos);
+  auto newer = good;
+  newer[1] = 2;
+  auto later = decode_batch(newer);
+  REQUIRE_FALSE(later);
+  CHECK(later.error().code == errc::newer_record_version);
+}
+
+SCENARIO("copy_to holds exactly the batches queued before it", "[journal][replication]") {
+  temp_dir dir, copy;
+  auto j = open_journal(dir.path());
+  REQUIRE(j->create_run_if_absent(make_run("r1")));
+  std::vector<std::shared_ptr<std::promise<expected<void>>>> done;
+  auto queue = [&](std::uint64_t seq) {
+    auto p = std::make_shared<std::promise<expected<void>>>();
+    done.push_back(p);
+    j->commit(step_batch("r1", seq), [p](const expected<void>& r) { p->set_value(r); });
+  };
+  for (std::uint64_t s = 1; s <= 300; ++s)
+    queue(s);
+  std::promise<expected<void>> copied;
+  j->copy_to(copy.path() + "/replica", [&](const expected<void>& r) { copied.set_value(r); });
+  for (std::uint64_t s = 301; s <= 600; ++s)
+    queue(s);
+  REQUIRE(copied.get_future().get());
+  for (auto& p : done)
+    REQUIRE(p->get_future().get());
+  auto c = open_journal(copy.path() + "/replica");
+  auto in_copy = payloads(*c, "r1");
+  REQUIRE(in_copy.size() == 300);
+  CHECK(in_copy.back() == payload_for("r1", 300));
+  REQUIRE(c->commit(step_batch("r1", 301)));  // the copy is a journal to go on with
+  CHECK(payloads(*c, "r1").size() == 301);
+}
