@@ -1,6 +1,7 @@
-// bench/cluster: issue 19's first figure, the latency a cluster adds.
+// bench/cluster: issue 19's figures, the latency a cluster adds and the
+// steps/s of three nodes with and without journal replication.
 //
-//   cluster [--runs N] [--reps R]
+//   cluster [--runs N] [--reps R] [--pipeline-runs P]
 //
 // This process is node a of a three-node cluster on 127.0.0.1 (TLS, the
 // test certificates of tests/cluster/certs); b and c are this program
@@ -15,12 +16,23 @@
 //               start at b; signal: straight to b, the run's node known).
 // Median and p99 per repetition; --reps (3) repetitions; the cross-node
 // minus local difference is the figure (target: under 1 ms).
+//
+// Then steps/s: per repetition, a fresh cluster without replication and
+// one with `replication: {mode: standby}` (each node's journal streamed to
+// the next node, a commit acknowledged once the standby applied it), in
+// turn. From node a, --pipeline-runs (600) runs of the seed pipeline
+// (cli/seed_pipeline.hpp: 20 steps each) are started at once through a's
+// cluster handle (placement spreads them over the three nodes) and waited
+// for; steps/s = 20 x runs / seconds from the first start to the last
+// result. Target: replicated at least half of unreplicated.
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <algorithm>
 #include <map>
@@ -31,6 +43,8 @@
 #include "endure/endure.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/cluster/placement.hpp"
+#include "endure/net/cluster/replication/replication.hpp"
+#include "endure/cli/seed_pipeline.hpp"
 #include "support/child_process.hpp"
 #include "support/free_port.hpp"
 
@@ -50,8 +64,15 @@ task<std::string> await_go(context& ctx, std::string) {
 struct node_runtime {
   std::unique_ptr<caf::actor_system_config> cfg = std::make_unique<caf::actor_system_config>();
   std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<cluster::replication> repl;
   std::unique_ptr<runtime> rt;
   std::unique_ptr<cluster::cluster_node> node;
+  ~node_runtime() {
+    node.reset();
+    if (repl)  // before the journal closes
+      repl->stop();
+    rt.reset();
+  }
 };
 
 std::unique_ptr<node_runtime> open_node(const std::string& file, const std::string& name,
@@ -65,15 +86,22 @@ std::unique_ptr<node_runtime> open_node(const std::string& file, const std::stri
   runtime_options opts;
   opts.journal.data_dir = dir;
   opts.journal.mode = durability::nosync;
+  n->repl = cluster::replication::start(*n->sys, *c, opts.journal);
+  if (n->repl)
+    opts.journal.sink = n->repl->sink();
   workflow_registry reg;
   reg.add("await_go", &await_go);
+  cli::register_seed_pipeline(reg);
   auto rt = runtime::open(*n->sys, std::move(opts), std::move(reg));
   if (!rt)
     throw std::runtime_error(rt.error().message);
   n->rt = std::move(*rt);
   auto* r = n->rt.get();
+  if (n->repl)
+    n->repl->attach(r->store());
   auto node = cluster::cluster_node::start(*n->sys, *c, r->handle(),
-                                           [r] { return r->store().list_runs(); });
+                                           [r] { return r->store().list_runs(); },
+                                           n->repl.get());
   if (!node)
     throw std::runtime_error(node.error().message);
   n->node = std::move(*node);
@@ -126,51 +154,89 @@ figures measure(caf::actor_system& sys, const caf::actor& to, const std::vector<
   return f;
 }
 
-} // namespace
 
-int main(int argc, char** argv) {
-  if (argc == 5 && std::string{argv[1]} == "node")
-    return node_main(argv[2], argv[3], argv[4]);
-  std::size_t runs = 300, reps = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag == "--runs")
-      runs = std::stoul(argv[i + 1]);
-    else if (flag == "--reps")
-      reps = std::stoul(argv[i + 1]);
-  }
-  bench::scratch_dir dir{""};
-  std::map<std::string, std::uint16_t> ports;
-  auto picked = test::free_ports(names.size());
-  for (std::size_t i = 0; i < names.size(); ++i)
-    ports[names[i]] = picked[i];
-  std::string certs = CLUSTER_CERTS_DIR;
-  for (auto& n : names) {
-    std::ofstream out{dir.path() + "/" + n + ".yaml"};
-    out << "tls: {certificate: " << certs << "/node-" << n << ".pem, key: " << certs << "/node-"
-        << n << ".key, ca: " << certs << "/cluster-ca.pem}\nreconnect_ms: 50\nnodes:\n";
-    for (auto& m : names)
-      out << "  - {name: " << m << ", address: 127.0.0.1:" << ports[m] << "}\n";
-  }
+/// Seconds from the first start to the last result of `ids` (the seed
+/// pipeline, all started at once through `to`).
+double pipeline_seconds(caf::actor_system& sys, const caf::actor& to,
+                        const std::vector<std::string>& ids) {
+  auto done = std::make_shared<std::promise<std::size_t>>();
+  auto result = done->get_future();
+  auto t0 = bench::bench_clock::now();
+  sys.spawn([to, ids, done](caf::event_based_actor* self) {
+    auto left = std::make_shared<std::size_t>(ids.size());
+    auto failed = std::make_shared<std::size_t>(0);
+    auto finish = [left, failed, done](bool ok) {
+      *failed += ok ? 0 : 1;
+      if (--*left == 0)
+        done->set_value(*failed);
+    };
+    for (auto& id : ids)
+      self->request(to, 300s, svc::start_atom::value, std::string{"seed_pipeline"}, id, to_bytes(id))
+        .then(
+          [self, to, id, finish](const run_meta&) {
+            self->request(to, 300s, svc::wait_atom::value, id, std::int64_t{290'000})
+              .then([finish](const run_outcome& o) { finish(o.status == run_status::completed); },
+                    [finish](caf::error&) { finish(false); });
+          },
+          [finish](caf::error&) { finish(false); });
+  });
+  auto failed = result.get();
+  auto seconds = std::chrono::duration<double>(bench::bench_clock::now() - t0).count();
+  if (failed != 0)
+    throw std::runtime_error(std::to_string(failed) + " seed pipeline runs did not complete");
+  return seconds;
+}
+
+/// A three-node cluster: b and c re-executed as children, a here.
+struct running_cluster {
   std::vector<std::unique_ptr<test::child_process>> others;
-  for (auto n : {"b", "c"}) {
-    others.push_back(std::make_unique<test::child_process>(std::vector<std::string>{
-      "/proc/self/exe", "node", dir.path() + "/" + n + ".yaml", n, dir.path() + "/data-" + n}));
-    auto line = others.back()->read_line(30s);
-    if (!line || *line != "ready")
-      throw std::runtime_error(std::string{"node "} + n + " did not start");
-  }
-  auto a = open_node(dir.path() + "/a.yaml", "a", dir.path() + "/data-a");
-  {
+  std::unique_ptr<node_runtime> a;
+
+  running_cluster(const std::string& dir, bool replicated) {
+    std::map<std::string, std::uint16_t> ports;
+    auto picked = test::free_ports(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      ports[names[i]] = picked[i];
+    std::string certs = CLUSTER_CERTS_DIR;
+    for (auto& n : names) {
+      std::ofstream out{dir + "/" + n + ".yaml"};
+      out << "tls: {certificate: " << certs << "/node-" << n << ".pem, key: " << certs
+          << "/node-" << n << ".key, ca: " << certs << "/cluster-ca.pem}\nreconnect_ms: 50\n"
+          << (replicated ? "replication: {mode: standby, wait_ms: 10000}\n" : "") << "nodes:\n";
+      for (auto& m : names)
+        out << "  - {name: " << m << ", address: 127.0.0.1:" << ports[m] << "}\n";
+    }
+    for (auto n : {"b", "c"}) {
+      others.push_back(std::make_unique<test::child_process>(std::vector<std::string>{
+        "/proc/self/exe", "node", dir + "/" + n + ".yaml", n, dir + "/data-" + n}));
+      auto line = others.back()->read_line(30s);
+      if (!line || *line != "ready")
+        throw std::runtime_error(std::string{"node "} + n + " did not start");
+    }
+    a = open_node(dir + "/a.yaml", "a", dir + "/data-a");
     caf::scoped_actor self{*a->sys};
     for (int i = 0; i < 2000; ++i) {
       auto nodes = ask<std::vector<std::string>>(self, a->node->handle(), cluster::nodes_atom::value);
       if (std::none_of(nodes.begin(), nodes.end(),
                        [](auto& s) { return s.find(" away") != std::string::npos; }))
-        break;
+        return;
       std::this_thread::sleep_for(10ms);
     }
+    throw std::runtime_error("the three nodes did not connect");
   }
+  ~running_cluster() {
+    a.reset();
+    for (auto& o : others) {
+      o->close_stdin();
+      o->wait(30s);
+    }
+  }
+};
+
+void latency(std::size_t runs, std::size_t reps) {
+  bench::scratch_dir dir{""};
+  running_cluster cl{dir.path(), false};
+  auto& a = cl.a;
   std::printf("cluster: 3 nodes on 127.0.0.1 over TLS, nosync journals; %zu runs per path, "
               "%zu repetitions (us: median / p99)\n", runs, reps);
   std::printf("%-5s %-22s %-22s %-22s %-22s\n", "rep", "start local", "start cross-node",
@@ -202,8 +268,50 @@ int main(int argc, char** argv) {
   std::printf("cross-node minus local, median of the repetitions' medians: start +%.0f us, "
               "signal +%.0f us (target: under 1,000 us)\n",
               bench::median(start_gap), bench::median(signal_gap));
-  a.reset();
-  for (auto& o : others)
-    o->close_stdin();
+}
+
+void throughput(std::size_t runs, std::size_t reps) {
+  std::printf("\nseed pipeline over 3 nodes (nosync journals), %zu runs x 20 steps started at "
+              "once through node a, %zu repetitions (steps/s)\n", runs, reps);
+  std::printf("%-5s %-16s %-16s %-8s\n", "rep", "unreplicated", "replicated", "ratio");
+  std::vector<double> plain, replicated, ratio;
+  for (std::size_t r = 0; r < reps; ++r) {
+    double rate[2] = {0, 0};
+    for (int mode = 0; mode < 2; ++mode) {
+      bench::scratch_dir dir{""};
+      running_cluster cl{dir.path(), mode == 1};
+      std::vector<std::string> ids;
+      for (std::size_t i = 0; i < runs; ++i)
+        ids.push_back("p" + std::to_string(r) + "-" + std::to_string(i));
+      rate[mode] = 20.0 * static_cast<double>(runs)
+                   / pipeline_seconds(*cl.a->sys, cl.a->node->handle(), ids);
+    }
+    plain.push_back(rate[0]);
+    replicated.push_back(rate[1]);
+    ratio.push_back(rate[1] / rate[0]);
+    std::printf("%-5zu %-16.0f %-16.0f %-8.2f\n", r + 1, rate[0], rate[1], rate[1] / rate[0]);
+  }
+  std::printf("median: unreplicated %.0f steps/s, replicated %.0f steps/s, ratio %.2f "
+              "(target: at least 0.5)\n",
+              bench::median(plain), bench::median(replicated), bench::median(ratio));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 5 && std::string{argv[1]} == "node")
+    return node_main(argv[2], argv[3], argv[4]);
+  std::size_t runs = 300, reps = 3, pipeline_runs = 600;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--runs")
+      runs = std::stoul(argv[i + 1]);
+    else if (flag == "--reps")
+      reps = std::stoul(argv[i + 1]);
+    else if (flag == "--pipeline-runs")
+      pipeline_runs = std::stoul(argv[i + 1]);
+  }
+  latency(runs, reps);
+  throughput(pipeline_runs, reps);
   return 0;
 }

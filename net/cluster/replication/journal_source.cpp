@@ -6,6 +6,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -78,7 +79,10 @@ enum class phase { away, attaching, copying, streaming };
 
 struct entry {
   std::uint64_t no = 0;
+  /// Moved into the stream when sent: a standby that reconnects within
+  /// the epoch can be sent again only what it was never sent.
   std::string bytes;
+  bool sent = false;
   commit_sink::completion done;  ///< empty once completed (or degraded)
 };
 
@@ -119,7 +123,7 @@ void complete_through(source_actor* self, std::uint64_t through) {
     auto& e = st.buffer.front();
     if (e.done)
       e.done(expected<void>{});
-    st.buffered_bytes -= e.bytes.size();
+    st.buffered_bytes -= e.bytes.size();  // 0 once sent
     st.buffer.pop_front();
   }
 }
@@ -151,11 +155,18 @@ void leave_streaming(source_actor* self, phase next) {
 
 void send_from(source_actor* self, std::size_t index) {
   auto& st = self->state;
+  while (index < st.buffer.size() && st.buffer[index].sent)
+    ++index;
   while (index < st.buffer.size()) {
     std::vector<std::string> bytes;
     auto first = st.buffer[index].no;
-    for (; index < st.buffer.size() && bytes.size() < batches_per_message; ++index)
-      bytes.push_back(st.buffer[index].bytes);
+    for (; index < st.buffer.size() && bytes.size() < batches_per_message; ++index) {
+      auto& e = st.buffer[index];
+      st.buffered_bytes -= e.bytes.size();
+      bytes.push_back(std::move(e.bytes));
+      e.bytes.clear();
+      e.sent = true;
+    }
     self->send(st.keeper, batches_atom::value, st.opts.self, st.epoch, first, std::move(bytes));
   }
 }
@@ -236,7 +247,13 @@ void start_copy(source_actor* self) {
 bool can_continue(const source_state& st, std::uint64_t their_epoch, std::uint64_t through) {
   if (their_epoch != st.epoch || st.gap || through >= st.next_no)
     return false;
-  return st.buffer.empty() ? through == st.next_no - 1 : st.buffer.front().no <= through + 1;
+  if (st.buffer.empty())
+    return through == st.next_no - 1;
+  if (st.buffer.front().no > through + 1)
+    return false;
+  // What the standby lacks must still be here to send.
+  return std::all_of(st.buffer.begin(), st.buffer.end(),
+                     [through](const entry& e) { return e.no <= through || !e.sent; });
 }
 
 void start_attach(source_actor* self) {
@@ -271,7 +288,7 @@ void take_group(source_actor* self, committed_group& g) {
   auto& st = self->state;
   auto first_new = st.buffer.size();
   for (std::size_t i = 0; i < g.batches.size(); ++i) {
-    entry e{st.next_no++, encode_batch(g.batches[i]), std::move(g.done[i])};
+    entry e{st.next_no++, encode_batch(g.batches[i]), false, std::move(g.done[i])};
     g.done[i] = nullptr;
     if (st.degraded)
       std::exchange(e.done, nullptr)(expected<void>{});

@@ -87,32 +87,30 @@ void apply_batches(keeper_actor* self, const std::string& primary, std::uint64_t
   if (first != r->through + 1)
     return refuse(*r, epoch, "batch " + std::to_string(first) + " follows "
                                + std::to_string(r->through) + ": a gap");
-  std::vector<write_batch> batches;
-  batches.reserve(bytes.size());
+  // One batch for the whole message: one commit and one completion here
+  // (any batch failing fails them all, which sends a copy anyway).
+  write_batch all;
   for (auto& b : bytes) {
     auto decoded = decode_batch(b);
     if (!decoded)
       return refuse(*r, epoch, decoded.error().message);
-    batches.push_back(std::move(*decoded));
+    all.splice(std::move(*decoded));
   }
-  auto last = first + batches.size() - 1;
+  auto last = first + bytes.size() - 1;
   caf::actor me = caf::actor_cast<caf::actor>(self);
-  for (std::size_t i = 0; i < batches.size(); ++i) {
-    auto no = first + i;
-    r->store->commit(std::move(batches[i]), [me, source = r->source, failed = r->failed, epoch,
-                                             no, last, primary](const expected<void>& ok) {
-      if (failed->load())
-        return;
-      if (!ok) {
-        failed->store(true);
-        caf::anon_send(me, broken_atom::value, primary, epoch,
-                       "batch " + std::to_string(no) + ": " + ok.error().message);
-        return;
-      }
-      if (no == last)
-        caf::anon_send(source, ack_atom::value, epoch, last);
-    });
-  }
+  r->store->commit(std::move(all), [me, source = r->source, failed = r->failed, epoch, first, last,
+                                    primary](const expected<void>& ok) {
+    if (failed->load())
+      return;
+    if (!ok) {
+      failed->store(true);
+      caf::anon_send(me, broken_atom::value, primary, epoch,
+                     "batches " + std::to_string(first) + " to " + std::to_string(last) + ": "
+                       + ok.error().message);
+      return;
+    }
+    caf::anon_send(source, ack_atom::value, epoch, last);
+  });
   r->through = last;
 }
 
