@@ -37,6 +37,9 @@ namespace svc = endure::service;
 using connect_atom = caf::atom_constant<caf::atom("cl_connect")>;
 using boot_atom = caf::atom_constant<caf::atom("cl_boot")>;
 using settle_atom = caf::atom_constant<caf::atom("cl_settle")>;
+/// (first_start_atom, workflow, id, input) -> (run_meta, node): a start at
+/// the id's first choice (start_as_first_choice).
+using first_start_atom = caf::atom_constant<caf::atom("cl_first")>;
 
 /// How long a node may take to answer a forwarded request beyond the
 /// request's own time (a wait), and a lookup.
@@ -65,6 +68,10 @@ struct node_state {
   std::map<std::string, member> members;
   std::vector<std::string> names;
   std::unordered_map<std::string, std::string> located;  ///< run -> node
+  /// Runs whose first choice is this node but that another node holds
+  /// (started while this node was away), as that node said in its hello:
+  /// run -> node. This node answers starts of its ids from it alone.
+  std::unordered_map<std::string, std::string> spilled;
   std::map<caf::actor_addr, std::pair<caf::actor, bool>> subscribers;
   /// Peers not tried yet: requests wait until each was tried once, so a
   /// new run is not placed past a node that is merely still connecting.
@@ -107,10 +114,35 @@ void fail_pending(member& m) {
                             "resume when it returns (ask again then)"));
 }
 
-void adopt(node_actor* self, const std::string& name, caf::actor router, caf::actor runtime) {
+/// This node's runs whose first choice is `peer` (for its hello).
+std::vector<std::string> spills_for(node_actor* self, const std::string& peer) {
+  std::vector<std::string> out;
+  auto runs = self->state.list_runs();
+  if (!runs)
+    return out;
+  for (auto& r : *runs)
+    if (rank_nodes(r.id, self->state.names).front() == peer)
+      out.push_back(r.id);
+  return out;
+}
+
+/// What `peer` said it holds of this node's ids (replacing what it said
+/// before).
+void take_spills(node_actor* self, const std::string& peer, const std::vector<std::string>& ids) {
+  auto& st = self->state;
+  for (auto it = st.spilled.begin(); it != st.spilled.end();)
+    it = it->second == peer ? st.spilled.erase(it) : std::next(it);
+  for (auto& id : ids)
+    if (rank_nodes(id, st.names).front() == st.cfg.self)
+      st.spilled[id] = peer;
+}
+
+void adopt(node_actor* self, const std::string& name, caf::actor router, caf::actor runtime,
+           const std::vector<std::string>& spills) {
   auto it = self->state.members.find(name);
   if (it == self->state.members.end() || it->second.is_self)
     return;
+  take_spills(self, name, spills);
   auto& m = it->second;
   if (m.up && m.router == router)
     return;
@@ -179,12 +211,14 @@ void connect_to(node_actor* self, const std::string& name) {
         if (!router)
           return retry();
         self->request(router, 10s, hello_atom::value, self->state.cfg.self,
-                      caf::actor_cast<caf::actor>(self), self_member(self).runtime)
+                      caf::actor_cast<caf::actor>(self), self_member(self).runtime,
+                      spills_for(self, name))
           .then(
-            [self, name, router](const std::string& said, const caf::actor& runtime) {
+            [self, name, router](const std::string& said, const caf::actor& runtime,
+                                 const std::vector<std::string>& spills) {
               self->state.members.at(name).connecting = false;
               if (said == name)
-                adopt(self, name, router, runtime);
+                adopt(self, name, router, runtime, spills);
               else
                 self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, name);
               tried(self, name);
@@ -209,8 +243,9 @@ void went_away(node_actor* self, member& m) {
 /// or error; shut_down at once if `m` goes away first. `seen` is called
 /// with the error (null on success) before the answer.
 template <class Reply, class... Ts>
-void forward_seen(node_actor* self, member& m, guarded_reply rp, caf::duration timeout,
-                  std::function<void(const caf::error*)> seen, Ts... xs) {
+void forward_seen_to(node_actor* self, member& m, const caf::actor& target, guarded_reply rp,
+                     caf::duration timeout, std::function<void(const caf::error*)> seen,
+                     Ts... xs) {
   auto token = ++self->state.next_token;
   m.pending.emplace(token, rp);
   auto done = [self, name = m.name, token] {
@@ -218,9 +253,17 @@ void forward_seen(node_actor* self, member& m, guarded_reply rp, caf::duration t
     if (it != self->state.members.end())
       it->second.pending.erase(token);
   };
-  self->request(m.runtime, timeout, std::move(xs)...)
+  self->request(target, timeout, std::move(xs)...)
     .then([rp, done, seen](Reply& r) { done(); seen(nullptr); rp.deliver(std::move(r)); },
           [rp, done, seen](caf::error& e) { done(); seen(&e); rp.deliver(std::move(e)); });
+}
+
+template <class Reply, class... Ts>
+void forward_seen(node_actor* self, member& m, guarded_reply rp, caf::duration timeout,
+                  std::function<void(const caf::error*)> seen, Ts... xs) {
+  auto target = m.runtime;
+  forward_seen_to<Reply>(self, m, target, std::move(rp), timeout, std::move(seen),
+                         std::move(xs)...);
 }
 
 /// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
@@ -323,50 +366,128 @@ void where(node_actor* self, guarded_reply rp, const std::string& id) {
   });
 }
 
+/// Remembers that run `id` is on node `name` (a start took it there).
+void remember(node_actor* self, const std::string& id, const std::string& name) {
+  auto& st = self->state;
+  if (st.located.size() >= max_located)
+    st.located.clear();
+  st.located[id] = name;
+}
+
+/// After a start that `name` answered with `e`: forgets that run `id` is
+/// there unless the node may have made it (went away, timed out).
+void forget_refused(node_actor* self, const std::string& id, const std::string& name,
+                    const caf::error& e) {
+  auto code = endure::detail::from_caf_error(e, "").code;
+  if (code == errc::shut_down || code == errc::timeout)
+    return;
+  auto& st = self->state;
+  if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
+    st.located.erase(it);
+}
+
+/// A start this node answers as the id's first choice (here, or for a
+/// router that sent it): at the node that holds a run of the id started
+/// while this node was away (it said so in its hello), else here. Answers
+/// the run and the node that has it.
+void start_as_first_choice(node_actor* self, guarded_reply rp, const std::string& workflow,
+                           const std::string& id, const std::string& input) {
+  when_settled(self, [=] {
+    auto& st = self->state;
+    auto* m = &self_member(self);
+    if (auto it = st.spilled.find(id); it != st.spilled.end()) {
+      m = &st.members.at(it->second);
+      if (!m->up)
+        return rp.deliver(to_caf_error(
+          errc::shut_down, "run " + id + " is on node " + m->name
+                             + ", away now: it is unavailable, not lost, and resumes when its "
+                               "node returns (start it again then to attach)"));
+    }
+    auto token = ++st.next_token;
+    m->pending.emplace(token, rp);
+    self->request(m->runtime, caf::duration{forward_slack}, svc::start_atom::value, workflow, id,
+                  input)
+      .then(
+        [self, rp, token, name = m->name](run_meta& meta) {
+          self->state.members.at(name).pending.erase(token);
+          rp.deliver(std::move(meta), name);
+        },
+        [self, rp, token, name = m->name](caf::error& e) {
+          self->state.members.at(name).pending.erase(token);
+          rp.deliver(std::move(e));
+        });
+  });
+}
+
+/// A start whose first choice is away: to the node that already has the
+/// id if a reachable one does (asked once each), else to the first node of
+/// the ranking that is up.
+void start_by_lookup(node_actor* self, guarded_reply rp, const std::string& workflow,
+                     const std::string& id, const std::string& input) {
+  locate(self, id, [=](member* m, std::vector<std::string>) {
+    auto& st = self->state;
+    if (!m) {
+      for (auto& name : rank_nodes(id, st.names)) {
+        auto& candidate = st.members.at(name);
+        if (candidate.up || candidate.is_self) {
+          m = &candidate;
+          break;
+        }
+      }
+    }
+    // Remembered from now (a start the node took in hand when it went
+    // away may have made the run), forgotten when the node refused it
+    // (an unknown workflow, a bad id: no run there).
+    remember(self, id, m->name);
+    auto seen = [self, id, name = m->name](const caf::error* e) {
+      if (e)
+        forget_refused(self, id, name, *e);
+    };
+    forward_seen<run_meta>(self, *m, rp, caf::duration{forward_slack}, seen,
+                           svc::start_atom::value, workflow, id, input);
+  });
+}
+
+/// A start: one round trip to the id's first choice when it is up (it
+/// alone knows whether the id was started elsewhere while it was away),
+/// else by lookup.
 void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
                const std::string& id, const std::string& input) {
   when_settled(self, [=] {
-    // Known to be on a node that is away: starting it on another node
-    // would make a second run of the id (both resume when it returns).
     auto& st = self->state;
     if (auto it = st.located.find(id); it != st.located.end()) {
       auto& owner = st.members.at(it->second);
+      // Known to be on a node that is away: starting it on another node
+      // would make a second run of the id (both resume when it returns).
       if (!owner.up && !owner.is_self)
         return rp.deliver(to_caf_error(
           errc::shut_down, "run " + id + " is on node " + owner.name
                              + ", away now: it is unavailable, not lost, and resumes when its "
                                "node returns (start it again then to attach)"));
+      return forward<run_meta>(self, owner, rp, caf::duration{forward_slack},
+                               svc::start_atom::value, workflow, id, input);
     }
-    locate(self, id, [=](member* m, std::vector<std::string>) {
-      auto& st = self->state;
-      if (!m) {
-        for (auto& name : rank_nodes(id, st.names)) {
-          auto& candidate = st.members.at(name);
-          if (candidate.up || candidate.is_self) {
-            m = &candidate;
-            break;
-          }
-        }
-      }
-      // Remembered from now (a start the node took in hand when it went
-      // away may have made the run), forgotten when the node refused it
-      // (an unknown workflow, a bad id: no run there).
-      if (st.located.size() >= max_located)
-        st.located.clear();
-      st.located[id] = m->name;
-      auto seen = [self, id, name = m->name](const caf::error* e) {
-        if (!e)
-          return;
-        auto code = endure::detail::from_caf_error(*e, "").code;
-        if (code == errc::shut_down || code == errc::timeout)
-          return;
-        auto& st = self->state;
-        if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
-          st.located.erase(it);
-      };
-      forward_seen<run_meta>(self, *m, rp, caf::duration{forward_slack}, seen,
-                             svc::start_atom::value, workflow, id, input);
-    });
+    auto& first = st.members.at(rank_nodes(id, st.names).front());
+    if (!first.up && !first.is_self)
+      return start_by_lookup(self, rp, workflow, id, input);
+    remember(self, id, first.name);  // until the answer says where (see start_by_lookup)
+    auto token = ++st.next_token;
+    first.pending.emplace(token, rp);
+    auto target = first.is_self ? caf::actor_cast<caf::actor>(self) : first.router;
+    self->request(target, caf::duration{forward_slack + forward_slack}, first_start_atom::value,
+                  workflow, id, input)
+      .then(
+        [self, rp, id, token, name = first.name](run_meta& meta, const std::string& holder) {
+          self->state.members.at(name).pending.erase(token);
+          if (self->state.members.count(holder))
+            remember(self, id, holder);
+          rp.deliver(std::move(meta));
+        },
+        [self, rp, id, token, name = first.name](caf::error& e) {
+          self->state.members.at(name).pending.erase(token);
+          forget_refused(self, id, name, e);
+          rp.deliver(std::move(e));
+        });
   });
 }
 
@@ -399,7 +520,8 @@ caf::behavior node_behavior(node_actor* self) {
     [self](settle_atom, const std::string& name) { tried(self, name); },
     [self](connect_atom, const std::string& name) { connect_to(self, name); },
     [self](hello_atom, const std::string& from, const caf::actor& router,
-           const caf::actor& runtime) -> caf::result<std::string, caf::actor> {
+           const caf::actor& runtime, const std::vector<std::string>& spills)
+      -> caf::result<std::string, caf::actor, std::vector<std::string>> {
       auto& st = self->state;
       auto it = st.members.find(from);
       if (it == st.members.end() || it->second.is_self)
@@ -408,12 +530,16 @@ caf::behavior node_behavior(node_actor* self) {
       if (!router || !runtime)
         return to_caf_error(errc::invalid_argument,
                             "hello from node '" + from + "' without its router and runtime");
-      adopt(self, from, router, runtime);
+      adopt(self, from, router, runtime, spills);
       tried(self, from);
-      return {st.cfg.self, self_member(self).runtime};
+      return {st.cfg.self, self_member(self).runtime, spills_for(self, from)};
     },
     [self, promise](svc::start_atom, const std::string& workflow, const std::string& id,
                     const std::string& input) { start_run(self, promise(), workflow, id, input); },
+    [self, promise](first_start_atom, const std::string& workflow, const std::string& id,
+                    const std::string& input) {
+      start_as_first_choice(self, promise(), workflow, id, input);
+    },
     [self, promise, plain](svc::signal_atom, const std::string& id, const std::string& name,
                            const std::string& payload) {
       route<caf::ok_atom>(self, promise(), id, plain, svc::signal_atom::value, id, name, payload);

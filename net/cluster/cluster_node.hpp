@@ -6,11 +6,14 @@
 // handle() speaks exactly the service protocol, so a program switches from
 // one node to a cluster by sending to this handle instead of
 // runtime::handle(). Where a request goes:
-//   * start: to the node that already has a run of that id, if any
-//     reachable node has one (idempotent across the cluster); else to the
-//     first node of rank_nodes(id) that is up (placement.hpp). A run this
-//     router remembers on a node that is away is answered shut_down, not
-//     started a second time elsewhere.
+//   * start: to the id's first choice (rank_nodes(id), placement.hpp)
+//     when it is up, in one round trip: that node answers for its ids
+//     alone, since every peer tells it in its hello which runs of its ids
+//     it holds (started while it was away), and it sends the start there.
+//     When the first choice is away: to the node that already has a run of
+//     that id, if any reachable node has one, else to the next node of the
+//     ranking that is up. A run this router remembers on a node that is
+//     away is answered shut_down, not started a second time elsewhere.
 //   * signal, cancel, release, status, wait, usage: to the node that has
 //     the run (found by asking every reachable node once, then
 //     remembered). When no reachable node has it and a node is away, the
@@ -25,8 +28,9 @@
 //   (list_atom)  -> std::vector<run_meta>      this node's runs only
 //   (where_atom, run id) -> std::string        the node that has the run
 //                                                (errors as for status)
-// and between nodes (hello_atom, from, its router, its runtime handle) ->
-// (name, runtime handle).
+// and between nodes (hello_atom, from, its router, its runtime handle, the
+// runs it holds whose first choice is the other) -> (name, runtime handle,
+// the same list the other way).
 //
 // A request forwarded to a node that goes away before it answers is
 // answered shut_down at once (not after its timeout). Nodes connect with

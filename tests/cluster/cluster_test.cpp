@@ -108,3 +108,40 @@ SCENARIO("only certificates signed by the cluster's CA get in") {
     CHECK(cluster::connect(*good.sys, files.address("a")));
   }
 }
+
+SCENARIO("a run started while its first choice was away is attached to when that node returns",
+         "[cluster]") {
+  cluster_files files;
+  node_process b{files, "b"};
+  node_process c{files, "c"};
+  client cl{files};
+  auto id = run_owned_by("a", "spill-");
+  auto first = ask<run_meta>(*cl.sys, cl.router(files, "c"), svc::start_atom::value,
+                             std::string{"await_go"}, id, to_bytes(std::string{}));
+  REQUIRE(first);  // on b or c: a is away
+  auto holder = ask<std::string>(*cl.sys, cl.router(files, "c"), cluster::where_atom::value, id);
+  REQUIRE(holder);
+  CHECK(*holder != "a");
+
+  node_process a{files, "a"};
+  auto at_a = cl.router(files, "a");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, at_a); }, 10s));
+  // a answers starts of its ids in one round trip: it knows from the
+  // holder's hello that the id is there, so the start attaches to that run.
+  auto again = ask<run_meta>(*cl.sys, at_a, svc::start_atom::value, std::string{"await_go"}, id,
+                             to_bytes(std::string{}));
+  REQUIRE(again);
+  CHECK(again->created_at_ms == first->created_at_ms);
+  auto where = ask<std::string>(*cl.sys, at_a, cluster::where_atom::value, id);
+  REQUIRE(where);
+  CHECK(*where == *holder);
+  auto on_a = ask<std::vector<run_meta>>(*cl.sys, at_a, cluster::list_atom::value);
+  REQUIRE(on_a);
+  CHECK(std::none_of(on_a->begin(), on_a->end(), [&](const run_meta& m) { return m.id == id; }));
+  // And a signal through a reaches it there.
+  REQUIRE(ask<caf::ok_atom>(*cl.sys, at_a, svc::signal_atom::value, id, std::string{"go"},
+                            to_bytes(std::string{"x"})));
+  auto out = ask<run_outcome>(*cl.sys, at_a, svc::wait_atom::value, id, std::int64_t{20'000});
+  REQUIRE(out);
+  CHECK(out->value<std::string>() == *holder + ":x");
+}
