@@ -65,6 +65,17 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
     cluster::prepare_actor_system(cfg, *env.node);
   caf::actor_system sys{cfg};
   auto& repl = *env.node_replication;
+  // On every way out, before `sys` ends (a detached actor still running
+  // keeps ~actor_system waiting forever); the path through `body` stops it
+  // earlier, before the runtime closes the journal it copies from.
+  struct stop_replication {
+    std::shared_ptr<cluster::replication>& r;
+    ~stop_replication() {
+      if (r)
+        r->stop();
+      r.reset();
+    }
+  } stop_on_exit{repl};
   if (env.node) {
     repl = cluster::replication::start(sys, *env.node, opts.journal);
     if (repl)

@@ -20,7 +20,7 @@ install(TARGETS ${ENDURE_INSTALL_TARGETS} EXPORT endureTargets
 # agent headers use nlohmann-json: tools take and return JSON); users include
 # "endure/endure.hpp" (or one header, "endure/actors/...").
 set(endure_headers_todo)
-foreach(dir persistence actors actors/agent actors/gateway actors/escalation actors/state actors/service supervisors net net/auth)
+foreach(dir persistence actors actors/agent actors/gateway actors/escalation actors/state actors/service supervisors net net/auth net/cluster net/cluster/replication)
   file(GLOB public CONFIGURE_DEPENDS RELATIVE ${PROJECT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/${dir}/*.hpp)
   list(APPEND endure_headers_todo ${public})
 endforeach()

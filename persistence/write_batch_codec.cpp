@@ -49,7 +49,9 @@ expected<write_batch::op> decode_op(const msgpack::object& o, std::size_t index)
     return x.type == msgpack::type::POSITIVE_INTEGER;
   };
   auto is_int = [](const msgpack::object& x) {
-    return x.type == msgpack::type::POSITIVE_INTEGER || x.type == msgpack::type::NEGATIVE_INTEGER;
+    return (x.type == msgpack::type::POSITIVE_INTEGER
+            && x.via.u64 <= static_cast<std::uint64_t>(INT64_MAX))
+           || x.type == msgpack::type::NEGATIVE_INTEGER;
   };
   if (!is_uint(f[0]) || !is_bytes(f[1]) || !is_uint(f[2]) || !is_int(f[3]) || !is_bytes(f[4])
       || !is_uint(f[5]) || !is_uint(f[6]))
@@ -60,7 +62,8 @@ expected<write_batch::op> decode_op(const msgpack::object& o, std::size_t index)
   op.kind = static_cast<write_batch::op_kind>(f[0].via.u64);
   op.run_id = std::string{raw_bytes(f[1])};
   op.number = f[2].via.u64;
-  op.time_ms = f[3].as<std::int64_t>();
+  op.time_ms = f[3].type == msgpack::type::NEGATIVE_INTEGER ? f[3].via.i64
+                                                             : static_cast<std::int64_t>(f[3].via.u64);
   op.bytes = std::string{raw_bytes(f[4])};
   op.status = static_cast<run_status>(f[5].via.u64);
   op.table = static_cast<side_table>(f[6].via.u64);
@@ -109,11 +112,15 @@ expected<write_batch> decode_batch(std::string_view bytes) {
                         + std::to_string(codec_format) + ": run the same endure on every node");
   auto& ops = top.via.array.ptr[1].via.array;
   write_batch batch;
-  for (std::uint32_t i = 0; i < ops.size; ++i) {
-    auto op = decode_op(ops.ptr[i], i);
-    if (!op)
-      return std::move(op).error();
-    batch.push_op(std::move(*op));
+  try {  // decode_op checks every type first; this is the last line of defence
+    for (std::uint32_t i = 0; i < ops.size; ++i) {
+      auto op = decode_op(ops.ptr[i], i);
+      if (!op)
+        return std::move(op).error();
+      batch.push_op(std::move(*op));
+    }
+  } catch (const std::exception& e) {
+    return damaged(e.what());
   }
   return batch;
 }

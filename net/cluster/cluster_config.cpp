@@ -116,9 +116,13 @@ std::vector<node_address> read_nodes(const yaml_field& f) {
       item.fail("a node needs name: and address:");
     node_address n;
     n.name = name->value.text("a node name");
-    if (n.name.empty() || n.name.size() > 64
-        || n.name.find_first_of(" \t/\\:") != std::string::npos)
-      name->value.fail("a node name is 1-64 characters without spaces, '/', '\\' or ':'");
+    // Names become directory names (a standby's DATA_DIR/replicas/NAME).
+    if (n.name.empty() || n.name.size() > 64 || n.name.front() == '.'
+        || n.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                    "_.-")
+             != std::string::npos)
+      name->value.fail("a node name is 1-64 letters, digits, '_', '-' and '.', not starting with "
+                       "'.'");
     if (!names.insert(n.name).second)
       name->value.fail("node '" + n.name + "' is listed twice");
     read_address(address->value, n);

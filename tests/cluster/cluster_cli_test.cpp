@@ -2,6 +2,10 @@
 // --cluster FILE list|inspect` reading the cluster from outside.
 #include "cluster/cluster_fixture.hpp"
 
+#include <csignal>
+
+#include "endure/net/cluster/replication/replication.hpp"
+
 using namespace endure;
 using namespace endure::test::cluster_fixture;
 
@@ -83,4 +87,38 @@ SCENARIO("endure serve --node refuses a cluster file that names no node") {
     30s, {.merge_stderr = true});
   CHECK(code == 2);
   CHECK_THAT(text, Catch::Contains("names no node"));
+}
+
+SCENARIO("replicated endure serve --node nodes stream to their standby and stop on SIGTERM",
+         "[replication]") {
+  cluster_files files{"replication: {mode: standby, wait_ms: 30000}\n"};
+  auto a = serve_node(files, "a");
+  auto b = serve_node(files, "b");
+  auto c = serve_node(files, "c");
+  auto id = run_owned_by("a", "served-");
+  auto [code, text] = test::run_command({ENDURE_BIN_PATH, "--cluster", files.path("client"),
+                                         "list"}, 60s, {.merge_stderr = true});
+  CHECK(code == 0);
+  // A run started on a is in b's replica of a (the start waited for b).
+  client cl{files};
+  auto to_c = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_c); }, 20s));
+  REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"seed_pipeline"}, id,
+                        to_bytes(id)));
+  auto out = ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, id, std::int64_t{30'000});
+  REQUIRE(out);
+  journal_options replica;
+  replica.data_dir = cluster::replica_dir(files.dir.path() + "/serve-b", "a");
+  replica.read_only = true;
+  auto j = journal::open(replica);
+  REQUIRE(j);
+  auto meta = (*j)->run(id);
+  REQUIRE(meta);
+  CHECK(meta->status == run_status::completed);
+  // Every node stops by itself on SIGTERM (a replicated one once hung in
+  // ~actor_system on its replication's detached actors).
+  for (auto* node : {&a, &b, &c}) {
+    ::kill((*node)->pid(), SIGTERM);
+    CHECK((*node)->wait(30s) == 0);
+  }
 }

@@ -133,3 +133,12 @@ TEST_CASE("replication: each node's standby is the next node, and a bad section 
                      + "replication: {mode: standby}\n"),
              Catch::Contains("second node"));
 }
+
+TEST_CASE("a node name that is not a plain directory name is refused") {
+  // A standby keeps a node's replica in DATA_DIR/replicas/NAME.
+  for (auto bad : {"..", ".", ".hidden", "a b", "a/b", "é"})
+    CHECK_THAT(refusal(tls + "nodes:\n  - {name: '" + std::string{bad}
+                       + "', address: 127.0.0.1:7101}\n"),
+               Catch::Contains("nodes[0].name") && Catch::Contains("letters, digits"));
+  CHECK(parse(tls + "nodes:\n  - {name: node-1.eu_west, address: 127.0.0.1:7101}\n"));
+}

@@ -53,7 +53,8 @@ std::map<std::string, std::string> completed_steps(const std::string& dir, const
   o.data_dir = dir;
   o.read_only = true;
   auto j = journal::open(o);
-  REQUIRE(j);
+  if (!j)  // between the two renames of a copy's install: ask again
+    return out;
   register_event_types((*j)->types());
   std::map<std::uint64_t, std::string> name_of;  // step number -> name (step_started)
   auto recs = (*j)->read(run);

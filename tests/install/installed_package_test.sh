@@ -46,7 +46,7 @@ done < <(grep -rhoE '#include "endure/[^"]+"' "$includes" | sed -E 's/#include "
 
 # The exported targets carry the build tree's names (endure::actors, ...).
 targets=$(cat "$prefix"/lib*/cmake/endure/endureTargets.cmake)
-for t in endure::endure endure::actors endure::persistence endure::net endure::supervisors; do
+for t in endure::endure endure::actors endure::persistence endure::net endure::supervisors endure::cluster; do
   grep -q "$t\b" <<<"$targets" || { echo "FAIL: the install exports no $t"; exit 1; }
 done
 

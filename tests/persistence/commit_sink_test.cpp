@@ -5,6 +5,9 @@
 // LMDB files throughout.
 #include <catch2/catch.hpp>
 
+#include <msgpack.hpp>
+
+#include <atomic>
 #include <future>
 #include <thread>
 #include <mutex>
@@ -183,6 +186,24 @@ SCENARIO("bytes that are not a batch are refused naming what is wrong", "[journa
   auto refused = decode_batch(bad_kind);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message.find("op 0") != std::string::npos);
+  // A time past INT64_MAX (a positive msgpack integer) is refused, not thrown.
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(2);
+  pk.pack_uint8(1);
+  pk.pack_array(1);
+  pk.pack_array(7);
+  pk.pack_uint8(static_cast<std::uint8_t>(write_batch::op_kind::put_timer));
+  pk.pack_bin(1);
+  pk.pack_bin_body("r", 1);
+  pk.pack_uint64(1);
+  pk.pack_uint64(UINT64_MAX);  // time_ms
+  pk.pack_bin(0);
+  pk.pack_uint8(1);
+  pk.pack_uint8(1);
+  auto too_big = decode_batch(std::string_view{buf.data(), buf.size()});
+  REQUIRE_FALSE(too_big);
+  CHECK(too_big.error().code == errc::corrupt_record);
   auto newer = good;
   newer[1] = 2;
   auto later = decode_batch(newer);
@@ -215,4 +236,32 @@ SCENARIO("copy_to holds exactly the batches queued before it", "[journal][replic
   CHECK(in_copy.back() == payload_for("r1", 300));
   REQUIRE(c->commit(step_batch("r1", 301)));  // the copy is a journal to go on with
   CHECK(payloads(*c, "r1").size() == 301);
+}
+
+SCENARIO("copy_to completes after every batch queued before it reached the sink",
+         "[journal][replication]") {
+  // The replication source numbers batches as the sink hands them over and
+  // takes the copy's done as "the copy holds every batch numbered so far".
+  struct counting_sink : commit_sink {
+    std::atomic<std::size_t> seen{0};
+    void committed(std::vector<write_batch> b, std::vector<completion> d) override {
+      seen += b.size();
+      for (auto& f : d)
+        f(expected<void>{});
+    }
+  };
+  temp_dir dir, copy;
+  auto sink = std::make_shared<counting_sink>();
+  journal_options opts;
+  opts.data_dir = dir.path();
+  opts.sink = sink;
+  auto j = open_journal(opts);
+  REQUIRE(j->create_run_if_absent(make_run("r1")));
+  for (std::uint64_t s = 1; s <= 500; ++s)
+    j->commit(step_batch("r1", s), [](const expected<void>&) {});
+  std::promise<std::size_t> seen_at_copy;
+  j->copy_to(copy.path() + "/c", [&](const expected<void>& r) {
+    seen_at_copy.set_value(r ? sink->seen.load() : SIZE_MAX);
+  });
+  CHECK(seen_at_copy.get_future().get() == 501);  // the run's creation and 500 steps
 }

@@ -53,26 +53,32 @@ using journal_atom = caf::atom_constant<caf::atom("rp_journal")>;
 using copied_atom = caf::atom_constant<caf::atom("rp_copied")>;
 using wait_atom = caf::atom_constant<caf::atom("rp_wait")>;
 using retry_atom = caf::atom_constant<caf::atom("rp_retry")>;
+using stall_atom = caf::atom_constant<caf::atom("rp_stall")>;
 
 /// Bytes of journal copy per message.
 constexpr std::size_t copy_piece = std::size_t{4} << 20;
 /// Batches per stream message.
 constexpr std::size_t batches_per_message = 1024;
-/// A failed attach or copy is tried again after this.
-constexpr auto retry_after = 1s;
+/// A failed attach or copy is tried again after 1 s, doubling per failure
+/// in a row up to this.
+constexpr auto max_retry_after = 60s;
 
+/// Weak: the journal (and its sink) may outlive the source and its actor
+/// system; a group that finds the source gone completes at once.
 class actor_sink : public commit_sink {
 public:
-  explicit actor_sink(caf::actor target) : target_(std::move(target)) {}
+  explicit actor_sink(const caf::actor& target)
+    : target_(caf::actor_cast<caf::weak_actor_ptr>(target)) {}
   void committed(std::vector<write_batch> batches, std::vector<completion> done) override {
     auto g = std::make_shared<committed_group>();
     g->batches = std::move(batches);
     g->done = std::move(done);
-    caf::anon_send(target_, group_atom::value, std::move(g));
+    if (auto target = target_.lock())
+      caf::anon_send(caf::actor_cast<caf::actor>(target), group_atom::value, std::move(g));
   }
 
 private:
-  caf::actor target_;
+  caf::weak_actor_ptr target_;
 };
 
 enum class phase { away, attaching, copying, streaming };
@@ -84,6 +90,7 @@ struct entry {
   std::string bytes;
   bool sent = false;
   commit_sink::completion done;  ///< empty once completed (or degraded)
+  std::chrono::steady_clock::time_point at{};  ///< when it reached the source
 };
 
 struct source_state {
@@ -106,6 +113,11 @@ struct source_state {
   /// The standby was away longer than opts.wait: commits complete here.
   bool degraded = false;
   std::uint64_t copy_through = 0;
+  /// Failed attaches or copies in a row: the next retry waits 2^n s (up to
+  /// a minute), since a copy holds the owner's writes while it is made.
+  unsigned failures = 0;
+  /// A stall check is scheduled (stall_atom) while streaming.
+  bool stall_check = false;
   static inline const char* name = "endure.journal_source";
 
   ~source_state() {
@@ -171,26 +183,43 @@ void send_from(source_actor* self, std::size_t index) {
   }
 }
 
+void schedule_stall_check(source_actor* self) {
+  auto& st = self->state;
+  if (st.stall_check || st.ph != phase::streaming || st.buffer.empty())
+    return;
+  st.stall_check = true;
+  self->delayed_send(self, std::max<std::chrono::milliseconds>(st.opts.wait, 10ms),
+                     stall_atom::value);
+}
+
 void resume(source_actor* self, std::uint64_t through) {
   auto& st = self->state;
   complete_through(self, through);
+  st.failures = 0;
   st.ph = phase::streaming;
   if (st.degraded)
     log::info("node " + st.opts.self + ": standby " + st.opts.standby
               + " caught up; commits are acknowledged once it applied them again");
   st.degraded = false;
   send_from(self, 0);
+  schedule_stall_check(self);
 }
 
 void start_attach(source_actor* self);
+void start_copy(source_actor* self);
 
 void retry_later(source_actor* self, const std::string& why) {
   auto& st = self->state;
+  auto after = std::min<std::chrono::seconds>(std::chrono::seconds{1L << std::min(st.failures, 6u)},
+                                              max_retry_after);
+  ++st.failures;
   log::warn("node " + st.opts.self + ": replication to standby " + st.opts.standby
-            + " stopped (" + why + "); trying again in 1 s");
+            + " stopped (" + why + "); trying again in " + std::to_string(after.count()) + " s");
   leave_streaming(self, phase::away);
   st.keeper = nullptr;
-  self->delayed_send(self, retry_after, retry_atom::value, ++st.attempt);
+  std::error_code ignored;
+  std::filesystem::remove_all(st.opts.copy_dir, ignored);  // a copy is made anew
+  self->delayed_send(self, after, retry_atom::value, ++st.attempt);
 }
 
 void send_piece(source_actor* self, std::uint64_t attempt, std::uint64_t offset) {
@@ -220,7 +249,8 @@ void send_piece(source_actor* self, std::uint64_t attempt, std::uint64_t offset)
           return send_piece(self, attempt, next);
         std::error_code ignored;
         std::filesystem::remove_all(st.opts.copy_dir, ignored);
-        st.gap = false;
+        if (st.gap)  // batches after the copy were dropped meanwhile
+          return start_copy(self);
         log::info("node " + st.opts.self + ": standby " + st.opts.standby
                   + " holds a copy of the journal through batch "
                   + std::to_string(st.copy_through) + " (" + std::to_string(next) + " bytes)");
@@ -237,6 +267,7 @@ void start_copy(source_actor* self) {
   if (!st.store)
     return retry_later(self, "the journal is not open yet");
   leave_streaming(self, phase::copying);
+  st.gap = false;  // the copy holds every batch so far
   auto attempt = ++st.attempt;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   st.store->copy_to(st.opts.copy_dir, [me, attempt](const expected<void>& r) {
@@ -288,16 +319,21 @@ void take_group(source_actor* self, committed_group& g) {
   auto& st = self->state;
   auto first_new = st.buffer.size();
   for (std::size_t i = 0; i < g.batches.size(); ++i) {
-    entry e{st.next_no++, encode_batch(g.batches[i]), false, std::move(g.done[i])};
+    entry e{st.next_no++, encode_batch(g.batches[i]), false, std::move(g.done[i]),
+            std::chrono::steady_clock::now()};
     g.done[i] = nullptr;
     if (st.degraded)
       std::exchange(e.done, nullptr)(expected<void>{});
     st.buffered_bytes += e.bytes.size();
     st.buffer.push_back(std::move(e));
   }
-  if (st.ph == phase::streaming)
-    return send_from(self, first_new);
-  if (st.buffered_bytes > st.opts.max_buffer_bytes && st.ph == phase::away) {
+  if (st.ph == phase::streaming) {
+    send_from(self, first_new);
+    return schedule_stall_check(self);
+  }
+  if (st.buffered_bytes > st.opts.max_buffer_bytes) {
+    // Past the cap while the standby is not streaming: acknowledged here
+    // alone, and the standby gets a copy (another one if it is copying).
     degrade(self);
     st.buffer.clear();
     st.buffered_bytes = 0;
@@ -341,8 +377,29 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
         degrade(self);
     },
     [self](ack_atom, std::uint64_t epoch, std::uint64_t through) {
-      if (epoch == self->state.epoch && self->state.ph == phase::streaming)
-        complete_through(self, through);
+      auto& st = self->state;
+      if (epoch != st.epoch || st.ph != phase::streaming)
+        return;
+      complete_through(self, through);
+      if (st.degraded && st.buffer.empty()) {
+        st.degraded = false;
+        log::info("node " + st.opts.self + ": standby " + st.opts.standby
+                  + " caught up; commits are acknowledged once it applied them again");
+      }
+    },
+    [self](stall_atom) {
+      // A standby that is connected but does not apply (a hung disk): a
+      // commit waits for it no longer than wait_ms either.
+      auto& st = self->state;
+      st.stall_check = false;
+      if (st.ph != phase::streaming || st.buffer.empty())
+        return;
+      auto oldest = std::find_if(st.buffer.begin(), st.buffer.end(),
+                                 [](const entry& e) { return static_cast<bool>(e.done); });
+      if (oldest != st.buffer.end()
+          && std::chrono::steady_clock::now() - oldest->at >= st.opts.wait)
+        degrade(self);
+      schedule_stall_check(self);
     },
     [self](resync_atom, std::uint64_t epoch, const std::string& why) {
       auto& st = self->state;

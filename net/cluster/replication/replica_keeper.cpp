@@ -39,6 +39,8 @@ struct replica {
   /// Set by the first batch of the epoch that fails here: no later batch
   /// is acknowledged (the owner would take it for applied).
   std::shared_ptr<std::atomic<bool>> failed = std::make_shared<std::atomic<bool>>(false);
+  /// Each installed copy: a failure reported for an older one is stale.
+  std::uint64_t generation = 0;
   // A copy coming in: written to dir + ".incoming", then renamed over dir.
   int fd = -1;
   std::uint64_t copy_epoch = 0;
@@ -77,10 +79,16 @@ void refuse(replica& r, std::uint64_t epoch, const std::string& why) {
     caf::anon_send(r.source, resync_atom::value, epoch, why);
 }
 
+/// Only the source that attached last may stream to or copy over a
+/// replica (a late message of an owner's earlier process is dropped).
+bool from_source(keeper_actor* self, const replica& r) {
+  return r.source && caf::actor_cast<caf::actor_addr>(self->current_sender()) == r.source.address();
+}
+
 void apply_batches(keeper_actor* self, const std::string& primary, std::uint64_t epoch,
                    std::uint64_t first, std::vector<std::string>& bytes) {
   auto* r = find(self, primary);
-  if (!r || bytes.empty())
+  if (!r || bytes.empty() || !from_source(self, *r))
     return;
   if (r->epoch == 0 || epoch != r->epoch || !r->store)
     return refuse(*r, epoch, "the replica holds no stream of this epoch");
@@ -99,12 +107,12 @@ void apply_batches(keeper_actor* self, const std::string& primary, std::uint64_t
   auto last = first + bytes.size() - 1;
   caf::actor me = caf::actor_cast<caf::actor>(self);
   r->store->commit(std::move(all), [me, source = r->source, failed = r->failed, epoch, first, last,
-                                    primary](const expected<void>& ok) {
+                                    primary, gen = r->generation](const expected<void>& ok) {
     if (failed->load())
       return;
     if (!ok) {
       failed->store(true);
-      caf::anon_send(me, broken_atom::value, primary, epoch,
+      caf::anon_send(me, broken_atom::value, primary, gen,
                      "batches " + std::to_string(first) + " to " + std::to_string(last) + ": "
                        + ok.error().message);
       return;
@@ -135,12 +143,24 @@ expected<void> install_copy(keeper_actor* self, replica& r) {
     return make_error(errc::io_error, "cannot sync the replica copy in " + r.dir + ".incoming");
   }
   r.fd = -1;
+  // The old replica moves aside before the new one moves in, and goes
+  // only after: a kill -9 between leaves DIR.old, which the keeper's next
+  // start moves back (restore_aside).
   std::error_code ec;
-  fs::remove_all(r.dir, ec);
-  fs::rename(r.dir + ".incoming", r.dir, ec);
+  fs::remove_all(r.dir + ".old", ec);
+  if (fs::exists(r.dir))
+    fs::rename(r.dir, r.dir + ".old", ec);
+  if (!ec)
+    fs::rename(r.dir + ".incoming", r.dir, ec);
   if (ec)
     return make_error(errc::io_error, "cannot move the replica copy to " + r.dir + ": "
                                         + ec.message());
+  if (int d = ::open(fs::path{r.dir}.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      d >= 0) {
+    ::fsync(d);  // the renames are durable before the owner counts on them
+    ::close(d);
+  }
+  fs::remove_all(r.dir + ".old", ec);
   journal_options o;
   o.data_dir = r.dir;
   o.mode = self->state.opts.mode;
@@ -158,6 +178,10 @@ caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& prim
   if (!r)
     return to_caf_error(errc::invalid_argument, "node " + self->state.opts.self
                                                   + " is not the standby of node " + primary);
+  if (!from_source(self, *r))
+    return to_caf_error(errc::invalid_argument, "a copy of node " + primary
+                                                  + "'s journal from a source that did not "
+                                                    "attach last");
   if (offset == 0) {
     r->store.reset();  // drains what it has queued
     r->epoch = 0;
@@ -188,13 +212,26 @@ caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& prim
   r->epoch = epoch;
   r->through = through;
   r->failed = std::make_shared<std::atomic<bool>>(false);
+  ++r->generation;
   log::info("node " + self->state.opts.self + ": replica of node " + primary + " installed ("
             + std::to_string(r->written) + " bytes, through batch " + std::to_string(through)
             + ")");
   return r->written;
 }
 
+/// A kill -9 between install_copy's two renames left DIR.old and no DIR:
+/// the old replica is the replica.
+void restore_aside(const replica_keeper_options& opts) {
+  for (auto& primary : opts.primaries) {
+    auto dir = fs::path{opts.dir} / primary;
+    std::error_code ec;
+    if (!fs::exists(dir, ec) && fs::exists(dir.string() + ".old", ec))
+      fs::rename(dir.string() + ".old", dir, ec);
+  }
+}
+
 caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
+  restore_aside(opts);
   self->state.opts = std::move(opts);
   return {
     [self](attach_atom, const std::string& primary, std::uint64_t,
@@ -204,17 +241,38 @@ caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
         return to_caf_error(errc::invalid_argument, "node " + self->state.opts.self
                                                       + " is not the standby of node " + primary);
       r->source = source;
-      return {caf::actor_cast<caf::actor>(self), r->epoch, r->through};
+      // What it answers is applied, not merely queued: the owner
+      // acknowledges everything through it. An empty batch completes
+      // after every batch queued before it (this thread may block).
+      if (r->store && r->epoch != 0)
+        (void)r->store->commit(write_batch{});
+      if (r->failed->load())
+        r->epoch = 0;
+      return {caf::actor_cast<caf::actor>(self), r->epoch, r->epoch ? r->through : 0};
     },
     [self](batches_atom, const std::string& primary, std::uint64_t epoch, std::uint64_t first,
-           std::vector<std::string>& bytes) { apply_batches(self, primary, epoch, first, bytes); },
-    [self](copy_atom, const std::string& primary, std::uint64_t epoch, std::uint64_t through,
-           std::uint64_t offset, const std::string& bytes, bool last) {
-      return take_copy(self, primary, epoch, through, offset, bytes, last);
+           std::vector<std::string>& bytes) {
+      try {  // a peer's bad input must not end the keeper of every replica
+        apply_batches(self, primary, epoch, first, bytes);
+      } catch (const std::exception& e) {
+        if (auto* r = find(self, primary))
+          refuse(*r, epoch, std::string{"cannot apply the stream: "} + e.what());
+      }
     },
-    [self](broken_atom, const std::string& primary, std::uint64_t epoch, const std::string& why) {
+    [self](copy_atom, const std::string& primary, std::uint64_t epoch, std::uint64_t through,
+           std::uint64_t offset, const std::string& bytes,
+           bool last) -> caf::result<std::uint64_t> {
+      try {
+        return take_copy(self, primary, epoch, through, offset, bytes, last);
+      } catch (const std::exception& e) {
+        return to_caf_error(errc::io_error, std::string{"cannot take the copy: "} + e.what());
+      }
+    },
+    [self](broken_atom, const std::string& primary, std::uint64_t generation,
+           const std::string& why) {
       auto* r = find(self, primary);
-      if (r && r->epoch == epoch) {
+      if (r && r->generation == generation && r->epoch != 0) {
+        auto epoch = r->epoch;
         log::warn("node " + self->state.opts.self + ": the replica of node " + primary
                   + " cannot apply " + why + "; it waits for a copy");
         refuse(*r, epoch, why);
