@@ -56,6 +56,13 @@ write_batch step_batch(const std::string& run, std::uint64_t seq) {
   return b;
 }
 
+std::unique_ptr<journal> open_with_sink(const std::string& dir, std::shared_ptr<commit_sink> sink) {
+  journal_options opts;
+  opts.data_dir = dir;
+  opts.sink = std::move(sink);
+  return open_journal(std::move(opts));
+}
+
 std::vector<std::string> payloads(const journal& j, const std::string& run) {
   std::vector<std::string> out;
   auto recs = j.read(run);
@@ -75,10 +82,7 @@ SCENARIO("a commit sink owns the completions of committed batches; failed ones c
     REQUIRE(j->create_run_if_absent(make_run("r1")));
   }
   auto sink = std::make_shared<holding_sink>();
-  journal_options opts;
-  opts.data_dir = dir.path();
-  opts.sink = sink;
-  auto j = open_journal(opts);
+  auto j = open_with_sink(dir.path(), sink);
   std::promise<expected<void>> first, taken, second;
   j->commit(step_batch("r1", 1), [&](const expected<void>& r) { first.set_value(r); });
   j->commit(step_batch("r1", 1), [&](const expected<void>& r) { taken.set_value(r); });
@@ -109,10 +113,7 @@ SCENARIO("a batch decoded from its bytes applies to a second journal with the sa
          "[journal][replication]") {
   temp_dir a, b;
   auto sink = std::make_shared<holding_sink>();
-  journal_options opts;
-  opts.data_dir = a.path();
-  opts.sink = sink;
-  auto owner = open_journal(opts);
+  auto owner = open_with_sink(a.path(), sink);
   std::vector<write_batch> sent;
   {
     write_batch w;
@@ -252,10 +253,7 @@ SCENARIO("copy_to completes after every batch queued before it reached the sink"
   };
   temp_dir dir, copy;
   auto sink = std::make_shared<counting_sink>();
-  journal_options opts;
-  opts.data_dir = dir.path();
-  opts.sink = sink;
-  auto j = open_journal(opts);
+  auto j = open_with_sink(dir.path(), sink);
   REQUIRE(j->create_run_if_absent(make_run("r1")));
   for (std::uint64_t s = 1; s <= 500; ++s)
     j->commit(step_batch("r1", s), [](const expected<void>&) {});
