@@ -41,6 +41,9 @@ struct cluster_files {
   std::map<std::string, std::uint16_t> ports;
   /// Appended to every file (e.g. a replication: section).
   std::string extra;
+  /// Node -> the port the other nodes' files give for it (a tcp_proxy in
+  /// front of it); its own file keeps the port it listens on.
+  std::map<std::string, std::uint16_t> via;
 
   explicit cluster_files(std::string extra_yaml = {}) : extra(std::move(extra_yaml)) {
     auto picked = test::free_ports(names.size());
@@ -58,9 +61,16 @@ struct cluster_files {
       out << "node: " << node << "\n";
     out << "tls:\n  certificate: " << certs << cert << ".pem\n  key: " << certs << cert
         << ".key\n  ca: " << certs << ca << ".pem\nreconnect_ms: 50\nnodes:\n";
-    for (auto& n : names)
-      out << "  - {name: " << n << ", address: 127.0.0.1:" << ports.at(n) << "}\n";
+    for (auto& n : names) {
+      auto port = via.count(n) && n != node ? via.at(n) : ports.at(n);
+      out << "  - {name: " << n << ", address: 127.0.0.1:" << port << "}\n";
+    }
     out << extra;
+  }
+  /// Writes the nodes' files again (after `via` changed).
+  void rewrite() const {
+    for (auto& n : names)
+      write(n, "node-" + n, "cluster-ca", n);
   }
   std::string path(const std::string& file) const { return dir.path() + "/" + file + ".yaml"; }
   cluster::node_address address(const std::string& n) const {

@@ -1,11 +1,15 @@
-// Network faults on loopback: a node that stops reading (its process
+// Network faults on loopback. A node that stops reading (its process
 // stopped with SIGSTOP: the kernel keeps its connections open and its
-// socket buffers fill, but nothing is read or answered). The other nodes'
-// runs must not stall: starts, signals and waits for runs a and c own go on
-// while b is stopped, and b's own runs go on when it continues.
+// socket buffers fill, but nothing is read or answered): the other nodes'
+// runs must not stall, and b's own runs go on when it continues. A
+// connection cut (a relay between two nodes drops it, the processes live):
+// the nodes reconnect and a replication stream across it loses nothing.
 #include "cluster/cluster_fixture.hpp"
 
 #include <csignal>
+
+#include "endure/net/cluster/replication/replication.hpp"
+#include "support/tcp_proxy.hpp"
 
 using namespace endure;
 using namespace endure::test::cluster_fixture;
@@ -59,4 +63,48 @@ SCENARIO("a node that stops reading stalls nothing on the other nodes", "[cluste
   auto out = ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, on_b, std::int64_t{20'000});
   REQUIRE(out);
   CHECK(out->value<std::string>() == "b:y");
+}
+
+SCENARIO("a connection cut between a node and its standby heals, and the stream loses nothing",
+         "[cluster][faults][replication]") {
+  // a reaches b (its standby) only through a relay that the test cuts.
+  cluster_files files{"replication: {mode: standby, wait_ms: 60000}\n"};
+  test::tcp_proxy relay{files.ports.at("b")};
+  files.via["b"] = relay.port();
+  files.rewrite();
+  node_process b{files, "b"}, c{files, "c"}, a{files, "a"};
+  client cl{files};
+  auto to_c = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_c); }, 20s));
+  REQUIRE(relay.accepted() >= 1);
+
+  auto id = run_owned_by("a", "cut-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"steps"}, id,
+                        to_bytes(std::string{"300"})));
+  for (int cut = 1; cut <= 3; ++cut) {
+    // Some steps go by, then the connection drops; a reconnects through
+    // the relay (every reconnect_ms) and its stream to b goes on.
+    for (int i = 0; i < 20; ++i)
+      (void)a.child->read_line(2s);
+    auto before = relay.accepted();
+    relay.cut();
+    REQUIRE(test::eventually([&] { return relay.accepted() > before; }, 10s));
+  }
+  auto out = ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, id, std::int64_t{60'000});
+  REQUIRE(out);
+  CHECK(out->value<std::string>() == "a:300");
+
+  // The outcome was acknowledged, so b's replica holds every step of it.
+  journal_options o;
+  o.data_dir = cluster::replica_dir(files.dir.path() + "/data-b", "a");
+  o.read_only = true;
+  auto replica = journal::open(o);
+  REQUIRE(replica);
+  auto meta = (*replica)->run(id);
+  REQUIRE(meta);
+  CHECK(meta->status == run_status::completed);
+  // And b's own runs are reachable from a again.
+  auto on_b = run_owned_by("b", "after-cut-");
+  REQUIRE(ask<run_meta>(*cl.sys, cl.router(files, "a"), svc::start_atom::value,
+                        std::string{"await_go"}, on_b, to_bytes(std::string{})));
 }
