@@ -111,7 +111,7 @@ TEST_CASE("TLS files that exist but do not load are refused naming the field") {
   CHECK(parse(with("node-a.pem", "node-a.key", "cluster-ca.pem")));
 }
 
-TEST_CASE("replication: each node's standby is the next node, and a bad section is refused") {
+TEST_CASE("replication: each node's standby is the next node and a bad section is refused") {
   auto three = nodes + "  - {name: c, address: 127.0.0.1:7103}\n";
   auto c = parse(tls + three + "replication: {mode: standby, wait_ms: 500}\n", "a");
   REQUIRE(c);

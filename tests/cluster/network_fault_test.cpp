@@ -65,7 +65,7 @@ SCENARIO("a node that stops reading stalls nothing on the other nodes", "[cluste
   CHECK(out->value<std::string>() == "b:y");
 }
 
-SCENARIO("a connection cut between a node and its standby heals, and the stream loses nothing",
+SCENARIO("a connection cut between a node and its standby heals and the stream loses nothing",
          "[cluster][faults][replication]") {
   // a reaches b (its standby) only through a relay that the test cuts.
   cluster_files files{"replication: {mode: standby, wait_ms: 60000}\n"};

@@ -187,7 +187,7 @@ SCENARIO("a commit waits for an absent standby and goes on once it returns and c
   CHECK(steps["s5"] == "a:5");
 }
 
-SCENARIO("past wait_ms a node goes on alone, and its standby catches up when it returns",
+SCENARIO("past wait_ms a node goes on alone and its standby catches up when it returns",
          "[cluster][replication]") {
   cluster_files files{replicated(300)};
   node_process c{files, "c"};

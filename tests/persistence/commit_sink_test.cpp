@@ -74,7 +74,7 @@ std::vector<std::string> payloads(const journal& j, const std::string& run) {
 
 } // namespace
 
-SCENARIO("a commit sink owns the completions of committed batches; failed ones complete at once",
+SCENARIO("a commit sink owns the completions of committed batches and failed ones complete at once",
          "[journal][replication]") {
   temp_dir dir;
   {  // the run exists before the sink holds anything
