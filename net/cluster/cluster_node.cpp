@@ -40,6 +40,13 @@ using settle_atom = caf::atom_constant<caf::atom("cl_settle")>;
 /// (first_start_atom, workflow, id, input) -> (run_meta, node): a start at
 /// the id's first choice (start_as_first_choice).
 using first_start_atom = caf::atom_constant<caf::atom("cl_first")>;
+/// (placed_start_atom, workflow, id, input) -> run_meta: a start placed on
+/// this node past the id's first choice (start_by_lookup).
+using placed_start_atom = caf::atom_constant<caf::atom("cl_placed")>;
+/// (spill_atom, from, ids): runs of this node's ids that `from` holds; a
+/// full list (replacing the last) after a hello, one id after a start.
+using spill_atom = caf::atom_constant<caf::atom("cl_spill")>;
+using spill_list_atom = caf::atom_constant<caf::atom("cl_spills")>;
 
 /// How long a node may take to answer a forwarded request beyond the
 /// request's own time (a wait), and a lookup.
@@ -156,6 +163,9 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   m.up = true;
   self->monitor(m.router);
   send_subscriptions(self, m);
+  // The hello's list was read before the hello: runs made since then are
+  // in this one, and any made later are pushed one by one (placed_start).
+  self->send(m.router, spill_list_atom::value, self->state.cfg.self, spills_for(self, name));
   if (self->state.repl_source && name == self->state.standby)
     self->send(self->state.repl_source, replication_detail::standby_atom::value, m.router);
 }
@@ -443,9 +453,33 @@ void start_by_lookup(node_actor* self, guarded_reply rp, const std::string& work
       if (e)
         forget_refused(self, id, name, *e);
     };
-    forward_seen<run_meta>(self, *m, rp, caf::duration{forward_slack}, seen,
-                           svc::start_atom::value, workflow, id, input);
+    auto target = m->is_self ? caf::actor_cast<caf::actor>(self) : m->router;
+    forward_seen_to<run_meta>(self, *m, target, rp, caf::duration{forward_slack + forward_slack},
+                              seen, placed_start_atom::value, workflow, id, input);
   });
+}
+
+/// A start placed here past the id's first choice F: to F after all if
+/// this node sees it up (the router that placed it saw it away: a cut
+/// link); else here, and F hears of the run as soon as it is up here.
+void placed_start(node_actor* self, guarded_reply rp, const std::string& workflow,
+                  const std::string& id, const std::string& input) {
+  auto& st = self->state;
+  auto& first = st.members.at(rank_nodes(id, st.names).front());
+  if (!first.is_self && first.up)
+    return forward_seen_to<run_meta>(self, first, first.router, rp,
+                                     caf::duration{forward_slack + forward_slack},
+                                     [](const caf::error*) {}, svc::start_atom::value, workflow,
+                                     id, input);
+  auto tell = [self, id, name = first.name](const caf::error* e) {
+    if (e)
+      return;
+    auto& m = self->state.members.at(name);
+    if (!m.is_self && m.up)
+      self->send(m.router, spill_atom::value, self->state.cfg.self, id);
+  };
+  forward_seen<run_meta>(self, self_member(self), rp, caf::duration{forward_slack}, tell,
+                         svc::start_atom::value, workflow, id, input);
 }
 
 /// A start: one round trip to the id's first choice when it is up (it
@@ -464,8 +498,11 @@ void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
           errc::shut_down, "run " + id + " is on node " + owner.name
                              + ", away now: it is unavailable, not lost, and resumes when its "
                                "node returns (start it again then to attach)"));
-      return forward<run_meta>(self, owner, rp, caf::duration{forward_slack},
-                               svc::start_atom::value, workflow, id, input);
+      // Remembered on the first choice: ask it again (it knows where the
+      // run is, its runtime alone may not).
+      if (owner.name != rank_nodes(id, st.names).front())
+        return forward<run_meta>(self, owner, rp, caf::duration{forward_slack},
+                                 svc::start_atom::value, workflow, id, input);
     }
     auto& first = st.members.at(rank_nodes(id, st.names).front());
     if (!first.up && !first.is_self)
@@ -485,7 +522,14 @@ void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
         },
         [self, rp, id, token, name = first.name](caf::error& e) {
           self->state.members.at(name).pending.erase(token);
-          forget_refused(self, id, name, e);
+          // The first choice answered (it made no run: the holder it knows
+          // is away, or refused): forget it. Unanswered (it went away or
+          // timed out), it may have made the run: keep it.
+          if (e != caf::sec::request_timeout && e != caf::sec::request_receiver_down) {
+            auto& st = self->state;
+            if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
+              st.located.erase(it);
+          }
           rp.deliver(std::move(e));
         });
   });
@@ -539,6 +583,21 @@ caf::behavior node_behavior(node_actor* self) {
     [self, promise](first_start_atom, const std::string& workflow, const std::string& id,
                     const std::string& input) {
       start_as_first_choice(self, promise(), workflow, id, input);
+    },
+    [self, promise](placed_start_atom, const std::string& workflow, const std::string& id,
+                    const std::string& input) {
+      placed_start(self, promise(), workflow, id, input);
+    },
+    [self](spill_atom, const std::string& from, const std::string& id) {
+      auto& st = self->state;
+      if (st.members.count(from) && from != st.cfg.self
+          && rank_nodes(id, st.names).front() == st.cfg.self)
+        st.spilled[id] = from;
+    },
+    [self](spill_list_atom, const std::string& from, const std::vector<std::string>& ids) {
+      auto& st = self->state;
+      if (st.members.count(from) && from != st.cfg.self)
+        take_spills(self, from, ids);
     },
     [self, promise, plain](svc::signal_atom, const std::string& id, const std::string& name,
                            const std::string& payload) {

@@ -10,10 +10,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
 
+#include "endure/actors/events.hpp"
+#include "endure/actors/serialization.hpp"
 #include "endure/actors/service/protocol.hpp"
 #include "endure/endure.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
@@ -143,6 +146,38 @@ inline std::string run_owned_by(const std::string& node, const std::string& pref
   }
   FAIL("no run id ranks " << node << " first");
   return {};
+}
+
+
+/// Step name -> result of every completed step of `run` in the journal at
+/// `dir`, read as `endure inspect` reads a live one (read-only).
+inline std::map<std::string, std::string> completed_steps(const std::string& dir, const std::string& run) {
+  std::map<std::string, std::string> out;
+  if (!std::filesystem::exists(std::filesystem::path{dir} / "data.mdb"))
+    return out;  // no replica yet
+  journal_options o;
+  o.data_dir = dir;
+  o.read_only = true;
+  auto j = journal::open(o);
+  REQUIRE(j);
+  register_event_types((*j)->types());
+  std::map<std::uint64_t, std::string> name_of;  // step number -> name (step_started)
+  auto recs = (*j)->read(run);
+  if (!recs && recs.error().code == errc::not_found)
+    return out;
+  REQUIRE(recs);
+  for (auto& r : *recs) {
+    auto e = decode_event(r.rec, run, r.seq);
+    REQUIRE(e);
+    if (auto* s = std::get_if<step_started_event>(&*e))
+      name_of[s->step] = s->name;
+    if (auto* c = std::get_if<step_completed_event>(&*e)) {
+      auto name = c->name.empty() ? name_of[c->step] : c->name;
+      CHECK(out.count(name) == 0);  // no step completed twice
+      out[name] = from_bytes<std::string>(c->result);
+    }
+  }
+  return out;
 }
 
 

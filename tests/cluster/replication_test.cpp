@@ -43,38 +43,6 @@ std::optional<acked_step> parse_ack(const std::string& line) {
   return a;
 }
 
-/// Step name -> result of every completed step of `run` in the journal at
-/// `dir`, read as `endure inspect` reads a live one (read-only).
-std::map<std::string, std::string> completed_steps(const std::string& dir, const std::string& run) {
-  std::map<std::string, std::string> out;
-  if (!std::filesystem::exists(std::filesystem::path{dir} / "data.mdb"))
-    return out;  // no replica yet
-  journal_options o;
-  o.data_dir = dir;
-  o.read_only = true;
-  auto j = journal::open(o);
-  if (!j)  // between the two renames of a copy's install: ask again
-    return out;
-  register_event_types((*j)->types());
-  std::map<std::uint64_t, std::string> name_of;  // step number -> name (step_started)
-  auto recs = (*j)->read(run);
-  if (!recs && recs.error().code == errc::not_found)
-    return out;
-  REQUIRE(recs);
-  for (auto& r : *recs) {
-    auto e = decode_event(r.rec, run, r.seq);
-    REQUIRE(e);
-    if (auto* s = std::get_if<step_started_event>(&*e))
-      name_of[s->step] = s->name;
-    if (auto* c = std::get_if<step_completed_event>(&*e)) {
-      auto name = c->name.empty() ? name_of[c->step] : c->name;
-      CHECK(out.count(name) == 0);  // no step completed twice
-      out[name] = from_bytes<std::string>(c->result);
-    }
-  }
-  return out;
-}
-
 std::string replica_of_a(const cluster_files& files) {
   return cluster::replica_dir(files.dir.path() + "/data-b", "a");
 }

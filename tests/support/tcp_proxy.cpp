@@ -38,7 +38,8 @@ bool relay(int from, int to) {
   if (n <= 0)
     return false;
   for (ssize_t done = 0; done < n;) {
-    auto w = ::write(to, buf + done, static_cast<std::size_t>(n - done));
+    // MSG_NOSIGNAL: a peer that closed must not end the test with SIGPIPE.
+    auto w = ::send(to, buf + done, static_cast<std::size_t>(n - done), MSG_NOSIGNAL);
     if (w <= 0)
       return false;
     done += w;
@@ -73,12 +74,13 @@ tcp_proxy::~tcp_proxy() {
   ::close(wake_[1]);
 }
 
-void tcp_proxy::cut() {
+bool tcp_proxy::cut() {
   cut_requested_ = true;
   (void)::write(wake_[1], "x", 1);
-  // Done once the loop has seen it (bounded: the loop wakes every 50 ms).
-  for (int i = 0; i < 200 && cut_requested_.load(); ++i)
+  // Done once the loop has seen it (it wakes every 50 ms at the latest).
+  for (int i = 0; i < 1000 && cut_requested_.load(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return !cut_requested_.load();
 }
 
 void tcp_proxy::close_all_pairs() {

@@ -1,7 +1,8 @@
 // A TCP relay on 127.0.0.1 for network-fault tests: it accepts on a port
 // of its own (bound at construction, so a peer can be told it in advance)
 // and relays each connection to 127.0.0.1:target, byte for byte, both
-// ways, on one thread. cut() closes every connection it relays, as a
+// ways, on one thread (blocking writes: a peer that stops reading stalls
+// the relay, which these tests do not do). cut() closes every connection it relays, as a
 // network that drops them would; new connections are relayed again. The
 // destructor stops the thread and closes everything.
 #pragma once
@@ -23,8 +24,10 @@ public:
   tcp_proxy& operator=(const tcp_proxy&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
-  /// Closes every connection relayed so far (both of its sockets).
-  void cut();
+  /// Closes every connection relayed so far (both of its sockets, with a
+  /// FIN: the peers see the connection end); false if the relay's thread
+  /// did not get to it within 5 s.
+  bool cut();
   /// Connections relayed since construction.
   std::size_t accepted() const noexcept { return accepted_.load(); }
 

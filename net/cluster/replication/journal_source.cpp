@@ -116,6 +116,9 @@ struct source_state {
   /// Failed attaches or copies in a row: the next retry waits 2^n s (up to
   /// a minute), since a copy holds the owner's writes while it is made.
   unsigned failures = 0;
+  /// The last batch acknowledged here alone: once the standby applied it,
+  /// commits wait for the standby again.
+  std::uint64_t degraded_through = 0;
   /// A stall check is scheduled (stall_atom) while streaming.
   bool stall_check = false;
   static inline const char* name = "endure.journal_source";
@@ -149,6 +152,7 @@ void degrade(source_actor* self) {
               + " ms; commits are acknowledged on " + st.opts.self + " alone until the standby "
               "returns and catches up");
   st.degraded = true;
+  st.degraded_through = st.next_no - 1;
   for (auto& e : st.buffer)
     if (e.done)
       std::exchange(e.done, nullptr)(expected<void>{});
@@ -322,8 +326,10 @@ void take_group(source_actor* self, committed_group& g) {
     entry e{st.next_no++, encode_batch(g.batches[i]), false, std::move(g.done[i]),
             std::chrono::steady_clock::now()};
     g.done[i] = nullptr;
-    if (st.degraded)
+    if (st.degraded) {
       std::exchange(e.done, nullptr)(expected<void>{});
+      st.degraded_through = e.no;
+    }
     st.buffered_bytes += e.bytes.size();
     st.buffer.push_back(std::move(e));
   }
@@ -381,7 +387,7 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
       if (epoch != st.epoch || st.ph != phase::streaming)
         return;
       complete_through(self, through);
-      if (st.degraded && st.buffer.empty()) {
+      if (st.degraded && through >= st.degraded_through) {
         st.degraded = false;
         log::info("node " + st.opts.self + ": standby " + st.opts.standby
                   + " caught up; commits are acknowledged once it applied them again");
