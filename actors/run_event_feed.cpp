@@ -32,15 +32,15 @@ void run_event_feed::subscription::reset() noexcept {
     feed->unsubscribe(id_);
 }
 
-void run_event_feed::subscription::want_steps(bool steps) noexcept {
+void run_event_feed::subscription::want_steps(step_interest steps) {
   if (feed_)
-    feed_->set_steps(id_, steps);
+    feed_->set_steps(id_, std::move(steps));
 }
 
-run_event_feed::subscription run_event_feed::subscribe(callback cb, bool steps) {
+run_event_feed::subscription run_event_feed::subscribe(callback cb, step_interest steps) {
   std::unique_lock lock(mutex_);
   auto id = next_id_++;
-  subscribers_.push_back({id, std::move(cb), steps});
+  subscribers_.push_back({id, std::move(cb), std::move(steps)});
   recount();
   return subscription{this, id};
 }
@@ -51,26 +51,45 @@ void run_event_feed::unsubscribe(std::uint64_t id) noexcept {
   recount();
 }
 
-void run_event_feed::set_steps(std::uint64_t id, bool steps) noexcept {
+void run_event_feed::set_steps(std::uint64_t id, step_interest steps) {
   std::unique_lock lock(mutex_);
   for (auto& s : subscribers_)
     if (s.id == id)
-      s.steps = steps;
+      s.steps = std::move(steps);
   recount();
 }
 
 void run_event_feed::recount() noexcept {
-  auto steps = std::count_if(subscribers_.begin(), subscribers_.end(),
-                             [](const subscriber& s) { return s.steps; });
+  std::size_t all = 0, followed = 0;
+  for (auto& s : subscribers_) {
+    all += s.steps.all;
+    followed += s.steps.runs.size();
+  }
   listeners_.store(subscribers_.size(), std::memory_order_relaxed);
-  step_listeners_.store(static_cast<std::size_t>(steps), std::memory_order_relaxed);
+  all_steps_.store(all, std::memory_order_relaxed);
+  followed_.store(followed, std::memory_order_relaxed);
+  // Release: a cache that sees the new generation sees the interests too
+  // (it reads them under the lock anyway).
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+bool run_event_feed::wants_steps_of(std::string_view run, step_interest_cache& cache) const {
+  if (all_steps_.load(std::memory_order_relaxed) != 0)
+    return true;
+  if (generation_.load(std::memory_order_acquire) == cache.generation)
+    return cache.wanted;
+  std::shared_lock lock(mutex_);
+  cache.generation = generation_.load(std::memory_order_relaxed);  // stable under the lock
+  cache.wanted = std::any_of(subscribers_.begin(), subscribers_.end(),
+                             [run](const subscriber& s) { return s.steps.wants(run); });
+  return cache.wanted;
 }
 
 void run_event_feed::publish(const feed_event& e) const {
-  bool step = std::holds_alternative<step_changed>(e);
+  auto* step = std::get_if<step_changed>(&e);
   std::shared_lock lock(mutex_);
   for (auto& s : subscribers_)
-    if (!step || s.steps)
+    if (!step || s.steps.wants(step->run))
       s.cb(e);
 }
 

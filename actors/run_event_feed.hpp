@@ -21,19 +21,24 @@
 //   row is durable. Every incarnation of the gateway publishes here, so a
 //   restart loses no subscription.
 //
-// Cost: publish_if() is one relaxed atomic load while nobody listens (to
-// step events: no subscription wants them, see want_steps). While someone
-// does, each event is built once and every callback that wants it is
-// called on the publisher's thread (a run actor's, the manager's, the
-// gateway's) under a shared lock: callbacks must be quick and must never
-// block (queue the event, return). No CAF in here.
+// Cost: publish_if() is one relaxed atomic load while nobody listens.
+// Step events, most of the events, are wanted per run (step_interest: all
+// runs, or some): publish_step_if() for a run nobody follows is two relaxed
+// loads and one acquire load against the run's cache of its answer, so a
+// console page following one run costs the others' steps nothing. While
+// someone listens, each event is built once and every callback that wants
+// it is called on the publisher's thread (a run actor's, the manager's,
+// the gateway's) under a shared lock: callbacks must be quick and must
+// never block (queue the event, return). No CAF in here.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -83,6 +88,24 @@ struct request_changed {
 
 using feed_event = std::variant<run_changed, step_changed, request_changed>;
 
+/// Which step events a subscription gets.
+struct step_interest {
+  /// Every run's.
+  bool all = false;
+  /// Else these runs' (none if empty).
+  std::set<std::string, std::less<>> runs;
+
+  bool any() const noexcept { return all || !runs.empty(); }
+  bool wants(std::string_view run) const { return all || runs.contains(run); }
+};
+
+/// A publisher's memo of whether its run's step events are wanted, valid
+/// until the feed's interests change (publish_step_if). One per run.
+struct step_interest_cache {
+  std::uint64_t generation = ~std::uint64_t{0};
+  bool wanted = false;
+};
+
 class run_event_feed {
 public:
   /// Called for every event published while subscribed; see the top.
@@ -101,10 +124,12 @@ public:
     subscription& operator=(subscription&& other) noexcept;
     ~subscription() { reset(); }
     void reset() noexcept;
-    /// Whether its callback gets step events (subscribe's `steps`). While
-    /// no subscription wants them, runs do not even build them: they are
-    /// most of the events. Any thread; no-op once reset.
-    void want_steps(bool steps) noexcept;
+    /// Which step events its callback gets (subscribe's `steps`). A run
+    /// whose steps no subscription wants does not even build them: they
+    /// are most of the events. Any thread; no-op once reset.
+    void want_steps(step_interest steps);
+    /// Every run's step events, or none.
+    void want_steps(bool steps) { want_steps(step_interest{steps, {}}); }
     explicit operator bool() const noexcept { return feed_ != nullptr; }
 
   private:
@@ -116,17 +141,28 @@ public:
   run_event_feed(const run_event_feed&) = delete;
   run_event_feed& operator=(const run_event_feed&) = delete;
 
-  /// `cb` gets every event published from now on (step events only while
-  /// it wants them: `steps`, then subscription::want_steps), until the
+  /// `cb` gets every event published from now on (step events only those
+  /// it wants: `steps`, then subscription::want_steps), until the
   /// subscription ends. Any thread.
-  [[nodiscard]] subscription subscribe(callback cb, bool steps = true);
+  [[nodiscard]] subscription subscribe(callback cb, step_interest steps);
+  /// Every run's step events (`steps`), or none.
+  [[nodiscard]] subscription subscribe(callback cb, bool steps = true) {
+    return subscribe(std::move(cb), step_interest{steps, {}});
+  }
 
-  /// True while at least one subscription is open that wants step events
-  /// (`step`) or any events (relaxed: an event published just as a
+  /// True while at least one subscription is open that wants some step
+  /// events (`step`) or any events (relaxed: an event published just as a
   /// subscription opens or turns to steps may be missed by it).
   bool listening(bool step = false) const noexcept {
-    return (step ? step_listeners_ : listeners_).load(std::memory_order_relaxed) != 0;
+    if (!step)
+      return listeners_.load(std::memory_order_relaxed) != 0;
+    return all_steps_.load(std::memory_order_relaxed) != 0 ||
+           followed_.load(std::memory_order_relaxed) != 0;
   }
+
+  /// Whether some subscription wants `run`'s step events; `cache` (the
+  /// run's own) spares the lock until the interests change.
+  bool wants_steps_of(std::string_view run, step_interest_cache& cache) const;
 
   /// Hands `e` to every subscriber (on this thread). Any thread.
   void publish(const feed_event& e) const;
@@ -135,27 +171,40 @@ private:
   struct subscriber {
     std::uint64_t id;
     callback cb;
-    bool steps;
+    step_interest steps;
   };
 
   void unsubscribe(std::uint64_t id) noexcept;
-  void set_steps(std::uint64_t id, bool steps) noexcept;
-  /// listeners_ and step_listeners_ from subscribers_ (under the lock).
+  void set_steps(std::uint64_t id, step_interest steps);
+  /// The counts and a new generation from subscribers_ (under the lock).
   void recount() noexcept;
 
   mutable std::shared_mutex mutex_;
   std::vector<subscriber> subscribers_;
   std::uint64_t next_id_ = 1;
   std::atomic<std::size_t> listeners_{0};
-  std::atomic<std::size_t> step_listeners_{0};
+  std::atomic<std::size_t> all_steps_{0};  ///< subscriptions wanting every run's steps
+  std::atomic<std::size_t> followed_{0};   ///< runs followed, summed over subscriptions
+  /// Changes with every change of the interests: invalidates the caches.
+  std::atomic<std::uint64_t> generation_{0};
 };
 
-/// Publishes `make()` on `feed` (may be null) if anybody listens to its
-/// kind of event; make() is not called otherwise. What publishers call.
+/// Publishes `make()` on `feed` (may be null) if anybody listens; make()
+/// is not called otherwise. What publishers of run and request events call.
 template <class Make>
 void publish_if(const run_event_feed* feed, Make&& make) {
-  constexpr bool step = std::is_same_v<std::invoke_result_t<Make&>, step_changed>;
-  if (feed && feed->listening(step))
+  static_assert(!std::is_same_v<std::invoke_result_t<Make&>, step_changed>,
+                "step events go through publish_step_if");
+  if (feed && feed->listening())
+    feed->publish(feed_event{make()});
+}
+
+/// Publishes the step event `make()` of `run` on `feed` (may be null) if a
+/// subscription wants that run's steps; make() is not called otherwise.
+template <class Make>
+void publish_step_if(const run_event_feed* feed, std::string_view run,
+                     step_interest_cache& cache, Make&& make) {
+  if (feed && feed->listening(/*step*/ true) && feed->wants_steps_of(run, cache))
     feed->publish(feed_event{make()});
 }
 

@@ -282,7 +282,7 @@ void run_state::on_step_fail(std::uint64_t step, std::uint32_t attempt, failure 
                        f.http_status};
   write_batch batch;
   append(batch, ev);
-  publish_if(env_.events, [&] {
+  publish_step_if(env_.events, run_id_, step_interest_, [&] {
     return step_changed{run_id_, step, p.req.name, attempt,
                         decision.retry ? step_outcome::retrying : step_outcome::failed};
   });
@@ -385,7 +385,7 @@ void run_state::complete(std::uint64_t step, std::string result, std::uint32_t a
   if (p.req.usage)
     done.usage = p.req.usage(done.result);
   append(batch, std::move(done));
-  publish_if(env_.events, [&] {
+  publish_step_if(env_.events, run_id_, step_interest_, [&] {
     return step_changed{run_id_, step, p.req.name, attempt, step_outcome::completed};
   });
   if (p.timer_due && p.req.kind != op_kind::activity && p.req.kind != op_kind::async)

@@ -26,6 +26,7 @@
 #include "endure/actors/context.hpp"
 #include "endure/actors/detail/outcome_port.hpp"
 #include "endure/actors/detail/run_env.hpp"
+#include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/replay_log.hpp"
 #include "endure/persistence/write_batch.hpp"
 
@@ -213,6 +214,8 @@ private:
   run_status stored_status_ = run_status::running;
   std::uint64_t passivate_generation_ = 0;
   std::vector<guarded_reply> start_replies_;
+  /// Whether anybody watches this run's steps (the feed's, memoized).
+  step_interest_cache step_interest_;
 };
 
 } // namespace endure::detail

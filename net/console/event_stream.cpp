@@ -44,18 +44,18 @@ struct event_hub::core {
   std::vector<feed_event> queue;
   bool overflowed = false;  ///< more than max_queued waited: drop every stream
   bool stopping = false;
-  /// What registered streams ask of step events: how many want all, and
-  /// the runs they follow (?run=ID, once per stream). The callback queues
-  /// a step event only if some stream wants it; the feed does not even
-  /// build one while no stream asks for any (subscription::want_steps).
-  std::size_t all_steps = 0;
-  std::multiset<std::string, std::less<>> followed;
 
   // -- the streams' side --------------------------------------------------------------
   mutable std::mutex mutex;
   std::vector<sse_stream*> streams;  ///< registered: open, not ended, not closed
   run_event_feed* feed = nullptr;
   run_event_feed::subscription subscription;  ///< held while a stream is registered
+  /// What the registered streams ask of step events: how many want all,
+  /// and the runs they follow (?run=ID, once per stream). The subscription
+  /// asks the feed for exactly these, so a run nobody follows does not
+  /// even build its step events.
+  std::size_t all_steps = 0;
+  std::multiset<std::string, std::less<>> followed;
 
   std::thread pump;
   std::uint64_t next_id = 0;  ///< pump only
@@ -63,9 +63,6 @@ struct event_hub::core {
   /// The feed's callback: on a publisher's thread (a run actor's); queues only.
   void on_event(const feed_event& e) {
     std::lock_guard lock(queue_mutex);
-    if (auto* step = std::get_if<step_changed>(&e); step && all_steps == 0 &&
-                                                    !followed.contains(step->run))
-      return;
     if (queue.size() >= options.max_queued) {
       overflowed = true;
       return;
@@ -203,18 +200,19 @@ void event_hub::core::forget(sse_stream* s) {
 }
 
 void event_hub::core::count_steps(const step_filter& f, int by) {
-  bool wanted;
-  {
-    std::lock_guard lock(queue_mutex);  // after `mutex`: the pump and callback never hold both
-    if (f.all)
-      all_steps += static_cast<std::size_t>(by);
-    if (!f.run.empty() && by > 0)
-      followed.insert(f.run);
-    else if (!f.run.empty())
-      followed.erase(followed.find(f.run));
-    wanted = all_steps > 0 || !followed.empty();
-  }
-  subscription.want_steps(wanted);
+  if (f.all)
+    all_steps += static_cast<std::size_t>(by);
+  if (!f.run.empty() && by > 0)
+    followed.insert(f.run);
+  else if (!f.run.empty())
+    followed.erase(followed.find(f.run));
+  if (!f.all && f.run.empty())
+    return;  // the interest is unchanged
+  step_interest interest;
+  interest.all = all_steps > 0;
+  if (!interest.all)
+    interest.runs.insert(followed.begin(), followed.end());
+  subscription.want_steps(std::move(interest));
 }
 
 /// The pause between batches for `fanout` streams: each batch costs the
@@ -328,11 +326,8 @@ void event_hub::detach() {
   for (auto* s : core_->streams)
     s->end();
   core_->streams.clear();
-  {
-    std::lock_guard queue_lock(core_->queue_mutex);
-    core_->all_steps = 0;
-    core_->followed.clear();
-  }
+  core_->all_steps = 0;
+  core_->followed.clear();
   core_->subscription.reset();
   core_->feed = nullptr;
 }

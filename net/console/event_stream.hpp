@@ -22,9 +22,11 @@
 // 1,000 streams rests on):
 // * One subscription to the feed for all streams, held only while a stream
 //   is open (so a console nobody watches costs the runs one relaxed load
-//   per event). The feed's callback only queues the event (a step event
-//   only if some stream asks for it: all steps, or its run's): a run actor
-//   never waits for a client, and never serializes.
+//   per event). The subscription asks the feed for the step events the
+//   streams ask for (all, or the runs they follow), so a run nobody
+//   follows does not even build its step events. The feed's callback only
+//   queues the event: a run actor never waits for a client, and never
+//   serializes.
 // * One thread of the hub (the pump) serializes each event once, into one
 //   string per batch and step filter, shared by every stream with that
 //   filter; a stream's backlog is a list of pointers to those strings,

@@ -180,32 +180,87 @@ SCENARIO("a feed nobody listens to builds nothing, and a reset subscription hear
 
 SCENARIO("step events are built only while a subscription wants them", "[feed]") {
   run_event_feed feed;
+  step_interest_cache cache;  // the run's own
   int built = 0;
   auto step = [&] {
     ++built;
     return step_changed{"r", 0, "s", 1, step_outcome::completed};
   };
+  auto publish_step = [&] { publish_step_if(&feed, "r", cache, step); };
   int heard_steps = 0, heard_runs = 0;
   auto sub = feed.subscribe(
     [&](const feed_event& e) { ++(std::holds_alternative<step_changed>(e) ? heard_steps : heard_runs); },
     /*steps*/ false);
-  publish_if(&feed, step);
+  publish_step();
   publish_if(&feed, [] { return run_changed{"r", "w", run_status::running, ""}; });
   CHECK(built == 0);  // a run that steps pays one relaxed load, not a string copy
   CHECK(heard_runs == 1);
   CHECK_FALSE(feed.listening(/*step*/ true));
 
   sub.want_steps(true);
-  publish_if(&feed, step);
+  publish_step();
   CHECK(built == 1);
   CHECK(heard_steps == 1);
 
   WHEN("another subscription that wants steps hears them, this one no longer does") {
     auto other = feed.subscribe([](const feed_event&) {});
     sub.want_steps(false);
-    publish_if(&feed, step);
+    publish_step();
     CHECK(built == 2);
     CHECK(heard_steps == 1);
+  }
+}
+
+SCENARIO("a subscription following some runs gets their step events and no other run builds any",
+         "[feed]") {
+  run_event_feed feed;
+  step_interest_cache followed_cache, other_cache;
+  int built_followed = 0, built_other = 0;
+  auto publish = [&](const char* run, step_interest_cache& cache, int& built) {
+    publish_step_if(&feed, run, cache, [&] {
+      ++built;
+      return step_changed{run, 0, "s", 1, step_outcome::completed};
+    });
+  };
+  std::vector<std::string> heard;
+  auto sub = feed.subscribe(
+    [&](const feed_event& e) {
+      if (auto* s = std::get_if<step_changed>(&e))
+        heard.push_back(s->run);
+    },
+    step_interest{false, {"followed"}});
+  CHECK(feed.listening(/*step*/ true));
+  for (int i = 0; i < 3; ++i) {
+    publish("followed", followed_cache, built_followed);
+    publish("other", other_cache, built_other);
+  }
+  CHECK(built_followed == 3);
+  CHECK(built_other == 0);  // the run's cached answer, not a string compared per step
+  CHECK(heard == std::vector<std::string>(3, "followed"));
+
+  WHEN("a second subscription wants every run's steps, each gets what it asked for") {
+    std::vector<std::string> all;
+    auto everything = feed.subscribe(
+      [&](const feed_event& e) {
+        if (auto* s = std::get_if<step_changed>(&e))
+          all.push_back(s->run);
+      },
+      step_interest{true, {}});
+    publish("followed", followed_cache, built_followed);
+    publish("other", other_cache, built_other);
+    CHECK(all == std::vector<std::string>{"followed", "other"});
+    CHECK(heard.size() == 4);  // not "other"
+    everything.reset();
+    publish("other", other_cache, built_other);
+    CHECK(built_other == 1);  // only while `everything` listened
+  }
+  WHEN("the interest moves to the other run, the caches follow it") {
+    sub.want_steps(step_interest{false, {"other"}});
+    publish("followed", followed_cache, built_followed);
+    publish("other", other_cache, built_other);
+    CHECK(built_followed == 3);
+    CHECK(built_other == 1);
+    CHECK(heard.back() == "other");
   }
 }
 
