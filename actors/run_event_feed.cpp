@@ -55,7 +55,7 @@ void run_event_feed::set_steps(std::uint64_t id, step_interest steps) {
   std::unique_lock lock(mutex_);
   for (auto& s : subscribers_)
     if (s.id == id)
-      s.steps = std::move(steps);
+      std::swap(s.steps, steps);  // the old set is freed after the lock, not under it
   recount();
 }
 

@@ -194,7 +194,13 @@ void event_hub::core::forget(sse_stream* s) {
   if (it == streams.end())
     return;
   streams.erase(it);
-  count_steps(s->steps, -1);
+  try {
+    count_steps(s->steps, -1);
+  } catch (...) {
+    // Out of memory building the smaller interest (close() must not
+    // throw): ask for every step instead; more events never hurt a stream.
+    subscription.want_steps(true);
+  }
   if (streams.empty())
     subscription.reset();  // nobody watches: the feed costs the runs nothing again
 }

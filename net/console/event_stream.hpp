@@ -24,7 +24,8 @@
 //   is open (so a console nobody watches costs the runs one relaxed load
 //   per event). The subscription asks the feed for the step events the
 //   streams ask for (all, or the runs they follow), so a run nobody
-//   follows does not even build its step events. The feed's callback only
+//   follows does not even build its step events (a step made at the very
+//   moment a stream opens may miss it: events are hints). The feed's callback only
 //   queues the event: a run actor never waits for a client, and never
 //   serializes.
 // * One thread of the hub (the pump) serializes each event once, into one

@@ -235,7 +235,7 @@ SCENARIO("a subscription following some runs gets their step events and no other
     publish("other", other_cache, built_other);
   }
   CHECK(built_followed == 3);
-  CHECK(built_other == 0);  // the run's cached answer, not a string compared per step
+  CHECK(built_other == 0);
   CHECK(heard == std::vector<std::string>(3, "followed"));
 
   WHEN("a second subscription wants every run's steps, each gets what it asked for") {
@@ -253,6 +253,17 @@ SCENARIO("a subscription following some runs gets their step events and no other
     everything.reset();
     publish("other", other_cache, built_other);
     CHECK(built_other == 1);  // only while `everything` listened
+  }
+  WHEN("another subscription follows the other run and this one ends, each cache follows") {
+    auto second = feed.subscribe([](const feed_event&) {}, step_interest{false, {"other"}});
+    publish("other", other_cache, built_other);
+    CHECK(built_other == 1);
+    sub.reset();  // "other" is still followed: only the caches can tell "followed" apart
+    REQUIRE(feed.listening(/*step*/ true));
+    publish("followed", followed_cache, built_followed);
+    CHECK(built_followed == 3);
+    publish("other", other_cache, built_other);
+    CHECK(built_other == 2);
   }
   WHEN("the interest moves to the other run, the caches follow it") {
     sub.want_steps(step_interest{false, {"other"}});
