@@ -100,7 +100,7 @@ std::unique_ptr<node_runtime> open_node(const std::string& file, const std::stri
   if (n->repl)
     n->repl->attach(r->store());
   auto node = cluster::cluster_node::start(*n->sys, *c, r->handle(),
-                                           [r] { return r->store().list_runs(); },
+                                           [r] { return r->store().scan_runs(); },
                                            n->repl.get());
   if (!node)
     throw std::runtime_error(node.error().message);

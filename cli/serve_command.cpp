@@ -139,7 +139,7 @@ int serve(runtime& rt, const sigset_t& stop, const command_env& env,
   if (env.node) {
     auto started_node = cluster::cluster_node::start(rt.handle().home_system(), *env.node,
                                                      rt.handle(),
-                                                     [&rt] { return rt.store().list_runs(); },
+                                                     [&rt] { return rt.store().scan_runs(); },
                                                      env.node_replication->get());
     if (!started_node)
       return fail("cannot start node " + env.node->self + ": " + started_node.error().message);

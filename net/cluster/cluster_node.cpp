@@ -24,6 +24,7 @@
 #include "endure/net/cluster/placement.hpp"
 #include "endure/net/cluster/replication/protocol.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
+#include "endure/persistence/log.hpp"
 
 namespace endure::cluster {
 
@@ -124,12 +125,21 @@ void fail_pending(member& m) {
 /// This node's runs whose first choice is `peer` (for its hello).
 std::vector<std::string> spills_for(node_actor* self, const std::string& peer) {
   std::vector<std::string> out;
-  auto runs = self->state.list_runs();
-  if (!runs)
+  auto listing = self->state.list_runs();
+  if (!listing) {
+    log::warn("node " + self->state.cfg.self + " cannot list its runs for node " + peer +
+                "'s hello: " + listing.error().message + "; " + peer +
+                " will not know which of its ids have their run here");
     return out;
-  for (auto& r : *runs)
-    if (rank_nodes(r.id, self->state.names).front() == peer)
-      out.push_back(r.id);
+  }
+  auto take = [&](const std::string& id) {
+    if (rank_nodes(id, self->state.names).front() == peer)
+      out.push_back(id);
+  };
+  for (auto& r : listing->runs)
+    take(r.id);
+  for (auto& d : listing->damaged)
+    take(d.id);
   return out;
 }
 
@@ -671,10 +681,12 @@ caf::behavior node_behavior(node_actor* self) {
                                   "off in its cluster file)"));
     },
     [self](list_atom) -> caf::result<std::vector<run_meta>> {
-      auto runs = self->state.list_runs();
-      if (!runs)
-        return to_caf_error(runs.error());
-      return std::move(*runs);
+      auto listing = self->state.list_runs();
+      if (!listing)
+        return to_caf_error(listing.error());
+      if (!listing->damaged.empty())  // as journal::list_runs: a listing is whole or an error
+        return to_caf_error(listing->damaged.front().why);
+      return std::move(listing->runs);
     },
   };
 }

@@ -62,6 +62,7 @@
 
 #include "endure/net/cluster/cluster_config.hpp"
 #include "endure/persistence/error.hpp"
+#include "endure/persistence/journal.hpp"
 #include "endure/persistence/run_meta.hpp"
 
 namespace endure::cluster {
@@ -77,8 +78,11 @@ using where_atom = caf::atom_constant<caf::atom("cl_where")>;
 /// registers the service protocol's message types. Before the system starts.
 void prepare_actor_system(caf::actor_system_config& cfg, const cluster_config& cluster);
 
-/// This node's runs, for list_atom (the runtime's journal).
-using list_runs_fn = std::function<expected<std::vector<run_meta>>()>;
+/// This node's runs, with the ones whose meta is damaged apart (the
+/// runtime's journal: journal::scan_runs). For list_atom, and for the
+/// hello's list of runs held for a peer's ids (a damaged row still names a
+/// run this node holds).
+using list_runs_fn = std::function<expected<run_listing>()>;
 
 class cluster_node {
 public:

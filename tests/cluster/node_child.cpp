@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
   if (repl)
     repl->attach(r->store());
   auto node = endure::cluster::cluster_node::start(sys, *cfg, r->handle(),
-                                                   [r] { return r->store().list_runs(); },
+                                                   [r] { return r->store().scan_runs(); },
                                                    repl.get());
   if (!node) {
     std::cerr << node.error().message << "\n";

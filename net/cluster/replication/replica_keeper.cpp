@@ -60,6 +60,31 @@ struct keeper_state {
 
 using keeper_actor = caf::stateful_actor<keeper_state>;
 
+/// A kill -9 between install_copy's two renames left DIR.old and no DIR:
+/// the old replica is the replica. Run when the keeper first hears of the
+/// replica: only after this process holds its data directory's lock (the
+/// router that brings the messages starts after the runtime opened), so
+/// a second process started on the same directory never touches it.
+void restore_aside(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec) && fs::exists(dir + ".old", ec))
+    fs::rename(dir + ".old", dir, ec);
+}
+
+/// Makes `dir` durable as it lists its entries now (after a create or a
+/// rename in it).
+expected<void> sync_directory(const std::string& dir) {
+  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (d < 0 || ::fsync(d) != 0) {
+    auto why = std::string{std::strerror(errno)};
+    if (d >= 0)
+      ::close(d);
+    return make_error(errc::io_error, "cannot sync the directory " + dir + ": " + why);
+  }
+  ::close(d);
+  return {};
+}
+
 replica* find(keeper_actor* self, const std::string& primary) {
   auto& st = self->state;
   if (std::find(st.opts.primaries.begin(), st.opts.primaries.end(), primary)
@@ -69,6 +94,7 @@ replica* find(keeper_actor* self, const std::string& primary) {
   if (!r) {
     r = std::make_unique<replica>();
     r->dir = (fs::path{st.opts.dir} / primary).string();
+    restore_aside(r->dir);
   }
   return r.get();
 }
@@ -143,6 +169,8 @@ expected<void> install_copy(keeper_actor* self, replica& r) {
     return make_error(errc::io_error, "cannot sync the replica copy in " + r.dir + ".incoming");
   }
   r.fd = -1;
+  if (auto synced = sync_directory(r.dir + ".incoming"); !synced)  // its data.mdb entry
+    return synced;
   // The old replica moves aside before the new one moves in, and goes
   // only after: a kill -9 between leaves DIR.old, which the keeper's next
   // start moves back (restore_aside).
@@ -155,11 +183,9 @@ expected<void> install_copy(keeper_actor* self, replica& r) {
   if (ec)
     return make_error(errc::io_error, "cannot move the replica copy to " + r.dir + ": "
                                         + ec.message());
-  if (int d = ::open(fs::path{r.dir}.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      d >= 0) {
-    ::fsync(d);  // the renames are durable before the owner counts on them
-    ::close(d);
-  }
+  // The renames are durable before the owner counts on them.
+  if (auto synced = sync_directory(fs::path{r.dir}.parent_path().string()); !synced)
+    return synced;
   fs::remove_all(r.dir + ".old", ec);
   journal_options o;
   o.data_dir = r.dir;
@@ -219,19 +245,7 @@ caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& prim
   return r->written;
 }
 
-/// A kill -9 between install_copy's two renames left DIR.old and no DIR:
-/// the old replica is the replica.
-void restore_aside(const replica_keeper_options& opts) {
-  for (auto& primary : opts.primaries) {
-    auto dir = fs::path{opts.dir} / primary;
-    std::error_code ec;
-    if (!fs::exists(dir, ec) && fs::exists(dir.string() + ".old", ec))
-      fs::rename(dir.string() + ".old", dir, ec);
-  }
-}
-
 caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
-  restore_aside(opts);
   self->state.opts = std::move(opts);
   return {
     [self](attach_atom, const std::string& primary, std::uint64_t,
