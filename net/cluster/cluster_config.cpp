@@ -138,7 +138,8 @@ std::vector<node_address> read_nodes(const yaml_field& f) {
 
 replication_config read_replication(const yaml_field& f, std::size_t node_count) {
   replication_config out;
-  auto es = f.entries({"mode", "wait_ms"}, "{mode: none|standby, wait_ms: N}");
+  auto es = f.entries({"mode", "wait_ms", "buffer_mib"},
+                      "{mode: none|standby, wait_ms: N, buffer_mib: N}");
   if (auto* e = find_entry(es, "mode")) {
     auto mode = e->value.text("none or standby");
     if (mode != "none" && mode != "standby")
@@ -152,6 +153,12 @@ replication_config read_replication(const yaml_field& f, std::size_t node_count)
     if (ms < 0 || ms > 3'600'000)
       e->value.fail("is from 0 to 3600000 milliseconds");
     out.wait = std::chrono::milliseconds{ms};
+  }
+  if (auto* e = find_entry(es, "buffer_mib")) {
+    auto mib = e->value.integer("MiB");
+    if (mib < 1 || mib > 65'536)
+      e->value.fail("is from 1 to 65536 MiB");
+    out.buffer = static_cast<std::size_t>(mib) << 20;
   }
   return out;
 }

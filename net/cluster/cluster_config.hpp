@@ -15,6 +15,7 @@
 //   replication:                 # optional; default mode: none
 //     mode: standby              # each node's journal streams to the next node
 //     wait_ms: 2000              # a commit waits this long for an absent standby
+//     buffer_mib: 256            # stream held for a slow standby, at most (then a copy)
 //
 // Relative paths are read from the configuration file's directory. A bad
 // file is refused naming the file, the line and the field.
@@ -50,9 +51,13 @@ struct tls_files {
 /// acknowledged once the standby has applied it. While the standby is
 /// away, a commit waits up to `wait` for it and is then acknowledged on
 /// the owner alone (the owner catches the standby up when it returns).
+/// A standby that is away or does not keep up costs the owner at most
+/// `buffer` bytes of stream in flight and as much held back; past that the
+/// owner drops them and sends the standby a copy of its journal.
 struct replication_config {
   bool standby = false;
   std::chrono::milliseconds wait{2000};
+  std::size_t buffer = std::size_t{256} << 20;
 };
 
 struct cluster_config {

@@ -113,10 +113,11 @@ TEST_CASE("TLS files that exist but do not load are refused naming the field") {
 
 TEST_CASE("replication: each node's standby is the next node and a bad section is refused") {
   auto three = nodes + "  - {name: c, address: 127.0.0.1:7103}\n";
-  auto c = parse(tls + three + "replication: {mode: standby, wait_ms: 500}\n", "a");
+  auto c = parse(tls + three + "replication: {mode: standby, wait_ms: 500, buffer_mib: 8}\n", "a");
   REQUIRE(c);
   CHECK(c->replication.standby);
   CHECK(c->replication.wait == std::chrono::milliseconds{500});
+  CHECK(c->replication.buffer == std::size_t{8} << 20);
   CHECK(c->standby_of("a") == "b");
   CHECK(c->standby_of("c") == "a");
   auto off = parse(tls + three, "a");
@@ -127,6 +128,8 @@ TEST_CASE("replication: each node's standby is the next node and a bad section i
              Catch::Contains("replication.mode") && Catch::Contains("'mirror'"));
   CHECK_THAT(refusal(tls + three + "replication: {mode: standby, wait_ms: -1}\n"),
              Catch::Contains("replication.wait_ms"));
+  CHECK_THAT(refusal(tls + three + "replication: {mode: standby, buffer_mib: 0}\n"),
+             Catch::Contains("replication.buffer_mib") && Catch::Contains("1 to 65536"));
   CHECK_THAT(refusal(tls + three + "replication: {mode: standby, standby: b}\n"),
              Catch::Contains("standby"));
   CHECK_THAT(refusal(tls + "nodes:\n  - {name: a, address: 127.0.0.1:7101}\n"

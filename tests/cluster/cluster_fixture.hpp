@@ -84,9 +84,13 @@ struct cluster_files {
 struct node_process {
   std::unique_ptr<test::child_process> child;
 
-  node_process(const cluster_files& files, const std::string& name) {
-    child = std::make_unique<test::child_process>(std::vector<std::string>{
-      CLUSTER_NODE_CHILD, files.path(name), name, files.dir.path() + "/data-" + name});
+  /// `opts.merge_stderr`: its log lines (warnings) come through read_line too.
+  node_process(const cluster_files& files, const std::string& name,
+               test::child_options opts = {}) {
+    child = std::make_unique<test::child_process>(
+      std::vector<std::string>{CLUSTER_NODE_CHILD, files.path(name), name,
+                               files.dir.path() + "/data-" + name},
+      opts);
     // A restarted node's workflows may print while they replay (before
     // the node listens): skip those lines.
     for (int i = 0; i < 100'000; ++i) {

@@ -3,7 +3,9 @@
 // socket buffers fill, but nothing is read or answered): the other nodes'
 // runs must not stall, and b's own runs go on when it continues. A
 // connection cut (a relay between two nodes drops it, the processes live):
-// the nodes reconnect and a replication stream across it loses nothing.
+// the nodes reconnect and a replication stream across it loses nothing. A
+// standby that stops reading costs its owner no more than buffer_mib of
+// stream, and catches up by a copy once it reads again.
 #include "cluster/cluster_fixture.hpp"
 
 #include <csignal>
@@ -102,4 +104,46 @@ SCENARIO("a connection cut between a node and its standby heals and the stream l
   auto on_b = run_owned_by("b", "after-cut-");
   REQUIRE(ask<run_meta>(*cl.sys, cl.router(files, "a"), svc::start_atom::value,
                         std::string{"await_go"}, on_b, to_bytes(std::string{})));
+}
+
+SCENARIO("a standby that stops reading holds up at most buffer_mib of its owner's stream and "
+         "catches up by a copy",
+         "[cluster][faults][replication]") {
+  cluster_files files{"replication: {mode: standby, wait_ms: 300, buffer_mib: 1}\n"};
+  node_process b{files, "b"}, c{files, "c"};
+  test::child_options merged;
+  merged.merge_stderr = true;  // a's warnings are what this test reads
+  node_process a{files, "a", merged};
+  client cl{files};
+  auto to_c = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_c); }, 20s));
+  auto id = run_owned_by("a", "held-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"await_go"}, id,
+                        to_bytes(std::string{})));
+  {
+    stopped pause{b.child->pid()};
+    // 16 MiB of signals journaled on a, streamed to b, which reads none:
+    // a sends at most 1 MiB of it, holds at most 1 MiB more, then gives up
+    // the stream for a copy.
+    caf::scoped_actor flood{*cl.sys};
+    std::string big(256 * 1024, 'x');
+    for (int i = 0; i < 64; ++i)
+      flood->send(to_c, svc::signal_atom::value, id, std::string{"noise"}, big);
+    bool copy_instead = false;
+    for (int i = 0; i < 10'000 && !copy_instead; ++i) {
+      auto line = a.child->read_line(20s);
+      REQUIRE(line);
+      copy_instead = line->find("sending it a copy of the journal instead") != std::string::npos;
+    }
+    CHECK(copy_instead);
+  }
+  // b reads again: the copy reaches it, and the stream after it.
+  REQUIRE(ask<caf::ok_atom>(*cl.sys, to_c, svc::signal_atom::value, id, std::string{"go"},
+                            to_bytes(std::string{"y"})));
+  auto out = ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, id, std::int64_t{20'000});
+  REQUIRE(out);
+  CHECK(out->value<std::string>() == "a:y");
+  auto replica = cluster::replica_dir(files.dir.path() + "/data-b", "a");
+  auto on_a = completed_steps(files.dir.path() + "/data-a", id);
+  CHECK(test::eventually([&] { return completed_steps(replica, id) == on_a; }, 60s));
 }

@@ -88,6 +88,7 @@ struct entry {
   /// Moved into the stream when sent: a standby that reconnects within
   /// the epoch can be sent again only what it was never sent.
   std::string bytes;
+  std::size_t size = 0;  ///< of bytes, kept once they are sent
   bool sent = false;
   commit_sink::completion done;  ///< empty once completed (or degraded)
   std::chrono::steady_clock::time_point at{};  ///< when it reached the source
@@ -100,7 +101,8 @@ struct source_state {
   std::uint64_t next_no = 1;
   /// Batches the standby has not applied, in order.
   std::deque<entry> buffer;
-  std::size_t buffered_bytes = 0;
+  std::size_t buffered_bytes = 0;  ///< of the batches not sent yet
+  std::size_t in_flight_bytes = 0;  ///< of the batches sent and not acknowledged
   /// Batches were dropped from the buffer: only a copy catches up.
   bool gap = false;
   phase ph = phase::away;
@@ -139,6 +141,8 @@ void complete_through(source_actor* self, std::uint64_t through) {
     if (e.done)
       e.done(expected<void>{});
     st.buffered_bytes -= e.bytes.size();  // 0 once sent
+    if (e.sent)
+      st.in_flight_bytes -= e.size;
     st.buffer.pop_front();
   }
 }
@@ -173,12 +177,15 @@ void send_from(source_actor* self, std::size_t index) {
   auto& st = self->state;
   while (index < st.buffer.size() && st.buffer[index].sent)
     ++index;
-  while (index < st.buffer.size()) {
+  // A standby that stops reading gets no more than max_buffer_bytes
+  // unacknowledged: the rest waits here, where take_group caps it.
+  while (index < st.buffer.size() && st.in_flight_bytes < st.opts.max_buffer_bytes) {
     std::vector<std::string> bytes;
     auto first = st.buffer[index].no;
     for (; index < st.buffer.size() && bytes.size() < batches_per_message; ++index) {
       auto& e = st.buffer[index];
       st.buffered_bytes -= e.bytes.size();
+      st.in_flight_bytes += e.size;
       bytes.push_back(std::move(e.bytes));
       e.bytes.clear();
       e.sent = true;
@@ -323,7 +330,9 @@ void take_group(source_actor* self, committed_group& g) {
   auto& st = self->state;
   auto first_new = st.buffer.size();
   for (std::size_t i = 0; i < g.batches.size(); ++i) {
-    entry e{st.next_no++, encode_batch(g.batches[i]), false, std::move(g.done[i]),
+    auto bytes = encode_batch(g.batches[i]);
+    auto size = bytes.size();
+    entry e{st.next_no++, std::move(bytes), size, false, std::move(g.done[i]),
             std::chrono::steady_clock::now()};
     g.done[i] = nullptr;
     if (st.degraded) {
@@ -335,15 +344,23 @@ void take_group(source_actor* self, committed_group& g) {
   }
   if (st.ph == phase::streaming) {
     send_from(self, first_new);
-    return schedule_stall_check(self);
+    schedule_stall_check(self);
   }
   if (st.buffered_bytes > st.opts.max_buffer_bytes) {
-    // Past the cap while the standby is not streaming: acknowledged here
-    // alone, and the standby gets a copy (another one if it is copying).
+    // Past the cap (the standby is away, copying, or connected and not
+    // reading): acknowledged here alone, and the standby gets a copy
+    // (another one if it is copying).
     degrade(self);
     st.buffer.clear();
     st.buffered_bytes = 0;
+    st.in_flight_bytes = 0;
     st.gap = true;
+    if (st.ph == phase::streaming) {
+      log::warn("node " + st.opts.self + ": standby " + st.opts.standby + " has "
+                + std::to_string(st.opts.max_buffer_bytes >> 20) + " MiB of the stream it has "
+                "not applied and as much waiting; sending it a copy of the journal instead");
+      start_copy(self);
+    }
   }
 }
 
@@ -387,6 +404,8 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
       if (epoch != st.epoch || st.ph != phase::streaming)
         return;
       complete_through(self, through);
+      if (st.buffered_bytes > 0)  // batches waited for room in flight
+        send_from(self, 0);
       if (st.degraded && through >= st.degraded_through) {
         st.degraded = false;
         log::info("node " + st.opts.self + ": standby " + st.opts.standby

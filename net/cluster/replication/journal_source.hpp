@@ -7,8 +7,12 @@
 // Phases: away (no standby connection) -> attaching (asked its keeper
 // where its replica stands) -> copying (sending a journal copy when the
 // replica cannot continue this epoch's stream) -> streaming. Batches not
-// yet applied by the standby stay in memory (up to max_buffer_bytes while
-// the standby is away; past that the next attach sends a copy).
+// yet applied by the standby stay in memory, bounded in every phase: at
+// most max_buffer_bytes sent and not yet acknowledged (a connected standby
+// that stops reading would otherwise grow the connection's buffers without
+// end), and max_buffer_bytes more held back; past that the held batches
+// are dropped, commits are acknowledged here alone, and the standby gets
+// a copy of the journal instead.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +37,8 @@ struct journal_source_options {
   std::chrono::milliseconds wait{2000};
   /// Where copies of the journal are written before they are sent.
   std::string copy_dir;
+  /// Bytes of batches sent and not yet acknowledged at most, and of
+  /// batches held back at most (see the top).
   std::size_t max_buffer_bytes = std::size_t{256} << 20;
 };
 

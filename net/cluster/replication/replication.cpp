@@ -23,6 +23,7 @@ std::unique_ptr<replication> replication::start(caf::actor_system& sys,
     o.self = cfg.self;
     o.standby = standby;
     o.wait = cfg.replication.wait;
+    o.max_buffer_bytes = cfg.replication.buffer;
     o.copy_dir = (std::filesystem::path{node_journal.data_dir} / "replication-copy").string();
     auto source = spawn_journal_source(sys, std::move(o));
     r->source_ = std::move(source.actor);
