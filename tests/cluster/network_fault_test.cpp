@@ -117,14 +117,21 @@ SCENARIO("a standby that stops reading holds up at most buffer_mib of its owner'
   client cl{files};
   auto to_c = cl.router(files, "c");
   REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_c); }, 20s));
+  auto replica = cluster::replica_dir(files.dir.path() + "/data-b", "a");
+  // a streams to b before b stops: a run of a's is in b's replica (after
+  // a's first copy, which the stream follows).
+  auto first = run_owned_by("a", "streaming-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"steps"}, first,
+                        to_bytes(std::string{"3"})));
+  REQUIRE(test::eventually([&] { return completed_steps(replica, first).size() == 3; }, 30s));
   auto id = run_owned_by("a", "held-");
   REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"await_go"}, id,
                         to_bytes(std::string{})));
   {
     stopped pause{b.child->pid()};
     // 16 MiB of signals journaled on a, streamed to b, which reads none:
-    // a sends at most 1 MiB of it, holds at most 1 MiB more, then gives up
-    // the stream for a copy.
+    // a has at most 1 MiB of it in flight and 1 MiB more held, then gives
+    // up the stream for a copy.
     caf::scoped_actor flood{*cl.sys};
     std::string big(256 * 1024, 'x');
     for (int i = 0; i < 64; ++i)
@@ -143,7 +150,6 @@ SCENARIO("a standby that stops reading holds up at most buffer_mib of its owner'
   auto out = ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, id, std::int64_t{20'000});
   REQUIRE(out);
   CHECK(out->value<std::string>() == "a:y");
-  auto replica = cluster::replica_dir(files.dir.path() + "/data-b", "a");
   auto on_a = completed_steps(files.dir.path() + "/data-a", id);
   CHECK(test::eventually([&] { return completed_steps(replica, id) == on_a; }, 60s));
 }

@@ -175,3 +175,34 @@ SCENARIO("past wait_ms a node goes on alone and its standby catches up when it r
   REQUIRE(test::eventually([&] { return completed_steps(replica_of_a(files), id).size() == 20; },
                            20s));
 }
+
+SCENARIO("a replica a kill -9 left aside mid-install is moved back when its standby starts",
+         "[cluster][replication]") {
+  // install_copy moves DIR to DIR.old, then the copy to DIR: a kill -9
+  // between the two renames leaves only DIR.old, the last whole replica.
+  cluster_files files{replicated(300)};
+  auto replica = replica_of_a(files);
+  {
+    journal_options o;
+    o.data_dir = replica + ".old";
+    auto j = journal::open(o);
+    REQUIRE(j);
+    run_meta kept;
+    kept.id = "kept";
+    kept.workflow = "steps";
+    REQUIRE((*j)->create_run_if_absent(kept));
+  }
+  // b starts with its owner a away for good: the replica is readable at
+  // its place (endure --data DIR/replicas/a inspect) all the same.
+  node_process b{files, "b"};
+  auto back = [&] {
+    journal_options o;
+    o.data_dir = replica;
+    o.read_only = true;
+    auto j = std::filesystem::exists(replica + "/data.mdb") ? journal::open(o)
+                                                             : expected<std::unique_ptr<journal>>{
+                                                                 make_error(errc::not_found, "")};
+    return j && (*j)->run("kept") && !std::filesystem::exists(replica + ".old");
+  };
+  CHECK(test::eventually(back, 10s));
+}

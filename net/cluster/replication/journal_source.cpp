@@ -147,13 +147,18 @@ void complete_through(source_actor* self, std::uint64_t through) {
   }
 }
 
-/// Completes every held commit on this node alone.
-void degrade(source_actor* self) {
+std::string not_applied_for(const source_state& st) {
+  return "has not applied the journal's commits for " + std::to_string(st.opts.wait.count())
+         + " ms";
+}
+
+/// Completes every held commit on this node alone; `why` (the standby
+/// ...) is logged when it starts.
+void degrade(source_actor* self, const std::string& why) {
   auto& st = self->state;
   if (!st.degraded)
-    log::warn("node " + st.opts.self + ": its standby " + st.opts.standby + " has not applied "
-              "the journal's commits for " + std::to_string(st.opts.wait.count())
-              + " ms; commits are acknowledged on " + st.opts.self + " alone until the standby "
+    log::warn("node " + st.opts.self + ": its standby " + st.opts.standby + " " + why
+              + "; commits are acknowledged on " + st.opts.self + " alone until the standby "
               "returns and catches up");
   st.degraded = true;
   st.degraded_through = st.next_no - 1;
@@ -183,6 +188,8 @@ void send_from(source_actor* self, std::size_t index) {
     std::vector<std::string> bytes;
     auto first = st.buffer[index].no;
     for (; index < st.buffer.size() && bytes.size() < batches_per_message; ++index) {
+      if (!bytes.empty() && st.in_flight_bytes >= st.opts.max_buffer_bytes)
+        break;  // the cap binds within a message too (one batch always goes)
       auto& e = st.buffer[index];
       st.buffered_bytes -= e.bytes.size();
       st.in_flight_bytes += e.size;
@@ -350,7 +357,8 @@ void take_group(source_actor* self, committed_group& g) {
     // Past the cap (the standby is away, copying, or connected and not
     // reading): acknowledged here alone, and the standby gets a copy
     // (another one if it is copying).
-    degrade(self);
+    degrade(self, "has " + std::to_string(st.opts.max_buffer_bytes >> 20)
+                    + " MiB of the stream waiting (buffer_mib)");
     st.buffer.clear();
     st.buffered_bytes = 0;
     st.in_flight_bytes = 0;
@@ -397,7 +405,7 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
     [self](wait_atom, std::uint64_t period) {
       auto& st = self->state;
       if (period == st.away_period && st.ph != phase::streaming)
-        degrade(self);
+        degrade(self, not_applied_for(st));
     },
     [self](ack_atom, std::uint64_t epoch, std::uint64_t through) {
       auto& st = self->state;
@@ -423,7 +431,7 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
                                  [](const entry& e) { return static_cast<bool>(e.done); });
       if (oldest != st.buffer.end()
           && std::chrono::steady_clock::now() - oldest->at >= st.opts.wait)
-        degrade(self);
+        degrade(self, not_applied_for(st));
       schedule_stall_check(self);
     },
     [self](resync_atom, std::uint64_t epoch, const std::string& why) {

@@ -31,5 +31,8 @@ using resync_atom = caf::atom_constant<caf::atom("rp_resync")>;
 using copy_atom = caf::atom_constant<caf::atom("rp_copy")>;
 /// Router -> source: the standby's router (invalid: the standby is away).
 using standby_atom = caf::atom_constant<caf::atom("rp_standby")>;
+/// Replication -> keeper, once this process holds its data directory's
+/// lock: move back the replicas a kill -9 left aside.
+using restore_atom = caf::atom_constant<caf::atom("rp_restore")>;
 
 } // namespace endure::cluster::replication_detail

@@ -60,11 +60,11 @@ struct keeper_state {
 
 using keeper_actor = caf::stateful_actor<keeper_state>;
 
-/// A kill -9 between install_copy's two renames left DIR.old and no DIR:
-/// the old replica is the replica. Run when the keeper first hears of the
-/// replica: only after this process holds its data directory's lock (the
-/// router that brings the messages starts after the runtime opened), so
-/// a second process started on the same directory never touches it.
+/// A kill -9 (or a failed rename) between install_copy's two renames left
+/// DIR.old and no DIR: the old replica is the replica. Run when this
+/// process holds its data directory's lock (restore_atom, sent once the
+/// runtime is open), so a second process started on the same directory
+/// never touches it, and before each install.
 void restore_aside(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec) && fs::exists(dir + ".old", ec))
@@ -75,7 +75,9 @@ void restore_aside(const std::string& dir) {
 /// rename in it).
 expected<void> sync_directory(const std::string& dir) {
   int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (d < 0 || ::fsync(d) != 0) {
+  // EINVAL: a file system that cannot sync a directory (it has nothing to
+  // make durable that way); failing there would send copies forever.
+  if (d < 0 || (::fsync(d) != 0 && errno != EINVAL)) {
     auto why = std::string{std::strerror(errno)};
     if (d >= 0)
       ::close(d);
@@ -94,7 +96,6 @@ replica* find(keeper_actor* self, const std::string& primary) {
   if (!r) {
     r = std::make_unique<replica>();
     r->dir = (fs::path{st.opts.dir} / primary).string();
-    restore_aside(r->dir);
   }
   return r.get();
 }
@@ -172,8 +173,10 @@ expected<void> install_copy(keeper_actor* self, replica& r) {
   if (auto synced = sync_directory(r.dir + ".incoming"); !synced)  // its data.mdb entry
     return synced;
   // The old replica moves aside before the new one moves in, and goes
-  // only after: a kill -9 between leaves DIR.old, which the keeper's next
-  // start moves back (restore_aside).
+  // only after: a kill -9 between leaves DIR.old, which the keeper moves
+  // back when its process next opens (restore_aside). One an earlier install left
+  // (its second rename failed) is the replica until this one is in.
+  restore_aside(r.dir);
   std::error_code ec;
   fs::remove_all(r.dir + ".old", ec);
   if (fs::exists(r.dir))
@@ -248,6 +251,10 @@ caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& prim
 caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
   self->state.opts = std::move(opts);
   return {
+    [self](restore_atom) {
+      for (auto& primary : self->state.opts.primaries)
+        restore_aside((fs::path{self->state.opts.dir} / primary).string());
+    },
     [self](attach_atom, const std::string& primary, std::uint64_t,
            const caf::actor& source) -> caf::result<caf::actor, std::uint64_t, std::uint64_t> {
       auto* r = find(self, primary);

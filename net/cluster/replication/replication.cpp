@@ -3,10 +3,12 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
 
 #include <filesystem>
 
 #include "endure/net/cluster/replication/journal_source.hpp"
+#include "endure/net/cluster/replication/protocol.hpp"
 #include "endure/net/cluster/replication/replica_keeper.hpp"
 
 namespace endure::cluster {
@@ -45,6 +47,8 @@ replication::~replication() { stop(); }
 void replication::attach(const journal& store) const {
   if (source_)
     attach_journal(source_, store);
+  if (keeper_)  // the runtime is open: this process holds the data directory's lock
+    caf::anon_send(keeper_, replication_detail::restore_atom::value);
 }
 
 void replication::stop() {
