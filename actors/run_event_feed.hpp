@@ -95,7 +95,6 @@ struct step_interest {
   /// Else these runs' (none if empty).
   std::set<std::string, std::less<>> runs;
 
-  bool any() const noexcept { return all || !runs.empty(); }
   bool wants(std::string_view run) const { return all || runs.contains(run); }
 };
 

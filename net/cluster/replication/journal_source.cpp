@@ -152,8 +152,8 @@ std::string not_applied_for(const source_state& st) {
          + " ms";
 }
 
-/// Completes every held commit on this node alone; `why` (the standby
-/// ...) is logged when it starts.
+/// Completes every held commit on this node alone. `why` completes the
+/// sentence "its standby ..." of the warning logged when that starts.
 void degrade(source_actor* self, const std::string& why) {
   auto& st = self->state;
   if (!st.degraded)
@@ -364,9 +364,10 @@ void take_group(source_actor* self, committed_group& g) {
     st.in_flight_bytes = 0;
     st.gap = true;
     if (st.ph == phase::streaming) {
-      log::warn("node " + st.opts.self + ": standby " + st.opts.standby + " has "
-                + std::to_string(st.opts.max_buffer_bytes >> 20) + " MiB of the stream it has "
-                "not applied and as much waiting; sending it a copy of the journal instead");
+      // Logged even when already degraded (the stall check may have
+      // degraded first): the copy is the news here.
+      log::warn("node " + st.opts.self + ": standby " + st.opts.standby
+                + " is not reading the stream; sending it a copy of the journal instead");
       start_copy(self);
     }
   }
