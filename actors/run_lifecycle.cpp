@@ -16,6 +16,7 @@
 #include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/workflow_registry.hpp"
 #include "endure/persistence/journal.hpp"
+#include "endure/persistence/fencing_sink.hpp"
 #include "endure/persistence/log.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
 
@@ -35,6 +36,7 @@ void run_state::init(actor_ptr self, std::string run_id, run_env env) {
   run_id_ = std::move(run_id);
   env_ = std::move(env);
   port_ = std::make_shared<outcome_port>(caf::actor_cast<caf::actor>(self));
+  await_start_ = fences_side_effects(env_.store->options().sink.get());
   ++env_.counters->live_actors;
 }
 

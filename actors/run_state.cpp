@@ -174,7 +174,6 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
     batch.erase_timer({*p.timer_due, run_id_, p.req.step});
     p.timer_due.reset();
   }
-  persist_quietly(std::move(batch));  // rides the next group commit, not awaited
   step_info info{run_id_, p.req.name, p.req.step, attempt,
                  run_id_ + "/" + std::to_string(p.req.step)};
   ++env_.counters->steps_executed;
@@ -183,9 +182,20 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   if (p.req.policy.attempt_timeout.count() > 0 && !p.req.run_inline)
     self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value,
                         p.req.step, attempt);
+  if (await_start_ && !open_batch_)  // fenced replication: once the start is acknowledged
+    return persist(std::move(batch), dispatch_later(p.req.step, std::move(info)));
+  persist_quietly(std::move(batch));  // rides the next group commit, not awaited
   // Last: an inline body may complete the step right here, and delivering
   // its result erases `p`.
   dispatch_body(p, std::move(info));
+}
+
+std::function<void()> run_state::dispatch_later(std::uint64_t step, step_info info) {
+  return [this, step, info = std::move(info)]() mutable {
+    auto it = pending_.find(step);
+    if (it != pending_.end() && it->second.attempt == info.attempt)
+      dispatch_body(it->second, std::move(info));
+  };
 }
 
 void run_state::dispatch_body(pending_op& p, step_info info) {
@@ -197,11 +207,7 @@ void run_state::dispatch_body(pending_op& p, step_info info) {
     return;
   }
   if (open_batch_) {  // a side effect: only once this attempt's start is durable
-    open_thens_.push_back([this, step = p.req.step, info = std::move(info)]() mutable {
-      auto it = pending_.find(step);
-      if (it != pending_.end() && it->second.attempt == info.attempt)
-        dispatch_body(it->second, std::move(info));
-    });
+    open_thens_.push_back(dispatch_later(p.req.step, std::move(info)));
     return;
   }
   auto step = p.req.step;

@@ -113,6 +113,9 @@ private:
   // operations
   void start_attempt(pending_op& p, std::uint32_t attempt);
   void refuse_inline_timeout(pending_op& p);
+  /// dispatch_body of `step`'s attempt info.attempt, later (once a commit
+  /// is durable), unless that attempt is no longer pending.
+  std::function<void()> dispatch_later(std::uint64_t step, step_info info);
   void dispatch_body(pending_op& p, step_info info);
   void arm_timer(pending_op& p);
   /// Sends this actor (timer, step) or, with `retry`, (retry, step) for a
@@ -191,6 +194,9 @@ private:
   /// continuations (and step bodies) wait for its one commit.
   std::optional<write_batch> open_batch_;
   std::vector<std::function<void()>> open_thens_;
+  /// The journal's sink fences side effects (persistence/fencing_sink.hpp):
+  /// a step's body waits for its start to be acknowledged.
+  bool await_start_ = false;
   std::vector<compensation> compensations_;
   std::size_t next_compensation_ = 0;
   std::unique_ptr<op_slot> compensation_slot_;
