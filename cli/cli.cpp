@@ -11,6 +11,7 @@
 #include "endure/actors/events.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/demo_long_task.hpp"
+#include "endure/cli/runtime_defaults.hpp"
 #include "endure/cli/content_pipeline.hpp"
 #include "endure/cli/seed_pipeline.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
@@ -35,6 +36,19 @@ std::optional<durability> parse_mode(const std::string& mode) {
   return std::nullopt;
 }
 
+runtime_options command_runtime_options(const command_env& env, runtime_options opts,
+                                        const std::string& data_dir, durability mode) {
+  if (!opts.tools)
+    opts.tools = env.tools;
+  if (!opts.policy)
+    opts.policy = env.policy;
+  opts.journal.data_dir = data_dir;
+  opts.journal.mode = mode;
+  if (!opts.llm)  // the documented default model: the sim
+    opts.llm = net::make_llm_backend(net::llm_config{});
+  return opts;
+}
+
 expected<int> try_with_runtime(const command_env& env, runtime_options opts,
                                const std::function<int(runtime&)>& body) {
   auto mode = parse_mode(env.globals.mode);
@@ -51,14 +65,7 @@ expected<int> try_with_runtime(const command_env& env, runtime_options opts,
   } else if (!std::getenv("ENDURE_LOG")) {
     log::set_level(env.default_log_level);
   }
-  if (!opts.tools)
-    opts.tools = env.tools;
-  if (!opts.policy)
-    opts.policy = env.policy;
-  opts.journal.data_dir = env.globals.data_dir;
-  opts.journal.mode = *mode;
-  if (!opts.llm)  // the documented default model: the sim
-    opts.llm = net::make_llm_backend(net::llm_config{});
+  opts = command_runtime_options(env, std::move(opts), env.globals.data_dir, *mode);
   caf::actor_system_config cfg;
   apply_recommended_settings(cfg);
   if (env.node)

@@ -31,9 +31,12 @@
 
 #include "endure/cli/command.hpp"
 #include "endure/cli/control_server.hpp"
+#include "endure/cli/hosted_replicas.hpp"
 #include "endure/cli/run_control.hpp"
+#include "endure/cli/runtime_defaults.hpp"
 #include "endure/net/auth/token_store.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
+#include "endure/net/cluster/replication/replication.hpp"
 #include "endure/net/console/console_api.hpp"
 #include "endure/net/console/console_server.hpp"
 #include "endure/net/console/listen_address.hpp"
@@ -135,12 +138,26 @@ int serve(runtime& rt, const sigset_t& stop, const command_env& env,
     std::cout << "console listening on " << (console->server->tls() ? "https://" : "http://")
               << console->server->address() << "/" << std::endl;
   }
+  auto* repl = env.node_replication->get();
+  auto hosted = std::make_shared<hosted_replicas>(
+    rt.handle().home_system(), rt.workflows(), [&env](const std::string& replica) {
+      // The mode parsed once already, to open `rt`.
+      return command_runtime_options(env, runtime_options{}, replica,
+                                     parse_mode(env.globals.mode).value_or(durability::sync));
+    });
+  struct close_hosted {  // before the runtime and its actor system stop
+    std::shared_ptr<hosted_replicas>& h;
+    ~close_hosted() { h->close(); }
+  } close_on_exit{hosted};
+  if (repl && env.node->replication.takeover.count() > 0)
+    repl->run_replicas_with([hosted](const std::string& primary, const std::string& dir) {
+      return hosted->open(primary, dir);
+    });
   std::unique_ptr<cluster::cluster_node> node;
   if (env.node) {
-    auto started_node = cluster::cluster_node::start(rt.handle().home_system(), *env.node,
-                                                     rt.handle(),
-                                                     [&rt] { return rt.store().scan_runs(); },
-                                                     env.node_replication->get());
+    auto started_node = cluster::cluster_node::start(
+      rt.handle().home_system(), *env.node, rt.handle(),
+      [&rt, hosted] { return hosted->add_runs(rt.store().scan_runs()); }, repl);
     if (!started_node)
       return fail("cannot start node " + env.node->self + ": " + started_node.error().message);
     node = std::move(*started_node);
@@ -175,6 +192,9 @@ int serve(runtime& rt, const sigset_t& stop, const command_env& env,
       }
       return 0;
     }
+    if (repl)
+      if (auto why = repl->fenced(); !why.empty())
+        return fail("stopping: " + why);
     report_changes(rt.store(), seen);
   }
 }

@@ -138,21 +138,36 @@ std::vector<node_address> read_nodes(const yaml_field& f) {
 
 replication_config read_replication(const yaml_field& f, std::size_t node_count) {
   replication_config out;
-  auto es = f.entries({"mode", "wait_ms", "buffer_mib"},
-                      "{mode: none|standby, wait_ms: N, buffer_mib: N}");
+  auto es = f.entries({"mode", "wait_ms", "buffer_mib", "takeover_ms"},
+                      "{mode: none|standby|takeover, wait_ms: N, buffer_mib: N, takeover_ms: N}");
+  std::string mode = "none";
   if (auto* e = find_entry(es, "mode")) {
-    auto mode = e->value.text("none or standby");
-    if (mode != "none" && mode != "standby")
-      e->value.fail("is none or standby, not '" + mode + "'");
-    out.standby = mode == "standby";
+    mode = e->value.text("none, standby or takeover");
+    if (mode != "none" && mode != "standby" && mode != "takeover")
+      e->value.fail("is none, standby or takeover, not '" + mode + "'");
+    out.standby = mode != "none";
     if (out.standby && node_count < 2)
-      e->value.fail("standby needs a second node to be the standby");
+      e->value.fail(mode + " needs a second node to be the standby");
+    if (mode == "takeover")
+      out.takeover = std::chrono::milliseconds{5000};
   }
   if (auto* e = find_entry(es, "wait_ms")) {
+    if (mode == "takeover")
+      e->value.fail("does not apply to mode takeover: there a commit waits for the standby "
+                    "however long (acknowledged on the owner alone, it could be lost in a "
+                    "takeover)");
     auto ms = e->value.integer("milliseconds");
     if (ms < 0 || ms > 3'600'000)
       e->value.fail("is from 0 to 3600000 milliseconds");
     out.wait = std::chrono::milliseconds{ms};
+  }
+  if (auto* e = find_entry(es, "takeover_ms")) {
+    if (mode != "takeover")
+      e->value.fail("applies to mode takeover only");
+    auto ms = e->value.integer("milliseconds");
+    if (ms < 100 || ms > 86'400'000)
+      e->value.fail("is from 100 to 86400000 milliseconds");
+    out.takeover = std::chrono::milliseconds{ms};
   }
   if (auto* e = find_entry(es, "buffer_mib")) {
     auto mib = e->value.integer("MiB");

@@ -14,7 +14,9 @@
 //     - {name: c, address: 127.0.0.1:7103}
 //   replication:                 # optional; default mode: none
 //     mode: standby              # each node's journal streams to the next node
-//     wait_ms: 2000              # a commit waits this long for an absent standby
+//                                # (takeover: and the next node runs its runs when it is gone)
+//     wait_ms: 2000              # a commit waits this long for an absent standby (standby)
+//     takeover_ms: 5000          # gone this long, a node is taken over (takeover)
 //     buffer_mib: 256            # stream held for a slow standby, at most (then a copy)
 //
 // Relative paths are read from the configuration file's directory. A bad
@@ -54,10 +56,18 @@ struct tls_files {
 /// A standby that is away or does not keep up costs the owner at most
 /// `buffer` bytes of stream in flight and as much held back; past that the
 /// owner drops them and sends the standby a copy of its journal.
+///
+/// With `takeover` (mode takeover; 0 = off) a commit is acknowledged only
+/// once the standby applied it, however long that takes, and a step's body
+/// runs only once its start is acknowledged so. When the owner has been
+/// away for `takeover`, its standby fences it (a marker in its data
+/// directory) and runs the owner's runs from the replica; the old owner,
+/// when it returns, is refused by the standby and stops.
 struct replication_config {
   bool standby = false;
   std::chrono::milliseconds wait{2000};
   std::size_t buffer = std::size_t{256} << 20;
+  std::chrono::milliseconds takeover{0};
 };
 
 struct cluster_config {

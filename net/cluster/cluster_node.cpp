@@ -41,13 +41,20 @@ using settle_atom = caf::atom_constant<caf::atom("cl_settle")>;
 /// (first_start_atom, workflow, id, input) -> (run_meta, node): a start at
 /// the id's first choice (start_as_first_choice).
 using first_start_atom = caf::atom_constant<caf::atom("cl_first")>;
-/// (placed_start_atom, workflow, id, input) -> run_meta: a start placed on
-/// this node past the id's first choice (start_by_lookup).
+/// (placed_start_atom, workflow, id, input, on) -> run_meta: a start placed
+/// on this node past the id's first choice (start_by_lookup), for node `on`
+/// (this node, or one it took over).
 using placed_start_atom = caf::atom_constant<caf::atom("cl_placed")>;
 /// (spill_atom, from, ids): runs of this node's ids that `from` holds; a
 /// full list (replacing the last) after a hello, one id after a start.
 using spill_atom = caf::atom_constant<caf::atom("cl_spill")>;
 using spill_list_atom = caf::atom_constant<caf::atom("cl_spills")>;
+/// Node X -> a peer's router (taken_atom, NAME, X, runtime): X took NAME
+/// over and runs its runs on `runtime` (mode takeover).
+using taken_atom = caf::atom_constant<caf::atom("cl_taken")>;
+/// A node's own timer: NAME has been away for takeover_ms (if `generation`
+/// is still its absence's).
+using takeover_check_atom = caf::atom_constant<caf::atom("cl_tkcheck")>;
 
 /// How long a node may take to answer a forwarded request beyond the
 /// request's own time (a wait), and a lookup.
@@ -65,6 +72,9 @@ struct member {
   bool connecting = false;
   caf::actor router;   ///< its cluster actor
   caf::actor runtime;  ///< its runtime::handle()
+  /// Taken over (mode takeover): the node that runs its runs now, on
+  /// `runtime`, with `router` that node's router (this node: itself).
+  std::string hosted_by;
   /// Requests forwarded to it and not yet answered (answered shut_down
   /// when it goes away).
   std::map<std::uint64_t, guarded_reply> pending;
@@ -91,12 +101,67 @@ struct node_state {
   /// This node's replication stream and replica keeper (null when off).
   caf::actor repl_source, repl_keeper;
   std::string standby;
+  /// What the stream was last told of its standby (tell_standby()).
+  caf::actor told_standby;
+  bool told_alone = false;
+  /// Mode takeover: a node whose standby this is is taken over once away
+  /// this long (0: never). Each absence of a node has a generation; its
+  /// timer is void once the node returns.
+  std::chrono::milliseconds takeover{0};
+  std::map<std::string, std::uint64_t> absence;
   static inline const char* name = "endure.cluster_node";
 };
 
 using node_actor = caf::stateful_actor<node_state>;
 
 member& self_member(node_actor* self) { return self->state.members.at(self->state.cfg.self); }
+
+/// Whether `m`'s runs run here (this node took it over).
+bool hosted_here(node_actor* self, const member& m) {
+  return m.hosted_by == self->state.cfg.self;
+}
+
+/// Whether runs whose first choice is `first` are answered by node `by`
+/// (`first` itself, or the node that took it over).
+bool answers_for(node_actor* self, const std::string& first, const std::string& by) {
+  return first == by || self->state.members.at(first).hosted_by == by;
+}
+
+/// Tells this node's stream where its standby is when that changed: the
+/// configured node, or the node that took it over (which keeps this node's
+/// replica from then on); a null router while it is away; alone_atom when
+/// this node took its own standby over (no copy is left to keep).
+void tell_standby(node_actor* self) {
+  auto& st = self->state;
+  if (!st.repl_source || st.standby.empty())
+    return;
+  auto* s = &st.members.at(st.standby);
+  if (!s->hosted_by.empty())
+    s = &st.members.at(s->hosted_by);
+  if (s->is_self) {
+    if (!st.told_alone)
+      self->send(st.repl_source, replication_detail::alone_atom::value);
+    st.told_alone = true;
+    st.told_standby = nullptr;
+    return;
+  }
+  auto router = s->up ? s->router : caf::actor{};
+  if (router == st.told_standby && !st.told_alone)
+    return;
+  st.told_alone = false;
+  st.told_standby = router;
+  self->send(st.repl_source, replication_detail::standby_atom::value, router);
+}
+
+/// A node said this one was taken over: its stream fails every commit
+/// from now on (journal_source), and the process stops.
+void fenced_by_peer(node_actor* self, const std::string& why) {
+  auto& st = self->state;
+  if (st.repl_source)
+    self->send(st.repl_source, replication_detail::fenced_atom::value, why);
+  else
+    log::error("node " + st.cfg.self + ": " + why);
+}
 
 std::string away_text(const std::vector<std::string>& away) {
   std::string out;
@@ -133,7 +198,7 @@ std::vector<std::string> spills_for(node_actor* self, const std::string& peer) {
     return out;
   }
   auto take = [&](const std::string& id) {
-    if (rank_nodes(id, self->state.names).front() == peer)
+    if (answers_for(self, rank_nodes(id, self->state.names).front(), peer))
       out.push_back(id);
   };
   for (auto& r : listing->runs)
@@ -150,7 +215,7 @@ void take_spills(node_actor* self, const std::string& peer, const std::vector<st
   for (auto it = st.spilled.begin(); it != st.spilled.end();)
     it = it->second == peer ? st.spilled.erase(it) : std::next(it);
   for (auto& id : ids)
-    if (rank_nodes(id, st.names).front() == st.cfg.self)
+    if (answers_for(self, rank_nodes(id, st.names).front(), st.cfg.self))
       st.spilled[id] = peer;
 }
 
@@ -159,8 +224,12 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   auto it = self->state.members.find(name);
   if (it == self->state.members.end() || it->second.is_self)
     return;
-  take_spills(self, name, spills);
   auto& m = it->second;
+  if (!m.hosted_by.empty())  // taken over: this process of it is fenced
+    return self->send(router, replication_detail::fenced_atom::value,
+                      "node " + m.hosted_by + " took it over");
+  ++self->state.absence[name];  // a takeover pending for it is void
+  take_spills(self, name, spills);
   if (m.up && m.router == router)
     return;
   // A node that restarted says hello before its old incarnation's down
@@ -176,8 +245,10 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   // The hello's list was read before the hello: runs made since then are
   // in this one, and any made later are pushed one by one (placed_start).
   self->send(m.router, spill_list_atom::value, self->state.cfg.self, spills_for(self, name));
-  if (self->state.repl_source && name == self->state.standby)
-    self->send(self->state.repl_source, replication_detail::standby_atom::value, m.router);
+  tell_standby(self);
+  for (auto& [hosted, hm] : self->state.members)
+    if (hosted_here(self, hm))
+      self->send(m.router, taken_atom::value, hosted, self->state.cfg.self, hm.runtime);
 }
 
 void tried(node_actor* self, const std::string& name) {
@@ -243,20 +314,108 @@ void connect_to(node_actor* self, const std::string& name) {
                 self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, name);
               tried(self, name);
             },
-            [retry](caf::error&) { retry(); });
+            [self, retry](caf::error& e) {
+              // A peer refuses the hello of a node it knows was taken over.
+              auto why = endure::detail::from_caf_error(e, "");
+              if (why.code == errc::invalid_state)
+                fenced_by_peer(self, why.message);
+              retry();
+            });
       },
       [retry](caf::error&) { retry(); });
 }
 
+/// Mode takeover, on this node being `name`'s standby: takes it over once
+/// it has been away for takeover_ms.
+void watch_for_takeover(node_actor* self, const std::string& name) {
+  auto& st = self->state;
+  if (st.takeover.count() == 0 || st.cfg.standby_of(name) != st.cfg.self)
+    return;
+  self->delayed_send(self, st.takeover, takeover_check_atom::value, name, ++st.absence[name]);
+}
+
 void went_away(node_actor* self, member& m) {
-  if (self->state.repl_source && m.name == self->state.standby)
-    self->send(self->state.repl_source, replication_detail::standby_atom::value, caf::actor{});
+  bool was_taken_over = !m.hosted_by.empty();
+  m.hosted_by.clear();
+  if (!was_taken_over)
+    watch_for_takeover(self, m.name);
   m.up = false;
   m.router = nullptr;
   m.runtime = nullptr;
+  tell_standby(self);
   fail_pending(m);
   if (initiates(self, m.name))
     self->delayed_send(self, self->state.cfg.reconnect, connect_atom::value, m.name);
+}
+
+/// Node `name`'s runs run here now, on `runtime` (this node took it over):
+/// every peer hears it, and a process of `name` still connected is fenced.
+void host_here(node_actor* self, const std::string& name, caf::actor runtime) {
+  auto& st = self->state;
+  auto& m = st.members.at(name);
+  if (m.up && m.hosted_by.empty() && m.router) {
+    self->send(m.router, replication_detail::fenced_atom::value,
+               "node " + st.cfg.self + " took it over");
+    fail_pending(m);
+  }
+  m.up = true;
+  m.router = caf::actor_cast<caf::actor>(self);
+  m.runtime = std::move(runtime);
+  m.hosted_by = st.cfg.self;
+  send_subscriptions(self, m);
+  tell_standby(self);
+  for (auto& [peer, pm] : st.members)
+    if (pm.up && !pm.is_self && pm.hosted_by.empty())
+      self->send(pm.router, taken_atom::value, name, st.cfg.self, m.runtime);
+}
+
+/// `name` has been away for takeover_ms (unless it returned since).
+void take_over(node_actor* self, const std::string& name, std::uint64_t absence) {
+  auto& st = self->state;
+  auto it = st.members.find(name);
+  if (it == st.members.end() || it->second.up || st.absence[name] != absence || !st.repl_keeper)
+    return;
+  log::warn("node " + st.cfg.self + ": node " + name + " has been away for "
+            + std::to_string(st.takeover.count()) + " ms; taking it over");
+  self->request(st.repl_keeper, 120s, replication_detail::take_over_atom::value, name)
+    .then([self, name](caf::actor& runtime) { host_here(self, name, std::move(runtime)); },
+          [self, name](caf::error& e) {
+            log::error("node " + self->state.cfg.self + " cannot take node " + name + " over: "
+                       + endure::detail::from_caf_error(e, "").message
+                       + "; its runs stay unavailable until it returns (tried again later)");
+            if (!self->state.members.at(name).up)
+              watch_for_takeover(self, name);
+          });
+}
+
+/// A peer says node `host` took `name` over and runs its runs on
+/// `runtime`.
+void taken_by_peer(node_actor* self, const std::string& name, const std::string& host,
+                   caf::actor runtime) {
+  auto& st = self->state;
+  auto it = st.members.find(name);
+  auto h = st.members.find(host);
+  if (it == st.members.end() || h == st.members.end() || h->second.is_self || !h->second.up)
+    return;
+  auto& m = it->second;
+  if (m.is_self)
+    return fenced_by_peer(self, "node " + host + " took it over");
+  if (m.up && m.hosted_by == host && m.runtime == runtime)
+    return;
+  if (m.up && m.hosted_by.empty() && m.router)  // the old owner, still connected here
+    self->send(m.router, replication_detail::fenced_atom::value,
+               "node " + host + " took it over");
+  if (m.up)
+    fail_pending(m);
+  m.up = true;
+  m.router = h->second.router;
+  m.runtime = std::move(runtime);
+  m.hosted_by = host;
+  ++st.absence[name];
+  send_subscriptions(self, m);
+  tell_standby(self);
+  // The runs held here of the ids `host` now answers for.
+  self->send(m.router, spill_list_atom::value, st.cfg.self, spills_for(self, host));
 }
 
 /// Sends xs to `m`'s runtime and answers `rp` with its reply (type Reply)
@@ -414,7 +573,8 @@ void start_as_first_choice(node_actor* self, guarded_reply rp, const std::string
                            const std::string& id, const std::string& input) {
   when_settled(self, [=] {
     auto& st = self->state;
-    auto* m = &self_member(self);
+    auto& first = st.members.at(rank_nodes(id, st.names).front());
+    auto* m = hosted_here(self, first) ? &first : &self_member(self);
     if (auto it = st.spilled.find(id); it != st.spilled.end()) {
       m = &st.members.at(it->second);
       if (!m->up)
@@ -465,7 +625,7 @@ void start_by_lookup(node_actor* self, guarded_reply rp, const std::string& work
     };
     auto target = m->is_self ? caf::actor_cast<caf::actor>(self) : m->router;
     forward_seen_to<run_meta>(self, *m, target, rp, caf::duration{forward_slack + forward_slack},
-                              seen, placed_start_atom::value, workflow, id, input);
+                              seen, placed_start_atom::value, workflow, id, input, m->name);
   });
 }
 
@@ -473,22 +633,27 @@ void start_by_lookup(node_actor* self, guarded_reply rp, const std::string& work
 /// this node sees it up (the router that placed it saw it away: a cut
 /// link); else here, and F hears of the run as soon as it is up here.
 void placed_start(node_actor* self, guarded_reply rp, const std::string& workflow,
-                  const std::string& id, const std::string& input) {
+                  const std::string& id, const std::string& input, const std::string& on) {
   auto& st = self->state;
   auto& first = st.members.at(rank_nodes(id, st.names).front());
+  auto target = st.members.find(on);
+  auto& here = target != st.members.end() && hosted_here(self, target->second)
+                 ? target->second : self_member(self);
+  if (hosted_here(self, first))
+    return start_as_first_choice(self, rp, workflow, id, input);
   if (!first.is_self && first.up)
     return forward_seen_to<run_meta>(self, first, first.router, rp,
                                      caf::duration{forward_slack + forward_slack},
                                      [](const caf::error*) {}, svc::start_atom::value, workflow,
                                      id, input);
-  auto tell = [self, id, name = first.name](const caf::error* e) {
+  auto tell = [self, id, name = first.name, holder = here.name](const caf::error* e) {
     if (e)
       return;
     auto& m = self->state.members.at(name);
     if (!m.is_self && m.up)
-      self->send(m.router, spill_atom::value, self->state.cfg.self, id);
+      self->send(m.router, spill_atom::value, holder, id);
   };
-  forward_seen<run_meta>(self, self_member(self), rp, caf::duration{forward_slack}, tell,
+  forward_seen<run_meta>(self, here, rp, caf::duration{forward_slack}, tell,
                          svc::start_atom::value, workflow, id, input);
 }
 
@@ -548,10 +713,14 @@ void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
 caf::behavior node_behavior(node_actor* self) {
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
-    for (auto& [name, m] : st.members)
-      if (m.up && m.router && m.router.address() == dm.source)
-        return went_away(self, m);
-    st.subscribers.erase(dm.source);
+    bool node = false;
+    for (auto& [name, m] : st.members)  // a node and those it took over
+      if (m.up && m.router && m.router.address() == dm.source) {
+        went_away(self, m);
+        node = true;
+      }
+    if (!node)
+      st.subscribers.erase(dm.source);
   });
   auto promise = [self] { return guarded_reply{self->make_response_promise()}; };
   auto wait_time = [](std::int64_t ms) {
@@ -564,6 +733,15 @@ caf::behavior node_behavior(node_actor* self) {
   caf::duration plain{forward_slack};
   return {
     [self](boot_atom) {
+      auto& st = self->state;
+      if (st.repl_keeper && st.takeover.count() > 0)  // taken over by an earlier process
+        self->request(st.repl_keeper, 120s, replication_detail::hosted_atom::value)
+          .then(
+            [self](std::vector<std::string>& names, std::vector<caf::actor>& runtimes) {
+              for (std::size_t i = 0; i < names.size() && i < runtimes.size(); ++i)
+                host_here(self, names[i], runtimes[i]);
+            },
+            [](caf::error&) {});
       for (auto& [name, m] : self->state.members)
         if (!m.is_self) {
           connect_to(self, name);
@@ -573,6 +751,17 @@ caf::behavior node_behavior(node_actor* self) {
     },
     [self](settle_atom, const std::string& name) { tried(self, name); },
     [self](connect_atom, const std::string& name) { connect_to(self, name); },
+    [self](takeover_check_atom, const std::string& name, std::uint64_t absence) {
+      take_over(self, name, absence);
+    },
+    [self](taken_atom, const std::string& name, const std::string& host,
+           const caf::actor& runtime) {
+      if (runtime)
+        taken_by_peer(self, name, host, runtime);
+    },
+    [self](replication_detail::fenced_atom, const std::string& why) {
+      fenced_by_peer(self, why);
+    },
     [self](hello_atom, const std::string& from, const caf::actor& router,
            const caf::actor& runtime, const std::vector<std::string>& spills)
       -> caf::result<std::string, caf::actor, std::vector<std::string>> {
@@ -584,6 +773,10 @@ caf::behavior node_behavior(node_actor* self) {
       if (!router || !runtime)
         return to_caf_error(errc::invalid_argument,
                             "hello from node '" + from + "' without its router and runtime");
+      if (!it->second.hosted_by.empty())  // invalid_state: the process hears it is fenced
+        return to_caf_error(errc::invalid_state,
+                            "node " + it->second.hosted_by + " took node " + from
+                              + " over; node " + st.cfg.self + " refuses this process of it");
       adopt(self, from, router, runtime, spills);
       tried(self, from);
       return {st.cfg.self, self_member(self).runtime, spills_for(self, from)};
@@ -595,13 +788,13 @@ caf::behavior node_behavior(node_actor* self) {
       start_as_first_choice(self, promise(), workflow, id, input);
     },
     [self, promise](placed_start_atom, const std::string& workflow, const std::string& id,
-                    const std::string& input) {
-      placed_start(self, promise(), workflow, id, input);
+                    const std::string& input, const std::string& on) {
+      placed_start(self, promise(), workflow, id, input, on);
     },
     [self](spill_atom, const std::string& from, const std::string& id) {
       auto& st = self->state;
       if (st.members.count(from) && from != st.cfg.self
-          && rank_nodes(id, st.names).front() == st.cfg.self)
+          && answers_for(self, rank_nodes(id, st.names).front(), st.cfg.self))
         st.spilled[id] = from;
     },
     [self](spill_list_atom, const std::string& from, const std::vector<std::string>& ids) {
@@ -665,7 +858,8 @@ caf::behavior node_behavior(node_actor* self) {
       std::vector<std::string> out;
       for (auto& name : self->state.names) {
         auto& m = self->state.members.at(name);
-        out.push_back(name + (m.is_self ? " self" : m.up ? " up" : " away"));
+        out.push_back(name + (m.is_self ? " self" : m.up ? " up" : " away")
+                      + (m.hosted_by.empty() ? "" : " (taken over by " + m.hosted_by + ")"));
       }
       return out;
     },
@@ -699,6 +893,7 @@ caf::behavior spawn_body(node_actor* self, cluster_config cfg, caf::actor runtim
   st.repl_source = std::move(repl_source);
   st.repl_keeper = std::move(repl_keeper);
   st.standby = cfg.standby_of(cfg.self);
+  st.takeover = cfg.replication.takeover;
   st.names = cfg.names();
   for (auto& n : cfg.nodes) {
     member m;

@@ -137,6 +137,30 @@ TEST_CASE("replication: each node's standby is the next node and a bad section i
              Catch::Contains("second node"));
 }
 
+TEST_CASE("replication mode takeover: a takeover time, and no commit acknowledged alone") {
+  auto three = nodes + "  - {name: c, address: 127.0.0.1:7103}\n";
+  auto c = parse(tls + three + "replication: {mode: takeover, takeover_ms: 1500}\n", "a");
+  REQUIRE(c);
+  CHECK(c->replication.standby);
+  CHECK(c->replication.takeover == std::chrono::milliseconds{1500});
+  CHECK(c->standby_of("a") == "b");
+  auto fallback = parse(tls + three + "replication: {mode: takeover}\n", "a");
+  REQUIRE(fallback);
+  CHECK(fallback->replication.takeover == std::chrono::milliseconds{5000});
+  auto standby = parse(tls + three + "replication: {mode: standby}\n", "a");
+  REQUIRE(standby);
+  CHECK(standby->replication.takeover.count() == 0);
+  CHECK_THAT(refusal(tls + three + "replication: {mode: takeover, wait_ms: 500}\n"),
+             Catch::Contains("replication.wait_ms") && Catch::Contains("mode takeover"));
+  CHECK_THAT(refusal(tls + three + "replication: {mode: standby, takeover_ms: 500}\n"),
+             Catch::Contains("replication.takeover_ms") && Catch::Contains("mode takeover only"));
+  CHECK_THAT(refusal(tls + three + "replication: {mode: takeover, takeover_ms: 50}\n"),
+             Catch::Contains("replication.takeover_ms") && Catch::Contains("100 to"));
+  CHECK_THAT(refusal(tls + "nodes:\n  - {name: a, address: 127.0.0.1:7101}\n"
+                     + "replication: {mode: takeover}\n"),
+             Catch::Contains("second node"));
+}
+
 TEST_CASE("a node name that is not a plain directory name is refused") {
   // A standby keeps a node's replica in DATA_DIR/replicas/NAME.
   for (auto bad : {"..", ".", ".hidden", "a b", "a/b", "é"})

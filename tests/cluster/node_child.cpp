@@ -2,6 +2,9 @@
 // DATA_DIR with two workflows that say which node ran them, published as
 // node NODE of the cluster file CONFIG. Prints "ready PORT" once it
 // listens; stops at end of stdin (or dies by SIGKILL, which is the point).
+// In replication mode takeover it runs the replicas it takes over
+// (cli::hosted_replicas, as `endure serve` does), and when its standby
+// fenced it, prints "fenced WHY" and exits with 3.
 //
 //   cluster_node_child CONFIG NODE DATA_DIR
 //
@@ -14,10 +17,13 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
+#include <atomic>
 #include <iostream>
 #include <mutex>
 #include <string>
+#include <thread>
 
+#include "endure/cli/hosted_replicas.hpp"
 #include "endure/endure.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
@@ -81,6 +87,7 @@ int main(int argc, char** argv) {
   endure::runtime_options opts;
   opts.journal.data_dir = argv[3];
   opts.journal.mode = endure::durability::nosync;
+  auto hosted_opts = opts;
   auto repl = endure::cluster::replication::start(sys, *cfg, opts.journal);
   if (repl)
     opts.journal.sink = repl->sink();
@@ -88,6 +95,12 @@ int main(int argc, char** argv) {
   reg.add("where", &where);
   reg.add("await_go", &await_go);
   reg.add("steps", &steps);
+  auto hosted = std::make_shared<endure::cli::hosted_replicas>(
+    sys, reg, [hosted_opts](const std::string& dir) {
+      auto o = hosted_opts;
+      o.journal.data_dir = dir;
+      return o;
+    });
   auto rt = endure::runtime::open(sys, std::move(opts), std::move(reg));
   if (!rt) {
     std::cerr << rt.error().message << "\n";
@@ -96,19 +109,39 @@ int main(int argc, char** argv) {
   auto* r = rt->get();
   if (repl)
     repl->attach(r->store());
-  auto node = endure::cluster::cluster_node::start(sys, *cfg, r->handle(),
-                                                   [r] { return r->store().scan_runs(); },
-                                                   repl.get());
+  if (repl && cfg->replication.takeover.count() > 0)
+    repl->run_replicas_with([hosted](const std::string& primary, const std::string& dir) {
+      return hosted->open(primary, dir);
+    });
+  auto node = endure::cluster::cluster_node::start(
+    sys, *cfg, r->handle(), [r, hosted] { return hosted->add_runs(r->store().scan_runs()); },
+    repl.get());
   if (!node) {
     std::cerr << node.error().message << "\n";
     return 1;
   }
   print_line("ready " + std::to_string((*node)->port()));
-  std::string line;
-  while (std::getline(std::cin, line)) {
+  std::atomic<bool> eof{false};
+  std::thread{[&eof] {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+    }
+    eof = true;
+  }}.detach();
+  int code = 0;
+  while (!eof) {
+    if (repl && !repl->fenced().empty()) {
+      print_line("fenced " + repl->fenced());
+      code = 3;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   node->reset();
+  hosted->close();
   if (repl)
     repl->stop();
-  return 0;
+  if (code != 0)  // the runtime's runs wait on commits that fail: no clean stop
+    std::_Exit(code);
+  return code;
 }

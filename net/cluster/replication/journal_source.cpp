@@ -13,6 +13,7 @@
 #include <random>
 
 #include "endure/net/cluster/replication/protocol.hpp"
+#include "endure/persistence/fencing_sink.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
 #include "endure/persistence/write_batch_codec.hpp"
@@ -64,9 +65,12 @@ constexpr std::size_t batches_per_message = 1024;
 constexpr auto max_retry_after = 60s;
 
 /// Weak: the journal (and its sink) may outlive the source and its actor
-/// system; a group that finds the source gone completes at once.
-class actor_sink : public commit_sink {
+/// system; a group that finds the source gone completes at once. Base:
+/// commit_sink, or fencing_sink in mode takeover.
+template <class Base>
+class actor_sink : public Base {
 public:
+  using completion = commit_sink::completion;
   explicit actor_sink(const caf::actor& target)
     : target_(caf::actor_cast<caf::weak_actor_ptr>(target)) {}
   void committed(std::vector<write_batch> batches, std::vector<completion> done) override {
@@ -123,6 +127,11 @@ struct source_state {
   std::uint64_t degraded_through = 0;
   /// A stall check is scheduled (stall_atom) while streaming.
   bool stall_check = false;
+  /// Why the standby refused this node (it took it over); empty until then.
+  std::string fenced;
+  /// This node took its own standby over: no replica is kept anywhere, and
+  /// commits are acknowledged here alone even in mode takeover.
+  bool alone = false;
   static inline const char* name = "endure.journal_source";
 
   ~source_state() {
@@ -156,6 +165,8 @@ std::string not_applied_for(const source_state& st) {
 /// sentence "its standby ..." of the warning logged when that starts.
 void degrade(source_actor* self, const std::string& why) {
   auto& st = self->state;
+  if (st.opts.takeover && !st.alone)  // acknowledged alone, it could be lost in a takeover
+    return;
   if (!st.degraded)
     log::warn("node " + st.opts.self + ": its standby " + st.opts.standby + " " + why
               + "; commits are acknowledged on " + st.opts.self + " alone until the standby "
@@ -165,6 +176,29 @@ void degrade(source_actor* self, const std::string& why) {
   for (auto& e : st.buffer)
     if (e.done)
       std::exchange(e.done, nullptr)(expected<void>{});
+}
+
+/// The standby took this node over: every commit held and every later
+/// one fails, and the process hears of it (on_fenced).
+void fence(source_actor* self, const std::string& why) {
+  auto& st = self->state;
+  if (!st.fenced.empty())
+    return;
+  st.fenced = "node " + st.opts.self + " was taken over by its standby " + st.opts.standby
+              + " (" + why + "); its runs run there now, and this node's journal is stale: "
+              "start it again with an empty data directory to rejoin";
+  log::error(st.opts.self + ": " + st.fenced);
+  auto failed = make_error(errc::shut_down, st.fenced);
+  for (auto& e : st.buffer)
+    if (e.done)
+      std::exchange(e.done, nullptr)(failed);
+  st.buffer.clear();
+  st.buffered_bytes = st.in_flight_bytes = 0;
+  st.ph = phase::away;
+  st.keeper = nullptr;
+  ++st.attempt;
+  if (st.opts.on_fenced)
+    st.opts.on_fenced(st.fenced);
 }
 
 void leave_streaming(source_actor* self, phase next) {
@@ -314,10 +348,13 @@ void start_attach(source_actor* self) {
   self->request(st.router, 10s, attach_atom::value, st.opts.self, st.epoch,
                 caf::actor_cast<caf::actor>(self))
     .then(
-      [self, attempt](const caf::actor& keeper, std::uint64_t their_epoch, std::uint64_t through) {
+      [self, attempt](const caf::actor& keeper, std::uint64_t their_epoch, std::uint64_t through,
+                      const std::string& taken_over) {
         auto& st = self->state;
         if (attempt != st.attempt)
           return;
+        if (!taken_over.empty())
+          return fence(self, taken_over);
         if (!keeper)
           return retry_later(self, "the standby has no replica keeper");
         st.keeper = keeper;
@@ -333,8 +370,33 @@ void start_attach(source_actor* self) {
       });
 }
 
+/// Drops the batches held for the stream (the standby gets a copy). In
+/// mode takeover their commits stay, without their bytes, until the copy
+/// is applied; otherwise degrade() completed them.
+void drop_stream(source_actor* self) {
+  auto& st = self->state;
+  if (st.opts.takeover) {
+    for (auto& e : st.buffer) {
+      e.bytes = std::string{};
+      e.size = 0;
+      e.sent = true;
+    }
+    std::erase_if(st.buffer, [](const entry& e) { return !e.done; });
+  } else {
+    st.buffer.clear();
+  }
+  st.buffered_bytes = 0;
+  st.in_flight_bytes = 0;
+  st.gap = true;
+}
+
 void take_group(source_actor* self, committed_group& g) {
   auto& st = self->state;
+  if (!st.fenced.empty()) {
+    for (auto& d : g.done)
+      std::exchange(d, nullptr)(make_error(errc::shut_down, st.fenced));
+    return;
+  }
   auto first_new = st.buffer.size();
   for (std::size_t i = 0; i < g.batches.size(); ++i) {
     auto bytes = encode_batch(g.batches[i]);
@@ -359,10 +421,7 @@ void take_group(source_actor* self, committed_group& g) {
     // (another one if it is copying).
     degrade(self, "has " + std::to_string(st.opts.max_buffer_bytes >> 20)
                     + " MiB of the stream waiting (buffer_mib)");
-    st.buffer.clear();
-    st.buffered_bytes = 0;
-    st.in_flight_bytes = 0;
-    st.gap = true;
+    drop_stream(self);
     if (st.ph == phase::streaming) {
       // Logged even when already degraded (the stall check may have
       // degraded first): the copy is the news here.
@@ -390,14 +449,32 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
   return {
     [self](group_atom, const group_ptr& g) { take_group(self, *g); },
     [self](journal_atom, const journal_ref& j) { self->state.store = j.store; },
+    [self](alone_atom) {
+      auto& st = self->state;
+      st.alone = true;
+      st.router = nullptr;
+      leave_streaming(self, phase::away);
+      st.keeper = nullptr;
+      ++st.attempt;
+      degrade(self, "was taken over by this node itself: no node is left to keep a replica");
+    },
     [self](standby_atom, const caf::actor& router) {
       auto& st = self->state;
+      st.alone = false;
       st.router = router;
       if (router)
         return start_attach(self);
       leave_streaming(self, phase::away);
       st.keeper = nullptr;
       ++st.attempt;
+    },
+    [self](fenced_atom, const std::string& why) {
+      if (self->state.opts.takeover)
+        fence(self, why);
+      else
+        log::error("node " + self->state.opts.self + ": a peer says " + why
+                   + ", but replication here is not in mode takeover: check that every node "
+                   "has the same cluster file");
     },
     [self](retry_atom, std::uint64_t attempt) {
       if (attempt == self->state.attempt && self->state.ph == phase::away)
@@ -460,8 +537,11 @@ caf::behavior source_body(source_actor* self, journal_source_options opts) {
 } // namespace
 
 journal_source spawn_journal_source(caf::actor_system& sys, journal_source_options opts) {
+  auto takeover = opts.takeover;
   auto actor = sys.spawn<caf::detached>(source_body, std::move(opts));
-  return {actor, std::make_shared<actor_sink>(actor)};
+  if (takeover)
+    return {actor, std::make_shared<actor_sink<fencing_sink>>(actor)};
+  return {actor, std::make_shared<actor_sink<commit_sink>>(actor)};
 }
 
 void attach_journal(const caf::actor& source, const journal& store) {

@@ -12,10 +12,12 @@
 // that stops reading would otherwise grow the connection's buffers without
 // end), and max_buffer_bytes more held back; past that the held batches
 // are dropped, commits are acknowledged here alone, and the standby gets
-// a copy of the journal instead.
+// a copy of the journal instead (in mode takeover the commits keep
+// waiting instead).
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +42,13 @@ struct journal_source_options {
   /// Bytes of batches sent and not yet acknowledged at most, and of
   /// batches held back at most (see the top).
   std::size_t max_buffer_bytes = std::size_t{256} << 20;
+  /// Mode takeover: no commit is ever acknowledged here alone (past the
+  /// buffer cap the held commits keep waiting for the copy), the sink is a
+  /// fencing_sink, and a standby that took this node over is answered by
+  /// failing every commit and calling on_fenced(why) once, on the source's
+  /// thread.
+  bool takeover = false;
+  std::function<void(const std::string&)> on_fenced;
 };
 
 struct journal_source {

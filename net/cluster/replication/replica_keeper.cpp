@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <unistd.h>
@@ -18,6 +20,14 @@
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
 #include "endure/persistence/write_batch_codec.hpp"
+
+namespace endure::cluster::replication_detail {
+struct runtime_opener {
+  open_runtime_fn open;
+};
+} // namespace endure::cluster::replication_detail
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(endure::cluster::replication_detail::runtime_opener)
 
 namespace endure::cluster {
 
@@ -45,6 +55,8 @@ struct replica {
   int fd = -1;
   std::uint64_t copy_epoch = 0;
   std::uint64_t written = 0;
+  /// Taken over: the runtime running the replica (open_runtime).
+  caf::actor runtime;
 
   ~replica() {
     if (fd >= 0)
@@ -54,6 +66,7 @@ struct replica {
 
 struct keeper_state {
   replica_keeper_options opts;
+  open_runtime_fn open_runtime;
   std::map<std::string, std::unique_ptr<replica>> replicas;
   static inline const char* name = "endure.replica_keeper";
 };
@@ -87,10 +100,60 @@ expected<void> sync_directory(const std::string& dir) {
   return {};
 }
 
+expected<void> write_all(int fd, const std::string& bytes, const std::string& what) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return make_error(errc::io_error, "cannot write " + what + ": " + std::strerror(errno));
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+/// Why `r`'s primary is fenced (its marker's text); empty when it is not.
+std::string fenced_because(const replica& r) {
+  std::ifstream in{fence_marker(r.dir)};
+  if (!in)
+    return {};
+  std::string text;
+  std::getline(in, text);
+  return text.empty() ? std::string{"its standby took it over"} : text;
+}
+
+/// Writes `text` to `file` durably (the file and its directory entry).
+expected<void> write_durably(const std::string& file, const std::string& text) {
+  int fd = ::open(file.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return make_error(errc::io_error, "cannot create " + file + ": " + std::strerror(errno));
+  auto written = write_all(fd, text, file);
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written)
+    return written;
+  if (!synced)
+    return make_error(errc::io_error, "cannot sync " + file + ": " + std::strerror(errno));
+  return sync_directory(fs::path{file}.parent_path().string());
+}
+
+/// Whether `primary` may stream here: this node is its standby, or took
+/// its standby over.
+bool keeps_replica_of(const keeper_state& st, const std::string& primary) {
+  if (std::find(st.opts.primaries.begin(), st.opts.primaries.end(), primary)
+      != st.opts.primaries.end())
+    return true;
+  auto standby = st.opts.standby_of.find(primary);
+  if (standby == st.opts.standby_of.end() || standby->second == st.opts.self)
+    return false;
+  auto taken = st.replicas.find(standby->second);
+  return taken != st.replicas.end() && taken->second && taken->second->runtime;
+}
+
 replica* find(keeper_actor* self, const std::string& primary) {
   auto& st = self->state;
-  if (std::find(st.opts.primaries.begin(), st.opts.primaries.end(), primary)
-      == st.opts.primaries.end())
+  if (!keeps_replica_of(st, primary))
     return nullptr;
   auto& r = st.replicas[primary];
   if (!r) {
@@ -147,20 +210,6 @@ void apply_batches(keeper_actor* self, const std::string& primary, std::uint64_t
     caf::anon_send(source, ack_atom::value, epoch, last);
   });
   r->through = last;
-}
-
-expected<void> write_all(int fd, const std::string& bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    auto n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return make_error(errc::io_error, std::string{"cannot write the replica copy: "}
-                                          + std::strerror(errno));
-    done += static_cast<std::size_t>(n);
-  }
-  return {};
 }
 
 /// Renames the finished copy over the replica and opens it.
@@ -231,7 +280,7 @@ caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& prim
     return to_caf_error(errc::invalid_argument, "a piece of node " + primary
                                                   + "'s journal copy out of order (offset "
                                                   + std::to_string(offset) + ")");
-  if (auto w = write_all(r->fd, bytes); !w)
+  if (auto w = write_all(r->fd, bytes, r->dir + ".incoming/data.mdb"); !w)
     return to_caf_error(w.error());
   r->written += bytes.size();
   if (!last)
@@ -248,19 +297,114 @@ caf::result<std::uint64_t> take_copy(keeper_actor* self, const std::string& prim
   return r->written;
 }
 
+std::string utc_now() {
+  char text[32];
+  auto now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+/// Runs `primary`'s replica here: closes it, fences the primary (the
+/// marker, durable before anything runs) and opens a runtime on it.
+expected<caf::actor> take_over(keeper_actor* self, const std::string& primary) {
+  auto& opts = self->state.opts;
+  auto* r = find(self, primary);
+  if (!r)
+    return make_error(errc::invalid_argument, "node " + opts.self + " is not the standby of node "
+                                                + primary);
+  if (r->runtime)
+    return r->runtime;
+  if (!self->state.open_runtime)
+    return make_error(errc::invalid_state, "node " + opts.self + " cannot run replicas "
+                                           "(no runtime to open them with)");
+  // A copy cut short is dropped: the replica before it holds every commit
+  // the primary acknowledged (a copy's commits wait until it is in).
+  if (r->fd >= 0) {
+    ::close(r->fd);
+    r->fd = -1;
+  }
+  std::error_code ec;
+  fs::remove_all(r->dir + ".incoming", ec);
+  restore_aside(r->dir);
+  r->store.reset();  // drains what it has queued
+  r->epoch = 0;
+  r->source = nullptr;
+  if (!fs::exists(fs::path{r->dir} / "data.mdb", ec))
+    return make_error(errc::not_found, "node " + opts.self + " holds no replica of node "
+                                         + primary + " (it never streamed here): nothing to "
+                                         "take over");
+  auto marker = fence_marker(r->dir);
+  if (!fs::exists(marker, ec)) {
+    auto why = "node " + opts.self + " took node " + primary + " over at " + utc_now();
+    if (auto fenced = write_durably(marker, why + "\n"); !fenced)
+      return std::move(fenced).error();
+  }
+  auto runtime = self->state.open_runtime(primary, r->dir);
+  if (!runtime) {
+    // Nothing ran: the primary may come back and go on.
+    fs::remove(marker, ec);
+    (void)sync_directory(fs::path{r->dir}.parent_path().string());
+    return make_error(runtime.error().code, "cannot run node " + primary + "'s replica in "
+                                              + r->dir + ": " + runtime.error().message);
+  }
+  r->runtime = std::move(*runtime);
+  log::warn("node " + opts.self + " runs node " + primary + "'s runs now, from its replica in "
+            + r->dir + " (" + fenced_because(*r) + ")");
+  return r->runtime;
+}
+
 caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
   self->state.opts = std::move(opts);
   return {
     [self](restore_atom) {
-      for (auto& primary : self->state.opts.primaries)
-        restore_aside((fs::path{self->state.opts.dir} / primary).string());
+      for (auto& [node, standby] : self->state.opts.standby_of)
+        if (node != self->state.opts.self)
+          restore_aside((fs::path{self->state.opts.dir} / node).string());
+    },
+    [self](const runtime_opener& opener) {
+      self->state.open_runtime = opener.open;
+      for (auto& primary : self->state.opts.primaries) {
+        std::error_code ec;
+        if (!fs::exists(fence_marker((fs::path{self->state.opts.dir} / primary).string()), ec))
+          continue;
+        // Taken over by an earlier process of this node: run it again.
+        if (auto taken = take_over(self, primary); !taken)
+          log::error("node " + self->state.opts.self + " took node " + primary
+                     + " over before and cannot run its replica now: "
+                     + taken.error().message);
+      }
+    },
+    [self](take_over_atom, const std::string& primary) -> caf::result<caf::actor> {
+      try {
+        auto taken = take_over(self, primary);
+        if (!taken)
+          return to_caf_error(taken.error());
+        return *taken;
+      } catch (const std::exception& e) {
+        return to_caf_error(errc::io_error, "cannot take node " + primary + " over: " + e.what());
+      }
+    },
+    [self](hosted_atom) -> caf::result<std::vector<std::string>, std::vector<caf::actor>> {
+      std::vector<std::string> names;
+      std::vector<caf::actor> runtimes;
+      for (auto& [primary, r] : self->state.replicas)
+        if (r && r->runtime) {
+          names.push_back(primary);
+          runtimes.push_back(r->runtime);
+        }
+      return {std::move(names), std::move(runtimes)};
     },
     [self](attach_atom, const std::string& primary, std::uint64_t,
-           const caf::actor& source) -> caf::result<caf::actor, std::uint64_t, std::uint64_t> {
+           const caf::actor& source)
+      -> caf::result<caf::actor, std::uint64_t, std::uint64_t, std::string> {
       auto* r = find(self, primary);
       if (!r)
         return to_caf_error(errc::invalid_argument, "node " + self->state.opts.self
                                                       + " is not the standby of node " + primary);
+      if (auto fenced = fenced_because(*r); !fenced.empty())
+        return {caf::actor_cast<caf::actor>(self), std::uint64_t{0}, std::uint64_t{0}, fenced};
       r->source = source;
       // What it answers is applied, not merely queued: the owner
       // acknowledges everything through it. An empty batch completes
@@ -269,7 +413,8 @@ caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
         (void)r->store->commit(write_batch{});
       if (r->failed->load())
         r->epoch = 0;
-      return {caf::actor_cast<caf::actor>(self), r->epoch, r->epoch ? r->through : 0};
+      return {caf::actor_cast<caf::actor>(self), r->epoch, r->epoch ? r->through : 0,
+              std::string{}};
     },
     [self](batches_atom, const std::string& primary, std::uint64_t epoch, std::uint64_t first,
            std::vector<std::string>& bytes) {
@@ -303,6 +448,12 @@ caf::behavior keeper_body(keeper_actor* self, replica_keeper_options opts) {
 }
 
 } // namespace
+
+std::string fence_marker(const std::string& replica_dir) { return replica_dir + ".taken-over"; }
+
+void give_runtime_opener(const caf::actor& keeper, open_runtime_fn open) {
+  caf::anon_send(keeper, runtime_opener{std::move(open)});
+}
 
 caf::actor spawn_replica_keeper(caf::actor_system& sys, replica_keeper_options opts) {
   return sys.spawn<caf::detached>(keeper_body, std::move(opts));

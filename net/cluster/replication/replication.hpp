@@ -16,8 +16,14 @@
 //   ... runtime::open ...; repl->attach(rt.store());
 //   cluster_node::start(..., repl.get());     // the router tells it of the standby
 //   ... repl->stop() before the runtime closes its journal.
+//
+// Mode takeover (replication_config::takeover): see cluster_config.hpp. The
+// standby's router asks the keeper to take a primary over, which opens a
+// runtime on the replica with what run_replicas_with gave it; those
+// runtimes must close before the actor system ends.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +31,7 @@
 #include <caf/fwd.hpp>
 
 #include "endure/net/cluster/cluster_config.hpp"
+#include "endure/net/cluster/replication/replica_keeper.hpp"
 #include "endure/persistence/commit_sink.hpp"
 #include "endure/persistence/options.hpp"
 
@@ -55,6 +62,16 @@ public:
   /// later are acknowledged on this node alone.
   void stop();
 
+  /// Mode takeover: how this node runs a replica it takes over (see
+  /// open_runtime_fn in replica_keeper.hpp); until it is given, this node
+  /// takes nobody over. Replicas taken over by an earlier process of this
+  /// node run again once it is given.
+  void run_replicas_with(open_runtime_fn open) const;
+  /// Mode takeover: why this node is fenced (its standby took it over:
+  /// every commit fails from then on, and the process should stop); empty
+  /// while it is not. Any thread.
+  std::string fenced() const;
+
   const caf::actor& source() const noexcept { return source_; }
   const caf::actor& keeper() const noexcept { return keeper_; }
 
@@ -63,6 +80,8 @@ private:
   caf::actor source_;
   caf::actor keeper_;
   std::shared_ptr<commit_sink> sink_;
+  struct fence_note;
+  std::shared_ptr<fence_note> fenced_;
 };
 
 /// DATA_DIR/replicas/NAME: where a standby keeps node NAME's replica.

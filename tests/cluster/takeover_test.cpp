@@ -1,0 +1,180 @@
+// Replication mode takeover (net/cluster/replication/), with three real
+// node processes over TLS on 127.0.0.1: a's journal streams to b. What a
+// user relies on: when a dies by SIGKILL, b runs a's runs to the end after
+// takeover_ms, with every step a acknowledged kept (same result, its body
+// not run again); a's process, when it returns, runs nothing and stops;
+// and b, restarted, runs a's replica again.
+#include "cluster/cluster_fixture.hpp"
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "endure/net/cluster/replication/replica_keeper.hpp"
+#include "endure/net/cluster/replication/replication.hpp"
+
+using namespace endure;
+using namespace endure::test::cluster_fixture;
+
+namespace {
+
+/// "acked RUN I VALUE": printed by step I+1's body, once step I is
+/// acknowledged (node_child.cpp).
+struct ack_line {
+  std::string run;
+  int step = 0;
+  std::string result;
+};
+
+std::optional<ack_line> parse_ack(const std::string& line) {
+  std::istringstream in{line};
+  std::string word;
+  ack_line a;
+  if (!(in >> word) || word != "acked" || !(in >> a.run >> a.step >> a.result))
+    return std::nullopt;
+  return a;
+}
+
+/// The run's outcome through `router`, asked again while the run is
+/// unavailable (its node away and not taken over yet), for up to `patience`.
+expected<run_outcome> outcome(caf::actor_system& sys, const caf::actor& router,
+                              const std::string& id, std::chrono::seconds patience) {
+  auto until = std::chrono::steady_clock::now() + patience;
+  expected<run_outcome> out = make_error(errc::timeout, "not asked");
+  for (int i = 0; i < 1000 && std::chrono::steady_clock::now() < until; ++i) {
+    out = ask<run_outcome>(sys, router, svc::wait_atom::value, id, std::int64_t{20'000});
+    if (out || out.error().code != errc::shut_down)
+      return out;
+    std::this_thread::sleep_for(50ms);  // unavailable: asked again, bounded above
+  }
+  return out;
+}
+
+} // namespace
+
+SCENARIO("with mode takeover a killed node's runs complete on its standby and the node is fenced",
+         "[cluster][replication][takeover]") {
+  cluster_files files{"replication: {mode: takeover, takeover_ms: 500}\n"};
+  auto b = std::make_unique<node_process>(files, "b");
+  node_process c{files, "c"};
+  auto a = std::make_unique<node_process>(files, "a");
+  client cl{files};
+  auto router = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, router); }, 10s));
+
+  std::vector<std::string> runs;
+  for (int i = 0; i < 3; ++i) {
+    runs.push_back(run_owned_by("a", "take-" + std::to_string(i) + "-"));
+    REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"steps"},
+                          runs.back(), to_bytes(std::string{"300"})));
+  }
+  // The last step of each run a acknowledged, with its result.
+  std::map<std::string, ack_line> acked_on_a;
+  std::size_t acks = 0;
+  auto take = [&](const std::string& line) {
+    if (auto ack = parse_ack(line)) {
+      ++acks;
+      auto& last = acked_on_a[ack->run];
+      if (ack->step > last.step)
+        last = *ack;
+    }
+  };
+  for (int i = 0; i < 5000 && acks < 60; ++i) {
+    auto line = a->child->read_line(10s);
+    REQUIRE(line);
+    take(*line);
+  }
+  a->child->kill_hard();
+  for (int i = 0; i < 5000; ++i) {  // what it printed before it died
+    auto line = a->child->read_line(2s);
+    if (!line)
+      break;
+    take(*line);
+  }
+  REQUIRE(acks >= 60);
+
+  for (auto& r : runs) {
+    auto out = outcome(*cl.sys, router, r, 60s);
+    INFO(r << ": " << (out ? "" : out.error().message));
+    REQUIRE(out);
+    CHECK(out->status == run_status::completed);
+    CHECK(out->value<std::string>() == "b:300");  // its last steps ran on b
+  }
+  // b ran no step a acknowledged: the first step body b ran of each run
+  // follows a's last acknowledged one, and saw its result as a returned it.
+  std::map<std::string, ack_line> first_on_b;
+  for (int i = 0; i < 5000; ++i) {
+    auto line = b->child->read_line(2s);
+    if (!line)
+      break;
+    if (auto ack = parse_ack(*line); ack && !first_on_b.count(ack->run))
+      first_on_b[ack->run] = *ack;
+  }
+  for (auto& [run, last] : acked_on_a) {
+    INFO(run << ": a acknowledged step " << last.step);
+    REQUIRE(first_on_b.count(run) == 1);
+    CHECK(first_on_b[run].step >= last.step);
+    if (first_on_b[run].step == last.step)
+      CHECK(first_on_b[run].result == last.result);
+  }
+  auto replica = cluster::replica_dir(files.dir.path() + "/data-b", "a");
+  CHECK(std::filesystem::exists(cluster::fence_marker(replica)));
+  for (auto& r : runs) {
+    auto steps = completed_steps(replica, r);
+    CHECK(steps.size() == 300);
+    CHECK(steps["s" + std::to_string(acked_on_a[r].step)] == acked_on_a[r].result);
+  }
+  auto taken_over_by_b = [&] {
+    auto nodes = ask<std::vector<std::string>>(*cl.sys, router, cluster::nodes_atom::value);
+    return nodes
+           && std::find(nodes->begin(), nodes->end(), "a up (taken over by b)") != nodes->end();
+  };
+  CHECK(taken_over_by_b());
+
+  // c's standby was a: b keeps c's replica now, so c's commits go on.
+  auto on_c = run_owned_by("c", "on-c-");
+  REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"steps"}, on_c,
+                        to_bytes(std::string{"3"})));
+  auto c_out = outcome(*cl.sys, router, on_c, 30s);
+  REQUIRE(c_out);
+  CHECK(c_out->value<std::string>() == "c:3");
+  CHECK(completed_steps(cluster::replica_dir(files.dir.path() + "/data-b", "c"), on_c).size()
+        == 3);
+
+  // a's process returns on its old data directory: it runs no step, says
+  // it was taken over and stops.
+  a = std::make_unique<node_process>(files, "a", test::child_options{.merge_stderr = true});
+  std::optional<std::string> fenced;
+  for (int i = 0; i < 10'000 && !fenced; ++i) {
+    auto line = a->child->read_line(20s);
+    REQUIRE(line);
+    CHECK_FALSE(parse_ack(*line));
+    if (line->rfind("fenced ", 0) == 0)
+      fenced = line;
+  }
+  REQUIRE(fenced);
+  CHECK_THAT(*fenced, Catch::Contains("taken over by its standby b")
+                        && Catch::Contains("empty data directory"));
+  CHECK(a->child->wait(20s) == 3);
+  auto completed = [&](const std::string& r) {
+    auto meta = ask<run_meta>(*cl.sys, router, svc::status_atom::value, r);
+    return meta && meta->status == run_status::completed;
+  };
+  for (auto& r : runs)  // still answered, from b
+    CHECK(completed(r));
+
+  // b, killed and restarted, runs a's replica again: a new run of a's ids
+  // starts there.
+  b->child->kill_hard();
+  b = std::make_unique<node_process>(files, "b");
+  auto id = run_owned_by("a", "after-");
+  REQUIRE(test::eventually([&] { return taken_over_by_b(); }, 20s));
+  REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"where"}, id,
+                        to_bytes(id)));
+  auto out = outcome(*cl.sys, router, id, 30s);
+  REQUIRE(out);
+  CHECK(out->value<std::string>() == "b:" + id);
+  CHECK(completed_steps(replica, id).size() == 1);
+  for (auto& r : runs)
+    CHECK(completed(r));
+}
