@@ -68,20 +68,40 @@ int list_cluster_runs(const command_env& env, std::optional<run_status> status) 
     run_meta meta;
   };
   std::vector<row> rows;
-  int away = 0;
+  std::vector<std::pair<std::string, std::string>> unreached;  // node, why
+  caf::actor reached;
   for (auto& n : s->config.nodes) {
     auto router = cluster::connect(*s->sys, n);
     auto runs = router ? ask<std::vector<run_meta>>(*s->sys, *router, "list " + n.name,
                                                    cluster::list_atom::value)
                        : expected<std::vector<run_meta>>{router.error()};
     if (!runs) {
-      std::cerr << "endure: node " << n.name << " is away: " << runs.error().message << "\n";
-      ++away;
+      unreached.emplace_back(n.name, runs.error().message);
       continue;
     }
+    reached = *router;
     for (auto& m : *runs)
       if (!status || m.status == *status)
         rows.push_back({n.name, std::move(m)});
+  }
+  // A node taken over (replication mode takeover) is listed by the node
+  // that runs its runs now: not away.
+  std::vector<std::string> nodes;
+  if (!unreached.empty() && reached)
+    if (auto said = ask<std::vector<std::string>>(*s->sys, reached, "list the nodes",
+                                                  cluster::nodes_atom::value))
+      nodes = std::move(*said);
+  int away = 0;
+  for (auto& [name, why] : unreached) {
+    auto line = std::find_if(nodes.begin(), nodes.end(), [&name](const std::string& l) {
+      return l.rfind(name + " ", 0) == 0 && l.find("(taken over by ") != std::string::npos;
+    });
+    if (line != nodes.end()) {
+      std::cerr << "endure: node " << *line << ": its runs are listed under that node\n";
+      continue;
+    }
+    std::cerr << "endure: node " << name << " is away: " << why << "\n";
+    ++away;
   }
   std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.meta.id < b.meta.id; });
   int width = 4, node_width = 4;

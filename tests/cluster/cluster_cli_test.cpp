@@ -122,3 +122,57 @@ SCENARIO("replicated endure serve --node nodes stream to their standby and stop 
     CHECK((*node)->wait(30s) == 0);
   }
 }
+
+SCENARIO("endure serve --node in mode takeover: a killed node's runs go on at its standby, and "
+         "the node, started again, stops",
+         "[replication][takeover]") {
+  cluster_files files{"replication: {mode: takeover, takeover_ms: 500}\n"};
+  auto a = serve_node(files, "a");
+  auto b = serve_node(files, "b");
+  auto c = serve_node(files, "c");
+  client cl{files};
+  auto to_c = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_c); }, 20s));
+  auto before = run_owned_by("a", "served-before-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"seed_pipeline"},
+                        before, to_bytes(before)));
+  REQUIRE(ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, before, std::int64_t{30'000}));
+
+  a->kill_hard();
+  // b takes a over: a's run is answered again, and a new run of a's ids
+  // runs at b (on a's replica).
+  auto taken = [&] {
+    auto nodes = ask<std::vector<std::string>>(*cl.sys, to_c, cluster::nodes_atom::value);
+    return nodes
+           && std::find(nodes->begin(), nodes->end(), "a up (taken over by b)") != nodes->end();
+  };
+  REQUIRE(test::eventually(taken, 30s));
+  auto meta = ask<run_meta>(*cl.sys, to_c, svc::status_atom::value, before);
+  REQUIRE(meta);
+  CHECK(meta->status == run_status::completed);
+  auto after = run_owned_by("a", "served-after-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_c, svc::start_atom::value, std::string{"seed_pipeline"},
+                        after, to_bytes(after)));
+  auto out = ask<run_outcome>(*cl.sys, to_c, svc::wait_atom::value, after, std::int64_t{30'000});
+  REQUIRE(out);
+  CHECK(out->status == run_status::completed);
+  auto [code, listing] = test::run_command(
+    {ENDURE_BIN_PATH, "--cluster", files.path("client"), "list"}, 60s, {.merge_stderr = true});
+  CHECK(code == 0);  // a is not away: b lists its runs
+  CHECK_THAT(listing, Catch::Contains(before) && Catch::Contains(after)
+                        && Catch::Contains("a up (taken over by b)"));
+
+  // a, started again on its old data directory, is refused and stops.
+  auto [acode, said] = test::run_command(
+    {ENDURE_BIN_PATH, "serve", "--node", files.path("a"), "--data", files.dir.path() + "/serve-a",
+     "--mode", "nosync"},
+    60s, {.merge_stderr = true});
+  CHECK(acode == 1);
+  CHECK_THAT(said, Catch::Contains("taken over by its standby b")
+                     && Catch::Contains("empty data directory"));
+  // b stops by itself with a's replica open, on SIGTERM.
+  for (auto* node : {&b, &c}) {
+    ::kill((*node)->pid(), SIGTERM);
+    CHECK((*node)->wait(30s) == 0);
+  }
+}

@@ -7,6 +7,7 @@
 #include "cluster/cluster_fixture.hpp"
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <sstream>
 
@@ -177,4 +178,29 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
   CHECK(completed_steps(replica, id).size() == 1);
   for (auto& r : runs)
     CHECK(completed(r));
+}
+
+SCENARIO("in mode takeover a commit waits for an absent standby however long",
+         "[cluster][replication][takeover]") {
+  // Acknowledged on a alone, a step could be lost when b takes a over.
+  cluster_files files{"replication: {mode: takeover, takeover_ms: 60000}\n"};
+  node_process c{files, "c"};
+  auto a = std::make_unique<node_process>(files, "a");  // b, its standby, is not there
+  client cl{files};
+  auto router = cl.router(files, "c");
+  auto id = run_owned_by("a", "waits-");
+  auto started = std::async(std::launch::async, [&] {
+    return ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"steps"}, id,
+                         to_bytes(std::string{"5"}));
+  });
+  // Past the 2 s a commit waits in mode standby (wait_ms' default).
+  CHECK(started.wait_for(3s) == std::future_status::timeout);
+  CHECK_FALSE(a->child->read_line(100ms));
+
+  node_process b{files, "b"};
+  REQUIRE(started.get());
+  auto out = outcome(*cl.sys, router, id, 30s);
+  REQUIRE(out);
+  CHECK(out->value<std::string>() == "a:5");
+  CHECK(completed_steps(cluster::replica_dir(files.dir.path() + "/data-b", "a"), id).size() == 5);
 }
