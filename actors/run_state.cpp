@@ -179,9 +179,6 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   ++env_.counters->steps_executed;
   if (attempt > 1)
     ++env_.counters->retries;
-  if (p.req.policy.attempt_timeout.count() > 0 && !p.req.run_inline)
-    self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value,
-                        p.req.step, attempt);
   if (await_start_ && !open_batch_)  // fenced replication: once the start is acknowledged
     return persist(std::move(batch), dispatch_later(p.req.step, std::move(info)));
   persist_quietly(std::move(batch));  // rides the next group commit, not awaited
@@ -212,6 +209,11 @@ void run_state::dispatch_body(pending_op& p, step_info info) {
   }
   auto step = p.req.step;
   auto attempt = info.attempt;
+  // Timed from the body's start, not its journaling: a start waiting for
+  // its acknowledgement (a fencing sink) does not spend the attempt.
+  if (p.req.policy.attempt_timeout.count() > 0 && !p.req.run_inline)
+    self_->delayed_send(self_, p.req.policy.attempt_timeout, atoms::attempt_timeout::value, step,
+                        attempt);
   if (p.req.kind == op_kind::async) {
     auto t0 = std::chrono::steady_clock::now();
     try {

@@ -1,7 +1,7 @@
 // bench/cluster: issue 19's figures, the latency a cluster adds and the
 // steps/s of three nodes with and without journal replication.
 //
-//   cluster [--runs N] [--reps R] [--pipeline-runs P]
+//   cluster [--runs N] [--reps R] [--pipeline-runs P] [--takeover-only]
 //
 // This process is node a of a three-node cluster on 127.0.0.1 (TLS, the
 // test certificates of tests/cluster/certs); b and c are this program
@@ -25,11 +25,19 @@
 // cluster handle (placement spreads them over the three nodes) and waited
 // for; steps/s = 20 x runs / seconds from the first start to the last
 // result. Target: replicated at least half of unreplicated.
+//
+// Then takeover: per repetition, a fresh cluster in `replication: {mode:
+// takeover, takeover_ms: 1000}` where this process is node b (a's
+// standby) and a and c are children. 20 runs of a workflow of many short
+// steps (2 ms each) run at a; a is killed with SIGKILL; the figure is the
+// time from the kill to the first step body this process runs of a's runs
+// (from a's replica). Target: under 3 s beyond takeover_ms.
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <future>
@@ -44,6 +52,7 @@
 #include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/cluster/placement.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
+#include "endure/cli/hosted_replicas.hpp"
 #include "endure/cli/seed_pipeline.hpp"
 #include "support/child_process.hpp"
 #include "support/free_port.hpp"
@@ -56,6 +65,31 @@ namespace {
 
 const std::vector<std::string> names = {"a", "b", "c"};
 
+/// When a was killed (takeover), and when this process first ran a step
+/// of a ticker after it (0: not yet).
+std::atomic<std::int64_t> killed_at_us{0};
+std::atomic<std::int64_t> first_step_after_us{0};
+
+std::int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           bench::bench_clock::now().time_since_epoch())
+    .count();
+}
+
+/// Many short steps: in flight whenever its node is killed.
+task<std::string> ticker(context& ctx, std::string) {
+  for (int i = 0; i < 100'000; ++i)
+    co_await ctx.step("t" + std::to_string(i), [] {
+      if (killed_at_us != 0) {
+        std::int64_t none = 0;
+        first_step_after_us.compare_exchange_strong(none, now_us());
+      }
+      std::this_thread::sleep_for(2ms);
+      return 0;
+    });
+  co_return "";
+}
+
 task<std::string> await_go(context& ctx, std::string) {
   auto go = co_await ctx.wait_signal<std::string>("go", std::chrono::hours(1));
   co_return go.value_or("");
@@ -66,14 +100,25 @@ struct node_runtime {
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<cluster::replication> repl;
   std::unique_ptr<runtime> rt;
+  std::shared_ptr<cli::hosted_replicas> hosted;
   std::unique_ptr<cluster::cluster_node> node;
   ~node_runtime() {
     node.reset();
+    if (hosted)
+      hosted->close();
     if (repl)  // before the journal closes
       repl->stop();
     rt.reset();
   }
 };
+
+workflow_registry bench_workflows() {
+  workflow_registry reg;
+  reg.add("await_go", &await_go);
+  reg.add("ticker", &ticker);
+  cli::register_seed_pipeline(reg);
+  return reg;
+}
 
 std::unique_ptr<node_runtime> open_node(const std::string& file, const std::string& name,
                                         const std::string& dir) {
@@ -86,22 +131,31 @@ std::unique_ptr<node_runtime> open_node(const std::string& file, const std::stri
   runtime_options opts;
   opts.journal.data_dir = dir;
   opts.journal.mode = durability::nosync;
+  auto replica_opts = opts;
   n->repl = cluster::replication::start(*n->sys, *c, opts.journal);
   if (n->repl)
     opts.journal.sink = n->repl->sink();
-  workflow_registry reg;
-  reg.add("await_go", &await_go);
-  cli::register_seed_pipeline(reg);
-  auto rt = runtime::open(*n->sys, std::move(opts), std::move(reg));
+  auto rt = runtime::open(*n->sys, std::move(opts), bench_workflows());
   if (!rt)
     throw std::runtime_error(rt.error().message);
   n->rt = std::move(*rt);
   auto* r = n->rt.get();
   if (n->repl)
     n->repl->attach(r->store());
-  auto node = cluster::cluster_node::start(*n->sys, *c, r->handle(),
-                                           [r] { return r->store().scan_runs(); },
-                                           n->repl.get());
+  n->hosted = std::make_shared<cli::hosted_replicas>(
+    *n->sys, bench_workflows(), [replica_opts](const std::string& replica) {
+      auto o = replica_opts;
+      o.journal.data_dir = replica;
+      return o;
+    });
+  if (n->repl && c->replication.takeover.count() > 0)
+    n->repl->run_replicas_with([h = n->hosted](const std::string& primary, const std::string& d) {
+      return h->open(primary, d);
+    });
+  auto hosted = n->hosted;
+  auto node = cluster::cluster_node::start(
+    *n->sys, *c, r->handle(), [r, hosted] { return hosted->add_runs(r->store().scan_runs()); },
+    n->repl.get());
   if (!node)
     throw std::runtime_error(node.error().message);
   n->node = std::move(*node);
@@ -190,9 +244,17 @@ double pipeline_seconds(caf::actor_system& sys, const caf::actor& to,
 /// A three-node cluster: b and c re-executed as children, a here.
 struct running_cluster {
   std::vector<std::unique_ptr<test::child_process>> others;
-  std::unique_ptr<node_runtime> a;
+  std::vector<std::string> child_names;
+  std::unique_ptr<node_runtime> a;  ///< this process's node
+  test::child_process& child(const std::string& name) {
+    auto it = std::find(child_names.begin(), child_names.end(), name);
+    return *others.at(static_cast<std::size_t>(it - child_names.begin()));
+  }
 
-  running_cluster(const std::string& dir, bool replicated) {
+  /// `replication`: the cluster file's replication section (empty: none);
+  /// `here`: the node this process is (the others are children).
+  running_cluster(const std::string& dir, const std::string& replication,
+                  const std::string& here = "a") {
     std::map<std::string, std::uint16_t> ports;
     auto picked = test::free_ports(names.size());
     for (std::size_t i = 0; i < names.size(); ++i)
@@ -202,18 +264,21 @@ struct running_cluster {
       std::ofstream out{dir + "/" + n + ".yaml"};
       out << "tls: {certificate: " << certs << "/node-" << n << ".pem, key: " << certs
           << "/node-" << n << ".key, ca: " << certs << "/cluster-ca.pem}\nreconnect_ms: 50\n"
-          << (replicated ? "replication: {mode: standby, wait_ms: 10000}\n" : "") << "nodes:\n";
+          << replication << "nodes:\n";
       for (auto& m : names)
         out << "  - {name: " << m << ", address: 127.0.0.1:" << ports[m] << "}\n";
     }
-    for (auto n : {"b", "c"}) {
+    for (auto& n : names) {
+      if (n == here)
+        continue;
       others.push_back(std::make_unique<test::child_process>(std::vector<std::string>{
         "/proc/self/exe", "node", dir + "/" + n + ".yaml", n, dir + "/data-" + n}));
+      child_names.push_back(n);
       auto line = others.back()->read_line(30s);
       if (!line || *line != "ready")
-        throw std::runtime_error(std::string{"node "} + n + " did not start");
+        throw std::runtime_error("node " + n + " did not start");
     }
-    a = open_node(dir + "/a.yaml", "a", dir + "/data-a");
+    a = open_node(dir + "/" + here + ".yaml", here, dir + "/data-" + here);
     caf::scoped_actor self{*a->sys};
     for (int i = 0; i < 2000; ++i) {
       auto nodes = ask<std::vector<std::string>>(self, a->node->handle(), cluster::nodes_atom::value);
@@ -235,7 +300,7 @@ struct running_cluster {
 
 void latency(std::size_t runs, std::size_t reps) {
   bench::scratch_dir dir{""};
-  running_cluster cl{dir.path(), false};
+  running_cluster cl{dir.path(), ""};
   auto& a = cl.a;
   std::printf("cluster: 3 nodes on 127.0.0.1 over TLS, nosync journals; %zu runs per path, "
               "%zu repetitions (us: median / p99)\n", runs, reps);
@@ -279,7 +344,8 @@ void throughput(std::size_t runs, std::size_t reps) {
     double rate[2] = {0, 0};
     for (int mode = 0; mode < 2; ++mode) {
       bench::scratch_dir dir{""};
-      running_cluster cl{dir.path(), mode == 1};
+      running_cluster cl{dir.path(),
+                         mode == 1 ? "replication: {mode: standby, wait_ms: 10000}\n" : ""};
       std::vector<std::string> ids;
       for (std::size_t i = 0; i < runs; ++i)
         ids.push_back("p" + std::to_string(r) + "-" + std::to_string(i));
@@ -296,22 +362,71 @@ void throughput(std::size_t runs, std::size_t reps) {
               bench::median(plain), bench::median(replicated), bench::median(ratio));
 }
 
+void takeover(std::size_t reps) {
+  constexpr int takeover_ms = 1000;
+  std::printf("\ntakeover: 3 nodes, replication mode takeover (takeover_ms %d), 20 runs of "
+              "2 ms steps at node a killed with SIGKILL; time from the kill to the first step "
+              "its standby b runs\n", takeover_ms);
+  std::vector<double> beyond;
+  for (std::size_t r = 0; r < reps; ++r) {
+    bench::scratch_dir dir{""};
+    running_cluster cl{dir.path(),
+                       "replication: {mode: takeover, takeover_ms: "
+                         + std::to_string(takeover_ms) + "}\n",
+                       "b"};
+    caf::scoped_actor self{*cl.a->sys};
+    for (int i = 0, started = 0; started < 20; ++i) {
+      auto id = "t" + std::to_string(r) + "-" + std::to_string(i);
+      if (cluster::rank_nodes(id, names).front() != "a")
+        continue;
+      ask<run_meta>(self, cl.a->node->handle(), svc::start_atom::value, std::string{"ticker"}, id,
+                    to_bytes(id));
+      ++started;
+    }
+    std::this_thread::sleep_for(500ms);  // the runs are well into their steps
+    first_step_after_us = 0;
+    killed_at_us = now_us();
+    cl.child("a").kill_hard();
+    for (int i = 0; i < 3000 && first_step_after_us == 0; ++i)
+      std::this_thread::sleep_for(10ms);
+    if (first_step_after_us == 0)
+      throw std::runtime_error("b ran no step of a's runs within 30 s of the kill");
+    double ms = static_cast<double>(first_step_after_us - killed_at_us) / 1000.0;
+    killed_at_us = 0;
+    beyond.push_back(ms - takeover_ms);
+    std::printf("rep %zu: %.0f ms from the kill to b's first step (takeover_ms + %.0f ms)\n",
+                r + 1, ms, ms - takeover_ms);
+  }
+  std::printf("median: takeover_ms + %.0f ms (target: under 3,000 ms beyond takeover_ms)\n",
+              bench::median(beyond));
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   if (argc == 5 && std::string{argv[1]} == "node")
     return node_main(argv[2], argv[3], argv[4]);
   std::size_t runs = 300, reps = 3, pipeline_runs = 600;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool takeover_only = false;
+  for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
+    if (flag == "--takeover-only") {
+      takeover_only = true;
+      continue;
+    }
+    if (i + 1 >= argc)
+      break;
     if (flag == "--runs")
-      runs = std::stoul(argv[i + 1]);
+      runs = std::stoul(argv[++i]);
     else if (flag == "--reps")
-      reps = std::stoul(argv[i + 1]);
+      reps = std::stoul(argv[++i]);
     else if (flag == "--pipeline-runs")
-      pipeline_runs = std::stoul(argv[i + 1]);
+      pipeline_runs = std::stoul(argv[++i]);
   }
+  if (takeover_only)
+    return takeover(reps), 0;
   latency(runs, reps);
   throughput(pipeline_runs, reps);
+  takeover(reps);
   return 0;
 }

@@ -12,16 +12,27 @@ hosted_replicas::hosted_replicas(caf::actor_system& sys, workflow_registry workf
 hosted_replicas::~hosted_replicas() { close(); }
 
 expected<caf::actor> hosted_replicas::open(const std::string& primary, const std::string& dir) {
-  std::lock_guard<std::mutex> lock{mutex_};
-  if (closed_)
+  auto stopping = [&] {
     return make_error(errc::shut_down, "the serve is stopping: node " + primary
                                          + "'s replica is not opened");
-  if (auto it = runtimes_.find(primary); it != runtimes_.end())
-    return it->second->handle();
+  };
+  {
+    std::lock_guard<std::mutex> lock{mutex_};
+    if (closed_)
+      return stopping();
+    if (auto it = runtimes_.find(primary); it != runtimes_.end())
+      return it->second->handle();
+  }
+  // Opened outside the lock: recovery takes a while, and add_runs (the
+  // cluster's listing, on the router's thread) must not wait for it.
+  // Only the replica keeper's thread opens.
   auto rt = runtime::open(sys_, options_(dir), workflows_);
   if (!rt)
     return std::move(rt).error();
   auto handle = (*rt)->handle();
+  std::lock_guard<std::mutex> lock{mutex_};
+  if (closed_)
+    return stopping();  // the new runtime closes here, before the actor system ends
   runtimes_.emplace(primary, std::move(*rt));
   return handle;
 }

@@ -28,7 +28,8 @@ public:
 
   /// Opens a runtime on node `primary`'s replica in `dir` (resuming its
   /// unfinished runs) and answers its handle; the same handle when it is
-  /// open already. Any thread. Errors: the runtime's (a damaged replica),
+  /// open already. One thread at a time (the replica keeper's); add_runs
+  /// and close meanwhile from any. Errors: the runtime's (a damaged replica),
   /// shut_down after close().
   expected<caf::actor> open(const std::string& primary, const std::string& dir);
   /// This node's runs and those of every replica it runs (for the cluster's

@@ -148,6 +148,9 @@ replication_config read_replication(const yaml_field& f, std::size_t node_count)
     out.standby = mode != "none";
     if (out.standby && node_count < 2)
       e->value.fail(mode + " needs a second node to be the standby");
+    if (mode == "takeover" && node_count < 3)
+      e->value.fail("takeover needs at least 3 nodes: a node is taken over only when a "
+                    "majority of the nodes sees it gone");
     if (mode == "takeover")
       out.takeover = std::chrono::milliseconds{5000};
   }

@@ -335,9 +335,9 @@ void watch_for_takeover(node_actor* self, const std::string& name) {
 }
 
 void went_away(node_actor* self, member& m) {
-  bool was_taken_over = !m.hosted_by.empty();
-  m.hosted_by.clear();
-  if (!was_taken_over)
+  // A node taken over stays so while the node running it is away: its own
+  // process is refused meanwhile (adopt), and its runs are unavailable.
+  if (m.hosted_by.empty())
     watch_for_takeover(self, m.name);
   m.up = false;
   m.router = nullptr;
@@ -375,6 +375,19 @@ void take_over(node_actor* self, const std::string& name, std::uint64_t absence)
   auto it = st.members.find(name);
   if (it == st.members.end() || it->second.up || st.absence[name] != absence || !st.repl_keeper)
     return;
+  // Only with a majority: a node cut off from the others must not take
+  // over a node that runs on where the majority sees it (the other side
+  // takes this one over instead).
+  std::size_t live = 0;
+  for (auto& [peer, pm] : st.members)
+    live += pm.is_self || (pm.up && pm.hosted_by.empty()) ? 1 : 0;
+  if (live * 2 <= st.members.size()) {
+    log::warn("node " + st.cfg.self + ": node " + name + " has been away for "
+              + std::to_string(st.takeover.count()) + " ms, but this node reaches "
+              + std::to_string(live) + " of " + std::to_string(st.members.size())
+              + " nodes (itself included): no takeover without a majority");
+    return watch_for_takeover(self, name);
+  }
   log::warn("node " + st.cfg.self + ": node " + name + " has been away for "
             + std::to_string(st.takeover.count()) + " ms; taking it over");
   self->request(st.repl_keeper, 120s, replication_detail::take_over_atom::value, name)

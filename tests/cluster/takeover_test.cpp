@@ -154,6 +154,8 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
       fenced = line;
   }
   REQUIRE(fenced);
+  for (auto& line : a->child->read_all(20s))  // on its way out too
+    CHECK_FALSE(parse_ack(line));
   CHECK_THAT(*fenced, Catch::Contains("taken over by its standby b")
                         && Catch::Contains("empty data directory"));
   CHECK(a->child->wait(20s) == 3);
@@ -203,4 +205,35 @@ SCENARIO("in mode takeover a commit waits for an absent standby however long",
   REQUIRE(out);
   CHECK(out->value<std::string>() == "a:5");
   CHECK(completed_steps(cluster::replica_dir(files.dir.path() + "/data-b", "a"), id).size() == 5);
+}
+
+SCENARIO("in mode takeover a node that reaches no majority takes nobody over",
+         "[cluster][replication][takeover]") {
+  // b alone of three: the other side of a cut may well run a and c on.
+  cluster_files files{"replication: {mode: takeover, takeover_ms: 300}\n"};
+  auto b = std::make_unique<node_process>(files, "b", test::child_options{.merge_stderr = true});
+  auto c = std::make_unique<node_process>(files, "c");
+  auto a = std::make_unique<node_process>(files, "a");
+  client cl{files};
+  auto to_b = cl.router(files, "b");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_b); }, 10s));
+  c->child->kill_hard();
+  auto sees_c_away = [&] {
+    auto nodes = ask<std::vector<std::string>>(*cl.sys, to_b, cluster::nodes_atom::value);
+    return nodes && std::find(nodes->begin(), nodes->end(), "c away") != nodes->end();
+  };
+  REQUIRE(test::eventually(sees_c_away, 10s));
+  a->child->kill_hard();
+  std::optional<std::string> refused;
+  for (int i = 0; i < 10'000 && !refused; ++i) {
+    auto line = b->child->read_line(20s);
+    REQUIRE(line);
+    CHECK(line->find("taking it over") == std::string::npos);
+    if (line->find("no takeover without a majority") != std::string::npos)
+      refused = line;
+  }
+  REQUIRE(refused);
+  CHECK_THAT(*refused, Catch::Contains("node a") && Catch::Contains("1 of 3"));
+  CHECK_FALSE(std::filesystem::exists(
+    cluster::fence_marker(cluster::replica_dir(files.dir.path() + "/data-b", "a"))));
 }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <type_traits>
 
 #include "endure/net/cluster/replication/protocol.hpp"
 #include "endure/persistence/fencing_sink.hpp"
@@ -20,16 +21,29 @@
 
 namespace endure::cluster::replication_detail {
 
+/// What a commit the source did not see through completes with when the
+/// source stops: success (it is durable on this node), or in mode takeover
+/// an error (the standby never applied it: acknowledged, a step's body
+/// would run that a takeover runs again).
+inline expected<void> unreplicated_outcome(bool takeover) {
+  if (!takeover)
+    return {};
+  return make_error(errc::shut_down, "the node's replication stopped before its standby "
+                                     "applied this commit (the node is stopping); it is not "
+                                     "acknowledged, and the run resumes from what was");
+}
+
 /// One group commit on its way from the writer thread to the source. What
 /// it still holds when it is destroyed (the source stopped first) completes
-/// then: the batches are durable on this node.
+/// then, with unreplicated_outcome.
 struct committed_group {
   std::vector<write_batch> batches;
   std::vector<commit_sink::completion> done;
+  bool takeover = false;
   ~committed_group() {
     for (auto& d : done)
       if (d)
-        d(expected<void>{});
+        d(unreplicated_outcome(takeover));
   }
 };
 using group_ptr = std::shared_ptr<committed_group>;
@@ -77,6 +91,7 @@ public:
     auto g = std::make_shared<committed_group>();
     g->batches = std::move(batches);
     g->done = std::move(done);
+    g->takeover = std::is_same_v<Base, fencing_sink>;
     if (auto target = target_.lock())
       caf::anon_send(caf::actor_cast<caf::actor>(target), group_atom::value, std::move(g));
   }
@@ -135,9 +150,9 @@ struct source_state {
   static inline const char* name = "endure.journal_source";
 
   ~source_state() {
-    for (auto& e : buffer)  // stopping: they are durable on this node
+    for (auto& e : buffer)  // stopping: durable on this node (see unreplicated_outcome)
       if (e.done)
-        e.done(expected<void>{});
+        e.done(unreplicated_outcome(opts.takeover));
   }
 };
 
@@ -185,8 +200,10 @@ void fence(source_actor* self, const std::string& why) {
   if (!st.fenced.empty())
     return;
   st.fenced = "node " + st.opts.self + " was taken over by its standby " + st.opts.standby
-              + " (" + why + "); its runs run there now, and this node's journal is stale: "
-              "start it again with an empty data directory to rejoin";
+              + " (" + why + "); its runs run there now, and this node's journal is stale. "
+              "Keep this process stopped: the cluster refuses node " + st.opts.self
+              + " from now on. To use this machine again, give it a new node name in every "
+              "node's cluster file and start it with an empty data directory";
   log::error(st.opts.self + ": " + st.fenced);
   auto failed = make_error(errc::shut_down, st.fenced);
   for (auto& e : st.buffer)

@@ -319,33 +319,41 @@ expected<caf::actor> take_over(keeper_actor* self, const std::string& primary) {
   if (!self->state.open_runtime)
     return make_error(errc::invalid_state, "node " + opts.self + " cannot run replicas "
                                            "(no runtime to open them with)");
-  // A copy cut short is dropped: the replica before it holds every commit
-  // the primary acknowledged (a copy's commits wait until it is in).
-  if (r->fd >= 0) {
-    ::close(r->fd);
-    r->fd = -1;
-  }
   std::error_code ec;
-  fs::remove_all(r->dir + ".incoming", ec);
   restore_aside(r->dir);
-  r->store.reset();  // drains what it has queued
-  r->epoch = 0;
-  r->source = nullptr;
   if (!fs::exists(fs::path{r->dir} / "data.mdb", ec))
     return make_error(errc::not_found, "node " + opts.self + " holds no replica of node "
                                          + primary + " (it never streamed here): nothing to "
                                          "take over");
+  // From here the primary's stream ends: a copy cut short is dropped (the
+  // replica before it holds every commit the primary acknowledged: a
+  // copy's commits wait until it is in).
+  if (r->fd >= 0) {
+    ::close(r->fd);
+    r->fd = -1;
+  }
+  fs::remove_all(r->dir + ".incoming", ec);
+  r->store.reset();  // drains what it has queued
+  auto stream = std::exchange(r->source, caf::actor{});
+  auto epoch = std::exchange(r->epoch, 0);
   auto marker = fence_marker(r->dir);
-  if (!fs::exists(marker, ec)) {
+  bool fenced_here = !fs::exists(marker, ec);
+  if (fenced_here) {
     auto why = "node " + opts.self + " took node " + primary + " over at " + utc_now();
     if (auto fenced = write_durably(marker, why + "\n"); !fenced)
       return std::move(fenced).error();
   }
   auto runtime = self->state.open_runtime(primary, r->dir);
   if (!runtime) {
-    // Nothing ran: the primary may come back and go on.
-    fs::remove(marker, ec);
-    (void)sync_directory(fs::path{r->dir}.parent_path().string());
+    // Nothing ran: unless an earlier takeover fenced it, the primary may
+    // go on (its stream sends a copy).
+    if (fenced_here) {
+      fs::remove(marker, ec);
+      (void)sync_directory(fs::path{r->dir}.parent_path().string());
+      r->source = stream;
+      if (stream)
+        caf::anon_send(stream, resync_atom::value, epoch, std::string{"the takeover failed"});
+    }
     return make_error(runtime.error().code, "cannot run node " + primary + "'s replica in "
                                               + r->dir + ": " + runtime.error().message);
   }
