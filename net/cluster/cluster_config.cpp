@@ -182,7 +182,8 @@ replication_config read_replication(const yaml_field& f, std::size_t node_count)
 }
 
 cluster_config read_config(const yaml_field& root, const std::string& base, std::string_view self) {
-  auto es = root.entries({"node", "tls", "nodes", "reconnect_ms", "replication"},
+  auto es = root.entries({"node", "tls", "nodes", "reconnect_ms", "failure_detection_ms",
+                          "replication"},
                          "a map with nodes:, tls: and (for a node) node:");
   cluster_config out;
   auto* nodes = find_entry(es, "nodes");
@@ -198,6 +199,12 @@ cluster_config read_config(const yaml_field& root, const std::string& base, std:
     if (ms < 10 || ms > 60'000)
       e->value.fail("is from 10 to 60000 milliseconds");
     out.reconnect = std::chrono::milliseconds{ms};
+  }
+  if (auto* e = find_entry(es, "failure_detection_ms")) {
+    auto ms = e->value.integer("milliseconds");
+    if (ms != 0 && (ms < 100 || ms > 3'600'000))
+      e->value.fail("is 0 (a connection's close only) or from 100 to 3600000 milliseconds");
+    out.failure_detection = std::chrono::milliseconds{ms};
   }
   if (auto* e = find_entry(es, "replication"))
     out.replication = read_replication(e->value, out.nodes.size());

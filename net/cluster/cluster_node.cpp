@@ -936,6 +936,12 @@ void prepare_actor_system(caf::actor_system_config& cfg, const cluster_config& c
   cfg.openssl_key = cluster.tls.key;
   cfg.openssl_cafile = cluster.tls.ca;
   cfg.openssl_passphrase = cluster.tls.passphrase;
+  if (cluster.failure_detection.count() > 0) {
+    // A host that vanishes (power, a cut cable) closes no connection.
+    auto timeout = std::chrono::duration_cast<caf::timespan>(cluster.failure_detection);
+    cfg.set("middleman.heartbeat-interval", caf::timespan{timeout / 5});
+    cfg.set("middleman.connection-timeout", timeout);
+  }
   svc::add_message_types(cfg);
   cfg.add_message_type<std::vector<run_meta>>("endure.run_meta_list");
 }

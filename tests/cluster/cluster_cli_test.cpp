@@ -123,8 +123,8 @@ SCENARIO("replicated endure serve --node nodes stream to their standby and stop 
   }
 }
 
-SCENARIO("endure serve --node in mode takeover: a killed node's runs go on at its standby, and "
-         "the node, started again, stops",
+SCENARIO("endure serve --node in mode takeover: a killed node's runs go on at its standby and "
+         "the node started again stops",
          "[replication][takeover]") {
   cluster_files files{"replication: {mode: takeover, takeover_ms: 500}\n"};
   auto a = serve_node(files, "a");
@@ -141,11 +141,7 @@ SCENARIO("endure serve --node in mode takeover: a killed node's runs go on at it
   a->kill_hard();
   // b takes a over: a's run is answered again, and a new run of a's ids
   // runs at b (on a's replica).
-  auto taken = [&] {
-    auto nodes = ask<std::vector<std::string>>(*cl.sys, to_c, cluster::nodes_atom::value);
-    return nodes
-           && std::find(nodes->begin(), nodes->end(), "a up (taken over by b)") != nodes->end();
-  };
+  auto taken = [&] { return nodes_say(*cl.sys, to_c, "a up (taken over by b)"); };
   REQUIRE(test::eventually(taken, 30s));
   auto meta = ask<run_meta>(*cl.sys, to_c, svc::status_atom::value, before);
   REQUIRE(meta);

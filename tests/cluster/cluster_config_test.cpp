@@ -37,7 +37,13 @@ TEST_CASE("a cluster file reads with its nodes and TLS files made absolute") {
   CHECK(c->find("b")->port == 7102);
   CHECK(c->tls.certificate == certs + "/node-a.pem");
   CHECK(c->reconnect == std::chrono::milliseconds{100});
+  CHECK(c->failure_detection == std::chrono::milliseconds{5000});
   CHECK(parse(tls + nodes, "a")->self == "a");
+  CHECK(parse(tls + nodes + "failure_detection_ms: 750\n", "a")->failure_detection
+        == std::chrono::milliseconds{750});
+  CHECK(parse(tls + nodes + "failure_detection_ms: 0\n", "a")->failure_detection.count() == 0);
+  CHECK_THAT(refusal(tls + nodes + "failure_detection_ms: 50\n"),
+             Catch::Contains("failure_detection_ms") && Catch::Contains("100 to"));
 }
 
 TEST_CASE("a bad cluster file is refused naming the line and field") {
@@ -137,7 +143,7 @@ TEST_CASE("replication: each node's standby is the next node and a bad section i
              Catch::Contains("second node"));
 }
 
-TEST_CASE("replication mode takeover: a takeover time, and no commit acknowledged alone") {
+TEST_CASE("replication mode takeover: a takeover time and no commit acknowledged alone") {
   auto three = nodes + "  - {name: c, address: 127.0.0.1:7103}\n";
   auto c = parse(tls + three + "replication: {mode: takeover, takeover_ms: 1500}\n", "a");
   REQUIRE(c);

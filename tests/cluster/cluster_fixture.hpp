@@ -12,8 +12,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
+#include <sstream>
+#include <tuple>
 
 #include "endure/actors/events.hpp"
 #include "endure/actors/serialization.hpp"
@@ -140,6 +144,33 @@ inline bool all_up(caf::actor_system& sys, const caf::actor& router) {
     if (n.find(" away") != std::string::npos)
       return false;
   return true;
+}
+
+/// Whether `router`'s node list has the line `line` ("a up (taken over by
+/// b)", "c away").
+inline bool nodes_say(caf::actor_system& sys, const caf::actor& router, const std::string& line) {
+  auto nodes = ask<std::vector<std::string>>(sys, router, cluster::nodes_atom::value);
+  return nodes && std::find(nodes->begin(), nodes->end(), line) != nodes->end();
+}
+
+/// "acked RUN I VALUE": printed by the test node's step I+1 body, once step
+/// I is acknowledged (node_child.cpp).
+struct acked_step {
+  std::string run;
+  int step = 0;
+  std::string result;
+  bool operator<(const acked_step& o) const {
+    return std::tie(run, step) < std::tie(o.run, o.step);
+  }
+};
+
+inline std::optional<acked_step> parse_ack(const std::string& line) {
+  std::istringstream in{line};
+  std::string word;
+  acked_step a;
+  if (!(in >> word) || word != "acked" || !(in >> a.run >> a.step >> a.result))
+    return std::nullopt;
+  return a;
 }
 
 inline std::string run_owned_by(const std::string& node, const std::string& prefix) {

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <future>
 #include <set>
-#include <sstream>
 
 #include "endure/actors/events.hpp"
 #include "endure/actors/serialization.hpp"
@@ -23,24 +22,6 @@ namespace {
 
 std::string replicated(int wait_ms) {
   return "replication: {mode: standby, wait_ms: " + std::to_string(wait_ms) + "}\n";
-}
-
-struct acked_step {
-  std::string run;
-  int step = 0;
-  std::string result;
-  bool operator<(const acked_step& o) const {
-    return std::tie(run, step) < std::tie(o.run, o.step);
-  }
-};
-
-std::optional<acked_step> parse_ack(const std::string& line) {
-  std::istringstream in{line};
-  std::string word;
-  acked_step a;
-  if (!(in >> word) || word != "acked" || !(in >> a.run >> a.step >> a.result))
-    return std::nullopt;
-  return a;
 }
 
 std::string replica_of_a(const cluster_files& files) {

@@ -6,10 +6,10 @@
 // and b, restarted, runs a's replica again.
 #include "cluster/cluster_fixture.hpp"
 
+#include <csignal>
 #include <filesystem>
 #include <future>
 #include <map>
-#include <sstream>
 
 #include "endure/net/cluster/replication/replica_keeper.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
@@ -18,23 +18,6 @@ using namespace endure;
 using namespace endure::test::cluster_fixture;
 
 namespace {
-
-/// "acked RUN I VALUE": printed by step I+1's body, once step I is
-/// acknowledged (node_child.cpp).
-struct ack_line {
-  std::string run;
-  int step = 0;
-  std::string result;
-};
-
-std::optional<ack_line> parse_ack(const std::string& line) {
-  std::istringstream in{line};
-  std::string word;
-  ack_line a;
-  if (!(in >> word) || word != "acked" || !(in >> a.run >> a.step >> a.result))
-    return std::nullopt;
-  return a;
-}
 
 /// The run's outcome through `router`, asked again while the run is
 /// unavailable (its node away and not taken over yet), for up to `patience`.
@@ -70,7 +53,7 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
                           runs.back(), to_bytes(std::string{"300"})));
   }
   // The last step of each run a acknowledged, with its result.
-  std::map<std::string, ack_line> acked_on_a;
+  std::map<std::string, acked_step> acked_on_a;
   std::size_t acks = 0;
   auto take = [&](const std::string& line) {
     if (auto ack = parse_ack(line)) {
@@ -103,7 +86,7 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
   }
   // b ran no step a acknowledged: the first step body b ran of each run
   // follows a's last acknowledged one, and saw its result as a returned it.
-  std::map<std::string, ack_line> first_on_b;
+  std::map<std::string, acked_step> first_on_b;
   for (int i = 0; i < 5000; ++i) {
     auto line = b->child->read_line(2s);
     if (!line)
@@ -125,11 +108,7 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
     CHECK(steps.size() == 300);
     CHECK(steps["s" + std::to_string(acked_on_a[r].step)] == acked_on_a[r].result);
   }
-  auto taken_over_by_b = [&] {
-    auto nodes = ask<std::vector<std::string>>(*cl.sys, router, cluster::nodes_atom::value);
-    return nodes
-           && std::find(nodes->begin(), nodes->end(), "a up (taken over by b)") != nodes->end();
-  };
+  auto taken_over_by_b = [&] { return nodes_say(*cl.sys, router, "a up (taken over by b)"); };
   CHECK(taken_over_by_b());
 
   // c's standby was a: b keeps c's replica now, so c's commits go on.
@@ -218,10 +197,7 @@ SCENARIO("in mode takeover a node that reaches no majority takes nobody over",
   auto to_b = cl.router(files, "b");
   REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_b); }, 10s));
   c->child->kill_hard();
-  auto sees_c_away = [&] {
-    auto nodes = ask<std::vector<std::string>>(*cl.sys, to_b, cluster::nodes_atom::value);
-    return nodes && std::find(nodes->begin(), nodes->end(), "c away") != nodes->end();
-  };
+  auto sees_c_away = [&] { return nodes_say(*cl.sys, to_b, "c away"); };
   REQUIRE(test::eventually(sees_c_away, 10s));
   a->child->kill_hard();
   std::optional<std::string> refused;
@@ -236,4 +212,42 @@ SCENARIO("in mode takeover a node that reaches no majority takes nobody over",
   CHECK_THAT(*refused, Catch::Contains("node a") && Catch::Contains("1 of 3"));
   CHECK_FALSE(std::filesystem::exists(
     cluster::fence_marker(cluster::replica_dir(files.dir.path() + "/data-b", "a"))));
+}
+
+SCENARIO("in mode takeover a node that hangs is found gone by its silence and taken over "
+         "and it is fenced when it wakes",
+         "[cluster][replication][takeover]") {
+  // SIGSTOP: its connections stay open and say nothing, as a host that
+  // lost power would; failure_detection_ms finds it gone.
+  cluster_files files{"failure_detection_ms: 500\n"
+                      "replication: {mode: takeover, takeover_ms: 300}\n"};
+  node_process b{files, "b"};
+  node_process c{files, "c"};
+  auto a = std::make_unique<node_process>(files, "a", test::child_options{.merge_stderr = true});
+  client cl{files};
+  auto router = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, router); }, 10s));
+  auto id = run_owned_by("a", "hung-");
+  REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"await_go"}, id,
+                        to_bytes(std::string{})));
+  REQUIRE(::kill(a->child->pid(), SIGSTOP) == 0);
+  auto taken = [&] { return nodes_say(*cl.sys, router, "a up (taken over by b)"); };
+  auto found = test::eventually(taken, 20s);
+  ::kill(a->child->pid(), SIGCONT);
+  REQUIRE(found);
+  // The run goes on at b; a, awake, runs nothing and stops.
+  REQUIRE(ask<caf::ok_atom>(*cl.sys, router, svc::signal_atom::value, id, std::string{"go"},
+                            to_bytes(std::string{"y"})));
+  auto out = outcome(*cl.sys, router, id, 30s);
+  REQUIRE(out);
+  CHECK(out->value<std::string>() == "b:y");
+  std::optional<std::string> fenced;
+  for (int i = 0; i < 10'000 && !fenced; ++i) {
+    auto line = a->child->read_line(20s);
+    REQUIRE(line);
+    if (line->rfind("fenced ", 0) == 0)
+      fenced = line;
+  }
+  REQUIRE(fenced);
+  CHECK(a->child->wait(20s) == 3);
 }
