@@ -113,6 +113,12 @@ void run_state::on_persisted(std::uint64_t token, std::uint8_t code, const std::
     then = std::move(it->second);
     persisting_.erase(it);
   }
+  if (auto start = awaited_starts_.find(token); token != 0 && start != awaited_starts_.end()) {
+    auto [step, attempt] = start->second;
+    awaited_starts_.erase(start);
+    if (code == static_cast<std::uint8_t>(errc::shut_down))
+      return interrupt_unacknowledged(step, attempt);
+  }
   if (code != 0) {
     error failed{static_cast<errc>(code), message};
     if (creating_) {  // the run was never created: say why, nothing restarts
@@ -130,6 +136,20 @@ void run_state::on_persisted(std::uint64_t token, std::uint8_t code, const std::
   }
   if (then)
     then();
+  stop_when_idle();
+}
+
+void run_state::interrupt_unacknowledged(std::uint64_t step, std::uint32_t attempt) {
+  // A start the fencing sink will never acknowledge (its node stops, or
+  // was taken over): the body never ran. The start is in the local journal;
+  // say so next to it, or the next load counts the step as crashed.
+  auto it = pending_.find(step);
+  if (it == pending_.end() || it->second.attempt != attempt)
+    return;
+  write_batch batch;
+  append(batch, step_interrupted_event{step, it->second.req.name, attempt, now_ms()});
+  it->second.attempt = 0;
+  persist_quietly(std::move(batch));
   stop_when_idle();
 }
 

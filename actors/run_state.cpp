@@ -179,8 +179,10 @@ void run_state::start_attempt(pending_op& p, std::uint32_t attempt) {
   ++env_.counters->steps_executed;
   if (attempt > 1)
     ++env_.counters->retries;
-  if (await_start_ && !open_batch_)  // fenced replication: once the start is acknowledged
+  if (await_start_ && !open_batch_) {  // fenced replication: once the start is acknowledged
+    awaited_starts_[next_token_] = {p.req.step, attempt};
     return persist(std::move(batch), dispatch_later(p.req.step, std::move(info)));
+  }
   persist_quietly(std::move(batch));  // rides the next group commit, not awaited
   // Last: an inline body may complete the step right here, and delivering
   // its result erases `p`.

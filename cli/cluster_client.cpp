@@ -94,7 +94,7 @@ int list_cluster_runs(const command_env& env, std::optional<run_status> status) 
   int away = 0;
   for (auto& [name, why] : unreached) {
     auto line = std::find_if(nodes.begin(), nodes.end(), [&name](const std::string& l) {
-      return l.rfind(name + " ", 0) == 0 && l.find("(taken over by ") != std::string::npos;
+      return l.rfind(name + " up (taken over by ", 0) == 0;
     });
     if (line != nodes.end()) {
       std::cerr << "endure: node " << *line << ": its runs are listed under that node\n";

@@ -116,6 +116,9 @@ private:
   /// dispatch_body of `step`'s attempt info.attempt, later (once a commit
   /// is durable), unless that attempt is no longer pending.
   std::function<void()> dispatch_later(std::uint64_t step, step_info info);
+  /// The start of `step`'s `attempt` will never be acknowledged (its node
+  /// stops): journals that the body never ran.
+  void interrupt_unacknowledged(std::uint64_t step, std::uint32_t attempt);
   void dispatch_body(pending_op& p, step_info info);
   void arm_timer(pending_op& p);
   /// Sends this actor (timer, step) or, with `retry`, (retry, step) for a
@@ -197,6 +200,9 @@ private:
   /// The journal's sink fences side effects (persistence/fencing_sink.hpp):
   /// a step's body waits for its start to be acknowledged.
   bool await_start_ = false;
+  /// Starts waiting for that acknowledgement: persist token -> (step,
+  /// attempt). One the sink fails with shut_down is an interruption.
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint32_t>> awaited_starts_;
   std::vector<compensation> compensations_;
   std::size_t next_compensation_ = 0;
   std::unique_ptr<op_slot> compensation_slot_;

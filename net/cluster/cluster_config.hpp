@@ -8,7 +8,7 @@
 //     key: certs/a.key
 //     ca: certs/cluster-ca.pem   # the cluster's CA: peers must present a cert it signed
 //   reconnect_ms: 200            # how often a node tries a peer that is away
-//   failure_detection_ms: 5000   # a peer silent this long is gone (0: when its connection closes)
+//   failure_detection_ms: 15000  # a peer silent this long is gone (0: when its connection closes)
 //   nodes:
 //     - {name: a, address: 127.0.0.1:7101}
 //     - {name: b, address: 127.0.0.1:7102}
@@ -81,8 +81,8 @@ struct cluster_config {
   /// A peer heard nothing from this long is taken as gone (its connection
   /// is closed; CAF's heartbeats, every fifth of it, keep a live one
   /// busy). 0: only a closed connection tells (a host that vanishes
-  /// without closing them is never seen gone). Default: 5 s.
-  std::chrono::milliseconds failure_detection{5000};
+  /// without closing them is never seen gone). Default: 15 s.
+  std::chrono::milliseconds failure_detection{15000};
   replication_config replication;
 
   /// The node named `name`; null when there is none.

@@ -109,6 +109,9 @@ struct node_state {
   /// timer is void once the node returns.
   std::chrono::milliseconds takeover{0};
   std::map<std::string, std::uint64_t> absence;
+  /// Takeover notices from a node not adopted yet (its notice can pass
+  /// the answer to this node's hello): host -> (node, runtime).
+  std::map<std::string, std::vector<std::pair<std::string, caf::actor>>> early_notices;
   static inline const char* name = "endure.cluster_node";
 };
 
@@ -249,6 +252,13 @@ void adopt(node_actor* self, const std::string& name, caf::actor router, caf::ac
   for (auto& [hosted, hm] : self->state.members)
     if (hosted_here(self, hm))
       self->send(m.router, taken_atom::value, hosted, self->state.cfg.self, hm.runtime);
+  if (auto early = self->state.early_notices.find(name);
+      early != self->state.early_notices.end()) {
+    auto notices = std::move(early->second);
+    self->state.early_notices.erase(early);
+    for (auto& [taken, runtime] : notices)
+      self->send(self, taken_atom::value, taken, name, runtime);
+  }
 }
 
 void tried(node_actor* self, const std::string& name) {
@@ -408,8 +418,12 @@ void taken_by_peer(node_actor* self, const std::string& name, const std::string&
   auto& st = self->state;
   auto it = st.members.find(name);
   auto h = st.members.find(host);
-  if (it == st.members.end() || h == st.members.end() || h->second.is_self || !h->second.up)
+  if (it == st.members.end() || h == st.members.end() || h->second.is_self)
     return;
+  if (!h->second.up) {  // its hello's answer is still on its way: after it
+    st.early_notices[host].emplace_back(name, std::move(runtime));
+    return;
+  }
   auto& m = it->second;
   if (m.is_self)
     return fenced_by_peer(self, "node " + host + " took it over");

@@ -60,6 +60,16 @@ struct holding_retries : Base {
     std::lock_guard g{m};
     return !held.empty();
   }
+  /// Fails what is held (its node stops before the standby applied it).
+  void fail_held() {
+    std::vector<commit_sink::completion> now;
+    {
+      std::lock_guard g{m};
+      now.swap(held);
+    }
+    for (auto& done : now)
+      done(make_error(errc::shut_down, "the node is stopping"));
+  }
   void release() {
     std::vector<commit_sink::completion> now;
     {
@@ -127,4 +137,32 @@ TEST_CASE("with a fencing sink a retry's body waits until its start is acknowled
 
 TEST_CASE("with a plain commit sink a retry's body runs before its start is acknowledged") {
   CHECK_FALSE(retry_ran_after_its_start_was_acknowledged<holding_retries<commit_sink>>());
+}
+
+TEST_CASE("a retry's start that its fencing sink fails as stopping is journaled as interrupted") {
+  // Counted as a crash instead, five clean stops would quarantine the run.
+  auto sink = std::make_shared<holding_retries<fencing_sink>>();
+  retry_acknowledged = [sink] { return sink->retry_acknowledged.load(); };
+  attempts = 0;
+  runtime_fixture f{[](workflow_registry& r) { r.add("retried_effect", &retried_effect); },
+                    [sink](runtime_options& o) { o.journal.sink = sink; }};
+  f.rt().start_async("retried_effect", "stopped-run", to_bytes(std::string{"x"}),
+                     [](expected<run_status>) {});
+  REQUIRE(eventually([&] { return sink->holding(); }, 10s, 1ms));
+  sink->fail_held();
+  auto interrupted = [&] {
+    auto recs = f.rt().store().read("stopped-run");
+    if (!recs)
+      return false;
+    for (auto& r : *recs) {
+      auto e = decode_event(r.rec, "stopped-run", r.seq);
+      if (auto* i = e ? std::get_if<step_interrupted_event>(&*e) : nullptr)
+        if (i->attempt == 2)
+          return true;
+    }
+    return false;
+  };
+  CHECK(eventually(interrupted, 10s, 1ms));
+  CHECK(attempts == 1);  // the retry's body never ran
+  retry_acknowledged = {};
 }

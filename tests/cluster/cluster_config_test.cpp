@@ -37,7 +37,7 @@ TEST_CASE("a cluster file reads with its nodes and TLS files made absolute") {
   CHECK(c->find("b")->port == 7102);
   CHECK(c->tls.certificate == certs + "/node-a.pem");
   CHECK(c->reconnect == std::chrono::milliseconds{100});
-  CHECK(c->failure_detection == std::chrono::milliseconds{5000});
+  CHECK(c->failure_detection == std::chrono::milliseconds{15000});
   CHECK(parse(tls + nodes, "a")->self == "a");
   CHECK(parse(tls + nodes + "failure_detection_ms: 750\n", "a")->failure_detection
         == std::chrono::milliseconds{750});

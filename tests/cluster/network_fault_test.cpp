@@ -39,7 +39,8 @@ void run_through(caf::actor_system& sys, const caf::actor& router, const std::st
 } // namespace
 
 SCENARIO("a node that stops reading stalls nothing on the other nodes", "[cluster][faults]") {
-  cluster_files files;
+  // The silence check off: here a stopped node must stay connected.
+  cluster_files files{"failure_detection_ms: 0\n"};
   node_process a{files, "a"}, b{files, "b"}, c{files, "c"};
   client cl{files};
   auto to_c = cl.router(files, "c");
@@ -109,7 +110,8 @@ SCENARIO("a connection cut between a node and its standby heals and the stream l
 SCENARIO("a standby that stops reading holds up at most buffer_mib of its owner's stream and "
          "catches up by a copy",
          "[cluster][faults][replication]") {
-  cluster_files files{"replication: {mode: standby, wait_ms: 300, buffer_mib: 1}\n"};
+  cluster_files files{"failure_detection_ms: 0\n"
+                      "replication: {mode: standby, wait_ms: 300, buffer_mib: 1}\n"};
   node_process b{files, "b"}, c{files, "c"};
   test::child_options merged;
   merged.merge_stderr = true;  // a's warnings are what this test reads

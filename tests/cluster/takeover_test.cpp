@@ -219,7 +219,7 @@ SCENARIO("in mode takeover a node that hangs is found gone by its silence and ta
          "[cluster][replication][takeover]") {
   // SIGSTOP: its connections stay open and say nothing, as a host that
   // lost power would; failure_detection_ms finds it gone.
-  cluster_files files{"failure_detection_ms: 500\n"
+  cluster_files files{"failure_detection_ms: 2000\n"
                       "replication: {mode: takeover, takeover_ms: 300}\n"};
   node_process b{files, "b"};
   node_process c{files, "c"};

@@ -70,8 +70,12 @@ using wait_atom = caf::atom_constant<caf::atom("rp_wait")>;
 using retry_atom = caf::atom_constant<caf::atom("rp_retry")>;
 using stall_atom = caf::atom_constant<caf::atom("rp_stall")>;
 
-/// Bytes of journal copy per message.
-constexpr std::size_t copy_piece = std::size_t{4} << 20;
+/// Bytes of journal copy per message, and of batches per stream message
+/// at most (one batch always goes): the peer's silence check
+/// (failure_detection_ms) counts from the last whole message, so one
+/// message must arrive well within it even on a slow link.
+constexpr std::size_t copy_piece = std::size_t{1} << 20;
+constexpr std::size_t bytes_per_message = std::size_t{1} << 20;
 /// Batches per stream message.
 constexpr std::size_t batches_per_message = 1024;
 /// A failed attach or copy is tried again after 1 s, doubling per failure
@@ -238,9 +242,13 @@ void send_from(source_actor* self, std::size_t index) {
   while (index < st.buffer.size() && st.in_flight_bytes < st.opts.max_buffer_bytes) {
     std::vector<std::string> bytes;
     auto first = st.buffer[index].no;
+    std::size_t message_bytes = 0;
     for (; index < st.buffer.size() && bytes.size() < batches_per_message; ++index) {
-      if (!bytes.empty() && st.in_flight_bytes >= st.opts.max_buffer_bytes)
-        break;  // the cap binds within a message too (one batch always goes)
+      if (!bytes.empty()
+          && (st.in_flight_bytes >= st.opts.max_buffer_bytes
+              || message_bytes + st.buffer[index].size > bytes_per_message))
+        break;  // the caps bind within a message too (one batch always goes)
+      message_bytes += st.buffer[index].size;
       auto& e = st.buffer[index];
       st.buffered_bytes -= e.bytes.size();
       st.in_flight_bytes += e.size;

@@ -340,19 +340,22 @@ expected<caf::actor> take_over(keeper_actor* self, const std::string& primary) {
   bool fenced_here = !fs::exists(marker, ec);
   if (fenced_here) {
     auto why = "node " + opts.self + " took node " + primary + " over at " + utc_now();
-    if (auto fenced = write_durably(marker, why + "\n"); !fenced)
+    if (auto fenced = write_durably(marker, why + "\n"); !fenced) {
+      r->source = stream;  // not taken over: it sends a copy and goes on
+      refuse(*r, epoch, "the takeover failed: " + fenced.error().message);
       return std::move(fenced).error();
+    }
   }
   auto runtime = self->state.open_runtime(primary, r->dir);
   if (!runtime) {
-    // Nothing ran: unless an earlier takeover fenced it, the primary may
-    // go on (its stream sends a copy).
-    if (fenced_here) {
+    // Nothing ran: unless an earlier takeover fenced it, or the process
+    // stops (a runtime it opened meanwhile may have run steps), the
+    // primary may go on (its stream sends a copy).
+    if (fenced_here && runtime.error().code != errc::shut_down) {
       fs::remove(marker, ec);
       (void)sync_directory(fs::path{r->dir}.parent_path().string());
       r->source = stream;
-      if (stream)
-        caf::anon_send(stream, resync_atom::value, epoch, std::string{"the takeover failed"});
+      refuse(*r, epoch, "the takeover failed");
     }
     return make_error(runtime.error().code, "cannot run node " + primary + "'s replica in "
                                               + r->dir + ": " + runtime.error().message);
