@@ -113,7 +113,9 @@ void run_state::on_persisted(std::uint64_t token, std::uint8_t code, const std::
     then = std::move(it->second);
     persisting_.erase(it);
   }
-  if (auto start = awaited_starts_.find(token); token != 0 && start != awaited_starts_.end()) {
+  // Empty unless the journal's sink fences side effects (off the hot path).
+  if (auto start = awaited_starts_.empty() ? awaited_starts_.end() : awaited_starts_.find(token);
+      start != awaited_starts_.end()) {
     auto [step, attempt] = start->second;
     awaited_starts_.erase(start);
     if (code == static_cast<std::uint8_t>(errc::shut_down))
