@@ -11,6 +11,8 @@
 #include <hnswlib/hnswlib.h>
 #include <xxhash.h>
 
+#include "endure/persistence/sync_directory.hpp"
+
 namespace endure::escalation {
 
 namespace {
@@ -37,8 +39,8 @@ std::optional<std::uint64_t> file_hash(const std::filesystem::path& path) {
   return h;
 }
 
-bool fsync_path(const std::filesystem::path& path, int flags) {
-  int fd = ::open(path.c_str(), flags);
+bool fsync_file(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
   bool ok = ::fsync(fd) == 0;
@@ -77,8 +79,8 @@ expected<std::vector<std::uint64_t>> save_graphs(const std::filesystem::path& di
       return make_error(hash.error().code, who + ": " + hash.error().message);
     hashes.push_back(*hash);
   }
-  if (!fsync_path(dir, O_RDONLY | O_DIRECTORY))
-    return make_error(errc::io_error, who + ": cannot fsync " + dir.string());
+  if (auto synced = sync_directory(dir); !synced)
+    return make_error(errc::io_error, who + ": " + synced.error().message);
   return hashes;
 }
 
@@ -219,7 +221,7 @@ expected<std::uint64_t> cosine_graph::save(const std::filesystem::path& file) co
     return fail("cannot write " + tmp.string() + ": " + e.what());
   }
   auto hash = file_hash(tmp);
-  if (!hash || !fsync_path(tmp, O_RDONLY))
+  if (!hash || !fsync_file(tmp))
     return fail("cannot write " + tmp.string());
   std::filesystem::rename(tmp, file, ec);
   if (ec)

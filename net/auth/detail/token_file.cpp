@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "endure/persistence/sync_directory.hpp"
+
 namespace endure::net::auth::detail {
 
 namespace {
@@ -154,17 +156,6 @@ bool write_all(int fd, const std::string& text) {
   return true;
 }
 
-expected<void> fsync_dir(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return io_failure(dir, "open directory");
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0)
-    return io_failure(dir, "fsync directory");
-  return {};
-}
-
 fs::path dir_of(const fs::path& file) {
   return file.has_parent_path() ? file.parent_path() : fs::path{"."};
 }
@@ -272,7 +263,7 @@ expected<void> write_tokens_file(const fs::path& file, const std::vector<token_e
     ::unlink(tmp.c_str());
     return failure;
   }
-  return fsync_dir(dir);
+  return sync_directory(dir);
 }
 
 expected<writer_lock> writer_lock::take(const fs::path& dir) {

@@ -19,6 +19,7 @@
 #include "endure/net/cluster/replication/protocol.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
+#include "endure/persistence/sync_directory.hpp"
 #include "endure/persistence/write_batch_codec.hpp"
 
 namespace endure::cluster::replication_detail {
@@ -82,22 +83,6 @@ void restore_aside(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec) && fs::exists(dir + ".old", ec))
     fs::rename(dir + ".old", dir, ec);
-}
-
-/// Makes `dir` durable as it lists its entries now (after a create or a
-/// rename in it).
-expected<void> sync_directory(const std::string& dir) {
-  int d = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  // EINVAL: a file system that cannot sync a directory (it has nothing to
-  // make durable that way); failing there would send copies forever.
-  if (d < 0 || (::fsync(d) != 0 && errno != EINVAL)) {
-    auto why = std::string{std::strerror(errno)};
-    if (d >= 0)
-      ::close(d);
-    return make_error(errc::io_error, "cannot sync the directory " + dir + ": " + why);
-  }
-  ::close(d);
-  return {};
 }
 
 expected<void> write_all(int fd, const std::string& bytes, const std::string& what) {
