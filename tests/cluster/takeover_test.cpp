@@ -13,6 +13,7 @@
 
 #include "endure/net/cluster/replication/replica_keeper.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
+#include "support/tcp_proxy.hpp"
 
 using namespace endure;
 using namespace endure::test::cluster_fixture;
@@ -159,6 +160,89 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
   CHECK(completed_steps(replica, id).size() == 1);
   for (auto& r : runs)
     CHECK(completed(r));
+}
+
+SCENARIO("in mode takeover a link cut between a live node and its standby alone ends in a "
+         "takeover: the node is fenced and nothing it acknowledged is lost",
+         "[cluster][replication][takeover][faults]") {
+  // a reaches b (its standby) only through a relay; c sees both. When the
+  // relay holds the link down, a goes on living: b and c (a majority) take
+  // it over, a stops on hearing it from c, and b runs a's runs on from the
+  // last step a acknowledged (a acknowledged none b did not apply).
+  cluster_files files{"replication: {mode: takeover, takeover_ms: 500}\n"};
+  test::tcp_proxy relay{files.ports.at("b")};
+  files.via["b"] = relay.port();
+  files.rewrite();
+  node_process b{files, "b"}, c{files, "c"};
+  node_process a{files, "a", test::child_options{.merge_stderr = true}};
+  client cl{files};
+  auto router = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, router) && relay.accepted() >= 1; }, 20s));
+
+  std::vector<std::string> runs;
+  for (int i = 0; i < 2; ++i) {
+    runs.push_back(run_owned_by("a", "cut-" + std::to_string(i) + "-"));
+    REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"steps"},
+                          runs.back(), to_bytes(std::string{"300"})));
+  }
+  std::map<std::string, acked_step> acked_on_a;
+  std::size_t acks = 0;
+  std::optional<std::string> fenced;
+  auto take = [&](const std::string& line) {
+    if (line.rfind("fenced ", 0) == 0)
+      fenced = line;
+    if (auto ack = parse_ack(line)) {
+      ++acks;
+      auto& last = acked_on_a[ack->run];
+      if (ack->step > last.step)
+        last = *ack;
+    }
+  };
+  for (int i = 0; i < 5000 && acks < 40; ++i) {
+    auto line = a.child->read_line(10s);
+    REQUIRE(line);
+    take(*line);
+  }
+  REQUIRE(relay.hold(true));
+  // a, alive all along, hears from c that b took it over, and stops.
+  for (int i = 0; i < 100'000 && !fenced; ++i) {
+    auto line = a.child->read_line(20s);
+    REQUIRE(line);
+    take(*line);
+  }
+  REQUIRE(fenced);
+  CHECK_THAT(*fenced, Catch::Contains("b took it over"));
+  for (auto& line : a.child->read_all(20s))
+    take(line);
+  CHECK(a.child->wait(20s) == 3);
+  CHECK(nodes_say(*cl.sys, router, "a up (taken over by b)"));
+
+  for (auto& r : runs) {
+    auto out = outcome(*cl.sys, router, r, 60s);
+    INFO(r << ": " << (out ? "" : out.error().message));
+    REQUIRE(out);
+    CHECK(out->value<std::string>() == "b:300");
+  }
+  std::map<std::string, acked_step> first_on_b;
+  for (int i = 0; i < 5000; ++i) {
+    auto line = b.child->read_line(2s);
+    if (!line)
+      break;
+    if (auto ack = parse_ack(*line); ack && !first_on_b.count(ack->run))
+      first_on_b[ack->run] = *ack;
+  }
+  auto replica = cluster::replica_dir(files.dir.path() + "/data-b", "a");
+  for (auto& r : runs) {
+    auto& last = acked_on_a[r];
+    INFO(r << ": a acknowledged step " << last.step);
+    REQUIRE(first_on_b.count(r) == 1);
+    CHECK(first_on_b[r].step >= last.step);
+    if (first_on_b[r].step == last.step)
+      CHECK(first_on_b[r].result == last.result);
+    auto steps = completed_steps(replica, r);
+    CHECK(steps.size() == 300);
+    CHECK(steps["s" + std::to_string(last.step)] == last.result);
+  }
 }
 
 SCENARIO("in mode takeover a commit waits for an absent standby however long",

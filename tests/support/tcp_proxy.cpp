@@ -83,6 +83,11 @@ bool tcp_proxy::cut() {
   return !cut_requested_.load();
 }
 
+bool tcp_proxy::hold(bool down) {
+  held_ = down;
+  return !down || cut();
+}
+
 void tcp_proxy::close_all_pairs() {
   for (auto& p : pairs_) {
     ::shutdown(p.client, SHUT_RDWR);
@@ -131,6 +136,10 @@ void tcp_proxy::loop() {
       int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (client < 0)
         continue;
+      if (held_) {  // the link is down: the peer sees its connection end at once
+        ::close(client);
+        continue;
+      }
       int server = connect_to(target_);
       if (server < 0) {
         ::close(client);

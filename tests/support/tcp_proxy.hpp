@@ -3,8 +3,9 @@
 // and relays each connection to 127.0.0.1:target, byte for byte, both
 // ways, on one thread (blocking writes: a peer that stops reading stalls
 // the relay, which these tests do not do). cut() closes every connection it relays, as a
-// network that drops them would; new connections are relayed again. The
-// destructor stops the thread and closes everything.
+// network that drops them would; new connections are relayed again.
+// hold(true) cuts them and refuses new ones until hold(false): a link that
+// stays down. The destructor stops the thread and closes everything.
 #pragma once
 
 #include <atomic>
@@ -28,6 +29,10 @@ public:
   /// FIN: the peers see the connection end); false if the relay's thread
   /// did not get to it within 5 s.
   bool cut();
+  /// While `down`, the link is gone: every connection is cut (as cut())
+  /// and new ones are closed as soon as they are accepted, never relayed.
+  /// False if the relay's thread did not get to it within 5 s.
+  bool hold(bool down);
   /// Connections relayed since construction.
   std::size_t accepted() const noexcept { return accepted_.load(); }
 
@@ -45,6 +50,7 @@ private:
   int wake_[2] = {-1, -1};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> cut_requested_{false};
+  std::atomic<bool> held_{false};
   std::atomic<std::size_t> accepted_{0};
   std::vector<pair> pairs_;  ///< loop thread only
   std::thread thread_;
