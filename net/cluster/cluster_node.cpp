@@ -17,6 +17,7 @@
 #include <algorithm>
 
 #include "endure/actors/detail/caf_error.hpp"
+#include "endure/actors/gateway/withdraw.hpp"
 #include "endure/actors/service/protocol.hpp"
 #include "endure/net/cluster/detail/ssl_error_queue.hpp"
 #include "endure/net/cluster/placement.hpp"
@@ -118,6 +119,33 @@ void where(node_actor* self, guarded_reply rp, const std::string& id) {
       rp.deliver(to_caf_error(errc::not_found, "no node of the cluster has run " + id));
     });
   });
+}
+
+void named_actor(node_actor* self, guarded_reply rp, const std::string& node,
+                 caf::atom_value name) {
+  auto& st = self->state;
+  auto it = st.members.find(node);
+  if (it == st.members.end())
+    return rp.deliver(to_caf_error(errc::invalid_argument,
+                                   "no node '" + node + "' in this cluster"));
+  auto& m = it->second;
+  if (!m.hosted_by.empty())
+    return rp.deliver(to_caf_error(
+      errc::not_found, "node " + node + " was taken over by " + m.hosted_by
+                         + ": its process and its named actors are gone; its runs' requests "
+                           "are decided through any node (decide)"));
+  if (!m.is_self && !m.up)
+    return rp.deliver(to_caf_error(errc::shut_down, "node " + node + " is away: ask again when "
+                                                    "it returns"));
+  if (!m.is_self)
+    return forward_seen_to<caf::actor>(self, m, m.router, rp, caf::duration{lookup_timeout},
+                                       [](const caf::error*) {}, service_atom::value, node,
+                                       name);
+  auto found = caf::actor_cast<caf::actor>(self->home_system().registry().get(name));
+  if (!found)
+    return rp.deliver(to_caf_error(errc::not_found, "node " + node + " has nothing named '"
+                                                      + caf::to_string(name) + "'"));
+  rp.deliver(std::move(found));
 }
 
 } // namespace router_detail
@@ -246,8 +274,16 @@ caf::behavior node_behavior(node_actor* self) {
     [self, promise, plain](svc::decide_atom, const std::string& request,
                            const std::string& principal, const std::string& decision,
                            const std::string& payload, const std::string& channel) {
-      forward<std::string>(self, self_member(self), promise(), plain, svc::decide_atom::value,
-                           request, principal, decision, payload, channel);
+      auto run = gateway::run_of_request(request);
+      if (!run)  // no run named in it: the runtime's own answer
+        return forward<std::string>(self, self_member(self), promise(), plain,
+                                    svc::decide_atom::value, request, principal, decision,
+                                    payload, channel);
+      route<std::string>(self, promise(), *run, plain, svc::decide_atom::value, request,
+                         principal, decision, payload, channel);
+    },
+    [self, promise, plain](service_atom, const std::string& node, caf::atom_value name) {
+      named_actor(self, promise(), node, name);
     },
     [self](svc::subscribe_atom, const caf::actor& who, bool steps) -> caf::result<caf::ok_atom> {
       auto& st = self->state;

@@ -21,13 +21,23 @@
 //     is unavailable, not lost, until its node returns and resumes it.
 //   * subscribe / unsubscribe: to every node, including those that join or
 //     return later, so a subscriber hears every node's events.
-//   * decide: to this node's runtime (a request is decided where its run's
-//     human gateway holds it).
+//   * decide: to the node that has the request's run (a request id is
+//     "RUN/STEP": gateway::run_of_request), whose human gateway holds the
+//     request, as signal is routed; an id naming no run: to this node's
+//     runtime, which answers as it does for any unknown request.
 // Cluster requests of its own:
 //   (nodes_atom) -> std::vector<std::string>   "NAME up|away|self" per node
 //   (list_atom)  -> std::vector<run_meta>      this node's runs only
 //   (where_atom, run id) -> std::string        the node that has the run
 //                                                (errors as for status)
+//   (service_atom, node, name) -> caf::actor   the actor node `node` has
+//       in its registry under `name` (service::gateway_name,
+//       escalation_name, runtime_name), found there by its own router:
+//       any node's human gateway and escalation actor, by name, speaking
+//       the messages of actors/atoms.hpp across nodes. Errors:
+//       invalid_argument (no such node), not_found (nothing under that
+//       name there, or the node was taken over: its process's actors are
+//       gone), shut_down (the node is away).
 // and between nodes (hello_atom, from, its router, its runtime handle, the
 // runs it holds whose first choice is the other) -> (name, runtime handle,
 // the same list the other way).
@@ -46,9 +56,12 @@
 // node's stream when its standby comes and goes, and hands the standby
 // side's attach requests to this node's replica keeper.
 //
+// In replication mode takeover (replication.hpp), a node taken over has
+// its runs answered by the node that took it over (the routes above go
+// there), and its old process is refused.
+//
 // The actor system must have been configured with prepare_actor_system
-// before it started. Takeover is not built yet: a node's runs run only on
-// it.
+// before it started.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +86,7 @@ using nodes_atom = caf::atom_constant<caf::atom("cl_nodes")>;
 using list_atom = caf::atom_constant<caf::atom("cl_list")>;
 using hello_atom = caf::atom_constant<caf::atom("cl_hello")>;
 using where_atom = caf::atom_constant<caf::atom("cl_where")>;
+using service_atom = caf::atom_constant<caf::atom("cl_service")>;
 
 /// Loads CAF's middleman and caf_openssl with the cluster's TLS files and
 /// registers the service protocol's message types. Before the system starts.

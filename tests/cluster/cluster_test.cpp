@@ -7,6 +7,8 @@
 
 #include "cluster/cluster_fixture.hpp"
 
+#include "endure/actors/atoms.hpp"
+
 using namespace endure;
 using namespace endure::test::cluster_fixture;
 
@@ -63,6 +65,78 @@ SCENARIO("a run started on node a that b owns runs on b and c signals and waits 
     REQUIRE_FALSE(st);
     CHECK(st.error().code == errc::not_found);
   }
+}
+
+SCENARIO("any node finds each node's human gateway and escalation actor by name and a decision "
+         "sent to any node reaches the gateway of the request's run") {
+  cluster_files files;
+  node_process a{files, "a"}, b{files, "b"}, c{files, "c"};
+  client cl{files};
+  auto to_a = cl.router(files, "a");
+  auto to_c = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_a) && all_up(*cl.sys, to_c); }, 20s));
+  auto gateway_of_b = ask<caf::actor>(*cl.sys, to_a, cluster::service_atom::value,
+                                      std::string{"b"}, svc::gateway_name);
+  REQUIRE(gateway_of_b);
+  REQUIRE(*gateway_of_b);
+  // Subscribed from this process, across nodes; a request to the gateway
+  // from the same actor afterwards is answered after the subscription.
+  caf::scoped_actor watcher{*cl.sys};
+  watcher->send(*gateway_of_b, atoms::subscribe::value, caf::actor{watcher});
+  std::optional<caf::error> unknown;
+  watcher->request(*gateway_of_b, 30s, atoms::decide::value, std::string{"no-such-run/1"},
+                   std::string{"ann"}, std::string{"approve"}, std::string{"{}"},
+                   std::string{"test"})
+    .receive([](std::string&) {}, [&](caf::error& e) { unknown = e; });
+  REQUIRE(unknown);
+  CHECK(svc::error_of(*unknown, "decide").code == errc::not_found);
+
+  auto id = run_owned_by("b", "asks-");
+  REQUIRE(ask<run_meta>(*cl.sys, to_a, svc::start_atom::value, std::string{"asks"}, id,
+                        to_bytes(std::string{"Ship it?"})));
+  std::string request;
+  for (int i = 0; i < 20 && request.empty(); ++i)
+    watcher->receive(
+      [&](atoms::gw_event, const std::string& kind, const std::string& rq, const std::string& run,
+          const std::string&) {
+        if (kind == "waiting" && run == id)
+          request = rq;
+      },
+      caf::after(10s) >> [&] { i = 20; });
+  REQUIRE_FALSE(request.empty());
+
+  // Decided through c, answered by b's gateway (c's has no such request).
+  auto decided = ask<std::string>(*cl.sys, to_c, svc::decide_atom::value, request,
+                                  std::string{"ann"}, std::string{"respond"},
+                                  std::string{R"({"text": "yes"})"}, std::string{"cluster-test"});
+  INFO((decided ? *decided : decided.error().message));
+  REQUIRE(decided);
+  CHECK(*decided == "decided");
+  auto out = ask<run_outcome>(*cl.sys, to_a, svc::wait_atom::value, id, std::int64_t{20'000});
+  REQUIRE(out);
+  CHECK(from_bytes<std::string>(out->result) == "b:yes");
+  auto again = ask<std::string>(*cl.sys, to_a, svc::decide_atom::value, request,
+                                std::string{"bob"}, std::string{"respond"},
+                                std::string{R"({"text": "no"})"}, std::string{"cluster-test"});
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::invalid_state);  // decided already, says b's gateway
+
+  // c's escalation actor, found through a, answers its own message.
+  auto escalation_of_c = ask<caf::actor>(*cl.sys, to_a, cluster::service_atom::value,
+                                         std::string{"c"}, svc::escalation_name);
+  REQUIRE(escalation_of_c);
+  auto stats = ask<std::string>(*cl.sys, *escalation_of_c, atoms::esc_stats::value);
+  REQUIRE(stats);
+  CHECK_THAT(*stats, Catch::Contains("model_version"));
+
+  auto no_node = ask<caf::actor>(*cl.sys, to_a, cluster::service_atom::value, std::string{"z"},
+                                 svc::gateway_name);
+  REQUIRE_FALSE(no_node);
+  CHECK(no_node.error().code == errc::invalid_argument);
+  auto no_name = ask<caf::actor>(*cl.sys, to_c, cluster::service_atom::value, std::string{"b"},
+                                 caf::atom("nothing"));
+  REQUIRE_FALSE(no_name);
+  CHECK(no_name.error().code == errc::not_found);
 }
 
 SCENARIO("a new run whose first choice is away goes to the next node up") {

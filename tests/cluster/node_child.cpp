@@ -2,7 +2,8 @@
 // DATA_DIR with two workflows that say which node ran them, published as
 // node NODE of the cluster file CONFIG. Prints "ready PORT" once it
 // listens; stops at end of stdin (or dies by SIGKILL, which is the point).
-// In replication mode takeover it runs the replicas it takes over
+// Its runtime has an escalation actor (default options), so a test reaches
+// it and the human gateway by name. In replication mode takeover it runs the replicas it takes over
 // (cli::hosted_replicas, as `endure serve` does), and when its standby
 // fenced it, prints "fenced WHY" and exits with 3.
 //
@@ -11,6 +12,8 @@
 // Workflows (input and result: msgpack strings):
 //   where     -> "NODE:INPUT"                    one step
 //   await_go  -> "NODE:PAYLOAD of signal go"     waits for signal "go", then one step
+//   asks      -> "NODE:ANSWER"                   asks a person (ctx.ask_human) the
+//                question INPUT and returns the answer
 //   steps     -> "NODE:K"                        K steps (input "K"), step i returning
 //                "NODE:i"; step i's body prints "acked RUN i-1 NODE:i-1"
 //                (the previous step is durable by then)
@@ -23,6 +26,8 @@
 #include <string>
 #include <thread>
 
+#include "endure/actors/agent/tool_call.hpp"
+#include "endure/actors/escalation/escalation_options.hpp"
 #include "endure/cli/hosted_replicas.hpp"
 #include "endure/endure.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
@@ -42,6 +47,11 @@ endure::task<std::string> await_go(endure::context& ctx, std::string) {
   auto ran = ctx.step("run", [](const std::string& in) { return node_name + ":" + in; },
                       go.value_or("no signal"));
   co_return co_await std::move(ran);
+}
+
+endure::task<std::string> asks(endure::context& ctx, std::string question) {
+  auto answer = co_await ctx.ask_human(question);
+  co_return node_name + ":" + answer;
 }
 
 std::mutex print_mutex;
@@ -87,6 +97,7 @@ int main(int argc, char** argv) {
   endure::runtime_options opts;
   opts.journal.data_dir = argv[3];
   opts.journal.mode = endure::durability::nosync;
+  opts.escalation = std::make_shared<endure::escalation::escalation_options>();
   auto hosted_opts = opts;
   auto repl = endure::cluster::replication::start(sys, *cfg, opts.journal);
   if (repl)
@@ -94,6 +105,7 @@ int main(int argc, char** argv) {
   endure::workflow_registry reg;
   reg.add("where", &where);
   reg.add("await_go", &await_go);
+  reg.add("asks", &asks);
   reg.add("steps", &steps);
   auto hosted = std::make_shared<endure::cli::hosted_replicas>(
     sys, reg, [hosted_opts](const std::string& dir) {

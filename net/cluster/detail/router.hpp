@@ -142,6 +142,11 @@ caf::error unavailable(const std::string& id, const std::vector<std::string>& aw
 /// The node that has run `id` (where_atom).
 void where(node_actor* self, guarded_reply rp, const std::string& id);
 
+/// The actor node `node` has in its registry under `name` (service_atom):
+/// from this node's registry, or asked of that node's router.
+void named_actor(node_actor* self, guarded_reply rp, const std::string& node,
+                 caf::atom_value name);
+
 // ---- Peers joining, leaving and greeting (router_membership.cpp)
 
 /// Tells `m` about every subscriber (a node that joined or returned).
