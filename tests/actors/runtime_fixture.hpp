@@ -104,6 +104,21 @@ public:
     cfg_.reset();
   }
 
+  /// Before a test counts the journal's commits over a span: waits (at most
+  /// 10 s) for the human gateway's start to write its index marker (a
+  /// batch of its own, late on a loaded machine), then commits nothing
+  /// through the runtime's writer, so that every commit before is counted
+  /// (a commit is visible to readers a moment before the writer counts it).
+  bool settle_commits() {
+    bool started = eventually([&] {
+      auto n = rt_->store().count_rows(side_table::request_index, "");
+      return n && *n >= 1;
+    });
+    // The runtime hands its journal out read-only; committing nothing
+    // through it changes nothing.
+    return started && const_cast<journal&>(rt_->store()).commit(write_batch{}).has_value();
+  }
+
   /// Waits (at most 10 s) until run `id` is stored with `status`.
   bool await_status(const std::string& id, run_status status) {
     return eventually([&] {

@@ -371,6 +371,7 @@ SCENARIO("a decision reaches its waiting run in the commit that stores it", "[ga
     REQUIRE(f.await_status(run, run_status::waiting));
     if (passivated)
       REQUIRE(eventually([&] { return f.rt().stats().live_actors == 0; }));
+    REQUIRE(f.settle_commits());
     counted_store = &f.rt().store();
     auto before = f.rt().store().stats().commits;
     REQUIRE(f.rt().decide(id, "ann", "approve"));
@@ -385,7 +386,10 @@ SCENARIO("a decision reaches its waiting run in the commit that stores it", "[ga
     CHECK(f.events<signal_received_event>(run).size() == 1);
     for (auto& e : f.events<step_started_event>(run))
       CHECK(e.name != "decision:publish");
-    CHECK(index_problems(f.rt().store()).empty());
+    auto problems = index_problems(f.rt().store());
+    for (auto& p : problems)
+      UNSCOPED_INFO(p);
+    CHECK(problems.empty());
   }
 }
 
