@@ -418,21 +418,33 @@ int main(int argc, char** argv) {
     return node_main(argv[2], argv[3], argv[4]);
   std::size_t runs = 300, reps = 3, pipeline_runs = 3000;
   bool takeover_only = false, throughput_only = false;
+  auto usage = [] {
+    std::fprintf(stderr, "usage: cluster [--runs N] [--reps R] [--pipeline-runs P] "
+                         "[--takeover-only | --throughput-only]   (N, R, P at least 1)\n");
+    return 2;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--takeover-only" || flag == "--throughput-only") {
       (flag == "--takeover-only" ? takeover_only : throughput_only) = true;
       continue;
     }
-    if (i + 1 >= argc)
-      break;
-    if (flag == "--runs")
-      runs = std::stoul(argv[++i]);
-    else if (flag == "--reps")
-      reps = std::stoul(argv[++i]);
-    else if (flag == "--pipeline-runs")
-      pipeline_runs = std::stoul(argv[++i]);
+    std::size_t* value = flag == "--runs"            ? &runs
+                         : flag == "--reps"          ? &reps
+                         : flag == "--pipeline-runs" ? &pipeline_runs
+                                                     : nullptr;
+    if (!value || i + 1 >= argc)
+      return usage();
+    try {
+      *value = std::stoul(argv[++i]);
+    } catch (const std::exception&) {
+      return usage();
+    }
+    if (*value == 0)
+      return usage();
   }
+  if (takeover_only && throughput_only)
+    return usage();
   if (takeover_only)
     return takeover(reps), 0;
   if (throughput_only)

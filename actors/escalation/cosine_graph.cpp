@@ -11,7 +11,7 @@
 #include <hnswlib/hnswlib.h>
 #include <xxhash.h>
 
-#include "endure/persistence/sync_directory.hpp"
+#include "endure/persistence/detail/sync_directory.hpp"
 
 namespace endure::escalation {
 

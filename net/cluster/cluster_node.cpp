@@ -7,23 +7,18 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/event_based_actor.hpp>
 #include <caf/function_view.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/io/middleman_actor.hpp>
 #include <caf/openssl/all.hpp>
-#include <caf/stateful_actor.hpp>
 
 #include <algorithm>
 
-#include "endure/actors/detail/caf_error.hpp"
 #include "endure/actors/gateway/withdraw.hpp"
-#include "endure/actors/service/protocol.hpp"
 #include "endure/net/cluster/detail/ssl_error_queue.hpp"
 #include "endure/net/cluster/placement.hpp"
 #include "endure/net/cluster/replication/protocol.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
-#include "endure/persistence/log.hpp"
 
 
 namespace endure::cluster {

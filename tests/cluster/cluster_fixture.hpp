@@ -183,6 +183,48 @@ inline std::string run_owned_by(const std::string& node, const std::string& pref
   return {};
 }
 
+/// Three nodes without replication, all up as the routers of a and c see
+/// them, and a client connected to those two.
+struct three_nodes {
+  cluster_files files;
+  node_process a{files, "a"}, b{files, "b"}, c{files, "c"};
+  client cl{files};
+  caf::actor to_a = cl.router(files, "a");
+  caf::actor to_c = cl.router(files, "c");
+  three_nodes() {
+    REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_a) && all_up(*cl.sys, to_c); },
+                             20s));
+  }
+};
+
+/// The last step of each run a node acknowledged (its "acked" lines).
+struct acks_seen {
+  std::map<std::string, acked_step> last;  ///< run -> its highest step acknowledged
+  std::size_t count = 0;                   ///< "acked" lines taken
+  void take(const std::string& line) {
+    if (auto ack = parse_ack(line)) {
+      ++count;
+      auto& l = last[ack->run];
+      if (ack->step > l.step)
+        l = *ack;
+    }
+  }
+};
+
+/// Starts `n` runs of the test node's workflow "steps" (`steps` steps
+/// each) whose ids `node` owns, through `router`; their ids.
+inline std::vector<std::string> start_step_runs(caf::actor_system& sys, const caf::actor& router,
+                                                const std::string& node,
+                                                const std::string& prefix, int n, int steps) {
+  std::vector<std::string> runs;
+  for (int i = 0; i < n; ++i) {
+    runs.push_back(run_owned_by(node, prefix + std::to_string(i) + "-"));
+    REQUIRE(ask<run_meta>(sys, router, svc::start_atom::value, std::string{"steps"}, runs.back(),
+                          to_bytes(std::to_string(steps))));
+  }
+  return runs;
+}
+
 
 /// Step name -> result of every completed step of `run` in the journal at
 /// `dir`, read as `endure inspect` reads a live one (read-only).

@@ -13,12 +13,10 @@ using namespace endure;
 using namespace endure::test::cluster_fixture;
 
 SCENARIO("a run started on node a that b owns runs on b and c signals and waits for it") {
-  cluster_files files;
-  node_process a{files, "a"}, b{files, "b"}, c{files, "c"};
-  client cl{files};
-  auto to_a = cl.router(files, "a");
-  auto to_c = cl.router(files, "c");
-  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_a) && all_up(*cl.sys, to_c); }, 20s));
+  three_nodes up;
+  auto& files = up.files;
+  auto& cl = up.cl;
+  auto to_a = up.to_a, to_c = up.to_c;
   caf::scoped_actor subscriber{*cl.sys};
   REQUIRE(ask<caf::ok_atom>(*cl.sys, to_a, svc::subscribe_atom::value,
                             caf::actor{subscriber}, false));
@@ -69,12 +67,9 @@ SCENARIO("a run started on node a that b owns runs on b and c signals and waits 
 
 SCENARIO("any node finds each node's human gateway and escalation actor by name and a decision "
          "sent to any node reaches the gateway of the request's run") {
-  cluster_files files;
-  node_process a{files, "a"}, b{files, "b"}, c{files, "c"};
-  client cl{files};
-  auto to_a = cl.router(files, "a");
-  auto to_c = cl.router(files, "c");
-  REQUIRE(test::eventually([&] { return all_up(*cl.sys, to_a) && all_up(*cl.sys, to_c); }, 20s));
+  three_nodes up;
+  auto& cl = up.cl;
+  auto to_a = up.to_a, to_c = up.to_c;
   auto gateway_of_b = ask<caf::actor>(*cl.sys, to_a, cluster::service_atom::value,
                                       std::string{"b"}, svc::gateway_name);
   REQUIRE(gateway_of_b);

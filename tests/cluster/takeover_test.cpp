@@ -47,24 +47,12 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
   auto router = cl.router(files, "c");
   REQUIRE(test::eventually([&] { return all_up(*cl.sys, router); }, 10s));
 
-  std::vector<std::string> runs;
-  for (int i = 0; i < 3; ++i) {
-    runs.push_back(run_owned_by("a", "take-" + std::to_string(i) + "-"));
-    REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"steps"},
-                          runs.back(), to_bytes(std::string{"300"})));
-  }
+  auto runs = start_step_runs(*cl.sys, router, "a", "take-", 3, 300);
   // The last step of each run a acknowledged, with its result.
-  std::map<std::string, acked_step> acked_on_a;
-  std::size_t acks = 0;
-  auto take = [&](const std::string& line) {
-    if (auto ack = parse_ack(line)) {
-      ++acks;
-      auto& last = acked_on_a[ack->run];
-      if (ack->step > last.step)
-        last = *ack;
-    }
-  };
-  for (int i = 0; i < 5000 && acks < 60; ++i) {
+  acks_seen on_a;
+  auto& acked_on_a = on_a.last;
+  auto take = [&](const std::string& line) { on_a.take(line); };
+  for (int i = 0; i < 5000 && on_a.count < 60; ++i) {
     auto line = a->child->read_line(10s);
     REQUIRE(line);
     take(*line);
@@ -76,7 +64,7 @@ SCENARIO("with mode takeover a killed node's runs complete on its standby and th
       break;
     take(*line);
   }
-  REQUIRE(acks >= 60);
+  REQUIRE(on_a.count >= 60);
 
   for (auto& r : runs) {
     auto out = outcome(*cl.sys, router, r, 60s);
@@ -179,26 +167,16 @@ SCENARIO("in mode takeover a link cut between a live node and its standby alone 
   auto router = cl.router(files, "c");
   REQUIRE(test::eventually([&] { return all_up(*cl.sys, router) && relay.accepted() >= 1; }, 20s));
 
-  std::vector<std::string> runs;
-  for (int i = 0; i < 2; ++i) {
-    runs.push_back(run_owned_by("a", "cut-" + std::to_string(i) + "-"));
-    REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"steps"},
-                          runs.back(), to_bytes(std::string{"300"})));
-  }
-  std::map<std::string, acked_step> acked_on_a;
-  std::size_t acks = 0;
+  auto runs = start_step_runs(*cl.sys, router, "a", "cut-", 2, 300);
+  acks_seen on_a;
+  auto& acked_on_a = on_a.last;
   std::optional<std::string> fenced;
   auto take = [&](const std::string& line) {
     if (line.rfind("fenced ", 0) == 0)
       fenced = line;
-    if (auto ack = parse_ack(line)) {
-      ++acks;
-      auto& last = acked_on_a[ack->run];
-      if (ack->step > last.step)
-        last = *ack;
-    }
+    on_a.take(line);
   };
-  for (int i = 0; i < 5000 && acks < 40; ++i) {
+  for (int i = 0; i < 5000 && on_a.count < 40; ++i) {
     auto line = a.child->read_line(10s);
     REQUIRE(line);
     take(*line);
@@ -232,6 +210,7 @@ SCENARIO("in mode takeover a link cut between a live node and its standby alone 
       first_on_b[ack->run] = *ack;
   }
   auto replica = cluster::replica_dir(files.dir.path() + "/data-b", "a");
+  REQUIRE(acked_on_a.size() == runs.size());  // each run had steps acknowledged on a
   for (auto& r : runs) {
     auto& last = acked_on_a[r];
     INFO(r << ": a acknowledged step " << last.step);

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "endure/persistence/sync_directory.hpp"
+#include "endure/persistence/detail/sync_directory.hpp"
 
 namespace endure::net::auth::detail {
 

@@ -19,7 +19,7 @@
 #include "endure/net/cluster/replication/protocol.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
-#include "endure/persistence/sync_directory.hpp"
+#include "endure/persistence/detail/sync_directory.hpp"
 #include "endure/persistence/write_batch_codec.hpp"
 
 namespace endure::cluster::replication_detail {

@@ -1,4 +1,4 @@
-#include "endure/persistence/sync_directory.hpp"
+#include "endure/persistence/detail/sync_directory.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

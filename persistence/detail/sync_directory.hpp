@@ -1,6 +1,8 @@
 // Making a directory's entries durable: after a file is created in it or
 // renamed into it, the new name survives a power loss only once the
 // directory itself is synced (fsync(2) on the file is not enough).
+// Internal to endure: the escalation graphs, the auth token file and the
+// cluster's replica keeper use it.
 #pragma once
 
 #include <filesystem>
