@@ -2,8 +2,12 @@
 // a move to a newer CAF touches only it. Atom names are at most 10
 // characters. All messages are local to one process and carry only builtin
 // types, except a write_batch riding with a signal (below; never sent to
-// another node). Requests answer with a value (or caf::ok_atom) on success
-// and a caf::error of category "endure" (detail/caf_error.hpp) when refused.
+// another node). In a cluster, other nodes reach the human gateway's
+// decide and subscribe and the escalation actor's esc_assess, esc_outcome
+// and esc_stats through a stand-in that passes on those alone
+// (net/cluster/detail/service_facade.hpp). Requests answer with a value
+// (or caf::ok_atom) on success and a caf::error of category "endure"
+// (detail/caf_error.hpp) when refused.
 #pragma once
 
 #include <caf/allowed_unsafe_message_type.hpp>

@@ -4,6 +4,7 @@
 // lookups, behavior and the public API; detail/router.hpp lists the rest.
 #include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/cluster/detail/router.hpp"
+#include "endure/net/cluster/detail/service_facade.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
@@ -136,11 +137,16 @@ void named_actor(node_actor* self, guarded_reply rp, const std::string& node,
     return forward_seen_to<caf::actor>(self, m, m.router, rp, caf::duration{lookup_timeout},
                                        [](const caf::error*) {}, service_atom::value, node,
                                        name);
-  auto found = caf::actor_cast<caf::actor>(self->home_system().registry().get(name));
-  if (!found)
-    return rp.deliver(to_caf_error(errc::not_found, "node " + node + " has nothing named '"
-                                                      + caf::to_string(name) + "'"));
-  rp.deliver(std::move(found));
+  if (name == svc::runtime_name)  // its protocol is all public
+    return rp.deliver(self_member(self).runtime);
+  if (!has_facade(name))
+    return rp.deliver(to_caf_error(
+      errc::not_found, "node " + node + " lends nothing named '" + caf::to_string(name)
+                         + "' to other nodes (endure, endure_gw, endure_esc)"));
+  auto& facade = st.facades[name];
+  if (!facade)
+    facade = spawn_service_facade(self, name);
+  rp.deliver(facade);
 }
 
 } // namespace router_detail

@@ -30,20 +30,28 @@
 //   (list_atom)  -> std::vector<run_meta>      this node's runs only
 //   (where_atom, run id) -> std::string        the node that has the run
 //                                                (errors as for status)
-//   (service_atom, node, name) -> caf::actor   the actor node `node` has
-//       in its registry under `name` (service::gateway_name,
-//       escalation_name, runtime_name), found there by its own router:
-//       any node's human gateway and escalation actor, by name, speaking
-//       the messages of actors/atoms.hpp across nodes. Errors:
-//       invalid_argument (no such node), not_found (nothing under that
-//       name there, or the node was taken over: its process's actors are
-//       gone), shut_down (the node is away).
+//   (service_atom, node, name) -> caf::actor   what node `node` lends by
+//       name, made by its own router: service::runtime_name, its
+//       runtime's handle; gateway_name and escalation_name, a stand-in for
+//       its human gateway or escalation actor that passes on only their
+//       public messages (decide, subscribe; esc_assess, esc_outcome,
+//       esc_stats: detail/service_facade.hpp). Messages to the handle
+//       travel through the node the asker reached it by, unless the asker
+//       is connected to `node` itself: ask `node`'s own router for a
+//       handle that lasts as long as `node` does. Errors:
+//       invalid_argument (no such node), not_found (another name, or the
+//       node was taken over: its process's actors are gone), shut_down
+//       (the node is away).
 // and between nodes (hello_atom, from, its router, its runtime handle, the
 // runs it holds whose first choice is the other) -> (name, runtime handle,
 // the same list the other way).
 //
 // A request forwarded to a node that goes away before it answers is
-// answered shut_down at once (not after its timeout). Nodes connect with
+// answered shut_down at once (not after its timeout). Such an answer, or a
+// timeout, says the outcome is unknown: the node may have applied it
+// before it went. Ask again once it (or its standby) answers: a signal
+// sent again with the same request id is journaled once, and a decision
+// already applied is answered invalid_state naming who decided. Nodes connect with
 // TLS only: each presents a certificate signed by the cluster's CA and
 // refuses peers that do not (caf_openssl verifies both sides); a plain
 // connection fails its handshake. A node that is away is tried again every

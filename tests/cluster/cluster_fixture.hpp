@@ -19,6 +19,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "endure/actors/atoms.hpp"
 #include "endure/actors/events.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/actors/service/protocol.hpp"
@@ -196,6 +197,36 @@ struct three_nodes {
                              20s));
   }
 };
+
+/// Subscribes `watcher` to the lifecycle events of `gateway` (a node's
+/// gateway, from service_atom), then asks it to decide an unknown request
+/// from the same actor: once that is answered, the subscription is in.
+/// The answer's error (not_found expected).
+inline caf::error subscribe_to_gateway(caf::scoped_actor& watcher, const caf::actor& gateway) {
+  watcher->send(gateway, atoms::subscribe::value, caf::actor{watcher});
+  caf::error out = caf::sec::request_timeout;
+  watcher->request(gateway, 30s, atoms::decide::value, std::string{"no-such-run/1"},
+                   std::string{"ann"}, std::string{"approve"}, std::string{"{}"},
+                   std::string{"test"})
+    .receive([&](std::string&) { out = caf::error{}; }, [&](caf::error& e) { out = e; });
+  return out;
+}
+
+/// The id of the request run `run` raised, from the "waiting" event a
+/// subscribed `watcher` hears (at most 20 events or 10 s of silence);
+/// empty if none came.
+inline std::string waiting_request(caf::scoped_actor& watcher, const std::string& run) {
+  std::string request;
+  for (int i = 0; i < 20 && request.empty(); ++i)
+    watcher->receive(
+      [&](atoms::gw_event, const std::string& kind, const std::string& rq, const std::string& of,
+          const std::string&) {
+        if (kind == "waiting" && of == run)
+          request = rq;
+      },
+      caf::after(10s) >> [&] { i = 20; });
+  return request;
+}
 
 /// The last step of each run a node acknowledged (its "acked" lines).
 struct acks_seen {

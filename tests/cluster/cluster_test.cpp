@@ -77,28 +77,25 @@ SCENARIO("any node finds each node's human gateway and escalation actor by name 
   // Subscribed from this process, across nodes; a request to the gateway
   // from the same actor afterwards is answered after the subscription.
   caf::scoped_actor watcher{*cl.sys};
-  watcher->send(*gateway_of_b, atoms::subscribe::value, caf::actor{watcher});
-  std::optional<caf::error> unknown;
-  watcher->request(*gateway_of_b, 30s, atoms::decide::value, std::string{"no-such-run/1"},
-                   std::string{"ann"}, std::string{"approve"}, std::string{"{}"},
-                   std::string{"test"})
-    .receive([](std::string&) {}, [&](caf::error& e) { unknown = e; });
-  REQUIRE(unknown);
-  CHECK(svc::error_of(*unknown, "decide").code == errc::not_found);
+  auto unknown = subscribe_to_gateway(watcher, *gateway_of_b);
+  CHECK(svc::error_of(unknown, "decide").code == errc::not_found);
 
   auto id = run_owned_by("b", "asks-");
   REQUIRE(ask<run_meta>(*cl.sys, to_a, svc::start_atom::value, std::string{"asks"}, id,
                         to_bytes(std::string{"Ship it?"})));
-  std::string request;
-  for (int i = 0; i < 20 && request.empty(); ++i)
-    watcher->receive(
-      [&](atoms::gw_event, const std::string& kind, const std::string& rq, const std::string& run,
-          const std::string&) {
-        if (kind == "waiting" && run == id)
-          request = rq;
-      },
-      caf::after(10s) >> [&] { i = 20; });
+  auto request = waiting_request(watcher, id);
   REQUIRE_FALSE(request.empty());
+
+  // What only b's runtime may tell its gateway does not pass: a "run
+  // ended" would withdraw the question (the decision below would then be
+  // refused), and a deadline request is refused.
+  watcher->send(*gateway_of_b, atoms::run_ended::value, id,
+                static_cast<std::uint8_t>(run_status::completed));
+  std::optional<caf::error> internal;
+  watcher->request(*gateway_of_b, 30s, atoms::deadline::value, request)
+    .receive([](std::string&) {}, [&](caf::error& e) { internal = e; });
+  REQUIRE(internal);
+  CHECK(*internal == caf::sec::unexpected_message);
 
   // Decided through c, answered by b's gateway (c's has no such request).
   auto decided = ask<std::string>(*cl.sys, to_c, svc::decide_atom::value, request,

@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 
+#include "endure/actors/atoms.hpp"
 #include "endure/net/cluster/replication/replica_keeper.hpp"
 #include "endure/net/cluster/replication/replication.hpp"
 #include "support/tcp_proxy.hpp"
@@ -222,6 +223,44 @@ SCENARIO("in mode takeover a link cut between a live node and its standby alone 
     CHECK(steps.size() == 300);
     CHECK(steps["s" + std::to_string(last.step)] == last.result);
   }
+}
+
+SCENARIO("in mode takeover a question of a run whose node was taken over is decided through "
+         "any node", "[cluster][replication][takeover]") {
+  cluster_files files{"replication: {mode: takeover, takeover_ms: 300}\n"};
+  node_process b{files, "b"}, c{files, "c"};
+  auto a = std::make_unique<node_process>(files, "a");
+  client cl{files};
+  auto router = cl.router(files, "c");
+  REQUIRE(test::eventually([&] { return all_up(*cl.sys, router); }, 10s));
+  auto gateway_of_a = ask<caf::actor>(*cl.sys, router, cluster::service_atom::value,
+                                      std::string{"a"}, svc::gateway_name);
+  REQUIRE(gateway_of_a);
+  caf::scoped_actor watcher{*cl.sys};
+  (void)subscribe_to_gateway(watcher, *gateway_of_a);
+
+  auto id = run_owned_by("a", "q/x-");  // a '/' in the run id too
+  REQUIRE(ask<run_meta>(*cl.sys, router, svc::start_atom::value, std::string{"asks"}, id,
+                        to_bytes(std::string{"Ship it?"})));
+  auto request = waiting_request(watcher, id);
+  REQUIRE_FALSE(request.empty());
+
+  a->child->kill_hard();
+  REQUIRE(test::eventually([&] { return nodes_say(*cl.sys, router, "a up (taken over by b)"); },
+                           20s));
+  auto gone = ask<caf::actor>(*cl.sys, router, cluster::service_atom::value, std::string{"a"},
+                              svc::gateway_name);
+  REQUIRE_FALSE(gone);
+  CHECK(gone.error().code == errc::not_found);
+  auto decided = ask<std::string>(*cl.sys, router, svc::decide_atom::value, request,
+                                  std::string{"ann"}, std::string{"respond"},
+                                  std::string{R"({"text": "yes"})"}, std::string{"test"});
+  INFO((decided ? *decided : decided.error().message));
+  REQUIRE(decided);
+  CHECK(*decided == "decided");
+  auto out = outcome(*cl.sys, router, id, 30s);
+  REQUIRE(out);
+  CHECK(from_bytes<std::string>(out->result) == "b:yes");
 }
 
 SCENARIO("in mode takeover a commit waits for an absent standby however long",

@@ -111,6 +111,9 @@ struct node_state {
   /// Takeover notices from a node not adopted yet (its notice can pass
   /// the answer to this node's hello): host -> (node, runtime).
   std::map<std::string, std::vector<std::pair<std::string, caf::actor>>> early_notices;
+  /// The stand-ins other nodes get for this node's gateway and escalation
+  /// actor (service_facade.hpp), made on first request.
+  std::map<caf::atom_value, caf::actor> facades;
   static inline const char* name = "endure.cluster_node";
 };
 
@@ -142,8 +145,9 @@ caf::error unavailable(const std::string& id, const std::vector<std::string>& aw
 /// The node that has run `id` (where_atom).
 void where(node_actor* self, guarded_reply rp, const std::string& id);
 
-/// The actor node `node` has in its registry under `name` (service_atom):
-/// from this node's registry, or asked of that node's router.
+/// What node `node` lends under `name` (service_atom): its runtime's
+/// handle, or a facade of its gateway or escalation actor; made here for
+/// this node, else asked of that node's router.
 void named_actor(node_actor* self, guarded_reply rp, const std::string& node,
                  caf::atom_value name);
 
