@@ -9,6 +9,7 @@
 #include <caf/scoped_actor.hpp>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -226,6 +227,16 @@ inline std::string waiting_request(caf::scoped_actor& watcher, const std::string
       },
       caf::after(10s) >> [&] { i = 20; });
   return request;
+}
+
+/// `principal` answers question `request` with `text` (decide, respond)
+/// through `router`: "decided", or the error.
+inline expected<std::string> answer(caf::actor_system& sys, const caf::actor& router,
+                                    const std::string& request, const std::string& principal,
+                                    const std::string& text) {
+  return ask<std::string>(sys, router, svc::decide_atom::value, request, principal,
+                          std::string{"respond"}, nlohmann::json{{"text", text}}.dump(),
+                          std::string{"cluster-test"});
 }
 
 /// The last step of each run a node acknowledged (its "acked" lines).

@@ -98,18 +98,13 @@ SCENARIO("any node finds each node's human gateway and escalation actor by name 
   CHECK(*internal == caf::sec::unexpected_message);
 
   // Decided through c, answered by b's gateway (c's has no such request).
-  auto decided = ask<std::string>(*cl.sys, to_c, svc::decide_atom::value, request,
-                                  std::string{"ann"}, std::string{"respond"},
-                                  std::string{R"({"text": "yes"})"}, std::string{"cluster-test"});
+  auto decided = answer(*cl.sys, to_c, request, "ann", "yes");
   INFO((decided ? *decided : decided.error().message));
-  REQUIRE(decided);
-  CHECK(*decided == "decided");
+  REQUIRE((decided && *decided == "decided"));
   auto out = ask<run_outcome>(*cl.sys, to_a, svc::wait_atom::value, id, std::int64_t{20'000});
   REQUIRE(out);
   CHECK(from_bytes<std::string>(out->result) == "b:yes");
-  auto again = ask<std::string>(*cl.sys, to_a, svc::decide_atom::value, request,
-                                std::string{"bob"}, std::string{"respond"},
-                                std::string{R"({"text": "no"})"}, std::string{"cluster-test"});
+  auto again = answer(*cl.sys, to_a, request, "bob", "no");
   REQUIRE_FALSE(again);
   CHECK(again.error().code == errc::invalid_state);  // decided already, says b's gateway
 

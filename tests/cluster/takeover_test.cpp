@@ -252,12 +252,9 @@ SCENARIO("in mode takeover a question of a run whose node was taken over is deci
                               svc::gateway_name);
   REQUIRE_FALSE(gone);
   CHECK(gone.error().code == errc::not_found);
-  auto decided = ask<std::string>(*cl.sys, router, svc::decide_atom::value, request,
-                                  std::string{"ann"}, std::string{"respond"},
-                                  std::string{R"({"text": "yes"})"}, std::string{"test"});
+  auto decided = answer(*cl.sys, router, request, "ann", "yes");
   INFO((decided ? *decided : decided.error().message));
-  REQUIRE(decided);
-  CHECK(*decided == "decided");
+  REQUIRE((decided && *decided == "decided"));
   auto out = outcome(*cl.sys, router, id, 30s);
   REQUIRE(out);
   CHECK(from_bytes<std::string>(out->result) == "b:yes");
