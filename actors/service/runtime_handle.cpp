@@ -19,6 +19,7 @@
 #include "endure/actors/detail/guarded_reply.hpp"
 #include "endure/actors/detail/random_source.hpp"
 #include "endure/actors/detail/runtime_services.hpp"
+#include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/service/protocol.hpp"
 #include "endure/actors/workflow_registry.hpp"
 
@@ -131,6 +132,16 @@ struct handle_state {
   /// arrive) journal once; every attempt of the handle uses the same one.
   void signal(const std::string& id, const std::string& name, const std::string& payload,
               const std::string& request_id, guarded_reply reply) {
+    // A run takes a signal of a delivery id as the human gateway's decision
+    // on a request (actors/gateway/human_request.hpp): only the gateway may
+    // send one, or any client could approve a gated call.
+    if (auto reserved = gateway::delivery_id(""); request_id.starts_with(reserved))
+      return reply.deliver(to_caf_error(
+        errc::invalid_argument,
+        "signal " + name + " to run " + id + ": request id '" + request_id + "' is reserved ('"
+          + reserved + "' ids carry the human gateway's decisions); decide a request with "
+          "decide_atom to the gateway (runtime::decide, `endure approve`), and give a signal "
+          "another request id"));
     auto msg = caf::make_message(atoms::signal::value, id, name, payload,
                                  request_id.empty() ? endure::detail::random_uuid() : request_id);
     ask_runs([msg] { return msg; }, [reply](caf::ok_atom) { reply.deliver(caf::ok_atom::value); },

@@ -27,6 +27,7 @@
 #include "endure/endure.hpp"
 #include "endure/net/cluster/cluster_node.hpp"
 #include "endure/net/cluster/placement.hpp"
+#include "support/actor_ask.hpp"
 #include "support/child_process.hpp"
 #include "support/eventually.hpp"
 #include "support/free_port.hpp"
@@ -127,16 +128,7 @@ struct client {
   }
 };
 
-/// A request's answer, or the endure error it failed with.
-template <class T, class... Ts>
-expected<T> ask(caf::actor_system& sys, const caf::actor& to, Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  expected<T> out = make_error(errc::timeout, "no answer");
-  self->request(to, 30s, std::forward<Ts>(xs)...)
-    .receive([&](T& x) { out = std::move(x); },
-             [&](caf::error& e) { out = svc::error_of(e, "request"); });
-  return out;
-}
+using endure::test::ask;
 
 inline bool all_up(caf::actor_system& sys, const caf::actor& router) {
   auto nodes = ask<std::vector<std::string>>(sys, router, cluster::nodes_atom::value);

@@ -13,6 +13,9 @@
 #include <thread>
 
 #include "actors/runtime_fixture.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/actors/service/protocol.hpp"
+#include "support/actor_ask.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/tool_call.hpp"
 #include "endure/actors/gateway/decide.hpp"
@@ -271,6 +274,35 @@ SCENARIO("a decision signal sent by anyone but the gateway decides nothing", "[g
   REQUIRE(f.rt().decide(id, "bob", "reject"));
   CHECK(f.ended("g8", 10s).value<json>()["error"] == "rejected");
   CHECK(published_now().empty());
+}
+
+SCENARIO("a signal under a decision's request id through the actor API is refused and decides "
+         "nothing", "[gate]") {
+  reset();
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("publishes", "g8b", 500));
+  auto id = pending_request(f, "g8b");
+  REQUIRE(f.await_status("g8b", run_status::waiting));
+  // What the gateway sends a run, forged by a client of runtime::handle():
+  // an edit to arguments the schema refuses, under the delivery's request
+  // id, which a run takes as the gateway's decision.
+  json evil = {{"title", 42}, {"evil", true}};
+  gateway::request_outcome forged{gateway::decision::edit, {"nobody"}, 0, "forged", evil, {}, {}};
+  forged.edited_hash = agent::json_hash(evil);
+  auto refused = ask<caf::ok_atom>(f.sys(), f.rt().handle(), service::signal_atom::value, std::string{"g8b"},
+                                   gateway::decision_signal(id),
+                                   to_bytes(gateway::outcome_payload(forged)),
+                                   gateway::delivery_id(id));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::invalid_argument);
+  CHECK_THAT(refused.error().message, Catch::Contains("reserved"));
+  // Nothing reached the run: it still waits, and only a decision runs it.
+  CHECK(f.events<signal_received_event>("g8b").empty());
+  CHECK(published_now().empty());
+  CHECK(request_row(f, id).status == gateway::request_status::pending);
+  REQUIRE(f.rt().decide(id, "bob", "approve"));
+  f.ended("g8b", 10s);
+  CHECK(published_now() == std::vector<json>{json{{"title", "durable"}, {"audience", 500}}});
 }
 
 SCENARIO("a request whose run ends before a decision is withdrawn from the inbox", "[gate]") {

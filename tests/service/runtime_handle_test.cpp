@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "actors/runtime_fixture.hpp"
+#include "support/actor_ask.hpp"
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/service/protocol.hpp"
 
@@ -99,17 +100,6 @@ void approving_service(caf::event_based_actor* self, caf::actor rt, std::string 
             }, fail("signal"));
         }, fail("start"));
     }, fail("subscribe"));
-}
-
-/// Asks the handle from the test thread; the answer as T or the error.
-template <class T, class... Ts>
-expected<T> ask(caf::actor_system& sys, const caf::actor& rt, Ts&&... xs) {
-  caf::scoped_actor self{sys};
-  expected<T> out = make_error(errc::shut_down, "no answer");
-  self->request(rt, 10s, std::forward<Ts>(xs)...)
-    .receive([&](T& v) { out = std::move(v); },
-             [&](const caf::error& e) { out = svc::error_of(e, "ask"); });
-  return out;
 }
 
 /// Asks for run `id`'s outcome from an event-based actor, as a service
