@@ -190,7 +190,29 @@ expected<void> journal::impl::open_env() {
   if (int rc = mdb_env_info(raw, &info); rc != 0)
     return detail::lmdb_error(rc, "read the environment of " + p.opts.data_dir);
   p.map_size = info.me_mapsize;  // an existing file may be larger than asked
+  if (auto ok = check_file_covers_pages(info); !ok)
+    return ok;
   return open_dbis();
+}
+
+expected<void> journal::impl::check_file_covers_pages(const MDB_envinfo& info) const {
+  // LMDB maps the file: a page its meta counts but the file no longer holds
+  // (a copy cut short, a truncated file) is a SIGBUS at the first read.
+  MDB_stat st;
+  int fd = -1;
+  struct stat file {};
+  if (mdb_env_stat(env.get(), &st) != 0 || mdb_env_get_fd(env.get(), &fd) != 0
+      || ::fstat(fd, &file) != 0)
+    return {};  // nothing to compare: the reads report what they meet
+  auto needed = (static_cast<std::uint64_t>(info.me_last_pgno) + 1) * st.ms_psize;
+  if (static_cast<std::uint64_t>(file.st_size) >= needed)
+    return {};
+  return make_error(errc::corrupt_record,
+                    "journal file " + opts.data_dir + "/data.mdb is " + std::to_string(file.st_size)
+                      + " bytes, but its pages reach " + std::to_string(needed)
+                      + " bytes: the file was cut short (a copy that did not finish, a full "
+                        "disk). Nothing was read from it; restore the data directory from a "
+                        "backup");
 }
 
 journal::journal(std::unique_ptr<impl> p) : impl_(std::move(p)) {}

@@ -119,6 +119,8 @@ struct journal::impl {
 
   /// Opens the LMDB environment and its databases (at journal::open).
   expected<void> open_env();
+  /// corrupt_record when data.mdb is shorter than the pages LMDB counts.
+  expected<void> check_file_covers_pages(const MDB_envinfo& info) const;
   expected<void> open_dbis();
   /// Writer open: creates the databases and upgrades layout 1, in one txn.
   expected<void> open_dbis_for_writing(MDB_txn* txn);

@@ -4,6 +4,8 @@
 // good seq), and every other run reads fine.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "endure/persistence/journal.hpp"
 #include "persistence/journal_model.hpp"
 #include "support/file_damage.hpp"
@@ -97,4 +99,20 @@ SCENARIO("a damaged run head is reported with its run", "[corruption]") {
   b.append("bad", 6, test_record("bad", 6));
   CHECK(j->commit(std::move(b)).error().code == errc::corrupt_record);
   check_good_run(*j);
+}
+
+SCENARIO("a journal file cut short is refused at open naming the file", "[corruption]") {
+  temp_dir dir;
+  write_two_runs(dir.path());
+  // Without the check LMDB maps the short file and the first read of a
+  // missing page kills the process with SIGBUS.
+  std::filesystem::resize_file(dir.file("data.mdb"), 8192);  // the two meta pages
+  for (bool read_only : {false, true}) {
+    INFO("read_only " << read_only);
+    auto j = journal::open({.data_dir = dir.path(), .read_only = read_only});
+    REQUIRE_FALSE(j);
+    CHECK(j.error().code == errc::corrupt_record);
+    CHECK_THAT(j.error().message, Catch::Contains("data.mdb is 8192 bytes")
+                                    && Catch::Contains("cut short"));
+  }
 }
