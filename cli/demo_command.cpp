@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "content_agent.hpp"
+#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/content_pipeline.hpp"
 #include "endure/cli/demo_escalation.hpp"
@@ -249,11 +250,16 @@ int run_worker_twice(const command_env& env, demo_state& s, demo_totals& before,
   return watch(s, spawn_demo_worker(args), 0);
 }
 
+/// A later stage's data directory: beside the first stage's.
+std::string demo_stage_dir(const demo_state& s, const char* name) {
+  return (std::filesystem::path{s.data_dir}.parent_path() / name).string();
+}
+
 /// Stage 4: the escalation matrix learns when to ask (demo_escalation.hpp).
 int show_escalation_stage(const command_env& env, demo_state& s) {
   std::printf("\n== stage 4: the escalation matrix learns when to ask a person ==\n");
-  auto dir = std::filesystem::path{s.data_dir}.parent_path() / "demo-escalation";
-  auto r = run_escalation_stage(env, dir.string(), [&s] { return stamp(s); });
+  auto dir = demo_stage_dir(s, "demo-escalation");
+  auto r = run_escalation_stage(env, dir, [&s] { return stamp(s); });
   if (!r)
     return fail("demo: the escalation stage failed: " + r.error().message);
   std::printf("escalation matrix: round 1 escalated %zu of %zu answers (the reviewer corrected "
@@ -267,8 +273,8 @@ int show_escalation_stage(const command_env& env, demo_state& s) {
 /// Stage 5: a long task keeps its state (demo_long_task.hpp).
 int show_calendar_stage(const command_env& env, demo_state& s) {
   std::printf("\n== stage 5: a long task keeps its state across sessions and a SIGKILL ==\n");
-  auto dir = std::filesystem::path{s.data_dir}.parent_path() / "demo-long-task";
-  auto r = run_calendar_stage(env, dir.string(), s.o.keywords, [&s] { return stamp(s); });
+  auto dir = demo_stage_dir(s, "demo-long-task");
+  auto r = run_calendar_stage(env, dir, s.o.keywords, [&s] { return stamp(s); });
   if (!r)
     return fail("demo: the long-task stage failed: " + r.error().message);
   std::printf("\ncontent calendar: %zu of %zu pages pass on evidence after %zu sessions (killed "
@@ -280,7 +286,12 @@ int show_calendar_stage(const command_env& env, demo_state& s) {
 
 int run_demo(const command_env& env, demo_state& s) {
   std::error_code ec;
-  std::filesystem::remove_all(s.data_dir, ec);
+  // Every stage's directory, before anything is written: a process still
+  // holding one of them (a serve the demo's hint started) keeps it.
+  for (auto& dir : {s.data_dir, demo_stage_dir(s, "demo-escalation"),
+                    demo_stage_dir(s, "demo-long-task")})
+    if (auto cleared = clear_demo_dir(dir); !cleared)
+      return fail("demo: " + cleared.error().message);
   std::filesystem::remove(s.report, ec);  // a stale report would lie
   std::filesystem::remove_all(s.site, ec);
   std::filesystem::create_directories(s.data_dir, ec);

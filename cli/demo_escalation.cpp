@@ -1,4 +1,5 @@
 // Stage 4 of `endure demo` (demo_escalation.hpp).
+#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/demo_escalation.hpp"
 
 #include <cstdio>
@@ -157,8 +158,8 @@ expected<agent::agent_answer> await_reviewed(runtime& rt, const std::string& run
 expected<escalation_stage_result> run_escalation_stage(const command_env& env,
                                                        const std::string& data_dir,
                                                        const std::function<std::string()>& stamp) {
-  std::error_code ec;
-  std::filesystem::remove_all(data_dir, ec);
+  if (auto cleared = clear_demo_dir(data_dir); !cleared)
+    return std::move(cleared).error();
   command_env stage = env;
   stage.globals.data_dir = data_dir;
   stage.workflows = workflow_registry{};

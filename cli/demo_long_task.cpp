@@ -1,4 +1,5 @@
 // Stage 5 of `endure demo` (demo_long_task.hpp).
+#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/demo_long_task.hpp"
 #include "endure/cli/demo_options.hpp"
 
@@ -182,8 +183,9 @@ int watch_worker(const std::string& data_dir, pid_t pid, std::size_t kill_after)
 expected<calendar_stage_result> run_calendar_stage(const command_env&, const std::string& data_dir,
                                                    const std::vector<std::string>& keywords,
                                                    const std::function<std::string()>& stamp) {
+  if (auto cleared = clear_demo_dir(data_dir); !cleared)
+    return std::move(cleared).error();
   std::error_code ec;
-  fs::remove_all(data_dir, ec);
   fs::create_directories(data_dir, ec);
   if (ec)
     return make_error(errc::io_error, "cannot create " + data_dir + ": " + ec.message());

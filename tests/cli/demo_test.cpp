@@ -325,3 +325,20 @@ SCENARIO("demo usage errors", "[cli][demo]") {
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--model"));
 }
+
+SCENARIO("the demo leaves alone a data directory another process holds", "[cli][demo]") {
+  temp_dir dir;
+  // Any stage's directory (here the last stage's), held open for writing as
+  // an `endure serve` the demo's hint suggests would hold it.
+  auto held_dir = dir.file("demo-long-task");
+  auto held = endure::journal::open({.data_dir = held_dir});
+  REQUIRE(held);
+  REQUIRE((*held)->create_run_if_absent(endure::run_meta{"keep-me", "wf", endure::run_status::running}));
+  auto r = run_endure({"--data", dir.path(), "demo"});
+  CHECK(r.code == 1);
+  CHECK_THAT(r.err, Catch::Contains(held_dir) && Catch::Contains("held by process"));
+  // Refused before anything was written or deleted.
+  CHECK(std::filesystem::exists(held_dir + "/data.mdb"));
+  CHECK((*held)->run("keep-me"));
+  CHECK_FALSE(std::filesystem::exists(dir.file("demo")));
+}
