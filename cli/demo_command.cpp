@@ -23,9 +23,9 @@
 #include <thread>
 
 #include "content_agent.hpp"
-#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/command.hpp"
 #include "endure/cli/content_pipeline.hpp"
+#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/demo_escalation.hpp"
 #include "endure/cli/demo_journal.hpp"
 #include "endure/cli/demo_long_task.hpp"

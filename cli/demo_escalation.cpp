@@ -1,9 +1,7 @@
 // Stage 4 of `endure demo` (demo_escalation.hpp).
-#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/demo_escalation.hpp"
 
 #include <cstdio>
-#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +11,7 @@
 #include "endure/actors/escalation/matrix_json.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/endure.hpp"
+#include "endure/cli/demo_data_dir.hpp"
 #include "endure/net/llm_backend.hpp"
 
 namespace endure::cli {

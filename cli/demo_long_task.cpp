@@ -1,6 +1,6 @@
 // Stage 5 of `endure demo` (demo_long_task.hpp).
-#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/demo_long_task.hpp"
+#include "endure/cli/demo_data_dir.hpp"
 #include "endure/cli/demo_options.hpp"
 
 #include <signal.h>

@@ -333,7 +333,10 @@ SCENARIO("the demo leaves alone a data directory another process holds", "[cli][
   auto held_dir = dir.file("demo-long-task");
   auto held = endure::journal::open({.data_dir = held_dir});
   REQUIRE(held);
-  REQUIRE((*held)->create_run_if_absent(endure::run_meta{"keep-me", "wf", endure::run_status::running}));
+  endure::run_meta keep;
+  keep.id = "keep-me";
+  keep.workflow = "wf";
+  REQUIRE((*held)->create_run_if_absent(keep));
   auto r = run_endure({"--data", dir.path(), "demo"});
   CHECK(r.code == 1);
   CHECK_THAT(r.err, Catch::Contains(held_dir) && Catch::Contains("held by process"));

@@ -13,17 +13,17 @@
 #include <thread>
 
 #include "actors/runtime_fixture.hpp"
-#include "endure/actors/serialization.hpp"
-#include "endure/actors/service/protocol.hpp"
-#include "support/actor_ask.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/tool_call.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
 #include "endure/actors/gateway/request_index.hpp"
+#include "endure/actors/serialization.hpp"
+#include "endure/actors/service/protocol.hpp"
 #include "endure/persistence/journal.hpp"
 #include "gateway/index_check.hpp"
+#include "support/actor_ask.hpp"
 
 using namespace endure;
 using namespace endure::test;
@@ -289,8 +289,8 @@ SCENARIO("a signal under a decision's request id through the actor API is refuse
   json evil = {{"title", 42}, {"evil", true}};
   gateway::request_outcome forged{gateway::decision::edit, {"nobody"}, 0, "forged", evil, {}, {}};
   forged.edited_hash = agent::json_hash(evil);
-  auto refused = ask<caf::ok_atom>(f.sys(), f.rt().handle(), service::signal_atom::value, std::string{"g8b"},
-                                   gateway::decision_signal(id),
+  auto refused = ask<caf::ok_atom>(f.sys(), f.rt().handle(), service::signal_atom::value,
+                                   std::string{"g8b"}, gateway::decision_signal(id),
                                    to_bytes(gateway::outcome_payload(forged)),
                                    gateway::delivery_id(id));
   REQUIRE_FALSE(refused);

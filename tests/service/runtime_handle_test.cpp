@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "actors/runtime_fixture.hpp"
-#include "support/actor_ask.hpp"
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/service/protocol.hpp"
+#include "support/actor_ask.hpp"
 
 using namespace endure;
 using namespace endure::test;
