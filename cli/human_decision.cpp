@@ -9,6 +9,7 @@
 
 #include "endure/actors/agent/tool_registry.hpp"
 #include "endure/actors/events.hpp"
+#include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/request_index.hpp"
@@ -141,8 +142,11 @@ control_reply decide_offline(journal& store, const control_request& r,
   // A request whose run has ended is withdrawn first, as the gateway
   // would have: the decision is then refused, saying why, and audited.
   gateway::withdraw_if_run_ended(store, req);
-  auto verdict = gateway::apply_decision(req, {r.principal, *what, payload, "cli", now_ms()},
-                                         tools);
+  // A deadline that passed while no process ran acts first, as the gateway
+  // would have applied it on time.
+  auto now = now_ms();
+  gateway::apply_deadline(req, now);
+  auto verdict = gateway::apply_decision(req, {r.principal, *what, payload, "cli", now}, tools);
   // Stored either way: a refused attempt belongs in the audit trail too.
   write_batch b;
   if (verdict && *verdict == gateway::decide_result::decided) {

@@ -85,9 +85,21 @@ expected<json> edited_arguments(const human_request& r, const json& payload,
   return payload["arguments"];
 }
 
-/// 1 to 200 bytes of valid UTF-8 with no control characters: what a
-/// principal or channel may be (it is journaled, shown and compared).
-bool well_formed(const std::string& name) {
+/// For the audit trail: a name that is not well formed, made printable.
+std::string printable(const std::string& name) {
+  return valid_principal(name) ? name : json(name).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+error refuse(human_request& r, const decision_input& in, error why) {
+  r.audit.push_back({in.now_ms, printable(in.principal), printable(in.channel),
+                     std::string{to_string(in.what)}, "refused: " + why.message});
+  why.message = "request " + r.id + " (run " + r.run_id + "): " + why.message;
+  return why;
+}
+
+} // namespace
+
+bool valid_principal(const std::string& name) {
   if (name.empty() || name.size() > 200)
     return false;
   for (unsigned char c : name)
@@ -100,20 +112,6 @@ bool well_formed(const std::string& name) {
     return false;
   }
 }
-
-/// For the audit trail: a name that is not well formed, made printable.
-std::string printable(const std::string& name) {
-  return well_formed(name) ? name : json(name).dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-error refuse(human_request& r, const decision_input& in, error why) {
-  r.audit.push_back({in.now_ms, printable(in.principal), printable(in.channel),
-                     std::string{to_string(in.what)}, "refused: " + why.message});
-  why.message = "request " + r.id + " (run " + r.run_id + "): " + why.message;
-  return why;
-}
-
-} // namespace
 
 std::vector<std::string> eligible_principals(const human_request& r) {
   if (r.kind != request_kind::approval || !r.rule.contains("eligible"))
@@ -134,7 +132,7 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
                                     "already " + std::string{to_string(r.status)} + when
                                       + "; a request is decided once"));
   }
-  if (!well_formed(in.principal) || !well_formed(in.channel))
+  if (!valid_principal(in.principal) || !valid_principal(in.channel))
     return refuse(r, in, make_error(errc::permission_denied,
                                     "a principal (and channel) is 1 to 200 printable UTF-8 "
                                     "characters: say who decides"));
@@ -180,6 +178,10 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
       break;
     }
     case decision::reject:
+      if (in.payload.is_object() && in.payload.contains("reason")
+          && !in.payload["reason"].is_string())
+        return refuse(r, in, make_error(errc::invalid_argument,
+                                        "a rejection's reason is text: {\"reason\": \"...\"}"));
       out.text = in.payload.is_object() ? in.payload.value("reason", std::string{}) : "";
       break;
     case decision::respond:

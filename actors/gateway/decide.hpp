@@ -48,6 +48,12 @@ enum class decide_result : std::uint8_t {
 expected<decide_result> apply_decision(human_request& r, const decision_input& in,
                                        const agent::tool_registry* tools);
 
+/// Whether `name` may be a principal (or channel): 1 to 200 bytes of
+/// valid UTF-8 without control characters, as it is journaled, shown and
+/// compared. apply_decision refuses any other; a policy naming one as an
+/// approver is refused when it loads (nobody could ever decide as it).
+bool valid_principal(const std::string& name);
+
 /// The principals who may decide `r` (its rule's approvers, groups
 /// resolved when it was raised); empty = anyone with the approver role.
 std::vector<std::string> eligible_principals(const human_request& r);

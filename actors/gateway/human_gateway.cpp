@@ -390,6 +390,22 @@ void on_due(gateway_actor* self) {
   arm_next(self);
 }
 
+/// Tells the subscribers what a deadline did to `r` (nothing when it did
+/// not act).
+void publish_deadline(gateway_actor* self, gateway::deadline_step step,
+                      const human_request& r) {
+  switch (step) {
+    case gateway::deadline_step::expired:
+      return publish(self, "expired", r);
+    case gateway::deadline_step::escalated:
+      return publish(self, "escalated", r);
+    case gateway::deadline_step::kept_waiting:
+      return publish(self, "waiting", r);
+    default:
+      return;
+  }
+}
+
 caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                    const std::string& principal, const std::string& what,
                                    const std::string& payload, const std::string& channel) {
@@ -410,7 +426,12 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   // crash): withdraw it now, so the decision is refused, not delivered to
   // nobody.
   bool withdrawn = gateway::withdraw_if_run_ended(*env.store, *r);
-  auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now_ms()},
+  // A deadline that passed before its run asked (its timer late, or the run
+  // not loaded) acts first, as it would have on time: a person cannot
+  // approve what the policy has already rejected.
+  auto now = now_ms();
+  auto at_deadline = gateway::apply_deadline(*r, now);
+  auto verdict = gateway::apply_decision(*r, {principal, *d, std::move(*parsed), channel, now},
                                          env.tools);
   bool decided = verdict && *verdict == gateway::decide_result::decided;
   // Stored either way: a refused attempt belongs in the audit trail too.
@@ -421,6 +442,7 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                            "was decided, try again");
   if (withdrawn)
     publish(self, "expired", *r);
+  publish_deadline(self, at_deadline, *r);
   if (!verdict)
     return to_caf_error(verdict.error());
   if (!decided) {
@@ -449,17 +471,7 @@ caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id)
   if (auto ok = store_request(*env.store, before, *r); !ok)
     return to_caf_error(ok.error().code, "request " + id + ": its deadline could not be "
                                            "journaled (" + ok.error().message + ")");
-  switch (step) {
-    case gateway::deadline_step::expired:
-      publish(self, "expired", *r);
-      break;
-    case gateway::deadline_step::escalated:
-      publish(self, "escalated", *r);
-      break;
-    default:
-      publish(self, "waiting", *r);
-      break;
-  }
+  publish_deadline(self, step, *r);
   return gateway::deadline_answer(*r);
 }
 

@@ -210,3 +210,19 @@ SCENARIO("a principal that is not printable UTF-8 is refused and still audited",
   CHECK(gateway::outcome_payload({decision::approve, {"\xff"}, 1, "c++", {}, {}, {}}).size() > 0);
   CHECK(from_record(to_record(r), r.id));
 }
+
+SCENARIO("a rejection whose reason is not text is refused and audited", "[gateway][decide]") {
+  auto tools = publish_tools();
+  auto r = publish_request();
+  for (json reason : {json(5), json::array({"late"}), json(nullptr)}) {
+    auto d = apply_decision(r, as("ann", decision::reject, {{"reason", reason}}), &tools);
+    REQUIRE_FALSE(d);
+    CHECK(d.error().code == errc::invalid_argument);
+    CHECK_THAT(d.error().message, Catch::Contains("a rejection's reason is text"));
+  }
+  CHECK(r.status == request_status::pending);
+  CHECK(r.audit.size() == 3);
+  REQUIRE(*apply_decision(r, as("ann", decision::reject, {{"reason", "late"}}), &tools)
+          == decide_result::decided);
+  CHECK(r.outcome->text == "late");
+}

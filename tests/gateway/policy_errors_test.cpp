@@ -133,13 +133,19 @@ SCENARIO("groups and approvers", "[gateway][policy][errors]") {
         == "policy.yaml:2:3: groups.ops: expected a list of principals, got the text 'olga'");
   CHECK(refusal("interrupt_on:\n  publish: {approvers: {principals: [\"\"]}}\n")
         == "policy.yaml:2:38: interrupt_on.publish.approvers.principals[0]: a principal is 1 to "
-           "256 bytes of text");
+           "200 bytes of UTF-8 text without control characters (as a decision names who made "
+           "it)");
+  // 201 bytes: the policy would name an approver who could never decide.
+  CHECK_THAT(refusal("interrupt_on:\n  publish: {approvers: {principals: [" + std::string(201, 'a')
+                     + "]}}\n"),
+             Catch::Contains("principals[0]: a principal is 1 to 200 bytes"));
   CHECK(refusal("interrupt_on:\n  publish: {approvers: {principals: [1234]}}\n")
         == "policy.yaml:2:38: interrupt_on.publish.approvers.principals[0]: expected a principal "
            "(text), got the number 1234 (quote it, '1234', if you mean that text)");
   CHECK(refusal("interrupt_on:\n  publish: {approvers: {principals: [\"a\\tb\"]}}\n")
-        == "policy.yaml:2:38: interrupt_on.publish.approvers.principals[0]: a principal cannot "
-           "contain control characters");
+        == "policy.yaml:2:38: interrupt_on.publish.approvers.principals[0]: a principal is 1 to "
+           "200 bytes of UTF-8 text without control characters (as a decision names who made "
+           "it)");
   CHECK(refusal("interrupt_on:\n  publish: {approvers: [ann]}\n")
         == "policy.yaml:2:13: interrupt_on.publish.approvers: expected a map with principals "
            "and/or groups, got a list");

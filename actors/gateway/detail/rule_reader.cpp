@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/duration.hpp"
 
 namespace endure::gateway::detail {
@@ -17,15 +18,11 @@ namespace {
 
 constexpr int max_condition_depth = 16;
 constexpr long long max_quorum = 1000;
-constexpr std::size_t max_principal_bytes = 256;
-
 std::string principal(const yaml_field& f) {
   auto name = f.text("a principal (text)");
-  if (name.empty() || name.size() > max_principal_bytes)
-    f.fail("a principal is 1 to " + std::to_string(max_principal_bytes) + " bytes of text");
-  if (std::any_of(name.begin(), name.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
-    f.fail("a principal cannot contain control characters");
+  if (!valid_principal(name))
+    f.fail("a principal is 1 to 200 bytes of UTF-8 text without control characters "
+           "(as a decision names who made it)");
   return name;
 }
 
