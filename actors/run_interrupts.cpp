@@ -54,7 +54,7 @@ void run_state::on_signal(const std::string& name, std::string payload,
     return defer([this, name, payload, request_id, rp, with]() mutable {
       on_signal(name, payload, request_id, rp, std::move(with));
     });
-  if (!created_) {
+  if (!created_ && !quarantined_) {  // quarantined: its meta could not be read
     rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
     return;
   }
@@ -108,7 +108,7 @@ void run_state::on_signal(const std::string& name, std::string payload,
 void run_state::on_cancel(const std::string& reason, guarded_reply rp) {
   if (loading_)
     return defer([this, reason, rp]() mutable { on_cancel(reason, rp); });
-  if (!created_) {
+  if (!created_ && !quarantined_) {  // quarantined: its meta could not be read
     rp.deliver(to_caf_error(errc::not_found, "no run with id " + run_id_));
     return;
   }

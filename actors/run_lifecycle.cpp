@@ -172,6 +172,9 @@ void run_state::load(bool barrier) {
   if (!meta && meta.error().code == errc::not_found)
     return;  // not created yet: wait for the start request
   if (!meta) {  // damaged meta: nothing can be written for this run
+    // Not "no such run": requests deferred behind the barrier are asked
+    // again (the manager reads the meta and answers its error), so a
+    // decision on the way is retried, not dropped as undeliverable.
     log::error("run " + run_id_ + " cannot be resumed: " + meta.error().message);
     quarantined_ = true;  // out of service: deferred requests go back to the manager
     self_->quit();
@@ -248,6 +251,8 @@ void run_state::on_start(const std::string& workflow, std::string input,
     rp.deliver(static_cast<std::uint8_t>(stored_status_));
     return;
   }
+  if (quarantined_)  // its meta could not be read: never create over it
+    return ask_again(rp);
   start_replies_.push_back(std::move(rp));
   run_meta meta{run_id_, workflow, run_status::running, now_ms(), now_ms(), {}};
   write_batch batch;
