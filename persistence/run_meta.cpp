@@ -36,6 +36,13 @@ expected<void> validate_run_id(std::string_view id) {
                         + " bytes long; the limit is 200");
   if (id.find('\0') != std::string_view::npos)
     return make_error(errc::invalid_argument, "run id contains a NUL byte");
+  // A newline or escape in an id would forge lines of `endure list` and
+  // the logs that name the run.
+  for (unsigned char c : id)
+    if (c < 0x20 || c == 0x7f)
+      return make_error(errc::invalid_argument,
+                        "run id contains a control character (byte " + std::to_string(c)
+                          + "); use printable text");
   return {};
 }
 

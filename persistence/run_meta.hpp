@@ -42,7 +42,7 @@ struct run_meta {
   friend bool operator==(const run_meta&, const run_meta&) = default;
 };
 
-/// Checks a run id: 1..200 bytes, no NUL byte (the journal key separator).
+/// Checks a run id: 1..200 bytes, no control character (NUL is the key separator).
 expected<void> validate_run_id(std::string_view id);
 
 } // namespace endure

@@ -84,6 +84,9 @@ SCENARIO("bad input is refused with a clear error, nothing else is lost", "[jour
           == errc::invalid_argument);
     CHECK(j->create_run_if_absent(make_run(std::string(201, 'x'))).error().code
           == errc::invalid_argument);
+    for (auto* forged : {"a\nrun b: completed", "a\tb", "a\x1b[2Jb", "a\x7f"})
+      CHECK(j->create_run_if_absent(make_run(forged)).error().code == errc::invalid_argument);
+    CHECK(j->create_run_if_absent(make_run("caf\xc3\xa9-run/2")));  // UTF-8 and '/' are fine
   }
   WHEN("the status of an unknown run is set") {
     write_batch b;
