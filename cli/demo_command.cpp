@@ -345,8 +345,8 @@ void add_demo_command(CLI::App& app, command_env& env) {
     auto* state = s.get();
     s->reviewer = std::make_unique<demo_reviewer>(std::move(reviewer_env), s->interactive,
                                                   [state] { return stamp(*state); });
-    if (!s->o.endpoint.empty() && s->o.model.empty()) {
-      fail("demo: --endpoint needs --model (the model name the server serves)");
+    if (auto problem = demo_options_problem(s->o)) {  // before anything is cleared or started
+      fail("demo: " + *problem);
       env.exit_code = 2;
       return;
     }

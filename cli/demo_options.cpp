@@ -1,7 +1,9 @@
 // demo_options.hpp: flags, worker argv, model configuration.
 #include "endure/cli/demo_options.hpp"
 
+#include "endure/actors/gateway/policy.hpp"
 #include "endure/cli/content_pipeline.hpp"
+#include "endure/persistence/run_meta.hpp"
 
 #include <signal.h>
 #include <sys/prctl.h>
@@ -22,6 +24,27 @@ std::string demo_run_id(const std::string& keyword) {
 std::string demo_intent(const demo_options& o, const std::string& keyword) {
   bool ambiguous = std::find(o.ambiguous.begin(), o.ambiguous.end(), keyword) != o.ambiguous.end();
   return ambiguous ? "ambiguous" : "informational";
+}
+
+std::optional<std::string> demo_options_problem(const demo_options& o) {
+  if (!o.endpoint.empty() && o.model.empty())
+    return "--endpoint needs --model (the model name the server serves)";
+  std::vector<std::string> ids;
+  for (auto& k : o.keywords) {
+    if (k.empty())
+      return "--keyword '' is empty: give the keyword to write about";
+    auto id = demo_run_id(k);
+    if (auto ok = validate_run_id(id); !ok)
+      return "--keyword '" + k + "' cannot name a run: " + ok.error().message;
+    if (std::find(ids.begin(), ids.end(), id) != ids.end())
+      return "--keyword '" + k + "' names the same run (" + id + ") as an earlier keyword: "
+             "give each keyword once";
+    ids.push_back(id);
+  }
+  if (!o.policy_file.empty())
+    if (auto p = gateway::load_policy_file(o.policy_file); !p)
+      return p.error().message;
+  return std::nullopt;
 }
 
 void add_demo_flags(CLI::App* cmd, demo_options& o) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,11 @@ std::string demo_intent(const demo_options& o, const std::string& keyword);
 
 /// Run id of a keyword: "demo-" + the keyword with spaces as '-'.
 std::string demo_run_id(const std::string& keyword);
+
+/// Why `o` cannot make a demo, for people; nullopt when it can: an
+/// --endpoint without --model, an empty keyword, two keywords that name
+/// the same run, a --policy that does not load (its file:line:column).
+std::optional<std::string> demo_options_problem(const demo_options& o);
 
 /// Adds the flags both `demo` and `demo-worker` take.
 void add_demo_flags(CLI::App* cmd, demo_options& o);

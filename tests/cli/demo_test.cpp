@@ -324,6 +324,24 @@ SCENARIO("demo usage errors", "[cli][demo]") {
   auto r = run_endure({"--data", dir.path(), "demo", "--endpoint", "http://127.0.0.1:1/v1"});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("--model"));
+  std::ofstream{dir.file("bad.yaml")} << "interrupt_on:\n  publish: {qorum: 2}\n";
+  struct refused_case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  for (auto& c : std::vector<refused_case>{
+         {{"--keyword", "a b", "--keyword", "a-b"}, "names the same run (demo-a-b)"},
+         {{"--keyword", ""}, "--keyword '' is empty"},
+         {{"--keyword", "a\nb"}, "cannot name a run: run id contains a control character"},
+         {{"--policy", dir.file("bad.yaml")}, "bad.yaml:2:13: interrupt_on.publish.qorum"}}) {
+    std::vector<std::string> args{"--data", dir.file("d"), "demo"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto refused = run_endure(args);
+    INFO(c.says);
+    CHECK(refused.code == 2);
+    CHECK_THAT(refused.err, Catch::StartsWith("endure: demo: ") && Catch::Contains(c.says));
+    CHECK_FALSE(std::filesystem::exists(dir.file("d")));  // refused before anything started
+  }
 }
 
 SCENARIO("the demo leaves alone a data directory another process holds", "[cli][demo]") {
