@@ -1,7 +1,7 @@
 // The control channel's frames as msgpack arrays (control_protocol.hpp):
 //   greeting [version, state, pid, message]
 //   request  [version, op, run_id, workflow, name, payload, reason, principal]
-//   reply    [version, code (0 = success), status, message, result]
+//   reply    [version, code (0 = success), status, message, result, policy_hash]
 #include "endure/cli/control_protocol.hpp"
 
 #include <msgpack.hpp>
@@ -122,7 +122,8 @@ std::string encode(const control_reply& r) {
   return pack_frame(static_cast<std::uint8_t>(r.code ? static_cast<std::uint8_t>(*r.code) : 0),
                     static_cast<std::uint8_t>(r.status), r.message,
                     msgpack::type::raw_ref(r.result.data(),
-                                           static_cast<std::uint32_t>(r.result.size())));
+                                           static_cast<std::uint32_t>(r.result.size())),
+                    r.policy_hash);
 }
 
 expected<control_greeting> decode_greeting(std::string_view body) {
@@ -142,13 +143,14 @@ expected<control_request> decode_request(std::string_view body) {
 }
 
 expected<control_reply> decode_reply(std::string_view body) {
-  return decode_frame<control_reply>(body, 4, "reply", [](const frame_reader& f) {
+  return decode_frame<control_reply>(body, 5, "reply", [](const frame_reader& f) {
     control_reply r;
     if (auto code = f.get<std::uint8_t>(0); code != 0)
       r.code = enum_in<errc>(code, 1, static_cast<std::uint8_t>(errc::permission_denied));
     r.status = enum_in<run_status>(f.get<std::uint8_t>(1), 1, 6);
     r.message = f.get<std::string>(2);
     r.result = f.get<std::string>(3);
+    r.policy_hash = f.get<std::string>(4);
     return r;
   });
 }

@@ -19,8 +19,9 @@
 namespace endure::cli {
 
 /// Bumped when a frame's layout changes; both sides must agree.
-/// 2: decide, and the request's principal field.
-inline constexpr std::uint32_t control_protocol_version = 2;
+/// 2: decide, and the request's principal field. 3: the reply's
+/// policy_hash.
+inline constexpr std::uint32_t control_protocol_version = 3;
 
 /// Largest request or reply body. A start's input or a run's result above
 /// it cannot cross the channel.
@@ -64,10 +65,14 @@ struct control_reply {
   std::string message;
   /// wait: the run's msgpack result.
   std::string result;
+  /// The hash of the policy the answering process gates runs with
+  /// (gateway::policy::hash), empty for none: a client that would carry a
+  /// run on itself once that process is gone needs the same one.
+  std::string policy_hash;
 
   static control_reply failure(errc code, std::string message,
                                run_status status = run_status::running) {
-    return {code, status, std::move(message), {}};
+    return {code, status, std::move(message), {}, {}};
   }
 };
 

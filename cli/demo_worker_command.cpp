@@ -42,10 +42,10 @@ int wait_all(runtime& rt, const demo_options& o, const std::string& data_dir,
 }
 
 int run_all(runtime& rt, const demo_options& o, const std::string& data_dir,
-            const std::string& report) {
+            const std::string& report, const std::string& policy_hash) {
   // The reviewer (`endure demo`, or a person with `endure approve`) reaches
   // this runtime the way it reaches `endure serve`.
-  auto channel = open_control_channel(rt, data_dir);
+  auto channel = open_control_channel(rt, data_dir, policy_hash);
   if (!channel)
     return fail("demo: cannot open the control socket: " + channel.error().message);
   for (auto& k : o.keywords) {
@@ -105,7 +105,10 @@ void add_demo_worker_command(CLI::App& app, command_env& env) {
     // worker on the socket yet) as this process starts: wait that out.
     env.exit_code = with_runtime_when_free(
       env, [&opts] { return opts; },
-      [&](runtime& rt) { return run_all(rt, o->demo, env.globals.data_dir, o->report); },
+      [&](runtime& rt) {
+        return run_all(rt, o->demo, env.globals.data_dir, o->report,
+                       policy_hash_of(opts.policy.get()));
+      },
       std::chrono::seconds(5));
   });
 }

@@ -3,11 +3,13 @@
 // serve; the rest in the client command's main thread.
 #include "endure/cli/run_control.hpp"
 
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <memory>
 #include <thread>
 
+#include "endure/actors/gateway/policy.hpp"
 #include "endure/actors/offline_control.hpp"
 #include "endure/cli/human_decision.hpp"
 #include "endure/cli/local_socket.hpp"
@@ -19,7 +21,7 @@ namespace {
 using namespace std::chrono_literals;
 
 control_reply success(run_status status = run_status::running) {
-  return {std::nullopt, status, {}, {}};
+  return {std::nullopt, status, {}, {}, {}};
 }
 
 control_reply failure(const error& e) {
@@ -85,7 +87,7 @@ bool ended(run_status s) {
 }
 
 control_reply outcome_reply(const run_outcome& out) {
-  return {std::nullopt, out.status, out.error, out.result};
+  return {std::nullopt, out.status, out.error, out.result, {}};
 }
 
 /// Waits for the run's end in slices, so a stopping serve is noticed. A
@@ -156,19 +158,27 @@ control_reply apply_live(runtime& rt, const control_request& r,
   }
 }
 
+std::string policy_hash_of(const gateway::policy* policy) {
+  return policy ? policy->hash() : std::string{};
+}
+
 expected<std::unique_ptr<control_server>> open_control_channel(runtime& rt,
                                                                const std::string& data_dir,
+                                                               std::string policy_hash,
                                                                std::string only_run) {
-  auto handler = [&rt, only_run, data_dir](const control_request& r,
-                                           const std::atomic<bool>& stopping) {
+  auto handler = [&rt, only_run, data_dir, policy_hash](const control_request& r,
+                                                        const std::atomic<bool>& stopping) {
     bool elsewhere = r.op == control_op::start
                      || (r.op == control_op::wait && r.run_id != only_run);
-    if (!only_run.empty() && elsewhere)
-      return control_reply::failure(
-        errc::invalid_state, "the process holding " + data_dir + " (endure run) executes only "
-                               "run " + only_run + " and exits when it ends; start other runs "
-                               "once it has, or run `endure serve`");
-    return apply_live(rt, r, stopping);
+    auto reply = !only_run.empty() && elsewhere
+                   ? control_reply::failure(
+                       errc::invalid_state,
+                       "the process holding " + data_dir + " (endure run) executes only run "
+                         + only_run + " and exits when it ends; start other runs once it has, "
+                         "or run `endure serve`")
+                   : apply_live(rt, r, stopping);
+    reply.policy_hash = policy_hash;
+    return reply;
   };
   return control_server::start(data_dir, std::move(handler));
 }
@@ -252,6 +262,7 @@ int through_serve_or(const command_env& env, const control_request& r,
     case channel_outcome::replied:
       if (auto code = how.on_reply(a))
         return *code;
+      began = std::chrono::steady_clock::now();  // the limits count from serve's last answer
       break;
     case channel_outcome::refused:
       return fail(a.message);
@@ -274,11 +285,14 @@ int through_serve_or(const command_env& env, const control_request& r,
       auto done = how.offline();
       if (done)
         return *done;
-      if (past(saw_stopping ? stopping_limit : held_without_channel_limit))
+      if (past(saw_stopping ? stopping_limit : held_without_channel_limit)) {
+        if (done.error().code != errc::data_dir_locked)  // offline would not act: why
+          return fail(done.error().message);
         return fail(done.error().message
                     + (saw_stopping ? " (an endure serve that is still stopping)"
                                     : " (not an endure serve: nothing answers on "
                                         + control_socket_path(dir) + ")"));
+      }
       break;
     }
     }
@@ -294,6 +308,15 @@ int control(const command_env& env, const control_request& r) {
     return report(env, r, a.reply);
   };
   how.offline = [&]() -> expected<int> {
+    // Only a start makes a journal: a mistyped --data must not leave an
+    // empty data directory behind, and "no run" would hide the typo.
+    std::error_code unknown;  // unreadable: try_with_journal says why
+    auto journal_file = std::filesystem::path{env.globals.data_dir} / "data.mdb";
+    if (r.op != control_op::start && !std::filesystem::exists(journal_file, unknown)
+        && !unknown)
+      return fail("no journal in " + env.globals.data_dir + " (nothing was started there), so "
+                  "there is no " + (r.op == control_op::decide ? "request " : "run ") + r.run_id
+                  + ": check --data; nothing was done");
     return try_with_journal(env, [&](journal& store) {
       return report(env, r, apply_offline(store, r, env.tools.get()));
     });

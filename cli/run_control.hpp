@@ -31,11 +31,16 @@ control_reply apply_live(runtime& rt, const control_request& r,
 /// one run and exits), starting other runs or waiting for them is refused
 /// (they would be abandoned when it exits), saying to use serve; signals,
 /// cancels and decisions are taken, so a person can approve what the run
-/// waits for from another terminal. Stop it (stop_requests) before the
-/// runtime closes.
+/// waits for from another terminal. Every reply carries `policy_hash`,
+/// the hash of the policy `rt` gates with (empty for none). Stop it
+/// (stop_requests) before the runtime closes.
 expected<std::unique_ptr<control_server>> open_control_channel(runtime& rt,
                                                                const std::string& data_dir,
+                                                               std::string policy_hash,
                                                                std::string only_run = {});
+
+/// The hash of `policy` (gateway::policy::hash), empty for none.
+std::string policy_hash_of(const gateway::policy* policy);
 
 /// `r` written into the journal (actors/offline_control.hpp; a decision:
 /// human_decision.hpp, its edits checked against `tools`); no wait.
@@ -60,9 +65,10 @@ struct serve_or_offline {
   /// Called with serve's reply; nullopt to go round again (serve went away
   /// during a longer exchange).
   std::function<std::optional<int>(const channel_answer&)> on_reply;
-  /// Does the work without serve; returns an error only when the data
-  /// directory is held by another process (data_dir_locked), so the loop
-  /// tries again.
+  /// Does the work without serve; returns an error when it cannot now: the
+  /// data directory is held by another process (data_dir_locked), or the
+  /// work is for a serve that may come back (any other code: its message
+  /// says why). The loop tries again until its limit, then prints it.
   std::function<expected<int>()> offline;
   /// The request may be sent again after a lost answer (start: idempotent).
   bool idempotent = false;

@@ -124,7 +124,7 @@ int serve(runtime& rt, const sigset_t& stop, const command_env& env,
           std::unique_ptr<control_server>& channel,
           const std::optional<console_place>& http) {
   auto& dir = env.globals.data_dir;
-  auto started = open_control_channel(rt, dir);
+  auto started = open_control_channel(rt, dir, policy_hash_of(env.policy.get()));
   if (!started)
     return fail("cannot open the control socket, so no other command could reach this "
                 "serve: " + started.error().message);

@@ -108,6 +108,21 @@ SCENARIO("bad inputs get clear errors and exit codes", "[cli][errors]") {
   CHECK(nothing.code == 1);
   CHECK_THAT(nothing.err, Catch::Contains("no journal"));
 
+  // A mistyped --data: refused, and no empty data directory left behind.
+  for (auto cmd : std::vector<std::vector<std::string>>{{"signal", "r1", "go"},
+                                                        {"cancel", "r1"},
+                                                        {"release", "r1"},
+                                                        {"approve", "r1/0", "--as", "ann"}}) {
+    std::vector<std::string> args{"--data", dir.file("typo")};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    auto r = run_endure(args);
+    INFO(cmd.front());
+    CHECK(r.code == 1);
+    CHECK_THAT(r.err, Catch::Contains("no journal in " + dir.file("typo"))
+                        && Catch::Contains("check --data"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("typo")));
+  }
+
   auto usage = run_endure({"--data", data, "inspect"});
   CHECK(usage.code == 2);
 }

@@ -18,8 +18,11 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli_runner.hpp"
-#include "endure/persistence/journal.hpp"
 #include "cli/serve_child.hpp"
+#include "endure/actors/events.hpp"
+#include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/request_index.hpp"
+#include "endure/persistence/journal.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -308,4 +311,91 @@ SCENARIO("a bad --policy is refused before anything starts", "[cli][gateway]") {
     CHECK_THAT(r.err, Catch::Contains(policy + ":2:13: interrupt_on.publish.qorum: unknown field"));
     CHECK_FALSE(std::filesystem::exists(dir.file("data")));
   }
+}
+
+SCENARIO("endure run does not carry on under another policy a run serve gated",
+         "[cli][gateway]") {
+  publish_gated g;
+  auto &data = g.data, &log = g.log, &policy = g.policy;
+  auto serve = start_serve(data, policy);
+  GIVEN("a run started through serve's --policy by `endure run` without one") {
+    child_options merged;
+    merged.merge_stderr = true;
+    child_process run{{workflows_cli_bin, "--data", data, "run", "publish_post", "--id", "r1",
+                       "--input", "\"hi\""},
+                      merged};
+    REQUIRE(await_pending(data, 1));
+    WHEN("serve dies while the run waits for approval") {
+      serve->kill_hard();
+      auto said = run.read_all(20s);
+      auto code = run.wait(20s);
+      THEN("run stops too, saying why and what to do, and nothing ran ungated") {
+        CHECK(code == 1);
+        std::string text;
+        for (auto& line : said)
+          text += line + "\n";
+        CHECK_THAT(text, Catch::Contains("endure serve stopped while it executed run r1")
+                           && Catch::Contains("no --policy")
+                           && Catch::Contains("endure serve --policy FILE"));
+        CHECK(lines_of(log).empty());
+        CHECK(await_pending(data, 1));
+        // Nor does a later `run` without a policy: the run's requests say it was gated.
+        auto later = cli_run(data, {"run", "publish_post", "--id", "r1", "--input", "\"hi\""});
+        CHECK(later.code == 1);
+        CHECK_THAT(later.err, Catch::Contains("run r1 has had tool calls gated by a policy")
+                                && Catch::Contains("give `--policy FILE`"));
+        CHECK(await_pending(data, 1));
+      }
+      AND_THEN("run with serve's --policy carries it on, still gated") {
+        child_process again{{workflows_cli_bin, "--data", data, "run", "publish_post", "--id",
+                             "r1", "--input", "\"hi\"", "--policy", policy}};
+        REQUIRE(await_pending(data, 1));
+        CHECK(lines_of(log).empty());
+        CHECK(cli_run(data, {"approve", "r1/0", "--as", "ann"}).code == 0);
+        auto first = again.read_line(20s);
+        REQUIRE(first);
+        CHECK(*first == "run r1: completed");
+        CHECK(again.wait(20s) == 0);
+        CHECK(lines_of(log) == std::vector<std::string>{R"({"audience":500,"title":"hi"})"});
+      }
+    }
+  }
+}
+
+SCENARIO("a decision made with nothing running after the deadline passed finds it expired",
+         "[cli][gateway]") {
+  publish_gated g;
+  auto &data = g.data, &log = g.log, &policy = g.policy;
+  write_file(policy, "interrupt_on: {publish: {deadline: {after: 1h, outcome: reject}}}\n");
+  {
+    auto serve = start_serve(data, policy);
+    REQUIRE(cli_run(data, {"start", "publish_post", "--id", "p1", "--input", "\"x\""}).code == 0);
+    REQUIRE(await_pending(data, 1));
+    REQUIRE(stop(*serve) == 0);
+  }
+  {
+    // The hour passes while nothing runs: the row's deadline moved into the past.
+    auto j = journal::open({.data_dir = data});
+    REQUIRE(j);
+    register_event_types((*j)->types());
+    auto rec = (*j)->row(side_table::requests, "p1/0");
+    REQUIRE(rec);
+    REQUIRE(*rec);
+    auto r = gateway::from_record(**rec, "p1/0");
+    REQUIRE(r);
+    auto before = gateway::keys_of(*r);
+    r->due_ms = r->created_ms + 1;
+    write_batch b;
+    b.put_row(side_table::requests, r->id, gateway::to_record(*r));
+    gateway::update_index(b, before, *r);
+    REQUIRE((*j)->commit(std::move(b)));
+  }
+  auto late = cli_run(data, {"approve", "p1/0", "--as", "ann"});
+  CHECK(late.code == 1);
+  CHECK_THAT(late.err, Catch::Contains("already expired at ")
+                         && Catch::Contains("no decision within 1h"));
+  auto shown = cli_run(data, {"request", "p1/0"}).out;
+  CHECK_THAT(shown, Catch::Contains("expired") && Catch::Contains("ann (cli) approve: refused"));
+  CHECK(cli_run(data, {"inbox"}).out.find("p1/0") == std::string::npos);
+  CHECK(lines_of(log).empty());
 }
