@@ -25,15 +25,29 @@ int fail(const std::string& message) {
   return 1;
 }
 
-std::optional<durability> parse_mode(const std::string& mode) {
+namespace {
+
+std::optional<durability> mode_named(const std::string& mode) {
   if (mode == "sync")
     return durability::sync;
   if (mode == "nometasync")
     return durability::nometasync;
   if (mode == "nosync")
     return durability::nosync;
-  fail("unknown durability mode '" + mode + "': use sync, nometasync or nosync");
   return std::nullopt;
+}
+
+std::string unknown_mode(const std::string& mode) {
+  return "unknown durability mode '" + mode + "': use sync, nometasync or nosync";
+}
+
+} // namespace
+
+std::optional<durability> parse_mode(const std::string& mode) {
+  auto m = mode_named(mode);
+  if (!m)
+    fail(unknown_mode(mode));
+  return m;
 }
 
 runtime_options command_runtime_options(const command_env& env, runtime_options opts,
@@ -157,7 +171,10 @@ int main(int argc, char** argv, workflow_registry workflows,
   app.add_option("--data", env.globals.data_dir, "data directory holding the journal")
     ->capture_default_str();
   app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")
-    ->capture_default_str();
+    ->capture_default_str()
+    ->check(CLI::Validator(  // read-only commands too
+      [](std::string& m) { return mode_named(m) ? std::string{} : unknown_mode(m); },
+      "MODE"));
   app.add_option("--log-level", env.globals.log_level,
                  "runtime log: trace, debug, info, warn, error, off (default: ENDURE_LOG, "
                  "else warn for serve, error for other commands)");
@@ -183,6 +200,11 @@ int main(int argc, char** argv, workflow_registry workflows,
   add_token_command(app, env);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RequiredError& e) {
+    // CLI11 reads a mistyped command as a missing one: name what was typed.
+    if (auto rest = app.remaining(); app.get_subcommands().empty() && !rest.empty())
+      return fail("unknown command '" + rest.front() + "'; `endure --help` lists them"), 2;
+    return app.exit(e) == 0 ? 0 : 2;
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }

@@ -117,7 +117,7 @@ void add_inbox_command(CLI::App& app, command_env& env) {
   cmd->add_flag("--json", o->json, "print a JSON array");
   cmd->add_option("--as", o->principal, "only the requests PRINCIPAL may decide");
   cmd->add_option("--limit", o->limit, "show at most N")->capture_default_str()
-    ->check(CLI::PositiveNumber);
+    ->check(CLI::Range(1, 1'000'000'000));
   cmd->callback([&env, o] { env.exit_code = inbox(env, *o); });
 }
 

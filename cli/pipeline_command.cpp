@@ -63,7 +63,7 @@ void add_pipeline_command(CLI::App& app, command_env& env) {
   auto* cmd = app.add_subcommand("pipeline", "run the seed pipeline workload (WORKLOAD.md)");
   cmd->add_option("--runs", o->runs, "number of runs, named pipeline-0 .. pipeline-<N-1>")
     ->required()
-    ->check(CLI::PositiveNumber);
+    ->check(CLI::Range(1, 100'000'000));
   cmd->add_option("--concurrency", o->concurrency, "most runs executing at once (default: all)");
   cmd->add_option("--counter", o->counter, "file that gets one line per executed step body");
   cmd->add_option("--max-step-crashes", o->max_step_crashes,

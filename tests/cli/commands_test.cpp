@@ -125,6 +125,16 @@ SCENARIO("bad inputs get clear errors and exit codes", "[cli][errors]") {
 
   auto usage = run_endure({"--data", data, "inspect"});
   CHECK(usage.code == 2);
+
+  auto typo = run_endure({"--data", data, "lsit"});
+  CHECK(typo.code == 2);
+  CHECK_THAT(typo.err, Catch::Contains("unknown command 'lsit'"));
+  auto mode = run_endure({"--data", data, "list", "--mode", "fast"});  // read-only commands too
+  CHECK(mode.code == 2);
+  CHECK_THAT(mode.err, Catch::Contains("unknown durability mode 'fast'"));
+  auto limit = run_endure({"--data", data, "inbox", "--limit", "0"});
+  CHECK(limit.code == 2);
+  CHECK_THAT(limit.err, Catch::Contains("--limit: Value 0 not in range 1 to 1000000000"));
 }
 
 SCENARIO("a data directory that cannot be written is reported", "[cli][errors]") {
