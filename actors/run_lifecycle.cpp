@@ -243,6 +243,9 @@ void run_state::on_start(const std::string& workflow, std::string input,
   // While the creating commit is in flight, `created_` is already set (the
   // workflow's first steps join that commit) but the run does not exist
   // yet: later starts wait for the commit's verdict like the first.
+  if ((creating_ || created_) && log_.started())
+    if (auto same = check_same_workflow(run_id_, log_.started()->workflow, workflow); !same)
+      return rp.deliver(to_caf_error(same.error()));
   if (creating_) {
     start_replies_.push_back(std::move(rp));
     return;

@@ -71,6 +71,9 @@ void manager_state::start(const std::string& id, const std::string& wf,
   if (auto it = active.find(id); it != active.end())
     return start_via(it->second, id, wf, input, std::move(rp));
   auto meta = env.store->run(id);
+  if (meta)
+    if (auto same = check_same_workflow(id, meta->workflow, wf); !same)
+      return rp.deliver(to_caf_error(same.error()));
   if (meta && (is_terminal(meta->status) || meta->status == run_status::quarantined))
     return rp.deliver(static_cast<std::uint8_t>(meta->status));
   if (!meta && meta.error().code != errc::not_found)

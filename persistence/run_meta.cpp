@@ -46,4 +46,16 @@ expected<void> validate_run_id(std::string_view id) {
   return {};
 }
 
+expected<void> check_same_workflow(std::string_view run_id, std::string_view existing,
+                                   std::string_view asked) {
+  if (existing == asked)
+    return {};
+  // Attaching would hand the caller another workflow's result as if it
+  // were the one it asked for.
+  return make_error(errc::invalid_state,
+                    "run " + std::string{run_id} + " exists and executes workflow '"
+                      + std::string{existing} + "', not '" + std::string{asked}
+                      + "'; start '" + std::string{asked} + "' under another run id");
+}
+
 } // namespace endure

@@ -45,4 +45,11 @@ struct run_meta {
 /// Checks a run id: 1..200 bytes, no control character (NUL is the key separator).
 expected<void> validate_run_id(std::string_view id);
 
+/// Checks that a start of `asked` under `run_id` may attach to the run of
+/// that id, which executes `existing`: a start is idempotent only for the
+/// same workflow (its input is not compared: the run keeps the one it
+/// started with). Error: invalid_state naming both workflows.
+expected<void> check_same_workflow(std::string_view run_id, std::string_view existing,
+                                   std::string_view asked);
+
 } // namespace endure

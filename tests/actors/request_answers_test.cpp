@@ -104,3 +104,37 @@ SCENARIO("a signal nobody awaits yet leaves its run waiting and passivated", "[r
   REQUIRE(f.rt().signal("w", "approve", 7));
   CHECK(f.ended("w", 10s).value<int>() == 7);
 }
+
+SCENARIO("a start under a run's id with another workflow is refused, not attached",
+         "[requests]") {
+  runtime_fixture f{workflows, failing_creation};
+  auto refused = [](const expected<run_status>& r, const std::string& id) {
+    INFO("start: " << (r ? std::string{to_string(*r)} : r.error().to_string()));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == errc::invalid_state);
+    CHECK_THAT(r.error().message, Catch::Contains("run " + id + " exists")
+                                    && Catch::Contains("'waits_for_approve'")
+                                    && Catch::Contains("'trivial'"));
+  };
+  GIVEN("a run waiting with its actor live") {
+    REQUIRE(f.rt().start("waits_for_approve", "w", 0));
+    REQUIRE(f.await_status("w", run_status::waiting));
+    refused(f.rt().start("trivial", "w", 1), "w");
+    THEN("the run is untouched and the same workflow still attaches") {
+      CHECK(f.rt().start("waits_for_approve", "w", 0) == run_status::waiting);
+      REQUIRE(f.rt().signal("w", "approve", 3));
+      CHECK(f.ended("w", 10s).value<int>() == 3);
+    }
+  }
+  GIVEN("a run that has ended (its actor gone: the manager answers from the meta)") {
+    REQUIRE(f.rt().start("trivial", "t", 5));
+    CHECK(f.ended("t", 10s).value<int>() == 5);
+    auto again = f.rt().start("waits_for_approve", "t", 0);
+    INFO("start: " << (again ? std::string{to_string(*again)} : again.error().to_string()));
+    REQUIRE_FALSE(again);
+    CHECK(again.error().code == errc::invalid_state);
+    CHECK_THAT(again.error().message, Catch::Contains("executes workflow 'trivial', not "
+                                                      "'waits_for_approve'"));
+    CHECK(f.rt().start("trivial", "t", 5) == run_status::completed);
+  }
+}
