@@ -6,6 +6,7 @@
 
 #include "endure/persistence/detail/journal_impl.hpp"
 #include "endure/persistence/detail/lmdb.hpp"
+#include "endure/persistence/detail/row_condition.hpp"
 #include "endure/persistence/journal.hpp"
 
 namespace endure {
@@ -54,8 +55,18 @@ expected<void> journal::impl::put_row(MDB_txn* txn, const write_batch::op& op) {
   if (!dbi)
     return no_table(op.table);
   auto k = to_val(op.run_id);
+  if (op.number == detail::row_if_hash) {
+    MDB_val now;
+    int rc = mdb_get(txn, *dbi, &k, &now);
+    if (rc != 0 && rc != MDB_NOTFOUND)
+      return detail::lmdb_error(rc, "read " + where(op.table, op.run_id));
+    if (rc == MDB_NOTFOUND
+        || detail::envelope_hash({static_cast<const char*>(now.mv_data), now.mv_size})
+             != static_cast<std::uint64_t>(op.time_ms))
+      return {};  // written again since the batch was built: that row stands
+  }
   auto v = to_val(op.bytes);
-  unsigned flags = op.number == 1 ? MDB_NOOVERWRITE : 0;  // if_absent
+  unsigned flags = op.number == detail::row_if_absent ? MDB_NOOVERWRITE : 0;
   int rc = mdb_put(txn, *dbi, &k, &v, flags);
   if (rc == MDB_KEYEXIST)
     return make_error(errc::already_exists, where(op.table, op.run_id) + " exists already");

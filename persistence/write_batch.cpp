@@ -1,6 +1,7 @@
 // write_batch: records and rows are encoded here, on the caller's thread.
 #include "endure/persistence/write_batch.hpp"
 
+#include "endure/persistence/detail/row_condition.hpp"
 #include "endure/persistence/detail/run_meta_codec.hpp"
 
 namespace endure {
@@ -72,8 +73,16 @@ const char* table_name(side_table t) noexcept {
 }
 
 void write_batch::put_row(side_table table, std::string key, const record& r, bool if_absent) {
-  ops_.push_back({op_kind::put_row, std::move(key), if_absent ? 1u : 0u, 0, encode_record(r),
+  auto condition = if_absent ? detail::row_if_absent : detail::row_always;
+  ops_.push_back({op_kind::put_row, std::move(key), condition, 0, encode_record(r),
                   run_status::running, table});
+}
+
+void write_batch::put_row_if(side_table table, std::string key, const record& r,
+                             const record& expected) {
+  ops_.push_back({op_kind::put_row, std::move(key), detail::row_if_hash,
+                  static_cast<std::int64_t>(detail::envelope_hash(encode_record(expected))),
+                  encode_record(r), run_status::running, table});
 }
 
 void write_batch::erase_row(side_table table, std::string key) {

@@ -63,7 +63,9 @@ public:
   struct op {
     op_kind kind;
     std::string run_id;        ///< put_row, erase_row: the row's key
-    std::uint64_t number = 0;  ///< seq, timer id; set_status: 1 = unless ended
+    /// seq, timer id; set_status: 1 = unless ended; put_row: 1 = if absent,
+    /// 2 = if the row's envelope hashes to time_ms (put_row_if)
+    std::uint64_t number = 0;
     std::int64_t time_ms = 0;  ///< timestamps, timer due time
     std::string bytes;         ///< encoded record, snapshot, detail text
     run_status status = run_status::running;
@@ -104,6 +106,13 @@ public:
   /// stored). A key outside 1..500 bytes fails the batch with
   /// errc::invalid_argument.
   void put_row(side_table table, std::string key, const record& r, bool if_absent = false);
+  /// Stores `r` as the row `key` of `table` only if that row holds exactly
+  /// `expected` when the commit applies (compared by a 64-bit hash of the
+  /// envelopes); otherwise, or if the row is gone, leaves it as it is and
+  /// the rest of the batch still applies. For a write prepared against a
+  /// row that its owner may have written again before the batch commits
+  /// (a decision handed to a run that commits late): the newer row wins.
+  void put_row_if(side_table table, std::string key, const record& r, const record& expected);
   /// Erases the row; erasing one that does not exist is not an error.
   void erase_row(side_table table, std::string key);
   /// Appends `o` as ops() returns it (a batch decoded from a replication

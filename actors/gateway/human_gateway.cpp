@@ -188,12 +188,15 @@ void deliver(gateway_actor* self, human_request r,
 /// after a backoff and at the next start. Blocks this (detached) actor
 /// until stored, so decisions and deadlines stay one at a time.
 expected<void> store_decided(gateway_actor* self, const gateway::index_keys& before,
-                             human_request& r) {
+                             const record& as_stored, human_request& r) {
   auto& store = *self->state.env.store;
   auto delivered = r;
   delivered.delivered = true;
   write_batch with;
-  with.put_row(side_table::requests, r.id, gateway::to_record(delivered));
+  // Only over the row as read: should the run commit after the wait below
+  // gave up, the row this actor stored since (undelivered, and any audit
+  // entries after it) stands, and the next delivery marks it.
+  with.put_row_if(side_table::requests, r.id, gateway::to_record(delivered), as_stored);
   gateway::update_index(with, before, delivered);
   // The run's wait_signal<std::string> reads msgpack of the outcome's text.
   auto payload = to_bytes(gateway::outcome_payload(*r.outcome));
@@ -418,7 +421,8 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!parsed)
     return to_caf_error(errc::invalid_argument,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
-  auto r = load_request(*env.store, id);
+  record as_stored;
+  auto r = load_request(*env.store, id, &as_stored);
   if (!r)
     return to_caf_error(r.error());
   auto before = gateway::keys_of(*r);
@@ -435,7 +439,7 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                          env.tools);
   bool decided = verdict && *verdict == gateway::decide_result::decided;
   // Stored either way: a refused attempt belongs in the audit trail too.
-  auto ok = decided ? store_decided(self, before, *r) : store_request(*env.store, before, *r);
+  auto ok = decided ? store_decided(self, before, as_stored, *r) : store_request(*env.store, before, *r);
   if (!ok)
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "

@@ -8,7 +8,9 @@
 
 #include "gateway/request_row.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -98,7 +100,24 @@ task<std::string> asks(context& ctx, int) {
   co_return answer;
 }
 
+/// Released by the test: the work asks_then_computes does on the run's own
+/// thread after its answer, before its next await (bounded: 20 s).
+std::promise<void> computation;
+std::atomic<bool> computing{false};
+
+task<std::string> asks_then_computes(context& ctx, int) {
+  std::string question = "Which audience?";
+  std::vector<std::string> choices;
+  auto ask = ctx.ask_human(question, choices);
+  auto answer = co_await std::move(ask);
+  // The commit taking the answer waits for this: long work between awaits.
+  computing = true;
+  computation.get_future().wait_for(std::chrono::seconds{20});
+  co_return answer;
+}
+
 void workflows(workflow_registry& r) {
+  r.add("asks_then_computes", &asks_then_computes);
   r.add("publishes", &publishes);
   r.add("publishes_twice", &publishes_twice);
   r.add("asks", &asks);
@@ -514,4 +533,41 @@ SCENARIO("a request row that binds other arguments is refused when the gate meet
   CHECK(out.status == run_status::failed);
   CHECK_THAT(out.error, Catch::Contains("x1/0") && Catch::Contains("other arguments"));
   CHECK(published_now().empty());
+}
+
+SCENARIO("a decision its run commits after the gateway stopped waiting keeps the audit "
+         "written since", "[gate]") {
+  reset();
+  computation = std::promise<void>{};
+  computing = false;
+  runtime_fixture f{workflows, gated};
+  REQUIRE(f.rt().start("asks_then_computes", "late", 0));
+  auto id = pending_request(f, "late");
+  REQUIRE(f.await_status("late", run_status::waiting));
+  // The run takes ann's answer and computes past the gateway's wait (5 s)
+  // for its commit: the gateway stores the row undelivered and answers.
+  auto first = f.rt().decide(id, "ann", "respond", R"({"text": "engineers"})");
+  REQUIRE(first);
+  CHECK(*first == "decided");
+  REQUIRE(computing);
+  CHECK_FALSE(request_row(f, id).delivered);
+  // A second answer is refused, and the refusal is in the audit trail.
+  auto second = f.rt().decide(id, "bob", "respond", R"({"text": "managers"})");
+  REQUIRE_FALSE(second);
+  CHECK(second.error().code == errc::invalid_state);
+  auto by_bob = [](const gateway::human_request& r) {
+    return std::count_if(r.audit.begin(), r.audit.end(),
+                         [](const gateway::audit_entry& e) { return e.principal == "bob"; });
+  };
+  REQUIRE(by_bob(request_row(f, id)) == 1);
+  // Now the run's commit lands, with the row as it was when ann answered.
+  computation.set_value();
+  CHECK(f.ended("late", 10s).value<std::string>() == "engineers");
+  REQUIRE(eventually([&] { return request_row(f, id).delivered; }));
+  auto row = request_row(f, id);
+  CHECK(by_bob(row) == 1);
+  REQUIRE(row.outcome);
+  CHECK(row.outcome->principals == std::vector<std::string>{"ann"});
+  CHECK(f.events<signal_received_event>("late").size() == 1);
+  CHECK(index_problems(f.rt().store()).empty());
 }

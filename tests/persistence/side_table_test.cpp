@@ -51,6 +51,37 @@ SCENARIO("rows are stored, replaced and erased, and survive a reopen", "[journal
   CHECK_FALSE(gone->has_value());
 }
 
+SCENARIO("a conditional row write applies only over the row it was prepared against",
+         "[journal][rows]") {
+  temp_dir dir;
+  auto j = open_journal(dir.path());
+  auto payload = [&](const std::string& key) {
+    auto row = j->row(side_table::requests, key);
+    REQUIRE(row);
+    return row->has_value() ? (*row)->payload : std::string{"(none)"};
+  };
+  write_batch b;
+  b.put_row(side_table::requests, "r1/3", row_record("pending"));
+  REQUIRE(j->commit(std::move(b)));
+  // Prepared against "pending", committed while the row still holds it.
+  write_batch decided;
+  decided.put_row_if(side_table::requests, "r1/3", row_record("decided"),
+                     row_record("pending"));
+  REQUIRE(j->commit(std::move(decided)));
+  CHECK(payload("r1/3") == "decided");
+  // Prepared against "pending" too, but the row has moved on: it stands,
+  // and the rest of the batch applies.
+  write_batch late;
+  late.put_row_if(side_table::requests, "r1/3", row_record("stale"), row_record("pending"));
+  late.put_row(side_table::requests, "r1/4", row_record("beside"));
+  late.put_row_if(side_table::requests, "r1/5", row_record("over nothing"),
+                  row_record("pending"));
+  REQUIRE(j->commit(std::move(late)));
+  CHECK(payload("r1/3") == "decided");
+  CHECK(payload("r1/4") == "beside");
+  CHECK(payload("r1/5") == "(none)");
+}
+
 SCENARIO("a row commits atomically with the log: a failed batch stores neither",
          "[journal][rows]") {
   temp_dir dir;

@@ -5,12 +5,15 @@
 
 namespace endure::gateway::detail {
 
-expected<human_request> load_request(const journal& store, const std::string& id) {
+expected<human_request> load_request(const journal& store, const std::string& id,
+                                     record* as_stored) {
   auto row = store.row(side_table::requests, id);
   if (!row)
     return std::move(row).error();
   if (!*row)
     return make_error(errc::not_found, "no request " + id);
+  if (as_stored)
+    *as_stored = **row;
   return from_record(**row, id);
 }
 

@@ -14,7 +14,10 @@
 namespace endure::gateway::detail {
 
 /// Request `id`'s row; errors: not_found, corrupt_record, the journal's.
-expected<human_request> load_request(const journal& store, const std::string& id);
+/// `as_stored`, if given, receives the row's record as read: what a later
+/// write_batch::put_row_if expects to replace.
+expected<human_request> load_request(const journal& store, const std::string& id,
+                                     record* as_stored = nullptr);
 
 /// Stores `r`, whose index entries were `before` ({} for a new row), and
 /// the index update in one commit.
