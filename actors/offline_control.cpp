@@ -64,14 +64,23 @@ std::string refusal(run_request request, const std::string& run_id, run_status s
   return {};
 }
 
+expected<run_status> existing_run_status(const journal& store, const std::string& run_id,
+                                         const std::string& workflow) {
+  auto meta = store.run(run_id);
+  if (!meta)
+    return std::move(meta).error();
+  if (auto same = check_same_workflow(run_id, meta->workflow, workflow); !same)
+    return std::move(same).error();
+  return meta->status;
+}
+
 expected<run_status> start_offline(journal& store, const std::string& run_id,
                                    const std::string& workflow, std::string input) {
   if (auto ok = validate_run_id(run_id); !ok)
     return std::move(ok).error();
-  if (auto meta = store.run(run_id))
-    return meta->status;
-  else if (meta.error().code != errc::not_found)
-    return std::move(meta).error();
+  if (auto existing = existing_run_status(store, run_id, workflow);
+      existing || existing.error().code != errc::not_found)
+    return existing;
   auto now = detail::now_ms();
   write_batch batch;  // what run_state::on_start writes for a new run
   batch.create_run(run_meta{run_id, workflow, run_status::running, now, now, {}});

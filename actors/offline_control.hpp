@@ -31,11 +31,19 @@ enum class run_request : std::uint8_t { signal, cancel, release };
 /// requests to a live runtime can check first and say the same.
 std::string refusal(run_request request, const std::string& run_id, run_status s);
 
+/// The stored status of run `run_id`, for a start of `workflow` that
+/// finds it there (as a start attaches). Errors: not_found (no such run:
+/// the start creates it), invalid_state when the run executes another
+/// workflow (check_same_workflow), the journal's.
+expected<run_status> existing_run_status(const journal& store, const std::string& run_id,
+                                         const std::string& workflow);
+
 /// Journals a new run of `workflow` with msgpack `input` (its meta and its
 /// run_started event, as runtime::start writes them): the next runtime
 /// executes it. If a run of that id exists, nothing changes (idempotent,
 /// like runtime::start). Returns the run's stored status. Errors also:
-/// invalid_argument for a bad run id.
+/// invalid_argument for a bad run id, invalid_state for a run of that id
+/// executing another workflow.
 expected<run_status> start_offline(journal& store, const std::string& run_id,
                                    const std::string& workflow, std::string input);
 

@@ -180,6 +180,7 @@ void run_state::load(bool barrier) {
     self_->quit();
     return;
   }
+  stored_workflow_ = meta->workflow;
   auto records = env_.store->read(run_id_);
   if (!records) {
     created_ = true;
@@ -243,8 +244,10 @@ void run_state::on_start(const std::string& workflow, std::string input,
   // While the creating commit is in flight, `created_` is already set (the
   // workflow's first steps join that commit) but the run does not exist
   // yet: later starts wait for the commit's verdict like the first.
-  if ((creating_ || created_) && log_.started())
-    if (auto same = check_same_workflow(run_id_, log_.started()->workflow, workflow); !same)
+  // (The meta's workflow where the log could not be read: quarantined.)
+  const auto& existing = log_.started() ? log_.started()->workflow : stored_workflow_;
+  if ((creating_ || created_) && !existing.empty())
+    if (auto same = check_same_workflow(run_id_, existing, workflow); !same)
       return rp.deliver(to_caf_error(same.error()));
   if (creating_) {
     start_replies_.push_back(std::move(rp));

@@ -131,8 +131,13 @@ control_reply start_live(runtime& rt, const control_request& r) {
     auto s = status.get();
     return s ? success(*s) : failure(s.error());
   }
-  if (auto meta = rt.store().run(r.run_id))
-    return success(meta->status);
+  // Durable by now (only the answer was slow), unless it is another
+  // workflow's run.
+  auto existing = existing_run_status(rt.store(), r.run_id, r.workflow);
+  if (existing)
+    return success(*existing);
+  if (existing.error().code == errc::invalid_state)
+    return failure(existing.error());
   return control_reply::failure(errc::timeout, "endure serve's runtime did not answer within "
                                                  + std::to_string(start_answer_limit.count())
                                                  + " s; try again");

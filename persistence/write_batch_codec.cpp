@@ -3,6 +3,7 @@
 
 #include <msgpack.hpp>
 
+#include "endure/persistence/detail/row_condition.hpp"
 #include "endure/persistence/detail/string_buffer.hpp"
 
 namespace endure {
@@ -58,6 +59,10 @@ expected<write_batch::op> decode_op(const msgpack::object& o, std::size_t index)
     return damaged("an op field has the wrong type" + where);
   if (!valid_kind(f[0].via.u64) || !valid_status(f[5].via.u64) || !valid_table(f[6].via.u64))
     return damaged("unknown op kind, run status or table" + where);
+  // A condition this build does not know would be applied as a plain put.
+  if (f[0].via.u64 == static_cast<std::uint64_t>(write_batch::op_kind::put_row)
+      && f[2].via.u64 > detail::row_if_hash)
+    return damaged("unknown row condition " + std::to_string(f[2].via.u64) + where);
   write_batch::op op;
   op.kind = static_cast<write_batch::op_kind>(f[0].via.u64);
   op.run_id = std::string{raw_bytes(f[1])};

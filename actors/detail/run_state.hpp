@@ -182,6 +182,8 @@ private:
   /// Where attempts running elsewhere report to; closed when the actor stops.
   std::shared_ptr<outcome_port> port_;
   replay_log log_;
+  /// The workflow its stored meta names (read at load; empty before).
+  std::string stored_workflow_;
   bool created_ = false;
   std::uint64_t next_seq_ = 1;
   std::uint64_t next_step_ = 0;

@@ -186,7 +186,10 @@ void deliver(gateway_actor* self, human_request r,
 /// delivered (the outcome stays on it); when the runs cannot be reached now
 /// (restarting, shutting down) alone and not delivered, handed on again
 /// after a backoff and at the next start. Blocks this (detached) actor
-/// until stored, so decisions and deadlines stay one at a time.
+/// until stored, so decisions and deadlines stay one at a time. Errors:
+/// the journal's (nothing was decided); timeout when the run, handed the
+/// decision, had not journaled it in time and the row could not be stored
+/// here either (the run may still take it).
 expected<void> store_decided(gateway_actor* self, const gateway::index_keys& before,
                              const record& as_stored, human_request& r) {
   auto& store = *self->state.env.store;
@@ -223,8 +226,17 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
   }
   bool ended = refused->code == errc::invalid_state || refused->code == errc::not_found;
   r.delivered = ended;
-  if (auto ok = store_request(store, before, r); !ok)
-    return ok;
+  if (auto ok = store_request(store, before, r); !ok) {
+    if (refused->code != errc::timeout)
+      return ok;  // the run took nothing: nothing was decided
+    // Past the wait the run may still journal the decision it was handed.
+    return make_error(errc::timeout,  // the outcome is unknown
+                      "run " + r.run_id + " was handed the decision but had not journaled it "
+                        "within " + std::to_string(decided_delivery_wait.count()) + " s, and "
+                        "storing it here failed (" + ok.error().message + "); it may still "
+                        "take effect: look at `endure request " + r.id + "` before deciding "
+                        "again");
+  }
   if (ended) {
     log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
               + refused->message + "); the outcome stays on the request");
@@ -439,7 +451,10 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                          env.tools);
   bool decided = verdict && *verdict == gateway::decide_result::decided;
   // Stored either way: a refused attempt belongs in the audit trail too.
-  auto ok = decided ? store_decided(self, before, as_stored, *r) : store_request(*env.store, before, *r);
+  auto ok = decided ? store_decided(self, before, as_stored, *r)
+                    : store_request(*env.store, before, *r);
+  if (!ok && ok.error().code == errc::timeout)  // store_decided: it may still take effect
+    return to_caf_error(errc::timeout, "request " + id + ": " + ok.error().message);
   if (!ok)
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "

@@ -73,8 +73,9 @@ expected<run_status> start_bounded(runtime& rt, const std::string& workflow,
                  [answer](expected<run_status> s) { answer->set_value(std::move(s)); });
   if (status.wait_for(start_answer_limit) == std::future_status::ready)
     return status.get();
-  if (auto meta = rt.store().run(id))
-    return meta->status;
+  auto existing = existing_run_status(rt.store(), id, workflow);
+  if (existing || existing.error().code == errc::invalid_state)
+    return existing;
   return make_error(errc::timeout, "start run " + id + ": no answer in time");
 }
 

@@ -34,6 +34,12 @@ SCENARIO("a run started offline is executed by the next runtime", "[workflow][of
     REQUIRE(records);
     CHECK(records->size() == 1);
 
+    // Another workflow under that id is refused, as runtime::start does.
+    auto other = start_offline(*store, "r1", "add_two", to_bytes(1));
+    REQUIRE_FALSE(other);
+    CHECK(other.error().code == errc::invalid_state);
+    CHECK_THAT(other.error().message, Catch::Contains("'add_one', not 'add_two'"));
+
     auto bad = start_offline(*store, std::string{"a\0b", 3}, "add_one", to_bytes(1));
     REQUIRE_FALSE(bad);
     CHECK(bad.error().code == errc::invalid_argument);

@@ -56,6 +56,17 @@ std::shared_ptr<std::promise<expected<run_status>>> start_async(runtime& rt,
   return p;
 }
 
+/// Checks that a start of `asked` was refused because run `id` executes
+/// `existing`.
+void refused_as(const expected<run_status>& r, const std::string& id,
+                const std::string& existing, const std::string& asked) {
+  INFO("start: " << (r ? std::string{to_string(*r)} : r.error().to_string()));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::invalid_state);
+  CHECK_THAT(r.error().message, Catch::Contains("run " + id + " exists and executes workflow '"
+                                                + existing + "', not '" + asked + "'"));
+}
+
 } // namespace
 
 SCENARIO("a second start while the run's creation is in flight gets the creation's verdict",
@@ -108,18 +119,10 @@ SCENARIO("a signal nobody awaits yet leaves its run waiting and passivated", "[r
 SCENARIO("a start under a run's id with another workflow is refused, not attached",
          "[requests]") {
   runtime_fixture f{workflows, failing_creation};
-  auto refused = [](const expected<run_status>& r, const std::string& id) {
-    INFO("start: " << (r ? std::string{to_string(*r)} : r.error().to_string()));
-    REQUIRE_FALSE(r);
-    CHECK(r.error().code == errc::invalid_state);
-    CHECK_THAT(r.error().message, Catch::Contains("run " + id + " exists")
-                                    && Catch::Contains("'waits_for_approve'")
-                                    && Catch::Contains("'trivial'"));
-  };
   GIVEN("a run waiting with its actor live") {
     REQUIRE(f.rt().start("waits_for_approve", "w", 0));
     REQUIRE(f.await_status("w", run_status::waiting));
-    refused(f.rt().start("trivial", "w", 1), "w");
+    refused_as(f.rt().start("trivial", "w", 1), "w", "waits_for_approve", "trivial");
     THEN("the run is untouched and the same workflow still attaches") {
       CHECK(f.rt().start("waits_for_approve", "w", 0) == run_status::waiting);
       REQUIRE(f.rt().signal("w", "approve", 3));
@@ -129,12 +132,23 @@ SCENARIO("a start under a run's id with another workflow is refused, not attache
   GIVEN("a run that has ended (its actor gone: the manager answers from the meta)") {
     REQUIRE(f.rt().start("trivial", "t", 5));
     CHECK(f.ended("t", 10s).value<int>() == 5);
-    auto again = f.rt().start("waits_for_approve", "t", 0);
-    INFO("start: " << (again ? std::string{to_string(*again)} : again.error().to_string()));
-    REQUIRE_FALSE(again);
-    CHECK(again.error().code == errc::invalid_state);
-    CHECK_THAT(again.error().message, Catch::Contains("executes workflow 'trivial', not "
-                                                      "'waits_for_approve'"));
+    refused_as(f.rt().start("waits_for_approve", "t", 0), "t", "trivial", "waits_for_approve");
     CHECK(f.rt().start("trivial", "t", 5) == run_status::completed);
+  }
+  GIVEN("a run whose creating commit is still in flight") {
+    hold.arm([](const write_batch& b) { return creates(b, "s3"); });
+    auto first = start_async(f.rt(), "s3");  // "trivial"
+    REQUIRE(hold.await_holding());
+    auto p = std::make_shared<std::promise<expected<run_status>>>();
+    f.rt().start_async("waits_for_approve", "s3", to_bytes(0),
+                       [p](expected<run_status> r) { p->set_value(r); });
+    auto other = p->get_future();
+    // Refused at once: the run being created executes the other workflow.
+    REQUIRE(other.wait_for(10s) == std::future_status::ready);
+    refused_as(other.get(), "s3", "trivial", "waits_for_approve");
+    hold.release();
+    auto created = first->get_future();
+    REQUIRE(created.wait_for(10s) == std::future_status::ready);
+    CHECK(created.get() == run_status::running);
   }
 }

@@ -212,6 +212,39 @@ SCENARIO("bytes that are not a batch are refused naming what is wrong", "[journa
   CHECK(later.error().code == errc::newer_record_version);
 }
 
+SCENARIO("a conditional row write travels with its condition, and an unknown one is refused",
+         "[journal][replication]") {
+  write_batch w;
+  w.put_row_if(side_table::requests, "r1/0", test_record("r1", 2), test_record("r1", 1));
+  auto decoded = decode_batch(encode_batch(w));
+  REQUIRE(decoded);
+  REQUIRE(decoded->ops().size() == 1);
+  auto& sent = w.ops()[0];
+  auto& got = decoded->ops()[0];
+  CHECK(got.number == sent.number);
+  CHECK(got.time_ms == sent.time_ms);
+  CHECK(got.bytes == sent.bytes);
+  // A condition from a newer build would be applied as a plain put here.
+  msgpack::sbuffer buf;
+  msgpack::packer<msgpack::sbuffer> pk(buf);
+  pk.pack_array(2);
+  pk.pack_uint8(1);
+  pk.pack_array(1);
+  pk.pack_array(7);
+  pk.pack_uint8(static_cast<std::uint8_t>(write_batch::op_kind::put_row));
+  pk.pack_bin(4);
+  pk.pack_bin_body("r1/0", 4);
+  pk.pack_uint64(sent.number + 1);
+  pk.pack_int64(0);
+  pk.pack_bin(0);
+  pk.pack_uint8(1);
+  pk.pack_uint8(1);
+  auto unknown = decode_batch(std::string_view{buf.data(), buf.size()});
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().code == errc::corrupt_record);
+  CHECK_THAT(unknown.error().message, Catch::Contains("unknown row condition"));
+}
+
 SCENARIO("copy_to holds exactly the batches queued before it", "[journal][replication]") {
   temp_dir dir, copy;
   auto j = open_journal(dir.path());
