@@ -10,7 +10,9 @@ namespace endure {
 
 namespace {
 
-constexpr std::uint8_t codec_format = 1;
+/// 2: put_row's number may be a row condition (2: put_row_if), which a
+/// build reading format 1 would apply as a plain put.
+constexpr std::uint8_t codec_format = 2;
 constexpr std::size_t op_fields = 7;
 /// Depth 3, no map, one batch of up to 1 GiB in bins and strings.
 const msgpack::unpack_limit batch_limits{1u << 24, 0, 1u << 30, 1u << 30, 0, 3};

@@ -234,8 +234,8 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
                       "run " + r.run_id + " was handed the decision but had not journaled it "
                         "within " + std::to_string(decided_delivery_wait.count()) + " s, and "
                         "storing it here failed (" + ok.error().message + "); it may still "
-                        "take effect: look at `endure request " + r.id + "` before deciding "
-                        "again");
+                        "take effect: `endure inspect " + r.run_id + "` shows the signal "
+                        "once the run has journaled it; decide again only if it does not");
   }
   if (ended) {
     log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("

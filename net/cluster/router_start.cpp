@@ -18,8 +18,7 @@ void remember(node_actor* self, const std::string& id, const std::string& name) 
 void forget_refused(node_actor* self, const std::string& id, const std::string& name,
                     const caf::error& e) {
   auto code = endure::detail::from_caf_error(e, "").code;
-  // invalid_state: a start of another workflow was refused by the run there.
-  if (code == errc::shut_down || code == errc::timeout || code == errc::invalid_state)
+  if (code == errc::shut_down || code == errc::timeout)
     return;
   auto& st = self->state;
   if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
@@ -147,11 +146,8 @@ void start_run(node_actor* self, guarded_reply rp, const std::string& workflow,
           self->state.members.at(name).pending.erase(token);
           // The first choice answered (it made no run: the holder it knows
           // is away, or refused): forget it. Unanswered (it went away or
-          // timed out), it may have made the run: keep it; so too when the
-          // run there refused a start of another workflow.
-          bool run_there = endure::detail::from_caf_error(e, "").code == errc::invalid_state;
-          if (e != caf::sec::request_timeout && e != caf::sec::request_receiver_down
-              && !run_there) {
+          // timed out), it may have made the run: keep it.
+          if (e != caf::sec::request_timeout && e != caf::sec::request_receiver_down) {
             auto& st = self->state;
             if (auto it = st.located.find(id); it != st.located.end() && it->second == name)
               st.located.erase(it);

@@ -245,8 +245,13 @@ struct console_api::state {
                             "\"arguments\"), reject (with \"reason\"), respond (with \"text\")");
     auto result = rt.decide(id, who.name, body["decision"].get<std::string>(),
                             payload_of(body).dump(), "http " + req.remote_address, answer_limit);
+    // Either no answer within the limit, or the gateway's own: its run was
+    // handed the decision and had not journaled it (the message says so).
     if (!result && result.error().code == errc::timeout)
-      return unknown_outcome("the decision", answer_limit, "GET /api/v1/requests/" + id);
+      return error_response(503, "outcome_unknown",
+                            result.error().message + "; whether the decision took effect is "
+                            "unknown: GET /api/v1/requests/" + id + " shows it, then retry "
+                            "if needed");
     if (!result)
       return from_error(result.error());
     return json_response(200, {{"result", *result}});

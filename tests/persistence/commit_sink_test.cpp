@@ -32,7 +32,7 @@ std::string one_op_batch(write_batch::op_kind kind, const std::string& key,
   msgpack::sbuffer buf;
   msgpack::packer<msgpack::sbuffer> pk(buf);
   pk.pack_array(2);
-  pk.pack_uint8(1);
+  pk.pack_uint8(2);  // the codec's format
   pk.pack_array(1);
   pk.pack_array(7);
   pk.pack_uint8(static_cast<std::uint8_t>(kind));
@@ -216,7 +216,7 @@ SCENARIO("bytes that are not a batch are refused naming what is wrong", "[journa
   REQUIRE_FALSE(too_big);
   CHECK(too_big.error().code == errc::corrupt_record);
   auto newer = good;
-  newer[1] = 2;
+  newer[1] = 3;
   auto later = decode_batch(newer);
   REQUIRE_FALSE(later);
   CHECK(later.error().code == errc::newer_record_version);
