@@ -241,14 +241,15 @@ void run_state::on_start(const std::string& workflow, std::string input,
                          guarded_reply rp) {
   if (loading_)
     return defer([this, workflow, input, rp]() mutable { on_start(workflow, input, rp); });
-  // While the creating commit is in flight, `created_` is already set (the
-  // workflow's first steps join that commit) but the run does not exist
-  // yet: later starts wait for the commit's verdict like the first.
-  // (The meta's workflow where the log could not be read: quarantined.)
+  // A start attaches only to a run of its own workflow (the meta's where
+  // the log could not be read: the run is being quarantined).
   const auto& existing = log_.started() ? log_.started()->workflow : stored_workflow_;
   if ((creating_ || created_) && !existing.empty())
     if (auto same = check_same_workflow(run_id_, existing, workflow); !same)
       return rp.deliver(to_caf_error(same.error()));
+  // While the creating commit is in flight, `created_` is already set (the
+  // workflow's first steps join that commit) but the run does not exist
+  // yet: later starts wait for the commit's verdict like the first.
   if (creating_) {
     start_replies_.push_back(std::move(rp));
     return;
