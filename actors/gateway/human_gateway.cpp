@@ -9,6 +9,7 @@
 
 #include <caf/all.hpp>
 
+#include <map>
 #include <optional>
 #include <set>
 
@@ -53,8 +54,20 @@ constexpr auto decided_delivery_wait = std::chrono::seconds{5};
 /// run recognises by its request id and takes no second time.
 constexpr std::chrono::milliseconds mark_delay{50};
 
+/// A decision its run was handed and had not journaled within
+/// decided_delivery_wait, whose row the journal then refused too. It
+/// stands: the run may still journal it, so no other decision may be taken
+/// on the request. Kept here and stored again until the journal takes it.
+struct unstored_decision {
+  gateway::index_keys before;  ///< the row's index entries as read
+  record as_stored;            ///< the row as read, which storing replaces
+  human_request decided;       ///< the row with the decision, undelivered
+};
+
 struct gateway_state {
   gateway_env env;
+  /// By request id; what on_decide and deadlines read instead of the row.
+  std::map<std::string, unstored_decision> unstored;
   std::set<caf::actor> subscribers;
   /// Decided outcomes on their way to runs, or delivered and not marked so
   /// yet (not delivered twice at once).
@@ -96,6 +109,8 @@ void arm_due(gateway_actor* self, std::int64_t due_ms) {
 /// Sends every reminder of `r` that is due (in order, each once: the row
 /// counts them; stored before it is sent). False when a store failed.
 bool remind(gateway_actor* self, human_request& r) {
+  if (self->state.unstored.contains(r.id))
+    return true;  // decided: its row is being stored (store_unstored)
   for (;;) {
     auto before = gateway::keys_of(r);
     if (gateway::record_reminder(r, now_ms()) == 0)
@@ -189,7 +204,8 @@ void deliver(gateway_actor* self, human_request r,
 /// until stored, so decisions and deadlines stay one at a time. Errors:
 /// the journal's (nothing was decided); timeout when the run, handed the
 /// decision, had not journaled it in time and the row could not be stored
-/// here either (the run may still take it).
+/// here either: the decision stands (the run may still take it), kept in
+/// `unstored` and stored again until the journal takes it.
 expected<void> store_decided(gateway_actor* self, const gateway::index_keys& before,
                              const record& as_stored, human_request& r) {
   auto& store = *self->state.env.store;
@@ -229,13 +245,21 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
   if (auto ok = store_request(store, before, r); !ok) {
     if (refused->code != errc::timeout)
       return ok;  // the run took nothing: nothing was decided
-    // Past the wait the run may still journal the decision it was handed.
-    return make_error(errc::timeout,  // the outcome is unknown
+    // Past the wait the run may still journal the decision it was handed,
+    // so it is the decision: kept, stored again, and no other is taken.
+    self->state.unstored[r.id] = {before, as_stored, r};
+    log::error("request " + r.id + ": decided, but neither run " + r.run_id + " nor the gateway "
+               "could journal it yet (" + ok.error().message + "); storing it again in 200 ms");
+    self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value, r.id,
+                       std::int64_t{400});
+    return make_error(errc::timeout,  // not durable yet
                       "run " + r.run_id + " was handed the decision but had not journaled it "
                         "within " + std::to_string(decided_delivery_wait.count()) + " s, and "
-                        "storing it here failed (" + ok.error().message + "); it may still "
-                        "take effect: `endure inspect " + r.run_id + "` shows the signal "
-                        "once the run has journaled it; decide again only if it does not");
+                        "storing it here failed (" + ok.error().message + "); it stands: the "
+                        "gateway stores it again until the journal takes it and takes no other "
+                        "decision on this request meanwhile; should this process stop before "
+                        "the run or the gateway journals it, the request is pending again (`endure request " + r.id + "` shows "
+                        "which)");
   }
   if (ended) {
     log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
@@ -247,6 +271,59 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
   self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value, r.id,
                      std::int64_t{400});
   return {};
+}
+
+/// Tells the subscribers and the metrics that `r` was decided (stored).
+void announce_decided(gateway_actor* self, const human_request& r) {
+  publish(self, "decided", r);
+  if (auto* counters = self->state.env.services->env.counters; counters && r.outcome)
+    counters->instruments.decided(r.outcome->what,
+                                  static_cast<double>(r.outcome->at_ms - r.created_ms) / 1000);
+}
+
+/// Stores decision `id` of `unstored` again (after `backoff`, doubling, when
+/// the journal still refuses), then delivers it. Only over the row as it
+/// was read when the decision was made: a row stored since (the run's
+/// commit with the decision, delivered) stands.
+void store_unstored(gateway_actor* self, const std::string& id,
+                    std::chrono::milliseconds backoff) {
+  auto& st = self->state;
+  auto it = st.unstored.find(id);
+  auto& u = it->second;
+  write_batch b;
+  b.put_row_if(side_table::requests, id, gateway::to_record(u.decided), u.as_stored);
+  // Unconditional: should the row be skipped, an entry this adds no longer
+  // matches its row and is erased when met (for_each_entry).
+  gateway::update_index(b, u.before, u.decided);
+  if (auto ok = st.env.store->commit(std::move(b)); !ok) {
+    auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
+    log::error("request " + id + ": its decision still cannot be journaled ("
+               + ok.error().message + "); trying again in " + std::to_string(backoff.count())
+               + " ms");
+    self->delayed_send(self, backoff, atoms::deliver::value, id,
+                       static_cast<std::int64_t>(next.count()));
+    return;
+  }
+  announce_decided(self, u.decided);  // its decide call was answered with a timeout
+  st.unstored.erase(it);
+  if (auto r = load_request(*st.env.store, id))
+    deliver(self, std::move(*r));
+}
+
+/// Request `id` as the gateway acts on it: its decision not stored yet
+/// (unstored), else its row. `before` and `as_stored` receive what storing
+/// it over the journal's row needs.
+expected<human_request> current_request(gateway_actor* self, const std::string& id,
+                                        gateway::index_keys& before, record& as_stored) {
+  if (auto it = self->state.unstored.find(id); it != self->state.unstored.end()) {
+    before = it->second.before;
+    as_stored = it->second.as_stored;
+    return it->second.decided;
+  }
+  auto r = load_request(*self->state.env.store, id, &as_stored);
+  if (r)
+    before = gateway::keys_of(*r);
+  return r;
 }
 
 /// The rows the index entries on `page` name, for the entries that still
@@ -434,10 +511,10 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
     return to_caf_error(errc::invalid_argument,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
   record as_stored;
-  auto r = load_request(*env.store, id, &as_stored);
+  gateway::index_keys before;
+  auto r = current_request(self, id, before, as_stored);
   if (!r)
     return to_caf_error(r.error());
-  auto before = gateway::keys_of(*r);
   // Its run ended and the withdrawal is on its way (or was lost with a
   // crash): withdraw it now, so the decision is refused, not delivered to
   // nobody.
@@ -459,6 +536,11 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
+  if (auto u = self->state.unstored.find(id); u != self->state.unstored.end()) {
+    // Its decision went into the journal with this row: delivered as usual.
+    announce_decided(self, *r);
+    self->state.unstored.erase(u);
+  }
   if (withdrawn)
     publish(self, "expired", *r);
   publish_deadline(self, at_deadline, *r);
@@ -469,10 +551,7 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
     return "counted " + std::to_string(r->approved_by.size()) + " of "
            + std::to_string(r->rule.value("quorum", 1u));
   }
-  publish(self, "decided", *r);
-  if (auto* counters = env.services->env.counters; counters && r->outcome)
-    counters->instruments.decided(r->outcome->what,
-                                  static_cast<double>(r->outcome->at_ms - r->created_ms) / 1000);
+  announce_decided(self, *r);
   return std::string{"decided"};
 }
 
@@ -480,10 +559,11 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
 /// outcome a decision reached first) and answer what the run journals.
 caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id) {
   auto& env = self->state.env;
-  auto r = load_request(*env.store, id);
+  record as_stored;
+  gateway::index_keys before;
+  auto r = current_request(self, id, before, as_stored);
   if (!r)
     return to_caf_error(r.error());
-  auto before = gateway::keys_of(*r);
   auto step = gateway::apply_deadline(*r, now_ms());
   if (step == gateway::deadline_step::final_already || step == gateway::deadline_step::not_due)
     return gateway::deadline_answer(*r);
@@ -546,6 +626,8 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
     },
     [=](atoms::sweep, const std::string& after) { sweep_ended(self, after); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
+      if (self->state.unstored.contains(id))
+        return store_unstored(self, id, std::chrono::milliseconds{next_backoff_ms});
       if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
     },

@@ -129,6 +129,30 @@ void gated(runtime_options& o) {
   o.passivate_after = 10ms;
 }
 
+/// Writes of a row of run "undurable"'s requests that carry none of its
+/// log (the gateway's own stores) fail while this is above 0, one each.
+std::atomic<int> refused_row_stores{0};
+
+void gated_refusing_row_stores(runtime_options& o) {
+  gated(o);
+  o.journal.inject_fault = [](const write_batch& b) -> expected<void> {
+    bool row = false, log = false;
+    for (auto& op : b.ops()) {
+      row |= op.kind == write_batch::op_kind::put_row && op.table == side_table::requests
+             && op.run_id.starts_with("undurable/");
+      log |= op.kind == write_batch::op_kind::append;
+    }
+    if (row && !log && refused_row_stores.fetch_sub(1) > 0)
+      return make_error(errc::disk_full, "injected: no space left");
+    return {};
+  };
+}
+
+std::ptrdiff_t attempts_by(const gateway::human_request& r, const std::string& principal) {
+  return std::count_if(r.audit.begin(), r.audit.end(),
+                       [&](const gateway::audit_entry& e) { return e.principal == principal; });
+}
+
 void reset() {
   std::lock_guard g{published_mutex};
   published.clear();
@@ -555,19 +579,61 @@ SCENARIO("a decision its run commits after the gateway stopped waiting keeps the
   auto second = f.rt().decide(id, "bob", "respond", R"({"text": "managers"})");
   REQUIRE_FALSE(second);
   CHECK(second.error().code == errc::invalid_state);
-  auto by_bob = [](const gateway::human_request& r) {
-    return std::count_if(r.audit.begin(), r.audit.end(),
-                         [](const gateway::audit_entry& e) { return e.principal == "bob"; });
-  };
-  REQUIRE(by_bob(request_row(f, id)) == 1);
+  REQUIRE(attempts_by(request_row(f, id), "bob") == 1);
   // Now the run's commit lands, with the row as it was when ann answered.
   computation.set_value();
   CHECK(f.ended("late", 10s).value<std::string>() == "engineers");
   REQUIRE(eventually([&] { return request_row(f, id).delivered; }));
   auto row = request_row(f, id);
-  CHECK(by_bob(row) == 1);
+  CHECK(attempts_by(row, "bob") == 1);
   REQUIRE(row.outcome);
   CHECK(row.outcome->principals == std::vector<std::string>{"ann"});
   CHECK(f.events<signal_received_event>("late").size() == 1);
+  CHECK(index_problems(f.rt().store()).empty());
+}
+
+SCENARIO("a decision neither its run nor the gateway journaled in time stands and is stored "
+         "later", "[gate]") {
+  // The run was handed ann's answer, so it may still journal it: the
+  // gateway must not take another decision, and must store ann's itself.
+  auto second = GENERATE(false, true);
+  INFO((second ? "bob answers too" : "nobody else answers"));
+  reset();
+  computation = std::promise<void>{};
+  computing = false;
+  refused_row_stores = 0;
+  runtime_fixture f{workflows, gated_refusing_row_stores};
+  REQUIRE(f.rt().start("asks_then_computes", "undurable", 0));
+  auto id = pending_request(f, "undurable");
+  REQUIRE(f.await_status("undurable", run_status::waiting));
+  // The run takes ann's answer and computes past the gateway's wait (5 s);
+  // the gateway's own store of the row then fails.
+  refused_row_stores = 1;
+  auto first = f.rt().decide(id, "ann", "respond", R"({"text": "engineers"})");
+  REQUIRE_FALSE(first);
+  CHECK(first.error().code == errc::timeout);
+  CHECK_THAT(first.error().message, Catch::Contains("it stands"));
+  REQUIRE(computing);
+  CHECK(refused_row_stores <= 0);
+  if (second) {
+    auto by_bob = f.rt().decide(id, "bob", "respond", R"({"text": "managers"})");
+    REQUIRE_FALSE(by_bob);
+    CHECK(by_bob.error().code == errc::invalid_state);
+    CHECK_THAT(by_bob.error().message, Catch::Contains("by ann"));
+  }
+  // Stored by the gateway while the run still computes.
+  REQUIRE(eventually([&] { return request_row(f, id).outcome.has_value(); }));
+  auto stored = request_row(f, id);
+  CHECK(stored.outcome->principals == std::vector<std::string>{"ann"});
+  CHECK(attempts_by(stored, "bob") == (second ? 1 : 0));
+  CHECK_FALSE(stored.delivered);
+  computation.set_value();
+  CHECK(f.ended("undurable", 10s).value<std::string>() == "engineers");
+  REQUIRE(eventually([&] { return request_row(f, id).delivered; }));
+  auto row = request_row(f, id);
+  REQUIRE(row.outcome);
+  CHECK(row.outcome->principals == std::vector<std::string>{"ann"});
+  CHECK(attempts_by(row, "bob") == (second ? 1 : 0));
+  CHECK(f.events<signal_received_event>("undurable").size() == 1);
   CHECK(index_problems(f.rt().store()).empty());
 }
