@@ -66,7 +66,8 @@ struct unstored_decision {
 
 struct gateway_state {
   gateway_env env;
-  /// By request id; what on_decide and deadlines read instead of the row.
+  /// By request id (settle_unstored): stored before a decision or deadline
+  /// acts on the request.
   std::map<std::string, unstored_decision> unstored;
   std::set<caf::actor> subscribers;
   /// Decided outcomes on their way to runs, or delivered and not marked so
@@ -110,7 +111,7 @@ void arm_due(gateway_actor* self, std::int64_t due_ms) {
 /// counts them; stored before it is sent). False when a store failed.
 bool remind(gateway_actor* self, human_request& r) {
   if (self->state.unstored.contains(r.id))
-    return true;  // decided: its row is being stored (store_unstored)
+    return false;  // decided, not stored yet (settle_unstored): look again in 1 s
   for (;;) {
     auto before = gateway::keys_of(r);
     if (gateway::record_reminder(r, now_ms()) == 0)
@@ -257,9 +258,9 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
                         "within " + std::to_string(decided_delivery_wait.count()) + " s, and "
                         "storing it here failed (" + ok.error().message + "); it stands: the "
                         "gateway stores it again until the journal takes it and takes no other "
-                        "decision on this request meanwhile; should this process stop before "
-                        "the run or the gateway journals it, the request is pending again (`endure request " + r.id + "` shows "
-                        "which)");
+                        "decision on this request meanwhile; should the gateway restart or "
+                        "this process stop before the run or the gateway journals it, the "
+                        "request is pending again (`endure request " + r.id + "` shows which)");
   }
   if (ended) {
     log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
@@ -281,49 +282,75 @@ void announce_decided(gateway_actor* self, const human_request& r) {
                                   static_cast<double>(r.outcome->at_ms - r.created_ms) / 1000);
 }
 
-/// Stores decision `id` of `unstored` again (after `backoff`, doubling, when
-/// the journal still refuses), then delivers it. Only over the row as it
-/// was read when the decision was made: a row stored since (the run's
-/// commit with the decision, delivered) stands.
-void store_unstored(gateway_actor* self, const std::string& id,
-                    std::chrono::milliseconds backoff) {
+/// Stores request `id`'s decision kept in `unstored`, if any, over the row
+/// it was made on; a row stored since (the run's commit with the decision,
+/// or a withdrawal: its run ended) stands and the decision is dropped.
+/// Announces and delivers it once stored. Returns false while the journal
+/// refuses it (the decision is still kept).
+bool settle_unstored(gateway_actor* self, const std::string& id) {
   auto& st = self->state;
   auto it = st.unstored.find(id);
+  if (it == st.unstored.end())
+    return true;
+  auto& store = *st.env.store;
   auto& u = it->second;
-  write_batch b;
-  b.put_row_if(side_table::requests, id, gateway::to_record(u.decided), u.as_stored);
-  // Unconditional: should the row be skipped, an entry this adds no longer
-  // matches its row and is erased when met (for_each_entry).
-  gateway::update_index(b, u.before, u.decided);
-  if (auto ok = st.env.store->commit(std::move(b)); !ok) {
-    auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
-    log::error("request " + id + ": its decision still cannot be journaled ("
-               + ok.error().message + "); trying again in " + std::to_string(backoff.count())
-               + " ms");
-    self->delayed_send(self, backoff, atoms::deliver::value, id,
-                       static_cast<std::int64_t>(next.count()));
-    return;
+  record now_stored;
+  auto r = load_request(store, id, &now_stored);
+  if (!r) {
+    log::error("request " + id + ": its decision is not stored yet, and its row cannot be read ("
+               + r.error().to_string() + ")");
+    return false;
   }
-  announce_decided(self, u.decided);  // its decide call was answered with a timeout
+  bool wrote = now_stored == u.as_stored;
+  if (wrote) {
+    write_batch b;
+    // put_row_if: should the run's commit land first after all, it stands.
+    b.put_row_if(side_table::requests, id, gateway::to_record(u.decided), u.as_stored);
+    gateway::update_index(b, u.before, u.decided);
+    if (auto ok = store.commit(std::move(b)); !ok) {
+      log::error("request " + id + ": its decision still cannot be journaled ("
+                 + ok.error().message + ")");
+      return false;
+    }
+    r = load_request(store, id);
+  }
+  auto decided = std::move(u.decided);
   st.unstored.erase(it);
-  if (auto r = load_request(*st.env.store, id))
-    deliver(self, std::move(*r));
+  if (!r) {
+    log::error("request " + id + ": its decision was stored, but its row cannot be read back ("
+               + r.error().to_string() + "); it is delivered at the next start");
+    return true;
+  }
+  if (!r->outcome || r->outcome->at_ms != decided.outcome->at_ms
+      || r->outcome->principals != decided.outcome->principals) {
+    log::warn("request " + id + ": the decision made while the journal failed was not stored: "
+              "the row was stored since (" + std::string{gateway::to_string(r->status)} + ")");
+    return true;
+  }
+  if (wrote && gateway::keys_of(*r) != gateway::keys_of(decided)) {
+    // The run's commit overtook the store above: drop the entries it added.
+    write_batch fix;
+    gateway::update_index(fix, gateway::keys_of(decided), *r);
+    if (auto ok = store.commit(std::move(fix)); !ok)
+      log::error("request " + id + ": a stale index entry could not be erased ("
+                 + ok.error().to_string() + "); the next start erases it");
+  }
+  announce_decided(self, *r);  // its decide call was answered with a timeout
+  deliver(self, std::move(*r));
+  return true;
 }
 
-/// Request `id` as the gateway acts on it: its decision not stored yet
-/// (unstored), else its row. `before` and `as_stored` receive what storing
-/// it over the journal's row needs.
-expected<human_request> current_request(gateway_actor* self, const std::string& id,
-                                        gateway::index_keys& before, record& as_stored) {
-  if (auto it = self->state.unstored.find(id); it != self->state.unstored.end()) {
-    before = it->second.before;
-    as_stored = it->second.as_stored;
-    return it->second.decided;
-  }
-  auto r = load_request(*self->state.env.store, id, &as_stored);
-  if (r)
-    before = gateway::keys_of(*r);
-  return r;
+/// settle_unstored again after `backoff` (doubling, at most 30 s) until the
+/// journal takes the decision.
+void settle_later(gateway_actor* self, const std::string& id,
+                  std::chrono::milliseconds backoff) {
+  if (settle_unstored(self, id))
+    return;
+  auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
+  log::error("request " + id + ": storing its decision again in " + std::to_string(backoff.count())
+             + " ms");
+  self->delayed_send(self, backoff, atoms::deliver::value, id,
+                     static_cast<std::int64_t>(next.count()));
 }
 
 /// The rows the index entries on `page` name, for the entries that still
@@ -510,11 +537,22 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!parsed)
     return to_caf_error(errc::invalid_argument,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
+  // A decision kept since the journal refused it goes first, if it can;
+  // while it cannot, it still decides what this attempt gets.
+  if (!settle_unstored(self, id)) {
+    auto decided = self->state.unstored.at(id).decided;
+    auto verdict = gateway::apply_decision(decided, {principal, *d, {}, channel, now_ms()},
+                                           env.tools);
+    auto why = verdict ? make_error(errc::storage_error, "the journal refuses writes")
+                       : verdict.error();
+    return to_caf_error(why.code, "request " + id + ": " + why.message + " (this attempt is not "
+                                    "in its audit trail: the journal refuses writes)");
+  }
   record as_stored;
-  gateway::index_keys before;
-  auto r = current_request(self, id, before, as_stored);
+  auto r = load_request(*env.store, id, &as_stored);
   if (!r)
     return to_caf_error(r.error());
+  auto before = gateway::keys_of(*r);
   // Its run ended and the withdrawal is on its way (or was lost with a
   // crash): withdraw it now, so the decision is refused, not delivered to
   // nobody.
@@ -536,11 +574,6 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
-  if (auto u = self->state.unstored.find(id); u != self->state.unstored.end()) {
-    // Its decision went into the journal with this row: delivered as usual.
-    announce_decided(self, *r);
-    self->state.unstored.erase(u);
-  }
   if (withdrawn)
     publish(self, "expired", *r);
   publish_deadline(self, at_deadline, *r);
@@ -559,11 +592,15 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
 /// outcome a decision reached first) and answer what the run journals.
 caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id) {
   auto& env = self->state.env;
-  record as_stored;
-  gateway::index_keys before;
-  auto r = current_request(self, id, before, as_stored);
+  // Not answered from a decision the journal does not hold yet: the run
+  // journals the answer, and the row could still say otherwise.
+  if (!settle_unstored(self, id))
+    return to_caf_error(errc::storage_error, "request " + id + ": its decision is not journaled "
+                                           "yet (the journal refuses writes); ask again");
+  auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
+  auto before = gateway::keys_of(*r);
   auto step = gateway::apply_deadline(*r, now_ms());
   if (step == gateway::deadline_step::final_already || step == gateway::deadline_step::not_due)
     return gateway::deadline_answer(*r);
@@ -627,7 +664,7 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
     [=](atoms::sweep, const std::string& after) { sweep_ended(self, after); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
       if (self->state.unstored.contains(id))
-        return store_unstored(self, id, std::chrono::milliseconds{next_backoff_ms});
+        return settle_later(self, id, std::chrono::milliseconds{next_backoff_ms});
       if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
     },

@@ -246,12 +246,12 @@ struct console_api::state {
     auto result = rt.decide(id, who.name, body["decision"].get<std::string>(),
                             payload_of(body).dump(), "http " + req.remote_address, answer_limit);
     // Either no answer within the limit, or the gateway's own: its run was
-    // handed the decision and had not journaled it (the message says so).
+    // handed the decision and neither the run nor the gateway has journaled
+    // it yet (the message says so, and that it stands).
     if (!result && result.error().code == errc::timeout)
       return error_response(503, "outcome_unknown",
-                            result.error().message + "; whether the decision took effect is "
-                            "unknown: GET /api/v1/requests/" + id + " shows it, then retry "
-                            "if needed");
+                            result.error().message + "; GET /api/v1/requests/" + id
+                              + " shows what is journaled: look before deciding again");
     if (!result)
       return from_error(result.error());
     return json_response(200, {{"result", *result}});
