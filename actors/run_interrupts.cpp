@@ -65,10 +65,16 @@ void run_state::on_signal(const std::string& name, std::string payload,
   }
   if (quarantined_ || stopping_)
     return ask_again(rp);
-  if (log_.has_signal_request(request_id)) {  // an earlier actor journaled it
-    if (with.empty())
+  if (log_.has_signal_request(request_id)) {  // taken already (journaled, or committing)
+    if (with.empty())  // a delivery again, after an answer that did not arrive
       return rp.deliver(caf::ok_atom::value);
-    return persist(std::move(with), [rp]() mutable { rp.deliver(caf::ok_atom::value); });
+    // What to write with it comes only with a decision the human gateway
+    // made since (one that forgot, restarted, what it had handed this run):
+    // the run keeps the one it took, and the gateway must not store another.
+    return rp.deliver(to_caf_error(errc::already_exists,
+                                   "run " + run_id_ + " has already taken signal " + name
+                                     + " (request id " + request_id + "); this one was not "
+                                       "applied"));
   }
   write_batch batch;
   auto seq = next_seq_;

@@ -241,6 +241,11 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
     r.delivered = true;
     return {};
   }
+  if (refused->code == errc::already_exists)  // the run took an earlier decision
+    return make_error(errc::invalid_state,
+                      "run " + r.run_id + " had already taken an earlier decision on it "
+                        "(`endure request " + r.id + "` shows it once journaled); this one "
+                        "was not applied");
   bool ended = refused->code == errc::invalid_state || refused->code == errc::not_found;
   r.delivered = ended;
   if (auto ok = store_request(store, before, r); !ok) {
@@ -296,6 +301,12 @@ bool settle_unstored(gateway_actor* self, const std::string& id) {
   auto& u = it->second;
   record now_stored;
   auto r = load_request(store, id, &now_stored);
+  if (!r && (r.error().code == errc::not_found || r.error().code == errc::corrupt_record)) {
+    log::error("request " + id + ": its decision is dropped, its row being unusable ("
+               + r.error().to_string() + ")");
+    st.unstored.erase(it);
+    return true;
+  }
   if (!r) {
     log::error("request " + id + ": its decision is not stored yet, and its row cannot be read ("
                + r.error().to_string() + ")");
@@ -316,9 +327,11 @@ bool settle_unstored(gateway_actor* self, const std::string& id) {
   }
   auto decided = std::move(u.decided);
   st.unstored.erase(it);
-  if (!r) {
+  if (!r) {  // delivered from the row once it reads again
     log::error("request " + id + ": its decision was stored, but its row cannot be read back ("
-               + r.error().to_string() + "); it is delivered at the next start");
+               + r.error().to_string() + "); delivering it in 1 s");
+    self->delayed_send(self, std::chrono::seconds{1}, atoms::deliver::value, id,
+                       std::int64_t{2000});
     return true;
   }
   if (!r->outcome || r->outcome->at_ms != decided.outcome->at_ms
@@ -568,8 +581,10 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   // Stored either way: a refused attempt belongs in the audit trail too.
   auto ok = decided ? store_decided(self, before, as_stored, *r)
                     : store_request(*env.store, before, *r);
-  if (!ok && ok.error().code == errc::timeout)  // store_decided: it may still take effect
-    return to_caf_error(errc::timeout, "request " + id + ": " + ok.error().message);
+  // store_decided: it may still take effect (timeout), or the run took
+  // another decision (invalid_state).
+  if (!ok && (ok.error().code == errc::timeout || ok.error().code == errc::invalid_state))
+    return to_caf_error(ok.error().code, "request " + id + ": " + ok.error().message);
   if (!ok)
     return to_caf_error(ok.error().code, "request " + id + ": the decision could not be "
                                            "journaled (" + ok.error().message + "); nothing "
@@ -592,14 +607,17 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
 /// outcome a decision reached first) and answer what the run journals.
 caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id) {
   auto& env = self->state.env;
-  // Not answered from a decision the journal does not hold yet: the run
-  // journals the answer, and the row could still say otherwise.
-  if (!settle_unstored(self, id))
-    return to_caf_error(errc::storage_error, "request " + id + ": its decision is not journaled "
-                                           "yet (the journal refuses writes); ask again");
+  // Not answered from a decision the journal does not hold yet (the run
+  // journals the answer, and the row could still say otherwise): the run
+  // waits a second more, for the decision's delivery or to ask again.
+  bool unsettled = !settle_unstored(self, id);
   auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
+  if (unsettled && r->status == gateway::request_status::pending) {
+    r->due_ms = now_ms() + 1000;
+    return gateway::deadline_answer(*r);
+  }
   auto before = gateway::keys_of(*r);
   auto step = gateway::apply_deadline(*r, now_ms());
   if (step == gateway::deadline_step::final_already || step == gateway::deadline_step::not_due)

@@ -16,6 +16,7 @@
 
 #include "actors/runtime_fixture.hpp"
 #include "endure/actors/agent/canonical_json.hpp"
+#include "endure/actors/atoms.hpp"
 #include "endure/actors/agent/tool_call.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
@@ -173,6 +174,19 @@ gateway::human_request request_row(runtime_fixture& f, const std::string& id) {
   return endure::test::request_row(f.rt().store(), id);
 }
 
+/// Starts publishes_twice as `run`; once ann approved its first call and
+/// it was published, the ids of that request and of the second call's.
+std::pair<std::string, std::string> first_published_second_asked(runtime_fixture& f,
+                                                                  const std::string& run) {
+  REQUIRE(f.rt().start("publishes_twice", run, 0));
+  auto first = pending_request(f, run);
+  REQUIRE(f.rt().decide(first, "ann", "approve"));
+  REQUIRE(eventually([&] { return published_now().size() == 1; }));
+  auto second = pending_request(f, run);  // a new request, not the first approval
+  REQUIRE(second != first);
+  return {first, second};
+}
+
 } // namespace
 
 SCENARIO("a gated call waits for approval and then runs exactly its arguments", "[gate]") {
@@ -257,17 +271,45 @@ SCENARIO("an edit runs the edited arguments and a response replaces the call", "
 SCENARIO("other arguments after an approval are gated again", "[gate]") {
   reset();
   runtime_fixture f{workflows, gated};
-  REQUIRE(f.rt().start("publishes_twice", "g6", 0));
-  auto first = pending_request(f, "g6");
-  REQUIRE(f.rt().decide(first, "ann", "approve"));
-  REQUIRE(eventually([&] { return published_now().size() == 1; }));
-  auto second = pending_request(f, "g6");  // a new request, not the first approval
-  CHECK(second != first);
+  auto [first, second] = first_published_second_asked(f, "g6");
   CHECK(request_row(f, second).arguments["title"] == "first, changed");
   CHECK(published_now().size() == 1);
   REQUIRE(f.rt().decide(second, "bob", "approve"));
   CHECK(f.ended("g6", 10s).status == run_status::completed);
   CHECK(published_now().size() == 2);
+}
+
+SCENARIO("a run refuses a second decision on a request it has taken one for", "[gate]") {
+  // A human gateway that restarted forgot what it had handed a run; a
+  // decision made then on the same request reaches a run that took one.
+  reset();
+  runtime_fixture f{workflows, gated};
+  auto [first, second] = first_published_second_asked(f, "twice");
+  // bob's rejection of the first request, as the gateway hands it to a run.
+  auto late = request_row(f, first);
+  REQUIRE(late.outcome);
+  late.outcome->what = gateway::decision::reject;
+  late.outcome->principals = {"bob"};
+  late.outcome->text = "not now";
+  write_batch with;
+  with.put_row(side_table::requests, first, gateway::to_record(late));
+  auto payload = to_bytes(gateway::outcome_payload(*late.outcome));
+  auto runs = f.tree_child("runs");
+  REQUIRE(runs);
+  auto refused = ask<caf::ok_atom>(f.sys(), runs, atoms::signal::value, std::string{"twice"},
+                                   gateway::decision_signal(first), payload,
+                                   gateway::delivery_id(first), std::move(with));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == errc::already_exists);
+  CHECK(request_row(f, first).outcome->principals == std::vector<std::string>{"ann"});
+  // The same decision delivered again (nothing to write with it) is done.
+  CHECK(ask<caf::ok_atom>(f.sys(), runs, atoms::signal::value, std::string{"twice"},
+                          gateway::decision_signal(first), payload,
+                          gateway::delivery_id(first)));
+  REQUIRE(f.rt().decide(second, "bob", "approve"));
+  CHECK(f.ended("twice", 10s).status == run_status::completed);
+  CHECK(published_now().size() == 2);
+  CHECK(f.events<signal_received_event>("twice").size() == 2);
 }
 
 SCENARIO("a pending request survives a restart and its decision resumes the run once",
