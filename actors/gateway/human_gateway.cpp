@@ -9,7 +9,6 @@
 
 #include <caf/all.hpp>
 
-#include <map>
 #include <optional>
 #include <set>
 
@@ -20,6 +19,7 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
+#include "endure/actors/gateway/detail/kept_decisions.hpp"
 #include "endure/actors/gateway/detail/request_store.hpp"
 #include "endure/actors/gateway/detail/withdrawals.hpp"
 #include "endure/actors/gateway/withdraw.hpp"
@@ -54,21 +54,11 @@ constexpr auto decided_delivery_wait = std::chrono::seconds{5};
 /// run recognises by its request id and takes no second time.
 constexpr std::chrono::milliseconds mark_delay{50};
 
-/// A decision its run was handed and had not journaled within
-/// decided_delivery_wait, whose row the journal then refused too. It
-/// stands: the run may still journal it, so no other decision may be taken
-/// on the request. Kept here and stored again until the journal takes it.
-struct unstored_decision {
-  gateway::index_keys before;  ///< the row's index entries as read
-  record as_stored;            ///< the row as read, which storing replaces
-  human_request decided;       ///< the row with the decision, undelivered
-};
-
 struct gateway_state {
   gateway_env env;
-  /// By request id (settle_unstored): stored before a decision or deadline
-  /// acts on the request.
-  std::map<std::string, unstored_decision> unstored;
+  /// Decisions the journal refused (store_decided), settled (settle_kept)
+  /// before a decision or deadline acts on their request.
+  gateway::detail::kept_decisions kept;
   std::set<caf::actor> subscribers;
   /// Decided outcomes on their way to runs, or delivered and not marked so
   /// yet (not delivered twice at once).
@@ -110,8 +100,8 @@ void arm_due(gateway_actor* self, std::int64_t due_ms) {
 /// Sends every reminder of `r` that is due (in order, each once: the row
 /// counts them; stored before it is sent). False when a store failed.
 bool remind(gateway_actor* self, human_request& r) {
-  if (self->state.unstored.contains(r.id))
-    return false;  // decided, not stored yet (settle_unstored): look again in 1 s
+  if (self->state.kept.find(r.id))
+    return false;  // decided, not stored yet (settle_kept): look again in 1 s
   for (;;) {
     auto before = gateway::keys_of(r);
     if (gateway::record_reminder(r, now_ms()) == 0)
@@ -165,6 +155,15 @@ void mark_soon(gateway_actor* self, const std::string& id) {
   marks.insert(id);
 }
 
+/// Sends (deliver, id) after `backoff`; the attempt it starts waits twice
+/// as long (at most 30 s) should it fail again.
+void deliver_later(gateway_actor* self, const std::string& id,
+                   std::chrono::milliseconds backoff) {
+  auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
+  self->delayed_send(self, backoff, atoms::deliver::value, id,
+                     static_cast<std::int64_t>(next.count()));
+}
+
 void deliver(gateway_actor* self, human_request r,
              std::chrono::milliseconds backoff = std::chrono::milliseconds{200}) {
   auto& st = self->state;
@@ -186,11 +185,9 @@ void deliver(gateway_actor* self, human_request r,
           return;
         }
         self->state.delivering.erase(r.id);
-        auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
         log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
                   + why.message + "); trying again in " + std::to_string(backoff.count()) + " ms");
-        self->delayed_send(self, backoff, atoms::deliver::value, r.id,
-                           static_cast<std::int64_t>(next.count()));
+        deliver_later(self, r.id, backoff);
       });
 }
 
@@ -205,8 +202,8 @@ void deliver(gateway_actor* self, human_request r,
 /// until stored, so decisions and deadlines stay one at a time. Errors:
 /// the journal's (nothing was decided); timeout when the run, handed the
 /// decision, had not journaled it in time and the row could not be stored
-/// here either: the decision stands (the run may still take it), kept in
-/// `unstored` and stored again until the journal takes it.
+/// here either: the decision stands (the run may still take it), kept
+/// (kept_decisions.hpp) and stored again until the journal takes it.
 expected<void> store_decided(gateway_actor* self, const gateway::index_keys& before,
                              const record& as_stored, human_request& r) {
   auto& store = *self->state.env.store;
@@ -253,11 +250,10 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
       return ok;  // the run took nothing: nothing was decided
     // Past the wait the run may still journal the decision it was handed,
     // so it is the decision: kept, stored again, and no other is taken.
-    self->state.unstored[r.id] = {before, as_stored, r};
+    self->state.kept.keep(before, as_stored, r);
     log::error("request " + r.id + ": decided, but neither run " + r.run_id + " nor the gateway "
                "could journal it yet (" + ok.error().message + "); storing it again in 200 ms");
-    self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value, r.id,
-                       std::int64_t{400});
+    deliver_later(self, r.id, std::chrono::milliseconds{200});
     return make_error(errc::timeout,  // not durable yet
                       "run " + r.run_id + " was handed the decision but had not journaled it "
                         "within " + std::to_string(decided_delivery_wait.count()) + " s, and "
@@ -274,8 +270,7 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
   }
   log::warn("request " + r.id + ": the decision did not reach run " + r.run_id + " ("
             + refused->message + "); trying again in 200 ms");
-  self->delayed_send(self, std::chrono::milliseconds{200}, atoms::deliver::value, r.id,
-                     std::int64_t{400});
+  deliver_later(self, r.id, std::chrono::milliseconds{200});
   return {};
 }
 
@@ -287,83 +282,35 @@ void announce_decided(gateway_actor* self, const human_request& r) {
                                   static_cast<double>(r.outcome->at_ms - r.created_ms) / 1000);
 }
 
-/// Stores request `id`'s decision kept in `unstored`, if any, over the row
-/// it was made on; a row stored since (the run's commit with the decision,
-/// or a withdrawal: its run ended) stands and the decision is dropped.
-/// Announces and delivers it once stored. Returns false while the journal
-/// refuses it (the decision is still kept).
-bool settle_unstored(gateway_actor* self, const std::string& id) {
-  auto& st = self->state;
-  auto it = st.unstored.find(id);
-  if (it == st.unstored.end())
-    return true;
-  auto& store = *st.env.store;
-  auto& u = it->second;
-  record now_stored;
-  auto r = load_request(store, id, &now_stored);
-  if (!r && (r.error().code == errc::not_found || r.error().code == errc::corrupt_record)) {
-    log::error("request " + id + ": its decision is dropped, its row being unusable ("
-               + r.error().to_string() + ")");
-    st.unstored.erase(it);
-    return true;
-  }
-  if (!r) {
-    log::error("request " + id + ": its decision is not stored yet, and its row cannot be read ("
-               + r.error().to_string() + ")");
-    return false;
-  }
-  bool wrote = now_stored == u.as_stored;
-  if (wrote) {
-    write_batch b;
-    // put_row_if: should the run's commit land first after all, it stands.
-    b.put_row_if(side_table::requests, id, gateway::to_record(u.decided), u.as_stored);
-    gateway::update_index(b, u.before, u.decided);
-    if (auto ok = store.commit(std::move(b)); !ok) {
-      log::error("request " + id + ": its decision still cannot be journaled ("
-                 + ok.error().message + ")");
+/// Stores the decision kept on request `id`, if any (kept_decisions::settle),
+/// then announces and delivers it. False while the journal refuses it.
+bool settle_kept(gateway_actor* self, const std::string& id) {
+  using how = gateway::detail::kept_decisions::outcome;
+  auto settled = self->state.kept.settle(*self->state.env.store, id);
+  switch (settled.what) {
+    case how::refused:
       return false;
-    }
-    r = load_request(store, id);
+    case how::stored:
+      announce_decided(self, settled.row);  // its decide call was answered with a timeout
+      deliver(self, std::move(settled.row));
+      return true;
+    case how::stored_unread:  // delivered from the row once it reads again
+      deliver_later(self, id, std::chrono::seconds{1});
+      return true;
+    default:
+      return true;
   }
-  auto decided = std::move(u.decided);
-  st.unstored.erase(it);
-  if (!r) {  // delivered from the row once it reads again
-    log::error("request " + id + ": its decision was stored, but its row cannot be read back ("
-               + r.error().to_string() + "); delivering it in 1 s");
-    self->delayed_send(self, std::chrono::seconds{1}, atoms::deliver::value, id,
-                       std::int64_t{2000});
-    return true;
-  }
-  if (!r->outcome || r->outcome->at_ms != decided.outcome->at_ms
-      || r->outcome->principals != decided.outcome->principals) {
-    log::warn("request " + id + ": the decision made while the journal failed was not stored: "
-              "the row was stored since (" + std::string{gateway::to_string(r->status)} + ")");
-    return true;
-  }
-  if (wrote && gateway::keys_of(*r) != gateway::keys_of(decided)) {
-    // The run's commit overtook the store above: drop the entries it added.
-    write_batch fix;
-    gateway::update_index(fix, gateway::keys_of(decided), *r);
-    if (auto ok = store.commit(std::move(fix)); !ok)
-      log::error("request " + id + ": a stale index entry could not be erased ("
-                 + ok.error().to_string() + "); the next start erases it");
-  }
-  announce_decided(self, *r);  // its decide call was answered with a timeout
-  deliver(self, std::move(*r));
-  return true;
 }
 
-/// settle_unstored again after `backoff` (doubling, at most 30 s) until the
+/// settle_kept again after `backoff` (doubling, at most 30 s) until the
 /// journal takes the decision.
 void settle_later(gateway_actor* self, const std::string& id,
                   std::chrono::milliseconds backoff) {
-  if (settle_unstored(self, id))
+  if (settle_kept(self, id))
     return;
-  auto next = std::min(backoff * 2, std::chrono::milliseconds{30'000});
   log::error("request " + id + ": storing its decision again in " + std::to_string(backoff.count())
              + " ms");
-  self->delayed_send(self, backoff, atoms::deliver::value, id,
-                     static_cast<std::int64_t>(next.count()));
+  deliver_later(self, id, backoff);
 }
 
 /// The rows the index entries on `page` name, for the entries that still
@@ -552,8 +499,8 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
   // A decision kept since the journal refused it goes first, if it can;
   // while it cannot, it still decides what this attempt gets.
-  if (!settle_unstored(self, id)) {
-    auto decided = self->state.unstored.at(id).decided;
+  if (!settle_kept(self, id)) {
+    auto decided = *self->state.kept.find(id);
     auto verdict = gateway::apply_decision(decided, {principal, *d, {}, channel, now_ms()},
                                            env.tools);
     auto why = verdict ? make_error(errc::storage_error, "the journal refuses writes")
@@ -610,7 +557,7 @@ caf::result<std::string> on_deadline(gateway_actor* self, const std::string& id)
   // Not answered from a decision the journal does not hold yet (the run
   // journals the answer, and the row could still say otherwise): the run
   // waits a second more, for the decision's delivery or to ask again.
-  bool unsettled = !settle_unstored(self, id);
+  bool unsettled = !settle_kept(self, id);
   auto r = load_request(*env.store, id);
   if (!r)
     return to_caf_error(r.error());
@@ -681,7 +628,7 @@ caf::behavior human_gateway(gateway_actor* self, gateway_env env) {
     },
     [=](atoms::sweep, const std::string& after) { sweep_ended(self, after); },
     [=](atoms::deliver, const std::string& id, std::int64_t next_backoff_ms) {
-      if (self->state.unstored.contains(id))
+      if (self->state.kept.find(id))
         return settle_later(self, id, std::chrono::milliseconds{next_backoff_ms});
       if (auto r = load_request(*self->state.env.store, id))
         deliver(self, std::move(*r), std::chrono::milliseconds{next_backoff_ms});
