@@ -54,6 +54,10 @@ struct service_report {
   std::vector<step_changed> steps;
 };
 
+bool is_ended(run_status s) {
+  return s == run_status::completed || s == run_status::failed || s == run_status::cancelled;
+}
+
 /// A service of the kind a user writes: subscribes, starts run `id`,
 /// approves it once started, waits for its end, then reports. Only
 /// request(...).then(...) and messages: no blocking call.
@@ -67,11 +71,27 @@ void approving_service(caf::event_based_actor* self, caf::actor rt, std::string 
       self->quit();
     };
   };
+  // Reports once it has both the wait's answer and the run's completion
+  // event: the feed publishes that event on its own path, which may trail
+  // the answer.
+  auto have_outcome = std::make_shared<bool>(false);
+  auto finish_when_both = [=] {
+    if (!*have_outcome || report->runs.empty() || !is_ended(report->runs.back().status))
+      return;
+    self->request(rt, caf::infinite, svc::unsubscribe_atom::value, caf::actor{self})
+      .then([=](caf::ok_atom) {
+        done->set_value(*report);
+        self->quit();
+      }, fail("unsubscribe"));
+  };
   self->set_default_handler(caf::drop);
   self->become(
     [=](svc::event_atom, const run_changed& e) {
-      if (e.run == id)
-        report->runs.push_back(e);
+      if (e.run != id)
+        return;
+      report->runs.push_back(e);
+      if (is_ended(e.status))
+        finish_when_both();
     },
     [=](svc::event_atom, const step_changed& e) {
       if (e.run == id)
@@ -88,14 +108,8 @@ void approving_service(caf::event_based_actor* self, caf::actor rt, std::string 
               self->request(rt, caf::infinite, svc::wait_atom::value, id, std::int64_t{10'000})
                 .then([=](run_outcome& out) {
                   report->outcome = std::move(out);
-                  // The completion event may trail the wait's answer: ask
-                  // for our own unsubscribe answer, which comes after
-                  // anything the feed had sent us before it.
-                  self->request(rt, caf::infinite, svc::unsubscribe_atom::value, caf::actor{self})
-                    .then([=](caf::ok_atom) {
-                      done->set_value(*report);
-                      self->quit();
-                    }, fail("unsubscribe"));
+                  *have_outcome = true;
+                  finish_when_both();
                 }, fail("wait"));
             }, fail("signal"));
         }, fail("start"));
