@@ -77,13 +77,13 @@ const signal_record* replay_log::signal_at(std::uint64_t seq) const {
   return nullptr;
 }
 
-bool replay_log::has_signal_request(std::string_view request_id) const {
+const signal_record* replay_log::signal_of_request(std::string_view request_id) const {
   if (request_id.empty())
-    return false;
+    return nullptr;
   for (auto& s : signals_)
     if (s.request_id == request_id)
-      return true;
-  return false;
+      return &s;
+  return nullptr;
 }
 
 const signal_record* replay_log::next_signal(std::string_view name) const {

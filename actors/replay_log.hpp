@@ -56,8 +56,8 @@ public:
   const signal_record* next_signal(std::string_view name) const;
   /// The signal journaled at `seq`, if any.
   const signal_record* signal_at(std::uint64_t seq) const;
-  /// True if a signal of this (non-empty) request id is journaled.
-  bool has_signal_request(std::string_view request_id) const;
+  /// The signal journaled under this (non-empty) request id, if any.
+  const signal_record* signal_of_request(std::string_view request_id) const;
 
   const std::optional<run_started_event>& started() const noexcept { return started_; }
   const std::optional<cancel_requested_event>& cancel() const noexcept { return cancel_; }

@@ -11,6 +11,7 @@
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/detail/caf_error.hpp"
 #include "endure/actors/detail/clock.hpp"
+#include "endure/actors/journaled_signal.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/log.hpp"
 #include "endure/supervisors/exit_reasons.hpp"
@@ -65,16 +66,16 @@ void run_state::on_signal(const std::string& name, std::string payload,
   }
   if (quarantined_ || stopping_)
     return ask_again(rp);
-  if (log_.has_signal_request(request_id)) {  // taken already (journaled, or committing)
-    if (with.empty())  // a delivery again, after an answer that did not arrive
+  if (auto* taken = log_.signal_of_request(request_id)) {  // journaled, or committing
+    // The same signal again: a delivery repeated after an answer that did
+    // not arrive (what came with it was written with the first).
+    if (taken->payload == payload)
       return rp.deliver(caf::ok_atom::value);
-    // What to write with it comes only with a decision the human gateway
-    // made since (one that forgot, restarted, what it had handed this run):
-    // the run keeps the one it took, and the gateway must not store another.
-    return rp.deliver(to_caf_error(errc::already_exists,
-                                   "run " + run_id_ + " has already taken signal " + name
-                                     + " (request id " + request_id + "); this one was not "
-                                       "applied"));
+    // Another under its request id (a human gateway that forgot, having
+    // restarted, what it had handed this run; a client reusing an id): the
+    // run keeps the one it took. The gateway must not store another, and
+    // corrects its row to this run's (gateway/detail/run_decision.hpp).
+    return rp.deliver(to_caf_error(signal_taken(run_id_, name, request_id)));
   }
   write_batch batch;
   auto seq = next_seq_;

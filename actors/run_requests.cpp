@@ -13,6 +13,7 @@
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/detail/random_source.hpp"
 #include "endure/actors/events.hpp"
+#include "endure/actors/journaled_signal.hpp"
 #include "endure/actors/offline_control.hpp"
 #include "endure/actors/run_event_feed.hpp"
 #include "endure/actors/run_outcome.hpp"
@@ -86,26 +87,6 @@ void manager_state::start(const std::string& id, const std::string& wf,
   start_via(spawn(id), id, wf, input, std::move(rp));
 }
 
-namespace {
-
-/// Whether the run's journal holds a signal with `request_id`.
-expected<bool> journal_has_signal(const journal& store, const std::string& id,
-                                  const std::string& request_id) {
-  auto records = store.read(id);
-  if (!records)
-    return std::move(records).error();
-  for (auto& r : *records) {
-    auto ev = decode_event(r.rec, id, r.seq);
-    if (!ev)
-      return std::move(ev).error();
-    if (auto* s = std::get_if<signal_received_event>(&*ev); s && s->request_id == request_id)
-      return true;
-  }
-  return false;
-}
-
-} // namespace
-
 void manager_state::signal(const std::string& id, const std::string& name,
                            const std::string& payload, guarded_reply rp,
                            std::string request_id, write_batch with) {
@@ -130,12 +111,16 @@ void manager_state::signal(const std::string& id, const std::string& name,
     return rp.deliver(already_ended(id, meta->status, "the signal was not delivered"));
   if (meta->status == run_status::quarantined) {
     // Journaled now, consumed once a release resumes the run; unless the
-    // actor that crashed into the quarantine journaled it already.
-    auto seen = journal_has_signal(*env.store, id, request_id);
+    // actor that crashed into the quarantine journaled it already: then
+    // done if it is this one, refused as a live run refuses another
+    // (run_interrupts.cpp, on_signal).
+    auto seen = journaled_signal(*env.store, id, request_id);
     if (!seen)
       return rp.deliver(to_caf_error(seen.error()));
-    if (*seen && with.empty())
+    if (*seen && (*seen)->payload == payload)
       return rp.deliver(caf::ok_atom::value);
+    if (*seen)
+      return rp.deliver(to_caf_error(signal_taken(id, name, request_id)));
     write_batch b;
     if (!*seen) {
       auto last = env.store->last_seq(id);

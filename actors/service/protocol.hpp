@@ -19,9 +19,9 @@
 //   (signal_atom, run id, name, payload msgpack bytes [, request id])
 //       -> caf::ok_atom. Journaled before the answer; consumed once by a
 //       wait_signal. Errors: not_found, invalid_state (the run has ended).
-//       A caller that may send it again (its answer was lost: timeout,
-//       shut_down) passes its own request id: the run journals a signal
-//       of a given request id once.
+//       A caller that may send it again (answer lost: timeout, shut_down)
+//       passes its own request id: journaled once; already_exists when a
+//       signal with another payload was journaled under that id.
 //   (cancel_atom, run id, reason) -> caf::ok_atom
 //   (release_atom, run id, reason) -> caf::ok_atom
 //       Asked once: if the run supervisor stops with one in hand, the

@@ -7,11 +7,15 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <optional>
 
 #include "endure/actors/events.hpp"
 #include "actors/runtime_fixture.hpp"
+#include "endure/actors/atoms.hpp"
+#include "endure/actors/serialization.hpp"
+#include "support/actor_ask.hpp"
 #include "support/child_process.hpp"
 
 using namespace endure;
@@ -56,6 +60,40 @@ SCENARIO("non-determinism quarantines the run and spares the others", "[determin
                            && Catch::Contains("step 0"));
   REQUIRE(f.rt().signal("good", "go", true));
   CHECK(f.rt().wait("good", 10s)->status == run_status::completed);
+}
+
+SCENARIO("a quarantined run takes a signal once per request id and refuses another under it",
+         "[determinism][quarantine]") {
+  renamed = false;
+  runtime_fixture f{workflows};
+  REQUIRE(f.rt().start("changing", "bad", 0));
+  REQUIRE(f.await_status("bad", run_status::waiting));
+  renamed = true;
+  f.reopen();
+  (void)f.rt().signal("bad", "go", true);
+  REQUIRE(f.rt().wait("bad", 10s)->status == run_status::quarantined);
+  // What the human gateway delivers: a decision under its request id,
+  // journaled for the run's release; again after a lost answer; and then
+  // another decision under the same id (a gateway that forgot the first).
+  auto runs = f.tree_child("runs");
+  REQUIRE(runs);
+  auto deliver = [&](const std::string& payload) {
+    return ask<caf::ok_atom>(f.sys(), runs, atoms::signal::value, std::string{"bad"},
+                             std::string{"decision"}, payload, std::string{"req-1"});
+  };
+  auto anns = to_bytes(std::string{"ann approves"});
+  REQUIRE(deliver(anns));
+  CHECK(deliver(anns));
+  auto bobs = deliver(to_bytes(std::string{"bob rejects"}));
+  REQUIRE_FALSE(bobs);
+  CHECK(bobs.error().code == errc::already_exists);
+  auto signals = f.events<signal_received_event>("bad");
+  auto taken = std::count_if(signals.begin(), signals.end(),
+                             [](const signal_received_event& s) { return s.request_id == "req-1"; });
+  CHECK(taken == 1);
+  CHECK(std::find_if(signals.begin(), signals.end(), [&](const signal_received_event& s) {
+          return s.request_id == "req-1" && s.payload == anns;
+        }) != signals.end());
 }
 
 SCENARIO("a step that keeps dying with the process is quarantined", "[determinism]") {
