@@ -204,11 +204,11 @@ public:
   /// {"arguments": {...}}, checked against the tool's schema), reject
   /// (payload {"reason": "..."}) or respond (payload {"text": "..."}).
   /// `principal` is who decides; the channel's authentication vouches for
-  /// it. Returns "decided" (the outcome is journaled and goes to the run) or
-  /// "counted K of N" (an approval towards a quorum). Errors: not_found,
-  /// invalid_state (decided already: says by whom and when),
-  /// permission_denied (not an approver), invalid_argument, shut_down, and
-  /// the journal's write errors. Every attempt is in the request's audit.
+  /// it. Returns "decided" (journaled, goes to the run) or "counted K of N"
+  /// (an approval towards a quorum). Errors: not_found, invalid_state (decided
+  /// already: by whom and when), permission_denied, invalid_argument,
+  /// shut_down, write errors, timeout (no answer in time, or taken and not yet
+  /// durable: it stands). Attempts are audited while the journal takes writes.
   expected<std::string> decide(const std::string& request_id, const std::string& principal,
                                const std::string& decision, const std::string& payload_json = "{}",
                                const std::string& channel = "c++",

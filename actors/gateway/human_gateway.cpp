@@ -21,6 +21,7 @@
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/detail/kept_decisions.hpp"
 #include "endure/actors/gateway/detail/request_store.hpp"
+#include "endure/actors/gateway/detail/run_decision.hpp"
 #include "endure/actors/gateway/detail/withdrawals.hpp"
 #include "endure/actors/gateway/withdraw.hpp"
 #include "endure/actors/gateway/request_index.hpp"
@@ -85,6 +86,12 @@ void publish(gateway_actor* self, const std::string& kind, const human_request& 
     self->send(s, atoms::gw_event::value, kind, r.id, r.run_id, detail);
   if (fed)  // the runtime's feed (run_event_feed.hpp): every incarnation publishes there
     feed->publish(request_changed{kind, r.id, r.run_id, std::move(detail)});
+}
+
+/// The event of a request its run's end settled: withdrawn (expired), or
+/// decided by the decision the run had journaled (withdraw.hpp).
+const char* withdrawn_kind(const human_request& r) {
+  return r.status == gateway::request_status::decided ? "decided" : "expired";
 }
 
 /// Arms the (remind) message for `due_ms`, unless one fires before.
@@ -164,6 +171,35 @@ void deliver_later(gateway_actor* self, const std::string& id,
                      static_cast<std::int64_t>(next.count()));
 }
 
+/// After `r`'s run refused its delivery (already_exists, invalid_state):
+/// the row corrected to the decision the run took, if it took another
+/// (run_decision.hpp). True when the delivery is done with; false when the
+/// refusal is handled as before (the run took none).
+bool settle_refused(gateway_actor* self, const human_request& r, const error& why,
+                    std::chrono::milliseconds backoff) {
+  using gateway::detail::correction;
+  bool ended = why.code == errc::invalid_state;
+  auto c = gateway::detail::correct_to_run(*self->state.env.store, r.id, ended);
+  switch (c.what) {
+    case correction::corrected:
+      self->state.delivering.erase(r.id);
+      publish(self, "decided", c.row);  // counted in the metrics when first decided
+      return true;
+    case correction::unchanged:
+      mark_soon(self, r.id);
+      return true;
+    case correction::later:
+      self->state.delivering.erase(r.id);
+      deliver_later(self, r.id, backoff);
+      return true;
+    case correction::none_taken:
+      if (!ended)  // it took another, which cannot be read (logged)
+        mark_soon(self, r.id);
+      return !ended;
+  }
+  return false;
+}
+
 void deliver(gateway_actor* self, human_request r,
              std::chrono::milliseconds backoff = std::chrono::milliseconds{200}) {
   auto& st = self->state;
@@ -178,6 +214,11 @@ void deliver(gateway_actor* self, human_request r,
       [self, id = r.id](caf::ok_atom) { mark_soon(self, id); },
       [self, r, backoff](caf::error& e) mutable {
         auto why = from_caf_error(e, "deliver the decision on request " + r.id);
+        // The run took another decision (already_exists), or has ended
+        // (invalid_state), perhaps on one: the row must name the run's.
+        if ((why.code == errc::already_exists || why.code == errc::invalid_state)
+            && settle_refused(self, r, why, backoff))
+          return;
         if (why.code == errc::invalid_state || why.code == errc::not_found) {
           log::warn("request " + r.id + ": run " + r.run_id + " takes no decision ("
                     + why.message + "); the outcome stays on the request");
@@ -238,11 +279,17 @@ expected<void> store_decided(gateway_actor* self, const gateway::index_keys& bef
     r.delivered = true;
     return {};
   }
-  if (refused->code == errc::already_exists)  // the run took an earlier decision
+  if (refused->code == errc::already_exists) {  // the run took an earlier decision
+    // The row may still be pending: named after the run's, once journaled
+    // (else at the run's end: withdraw_if_run_ended).
+    auto c = gateway::detail::correct_to_run(store, r.id, false);
+    if (c.what == gateway::detail::correction::corrected)
+      publish(self, "decided", c.row);
     return make_error(errc::invalid_state,
                       "run " + r.run_id + " had already taken an earlier decision on it "
                         "(`endure request " + r.id + "` shows it once journaled); this one "
                         "was not applied");
+  }
   bool ended = refused->code == errc::invalid_state || refused->code == errc::not_found;
   r.delivered = ended;
   if (auto ok = store_request(store, before, r); !ok) {
@@ -399,7 +446,7 @@ void on_run_ended(gateway_actor* self, const std::string& run_id, run_status sta
     return;
   }
   for (auto& r : *withdrawn)
-    publish(self, "expired", r);
+    publish(self, withdrawn_kind(r), r);
 }
 
 /// One page of the start's pass over the pending requests, a message per
@@ -414,7 +461,7 @@ void sweep_ended(gateway_actor* self, const std::string& after) {
     return;
   }
   for (auto& r : page->withdrawn)
-    publish(self, "expired", r);
+    publish(self, withdrawn_kind(r), r);
   if (!page->done)
     self->send(self, atoms::sweep::value, page->last_key);
 }
@@ -537,7 +584,7 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                            "journaled (" + ok.error().message + "); nothing "
                                            "was decided, try again");
   if (withdrawn)
-    publish(self, "expired", *r);
+    publish(self, withdrawn_kind(*r), *r);
   publish_deadline(self, at_deadline, *r);
   if (!verdict)
     return to_caf_error(verdict.error());

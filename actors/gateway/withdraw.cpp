@@ -1,6 +1,7 @@
 #include "endure/actors/gateway/withdraw.hpp"
 
 #include "endure/actors/detail/clock.hpp"
+#include "endure/actors/gateway/detail/run_decision.hpp"
 
 namespace endure::gateway {
 
@@ -22,11 +23,14 @@ bool withdraw_if_run_ended(const journal& store, human_request& r) {
   if (r.status != request_status::pending)
     return false;
   auto meta = store.run(r.run_id);
-  if (meta && is_terminal(meta->status))
-    return withdraw(r, ::endure::detail::now_ms(), withdrawn_reason(r.run_id, meta->status));
-  if (!meta && meta.error().code == errc::not_found)
-    return withdraw(r, ::endure::detail::now_ms(), withdrawn_reason(r.run_id, std::nullopt));
-  return false;
+  bool ended = meta ? is_terminal(meta->status) : meta.error().code == errc::not_found;
+  if (!ended)
+    return false;
+  auto now = ::endure::detail::now_ms();
+  if (detail::take_run_outcome(store, r, now))
+    return true;
+  return withdraw(r, now, withdrawn_reason(r.run_id, meta ? std::optional{meta->status}
+                                                          : std::nullopt));
 }
 
 std::optional<std::string> run_of_request(std::string_view id) {

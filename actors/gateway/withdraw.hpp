@@ -29,8 +29,10 @@ bool withdraw(human_request& r, std::int64_t now_ms, const std::string& reason);
 std::string withdrawn_reason(const std::string& run_id, std::optional<run_status> status);
 
 /// Withdraws pending `r` if its run has ended or does not exist (reads the
-/// run's meta from `store`); returns whether it did. A run whose meta
-/// cannot be read now is taken as not ended.
+/// run's meta from `store`), unless the run journaled a decision on it:
+/// then `r` names that one, decided (detail/run_decision.hpp,
+/// take_run_outcome). Returns whether `r` changed. A run whose meta cannot
+/// be read now is taken as not ended.
 bool withdraw_if_run_ended(const journal& store, human_request& r);
 
 /// The run a request id ("RUN/STEP", the raising step's idempotency key)

@@ -18,6 +18,7 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/atoms.hpp"
 #include "endure/actors/agent/tool_call.hpp"
+#include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
 #include "endure/actors/gateway/policy.hpp"
@@ -104,6 +105,14 @@ task<std::string> asks(context& ctx, int) {
 /// Released by the test: the work asks_then_computes does on the run's own
 /// thread after its answer, before its next await (bounded: 20 s).
 std::promise<void> computation;
+/// Its future, taken once per test (a replay of the work waits on it too).
+std::shared_future<void> computed;
+
+/// Arms computation for a test.
+void new_computation() {
+  computation = std::promise<void>{};
+  computed = computation.get_future().share();
+}
 std::atomic<bool> computing{false};
 
 task<std::string> asks_then_computes(context& ctx, int) {
@@ -113,12 +122,21 @@ task<std::string> asks_then_computes(context& ctx, int) {
   auto answer = co_await std::move(ask);
   // The commit taking the answer waits for this: long work between awaits.
   computing = true;
-  computation.get_future().wait_for(std::chrono::seconds{20});
+  computed.wait_for(std::chrono::seconds{20});
+  co_return answer;
+}
+
+/// asks_then_computes, then waiting for signal "finish" (at most 60 s).
+task<std::string> asks_computes_and_waits(context& ctx, int x) {
+  auto answer = co_await asks_then_computes(ctx, x);
+  auto finish = ctx.wait_signal<int>("finish", std::chrono::seconds{60});
+  co_await std::move(finish);
   co_return answer;
 }
 
 void workflows(workflow_registry& r) {
   r.add("asks_then_computes", &asks_then_computes);
+  r.add("asks_computes_and_waits", &asks_computes_and_waits);
   r.add("publishes", &publishes);
   r.add("publishes_twice", &publishes_twice);
   r.add("asks", &asks);
@@ -185,6 +203,18 @@ std::pair<std::string, std::string> first_published_second_asked(runtime_fixture
   auto second = pending_request(f, run);  // a new request, not the first approval
   REQUIRE(second != first);
   return {first, second};
+}
+
+/// What the human gateway answers a run whose wait on request `id` timed
+/// out (the message a run's deadline step sends it).
+expected<gateway::parsed_deadline_answer> deadline_answer_of(runtime_fixture& f,
+                                                             const std::string& id) {
+  auto gw = f.tree_child("human_gateway");
+  REQUIRE(gw);
+  auto text = ask<std::string>(f.sys(), gw, atoms::deadline::value, id);
+  if (!text)
+    return text.error();
+  return gateway::parse_deadline_answer(*text);
 }
 
 } // namespace
@@ -302,10 +332,17 @@ SCENARIO("a run refuses a second decision on a request it has taken one for", "[
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == errc::already_exists);
   CHECK(request_row(f, first).outcome->principals == std::vector<std::string>{"ann"});
-  // The same decision delivered again (nothing to write with it) is done.
+  // Delivered again with nothing to write: ann's (the one it took) is
+  // done; bob's is refused too, so the gateway corrects a row naming it.
+  auto taken = to_bytes(gateway::outcome_payload(*request_row(f, first).outcome));
   CHECK(ask<caf::ok_atom>(f.sys(), runs, atoms::signal::value, std::string{"twice"},
-                          gateway::decision_signal(first), payload,
+                          gateway::decision_signal(first), taken,
                           gateway::delivery_id(first)));
+  auto again = ask<caf::ok_atom>(f.sys(), runs, atoms::signal::value, std::string{"twice"},
+                                 gateway::decision_signal(first), payload,
+                                 gateway::delivery_id(first));
+  REQUIRE_FALSE(again);
+  CHECK(again.error().code == errc::already_exists);
   REQUIRE(f.rt().decide(second, "bob", "approve"));
   CHECK(f.ended("twice", 10s).status == run_status::completed);
   CHECK(published_now().size() == 2);
@@ -604,7 +641,7 @@ SCENARIO("a request row that binds other arguments is refused when the gate meet
 SCENARIO("a decision its run commits after the gateway stopped waiting keeps the audit "
          "written since", "[gate]") {
   reset();
-  computation = std::promise<void>{};
+  new_computation();
   computing = false;
   runtime_fixture f{workflows, gated};
   REQUIRE(f.rt().start("asks_then_computes", "late", 0));
@@ -648,7 +685,7 @@ SCENARIO("a decision neither its run nor the gateway journaled in time stands an
           ? "the run journals it while the journal refuses the gateway; then bob answers"
           : "bob answers while the journal still refuses"));
   reset();
-  computation = std::promise<void>{};
+  new_computation();
   computing = false;
   refused_row_stores = 0;
   runtime_fixture f{workflows, gated_refusing_row_stores};
@@ -687,6 +724,17 @@ SCENARIO("a decision neither its run nor the gateway journaled in time stands an
     REQUIRE_FALSE(by_bob);
     CHECK(by_bob.error().code == errc::invalid_state);
     CHECK_THAT(by_bob.error().message, Catch::Contains("by ann"));
+    if (when == bob::answers_while_journal_refuses) {
+      // A run's deadline met now is not answered from the row (pending):
+      // the run is told to wait a second more, and nothing expires.
+      auto asked_at = wall_ms();
+      auto at_deadline = deadline_answer_of(f, id);
+      REQUIRE(at_deadline);
+      CHECK_FALSE(at_deadline->outcome);
+      CHECK(at_deadline->due_ms >= asked_at + 500);
+      CHECK(at_deadline->due_ms <= wall_ms() + 1000);
+      CHECK(request_row(f, id).status == gateway::request_status::pending);
+    }
     refused_row_stores = 0;  // the journal takes writes again
   }
   // bob's refused attempt is in the audit trail when the journal took it.
@@ -705,5 +753,78 @@ SCENARIO("a decision neither its run nor the gateway journaled in time stands an
   CHECK(row.outcome->principals == std::vector<std::string>{"ann"});
   CHECK(attempts_by(row, "bob") == bobs);
   CHECK(f.events<signal_received_event>("undurable").size() == 1);
+  CHECK(index_problems(f.rt().store()).empty());
+  // Asked at a deadline now, the gateway answers with ann's decision.
+  auto at_deadline = deadline_answer_of(f, id);
+  REQUIRE(at_deadline);
+  REQUIRE(at_deadline->outcome);
+  CHECK_THAT(*at_deadline->outcome, Catch::Contains("engineers"));
+}
+
+SCENARIO("a decision a run took before its gateway restarted is the one its request names",
+         "[gate]") {
+  // ann's answer reaches the run, which computes before journaling it; the
+  // gateway cannot store it either and is then restarted by its
+  // supervisor, forgetting it. bob's answer, stored once the run had not
+  // answered in 5 s, is the row's for a while; the run acts on ann's.
+  // The run has ended when the gateway next delivers bob's answer, or it
+  // is alive and waits on.
+  auto run_ends = GENERATE(true, false);
+  INFO((run_ends ? "the run ends at once" : "the run waits on"));
+  reset();
+  new_computation();
+  computing = false;
+  refused_row_stores = 0;
+  runtime_fixture f{workflows, gated_refusing_row_stores};
+  REQUIRE(f.rt().start(run_ends ? "asks_then_computes" : "asks_computes_and_waits", "undurable",
+                       0));
+  auto id = pending_request(f, "undurable");
+  REQUIRE(f.await_status("undurable", run_status::waiting));
+  refused_row_stores = 1000;
+  auto by_ann = f.rt().decide(id, "ann", "respond", R"({"text": "engineers"})");
+  REQUIRE_FALSE(by_ann);
+  CHECK(by_ann.error().code == errc::timeout);
+  REQUIRE(computing);
+  auto old = f.tree_child("human_gateway");
+  REQUIRE(old);
+  caf::anon_send_exit(old, caf::exit_reason::kill);
+  REQUIRE(eventually([&] {
+    auto now = f.tree_child("human_gateway");
+    return now && now != old;
+  }));
+  refused_row_stores = 0;
+  CHECK(request_row(f, id).status == gateway::request_status::pending);
+  auto by_bob = f.rt().decide(id, "bob", "respond", R"({"text": "managers"})");
+  REQUIRE(by_bob);  // the gateway cannot know better: the run does not answer
+  REQUIRE(request_row(f, id).outcome);
+  CHECK(request_row(f, id).outcome->principals == std::vector<std::string>{"bob"});
+  computation.set_value();
+  if (run_ends)
+    CHECK(f.ended("undurable", 10s).value<std::string>() == "engineers");
+  // The next delivery of bob's answer learns from the run which one it
+  // took, and the row is corrected to it; bob's attempt stays audited.
+  REQUIRE(eventually([&] {
+    auto r = request_row(f, id);
+    return r.outcome && r.outcome->principals == std::vector<std::string>{"ann"};
+  }));
+  if (!run_ends) {
+    CHECK(f.events<run_finished_event>("undurable").empty());  // corrected while it lives
+    REQUIRE(f.rt().signal("undurable", "finish", 1));
+    auto out = f.ended("undurable", 10s);
+    INFO(to_string(out.status) << ": " << out.error);
+    CHECK(out.value<std::string>() == "engineers");
+  }
+  auto row = request_row(f, id);
+  CHECK(row.delivered);
+  CHECK(row.outcome->text == "engineers");
+  CHECK(attempts_by(row, "bob") == 1);
+  CHECK(std::any_of(row.audit.begin(), row.audit.end(), [](const gateway::audit_entry& e) {
+    return e.action == "corrected" && e.outcome.find("respond by bob was not applied")
+                                        != std::string::npos;
+  }));
+  auto signals = f.events<signal_received_event>("undurable");
+  CHECK(std::count_if(signals.begin(), signals.end(), [&](const signal_received_event& e) {
+          return e.request_id == gateway::delivery_id(id);
+        }) == 1);
   CHECK(index_problems(f.rt().store()).empty());
 }

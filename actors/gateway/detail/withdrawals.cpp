@@ -3,6 +3,7 @@
 
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/gateway/detail/request_store.hpp"
+#include "endure/actors/gateway/detail/run_decision.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/withdraw.hpp"
 #include "endure/persistence/log.hpp"
@@ -11,11 +12,13 @@ namespace endure::gateway::detail {
 
 namespace {
 
-/// Adds withdrawn `r` (pending before) to `b` and `out`.
-void add_withdrawal(human_request r, const std::string& reason, write_batch& b,
-                    std::vector<human_request>& out) {
+/// Adds withdrawn `r` (pending before) to `b` and `out`; decided instead,
+/// if its run took a decision on it (run_decision.hpp).
+void add_withdrawal(const journal& store, human_request r, const std::string& reason,
+                    write_batch& b, std::vector<human_request>& out) {
   auto before = keys_of(r);
-  if (!withdraw(r, ::endure::detail::now_ms(), reason))
+  auto now = ::endure::detail::now_ms();
+  if (!take_run_outcome(store, r, now) && !withdraw(r, now, reason))
     return;
   b.put_row(side_table::requests, r.id, to_record(r));
   update_index(b, before, r);
@@ -44,7 +47,7 @@ expected<std::vector<human_request>> withdraw_run_requests(journal& store,
       if (run_of_request(row.key) != run_id)
         continue;
       if (auto r = from_record(row.rec, row.key); r && r->status == request_status::pending)
-        add_withdrawal(std::move(*r), reason, b, out);
+        add_withdrawal(store, std::move(*r), reason, b, out);
     }
     if (page->rows.size() + page->damaged.size() < page_size)
       break;
