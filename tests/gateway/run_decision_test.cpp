@@ -43,9 +43,10 @@ struct fixture {
   }
 
   /// Stores the row of a 2-of-3 approval that `outcome` decided (nullopt:
-  /// pending), undelivered, approved by `approvals`.
+  /// pending), undelivered, approved by `approvals`, its audit trail
+  /// `audit` and then the outcome's entry.
   void store_row(std::optional<gateway::request_outcome> outcome,
-                 std::vector<std::string> approvals) {
+                 std::vector<std::string> approvals, std::vector<gateway::audit_entry> audit = {}) {
     gateway::human_request r;
     r.id = request_id;
     r.run_id = "r1";
@@ -54,6 +55,7 @@ struct fixture {
     r.rule = {{"quorum", 2}};
     r.created_ms = 1;
     r.approved_by = std::move(approvals);
+    r.audit = std::move(audit);
     if (outcome) {
       r.status = gateway::request_status::decided;
       r.audit.push_back({outcome->at_ms, outcome->principals.back(), "c++",
@@ -105,7 +107,7 @@ SCENARIO("a row naming another decision than its run journaled is corrected to t
   fixture f;
   auto anns = decided(decision::reject, {"ann"}, 3);   // what the run took
   auto bobs = decided(decision::approve, {"cat", "bob"}, 4);  // what the row says
-  f.store_row(bobs, {"cat", "bob"});
+  f.store_row(bobs, {"cat", "bob"}, {{2, "cat", "c++", "approve", "counted 1 of 2"}});
   f.journal_signal(payload_of(anns));
   auto ended = GENERATE(false, true);
   if (ended)
@@ -118,18 +120,32 @@ SCENARIO("a row naming another decision than its run journaled is corrected to t
   CHECK(*row.outcome == anns);
   CHECK(row.delivered);
   CHECK(row.status == gateway::request_status::decided);
-  // bob's approval completed the quorum of a decision not applied; cat's stays counted.
+  // bob's approval, made after ann's decision, was not applied; cat's,
+  // counted before it, stays.
   CHECK(row.approved_by == std::vector<std::string>{"cat"});
-  REQUIRE(row.audit.size() == 2);
-  CHECK(row.audit[0].principal == "bob");
-  CHECK(row.audit[1].action == "corrected");
-  CHECK(row.audit[1].outcome.find("reject by ann") != std::string::npos);
-  CHECK(row.audit[1].outcome.find("approve by cat, bob was not applied") != std::string::npos);
+  REQUIRE(row.audit.size() == 3);
+  CHECK(row.audit[1].principal == "bob");
+  CHECK(row.audit[2].action == "corrected");
+  CHECK(row.audit[2].outcome.find("reject by ann") != std::string::npos);
+  CHECK(row.audit[2].outcome.find("approve by cat, bob was not applied") != std::string::npos);
   CHECK(index_problems(*f.store, false).empty());
   // Asked again, there is nothing left to correct.
   auto again = gateway::detail::correct_to_run(*f.store, request_id, ended);
   CHECK(again.what == correction::unchanged);
   CHECK(request_row(*f.store, request_id) == row);
+}
+
+SCENARIO("an approval counted after the run's decision is not applied", "[gate][correction]") {
+  // dave's approval counted (1 of 2) after the restart, then bob rejects;
+  // the run had taken ann's reject before either.
+  fixture f;
+  f.store_row(decided(decision::reject, {"bob"}, 6), {"cat", "dave"},
+              {{2, "cat", "c++", "approve", "counted 1 of 2"},
+               {5, "dave", "c++", "approve", "counted 2 of 3"}});
+  f.journal_signal(payload_of(decided(decision::reject, {"ann"}, 3)));
+  REQUIRE(gateway::detail::correct_to_run(*f.store, request_id, false).what
+          == correction::corrected);
+  CHECK(request_row(*f.store, request_id).approved_by == std::vector<std::string>{"cat"});
 }
 
 SCENARIO("a run's approval corrects the approvals too", "[gate][correction]") {

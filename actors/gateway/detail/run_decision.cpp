@@ -3,6 +3,7 @@
 #include "endure/actors/gateway/detail/run_decision.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/gateway/decision.hpp"
@@ -74,14 +75,16 @@ bool name_run_outcome(human_request& r, const request_outcome& taken, std::int64
   r.audit.push_back({now_ms, "", "system", "corrected",
                      "run " + r.run_id + " had journaled " + described(taken)
                        + " (handed to it before the gateway restarted)" + was});
-  // The approvals stand as the run's decision counted them: an approval
-  // that completed the replaced one's quorum was not applied.
+  // The approvals stand as they were when the run's decision was made:
+  // one audited after it was not applied.
   if (taken.what == decision::approve) {
     r.approved_by = taken.principals;
-  } else if (r.outcome && r.outcome->what == decision::approve && !r.outcome->principals.empty()) {
-    auto& last = r.outcome->principals.back();
-    r.approved_by.erase(std::remove(r.approved_by.begin(), r.approved_by.end(), last),
-                        r.approved_by.end());
+  } else {
+    std::erase_if(r.approved_by, [&](const std::string& p) {
+      return std::any_of(r.audit.begin(), r.audit.end(), [&](const audit_entry& e) {
+        return e.principal == p && e.action == "approve" && e.at_ms > taken.at_ms;
+      });
+    });
   }
   r.outcome = taken;
   r.status = request_status::decided;

@@ -25,7 +25,8 @@ expected<std::optional<request_outcome>> journaled_outcome(const journal& store,
 /// Makes `r` name `taken`, the run's, as its outcome, decided and
 /// delivered; the one it named before stays in the audit trail, followed by
 /// a system entry (`corrected`) that says it was not applied, and its
-/// approvals follow the run's decision. False (only marked delivered) when
+/// approvals are those of the run's decision, or (another decision) those
+/// audited before it was made. False (only marked delivered) when
 /// `r` names that decision already (who, what and when).
 bool name_run_outcome(human_request& r, const request_outcome& taken, std::int64_t now_ms);
 
