@@ -112,6 +112,11 @@ corrected_row correct_to_run(journal& store, const std::string& id, bool run_end
     bool gone = r.error().code == errc::not_found || r.error().code == errc::corrupt_record;
     return {gone ? correction::none_taken : correction::later, {}};
   }
+  // Whether the run's end is durable, read before its log: a decision it
+  // took commits with or before its end, so a log read after an end seen
+  // holds it (read the other way round, the end could land in between).
+  auto meta = store.run(r->run_id);
+  bool over = meta ? is_terminal(meta->status) : meta.error().code == errc::not_found;
   auto taken = journaled_outcome(store, *r);
   if (!taken) {
     log::error("request " + id + ": cannot read which decision run " + r->run_id + " took ("
@@ -121,12 +126,8 @@ corrected_row correct_to_run(journal& store, const std::string& id, bool run_end
   }
   if (!*taken) {
     // A run that took one is still committing it. One that has ended took
-    // none, once its end is durable: its status is in the commit ending it.
-    if (!run_ended)
-      return {correction::later, {}};
-    auto meta = store.run(r->run_id);
-    bool over = meta ? is_terminal(meta->status) : meta.error().code == errc::not_found;
-    return {over ? correction::none_taken : correction::later, {}};
+    // none, once its end is durable.
+    return {run_ended && over ? correction::none_taken : correction::later, {}};
   }
   auto before = keys_of(*r);
   if (!name_run_outcome(*r, **taken, ::endure::detail::now_ms()))
