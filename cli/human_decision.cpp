@@ -12,6 +12,7 @@
 #include "endure/actors/gateway/deadline.hpp"
 #include "endure/actors/gateway/decide.hpp"
 #include "endure/actors/gateway/human_request.hpp"
+#include "endure/actors/gateway/joined_names.hpp"
 #include "endure/actors/gateway/request_index.hpp"
 #include "endure/actors/gateway/withdraw.hpp"
 #include "endure/actors/serialization.hpp"
@@ -22,13 +23,6 @@ namespace endure::cli {
 namespace {
 
 using gateway::human_request;
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (auto& n : names)
-    out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 expected<human_request> load(const journal& store, const std::string& id) {
   auto row = store.row(side_table::requests, id);
@@ -66,7 +60,7 @@ std::string ended_note(const journal& store, const human_request& r) {
 
 std::string decided_text(const journal& store, const human_request& r) {
   return "decided (" + std::string{to_string(r.outcome->what)} + " by "
-         + joined(r.outcome->principals) + ")" + ended_note(store, r);
+         + gateway::joined_names(r.outcome->principals) + ")" + ended_note(store, r);
 }
 
 std::string counted_text(const human_request& r) {

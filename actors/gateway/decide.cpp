@@ -7,6 +7,7 @@
 #include "endure/actors/agent/canonical_json.hpp"
 #include "endure/actors/agent/json_schema.hpp"
 #include "endure/actors/agent/tool_registry.hpp"
+#include "endure/actors/gateway/joined_names.hpp"
 #include "endure/actors/utc_time.hpp"
 
 namespace endure::gateway {
@@ -14,13 +15,6 @@ namespace endure::gateway {
 namespace {
 
 using json = nlohmann::json;
-
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (auto& n : names)
-    out += (out.empty() ? "" : ", ") + n;
-  return out;
-}
 
 bool allowed(const human_request& r, decision d) {
   if (r.kind == request_kind::question)
@@ -126,7 +120,7 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
     // expired at T (no decision within 30m)".
     auto at = r.outcome ? utc_time_text(r.outcome->at_ms) : std::string{"earlier"};
     auto by_person = r.outcome && !r.outcome->principals.empty();
-    auto when = by_person ? " by " + joined(r.outcome->principals) + " at " + at
+    auto when = by_person ? " by " + joined_names(r.outcome->principals) + " at " + at
                           : " at " + at + (r.outcome ? " (" + r.outcome->text + ")" : "");
     return refuse(r, in, make_error(errc::invalid_state,
                                     "already " + std::string{to_string(r.status)} + when
@@ -140,7 +134,7 @@ expected<decide_result> apply_decision(human_request& r, const decision_input& i
   if (!eligible.empty() && std::find(eligible.begin(), eligible.end(), in.principal) == eligible.end())
     return refuse(r, in, make_error(errc::permission_denied,
                                     in.principal + " may not decide it; its approvers are "
-                                      + joined(eligible)));
+                                      + joined_names(eligible)));
   if (!allowed(r, in.what))
     return refuse(r, in, make_error(errc::invalid_argument,
                                     std::string{to_string(in.what)} + " is not a decision this "

@@ -8,6 +8,7 @@
 #include "endure/actors/detail/clock.hpp"
 #include "endure/actors/gateway/decision.hpp"
 #include "endure/actors/gateway/detail/request_store.hpp"
+#include "endure/actors/gateway/joined_names.hpp"
 #include "endure/actors/journaled_signal.hpp"
 #include "endure/actors/serialization.hpp"
 #include "endure/persistence/log.hpp"
@@ -17,9 +18,7 @@ namespace endure::gateway::detail {
 namespace {
 
 std::string who(const request_outcome& o) {
-  std::string out;
-  for (auto& p : o.principals)
-    out += (out.empty() ? "" : ", ") + p;
+  auto out = joined_names(o.principals);
   return out.empty() ? "nobody" : out;
 }
 
@@ -41,30 +40,12 @@ bool unreadable_for_good(errc code) {
          || code == errc::newer_record_version;
 }
 
-} // namespace
-
-expected<std::optional<request_outcome>> journaled_outcome(const journal& store,
-                                                           const human_request& r) {
-  auto signal = journaled_signal(store, r.run_id, delivery_id(r.id));
-  if (!signal)
-    return std::move(signal).error();
-  if (!*signal)
-    return std::optional<request_outcome>{};
-  auto undecodable = [&](const std::string& why) {
-    return make_error(errc::corrupt_record, "run " + r.run_id + ": the decision it journaled on "
-                                              "request " + r.id + " does not decode (" + why
-                                              + ")");
-  };
-  try {
-    auto outcome = parse_outcome(from_bytes<std::string>((*signal)->payload));
-    if (!outcome)
-      return undecodable(outcome.error().message);
-    return std::optional<request_outcome>{std::move(*outcome)};
-  } catch (const std::exception& e) {
-    return undecodable(e.what());
-  }
-}
-
+/// Makes `r` name `taken`, the run's, as its outcome, decided and
+/// delivered; the one it named before stays in the audit trail, followed by
+/// a system entry (`corrected`) that says it was not applied, and its
+/// approvals are those of the run's decision, or (another decision) those
+/// audited before it was made. False (only marked delivered) when
+/// `r` names that decision already (who, what and when).
 bool name_run_outcome(human_request& r, const request_outcome& taken, std::int64_t now_ms) {
   if (r.outcome && same_decision(*r.outcome, taken)) {
     r.delivered = true;
@@ -91,6 +72,31 @@ bool name_run_outcome(human_request& r, const request_outcome& taken, std::int64
   r.delivered = true;
   return true;
 }
+
+} // namespace
+
+expected<std::optional<request_outcome>> journaled_outcome(const journal& store,
+                                                           const human_request& r) {
+  auto signal = journaled_signal(store, r.run_id, delivery_id(r.id));
+  if (!signal)
+    return std::move(signal).error();
+  if (!*signal)
+    return std::optional<request_outcome>{};
+  auto undecodable = [&](const std::string& why) {
+    return make_error(errc::corrupt_record, "run " + r.run_id + ": the decision it journaled on "
+                                              "request " + r.id + " does not decode (" + why
+                                              + ")");
+  };
+  try {
+    auto outcome = parse_outcome(from_bytes<std::string>((*signal)->payload));
+    if (!outcome)
+      return undecodable(outcome.error().message);
+    return std::optional<request_outcome>{std::move(*outcome)};
+  } catch (const std::exception& e) {
+    return undecodable(e.what());
+  }
+}
+
 
 bool take_run_outcome(const journal& store, human_request& r, std::int64_t now_ms) {
   if (r.status != request_status::pending)

@@ -22,16 +22,8 @@ namespace endure::gateway::detail {
 expected<std::optional<request_outcome>> journaled_outcome(const journal& store,
                                                            const human_request& r);
 
-/// Makes `r` name `taken`, the run's, as its outcome, decided and
-/// delivered; the one it named before stays in the audit trail, followed by
-/// a system entry (`corrected`) that says it was not applied, and its
-/// approvals are those of the run's decision, or (another decision) those
-/// audited before it was made. False (only marked delivered) when
-/// `r` names that decision already (who, what and when).
-bool name_run_outcome(human_request& r, const request_outcome& taken, std::int64_t now_ms);
-
 /// For pending `r`, whose run has ended: names the decision the run
-/// journaled on it, if any (name_run_outcome), where it would otherwise be
+/// journaled on it, if any, where it would otherwise be
 /// withdrawn (the run's own store of the row was skipped, the row having
 /// changed after a gateway restart). False when the run took none, or its
 /// log cannot be read (logged).
