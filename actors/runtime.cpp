@@ -277,10 +277,16 @@ expected<std::string> runtime::decide(const std::string& request_id, const std::
                                       const std::string& decision, const std::string& payload_json,
                                       const std::string& channel,
                                       std::chrono::milliseconds answer_limit) {
-  return ask<std::string>(*impl_->sys, impl_->handle, caf_limit(answer_limit),
-                          caf::make_message(service::decide_atom::value, request_id, principal,
-                                            decision, payload_json, channel),
-                          "decide request " + request_id);
+  // Straight to the gateway, not through the handle (which only forwards):
+  // a thread hand-off fewer before the decision reaches its run.
+  auto what = "decide request " + request_id;
+  auto gateway = impl_->services.gateway_actor();
+  if (!gateway || impl_->stopping)
+    return make_error(errc::shut_down, what + ": the runtime is not running");
+  return ask<std::string>(*impl_->sys, gateway, caf_limit(answer_limit),
+                          caf::make_message(atoms::decide::value, request_id, principal, decision,
+                                            payload_json, channel),
+                          what);
 }
 
 expected<void> runtime::subscribe_requests(const caf::actor& subscriber) {
