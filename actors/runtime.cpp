@@ -1,6 +1,6 @@
 // runtime: the journal plus the supervision tree; blocking calls are CAF
 // requests from a scoped actor to the runtime's handle (the service actor,
-// service/runtime_handle.cpp), which asks the tree's current children.
+// service/runtime_handle.cpp; decide: to the human gateway itself).
 #include "endure/actors/runtime.hpp"
 
 #include <caf/all.hpp>
@@ -214,7 +214,8 @@ caf::duration caf_limit(std::chrono::milliseconds limit) {
   return caf::duration{std::max(limit, std::chrono::milliseconds{1})};
 }
 
-/// Asks the runtime's handle, blocking: the answer as T, or the refusal.
+/// Asks `handle` (the runtime's, or a tree child), blocking: the answer as
+/// T, or the refusal.
 template <class T>
 expected<T> ask(caf::actor_system& sys, const caf::actor& handle, caf::duration limit,
                 caf::message msg, const std::string& what) {

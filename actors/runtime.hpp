@@ -6,8 +6,8 @@
 //
 // Thread-safe: every method may be called from any non-actor thread (they
 // block on a reply). From inside a CAF actor, send messages to handle()
-// instead (service/protocol.hpp): the blocking methods are those same
-// requests, made from a scoped actor.
+// instead (service/protocol.hpp): the blocking methods are those requests
+// made from a scoped actor (decide asks the gateway directly: same answers).
 #pragma once
 
 #include <chrono>

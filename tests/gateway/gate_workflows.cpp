@@ -125,6 +125,8 @@ void gated(runtime_options& o) {
 }
 
 void reset() {
+  counted_store = nullptr;  // a failed scenario may have left its journal here
+  computing = false;
   std::lock_guard g{published_mutex};
   published.clear();
 }

@@ -45,7 +45,7 @@ void workflows(workflow_registry& r);
 /// Runtime options with the tools and the policy (passivation after 10 ms).
 void gated(runtime_options& o);
 
-/// Forgets what the tools recorded.
+/// Forgets what the tools recorded; counted_store none, computing false.
 void reset();
 /// The arguments publish ran with so far, in order.
 std::vector<nlohmann::json> published_now();
