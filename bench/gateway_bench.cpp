@@ -38,7 +38,7 @@ struct gateway_options {
 
 void usage(const char* argv0) {
   std::printf(
-    "usage: %s [--mode sync|nometasync|nosync] [--reps N] [--samples N] [--requests N]\n"
+    "usage: %s [--mode sync|wal|nometasync|nosync] [--reps N] [--samples N] [--requests N]\n"
     "          [--restarts N] [--no-scale] [--quick] [--dir DIR]\n"
     "  --mode        durability of every commit (default sync)\n"
     "  --reps N      repetitions; each figure is the median (default 3)\n"
@@ -84,9 +84,9 @@ bool parse(int argc, char** argv, gateway_options& o, int& exit_code) {
     }
   }
   if (o.reps < 1 || o.samples < 1 || o.requests < 200 || o.restarts < 1
-      || (o.mode != "sync" && o.mode != "nometasync" && o.mode != "nosync")) {
+      || (o.mode != "sync" && o.mode != "nometasync" && o.mode != "nosync" && o.mode != "wal")) {
     std::fprintf(stderr, "bad arguments: reps, samples, restarts >= 1, requests >= 200, "
-                         "mode sync, nometasync or nosync\n");
+                         "mode sync, wal, nometasync or nosync\n");
     exit_code = 2;
     return false;
   }

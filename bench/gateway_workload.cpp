@@ -86,6 +86,8 @@ void register_gated_workflow(workflow_registry& registry) {
 durability durability_of(const std::string& mode) {
   if (mode == "nosync")
     return durability::nosync;
+  if (mode == "wal")
+    return durability::wal;
   return mode == "nometasync" ? durability::nometasync : durability::sync;
 }
 

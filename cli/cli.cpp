@@ -34,11 +34,13 @@ std::optional<durability> mode_named(const std::string& mode) {
     return durability::nometasync;
   if (mode == "nosync")
     return durability::nosync;
+  if (mode == "wal")
+    return durability::wal;
   return std::nullopt;
 }
 
 std::string unknown_mode(const std::string& mode) {
-  return "unknown durability mode '" + mode + "': use sync, nometasync or nosync";
+  return "unknown durability mode '" + mode + "': use sync, wal, nometasync or nosync";
 }
 
 } // namespace
@@ -170,7 +172,7 @@ int main(int argc, char** argv, workflow_registry workflows,
   app.fallthrough();
   app.add_option("--data", env.globals.data_dir, "data directory holding the journal")
     ->capture_default_str();
-  app.add_option("--mode", env.globals.mode, "durability: sync, nometasync or nosync")
+  app.add_option("--mode", env.globals.mode, "durability: sync, wal, nometasync or nosync")
     ->capture_default_str()
     ->check(CLI::Validator(  // read-only commands too
       [](std::string& m) { return mode_named(m) ? std::string{} : unknown_mode(m); },

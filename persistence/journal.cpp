@@ -28,6 +28,7 @@ const char* to_string(durability d) noexcept {
     case durability::sync: return "sync";
     case durability::nometasync: return "nometasync";
     case durability::nosync: return "nosync";
+    case durability::wal: return "wal";
   }
   return "unknown";
 }
@@ -64,6 +65,17 @@ expected<void> prepare_dir(const journal_options& opts) {
   if (opts.heads_checkpoint_entries == 0)
     return make_error(errc::invalid_argument,
                       "journal_options.heads_checkpoint_entries must be > 0");
+  if (opts.mode == durability::wal && opts.sink)
+    return make_error(errc::invalid_argument,
+                      "durability wal does not combine with a commit sink (cluster "
+                      "replication) yet; use sync");
+  if (opts.wal_size < detail::wal_file::records_begin + 64 * 1024)
+    return make_error(errc::invalid_argument, "journal_options.wal_size must be at least "
+                                                + std::to_string(detail::wal_file::records_begin
+                                                                 + 64 * 1024) + " bytes");
+  if (opts.wal_checkpoint_bytes == 0 || opts.wal_checkpoint_interval.count() <= 0)
+    return make_error(errc::invalid_argument, "journal_options.wal_checkpoint_bytes and "
+                                              "wal_checkpoint_interval must be > 0");
   if (opts.writer_spin.count() < 0 || opts.writer_spin > std::chrono::seconds{1})
     return make_error(errc::invalid_argument,
                       "journal_options.writer_spin must be between 0 and 1 s");
@@ -91,6 +103,8 @@ unsigned env_flags(const journal_options& opts) {
     flags |= MDB_NOMETASYNC;
   if (opts.mode == durability::nosync)
     flags |= MDB_NOSYNC;
+  // durability::wal opens synced: the open's own commits (and a recovery's
+  // replay) happen before the log takes over (journal_wal.cpp).
   return flags;
 }
 
@@ -182,6 +196,9 @@ expected<void> journal::impl::open_env() {
     return detail::lmdb_error(rc, "set the map size to " + std::to_string(p.opts.initial_map_size));
   if (int rc = mdb_env_open(raw, p.opts.data_dir.c_str(), env_flags(p.opts), 0644); rc != 0)
     return detail::lmdb_error(rc, "open journal in " + p.opts.data_dir);
+  if (p.wal)  // restored to the log's checkpoint: pin it before any commit
+    if (auto ok = p.wal_check_restored(); !ok)
+      return ok;
   int dead = 0;
   if (int rc = mdb_reader_check(raw, &dead); rc != 0)  // slots of crashed readers
     log::warn("cannot clear reader slots of crashed processes in " + p.opts.data_dir + ": "
@@ -190,6 +207,9 @@ expected<void> journal::impl::open_env() {
   if (int rc = mdb_env_info(raw, &info); rc != 0)
     return detail::lmdb_error(rc, "read the environment of " + p.opts.data_dir);
   p.map_size = info.me_mapsize;  // an existing file may be larger than asked
+  MDB_stat page_stat;
+  if (mdb_env_stat(raw, &page_stat) == 0)
+    p.wal_page_size = page_stat.ms_psize;
   if (auto ok = check_file_covers_pages(info); !ok)
     return ok;
   return open_dbis();
@@ -229,14 +249,35 @@ expected<std::unique_ptr<journal>> journal::open(journal_options opts) {
       return std::move(lock).error();
     p->lock.emplace(std::move(*lock));
   }
+  if (p->opts.read_only)
+    if (auto ok = p->wal_check_read_only(); !ok)
+      return std::move(ok).error();
+  if (!p->opts.read_only)
+    if (auto ok = p->wal_restore(); !ok)
+      return std::move(ok).error();
   if (auto ok = p->open_env(); !ok)
     return std::move(ok).error();
+  if (!p->opts.read_only)
+    if (auto ok = p->wal_open(); !ok)
+      return std::move(ok).error();
   if (!p->opts.read_only)
     if (auto ok = p->start_run_counts(); !ok)
       return std::move(ok).error();
   if (!p->opts.read_only)
     p->writer = std::thread{[raw = p.get()] { raw->writer_loop(); }};
   return std::unique_ptr<journal>{new journal(std::move(p))};
+}
+
+void journal::expect_commit() noexcept {
+  if (impl_->opts.read_only || impl_->wakeup.load(std::memory_order_acquire))
+    return;
+  {
+    std::lock_guard guard{impl_->queue_mutex};
+    if (!impl_->queue.empty() || impl_->stopping)
+      return;
+    impl_->expecting = true;
+  }
+  impl_->queue_cv.notify_one();
 }
 
 journal::~journal() {

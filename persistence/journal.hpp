@@ -140,6 +140,13 @@ public:
   /// Blocking form of commit: returns once durable or failed.
   expected<void> commit(write_batch batch);
 
+  /// A hint: a commit is coming within a fraction of a millisecond (e.g. a
+  /// decision is on its way to its run). An idle writer thread wakes now and
+  /// polls for it (journal_options::writer_spin, at least 500 us), so the
+  /// commit does not wait for the thread's wake-up. Any thread; cheap when
+  /// the writer is busy or already polling.
+  void expect_commit() noexcept;
+
   /// Writes a consistent copy of the whole environment (compacted) as
   /// `dir`/data.mdb, creating `dir` and replacing a data.mdb there. Queued
   /// like a batch: the copy holds exactly the batches queued before it,

@@ -248,12 +248,8 @@ bool journal::impl::grow_map() {
   return true;
 }
 
-void journal::impl::commit_group(std::vector<pending>& group) {
-  std::vector<std::optional<error>> failed(group.size());
-  if (opts.inject_fault)  // once per batch, not per redo
-    for (std::size_t i = 0; i < group.size(); ++i)
-      if (auto r = opts.inject_fault(group[i].batch); !r)
-        failed[i] = std::move(r).error();
+bool journal::impl::commit_group_txn(std::vector<pending>& group,
+                                     std::vector<std::optional<error>>& failed) {
   auto began = std::chrono::steady_clock::now();
   for (;;) {
     txn_position = next_position;  // a redo starts from the committed log end
@@ -264,7 +260,7 @@ void journal::impl::commit_group(std::vector<pending>& group) {
       for (auto& f : failed)
         if (!f)
           f = txn.error();
-      break;
+      return false;
     }
     std::optional<error> env_error;
     bool redo = false;
@@ -295,7 +291,7 @@ void journal::impl::commit_group(std::vector<pending>& group) {
         publish_heads(checkpointed);
         ++commits;
         record_commit(began, failed);
-        break;
+        return true;
       }
       env_error = detail::lmdb_error(rc, "commit");
     }
@@ -308,8 +304,23 @@ void journal::impl::commit_group(std::vector<pending>& group) {
       for (auto& f : failed)
         if (!f)
           f = *env_error;
-      break;
+      return false;
     }
+  }
+}
+
+void journal::impl::commit_group(std::vector<pending>& group) {
+  std::vector<std::optional<error>> failed(group.size());
+  if (wal_failure) {
+    for (auto& f : failed)
+      f = *wal_failure;
+  } else {
+    if (opts.inject_fault)  // once per batch, not per redo
+      for (std::size_t i = 0; i < group.size(); ++i)
+        if (auto r = opts.inject_fault(group[i].batch); !r)
+          failed[i] = std::move(r).error();
+    if (commit_group_txn(group, failed) && wal)
+      wal_log(group, failed);
   }
   std::vector<write_batch> to_sink;
   std::vector<completion> sink_done;
@@ -388,8 +399,8 @@ void journal::impl::checkpoint_at_close() {
     publish_heads(true);
 }
 
-void journal::impl::spin_for_work() const {
-  auto until = std::chrono::steady_clock::now() + opts.writer_spin;
+void journal::impl::spin_for_work(std::chrono::microseconds spin) const {
+  auto until = std::chrono::steady_clock::now() + spin;
   for (int i = 0; !wakeup.load(std::memory_order_acquire); ++i) {
     if (i % 32 == 31 && std::chrono::steady_clock::now() >= until)
       return;
@@ -399,14 +410,21 @@ void journal::impl::spin_for_work() const {
 
 void journal::impl::writer_loop() {
   std::vector<pending> group;
+  auto spin = opts.writer_spin;
   for (;;) {
-    spin_for_work();
+    spin_for_work(spin);
+    spin = opts.writer_spin;
     {
       std::unique_lock guard{queue_mutex};
-      queue_cv.wait(guard, [this] { return stopping || !queue.empty(); });
+      queue_cv.wait(guard, [this] { return stopping || !queue.empty() || expecting; });
+      if (std::exchange(expecting, false) && queue.empty() && !stopping) {
+        spin = std::max(opts.writer_spin, std::chrono::microseconds{500});
+        continue;  // poll for the commit expect_commit announced
+      }
       if (queue.empty()) {
         guard.unlock();
         checkpoint_at_close();
+        wal_close();
         return;  // stopping and drained
       }
       auto take = std::min(queue.size(), opts.max_batches_per_commit);

@@ -30,9 +30,16 @@ enum class durability : std::uint8_t {
   /// recent commits (the environment stays consistent on a file system that
   /// keeps write order, not guaranteed elsewhere).
   nosync,
+  /// One flush per commit, of a write-ahead log (`journal.wal`) instead of
+  /// LMDB's two (its pages, then its meta page): survives an OS crash or
+  /// power loss like sync. LMDB commits without syncing and is synced at
+  /// checkpoints (journal_options::wal_*); a writer open recovers from the
+  /// log. A directory may switch modes: a writer open in another mode
+  /// recovers from the log first, then removes it.
+  wal,
 };
 
-/// "sync", "nometasync" or "nosync".
+/// "sync", "nometasync", "nosync" or "wal".
 const char* to_string(durability d) noexcept;
 
 struct journal_options {
@@ -63,6 +70,17 @@ struct journal_options {
   /// per read; higher: fewer commits that also write heads. Must be > 0.
   /// Default: 4096.
   std::size_t heads_checkpoint_entries = 4096;
+  /// durability::wal: the size of `journal.wal`, written once with zeros
+  /// when the log is created (a larger file changes nothing once made).
+  /// At least 96 KiB. Default: 64 MiB.
+  std::uint64_t wal_size = std::uint64_t{64} << 20;
+  /// durability::wal: a checkpoint (a sync of data.mdb) comes when this much
+  /// time passed since the last one, at the next commit ...
+  std::chrono::milliseconds wal_checkpoint_interval{1000};
+  /// ... or when the log holds this many bytes of records, or data.mdb
+  /// grew this much (pages freed since the last checkpoint are not reused
+  /// until the next). Default: 16 MiB.
+  std::uint64_t wal_checkpoint_bytes = std::uint64_t{16} << 20;
   /// Open read-only: no lock file, no writer thread; writes fail with
   /// errc::invalid_argument. Lets `endure inspect` read a journal a live
   /// process holds. Default: false.

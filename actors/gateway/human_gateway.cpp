@@ -536,6 +536,9 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                    const std::string& principal, const std::string& what,
                                    const std::string& payload, const std::string& channel) {
   auto& env = self->state.env;
+  // The run's commit follows a decision within a fraction of a millisecond:
+  // the writer thread wakes now rather than when it arrives.
+  env.store->expect_commit();
   auto d = gateway::parse_decision(what);
   if (!d)
     return to_caf_error(errc::invalid_argument, "'" + what + "' is not a decision: approve, edit, "

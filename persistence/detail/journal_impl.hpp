@@ -18,6 +18,7 @@
 #include "endure/persistence/detail/lmdb.hpp"
 #include "endure/persistence/detail/log_entry.hpp"
 #include "endure/persistence/detail/log_tail.hpp"
+#include "endure/persistence/detail/wal_file.hpp"
 #include "endure/persistence/journal.hpp"
 #include "endure/persistence/metrics/histogram.hpp"
 
@@ -85,7 +86,53 @@ struct journal::impl {
   /// `queue` is non-empty or `stopping`: read without the mutex while the
   /// writer polls (journal_options::writer_spin).
   std::atomic<bool> wakeup{false};
+  /// journal::expect_commit asked the idle writer to poll (under queue_mutex).
+  bool expecting = false;
   std::thread writer;
+
+  // -- the write-ahead log (durability::wal, journal_wal.cpp) ----------------
+  /// Open, then the writer thread's. Present in wal mode, and during the
+  /// recovery of a directory that has a log.
+  std::optional<detail::wal_file> wal;
+  /// A read transaction on the last checkpoint's snapshot: LMDB reuses no
+  /// page of it, so an OS crash cannot damage what the checkpoint synced.
+  detail::lmdb_txn wal_pin;
+  std::chrono::steady_clock::time_point wal_checkpointed_at{};
+  /// data.mdb's last page at the last checkpoint, and LMDB's page size.
+  std::uint64_t wal_checkpoint_last_page = 0;
+  std::uint64_t wal_page_size = 4096;
+  /// data.mdb's last page now (LMDB's count).
+  std::uint64_t wal_last_page() const;
+  /// The records after the checkpoint, read at open, applied by wal_open.
+  std::vector<std::string> wal_replay;
+  /// Set when the log could not be written: every later batch fails with it.
+  std::optional<error> wal_failure;
+  /// Writer open, before LMDB opens the environment: if the directory has
+  /// a log, puts data.mdb back at its checkpoint and reads the records after.
+  expected<void> wal_restore();
+  /// After the environment opened on a restored data.mdb: checks LMDB is at
+  /// the checkpoint (no other process kept it open) and pins it.
+  expected<void> wal_check_restored();
+  /// After the databases opened: applies the records read by wal_restore,
+  /// then checkpoints (wal mode) or removes the log (other modes); creates
+  /// the log in wal mode if there is none.
+  expected<void> wal_open();
+  expected<void> wal_replay_records();
+  /// Begins wal_pin: a read transaction on the latest snapshot.
+  expected<void> wal_pin_snapshot();
+  /// Syncs data.mdb, records its meta pages in the log, moves the pin.
+  /// `clean`: at close, valid whatever happens to the system later.
+  expected<void> wal_checkpoint(bool clean = false);
+  expected<detail::wal_checkpoint> wal_checkpoint_record() const;
+  /// After a commit: makes the group's committed batches durable (a log
+  /// record, or a checkpoint when one is due); on failure sets wal_failure
+  /// and marks them failed.
+  void wal_log(const std::vector<pending>& group, std::vector<std::optional<error>>& failed);
+  /// Writer stop: a clean checkpoint.
+  void wal_close();
+  /// Read-only open: refuses a data.mdb an OS crash may have left half
+  /// written (a log whose writer did not close it, from another boot).
+  expected<void> wal_check_read_only() const;
 
   // -- counters --------------------------------------------------------------
   std::atomic<std::uint64_t> commits{0};
@@ -127,8 +174,8 @@ struct journal::impl {
   /// Read-only open: opens the databases of an upgraded directory.
   expected<void> open_dbis_for_reading(MDB_txn* txn);
 
-  /// Polls `wakeup` for up to opts.writer_spin.
-  void spin_for_work() const;
+  /// Polls `wakeup` for up to `spin`.
+  void spin_for_work(std::chrono::microseconds spin) const;
   /// Runs on the writer thread until `stopping` and the queue is empty.
   void writer_loop();
   /// Stores the heads moved since the checkpoint when the writer stops.
@@ -136,6 +183,9 @@ struct journal::impl {
   /// Commits one group of batches, then calls each completion (or hands
   /// the committed ones to opts.sink).
   void commit_group(std::vector<pending>& group);
+  /// The transaction of commit_group: applies the batches not `failed`
+  /// (redone without those that fail), commits; false if nothing committed.
+  bool commit_group_txn(std::vector<pending>& group, std::vector<std::optional<error>>& failed);
   /// Commits `group`, running its copies (pending::copy_dir) in queue order.
   void commit_in_order(std::vector<pending>& group);
   /// journal::copy_to on the writer thread.

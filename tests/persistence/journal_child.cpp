@@ -3,14 +3,21 @@
 //   journal_child append DIR RUNS  - RUNS threads append to runs c0..cN-1,
 //       each continuing from the run's last seq; after each acknowledged
 //       commit prints "RUN SEQ" (one write() per line). Stops after 100000.
+//   journal_child append_on_go DIR RUNS - as append, once it printed
+//       "opened" and read a line from stdin.
 //   journal_child hold DIR         - opens DIR, prints "held", sleeps 60 s.
 //   journal_child fill DIR ENTRIES - with heads_checkpoint_entries ENTRIES,
 //       writes runs good and bad (seqs 1..5, one commit per run: log
 //       positions 1..5 and 6..10) and t (seqs 1..20, truncated below 8,
 //       then 21 and 22), prints "written", sleeps 60 s (to be killed).
+// With JOURNAL_CHILD_WAL=BYTES:SIZE in the environment the journal is
+// opened in durability::wal, with a log of SIZE bytes and a checkpoint
+// every BYTES bytes (and no timed checkpoints).
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -79,6 +86,13 @@ int main(int argc, char** argv) {
   journal_options opts{.data_dir = argv[2]};
   if (cmd == "fill" && argc == 4)
     opts.heads_checkpoint_entries = std::stoul(argv[3]);
+  if (const char* wal = std::getenv("JOURNAL_CHILD_WAL")) {
+    opts.mode = durability::wal;
+    std::string spec = wal;
+    opts.wal_checkpoint_bytes = std::stoull(spec.substr(0, spec.find(':')));
+    opts.wal_size = std::stoull(spec.substr(spec.find(':') + 1));
+    opts.wal_checkpoint_interval = std::chrono::hours{1};
+  }
   auto j = journal::open(opts);
   if (!j) {
     std::fprintf(stderr, "%s\n", j.error().to_string().c_str());
@@ -95,5 +109,13 @@ int main(int argc, char** argv) {
     return fill(**j);
   if (cmd == "append" && argc == 4)
     return append_loop(**j, std::stoi(argv[3]));
+  if (cmd == "append_on_go" && argc == 4) {
+    std::puts("opened");
+    std::fflush(stdout);
+    std::string go;
+    if (!std::getline(std::cin, go))
+      return 6;
+    return append_loop(**j, std::stoi(argv[3]));
+  }
   return 2;
 }

@@ -1,0 +1,279 @@
+// durability::wal: every acknowledged commit survives a kill -9 in any
+// phase (appending, wrapping the ring, checkpointing) and an OS crash that
+// leaves every page written since the last checkpoint damaged; a directory
+// switches modes without losing anything; a reader does not read a
+// data.mdb an OS crash may have left half written.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "endure/persistence/detail/wal_file.hpp"
+#include "endure/persistence/journal.hpp"
+#include "persistence/test_records.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace endure;
+using namespace endure::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+using acked_map = std::map<std::string, std::uint64_t>;
+
+journal_options wal_options(const std::string& dir, std::uint64_t size = 128 * 1024) {
+  journal_options o;
+  o.data_dir = dir;
+  o.mode = durability::wal;
+  o.wal_size = size;
+  return o;
+}
+
+/// Every record acknowledged to the child is there, in order, intact.
+void verify(std::unique_ptr<journal>& j, const acked_map& acked) {
+  for (auto& [run, max_acked] : acked) {
+    auto recs = j->read(run);
+    REQUIRE(recs);
+    REQUIRE(recs->size() >= max_acked);
+    for (std::size_t i = 0; i < recs->size(); ++i) {
+      REQUIRE((*recs)[i].seq == i + 1);
+      REQUIRE((*recs)[i].rec == test_record(run, i + 1));
+    }
+  }
+}
+
+/// Reads `count` acknowledgements ("RUN SEQ") from the child into `acked`.
+void read_acks(child_process& child, unsigned count, acked_map& acked) {
+  for (unsigned n = 0; n < count; ++n) {
+    auto line = child.read_line(10s);
+    REQUIRE(line);
+    std::istringstream in{*line};
+    std::string run;
+    std::uint64_t seq = 0;
+    in >> run >> seq;
+    acked[run] = std::max(acked[run], seq);
+  }
+}
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, {}};
+}
+
+/// What an OS crash may leave: every 4 KiB page that differs from `synced`
+/// (the file as the last checkpoint synced it) or lies past its end is
+/// replaced by garbage, as if none of those writes reached the disk whole.
+std::size_t damage_unsynced_pages(const std::filesystem::path& file, const std::string& synced) {
+  auto now = read_file(file);
+  constexpr std::size_t page = 4096;
+  std::size_t damaged = 0;
+  for (std::size_t at = 0; at < now.size(); at += page) {
+    auto len = std::min(page, now.size() - at);
+    if (at + len <= synced.size() && now.compare(at, len, synced, at, len) == 0)
+      continue;
+    now.replace(at, len, std::string(len, '\xab'));
+    ++damaged;
+  }
+  std::ofstream out{file, std::ios::binary | std::ios::trunc};
+  out.write(now.data(), static_cast<std::streamsize>(now.size()));
+  return damaged;
+}
+
+struct wal_child_env {
+  explicit wal_child_env(const char* checkpoint_bytes) {
+    ::setenv("JOURNAL_CHILD_WAL", checkpoint_bytes, 1);
+  }
+  ~wal_child_env() { ::unsetenv("JOURNAL_CHILD_WAL"); }
+};
+
+} // namespace
+
+SCENARIO("wal: acknowledged appends survive SIGKILL while the ring wraps and checkpoints",
+         "[wal][crash]") {
+  temp_dir dir;
+  wal_child_env wal{"24576:131072"};  // a checkpoint every 24 KiB of records, 128 KiB log
+  std::mt19937 rng{std::random_device{}()};
+  acked_map acked;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  int kills = 0;
+  for (int iter = 0; iter < 60 && std::chrono::steady_clock::now() < deadline; ++iter) {
+    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "4"}};
+    read_acks(child, 1 + rng() % 1500, acked);
+    child.kill_hard();
+    ++kills;
+    auto j = open_journal(wal_options(dir.path()));  // recovers, then closes cleanly
+    verify(j, acked);
+  }
+  CHECK(kills >= 10);
+  CHECK(acked.size() == 4);
+}
+
+SCENARIO("wal: an OS crash that damages every page written since the checkpoint loses no "
+         "acknowledged commit", "[wal][crash]") {
+  temp_dir dir;
+  auto data = std::filesystem::path{dir.path()} / "data.mdb";
+  {
+    auto j = open_journal(wal_options(dir.path(), 8 << 20));
+    REQUIRE(j->create_run_if_absent(make_run("c0")));
+  }
+  // No checkpoint after the child's open (a log of 8 MiB, none due): every
+  // commit it acknowledges lives in data.mdb's unsynced pages and the log.
+  wal_child_env wal{"1000000000:8388608"};
+  child_process child{{JOURNAL_CHILD_PATH, "append_on_go", dir.path(), "4"}};
+  REQUIRE(child.read_line(10s) == std::optional<std::string>{"opened"});
+  auto synced = read_file(data);  // the child's open checkpointed: this is on disk
+  auto checkpoint_number = [&] {
+    auto log = detail::wal_file::open(dir.path() + "/journal.wal");
+    REQUIRE(log);
+    return log->checkpoint().number;
+  };
+  auto opened_at = checkpoint_number();
+  child.write_stdin("go\n");
+  acked_map acked;
+  read_acks(child, 600, acked);
+  child.kill_hard();
+  REQUIRE(checkpoint_number() == opened_at);
+  auto damaged = damage_unsynced_pages(data, synced);
+  INFO(damaged << " pages damaged");
+  CHECK(damaged > 20);
+  auto j = open_journal(wal_options(dir.path()));
+  verify(j, acked);
+  // And it goes on: the recovered journal takes new commits.
+  write_batch b;
+  b.append("c0", acked["c0"], test_record("c0", acked["c0"]));
+  CHECK_FALSE(j->commit(std::move(b)));  // taken: the recovered heads hold
+  write_batch next;
+  auto last = *j->last_seq("c0");
+  next.append("c0", last + 1, test_record("c0", last + 1));
+  CHECK(j->commit(std::move(next)));
+}
+
+SCENARIO("wal: a directory written in wal mode and killed opens in sync mode, and back",
+         "[wal]") {
+  temp_dir dir;
+  acked_map acked;
+  {
+    wal_child_env wal{"24576:131072"};
+    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "2"}};
+    read_acks(child, 300, acked);
+    child.kill_hard();
+  }
+  auto log = std::filesystem::path{dir.path()} / "journal.wal";
+  REQUIRE(std::filesystem::exists(log));
+  {
+    auto j = open_journal(dir.path());  // sync: recovers from the log, then removes it
+    verify(j, acked);
+    CHECK_FALSE(std::filesystem::exists(log));
+  }
+  auto j = open_journal(wal_options(dir.path()));
+  CHECK(std::filesystem::file_size(log) == 128 * 1024);
+  verify(j, acked);
+}
+
+SCENARIO("wal: a reader refuses a journal an OS crash may have left half written", "[wal]") {
+  temp_dir dir;
+  {
+    wal_child_env wal{"1000000000:131072"};
+    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
+    acked_map acked;
+    read_acks(child, 20, acked);
+    child.kill_hard();
+  }
+  auto log_path = dir.path() + "/journal.wal";
+  WHEN("the log's writer ran under this boot") {
+    THEN("the reader reads: the page cache holds every write") {
+      CHECK(journal::open(read_only_options(dir.path())));
+    }
+  }
+  WHEN("it ran under another boot and did not close") {
+    auto log = detail::wal_file::open(log_path);
+    REQUIRE(log);
+    REQUIRE(log->read_records());
+    auto c = log->checkpoint();
+    c.boot_id = "00000000-0000-0000-0000-000000000000";
+    REQUIRE(log->write_checkpoint(c));
+    THEN("the reader refuses, and says to open it for writing once") {
+      auto r = journal::open(read_only_options(dir.path()));
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == errc::invalid_state);
+      CHECK_THAT(r.error().message, Catch::Contains("Open it once for writing"));
+      AND_THEN("a writer recovers it, and the reader reads it after") {
+        REQUIRE(journal::open(wal_options(dir.path())));
+        CHECK(journal::open(read_only_options(dir.path())));
+      }
+    }
+  }
+}
+
+SCENARIO("wal file: the records after the checkpoint, across the ring's end", "[wal]") {
+  temp_dir dir;
+  auto path = dir.path() + "/journal.wal";
+  detail::wal_checkpoint first;
+  first.meta_pages = std::string(8192, 'm');
+  auto log = detail::wal_file::create(path, 128 * 1024, first);
+  REQUIRE(log);
+  std::string payload(20000, 'p');
+  std::vector<std::string> written;
+  // Fill, checkpoint, fill again: the second lap wraps past the end.
+  for (int lap = 0; lap < 3; ++lap) {
+    written.clear();
+    for (int i = 0; log->fits(payload.size()); ++i) {
+      payload[0] = static_cast<char>('a' + i);
+      payload[1] = static_cast<char>('0' + lap);
+      REQUIRE(log->append(payload));
+      written.push_back(payload);
+    }
+    CHECK(written.size() >= 3);
+    auto reopened = detail::wal_file::open(path);
+    REQUIRE(reopened);
+    auto records = reopened->read_records();
+    REQUIRE(records);
+    CHECK(*records == written);
+    REQUIRE(log->write_checkpoint(log->checkpoint()));
+  }
+  WHEN("the last record is torn") {
+    REQUIRE(log->append("one"));
+    REQUIRE(log->append(std::string(100, 'x')));
+    auto bytes = read_file(path);
+    auto at = bytes.rfind(std::string(100, 'x'));
+    REQUIRE(at != std::string::npos);
+    {
+      std::fstream f{path, std::ios::in | std::ios::out | std::ios::binary};
+      f.seekp(static_cast<std::streamoff>(at + 50));
+      f.put('y');
+    }
+    THEN("the scan ends before it") {
+      auto reopened = detail::wal_file::open(path);
+      REQUIRE(reopened);
+      auto records = reopened->read_records();
+      REQUIRE(records);
+      CHECK(*records == std::vector<std::string>{"one"});
+    }
+  }
+  WHEN("the newest checkpoint slot is torn") {
+    auto before = log->checkpoint().number;
+    REQUIRE(log->append("kept"));
+    auto c = log->checkpoint();
+    c.lmdb_txnid = 77;
+    REQUIRE(log->write_checkpoint(c));
+    auto number = log->checkpoint().number;
+    {
+      std::fstream f{path, std::ios::in | std::ios::out | std::ios::binary};
+      f.seekp(static_cast<std::streamoff>((number % 2 == 1 ? 0 : 1) * detail::wal_file::slot_size + 40));
+      f.put('\x01');
+    }
+    THEN("the previous checkpoint holds, with the records after it") {
+      auto reopened = detail::wal_file::open(path);
+      REQUIRE(reopened);
+      CHECK(reopened->checkpoint().number == before);
+      auto records = reopened->read_records();
+      REQUIRE(records);
+      CHECK(*records == std::vector<std::string>{"kept"});
+    }
+  }
+}
