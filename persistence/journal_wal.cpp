@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "endure/persistence/detail/journal_impl.hpp"
 #include "endure/persistence/detail/sync_directory.hpp"
@@ -85,6 +87,82 @@ error data_file_error(const std::string& what, const std::string& path) {
                                       + std::strerror(errno));
 }
 
+/// LMDB's meta page: magic at byte 16 of the page, the transaction id at
+/// byte 144 (after the page header, magic, version, address, map size, the
+/// two database records and the last page; lmdb 0.9, 64-bit).
+constexpr std::size_t meta_magic_at = 16;
+constexpr std::size_t meta_txnid_at = 144;
+constexpr std::uint32_t lmdb_magic = 0xBEEFC0DE;
+
+template <class T>
+T load_at(const std::string& bytes, std::size_t at) {
+  T v{};
+  std::memcpy(&v, bytes.data() + at, sizeof(T));
+  return v;
+}
+
+/// The newest transaction id of two meta pages (`pages`: both, back to
+/// back); nullopt if either is not an LMDB meta page.
+std::optional<std::uint64_t> newest_txnid(const std::string& pages) {
+  auto half = pages.size() / 2;
+  if (half < meta_txnid_at + 8)
+    return std::nullopt;
+  std::uint64_t newest = 0;
+  for (std::size_t at : {std::size_t{0}, half}) {
+    if (load_at<std::uint32_t>(pages, at + meta_magic_at) != lmdb_magic)
+      return std::nullopt;
+    newest = std::max(newest, load_at<std::uint64_t>(pages, at + meta_txnid_at));
+  }
+  return newest;
+}
+
+/// Recovery rewrites data.mdb's meta pages: only if no other process has
+/// the environment open (its lock.mdb would keep the crashed writer's
+/// transaction id, and LMDB would build on the wrong meta page). Probed as
+/// LMDB probes it, with a write lock on lock.mdb's first byte; the probe's
+/// descriptor is closed before LMDB opens the file (closing any descriptor
+/// of a file drops the process's POSIX locks on it).
+expected<void> check_no_other_process(const std::string& dir) {
+  auto path = dir + "/lock.mdb";
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return {};  // no lock file: nobody has it open
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  probe.l_start = 0;
+  probe.l_len = 1;
+  bool alone = ::fcntl(fd, F_SETLK, &probe) == 0;
+  ::close(fd);
+  if (alone)
+    return {};
+  return make_error(errc::invalid_state,
+                    "the journal in " + dir + " must recover from its write-ahead log, and "
+                    "another process has it open (endure inspect, inbox, a console?). Stop "
+                    "it and open the journal again; nothing was changed");
+}
+
+/// Refuses a log that does not belong to this data.mdb (a data.mdb
+/// restored from a backup or copied in with an old journal.wal beside it):
+/// data.mdb's meta pages must not be LMDB's of a transaction older than
+/// the log's checkpoint.
+expected<void> check_log_matches(const std::string& current_meta, const detail::wal_file& log,
+                                 const std::string& dir) {
+  // Meta pages that are not LMDB's at all are what an OS crash may leave
+  // (the recovery's reason to be); LMDB's of an older transaction are not.
+  auto at = newest_txnid(current_meta);
+  auto checkpoint = log.checkpoint().lmdb_txnid;
+  if ((!at || *at >= checkpoint) && newest_txnid(log.checkpoint().meta_pages) == checkpoint)
+    return {};
+  return make_error(errc::corrupt_record,
+                    dir + "/journal.wal does not belong to " + dir + "/data.mdb (its checkpoint "
+                    "is LMDB transaction " + std::to_string(checkpoint) + ", data.mdb is at "
+                      + "transaction " + std::to_string(at.value_or(0))
+                      + "): data.mdb was replaced (restored from a backup?) and the log was "
+                        "left beside it. Nothing was changed. Restore journal.wal with the "
+                        "data.mdb it belongs to, or remove journal.wal to use data.mdb as it is");
+}
+
 } // namespace
 
 expected<void> journal::impl::wal_restore() {
@@ -97,13 +175,24 @@ expected<void> journal::impl::wal_restore() {
   auto records = log->read_records();
   if (!records)
     return std::move(records).error();
+  if (auto alone = check_no_other_process(opts.data_dir); !alone)
+    return alone;
   auto data = opts.data_dir + "/data.mdb";
   int fd = ::open(data.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0)
     return data_file_error("open", data);
   auto& meta = log->checkpoint().meta_pages;
-  bool ok = ::pwrite(fd, meta.data(), meta.size(), 0) == static_cast<ssize_t>(meta.size())
-            && ::fdatasync(fd) == 0;
+  std::string now(meta.size(), '\0');
+  bool read = ::pread(fd, now.data(), now.size(), 0) == static_cast<ssize_t>(now.size());
+  if (auto belongs = check_log_matches(read ? now : std::string{}, *log, opts.data_dir);
+      !belongs) {
+    ::close(fd);
+    return belongs;
+  }
+  bool same = now == meta;  // closed cleanly at this checkpoint: nothing to put back
+  bool ok = same
+            || (::pwrite(fd, meta.data(), meta.size(), 0) == static_cast<ssize_t>(meta.size())
+                && ::fdatasync(fd) == 0);
   auto e = ok ? error{} : data_file_error("write the meta pages of", data);
   ::close(fd);
   if (!ok)
@@ -122,17 +211,22 @@ expected<void> journal::impl::wal_pin_snapshot() {
 }
 
 expected<void> journal::impl::wal_check_restored() {
-  MDB_envinfo info;
-  if (int rc = mdb_env_info(env.get(), &info); rc != 0)
-    return detail::lmdb_error(rc, "read the environment of " + opts.data_dir);
-  if (info.me_last_txnid == wal->checkpoint().lmdb_txnid)
-    return wal_pin_snapshot();
+  // The pin's id is the transaction LMDB will build on (lock.mdb's view;
+  // the meta pages' view is what wal_restore wrote).
+  if (auto ok = wal_pin_snapshot(); !ok)
+    return ok;
+  auto at = mdb_txn_id(wal_pin.get());
+  if (at == wal->checkpoint().lmdb_txnid)
+    return {};
+  wal_pin.abort();
   return make_error(errc::invalid_state,
-                    "the journal in " + opts.data_dir + " was put back to its checkpoint (LMDB "
-                    "transaction " + std::to_string(wal->checkpoint().lmdb_txnid)
-                      + "), but LMDB reports transaction " + std::to_string(info.me_last_txnid)
-                      + ": another process has it open (endure inspect, inbox?). Stop it "
-                        "and open the journal again; nothing was changed");
+                    "the journal in " + opts.data_dir + " is recovering from its write-ahead "
+                    "log and was put back to its checkpoint (LMDB transaction "
+                      + std::to_string(wal->checkpoint().lmdb_txnid) + "), but LMDB reports "
+                      "transaction " + std::to_string(at)
+                      + ": another process has it open (endure inspect, inbox?). Stop it and "
+                        "open the journal again: the recovery starts over from the same "
+                        "checkpoint, and nothing acknowledged is lost");
 }
 
 expected<void> journal::impl::wal_replay_records() {
@@ -151,7 +245,12 @@ expected<void> journal::impl::wal_replay_records() {
     for (auto& b : *batches)
       group.push_back({std::move(b), [](const expected<void>&) {}});
     std::vector<std::optional<error>> failed(group.size());
-    commit_group_txn(group, failed);
+    commit_group_txn(group, failed, /*log=*/false);
+    for (auto& f : failed)
+      if (f && f->code != errc::already_exists && f->code != errc::not_found
+          && f->code != errc::invalid_argument)  // the disk or the map, not the record
+        return make_error(f->code, "recovering " + opts.data_dir + " from its write-ahead log: "
+                                     + f->message);
     for (auto& f : failed)
       if (f)
         return make_error(errc::corrupt_record,
@@ -252,32 +351,56 @@ expected<void> journal::impl::wal_checkpoint(bool clean) {
   return {};
 }
 
-void journal::impl::wal_log(const std::vector<pending>& group,
-                            std::vector<std::optional<error>>& failed) {
+journal::impl::wal_step journal::impl::wal_append(
+  const std::vector<pending>& group, std::vector<std::optional<error>>& failed) {
   std::vector<const write_batch*> batches;
   for (std::size_t i = 0; i < group.size(); ++i)
     if (!failed[i])
       batches.push_back(&group[i].batch);
   if (batches.empty())
-    return;
+    return wal_step::logged;  // nothing to make durable
   auto record = encode_group(batches);
+  if (!wal->fits(record.size()))
+    return wal->bytes_since_checkpoint() > 0 ? wal_step::make_room : wal_step::oversized;
+  if (auto ok = wal->append(record); !ok) {
+    // Outcome unknown: the record may have reached the disk in part or in
+    // whole. Nothing more is written until a restart settles it.
+    stop_writing(failed, "the write-ahead log could not be written (" + ok.error().message
+                            + "); whether this commit is durable is unknown until the next "
+                              "open recovers from the log");
+    return wal_step::failed;
+  }
+  return wal_step::logged;
+}
+
+bool journal::impl::wal_checkpoint_due() const {
   auto since = std::chrono::steady_clock::now() - wal_checkpointed_at;
   auto grown = (wal_last_page() - wal_checkpoint_last_page) * wal_page_size;
-  bool due = since >= opts.wal_checkpoint_interval || grown >= opts.wal_checkpoint_bytes
-             || wal->bytes_since_checkpoint() >= opts.wal_checkpoint_bytes;
-  expected<void> ok;
-  if (due || !wal->fits(record.size()))
-    ok = wal_checkpoint();  // syncs this commit too: no record needed
-  else
-    ok = wal->append(record);
+  return since >= opts.wal_checkpoint_interval || grown >= opts.wal_checkpoint_bytes
+         || wal->bytes_since_checkpoint() >= opts.wal_checkpoint_bytes;
+}
+
+void journal::impl::wal_after_commit(wal_step step, std::vector<std::optional<error>>& failed) {
+  if (step == wal_step::logged && !wal_checkpoint_due())
+    return;
+  auto ok = wal_checkpoint();
   if (ok)
     return;
-  // data.mdb holds the group, but nothing made it durable: fail it, and
-  // every later batch, until a restart recovers from the last checkpoint.
-  wal_failure = make_error(errc::io_error, ok.error().message + "; the journal in "
-                                             + opts.data_dir + " stopped writing (restart "
-                                             "the process: it recovers every acknowledged "
-                                             "commit from the log)");
+  if (step == wal_step::logged) {  // durable in the log; the next commit tries again
+    log::warn("journal " + opts.data_dir + ": checkpoint failed (" + ok.error().message
+              + "); the write-ahead log keeps every commit until one succeeds");
+    return;
+  }
+  stop_writing(failed, "this commit, larger than the write-ahead log, could not be made "
+                       "durable by a checkpoint (" + ok.error().message + ")");
+}
+
+void journal::impl::stop_writing(std::vector<std::optional<error>>& failed,
+                                 const std::string& why) {
+  wal_failure = make_error(errc::io_error, "journal " + opts.data_dir + ": " + why
+                                             + ". It stopped writing: restart the process; "
+                                               "every acknowledged commit is recovered from "
+                                               "the write-ahead log");
   log::error(wal_failure->message);
   for (auto& f : failed)
     if (!f)
@@ -297,7 +420,7 @@ expected<void> journal::impl::wal_check_read_only() const {
   auto path = wal_path(opts);
   if (::access(path.c_str(), F_OK) != 0)
     return {};
-  auto log = detail::wal_file::open(path);
+  auto log = detail::wal_file::open(path, /*read_only=*/true);
   if (!log)
     return std::move(log).error();
   auto& boot = log->checkpoint().boot_id;

@@ -241,7 +241,9 @@ bool journal::impl::grow_map() {
   if (current >= opts.max_map_size)
     return false;
   auto next = std::min(current * 2, opts.max_map_size);
-  std::unique_lock guard{resize_mutex};  // no read txn may be open
+  // No read txn of another thread may be open; the write-ahead log's pin
+  // may (it reads nothing: LMDB checks only for a write transaction).
+  std::unique_lock guard{resize_mutex};
   if (mdb_env_set_mapsize(env.get(), next) != 0)
     return false;
   map_size = next;
@@ -249,8 +251,10 @@ bool journal::impl::grow_map() {
 }
 
 bool journal::impl::commit_group_txn(std::vector<pending>& group,
-                                     std::vector<std::optional<error>>& failed) {
+                                     std::vector<std::optional<error>>& failed, bool log) {
   auto began = std::chrono::steady_clock::now();
+  auto logged = wal_step::logged;
+  bool in_log = false;  // the group's record is durable: a redo must not log it again
   for (;;) {
     txn_position = next_position;  // a redo starts from the committed log end
     txn_heads.clear();
@@ -284,6 +288,21 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
       redo = !r;
       checkpointed = true;
     }
+    if (!redo && wal && log && !in_log) {
+      logged = wal_append(group, failed);
+      in_log = logged == wal_step::logged;
+      if (logged == wal_step::failed)
+        return false;
+      if (logged == wal_step::make_room) {
+        txn->abort();
+        if (auto ok = wal_checkpoint(); !ok) {
+          stop_writing(failed, "the write-ahead log is full and a checkpoint failed ("
+                                 + ok.error().message + ")");
+          return false;
+        }
+        continue;  // the ring is empty now: the same group again
+      }
+    }
     if (!redo) {
       int rc = txn->commit();
       if (rc == 0) {
@@ -291,14 +310,27 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
         publish_heads(checkpointed);
         ++commits;
         record_commit(began, failed);
+        if (wal && log)
+          wal_after_commit(logged, failed);
         return true;
       }
       env_error = detail::lmdb_error(rc, "commit");
+      if (in_log && env_error->code != errc::map_full) {  // a restart applies it
+        stop_writing(failed, "LMDB refused a commit the write-ahead log already holds ("
+                               + env_error->message + "); the next open applies it");
+        return false;
+      }  // map full: grown below, and the same group redone without a second record
     }
     txn->abort();
-    if (env_error && env_error->code == errc::map_full && !grow_map())
+    bool at_max = env_error && env_error->code == errc::map_full && !grow_map();
+    if (at_max)
       env_error = map_full_error(opts.max_map_size);
-    else if (env_error && env_error->code == errc::map_full)
+    if (at_max && in_log) {
+      stop_writing(failed, env_error->message + " The write-ahead log holds this commit; the "
+                           "next open (with a larger max_map_size) applies it");
+      return false;
+    }
+    if (!at_max && env_error && env_error->code == errc::map_full)
       continue;  // grown: redo the whole group
     if (env_error) {
       for (auto& f : failed)
@@ -319,8 +351,7 @@ void journal::impl::commit_group(std::vector<pending>& group) {
       for (std::size_t i = 0; i < group.size(); ++i)
         if (auto r = opts.inject_fault(group[i].batch); !r)
           failed[i] = std::move(r).error();
-    if (commit_group_txn(group, failed) && wal)
-      wal_log(group, failed);
+    commit_group_txn(group, failed);
   }
   std::vector<write_batch> to_sink;
   std::vector<completion> sink_done;
@@ -347,6 +378,9 @@ expected<void> journal::impl::copy_env(const std::string& dir) {
     return make_error(errc::io_error, "cannot create " + dir + " for a copy of the journal in "
                                         + opts.data_dir + ": " + ec.message());
   std::filesystem::remove(std::filesystem::path{dir} / "data.mdb", ec);
+  // A log left there belongs to another data.mdb: the copy is whole alone.
+  std::filesystem::remove(std::filesystem::path{dir} / "journal.wal", ec);
+  std::filesystem::remove(std::filesystem::path{dir} / "journal.wal.new", ec);
   // Compacting: the copy holds the live pages only, in one pass of a read
   // transaction; nothing commits meanwhile (this is the writer thread).
   if (int rc = mdb_env_copy2(env.get(), dir.c_str(), MDB_CP_COMPACT); rc != 0)

@@ -536,9 +536,6 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
                                    const std::string& principal, const std::string& what,
                                    const std::string& payload, const std::string& channel) {
   auto& env = self->state.env;
-  // The run's commit follows a decision within a fraction of a millisecond:
-  // the writer thread wakes now rather than when it arrives.
-  env.store->expect_commit();
   auto d = gateway::parse_decision(what);
   if (!d)
     return to_caf_error(errc::invalid_argument, "'" + what + "' is not a decision: approve, edit, "
@@ -547,6 +544,9 @@ caf::result<std::string> on_decide(gateway_actor* self, const std::string& id,
   if (!parsed)
     return to_caf_error(errc::invalid_argument,
                         "the decision's payload is not usable JSON: " + parsed.error().message);
+  // The run's commit follows a decision within a fraction of a millisecond:
+  // the writer thread wakes now rather than when it arrives.
+  env.store->expect_commit();
   // A decision kept since the journal refused it goes first, if it can;
   // while it cannot, it still decides what this attempt gets.
   if (!settle_kept(self, id)) {

@@ -124,10 +124,23 @@ struct journal::impl {
   /// `clean`: at close, valid whatever happens to the system later.
   expected<void> wal_checkpoint(bool clean = false);
   expected<detail::wal_checkpoint> wal_checkpoint_record() const;
-  /// After a commit: makes the group's committed batches durable (a log
-  /// record, or a checkpoint when one is due); on failure sets wal_failure
-  /// and marks them failed.
-  void wal_log(const std::vector<pending>& group, std::vector<std::optional<error>>& failed);
+  /// What wal_append did with a group about to commit.
+  enum class wal_step {
+    logged,     ///< its record is durable: commit (then checkpoint if due)
+    make_room,  ///< the ring is full: abort, checkpoint, redo the group
+    oversized,  ///< larger than the ring: commit, then a checkpoint makes it durable
+    failed,     ///< wal_failure is set and the group's batches failed
+  };
+  /// Before the group's LMDB commit, so that no reader sees a commit before
+  /// it is durable: appends its batches (those not `failed`) to the log.
+  wal_step wal_append(const std::vector<pending>& group,
+                      std::vector<std::optional<error>>& failed);
+  /// After the LMDB commit: a checkpoint if one is due (or the group was
+  /// oversized; if that fails, its batches fail).
+  void wal_after_commit(wal_step step, std::vector<std::optional<error>>& failed);
+  bool wal_checkpoint_due() const;
+  /// Sets wal_failure (`why` and what to do) and fails the group's batches.
+  void stop_writing(std::vector<std::optional<error>>& failed, const std::string& why);
   /// Writer stop: a clean checkpoint.
   void wal_close();
   /// Read-only open: refuses a data.mdb an OS crash may have left half
@@ -185,7 +198,9 @@ struct journal::impl {
   void commit_group(std::vector<pending>& group);
   /// The transaction of commit_group: applies the batches not `failed`
   /// (redone without those that fail), commits; false if nothing committed.
-  bool commit_group_txn(std::vector<pending>& group, std::vector<std::optional<error>>& failed);
+  /// `log`: through the write-ahead log if there is one (not while replaying it).
+  bool commit_group_txn(std::vector<pending>& group, std::vector<std::optional<error>>& failed,
+                        bool log = true);
   /// Commits `group`, running its copies (pending::copy_dir) in queue order.
   void commit_in_order(std::vector<pending>& group);
   /// journal::copy_to on the writer thread.

@@ -139,7 +139,7 @@ std::string current_boot_id() {
   std::ifstream in{"/proc/sys/kernel/random/boot_id"};
   std::string id;
   std::getline(in, id);
-  return id;
+  return id.empty() ? "unknown" : id;
 }
 
 wal_file::wal_file(std::string path, int fd, std::uint64_t size)
@@ -179,7 +179,7 @@ expected<void> wal_file::write_durably_at(std::uint64_t offset, std::string_view
       return {};
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0 && errno != EOPNOTSUPP && errno != EINVAL)
+    if (n < 0 && errno != EOPNOTSUPP && errno != EINVAL && errno != ENOSYS && errno != EPERM)
       return io_failure("write", path_);
     break;  // short or unsupported: the plain way
   }
@@ -194,8 +194,8 @@ expected<void> wal_file::flush() const {
   return {};
 }
 
-expected<wal_file> wal_file::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+expected<wal_file> wal_file::open(const std::string& path, bool read_only) {
+  int fd = ::open(path.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (fd < 0)
     return io_failure("open", path);
   struct stat st {};
@@ -226,7 +226,8 @@ expected<wal_file> wal_file::open(const std::string& path) {
     return make_error(errc::corrupt_record,
                       "the write-ahead log " + path + " holds no valid checkpoint (both "
                       "slots damaged): data.mdb cannot be brought back to a known state. "
-                      "Restore the data directory from a backup");
+                      "Restore the whole data directory (data.mdb with its journal.wal) from "
+                      "a backup");
   f.checkpoint_ = std::move(*best);
   f.head_offset_ = f.checkpoint_.next_offset;
   f.head_seq_ = f.checkpoint_.next_seq;
@@ -347,8 +348,10 @@ bool wal_file::fits(std::size_t payload_size) const noexcept {
 expected<void> wal_file::append(std::string_view payload) {
   auto total = record_header_size + padded(payload.size());
   auto at = place(head_offset_, total);
+  // The marker is flushed too: a scan that meets no marker at the end
+  // would stop there and miss the records at the ring's start.
   if (at != head_offset_ && size_ - head_offset_ >= record_header_size)
-    if (auto ok = write_at(head_offset_, encode_header(kind_wrap, head_seq_, {})); !ok)
+    if (auto ok = write_durably_at(head_offset_, encode_header(kind_wrap, head_seq_, {})); !ok)
       return ok;
   std::string bytes = encode_header(kind_record, head_seq_, payload);
   bytes += payload;

@@ -56,7 +56,7 @@ public:
   /// Opens an existing log. Errors: io_error; corrupt_record when the file
   /// is not a log of this format or neither slot holds a valid checkpoint
   /// (the message says what to do).
-  static expected<wal_file> open(const std::string& path);
+  static expected<wal_file> open(const std::string& path, bool read_only = false);
   /// Creates a log of `size` bytes holding checkpoint `first`: written
   /// zero-filled to `path` + ".new", synced, renamed to `path`, directory
   /// synced, so a crash leaves either no log or a whole one.
@@ -102,7 +102,8 @@ private:
   std::uint64_t since_checkpoint_ = 0;
 };
 
-/// This boot's id (/proc/sys/kernel/random/boot_id), "" if unreadable.
+/// This boot's id (/proc/sys/kernel/random/boot_id), "unknown" if
+/// unreadable (never "", which marks a clean close).
 std::string current_boot_id();
 
 } // namespace endure::detail

@@ -6,6 +6,7 @@
 //   journal_child append_on_go DIR RUNS - as append, once it printed
 //       "opened" and read a line from stdin.
 //   journal_child hold DIR         - opens DIR, prints "held", sleeps 60 s.
+//   journal_child hold_read_only DIR - the same, opened read-only.
 //   journal_child fill DIR ENTRIES - with heads_checkpoint_entries ENTRIES,
 //       writes runs good and bad (seqs 1..5, one commit per run: log
 //       positions 1..5 and 6..10) and t (seqs 1..20, truncated below 8,
@@ -84,6 +85,7 @@ int main(int argc, char** argv) {
     return 2;
   std::string cmd = argv[1];
   journal_options opts{.data_dir = argv[2]};
+  opts.read_only = cmd == "hold_read_only";
   if (cmd == "fill" && argc == 4)
     opts.heads_checkpoint_entries = std::stoul(argv[3]);
   if (const char* wal = std::getenv("JOURNAL_CHILD_WAL")) {
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   (*j)->types().add(test::test_tag, 1, "test");
-  if (cmd == "hold") {
+  if (cmd == "hold" || cmd == "hold_read_only") {
     std::puts("held");
     std::fflush(stdout);
     std::this_thread::sleep_for(std::chrono::seconds(60));

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <sstream>
@@ -96,12 +97,15 @@ struct wal_child_env {
 SCENARIO("wal: acknowledged appends survive SIGKILL while the ring wraps and checkpoints",
          "[wal][crash]") {
   temp_dir dir;
-  wal_child_env wal{"24576:131072"};  // a checkpoint every 24 KiB of records, 128 KiB log
+  wal_child_env wal{"24576:131072"};
   std::mt19937 rng{std::random_device{}()};
   acked_map acked;
   auto deadline = std::chrono::steady_clock::now() + 30s;
   int kills = 0;
   for (int iter = 0; iter < 60 && std::chrono::steady_clock::now() < deadline; ++iter) {
+    // A 128 KiB log: checkpoints due every 24 KiB of records, or only when
+    // the ring is full (the group then waits for one and is redone).
+    ::setenv("JOURNAL_CHILD_WAL", iter % 2 ? "1000000000:131072" : "24576:131072", 1);
     child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "4"}};
     read_acks(child, 1 + rng() % 1500, acked);
     child.kill_hard();
@@ -153,6 +157,31 @@ SCENARIO("wal: an OS crash that damages every page written since the checkpoint 
   CHECK(j->commit(std::move(next)));
 }
 
+SCENARIO("wal: the map grows while the checkpoint is pinned", "[wal]") {
+  temp_dir dir;
+  auto opts = wal_options(dir.path(), 8 << 20);
+  opts.initial_map_size = 1 << 20;  // grows several times below
+  acked_map acked;
+  {
+    auto j = open_journal(opts);
+    REQUIRE(j->create_run_if_absent(make_run("big")));
+    std::string bulk(3000, 'b');
+    for (std::uint64_t seq = 1; seq <= 2000; ++seq) {
+      write_batch b;
+      b.append("big", seq, test_record("big", seq));
+      b.put_row(side_table::requests, "r" + std::to_string(seq), test_record(bulk, seq));
+      REQUIRE(j->commit(std::move(b)));
+    }
+    acked["big"] = 2000;
+    CHECK(j->stats().map_size > (std::size_t{1} << 20));
+  }
+  auto j = open_journal(opts);
+  verify(j, acked);
+  auto row = j->row(side_table::requests, "r2000");
+  REQUIRE(row);
+  CHECK(*row);
+}
+
 SCENARIO("wal: a directory written in wal mode and killed opens in sync mode, and back",
          "[wal]") {
   temp_dir dir;
@@ -177,10 +206,10 @@ SCENARIO("wal: a directory written in wal mode and killed opens in sync mode, an
 
 SCENARIO("wal: a reader refuses a journal an OS crash may have left half written", "[wal]") {
   temp_dir dir;
+  acked_map acked;
   {
     wal_child_env wal{"1000000000:131072"};
     child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
-    acked_map acked;
     read_acks(child, 20, acked);
     child.kill_hard();
   }
@@ -191,23 +220,80 @@ SCENARIO("wal: a reader refuses a journal an OS crash may have left half written
     }
   }
   WHEN("it ran under another boot and did not close") {
-    auto log = detail::wal_file::open(log_path);
-    REQUIRE(log);
-    REQUIRE(log->read_records());
-    auto c = log->checkpoint();
-    c.boot_id = "00000000-0000-0000-0000-000000000000";
-    REQUIRE(log->write_checkpoint(c));
+    {  // the same checkpoint and records, another boot's id
+      auto log = detail::wal_file::open(log_path);
+      REQUIRE(log);
+      auto c = log->checkpoint();
+      c.boot_id = "00000000-0000-0000-0000-000000000000";
+      REQUIRE(log->write_checkpoint(c));
+    }
     THEN("the reader refuses, and says to open it for writing once") {
       auto r = journal::open(read_only_options(dir.path()));
       REQUIRE_FALSE(r);
       CHECK(r.error().code == errc::invalid_state);
       CHECK_THAT(r.error().message, Catch::Contains("Open it once for writing"));
-      AND_THEN("a writer recovers it, and the reader reads it after") {
-        REQUIRE(journal::open(wal_options(dir.path())));
+      AND_THEN("a writer recovers every acknowledged commit, and the reader reads it after") {
+        {
+          auto j = open_journal(wal_options(dir.path()));
+          verify(j, acked);
+        }
         CHECK(journal::open(read_only_options(dir.path())));
       }
     }
   }
+}
+
+SCENARIO("wal: a recovery waits for a reader process to close the journal", "[wal]") {
+  temp_dir dir;
+  acked_map acked;
+  {
+    wal_child_env wal{"1000000000:131072"};
+    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
+    read_acks(child, 50, acked);
+    child.kill_hard();
+  }
+  auto data = std::filesystem::path{dir.path()} / "data.mdb";
+  child_process reader{{JOURNAL_CHILD_PATH, "hold_read_only", dir.path()}};
+  REQUIRE(reader.read_line(10s) == std::optional<std::string>{"held"});
+  auto before = read_file(data);
+  auto r = journal::open(wal_options(dir.path()));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::invalid_state);
+  CHECK_THAT(r.error().message, Catch::Contains("another process has it open"));
+  CHECK(read_file(data) == before);  // nothing written
+  reader.kill_hard();
+  auto j = open_journal(wal_options(dir.path()));
+  verify(j, acked);
+}
+
+SCENARIO("wal: a log beside a data.mdb it does not belong to is refused", "[wal]") {
+  temp_dir dir, backup;
+  {
+    auto j = open_journal(wal_options(dir.path()));
+    REQUIRE(j->create_run_if_absent(make_run("r")));
+    std::ofstream{backup.path() + "/journal.wal"} << "a log of an older copy";
+    std::promise<expected<void>> copied;
+    j->copy_to(backup.path(), [&](const expected<void>& r) { copied.set_value(r); });
+    REQUIRE(copied.get_future().get());  // a backup, taken early
+  }
+  acked_map acked;
+  {
+    wal_child_env wal{"1000000000:131072"};
+    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
+    read_acks(child, 50, acked);
+    child.kill_hard();
+  }
+  CHECK_FALSE(std::filesystem::exists(std::filesystem::path{backup.path()} / "journal.wal"));
+  // The backup restored over data.mdb, the log left beside it.
+  auto data = std::filesystem::path{dir.path()} / "data.mdb";
+  std::filesystem::copy_file(std::filesystem::path{backup.path()} / "data.mdb", data,
+                             std::filesystem::copy_options::overwrite_existing);
+  auto before = read_file(data);
+  auto r = journal::open(wal_options(dir.path()));
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == errc::corrupt_record);
+  CHECK_THAT(r.error().message, Catch::Contains("does not belong to"));
+  CHECK(read_file(data) == before);
 }
 
 SCENARIO("wal file: the records after the checkpoint, across the ring's end", "[wal]") {
