@@ -172,6 +172,8 @@ void print_row(const samples& s, const row& r) {
 void print_table(durability mode, const samples& s, int reps) {
   std::printf("\n== durability %s%s, medians of %d repetitions ==\n", to_string(mode),
               mode == durability::nosync ? " (survives a process crash, not an OS crash)"
+              : mode == durability::wal  ? " (one write-ahead log flush per commit; the floor "
+                                           "is LMDB's synced commit)"
                                          : " (fsync on every commit)",
               reps);
   auto floor_p50 = [](const samples& x) { return med(x, "lat_floor_p50"); };

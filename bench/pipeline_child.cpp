@@ -63,6 +63,8 @@ bool completed_right(runtime& rt, const std::string& id) {
 }
 
 durability mode_of(const child_args& a) {
+  if (a.mode == "wal")
+    return durability::wal;
   return a.mode == "nosync" ? durability::nosync : durability::sync;
 }
 

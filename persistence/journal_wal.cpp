@@ -240,7 +240,9 @@ expected<void> journal::impl::wal_replay_records() {
     if (!batches)
       return make_error(errc::corrupt_record,
                         "record " + std::to_string(n) + " of the write-ahead log of "
-                          + opts.data_dir + " cannot be read: " + batches.error().message);
+                          + opts.data_dir + " passed its checksum but cannot be decoded ("
+                          + batches.error().message + "): was it written by a newer endure? "
+                          "Open the directory with that build (the recovery starts over)");
     std::vector<pending> group;
     for (auto& b : *batches)
       group.push_back({std::move(b), [](const expected<void>&) {}});
