@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "endure/persistence/journal.hpp"
+#include "persistence/acked_appends.hpp"
 #include "persistence/test_records.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -18,17 +19,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void verify(const std::string& dir, const std::map<std::string, std::uint64_t>& acked) {
+void verify(const std::string& dir, const acked_map& acked) {
   auto j = open_journal(dir);
-  for (auto& [run, max_acked] : acked) {
-    auto recs = j->read(run);
-    REQUIRE(recs);
-    REQUIRE(recs->size() >= max_acked);
-    for (std::size_t i = 0; i < recs->size(); ++i) {
-      REQUIRE((*recs)[i].seq == i + 1);
-      REQUIRE((*recs)[i].rec == test_record(run, i + 1));
-    }
-  }
+  verify_acked(*j, acked);
 }
 
 } // namespace
@@ -36,21 +29,12 @@ void verify(const std::string& dir, const std::map<std::string, std::uint64_t>& 
 SCENARIO("acknowledged appends survive SIGKILL at random moments", "[crash]") {
   temp_dir dir;
   std::mt19937 rng{std::random_device{}()};
-  std::map<std::string, std::uint64_t> acked;
+  acked_map acked;
   auto deadline = std::chrono::steady_clock::now() + 30s;
   int kills = 0;
   for (int iter = 0; iter < 100 && std::chrono::steady_clock::now() < deadline; ++iter) {
     child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "4"}};
-    auto wanted = 1 + rng() % 400;
-    for (unsigned n = 0; n < wanted; ++n) {
-      auto line = child.read_line(10s);
-      REQUIRE(line);
-      std::istringstream in{*line};
-      std::string run;
-      std::uint64_t seq = 0;
-      in >> run >> seq;
-      acked[run] = std::max(acked[run], seq);
-    }
+    read_acks(child, 1 + rng() % 400, acked);
     child.kill_hard();
     ++kills;
     verify(dir.path(), acked);

@@ -15,6 +15,7 @@
 
 #include "endure/persistence/detail/wal_file.hpp"
 #include "endure/persistence/journal.hpp"
+#include "persistence/acked_appends.hpp"
 #include "persistence/test_records.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -25,8 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using acked_map = std::map<std::string, std::uint64_t>;
-
 journal_options wal_options(const std::string& dir, std::uint64_t size = 128 * 1024) {
   journal_options o;
   o.data_dir = dir;
@@ -35,31 +34,7 @@ journal_options wal_options(const std::string& dir, std::uint64_t size = 128 * 1
   return o;
 }
 
-/// Every record acknowledged to the child is there, in order, intact.
-void verify(std::unique_ptr<journal>& j, const acked_map& acked) {
-  for (auto& [run, max_acked] : acked) {
-    auto recs = j->read(run);
-    REQUIRE(recs);
-    REQUIRE(recs->size() >= max_acked);
-    for (std::size_t i = 0; i < recs->size(); ++i) {
-      REQUIRE((*recs)[i].seq == i + 1);
-      REQUIRE((*recs)[i].rec == test_record(run, i + 1));
-    }
-  }
-}
-
-/// Reads `count` acknowledgements ("RUN SEQ") from the child into `acked`.
-void read_acks(child_process& child, unsigned count, acked_map& acked) {
-  for (unsigned n = 0; n < count; ++n) {
-    auto line = child.read_line(10s);
-    REQUIRE(line);
-    std::istringstream in{*line};
-    std::string run;
-    std::uint64_t seq = 0;
-    in >> run >> seq;
-    acked[run] = std::max(acked[run], seq);
-  }
-}
+void verify(std::unique_ptr<journal>& j, const acked_map& acked) { verify_acked(*j, acked); }
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in{p, std::ios::binary};
@@ -91,6 +66,18 @@ struct wal_child_env {
   }
   ~wal_child_env() { ::unsetenv("JOURNAL_CHILD_WAL"); }
 };
+
+/// A wal-mode child appending to `runs` runs, killed with SIGKILL after
+/// `count` acknowledgements (checkpoint spec as JOURNAL_CHILD_WAL).
+acked_map append_then_kill(const std::string& dir, const char* spec, const char* runs,
+                           unsigned count) {
+  wal_child_env wal{spec};
+  child_process child{{JOURNAL_CHILD_PATH, "append", dir, runs}};
+  acked_map acked;
+  read_acks(child, count, acked);
+  child.kill_hard();
+  return acked;
+}
 
 } // namespace
 
@@ -185,13 +172,7 @@ SCENARIO("wal: the map grows while the checkpoint is pinned", "[wal]") {
 SCENARIO("wal: a directory written in wal mode and killed opens in sync mode, and back",
          "[wal]") {
   temp_dir dir;
-  acked_map acked;
-  {
-    wal_child_env wal{"24576:131072"};
-    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "2"}};
-    read_acks(child, 300, acked);
-    child.kill_hard();
-  }
+  auto acked = append_then_kill(dir.path(), "24576:131072", "2", 300);
   auto log = std::filesystem::path{dir.path()} / "journal.wal";
   REQUIRE(std::filesystem::exists(log));
   {
@@ -206,13 +187,7 @@ SCENARIO("wal: a directory written in wal mode and killed opens in sync mode, an
 
 SCENARIO("wal: a reader refuses a journal an OS crash may have left half written", "[wal]") {
   temp_dir dir;
-  acked_map acked;
-  {
-    wal_child_env wal{"1000000000:131072"};
-    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
-    read_acks(child, 20, acked);
-    child.kill_hard();
-  }
+  auto acked = append_then_kill(dir.path(), "1000000000:131072", "1", 20);
   auto log_path = dir.path() + "/journal.wal";
   WHEN("the log's writer ran under this boot") {
     THEN("the reader reads: the page cache holds every write") {
@@ -245,13 +220,7 @@ SCENARIO("wal: a reader refuses a journal an OS crash may have left half written
 
 SCENARIO("wal: a recovery waits for a reader process to close the journal", "[wal]") {
   temp_dir dir;
-  acked_map acked;
-  {
-    wal_child_env wal{"1000000000:131072"};
-    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
-    read_acks(child, 50, acked);
-    child.kill_hard();
-  }
+  auto acked = append_then_kill(dir.path(), "1000000000:131072", "1", 50);
   auto data = std::filesystem::path{dir.path()} / "data.mdb";
   child_process reader{{JOURNAL_CHILD_PATH, "hold_read_only", dir.path()}};
   REQUIRE(reader.read_line(10s) == std::optional<std::string>{"held"});
@@ -276,13 +245,7 @@ SCENARIO("wal: a log beside a data.mdb it does not belong to is refused", "[wal]
     j->copy_to(backup.path(), [&](const expected<void>& r) { copied.set_value(r); });
     REQUIRE(copied.get_future().get());  // a backup, taken early
   }
-  acked_map acked;
-  {
-    wal_child_env wal{"1000000000:131072"};
-    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "1"}};
-    read_acks(child, 50, acked);
-    child.kill_hard();
-  }
+  auto acked = append_then_kill(dir.path(), "1000000000:131072", "1", 50);
   CHECK_FALSE(std::filesystem::exists(std::filesystem::path{backup.path()} / "journal.wal"));
   // The backup restored over data.mdb, the log left beside it.
   auto data = std::filesystem::path{dir.path()} / "data.mdb";
