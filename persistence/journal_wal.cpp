@@ -175,8 +175,6 @@ expected<void> journal::impl::wal_restore() {
   auto records = log->read_records();
   if (!records)
     return std::move(records).error();
-  if (auto alone = check_no_other_process(opts.data_dir); !alone)
-    return alone;
   auto data = opts.data_dir + "/data.mdb";
   int fd = ::open(data.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0)
@@ -190,6 +188,11 @@ expected<void> journal::impl::wal_restore() {
     return belongs;
   }
   bool same = now == meta;  // closed cleanly at this checkpoint: nothing to put back
+  if (!same)  // readers may stay open across a clean restart, not across a rewrite
+    if (auto alone = check_no_other_process(opts.data_dir); !alone) {
+      ::close(fd);
+      return alone;
+    }
   bool ok = same
             || (::pwrite(fd, meta.data(), meta.size(), 0) == static_cast<ssize_t>(meta.size())
                 && ::fdatasync(fd) == 0);
@@ -338,8 +341,19 @@ expected<void> journal::impl::wal_checkpoint(bool clean) {
   auto pin = detail::lmdb_txn::begin(env.get(), MDB_RDONLY);
   if (!pin)
     return std::move(pin).error();
-  if (int rc = mdb_env_sync(env.get(), 1); rc != 0)
-    return detail::lmdb_error(rc, "sync " + opts.data_dir + "/data.mdb for a checkpoint");
+  if (int rc = mdb_env_sync(env.get(), 1); rc != 0) {
+    // Fatal, not retried: the kernel may have dropped the pages it failed
+    // to write, and a later sync that succeeds would let a checkpoint
+    // certify them. The log still holds every commit since the last good
+    // checkpoint; the next open recovers from it.
+    auto e = detail::lmdb_error(rc, "sync " + opts.data_dir + "/data.mdb for a checkpoint");
+    wal_failure = make_error(errc::io_error, "journal " + opts.data_dir + ": " + e.message
+                                               + ". It stopped writing: restart the process; "
+                                                 "every acknowledged commit is recovered from "
+                                                 "the write-ahead log");
+    log::error(wal_failure->message);
+    return e;
+  }
   auto c = wal_checkpoint_record();
   if (!c)
     return std::move(c).error();
@@ -388,7 +402,7 @@ void journal::impl::wal_after_commit(wal_step step, std::vector<std::optional<er
   auto ok = wal_checkpoint();
   if (ok)
     return;
-  if (step == wal_step::logged) {  // durable in the log; the next commit tries again
+  if (step == wal_step::logged && !wal_failure) {  // durable in the log; retried later
     log::warn("journal " + opts.data_dir + ": checkpoint failed (" + ok.error().message
               + "); the write-ahead log keeps every commit until one succeeds");
     return;

@@ -274,6 +274,12 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
       auto r = apply(txn->get(), group[i].batch);
       if (r)
         continue;
+      if (in_log && r.error().code != errc::map_full) {  // the record holds it: no dropping
+        txn->abort();
+        stop_writing(failed, "a batch the write-ahead log holds failed when redone ("
+                               + r.error().message + "); the next open applies the log");
+        return false;
+      }
       if (r.error().code == errc::map_full)
         env_error = r.error();
       else
@@ -289,8 +295,9 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
       checkpointed = true;
     }
     if (!redo && wal && log && !in_log) {
+      bool any = std::any_of(failed.begin(), failed.end(), [](auto& f) { return !f; });
       logged = wal_append(group, failed);
-      in_log = logged == wal_step::logged;
+      in_log = any && logged == wal_step::logged;
       if (logged == wal_step::failed)
         return false;
       if (logged == wal_step::make_room) {

@@ -231,7 +231,13 @@ SCENARIO("wal: a recovery waits for a reader process to close the journal", "[wa
   CHECK_THAT(r.error().message, Catch::Contains("another process has it open"));
   CHECK(read_file(data) == before);  // nothing written
   reader.kill_hard();
-  auto j = open_journal(wal_options(dir.path()));
+  {
+    auto j = open_journal(wal_options(dir.path()));
+    verify(j, acked);
+  }  // closed cleanly: a restart has nothing to rewrite
+  child_process still_reading{{JOURNAL_CHILD_PATH, "hold_read_only", dir.path()}};
+  REQUIRE(still_reading.read_line(10s) == std::optional<std::string>{"held"});
+  auto j = open_journal(wal_options(dir.path()));  // not refused
   verify(j, acked);
 }
 
