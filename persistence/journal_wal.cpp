@@ -27,59 +27,14 @@
 
 #include "endure/persistence/detail/journal_impl.hpp"
 #include "endure/persistence/detail/sync_directory.hpp"
+#include "endure/persistence/detail/wal_record.hpp"
 #include "endure/persistence/log.hpp"
-#include "endure/persistence/write_batch_codec.hpp"
 
 namespace endure {
 
 namespace {
 
 std::string wal_path(const journal_options& opts) { return opts.data_dir + "/journal.wal"; }
-
-void put_u32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i)
-    out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-bool get_u32(std::string_view& in, std::uint32_t& v) {
-  if (in.size() < 4)
-    return false;
-  v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  in.remove_prefix(4);
-  return true;
-}
-
-/// One record: u32 count, then each batch as u32 length + encode_batch.
-std::string encode_group(const std::vector<const write_batch*>& batches) {
-  std::string out;
-  put_u32(out, static_cast<std::uint32_t>(batches.size()));
-  for (auto* b : batches) {
-    auto bytes = encode_batch(*b);
-    put_u32(out, static_cast<std::uint32_t>(bytes.size()));
-    out += bytes;
-  }
-  return out;
-}
-
-expected<std::vector<write_batch>> decode_group(std::string_view in) {
-  std::uint32_t count = 0;
-  if (!get_u32(in, count))
-    return make_error(errc::corrupt_record, "a write-ahead log record is cut short");
-  std::vector<write_batch> out;
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::uint32_t size = 0;
-    if (!get_u32(in, size) || in.size() < size)
-      return make_error(errc::corrupt_record, "a write-ahead log record is cut short");
-    auto batch = decode_batch(in.substr(0, size));
-    if (!batch)
-      return std::move(batch).error();
-    out.push_back(std::move(*batch));
-    in.remove_prefix(size);
-  }
-  return out;
-}
 
 error data_file_error(const std::string& what, const std::string& path) {
   return make_error(errc::io_error, "cannot " + what + " " + path
@@ -163,6 +118,31 @@ expected<void> check_log_matches(const std::string& current_meta, const detail::
                         "data.mdb it belongs to, or remove journal.wal to use data.mdb as it is");
 }
 
+/// The newest LMDB transaction the log accounts for: its checkpoint's or
+/// its last record's (each commit in wal mode logs its id first).
+std::uint64_t newest_logged_txnid(const detail::wal_file& log,
+                                  const std::vector<std::string>& records) {
+  auto newest = log.checkpoint().lmdb_txnid;
+  for (auto& r : records)
+    if (auto id = detail::wal_record_txnid(r))  // one that is cut short fails the replay
+      newest = std::max(newest, *id);
+  return newest;
+}
+
+/// data.mdb at transaction `at`, past everything the log holds: something
+/// wrote it without the log (an endure build before durability wal, a copy
+/// from elsewhere). Putting data.mdb back at the checkpoint would undo
+/// those writes, on pages they may have reused.
+error written_past_log(const std::string& dir, std::uint64_t at, std::uint64_t logged) {
+  return make_error(errc::corrupt_record,
+                    dir + "/data.mdb is at LMDB transaction " + std::to_string(at)
+                      + ", past everything " + dir + "/journal.wal holds (up to transaction "
+                      + std::to_string(logged) + "), and the log was not closed cleanly: "
+                      "data.mdb was written without the log (by an endure build before "
+                      "durability wal?), and recovering from the log would undo those writes. "
+                      "Nothing was changed. Remove journal.wal to use data.mdb as it is");
+}
+
 } // namespace
 
 expected<void> journal::impl::wal_restore() {
@@ -186,6 +166,20 @@ expected<void> journal::impl::wal_restore() {
       !belongs) {
     ::close(fd);
     return belongs;
+  }
+  auto logged = newest_logged_txnid(*log, *records);
+  if (auto at = read ? newest_txnid(now) : std::nullopt; at && *at > logged) {
+    ::close(fd);
+    if (!log->checkpoint().boot_id.empty() || !records->empty())
+      return written_past_log(opts.data_dir, *at, logged);
+    // Closed cleanly: the log holds nothing data.mdb lacks.
+    log::warn("journal " + opts.data_dir + ": data.mdb was written (to LMDB transaction "
+              + std::to_string(*at) + ") since journal.wal was closed at transaction "
+              + std::to_string(logged) + ", without it; data.mdb alone is the journal, and "
+              "the stale log is removed");
+    if (::unlink(path.c_str()) != 0)
+      return make_error(errc::io_error, "cannot remove " + path + ": " + std::strerror(errno));
+    return sync_directory(opts.data_dir);
   }
   bool same = now == meta;  // closed cleanly at this checkpoint: nothing to put back
   if (!same)  // readers may stay open across a clean restart, not across a rewrite
@@ -239,15 +233,15 @@ expected<void> journal::impl::wal_replay_records() {
   std::size_t n = 0;
   for (auto& record : wal_replay) {
     ++n;
-    auto batches = decode_group(record);
-    if (!batches)
+    auto decoded = detail::decode_wal_record(record);
+    if (!decoded)
       return make_error(errc::corrupt_record,
                         "record " + std::to_string(n) + " of the write-ahead log of "
                           + opts.data_dir + " passed its checksum but cannot be decoded ("
-                          + batches.error().message + "): was it written by a newer endure? "
+                          + decoded.error().message + "): was it written by a newer endure? "
                           "Open the directory with that build (the recovery starts over)");
     std::vector<pending> group;
-    for (auto& b : *batches)
+    for (auto& b : decoded->batches)
       group.push_back({std::move(b), [](const expected<void>&) {}});
     std::vector<std::optional<error>> failed(group.size());
     commit_group_txn(group, failed, /*log=*/false);
@@ -367,26 +361,47 @@ expected<void> journal::impl::wal_checkpoint(bool clean) {
   return {};
 }
 
-journal::impl::wal_step journal::impl::wal_append(
-  const std::vector<pending>& group, std::vector<std::optional<error>>& failed) {
+journal::impl::wal_step journal::impl::wal_append(const std::vector<pending>& group,
+                                                  std::vector<std::optional<error>>& failed,
+                                                  MDB_txn* txn, bool wrote_heads) {
   std::vector<const write_batch*> batches;
   for (std::size_t i = 0; i < group.size(); ++i)
     if (!failed[i])
       batches.push_back(&group[i].batch);
-  if (batches.empty())
-    return wal_step::logged;  // nothing to make durable
-  auto record = encode_group(batches);
-  if (!wal->fits(record.size()))
-    return wal->bytes_since_checkpoint() > 0 ? wal_step::make_room : wal_step::oversized;
-  if (auto ok = wal->append(record); !ok) {
-    // Outcome unknown: the record may have reached the disk in part or in
-    // whole. Nothing more is written until a restart settles it.
-    stop_writing(failed, "the write-ahead log could not be written (" + ok.error().message
-                            + "); whether this commit is durable is unknown until the next "
-                              "open recovers from the log");
-    return wal_step::failed;
+  if (batches.empty() && !wrote_heads)
+    return wal_step::logged;  // LMDB commits nothing: no transaction to account for
+  auto txnid = mdb_txn_id(txn);
+  auto record = detail::encode_wal_record(txnid, batches);
+  auto step = wal_step::logged;
+  if (!wal->fits(record.size())) {
+    if (wal->bytes_since_checkpoint() > 0)
+      return wal_step::make_room;
+    if (batches.size() > 1)
+      return wal_step::split;
+    record = detail::encode_wal_record(txnid, {});  // its transaction, not its batch
+    step = wal_step::oversized;
   }
-  return wal_step::logged;
+  return wal_write(record, failed) ? step : wal_step::failed;
+}
+
+bool journal::impl::wal_write(std::string_view record, std::vector<std::optional<error>>& failed) {
+  auto ok = wal->append(record);
+  if (ok)
+    return true;
+  // Outcome unknown: the record may have reached the disk in part or in
+  // whole. Nothing more is written until a restart settles it.
+  stop_writing(failed, "the write-ahead log could not be written (" + ok.error().message
+                         + "); whether this commit is durable is unknown until the next "
+                           "open recovers from the log");
+  return false;
+}
+
+bool journal::impl::wal_mark(MDB_txn* txn) {
+  if (!wal)
+    return true;
+  auto record = detail::encode_wal_record(mdb_txn_id(txn), {});
+  std::vector<std::optional<error>> none;
+  return !wal_failure && wal->fits(record.size()) && wal_write(record, none);
 }
 
 bool journal::impl::wal_checkpoint_due() const {

@@ -296,10 +296,14 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
     }
     if (!redo && wal && log && !in_log) {
       bool any = std::any_of(failed.begin(), failed.end(), [](auto& f) { return !f; });
-      logged = wal_append(group, failed);
+      logged = wal_append(group, failed, txn->get(), checkpointed);
       in_log = any && logged == wal_step::logged;
       if (logged == wal_step::failed)
         return false;
+      if (logged == wal_step::split) {
+        txn->abort();
+        return commit_halves(group, failed);
+      }
       if (logged == wal_step::make_room) {
         txn->abort();
         if (auto ok = wal_checkpoint(); !ok) {
@@ -346,6 +350,31 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
       return false;
     }
   }
+}
+
+bool journal::impl::commit_halves(std::vector<pending>& group,
+                                  std::vector<std::optional<error>>& failed) {
+  auto mid = group.size() / 2;
+  bool all = true;
+  for (auto [from, to] : {std::pair{std::size_t{0}, mid}, std::pair{mid, group.size()}}) {
+    auto first = group.begin() + static_cast<std::ptrdiff_t>(from);
+    auto last = group.begin() + static_cast<std::ptrdiff_t>(to);
+    auto first_failed = failed.begin() + static_cast<std::ptrdiff_t>(from);
+    std::vector<pending> part(std::make_move_iterator(first), std::make_move_iterator(last));
+    std::vector<std::optional<error>> part_failed(first_failed,
+                                                  failed.begin() + static_cast<std::ptrdiff_t>(to));
+    if (wal_failure) {  // the first half stopped the writing
+      for (auto& f : part_failed)
+        if (!f)
+          f = *wal_failure;
+      all = false;
+    } else {
+      all = commit_group_txn(part, part_failed) && all;
+    }
+    std::move(part.begin(), part.end(), first);
+    std::move(part_failed.begin(), part_failed.end(), first_failed);
+  }
+  return all;
 }
 
 void journal::impl::commit_group(std::vector<pending>& group) {
@@ -436,7 +465,7 @@ void journal::impl::checkpoint_at_close() {
   txn_position = next_position;
   txn_heads.clear();
   auto txn = detail::lmdb_txn::begin(env.get(), 0);
-  if (txn && store_checkpoint(txn->get()) && txn->commit() == 0)
+  if (txn && store_checkpoint(txn->get()) && wal_mark(txn->get()) && txn->commit() == 0)
     publish_heads(true);
 }
 

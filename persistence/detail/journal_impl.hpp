@@ -128,13 +128,27 @@ struct journal::impl {
   enum class wal_step {
     logged,     ///< its record is durable: commit (then checkpoint if due)
     make_room,  ///< the ring is full: abort, checkpoint, redo the group
-    oversized,  ///< larger than the ring: commit, then a checkpoint makes it durable
+    split,      ///< larger than the ring, several batches: commit each half
+    oversized,  ///< one batch larger than the ring, its transaction id logged:
+                ///< commit, then a checkpoint makes it durable
     failed,     ///< wal_failure is set and the group's batches failed
   };
-  /// Before the group's LMDB commit, so that no reader sees a commit before
-  /// it is durable: appends its batches (those not `failed`) to the log.
+  /// Before the group's LMDB commit `txn`, so that no reader sees a commit
+  /// before it is durable: appends its batches (those not `failed`) to the
+  /// log with the transaction's id. `wrote_heads`: the transaction holds a
+  /// heads checkpoint (it commits even if every batch failed).
   wal_step wal_append(const std::vector<pending>& group,
-                      std::vector<std::optional<error>>& failed);
+                      std::vector<std::optional<error>>& failed, MDB_txn* txn,
+                      bool wrote_heads);
+  /// Appends `record`; on failure stops writing (failing `failed`).
+  bool wal_write(std::string_view record, std::vector<std::optional<error>>& failed);
+  /// Before a commit of `txn` that has no batches (the heads checkpoint at
+  /// close): logs its transaction id. True in other modes; false if it
+  /// cannot be logged (do not commit).
+  bool wal_mark(MDB_txn* txn);
+  /// A group whose record does not fit the ring, committed as two halves
+  /// (each splits again if need be), in order.
+  bool commit_halves(std::vector<pending>& group, std::vector<std::optional<error>>& failed);
   /// After the LMDB commit: a checkpoint if one is due (or the group was
   /// oversized; if that fails, its batches fail).
   void wal_after_commit(wal_step step, std::vector<std::optional<error>>& failed);

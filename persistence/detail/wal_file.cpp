@@ -21,6 +21,7 @@
 #include <fstream>
 #include <utility>
 
+#include "endure/persistence/detail/little_endian.hpp"
 #include "endure/persistence/detail/sync_directory.hpp"
 
 namespace endure::detail {
@@ -33,24 +34,6 @@ constexpr std::uint32_t kind_record = 1;
 constexpr std::uint32_t kind_wrap = 2;
 
 std::uint64_t padded(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
-
-template <class T>
-void put_le(std::string& out, T v) {
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    out.push_back(static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xff));
-}
-
-template <class T>
-bool get_le(std::string_view& in, T& v) {
-  if (in.size() < sizeof(T))
-    return false;
-  std::uint64_t x = 0;
-  for (std::size_t i = 0; i < sizeof(T); ++i)
-    x |= static_cast<std::uint64_t>(static_cast<unsigned char>(in[i])) << (8 * i);
-  v = static_cast<T>(x);
-  in.remove_prefix(sizeof(T));
-  return true;
-}
 
 bool get_bytes(std::string_view& in, std::string& out) {
   std::uint32_t n = 0;

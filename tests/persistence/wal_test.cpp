@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "endure/persistence/detail/wal_file.hpp"
+#include "endure/persistence/detail/wal_record.hpp"
 #include "endure/persistence/journal.hpp"
 #include "persistence/acked_appends.hpp"
 #include "persistence/test_records.hpp"
@@ -263,6 +264,144 @@ SCENARIO("wal: a log beside a data.mdb it does not belong to is refused", "[wal]
   CHECK(r.error().code == errc::corrupt_record);
   CHECK_THAT(r.error().message, Catch::Contains("does not belong to"));
   CHECK(read_file(data) == before);
+}
+
+SCENARIO("wal: a group larger than the ring commits in parts, each logged before LMDB takes "
+         "it", "[wal]") {
+  temp_dir dir;
+  auto opts = wal_options(dir.path());  // 128 KiB: 96 KiB of ring
+  opts.wal_checkpoint_interval = std::chrono::hours{1};  // only a full ring checkpoints
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  opts.inject_fault = [&entered, released](const write_batch& b) -> expected<void> {
+    if (b.ops().front().run_id == "hold") {  // holds the writer while the group queues
+      entered.set_value();
+      released.wait();
+    }
+    return {};
+  };
+  auto j = open_journal(opts);
+  std::promise<expected<void>> held;
+  write_batch hold;
+  hold.put_row(side_table::requests, "hold", test_record("hold", 1));
+  j->commit(std::move(hold), [&](const expected<void>& r) { held.set_value(r); });
+  REQUIRE(entered.get_future().wait_for(10s) == std::future_status::ready);
+  constexpr int parts = 6;  // 6 x 20 KiB: one group, larger than the ring
+  std::vector<std::promise<expected<void>>> acks(parts);
+  for (int i = 0; i < parts; ++i) {
+    write_batch b;
+    b.put_row(side_table::requests, "part-" + std::to_string(i),
+              record{test_tag, 1, std::string(20 * 1024, static_cast<char>('a' + i))});
+    j->commit(std::move(b), [&acks, i](const expected<void>& r) { acks[i].set_value(r); });
+  }
+  release.set_value();
+  REQUIRE(held.get_future().get());
+  for (auto& a : acks) {
+    auto f = a.get_future();
+    REQUIRE(f.wait_for(10s) == std::future_status::ready);
+    CHECK(f.get());
+  }
+  for (int i = 0; i < parts; ++i) {
+    auto row = j->row(side_table::requests, "part-" + std::to_string(i));
+    REQUIRE(row);
+    CHECK(*row);
+  }
+  // The last part's record is in the log: durable before LMDB committed it
+  // (not made durable by a checkpoint after readers could see it).
+  auto log = detail::wal_file::open(dir.path() + "/journal.wal", /*read_only=*/true);
+  REQUIRE(log);
+  auto records = log->read_records();
+  REQUIRE(records);
+  REQUIRE_FALSE(records->empty());
+  auto last = detail::decode_wal_record(records->back());
+  REQUIRE(last);
+  CHECK(last->batches.size() < parts);
+  REQUIRE_FALSE(last->batches.empty());
+  CHECK(last->batches.back().ops().front().run_id == "part-5");
+}
+
+SCENARIO("wal: one batch larger than the ring is acknowledged once a checkpoint made it "
+         "durable", "[wal]") {
+  temp_dir dir;
+  std::string big(200 * 1024, 'x');
+  {
+    auto j = open_journal(wal_options(dir.path()));
+    write_batch b;
+    b.put_row(side_table::requests, "big", record{test_tag, 1, big});
+    REQUIRE(j->commit(std::move(b)));
+    auto log = detail::wal_file::open(dir.path() + "/journal.wal", /*read_only=*/true);
+    REQUIRE(log);
+    auto records = log->read_records();
+    REQUIRE(records);
+    CHECK(records->empty());  // the checkpoint after it came before the acknowledgement
+    write_batch after;  // and the journal goes on
+    after.put_row(side_table::requests, "after", test_record("after", 1));
+    REQUIRE(j->commit(std::move(after)));
+  }
+  auto j = open_journal(wal_options(dir.path()));
+  auto row = j->row(side_table::requests, "big");
+  REQUIRE(row);
+  REQUIRE(*row);
+  CHECK((*row)->payload == big);
+}
+
+SCENARIO("wal: a log beside a data.mdb written since without it never rolls data.mdb back",
+         "[wal]") {
+  temp_dir dir, aside;
+  auto log = std::filesystem::path{dir.path()} / "journal.wal";
+  auto stale = std::filesystem::path{aside.path()} / "journal.wal";
+  // As an endure build without durability wal would: writes data.mdb in
+  // sync mode and leaves journal.wal alone.
+  auto write_without_log = [&](acked_map& acked) {
+    std::filesystem::copy_file(log, stale);
+    {
+      auto j = open_journal(dir.path());  // sync: recovers if need be, removes the log
+      for (auto& [run, last] : acked) {
+        last = *j->last_seq(run);  // the killed writer may have gone past its last ack
+        for (int n = 0; n < 50; ++n) {
+          write_batch b;
+          b.append(run, last + 1, test_record(run, last + 1));
+          REQUIRE(j->commit(std::move(b)));
+          ++last;
+        }
+      }
+    }
+    std::filesystem::copy_file(stale, log);
+  };
+  WHEN("the log was closed cleanly") {
+    acked_map acked{{"r", 0}};
+    {
+      auto j = open_journal(wal_options(dir.path()));
+      REQUIRE(j->create_run_if_absent(make_run("r")));
+    }
+    write_without_log(acked);
+    THEN("the open uses data.mdb as it is and starts a new log") {
+      auto j = open_journal(wal_options(dir.path()));
+      verify(j, acked);
+      CHECK(*j->last_seq("r") == 50);
+      write_batch b;
+      b.append("r", 51, test_record("r", 51));
+      CHECK(j->commit(std::move(b)));
+    }
+  }
+  WHEN("the log's writer was killed") {
+    auto acked = append_then_kill(dir.path(), "1000000000:131072", "1", 50);
+    write_without_log(acked);
+    auto data = std::filesystem::path{dir.path()} / "data.mdb";
+    auto before = read_file(data);
+    THEN("the open refuses, changes nothing, and says to remove the log") {
+      auto r = journal::open(wal_options(dir.path()));
+      REQUIRE_FALSE(r);
+      CHECK(r.error().code == errc::corrupt_record);
+      CHECK_THAT(r.error().message, Catch::Contains("Remove journal.wal"));
+      CHECK(read_file(data) == before);
+      AND_THEN("without the log, every commit is there") {
+        std::filesystem::remove(log);
+        auto j = open_journal(wal_options(dir.path()));
+        verify(j, acked);
+      }
+    }
+  }
 }
 
 SCENARIO("wal file: the records after the checkpoint, across the ring's end", "[wal]") {
