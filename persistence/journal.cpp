@@ -269,7 +269,9 @@ expected<std::unique_ptr<journal>> journal::open(journal_options opts) {
 }
 
 void journal::expect_commit() noexcept {
-  if (impl_->opts.read_only || impl_->wakeup.load(std::memory_order_acquire))
+  // writer_spin 0 asks for a writer that never polls: the hint does not apply.
+  if (impl_->opts.read_only || impl_->opts.writer_spin.count() == 0
+      || impl_->wakeup.load(std::memory_order_acquire))
     return;
   {
     std::lock_guard guard{impl_->queue_mutex};
