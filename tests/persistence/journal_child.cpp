@@ -13,7 +13,10 @@
 //       then 21 and 22), prints "written", sleeps 60 s (to be killed).
 // With JOURNAL_CHILD_WAL=BYTES:SIZE in the environment the journal is
 // opened in durability::wal, with a log of SIZE bytes and a checkpoint
-// every BYTES bytes (and no timed checkpoints).
+// every BYTES bytes (and no timed checkpoints). With JOURNAL_CHILD_MIXED=1
+// the map starts at 256 KiB (it grows many times: groups redone) and
+// "append" adds a thread whose batches all fail (seq 1 of c0, taken),
+// so groups mix failed and written batches.
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,8 +33,24 @@ using namespace endure;
 
 namespace {
 
+/// Commits batches that fail (c0's seq 1 is taken) until the process ends.
+void fail_forever(journal& j) {
+  if (!j.create_run_if_absent(test::make_run("c0")))
+    std::_Exit(3);
+  for (;;) {
+    write_batch b;
+    b.append("c0", 1, test::test_record("c0", 1));
+    if (auto r = j.commit(std::move(b)); !r && r.error().code != errc::already_exists) {
+      std::fprintf(stderr, "unexpected failure: %s\n", r.error().to_string().c_str());
+      std::_Exit(7);
+    }
+  }
+}
+
 int append_loop(journal& j, int runs) {
   std::vector<std::thread> threads;
+  if (std::getenv("JOURNAL_CHILD_MIXED"))
+    std::thread{[&j] { fail_forever(j); }}.detach();
   for (int t = 0; t < runs; ++t) {
     threads.emplace_back([&j, t] {
       auto run = "c" + std::to_string(t);
@@ -88,6 +107,8 @@ int main(int argc, char** argv) {
   opts.read_only = cmd == "hold_read_only";
   if (cmd == "fill" && argc == 4)
     opts.heads_checkpoint_entries = std::stoul(argv[3]);
+  if (std::getenv("JOURNAL_CHILD_MIXED"))
+    opts.initial_map_size = 256 * 1024;
   if (const char* wal = std::getenv("JOURNAL_CHILD_WAL")) {
     opts.mode = durability::wal;
     std::string spec = wal;

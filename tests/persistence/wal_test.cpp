@@ -105,6 +105,31 @@ SCENARIO("wal: acknowledged appends survive SIGKILL while the ring wraps and che
   CHECK(acked.size() == 4);
 }
 
+SCENARIO("wal: acknowledged appends survive SIGKILL while groups mix failing batches and the "
+         "map grows", "[wal][crash]") {
+  temp_dir dir;
+  wal_child_env wal{"24576:131072"};
+  ::setenv("JOURNAL_CHILD_MIXED", "1", 1);
+  std::mt19937 rng{std::random_device{}()};
+  acked_map acked;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  int kills = 0;
+  for (int iter = 0; iter < 30 && std::chrono::steady_clock::now() < deadline; ++iter) {
+    child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "3"}};
+    read_acks(child, 1 + rng() % 2000, acked);
+    child.kill_hard();
+    ++kills;
+    auto opts = wal_options(dir.path());
+    opts.initial_map_size = 256 * 1024;  // as the child's: the map keeps growing
+    auto j = open_journal(opts);  // recovers, then closes cleanly
+    verify(j, acked);
+  }
+  ::unsetenv("JOURNAL_CHILD_MIXED");
+  CHECK(std::filesystem::file_size(std::filesystem::path{dir.path()} / "data.mdb") > 1 << 20);
+  CHECK(kills >= 5);
+  CHECK(acked.size() == 3);
+}
+
 SCENARIO("wal: an OS crash that damages every page written since the checkpoint loses no "
          "acknowledged commit", "[wal][crash]") {
   temp_dir dir;
