@@ -26,6 +26,7 @@
 #include <optional>
 
 #include "endure/persistence/detail/journal_impl.hpp"
+#include "endure/persistence/detail/layout.hpp"
 #include "endure/persistence/detail/sync_directory.hpp"
 #include "endure/persistence/detail/wal_record.hpp"
 #include "endure/persistence/log.hpp"
@@ -118,31 +119,6 @@ expected<void> check_log_matches(const std::string& current_meta, const detail::
                         "data.mdb it belongs to, or remove journal.wal to use data.mdb as it is");
 }
 
-/// The newest LMDB transaction the log accounts for: its checkpoint's or
-/// its last record's (each commit in wal mode logs its id first).
-std::uint64_t newest_logged_txnid(const detail::wal_file& log,
-                                  const std::vector<std::string>& records) {
-  auto newest = log.checkpoint().lmdb_txnid;
-  for (auto& r : records)
-    if (auto id = detail::wal_record_txnid(r))  // one that is cut short fails the replay
-      newest = std::max(newest, *id);
-  return newest;
-}
-
-/// data.mdb at transaction `at`, past everything the log holds: something
-/// wrote it without the log (an endure build before durability wal, a copy
-/// from elsewhere). Putting data.mdb back at the checkpoint would undo
-/// those writes, on pages they may have reused.
-error written_past_log(const std::string& dir, std::uint64_t at, std::uint64_t logged) {
-  return make_error(errc::corrupt_record,
-                    dir + "/data.mdb is at LMDB transaction " + std::to_string(at)
-                      + ", past everything " + dir + "/journal.wal holds (up to transaction "
-                      + std::to_string(logged) + "), and the log was not closed cleanly: "
-                      "data.mdb was written without the log (by an endure build before "
-                      "durability wal?), and recovering from the log would undo those writes. "
-                      "Nothing was changed. Remove journal.wal to use data.mdb as it is");
-}
-
 } // namespace
 
 expected<void> journal::impl::wal_restore() {
@@ -166,20 +142,6 @@ expected<void> journal::impl::wal_restore() {
       !belongs) {
     ::close(fd);
     return belongs;
-  }
-  auto logged = newest_logged_txnid(*log, *records);
-  if (auto at = read ? newest_txnid(now) : std::nullopt; at && *at > logged) {
-    ::close(fd);
-    if (!log->checkpoint().boot_id.empty() || !records->empty())
-      return written_past_log(opts.data_dir, *at, logged);
-    // Closed cleanly: the log holds nothing data.mdb lacks.
-    log::warn("journal " + opts.data_dir + ": data.mdb was written (to LMDB transaction "
-              + std::to_string(*at) + ") since journal.wal was closed at transaction "
-              + std::to_string(logged) + ", without it; data.mdb alone is the journal, and "
-              "the stale log is removed");
-    if (::unlink(path.c_str()) != 0)
-      return make_error(errc::io_error, "cannot remove " + path + ": " + std::strerror(errno));
-    return sync_directory(opts.data_dir);
   }
   bool same = now == meta;  // closed cleanly at this checkpoint: nothing to put back
   if (!same)  // readers may stay open across a clean restart, not across a rewrite
@@ -241,7 +203,7 @@ expected<void> journal::impl::wal_replay_records() {
                           + decoded.error().message + "): was it written by a newer endure? "
                           "Open the directory with that build (the recovery starts over)");
     std::vector<pending> group;
-    for (auto& b : decoded->batches)
+    for (auto& b : *decoded)
       group.push_back({std::move(b), [](const expected<void>&) {}});
     std::vector<std::optional<error>> failed(group.size());
     commit_group_txn(group, failed, /*log=*/false);
@@ -271,7 +233,7 @@ expected<void> journal::impl::wal_open() {
       return ok;
   if (opts.mode != durability::wal) {
     if (!wal)
-      return {};
+      return wal_mark_layout(false);  // a crash may have left the mark without a log
     if (auto ok = wal_checkpoint(); !ok)
       return ok;
     // Back to the mode's own syncing, then the log goes: data.mdb holds it all.
@@ -281,8 +243,14 @@ expected<void> journal::impl::wal_open() {
     wal.reset();
     if (::unlink(path.c_str()) != 0)
       return make_error(errc::io_error, "cannot remove " + path + ": " + std::strerror(errno));
-    return sync_directory(opts.data_dir);
+    if (auto ok = sync_directory(opts.data_dir); !ok)
+      return ok;
+    return wal_mark_layout(false);
   }
+  // Marked before the log exists: a build without the log never writes a
+  // directory that has one.
+  if (auto ok = wal_mark_layout(true); !ok)
+    return ok;
   if (!wal) {
     if (int rc = mdb_env_sync(env.get(), 1); rc != 0)
       return detail::lmdb_error(rc, "sync " + opts.data_dir);
@@ -301,6 +269,18 @@ expected<void> journal::impl::wal_open() {
     return {};
   }
   return wal_checkpoint();
+}
+
+expected<void> journal::impl::wal_mark_layout(bool with_log) {
+  auto txn = detail::lmdb_txn::begin(env.get(), 0);
+  if (!txn)
+    return std::move(txn).error();
+  if (auto ok = detail::mark_wal_layout(txn->get(), meta_db, with_log); !ok)
+    return ok;
+  if (int rc = txn->commit(); rc != 0)
+    return detail::lmdb_error(rc, "mark the layout of the journal in " + opts.data_dir);
+  publish_heads(false);  // the heads stand as of this transaction (readers check)
+  return {};
 }
 
 std::uint64_t journal::impl::wal_last_page() const {
@@ -361,47 +341,29 @@ expected<void> journal::impl::wal_checkpoint(bool clean) {
   return {};
 }
 
-journal::impl::wal_step journal::impl::wal_append(const std::vector<pending>& group,
-                                                  std::vector<std::optional<error>>& failed,
-                                                  MDB_txn* txn, bool wrote_heads) {
+journal::impl::wal_step journal::impl::wal_append(
+  const std::vector<pending>& group, std::vector<std::optional<error>>& failed) {
   std::vector<const write_batch*> batches;
   for (std::size_t i = 0; i < group.size(); ++i)
     if (!failed[i])
       batches.push_back(&group[i].batch);
-  if (batches.empty() && !wrote_heads)
-    return wal_step::logged;  // LMDB commits nothing: no transaction to account for
-  auto txnid = mdb_txn_id(txn);
-  auto record = detail::encode_wal_record(txnid, batches);
-  auto step = wal_step::logged;
+  if (batches.empty())
+    return wal_step::logged;  // nothing to make durable
+  auto record = detail::encode_wal_record(batches);
   if (!wal->fits(record.size())) {
     if (wal->bytes_since_checkpoint() > 0)
       return wal_step::make_room;
-    if (batches.size() > 1)
-      return wal_step::split;
-    record = detail::encode_wal_record(txnid, {});  // its transaction, not its batch
-    step = wal_step::oversized;
+    return batches.size() > 1 ? wal_step::split : wal_step::oversized;
   }
-  return wal_write(record, failed) ? step : wal_step::failed;
-}
-
-bool journal::impl::wal_write(std::string_view record, std::vector<std::optional<error>>& failed) {
-  auto ok = wal->append(record);
-  if (ok)
-    return true;
-  // Outcome unknown: the record may have reached the disk in part or in
-  // whole. Nothing more is written until a restart settles it.
-  stop_writing(failed, "the write-ahead log could not be written (" + ok.error().message
-                         + "); whether this commit is durable is unknown until the next "
-                           "open recovers from the log");
-  return false;
-}
-
-bool journal::impl::wal_mark(MDB_txn* txn) {
-  if (!wal)
-    return true;
-  auto record = detail::encode_wal_record(mdb_txn_id(txn), {});
-  std::vector<std::optional<error>> none;
-  return !wal_failure && wal->fits(record.size()) && wal_write(record, none);
+  if (auto ok = wal->append(record); !ok) {
+    // Outcome unknown: the record may have reached the disk in part or in
+    // whole. Nothing more is written until a restart settles it.
+    stop_writing(failed, "the write-ahead log could not be written (" + ok.error().message
+                            + "); whether this commit is durable is unknown until the next "
+                              "open recovers from the log");
+    return wal_step::failed;
+  }
+  return wal_step::logged;
 }
 
 bool journal::impl::wal_checkpoint_due() const {

@@ -296,7 +296,7 @@ bool journal::impl::commit_group_txn(std::vector<pending>& group,
     }
     if (!redo && wal && log && !in_log) {
       bool any = std::any_of(failed.begin(), failed.end(), [](auto& f) { return !f; });
-      logged = wal_append(group, failed, txn->get(), checkpointed);
+      logged = wal_append(group, failed);
       in_log = any && logged == wal_step::logged;
       if (logged == wal_step::failed)
         return false;
@@ -465,7 +465,7 @@ void journal::impl::checkpoint_at_close() {
   txn_position = next_position;
   txn_heads.clear();
   auto txn = detail::lmdb_txn::begin(env.get(), 0);
-  if (txn && store_checkpoint(txn->get()) && wal_mark(txn->get()) && txn->commit() == 0)
+  if (txn && store_checkpoint(txn->get()) && txn->commit() == 0)
     publish_heads(true);
 }
 

@@ -118,6 +118,9 @@ struct journal::impl {
   /// the log in wal mode if there is none.
   expected<void> wal_open();
   expected<void> wal_replay_records();
+  /// Marks the directory's layout as having a log (detail::wal_layout:
+  /// builds before durability wal refuse it) or not.
+  expected<void> wal_mark_layout(bool with_log);
   /// Begins wal_pin: a read transaction on the latest snapshot.
   expected<void> wal_pin_snapshot();
   /// Syncs data.mdb, records its meta pages in the log, moves the pin.
@@ -129,23 +132,14 @@ struct journal::impl {
     logged,     ///< its record is durable: commit (then checkpoint if due)
     make_room,  ///< the ring is full: abort, checkpoint, redo the group
     split,      ///< larger than the ring, several batches: commit each half
-    oversized,  ///< one batch larger than the ring, its transaction id logged:
-                ///< commit, then a checkpoint makes it durable
+    oversized,  ///< one batch larger than the ring: commit, then a checkpoint
+                ///< makes it durable
     failed,     ///< wal_failure is set and the group's batches failed
   };
-  /// Before the group's LMDB commit `txn`, so that no reader sees a commit
-  /// before it is durable: appends its batches (those not `failed`) to the
-  /// log with the transaction's id. `wrote_heads`: the transaction holds a
-  /// heads checkpoint (it commits even if every batch failed).
+  /// Before the group's LMDB commit, so that no reader sees a commit before
+  /// it is durable: appends its batches (those not `failed`) to the log.
   wal_step wal_append(const std::vector<pending>& group,
-                      std::vector<std::optional<error>>& failed, MDB_txn* txn,
-                      bool wrote_heads);
-  /// Appends `record`; on failure stops writing (failing `failed`).
-  bool wal_write(std::string_view record, std::vector<std::optional<error>>& failed);
-  /// Before a commit of `txn` that has no batches (the heads checkpoint at
-  /// close): logs its transaction id. True in other modes; false if it
-  /// cannot be logged (do not commit).
-  bool wal_mark(MDB_txn* txn);
+                      std::vector<std::optional<error>>& failed);
   /// A group whose record does not fit the ring, committed as two halves
   /// (each splits again if need be), in order.
   bool commit_halves(std::vector<pending>& group, std::vector<std::optional<error>>& failed);

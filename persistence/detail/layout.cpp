@@ -30,8 +30,8 @@ expected<std::optional<std::uint32_t>> read_layout(MDB_txn* txn, MDB_dbi meta) {
                                       | (p[2] << 8) | p[3]};
 }
 
-expected<void> write_layout(MDB_txn* txn, MDB_dbi meta) {
-  char bytes[4] = {0, 0, 0, static_cast<char>(current_layout)};
+expected<void> write_layout(MDB_txn* txn, MDB_dbi meta, std::uint32_t layout = current_layout) {
+  char bytes[4] = {0, 0, 0, static_cast<char>(layout)};
   auto k = to_val(layout_key);
   MDB_val v{sizeof bytes, bytes};
   if (int rc = mdb_put(txn, meta, &k, &v, 0); rc != 0)
@@ -43,7 +43,7 @@ error newer_layout(std::uint32_t found, const std::string& data_dir) {
   return make_error(errc::newer_record_version,
                     "data directory " + data_dir + " has journal layout "
                       + std::to_string(found) + ", newer than this build reads ("
-                      + std::to_string(current_layout) + "); upgrade endure to open it");
+                      + std::to_string(wal_layout) + "); upgrade endure to open it");
 }
 
 bool is_empty(MDB_txn* txn, MDB_dbi db) {
@@ -132,7 +132,7 @@ expected<std::uint64_t> upgrade_layout(MDB_txn* txn, const layout_dbs& dbs,
   auto layout = read_layout(txn, dbs.meta);
   if (!layout)
     return std::move(layout).error();
-  if (*layout && **layout > current_layout)
+  if (*layout && **layout > wal_layout)
     return newer_layout(**layout, data_dir);
   MDB_dbi journal = 0;
   int rc = mdb_dbi_open(txn, "journal", 0, &journal);
@@ -159,7 +159,7 @@ expected<std::uint64_t> upgrade_layout(MDB_txn* txn, const layout_dbs& dbs,
       return std::move(n).error();
     moved += *n;
   }
-  if (*layout && **layout == current_layout)
+  if (*layout && **layout >= current_layout)
     return moved;
   // Layouts 1 and 2 wrote every head on every commit: all are current.
   auto end = next_free_position(txn, dbs.log);
@@ -192,11 +192,21 @@ expected<void> check_layout_read_only(MDB_txn* txn, const std::string& data_dir)
   if (!*layout)
     return make_error(errc::corrupt_record,
                       "data directory " + data_dir + " has no layout version");
-  if (**layout > current_layout)
+  if (**layout > wal_layout)
     return newer_layout(**layout, data_dir);
   if (**layout < current_layout)
     return older(**layout);
   return {};
+}
+
+expected<void> mark_wal_layout(MDB_txn* txn, MDB_dbi meta, bool with_log) {
+  auto layout = read_layout(txn, meta);
+  if (!layout)
+    return std::move(layout).error();
+  auto wanted = with_log ? wal_layout : current_layout;
+  if (*layout == wanted)
+    return {};
+  return write_layout(txn, meta, wanted);
 }
 
 } // namespace endure::detail

@@ -19,6 +19,13 @@
 namespace endure::detail {
 
 inline constexpr std::uint32_t current_layout = 3;
+/// Layout 3 while `journal.wal` may hold commits data.mdb lacks
+/// (durability::wal): the same databases, marked so that builds before the
+/// write-ahead log, which would write data.mdb without it, refuse the
+/// directory (as SQLite marks a database in WAL mode for versions without
+/// WAL). A writer open in another mode recovers from the log, removes it
+/// and marks the directory layout 3 again.
+inline constexpr std::uint32_t wal_layout = 4;
 
 /// The layout-3 databases, opened in the caller's transaction.
 struct layout_dbs {
@@ -39,7 +46,12 @@ struct layout_dbs {
 expected<std::uint64_t> upgrade_layout(MDB_txn* txn, const layout_dbs& dbs,
                                        const std::string& data_dir);
 
-/// Read-only open: succeeds only at layout 3; an older directory gets
+/// Marks the directory wal_layout (`with_log`) or current_layout, in `txn`;
+/// writes nothing when it is marked so already. Precondition: the open's
+/// upgrade_layout ran.
+expected<void> mark_wal_layout(MDB_txn* txn, MDB_dbi meta, bool with_log);
+
+/// Read-only open: succeeds only at layout 3 or 4; an older directory gets
 /// invalid_argument saying to open it once with a writer.
 expected<void> check_layout_read_only(MDB_txn* txn, const std::string& data_dir);
 

@@ -15,7 +15,7 @@
 // opened in durability::wal, with a log of SIZE bytes and a checkpoint
 // every BYTES bytes (and no timed checkpoints). With JOURNAL_CHILD_MIXED=1
 // the map starts at 256 KiB (it grows many times: groups redone) and
-// "append" adds a thread whose batches all fail (seq 1 of c0, taken),
+// "append" adds a thread whose batches all fail (seq 1 of run f, taken),
 // so groups mix failed and written batches.
 #include <unistd.h>
 
@@ -33,13 +33,16 @@ using namespace endure;
 
 namespace {
 
-/// Commits batches that fail (c0's seq 1 is taken) until the process ends.
+/// Commits batches that fail (run f's seq 1 is taken) until the process ends.
 void fail_forever(journal& j) {
-  if (!j.create_run_if_absent(test::make_run("c0")))
+  if (!j.create_run_if_absent(test::make_run("f")))
     std::_Exit(3);
+  write_batch first;
+  first.append("f", 1, test::test_record("f", 1));
+  (void)j.commit(std::move(first));  // taken already after the first kill
   for (;;) {
     write_batch b;
-    b.append("c0", 1, test::test_record("c0", 1));
+    b.append("f", 1, test::test_record("f", 1));
     if (auto r = j.commit(std::move(b)); !r && r.error().code != errc::already_exists) {
       std::fprintf(stderr, "unexpected failure: %s\n", r.error().to_string().c_str());
       std::_Exit(7);

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <lmdb.h>
 
+#include <filesystem>
 #include <map>
 
 #include "endure/persistence/detail/log_entry.hpp"
@@ -248,7 +249,7 @@ SCENARIO("a newer layout is refused", "[layout]") {
   {
     raw_env raw{dir.path()};
     auto meta = *raw.db("meta", false);
-    raw.put(meta, "layout", std::string("\0\0\0\4", 4));
+    raw.put(meta, "layout", std::string("\0\0\0\5", 4));
     raw.commit();
   }
   for (bool read_only : {false, true}) {
@@ -258,6 +259,41 @@ SCENARIO("a newer layout is refused", "[layout]") {
     auto j = journal::open(opts);
     REQUIRE_FALSE(j);
     CHECK(j.error().code == errc::newer_record_version);
-    CHECK_THAT(j.error().message, Catch::Contains("layout 4"));
+    CHECK_THAT(j.error().message, Catch::Contains("layout 5"));
+  }
+}
+
+SCENARIO("a directory is marked layout 4 while it has a write-ahead log", "[layout][wal]") {
+  // Builds before durability wal read layout 3 at most (the scenario above
+  // is theirs with 4): they refuse the directory instead of writing
+  // data.mdb without its log, which a later recovery would roll back.
+  temp_dir dir;
+  auto log = std::filesystem::path{dir.path()} / "journal.wal";
+  auto layout = [&] { return raw_env{dir.path()}.meta_number("layout"); };
+  journal_options wal;
+  wal.data_dir = dir.path();
+  wal.mode = durability::wal;
+  wal.wal_size = 128 * 1024;
+  open_journal(wal);
+  REQUIRE(std::filesystem::exists(log));
+  CHECK(layout() == 4);
+  CHECK(journal::open(read_only_options(dir.path())));  // this build reads it
+  open_journal(wal);  // reopened: still marked
+  CHECK(layout() == 4);
+  open_journal(dir.path());  // sync: recovers, removes the log, marks layout 3
+  CHECK_FALSE(std::filesystem::exists(log));
+  CHECK(layout() == 3);
+  WHEN("the mark outlived its log (a crash after the log went, a copy)") {
+    open_journal(wal);
+    std::filesystem::remove(log);
+    THEN("a writer open in another mode marks it layout 3 again") {
+      open_journal(dir.path());
+      CHECK(layout() == 3);
+    }
+    THEN("a writer open in wal makes a new log and keeps the mark") {
+      open_journal(wal);
+      CHECK(std::filesystem::exists(log));
+      CHECK(layout() == 4);
+    }
   }
 }
