@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -138,6 +139,10 @@ std::map<std::string, int> executions(const std::string& log) {
 
 SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its run once",
          "[cli][gateway][crash]") {
+  // In wal the offline commands (sync, the default) recover from the log
+  // the killed serve left, remove it, and the next serve makes a new one.
+  auto mode = GENERATE(as<std::string>{}, "sync", "wal");
+  INFO("serve --mode " << mode);
   temp_dir dir;
   auto data = dir.file("data");
   auto log = dir.file("tools.log");
@@ -147,7 +152,8 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
                            "interrupt_on:\n  publish: {approvers: {groups: [editors]}}\n";
   seed_runs(data);
 
-  auto serve = start_serve(data, policy);
+  auto serve = start_serve(data, policy, mode);
+  CHECK(std::filesystem::exists(data + "/journal.wal") == (mode == "wal"));
   REQUIRE(await_requests(data, [](const snapshot& s) { return pending_in(s) == runs; }));
   auto before = take_snapshot(data);
   serve->kill_hard();
@@ -168,7 +174,7 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
   require_index_matches(data);  // the offline decisions kept it too
   CHECK(inbox_size(data) == runs - 10);
 
-  auto again = start_serve(data, policy);
+  auto again = start_serve(data, policy, mode);
   auto after = take_snapshot(data);
   REQUIRE(after.size() == before.size());
   for (auto& [id, row] : before) {
@@ -190,7 +196,7 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
   again->wait(10s);
 
   // A third start after a second SIGKILL runs nothing again.
-  auto third = start_serve(data, policy);
+  auto third = start_serve(data, policy, mode);
   CHECK(cli_run(data, {"approve", run_id(20) + "/0", "--as", "bob"}).code == 0);
   approved.push_back(run_id(20));
   REQUIRE(await_completed(data, {run_id(20)}));

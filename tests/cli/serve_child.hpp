@@ -20,11 +20,13 @@ inline cli_result cli_run(const std::string& data, std::vector<std::string> args
   return run_program(workflows_cli_bin, args);
 }
 
-/// Starts `serve --policy POLICY` and waits for its "serving" line.
+/// Starts `serve --policy POLICY` (journal durability `mode`) and waits
+/// for its "serving" line.
 inline std::unique_ptr<child_process> start_serve(const std::string& data,
-                                                  const std::string& policy) {
-  auto serve = std::make_unique<child_process>(
-    std::vector<std::string>{workflows_cli_bin, "--data", data, "serve", "--policy", policy});
+                                                  const std::string& policy,
+                                                  const std::string& mode = "sync") {
+  auto serve = std::make_unique<child_process>(std::vector<std::string>{
+    workflows_cli_bin, "--data", data, "--mode", mode, "serve", "--policy", policy});
   auto first = serve->read_line(std::chrono::seconds{20});
   REQUIRE(first);
   REQUIRE_THAT(*first, Catch::Contains("serving"));
