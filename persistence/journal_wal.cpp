@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 
 #include "endure/persistence/detail/journal_impl.hpp"
@@ -119,6 +120,29 @@ expected<void> check_log_matches(const std::string& current_meta, const detail::
                         "data.mdb it belongs to, or remove journal.wal to use data.mdb as it is");
 }
 
+/// A log closed cleanly, with nothing after its checkpoint, beside a
+/// data.mdb at a newer transaction: data.mdb was written since without the
+/// log (a synced open that did not get as far as its first checkpoint; a
+/// data.mdb copied in), and the log holds nothing it lacks. Putting data.mdb
+/// back at the checkpoint would undo those writes: the log is removed
+/// instead. True if it was.
+expected<bool> drop_if_stale(const detail::wal_file& log, bool no_records,
+                             const std::string& current_meta, const std::string& path) {
+  auto at = newest_txnid(current_meta);
+  auto checkpoint = log.checkpoint().lmdb_txnid;
+  if (!log.checkpoint().boot_id.empty() || !no_records || !at || *at <= checkpoint)
+    return false;
+  log::warn(path + " was closed cleanly at LMDB transaction " + std::to_string(checkpoint)
+            + " and data.mdb was written since without it (it is at transaction "
+            + std::to_string(*at) + "): data.mdb is the journal as it is; the stale log is removed");
+  if (::unlink(path.c_str()) != 0)
+    return make_error(errc::io_error, "cannot remove " + path + ": " + std::strerror(errno));
+  auto dir = std::filesystem::path{path}.parent_path();
+  if (auto ok = sync_directory(dir); !ok)
+    return std::move(ok).error();
+  return true;
+}
+
 } // namespace
 
 expected<void> journal::impl::wal_restore() {
@@ -142,6 +166,11 @@ expected<void> journal::impl::wal_restore() {
       !belongs) {
     ::close(fd);
     return belongs;
+  }
+  if (auto dropped = drop_if_stale(*log, records->empty(), read ? now : std::string{}, path);
+      !dropped || *dropped) {
+    ::close(fd);
+    return dropped ? expected<void>{} : expected<void>{std::move(dropped).error()};
   }
   bool same = now == meta;  // closed cleanly at this checkpoint: nothing to put back
   if (!same)  // readers may stay open across a clean restart, not across a rewrite
@@ -228,6 +257,12 @@ expected<void> journal::impl::wal_replay_records() {
 }
 
 expected<void> journal::impl::wal_open() {
+  // Marked before the log is created or replayed (LMDB still syncs each
+  // commit here): a build without the log never writes a directory that
+  // has one.
+  if (opts.mode == durability::wal)
+    if (auto ok = wal_mark_layout(true); !ok)
+      return ok;
   if (wal)
     if (auto ok = wal_replay_records(); !ok)
       return ok;
@@ -247,10 +282,6 @@ expected<void> journal::impl::wal_open() {
       return ok;
     return wal_mark_layout(false);
   }
-  // Marked before the log exists: a build without the log never writes a
-  // directory that has one.
-  if (auto ok = wal_mark_layout(true); !ok)
-    return ok;
   if (!wal) {
     if (int rc = mdb_env_sync(env.get(), 1); rc != 0)
       return detail::lmdb_error(rc, "sync " + opts.data_dir);
@@ -272,15 +303,22 @@ expected<void> journal::impl::wal_open() {
 }
 
 expected<void> journal::impl::wal_mark_layout(bool with_log) {
-  auto txn = detail::lmdb_txn::begin(env.get(), 0);
-  if (!txn)
-    return std::move(txn).error();
-  if (auto ok = detail::mark_wal_layout(txn->get(), meta_db, with_log); !ok)
-    return ok;
-  if (int rc = txn->commit(); rc != 0)
-    return detail::lmdb_error(rc, "mark the layout of the journal in " + opts.data_dir);
-  publish_heads(false);  // the heads stand as of this transaction (readers check)
-  return {};
+  for (;;) {  // a full map grows and the mark is redone, as at open_dbis
+    auto txn = detail::lmdb_txn::begin(env.get(), 0);
+    if (!txn)
+      return std::move(txn).error();
+    auto ok = detail::mark_wal_layout(txn->get(), meta_db, with_log);
+    int rc = ok ? txn->commit() : 0;
+    if (ok && rc == 0) {
+      publish_heads(false);  // the heads stand as of this transaction (readers check)
+      return {};
+    }
+    auto err = ok ? detail::lmdb_error(rc, "mark the layout of the journal in " + opts.data_dir)
+                  : std::move(ok).error();
+    txn->abort();
+    if (err.code != errc::map_full || !grow_map())
+      return err;
+  }
 }
 
 std::uint64_t journal::impl::wal_last_page() const {

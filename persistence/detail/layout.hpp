@@ -19,12 +19,12 @@
 namespace endure::detail {
 
 inline constexpr std::uint32_t current_layout = 3;
-/// Layout 3 while `journal.wal` may hold commits data.mdb lacks
-/// (durability::wal): the same databases, marked so that builds before the
-/// write-ahead log, which would write data.mdb without it, refuse the
-/// directory (as SQLite marks a database in WAL mode for versions without
-/// WAL). A writer open in another mode recovers from the log, removes it
-/// and marks the directory layout 3 again.
+/// Layout 4: layout 3's databases, in a directory whose `journal.wal` may
+/// hold commits data.mdb lacks (durability::wal), marked so that builds
+/// before the write-ahead log, which would write data.mdb without it,
+/// refuse the directory (as SQLite marks a database in WAL mode for
+/// versions without WAL). A writer open in another mode recovers from the
+/// log, removes it and marks the directory layout 3 again.
 inline constexpr std::uint32_t wal_layout = 4;
 
 /// The layout-3 databases, opened in the caller's transaction.

@@ -117,11 +117,11 @@ SCENARIO("wal: acknowledged appends survive SIGKILL while groups mix failing bat
   child_env mixed{"JOURNAL_CHILD_MIXED", "1"};
   std::mt19937 rng{std::random_device{}()};
   acked_map acked;
-  auto deadline = std::chrono::steady_clock::now() + 20s;
+  auto deadline = std::chrono::steady_clock::now() + 60s;
   int kills = 0;
-  for (int iter = 0; iter < 30 && std::chrono::steady_clock::now() < deadline; ++iter) {
+  for (int iter = 0; iter < 8 && std::chrono::steady_clock::now() < deadline; ++iter) {
     child_process child{{JOURNAL_CHILD_PATH, "append", dir.path(), "3"}};
-    read_acks(child, 1 + rng() % 2000, acked);
+    read_acks(child, 300 + rng() % 1500, acked);
     child.kill_hard();
     ++kills;
     auto opts = wal_options(dir.path());
@@ -129,8 +129,9 @@ SCENARIO("wal: acknowledged appends survive SIGKILL while groups mix failing bat
     auto j = open_journal(opts);  // recovers, then closes cleanly
     verify(j, acked);
   }
-  CHECK(std::filesystem::file_size(std::filesystem::path{dir.path()} / "data.mdb") > 1 << 20);
-  CHECK(kills >= 5);
+  // Past the 256 KiB the map started at: it grew.
+  CHECK(std::filesystem::file_size(std::filesystem::path{dir.path()} / "data.mdb") > 256 * 1024);
+  CHECK(kills >= 3);
   CHECK(acked.size() == 3);
 }
 
@@ -380,6 +381,38 @@ SCENARIO("wal: one batch larger than the ring is acknowledged once a checkpoint 
   REQUIRE(row);
   REQUIRE(*row);
   CHECK((*row)->payload == big);
+}
+
+SCENARIO("wal: a log closed cleanly beside a data.mdb written since without it is dropped, "
+         "not applied", "[wal]") {
+  temp_dir dir, aside;
+  auto log = std::filesystem::path{dir.path()} / "journal.wal";
+  auto stale = std::filesystem::path{aside.path()} / "journal.wal";
+  {
+    auto j = open_journal(wal_options(dir.path()));
+    REQUIRE(j->create_run_if_absent(make_run("r")));
+  }
+  // A data.mdb newer than the log's checkpoint, the log put back beside it
+  // (a mirror that kept an old journal.wal, a data.mdb copied in).
+  std::filesystem::copy_file(log, stale);
+  {
+    auto j = open_journal(dir.path());  // sync: removes the log
+    for (std::uint64_t seq = 1; seq <= 50; ++seq) {
+      write_batch b;
+      b.append("r", seq, test_record("r", seq));
+      REQUIRE(j->commit(std::move(b)));
+    }
+  }
+  std::filesystem::copy_file(stale, log);
+  auto j = open_journal(wal_options(dir.path()));  // not put back at the log's checkpoint
+  verify(j, {{"r", 50}});
+  CHECK(*j->last_seq("r") == 50);
+  write_batch next;
+  next.append("r", 51, test_record("r", 51));
+  CHECK(j->commit(std::move(next)));
+  auto fresh = detail::wal_file::open(log.string(), /*read_only=*/true);
+  REQUIRE(fresh);
+  CHECK_FALSE(fresh->checkpoint().boot_id.empty());  // a new log, in use
 }
 
 SCENARIO("wal file: the records after the checkpoint, across the ring's end", "[wal]") {
