@@ -93,8 +93,11 @@ void run_state::persist_with(write_batch batch, const std::function<void()>& res
   auto merged = std::move(*open_batch_);
   open_batch_.reset();
   auto thens = std::exchange(open_thens_, {});
+  // The effects first: a body handed to its thread before the sender of
+  // what resumed the run is answered starts one thread wake-up sooner (a
+  // reply to a blocked sender costs a futex wake, ~20-40 us on a VM).
   if (durable)
-    thens.insert(thens.begin(), std::move(durable));
+    thens.push_back(std::move(durable));
   if (merged.empty() && thens.empty())
     return;
   persist(std::move(merged), [thens = std::move(thens)] {

@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "endure/persistence/commit_sink.hpp"
-#include "endure/persistence/detail/cpu_relax.hpp"
+#include "endure/persistence/detail/poll_for.hpp"
 #include "endure/persistence/detail/journal_impl.hpp"
 #include "endure/persistence/detail/keys.hpp"
 #include "endure/persistence/detail/run_chain.hpp"
@@ -470,12 +470,7 @@ void journal::impl::checkpoint_at_close() {
 }
 
 void journal::impl::spin_for_work(std::chrono::microseconds spin) const {
-  auto until = std::chrono::steady_clock::now() + spin;
-  for (int i = 0; !wakeup.load(std::memory_order_acquire); ++i) {
-    if (i % 32 == 31 && std::chrono::steady_clock::now() >= until)
-      return;
-    detail::cpu_relax();
-  }
+  detail::poll_for(spin, [this] { return wakeup.load(std::memory_order_acquire); });
 }
 
 void journal::impl::writer_loop() {

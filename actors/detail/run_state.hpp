@@ -106,8 +106,8 @@ private:
   /// supervisor restarts the run from what the journal holds).
   void persist_quietly(write_batch batch);
   /// Journals `batch`, resuming the workflow (`resume`) before the commit
-  /// so what it journals next joins the same commit; `durable` (if any) and
-  /// the resumption's effects run once that commit is durable.
+  /// so what it journals next joins the same commit; the resumption's
+  /// effects, then `durable` (if any), run once that commit is durable.
   void persist_with(write_batch batch, const std::function<void()>& resume,
                     std::function<void()> durable = {});
   // operations

@@ -3,9 +3,10 @@
 // before sleeping. A durable step hands over to the journal writer and
 // back; the answer usually arrives within a synced commit (~0.1-0.3 ms), and
 // a sleeping worker needs a futex wake-up (~20-30 us on a VM) to take it.
-// At most one worker polls at a time, so an idle process burns at most one
-// core for `spin` after each burst; the others sleep on the condition
-// variable, and enqueue signals it only when no worker is polling.
+// At most one worker polls at a time, yielding its CPU to any runnable
+// thread (detail/poll_for.hpp), so an idle process burns at most one core
+// for `spin` after each burst; the others sleep on the condition variable,
+// and enqueue signals it only when no worker is polling.
 // Internal: installed by apply_recommended_settings (system_settings.cpp).
 #pragma once
 
@@ -17,7 +18,7 @@
 #include <cstdint>
 #include <mutex>
 
-#include "endure/persistence/detail/cpu_relax.hpp"
+#include "endure/persistence/detail/poll_for.hpp"
 
 namespace endure::detail {
 
@@ -83,26 +84,19 @@ private:
   /// `polling` before it takes the lock, so an enqueue either sees it set
   /// (and this worker finds the job) or signals a sleeper.
   static caf::resumable* poll(coordinator_data& d) {
-    auto until = std::chrono::steady_clock::now() + d.spin;
-    for (int i = 0;; ++i) {
-      if (d.queued.load(std::memory_order_acquire) > 0) {
-        d.polling.store(false, std::memory_order_release);
-        std::unique_lock guard{d.lock};
-        if (d.queue.empty())
-          return nullptr;  // another worker took it; sleep
-        auto* job = pop(d);
-        bool more = !d.queue.empty() && d.sleepers > 0;
-        guard.unlock();
-        if (more)  // jobs queued while we polled signalled no one
-          d.cv.notify_one();
-        return job;
-      }
-      if (i % 32 == 31 && std::chrono::steady_clock::now() >= until)
-        break;
-      cpu_relax();
-    }
+    bool queued = poll_for(d.spin, [&d] { return d.queued.load(std::memory_order_acquire) > 0; });
     d.polling.store(false, std::memory_order_release);
-    return nullptr;
+    if (!queued)
+      return nullptr;
+    std::unique_lock guard{d.lock};
+    if (d.queue.empty())
+      return nullptr;  // another worker took it; sleep
+    auto* job = pop(d);
+    bool more = !d.queue.empty() && d.sleepers > 0;
+    guard.unlock();
+    if (more)  // jobs queued while we polled signalled no one
+      d.cv.notify_one();
+    return job;
   }
 
   static caf::resumable* pop(coordinator_data& d) {
