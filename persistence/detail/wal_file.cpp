@@ -228,6 +228,12 @@ expected<wal_file> wal_file::create(const std::string& path, std::uint64_t size,
   if (fd < 0)
     return io_failure("create", tmp);
   wal_file f{tmp, fd, size};
+  // A log that could not be made whole is never read, but it would keep
+  // the space it took (64 MiB by default) on a disk that is likely full.
+  auto removed = [&tmp](error e) {
+    ::unlink(tmp.c_str());
+    return e;
+  };
   // Zeros, not fallocate: a range fallocate reserved is "unwritten" until
   // written, and the first append into it would update file-system metadata.
   std::string zeros(1 << 20, '\0');
@@ -235,20 +241,21 @@ expected<wal_file> wal_file::create(const std::string& path, std::uint64_t size,
     if (auto ok = f.write_at(at, std::string_view{zeros}.substr(0, std::min<std::uint64_t>(
                                                                      zeros.size(), size - at)));
         !ok)
-      return std::move(ok).error();
+      return removed(std::move(ok).error());
   first.number = 1;
   first.next_seq = 1;
   first.next_offset = records_begin;
   auto slot = encode_slot(first, size);
   if (slot.size() > slot_size)
-    return make_error(errc::invalid_argument, "LMDB's meta pages do not fit a write-ahead "
-                                              "log checkpoint (page size above 8 KiB)");
+    return removed(make_error(errc::invalid_argument, "LMDB's meta pages do not fit a "
+                                                      "write-ahead log checkpoint (page size "
+                                                      "above 8 KiB)"));
   if (auto ok = f.write_at(0, slot); !ok)
-    return std::move(ok).error();
+    return removed(std::move(ok).error());
   if (::fsync(fd) != 0)
-    return io_failure("flush", tmp);
+    return removed(io_failure("flush", tmp));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return io_failure("rename into place", tmp);
+    return removed(io_failure("rename into place", tmp));
   if (auto ok = sync_directory(std::filesystem::path{path}.parent_path()); !ok)
     return std::move(ok).error();
   f.path_ = path;

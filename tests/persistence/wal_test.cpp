@@ -5,6 +5,9 @@
 // data.mdb an OS crash may have left half written.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -413,6 +416,56 @@ SCENARIO("wal: a log closed cleanly beside a data.mdb written since without it i
   auto fresh = detail::wal_file::open(log.string(), /*read_only=*/true);
   REQUIRE(fresh);
   CHECK_FALSE(fresh->checkpoint().boot_id.empty());  // a new log, in use
+}
+
+namespace {
+
+/// Caps the size of files this process writes (RLIMIT_FSIZE) while alive:
+/// a write past it fails with EFBIG, as on a full disk, and SIGXFSZ is
+/// ignored meanwhile so it does not end the test.
+class file_size_cap {
+public:
+  explicit file_size_cap(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit capped = saved_;
+    capped.rlim_cur = bytes;
+    ok_ = ::setrlimit(RLIMIT_FSIZE, &capped) == 0;
+  }
+  ~file_size_cap() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+  file_size_cap(const file_size_cap&) = delete;
+  file_size_cap& operator=(const file_size_cap&) = delete;
+  bool ok() const { return ok_; }
+
+private:
+  rlimit saved_{};
+  void (*old_handler_)(int) = SIG_DFL;
+  bool ok_ = false;
+};
+
+} // namespace
+
+SCENARIO("wal file: a log that cannot be written whole leaves no file behind", "[wal]") {
+  temp_dir dir;
+  auto path = dir.path() + "/journal.wal";
+  detail::wal_checkpoint first;
+  first.meta_pages = std::string(8192, 'm');
+  auto capped_create = [&] {
+    file_size_cap cap{1 << 20};  // the log needs 4 MiB
+    REQUIRE(cap.ok());
+    return detail::wal_file::create(path, 4 << 20, first);
+  };
+  auto log = capped_create();
+  REQUIRE_FALSE(log);
+  CHECK(log.error().code == errc::io_error);
+  CHECK_FALSE(std::filesystem::exists(path + ".new"));  // its 1 MiB given back
+  CHECK_FALSE(std::filesystem::exists(path));
+  // And the same call succeeds once the disk has room.
+  CHECK(detail::wal_file::create(path, 4 << 20, first));
+  CHECK(std::filesystem::file_size(path) == 4 << 20);
 }
 
 SCENARIO("wal file: the records after the checkpoint, across the ring's end", "[wal]") {
