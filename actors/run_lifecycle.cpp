@@ -92,12 +92,16 @@ void run_state::persist_with(write_batch batch, const std::function<void()>& res
   resume();
   auto merged = std::move(*open_batch_);
   open_batch_.reset();
-  auto thens = std::exchange(open_thens_, {});
-  // The effects first: a body handed to its thread before the sender of
+  // Hand-offs to the pool first: a body handed over before the sender of
   // what resumed the run is answered starts one thread wake-up sooner (a
-  // reply to a blocked sender costs a futex wake, ~20-40 us on a VM).
+  // reply to a blocked sender costs a futex wake, ~20-40 us on a VM). Then
+  // the reply, then the rest: a body that runs inline must not hold it.
+  auto thens = std::exchange(open_handoffs_, {});
   if (durable)
     thens.push_back(std::move(durable));
+  for (auto& then : open_thens_)
+    thens.push_back(std::move(then));
+  open_thens_.clear();
   if (merged.empty() && thens.empty())
     return;
   persist(std::move(merged), [thens = std::move(thens)] {

@@ -206,7 +206,8 @@ void run_state::dispatch_body(pending_op& p, step_info info) {
     return;
   }
   if (open_batch_) {  // a side effect: only once this attempt's start is durable
-    open_thens_.push_back(dispatch_later(p.req.step, std::move(info)));
+    bool to_pool = p.req.kind == op_kind::activity && !p.req.run_inline;
+    (to_pool ? open_handoffs_ : open_thens_).push_back(dispatch_later(p.req.step, std::move(info)));
     return;
   }
   auto step = p.req.step;

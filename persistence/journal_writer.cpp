@@ -10,9 +10,9 @@
 #include <utility>
 
 #include "endure/persistence/commit_sink.hpp"
-#include "endure/persistence/detail/poll_for.hpp"
 #include "endure/persistence/detail/journal_impl.hpp"
 #include "endure/persistence/detail/keys.hpp"
+#include "endure/persistence/detail/poll_for.hpp"
 #include "endure/persistence/detail/run_chain.hpp"
 #include "endure/persistence/detail/run_meta_codec.hpp"
 

@@ -106,8 +106,10 @@ private:
   /// supervisor restarts the run from what the journal holds).
   void persist_quietly(write_batch batch);
   /// Journals `batch`, resuming the workflow (`resume`) before the commit
-  /// so what it journals next joins the same commit; the resumption's
-  /// effects, then `durable` (if any), run once that commit is durable.
+  /// so what it journals next joins the same commit. Once that commit is
+  /// durable: the bodies it started go to the activity pool, then `durable`
+  /// (if any) runs, then the resumption's other effects (replies, bodies
+  /// that run inline).
   void persist_with(write_batch batch, const std::function<void()>& resume,
                     std::function<void()> durable = {});
   // operations
@@ -199,6 +201,9 @@ private:
   /// continuations (and step bodies) wait for its one commit.
   std::optional<write_batch> open_batch_;
   std::vector<std::function<void()>> open_thens_;
+  /// Bodies that wait for that commit to go to the activity pool: handed
+  /// over first once it is durable (persist_with).
+  std::vector<std::function<void()>> open_handoffs_;
   /// The journal's sink fences side effects (persistence/fencing_sink.hpp):
   /// a step's body waits for its start to be acknowledged.
   bool await_start_ = false;

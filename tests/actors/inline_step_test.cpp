@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 
 #include "actors/runtime_fixture.hpp"
 #include "actors/step_gate.hpp"
@@ -58,7 +59,39 @@ task<int> inline_with_timeout(context& ctx, int n) {
   co_return co_await ctx.step("timed", inc, n).retry(p).run_inline();
 }
 
+task<int> signal_then_inline(context& ctx, int n) {
+  auto held = [](int x) {
+    gate.pass("inline");
+    return x;
+  };
+  auto go = co_await ctx.wait_signal<int>("go");
+  co_return co_await ctx.step("held", held, n + go.value_or(0)).run_inline();
+}
+
 } // namespace
+
+SCENARIO("a signal's sender is answered without waiting for the inline step it resumed",
+         "[workflow]") {
+  gate.reset(10s);
+  runtime_fixture f{[](workflow_registry& r) { r.add("signal_then_inline", &signal_then_inline); }};
+  step_gate::opener open_at_exit{gate};
+  REQUIRE(f.rt().start("signal_then_inline", "r4", 1) == run_status::running);
+  REQUIRE(f.await_status("r4", run_status::waiting));
+  auto sent = std::async(std::launch::async, [&] { return f.rt().signal("r4", "go", 2); });
+  // The body runs on the run's thread once the signal's commit is durable,
+  // and is held there; the answer that the signal was journaled must not
+  // wait for it (a human gateway waits for that answer, one decision at a
+  // time).
+  REQUIRE(gate.await_waiting("inline"));
+  bool answered = sent.wait_for(5s) == std::future_status::ready;
+  CHECK(gate.waiting() == 1);  // still held when the answer came
+  gate.release("inline");
+  REQUIRE(answered);
+  CHECK(sent.get());
+  auto out = f.rt().wait("r4", 10s);
+  REQUIRE(out);
+  CHECK(out->value<int>() == 3);
+}
 
 SCENARIO("inline steps are journaled, retried and replayed like pooled ones", "[workflow]") {
   doubled = 0;
