@@ -4,7 +4,7 @@
 // back; the answer usually arrives within a synced commit (~0.1-0.3 ms), and
 // a sleeping worker needs a futex wake-up (~20-30 us on a VM) to take it.
 // At most one worker polls at a time, yielding its CPU to any runnable
-// thread (detail/poll_for.hpp), so an idle process burns at most one core
+// thread (persistence/detail/poll_for.hpp), so an idle process burns at most one core
 // for `spin` after each burst; the others sleep on the condition variable,
 // and enqueue signals it only when no worker is polling.
 // Internal: installed by apply_recommended_settings (system_settings.cpp).

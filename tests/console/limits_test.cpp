@@ -11,6 +11,7 @@
 
 #include "console/console_fixture.hpp"
 #include "support/eventually.hpp"
+#include "support/scoped_rlimit.hpp"
 
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -428,15 +429,8 @@ SCENARIO("out of file descriptors, the accept loop waits instead of spinning, th
   int lowest_free = ::dup(0);
   REQUIRE(lowest_free >= 0);
   ::close(lowest_free);
-  rlimit before{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &before) == 0);
-  rlimit tight = before;
-  tight.rlim_cur = static_cast<rlim_t>(lowest_free);
-  REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
-  struct restore_limit {
-    rlimit limit;
-    ~restore_limit() { ::setrlimit(RLIMIT_NOFILE, &limit); }
-  } restore{before};
+  scoped_rlimit tight{RLIMIT_NOFILE, static_cast<rlim_t>(lowest_free)};
+  REQUIRE(tight.ok());
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons((*server)->port());
@@ -455,7 +449,7 @@ SCENARIO("out of file descriptors, the accept loop waits instead of spinning, th
   auto cpu_before = cpu();
   std::this_thread::sleep_for(1s);
   auto burnt = cpu() - cpu_before;
-  ::setrlimit(RLIMIT_NOFILE, &before);
+  tight.restore();
   CHECK(burnt < 300ms);
   // With descriptors again, the waiting connection is served.
   pollfd p{client, POLLIN, 0};

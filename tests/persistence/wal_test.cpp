@@ -5,8 +5,6 @@
 // data.mdb an OS crash may have left half written.
 #include <catch2/catch.hpp>
 
-#include <sys/resource.h>
-
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +20,7 @@
 #include "persistence/acked_appends.hpp"
 #include "persistence/test_records.hpp"
 #include "support/child_process.hpp"
+#include "support/scoped_rlimit.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace endure;
@@ -418,45 +417,21 @@ SCENARIO("wal: a log closed cleanly beside a data.mdb written since without it i
   CHECK_FALSE(fresh->checkpoint().boot_id.empty());  // a new log, in use
 }
 
-namespace {
-
-/// Caps the size of files this process writes (RLIMIT_FSIZE) while alive:
-/// a write past it fails with EFBIG, as on a full disk, and SIGXFSZ is
-/// ignored meanwhile so it does not end the test.
-class file_size_cap {
-public:
-  explicit file_size_cap(rlim_t bytes) {
-    ::getrlimit(RLIMIT_FSIZE, &saved_);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    rlimit capped = saved_;
-    capped.rlim_cur = bytes;
-    ok_ = ::setrlimit(RLIMIT_FSIZE, &capped) == 0;
-  }
-  ~file_size_cap() {
-    ::setrlimit(RLIMIT_FSIZE, &saved_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-  file_size_cap(const file_size_cap&) = delete;
-  file_size_cap& operator=(const file_size_cap&) = delete;
-  bool ok() const { return ok_; }
-
-private:
-  rlimit saved_{};
-  void (*old_handler_)(int) = SIG_DFL;
-  bool ok_ = false;
-};
-
-} // namespace
-
 SCENARIO("wal file: a log that cannot be written whole leaves no file behind", "[wal]") {
   temp_dir dir;
   auto path = dir.path() + "/journal.wal";
   detail::wal_checkpoint first;
   first.meta_pages = std::string(8192, 'm');
   auto capped_create = [&] {
-    file_size_cap cap{1 << 20};  // the log needs 4 MiB
-    REQUIRE(cap.ok());
-    return detail::wal_file::create(path, 4 << 20, first);
+    // A write past the cap then fails with EFBIG, as on a full disk,
+    // instead of raising SIGXFSZ.
+    auto handler = std::signal(SIGXFSZ, SIG_IGN);
+    test::scoped_rlimit cap{RLIMIT_FSIZE, 1 << 20};  // the log needs 4 MiB
+    auto made = cap.ok() ? detail::wal_file::create(path, 4 << 20, first)
+                         : make_error(errc::io_error, "RLIMIT_FSIZE could not be lowered");
+    cap.restore();
+    std::signal(SIGXFSZ, handler);
+    return made;
   };
   auto log = capped_create();
   REQUIRE_FALSE(log);
