@@ -1,5 +1,5 @@
 // Decisions the human gateway handed a run that neither the run nor the
-// gateway could journal in time (human_gateway.cpp, store_decided). The
+// gateway could journal in time (decision_delivery.cpp, store_decided). The
 // run may still journal one, so it is the request's decision: kept here,
 // stored before anything else acts on its request, and stored again until
 // the journal takes it. Lost with the gateway actor (its README says what
