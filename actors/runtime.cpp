@@ -346,9 +346,11 @@ runtime_metrics runtime::metrics() const {
   m.live_run_actors = impl_->counters.live_actors.load(std::memory_order_relaxed);
   m.decisions = values(in.decisions);
   m.decision_seconds = in.decision_seconds.snapshot();
-  if (auto pending = impl_->store->count_rows(side_table::request_index,
-                                              gateway::pending_prefix))
-    m.pending_requests = *pending;
+  // None while the gateway's start (re)builds the index: a count then
+  // would be short.
+  if (auto complete = gateway::index_complete(*impl_->store); complete && *complete)
+    if (auto pending = impl_->store->count_rows(side_table::pending_requests, ""))
+      m.pending_requests = *pending;
   if (auto j = impl_->store->metrics())
     m.journal = std::move(*j);
   return m;

@@ -4,9 +4,9 @@
 //
 // Runs per status come from the journal, which keeps them with each commit
 // (journal_metrics::runs), so a call costs the same with 100 or 100,000
-// runs. Pending requests are the keys of the gateway's request index under
-// 'p' (request_index.hpp): a walk of those keys only, as many as there are
-// pending requests, with no row read.
+// runs. Pending requests are the entries of the gateway's pending table
+// (request_index.hpp), which LMDB counts: no walk, no row read; none while
+// the gateway's start builds the index (a directory an older endure wrote).
 #pragma once
 
 #include <array>
@@ -56,7 +56,8 @@ struct runtime_metrics {
   std::array<std::uint64_t, 4> decisions{};
   /// Seconds from a request's creation to its decision.
   metrics::histogram_snapshot decision_seconds;
-  /// Requests pending now; nullopt when the index could not be read.
+  /// Requests pending now; nullopt when the index could not be read or is
+  /// being built.
   std::optional<std::uint64_t> pending_requests;
 
   // -- the journal -------------------------------------------------------------

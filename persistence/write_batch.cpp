@@ -48,6 +48,15 @@ void write_batch::erase_timer_if_ended(timer_entry t) {
                   t.due_at_ms, {}, run_status::running});
 }
 
+// journal::impl keeps a table's handle at index = its value
+// (detail/journal_impl.hpp): the values run 1..N with no gap.
+static_assert([] {
+  for (std::size_t i = 0; i < std::size(all_side_tables); ++i)
+    if (static_cast<std::size_t>(all_side_tables[i]) != i + 1)
+      return false;
+  return true;
+}());
+
 const char* table_name(side_table t) noexcept {
   switch (t) {
     case side_table::requests:
@@ -68,6 +77,8 @@ const char* table_name(side_table t) noexcept {
       return "artifacts";
     case side_table::memory:
       return "memory";
+    case side_table::pending_requests:
+      return "pending_requests";
   }
   return "unknown";
 }

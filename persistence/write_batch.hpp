@@ -44,12 +44,17 @@ enum class side_table : std::uint8_t {
   progress = 7,
   artifacts = 8,
   memory = 9,
+  /// LMDB database "pending_requests": the request index's pending entries
+  /// (actors/gateway/request_index.hpp), in a table of their own so that
+  /// counting them is LMDB's own entry count, not a walk.
+  pending_requests = 10,
 };
 /// Every side table, for code that opens them all.
 inline constexpr side_table all_side_tables[] = {
   side_table::requests,          side_table::request_index,       side_table::escalation_inputs,
   side_table::escalation_outcomes, side_table::escalation_state,     side_table::ledger,
-  side_table::progress,          side_table::artifacts,           side_table::memory};
+  side_table::progress,          side_table::artifacts,           side_table::memory,
+  side_table::pending_requests};
 
 /// The LMDB database name of `t`.
 const char* table_name(side_table t) noexcept;

@@ -1,6 +1,7 @@
 // write_batch <-> bytes (write_batch_codec.hpp).
 #include "endure/persistence/write_batch_codec.hpp"
 
+#include <algorithm>
 #include <msgpack.hpp>
 
 #include "endure/persistence/detail/row_condition.hpp"
@@ -29,8 +30,8 @@ bool valid_status(std::uint64_t s) {
          && s <= static_cast<std::uint64_t>(run_status::quarantined);
 }
 bool valid_table(std::uint64_t t) {
-  return t >= static_cast<std::uint64_t>(side_table::requests)
-         && t <= static_cast<std::uint64_t>(side_table::memory);
+  return std::any_of(std::begin(all_side_tables), std::end(all_side_tables),
+                     [t](side_table known) { return static_cast<std::uint64_t>(known) == t; });
 }
 
 std::string_view raw_bytes(const msgpack::object& o) {

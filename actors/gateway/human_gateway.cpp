@@ -135,8 +135,8 @@ void start(gateway_actor* self) {
     log::error("cannot build the request index: " + built.error().to_string()
                + "; reminders and undelivered decisions wait until it can be read");
   else if (*built > 0)
-    log::info("indexed " + std::to_string(*built) + " requests (once, for a data directory "
-              "from before the request index)");
+    log::info("indexed " + std::to_string(*built) + " requests (for a data directory an "
+              "endure from before the pending requests table wrote)");
   auto undelivered = gateway::index_key_at(gateway::due_prefix, 0);
   std::string after;
   bool again = false;  // something could not be read: this pass runs again

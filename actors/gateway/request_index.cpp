@@ -2,6 +2,7 @@
 #include "endure/actors/gateway/request_index.hpp"
 
 #include "endure/actors/gateway/deadline.hpp"
+#include "endure/persistence/journal.hpp"
 
 namespace endure::gateway {
 
@@ -41,18 +42,47 @@ index_keys keys_of(const human_request& r) {
   return k;
 }
 
+side_table index_table(char kind) noexcept {
+  return kind == pending_prefix[0] ? side_table::pending_requests : side_table::request_index;
+}
+
+expected<bool> index_complete(const journal& store) {
+  auto mark = store.row(side_table::request_index, indexed_key);
+  if (!mark)
+    return std::move(mark).error();
+  if (!*mark)
+    return false;
+  auto first_form = store.row(side_table::request_index, first_form_indexed_key);
+  if (!first_form)
+    return std::move(first_form).error();
+  if (*first_form)
+    return false;
+  // A pending entry in request_index: a build before the pending table
+  // raised or indexed a request since this build's mark (one that was
+  // stopped before its start wrote "indexed"). This build writes none there.
+  auto first_form_entry = store.rows(side_table::request_index, pending_prefix, "", 1);
+  if (!first_form_entry)
+    return std::move(first_form_entry).error();
+  return first_form_entry->rows.empty() && first_form_entry->damaged.empty();
+}
+
 void update_index(write_batch& b, const index_keys& before, const human_request& after) {
   auto now = keys_of(after);
-  auto change = [&](const std::string& old_key, const std::string& new_key) {
+  auto change = [&](side_table table, const std::string& old_key, const std::string& new_key) {
     if (old_key == new_key)
       return;
     if (!old_key.empty())
-      b.erase_row(side_table::request_index, old_key);
+      b.erase_row(table, old_key);
     if (!new_key.empty())
-      b.put_row(side_table::request_index, new_key, index_record());
+      b.put_row(table, new_key, index_record());
   };
-  change(before.pending, now.pending);
-  change(before.due, now.due);
+  change(side_table::pending_requests, before.pending, now.pending);
+  change(side_table::request_index, before.due, now.due);
+  // A row that is not pending has no pending entry, whatever `before` says:
+  // one a build before the pending table left (it erased its entries in
+  // request_index only) goes with the row's next write.
+  if (now.pending.empty() && before.pending.empty())
+    b.erase_row(side_table::pending_requests, key(pending_prefix, after.created_ms, after.id));
 }
 
 std::optional<index_entry> parse_index_key(std::string_view key) {

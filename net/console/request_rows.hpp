@@ -44,9 +44,9 @@ struct inbox_page {
 };
 /// Reads the request index (actors/gateway/request_index.hpp): the page's
 /// rows and the index's count, not every row, so the first page costs the
-/// same with 100 or 100,000 requests waiting. A directory whose index was
-/// never built (no gateway started on it since the index came) is read
-/// row by row instead.
+/// same with 100 or 100,000 requests waiting. A directory whose index is
+/// not complete (index_complete: no gateway of this build started on it
+/// yet) is read row by row instead.
 expected<inbox_page> read_inbox(const journal& j, const inbox_query& q);
 
 /// Whether `principal` may decide `r`: the request names them, or nobody.

@@ -166,6 +166,7 @@ SCENARIO("1,000 pending requests survive SIGKILL and each decision resumes its r
     auto id = run_id(i) + "/0";
     auto verb = i % 2 ? "reject" : "approve";
     auto r = cli_run(data, {verb, id, "--as", i % 3 ? "ann" : "bob"});
+    INFO(verb << " " << id << ": " << r.err);
     REQUIRE(r.code == 0);
     (i % 2 ? rejected : approved).push_back(run_id(i));
   }

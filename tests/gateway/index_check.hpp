@@ -37,11 +37,13 @@ inline std::set<std::string> table_keys(const journal& store, side_table table) 
 }
 
 /// What is wrong with `store`'s request index; empty when it matches the
-/// rows exactly (the "indexed" marker required when `marker`).
+/// rows exactly, each entry in its table (request_index.hpp), the mark of a
+/// complete index required when `marker`.
 inline std::vector<std::string> index_problems(const journal& store, bool marker = true) {
-  std::set<std::string> wanted;
+  using entry = std::pair<side_table, std::string>;
+  std::set<entry> wanted;
   if (marker)
-    wanted.insert(std::string{gateway::indexed_key});
+    wanted.insert({side_table::request_index, std::string{gateway::indexed_key}});
   for (auto& key : table_keys(store, side_table::requests)) {
     auto row = store.row(side_table::requests, key);
     if (!row || !*row)
@@ -50,18 +52,24 @@ inline std::vector<std::string> index_problems(const journal& store, bool marker
     if (!r)
       continue;
     auto k = gateway::keys_of(*r);
-    for (auto* entry : {&k.pending, &k.due})
-      if (!entry->empty())
-        wanted.insert(*entry);
+    for (auto* e : {&k.pending, &k.due})
+      if (!e->empty())
+        wanted.insert({gateway::index_table((*e)[0]), *e});
   }
-  auto present = table_keys(store, side_table::request_index);
+  std::set<entry> present;
+  for (auto table : {side_table::request_index, side_table::pending_requests})
+    for (auto& key : table_keys(store, table))
+      present.insert({table, key});
+  auto describe = [](const entry& e) {
+    return describe_index_key(e.second) + " in " + table_name(e.first);
+  };
   std::vector<std::string> out;
-  for (auto& key : wanted)
-    if (!present.count(key))
-      out.push_back("missing " + describe_index_key(key));
-  for (auto& key : present)
-    if (!wanted.count(key))
-      out.push_back("stale " + describe_index_key(key));
+  for (auto& e : wanted)
+    if (!present.count(e))
+      out.push_back("missing " + describe(e));
+  for (auto& e : present)
+    if (!wanted.count(e))
+      out.push_back("stale " + describe(e));
   return out;
 }
 

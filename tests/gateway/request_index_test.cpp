@@ -89,7 +89,7 @@ std::vector<std::string> ops_of(const write_batch& b) {
   std::vector<std::string> out;
   for (auto& op : b.ops())
     out.push_back((op.kind == write_batch::op_kind::put_row ? "put " : "erase ")
-                  + describe_index_key(op.run_id));
+                  + describe_index_key(op.run_id) + " in " + table_name(op.table));
   return out;
 }
 
@@ -140,8 +140,9 @@ SCENARIO("a request's entries follow its status", "[gateway][index]") {
       CHECK(gateway::keys_of(r).due == gateway::index_key_at("d", 0) + "r1/0");
       write_batch b;
       gateway::update_index(b, before, r);
-      CHECK(ops_of(b) == std::vector<std::string>{"erase p 1000: r1/0", "erase d 61000: r1/0",
-                                                  "put d 0: r1/0"});
+      CHECK(ops_of(b) == std::vector<std::string>{"erase p 1000: r1/0 in pending_requests",
+                                                  "erase d 61000: r1/0 in request_index",
+                                                  "put d 0: r1/0 in request_index"});
     }
     THEN("once delivered it has no entry; expired likewise") {
       auto undelivered = gateway::keys_of(r);
@@ -149,7 +150,10 @@ SCENARIO("a request's entries follow its status", "[gateway][index]") {
       CHECK(gateway::keys_of(r) == gateway::index_keys{});
       write_batch b;
       gateway::update_index(b, undelivered, r);
-      CHECK(ops_of(b) == std::vector<std::string>{"erase d 0: r1/0"});
+      // ... and the pending entry an older build may have left, whatever
+      // `before` says.
+      CHECK(ops_of(b) == std::vector<std::string>{"erase d 0: r1/0 in request_index",
+                                                  "erase p 1000: r1/0 in pending_requests"});
       r.status = gateway::request_status::expired;
       r.delivered = false;
       CHECK(gateway::keys_of(r) == gateway::index_keys{});
@@ -190,8 +194,9 @@ SCENARIO("every row the gateway and the runs store keeps its index entries",
   CHECK(f.ended("i4", 10s).value<json>()["error"] == "rejected");  // expired
   require_index_matches(store);
   CHECK(table_keys(store, side_table::request_index)
-        == std::set<std::string>{std::string{gateway::indexed_key},
-                                 gateway::keys_of(request_row(store, "i3/0")).pending});
+        == std::set<std::string>{std::string{gateway::indexed_key}});
+  CHECK(table_keys(store, side_table::pending_requests)
+        == std::set<std::string>{gateway::keys_of(request_row(store, "i3/0")).pending});
 }
 
 SCENARIO("a data directory from before the index is indexed at the gateway's first start",
@@ -227,6 +232,65 @@ SCENARIO("a data directory from before the index is indexed at the gateway's fir
   require_index_matches(store);
 }
 
+SCENARIO("a data directory an endure from before the pending table wrote is indexed again "
+         "at the gateway's start", "[gateway][index]") {
+  // What the directory holds, beside rows old/1 (pending) and old/2 (decided):
+  // "first form": that build indexed it (pending entries in request_index,
+  //   its mark) after this build had (its mark, and an entry of old/2, which
+  //   the older build decided erasing only its own entry);
+  // "cut short": this build's rebuild was killed part way (no mark; old/2's
+  //   stale entry still there, old/1's not put yet);
+  // "raised since": after this build's rebuild, the older one raised old/1
+  //   (its entry in request_index) and was stopped before its start wrote
+  //   its mark.
+  auto history = GENERATE(as<std::string>{}, "first form", "cut short", "raised since");
+  INFO(history);
+  runtime_fixture f{workflows, gated};
+  f.close();
+  auto now = wall_ms();
+  {
+    auto j = f.open_journal();
+    auto waiting = pending_request("old/1", now - 10'000);
+    auto decided = pending_request("old/2", now - 5'000);
+    auto decided_entry = gateway::keys_of(decided).pending;
+    decided.status = gateway::request_status::decided;
+    decided.outcome = gateway::request_outcome{gateway::decision::approve, {"ann"}, now, "cli",
+                                               {}, {}, {}};
+    decided.delivered = true;
+    write_batch b;
+    b.put_row(side_table::requests, waiting.id, gateway::to_record(waiting));
+    b.put_row(side_table::requests, decided.id, gateway::to_record(decided));
+    b.put_row(side_table::pending_requests, decided_entry, gateway::index_record());
+    // This build's mark is there from the fixture's first start.
+    if (history == "cut short")  // erased first by the rebuild
+      b.erase_row(side_table::request_index, std::string{gateway::indexed_key});
+    else
+      b.put_row(side_table::request_index, gateway::keys_of(waiting).pending,
+                gateway::index_record());
+    if (history == "first form")
+      b.put_row(side_table::request_index, std::string{gateway::first_form_indexed_key},
+                gateway::index_record());
+    REQUIRE(j->commit(std::move(b)));
+    auto complete = gateway::index_complete(*j);
+    REQUIRE(complete);
+    CHECK_FALSE(*complete);  // readers read the rows
+    CHECK_FALSE(index_problems(*j).empty());
+  }
+  f.open();
+  auto& store = f.rt().store();
+  require_index_matches(store);
+  auto complete = gateway::index_complete(store);
+  REQUIRE(complete);
+  CHECK(*complete);
+  // The start's sweep withdraws old/1 (no run "old" exists); the count is
+  // LMDB's of the pending table, where nothing stale is left.
+  REQUIRE(eventually([&] {
+    return request_row(store, "old/1").status == gateway::request_status::expired;
+  }));
+  require_index_matches(store);
+  CHECK(f.rt().metrics().pending_requests == 0);
+}
+
 SCENARIO("an index entry that no longer matches its row is erased and not acted on",
          "[gateway][index]") {
   runtime_fixture f{workflows, gated};
@@ -246,8 +310,20 @@ SCENARIO("an index entry that no longer matches its row is erased and not acted 
                      gateway::index_key_at("d", 0) + "nobody/1",
                      gateway::index_key_at("d", now - 1000) + "nobody/2"})
       b.put_row(side_table::request_index, key, gateway::index_record());
+    // Pending entries of runs that ended: of a request not stored, and of one
+    // decided (an endure from before the pending table erased its entry in
+    // request_index only).
+    auto decided = pending_request("s/2", now - 5'000);
+    auto decided_entry = gateway::keys_of(decided).pending;
+    decided.status = gateway::request_status::decided;
+    decided.outcome = gateway::request_outcome{gateway::decision::approve, {"ann"}, now, "cli",
+                                               {}, {}, {}};
+    decided.delivered = true;
+    b.put_row(side_table::requests, decided.id, gateway::to_record(decided));
+    for (auto key : {gateway::index_key_at("p", now - 1000) + "nobody/3", decided_entry})
+      b.put_row(side_table::pending_requests, key, gateway::index_record());
     REQUIRE(j->commit(std::move(b)));
-    REQUIRE(index_problems(*j).size() == 3);
+    REQUIRE(index_problems(*j).size() == 5);
   }
   f.open();
   require_index_matches(f.rt().store());

@@ -23,10 +23,13 @@ expected<human_request> load_request(const journal& store, const std::string& id
 /// the index update in one commit.
 expected<void> store_request(journal& store, const index_keys& before, const human_request& r);
 
-/// Writes the index entries of every row and then the "indexed" marker,
-/// unless the marker is there; returns how many rows it indexed (0 when
-/// the index existed). A damaged row is logged and skipped (it has no
-/// entries; `endure request` still shows what is readable of it).
+/// Unless the index is complete (index_complete): erases every pending
+/// entry (an older form's, or ones a build from before this form left
+/// stale), writes the entries of every row and then the mark; returns how
+/// many rows it indexed (0 when the index was complete). A damaged row is
+/// logged and skipped (it has no entries; `endure request` still shows
+/// what is readable of it). An interrupted build is redone from the start
+/// at the next call.
 expected<std::size_t> ensure_index(journal& store);
 
 } // namespace endure::gateway::detail

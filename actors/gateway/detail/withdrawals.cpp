@@ -61,7 +61,7 @@ expected<std::vector<human_request>> withdraw_run_requests(journal& store,
 
 expected<sweep_page> withdraw_ended_page(journal& store, const std::string& after,
                                          std::size_t limit) {
-  auto page = store.rows(side_table::request_index, pending_prefix, after, limit);
+  auto page = store.rows(side_table::pending_requests, pending_prefix, after, limit);
   if (!page)
     return std::move(page).error();
   sweep_page out;
@@ -77,9 +77,17 @@ expected<sweep_page> withdraw_ended_page(journal& store, const std::string& afte
     if (auto meta = store.run(*run_id); meta && !is_terminal(meta->status))
       continue;
     auto r = load_request(store, e->id);
+    if (!r && r.error().code == errc::not_found)
+      b.erase_row(side_table::pending_requests, entry.key);  // its row is gone
     if (!r)
       continue;
     auto before = keys_of(*r);
+    if (before.pending != entry.key) {
+      // Stale: the row moved on without it (an entry the row's own writes
+      // no longer erase). It would count as pending for good.
+      b.erase_row(side_table::pending_requests, entry.key);
+      continue;
+    }
     if (!withdraw_if_run_ended(store, *r))
       continue;
     b.put_row(side_table::requests, r->id, to_record(*r));

@@ -23,7 +23,8 @@ expected<std::vector<human_request>> withdraw_run_requests(journal& store,
 
 /// One page of the start's pass: up to `limit` pending index entries after
 /// key `after` ("" from the oldest); withdraws the requests whose run has
-/// ended (or does not exist), in one commit.
+/// ended (or does not exist), and erases those runs' entries whose row is
+/// gone or no longer pending, in one commit.
 struct sweep_page {
   std::vector<human_request> withdrawn;
   std::string last_key;  ///< where the next page starts
