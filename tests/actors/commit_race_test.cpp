@@ -109,6 +109,11 @@ struct captured_debug_log {
     log::set_level(before);
     log::use_logger(nullptr);
   }
+  /// Shows the captured lines with the next failing assertion.
+  void show() {
+    for (auto& line : sink->last_formatted())
+      UNSCOPED_INFO(line);
+  }
   bool contains(const std::string& text) {
     for (auto& line : sink->last_formatted())
       if (line.find(text) != std::string::npos)
@@ -149,6 +154,7 @@ SCENARIO("a signal journaled while the runtime shuts down is consumed after the 
   runtime_fixture f{workflows, hold_batches};
   REQUIRE(f.rt().start("waits_for_go", "w1", 0));
   REQUIRE(f.await_status("w1", run_status::waiting));
+  REQUIRE(f.await_gateway_started());  // its start's commit is not held with the signal's
   hold.arm(appends_to("w1"));
   expected<void> sent;
   std::thread sender([&] { sent = f.rt().signal("w1", "go", 5); });
@@ -159,6 +165,8 @@ SCENARIO("a signal journaled while the runtime shuts down is consumed after the 
   hold.release();
   sender.join();
   stopper.join();
+  if (!stopping)
+    log.show();
   REQUIRE(stopping);
   INFO("signal: " << describe(sent));
   CHECK(sent);
