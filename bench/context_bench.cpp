@@ -87,10 +87,10 @@ bench_state make_state(std::uint64_t seed) {
     it.verify.command = "test -s docs/" + it.id + ".md";
     if (i % 3 == 0) {
       it.status = item_status::passing;
-      it.last = evidence{"test -s docs/" + it.id + ".md", true, 0, false, "", "", "", 0, 40, 1, "r"};
+      it.last = evidence{"test -s docs/" + it.id + ".md", true, 0, false, "", "", "", 0, 40, 1, "r", ""};
     } else if (i % 3 == 1) {
       it.last = evidence{"test -s docs/" + it.id + ".md", false, 1, false, "",
-                         "exit status 1, expected 0", std::string(2048, 'o'), 0, 40, 1, "r"};
+                         "exit status 1, expected 0", std::string(2048, 'o'), 0, 40, 1, "r", ""};
     }
     s.items.push_back(std::move(it));
   }

@@ -76,13 +76,13 @@ void update_index(write_batch& b, const index_keys& before, const human_request&
     if (!new_key.empty())
       b.put_row(table, new_key, index_record());
   };
-  change(side_table::pending_requests, before.pending, now.pending);
-  change(side_table::request_index, before.due, now.due);
+  change(index_table(pending_prefix[0]), before.pending, now.pending);
+  change(index_table(due_prefix[0]), before.due, now.due);
   // A row that is not pending has no pending entry, whatever `before` says:
   // one a build before the pending table left (it erased its entries in
   // request_index only) goes with the row's next write.
   if (now.pending.empty() && before.pending.empty())
-    b.erase_row(side_table::pending_requests, key(pending_prefix, after.created_ms, after.id));
+    b.erase_row(index_table(pending_prefix[0]), key(pending_prefix, after.created_ms, after.id));
 }
 
 std::optional<index_entry> parse_index_key(std::string_view key) {

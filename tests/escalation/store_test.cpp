@@ -78,7 +78,7 @@ std::unique_ptr<matrix> written(const test::temp_dir& dir, std::uint64_t checkpo
                                 const matrix_options& options = small()) {
   auto j = open_journal(dir.path());
   auto a = std::make_unique<matrix>(options);
-  matrix_store rows(*j, {.checkpoint_every = checkpoint_every});
+  matrix_store rows(*j, {.graph_dir = {}, .checkpoint_every = checkpoint_every});
   drive(*a, rows, *j, 0, n);
   return a;
 }
@@ -88,7 +88,7 @@ std::pair<std::unique_ptr<matrix>, restore_report> restored(
   const test::temp_dir& dir, std::uint64_t checkpoint_every, const matrix_options& options = small()) {
   auto j = open_journal(dir.path());
   auto b = std::make_unique<matrix>(options);
-  matrix_store rows(*j, {.checkpoint_every = checkpoint_every});
+  matrix_store rows(*j, {.graph_dir = {}, .checkpoint_every = checkpoint_every});
   auto report = rows.restore(*b);
   REQUIRE(report);
   return {std::move(b), *report};
@@ -174,7 +174,7 @@ SCENARIO("a restore sees every row queued before it and not only those committed
   REQUIRE(j);
   register_record_types((*j)->types());
   matrix a(small());
-  matrix_store rows(**j, {.checkpoint_every = 0});
+  matrix_store rows(**j, {.graph_dir = {}, .checkpoint_every = 0});
   constexpr int queued = 40;
   for (int i = 0; i < queued; ++i) {
     auto p = nth(i);
@@ -185,7 +185,7 @@ SCENARIO("a restore sees every row queued before it and not only those committed
     (*j)->commit(rows.assessment_rows(p.task_type, unit, *d), [](const expected<void>&) {});
   }
   matrix b(small());
-  matrix_store again(**j, {.checkpoint_every = 0});
+  matrix_store again(**j, {.graph_dir = {}, .checkpoint_every = 0});
   auto report = again.restore(b);
   REQUIRE(report);
   CHECK(report->inputs == queued);
@@ -195,7 +195,7 @@ SCENARIO("a restore sees every row queued before it and not only those committed
   REQUIRE(reader);  // `endure inspect`'s kind of journal: no writer to wait for
   register_record_types((*reader)->types());
   matrix c(small());
-  matrix_store inspecting(**reader, {.checkpoint_every = 0});
+  matrix_store inspecting(**reader, {.graph_dir = {}, .checkpoint_every = 0});
   auto read = inspecting.restore(c);
   REQUIRE(read);
   CHECK(read->inputs == queued);
@@ -206,14 +206,14 @@ SCENARIO("a damaged input row is skipped and counted, the rest restores",
   test::temp_dir dir;
   auto j = open_journal(dir.path());
   matrix a(small());
-  matrix_store rows(*j, {.checkpoint_every = 0});
+  matrix_store rows(*j, {.graph_dir = {}, .checkpoint_every = 0});
   drive(a, rows, *j, 0, 30);
   write_batch bad;  // row 31: a valid envelope around bytes that are no input
   bad.put_row(side_table::escalation_inputs, std::string("\0\0\0\0\0\0\0\x1f", 8),
               record{input_row_tag, 1, "not msgpack of an input"});
   REQUIRE(j->commit(std::move(bad)));
   matrix b(small());
-  matrix_store again(*j, {.checkpoint_every = 0});
+  matrix_store again(*j, {.graph_dir = {}, .checkpoint_every = 0});
   auto report = again.restore(b);
   REQUIRE(report);
   CHECK(report->damaged_rows == 1);
@@ -317,7 +317,7 @@ SCENARIO("a checkpoint leaves only its own graph files, whatever a crash left be
   test::temp_dir dir;
   auto j = open_journal(dir.path());
   matrix a(small());
-  matrix_store rows(*j, {.checkpoint_every = 50});
+  matrix_store rows(*j, {.graph_dir = {}, .checkpoint_every = 50});
   drive(a, rows, *j, 0, 60);
   auto graphs = dir.path() + "/escalation";
   for (auto* left : {"novelty-55-00000000deadbeef.hnsw", "novelty-57-00000000deadbeef.hnsw.tmp"})
@@ -327,7 +327,7 @@ SCENARIO("a checkpoint leaves only its own graph files, whatever a crash left be
 
   auto reopened = open_journal(dir.path());
   matrix b(small());
-  matrix_store again(*reopened, {.checkpoint_every = 50});
+  matrix_store again(*reopened, {.graph_dir = {}, .checkpoint_every = 50});
   REQUIRE(again.restore(b));
   drive(b, again, *reopened, 60, 40);
   std::vector<std::string> names;

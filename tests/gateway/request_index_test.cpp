@@ -327,5 +327,8 @@ SCENARIO("an index entry that no longer matches its row is erased and not acted 
   }
   f.open();
   require_index_matches(f.rt().store());
-  CHECK(request_row(f.rt().store(), "s/1").reminders_sent == 0);  // not reminded early
+  // Not reminded early: the row's own schedule rules (gateway::record_reminder),
+  // whatever time a stale entry gives. The entry being erased unread above is
+  // what shows the index was not trusted; this guards the reminder itself.
+  CHECK(request_row(f.rt().store(), "s/1").reminders_sent == 0);
 }
