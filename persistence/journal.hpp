@@ -204,9 +204,10 @@ public:
   expected<row_page> last_rows(side_table table, std::string_view prefix,
                                std::size_t max_count) const;
   /// How many rows of `table` have keys starting with `prefix` (every row
-  /// for ""). Walks the keys only: the rows are not read or checked, so a
-  /// damaged row counts too. A table absent (read-only open of an older
-  /// directory) has none. Errors: storage_error when LMDB fails.
+  /// for ""). For "", LMDB's own count (mdb_stat: constant time); for a
+  /// prefix, a walk of the matching keys. The rows are not read or checked,
+  /// so a damaged row counts too. A table absent (read-only open of an
+  /// older directory) has none. Errors: storage_error when LMDB fails.
   expected<std::size_t> count_rows(side_table table, std::string_view prefix) const;
 
   journal_stats stats() const;

@@ -79,11 +79,12 @@ struct journal_options {
   std::chrono::milliseconds wal_checkpoint_interval{1000};
   /// ... or when the log holds this many bytes of records, or data.mdb
   /// grew this much (pages freed since the last checkpoint are not reused
-  /// until the next). Smaller: more syncs of data.mdb under a heavy load,
-  /// and less of the file mapped by the process (100,000 requests raised
-  /// left 172 MiB of data.mdb mapped with 16 MiB, 80 MiB with 2 MiB, 37
-  /// MiB in durability sync; bench/README.md). Default: 2 MiB.
-  std::uint64_t wal_checkpoint_bytes = std::uint64_t{2} << 20;
+  /// until the next). The checkpoint's sync runs on the writer thread, so
+  /// smaller means more commits that wait behind a sync of data.mdb (a
+  /// slower tail) but less of the file touched and mapped by a busy
+  /// process; larger, the reverse. bench/README.md has both measured at
+  /// 2, 8 and 16 MiB. Default: 8 MiB.
+  std::uint64_t wal_checkpoint_bytes = std::uint64_t{8} << 20;
   /// Open read-only: no lock file, no writer thread; writes fail with
   /// errc::invalid_argument. Lets `endure inspect` read a journal a live
   /// process holds. Default: false.
