@@ -110,22 +110,13 @@ public:
   /// through the runtime's writer, so that every commit before is counted
   /// (a commit is visible to readers a moment before the writer counts it).
   bool settle_commits() {
-    // The runtime hands its journal out read-only; committing nothing
-    // through it changes nothing.
-    return await_gateway_started()
-           && const_cast<journal&>(rt_->store()).commit(write_batch{}).has_value();
-  }
-
-  /// Waits (at most 10 s) for the human gateway's start to write its index
-  /// marker, its last commit. A test that holds the journal's writer (a
-  /// batch_hold) and then stops the runtime waits for this first: the
-  /// gateway's start would queue behind the held batch and hold the
-  /// shutdown with it (seen on a loaded machine).
-  bool await_gateway_started() {
-    return eventually([&] {
+    bool started = eventually([&] {
       auto n = rt_->store().count_rows(side_table::request_index, "");
       return n && *n >= 1;
     });
+    // The runtime hands its journal out read-only; committing nothing
+    // through it changes nothing.
+    return started && const_cast<journal&>(rt_->store()).commit(write_batch{}).has_value();
   }
 
   /// Waits (at most 10 s) until run `id` is stored with `status`.

@@ -291,7 +291,7 @@ SCENARIO("a data directory an endure from before the pending table wrote is inde
   CHECK(f.rt().metrics().pending_requests == 0);
 }
 
-SCENARIO("an index entry that no longer matches its row is erased and not acted on",
+SCENARIO("an index entry that no longer matches its row is erased",
          "[gateway][index]") {
   runtime_fixture f{workflows, gated};
   f.close();
@@ -327,8 +327,8 @@ SCENARIO("an index entry that no longer matches its row is erased and not acted 
   }
   f.open();
   require_index_matches(f.rt().store());
-  // Not reminded early: the row's own schedule rules (gateway::record_reminder),
-  // whatever time a stale entry gives. The entry being erased unread above is
-  // what shows the index was not trusted; this guards the reminder itself.
+  // Not reminded early by the stale entry: the gateway reads the row behind
+  // an entry before it acts, and the row's own schedule rules
+  // (gateway::record_reminder). This guards the reminder, not the index.
   CHECK(request_row(f.rt().store(), "s/1").reminders_sent == 0);
 }
